@@ -1,0 +1,313 @@
+/* feed.c: the ring of published updates and the list of parked waiters (see feed.h).
+ *
+ * Update seq s lives in slot (s - 1) % capacity, so finding a cursor's place is
+ * arithmetic, not a search. Each update is rendered to JSON once, at publish, and every
+ * transport copies that text: fan-out to ten thousand subscribers formats nothing.
+ *
+ * Waiters form an intrusive doubly linked list: parking, unparking and waking one are
+ * O(1) and allocate nothing; a publish walks the list once. The sweeper (one thread in
+ * the server) wakes waiters whose deadline passed and, once a second or so, asks the
+ * kernel in a single poll() which parked sockets the peer has shut: a suspended
+ * libmicrohttpd connection is out of the event loop and would never notice by itself.
+ */
+#include "feed.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "dynbuf.h"
+#include "jsonw.h"
+
+struct feed {
+    pthread_mutex_t lock;
+    pthread_cond_t sweep_cond;   /* wakes the sweeper early (CLOCK_MONOTONIC) */
+    int64_t sweep_until_ns;      /* when the sweeper plans to wake next */
+    int64_t parked_min_ns;       /* earliest deadline parked since the last sweep */
+    struct feed_update *ring;    /* capacity slots */
+    size_t capacity;
+    uint64_t newest;             /* seq of the newest update, 0 before the first */
+    struct feed_waiter *waiters; /* head of the parked list */
+    size_t nwaiters;
+    bool closing;
+    struct pollfd *pfds;         /* sweep scratch: one per parked waiter with a socket */
+    struct feed_waiter **pwait;  /* the waiter behind each pfds entry */
+    size_t pcap;                 /* allocated entries in pfds and pwait */
+};
+
+struct feed *feed_new(size_t capacity)
+{
+    if (capacity == 0)
+        return NULL;
+    struct feed *f = calloc(1, sizeof(*f));
+    if (!f)
+        return NULL;
+    f->ring = calloc(capacity, sizeof(*f->ring));
+    if (!f->ring)
+        goto fail;
+    f->capacity = capacity;
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&f->sweep_cond, &attr);
+    pthread_condattr_destroy(&attr);
+    pthread_mutex_init(&f->lock, NULL);
+    f->sweep_until_ns = INT64_MAX;
+    f->parked_min_ns = INT64_MAX;
+    return f;
+fail:
+    free(f);
+    return NULL;
+}
+
+void feed_free(struct feed *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->capacity; i++)
+        free(f->ring[i].json);
+    free(f->ring);
+    free(f->pfds);
+    free(f->pwait);
+    pthread_cond_destroy(&f->sweep_cond);
+    pthread_mutex_destroy(&f->lock);
+    free(f);
+}
+
+void feed_lock(struct feed *f)
+{
+    pthread_mutex_lock(&f->lock);
+}
+
+void feed_unlock(struct feed *f)
+{
+    pthread_mutex_unlock(&f->lock);
+}
+
+/* Take w off the list and call its wake callback. Lock held. */
+static void wake_locked(struct feed *f, struct feed_waiter *w, enum feed_wake why)
+{
+    feed_unpark_locked(f, w);
+    w->why = why;
+    w->wake(w);
+}
+
+uint64_t feed_publish(struct feed *f, const char *data, size_t len)
+{
+    /* Render outside the lock: stamping and escaping need no shared state. The stamp
+     * is taken as late as possible so it is the moment the update becomes visible. */
+    struct dynbuf json;
+    dynbuf_init(&json, len * 6 + 128);
+    if (jsonw_string(&json, data, len) != 0)
+        return 0;
+    char *escaped = dynbuf_take(&json);
+    feed_lock(f);
+    if (f->closing) {
+        feed_unlock(f);
+        free(escaped);
+        return 0;
+    }
+    uint64_t seq = f->newest + 1;
+    int64_t ts = clock_real_ns();
+    dynbuf_init(&json, len * 6 + 128);
+    if (dynbuf_addf(&json, "{\"seq\":%llu,\"ts_ns\":%lld,\"data\":%s}", (unsigned long long)seq,
+                    (long long)ts, escaped) != 0) {
+        feed_unlock(f);
+        free(escaped);
+        return 0;
+    }
+    struct feed_update *u = &f->ring[(seq - 1) % f->capacity];
+    free(u->json);
+    u->seq = seq;
+    u->ts_ns = ts;
+    u->json_len = json.len;
+    u->json = dynbuf_take(&json);
+    f->newest = seq;
+    while (f->waiters)
+        wake_locked(f, f->waiters, FEED_WAKE_NEWS);
+    feed_unlock(f);
+    free(escaped);
+    return seq;
+}
+
+uint64_t feed_newest_locked(const struct feed *f)
+{
+    return f->newest;
+}
+
+uint64_t feed_oldest_locked(const struct feed *f)
+{
+    if (f->newest == 0)
+        return 0;
+    return f->newest > f->capacity ? f->newest - f->capacity + 1 : 1;
+}
+
+uint64_t feed_published(struct feed *f)
+{
+    feed_lock(f);
+    uint64_t n = f->newest;
+    feed_unlock(f);
+    return n;
+}
+
+const struct feed_update *feed_get_locked(const struct feed *f, uint64_t seq)
+{
+    if (seq == 0 || seq > f->newest || seq < feed_oldest_locked(f))
+        return NULL;
+    return &f->ring[(seq - 1) % f->capacity];
+}
+
+struct feed_range feed_range_locked(const struct feed *f, uint64_t since, uint64_t limit)
+{
+    struct feed_range r = {.first = since + 1, .count = 0, .reset = false};
+    uint64_t oldest = feed_oldest_locked(f);
+    if (since > f->newest) {
+        /* A cursor from the future: the client saw another run of the server. */
+        r.reset = true;
+        r.first = f->newest ? oldest : 1;
+    } else if (f->newest > 0 && since + 1 < oldest) {
+        /* Updates since+1 .. oldest-1 have left the ring. */
+        r.reset = true;
+        r.first = oldest;
+    }
+    if (f->newest >= r.first)
+        r.count = f->newest - r.first + 1;
+    if (limit > 0 && r.count > limit)
+        r.count = limit;
+    return r;
+}
+
+int feed_park_locked(struct feed *f, struct feed_waiter *w)
+{
+    if (f->closing)
+        return -1;
+    w->why = FEED_WAKE_NONE;
+    w->parked = true;
+    w->prev = NULL;
+    w->next = f->waiters;
+    if (f->waiters)
+        f->waiters->prev = w;
+    f->waiters = w;
+    f->nwaiters++;
+    if (w->deadline_ns < f->parked_min_ns)
+        f->parked_min_ns = w->deadline_ns;
+    if (w->deadline_ns < f->sweep_until_ns)
+        pthread_cond_signal(&f->sweep_cond);
+    return 0;
+}
+
+void feed_unpark_locked(struct feed *f, struct feed_waiter *w)
+{
+    if (!w->parked)
+        return;
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        f->waiters = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    w->prev = w->next = NULL;
+    w->parked = false;
+    f->nwaiters--;
+}
+
+size_t feed_parked(struct feed *f)
+{
+    feed_lock(f);
+    size_t n = f->nwaiters;
+    feed_unlock(f);
+    return n;
+}
+
+bool feed_closing_locked(const struct feed *f)
+{
+    return f->closing;
+}
+
+/* Make room for n entries in the sweep scratch arrays. Lock held. */
+static int reserve_poll_locked(struct feed *f, size_t n)
+{
+    if (n <= f->pcap)
+        return 0;
+    struct pollfd *p = realloc(f->pfds, n * sizeof(*p));
+    if (!p)
+        return -1;
+    f->pfds = p;
+    struct feed_waiter **w = realloc(f->pwait, n * sizeof(*w));
+    if (!w)
+        return -1;
+    f->pwait = w;
+    f->pcap = n;
+    return 0;
+}
+
+size_t feed_sweep(struct feed *f, int64_t now_ns, bool check_peers, int64_t *next_deadline_ns)
+{
+    size_t woken = 0;
+    feed_lock(f);
+    if (check_peers && reserve_poll_locked(f, f->nwaiters) == 0) {
+        size_t n = 0;
+        for (struct feed_waiter *w = f->waiters; w; w = w->next) {
+            if (w->fd < 0)
+                continue;
+            f->pfds[n] = (struct pollfd){.fd = w->fd, .events = POLLRDHUP};
+            f->pwait[n++] = w;
+        }
+        if (n > 0 && poll(f->pfds, n, 0) > 0) {
+            for (size_t i = 0; i < n; i++) {
+                if (f->pfds[i].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+                    wake_locked(f, f->pwait[i], FEED_WAKE_GONE);
+                    woken++;
+                }
+            }
+        }
+    }
+    int64_t next = INT64_MAX;
+    f->parked_min_ns = INT64_MAX;
+    struct feed_waiter *w = f->waiters;
+    while (w) {
+        struct feed_waiter *after = w->next; /* wake_locked unlinks w */
+        if (w->deadline_ns <= now_ns) {
+            wake_locked(f, w, FEED_WAKE_DEADLINE);
+            woken++;
+        } else if (w->deadline_ns < next) {
+            next = w->deadline_ns;
+        }
+        w = after;
+    }
+    feed_unlock(f);
+    if (next_deadline_ns)
+        *next_deadline_ns = next;
+    return woken;
+}
+
+void feed_wait_sweep(struct feed *f, int64_t until_ns)
+{
+    feed_lock(f);
+    /* A park between the last sweep and now may have an earlier deadline. */
+    if (f->parked_min_ns < until_ns)
+        until_ns = f->parked_min_ns;
+    if (!f->closing) {
+        f->sweep_until_ns = until_ns;
+        struct timespec ts = clock_ts_from_ns(until_ns);
+        /* A park with an earlier deadline signals; a spurious wake-up just sweeps early. */
+        if (clock_mono_ns() < until_ns)
+            pthread_cond_timedwait(&f->sweep_cond, &f->lock, &ts);
+        f->sweep_until_ns = INT64_MAX;
+    }
+    feed_unlock(f);
+}
+
+void feed_close(struct feed *f)
+{
+    feed_lock(f);
+    f->closing = true;
+    while (f->waiters)
+        wake_locked(f, f->waiters, FEED_WAKE_SHUTDOWN);
+    pthread_cond_broadcast(&f->sweep_cond);
+    feed_unlock(f);
+}

@@ -1,0 +1,102 @@
+/* feed.h: the changing data every transport serves, and the connections waiting on it.
+ *
+ * A feed is a numbered sequence of updates (seq 1, 2, 3, ... without gaps), each stamped
+ * with the wall-clock time of its publication and rendered once as JSON. The newest
+ * `capacity` updates stay in a ring so a cursor ("since", Last-Event-ID) can be served.
+ * Held long polls and idle SSE streams park a feed_waiter here; a publish wakes every
+ * parked waiter, so the cost of a publish is O(waiters) and nothing polls the feed.
+ *
+ * The feed knows nothing of HTTP: a waiter carries a wake callback (the server resumes
+ * the suspended connection there) and optionally a socket to watch for a vanished peer.
+ * One mutex guards the ring and the waiter list; functions named *_locked expect the
+ * caller to hold it (feed_lock / feed_unlock), all others take it themselves.
+ */
+#ifndef PUSHPULL_FEED_H
+#define PUSHPULL_FEED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One published update. Owned by the feed; valid while the caller holds the lock. */
+struct feed_update {
+    uint64_t seq;    /* 1, 2, 3, ... */
+    int64_t ts_ns;   /* CLOCK_REALTIME at publish */
+    char *json;      /* {"seq":N,"ts_ns":T,"data":"..."}, NUL-terminated */
+    size_t json_len; /* bytes in json */
+};
+
+/* Why a parked waiter was woken. */
+enum feed_wake {
+    FEED_WAKE_NONE = 0, /* not woken (yet) */
+    FEED_WAKE_NEWS,     /* an update was published */
+    FEED_WAKE_DEADLINE, /* its deadline passed (long-poll timeout, heartbeat due) */
+    FEED_WAKE_GONE,     /* the peer closed its side of the socket */
+    FEED_WAKE_SHUTDOWN  /* the feed is closing */
+};
+
+/* A parked connection. Embedded in the caller's per-request state, which owns it. */
+struct feed_waiter {
+    void (*wake)(struct feed_waiter *w); /* called with the feed lock held, once per park;
+                                            must not call back into the feed */
+    int fd;                              /* socket to watch for a vanished peer, or -1 */
+    int64_t deadline_ns;                 /* CLOCK_MONOTONIC time to wake regardless */
+    enum feed_wake why;                  /* set before wake() is called */
+    bool parked;                         /* on the feed's list */
+    struct feed_waiter *prev, *next;     /* list links, owned by the feed */
+};
+
+/* Where a cursor stands against the ring: which updates follow it. */
+struct feed_range {
+    uint64_t first; /* first seq to deliver (valid when count > 0) */
+    uint64_t count; /* how many updates to deliver, oldest first */
+    bool reset;     /* updates after the cursor were lost (left the ring), or the cursor
+                       is ahead of the newest update: the delivery restarts at `first` */
+};
+
+struct feed;
+
+/* A feed holding the newest `capacity` updates (at least 1). NULL when out of memory.
+ * The caller frees it with feed_free after every waiter has left. */
+struct feed *feed_new(size_t capacity);
+void feed_free(struct feed *f);
+
+void feed_lock(struct feed *f);
+void feed_unlock(struct feed *f);
+
+/* Publish `len` bytes of UTF-8 text as the next update, stamped now, and wake every
+ * parked waiter with FEED_WAKE_NEWS. Returns the new seq, or 0 when out of memory or
+ * closing. The text is copied. */
+uint64_t feed_publish(struct feed *f, const char *data, size_t len);
+
+/* The newest and oldest seq in the ring (0 and 0 before the first publish). */
+uint64_t feed_newest_locked(const struct feed *f);
+uint64_t feed_oldest_locked(const struct feed *f);
+/* Updates published since the feed was created. */
+uint64_t feed_published(struct feed *f);
+/* The update with this seq, or NULL when it is not in the ring. */
+const struct feed_update *feed_get_locked(const struct feed *f, uint64_t seq);
+/* What follows cursor `since`, at most `limit` updates (0 means no limit). */
+struct feed_range feed_range_locked(const struct feed *f, uint64_t since, uint64_t limit);
+
+/* Park w until the next publish, its deadline, its peer leaving, or shutdown. Returns -1
+ * (not parked) when the feed is closing. The waiter must stay valid until it is woken or
+ * unparked. */
+int feed_park_locked(struct feed *f, struct feed_waiter *w);
+/* Take w off the list if it is there (a request that ends while parked). */
+void feed_unpark_locked(struct feed *f, struct feed_waiter *w);
+/* Parked waiters right now. */
+size_t feed_parked(struct feed *f);
+bool feed_closing_locked(const struct feed *f);
+
+/* Wake the waiters whose deadline has passed and, when check_peers is set, those whose
+ * peer has shut down its side of the socket (poll POLLRDHUP). Returns how many woke;
+ * *next_deadline_ns receives the earliest deadline still pending (INT64_MAX if none). */
+size_t feed_sweep(struct feed *f, int64_t now_ns, bool check_peers, int64_t *next_deadline_ns);
+/* Block until `until_ns` (CLOCK_MONOTONIC), a park with an earlier deadline, or close. */
+void feed_wait_sweep(struct feed *f, int64_t until_ns);
+
+/* Refuse new parks and publishes; wake every waiter with FEED_WAKE_SHUTDOWN. */
+void feed_close(struct feed *f);
+
+#endif

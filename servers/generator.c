@@ -1,0 +1,130 @@
+/* generator.c: publish updates on a schedule (see generator.h).
+ *
+ * Arrival processes, each with mean rate `rate_hz` updates per second:
+ *   periodic  one update every 1/rate s;
+ *   poisson   exponential gaps with mean 1/rate s (memoryless arrivals, the model in
+ *             MODELS.md's formulas with lambda = rate);
+ *   burst     burst_size updates at once every burst_size/rate s.
+ * The thread sleeps on a condition variable with an absolute CLOCK_MONOTONIC deadline, so
+ * generator_stop wakes it at once.
+ */
+#include "generator.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+
+#include "clock.h"
+#include "rng.h"
+
+struct generator {
+    struct feed *feed;
+    struct server_config cfg;
+    struct rng rng;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond; /* CLOCK_MONOTONIC; signalled by generator_stop */
+    bool stop;
+    char *payload;       /* payload_bytes + 1 */
+};
+
+/* Seconds until the next arrival (of a burst, for the burst process). */
+static double next_gap_s(struct generator *g)
+{
+    double mean = 1.0 / g->cfg.rate_hz;
+    switch (g->cfg.process) {
+    case GEN_POISSON:
+        return rng_exponential(&g->rng, mean);
+    case GEN_BURST:
+        return mean * g->cfg.burst_size;
+    case GEN_PERIODIC:
+    default:
+        return mean;
+    }
+}
+
+static void fill_payload(struct generator *g)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    for (size_t i = 0; i < g->cfg.payload_bytes; i++)
+        g->payload[i] = alphabet[rng_next(&g->rng) % (sizeof(alphabet) - 1)];
+    g->payload[g->cfg.payload_bytes] = '\0';
+}
+
+static void *generator_main(void *arg)
+{
+    struct generator *g = arg;
+    int64_t next = clock_mono_ns();
+    unsigned per_arrival = g->cfg.process == GEN_BURST ? g->cfg.burst_size : 1;
+    pthread_mutex_lock(&g->lock);
+    while (!g->stop) {
+        next += (int64_t)(next_gap_s(g) * 1e9);
+        struct timespec ts = clock_ts_from_ns(next);
+        while (!g->stop && clock_mono_ns() < next)
+            pthread_cond_timedwait(&g->cond, &g->lock, &ts);
+        if (g->stop)
+            break;
+        pthread_mutex_unlock(&g->lock);
+        for (unsigned i = 0; i < per_arrival; i++) {
+            fill_payload(g);
+            feed_publish(g->feed, g->payload, g->cfg.payload_bytes);
+        }
+        pthread_mutex_lock(&g->lock);
+    }
+    pthread_mutex_unlock(&g->lock);
+    return NULL;
+}
+
+struct generator *generator_start(struct feed *f, const struct server_config *cfg, char *err,
+                                  size_t errlen)
+{
+    struct generator *g = calloc(1, sizeof(*g));
+    if (!g) {
+        snprintf(err, errlen, "generator_start: out of memory");
+        return NULL;
+    }
+    g->payload = malloc(cfg->payload_bytes + 1);
+    if (!g->payload) {
+        snprintf(err, errlen, "generator_start: out of memory for a %zu-byte payload",
+                 cfg->payload_bytes);
+        free(g);
+        return NULL;
+    }
+    g->feed = f;
+    g->cfg = *cfg;
+    rng_seed(&g->rng, cfg->seed);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&g->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    pthread_mutex_init(&g->lock, NULL);
+    int rc = pthread_create(&g->thread, NULL, generator_main, g);
+    if (rc != 0) {
+        snprintf(err, errlen, "pthread_create: %s", strerror(rc));
+        pthread_cond_destroy(&g->cond);
+        pthread_mutex_destroy(&g->lock);
+        free(g->payload);
+        free(g);
+        return NULL;
+    }
+    return g;
+}
+
+void generator_stop(struct generator *g)
+{
+    if (!g)
+        return;
+    pthread_mutex_lock(&g->lock);
+    g->stop = true;
+    pthread_cond_signal(&g->cond);
+    pthread_mutex_unlock(&g->lock);
+    pthread_join(g->thread, NULL);
+    pthread_cond_destroy(&g->cond);
+    pthread_mutex_destroy(&g->lock);
+    free(g->payload);
+    free(g);
+}

@@ -1,0 +1,233 @@
+/* main.c: pushpull-server's command line: read the flags, start the feed, the generator
+ * and the daemon, and stop them all cleanly on SIGINT or SIGTERM.
+ *
+ * Signals are blocked in every thread and taken here with sigwait, so shutdown runs as
+ * ordinary code (server_stop answers held polls and ends streams) rather than inside a
+ * signal handler.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "clock.h"
+#include "generator.h"
+#include "server.h"
+#include "units.h"
+
+static const char usage_text[] =
+    "usage: pushpull-server [options]\n"
+    "\n"
+    "Serves one changing feed three ways: GET /poll (short polling, ETag/304, ?since=N),\n"
+    "GET /longpoll?since=N (long polling), GET /events (Server-Sent Events); plus\n"
+    "POST /publish (loopback only) and GET /stats.\n"
+    "\n"
+    "  --bind ADDR              listen address (default 127.0.0.1)\n"
+    "  --port N                 TCP port, 0 picks a free one (default 8080)\n"
+    "  --buffer N               updates kept for cursors and Last-Event-ID (default 1024)\n"
+    "  --rate HZ                generated updates per second, 0 = only /publish (default 1)\n"
+    "  --process KIND           periodic | poisson | burst (default periodic)\n"
+    "  --burst-size N           updates per burst with --process burst (default 10)\n"
+    "  --payload-bytes N        bytes of generated data per update (default 64)\n"
+    "  --seed N                 generator seed (default 1)\n"
+    "  --longpoll-timeout DUR   hold a long poll at most this long, <= 120s (default 30s)\n"
+    "  --retry-ms DUR           SSE retry: sent to clients (default 3000ms)\n"
+    "  --heartbeat DUR          SSE comment after this much silence, 0 = off (default 15s)\n"
+    "  --max-connections N      answer 503 beyond this many connections (default 20000)\n"
+    "  --threads N              libmicrohttpd worker threads (default 2)\n"
+    "  --max-publish-bytes N    largest POST /publish body (default 64k)\n"
+    "  -h, --help               this text\n"
+    "\n"
+    "Durations take a unit: 250ms, 30s, 2m (a bare number means seconds, or ms for\n"
+    "--retry-ms). Counts take k and M: 10k. The first line on stdout is\n"
+    "\"listening on http://ADDR:PORT\".\n";
+
+/* Print one line naming the flag, what it expects and what it got; exit 2. */
+static void bad_value(const char *flag, const char *expected, const char *got)
+{
+    fprintf(stderr, "pushpull-server: --%s: expected %s, got \"%s\"\n", flag, expected, got);
+    exit(2);
+}
+
+static uint64_t count_arg(const char *flag, const char *v, uint64_t lo, uint64_t hi)
+{
+    uint64_t n;
+    if (units_parse_count(v, &n) != 0 || n < lo || n > hi) {
+        char expected[96];
+        snprintf(expected, sizeof(expected), "a whole number from %llu to %llu",
+                 (unsigned long long)lo, (unsigned long long)hi);
+        bad_value(flag, expected, v);
+    }
+    return n;
+}
+
+static int64_t duration_arg(const char *flag, const char *v, int64_t bare_unit, int64_t lo,
+                            int64_t hi, const char *expected)
+{
+    int64_t ns;
+    if (units_parse_duration_ns(v, bare_unit, &ns) != 0 || ns < lo || ns > hi)
+        bad_value(flag, expected, v);
+    return ns;
+}
+
+static void parse_args(int argc, char **argv, struct server_config *cfg)
+{
+    enum { O_BIND = 256, O_PORT, O_BUFFER, O_RATE, O_PROCESS, O_BURST, O_PAYLOAD, O_SEED,
+           O_LPTIMEOUT, O_RETRY, O_HEARTBEAT, O_MAXCONN, O_THREADS, O_MAXPUB };
+    static const struct option opts[] = {
+        {"bind", required_argument, NULL, O_BIND},
+        {"port", required_argument, NULL, O_PORT},
+        {"buffer", required_argument, NULL, O_BUFFER},
+        {"rate", required_argument, NULL, O_RATE},
+        {"process", required_argument, NULL, O_PROCESS},
+        {"burst-size", required_argument, NULL, O_BURST},
+        {"payload-bytes", required_argument, NULL, O_PAYLOAD},
+        {"seed", required_argument, NULL, O_SEED},
+        {"longpoll-timeout", required_argument, NULL, O_LPTIMEOUT},
+        {"retry-ms", required_argument, NULL, O_RETRY},
+        {"heartbeat", required_argument, NULL, O_HEARTBEAT},
+        {"max-connections", required_argument, NULL, O_MAXCONN},
+        {"threads", required_argument, NULL, O_THREADS},
+        {"max-publish-bytes", required_argument, NULL, O_MAXPUB},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_BIND:
+            if (strlen(optarg) >= sizeof(cfg->bind))
+                bad_value("bind", "an IPv4 address", optarg);
+            snprintf(cfg->bind, sizeof(cfg->bind), "%s", optarg);
+            break;
+        case O_PORT:
+            cfg->port = (unsigned)count_arg("port", optarg, 0, 65535);
+            break;
+        case O_BUFFER:
+            cfg->buffer = count_arg("buffer", optarg, 1, 10000000);
+            break;
+        case O_RATE:
+            if (units_parse_number(optarg, &cfg->rate_hz) != 0 || cfg->rate_hz > 100000)
+                bad_value("rate", "updates per second from 0 to 100000", optarg);
+            break;
+        case O_PROCESS:
+            if (strcmp(optarg, "periodic") == 0)
+                cfg->process = GEN_PERIODIC;
+            else if (strcmp(optarg, "poisson") == 0)
+                cfg->process = GEN_POISSON;
+            else if (strcmp(optarg, "burst") == 0)
+                cfg->process = GEN_BURST;
+            else
+                bad_value("process", "periodic, poisson or burst", optarg);
+            break;
+        case O_BURST:
+            cfg->burst_size = (unsigned)count_arg("burst-size", optarg, 1, 100000);
+            break;
+        case O_PAYLOAD:
+            cfg->payload_bytes = count_arg("payload-bytes", optarg, 0, 16 * 1024 * 1024);
+            break;
+        case O_SEED:
+            cfg->seed = count_arg("seed", optarg, 0, UINT64_MAX / 2);
+            break;
+        case O_LPTIMEOUT:
+            cfg->longpoll_timeout_ns = duration_arg("longpoll-timeout", optarg, NS_PER_S,
+                                                    NS_PER_S, 120 * NS_PER_S,
+                                                    "a duration from 1s to 120s");
+            break;
+        case O_RETRY:
+            cfg->retry_ms = (unsigned)(duration_arg("retry-ms", optarg, NS_PER_MS, 0,
+                                                    3600 * NS_PER_S,
+                                                    "a duration from 0ms to 1h") /
+                                       NS_PER_MS);
+            break;
+        case O_HEARTBEAT:
+            cfg->heartbeat_ns = duration_arg("heartbeat", optarg, NS_PER_S, 0, 3600 * NS_PER_S,
+                                             "a duration from 0 (off) to 1h");
+            if (cfg->heartbeat_ns > 0 && cfg->heartbeat_ns < 10 * NS_PER_MS)
+                bad_value("heartbeat", "0 (off) or at least 10ms", optarg);
+            break;
+        case O_MAXCONN:
+            cfg->max_connections = (unsigned)count_arg("max-connections", optarg, 1, 1000000);
+            break;
+        case O_THREADS:
+            cfg->threads = (unsigned)count_arg("threads", optarg, 1, 256);
+            break;
+        case O_MAXPUB:
+            cfg->max_publish_bytes = count_arg("max-publish-bytes", optarg, 1, 16 * 1024 * 1024);
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            exit(0);
+        default:
+            fputs("pushpull-server: see --help for the options\n", stderr);
+            exit(2);
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "pushpull-server: unexpected argument \"%s\" (options start with --)\n",
+                argv[optind]);
+        exit(2);
+    }
+}
+
+/* Every held stream is a file descriptor: lift the soft limit as far as needed. */
+static void raise_fd_limit(unsigned need)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+        return;
+    rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < need)
+        fprintf(stderr,
+                "pushpull-server: warning: open-file limit is %llu, below the %u that "
+                "--max-connections needs (raise it with ulimit -n)\n",
+                (unsigned long long)rl.rlim_cur, need);
+}
+
+int main(int argc, char **argv)
+{
+    static const char *const process_names[] = {"periodic", "poisson", "burst"};
+    struct server_config cfg;
+    server_config_defaults(&cfg);
+    parse_args(argc, argv, &cfg);
+    raise_fd_limit(cfg.max_connections + 256);
+
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* inherited by every thread started below */
+    signal(SIGPIPE, SIG_IGN);
+
+    char err[256];
+    struct server srv;
+    if (server_start(&srv, &cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "pushpull-server: %s\n", err);
+        return 1;
+    }
+    struct generator *gen = NULL;
+    if (cfg.rate_hz > 0) {
+        gen = generator_start(srv.feed, &cfg, err, sizeof(err));
+        if (!gen) {
+            fprintf(stderr, "pushpull-server: %s\n", err);
+            server_stop(&srv);
+            return 1;
+        }
+    }
+    printf("listening on http://%s:%u\n", cfg.bind, srv.port);
+    fflush(stdout);
+    fprintf(stderr,
+            "pushpull-server: feed of %zu, %s updates at %g Hz (%zu-byte payloads), long-poll "
+            "timeout %gs, SSE retry %ums, heartbeat %gs; Ctrl-C stops\n",
+            cfg.buffer, process_names[cfg.process], cfg.rate_hz, cfg.payload_bytes,
+            (double)cfg.longpoll_timeout_ns / 1e9, cfg.retry_ms, (double)cfg.heartbeat_ns / 1e9);
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    fprintf(stderr, "pushpull-server: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    generator_stop(gen);
+    server_stop(&srv);
+    return 0;
+}

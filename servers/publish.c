@@ -1,0 +1,56 @@
+/* publish.c: POST /publish, the way a test, a script or the demo page drives the feed.
+ *
+ * The request body (UTF-8 text, no NUL, at most --max-publish-bytes) becomes the next
+ * update's "data"; the answer is 201 {"seq":N}. Only loopback peers may publish: the
+ * server binds 127.0.0.1 by default, but someone who binds 0.0.0.0 to show the demo to
+ * a room should not hand the room the feed.
+ */
+#include "server.h"
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "jsonw.h"
+
+static bool peer_is_loopback(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return false;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+    }
+    return false;
+}
+
+static enum MHD_Result publish_handle(struct request *req)
+{
+    if (!peer_is_loopback(req->conn))
+        return reply_error(req, 403, "publish: only loopback clients may publish");
+    const char *data = req->upload.mem ? req->upload.mem : "";
+    if (!jsonw_valid_utf8(data, req->upload.len))
+        return reply_error(req, 400, "body: expected UTF-8 text without NUL bytes");
+    uint64_t seq = feed_publish(req->srv->feed, data, req->upload.len);
+    if (seq == 0)
+        return reply_error(req, 503, "publish: the feed is shutting down");
+    char body[48];
+    int n = snprintf(body, sizeof(body), "{\"seq\":%llu}", (unsigned long long)seq);
+    return reply_json(req, 201, body, (size_t)n, NULL);
+}
+
+const struct route publish_route = {
+    .path = "/publish",
+    .method = "POST",
+    .kind = STATS_PUBLISH,
+    .handle = publish_handle,
+    .done = NULL,
+};

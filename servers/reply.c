@@ -1,0 +1,118 @@
+/* reply.c: the small vocabulary transports answer with: a JSON body, a JSON error, a
+ * number read from the query or a header.
+ *
+ * Status and body bytes are counted here, at the one place every buffered response
+ * passes through (streams count their own body bytes as they produce them, in sse.c).
+ * Every response says Cache-Control: no-cache, so no cache between client and server
+ * can answer in our place and distort the count of requests that reach us.
+ */
+#include "server.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "jsonw.h"
+
+enum MHD_Result reply_queue(struct request *req, unsigned status, struct MHD_Response *r)
+{
+    req->answered = true;
+    req->status = status;
+    stats_count_status(&req->srv->stats, req->kind, status);
+    return MHD_queue_response(req->conn, status, r);
+}
+
+/* Queue a buffered response with the given extra header pairs (va_list of name, value,
+ * ..., NULL). A NULL body with len 0 sends no body (304). */
+static enum MHD_Result reply_buffer(struct request *req, unsigned status, const char *body,
+                                    size_t len, const char *content_type, va_list ap)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    if (content_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    const char *name;
+    while ((name = va_arg(ap, const char *)) != NULL) {
+        const char *value = va_arg(ap, const char *);
+        MHD_add_response_header(r, name, value);
+    }
+    req->body_bytes += len;
+    stats_add(&req->srv->stats.row[req->kind].resp_body_bytes, len);
+    enum MHD_Result rc = reply_queue(req, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+enum MHD_Result reply_json(struct request *req, unsigned status, const char *body,
+                           size_t len, ...)
+{
+    va_list ap;
+    va_start(ap, len);
+    enum MHD_Result rc =
+        reply_buffer(req, status, body, len, body ? "application/json" : NULL, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* A variadic wrapper so reply_error can pass "no extra headers" as a va_list. */
+static enum MHD_Result reply_plain(struct request *req, unsigned status, const char *body,
+                                   size_t len, ...)
+{
+    va_list ap;
+    va_start(ap, len);
+    enum MHD_Result rc = reply_buffer(req, status, body, len, "application/json", ap);
+    va_end(ap);
+    return rc;
+}
+
+enum MHD_Result reply_error(struct request *req, unsigned status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    struct dynbuf b;
+    dynbuf_init(&b, 4096);
+    if (dynbuf_adds(&b, "{\"error\":") != 0 || jsonw_string(&b, msg, strlen(msg)) != 0 ||
+        dynbuf_adds(&b, "}") != 0)
+        return MHD_NO;
+    enum MHD_Result rc;
+    if (status == 405)
+        rc = reply_plain(req, status, b.mem, b.len, MHD_HTTP_HEADER_ALLOW, req->route->method,
+                         NULL);
+    else if (status == 503)
+        rc = reply_plain(req, status, b.mem, b.len, MHD_HTTP_HEADER_CONNECTION, "close", NULL);
+    else
+        rc = reply_plain(req, status, b.mem, b.len, NULL);
+    dynbuf_free(&b);
+    return rc;
+}
+
+int request_uint_value(struct request *req, enum MHD_ValueKind kind, const char *name,
+                       uint64_t max, uint64_t *out)
+{
+    const char *v = MHD_lookup_connection_value(req->conn, kind, name);
+    if (!v)
+        return 0;
+    uint64_t n = 0;
+    bool ok = v[0] != '\0';
+    for (const char *p = v; ok && *p; p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (!isdigit((unsigned char)*p) || n > (UINT64_MAX - d) / 10)
+            ok = false;
+        else
+            n = n * 10 + d;
+    }
+    if (ok && n <= max) {
+        *out = n;
+        return 1;
+    }
+    reply_error(req, 400, "%s: expected a whole number from 0 to %llu, got \"%.40s\"", name,
+                (unsigned long long)max, v);
+    return -1;
+}

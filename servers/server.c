@@ -1,0 +1,344 @@
+/* server.c: the libmicrohttpd daemon behind every transport: routing, per-request state,
+ * byte accounting, the sweeper thread, and an orderly shutdown.
+ *
+ * Threading: libmicrohttpd runs an epoll loop in a small pool of threads
+ * (MHD_USE_EPOLL_INTERNAL_THREAD + MHD_OPTION_THREAD_POOL_SIZE); every callback below
+ * runs on one of them. Two more threads touch requests: the generator (publishing wakes
+ * parked requests) and the sweeper (deadlines, vanished peers). They meet only under the
+ * feed's lock, where a request is parked (suspended) or woken (resumed), so no request
+ * is resumed twice or freed while parked.
+ *
+ * Held requests cost no thread: a long poll with nothing to say, or an SSE stream with
+ * nothing to send, suspends its connection (MHD_suspend_connection) and parks a waiter on
+ * the feed. A publish, a deadline or the peer leaving resumes it, and libmicrohttpd calls
+ * the handler (or the stream's reader) again.
+ *
+ * Byte accounting: libmicrohttpd builds response headers itself and does not say how
+ * long they were, and a request's header text is parsed before we see it. Rather than
+ * guess, each connection snapshots the kernel's byte counters (sockacct.h) when it opens
+ * and at every request boundary; the bytes a request moved, minus the body bytes the
+ * transport produced, are its header bytes. What a client sent is therefore exactly
+ * what /stats reports, and a mismatch on a finished stream shows up in
+ * "unaccounted_bytes" instead of vanishing.
+ */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "sockacct.h"
+
+/* The route table: adding a transport is one line here and one file. */
+static const struct route *const routes[] = {&short_poll_route, &long_poll_route, &sse_route,
+                                              &publish_route, &stats_route};
+
+static const struct route *route_find(const char *path)
+{
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (strcmp(routes[i]->path, path) == 0)
+            return routes[i];
+    }
+    return NULL;
+}
+
+void server_config_defaults(struct server_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    snprintf(cfg->bind, sizeof(cfg->bind), "%s", "127.0.0.1");
+    cfg->port = 8080;
+    cfg->buffer = 1024;
+    cfg->rate_hz = 1.0;
+    cfg->process = GEN_PERIODIC;
+    cfg->burst_size = 10;
+    cfg->payload_bytes = 64;
+    cfg->seed = 1;
+    cfg->longpoll_timeout_ns = 30 * NS_PER_S;
+    cfg->retry_ms = 3000;
+    cfg->heartbeat_ns = 15 * NS_PER_S;
+    cfg->max_connections = 20000;
+    cfg->threads = 2;
+    cfg->max_publish_bytes = 64 * 1024;
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct server *srv = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct conn_state *cs = calloc(1, sizeof(*cs));
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        atomic_fetch_add(&srv->stats.conns_open, 1);
+        atomic_fetch_add(&srv->stats.conns_total, 1);
+        if (!cs)
+            return; /* accounting is lost for this connection, serving is not */
+        cs->fd = ci ? ci->connect_fd : -1;
+        struct sockacct sa;
+        if (cs->fd >= 0 && sockacct_read(cs->fd, &sa) == 0) {
+            cs->written_mark = sa.written;
+            cs->read_mark = sa.read;
+            cs->acct_ok = true;
+        }
+        *socket_context = cs;
+    } else {
+        free(*socket_context);
+        *socket_context = NULL;
+        atomic_fetch_sub(&srv->stats.conns_open, 1);
+    }
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+static void request_wake(struct feed_waiter *w)
+{
+    struct request *req = (struct request *)((char *)w - offsetof(struct request, waiter));
+    if (req->suspended) {
+        req->suspended = false;
+        MHD_resume_connection(req->conn);
+    }
+}
+
+int request_park_locked(struct request *req, int64_t deadline_ns)
+{
+    req->waiter.deadline_ns = deadline_ns;
+    if (feed_park_locked(req->srv->feed, &req->waiter) != 0)
+        return -1;
+    req->suspended = true;
+    MHD_suspend_connection(req->conn);
+    return 0;
+}
+
+/* Read the kernel's counters and attribute the bytes moved since the last mark: header
+ * bytes when they are not attributed yet, otherwise a check that nothing is left over. */
+static void account_bytes(struct request *req, bool check_rest)
+{
+    struct conn_state *cs = req->cs;
+    struct stats *st = &req->srv->stats;
+    struct stats_row *row = &st->row[req->kind];
+    struct sockacct now;
+    if (!cs || !cs->acct_ok || sockacct_read(cs->fd, &now) != 0)
+        return;
+    uint64_t wrote = now.written - cs->written_mark;
+    uint64_t got = now.read - cs->read_mark;
+    uint64_t produced = (req->body_bytes - req->body_mark) +
+                        (req->framing_bytes - req->framing_mark);
+    uint64_t upload = req->hdr_counted ? 0 : req->upload.len;
+    cs->written_mark = now.written;
+    cs->read_mark = now.read;
+    req->body_mark = req->body_bytes;
+    req->framing_mark = req->framing_bytes;
+    if (!req->hdr_counted) {
+        req->hdr_counted = true;
+        stats_add(&row->resp_header_bytes, wrote > produced ? wrote - produced : 0);
+        stats_add(&row->req_header_bytes, got > upload ? got - upload : 0);
+        stats_add(&row->req_body_bytes, upload);
+    } else if (check_rest) {
+        uint64_t diff = wrote > produced ? wrote - produced : produced - wrote;
+        stats_add(&st->unaccounted_bytes, diff + got);
+    }
+}
+
+void request_count_stream_headers(struct request *req)
+{
+    if (!req->hdr_counted)
+        account_bytes(req, false);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct server *srv = cls;
+    struct request *req = *req_cls;
+    (void)conn;
+    if (!req)
+        return;
+    feed_lock(srv->feed);
+    feed_unpark_locked(srv->feed, &req->waiter);
+    feed_unlock(srv->feed);
+    if (req->route && req->route->done)
+        req->route->done(req);
+    /* Only a response that went out whole can be checked byte for byte. */
+    account_bytes(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    dynbuf_free(&req->upload);
+    free(req);
+    *req_cls = NULL;
+}
+
+static struct request *request_new(struct server *srv, struct MHD_Connection *conn)
+{
+    struct request *req = calloc(1, sizeof(*req));
+    if (!req)
+        return NULL;
+    req->srv = srv;
+    req->conn = conn;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    req->cs = ci ? ci->socket_context : NULL;
+    req->waiter.wake = request_wake;
+    req->waiter.fd = req->cs ? req->cs->fd : -1;
+    req->kind = STATS_OTHER;
+    dynbuf_init(&req->upload, srv->cfg.max_publish_bytes);
+    return req;
+}
+
+/* The first call for a request: route it and turn away what cannot be served. */
+static enum MHD_Result request_begin(struct request *req, const char *url, const char *method)
+{
+    struct server *srv = req->srv;
+    req->route = route_find(url);
+    if (req->route)
+        req->kind = req->route->kind;
+    atomic_fetch_add(&srv->stats.row[req->kind].requests, 1);
+    if (atomic_load(&srv->stats.conns_open) > (int_least64_t)srv->cfg.max_connections)
+        return reply_error(req, 503, "server busy: more than %u connections open",
+                           srv->cfg.max_connections);
+    if (!req->route)
+        return reply_error(req, 404, "no such path; try /poll, /longpoll, /events or /stats");
+    if (strcmp(method, req->route->method) != 0) {
+        return reply_error(req, 405, "%s takes %s, not %s", req->route->path,
+                           req->route->method, method);
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_data_size,
+                                 void **req_cls)
+{
+    struct server *srv = cls;
+    struct request *req = *req_cls;
+    (void)version;
+    if (!req) {
+        req = request_new(srv, conn);
+        if (!req)
+            return MHD_NO;
+        *req_cls = req;
+        return request_begin(req, url, method);
+    }
+    if (req->answered)
+        return MHD_YES; /* an early error response is queued; drain the upload */
+    if (*upload_data_size > 0) {
+        if (!req->too_big && dynbuf_add(&req->upload, upload_data, *upload_data_size) != 0)
+            req->too_big = true;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (req->too_big)
+        return reply_error(req, 413, "body: larger than the %zu-byte limit",
+                           srv->cfg.max_publish_bytes);
+    return req->route->handle(req);
+}
+
+/* ---- the sweeper -------------------------------------------------------- */
+
+/* Wakes parked requests whose deadline passed and, about once a second (or once a
+ * heartbeat if that is shorter), those whose peer has gone. */
+static void *sweeper_main(void *arg)
+{
+    struct server *srv = arg;
+    int64_t hb = srv->cfg.heartbeat_ns;
+    int64_t peer_every = hb > 0 && hb < NS_PER_S ? hb : NS_PER_S;
+    int64_t next_peer = clock_mono_ns() + peer_every;
+    for (;;) {
+        int64_t now = clock_mono_ns();
+        bool check = now >= next_peer;
+        if (check)
+            next_peer = now + peer_every;
+        int64_t next_deadline;
+        feed_sweep(srv->feed, now, check, &next_deadline);
+        feed_lock(srv->feed);
+        bool closing = feed_closing_locked(srv->feed);
+        feed_unlock(srv->feed);
+        if (closing)
+            return NULL;
+        feed_wait_sweep(srv->feed, next_deadline < next_peer ? next_deadline : next_peer);
+    }
+}
+
+/* ---- start and stop ----------------------------------------------------- */
+
+int server_start(struct server *srv, const struct server_config *cfg, char *err,
+                 size_t errlen)
+{
+    memset(srv, 0, sizeof(*srv));
+    srv->cfg = *cfg;
+    stats_init(&srv->stats);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->port)};
+    if (inet_pton(AF_INET, cfg->bind, &sin.sin_addr) != 1) {
+        snprintf(err, errlen, "--bind: expected an IPv4 address, got \"%s\"", cfg->bind);
+        return -1;
+    }
+    srv->feed = feed_new(cfg->buffer);
+    if (!srv->feed) {
+        snprintf(err, errlen, "feed_new: out of memory for %zu updates", cfg->buffer);
+        return -1;
+    }
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    srv->daemon = MHD_start_daemon(
+        flags, (uint16_t)cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_SOCK_ADDR, &sin,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 1 ? cfg->threads : 0),
+        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections + 64u,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
+    if (!srv->daemon) {
+        snprintf(err, errlen, "MHD_start_daemon: cannot listen on %s:%u (%s)", cfg->bind,
+                 cfg->port, strerror(errno));
+        goto fail;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = di ? di->port : cfg->port;
+    int rc = pthread_create(&srv->sweeper, NULL, sweeper_main, srv);
+    if (rc != 0) {
+        snprintf(err, errlen, "pthread_create: %s", strerror(rc));
+        goto fail;
+    }
+    srv->sweeper_started = true;
+    return 0;
+fail:
+    if (srv->daemon)
+        MHD_stop_daemon(srv->daemon);
+    feed_free(srv->feed);
+    srv->daemon = NULL;
+    srv->feed = NULL;
+    return -1;
+}
+
+/* Requests still holding something the feed's close must finish. */
+static int64_t open_requests(struct server *srv)
+{
+    int64_t n = 0;
+    for (int k = 0; k < STATS_KINDS; k++)
+        n += atomic_load(&srv->stats.row[k].open);
+    return n + (int64_t)feed_parked(srv->feed);
+}
+
+void server_stop(struct server *srv)
+{
+    if (!srv->daemon)
+        return;
+    /* Wake everything parked: long polls answer, streams send "event: end". Give them a
+     * moment to leave before the daemon closes what is left. */
+    feed_close(srv->feed);
+    int64_t give_up = clock_mono_ns() + 2 * NS_PER_S;
+    while (open_requests(srv) > 0 && clock_mono_ns() < give_up) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (srv->sweeper_started)
+        pthread_join(srv->sweeper, NULL);
+    MHD_stop_daemon(srv->daemon);
+    feed_free(srv->feed);
+    srv->daemon = NULL;
+    srv->feed = NULL;
+}

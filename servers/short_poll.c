@@ -1,0 +1,137 @@
+/* short_poll.c: GET /poll, the client asks on a timer whether anything changed.
+ *
+ * The technique: every T seconds each client sends a request and gets an answer at once.
+ * It is the simplest thing that works through every proxy, cache and firewall, and it
+ * keeps no state on the server between requests. Its costs are the two numbers the lab
+ * measures: a full request/response header pair every T seconds per client, whether or
+ * not anything changed (that is most polls when updates are rarer than polls), and a
+ * delivery delay of T/2 on average, T at worst (MODELS.md, "Short polling").
+ *
+ * Two ways to ask, both here:
+ *   GET /poll                   the latest update (state mode). It carries an ETag, the
+ *                               update's seq; a client that sends If-None-Match with it
+ *                               gets 304 and no body while nothing changed (RFC 9110
+ *                               section 13.1.2). Updates between two polls are never seen.
+ *   GET /poll?since=N[&limit=K] every update after N still in the ring (event mode),
+ *                               with the cursor for the next ask in "next". A gap the
+ *                               ring can no longer fill says "reset":true, never silence.
+ * Long polling reuses the event-mode body (poll_render_since_locked, below).
+ */
+#include "server.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Largest "limit" accepted: a bound on one response's size, not on the ring. */
+#define POLL_MAX_LIMIT 100000
+
+int poll_render_since_locked(struct feed *f, uint64_t since, uint64_t limit,
+                             struct dynbuf *out, uint64_t *count)
+{
+    struct feed_range r = feed_range_locked(f, since, limit);
+    uint64_t next = r.count ? r.first + r.count - 1 : (r.reset ? r.first - 1 : since);
+    int rc = dynbuf_addf(out, "{\"next\":%llu,", (unsigned long long)next);
+    if (rc == 0 && r.reset)
+        rc = dynbuf_adds(out, "\"reset\":true,");
+    if (rc == 0)
+        rc = dynbuf_adds(out, "\"events\":[");
+    for (uint64_t i = 0; rc == 0 && i < r.count; i++) {
+        const struct feed_update *u = feed_get_locked(f, r.first + i);
+        if (i > 0)
+            rc = dynbuf_add(out, ",", 1);
+        if (rc == 0)
+            rc = dynbuf_add(out, u->json, u->json_len);
+    }
+    if (rc == 0)
+        rc = dynbuf_adds(out, "]}");
+    *count = r.count;
+    return rc;
+}
+
+/* Does an If-None-Match list (RFC 9110 section 13.1.2) name this entity tag? Weak tags
+ * compare by their opaque part, as the weak comparison the header calls for. */
+static bool etag_matches(const char *header, const char *etag)
+{
+    size_t elen = strlen(etag);
+    const char *p = header;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (*p == '*')
+            return true;
+        if (p[0] == 'W' && p[1] == '/')
+            p += 2;
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (len == elen && memcmp(p, etag, len) == 0)
+            return true;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return false;
+}
+
+/* State mode: the latest update, or 304 when the client already has it. */
+static enum MHD_Result poll_latest(struct request *req)
+{
+    struct feed *f = req->srv->feed;
+    struct dynbuf body;
+    dynbuf_init(&body, SIZE_MAX / 2);
+    feed_lock(f);
+    uint64_t newest = feed_newest_locked(f);
+    const struct feed_update *u = feed_get_locked(f, newest);
+    int rc = u ? dynbuf_add(&body, u->json, u->json_len) : dynbuf_adds(&body, "{\"seq\":0}");
+    feed_unlock(f);
+    if (rc != 0)
+        return MHD_NO;
+    char etag[32];
+    snprintf(etag, sizeof(etag), "\"%llu\"", (unsigned long long)newest);
+    const char *inm = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                                  MHD_HTTP_HEADER_IF_NONE_MATCH);
+    enum MHD_Result res;
+    if (inm && etag_matches(inm, etag))
+        res = reply_json(req, 304, NULL, 0, MHD_HTTP_HEADER_ETAG, etag, NULL);
+    else
+        res = reply_json(req, 200, body.mem, body.len, MHD_HTTP_HEADER_ETAG, etag, NULL);
+    dynbuf_free(&body);
+    return res;
+}
+
+static enum MHD_Result short_poll_handle(struct request *req)
+{
+    uint64_t since = 0, limit = 0;
+    int has_since = request_uint_value(req, MHD_GET_ARGUMENT_KIND, "since", UINT64_MAX, &since);
+    if (has_since < 0)
+        return MHD_YES;
+    int has_limit =
+        request_uint_value(req, MHD_GET_ARGUMENT_KIND, "limit", POLL_MAX_LIMIT, &limit);
+    if (has_limit < 0)
+        return MHD_YES;
+    if (has_limit && (limit == 0 || !has_since))
+        return reply_error(req, 400, "limit: expected a whole number from 1 to %d, with since",
+                           POLL_MAX_LIMIT);
+    if (!has_since)
+        return poll_latest(req);
+    struct dynbuf body;
+    dynbuf_init(&body, SIZE_MAX / 2);
+    uint64_t count;
+    feed_lock(req->srv->feed);
+    int rc = poll_render_since_locked(req->srv->feed, since, limit, &body, &count);
+    feed_unlock(req->srv->feed);
+    if (rc != 0)
+        return MHD_NO;
+    enum MHD_Result res = reply_json(req, 200, body.mem, body.len, NULL);
+    dynbuf_free(&body);
+    return res;
+}
+
+const struct route short_poll_route = {
+    .path = "/poll",
+    .method = "GET",
+    .kind = STATS_POLL,
+    .handle = short_poll_handle,
+    .done = NULL,
+};

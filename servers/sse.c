@@ -1,0 +1,202 @@
+/* sse.c: GET /events, Server-Sent Events: one long response the server writes into.
+ *
+ * The technique (WHATWG HTML section 9.2, "Server-sent events"): the client opens one
+ * request and the server never finishes the response; each update is written into it as
+ * an event the moment it is published. On the wire, per update:
+ *
+ *     id: 42\n
+ *     data: {"seq":42,"ts_ns":...,"data":"..."}\n
+ *     \n
+ *
+ * inside HTTP/1.1 chunked framing (hex length, CRLF, bytes, CRLF). No "event:" line, so
+ * a browser's EventSource hands it to onmessage. The stream opens with "retry: <ms>"
+ * (how long the browser waits before reconnecting), and a comment ": keepalive" goes out
+ * after a heartbeat interval of silence so proxies that cut idle connections leave it
+ * alone (WHATWG 9.2.7 suggests about every 15 s). A client that reconnects sends
+ * Last-Event-ID (or ?lastEventId= where it cannot set headers); every update after it
+ * still in the ring is replayed first, after an "event: reset" if some were lost. On
+ * shutdown the stream gets "event: end" and a proper end of the chunked body.
+ *
+ * Costs: one request per client per connection; per update only the event text plus
+ * about 25 bytes of framing; one comment per heartbeat when idle. Latency is one network
+ * transit. Where it fails: buffering proxies that hold the response until it is
+ * "complete" (X-Accel-Buffering: no asks nginx not to), HTTP/1.1 browsers' limit of six
+ * connections per origin, and every open stream holds a socket.
+ *
+ * Mechanics: libmicrohttpd pulls the body from sse_read(). With nothing to send it parks
+ * the request on the feed and suspends the connection; a publish, the heartbeat deadline
+ * or shutdown resumes it, and libmicrohttpd calls sse_read() again.
+ */
+#include "server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+
+/* At most this many updates are rendered per refill, to bound one stream's buffer. */
+#define SSE_BATCH 64
+
+struct sse_stream {
+    uint64_t cursor;       /* last seq written into out */
+    struct dynbuf out;     /* rendered text not yet handed to libmicrohttpd */
+    size_t out_off;        /* bytes of out already handed over */
+    int64_t last_write_ns; /* when bytes last left, for the heartbeat */
+    bool opened;           /* the retry line is written */
+    bool ended;            /* "event: end" is written; next read ends the body */
+    bool counted;          /* counted as open in /stats */
+};
+
+/* Bytes HTTP/1.1 chunked coding adds around a chunk of n bytes: hex size, CRLF, CRLF. */
+static uint64_t chunk_framing(size_t n)
+{
+    uint64_t digits = 1;
+    while (n >= 16) {
+        n /= 16;
+        digits++;
+    }
+    return digits + 4;
+}
+
+/* Render what the stream should say next into s->out. Feed lock held. Returns 1 when
+ * there is something, 0 when the request was parked (nothing to say yet), -1 on error. */
+static int sse_fill_locked(struct request *req, struct sse_stream *s)
+{
+    struct feed *f = req->srv->feed;
+    int rc = 0;
+    dynbuf_reset(&s->out);
+    s->out_off = 0;
+    if (!s->opened) {
+        rc = dynbuf_addf(&s->out, "retry: %u\n\n", req->srv->cfg.retry_ms);
+        s->opened = true;
+    }
+    struct feed_range r = feed_range_locked(f, s->cursor, SSE_BATCH);
+    if (rc == 0 && r.reset)
+        rc = dynbuf_addf(&s->out, "event: reset\ndata: {\"since\":%llu,\"first\":%llu}\n\n",
+                         (unsigned long long)s->cursor, (unsigned long long)r.first);
+    for (uint64_t i = 0; rc == 0 && i < r.count; i++) {
+        const struct feed_update *u = feed_get_locked(f, r.first + i);
+        rc = dynbuf_addf(&s->out, "id: %llu\ndata: ", (unsigned long long)u->seq);
+        if (rc == 0)
+            rc = dynbuf_add(&s->out, u->json, u->json_len);
+        if (rc == 0)
+            rc = dynbuf_add(&s->out, "\n\n", 2);
+    }
+    if (r.count > 0 || r.reset)
+        s->cursor = r.count ? r.first + r.count - 1 : r.first - 1;
+    if (rc != 0)
+        return -1;
+    if (s->out.len > 0)
+        return 1;
+    if (feed_closing_locked(f)) {
+        s->ended = true;
+        return dynbuf_adds(&s->out, "event: end\ndata: {\"reason\":\"shutdown\"}\n\n") ? -1 : 1;
+    }
+    int64_t hb = req->srv->cfg.heartbeat_ns;
+    int64_t due = hb > 0 ? s->last_write_ns + hb : INT64_MAX;
+    if (clock_mono_ns() >= due)
+        return dynbuf_adds(&s->out, ": keepalive\n\n") ? -1 : 1;
+    if (request_park_locked(req, due) != 0) {
+        s->ended = true;
+        return dynbuf_adds(&s->out, "event: end\ndata: {\"reason\":\"shutdown\"}\n\n") ? -1 : 1;
+    }
+    return 0;
+}
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct request *req = cls;
+    struct sse_stream *s = req->state;
+    struct stats_row *row = &req->srv->stats.row[req->kind];
+    (void)pos;
+    if (req->waiter.why == FEED_WAKE_GONE)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (s->out_off == s->out.len) {
+        if (s->ended) {
+            /* libmicrohttpd now writes the last chunk: "0" CRLF CRLF. */
+            req->framing_bytes += 5;
+            stats_add(&row->framing_bytes, 5);
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        }
+        feed_lock(req->srv->feed);
+        int rc = sse_fill_locked(req, s);
+        feed_unlock(req->srv->feed);
+        if (rc < 0)
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        if (rc == 0)
+            return 0; /* parked and suspended: called again when woken */
+    }
+    request_count_stream_headers(req);
+    size_t n = s->out.len - s->out_off;
+    if (n > max)
+        n = max;
+    memcpy(buf, s->out.mem + s->out_off, n);
+    s->out_off += n;
+    s->last_write_ns = clock_mono_ns();
+    req->body_bytes += n;
+    req->framing_bytes += chunk_framing(n);
+    stats_add(&row->resp_body_bytes, n);
+    stats_add(&row->framing_bytes, chunk_framing(n));
+    return (ssize_t)n;
+}
+
+static enum MHD_Result sse_handle(struct request *req)
+{
+    struct server *srv = req->srv;
+    uint64_t last_id = 0;
+    int has_id = request_uint_value(req, MHD_HEADER_KIND, "Last-Event-ID", UINT64_MAX, &last_id);
+    if (has_id < 0)
+        return MHD_YES;
+    if (has_id == 0) {
+        has_id = request_uint_value(req, MHD_GET_ARGUMENT_KIND, "lastEventId", UINT64_MAX,
+                                    &last_id);
+        if (has_id < 0)
+            return MHD_YES;
+    }
+    struct sse_stream *s = calloc(1, sizeof(*s));
+    if (!s)
+        return MHD_NO;
+    dynbuf_init(&s->out, SIZE_MAX / 2);
+    s->last_write_ns = clock_mono_ns();
+    if (has_id) {
+        s->cursor = last_id;
+    } else {
+        feed_lock(srv->feed);
+        s->cursor = feed_newest_locked(srv->feed); /* a new subscriber gets what comes next */
+        feed_unlock(srv->feed);
+    }
+    req->state = s;
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read,
+                                                               req, NULL);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(r, "X-Accel-Buffering", "no");
+    s->counted = true;
+    atomic_fetch_add(&srv->stats.row[req->kind].open, 1);
+    enum MHD_Result rc = reply_queue(req, 200, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static void sse_done(struct request *req)
+{
+    struct sse_stream *s = req->state;
+    if (!s)
+        return;
+    if (s->counted)
+        atomic_fetch_sub(&req->srv->stats.row[req->kind].open, 1);
+    dynbuf_free(&s->out);
+    free(s);
+    req->state = NULL;
+}
+
+const struct route sse_route = {
+    .path = "/events",
+    .method = "GET",
+    .kind = STATS_SSE,
+    .handle = sse_handle,
+    .done = sse_done,
+};
