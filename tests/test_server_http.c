@@ -1,0 +1,685 @@
+/* test_server_http.c: the server's HTTP contract, end to end, against the real binary.
+ *
+ * Each test starts its own pushpull-server (the ASan build) on a free port, talks raw
+ * HTTP/1.1 to it, and stops it by pid, expecting a clean exit (a leak or sanitizer
+ * report makes the exit status non-zero and fails the test). Every wait is bounded.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static struct harness_server start(const char *const *args)
+{
+    struct harness_server s;
+    assert_int_equal(harness_server_start(&s, args), 0);
+    return s;
+}
+
+static void stop(struct harness_server *s)
+{
+    assert_int_equal(harness_server_stop(s), 0);
+}
+
+static struct harness_response get(unsigned port, const char *target, const char *headers)
+{
+    struct harness_response r;
+    assert_int_equal(harness_http(port, "GET", target, headers, NULL, 0, &r), 0);
+    return r;
+}
+
+static void assert_header(const struct harness_response *r, const char *name, const char *want)
+{
+    char v[256];
+    assert_int_equal(harness_header(r, name, v, sizeof(v)), 0);
+    assert_string_equal(v, want);
+}
+
+/* Open GET /events with extra header lines; returns the socket with the response head
+ * already read into *raw. */
+static int open_stream(unsigned port, const char *target, const char *headers,
+                       struct dynbuf *raw)
+{
+    int fd = harness_connect(port);
+    assert_true(fd >= 0);
+    char req[1024];
+    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n", target,
+                     headers ? headers : "");
+    assert_int_equal(harness_send(fd, req, (size_t)n), 0);
+    dynbuf_init(raw, 1 << 24);
+    assert_int_equal(harness_read_until(fd, raw, "\r\n\r\n", 5000), 1);
+    return fd;
+}
+
+/* Read the stream until its de-chunked text contains `needle`; returns that text (caller
+ * frees with dynbuf_free). */
+static struct dynbuf stream_until(int fd, struct dynbuf *raw, const char *needle, int ms)
+{
+    struct dynbuf text;
+    dynbuf_init(&text, 1 << 24);
+    int64_t end = harness_now_ms() + ms;
+    for (;;) {
+        size_t head = (size_t)(strstr(raw->mem, "\r\n\r\n") - raw->mem) + 4;
+        int ended;
+        dynbuf_reset(&text);
+        harness_dechunk(raw->mem + head, raw->len - head, &text, &ended);
+        if ((text.mem && strstr(text.mem, needle)) || ended || harness_now_ms() >= end)
+            break;
+        harness_read_until(fd, raw, "\x01never", 50);
+    }
+    if (!text.mem || !strstr(text.mem, needle))
+        fail_msg("stream never said \"%s\"; it said: %s", needle, text.mem ? text.mem : "");
+    return text;
+}
+
+/* ---- short polling -------------------------------------------------------- */
+
+static void poll_latest_etag_and_304(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+
+    struct harness_response r = get(s.port, "/poll", NULL);
+    assert_int_equal(r.status, 200);
+    assert_header(&r, "Content-Type", "application/json");
+    assert_header(&r, "Cache-Control", "no-cache");
+    assert_header(&r, "ETag", "\"0\"");
+    assert_memory_equal(r.body, "{\"seq\":0}", 9);
+    harness_response_free(&r);
+
+    assert_int_equal(harness_publish(s.port, "hello"), 1);
+    r = get(s.port, "/poll", "If-None-Match: \"0\"\r\n");
+    assert_int_equal(r.status, 200);
+    assert_header(&r, "ETag", "\"1\"");
+    assert_non_null(strstr(r.body, "\"seq\":1,\"ts_ns\":"));
+    assert_non_null(strstr(r.body, "\"data\":\"hello\"}"));
+    harness_response_free(&r);
+
+    r = get(s.port, "/poll", "If-None-Match: \"1\"\r\n");
+    assert_int_equal(r.status, 304);
+    assert_int_equal(r.body_len, 0);
+    assert_header(&r, "ETag", "\"1\"");
+    harness_response_free(&r);
+
+    r = get(s.port, "/poll", "If-None-Match: W/\"7\", \"1\"\r\n");
+    assert_int_equal(r.status, 304);
+    harness_response_free(&r);
+
+    assert_int_equal(harness_publish(s.port, "again"), 2);
+    r = get(s.port, "/poll", "If-None-Match: \"1\"\r\n");
+    assert_int_equal(r.status, 200);
+    assert_header(&r, "ETag", "\"2\"");
+    harness_response_free(&r);
+    stop(&s);
+}
+
+static void poll_since_cursor(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    struct harness_response r = get(s.port, "/poll?since=0", NULL);
+    assert_string_equal(r.body, "{\"next\":0,\"events\":[]}");
+    harness_response_free(&r);
+
+    harness_publish(s.port, "a");
+    harness_publish(s.port, "b\n\"quoted\"");
+    harness_publish(s.port, "c");
+    r = get(s.port, "/poll?since=0", NULL);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "{\"next\":3,\"events\":[{\"seq\":1,"));
+    assert_non_null(strstr(r.body, "\"data\":\"b\\n\\\"quoted\\\"\"}"));
+    assert_non_null(strstr(r.body, "{\"seq\":3,"));
+    harness_response_free(&r);
+
+    r = get(s.port, "/poll?since=1&limit=1", NULL);
+    assert_non_null(strstr(r.body, "{\"next\":2,\"events\":[{\"seq\":2,"));
+    assert_null(strstr(r.body, "\"seq\":3"));
+    harness_response_free(&r);
+
+    r = get(s.port, "/poll?since=3", NULL);
+    assert_string_equal(r.body, "{\"next\":3,\"events\":[]}");
+    harness_response_free(&r);
+    stop(&s);
+}
+
+static void poll_reset_after_wrap_and_future_cursor(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", "--buffer", "4", NULL};
+    struct harness_server s = start(args);
+    for (int i = 0; i < 10; i++)
+        harness_publish(s.port, "x");
+    struct harness_response r = get(s.port, "/poll?since=2", NULL);
+    assert_non_null(strstr(r.body, "{\"next\":10,\"reset\":true,\"events\":[{\"seq\":7,"));
+    harness_response_free(&r);
+
+    r = get(s.port, "/poll?since=6", NULL); /* 7 is still kept: no gap */
+    assert_non_null(strstr(r.body, "{\"next\":10,\"events\":[{\"seq\":7,"));
+    harness_response_free(&r);
+
+    r = get(s.port, "/poll?since=99", NULL); /* a cursor from another run */
+    assert_non_null(strstr(r.body, "{\"next\":10,\"reset\":true,\"events\":[{\"seq\":7,"));
+    harness_response_free(&r);
+    stop(&s);
+}
+
+/* ---- long polling --------------------------------------------------------- */
+
+static void longpoll_held_until_publish(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    harness_publish(s.port, "first");
+
+    int fd = harness_connect(s.port);
+    const char req[] = "GET /longpoll?since=1 HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(harness_send(fd, req, sizeof(req) - 1), 0);
+    struct dynbuf early;
+    dynbuf_init(&early, 4096);
+    assert_int_equal(harness_read_until(fd, &early, "\r\n", 300), 0); /* held, not answered */
+    dynbuf_free(&early);
+
+    cJSON *st = harness_stats(s.port);
+    assert_int_equal(harness_stat(st, "transports.longpoll.open"), 1);
+    assert_int_equal(harness_stat(st, "parked"), 1);
+    cJSON_Delete(st);
+
+    int64_t t0 = harness_now_ms();
+    assert_int_equal(harness_publish(s.port, "second"), 2);
+    struct harness_response r;
+    assert_int_equal(harness_read_response(fd, &r, 2000), 0);
+    int64_t waited = harness_now_ms() - t0;
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "{\"next\":2,\"events\":[{\"seq\":2,"));
+    /* The publish call's own round trip is included, so this bound is generous. */
+    assert_true(waited < 100);
+    harness_response_free(&r);
+    close(fd);
+    stop(&s);
+}
+
+static void longpoll_news_already_there_and_timeout(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    harness_publish(s.port, "a");
+    struct harness_response r = get(s.port, "/longpoll?since=0", NULL);
+    assert_non_null(strstr(r.body, "{\"next\":1,\"events\":[{\"seq\":1,"));
+    harness_response_free(&r);
+
+    int64_t t0 = harness_now_ms();
+    r = get(s.port, "/longpoll?since=1&timeout=1", NULL);
+    int64_t took = harness_now_ms() - t0;
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "{\"next\":1,\"events\":[]}");
+    assert_true(took >= 950 && took < 1600);
+    harness_response_free(&r);
+    stop(&s);
+}
+
+static void longpoll_batches_and_server_default_timeout(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", "--longpoll-timeout", "1s", NULL};
+    struct harness_server s = start(args);
+    for (int i = 0; i < 3; i++)
+        harness_publish(s.port, "burst");
+    struct harness_response r = get(s.port, "/longpoll?since=0", NULL);
+    assert_non_null(strstr(r.body, "{\"next\":3,\"events\":[{\"seq\":1,"));
+    assert_non_null(strstr(r.body, "{\"seq\":3,"));
+    harness_response_free(&r);
+    int64_t t0 = harness_now_ms();
+    r = get(s.port, "/longpoll", NULL); /* no cursor: wait for what comes next */
+    assert_string_equal(r.body, "{\"next\":3,\"events\":[]}");
+    assert_true(harness_now_ms() - t0 >= 950);
+    harness_response_free(&r);
+    stop(&s);
+}
+
+static void longpoll_answered_on_shutdown(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    int fd = harness_connect(s.port);
+    const char req[] = "GET /longpoll?since=0 HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(harness_send(fd, req, sizeof(req) - 1), 0);
+    harness_sleep_ms(200);
+    stop(&s);
+    struct harness_response r;
+    assert_int_equal(harness_read_response(fd, &r, 2000), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "{\"next\":0,\"events\":[]}");
+    harness_response_free(&r);
+    close(fd);
+}
+
+/* ---- Server-Sent Events --------------------------------------------------- */
+
+static void sse_headers_retry_and_ids(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", "--retry-ms", "1500", NULL};
+    struct harness_server s = start(args);
+    struct dynbuf raw;
+    int fd = open_stream(s.port, "/events", NULL, &raw);
+    assert_non_null(strstr(raw.mem, "HTTP/1.1 200 OK\r\n"));
+    assert_non_null(strstr(raw.mem, "\r\nContent-Type: text/event-stream\r\n"));
+    assert_non_null(strstr(raw.mem, "\r\nCache-Control: no-cache\r\n"));
+    assert_non_null(strstr(raw.mem, "\r\nX-Accel-Buffering: no\r\n"));
+    assert_non_null(strstr(raw.mem, "\r\nTransfer-Encoding: chunked\r\n"));
+    struct dynbuf text = stream_until(fd, &raw, "retry: 1500\n\n", 2000);
+    assert_memory_equal(text.mem, "retry: 1500\n\n", 13);
+    dynbuf_free(&text);
+
+    harness_publish(s.port, "one");
+    harness_publish(s.port, "two");
+    text = stream_until(fd, &raw, "\"data\":\"two\"}\n\n", 2000);
+    const char *e1 = strstr(text.mem, "id: 1\ndata: {\"seq\":1,\"ts_ns\":");
+    const char *e2 = strstr(text.mem, "id: 2\ndata: {\"seq\":2,\"ts_ns\":");
+    assert_non_null(e1);
+    assert_non_null(e2);
+    assert_true(e1 < e2);
+    assert_null(strstr(text.mem, "event:")); /* plain messages reach onmessage */
+    dynbuf_free(&text);
+    dynbuf_free(&raw);
+    close(fd);
+    stop(&s);
+}
+
+static void sse_heartbeat(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", "--heartbeat", "200ms", NULL};
+    struct harness_server s = start(args);
+    struct dynbuf raw;
+    int fd = open_stream(s.port, "/events", NULL, &raw);
+    int64_t t0 = harness_now_ms();
+    struct dynbuf text = stream_until(fd, &raw, ": keepalive\n\n", 2000);
+    int64_t took = harness_now_ms() - t0;
+    assert_true(took >= 150 && took < 1000);
+    dynbuf_free(&text);
+    dynbuf_free(&raw);
+    close(fd);
+    stop(&s);
+}
+
+static void sse_resume_from_last_event_id(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    for (int i = 0; i < 5; i++)
+        harness_publish(s.port, "r");
+    struct dynbuf raw;
+    int fd = open_stream(s.port, "/events", "Last-Event-ID: 2\r\n", &raw);
+    struct dynbuf text = stream_until(fd, &raw, "id: 5\n", 2000);
+    assert_null(strstr(text.mem, "id: 2\n"));
+    const char *a = strstr(text.mem, "id: 3\n"), *b = strstr(text.mem, "id: 4\n");
+    assert_true(a && b && a < b);
+    assert_null(strstr(text.mem, "event: reset"));
+    dynbuf_free(&text);
+    dynbuf_free(&raw);
+    close(fd);
+
+    fd = open_stream(s.port, "/events?lastEventId=4", NULL, &raw);
+    text = stream_until(fd, &raw, "id: 5\n", 2000);
+    assert_null(strstr(text.mem, "id: 4\n"));
+    dynbuf_free(&text);
+    dynbuf_free(&raw);
+    close(fd);
+    stop(&s);
+}
+
+static void sse_reset_when_id_left_the_buffer(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", "--buffer", "4", NULL};
+    struct harness_server s = start(args);
+    for (int i = 0; i < 10; i++)
+        harness_publish(s.port, "w");
+    struct dynbuf raw;
+    int fd = open_stream(s.port, "/events", "Last-Event-ID: 1\r\n", &raw);
+    struct dynbuf text = stream_until(fd, &raw, "id: 10\n", 2000);
+    const char *reset = strstr(text.mem, "event: reset\ndata: {\"since\":1,\"first\":7}\n\n");
+    const char *first = strstr(text.mem, "id: 7\n");
+    assert_non_null(reset);
+    assert_non_null(first);
+    assert_true(reset < first);
+    assert_null(strstr(text.mem, "id: 6\n"));
+    dynbuf_free(&text);
+    dynbuf_free(&raw);
+    close(fd);
+    stop(&s);
+}
+
+static void sse_end_on_shutdown(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    struct dynbuf raw;
+    int fd = open_stream(s.port, "/events", NULL, &raw);
+    struct dynbuf text = stream_until(fd, &raw, "retry:", 2000);
+    dynbuf_free(&text);
+    stop(&s);
+    text = stream_until(fd, &raw, "event: end\ndata: {\"reason\":\"shutdown\"}\n\n", 3000);
+    dynbuf_free(&text);
+    /* the chunked body was properly terminated */
+    assert_true(raw.len >= 5);
+    assert_memory_equal(raw.mem + raw.len - 5, "0\r\n\r\n", 5);
+    dynbuf_free(&raw);
+    close(fd);
+}
+
+/* ---- cleanup, fan-out, accounting ----------------------------------------- */
+
+static void disconnect_cleanup(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    int fds[6];
+    struct dynbuf raw;
+    for (int i = 0; i < 3; i++) {
+        fds[i] = open_stream(s.port, "/events", NULL, &raw);
+        dynbuf_free(&raw);
+        fds[3 + i] = harness_connect(s.port);
+        const char req[] = "GET /longpoll?since=0&timeout=60 HTTP/1.1\r\nHost: x\r\n\r\n";
+        assert_int_equal(harness_send(fds[3 + i], req, sizeof(req) - 1), 0);
+    }
+    harness_sleep_ms(200);
+    cJSON *st = harness_stats(s.port);
+    assert_int_equal(harness_stat(st, "transports.events.open"), 3);
+    assert_int_equal(harness_stat(st, "transports.longpoll.open"), 3);
+    assert_int_equal(harness_stat(st, "parked"), 6);
+    cJSON_Delete(st);
+    for (int i = 0; i < 6; i++)
+        close(fds[i]);
+    /* Noticed within one sweep of the parked sockets (about a second). */
+    int64_t end = harness_now_ms() + 3000;
+    double open_sse = -1, open_lp = -1, parked = -1, conns = -1;
+    while (harness_now_ms() < end) {
+        st = harness_stats(s.port);
+        open_sse = harness_stat(st, "transports.events.open");
+        open_lp = harness_stat(st, "transports.longpoll.open");
+        parked = harness_stat(st, "parked");
+        conns = harness_stat(st, "connections_open");
+        cJSON_Delete(st);
+        if (open_sse == 0 && open_lp == 0 && parked == 0 && conns <= 1)
+            break;
+        harness_sleep_ms(100);
+    }
+    assert_int_equal(open_sse, 0);
+    assert_int_equal(open_lp, 0);
+    assert_int_equal(parked, 0);
+    assert_true(conns <= 1); /* only the /stats request's own connection */
+    stop(&s);
+}
+
+static void fanout_to_streams_and_polls(void **state)
+{
+    (void)state;
+    enum { N = 100 };
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    int sse[N], lp[N];
+    struct dynbuf raws[N];
+    for (int i = 0; i < N; i++) {
+        sse[i] = open_stream(s.port, "/events", NULL, &raws[i]);
+        lp[i] = harness_connect(s.port);
+        const char req[] = "GET /longpoll?since=0 HTTP/1.1\r\nHost: x\r\n\r\n";
+        assert_int_equal(harness_send(lp[i], req, sizeof(req) - 1), 0);
+    }
+    int64_t end = harness_now_ms() + 3000;
+    while (harness_now_ms() < end) {
+        cJSON *st = harness_stats(s.port);
+        double parked = harness_stat(st, "parked");
+        cJSON_Delete(st);
+        if (parked == 2 * N)
+            break;
+        harness_sleep_ms(20);
+    }
+    assert_int_equal(harness_publish(s.port, "to everyone"), 1);
+    for (int i = 0; i < N; i++) {
+        struct dynbuf text = stream_until(sse[i], &raws[i], "\"data\":\"to everyone\"}\n\n", 3000);
+        dynbuf_free(&text);
+        dynbuf_free(&raws[i]);
+        struct harness_response r;
+        assert_int_equal(harness_read_response(lp[i], &r, 3000), 0);
+        assert_non_null(strstr(r.body, "\"data\":\"to everyone\""));
+        harness_response_free(&r);
+        close(sse[i]);
+        close(lp[i]);
+    }
+    stop(&s);
+}
+
+/* The server's header and body byte counts equal what this raw client put on and took
+ * off the wire, for several requests on one keep-alive connection and for a stream. */
+static void byte_accounting_matches_the_wire(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    harness_publish(s.port, "payload");
+    int fd = harness_connect(s.port);
+    const char *reqs[] = {
+        "GET /poll HTTP/1.1\r\nHost: x\r\nUser-Agent: exact-count\r\n\r\n",
+        "GET /poll HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"1\"\r\n\r\n",
+        "GET /poll?since=0 HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\nX-Pad: "
+        "0123456789012345678901234567890123456789\r\n\r\n",
+    };
+    size_t sent = 0, head = 0, body = 0;
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(harness_send(fd, reqs[i], strlen(reqs[i])), 0);
+        sent += strlen(reqs[i]);
+        struct harness_response r;
+        assert_int_equal(harness_read_response(fd, &r, 2000), 0);
+        head += r.head_len;
+        body += r.body_len;
+        assert_int_equal(r.raw.len, r.head_len + r.body_len);
+        harness_response_free(&r);
+    }
+    /* The counts are taken when each response completes; /stats on another connection. */
+    harness_sleep_ms(50);
+    cJSON *st = harness_stats(s.port);
+    assert_int_equal(harness_stat(st, "transports.poll.req_header_bytes"), sent);
+    assert_int_equal(harness_stat(st, "transports.poll.resp_header_bytes"), head);
+    assert_int_equal(harness_stat(st, "transports.poll.resp_body_bytes"), body);
+    cJSON_Delete(st);
+    close(fd);
+
+    const char sreq[] = "GET /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n";
+    fd = harness_connect(s.port);
+    assert_int_equal(harness_send(fd, sreq, sizeof(sreq) - 1), 0);
+    struct dynbuf raw;
+    dynbuf_init(&raw, 1 << 20);
+    assert_int_equal(harness_read_until(fd, &raw, "retry: 3000\n\n", 2000), 1);
+    for (int i = 0; i < 5; i++)
+        harness_publish(s.port, "streamed");
+    struct dynbuf text = stream_until(fd, &raw, "id: 6\n", 2000);
+    harness_read_until(fd, &raw, "\x01never", 100); /* anything still in flight */
+    size_t shead = (size_t)(strstr(raw.mem, "\r\n\r\n") - raw.mem) + 4;
+    st = harness_stats(s.port);
+    assert_int_equal(harness_stat(st, "transports.events.req_header_bytes"), sizeof(sreq) - 1);
+    assert_int_equal(harness_stat(st, "transports.events.resp_header_bytes"), shead);
+    assert_int_equal(harness_stat(st, "transports.events.resp_body_bytes"), text.len);
+    assert_int_equal(harness_stat(st, "transports.events.resp_body_bytes") +
+                         harness_stat(st, "transports.events.framing_bytes"),
+                     raw.len - shead);
+    assert_int_equal(harness_stat(st, "unaccounted_bytes"), 0);
+    cJSON_Delete(st);
+    dynbuf_free(&text);
+    dynbuf_free(&raw);
+    close(fd);
+    stop(&s);
+}
+
+/* ---- errors --------------------------------------------------------------- */
+
+static void expect_error(unsigned port, const char *method, const char *target,
+                         const char *headers, int status, const char *mention)
+{
+    struct harness_response r;
+    assert_int_equal(harness_http(port, method, target, headers, NULL, 0, &r), 0);
+    assert_int_equal(r.status, status);
+    assert_header(&r, "Content-Type", "application/json");
+    cJSON *doc = cJSON_ParseWithLength(r.body, r.body_len);
+    assert_non_null(doc);
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(doc, "error");
+    assert_true(cJSON_IsString(e));
+    if (!strstr(e->valuestring, mention))
+        fail_msg("error \"%s\" does not mention \"%s\"", e->valuestring, mention);
+    cJSON_Delete(doc);
+    harness_response_free(&r);
+}
+
+static void errors_are_json_and_name_the_parameter(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", "--max-publish-bytes", "100", NULL};
+    struct harness_server s = start(args);
+    expect_error(s.port, "GET", "/poll?since=abc", NULL, 400, "since");
+    expect_error(s.port, "GET", "/poll?since=-1", NULL, 400, "since");
+    expect_error(s.port, "GET", "/poll?since=99999999999999999999999", NULL, 400, "since");
+    expect_error(s.port, "GET", "/poll?since=1&limit=0", NULL, 400, "limit");
+    expect_error(s.port, "GET", "/poll?since=1&limit=ten", NULL, 400, "limit");
+    expect_error(s.port, "GET", "/longpoll?since=x", NULL, 400, "since");
+    expect_error(s.port, "GET", "/longpoll?since=0&timeout=121", NULL, 400, "timeout");
+    expect_error(s.port, "GET", "/longpoll?since=0&timeout=1s", NULL, 400, "timeout");
+    expect_error(s.port, "GET", "/events", "Last-Event-ID: abc\r\n", 400, "Last-Event-ID");
+    expect_error(s.port, "GET", "/events?lastEventId=1.5", NULL, 400, "lastEventId");
+    expect_error(s.port, "GET", "/nope", NULL, 404, "no such path");
+    expect_error(s.port, "POST", "/poll", NULL, 405, "GET");
+    expect_error(s.port, "DELETE", "/events", NULL, 405, "GET");
+    expect_error(s.port, "GET", "/publish", NULL, 405, "POST");
+
+    struct harness_response r;
+    char big[200];
+    memset(big, 'b', sizeof(big));
+    assert_int_equal(harness_http(s.port, "POST", "/publish", NULL, big, sizeof(big), &r), 0);
+    assert_int_equal(r.status, 413);
+    assert_non_null(strstr(r.body, "100-byte limit"));
+    harness_response_free(&r);
+    assert_int_equal(harness_http(s.port, "POST", "/publish", NULL, "\xff\xfe", 2, &r), 0);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "UTF-8"));
+    harness_response_free(&r);
+    assert_int_equal(harness_http(s.port, "POST", "/poll", NULL, "x", 1, &r), 0);
+    assert_int_equal(r.status, 405);
+    assert_non_null(strstr(r.raw.mem, "\r\nAllow: GET\r\n"));
+    harness_response_free(&r);
+
+    cJSON *st = harness_stats(s.port);
+    assert_int_equal(harness_stat(st, "transports.poll.responses.400"), 5);
+    assert_int_equal(harness_stat(st, "transports.other.responses.404"), 1);
+    assert_int_equal(harness_stat(st, "transports.publish.responses.413"), 1);
+    assert_int_equal(harness_stat(st, "updates_published"), 0);
+    cJSON_Delete(st);
+    stop(&s);
+}
+
+static void busy_server_answers_503(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", "--max-connections", "2", NULL};
+    struct harness_server s = start(args);
+    int idle1 = harness_connect(s.port), idle2 = harness_connect(s.port);
+    assert_true(idle1 >= 0 && idle2 >= 0);
+    harness_sleep_ms(100);
+    expect_error(s.port, "GET", "/poll", NULL, 503, "busy");
+    close(idle1);
+    close(idle2);
+    harness_sleep_ms(200);
+    struct harness_response r = get(s.port, "/poll", NULL);
+    assert_int_equal(r.status, 200);
+    harness_response_free(&r);
+    stop(&s);
+}
+
+static void publish_answers_201_with_seq(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    struct harness_response r;
+    assert_int_equal(harness_http(s.port, "POST", "/publish", NULL, "caf\xc3\xa9", 5, &r), 0);
+    assert_int_equal(r.status, 201);
+    assert_string_equal(r.body, "{\"seq\":1}");
+    harness_response_free(&r);
+    r = get(s.port, "/poll", NULL);
+    assert_non_null(strstr(r.body, "\"data\":\"caf\xc3\xa9\"}"));
+    harness_response_free(&r);
+    stop(&s);
+}
+
+/* ---- the generator -------------------------------------------------------- */
+
+static void generator_bursts_and_payload_size(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "100", "--process", "burst", "--burst-size", "5",
+                          "--payload-bytes", "37", NULL};
+    struct harness_server s = start(args);
+    harness_sleep_ms(300);
+    struct harness_response r = get(s.port, "/poll?since=0", NULL);
+    cJSON *doc = cJSON_ParseWithLength(r.body, r.body_len);
+    const cJSON *events = cJSON_GetObjectItemCaseSensitive(doc, "events");
+    int n = cJSON_GetArraySize(events);
+    assert_true(n >= 10);
+    assert_int_equal(n % 5, 0); /* bursts are published whole, between two reads */
+    const cJSON *ev;
+    int64_t prev_seq = 0;
+    cJSON_ArrayForEach(ev, events)
+    {
+        const cJSON *data = cJSON_GetObjectItemCaseSensitive(ev, "data");
+        assert_int_equal(strlen(data->valuestring), 37);
+        int64_t seq = (int64_t)cJSON_GetObjectItemCaseSensitive(ev, "seq")->valuedouble;
+        assert_int_equal(seq, prev_seq + 1);
+        prev_seq = seq;
+    }
+    cJSON_Delete(doc);
+    harness_response_free(&r);
+    stop(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(poll_latest_etag_and_304),
+        cmocka_unit_test(poll_since_cursor),
+        cmocka_unit_test(poll_reset_after_wrap_and_future_cursor),
+        cmocka_unit_test(longpoll_held_until_publish),
+        cmocka_unit_test(longpoll_news_already_there_and_timeout),
+        cmocka_unit_test(longpoll_batches_and_server_default_timeout),
+        cmocka_unit_test(longpoll_answered_on_shutdown),
+        cmocka_unit_test(sse_headers_retry_and_ids),
+        cmocka_unit_test(sse_heartbeat),
+        cmocka_unit_test(sse_resume_from_last_event_id),
+        cmocka_unit_test(sse_reset_when_id_left_the_buffer),
+        cmocka_unit_test(sse_end_on_shutdown),
+        cmocka_unit_test(disconnect_cleanup),
+        cmocka_unit_test(fanout_to_streams_and_polls),
+        cmocka_unit_test(byte_accounting_matches_the_wire),
+        cmocka_unit_test(errors_are_json_and_name_the_parameter),
+        cmocka_unit_test(busy_server_answers_503),
+        cmocka_unit_test(publish_answers_201_with_seq),
+        cmocka_unit_test(generator_bursts_and_payload_size),
+    };
+    return cmocka_run_group_tests_name("server_http", tests, NULL, NULL);
+}
