@@ -24,7 +24,7 @@ LDLIBS  := $(PKG_LIBS) -lpthread -lm
 
 REL_CFLAGS  := $(CFLAGS_BASE) -O2 -g
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-ASAN_CFLAGS := $(CFLAGS_BASE) -O1 -g $(SAN_FLAGS)
+ASAN_CFLAGS := $(CFLAGS_BASE) -I. -O1 -g $(SAN_FLAGS)
 
 COMMON_SRC := $(wildcard common/*.c)
 SERVER_SRC := $(wildcard servers/*.c)

@@ -2,7 +2,8 @@
  *
  * All of them read a non-negative decimal with strtod, then a unit suffix from a small
  * table, and reject anything left over. strtod accepts "inf", "nan" and hex floats; they
- * are refused here by requiring the string to start with a digit or a point.
+ * are refused here by requiring the string to start with a digit or a point and by
+ * refusing an 'x' in the number.
  */
 #include "units.h"
 
@@ -29,6 +30,10 @@ static int parse_scaled(const char *s, const struct unit *units, double bare, do
     double v = strtod(s, &end);
     if (errno != 0 || end == s || !isfinite(v) || v < 0)
         return -1;
+    for (const char *c = s; c < end; c++) {
+        if (*c == 'x' || *c == 'X') /* a hex float: nobody types "0x1p4s" for a duration */
+            return -1;
+    }
     double scale = 0;
     if (*end == '\0') {
         scale = bare;
