@@ -22,7 +22,7 @@ endif
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(WARN) -Icommon -MMD -MP $(PKG_CFLAGS)
 LDLIBS  := $(PKG_LIBS) -lpthread -lm
 
-REL_CFLAGS  := $(CFLAGS_BASE) -O2 -g
+REL_CFLAGS  := $(CFLAGS_BASE) -I. -O2 -g
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ASAN_CFLAGS := $(CFLAGS_BASE) -I. -O1 -g $(SAN_FLAGS)
 
@@ -33,7 +33,7 @@ TEST_SRC   := $(wildcard tests/test_*.c)
 TSUP_SRC   := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
 
 # Programs: name -> directory holding its main.c and modules.
-PROGS := bin/pushpull-server
+PROGS := bin/pushpull-server bin/pushpull-bench
 ifneq ($(CLIENT_SRC),)
 PROGS += bin/pushpull-client
 endif
@@ -49,6 +49,10 @@ build/rel/libcommon.a: $(COMMON_SRC:%.c=build/rel/%.o)
 	@rm -f $@; ar rcs $@ $^
 
 bin/pushpull-server: $(SERVER_SRC:%.c=build/rel/%.o) build/rel/libcommon.a
+	@mkdir -p bin
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+bin/pushpull-bench: build/rel/tests/bench/fanout.o build/rel/tests/harness.o build/rel/libcommon.a
 	@mkdir -p bin
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -53,7 +53,7 @@ case "$cmd" in
     build) setup; build ;;
     test)  setup; make -s -j"$(nproc)" test-build && make -s test ;;
     server) setup; build; exec bin/pushpull-server "$@" ;;
-    bench) setup; build; exec tests/bench_fanout.sh "$@" ;;
+    bench) setup; build; exec bin/pushpull-bench "$@" ;;
     clean) make -s clean ;;
     main)  setup; build
            echo "pushpull: the scenario suite is not built yet; try ./run.sh server --rate 2" >&2 ;;

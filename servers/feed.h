@@ -9,7 +9,9 @@
  * The feed knows nothing of HTTP: a waiter carries a wake callback (the server resumes
  * the suspended connection there) and optionally a socket to watch for a vanished peer.
  * One mutex guards the ring and the waiter list; functions named *_locked expect the
- * caller to hold it (feed_lock / feed_unlock), all others take it themselves.
+ * caller to hold it (feed_lock / feed_unlock), all others take it themselves. A waiter
+ * is taken off the list under the lock and woken after it is released: from then on its
+ * owner alone may touch it.
  */
 #ifndef PUSHPULL_FEED_H
 #define PUSHPULL_FEED_H
@@ -37,8 +39,8 @@ enum feed_wake {
 
 /* A parked connection. Embedded in the caller's per-request state, which owns it. */
 struct feed_waiter {
-    void (*wake)(struct feed_waiter *w); /* called with the feed lock held, once per park;
-                                            must not call back into the feed */
+    void (*wake)(struct feed_waiter *w); /* called once per park, without the feed lock,
+                                            by whichever thread woke it */
     int fd;                              /* socket to watch for a vanished peer, or -1 */
     int64_t deadline_ns;                 /* CLOCK_MONOTONIC time to wake regardless */
     enum feed_wake why;                  /* set before wake() is called */

@@ -25,6 +25,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -266,6 +267,21 @@ static void *sweeper_main(void *arg)
 
 /* ---- start and stop ----------------------------------------------------- */
 
+/* libmicrohttpd's error log. A client that leaves while its stream is being written to
+ * is the normal end of an SSE connection, not an error worth a line per client (a
+ * benchmark closing ten thousand streams would print ten thousand), nor is our own
+ * close of a stream whose peer the sweeper found gone; the rest is printed. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof(line), fmt, ap);
+    if (strstr(line, "no longer available for sending") ||
+        strstr(line, "application error generating response"))
+        return;
+    fprintf(stderr, "pushpull-server: libmicrohttpd: %s", line);
+}
+
 int server_start(struct server *srv, const struct server_config *cfg, char *err,
                  size_t errlen)
 {
@@ -285,7 +301,8 @@ int server_start(struct server *srv, const struct server_config *cfg, char *err,
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
     srv->daemon = MHD_start_daemon(
-        flags, (uint16_t)cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_SOCK_ADDR, &sin,
+        flags, (uint16_t)cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_log, srv, MHD_OPTION_SOCK_ADDR, &sin,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 1 ? cfg->threads : 0),
         MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections + 64u,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024,
