@@ -89,7 +89,7 @@ build/asan/tests/%: build/asan/tests/%.o $(TEST_LIBS)
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 TEST_BINS := $(TEST_SRC:tests/%.c=build/asan/tests/%)
-ASAN_PROGS := $(PROGS:bin/%=build/asan/bin/%)
+ASAN_PROGS := $(filter-out build/asan/bin/pushpull-bench,$(PROGS:bin/%=build/asan/bin/%))
 
 test-build: $(TEST_BINS) $(ASAN_PROGS) $(PROGS)
 test: test-build
