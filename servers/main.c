@@ -5,6 +5,7 @@
  * ordinary code (server_stop answers held polls and ends streams) rather than inside a
  * signal handler.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -95,13 +96,16 @@ static void parse_args(int argc, char **argv, struct server_config *cfg)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    opterr = 0; /* our own one-line messages, not getopt's */
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
-        case O_BIND:
-            if (strlen(optarg) >= sizeof(cfg->bind))
-                bad_value("bind", "an IPv4 address", optarg);
+        case O_BIND: {
+            struct in_addr a;
+            if (strlen(optarg) >= sizeof(cfg->bind) || inet_pton(AF_INET, optarg, &a) != 1)
+                bad_value("bind", "an IPv4 address such as 127.0.0.1", optarg);
             snprintf(cfg->bind, sizeof(cfg->bind), "%s", optarg);
             break;
+        }
         case O_PORT:
             cfg->port = (unsigned)count_arg("port", optarg, 0, 65535);
             break;
@@ -160,8 +164,13 @@ static void parse_args(int argc, char **argv, struct server_config *cfg)
         case 'h':
             fputs(usage_text, stdout);
             exit(0);
+        case ':':
+            fprintf(stderr, "pushpull-server: %s: expects a value (see --help)\n",
+                    argv[optind - 1]);
+            exit(2);
         default:
-            fputs("pushpull-server: see --help for the options\n", stderr);
+            fprintf(stderr, "pushpull-server: %s: unknown option (see --help)\n",
+                    argv[optind - 1]);
             exit(2);
         }
     }

@@ -97,6 +97,46 @@ int harness_server_stop(struct harness_server *s)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+int harness_server_run(const char *const *args, struct dynbuf *err)
+{
+    const char *bin = getenv("PUSHPULL_SERVER");
+    if (!bin)
+        bin = "build/asan/bin/pushpull-server";
+    const char *argv[64];
+    size_t n = 0;
+    argv[n++] = bin;
+    for (size_t i = 0; args[i] && n < 63; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    int pipefd[2];
+    if (pipe(pipefd) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(pipefd[1], STDERR_FILENO);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    harness_read_until(pipefd[0], err, NULL, 10000);
+    close(pipefd[0]);
+    int status = 0;
+    int64_t give_up = harness_now_ms() + 10000;
+    pid_t got;
+    while ((got = waitpid(pid, &status, WNOHANG)) == 0 && harness_now_ms() < give_up)
+        harness_sleep_ms(5);
+    if (got == 0) { /* still running after its stderr closed: stop it, report failure */
+        struct harness_server s = {.pid = pid, .port = 0};
+        harness_server_stop(&s);
+        return -1;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 int harness_connect(unsigned port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

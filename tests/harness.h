@@ -28,6 +28,10 @@ int harness_server_start(struct harness_server *s, const char *const *args);
  * had to be killed or died of a signal. */
 int harness_server_stop(struct harness_server *s);
 
+/* Run $PUSHPULL_SERVER with these NULL-terminated args to completion (10 s at most),
+ * collecting its stderr into err. Returns its exit status, or -1. */
+int harness_server_run(const char *const *args, struct dynbuf *err);
+
 /* A blocking TCP connection to 127.0.0.1:port, or -1. */
 int harness_connect(unsigned port);
 /* Write all of s. 0 or -1. */

@@ -658,6 +658,43 @@ static void generator_bursts_and_payload_size(void **state)
     stop(&s);
 }
 
+/* ---- the command line ---------------------------------------------------- */
+
+static void expect_bad_flag(const char *flag, const char *value, const char *mention)
+{
+    const char *args[] = {flag, value, NULL};
+    struct dynbuf err;
+    dynbuf_init(&err, 1 << 16);
+    int status = harness_server_run(args, &err);
+    if (status != 2 || !err.mem || !strstr(err.mem, mention))
+        fail_msg("%s %s: exit %d, stderr: %s", flag, value ? value : "", status,
+                 err.mem ? err.mem : "");
+    assert_non_null(strchr(err.mem, '\n'));
+    assert_ptr_equal(strchr(err.mem, '\n'), err.mem + err.len - 1); /* one line */
+    dynbuf_free(&err);
+}
+
+static void bad_flags_get_one_clear_line(void **state)
+{
+    (void)state;
+    expect_bad_flag("--rate", "fast", "--rate: expected updates per second");
+    expect_bad_flag("--port", "70000", "--port: expected a whole number from 0 to 65535");
+    expect_bad_flag("--process", "sometimes", "--process: expected periodic, poisson or burst");
+    expect_bad_flag("--longpoll-timeout", "121s", "--longpoll-timeout: expected a duration");
+    expect_bad_flag("--heartbeat", "5ms", "--heartbeat: expected 0 (off) or at least 10ms");
+    expect_bad_flag("--buffer", "0", "--buffer: expected a whole number from 1");
+    expect_bad_flag("--bind", "localhost", "--bind: expected an IPv4 address");
+    expect_bad_flag("--no-such-flag", NULL, "--no-such-flag: unknown option (see --help)");
+    expect_bad_flag("--rate", NULL, "--rate: expects a value");
+    expect_bad_flag("stray", NULL, "unexpected argument \"stray\"");
+
+    const char *help[] = {"--help", NULL};
+    struct dynbuf err;
+    dynbuf_init(&err, 1 << 16);
+    assert_int_equal(harness_server_run(help, &err), 0);
+    dynbuf_free(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -680,6 +717,7 @@ int main(void)
         cmocka_unit_test(busy_server_answers_503),
         cmocka_unit_test(publish_answers_201_with_seq),
         cmocka_unit_test(generator_bursts_and_payload_size),
+        cmocka_unit_test(bad_flags_get_one_clear_line),
     };
     return cmocka_run_group_tests_name("server_http", tests, NULL, NULL);
 }
