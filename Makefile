@@ -32,11 +32,16 @@ CLIENT_SRC := $(wildcard clients/*.c)
 TEST_SRC   := $(wildcard tests/test_*.c)
 TSUP_SRC   := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
 
-# Programs: name -> directory holding its main.c and modules.
-PROGS := bin/pushpull-server bin/pushpull-bench
-ifneq ($(CLIENT_SRC),)
-PROGS += bin/pushpull-client
-endif
+# Programs: a file named main.c or *_main.c is an entry point; every other file of its
+# directory goes into that directory's archive. servers/main.c is pushpull-server,
+# servers/link_main.c would be pushpull-link, clients/main.c is pushpull-client,
+# clients/lab_main.c is pushpull-lab.
+MAIN_SRC   := $(filter %main.c,$(SERVER_SRC) $(CLIENT_SRC))
+SERVER_LIB := $(filter-out %main.c,$(SERVER_SRC))
+CLIENT_LIB := $(filter-out %main.c,$(CLIENT_SRC))
+prog_name   = pushpull-$(if $(filter main,$(1)),$(if $(findstring servers/,$(2)),server,client),$(1:%_main=%))
+PROG_NAMES := $(foreach m,$(MAIN_SRC),$(call prog_name,$(basename $(notdir $(m))),$(m)))
+PROGS      := $(addprefix bin/,$(PROG_NAMES)) bin/pushpull-bench
 
 all: $(PROGS)
 
@@ -47,16 +52,26 @@ build/rel/%.o: %.c
 
 build/rel/libcommon.a: $(COMMON_SRC:%.c=build/rel/%.o)
 	@rm -f $@; ar rcs $@ $^
+build/rel/libserver.a: $(SERVER_LIB:%.c=build/rel/%.o) build/rel/empty.o
+	@rm -f $@; ar rcs $@ $^
+build/rel/libclient.a: $(CLIENT_LIB:%.c=build/rel/%.o) build/rel/empty.o
+	@rm -f $@; ar rcs $@ $^
+build/%/empty.o:
+	@mkdir -p $(dir $@)
+	echo 'typedef int pushpull_empty_unit;' | $(CC) -x c -c - -o $@
 
-bin/pushpull-server: $(SERVER_SRC:%.c=build/rel/%.o) build/rel/libcommon.a
+# One link rule per entry point, in both flavours.
+define program
+bin/$(call prog_name,$(basename $(notdir $(1))),$(1)): build/rel/$(1:.c=.o) build/rel/lib$(if $(findstring servers/,$(1)),server,client).a build/rel/libcommon.a
 	@mkdir -p bin
-	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$$(CC) $$(REL_CFLAGS) -o $$@ $$^ $$(LDLIBS)
+build/asan/bin/$(call prog_name,$(basename $(notdir $(1))),$(1)): build/asan/$(1:.c=.o) build/asan/lib$(if $(findstring servers/,$(1)),server,client).a build/asan/libcommon.a
+	@mkdir -p build/asan/bin
+	$$(CC) $$(ASAN_CFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach m,$(MAIN_SRC),$(eval $(call program,$(m))))
 
 bin/pushpull-bench: build/rel/tests/bench/fanout.o build/rel/tests/harness.o build/rel/libcommon.a
-	@mkdir -p bin
-	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS)
-
-bin/pushpull-client: $(CLIENT_SRC:%.c=build/rel/%.o) build/rel/libcommon.a
 	@mkdir -p bin
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -67,22 +82,12 @@ build/asan/%.o: %.c
 
 build/asan/libcommon.a: $(COMMON_SRC:%.c=build/asan/%.o)
 	@rm -f $@; ar rcs $@ $^
-build/asan/libserver.a: $(filter-out build/asan/servers/main.o,$(SERVER_SRC:%.c=build/asan/%.o))
+build/asan/libserver.a: $(SERVER_LIB:%.c=build/asan/%.o) build/asan/empty.o
 	@rm -f $@; ar rcs $@ $^
-build/asan/libclient.a: $(filter-out build/asan/clients/main.o,$(CLIENT_SRC:%.c=build/asan/%.o)) build/asan/empty.o
+build/asan/libclient.a: $(CLIENT_LIB:%.c=build/asan/%.o) build/asan/empty.o
 	@rm -f $@; ar rcs $@ $^
 build/asan/libtestsupport.a: $(TSUP_SRC:%.c=build/asan/%.o) build/asan/empty.o
 	@rm -f $@; ar rcs $@ $^
-build/asan/empty.o:
-	@mkdir -p build/asan
-	echo 'typedef int pushpull_empty_unit;' | $(CC) -x c -c - -o $@
-
-build/asan/bin/pushpull-server: $(SERVER_SRC:%.c=build/asan/%.o) build/asan/libcommon.a
-	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS)
-build/asan/bin/pushpull-client: $(CLIENT_SRC:%.c=build/asan/%.o) build/asan/libcommon.a
-	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS)
 
 TEST_LIBS := build/asan/libtestsupport.a build/asan/libserver.a build/asan/libclient.a build/asan/libcommon.a
 build/asan/tests/%: build/asan/tests/%.o $(TEST_LIBS)
