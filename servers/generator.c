@@ -4,7 +4,8 @@
  *   periodic  one update every 1/rate s;
  *   poisson   exponential gaps with mean 1/rate s (memoryless arrivals, the model in
  *             MODELS.md's formulas with lambda = rate);
- *   burst     burst_size updates at once every burst_size/rate s.
+ *   burst     burst_size updates at once every burst_size/rate s;
+ *   trace     the publish times of a CSV (seconds from the start), then nothing more.
  * The thread sleeps on a condition variable with an absolute CLOCK_MONOTONIC deadline, so
  * generator_stop wakes it at once.
  */
@@ -18,6 +19,7 @@
 
 #include "clock.h"
 #include "rng.h"
+#include "units.h"
 
 struct generator {
     struct feed *feed;
@@ -28,6 +30,9 @@ struct generator {
     pthread_cond_t cond; /* CLOCK_MONOTONIC; signalled by generator_stop */
     bool stop;
     char *payload;       /* payload_bytes + 1 */
+    int64_t *trace;      /* publish offsets in ns (process trace), owned */
+    size_t trace_len;    /* entries in trace */
+    size_t trace_next;   /* the next one to publish */
 };
 
 /* Seconds until the next arrival (of a burst, for the burst process). */
@@ -57,11 +62,16 @@ static void fill_payload(struct generator *g)
 static void *generator_main(void *arg)
 {
     struct generator *g = arg;
-    int64_t next = clock_mono_ns();
+    int64_t start = clock_mono_ns(), next = start;
     unsigned per_arrival = g->cfg.process == GEN_BURST ? g->cfg.burst_size : 1;
     pthread_mutex_lock(&g->lock);
     while (!g->stop) {
-        next += (int64_t)(next_gap_s(g) * 1e9);
+        if (g->cfg.process == GEN_TRACE && g->trace_next == g->trace_len)
+            break; /* the trace is over */
+        if (g->cfg.process == GEN_TRACE)
+            next = start + g->trace[g->trace_next++];
+        else
+            next += (int64_t)(next_gap_s(g) * 1e9);
         struct timespec ts = clock_ts_from_ns(next);
         while (!g->stop && clock_mono_ns() < next)
             pthread_cond_timedwait(&g->cond, &g->lock, &ts);
@@ -78,6 +88,56 @@ static void *generator_main(void *arg)
     return NULL;
 }
 
+int generator_load_trace(const char *path, int64_t **offsets_ns, size_t *n, char *err,
+                         size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "--trace: cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    int64_t *v = NULL;
+    size_t len = 0, cap = 0, lineno = 0;
+    int rc = -1;
+    char line[256];
+    while (fgets(line, sizeof(line), f)) {
+        lineno++;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (lineno == 1 && strcmp(line, "t_s") == 0)
+            continue;
+        int64_t ns;
+        if (units_parse_duration_ns(line, NS_PER_S, &ns) != 0 || (len && ns < v[len - 1])) {
+            snprintf(err, errlen,
+                     "%s:%zu: expected seconds from the start, not before the line above, "
+                     "got \"%.40s\"", path, lineno, line);
+            goto end;
+        }
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 256;
+            int64_t *nv = realloc(v, ncap * sizeof(*nv));
+            if (!nv) {
+                snprintf(err, errlen, "%s: out of memory at line %zu", path, lineno);
+                goto end;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        v[len++] = ns;
+    }
+    if (len == 0) {
+        snprintf(err, errlen, "%s: expected at least one publish time, found none", path);
+        goto end;
+    }
+    *offsets_ns = v;
+    *n = len;
+    v = NULL;
+    rc = 0;
+end:
+    free(v);
+    fclose(f);
+    return rc;
+}
+
 struct generator *generator_start(struct feed *f, const struct server_config *cfg, char *err,
                                   size_t errlen)
 {
@@ -86,10 +146,16 @@ struct generator *generator_start(struct feed *f, const struct server_config *cf
         snprintf(err, errlen, "generator_start: out of memory");
         return NULL;
     }
+    if (cfg->process == GEN_TRACE &&
+        generator_load_trace(cfg->trace, &g->trace, &g->trace_len, err, errlen) != 0) {
+        free(g);
+        return NULL;
+    }
     g->payload = malloc(cfg->payload_bytes + 1);
     if (!g->payload) {
         snprintf(err, errlen, "generator_start: out of memory for a %zu-byte payload",
                  cfg->payload_bytes);
+        free(g->trace);
         free(g);
         return NULL;
     }
@@ -108,6 +174,7 @@ struct generator *generator_start(struct feed *f, const struct server_config *cf
         pthread_cond_destroy(&g->cond);
         pthread_mutex_destroy(&g->lock);
         free(g->payload);
+        free(g->trace);
         free(g);
         return NULL;
     }
@@ -126,5 +193,6 @@ void generator_stop(struct generator *g)
     pthread_cond_destroy(&g->cond);
     pthread_mutex_destroy(&g->lock);
     free(g->payload);
+    free(g->trace);
     free(g);
 }

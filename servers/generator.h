@@ -3,19 +3,26 @@
  * One thread publishes to the feed on an absolute schedule (no drift: each arrival time
  * is computed from the previous one, not from when the thread woke). Payloads are
  * printable ASCII (letters and digits, so JSON escaping adds nothing) of exactly
- * payload_bytes, drawn from the seed.
+ * payload_bytes, drawn from the seed. A trace replays recorded publish times instead.
  */
 #ifndef PUSHPULL_GENERATOR_H
 #define PUSHPULL_GENERATOR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "feed.h"
 #include "server.h"
 
 struct generator;
 
-/* Start publishing to f per cfg (rate_hz > 0). NULL with a message in err on failure.
+/* Read a trace: a CSV with one publish time per line, in seconds from the start
+ * (decimals allowed, non-decreasing), optionally under a header line "t_s". On success
+ * *offsets_ns (malloc'd, the caller frees) holds *n offsets; on failure err names the
+ * file, the line and what was expected, and -1 is returned. */
+int generator_load_trace(const char *path, int64_t **offsets_ns, size_t *n, char *err,
+                         size_t errlen);
+/* Start publishing to f per cfg (rate_hz > 0, or process trace; a trace is read here). NULL with a message in err on failure.
  * The caller stops and frees it with generator_stop before freeing the feed. */
 struct generator *generator_start(struct feed *f, const struct server_config *cfg, char *err,
                                   size_t errlen);

@@ -30,7 +30,9 @@ static const char usage_text[] =
     "  --port N                 TCP port, 0 picks a free one (default 8080)\n"
     "  --buffer N               updates kept for cursors and Last-Event-ID (default 1024)\n"
     "  --rate HZ                generated updates per second, 0 = only /publish (default 1)\n"
-    "  --process KIND           periodic | poisson | burst (default periodic)\n"
+    "  --process KIND           periodic | poisson | burst | trace (default periodic)\n"
+    "  --trace FILE             CSV of publish times in seconds from the start (header\n"
+    "                           t_s optional); implies --process trace\n"
     "  --burst-size N           updates per burst with --process burst (default 10)\n"
     "  --payload-bytes N        bytes of generated data per update (default 64)\n"
     "  --seed N                 generator seed (default 1)\n"
@@ -77,7 +79,7 @@ static int64_t duration_arg(const char *flag, const char *v, int64_t bare_unit, 
 static void parse_args(int argc, char **argv, struct server_config *cfg)
 {
     enum { O_BIND = 256, O_PORT, O_BUFFER, O_RATE, O_PROCESS, O_BURST, O_PAYLOAD, O_SEED,
-           O_LPTIMEOUT, O_RETRY, O_HEARTBEAT, O_MAXCONN, O_THREADS, O_MAXPUB };
+           O_LPTIMEOUT, O_RETRY, O_HEARTBEAT, O_MAXCONN, O_THREADS, O_MAXPUB, O_TRACE };
     static const struct option opts[] = {
         {"bind", required_argument, NULL, O_BIND},
         {"port", required_argument, NULL, O_PORT},
@@ -93,6 +95,7 @@ static void parse_args(int argc, char **argv, struct server_config *cfg)
         {"max-connections", required_argument, NULL, O_MAXCONN},
         {"threads", required_argument, NULL, O_THREADS},
         {"max-publish-bytes", required_argument, NULL, O_MAXPUB},
+        {"trace", required_argument, NULL, O_TRACE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
@@ -123,9 +126,27 @@ static void parse_args(int argc, char **argv, struct server_config *cfg)
                 cfg->process = GEN_POISSON;
             else if (strcmp(optarg, "burst") == 0)
                 cfg->process = GEN_BURST;
+            else if (strcmp(optarg, "trace") == 0)
+                cfg->process = GEN_TRACE;
             else
-                bad_value("process", "periodic, poisson or burst", optarg);
+                bad_value("process", "periodic, poisson, burst or trace", optarg);
             break;
+        case O_TRACE: {
+            if (strlen(optarg) >= sizeof(cfg->trace))
+                bad_value("trace", "a shorter file name", optarg);
+            snprintf(cfg->trace, sizeof(cfg->trace), "%s", optarg);
+            cfg->process = GEN_TRACE;
+            /* Read it now, so a bad trace is one line and exit 2 before anything starts. */
+            int64_t *offsets = NULL;
+            size_t n = 0;
+            char err[512];
+            if (generator_load_trace(cfg->trace, &offsets, &n, err, sizeof(err)) != 0) {
+                fprintf(stderr, "pushpull-server: %s\n", err);
+                exit(2);
+            }
+            free(offsets);
+            break;
+        }
         case O_BURST:
             cfg->burst_size = (unsigned)count_arg("burst-size", optarg, 1, 100000);
             break;
@@ -174,6 +195,10 @@ static void parse_args(int argc, char **argv, struct server_config *cfg)
             exit(2);
         }
     }
+    if (cfg->process == GEN_TRACE && cfg->trace[0] == '\0') {
+        fputs("pushpull-server: --process trace: expected --trace FILE as well\n", stderr);
+        exit(2);
+    }
     if (optind < argc) {
         fprintf(stderr, "pushpull-server: unexpected argument \"%s\" (options start with --)\n",
                 argv[optind]);
@@ -197,7 +222,7 @@ static void raise_fd_limit(unsigned need)
 
 int main(int argc, char **argv)
 {
-    static const char *const process_names[] = {"periodic", "poisson", "burst"};
+    static const char *const process_names[] = {"periodic", "poisson", "burst", "trace"};
     struct server_config cfg;
     server_config_defaults(&cfg);
     parse_args(argc, argv, &cfg);
@@ -217,7 +242,7 @@ int main(int argc, char **argv)
         return 1;
     }
     struct generator *gen = NULL;
-    if (cfg.rate_hz > 0) {
+    if (cfg.rate_hz > 0 || cfg.process == GEN_TRACE) {
         gen = generator_start(srv.feed, &cfg, err, sizeof(err));
         if (!gen) {
             fprintf(stderr, "pushpull-server: %s\n", err);

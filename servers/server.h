@@ -23,7 +23,7 @@
 #include "feed.h"
 #include "stats.h"
 
-enum gen_process { GEN_PERIODIC, GEN_POISSON, GEN_BURST };
+enum gen_process { GEN_PERIODIC, GEN_POISSON, GEN_BURST, GEN_TRACE };
 
 /* Every setting, with its default in server_config_defaults(). */
 struct server_config {
@@ -41,6 +41,7 @@ struct server_config {
     unsigned max_connections;      /* beyond this, 503 */
     unsigned threads;              /* libmicrohttpd worker threads */
     size_t max_publish_bytes;      /* POST /publish body limit */
+    char trace[4096];              /* CSV of publish offsets (process trace), or "" */
 };
 
 /* The running server. Owned by server_start's caller, released by server_stop. */

@@ -658,6 +658,38 @@ static void generator_bursts_and_payload_size(void **state)
     stop(&s);
 }
 
+static void generator_replays_a_trace(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/pushpull-trace-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char csv[] = "t_s\n0.2\n0.4\n0.4\n0.7\n";
+    assert_int_equal(write(fd, csv, sizeof(csv) - 1), (ssize_t)(sizeof(csv) - 1));
+    close(fd);
+    const char *args[] = {"--trace", path, "--payload-bytes", "5", NULL};
+    struct harness_server s = start(args);
+    harness_sleep_ms(1200);
+    struct harness_response r = get(s.port, "/poll?since=0", NULL);
+    cJSON *doc = cJSON_ParseWithLength(r.body, r.body_len);
+    const cJSON *events = cJSON_GetObjectItemCaseSensitive(doc, "events");
+    assert_int_equal(cJSON_GetArraySize(events), 4); /* and nothing after the trace ends */
+    double ts[4];
+    for (int i = 0; i < 4; i++) {
+        const cJSON *ev = cJSON_GetArrayItem(events, i);
+        /* read ts_ns from the text: a double cannot hold it, but ms differences can */
+        ts[i] = cJSON_GetObjectItemCaseSensitive(ev, "ts_ns")->valuedouble / 1e6;
+    }
+    double gaps[3] = {ts[1] - ts[0], ts[2] - ts[1], ts[3] - ts[2]};
+    assert_true(gaps[0] > 150 && gaps[0] < 260);
+    assert_true(gaps[1] >= 0 && gaps[1] < 30);
+    assert_true(gaps[2] > 250 && gaps[2] < 360);
+    cJSON_Delete(doc);
+    harness_response_free(&r);
+    stop(&s);
+    unlink(path);
+}
+
 /* ---- the command line ---------------------------------------------------- */
 
 static void expect_bad_flag(const char *flag, const char *value, const char *mention)
@@ -679,7 +711,7 @@ static void bad_flags_get_one_clear_line(void **state)
     (void)state;
     expect_bad_flag("--rate", "fast", "--rate: expected updates per second");
     expect_bad_flag("--port", "70000", "--port: expected a whole number from 0 to 65535");
-    expect_bad_flag("--process", "sometimes", "--process: expected periodic, poisson or burst");
+    expect_bad_flag("--process", "sometimes", "--process: expected periodic, poisson, burst or trace");
     expect_bad_flag("--longpoll-timeout", "121s", "--longpoll-timeout: expected a duration");
     expect_bad_flag("--heartbeat", "5ms", "--heartbeat: expected 0 (off) or at least 10ms");
     expect_bad_flag("--buffer", "0", "--buffer: expected a whole number from 1");
@@ -687,6 +719,8 @@ static void bad_flags_get_one_clear_line(void **state)
     expect_bad_flag("--no-such-flag", NULL, "--no-such-flag: unknown option (see --help)");
     expect_bad_flag("--rate", NULL, "--rate: expects a value");
     expect_bad_flag("stray", NULL, "unexpected argument \"stray\"");
+    expect_bad_flag("--trace", "/nonexistent/trace.csv", "--trace: cannot open");
+    expect_bad_flag("--process", "trace", "expected --trace FILE as well");
 
     const char *help[] = {"--help", NULL};
     struct dynbuf err;
@@ -717,6 +751,7 @@ int main(void)
         cmocka_unit_test(busy_server_answers_503),
         cmocka_unit_test(publish_answers_201_with_seq),
         cmocka_unit_test(generator_bursts_and_payload_size),
+        cmocka_unit_test(generator_replays_a_trace),
         cmocka_unit_test(bad_flags_get_one_clear_line),
     };
     return cmocka_run_group_tests_name("server_http", tests, NULL, NULL);
