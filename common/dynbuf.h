@@ -13,10 +13,10 @@
 #include <stddef.h>
 
 struct dynbuf {
-    char *mem;   /* NUL-terminated contents, NULL until the first append */
-    size_t len;  /* bytes in use, not counting the NUL */
-    size_t cap;  /* bytes allocated */
-    size_t max;  /* the most len may ever reach */
+    char *mem;  /* NUL-terminated contents, NULL until the first append */
+    size_t len; /* bytes in use, not counting the NUL */
+    size_t cap; /* bytes allocated */
+    size_t max; /* the most len may ever reach */
 };
 
 /* Start empty; no memory is allocated until the first append. */

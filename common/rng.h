@@ -34,7 +34,8 @@ static inline double rng_uniform(struct rng *r)
     return (double)(rng_next(r) >> 11) * 0x1.0p-53;
 }
 
-/* Exponentially distributed with the given mean (inter-arrival times of a Poisson process). */
+/* Exponentially distributed with the given mean (inter-arrival times of a Poisson process).
+ */
 static inline double rng_exponential(struct rng *r, double mean)
 {
     return -mean * log1p(-rng_uniform(r));

@@ -1,4 +1,5 @@
-/* sockacct.c: per-socket byte counts from TCP_INFO and the socket queues (see sockacct.h). */
+/* sockacct.c: per-socket byte counts from TCP_INFO and the socket queues (see sockacct.h).
+ */
 #include "sockacct.h"
 
 #include <linux/sockios.h>

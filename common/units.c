@@ -56,8 +56,8 @@ static int parse_scaled(const char *s, const struct unit *units, double bare, do
 
 int units_parse_duration_ns(const char *s, int64_t bare_unit_ns, int64_t *out)
 {
-    static const struct unit units[] = {
-        {"ns", 1.0}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}, {0, 0}};
+    static const struct unit units[] = {{"ns", 1.0}, {"us", 1e3},   {"ms", 1e6}, {"s", 1e9},
+                                        {"m", 60e9}, {"h", 3600e9}, {0, 0}};
     double v;
     if (parse_scaled(s, units, (double)bare_unit_ns, 9.2e18, &v) != 0)
         return -1;

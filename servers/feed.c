@@ -8,9 +8,9 @@
  * O(1) and allocate nothing. A publish detaches the whole list under the lock and wakes
  * the waiters after releasing it, so the server's threads start delivering to the first
  * while the last are still being woken (resuming a connection costs a few microseconds
- * in libmicrohttpd; with ten thousand waiters, that is tens of milliseconds). The sweeper (one thread in
- * the server) wakes waiters whose deadline passed and, once a second or so, asks the
- * kernel in a single poll() which parked sockets the peer has shut: a suspended
+ * in libmicrohttpd; with ten thousand waiters, that is tens of milliseconds). The sweeper
+ * (one thread in the server) wakes waiters whose deadline passed and, once a second or so,
+ * asks the kernel in a single poll() which parked sockets the peer has shut: a suspended
  * libmicrohttpd connection is out of the event loop and would never notice by itself.
  */
 #include "feed.h"
@@ -28,18 +28,18 @@
 
 struct feed {
     pthread_mutex_t lock;
-    pthread_cond_t sweep_cond;   /* wakes the sweeper early (CLOCK_MONOTONIC) */
-    int64_t sweep_until_ns;      /* when the sweeper plans to wake next */
-    int64_t parked_min_ns;       /* earliest deadline parked since the last sweep */
-    struct feed_update *ring;    /* capacity slots */
+    pthread_cond_t sweep_cond; /* wakes the sweeper early (CLOCK_MONOTONIC) */
+    int64_t sweep_until_ns;    /* when the sweeper plans to wake next */
+    int64_t parked_min_ns;     /* earliest deadline parked since the last sweep */
+    struct feed_update *ring;  /* capacity slots */
     size_t capacity;
     uint64_t newest;             /* seq of the newest update, 0 before the first */
     struct feed_waiter *waiters; /* head of the parked list */
     size_t nwaiters;
     bool closing;
-    struct pollfd *pfds;         /* sweep scratch: one per parked waiter with a socket */
-    struct feed_waiter **pwait;  /* the waiter behind each pfds entry */
-    size_t pcap;                 /* allocated entries in pfds and pwait */
+    struct pollfd *pfds;        /* sweep scratch: one per parked waiter with a socket */
+    struct feed_waiter **pwait; /* the waiter behind each pfds entry */
+    size_t pcap;                /* allocated entries in pfds and pwait */
 };
 
 struct feed *feed_new(size_t capacity)
@@ -137,8 +137,8 @@ uint64_t feed_publish(struct feed *f, const char *data, size_t len)
     uint64_t seq = f->newest + 1;
     int64_t ts = clock_real_ns();
     dynbuf_init(&json, len * 6 + 128);
-    if (dynbuf_addf(&json, "{\"seq\":%llu,\"ts_ns\":%lld,\"data\":%s}", (unsigned long long)seq,
-                    (long long)ts, escaped) != 0) {
+    if (dynbuf_addf(&json, "{\"seq\":%llu,\"ts_ns\":%lld,\"data\":%s}",
+                    (unsigned long long)seq, (long long)ts, escaped) != 0) {
         feed_unlock(f);
         free(escaped);
         return 0;
@@ -270,7 +270,8 @@ static int reserve_poll_locked(struct feed *f, size_t n)
     return 0;
 }
 
-size_t feed_sweep(struct feed *f, int64_t now_ns, bool check_peers, int64_t *next_deadline_ns)
+size_t feed_sweep(struct feed *f, int64_t now_ns, bool check_peers,
+                  int64_t *next_deadline_ns)
 {
     struct feed_waiter *woken = NULL;
     feed_lock(f);

@@ -94,7 +94,8 @@ bool feed_closing_locked(const struct feed *f);
 /* Wake the waiters whose deadline has passed and, when check_peers is set, those whose
  * peer has shut down its side of the socket (poll POLLRDHUP). Returns how many woke;
  * *next_deadline_ns receives the earliest deadline still pending (INT64_MAX if none). */
-size_t feed_sweep(struct feed *f, int64_t now_ns, bool check_peers, int64_t *next_deadline_ns);
+size_t feed_sweep(struct feed *f, int64_t now_ns, bool check_peers,
+                  int64_t *next_deadline_ns);
 /* Block until `until_ns` (CLOCK_MONOTONIC), a park with an earlier deadline, or close. */
 void feed_wait_sweep(struct feed *f, int64_t until_ns);
 

@@ -29,10 +29,10 @@ struct generator {
     pthread_mutex_t lock;
     pthread_cond_t cond; /* CLOCK_MONOTONIC; signalled by generator_stop */
     bool stop;
-    char *payload;       /* payload_bytes + 1 */
-    int64_t *trace;      /* publish offsets in ns (process trace), owned */
-    size_t trace_len;    /* entries in trace */
-    size_t trace_next;   /* the next one to publish */
+    char *payload;     /* payload_bytes + 1 */
+    int64_t *trace;    /* publish offsets in ns (process trace), owned */
+    size_t trace_len;  /* entries in trace */
+    size_t trace_next; /* the next one to publish */
 };
 
 /* Seconds until the next arrival (of a burst, for the burst process). */
@@ -109,7 +109,8 @@ int generator_load_trace(const char *path, int64_t **offsets_ns, size_t *n, char
         if (units_parse_duration_ns(line, NS_PER_S, &ns) != 0 || (len && ns < v[len - 1])) {
             snprintf(err, errlen,
                      "%s:%zu: expected seconds from the start, not before the line above, "
-                     "got \"%.40s\"", path, lineno, line);
+                     "got \"%.40s\"",
+                     path, lineno, line);
             goto end;
         }
         if (len == cap) {
@@ -138,8 +139,8 @@ end:
     return rc;
 }
 
-struct generator *generator_start(struct feed *f, const struct server_config *cfg, char *err,
-                                  size_t errlen)
+struct generator *generator_start(struct feed *f, const struct server_config *cfg,
+                                  char *err, size_t errlen)
 {
     struct generator *g = calloc(1, sizeof(*g));
     if (!g) {

@@ -22,11 +22,13 @@ struct generator;
  * file, the line and what was expected, and -1 is returned. */
 int generator_load_trace(const char *path, int64_t **offsets_ns, size_t *n, char *err,
                          size_t errlen);
-/* Start publishing to f per cfg (rate_hz > 0, or process trace; a trace is read here). NULL with a message in err on failure.
- * The caller stops and frees it with generator_stop before freeing the feed. */
-struct generator *generator_start(struct feed *f, const struct server_config *cfg, char *err,
-                                  size_t errlen);
-/* Stop the thread (at once, not at the next arrival) and free the generator. NULL is fine. */
+/* Start publishing to f per cfg (rate_hz > 0, or process trace; a trace is read here). NULL
+ * with a message in err on failure. The caller stops and frees it with generator_stop
+ * before freeing the feed. */
+struct generator *generator_start(struct feed *f, const struct server_config *cfg,
+                                  char *err, size_t errlen);
+/* Stop the thread (at once, not at the next arrival) and free the generator. NULL is fine.
+ */
 void generator_stop(struct generator *g);
 
 #endif

@@ -41,10 +41,9 @@ static enum MHD_Result answer(struct request *req, struct long_poll *lp, bool cl
     feed_unlock(req->srv->feed);
     if (rc != 0)
         return MHD_NO;
-    enum MHD_Result res =
-        closing ? reply_json(req, 200, body.mem, body.len, MHD_HTTP_HEADER_CONNECTION, "close",
-                             NULL)
-                : reply_json(req, 200, body.mem, body.len, NULL);
+    enum MHD_Result res = closing ? reply_json(req, 200, body.mem, body.len,
+                                               MHD_HTTP_HEADER_CONNECTION, "close", NULL)
+                                  : reply_json(req, 200, body.mem, body.len, NULL);
     dynbuf_free(&body);
     return res;
 }
@@ -55,7 +54,8 @@ static struct long_poll *long_poll_begin(struct request *req, bool *fatal)
 {
     struct server *srv = req->srv;
     uint64_t since = 0, timeout_s = 0;
-    int has_since = request_uint_value(req, MHD_GET_ARGUMENT_KIND, "since", UINT64_MAX, &since);
+    int has_since =
+        request_uint_value(req, MHD_GET_ARGUMENT_KIND, "since", UINT64_MAX, &since);
     if (has_since < 0)
         return NULL;
     int has_timeout = request_uint_value(req, MHD_GET_ARGUMENT_KIND, "timeout",
@@ -67,7 +67,8 @@ static struct long_poll *long_poll_begin(struct request *req, bool *fatal)
         *fatal = true;
         return NULL;
     }
-    int64_t timeout = has_timeout ? (int64_t)timeout_s * NS_PER_S : srv->cfg.longpoll_timeout_ns;
+    int64_t timeout =
+        has_timeout ? (int64_t)timeout_s * NS_PER_S : srv->cfg.longpoll_timeout_ns;
     lp->deadline_ns = clock_mono_ns() + timeout;
     if (has_since) {
         lp->since = since;

@@ -29,7 +29,8 @@ static const char usage_text[] =
     "  --bind ADDR              listen address (default 127.0.0.1)\n"
     "  --port N                 TCP port, 0 picks a free one (default 8080)\n"
     "  --buffer N               updates kept for cursors and Last-Event-ID (default 1024)\n"
-    "  --rate HZ                generated updates per second, 0 = only /publish (default 1)\n"
+    "  --rate HZ                generated updates per second, 0 = only /publish (default "
+    "1)\n"
     "  --process KIND           periodic | poisson | burst | trace (default periodic)\n"
     "  --trace FILE             CSV of publish times in seconds from the start (header\n"
     "                           t_s optional); implies --process trace\n"
@@ -38,7 +39,8 @@ static const char usage_text[] =
     "  --seed N                 generator seed (default 1)\n"
     "  --longpoll-timeout DUR   hold a long poll at most this long, <= 120s (default 30s)\n"
     "  --retry-ms DUR           SSE retry: sent to clients (default 3000ms)\n"
-    "  --heartbeat DUR          SSE comment after this much silence, 0 = off (default 15s)\n"
+    "  --heartbeat DUR          SSE comment after this much silence, 0 = off (default "
+    "15s)\n"
     "  --max-connections N      answer 503 beyond this many connections (default 20000)\n"
     "  --threads N              libmicrohttpd worker threads (default 2)\n"
     "  --max-publish-bytes N    largest POST /publish body (default 64k)\n"
@@ -51,7 +53,8 @@ static const char usage_text[] =
 /* Print one line naming the flag, what it expects and what it got; exit 2. */
 static void bad_value(const char *flag, const char *expected, const char *got)
 {
-    fprintf(stderr, "pushpull-server: --%s: expected %s, got \"%s\"\n", flag, expected, got);
+    fprintf(stderr, "pushpull-server: --%s: expected %s, got \"%s\"\n", flag, expected,
+            got);
     exit(2);
 }
 
@@ -78,8 +81,23 @@ static int64_t duration_arg(const char *flag, const char *v, int64_t bare_unit, 
 
 static void parse_args(int argc, char **argv, struct server_config *cfg)
 {
-    enum { O_BIND = 256, O_PORT, O_BUFFER, O_RATE, O_PROCESS, O_BURST, O_PAYLOAD, O_SEED,
-           O_LPTIMEOUT, O_RETRY, O_HEARTBEAT, O_MAXCONN, O_THREADS, O_MAXPUB, O_TRACE };
+    enum {
+        O_BIND = 256,
+        O_PORT,
+        O_BUFFER,
+        O_RATE,
+        O_PROCESS,
+        O_BURST,
+        O_PAYLOAD,
+        O_SEED,
+        O_LPTIMEOUT,
+        O_RETRY,
+        O_HEARTBEAT,
+        O_MAXCONN,
+        O_THREADS,
+        O_MAXPUB,
+        O_TRACE
+    };
     static const struct option opts[] = {
         {"bind", required_argument, NULL, O_BIND},
         {"port", required_argument, NULL, O_PORT},
@@ -157,30 +175,33 @@ static void parse_args(int argc, char **argv, struct server_config *cfg)
             cfg->seed = count_arg("seed", optarg, 0, UINT64_MAX / 2);
             break;
         case O_LPTIMEOUT:
-            cfg->longpoll_timeout_ns = duration_arg("longpoll-timeout", optarg, NS_PER_S,
-                                                    NS_PER_S, 120 * NS_PER_S,
-                                                    "a duration from 1s to 120s");
+            cfg->longpoll_timeout_ns =
+                duration_arg("longpoll-timeout", optarg, NS_PER_S, NS_PER_S, 120 * NS_PER_S,
+                             "a duration from 1s to 120s");
             break;
         case O_RETRY:
-            cfg->retry_ms = (unsigned)(duration_arg("retry-ms", optarg, NS_PER_MS, 0,
-                                                    3600 * NS_PER_S,
-                                                    "a duration from 0ms to 1h") /
-                                       NS_PER_MS);
+            cfg->retry_ms =
+                (unsigned)(duration_arg("retry-ms", optarg, NS_PER_MS, 0, 3600 * NS_PER_S,
+                                        "a duration from 0ms to 1h") /
+                           NS_PER_MS);
             break;
         case O_HEARTBEAT:
-            cfg->heartbeat_ns = duration_arg("heartbeat", optarg, NS_PER_S, 0, 3600 * NS_PER_S,
-                                             "a duration from 0 (off) to 1h");
+            cfg->heartbeat_ns =
+                duration_arg("heartbeat", optarg, NS_PER_S, 0, 3600 * NS_PER_S,
+                             "a duration from 0 (off) to 1h");
             if (cfg->heartbeat_ns > 0 && cfg->heartbeat_ns < 10 * NS_PER_MS)
                 bad_value("heartbeat", "0 (off) or at least 10ms", optarg);
             break;
         case O_MAXCONN:
-            cfg->max_connections = (unsigned)count_arg("max-connections", optarg, 1, 1000000);
+            cfg->max_connections =
+                (unsigned)count_arg("max-connections", optarg, 1, 1000000);
             break;
         case O_THREADS:
             cfg->threads = (unsigned)count_arg("threads", optarg, 1, 256);
             break;
         case O_MAXPUB:
-            cfg->max_publish_bytes = count_arg("max-publish-bytes", optarg, 1, 16 * 1024 * 1024);
+            cfg->max_publish_bytes =
+                count_arg("max-publish-bytes", optarg, 1, 16 * 1024 * 1024);
             break;
         case 'h':
             fputs(usage_text, stdout);
@@ -200,7 +221,8 @@ static void parse_args(int argc, char **argv, struct server_config *cfg)
         exit(2);
     }
     if (optind < argc) {
-        fprintf(stderr, "pushpull-server: unexpected argument \"%s\" (options start with --)\n",
+        fprintf(stderr,
+                "pushpull-server: unexpected argument \"%s\" (options start with --)\n",
                 argv[optind]);
         exit(2);
     }
@@ -252,15 +274,18 @@ int main(int argc, char **argv)
     }
     printf("listening on http://%s:%u\n", cfg.bind, srv.port);
     fflush(stdout);
-    fprintf(stderr,
-            "pushpull-server: feed of %zu, %s updates at %g Hz (%zu-byte payloads), long-poll "
-            "timeout %gs, SSE retry %ums, heartbeat %gs; Ctrl-C stops\n",
-            cfg.buffer, process_names[cfg.process], cfg.rate_hz, cfg.payload_bytes,
-            (double)cfg.longpoll_timeout_ns / 1e9, cfg.retry_ms, (double)cfg.heartbeat_ns / 1e9);
+    fprintf(
+        stderr,
+        "pushpull-server: feed of %zu, %s updates at %g Hz (%zu-byte payloads), long-poll "
+        "timeout %gs, SSE retry %ums, heartbeat %gs; Ctrl-C stops\n",
+        cfg.buffer, process_names[cfg.process], cfg.rate_hz, cfg.payload_bytes,
+        (double)cfg.longpoll_timeout_ns / 1e9, cfg.retry_ms,
+        (double)cfg.heartbeat_ns / 1e9);
 
     int sig = 0;
     sigwait(&sigs, &sig);
-    fprintf(stderr, "pushpull-server: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    fprintf(stderr, "pushpull-server: %s, stopping\n",
+            sig == SIGINT ? "SIGINT" : "SIGTERM");
     generator_stop(gen);
     server_stop(&srv);
     return 0;

@@ -36,8 +36,8 @@
 #include "sockacct.h"
 
 /* The route table: adding a transport is one line here and one file. */
-static const struct route *const routes[] = {&short_poll_route, &long_poll_route, &sse_route,
-                                              &publish_route, &stats_route};
+static const struct route *const routes[] = {&short_poll_route, &long_poll_route,
+                                             &sse_route, &publish_route, &stats_route};
 
 static const struct route *route_find(const char *path)
 {
@@ -129,8 +129,8 @@ static void account_bytes(struct request *req, bool check_rest)
         return;
     uint64_t wrote = now.written - cs->written_mark;
     uint64_t got = now.read - cs->read_mark;
-    uint64_t produced = (req->body_bytes - req->body_mark) +
-                        (req->framing_bytes - req->framing_mark);
+    uint64_t produced =
+        (req->body_bytes - req->body_mark) + (req->framing_bytes - req->framing_mark);
     uint64_t upload = req->hdr_counted ? 0 : req->upload.len;
     cs->written_mark = now.written;
     cs->read_mark = now.read;
@@ -191,7 +191,8 @@ static struct request *request_new(struct server *srv, struct MHD_Connection *co
 }
 
 /* The first call for a request: route it and turn away what cannot be served. */
-static enum MHD_Result request_begin(struct request *req, const char *url, const char *method)
+static enum MHD_Result request_begin(struct request *req, const char *url,
+                                     const char *method)
 {
     struct server *srv = req->srv;
     req->route = route_find(url);
@@ -202,7 +203,8 @@ static enum MHD_Result request_begin(struct request *req, const char *url, const
         return reply_error(req, 503, "server busy: more than %u connections open",
                            srv->cfg.max_connections);
     if (!req->route)
-        return reply_error(req, 404, "no such path; try /poll, /longpoll, /events or /stats");
+        return reply_error(req, 404,
+                           "no such path; try /poll, /longpoll, /events or /stats");
     if (strcmp(method, req->route->method) != 0) {
         return reply_error(req, 405, "%s takes %s, not %s", req->route->path,
                            req->route->method, method);
@@ -288,7 +290,8 @@ int server_start(struct server *srv, const struct server_config *cfg, char *err,
     memset(srv, 0, sizeof(*srv));
     srv->cfg = *cfg;
     stats_init(&srv->stats);
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->port)};
+    struct sockaddr_in sin = {.sin_family = AF_INET,
+                              .sin_port = htons((uint16_t)cfg->port)};
     if (inet_pton(AF_INET, cfg->bind, &sin.sin_addr) != 1) {
         snprintf(err, errlen, "--bind: expected an IPv4 address, got \"%s\"", cfg->bind);
         return -1;
@@ -298,22 +301,22 @@ int server_start(struct server *srv, const struct server_config *cfg, char *err,
         snprintf(err, errlen, "feed_new: out of memory for %zu updates", cfg->buffer);
         return -1;
     }
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_log, srv, MHD_OPTION_SOCK_ADDR, &sin,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads > 1 ? cfg->threads : 0),
-        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections + 64u,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
+        on_mhd_log, srv, MHD_OPTION_SOCK_ADDR, &sin, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)(cfg->threads > 1 ? cfg->threads : 0), MHD_OPTION_CONNECTION_LIMIT,
+        cfg->max_connections + 64u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, errlen, "MHD_start_daemon: cannot listen on %s:%u (%s)", cfg->bind,
                  cfg->port, strerror(errno));
         goto fail;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    const union MHD_DaemonInfo *di =
+        MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = di ? di->port : cfg->port;
     int rc = pthread_create(&srv->sweeper, NULL, sweeper_main, srv);
     if (rc != 0) {

@@ -27,21 +27,21 @@ enum gen_process { GEN_PERIODIC, GEN_POISSON, GEN_BURST, GEN_TRACE };
 
 /* Every setting, with its default in server_config_defaults(). */
 struct server_config {
-    char bind[64];                 /* listen address, IPv4 dotted quad */
-    unsigned port;                 /* 0 picks a free port */
-    size_t buffer;                 /* updates kept for cursors and Last-Event-ID */
-    double rate_hz;                /* generator rate; 0 = only POST /publish */
-    enum gen_process process;      /* generator's arrival process */
-    unsigned burst_size;           /* updates per burst (process burst) */
-    size_t payload_bytes;          /* generated payload length */
-    uint64_t seed;                 /* generator seed */
-    int64_t longpoll_timeout_ns;   /* default hold time of a long poll */
-    unsigned retry_ms;             /* SSE retry: field */
-    int64_t heartbeat_ns;          /* SSE comment after this much silence */
-    unsigned max_connections;      /* beyond this, 503 */
-    unsigned threads;              /* libmicrohttpd worker threads */
-    size_t max_publish_bytes;      /* POST /publish body limit */
-    char trace[4096];              /* CSV of publish offsets (process trace), or "" */
+    char bind[64];               /* listen address, IPv4 dotted quad */
+    unsigned port;               /* 0 picks a free port */
+    size_t buffer;               /* updates kept for cursors and Last-Event-ID */
+    double rate_hz;              /* generator rate; 0 = only POST /publish */
+    enum gen_process process;    /* generator's arrival process */
+    unsigned burst_size;         /* updates per burst (process burst) */
+    size_t payload_bytes;        /* generated payload length */
+    uint64_t seed;               /* generator seed */
+    int64_t longpoll_timeout_ns; /* default hold time of a long poll */
+    unsigned retry_ms;           /* SSE retry: field */
+    int64_t heartbeat_ns;        /* SSE comment after this much silence */
+    unsigned max_connections;    /* beyond this, 503 */
+    unsigned threads;            /* libmicrohttpd worker threads */
+    size_t max_publish_bytes;    /* POST /publish body limit */
+    char trace[4096];            /* CSV of publish offsets (process trace), or "" */
 };
 
 /* The running server. Owned by server_start's caller, released by server_stop. */
@@ -50,8 +50,8 @@ struct server {
     struct MHD_Daemon *daemon;
     struct feed *feed;
     struct stats stats;
-    unsigned port;            /* the bound port (resolves --port 0) */
-    pthread_t sweeper;        /* wakes expired waiters and notices vanished peers */
+    unsigned port;     /* the bound port (resolves --port 0) */
+    pthread_t sweeper; /* wakes expired waiters and notices vanished peers */
     bool sweeper_started;
 };
 
@@ -59,9 +59,9 @@ struct request;
 
 /* One endpoint. Transports define one each (short_poll.c, long_poll.c, sse.c, ...). */
 struct route {
-    const char *path;            /* exact path, e.g. "/poll" */
-    const char *method;          /* the one method it accepts */
-    enum stats_kind kind;        /* which /stats row it counts in */
+    const char *path;     /* exact path, e.g. "/poll" */
+    const char *method;   /* the one method it accepts */
+    enum stats_kind kind; /* which /stats row it counts in */
     /* Called when the request is complete (body read) and again after every resume.
      * Queues a response, or parks the request and suspends; MHD_NO closes the
      * connection. */
@@ -73,10 +73,10 @@ struct route {
 
 /* Per-socket state, created when the connection is accepted (MHD socket context). */
 struct conn_state {
-    int fd;                       /* the socket */
-    uint64_t written_mark;        /* kernel bytes written at the last request boundary */
-    uint64_t read_mark;           /* kernel bytes read at the last request boundary */
-    bool acct_ok;                 /* the kernel counters could be read */
+    int fd;                /* the socket */
+    uint64_t written_mark; /* kernel bytes written at the last request boundary */
+    uint64_t read_mark;    /* kernel bytes read at the last request boundary */
+    bool acct_ok;          /* the kernel counters could be read */
 };
 
 /* Per-request state (MHD's req_cls). Created on the first callback, freed when the
@@ -84,21 +84,21 @@ struct conn_state {
 struct request {
     struct server *srv;
     struct MHD_Connection *conn;
-    struct conn_state *cs;        /* the connection this request arrived on */
-    const struct route *route;    /* NULL until routed */
-    enum stats_kind kind;         /* row it counts in */
-    struct feed_waiter waiter;    /* used while the request is parked on the feed */
-    bool suspended;               /* the connection is suspended by this request */
-    bool answered;                /* a response has been queued */
-    bool hdr_counted;             /* header bytes already attributed (streams) */
-    bool too_big;                 /* the upload passed its cap: answer 413 */
-    uint64_t body_mark;           /* body_bytes when header bytes were attributed */
-    uint64_t framing_mark;        /* framing_bytes at the same moment */
-    unsigned status;              /* status of the queued response */
-    uint64_t body_bytes;          /* response body bytes produced */
-    uint64_t framing_bytes;       /* chunked framing bytes MHD adds around them */
-    struct dynbuf upload;         /* request body (POST), capped */
-    void *state;                  /* the transport's own state; freed by route->done */
+    struct conn_state *cs;     /* the connection this request arrived on */
+    const struct route *route; /* NULL until routed */
+    enum stats_kind kind;      /* row it counts in */
+    struct feed_waiter waiter; /* used while the request is parked on the feed */
+    bool suspended;            /* the connection is suspended by this request */
+    bool answered;             /* a response has been queued */
+    bool hdr_counted;          /* header bytes already attributed (streams) */
+    bool too_big;              /* the upload passed its cap: answer 413 */
+    uint64_t body_mark;        /* body_bytes when header bytes were attributed */
+    uint64_t framing_mark;     /* framing_bytes at the same moment */
+    unsigned status;           /* status of the queued response */
+    uint64_t body_bytes;       /* response body bytes produced */
+    uint64_t framing_bytes;    /* chunked framing bytes MHD adds around them */
+    struct dynbuf upload;      /* request body (POST), capped */
+    void *state;               /* the transport's own state; freed by route->done */
 };
 
 /* Defaults, in one place. */

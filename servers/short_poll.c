@@ -83,7 +83,8 @@ static enum MHD_Result poll_latest(struct request *req)
     feed_lock(f);
     uint64_t newest = feed_newest_locked(f);
     const struct feed_update *u = feed_get_locked(f, newest);
-    int rc = u ? dynbuf_add(&body, u->json, u->json_len) : dynbuf_adds(&body, "{\"seq\":0}");
+    int rc =
+        u ? dynbuf_add(&body, u->json, u->json_len) : dynbuf_adds(&body, "{\"seq\":0}");
     feed_unlock(f);
     if (rc != 0)
         return MHD_NO;
@@ -103,7 +104,8 @@ static enum MHD_Result poll_latest(struct request *req)
 static enum MHD_Result short_poll_handle(struct request *req)
 {
     uint64_t since = 0, limit = 0;
-    int has_since = request_uint_value(req, MHD_GET_ARGUMENT_KIND, "since", UINT64_MAX, &since);
+    int has_since =
+        request_uint_value(req, MHD_GET_ARGUMENT_KIND, "since", UINT64_MAX, &since);
     if (has_since < 0)
         return MHD_YES;
     int has_limit =
@@ -111,7 +113,8 @@ static enum MHD_Result short_poll_handle(struct request *req)
     if (has_limit < 0)
         return MHD_YES;
     if (has_limit && (limit == 0 || !has_since))
-        return reply_error(req, 400, "limit: expected a whole number from 1 to %d, with since",
+        return reply_error(req, 400,
+                           "limit: expected a whole number from 1 to %d, with since",
                            POLL_MAX_LIMIT);
     if (!has_since)
         return poll_latest(req);

@@ -91,7 +91,8 @@ static int sse_fill_locked(struct request *req, struct sse_stream *s)
         return 1;
     if (feed_closing_locked(f)) {
         s->ended = true;
-        return dynbuf_adds(&s->out, "event: end\ndata: {\"reason\":\"shutdown\"}\n\n") ? -1 : 1;
+        return dynbuf_adds(&s->out, "event: end\ndata: {\"reason\":\"shutdown\"}\n\n") ? -1
+                                                                                       : 1;
     }
     int64_t hb = req->srv->cfg.heartbeat_ns;
     int64_t due = hb > 0 ? s->last_write_ns + hb : INT64_MAX;
@@ -99,7 +100,8 @@ static int sse_fill_locked(struct request *req, struct sse_stream *s)
         return dynbuf_adds(&s->out, ": keepalive\n\n") ? -1 : 1;
     if (request_park_locked(req, due) != 0) {
         s->ended = true;
-        return dynbuf_adds(&s->out, "event: end\ndata: {\"reason\":\"shutdown\"}\n\n") ? -1 : 1;
+        return dynbuf_adds(&s->out, "event: end\ndata: {\"reason\":\"shutdown\"}\n\n") ? -1
+                                                                                       : 1;
     }
     return 0;
 }
@@ -145,7 +147,8 @@ static enum MHD_Result sse_handle(struct request *req)
 {
     struct server *srv = req->srv;
     uint64_t last_id = 0;
-    int has_id = request_uint_value(req, MHD_HEADER_KIND, "Last-Event-ID", UINT64_MAX, &last_id);
+    int has_id =
+        request_uint_value(req, MHD_HEADER_KIND, "Last-Event-ID", UINT64_MAX, &last_id);
     if (has_id < 0)
         return MHD_YES;
     if (has_id == 0) {
@@ -163,12 +166,13 @@ static enum MHD_Result sse_handle(struct request *req)
         s->cursor = last_id;
     } else {
         feed_lock(srv->feed);
-        s->cursor = feed_newest_locked(srv->feed); /* a new subscriber gets what comes next */
+        s->cursor =
+            feed_newest_locked(srv->feed); /* a new subscriber gets what comes next */
         feed_unlock(srv->feed);
     }
     req->state = s;
-    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read,
-                                                               req, NULL);
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, req, NULL);
     if (!r)
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");

@@ -93,8 +93,8 @@ int stats_render(struct stats *s, uint64_t published, uint64_t parked, struct dy
                          "\"rss_kib\":%ld,\"max_rss_kib\":%ld,\"connections_open\":%lld,"
                          "\"connections_total\":%llu,\"parked\":%llu,"
                          "\"unaccounted_bytes\":%llu,\"transports\":{",
-                         (unsigned long long)published, uptime, cpu, rss_kib(), ru.ru_maxrss,
-                         (long long)atomic_load(&s->conns_open),
+                         (unsigned long long)published, uptime, cpu, rss_kib(),
+                         ru.ru_maxrss, (long long)atomic_load(&s->conns_open),
                          (unsigned long long)atomic_load(&s->conns_total),
                          (unsigned long long)parked,
                          (unsigned long long)atomic_load(&s->unaccounted_bytes));
@@ -114,7 +114,8 @@ static enum MHD_Result stats_handle(struct request *req)
     struct server *srv = req->srv;
     struct dynbuf b;
     dynbuf_init(&b, 1 << 20);
-    if (stats_render(&srv->stats, feed_published(srv->feed), feed_parked(srv->feed), &b) != 0)
+    if (stats_render(&srv->stats, feed_published(srv->feed), feed_parked(srv->feed), &b) !=
+        0)
         return MHD_NO;
     enum MHD_Result rc = reply_json(req, 200, b.mem, b.len, NULL);
     dynbuf_free(&b);

@@ -30,22 +30,23 @@ enum stats_kind {
 #define STATS_STATUSES 12
 
 struct stats_row {
-    atomic_uint_least64_t requests;          /* requests received */
+    atomic_uint_least64_t requests;               /* requests received */
     atomic_uint_least64_t status[STATS_STATUSES]; /* responses by status (see stats.c) */
-    atomic_uint_least64_t req_header_bytes;  /* request line + headers, as received */
-    atomic_uint_least64_t req_body_bytes;    /* request bodies */
-    atomic_uint_least64_t resp_header_bytes; /* status line + headers, as sent */
-    atomic_uint_least64_t resp_body_bytes;   /* entity bytes (SSE: the event text) */
-    atomic_uint_least64_t framing_bytes;     /* chunked transfer framing */
-    atomic_int_least64_t open;               /* requests in progress (held polls, streams) */
+    atomic_uint_least64_t req_header_bytes;       /* request line + headers, as received */
+    atomic_uint_least64_t req_body_bytes;         /* request bodies */
+    atomic_uint_least64_t resp_header_bytes;      /* status line + headers, as sent */
+    atomic_uint_least64_t resp_body_bytes;        /* entity bytes (SSE: the event text) */
+    atomic_uint_least64_t framing_bytes;          /* chunked transfer framing */
+    atomic_int_least64_t open; /* requests in progress (held polls, streams) */
 };
 
 struct stats {
     struct stats_row row[STATS_KINDS];
-    atomic_int_least64_t conns_open;          /* TCP connections open now */
-    atomic_uint_least64_t conns_total;        /* TCP connections accepted */
-    atomic_uint_least64_t unaccounted_bytes;  /* kernel bytes no counter explains (should be 0) */
-    int64_t started_mono_ns;                  /* set once at start */
+    atomic_int_least64_t conns_open;   /* TCP connections open now */
+    atomic_uint_least64_t conns_total; /* TCP connections accepted */
+    atomic_uint_least64_t
+        unaccounted_bytes;   /* kernel bytes no counter explains (should be 0) */
+    int64_t started_mono_ns; /* set once at start */
 };
 
 void stats_init(struct stats *s);

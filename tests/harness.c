@@ -64,7 +64,8 @@ int harness_server_start(struct harness_server *s, const char *const *args)
     struct dynbuf line;
     dynbuf_init(&line, 4096);
     int found = harness_read_until(pipefd[0], &line, "\n", 10000);
-    close(pipefd[0]); /* later stdout lines, if any, would get EPIPE: the server prints none */
+    close(pipefd[0]); /* later stdout lines, if any, would get EPIPE: the server prints none
+                       */
     const char *colon = found == 1 ? strrchr(line.mem, ':') : NULL;
     if (colon && strncmp(line.mem, "listening on http://", 20) == 0)
         s->port = (unsigned)strtoul(colon + 1, NULL, 10);
@@ -251,10 +252,11 @@ int harness_read_response(int fd, struct harness_response *r, int timeout_ms)
         int ended = 0;
         for (;;) {
             dynbuf_reset(&r->dechunked);
-            harness_dechunk(r->raw.mem + r->head_len, r->raw.len - r->head_len, &r->dechunked,
-                            &ended);
+            harness_dechunk(r->raw.mem + r->head_len, r->raw.len - r->head_len,
+                            &r->dechunked, &ended);
             int left = (int)(end - harness_now_ms());
-            if (ended || left <= 0 || harness_read_until(fd, &r->raw, "\x01\x02never", left) == -1)
+            if (ended || left <= 0 ||
+                harness_read_until(fd, &r->raw, "\x01\x02never", left) == -1)
                 break;
         }
         r->body = r->dechunked.mem;
@@ -270,7 +272,8 @@ int harness_read_response(int fd, struct harness_response *r, int timeout_ms)
     return 0;
 }
 
-int harness_header(const struct harness_response *r, const char *name, char *out, size_t outlen)
+int harness_header(const struct harness_response *r, const char *name, char *out,
+                   size_t outlen)
 {
     size_t nlen = strlen(name);
     const char *p = strstr(r->raw.mem, "\r\n");

@@ -44,18 +44,19 @@ int harness_wait_eof(int fd, int timeout_ms);
 
 /* A parsed HTTP response as it came off the wire. */
 struct harness_response {
-    int status;        /* status code */
-    struct dynbuf raw; /* every byte received for this response */
-    size_t head_len;   /* status line + headers + blank line */
-    char *body;        /* points into raw (de-chunked copy for chunked bodies) */
-    size_t body_len;   /* entity bytes */
+    int status;              /* status code */
+    struct dynbuf raw;       /* every byte received for this response */
+    size_t head_len;         /* status line + headers + blank line */
+    char *body;              /* points into raw (de-chunked copy for chunked bodies) */
+    size_t body_len;         /* entity bytes */
     struct dynbuf dechunked; /* holds the body when the response was chunked */
 };
 
 /* Read one complete response from fd (Content-Length, chunked, or until EOF). 0 or -1. */
 int harness_read_response(int fd, struct harness_response *r, int timeout_ms);
 /* The value of header `name` in r (case-insensitive), copied into out; 0 or -1. */
-int harness_header(const struct harness_response *r, const char *name, char *out, size_t outlen);
+int harness_header(const struct harness_response *r, const char *name, char *out,
+                   size_t outlen);
 void harness_response_free(struct harness_response *r);
 
 /* One request on a fresh connection: "METHOD TARGET HTTP/1.1" + Host + extra header lines

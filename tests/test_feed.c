@@ -184,7 +184,7 @@ static void sweep_notices_a_vanished_peer(void **state)
     feed_park_locked(f, &stay.w);
     feed_unlock(f);
     assert_int_equal(feed_sweep(f, 0, true, NULL), 0);
-    close(sv[1]); /* the peer leaves */
+    close(sv[1]);                                       /* the peer leaves */
     assert_int_equal(feed_sweep(f, 0, false, NULL), 0); /* peers not checked this time */
     assert_int_equal(feed_sweep(f, 0, true, NULL), 1);
     assert_int_equal(gone.wakes, 1);

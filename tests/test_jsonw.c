@@ -14,8 +14,12 @@
 static void escapes_round_trip_through_cjson(void **state)
 {
     (void)state;
-    const char *cases[] = {"", "plain", "quote\"back\\slash", "nl\ncr\rtab\t",
-                           "\x01\x1f ctrl", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"};
+    const char *cases[] = {"",
+                           "plain",
+                           "quote\"back\\slash",
+                           "nl\ncr\rtab\t",
+                           "\x01\x1f ctrl",
+                           "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct dynbuf b;
         dynbuf_init(&b, 4096);

@@ -38,7 +38,8 @@ static struct harness_response get(unsigned port, const char *target, const char
     return r;
 }
 
-static void assert_header(const struct harness_response *r, const char *name, const char *want)
+static void assert_header(const struct harness_response *r, const char *name,
+                          const char *want)
 {
     char v[256];
     assert_int_equal(harness_header(r, name, v, sizeof(v)), 0);
@@ -189,7 +190,8 @@ static void longpoll_held_until_publish(void **state)
     assert_int_equal(harness_send(fd, req, sizeof(req) - 1), 0);
     struct dynbuf early;
     dynbuf_init(&early, 4096);
-    assert_int_equal(harness_read_until(fd, &early, "\r\n", 300), 0); /* held, not answered */
+    assert_int_equal(harness_read_until(fd, &early, "\r\n", 300),
+                     0); /* held, not answered */
     dynbuf_free(&early);
 
     cJSON *st = harness_stats(s.port);
@@ -355,7 +357,8 @@ static void sse_reset_when_id_left_the_buffer(void **state)
     struct dynbuf raw;
     int fd = open_stream(s.port, "/events", "Last-Event-ID: 1\r\n", &raw);
     struct dynbuf text = stream_until(fd, &raw, "id: 10\n", 2000);
-    const char *reset = strstr(text.mem, "event: reset\ndata: {\"since\":1,\"first\":7}\n\n");
+    const char *reset =
+        strstr(text.mem, "event: reset\ndata: {\"since\":1,\"first\":7}\n\n");
     const char *first = strstr(text.mem, "id: 7\n");
     assert_non_null(reset);
     assert_non_null(first);
@@ -456,7 +459,8 @@ static void fanout_to_streams_and_polls(void **state)
     }
     assert_int_equal(harness_publish(s.port, "to everyone"), 1);
     for (int i = 0; i < N; i++) {
-        struct dynbuf text = stream_until(sse[i], &raws[i], "\"data\":\"to everyone\"}\n\n", 3000);
+        struct dynbuf text =
+            stream_until(sse[i], &raws[i], "\"data\":\"to everyone\"}\n\n", 3000);
         dynbuf_free(&text);
         dynbuf_free(&raws[i]);
         struct harness_response r;
@@ -504,7 +508,8 @@ static void byte_accounting_matches_the_wire(void **state)
     cJSON_Delete(st);
     close(fd);
 
-    const char sreq[] = "GET /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n";
+    const char sreq[] =
+        "GET /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n";
     fd = harness_connect(s.port);
     assert_int_equal(harness_send(fd, sreq, sizeof(sreq) - 1), 0);
     struct dynbuf raw;
@@ -516,7 +521,8 @@ static void byte_accounting_matches_the_wire(void **state)
     harness_read_until(fd, &raw, "\x01never", 100); /* anything still in flight */
     size_t shead = (size_t)(strstr(raw.mem, "\r\n\r\n") - raw.mem) + 4;
     st = harness_stats(s.port);
-    assert_int_equal(harness_stat(st, "transports.events.req_header_bytes"), sizeof(sreq) - 1);
+    assert_int_equal(harness_stat(st, "transports.events.req_header_bytes"),
+                     sizeof(sreq) - 1);
     assert_int_equal(harness_stat(st, "transports.events.resp_header_bytes"), shead);
     assert_int_equal(harness_stat(st, "transports.events.resp_body_bytes"), text.len);
     assert_int_equal(harness_stat(st, "transports.events.resp_body_bytes") +
@@ -572,7 +578,8 @@ static void errors_are_json_and_name_the_parameter(void **state)
     struct harness_response r;
     char big[200];
     memset(big, 'b', sizeof(big));
-    assert_int_equal(harness_http(s.port, "POST", "/publish", NULL, big, sizeof(big), &r), 0);
+    assert_int_equal(harness_http(s.port, "POST", "/publish", NULL, big, sizeof(big), &r),
+                     0);
     assert_int_equal(r.status, 413);
     assert_non_null(strstr(r.body, "100-byte limit"));
     harness_response_free(&r);
@@ -618,7 +625,8 @@ static void publish_answers_201_with_seq(void **state)
     const char *args[] = {"--rate", "0", NULL};
     struct harness_server s = start(args);
     struct harness_response r;
-    assert_int_equal(harness_http(s.port, "POST", "/publish", NULL, "caf\xc3\xa9", 5, &r), 0);
+    assert_int_equal(harness_http(s.port, "POST", "/publish", NULL, "caf\xc3\xa9", 5, &r),
+                     0);
     assert_int_equal(r.status, 201);
     assert_string_equal(r.body, "{\"seq\":1}");
     harness_response_free(&r);
@@ -633,8 +641,9 @@ static void publish_answers_201_with_seq(void **state)
 static void generator_bursts_and_payload_size(void **state)
 {
     (void)state;
-    const char *args[] = {"--rate", "100", "--process", "burst", "--burst-size", "5",
-                          "--payload-bytes", "37", NULL};
+    const char *args[] = {"--rate",          "100",          "--process",
+                          "burst",           "--burst-size", "5",
+                          "--payload-bytes", "37",           NULL};
     struct harness_server s = start(args);
     harness_sleep_ms(300);
     struct harness_response r = get(s.port, "/poll?since=0", NULL);
@@ -711,8 +720,10 @@ static void bad_flags_get_one_clear_line(void **state)
     (void)state;
     expect_bad_flag("--rate", "fast", "--rate: expected updates per second");
     expect_bad_flag("--port", "70000", "--port: expected a whole number from 0 to 65535");
-    expect_bad_flag("--process", "sometimes", "--process: expected periodic, poisson, burst or trace");
-    expect_bad_flag("--longpoll-timeout", "121s", "--longpoll-timeout: expected a duration");
+    expect_bad_flag("--process", "sometimes",
+                    "--process: expected periodic, poisson, burst or trace");
+    expect_bad_flag("--longpoll-timeout", "121s",
+                    "--longpoll-timeout: expected a duration");
     expect_bad_flag("--heartbeat", "5ms", "--heartbeat: expected 0 (off) or at least 10ms");
     expect_bad_flag("--buffer", "0", "--buffer: expected a whole number from 1");
     expect_bad_flag("--bind", "localhost", "--bind: expected an IPv4 address");

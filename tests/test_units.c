@@ -26,8 +26,8 @@ static void durations(void **state)
     assert_int_equal(units_parse_duration_ns("3000", NS_PER_MS, &ns), 0);
     assert_int_equal(ns, 3 * NS_PER_S);
     ns = 7;
-    const char *bad[] = {"", "-1s", "+1s", "1x", "s", "1 s", "inf", "nan", "0x10", "1e300h",
-                         "1sec", " 1s"};
+    const char *bad[] = {"",    "-1s", "+1s",  "1x",     "s",    "1 s",
+                         "inf", "nan", "0x10", "1e300h", "1sec", " 1s"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(units_parse_duration_ns(bad[i], NS_PER_S, &ns), -1);
     assert_int_equal(ns, 7); /* untouched on error */

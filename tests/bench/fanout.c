@@ -104,14 +104,22 @@ int main(int argc, char **argv)
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
     if (total + 64 > rl.rlim_cur) {
-        fprintf(stderr, "pushpull-bench: %llu connections need more than the open-file limit "
-                        "of %llu (ulimit -n)\n", (unsigned long long)total,
-                (unsigned long long)rl.rlim_cur);
+        fprintf(stderr,
+                "pushpull-bench: %llu connections need more than the open-file limit "
+                "of %llu (ulimit -n)\n",
+                (unsigned long long)total, (unsigned long long)rl.rlim_cur);
         return 2;
     }
     setenv("PUSHPULL_SERVER", "bin/pushpull-server", 0);
-    const char *args[] = {"--rate", "0", "--heartbeat", "10m", "--longpoll-timeout", "120s",
-                          "--max-connections", "25000", NULL};
+    const char *args[] = {"--rate",
+                          "0",
+                          "--heartbeat",
+                          "10m",
+                          "--longpoll-timeout",
+                          "120s",
+                          "--max-connections",
+                          "25000",
+                          NULL};
     struct harness_server srv;
     if (harness_server_start(&srv, args) != 0)
         return 1;
@@ -123,8 +131,9 @@ int main(int argc, char **argv)
     struct held *h = calloc(total, sizeof(*h));
     int64_t t_open = clock_mono_ns();
     for (uint64_t i = 0; i < total; i++) {
-        const char *req = i < nsse ? "GET /events HTTP/1.1\r\nHost: bench\r\n\r\n"
-                                   : "GET /longpoll?since=0 HTTP/1.1\r\nHost: bench\r\n\r\n";
+        const char *req = i < nsse
+                              ? "GET /events HTTP/1.1\r\nHost: bench\r\n\r\n"
+                              : "GET /longpoll?since=0 HTTP/1.1\r\nHost: bench\r\n\r\n";
         if (open_held(srv.port, req, ep, &h[i]) != 0) {
             fprintf(stderr, "pushpull-bench: connection %llu: %s\n", (unsigned long long)i,
                     strerror(errno));
@@ -202,10 +211,13 @@ int main(int argc, char **argv)
     printf("  last receipt     %8.2f ms\n", (double)lat[total - 1] / 1e6);
     printf("  publish answered %8.2f ms or sooner (it returns once all are woken)\n",
            (double)(t_pub - t0) / 1e6);
-    printf("  server RSS       %8.0f KiB idle, %.0f KiB holding them: %.1f KiB per connection\n",
+    printf("  server RSS       %8.0f KiB idle, %.0f KiB holding them: %.1f KiB per "
+           "connection\n",
            rss0, rss1, (rss1 - rss0) / (double)total);
-    printf("  server CPU       %8.3f s to accept and park them (%.1f s wall), %.3f s for the "
-           "fan-out\n", cpu1 - cpu0, open_s, cpu2 - cpu1);
+    printf(
+        "  server CPU       %8.3f s to accept and park them (%.1f s wall), %.3f s for the "
+        "fan-out\n",
+        cpu1 - cpu0, open_s, cpu2 - cpu1);
     printf("  bench CPU        %8.3f s in all (this process: the load, not the server)\n",
            self_cpu);
     for (uint64_t i = 0; i < total; i++)
