@@ -77,8 +77,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         struct conn_state *cs = calloc(1, sizeof(*cs));
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        atomic_fetch_add(&srv->stats.conns_open, 1);
-        atomic_fetch_add(&srv->stats.conns_total, 1);
+        stats_count_connection(&srv->stats, +1);
         if (!cs)
             return; /* accounting is lost for this connection, serving is not */
         cs->fd = ci ? ci->connect_fd : -1;
@@ -92,7 +91,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     } else {
         free(*socket_context);
         *socket_context = NULL;
-        atomic_fetch_sub(&srv->stats.conns_open, 1);
+        stats_count_connection(&srv->stats, -1);
     }
 }
 

@@ -35,6 +35,17 @@ void stats_count_status(struct stats *s, enum stats_kind k, unsigned status)
     atomic_fetch_add(&s->row[k].status[i], 1);
 }
 
+void stats_count_connection(struct stats *s, int delta)
+{
+    int_least64_t now = atomic_fetch_add(&s->conns_open, delta) + delta;
+    if (delta <= 0)
+        return;
+    atomic_fetch_add(&s->conns_total, 1);
+    int_least64_t peak = atomic_load(&s->conns_peak);
+    while (now > peak && !atomic_compare_exchange_weak(&s->conns_peak, &peak, now))
+        ;
+}
+
 void stats_add(atomic_uint_least64_t *counter, uint64_t n)
 {
     atomic_fetch_add(counter, n);
@@ -91,12 +102,12 @@ int stats_render(struct stats *s, uint64_t published, uint64_t parked, struct dy
     int rc = dynbuf_addf(b,
                          "{\"updates_published\":%llu,\"uptime_s\":%.3f,\"cpu_s\":%.3f,"
                          "\"rss_kib\":%ld,\"max_rss_kib\":%ld,\"connections_open\":%lld,"
-                         "\"connections_total\":%llu,\"parked\":%llu,"
+                         "\"connections_total\":%llu,\"connections_peak\":%lld,\"parked\":%llu,"
                          "\"unaccounted_bytes\":%llu,\"transports\":{",
                          (unsigned long long)published, uptime, cpu, rss_kib(),
                          ru.ru_maxrss, (long long)atomic_load(&s->conns_open),
                          (unsigned long long)atomic_load(&s->conns_total),
-                         (unsigned long long)parked,
+                         (long long)atomic_load(&s->conns_peak), (unsigned long long)parked,
                          (unsigned long long)atomic_load(&s->unaccounted_bytes));
     for (int k = 0; rc == 0 && k < STATS_KINDS; k++) {
         if (k > 0)

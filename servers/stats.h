@@ -44,6 +44,7 @@ struct stats {
     struct stats_row row[STATS_KINDS];
     atomic_int_least64_t conns_open;   /* TCP connections open now */
     atomic_uint_least64_t conns_total; /* TCP connections accepted */
+    atomic_int_least64_t conns_peak;   /* most connections open at once */
     atomic_uint_least64_t
         unaccounted_bytes;   /* kernel bytes no counter explains (should be 0) */
     int64_t started_mono_ns; /* set once at start */
@@ -54,6 +55,8 @@ void stats_init(struct stats *s);
 const char *stats_kind_name(enum stats_kind k);
 /* Count one response with this HTTP status. */
 void stats_count_status(struct stats *s, enum stats_kind k, unsigned status);
+/* A connection opened (+1) or closed (-1); keeps conns_open and conns_peak. */
+void stats_count_connection(struct stats *s, int delta);
 /* Add n to a byte counter of row k (pass the field's address in the row). */
 void stats_add(atomic_uint_least64_t *counter, uint64_t n);
 /* Render /stats as JSON into b. `published` and `parked` come from the feed. */

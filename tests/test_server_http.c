@@ -410,6 +410,8 @@ static void disconnect_cleanup(void **state)
     assert_int_equal(harness_stat(st, "transports.events.open"), 3);
     assert_int_equal(harness_stat(st, "transports.longpoll.open"), 3);
     assert_int_equal(harness_stat(st, "parked"), 6);
+    assert_int_equal(harness_stat(st, "connections_open"), 7); /* and this /stats request */
+    assert_int_equal(harness_stat(st, "connections_peak"), 7);
     cJSON_Delete(st);
     for (int i = 0; i < 6; i++)
         close(fds[i]);
