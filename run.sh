@@ -5,28 +5,40 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 DEBS=(libmicrohttpd-dev libcjson-dev libcurl4-openssl-dev libcmocka-dev gnuplot-nox
-      pkg-config build-essential)
+      pkg-config build-essential curl)
+LAST_DIRS=()
 
 usage() {
     cat <<'USAGE'
 usage: ./run.sh [COMMAND] [ARGS]
 
-  (none)           set up, build, and run the default suite (see README)
-  setup            install missing Debian packages (apt-get as root; else print the command)
-  build            build bin/pushpull-server and the clients
-  test             set up, build with ASan+UBSan, run every test; ends "N passed, N failed"
-  server [FLAGS]   build and run the server in the foreground (bin/pushpull-server --help)
-  bench [FLAGS]    server fan-out benchmark: idle SSE streams and long polls, one publish
-  clean            remove build outputs
-  -h, --help       this text
+  (none)                 set up, build, run the default suite (every bundled scenario,
+                         quick), draw the plots, print a summary and the reports' paths
+  run SCENARIO.json... [--quick] [--out DIR]
+                         run scenarios: results/<name>/<timestamp>/ (or DIR), with
+                         summary.csv/.json, plots/*.png|svg and report.md
+  plot RESULTS_DIR       redraw the plots of a finished run
+  report RESULTS_DIR     rewrite its report.md
+  test                   set up, build with ASan+UBSan, run every test; "N passed, N failed"
+  bench [FLAGS]          server fan-out benchmark (bin/pushpull-bench --help)
+  server [FLAGS]         build and run the server in the foreground (--help for flags)
+  setup                  install missing Debian packages (apt-get as root; else print it)
+  build                  build every program into bin/
+  clean                  remove build outputs (results/ is left alone)
+  -h, --help             this text
 USAGE
+}
+
+die() {
+    echo "pushpull: $*" >&2
+    exit 1
 }
 
 # Install missing Debian packages: apt-get when root, otherwise print the exact command
 # and exit 2 (the caller decides whether to become root).
 setup() {
     local missing=() p
-    for p in "${DEBS[@]}" "$@"; do
+    for p in "${DEBS[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
             missing+=("$p")
     done
@@ -39,6 +51,166 @@ setup() {
     echo "pushpull: installing ${missing[*]}" >&2
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# ---- one server per run, stopped by pid, also on Ctrl-C -------------------------------
+
+SERVER_PID=
+SERVER_URL=
+cleanup() {
+    if [ -n "$SERVER_PID" ]; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=
+    fi
+}
+trap cleanup EXIT
+trap 'cleanup; echo "pushpull: interrupted" >&2; exit 130' INT TERM
+
+# start_server LOGPREFIX ARGS...: start bin/pushpull-server on a free port, wait (10 s at
+# most) for its "listening on URL" line; sets SERVER_PID and SERVER_URL.
+start_server() {
+    local log=$1 first='' i
+    shift
+    bin/pushpull-server --port 0 "$@" >"$log.out" 2>"$log.err" &
+    SERVER_PID=$!
+    for i in $(seq 200); do
+        first=$(head -n 1 "$log.out" 2>/dev/null || true)
+        [ -n "$first" ] && break
+        kill -0 "$SERVER_PID" 2>/dev/null || {
+            SERVER_PID=
+            die "the server did not start: $(cat "$log.err")"
+        }
+        sleep 0.05
+    done
+    [ -n "$first" ] || die "the server did not say where it listens within 10 s ($log.err)"
+    SERVER_URL=${first#listening on }
+}
+
+stop_server() {
+    local pid=$SERVER_PID
+    SERVER_PID=
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" || die "the server exited with an error (see $1.err)"
+}
+
+# ---- scenarios, plots, reports ------------------------------------------------------
+
+# run_scenario FILE QUICK(0|1) OUTDIR: every run of the plan, then merge, plot, report.
+run_scenario() {
+    local file=$1 quick=$2 dir=$3 plan n i=0 id sargs cargs rd
+    local qflag=()
+    [ "$quick" = 1 ] && qflag=(--quick)
+    plan=$(bin/pushpull-lab plan "$file" "${qflag[@]}") || exit 2
+    n=$(printf '%s\n' "$plan" | grep -c .)
+    mkdir -p "$dir/runs"
+    cp "$file" "$dir/scenario.json"
+    echo "pushpull: $file: $n runs -> $dir"
+    while IFS=$'\t' read -r id sargs cargs; do
+        i=$((i + 1))
+        rd=$dir/runs/$id
+        mkdir -p "$rd"
+        printf '  [%d/%d] %s\n' "$i" "$n" "$id"
+        # shellcheck disable=SC2086 # the plan's arguments are words by construction
+        start_server "$rd/server" $sargs
+        # shellcheck disable=SC2086
+        bin/pushpull-client --server "$SERVER_URL" --out "$rd" --label "$id" $cargs \
+            >"$rd/client.txt" || {
+            cleanup
+            die "the client failed on run $id (see $rd/client.txt)"
+        }
+        curl -sf "$SERVER_URL/stats" >"$rd/server_stats.json" ||
+            die "could not read the server's /stats for run $id"
+        stop_server "$rd/server"
+    done <<<"$plan"
+    bin/pushpull-lab merge "$dir" || die "merging $dir failed"
+    plot_results "$dir"
+    bin/pushpull-lab report "$dir" || die "writing $dir/report.md failed"
+}
+
+# The run ids of a results directory, in plan order (summary.csv's first column).
+run_ids() {
+    tail -n +2 "$1/summary.csv" | cut -d, -f1 | tr '\n' ' '
+}
+
+# One run per approach for the staleness plot: short polling nearest 1 s, long, SSE.
+staleness_runs() {
+    local ids picked='' id
+    ids=$(run_ids "$1")
+    for id in $ids; do
+        case $id in *interval_ms=1000*) picked=$id; break ;; esac
+    done
+    [ -n "$picked" ] || for id in $ids; do
+        case $id in short*) picked=$id; break ;; esac
+    done
+    for id in $ids; do
+        case $id in long*) picked="$picked $id"; break ;; esac
+    done
+    for id in $ids; do
+        case $id in sse*) picked="$picked $id"; break ;; esac
+    done
+    echo "$picked"
+}
+
+plot_results() {
+    local dir=$1 name runs stale gp fmt
+    [ -f "$dir/summary.csv" ] || die "$dir: no summary.csv (is it a results directory?)"
+    name=$(basename "$(dirname "$dir")")
+    runs=$(run_ids "$dir")
+    stale=$(staleness_runs "$dir")
+    mkdir -p "$dir/plots"
+    for gp in tradeoff requests bytes cdf staleness server; do
+        for fmt in png svg; do
+            local r=$runs
+            [ "$gp" = staleness ] && r=$stale
+            gnuplot -e "dir='$dir'; fmt='$fmt'; name='$name'; runs='$r'" "plots/$gp.gp" \
+                2>"$dir/plots/$gp.log" || die "plots/$gp.gp failed (see $dir/plots/$gp.log)"
+            [ -s "$dir/plots/$gp.$fmt" ] || die "plots/$gp.gp drew nothing"
+        done
+        rm -f "$dir/plots/$gp.log"
+    done
+}
+
+# run [--quick] [--out DIR] SCENARIO.json...: check every file first, then run each.
+cmd_run() {
+    local quick=0 out='' files=() f stamp
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --quick) quick=1 ;;
+            --out) [ $# -ge 2 ] || die "--out: expected a directory"; out=$2; shift ;;
+            -*) die "run: unknown option '$1' (expected --quick or --out DIR)" ;;
+            *) files+=("$1") ;;
+        esac
+        shift
+    done
+    [ ${#files[@]} -gt 0 ] || die "run: expected one or more scenario files (scenarios/*.json)"
+    bin/pushpull-lab check "${files[@]}" >/dev/null || exit 2
+    stamp=$(date -u +%Y%m%d-%H%M%S)
+    for f in "${files[@]}"; do
+        local dir=$out
+        if [ -z "$dir" ]; then
+            dir=results/$(basename "$f" .json)/$stamp
+        elif [ ${#files[@]} -gt 1 ]; then
+            dir=$out/$(basename "$f" .json)
+        fi
+        run_scenario "$f" "$quick" "$dir"
+        LAST_DIRS+=("$dir")
+    done
+}
+
+# The default suite: every bundled scenario, quick; a table and the reports' paths.
+cmd_main() {
+    local t0=$SECONDS d
+    LAST_DIRS=()
+    cmd_run --quick scenarios/*.json
+    echo
+    echo "pushpull: the default suite took $((SECONDS - t0)) s"
+    for d in "${LAST_DIRS[@]}"; do
+        bin/pushpull-lab table "$d"
+        echo "  report: $d/report.md"
+        echo "  plots:  $d/plots/tradeoff.png (and requests, bytes, cdf, staleness, server)"
+        echo
+    done
 }
 
 build() {
@@ -54,9 +226,13 @@ case "$cmd" in
     test)  setup; make -s -j"$(nproc)" test-build && make -s test ;;
     server) setup; build; exec bin/pushpull-server "$@" ;;
     bench) setup; build; exec bin/pushpull-bench "$@" ;;
+    run) setup; build; cmd_run "$@" ;;
+    plot) setup; build; [ $# -eq 1 ] || die "plot: expected one results directory"
+          plot_results "${1%/}"; echo "pushpull: plots in ${1%/}/plots/" ;;
+    report) setup; build; [ $# -eq 1 ] || die "report: expected one results directory"
+          bin/pushpull-lab report "${1%/}" && echo "pushpull: ${1%/}/report.md" ;;
     clean) make -s clean ;;
-    main)  setup; build
-           echo "pushpull: the scenario suite is not built yet; try ./run.sh server --rate 2" >&2 ;;
-    *) echo "run.sh: unknown command '$cmd' (expected one of: setup build test server bench clean --help)" >&2
+    main)  setup; build; cmd_main ;;
+    *) echo "run.sh: unknown command '$cmd' (expected one of: run plot report test bench server setup build clean --help)" >&2
        exit 2 ;;
 esac

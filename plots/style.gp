@@ -46,3 +46,7 @@ t(n, s) = n > 0 ? s : ''
 # A run's name on a category axis: "short 250 ms", "short+cursor 1 s", "long", "SSE".
 runlabel = '(is("short") ? sprintf("short%s\n%g ms", strcol("poll_mode") eq "events" ? "+cursor" : "", column("interval_ms")) : is("long") ? "long poll" : "SSE")'
 per_client_min(col) = column(col) / (column('clients') * column('duration_s') / 60.0)
+
+# Colour and dash of a run from its id ("short-state-interval_ms=1000-...", "long-...",
+# "sse-..."): the approach picks the colour.
+runcolour(r) = r[1:11] eq 'short-event' ? c_events : r[1:5] eq 'short' ? c_short : r[1:4] eq 'long' ? c_long : c_sse
