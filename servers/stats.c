@@ -128,6 +128,20 @@ static enum MHD_Result stats_handle(struct request *req)
     if (stats_render(&srv->stats, feed_published(srv->feed), feed_parked(srv->feed), &b) !=
         0)
         return MHD_NO;
+    /* The settings the numbers were produced under, so a result file explains itself. */
+    static const char *const process_names[] = {"periodic", "poisson", "burst", "trace"};
+    const struct server_config *c = &srv->cfg;
+    b.len--; /* reopen the object: drop its closing brace */
+    if (dynbuf_addf(&b,
+                    ",\"config\":{\"rate_hz\":%g,\"process\":\"%s\",\"burst_size\":%u,"
+                    "\"payload_bytes\":%zu,\"buffer\":%zu,\"longpoll_timeout_s\":%g,"
+                    "\"heartbeat_s\":%g,\"retry_ms\":%u,\"threads\":%u,"
+                    "\"max_connections\":%u}}",
+                    c->process == GEN_TRACE ? 0 : c->rate_hz, process_names[c->process],
+                    c->burst_size, c->payload_bytes, c->buffer,
+                    (double)c->longpoll_timeout_ns / 1e9, (double)c->heartbeat_ns / 1e9,
+                    c->retry_ms, c->threads, c->max_connections) != 0)
+        return MHD_NO;
     enum MHD_Result rc = reply_json(req, 200, b.mem, b.len, NULL);
     dynbuf_free(&b);
     return rc;

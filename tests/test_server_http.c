@@ -599,6 +599,9 @@ static void errors_are_json_and_name_the_parameter(void **state)
     assert_int_equal(harness_stat(st, "transports.other.responses.404"), 1);
     assert_int_equal(harness_stat(st, "transports.publish.responses.413"), 1);
     assert_int_equal(harness_stat(st, "updates_published"), 0);
+    assert_int_equal(harness_stat(st, "config.max_connections"), 20000);
+    assert_int_equal(harness_stat(st, "config.rate_hz"), 0);
+    assert_int_equal(harness_stat(st, "config.longpoll_timeout_s"), 30);
     cJSON_Delete(st);
     stop(&s);
 }
