@@ -1,0 +1,58 @@
+/* models.h: what theory predicts for each approach, to print beside what was measured.
+ *
+ * The formulas are those of ../shared/MODELS.md, derived from first principles and the
+ * cited sources: short polling (uniform wait within the period; Bozdag, Mesbah and van
+ * Deursen 2007; Cho and Garcia-Molina 2000 for staleness), long polling (RFC 6202 section
+ * 2.2: the blind window W = 2d + c between an answer and the next held request), and SSE
+ * (one network transit; WHATWG HTML 9.2 for the framing). Each prediction is a pure
+ * function of the workload, so the report can say "measured 512 ms, model 500 ms (+2.4%)"
+ * and a test can check the arithmetic at limits where the answer is known.
+ *
+ * A quantity with no model for the given workload is NAN (the report prints "-").
+ */
+#ifndef PUSHPULL_MODELS_H
+#define PUSHPULL_MODELS_H
+
+#include <stdbool.h>
+
+enum model_process {
+    MODEL_PERIODIC, /* one update every 1/rate s */
+    MODEL_POISSON,  /* exponential gaps, mean 1/rate */
+    MODEL_BURST,    /* burst_size updates at once, every burst_size/rate s */
+    MODEL_TRACE     /* recorded times: no closed form */
+};
+
+enum model_approach { MODEL_SHORT_STATE, MODEL_SHORT_EVENTS, MODEL_LONG, MODEL_SSE };
+
+/* The workload, in seconds and hertz. */
+struct model_input {
+    enum model_approach approach;
+    enum model_process process;
+    double rate_hz;        /* lambda: mean updates per second */
+    double burst_size;     /* updates per burst (process burst) */
+    double delay_s;        /* d: one-way network delay */
+    double client_gap_s;   /* c: the client's turnaround before asking again (long poll) */
+    double interval_s;     /* T: short polling period */
+    double timeout_s;      /* tau: long-poll hold time */
+    double heartbeat_s;    /* SSE heartbeat interval, 0 = off */
+    double json_bytes;     /* one update's JSON text (SSE bytes per event) */
+    double seq_digits;     /* digits of a typical seq (SSE "id: N") */
+};
+
+struct model_prediction {
+    double latency_mean_ms;         /* of updates received */
+    double latency_max_ms;          /* worst case */
+    double requests_per_client_min; /* requests each client sends per minute */
+    double empty_share;             /* responses that brought nothing new */
+    double missed_share;            /* updates never received */
+    double staleness_mean_ms;       /* time-averaged age of the client's view (d omitted) */
+    double sse_bytes_per_event;     /* SSE: event text plus chunk framing */
+};
+
+/* Fill *out for *in; unknown quantities are NAN. */
+void model_predict(const struct model_input *in, struct model_prediction *out);
+/* Relative deviation of measured from model in percent; NAN when either is NAN or the
+ * model is 0 and the measurement is not. */
+double model_deviation_pct(double measured, double model);
+
+#endif

@@ -1,0 +1,139 @@
+/* test_models.c: the model formulas at points where the answer is known independently. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+
+#include "models.h"
+
+#define near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
+
+static struct model_input base(enum model_approach a, enum model_process p, double rate)
+{
+    struct model_input in = {.approach = a, .process = p, .rate_hz = rate, .burst_size = 1};
+    return in;
+}
+
+static void short_polling_periodic(void **state)
+{
+    (void)state;
+    struct model_prediction m;
+    /* Bozdag et al.: pull every 1 s, publish every 50 s: 98% of polls bring nothing. */
+    struct model_input in = base(MODEL_SHORT_STATE, MODEL_PERIODIC, 1.0 / 50);
+    in.interval_s = 1;
+    model_predict(&in, &m);
+    near(m.empty_share, 0.98, 1e-12);
+    near(m.missed_share, 0, 1e-12);
+    near(m.latency_mean_ms, 500, 1e-9);
+    near(m.requests_per_client_min, 60, 1e-12);
+    /* Pull slower than publish misses 1 - P/T: publish every 1 s, pull every 5 s. */
+    in.rate_hz = 1;
+    in.interval_s = 5;
+    model_predict(&in, &m);
+    near(m.missed_share, 0.8, 1e-12);
+    near(m.latency_mean_ms, 500, 1e-9); /* the newest update is P/2 old on average */
+    /* Staleness is continuous where T meets P (both give P/6). */
+    in.interval_s = 1;
+    model_predict(&in, &m);
+    near(m.staleness_mean_ms, 1000.0 / 6, 1e-9);
+    in.interval_s = 1 + 1e-9;
+    model_predict(&in, &m);
+    near(m.staleness_mean_ms, 1000.0 / 6, 1e-3);
+    /* Event mode: every update, after T/2 + d on average. */
+    in = base(MODEL_SHORT_EVENTS, MODEL_PERIODIC, 5);
+    in.interval_s = 1;
+    in.delay_s = 0.05;
+    model_predict(&in, &m);
+    near(m.latency_mean_ms, 550, 1e-9);
+    near(m.latency_max_ms, 1050, 1e-9);
+    near(m.missed_share, 0, 0);
+}
+
+static void short_polling_poisson(void **state)
+{
+    (void)state;
+    struct model_prediction m;
+    struct model_input in = base(MODEL_SHORT_STATE, MODEL_POISSON, 2);
+    in.interval_s = 1;
+    model_predict(&in, &m);
+    near(m.empty_share, exp(-2), 1e-12);
+    near(m.missed_share, 1 - (1 - exp(-2)) / 2, 1e-12);
+    /* E[X | X < T] for X ~ Exp(2), T = 1, by numerical integration. */
+    double num = 0, den = 0;
+    for (int i = 0; i < 200000; i++) {
+        double x = (i + 0.5) / 200000.0, p = 2 * exp(-2 * x);
+        num += x * p;
+        den += p;
+    }
+    near(m.latency_mean_ms, num / den * 1000, 0.01);
+    /* Age tends to T/2 as changes become constant (lambda large). */
+    in.rate_hz = 1e6;
+    model_predict(&in, &m);
+    near(m.staleness_mean_ms, 500, 0.01);
+}
+
+static void long_polling(void **state)
+{
+    (void)state;
+    struct model_prediction m;
+    struct model_input in = base(MODEL_LONG, MODEL_POISSON, 1);
+    in.delay_s = 0.1;
+    in.timeout_s = 30;
+    model_predict(&in, &m);
+    near(m.latency_max_ms, 300, 1e-9); /* RFC 6202: three transits */
+    assert_true(m.latency_mean_ms > 100 && m.latency_mean_ms < 200); /* d .. W/2 + d */
+    /* At very low rates every update finds a request waiting: latency d. */
+    in.rate_hz = 1e-6;
+    model_predict(&in, &m);
+    near(m.latency_mean_ms, 100, 0.01);
+    near(m.requests_per_client_min, 60.0 / 30.2, 1e-3); /* idle: one per timeout + W */
+    near(m.empty_share, 1, 1e-3);
+    /* At very high rates updates batch: latency tends to W/2 + d. */
+    in.rate_hz = 1e4;
+    model_predict(&in, &m);
+    near(m.latency_mean_ms, 200, 0.5);
+    /* Periodic arrivals slower than the timeout: timeouts in between. */
+    in = base(MODEL_LONG, MODEL_PERIODIC, 1.0 / 50);
+    in.timeout_s = 30;
+    model_predict(&in, &m);
+    near(m.requests_per_client_min, 60.0 * 2 / 50, 1e-9);
+    near(m.empty_share, 0.5, 1e-12);
+}
+
+static void sse_and_deviation(void **state)
+{
+    (void)state;
+    struct model_prediction m;
+    struct model_input in = base(MODEL_SSE, MODEL_PERIODIC, 5);
+    in.delay_s = 0.02;
+    in.json_bytes = 100;
+    in.seq_digits = 3;
+    model_predict(&in, &m);
+    near(m.latency_mean_ms, 20, 1e-9);
+    /* "id: 123\n" (8) + "data: " (6) + 100 + "\n\n" (2) = 116 bytes; "74\r\n" + "\r\n" */
+    near(m.sse_bytes_per_event, 116 + 2 + 4, 1e-9);
+    near(model_deviation_pct(110, 100), 10, 1e-12);
+    assert_true(isnan(model_deviation_pct(1, 0)));
+    near(model_deviation_pct(0, 0), 0, 0);
+    assert_true(isnan(model_deviation_pct(NAN, 1)));
+    in.process = MODEL_TRACE;
+    in.approach = MODEL_SHORT_EVENTS;
+    in.interval_s = 1;
+    model_predict(&in, &m);
+    assert_true(isnan(m.empty_share));
+    near(m.requests_per_client_min, 60, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(short_polling_periodic),
+        cmocka_unit_test(short_polling_poisson),
+        cmocka_unit_test(long_polling),
+        cmocka_unit_test(sse_and_deviation),
+    };
+    return cmocka_run_group_tests_name("models", tests, NULL, NULL);
+}
