@@ -105,6 +105,7 @@ run_scenario() {
     n=$(printf '%s\n' "$plan" | grep -c .)
     mkdir -p "$dir/runs"
     cp "$file" "$dir/scenario.json"
+    printf '%s\n' "$plan" >"$dir/plan.tsv"
     echo "pushpull: $file: $n runs -> $dir"
     while IFS=$'\t' read -r id sargs cargs; do
         i=$((i + 1))
@@ -155,7 +156,9 @@ staleness_runs() {
 plot_results() {
     local dir=$1 name runs stale gp fmt
     [ -f "$dir/summary.csv" ] || die "$dir: no summary.csv (is it a results directory?)"
-    name=$(basename "$(dirname "$dir")")
+    # The scenario's name ([a-z0-9-]+, checked by the loader) from its copy in the results.
+    name=$(grep -o '"name"[[:space:]]*:[[:space:]]*"[a-z0-9-]*"' "$dir/scenario.json" |
+        head -n 1 | sed 's/.*"\([a-z0-9-]*\)"$/\1/')
     runs=$(run_ids "$dir")
     stale=$(staleness_runs "$dir")
     mkdir -p "$dir/plots"

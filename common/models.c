@@ -94,7 +94,7 @@ static void long_poll(const struct model_input *in, struct model_prediction *o)
  * "id: N\ndata: JSON\n\n" inside one HTTP chunk (hex size, CRLF, data, CRLF). */
 static void sse(const struct model_input *in, struct model_prediction *o)
 {
-    o->requests_per_client_min = 0; /* one per connection, not per minute */
+    o->requests_per_client_min = 0; /* one per connection, opened before the window */
     o->latency_mean_ms = in->delay_s * 1e3;
     o->latency_max_ms = in->delay_s * 1e3;
     o->missed_share = 0;

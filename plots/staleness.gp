@@ -5,14 +5,14 @@
 # Needs: runs = 'id1 id2 ...' (the runner picks one run per approach).
 load 'plots/style.gp'
 if (!exists("runs")) runs = ''
-if (!exists("span")) span = 20
+
 set output dir.'/plots/staleness.'.fmt
 set title sprintf("%s: staleness of one client over time", name) font ',18'
 set xlabel 'time into the measurement window (s)'
 set ylabel 'staleness (ms behind the newest update)'
-set xrange [0:span]
+set xrange [0:*]
 set yrange [0:*]
 set key outside top center horizontal font ',12'
 plot for [i=1:words(runs)] dir.'/runs/'.word(runs, i).'/timeline.csv' \
      using 'time_s':'staleness_ms' with lines lw 2 lc rgb runcolour(word(runs, i)) \
-     title word(runs, i)
+     title (word(runs, i))

@@ -1,0 +1,259 @@
+/* lab_merge.c: one table from many runs: summary.csv and summary.json of a results
+ * directory, rows in plan order, client columns first, then what the server saw.
+ *
+ * The client's summary.json is the source of its columns (its "results" object, whose
+ * key order is its summary.csv's column order), so a column added to the client appears
+ * here without a change. The server's columns come from the /stats document the runner
+ * saved at the end of each run: the settings it ran with ("config") and its own account
+ * of the transport the run used, counted from the kernel's socket counters.
+ */
+#include "lab.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dynbuf.h"
+
+cJSON *lab_read_json(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct dynbuf b;
+    dynbuf_init(&b, (size_t)64 << 20);
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (dynbuf_add(&b, chunk, n) != 0) {
+            snprintf(err, errlen, "%s: larger than 64 MiB", path);
+            fclose(f);
+            return NULL;
+        }
+    }
+    fclose(f);
+    cJSON *doc = b.mem ? cJSON_ParseWithLength(b.mem, b.len) : NULL;
+    if (!doc) {
+        const char *at = cJSON_GetErrorPtr();
+        size_t line = 1, col = 1;
+        for (const char *p = b.mem; p && at && p < at && p < b.mem + b.len; p++) {
+            col = *p == '\n' ? 1 : col + 1;
+            line += *p == '\n';
+        }
+        snprintf(err, errlen, "%s: not valid JSON (line %zu, column %zu)", path, line, col);
+    }
+    dynbuf_free(&b);
+    return doc;
+}
+
+double lab_num(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+const char *lab_str(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* The /stats row of the transport an approach uses. */
+static const cJSON *server_row(const cJSON *stats, const char *approach)
+{
+    const char *row = strcmp(approach, "short") == 0  ? "poll"
+                      : strcmp(approach, "long") == 0 ? "longpoll"
+                                                      : "events";
+    return cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(stats, "transports"), row);
+}
+
+/* The server's columns: name, and where in /stats the value is. */
+struct server_col {
+    const char *name;  /* column name, with its unit */
+    const char *where; /* "top", "config" or "row" (the approach's transport) */
+    const char *key;   /* key there */
+};
+
+static const struct server_col server_cols[] = {
+    {"update_process", "config", "process"},
+    {"update_rate_hz", "config", "rate_hz"},
+    {"burst_size", "config", "burst_size"},
+    {"payload_bytes", "config", "payload_bytes"},
+    {"server_heartbeat_s", "config", "heartbeat_s"},
+    {"server_updates_published", "top", "updates_published"},
+    {"server_cpu_s", "top", "cpu_s"},
+    {"server_max_rss_kib", "top", "max_rss_kib"},
+    {"server_connections_peak", "top", "connections_peak"},
+    {"server_connections_total", "top", "connections_total"},
+    {"server_unaccounted_bytes", "top", "unaccounted_bytes"},
+    {"server_requests", "row", "requests"},
+    {"server_req_header_bytes", "row", "req_header_bytes"},
+    {"server_resp_header_bytes", "row", "resp_header_bytes"},
+    {"server_resp_body_bytes", "row", "resp_body_bytes"},
+    {"server_framing_bytes", "row", "framing_bytes"},
+};
+
+static const cJSON *server_value(const cJSON *stats, const cJSON *results,
+                                 const struct server_col *c)
+{
+    const cJSON *obj = stats;
+    if (strcmp(c->where, "config") == 0)
+        obj = cJSON_GetObjectItemCaseSensitive(stats, "config");
+    else if (strcmp(c->where, "row") == 0)
+        obj = server_row(stats, lab_str(results, "approach"));
+    return cJSON_GetObjectItemCaseSensitive(obj, c->key);
+}
+
+/* One CSV cell: numbers as they are, text quoted when it holds a comma or a quote. */
+static int csv_cell(struct dynbuf *b, const cJSON *v)
+{
+    if (cJSON_IsNumber(v)) {
+        double d = v->valuedouble;
+        if (d == floor(d) && fabs(d) < 1e15)
+            return dynbuf_addf(b, "%.0f", d);
+        return dynbuf_addf(b, "%.10g", d);
+    }
+    if (!cJSON_IsString(v))
+        return 0;
+    const char *s = v->valuestring;
+    if (!strpbrk(s, ",\"\n"))
+        return dynbuf_adds(b, s);
+    int rc = dynbuf_adds(b, "\"");
+    for (const char *p = s; rc == 0 && *p; p++)
+        rc = *p == '"' ? dynbuf_adds(b, "\"\"") : dynbuf_add(b, p, 1);
+    return rc ? rc : dynbuf_adds(b, "\"");
+}
+
+/* Read plan.tsv's run ids, in order, into a cJSON array of strings. */
+static cJSON *plan_ids(const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/plan.tsv", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    cJSON *ids = cJSON_CreateArray();
+    char line[8192];
+    while (ids && fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\t\r\n")] = '\0';
+        if (line[0])
+            cJSON_AddItemToArray(ids, cJSON_CreateString(line));
+    }
+    fclose(f);
+    if (ids && cJSON_GetArraySize(ids) == 0) {
+        snprintf(err, errlen, "%s: no runs listed", path);
+        cJSON_Delete(ids);
+        return NULL;
+    }
+    return ids;
+}
+
+static int write_file(const char *path, const char *text, size_t len, char *err,
+                      size_t errlen)
+{
+    FILE *f = fopen(path, "w");
+    if (!f || fwrite(text, 1, len, f) != len || fclose(f) != 0) {
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    return 0;
+}
+
+int lab_merge(const char *dir, char *err, size_t errlen)
+{
+    int rc = -1;
+    char path[4096];
+    struct dynbuf csv;
+    dynbuf_init(&csv, (size_t)256 << 20);
+    cJSON *ids = plan_ids(dir, err, errlen);
+    cJSON *root = cJSON_CreateObject();
+    cJSON *runs = cJSON_AddArrayToObject(root, "runs");
+    if (!ids)
+        goto end;
+    snprintf(path, sizeof(path), "%s/scenario.json", dir);
+    cJSON *scenario = lab_read_json(path, err, errlen);
+    if (!scenario)
+        goto end;
+    cJSON_AddItemToObject(root, "scenario", scenario);
+    const cJSON *id;
+    const cJSON *first = NULL;
+    cJSON_ArrayForEach(id, ids)
+    {
+        snprintf(path, sizeof(path), "%s/runs/%s/summary.json", dir, id->valuestring);
+        cJSON *client = lab_read_json(path, err, errlen);
+        if (!client)
+            goto end;
+        snprintf(path, sizeof(path), "%s/runs/%s/server_stats.json", dir, id->valuestring);
+        cJSON *server = lab_read_json(path, err, errlen);
+        if (!server) {
+            cJSON_Delete(client);
+            goto end;
+        }
+        cJSON *run = cJSON_CreateObject();
+        cJSON_AddStringToObject(run, "run_id", id->valuestring);
+        cJSON_AddItemToObject(run, "results",
+                              cJSON_DetachItemFromObjectCaseSensitive(client, "results"));
+        cJSON_AddItemToObject(run, "meta",
+                              cJSON_DetachItemFromObjectCaseSensitive(client, "meta"));
+        cJSON_AddItemToObject(run, "server", server);
+        cJSON_AddItemToArray(runs, run);
+        cJSON_Delete(client);
+        if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(run, "results"))) {
+            snprintf(err, errlen, "%s/runs/%s/summary.json: no \"results\" object", dir,
+                     id->valuestring);
+            goto end;
+        }
+        if (!first)
+            first = cJSON_GetObjectItemCaseSensitive(run, "results");
+    }
+    /* Header: run_id, the first run's result keys in order, the server columns. */
+    int wrc = dynbuf_adds(&csv, "run_id");
+    const cJSON *col;
+    cJSON_ArrayForEach(col, first) wrc = wrc ? wrc : dynbuf_addf(&csv, ",%s", col->string);
+    for (size_t i = 0; i < sizeof(server_cols) / sizeof(server_cols[0]); i++)
+        wrc = wrc ? wrc : dynbuf_addf(&csv, ",%s", server_cols[i].name);
+    wrc = wrc ? wrc : dynbuf_adds(&csv, "\n");
+    const cJSON *run;
+    cJSON_ArrayForEach(run, runs)
+    {
+        const cJSON *res = cJSON_GetObjectItemCaseSensitive(run, "results");
+        const cJSON *srv = cJSON_GetObjectItemCaseSensitive(run, "server");
+        wrc = wrc ? wrc : dynbuf_adds(&csv, lab_str(run, "run_id"));
+        cJSON_ArrayForEach(col, first)
+        {
+            wrc = wrc ? wrc : dynbuf_adds(&csv, ",");
+            wrc = wrc ? wrc
+                      : csv_cell(&csv, cJSON_GetObjectItemCaseSensitive(res, col->string));
+        }
+        for (size_t i = 0; i < sizeof(server_cols) / sizeof(server_cols[0]); i++) {
+            wrc = wrc ? wrc : dynbuf_adds(&csv, ",");
+            wrc = wrc ? wrc : csv_cell(&csv, server_value(srv, res, &server_cols[i]));
+        }
+        wrc = wrc ? wrc : dynbuf_adds(&csv, "\n");
+    }
+    if (wrc != 0) {
+        snprintf(err, errlen, "%s: out of memory building summary.csv", dir);
+        goto end;
+    }
+    snprintf(path, sizeof(path), "%s/summary.csv", dir);
+    if (write_file(path, csv.mem, csv.len, err, errlen) != 0)
+        goto end;
+    char *json = cJSON_Print(root);
+    snprintf(path, sizeof(path), "%s/summary.json", dir);
+    rc = json ? write_file(path, json, strlen(json), err, errlen) : -1;
+    free(json);
+end:
+    cJSON_Delete(ids);
+    cJSON_Delete(root);
+    dynbuf_free(&csv);
+    return rc;
+}

@@ -1,0 +1,409 @@
+/* lab_report.c: report.md for a results directory: the scenario, the environment, one
+ * table per approach with each measured value beside the model's prediction and the
+ * deviation, a few plain findings computed from the numbers, and the plots.
+ *
+ * The models are common/models.c (formulas and sources in ../shared/MODELS.md). A
+ * measurement that departs from its model by more than DEVIATION_FLAG_PCT is listed
+ * under "Where measurement and model disagree", with what usually causes it, because a
+ * reader pasting this into a decision record must not take either number on trust.
+ */
+#include "lab.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dynbuf.h"
+#include "models.h"
+
+#define DEVIATION_FLAG_PCT 25.0
+
+/* One run's measured values and the model's, as the report uses them. */
+struct row {
+    const cJSON *run, *res, *srv, *cfg, *meta;
+    const char *id, *approach, *mode;
+    struct model_prediction m;
+    double interval_ms, clients, duration_s;
+    double bytes_min, req_min, empty, missed, lat_mean, lat_p99, stale, published, received;
+};
+
+static double scenario_delay_s(const cJSON *scenario)
+{
+    double d = lab_num(cJSON_GetObjectItemCaseSensitive(scenario, "network"), "delay_ms");
+    return isnan(d) ? 0 : d / 1000.0;
+}
+
+static void fill_row(struct row *r, const cJSON *run, const cJSON *scenario)
+{
+    memset(r, 0, sizeof(*r));
+    r->run = run;
+    r->id = lab_str(run, "run_id");
+    r->res = cJSON_GetObjectItemCaseSensitive(run, "results");
+    r->srv = cJSON_GetObjectItemCaseSensitive(run, "server");
+    r->cfg = cJSON_GetObjectItemCaseSensitive(r->srv, "config");
+    r->meta = cJSON_GetObjectItemCaseSensitive(run, "meta");
+    r->approach = lab_str(r->res, "approach");
+    r->mode = lab_str(r->res, "poll_mode");
+    r->interval_ms = lab_num(r->res, "interval_ms");
+    r->clients = lab_num(r->res, "clients");
+    r->duration_s = lab_num(r->res, "duration_s");
+    r->bytes_min = lab_num(r->res, "bytes_per_client_min");
+    r->req_min = lab_num(r->res, "requests_per_client_min");
+    r->empty = lab_num(r->res, "empty_share");
+    r->missed = lab_num(r->res, "missed_share");
+    r->lat_mean = lab_num(r->res, "latency_mean_ms");
+    r->lat_p99 = lab_num(r->res, "latency_p99_ms");
+    r->stale = lab_num(r->res, "staleness_mean_ms");
+    r->published = lab_num(r->res, "updates_expected");
+    r->received = lab_num(r->res, "updates_received");
+
+    struct model_input in = {0};
+    const char *proc = lab_str(r->cfg, "process");
+    in.process = strcmp(proc, "poisson") == 0 ? MODEL_POISSON
+                 : strcmp(proc, "burst") == 0 ? MODEL_BURST
+                 : strcmp(proc, "trace") == 0 ? MODEL_TRACE
+                                              : MODEL_PERIODIC;
+    in.rate_hz = lab_num(r->cfg, "rate_hz");
+    in.burst_size = lab_num(r->cfg, "burst_size");
+    in.delay_s = scenario_delay_s(scenario);
+    in.interval_s = r->interval_ms / 1000.0;
+    in.timeout_s = lab_num(r->res, "longpoll_timeout_s");
+    in.heartbeat_s = lab_num(r->cfg, "heartbeat_s");
+    double published = lab_num(r->srv, "updates_published");
+    in.seq_digits = published >= 1 ? floor(log10(published)) + 1 : 1;
+    /* {"seq":N,"ts_ns":T,"data":"P"}: 46 bytes around N, a 19-digit T and the payload */
+    in.json_bytes = 46 + in.seq_digits + lab_num(r->cfg, "payload_bytes");
+    if (strcmp(r->approach, "short") == 0)
+        in.approach =
+            strcmp(r->mode, "events") == 0 ? MODEL_SHORT_EVENTS : MODEL_SHORT_STATE;
+    else if (strcmp(r->approach, "long") == 0)
+        in.approach = MODEL_LONG;
+    else
+        in.approach = MODEL_SSE;
+    model_predict(&in, &r->m);
+}
+
+/* "measured (model, +d%)" in one cell; "-" parts where a side is unknown. */
+static int cell(struct dynbuf *b, double measured, double model, const char *fmt)
+{
+    char mv[32] = "-", mo[32] = "-", dv[32] = "";
+    if (!isnan(measured))
+        snprintf(mv, sizeof(mv), fmt, measured);
+    if (!isnan(model))
+        snprintf(mo, sizeof(mo), fmt, model);
+    double dev = model_deviation_pct(measured, model);
+    if (!isnan(dev))
+        snprintf(dv, sizeof(dv), ", %+.0f%%", dev);
+    if (isnan(model))
+        return dynbuf_addf(b, " %s |", mv);
+    return dynbuf_addf(b, " %s (%s%s) |", mv, mo, dv);
+}
+
+static const char *setting(const struct row *r, char *buf, size_t len)
+{
+    if (strcmp(r->approach, "short") == 0)
+        snprintf(buf, len, "every %g ms, %s", r->interval_ms,
+                 strcmp(r->mode, "events") == 0 ? "cursor" : "If-None-Match");
+    else if (strcmp(r->approach, "long") == 0)
+        snprintf(buf, len, "timeout %g s", lab_num(r->res, "longpoll_timeout_s"));
+    else
+        snprintf(buf, len, "heartbeat %g s", lab_num(r->cfg, "heartbeat_s"));
+    return buf;
+}
+
+static int table(struct dynbuf *b, const struct row *rows, size_t n, const char *approach,
+                 const char *title)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += strcmp(rows[i].approach, approach) == 0;
+    if (count == 0)
+        return 0;
+    int rc = dynbuf_addf(b,
+                         "\n### %s\n\n| run | clients | requests / client / min | empty "
+                         "share | missed share | latency mean ms | latency p99 ms | "
+                         "staleness mean ms | bytes / client / min |\n"
+                         "|---|---|---|---|---|---|---|---|---|\n",
+                         title);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct row *r = &rows[i];
+        if (strcmp(r->approach, approach) != 0)
+            continue;
+        char s[96];
+        rc = dynbuf_addf(b, "| %s | %g |", setting(r, s, sizeof(s)), r->clients);
+        rc = rc ? rc : cell(b, r->req_min, r->m.requests_per_client_min, "%.3g");
+        rc = rc ? rc : cell(b, r->empty, r->m.empty_share, "%.3f");
+        rc = rc ? rc : cell(b, r->missed, r->m.missed_share, "%.3f");
+        rc = rc ? rc : cell(b, r->lat_mean, r->m.latency_mean_ms, "%.3g");
+        rc = rc ? rc : cell(b, r->lat_p99, r->m.latency_max_ms, "%.3g");
+        rc = rc ? rc : cell(b, r->stale, r->m.staleness_mean_ms, "%.3g");
+        rc = rc ? rc : dynbuf_addf(b, " %.0f |\n", r->bytes_min);
+    }
+    return rc;
+}
+
+/* SSE's bytes per event: the event text plus its chunk framing, measured and modelled. */
+static int sse_bytes(struct dynbuf *b, const struct row *rows, size_t n)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct row *r = &rows[i];
+        double events = lab_num(r->res, "sse_events");
+        if (strcmp(r->approach, "sse") != 0 || !(events > 0))
+            continue;
+        /* Every body and chunk-framing byte of the window, per event: this includes any
+         * heartbeats (and, had the stream opened in the window, its retry line). */
+        double total =
+            lab_num(r->res, "resp_body_bytes") + lab_num(r->res, "framing_bytes");
+        rc = dynbuf_addf(
+            b,
+            "\nBytes per SSE event (%s): %.1f measured (body and chunk framing of "
+            "the window over its %.0f events, %.0f heartbeats included), model "
+            "%.1f for one event.\n",
+            r->id, total / events, events, lab_num(r->res, "sse_comments"),
+            r->m.sse_bytes_per_event);
+    }
+    return rc;
+}
+
+/* Findings: a few sentences computed from the numbers. */
+static int findings(struct dynbuf *b, const struct row *rows, size_t n)
+{
+    const struct row *sse = NULL, *poll1 = NULL, *fast = NULL, *slow = NULL, *lp = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const struct row *r = &rows[i];
+        if (strcmp(r->approach, "sse") == 0 && !sse)
+            sse = r;
+        if (strcmp(r->approach, "long") == 0 && !lp)
+            lp = r;
+        if (strcmp(r->approach, "short") != 0)
+            continue;
+        if (!poll1 ||
+            fabs(log(r->interval_ms / 1000)) < fabs(log(poll1->interval_ms / 1000)))
+            poll1 = r;
+        if (!fast || r->interval_ms < fast->interval_ms)
+            fast = r;
+        if (!slow || r->interval_ms > slow->interval_ms)
+            slow = r;
+    }
+    int rc = dynbuf_adds(b, "\n## Findings\n\n");
+    if (sse && poll1 && poll1->bytes_min > 0)
+        rc = rc ? rc
+                : dynbuf_addf(
+                      b,
+                      "- SSE delivered %.0f of %.0f updates (p99 %.3g ms) using %.1f%% of "
+                      "the bytes of short polling every %g ms, whose mean latency was "
+                      "%.3g ms.\n",
+                      sse->received, sse->published, sse->lat_p99,
+                      100 * sse->bytes_min / poll1->bytes_min, poll1->interval_ms,
+                      poll1->lat_mean);
+    if (fast && fast->empty > 0)
+        rc = rc ? rc
+                : dynbuf_addf(
+                      b,
+                      "- Polling every %g ms, %.0f%% of the answers brought nothing new "
+                      "(model %.0f%%): each still cost a full header exchange.\n",
+                      fast->interval_ms, 100 * fast->empty, 100 * fast->m.empty_share);
+    if (slow && slow->missed > 0)
+        rc = rc ? rc
+                : dynbuf_addf(
+                      b,
+                      "- Polling the latest state every %g ms never saw %.0f%% of the "
+                      "updates (model %.0f%%); a cursor (`since`) would have fetched "
+                      "them, late.\n",
+                      slow->interval_ms, 100 * slow->missed, 100 * slow->m.missed_share);
+    if (lp && lp->received > 0)
+        rc = rc ? rc
+                : dynbuf_addf(
+                      b,
+                      "- Long polling sent %.2f requests per update received (%.3g per "
+                      "client per minute) at a mean latency of %.3g ms.\n",
+                      lab_num(lp->res, "requests") / lp->received, lp->req_min,
+                      lp->lat_mean);
+    size_t ok = 0, unacc = 0;
+    for (size_t i = 0; i < n; i++) {
+        ok += strcmp(lab_str(rows[i].res, "bytes_check"), "ok") == 0;
+        unacc += lab_num(rows[i].srv, "unaccounted_bytes") != 0;
+    }
+    rc = rc ? rc
+            : dynbuf_addf(
+                  b,
+                  "- Byte accounting: in %zu of %zu runs the client's counts equal the "
+                  "kernel's (TCP_INFO, both directions)%s.\n",
+                  ok, n,
+                  unacc ? "; the server left bytes unexplained in some runs"
+                        : ", and the server explained every byte it sent");
+    return rc;
+}
+
+static int disagreements(struct dynbuf *b, const struct row *rows, size_t n)
+{
+    int rc = 0, any = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct row *r = &rows[i];
+        struct {
+            const char *what;
+            double measured, model;
+        } q[] = {
+            {"mean latency", r->lat_mean, r->m.latency_mean_ms},
+            {"requests per client per minute", r->req_min, r->m.requests_per_client_min},
+            {"staleness", r->stale, r->m.staleness_mean_ms}};
+        for (size_t k = 0; rc == 0 && k < sizeof(q) / sizeof(q[0]); k++) {
+            double dev = model_deviation_pct(q[k].measured, q[k].model);
+            /* Sub-millisecond models (loopback push) deviate by ratio, not by meaning. */
+            if (isnan(dev) || fabs(dev) <= DEVIATION_FLAG_PCT || fabs(q[k].model) < 1)
+                continue;
+            if (!any)
+                rc = dynbuf_adds(b, "\n## Where measurement and model disagree\n\n");
+            any = 1;
+            rc = rc ? rc
+                    : dynbuf_addf(b, "- %s: %s measured %.3g, model %.3g (%+.0f%%).\n",
+                                  r->id, q[k].what, q[k].measured, q[k].model, dev);
+        }
+    }
+    if (rc == 0 && any)
+        rc = dynbuf_adds(
+            b, "\nUsual causes: a run too short for the period (few polls or updates "
+               "in the window), a warmup that leaves the first interval's phase "
+               "uneven, processing and scheduling time the model leaves out on a "
+               "loaded machine, or a model that assumes Poisson arrivals applied to "
+               "another process.\n");
+    return rc;
+}
+
+static int environment(struct dynbuf *b, const struct row *r)
+{
+    return dynbuf_addf(
+        b,
+        "\n## Environment\n\n| | |\n|---|---|\n| machine | %s, %g CPUs (%s), %s "
+        "|\n| client | pushpull-client %s, %s |\n| server | pushpull-server, "
+        "libmicrohttpd 0.9.75 |\n| commit | %s |\n| started | %s |\n",
+        lab_str(r->meta, "hostname"), lab_num(r->meta, "cpus"),
+        lab_str(r->meta, "cpu_model"), lab_str(r->meta, "kernel"),
+        lab_str(r->meta, "version"), lab_str(r->meta, "libcurl"),
+        lab_str(r->meta, "commit"), lab_str(r->meta, "started_utc"));
+}
+
+int lab_report(const char *dir, char *err, size_t errlen)
+{
+    char path[4096];
+    int rc = -1;
+    struct dynbuf b;
+    dynbuf_init(&b, (size_t)64 << 20);
+    snprintf(path, sizeof(path), "%s/summary.json", dir);
+    cJSON *doc = lab_read_json(path, err, errlen);
+    struct row *rows = NULL;
+    if (!doc)
+        goto end;
+    const cJSON *scenario = cJSON_GetObjectItemCaseSensitive(doc, "scenario");
+    const cJSON *runs = cJSON_GetObjectItemCaseSensitive(doc, "runs");
+    size_t n = (size_t)cJSON_GetArraySize(runs);
+    if (n == 0) {
+        snprintf(err, errlen, "%s: no runs", path);
+        goto end;
+    }
+    rows = calloc(n, sizeof(*rows));
+    if (!rows) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        goto end;
+    }
+    size_t i = 0;
+    const cJSON *run;
+    cJSON_ArrayForEach(run, runs) fill_row(&rows[i++], run, scenario);
+
+    int w = dynbuf_addf(&b, "# %s: poll, long-poll or stream?\n\n%s\n",
+                        lab_str(scenario, "name"), lab_str(scenario, "description"));
+    w = w ? w
+          : dynbuf_addf(
+                &b,
+                "\n## Setup\n\n- Updates: %s, %g per second, %g-byte payloads.\n"
+                "- Each run: %g simulated clients for %g s after a warmup; one server "
+                "per run.\n- Network: %s.\n- Request headers: %s.\n",
+                lab_str(rows[0].cfg, "process"), lab_num(rows[0].cfg, "rate_hz"),
+                lab_num(rows[0].cfg, "payload_bytes"), rows[0].clients, rows[0].duration_s,
+                scenario_delay_s(scenario) > 0 ? "through the link emulator"
+                                               : "loopback, no emulated delay (d = 0)",
+                lab_str(rows[0].res, "headers"));
+    w = w ? w : findings(&b, rows, n);
+    w = w ? w
+          : dynbuf_adds(&b,
+                        "\n## Measured, beside the model\n\nEach cell: measured (model, "
+                        "deviation). Latency p99 is set beside the model's worst case.\n");
+    w = w ? w : table(&b, rows, n, "short", "Short polling");
+    w = w ? w : table(&b, rows, n, "long", "Long polling");
+    w = w ? w : table(&b, rows, n, "sse", "Server-Sent Events");
+    w = w ? w : sse_bytes(&b, rows, n);
+    w = w ? w : disagreements(&b, rows, n);
+    w = w ? w
+          : dynbuf_adds(
+                &b,
+                "\n## Plots\n\n![trade-off](plots/tradeoff.png)\n"
+                "![requests](plots/requests.png)\n![bytes](plots/bytes.png)\n"
+                "![latency distribution](plots/cdf.png)\n"
+                "![staleness](plots/staleness.png)\n![server cost](plots/server.png)\n");
+    w = w ? w : environment(&b, &rows[0]);
+    w = w ? w
+          : dynbuf_adds(
+                &b,
+                "\n## How the numbers were measured, and the models' sources\n\n"
+                "- Latency: the client's CLOCK_REALTIME at receipt minus the update's "
+                "publish "
+                "stamp (the server's CLOCK_REALTIME), on one machine.\n"
+                "- Bytes: request and response headers, bodies and framing as read and "
+                "written by the client, checked per socket against the kernel's TCP_INFO "
+                "counts; the server's figures come from the kernel too.\n"
+                "- Staleness: time-averaged age of each client's view against the server's "
+                "newest update (Cho and Garcia-Molina, \"Synchronizing a database to "
+                "improve "
+                "freshness\", SIGMOD 2000).\n"
+                "- Short polling: uniform wait within the period, T/2 + d; redundant and "
+                "missed polls as in Bozdag, Mesbah and van Deursen, \"A Comparison of Push "
+                "and Pull Techniques for Ajax\" (2007).\n"
+                "- Long polling: RFC 6202 section 2.2 (latency up to three transits, "
+                "batching in the blind window).\n"
+                "- SSE: one transit; framing per the WHATWG HTML event-stream format.\n");
+    if (w != 0) {
+        snprintf(err, errlen, "%s: out of memory writing the report", dir);
+        goto end;
+    }
+    snprintf(path, sizeof(path), "%s/report.md", dir);
+    FILE *f = fopen(path, "w");
+    if (!f || fwrite(b.mem, 1, b.len, f) != b.len || fclose(f) != 0) {
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        if (f)
+            fclose(f);
+        goto end;
+    }
+    rc = 0;
+end:
+    free(rows);
+    cJSON_Delete(doc);
+    dynbuf_free(&b);
+    return rc;
+}
+
+int lab_table(const char *dir, FILE *out, char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/summary.json", dir);
+    cJSON *doc = lab_read_json(path, err, errlen);
+    if (!doc)
+        return -1;
+    const cJSON *scenario = cJSON_GetObjectItemCaseSensitive(doc, "scenario");
+    fprintf(out, "%s\n  %-44s %14s %12s %12s %8s %10s\n", lab_str(scenario, "name"), "run",
+            "bytes/cl/min", "lat mean ms", "lat p99 ms", "missed", "req/cl/min");
+    const cJSON *run;
+    cJSON_ArrayForEach(run, cJSON_GetObjectItemCaseSensitive(doc, "runs"))
+    {
+        const cJSON *res = cJSON_GetObjectItemCaseSensitive(run, "results");
+        fprintf(out, "  %-44.44s %14.0f %12.3g %12.3g %7.1f%% %10.3g\n",
+                lab_str(run, "run_id"), lab_num(res, "bytes_per_client_min"),
+                lab_num(res, "latency_mean_ms"), lab_num(res, "latency_p99_ms"),
+                100 * lab_num(res, "missed_share"),
+                lab_num(res, "requests_per_client_min"));
+    }
+    cJSON_Delete(doc);
+    return 0;
+}

@@ -1,0 +1,68 @@
+/* fuzz_scenario.c: libFuzzer harness for the scenario loader.
+ *
+ * The first input byte chooses the mode (bit 0: --quick); the rest is the file's text,
+ * parsed from the buffer with SCENARIO_NO_FILES so no path in it is ever opened. Either
+ * the load fails with one line that starts with the display name, or it succeeds and
+ * every run has a unique, filesystem-safe id and argument lists of plain words. Any
+ * broken promise calls abort(). Seeds: tests/fuzz/scenario/, dictionary:
+ * tests/fuzz/scenario.dict.
+ */
+#include "scenario.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dynbuf.h"
+
+/* Words separated by single spaces, nothing blank inside. */
+static void check_words(const char *s)
+{
+    if (s[0] == '\0' || s[0] == ' ' || s[strlen(s) - 1] == ' ' || strstr(s, "  ") ||
+        strpbrk(s, "\t\n\r\v\f"))
+        abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    unsigned flags = SCENARIO_NO_FILES | ((data[0] & 1) ? SCENARIO_QUICK : 0);
+    char err[512];
+    struct scenario *s = NULL;
+    if (scenario_parse((const char *)data + 1, size - 1, "fuzz.json", "base", flags, &s,
+                       err, sizeof(err)) != 0) {
+        if (s || strncmp(err, "fuzz.json: ", 11) != 0 || strchr(err, '\n'))
+            abort();
+        return 0;
+    }
+    size_t n = scenario_run_count(s);
+    if (n < 1 || n > SCENARIO_MAX_RUNS)
+        abort();
+    struct dynbuf b;
+    dynbuf_init(&b, 1 << 16);
+    for (size_t i = 0; i < n; i++) {
+        const struct scenario_run *r = scenario_run_at(s, i);
+        if (r->id[0] == '\0' ||
+            strspn(r->id, "abcdefghijklmnopqrstuvwxyz0123456789.=+-_") != strlen(r->id))
+            abort();
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(r->id, scenario_run_at(s, j)->id) == 0)
+                abort();
+        dynbuf_reset(&b);
+        if (scenario_server_args(r, &b) != 0)
+            abort();
+        check_words(b.mem);
+        dynbuf_reset(&b);
+        if (scenario_client_args(r, &b) != 0)
+            abort();
+        check_words(b.mem);
+        if (!(scenario_run_estimate_s(r) > 0))
+            abort();
+    }
+    dynbuf_free(&b);
+    scenario_free(s);
+    return 0;
+}

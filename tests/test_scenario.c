@@ -1,0 +1,1222 @@
+/* test_scenario.c: the scenario loader: every field, every message, sweeps, quick mode,
+ * the bundled scenarios, and the plan lines of one small scenario.
+ *
+ * JSON is written with single quotes for readability (sq() turns them into double
+ * quotes); most error cases patch one member of a small valid document (BASE) with
+ * patch(), so each case names the field path it breaks. Messages are compared exactly.
+ * Runs from the repository root (tests/run.sh does so). Files the loader must read are
+ * written to a temporary directory, removed at the end.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/scenario.h"
+#include "dynbuf.h"
+
+#define BASE                                                                               \
+    "{'name':'t','description':'d','duration_s':5,'clients':10,"                           \
+    "'updates':{'process':'periodic','rate_hz':1},"                                        \
+    "'approaches':[{'kind':'short'},{'kind':'long'},{'kind':'sse'}]}"
+
+static char tmpdir[64]; /* files for the path fields; made by setup, removed by teardown */
+
+/* ---- helpers --------------------------------------------------------------------- */
+
+/* A copy of s with every ' turned into "; the caller frees. */
+static char *sq(const char *s)
+{
+    char *d = strdup(s);
+    assert_non_null(d);
+    for (char *p = d; *p; p++)
+        if (*p == '\'')
+            *p = '"';
+    return d;
+}
+
+/* The single-quoted doc with the member at path ("a.b", "a[2].b", "a[2]") set to value
+ * (single-quoted JSON), or removed when value is NULL. The caller frees the text. */
+static char *patch(const char *doc, const char *path, const char *value)
+{
+    char *d = sq(doc);
+    cJSON *root = cJSON_Parse(d);
+    free(d);
+    assert_non_null(root);
+    cJSON *node = root;
+    const char *p = path;
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t seg = dot ? (size_t)(dot - p) : strlen(p);
+        char name[64];
+        assert_true(seg < sizeof(name));
+        memcpy(name, p, seg);
+        name[seg] = '\0';
+        char *br = strchr(name, '[');
+        long idx = -1;
+        if (br) {
+            idx = strtol(br + 1, NULL, 10);
+            *br = '\0';
+        }
+        if (dot) { /* descend */
+            node = cJSON_GetObjectItemCaseSensitive(node, name);
+            if (idx >= 0)
+                node = cJSON_GetArrayItem(node, (int)idx);
+            assert_non_null(node);
+            p = dot + 1;
+            continue;
+        }
+        cJSON *val = NULL;
+        if (value) {
+            char *v = sq(value);
+            val = cJSON_Parse(v);
+            free(v);
+            assert_non_null(val);
+        }
+        if (idx >= 0) {
+            cJSON *arr = cJSON_GetObjectItemCaseSensitive(node, name);
+            assert_non_null(arr);
+            if (!val)
+                cJSON_DeleteItemFromArray(arr, (int)idx);
+            else if (idx < cJSON_GetArraySize(arr))
+                cJSON_ReplaceItemInArray(arr, (int)idx, val);
+            else
+                cJSON_AddItemToArray(arr, val);
+        } else if (!val) {
+            cJSON_DeleteItemFromObjectCaseSensitive(node, name);
+        } else if (cJSON_GetObjectItemCaseSensitive(node, name)) {
+            cJSON_ReplaceItemInObjectCaseSensitive(node, name, val);
+        } else {
+            cJSON_AddItemToObject(node, name, val);
+        }
+        break;
+    }
+    char *printed = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    assert_non_null(printed);
+    char *text = strdup(printed);
+    cJSON_free(printed);
+    assert_non_null(text);
+    return text;
+}
+
+static int parse(const char *text, unsigned flags, struct scenario **s, char *err,
+                 size_t errlen)
+{
+    return scenario_parse(text, strlen(text), "t.json", tmpdir, flags, s, err, errlen);
+}
+
+/* Parse text (double-quoted JSON) and expect exactly msg, in one line. */
+static void expect_error_text(const char *text, unsigned flags, const char *msg)
+{
+    char err[1024];
+    struct scenario *s = (struct scenario *)1;
+    if (parse(text, flags, &s, err, sizeof(err)) == 0)
+        fail_msg("accepted, expected: %s\ninput: %s", msg, text);
+    assert_null(s);
+    assert_string_equal(err, msg);
+    assert_null(strchr(err, '\n'));
+}
+
+static void expect_error(const char *doc_sq, const char *msg)
+{
+    char *text = sq(doc_sq);
+    expect_error_text(text, 0, msg);
+    free(text);
+}
+
+/* BASE (or doc) with one member patched must fail with msg. */
+static void expect_patch_error_in(const char *doc, const char *path, const char *value,
+                                  const char *msg)
+{
+    char *text = patch(doc, path, value);
+    expect_error_text(text, 0, msg);
+    free(text);
+}
+
+static void expect_patch_error(const char *path, const char *value, const char *msg)
+{
+    expect_patch_error_in(BASE, path, value, msg);
+}
+
+static struct scenario *load_text(const char *text, unsigned flags)
+{
+    char err[1024];
+    struct scenario *s = NULL;
+    if (parse(text, flags, &s, err, sizeof(err)) != 0)
+        fail_msg("rejected: %s\ninput: %s", err, text);
+    return s;
+}
+
+static struct scenario *load_sq(const char *doc_sq, unsigned flags)
+{
+    char *text = sq(doc_sq);
+    struct scenario *s = load_text(text, flags);
+    free(text);
+    return s;
+}
+
+static struct scenario *load_patch(const char *doc, const char *path, const char *value,
+                                   unsigned flags)
+{
+    char *text = patch(doc, path, value);
+    struct scenario *s = load_text(text, flags);
+    free(text);
+    return s;
+}
+
+static void write_file(const char *name, const char *content)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(content, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void assert_ids(const struct scenario *s, const char *const *ids, size_t n)
+{
+    assert_int_equal(scenario_run_count(s), n);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(scenario_run_at(s, i)->id, ids[i]);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/pushpull-scenario-XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"trace.csv", "bad.csv",     "down.csv",
+                                        "empty.csv", "headers.txt", "crlf.csv"};
+    char path[128];
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", tmpdir, files[i]);
+        unlink(path);
+    }
+    return rmdir(tmpdir);
+}
+
+/* ---- accepted files -------------------------------------------------------------- */
+
+static void accepts_every_field(void **state)
+{
+    (void)state;
+    static const char doc[] =
+        "{'name':'full-1','description':'every field','duration_s':12.5,'warmup_s':0,"
+        "'seed':42,'clients':[10,20],"
+        "'updates':{'process':'burst','rate_hz':[2,4],'burst_size':3,'payload_bytes':100},"
+        "'headers':{'profile':'browser','cookie_bytes':5},"
+        "'approaches':[{'kind':'short','poll':'events','interval_ms':[250,500]},"
+        "{'kind':'long','timeout_s':[10]},{'kind':'sse','heartbeat_s':0,'retry_ms':0}],"
+        "'network':{'delay_ms':0,'jitter_ms':0,'rate_kbit':0,'drop_every_s':0,"
+        "'idle_timeout_s':0,'buffer_bytes':0},"
+        "'quick':{'duration_s':3,'warmup_s':1,'clients':5,'rate_hz':8,'burst_size':2,"
+        "'payload_bytes':7,'interval_ms':100,'timeout_s':2,'heartbeat_s':0.5,"
+        "'retry_ms':100}}";
+    struct scenario *s = load_sq(doc, 0);
+    assert_string_equal(scenario_name(s), "full-1");
+    assert_string_equal(scenario_description(s), "every field");
+    assert_int_equal(scenario_run_count(s), 16); /* short 2x2x2, long 1x2x2, sse 2x2 */
+    const struct scenario_run *r = scenario_run_at(s, 0);
+    assert_string_equal(r->id, "short-events-interval_ms=250-rate_hz=2-clients=10");
+    assert_int_equal(r->approach, 0);
+    assert_int_equal(r->kind, SCENARIO_SHORT);
+    assert_int_equal(r->poll, SCENARIO_POLL_EVENTS);
+    assert_int_equal(r->clients, 10);
+    assert_true(r->duration_s == 12.5);
+    assert_true(r->warmup_s == 0);
+    assert_int_equal(r->seed, 42);
+    assert_int_equal(r->process, SCENARIO_BURST);
+    assert_true(r->rate_hz == 2);
+    assert_int_equal(r->burst_size, 3);
+    assert_int_equal(r->payload_bytes, 100);
+    assert_null(r->trace);
+    assert_string_equal(r->headers, "browser");
+    assert_int_equal(r->cookie_bytes, 5);
+    assert_int_equal(r->interval_ms, 250);
+    assert_int_equal(r->timeout_s, 0);
+    assert_true(r->heartbeat_s == 0);
+    assert_int_equal(r->retry_ms, 0);
+    assert_true(r->network.delay_ms == 0 && r->network.rate_kbit == 0);
+    assert_string_equal(scenario_run_at(s, 3)->id,
+                        "short-events-interval_ms=250-rate_hz=4-clients=20");
+    r = scenario_run_at(s, 8);
+    assert_string_equal(r->id, "long-timeout_s=10-rate_hz=2-clients=10");
+    assert_int_equal(r->kind, SCENARIO_LONG);
+    assert_int_equal(r->poll, SCENARIO_POLL_STATE);
+    assert_int_equal(r->timeout_s, 10);
+    assert_int_equal(r->interval_ms, 0);
+    r = scenario_run_at(s, 15);
+    assert_string_equal(r->id, "sse-rate_hz=4-clients=20");
+    assert_int_equal(r->approach, 2);
+    assert_true(r->heartbeat_s == 0);
+    assert_int_equal(r->retry_ms, 0);
+    assert_null(scenario_run_at(s, 16));
+    scenario_free(s);
+
+    /* the same file with --quick: every override in place */
+    s = load_sq(doc, SCENARIO_QUICK);
+    /* a quick value replaces the field whole: timeout_s is no longer a list */
+    static const char *const quick_ids[] = {"short-events", "long", "sse"};
+    assert_ids(s, quick_ids, 3);
+    r = scenario_run_at(s, 0);
+    assert_true(r->duration_s == 3 && r->warmup_s == 1);
+    assert_int_equal(r->clients, 5);
+    assert_true(r->rate_hz == 8);
+    assert_int_equal(r->burst_size, 2);
+    assert_int_equal(r->payload_bytes, 7);
+    assert_int_equal(r->interval_ms, 100);
+    assert_int_equal(scenario_run_at(s, 1)->timeout_s, 2);
+    assert_true(scenario_run_at(s, 2)->heartbeat_s == 0.5);
+    assert_int_equal(scenario_run_at(s, 2)->retry_ms, 100);
+    scenario_free(s);
+}
+
+static void defaults(void **state)
+{
+    (void)state;
+    struct scenario *s = load_sq(BASE, 0);
+    static const char *const ids[] = {"short-state", "long", "sse"};
+    assert_ids(s, ids, 3);
+    const struct scenario_run *r = scenario_run_at(s, 0);
+    assert_true(r->warmup_s == 2);
+    assert_int_equal(r->seed, 1);
+    assert_int_equal(r->process, SCENARIO_PERIODIC);
+    assert_int_equal(r->burst_size, 0);
+    assert_int_equal(r->payload_bytes, 64);
+    assert_string_equal(r->headers, "minimal");
+    assert_int_equal(r->cookie_bytes, 0);
+    assert_int_equal(r->poll, SCENARIO_POLL_STATE);
+    assert_int_equal(r->interval_ms, 1000);
+    assert_int_equal(scenario_run_at(s, 1)->timeout_s, 30);
+    assert_true(scenario_run_at(s, 2)->heartbeat_s == 15);
+    assert_int_equal(scenario_run_at(s, 2)->retry_ms, 3000);
+    assert_true(r->network.delay_ms == 0 && r->network.jitter_ms == 0 &&
+                r->network.rate_kbit == 0 && r->network.drop_every_s == 0 &&
+                r->network.idle_timeout_s == 0 && r->network.buffer_bytes == 0);
+    scenario_free(s);
+    /* burst_size defaults to 10 with the burst process */
+    char *text = patch(BASE, "updates.process", "'burst'");
+    s = load_text(text, 0);
+    free(text);
+    assert_int_equal(scenario_run_at(s, 0)->burst_size, 10);
+    scenario_free(s);
+    /* no "quick": --quick plans the same runs */
+    s = load_sq(BASE, SCENARIO_QUICK);
+    assert_ids(s, ids, 3);
+    assert_true(scenario_run_at(s, 0)->duration_s == 5);
+    scenario_free(s);
+}
+
+/* ---- errors, field by field ------------------------------------------------------ */
+
+static void top_level(void **state)
+{
+    (void)state;
+    expect_error("[1]", "t.json: expected an object at the top level, got a list");
+    expect_error("'x'", "t.json: expected an object at the top level, got \"x\"");
+    expect_patch_error(
+        "extra", "1",
+        "t.json: extra: unknown field (known: name, description, duration_s, "
+        "warmup_s, seed, clients, updates, headers, approaches, network, quick)");
+    expect_error("{'Name':'t'}",
+                 "t.json: Name: unknown field (known: name, description, duration_s, "
+                 "warmup_s, seed, clients, updates, headers, approaches, network, quick)");
+    expect_error("{'name':'t','name':'u'}",
+                 "t.json: name: duplicate field (each field may appear once)");
+}
+
+static void name_and_description(void **state)
+{
+    (void)state;
+    static const char expect[] =
+        "t.json: name: expected a name of 1 to 64 characters from a-z, 0-9 and -, got ";
+    char msg[512];
+    snprintf(msg, sizeof(msg), "%s\"Ticker\"", expect);
+    expect_patch_error("name", "'Ticker'", msg);
+    snprintf(msg, sizeof(msg), "%s5", expect);
+    expect_patch_error("name", "5", msg);
+    snprintf(msg, sizeof(msg), "%s\"\"", expect);
+    expect_patch_error("name", "''", msg);
+    snprintf(msg, sizeof(msg), "%s\"a_b\"", expect);
+    expect_patch_error("name", "'a_b'", msg);
+    snprintf(msg, sizeof(msg), "%s\"%s...\"", expect,
+             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    expect_patch_error(
+        "name", "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'", msg);
+    expect_patch_error("name", NULL,
+                       "t.json: name: missing required field (expected a name of 1 to 64 "
+                       "characters from a-z, 0-9 and -)");
+    expect_patch_error("description", "''",
+                       "t.json: description: expected a non-empty string of at most 16384 "
+                       "bytes, got \"\"");
+    expect_patch_error("description", "null",
+                       "t.json: description: expected a non-empty string of at most 16384 "
+                       "bytes, got null");
+    expect_patch_error("description", NULL,
+                       "t.json: description: missing required field (expected a non-empty "
+                       "string of at most 16384 bytes)");
+    /* 64 characters is the longest name */
+    struct scenario *s =
+        load_patch(BASE, "name",
+                   "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-09'", 0);
+    scenario_free(s);
+}
+
+static void durations_and_seed(void **state)
+{
+    (void)state;
+    static const char dur[] = "t.json: duration_s: expected a number of seconds from 1 to "
+                              "86400, got ";
+    char msg[512];
+    snprintf(msg, sizeof(msg), "%s\"long\"", dur);
+    expect_patch_error("duration_s", "'long'", msg);
+    snprintf(msg, sizeof(msg), "%s0.5", dur);
+    expect_patch_error("duration_s", "0.5", msg);
+    snprintf(msg, sizeof(msg), "%s86401", dur);
+    expect_patch_error("duration_s", "86401", msg);
+    snprintf(msg, sizeof(msg), "%sa list", dur); /* not sweepable */
+    expect_patch_error("duration_s", "[5, 10]", msg);
+    snprintf(msg, sizeof(msg), "%sa number out of range", dur);
+    char *text = sq(BASE);
+    char *big = strstr(text, "\"duration_s\":5");
+    assert_non_null(big);
+    char doc[512];
+    snprintf(doc, sizeof(doc), "%.*s\"duration_s\":1e999%s", (int)(big - text), text,
+             big + strlen("\"duration_s\":5"));
+    free(text);
+    expect_error_text(doc, 0, msg);
+    expect_patch_error("duration_s", NULL,
+                       "t.json: duration_s: missing required field (expected a number of "
+                       "seconds from 1 to 86400)");
+    expect_patch_error(
+        "warmup_s", "-1",
+        "t.json: warmup_s: expected a number of seconds from 0 to 3600, got -1");
+    expect_patch_error("warmup_s", "true",
+                       "t.json: warmup_s: expected a number of seconds from 0 to 3600, got "
+                       "true");
+    expect_patch_error("warmup_s", "3600.5",
+                       "t.json: warmup_s: expected a number of seconds from 0 to 3600, got "
+                       "3600.5");
+    expect_patch_error(
+        "seed", "1.5",
+        "t.json: seed: expected a whole number from 0 to 9007199254740991, got "
+        "1.5");
+    expect_patch_error(
+        "seed", "1e300",
+        "t.json: seed: expected a whole number from 0 to 9007199254740991, got "
+        "1e+300");
+    expect_patch_error(
+        "seed", "'1'",
+        "t.json: seed: expected a whole number from 0 to 9007199254740991, got "
+        "\"1\"");
+    /* written out by hand: cJSON prints this number back with 15 digits */
+    struct scenario *s = load_sq("{'name':'t','description':'d','duration_s':5,'clients':1,"
+                                 "'seed':9007199254740991,"
+                                 "'updates':{'process':'periodic','rate_hz':1},"
+                                 "'approaches':[{'kind':'sse'}]}",
+                                 0);
+    assert_int_equal(scenario_run_at(s, 0)->seed, 9007199254740991ULL);
+    scenario_free(s);
+}
+
+static void clients_field(void **state)
+{
+    (void)state;
+    static const char one[] =
+        "t.json: clients: expected a whole number from 1 to 200000 (or "
+        "a list of them), got ";
+    char msg[512];
+    snprintf(msg, sizeof(msg), "%s0", one);
+    expect_patch_error("clients", "0", msg);
+    snprintf(msg, sizeof(msg), "%s200001", one);
+    expect_patch_error("clients", "200001", msg);
+    snprintf(msg, sizeof(msg), "%s\"many\"", one);
+    expect_patch_error("clients", "'many'", msg);
+    snprintf(msg, sizeof(msg), "%s2.5", one);
+    expect_patch_error("clients", "2.5", msg);
+    snprintf(msg, sizeof(msg), "%san empty list", one);
+    expect_patch_error("clients", "[]", msg);
+    snprintf(msg, sizeof(msg), "%san object", one);
+    expect_patch_error("clients", "{}", msg);
+    expect_patch_error("clients", "[10, 'x']",
+                       "t.json: clients[1]: expected a whole number from 1 to 200000, got "
+                       "\"x\"");
+    expect_patch_error(
+        "clients", "[10, [20]]",
+        "t.json: clients[1]: expected a whole number from 1 to 200000, got a "
+        "list");
+    expect_patch_error(
+        "clients", "[10, 20, 10]",
+        "t.json: clients[2]: expected a value not already in the list, got 10");
+    expect_patch_error(
+        "clients",
+        "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,"
+        "27,28,29,30,31,32,33]",
+        "t.json: clients: expected a list of at most 32 values, got a list of "
+        "33");
+    expect_patch_error(
+        "clients", NULL,
+        "t.json: clients: missing required field (expected a whole number from "
+        "1 to 200000, or a list of them)");
+}
+
+static void updates_section(void **state)
+{
+    (void)state;
+    expect_patch_error("updates", NULL,
+                       "t.json: updates: missing required field (expected an object with "
+                       "process and rate_hz)");
+    expect_patch_error("updates", "'fast'",
+                       "t.json: updates: expected an object with process and rate_hz, got "
+                       "\"fast\"");
+    expect_patch_error("updates.rates_hz", "1",
+                       "t.json: updates.rates_hz: unknown field (known: process, rate_hz, "
+                       "burst_size, payload_bytes, trace)");
+    expect_patch_error("updates.process", NULL,
+                       "t.json: updates.process: missing required field (expected "
+                       "\"periodic\", \"poisson\", \"burst\" or \"trace\")");
+    expect_patch_error(
+        "updates.process", "'random'",
+        "t.json: updates.process: expected \"periodic\", \"poisson\", \"burst\" "
+        "or \"trace\", got \"random\"");
+    expect_patch_error(
+        "updates.process", "3",
+        "t.json: updates.process: expected \"periodic\", \"poisson\", \"burst\" "
+        "or \"trace\", got 3");
+    static const char rate[] =
+        "t.json: updates.rate_hz: expected a number > 0 and <= 100000 "
+        "(or a list of them), got ";
+    char msg[512];
+    snprintf(msg, sizeof(msg), "%s\"fast\"", rate);
+    expect_patch_error("updates.rate_hz", "'fast'", msg);
+    snprintf(msg, sizeof(msg), "%s0", rate);
+    expect_patch_error("updates.rate_hz", "0", msg);
+    snprintf(msg, sizeof(msg), "%s100001", rate);
+    expect_patch_error("updates.rate_hz", "100001", msg);
+    expect_patch_error(
+        "updates.rate_hz", "[1, 0]",
+        "t.json: updates.rate_hz[1]: expected a number > 0 and <= 100000, got 0");
+    expect_patch_error(
+        "updates.rate_hz", NULL,
+        "t.json: updates.rate_hz: missing required field (expected a number > 0 "
+        "and <= 100000, or a list of them)");
+    expect_patch_error("updates.burst_size", "5",
+                       "t.json: updates.burst_size: expected no value unless process is "
+                       "\"burst\", got 5");
+    expect_patch_error_in(
+        "{'name':'t','description':'d','duration_s':5,'clients':10,"
+        "'updates':{'process':'burst','rate_hz':1,'burst_size':0},"
+        "'approaches':[{'kind':'sse'}]}",
+        "updates.burst_size", "0",
+        "t.json: updates.burst_size: expected a whole number from 1 to 100000, got 0");
+    expect_patch_error("updates.payload_bytes", "1048577",
+                       "t.json: updates.payload_bytes: expected a whole number from 0 to "
+                       "1048576, got 1048577");
+    expect_patch_error("updates.payload_bytes", "-1",
+                       "t.json: updates.payload_bytes: expected a whole number from 0 to "
+                       "1048576, got -1");
+    expect_patch_error("updates.payload_bytes", "[64, 128]",
+                       "t.json: updates.payload_bytes: expected a whole number from 0 to "
+                       "1048576, got a list");
+    expect_patch_error(
+        "updates.trace", "'a.csv'",
+        "t.json: updates.trace: expected no value unless process is \"trace\", "
+        "got \"a.csv\"");
+    /* the trace process: a file and no rate */
+    expect_patch_error(
+        "updates", "{'process':'trace'}",
+        "t.json: updates.trace: missing required field (expected the path of a "
+        "CSV of publish times, which process \"trace\" needs)");
+    expect_patch_error(
+        "updates", "{'process':'trace','rate_hz':1,'trace':'a.csv'}",
+        "t.json: updates.rate_hz: expected no value with process \"trace\" (the "
+        "trace sets the times), got 1");
+    expect_patch_error(
+        "updates", "{'process':'trace','trace':5}",
+        "t.json: updates.trace: expected the path of a CSV of publish times, "
+        "got 5");
+    expect_patch_error(
+        "updates", "{'process':'trace','trace':''}",
+        "t.json: updates.trace: expected a path, not an empty string, got \"\"");
+    char plain[512];
+    snprintf(plain, sizeof(plain),
+             "t.json: updates.trace: expected a path of letters, digits and ._/+,=@%%:~- "
+             "only, not starting with - (the plan is split on spaces), got \"%s/my "
+             "trace.csv\"",
+             tmpdir);
+    expect_patch_error("updates", "{'process':'trace','trace':'my trace.csv'}", plain);
+    snprintf(plain, sizeof(plain),
+             "t.json: updates.trace: expected a path of letters, digits and ._/+,=@%%:~- "
+             "only, not starting with - (the plan is split on spaces), got \"%s/*.csv\"",
+             tmpdir);
+    expect_patch_error("updates", "{'process':'trace','trace':'*.csv'}", plain);
+}
+
+static void trace_files(void **state)
+{
+    (void)state;
+    write_file("trace.csv", "t_s\n0.5\n1\n1\n\n2.25\n");
+    write_file("crlf.csv", "0\r\n1.5\r\n");
+    write_file("bad.csv", "t_s\n1\nabc\n");
+    write_file("down.csv", "2\n1\n");
+    write_file("empty.csv", "t_s\n");
+    struct scenario *s =
+        load_patch(BASE, "updates", "{'process':'trace','trace':'trace.csv'}", 0);
+    char full[128], expect[1024];
+    snprintf(full, sizeof(full), "%s/trace.csv", tmpdir);
+    const struct scenario_run *r = scenario_run_at(s, 0);
+    assert_string_equal(r->id, "short-state");
+    assert_int_equal(r->process, SCENARIO_TRACE);
+    assert_string_equal(r->trace, full);
+    assert_true(r->rate_hz == 0);
+    struct dynbuf b;
+    dynbuf_init(&b, 4096);
+    assert_int_equal(scenario_server_args(r, &b), 0);
+    snprintf(expect, sizeof(expect),
+             "--process trace --trace %s --payload-bytes 64 --seed 1", full);
+    assert_string_equal(b.mem, expect);
+    dynbuf_free(&b);
+    scenario_free(s);
+
+    s = load_patch(BASE, "updates", "{'process':'trace','trace':'crlf.csv'}", 0);
+    scenario_free(s);
+
+    /* an absolute path is taken as it is */
+    char value[192];
+    snprintf(value, sizeof(value), "{'process':'trace','trace':'%s'}", full);
+    s = load_patch(BASE, "updates", value, 0);
+    assert_string_equal(scenario_run_at(s, 0)->trace, full);
+    scenario_free(s);
+
+    static const char csv[] =
+        "t.json: updates.trace: expected a CSV of publish offsets in "
+        "seconds (optional header t_s, then one number >= 0 per line, "
+        "never decreasing), got ";
+    snprintf(expect, sizeof(expect), "%s\"abc\" on line 3 of %s/bad.csv", csv, tmpdir);
+    expect_patch_error("updates", "{'process':'trace','trace':'bad.csv'}", expect);
+    snprintf(expect, sizeof(expect), "%s\"1\" on line 2 of %s/down.csv", csv, tmpdir);
+    expect_patch_error("updates", "{'process':'trace','trace':'down.csv'}", expect);
+    snprintf(expect, sizeof(expect), "%sno publish times in %s/empty.csv", csv, tmpdir);
+    expect_patch_error("updates", "{'process':'trace','trace':'empty.csv'}", expect);
+    snprintf(expect, sizeof(expect),
+             "t.json: updates.trace: expected a readable CSV of publish times, got "
+             "\"nope.csv\" (%s/nope.csv: open: No such file or directory)",
+             tmpdir);
+    expect_patch_error("updates", "{'process':'trace','trace':'nope.csv'}", expect);
+    snprintf(expect, sizeof(expect),
+             "t.json: updates.trace: expected a readable CSV of publish times, got \".\" "
+             "(%s/.: a directory, not a regular file)",
+             tmpdir);
+    expect_patch_error("updates", "{'process':'trace','trace':'.'}", expect);
+
+    /* SCENARIO_NO_FILES checks the spelling only */
+    char *text = patch(BASE, "updates", "{'process':'trace','trace':'nope.csv'}");
+    s = load_text(text, SCENARIO_NO_FILES);
+    free(text);
+    scenario_free(s);
+}
+
+static void headers_section(void **state)
+{
+    (void)state;
+    write_file("headers.txt", "User-Agent: test\n");
+    expect_patch_error(
+        "headers", "[]",
+        "t.json: headers: expected an object with profile and cookie_bytes, got "
+        "an empty list");
+    expect_patch_error(
+        "headers", "{'agent':'x'}",
+        "t.json: headers.agent: unknown field (known: profile, cookie_bytes)");
+    expect_patch_error(
+        "headers", "{'profile':7}",
+        "t.json: headers.profile: expected \"minimal\", \"browser\" or the path "
+        "of a file of header lines, got 7");
+    char expect[1024];
+    snprintf(
+        expect, sizeof(expect),
+        "t.json: headers.profile: expected \"minimal\", \"browser\" or a readable file "
+        "of header lines, got \"nope.txt\" (%s/nope.txt: open: No such file or "
+        "directory)",
+        tmpdir);
+    expect_patch_error("headers", "{'profile':'nope.txt'}", expect);
+    snprintf(expect, sizeof(expect),
+             "t.json: headers.profile: expected a path of letters, digits and ._/+,=@%%:~- "
+             "only, not starting with - (the plan is split on spaces), got \"%s/a b\"",
+             tmpdir);
+    expect_patch_error("headers", "{'profile':'a b'}", expect);
+    static const char cookie[] =
+        "t.json: headers.cookie_bytes: expected 0 or a whole number "
+        "from 5 to 65536, got ";
+    char msg[512];
+    snprintf(msg, sizeof(msg), "%s3", cookie);
+    expect_patch_error("headers", "{'cookie_bytes':3}", msg);
+    snprintf(msg, sizeof(msg), "%s65537", cookie);
+    expect_patch_error("headers", "{'cookie_bytes':65537}", msg);
+    snprintf(msg, sizeof(msg), "%s\"big\"", cookie);
+    expect_patch_error("headers", "{'cookie_bytes':'big'}", msg);
+
+    struct scenario *s =
+        load_patch(BASE, "headers", "{'profile':'headers.txt','cookie_bytes':65536}", 0);
+    char full[128];
+    snprintf(full, sizeof(full), "%s/headers.txt", tmpdir);
+    assert_string_equal(scenario_run_at(s, 0)->headers, full);
+    assert_int_equal(scenario_run_at(s, 0)->cookie_bytes, 65536);
+    scenario_free(s);
+    s = load_patch(BASE, "headers", "{'profile':'browser'}", 0);
+    assert_string_equal(scenario_run_at(s, 0)->headers, "browser");
+    assert_int_equal(scenario_run_at(s, 0)->cookie_bytes, 0);
+    scenario_free(s);
+}
+
+static void approaches_section(void **state)
+{
+    (void)state;
+    static const char list[] = "a non-empty list of at most 16 approach objects";
+    char msg[512];
+    snprintf(msg, sizeof(msg), "t.json: approaches: missing required field (expected %s)",
+             list);
+    expect_patch_error("approaches", NULL, msg);
+    snprintf(msg, sizeof(msg), "t.json: approaches: expected %s, got an empty list", list);
+    expect_patch_error("approaches", "[]", msg);
+    snprintf(msg, sizeof(msg), "t.json: approaches: expected %s, got an object", list);
+    expect_patch_error("approaches", "{'kind':'sse'}", msg);
+    snprintf(msg, sizeof(msg), "t.json: approaches: expected %s, got a list of 17", list);
+    expect_patch_error("approaches",
+                       "[{'kind':'sse','retry_ms':[1]},{'kind':'sse','retry_ms':[2]},"
+                       "{'kind':'sse','retry_ms':[3]},{'kind':'sse','retry_ms':[4]},"
+                       "{'kind':'sse','retry_ms':[5]},{'kind':'sse','retry_ms':[6]},"
+                       "{'kind':'sse','retry_ms':[7]},{'kind':'sse','retry_ms':[8]},"
+                       "{'kind':'sse','retry_ms':[9]},{'kind':'sse','retry_ms':[10]},"
+                       "{'kind':'sse','retry_ms':[11]},{'kind':'sse','retry_ms':[12]},"
+                       "{'kind':'sse','retry_ms':[13]},{'kind':'sse','retry_ms':[14]},"
+                       "{'kind':'sse','retry_ms':[15]},{'kind':'sse','retry_ms':[16]},"
+                       "{'kind':'sse','retry_ms':[17]}]",
+                       msg);
+    expect_patch_error(
+        "approaches[1]", "'sse'",
+        "t.json: approaches[1]: expected an object with a kind, got \"sse\"");
+    expect_patch_error("approaches[0]", "{}",
+                       "t.json: approaches[0].kind: missing required field (expected "
+                       "\"short\", \"long\" or \"sse\")");
+    expect_patch_error(
+        "approaches[0].kind", "'websocket'",
+        "t.json: approaches[0].kind: expected \"short\", \"long\" or \"sse\", "
+        "got \"websocket\"");
+    expect_patch_error(
+        "approaches[2].color", "'red'",
+        "t.json: approaches[2].color: unknown field (known: kind, interval_ms, "
+        "poll, timeout_s, heartbeat_s, retry_ms)");
+    expect_patch_error("approaches[1].interval_ms", "1000",
+                       "t.json: approaches[1].interval_ms: unknown field for kind \"long\" "
+                       "(known: kind, timeout_s)");
+    expect_patch_error("approaches[0].timeout_s", "10",
+                       "t.json: approaches[0].timeout_s: unknown field for kind \"short\" "
+                       "(known: kind, interval_ms, poll)");
+    expect_patch_error("approaches[2].poll", "'state'",
+                       "t.json: approaches[2].poll: unknown field for kind \"sse\" (known: "
+                       "kind, heartbeat_s, retry_ms)");
+    expect_error(
+        "{'name':'t','description':'d','duration_s':5,'clients':1,"
+        "'updates':{'process':'periodic','rate_hz':1},"
+        "'approaches':[{'kind':'sse','kind':'long'}]}",
+        "t.json: approaches[0].kind: duplicate field (each field may appear once)");
+    expect_patch_error("approaches[0].poll", "'diff'",
+                       "t.json: approaches[0].poll: expected \"state\" or \"events\", got "
+                       "\"diff\"");
+    expect_patch_error("approaches[0].interval_ms", "0",
+                       "t.json: approaches[0].interval_ms: expected a whole number of "
+                       "milliseconds from 1 to 3600000 (or a list of them), got 0");
+    expect_patch_error("approaches[0].interval_ms", "[250, 2.5]",
+                       "t.json: approaches[0].interval_ms[1]: expected a whole number of "
+                       "milliseconds from 1 to 3600000, got 2.5");
+    expect_patch_error(
+        "approaches[1].timeout_s", "121",
+        "t.json: approaches[1].timeout_s: expected a whole number of seconds "
+        "from 1 to 120 (or a list of them), got 121");
+    expect_patch_error(
+        "approaches[1].timeout_s", "0.5",
+        "t.json: approaches[1].timeout_s: expected a whole number of seconds "
+        "from 1 to 120 (or a list of them), got 0.5");
+    expect_patch_error("approaches[2].heartbeat_s", "0.001",
+                       "t.json: approaches[2].heartbeat_s: expected 0 (off) or a number of "
+                       "seconds from 0.01 to 3600 (or a list of them), got 0.001");
+    expect_patch_error("approaches[2].retry_ms", "-5",
+                       "t.json: approaches[2].retry_ms: expected a whole number of "
+                       "milliseconds from 0 to 3600000 (or a list of them), got -5");
+    expect_patch_error("approaches[2].retry_ms", "3600001",
+                       "t.json: approaches[2].retry_ms: expected a whole number of "
+                       "milliseconds from 0 to 3600000 (or a list of them), got 3600001");
+}
+
+static void network_section(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *field, *expect, *bad_range;
+    } cases[] = {
+        {"delay_ms", "a number of milliseconds from 0 to 60000", "60001"},
+        {"jitter_ms", "a number of milliseconds from 0 to 60000", "-1"},
+        {"rate_kbit", "a whole number of kbit/s from 0 (unlimited) to 10000000", "1.5"},
+        {"drop_every_s", "a number of seconds from 0 (never) to 86400", "86401"},
+        {"idle_timeout_s", "a number of seconds from 0 (never) to 86400", "-0.5"},
+        {"buffer_bytes", "a whole number from 0 (none) to 1073741824", "1073741825"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char path[64], value[64], msg[512];
+        snprintf(path, sizeof(path), "network.%s", cases[i].field);
+        /* wrong type */
+        snprintf(value, sizeof(value), "{'%s':'x'}", cases[i].field);
+        snprintf(msg, sizeof(msg), "t.json: %s: expected %s, got \"x\"", path,
+                 cases[i].expect);
+        expect_patch_error("network", value, msg);
+        /* out of range */
+        snprintf(value, sizeof(value), "{'%s':%s}", cases[i].field, cases[i].bad_range);
+        snprintf(msg, sizeof(msg), "t.json: %s: expected %s, got %s", path, cases[i].expect,
+                 cases[i].bad_range);
+        expect_patch_error("network", value, msg);
+        /* valid but not available yet */
+        snprintf(value, sizeof(value), "{'%s':50}", cases[i].field);
+        snprintf(msg, sizeof(msg),
+                 "t.json: %s: expected 0 until the link emulator exists (issue 5), got 50",
+                 path);
+        expect_patch_error("network", value, msg);
+    }
+    expect_patch_error("network", "5",
+                       "t.json: network: expected an object of link settings, got 5");
+    expect_patch_error("network", "{'loss':0}",
+                       "t.json: network.loss: unknown field (known: delay_ms, jitter_ms, "
+                       "rate_kbit, drop_every_s, idle_timeout_s, buffer_bytes)");
+    struct scenario *s = load_patch(BASE, "network", "{}", 0);
+    scenario_free(s);
+}
+
+static void quick_section(void **state)
+{
+    (void)state;
+    static const char doc[] =
+        "{'name':'t','description':'d','duration_s':5,'clients':10,"
+        "'updates':{'process':'periodic','rate_hz':1},"
+        "'approaches':[{'kind':'short'},{'kind':'long'},{'kind':'sse'}],"
+        "'quick':{'duration_s':2,'clients':[3,4],'interval_ms':[100,200]}}";
+    struct scenario *s = load_sq(doc, 0);
+    static const char *const normal[] = {"short-state", "long", "sse"};
+    assert_ids(s, normal, 3);
+    assert_true(scenario_run_at(s, 0)->duration_s == 5);
+    scenario_free(s);
+    s = load_sq(doc, SCENARIO_QUICK);
+    static const char *const quick[] = {"short-state-interval_ms=100-clients=3",
+                                        "short-state-interval_ms=100-clients=4",
+                                        "short-state-interval_ms=200-clients=3",
+                                        "short-state-interval_ms=200-clients=4",
+                                        "long-clients=3",
+                                        "long-clients=4",
+                                        "sse-clients=3",
+                                        "sse-clients=4"};
+    assert_ids(s, quick, 8);
+    assert_true(scenario_run_at(s, 7)->duration_s == 2);
+    assert_true(scenario_run_at(s, 7)->warmup_s == 2); /* not overridden */
+    scenario_free(s);
+
+    expect_patch_error(
+        "quick", "{'approaches':[]}",
+        "t.json: quick.approaches: unknown field (known: duration_s, warmup_s, "
+        "clients, rate_hz, burst_size, payload_bytes, interval_ms, timeout_s, "
+        "heartbeat_s, retry_ms)");
+    expect_patch_error("quick", "'yes'",
+                       "t.json: quick: expected an object of overrides, got \"yes\"");
+    expect_patch_error("quick", "{'duration_s':0}",
+                       "t.json: quick.duration_s: expected a number of seconds from 1 to "
+                       "86400, got 0");
+    expect_patch_error(
+        "quick", "{'clients':[]}",
+        "t.json: quick.clients: expected a whole number from 1 to 200000 (or a "
+        "list of them), got an empty list");
+    expect_patch_error("quick", "{'interval_ms':[100, 100]}",
+                       "t.json: quick.interval_ms[1]: expected a value not already in the "
+                       "list, got 100");
+    expect_patch_error("quick", "{'burst_size':2}",
+                       "t.json: quick.burst_size: expected no value unless process is "
+                       "\"burst\", got 2");
+    expect_patch_error_in(
+        "{'name':'t','description':'d','duration_s':5,'clients':10,"
+        "'updates':{'process':'periodic','rate_hz':1},"
+        "'approaches':[{'kind':'sse'}]}",
+        "quick", "{'interval_ms':500}",
+        "t.json: quick.interval_ms: expected no value when no approach has "
+        "kind \"short\", got 500");
+    char *text = patch(BASE, "updates", "{'process':'trace','trace':'x.csv'}");
+    char *text2 = NULL;
+    {
+        cJSON *root = cJSON_Parse(text);
+        cJSON_AddItemToObject(root, "quick", cJSON_Parse("{\"rate_hz\":2}"));
+        text2 = cJSON_PrintUnformatted(root);
+        cJSON_Delete(root);
+    }
+    expect_error_text(
+        text2, SCENARIO_NO_FILES,
+        "t.json: quick.rate_hz: expected no value with process \"trace\" (the "
+        "trace sets the times), got 2");
+    cJSON_free(text2);
+    free(text);
+
+    /* a collision that only the quick overrides create is caught with --quick */
+    static const char clash[] =
+        "{'name':'t','description':'d','duration_s':5,'clients':10,"
+        "'updates':{'process':'periodic','rate_hz':1},"
+        "'approaches':[{'kind':'sse','heartbeat_s':[1]},{'kind':'sse','heartbeat_s':[2]}],"
+        "'quick':{'heartbeat_s':5}}";
+    s = load_sq(clash, 0);
+    static const char *const two[] = {"sse-heartbeat_s=1", "sse-heartbeat_s=2"};
+    assert_ids(s, two, 2);
+    scenario_free(s);
+    text = sq(clash);
+    expect_error_text(
+        text, SCENARIO_QUICK,
+        "t.json: approaches[1]: expected every run id to be unique, got \"sse\" "
+        "twice (put a setting that differs in a list, like [500], to name it in "
+        "the id)");
+    free(text);
+}
+
+/* ---- sweeps ---------------------------------------------------------------------- */
+
+static void sweeps_expand_in_order(void **state)
+{
+    (void)state;
+    static const char doc[] =
+        "{'name':'t','description':'d','duration_s':5,'clients':[1,2],"
+        "'updates':{'process':'poisson','rate_hz':[1,2]},"
+        "'approaches':[{'kind':'short','interval_ms':[100,200,300]},"
+        "{'kind':'sse','heartbeat_s':[0,1],'retry_ms':[10,20]}]}";
+    struct scenario *s = load_sq(doc, 0);
+    assert_int_equal(scenario_run_count(s), 12 + 16);
+    static const char *const shorts[] = {"short-state-interval_ms=100-rate_hz=1-clients=1",
+                                         "short-state-interval_ms=100-rate_hz=1-clients=2",
+                                         "short-state-interval_ms=100-rate_hz=2-clients=1",
+                                         "short-state-interval_ms=100-rate_hz=2-clients=2",
+                                         "short-state-interval_ms=200-rate_hz=1-clients=1",
+                                         "short-state-interval_ms=200-rate_hz=1-clients=2",
+                                         "short-state-interval_ms=200-rate_hz=2-clients=1",
+                                         "short-state-interval_ms=200-rate_hz=2-clients=2",
+                                         "short-state-interval_ms=300-rate_hz=1-clients=1",
+                                         "short-state-interval_ms=300-rate_hz=1-clients=2",
+                                         "short-state-interval_ms=300-rate_hz=2-clients=1",
+                                         "short-state-interval_ms=300-rate_hz=2-clients=2"};
+    for (size_t i = 0; i < 12; i++)
+        assert_string_equal(scenario_run_at(s, i)->id, shorts[i]);
+    const struct scenario_run *r = scenario_run_at(s, 9);
+    assert_int_equal(r->interval_ms, 300);
+    assert_true(r->rate_hz == 1);
+    assert_int_equal(r->clients, 2);
+    assert_string_equal(scenario_run_at(s, 12)->id,
+                        "sse-heartbeat_s=0-retry_ms=10-rate_hz=1-clients=1");
+    assert_string_equal(scenario_run_at(s, 13)->id,
+                        "sse-heartbeat_s=0-retry_ms=10-rate_hz=1-clients=2");
+    assert_string_equal(scenario_run_at(s, 16)->id,
+                        "sse-heartbeat_s=0-retry_ms=20-rate_hz=1-clients=1");
+    assert_string_equal(scenario_run_at(s, 20)->id,
+                        "sse-heartbeat_s=1-retry_ms=10-rate_hz=1-clients=1");
+    r = scenario_run_at(s, 27);
+    assert_string_equal(r->id, "sse-heartbeat_s=1-retry_ms=20-rate_hz=2-clients=2");
+    assert_true(r->heartbeat_s == 1);
+    assert_int_equal(r->retry_ms, 20);
+    for (size_t i = 0; i < scenario_run_count(s); i++)
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(scenario_run_at(s, i)->id, scenario_run_at(s, j)->id);
+    scenario_free(s);
+
+    /* a one-value list names a setting without sweeping it; fractions print as written */
+    s = load_patch(BASE, "approaches", "[{'kind':'short','interval_ms':[1000]}]", 0);
+    static const char *const named[] = {"short-state-interval_ms=1000"};
+    assert_ids(s, named, 1);
+    scenario_free(s);
+    s = load_patch(BASE, "updates.rate_hz", "[0.066667, 0.5]", 0);
+    assert_string_equal(scenario_run_at(s, 0)->id, "short-state-rate_hz=0.066667");
+    assert_string_equal(scenario_run_at(s, 5)->id, "sse-rate_hz=0.5");
+    scenario_free(s);
+
+    /* two entries that only differ in an unlisted setting collide */
+    expect_patch_error(
+        "approaches",
+        "[{'kind':'long','timeout_s':10},{'kind':'long',"
+        "'timeout_s':20}]",
+        "t.json: approaches[1]: expected every run id to be unique, got "
+        "\"long\" twice (put a setting that differs in a list, like [500], to "
+        "name it in the id)");
+    /* ... and the same entries with one-value lists do not */
+    s = load_patch(BASE, "approaches",
+                   "[{'kind':'long','timeout_s':[10]},{'kind':'long','timeout_s':[20]}]",
+                   0);
+    static const char *const longs[] = {"long-timeout_s=10", "long-timeout_s=20"};
+    assert_ids(s, longs, 2);
+    scenario_free(s);
+    /* the lists multiply; past SCENARIO_MAX_RUNS the file is refused */
+    char *text =
+        patch(BASE, "clients",
+              "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,"
+              "27,28,29,30,31,32]");
+    char *text2 =
+        patch(text, "updates.rate_hz",
+              "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,"
+              "26,27,28,29,30,31,32]");
+    expect_error_text(
+        text2, 0,
+        "t.json: approaches[0]: expected at most 1000 runs in all, got 1024 by "
+        "this entry (the lists multiply)");
+    free(text2);
+    free(text);
+}
+
+/* ---- syntax and hostile input ---------------------------------------------------- */
+
+static void syntax_errors(void **state)
+{
+    (void)state;
+    expect_error_text("{\n  \"name\": \"t\",\n  \"clients\": 10\n  \"seed\": 1\n}", 0,
+                      "t.json: line 4, column 3: expected valid JSON, got "
+                      "\"\\\"seed\\\": 1\\x0a}\"");
+    expect_error_text(
+        "", 0, "t.json: line 1, column 1: expected valid JSON, got the end of the file");
+    expect_error_text("{\"name\": \"t\"", 0,
+                      "t.json: line 1, column 13: expected valid JSON, got the end of the "
+                      "file");
+    expect_error_text("{} x", 0,
+                      "t.json: line 1, column 4: expected valid JSON, got \"x\"");
+    expect_error_text("{\"name\": tru}", 0,
+                      "t.json: line 1, column 10: expected valid JSON, got \"tru}\"");
+    expect_error_text("{\"a\":\n\t[1,,2]}", 0,
+                      "t.json: line 2, column 5: expected valid JSON, got \",2]}\"");
+    /* a NUL byte is not text */
+    char err[256];
+    struct scenario *s = NULL;
+    assert_int_equal(
+        scenario_parse("{\"a\":1}\0 ", 9, "t.json", "", 0, &s, err, sizeof(err)), -1);
+    assert_string_equal(err,
+                        "t.json: line 1, column 8: expected valid JSON, got a NUL byte");
+    /* deep nesting stops in cJSON, not in a crash */
+    char deep[4001];
+    memset(deep, '[', 2000);
+    memset(deep + 2000, ']', 2000);
+    deep[4000] = '\0';
+    assert_int_equal(parse(deep, 0, &s, err, sizeof(err)), -1);
+    assert_true(strncmp(err, "t.json: line 1, column ", 23) == 0);
+}
+
+static void messages_stay_one_line(void **state)
+{
+    (void)state;
+    expect_error_text(
+        "{\"name\": \"a\\nb\\\"c\\u00e9\"}", 0,
+        "t.json: name: expected a name of 1 to 64 characters from a-z, 0-9 and -, "
+        "got \"a\\x0ab\\\"c\\xc3\\xa9\"");
+    expect_error_text(
+        "{\"x\\ny\": 1}", 0,
+        "t.json: x\\x0ay: unknown field (known: name, description, duration_s, "
+        "warmup_s, seed, clients, updates, headers, approaches, network, quick)");
+    /* a message never overflows a small buffer */
+    char err[16];
+    struct scenario *s = NULL;
+    assert_int_equal(parse("[]", 0, &s, err, sizeof(err)), -1);
+    assert_string_equal(err, "t.json: expecte");
+}
+
+static void loading_files(void **state)
+{
+    (void)state;
+    char err[512];
+    struct scenario *s = NULL;
+    assert_int_equal(scenario_load("tests/data/nope.json", 0, &s, err, sizeof(err)), -1);
+    assert_null(s);
+    assert_string_equal(err, "tests/data/nope.json: open: No such file or directory");
+    assert_int_equal(scenario_load("tests/data", 0, &s, err, sizeof(err)), -1);
+    assert_string_equal(err, "tests/data: a directory, not a regular file");
+    /* relative paths resolve against the file's own directory */
+    char path[128];
+    snprintf(path, sizeof(path), "%s/s.json", tmpdir);
+    char *text = patch(BASE, "updates", "{'process':'trace','trace':'trace.csv'}");
+    write_file("trace.csv", "1\n2\n");
+    write_file("s.json", text);
+    free(text);
+    assert_int_equal(scenario_load(path, 0, &s, err, sizeof(err)), 0);
+    snprintf(path, sizeof(path), "%s/trace.csv", tmpdir);
+    assert_string_equal(scenario_run_at(s, 0)->trace, path);
+    scenario_free(s);
+    snprintf(path, sizeof(path), "%s/s.json", tmpdir);
+    unlink(path);
+}
+
+/* ---- the bundled scenarios and the plan ------------------------------------------ */
+
+/* No blanks inside words, single spaces between them. */
+static void assert_plain_words(const char *args)
+{
+    assert_true(args[0] != '\0' && args[0] != ' ');
+    assert_null(strstr(args, "  "));
+    assert_null(strpbrk(args, "\t\n\r"));
+    assert_true(args[strlen(args) - 1] != ' ');
+}
+
+static void bundled_scenarios_load(void **state)
+{
+    (void)state;
+    glob_t g;
+    assert_int_equal(glob("scenarios/*.json", 0, NULL, &g), 0);
+    assert_true(g.gl_pathc >= 5);
+    double quick_total_s = 0;
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        const char *path = g.gl_pathv[i];
+        for (int mode = 0; mode < 2; mode++) {
+            char err[1024];
+            struct scenario *s = NULL;
+            if (scenario_load(path, mode ? SCENARIO_QUICK : 0, &s, err, sizeof(err)) != 0)
+                fail_msg("%s", err);
+            /* the name is the file's */
+            const char *base = strrchr(path, '/') + 1;
+            assert_int_equal(strlen(scenario_name(s)), strlen(base) - 5);
+            assert_memory_equal(scenario_name(s), base, strlen(base) - 5);
+            assert_true(strlen(scenario_description(s)) > 200);
+            struct dynbuf b;
+            dynbuf_init(&b, 1 << 16);
+            for (size_t k = 0; k < scenario_run_count(s); k++) {
+                const struct scenario_run *r = scenario_run_at(s, k);
+                for (size_t j = 0; j < k; j++)
+                    assert_string_not_equal(r->id, scenario_run_at(s, j)->id);
+                dynbuf_reset(&b);
+                assert_int_equal(scenario_server_args(r, &b), 0);
+                assert_plain_words(b.mem);
+                dynbuf_reset(&b);
+                assert_int_equal(scenario_client_args(r, &b), 0);
+                assert_plain_words(b.mem);
+                if (mode)
+                    quick_total_s += scenario_run_estimate_s(r);
+            }
+            dynbuf_free(&b);
+            scenario_free(s);
+        }
+    }
+    globfree(&g);
+    /* ./run.sh's default suite is the quick version of these: about two minutes */
+    assert_true(quick_total_s > 60 && quick_total_s <= 130);
+}
+
+static void plan_lines_of_tiny(void **state)
+{
+    (void)state;
+    static const char *const expect[] = {
+        "short-events\t"
+        "--process periodic --rate 10 --payload-bytes 32 --seed 7\t"
+        "--approach short --poll events --interval 200ms --clients 5 --duration 2s "
+        "--warmup 0.5s --headers minimal --cookie-bytes 0 --seed 7",
+        "long\t"
+        "--process periodic --rate 10 --payload-bytes 32 --seed 7 --longpoll-timeout 2s\t"
+        "--approach long --longpoll-timeout 2s --clients 5 --duration 2s --warmup 0.5s "
+        "--headers minimal --cookie-bytes 0 --seed 7",
+        "sse\t"
+        "--process periodic --rate 10 --payload-bytes 32 --seed 7 --heartbeat 1s "
+        "--retry-ms 500ms\t"
+        "--approach sse --clients 5 --duration 2s --warmup 0.5s --headers minimal "
+        "--cookie-bytes 0 --seed 7",
+    };
+    char err[1024];
+    struct scenario *s = NULL;
+    if (scenario_load("tests/data/tiny.json", 0, &s, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(scenario_run_count(s), 3);
+    struct dynbuf line;
+    dynbuf_init(&line, 1 << 16);
+    for (size_t i = 0; i < 3; i++) {
+        const struct scenario_run *r = scenario_run_at(s, i);
+        dynbuf_reset(&line);
+        assert_int_equal(dynbuf_addf(&line, "%s\t", r->id), 0);
+        assert_int_equal(scenario_server_args(r, &line), 0);
+        assert_int_equal(dynbuf_adds(&line, "\t"), 0);
+        assert_int_equal(scenario_client_args(r, &line), 0);
+        assert_string_equal(line.mem, expect[i]);
+    }
+    /* 0.5 + 2 + 1.2 + 1, then 0.5 + 2 + 1 + 1 twice */
+    assert_true(scenario_run_estimate_s(scenario_run_at(s, 0)) == 4.7);
+    assert_true(scenario_run_estimate_s(scenario_run_at(s, 2)) == 4.5);
+    dynbuf_free(&line);
+    scenario_free(s);
+}
+
+static void server_args_for_every_option(void **state)
+{
+    (void)state;
+    static const char doc[] =
+        "{'name':'t','description':'d','duration_s':90,'warmup_s':0,'seed':3,"
+        "'clients':19500,'updates':{'process':'burst','rate_hz':0.5,'burst_size':4,"
+        "'payload_bytes':0},'headers':{'profile':'browser','cookie_bytes':400},"
+        "'approaches':[{'kind':'sse','heartbeat_s':0.5,'retry_ms':0},"
+        "{'kind':'long','timeout_s':120},{'kind':'short','interval_ms':250}]}";
+    struct scenario *s = load_sq(doc, 0);
+    struct dynbuf b;
+    dynbuf_init(&b, 4096);
+    assert_int_equal(scenario_server_args(scenario_run_at(s, 0), &b), 0);
+    assert_string_equal(b.mem,
+                        "--process burst --rate 0.5 --burst-size 4 --payload-bytes 0 "
+                        "--seed 3 --heartbeat 0.5s --retry-ms 0ms "
+                        "--max-connections 20500");
+    dynbuf_reset(&b);
+    assert_int_equal(scenario_client_args(scenario_run_at(s, 1), &b), 0);
+    assert_string_equal(b.mem,
+                        "--approach long --longpoll-timeout 120s --clients 19500 "
+                        "--duration 90s --warmup 0s --headers browser --cookie-bytes 400 "
+                        "--seed 3");
+    dynbuf_reset(&b);
+    assert_int_equal(scenario_server_args(scenario_run_at(s, 1), &b), 0);
+    assert_string_equal(b.mem,
+                        "--process burst --rate 0.5 --burst-size 4 --payload-bytes 0 "
+                        "--seed 3 --longpoll-timeout 120s --max-connections 20500");
+    dynbuf_reset(&b);
+    assert_int_equal(scenario_client_args(scenario_run_at(s, 2), &b), 0);
+    assert_string_equal(b.mem,
+                        "--approach short --poll state --interval 250ms --clients 19500 "
+                        "--duration 90s --warmup 0s --headers browser --cookie-bytes 400 "
+                        "--seed 3");
+    dynbuf_free(&b);
+    scenario_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(accepts_every_field),
+        cmocka_unit_test(defaults),
+        cmocka_unit_test(top_level),
+        cmocka_unit_test(name_and_description),
+        cmocka_unit_test(durations_and_seed),
+        cmocka_unit_test(clients_field),
+        cmocka_unit_test(updates_section),
+        cmocka_unit_test(trace_files),
+        cmocka_unit_test(headers_section),
+        cmocka_unit_test(approaches_section),
+        cmocka_unit_test(network_section),
+        cmocka_unit_test(quick_section),
+        cmocka_unit_test(sweeps_expand_in_order),
+        cmocka_unit_test(syntax_errors),
+        cmocka_unit_test(messages_stay_one_line),
+        cmocka_unit_test(loading_files),
+        cmocka_unit_test(bundled_scenarios_load),
+        cmocka_unit_test(plan_lines_of_tiny),
+        cmocka_unit_test(server_args_for_every_option),
+    };
+    return cmocka_run_group_tests_name("scenario", tests, setup, teardown);
+}
