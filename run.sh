@@ -7,6 +7,9 @@ cd "$(dirname "$0")"
 DEBS=(libmicrohttpd-dev libcjson-dev libcurl4-openssl-dev libcmocka-dev gnuplot-nox
       pkg-config build-essential curl)
 LAST_DIRS=()
+# Where the programs are: bin/ (release), or build/asan/bin for the sanitizer build (the
+# end-to-end test sets PUSHPULL_BIN so the whole pipeline runs under ASan and UBSan).
+BIN=${PUSHPULL_BIN:-bin}
 
 usage() {
     cat <<'USAGE'
@@ -72,7 +75,7 @@ trap 'cleanup; echo "pushpull: interrupted" >&2; exit 130' INT TERM
 start_server() {
     local log=$1 first='' i
     shift
-    bin/pushpull-server --port 0 "$@" >"$log.out" 2>"$log.err" &
+    "$BIN/pushpull-server" --port 0 "$@" >"$log.out" 2>"$log.err" &
     SERVER_PID=$!
     for i in $(seq 200); do
         first=$(head -n 1 "$log.out" 2>/dev/null || true)
@@ -101,7 +104,7 @@ run_scenario() {
     local file=$1 quick=$2 dir=$3 plan n i=0 id sargs cargs rd
     local qflag=()
     [ "$quick" = 1 ] && qflag=(--quick)
-    plan=$(bin/pushpull-lab plan "$file" "${qflag[@]}") || exit 2
+    plan=$("$BIN/pushpull-lab" plan "$file" "${qflag[@]}") || exit 2
     n=$(printf '%s\n' "$plan" | grep -c .)
     mkdir -p "$dir/runs"
     cp "$file" "$dir/scenario.json"
@@ -115,7 +118,7 @@ run_scenario() {
         # shellcheck disable=SC2086 # the plan's arguments are words by construction
         start_server "$rd/server" $sargs
         # shellcheck disable=SC2086
-        bin/pushpull-client --server "$SERVER_URL" --out "$rd" --label "$id" $cargs \
+        "$BIN/pushpull-client" --server "$SERVER_URL" --out "$rd" --label "$id" $cargs \
             >"$rd/client.txt" || {
             cleanup
             die "the client failed on run $id (see $rd/client.txt)"
@@ -124,9 +127,9 @@ run_scenario() {
             die "could not read the server's /stats for run $id"
         stop_server "$rd/server"
     done <<<"$plan"
-    bin/pushpull-lab merge "$dir" || die "merging $dir failed"
+    "$BIN/pushpull-lab" merge "$dir" || die "merging $dir failed"
     plot_results "$dir"
-    bin/pushpull-lab report "$dir" || die "writing $dir/report.md failed"
+    "$BIN/pushpull-lab" report "$dir" || die "writing $dir/report.md failed"
 }
 
 # The run ids of a results directory, in plan order (summary.csv's first column).
@@ -187,7 +190,7 @@ cmd_run() {
         shift
     done
     [ ${#files[@]} -gt 0 ] || die "run: expected one or more scenario files (scenarios/*.json)"
-    bin/pushpull-lab check "${files[@]}" >/dev/null || exit 2
+    "$BIN/pushpull-lab" check "${files[@]}" >/dev/null || exit 2
     stamp=$(date -u +%Y%m%d-%H%M%S)
     for f in "${files[@]}"; do
         local dir=$out
@@ -209,7 +212,7 @@ cmd_main() {
     echo
     echo "pushpull: the default suite took $((SECONDS - t0)) s"
     for d in "${LAST_DIRS[@]}"; do
-        bin/pushpull-lab table "$d"
+        "$BIN/pushpull-lab" table "$d"
         echo "  report: $d/report.md"
         echo "  plots:  $d/plots/tradeoff.png (and requests, bytes, cdf, staleness, server)"
         echo
@@ -218,6 +221,9 @@ cmd_main() {
 
 build() {
     make -s -j"$(nproc)" all
+    if [ "$BIN" != bin ]; then
+        make -s -j"$(nproc)" "$BIN/pushpull-server" "$BIN/pushpull-client" "$BIN/pushpull-lab"
+    fi
 }
 
 cmd=${1:-main}
@@ -233,7 +239,7 @@ case "$cmd" in
     plot) setup; build; [ $# -eq 1 ] || die "plot: expected one results directory"
           plot_results "${1%/}"; echo "pushpull: plots in ${1%/}/plots/" ;;
     report) setup; build; [ $# -eq 1 ] || die "report: expected one results directory"
-          bin/pushpull-lab report "${1%/}" && echo "pushpull: ${1%/}/report.md" ;;
+          "$BIN/pushpull-lab" report "${1%/}" && echo "pushpull: ${1%/}/report.md" ;;
     clean) make -s clean ;;
     main)  setup; build; cmd_main ;;
     *) echo "run.sh: unknown command '$cmd' (expected one of: run plot report test bench server setup build clean --help)" >&2

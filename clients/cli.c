@@ -1,0 +1,381 @@
+/* cli.c: the option table, the usage text made from it, and the parsers behind each flag.
+ *
+ * Each row of `options` names a flag, its value's syntax (with units), its default as the
+ * user would type it, its help line, and the setter that parses a value. cli_parse first
+ * runs every setter on its default string, then on the user's values, so there is exactly
+ * one place where a default is written. Every setter rejects a bad value with one line that
+ * names the flag, what it expects and what it got; the caller prints it and exits non-zero.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "units.h"
+
+typedef int (*setter_fn)(struct client_config *cfg, const char *value, char *err,
+                         size_t errlen, const char *flag);
+
+struct option_row {
+    const char *name;    /* long name without the dashes */
+    int short_name;      /* 0 when there is none */
+    const char *metavar; /* value syntax in the usage text; NULL for a switch */
+    const char *def;     /* the default, as typed on a command line; NULL: none */
+    const char *help;    /* one line */
+    setter_fn set;       /* parses the value into cfg; NULL for --help/--version */
+};
+
+/* ---- setters ------------------------------------------------------------------------ */
+
+static int bad(char *err, size_t errlen, const char *flag, const char *expect,
+               const char *got)
+{
+    snprintf(err, errlen, "--%s: expected %s, got '%s'", flag, expect, got);
+    return -1;
+}
+
+static int set_string(char **slot, const char *value, char *err, size_t errlen,
+                      const char *flag)
+{
+    char *copy = strdup(value);
+    if (!copy) {
+        snprintf(err, errlen, "--%s: strdup: out of memory", flag);
+        return -1;
+    }
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+static int set_server(struct client_config *cfg, const char *v, char *err, size_t errlen,
+                      const char *flag)
+{
+    if (strncmp(v, "http://", 7) != 0 || v[7] == '\0' || v[7] == '/')
+        return bad(err, errlen, flag, "an http:// URL such as http://127.0.0.1:8080", v);
+    return set_string(&cfg->server, v, err, errlen, flag);
+}
+
+static int set_approach(struct client_config *cfg, const char *v, char *err, size_t errlen,
+                        const char *flag)
+{
+    if (strcmp(v, "short") == 0)
+        cfg->approach = APPROACH_SHORT;
+    else if (strcmp(v, "long") == 0)
+        cfg->approach = APPROACH_LONG;
+    else if (strcmp(v, "sse") == 0)
+        cfg->approach = APPROACH_SSE;
+    else
+        return bad(err, errlen, flag, "short, long or sse", v);
+    return 0;
+}
+
+static int set_poll(struct client_config *cfg, const char *v, char *err, size_t errlen,
+                    const char *flag)
+{
+    if (strcmp(v, "state") == 0)
+        cfg->poll = POLL_STATE;
+    else if (strcmp(v, "events") == 0)
+        cfg->poll = POLL_EVENTS;
+    else
+        return bad(err, errlen, flag, "state or events", v);
+    return 0;
+}
+
+static int set_clients(struct client_config *cfg, const char *v, char *err, size_t errlen,
+                       const char *flag)
+{
+    uint64_t n;
+    if (units_parse_count(v, &n) != 0 || n < 1 || n > 200000)
+        return bad(err, errlen, flag, "a count from 1 to 200k (like 100 or 10k)", v);
+    cfg->clients = (uint32_t)n;
+    return 0;
+}
+
+/* A duration in [lo, hi]; a bare number is seconds. */
+static int parse_duration(const char *v, int64_t lo, int64_t hi, int64_t *out)
+{
+    int64_t ns;
+    if (units_parse_duration_ns(v, NS_PER_S, &ns) != 0 || ns < lo || ns > hi)
+        return -1;
+    *out = ns;
+    return 0;
+}
+
+static int set_duration(struct client_config *cfg, const char *v, char *err, size_t errlen,
+                        const char *flag)
+{
+    if (parse_duration(v, NS_PER_MS, 24 * 3600 * NS_PER_S, &cfg->duration_ns) != 0)
+        return bad(err, errlen, flag, "a duration from 1ms to 24h (like 30s or 5m)", v);
+    return 0;
+}
+
+static int set_warmup(struct client_config *cfg, const char *v, char *err, size_t errlen,
+                      const char *flag)
+{
+    if (parse_duration(v, 0, 3600 * NS_PER_S, &cfg->warmup_ns) != 0)
+        return bad(err, errlen, flag, "a duration from 0s to 1h (like 2s)", v);
+    return 0;
+}
+
+static int set_drain(struct client_config *cfg, const char *v, char *err, size_t errlen,
+                     const char *flag)
+{
+    if (strcmp(v, "auto") == 0) {
+        cfg->drain_ns = -1;
+        return 0;
+    }
+    if (parse_duration(v, 0, 600 * NS_PER_S, &cfg->drain_ns) != 0)
+        return bad(err, errlen, flag, "auto or a duration from 0s to 10m (like 2s)", v);
+    return 0;
+}
+
+static int set_interval(struct client_config *cfg, const char *v, char *err, size_t errlen,
+                        const char *flag)
+{
+    if (parse_duration(v, NS_PER_MS, 3600 * NS_PER_S, &cfg->interval_ns) != 0)
+        return bad(err, errlen, flag, "a duration from 1ms to 1h (like 1s or 250ms)", v);
+    return 0;
+}
+
+static int set_lp_timeout(struct client_config *cfg, const char *v, char *err,
+                          size_t errlen, const char *flag)
+{
+    int64_t ns;
+    if (parse_duration(v, NS_PER_S, 120 * NS_PER_S, &ns) != 0 || ns % NS_PER_S != 0)
+        return bad(err, errlen, flag, "whole seconds from 1s to 120s (like 30s)", v);
+    cfg->longpoll_timeout_ns = ns;
+    return 0;
+}
+
+static int set_connect_timeout(struct client_config *cfg, const char *v, char *err,
+                               size_t errlen, const char *flag)
+{
+    if (parse_duration(v, NS_PER_MS, 600 * NS_PER_S, &cfg->connect_timeout_ns) != 0)
+        return bad(err, errlen, flag, "a duration from 1ms to 10m (like 5s)", v);
+    return 0;
+}
+
+static int set_headers(struct client_config *cfg, const char *v, char *err, size_t errlen,
+                       const char *flag)
+{
+    if (v[0] == '\0')
+        return bad(err, errlen, flag, "minimal, browser or a file of header lines", v);
+    return set_string(&cfg->headers, v, err, errlen, flag);
+}
+
+static int set_cookie_bytes(struct client_config *cfg, const char *v, char *err,
+                            size_t errlen, const char *flag)
+{
+    uint64_t n;
+    if (units_parse_count(v, &n) != 0 || (n > 0 && n < 5) || n > 65536)
+        return bad(err, errlen, flag, "0 or a byte count from 5 to 65536 (like 400)", v);
+    cfg->cookie_bytes = n;
+    return 0;
+}
+
+static int set_seed(struct client_config *cfg, const char *v, char *err, size_t errlen,
+                    const char *flag)
+{
+    char *end = NULL;
+    if (v[0] < '0' || v[0] > '9')
+        return bad(err, errlen, flag, "a whole number (like 1)", v);
+    unsigned long long n = strtoull(v, &end, 10);
+    if (*end != '\0' || n == ULLONG_MAX)
+        return bad(err, errlen, flag, "a whole number (like 1)", v);
+    cfg->seed = n;
+    return 0;
+}
+
+static int set_out(struct client_config *cfg, const char *v, char *err, size_t errlen,
+                   const char *flag)
+{
+    if (v[0] == '\0') {
+        free(cfg->out_dir);
+        cfg->out_dir = NULL;
+        return 0;
+    }
+    return set_string(&cfg->out_dir, v, err, errlen, flag);
+}
+
+static int set_label(struct client_config *cfg, const char *v, char *err, size_t errlen,
+                     const char *flag)
+{
+    for (const char *p = v; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == '"' || *p == '\\' || *p == ',')
+            return bad(err, errlen, flag,
+                       "text without control characters, quotes, "
+                       "backslashes or commas",
+                       v);
+    }
+    return set_string(&cfg->label, v, err, errlen, flag);
+}
+
+/* ---- the table ---------------------------------------------------------------------- */
+
+static const struct option_row options[] = {
+    {"server", 's', "URL", "http://127.0.0.1:8080", "the pushpull server", set_server},
+    {"approach", 'a', "KIND", "short", "short | long | sse", set_approach},
+    {"clients", 'c', "N", "100", "simulated users, one connection each (10k ok)",
+     set_clients},
+    {"duration", 'd', "DUR", "30s", "measurement window", set_duration},
+    {"warmup", 'w', "DUR", "2s", "users run before the window; nothing counted",
+     set_warmup},
+    {"drain", 0, "DUR", "auto",
+     "after the window, for late arrivals (auto: interval+1s short, else 1s)", set_drain},
+    {"interval", 'i', "DUR", "1s", "short polling period per user", set_interval},
+    {"poll", 'p', "MODE", "state",
+     "short polling: state (If-None-Match, 304) | events (?since=N)", set_poll},
+    {"longpoll-timeout", 0, "DUR", "30s", "long poll hold, sent as &timeout= (<= 120s)",
+     set_lp_timeout},
+    {"connect-timeout", 0, "DUR", "5s", "TCP connect limit per attempt",
+     set_connect_timeout},
+    {"headers", 'H', "PROFILE", "minimal", "request headers: minimal | browser | FILE",
+     set_headers},
+    {"cookie-bytes", 0, "N", "0", "add a Cookie header with a value of N bytes",
+     set_cookie_bytes},
+    {"seed", 0, "N", "1", "poll phases and cookie filler", set_seed},
+    {"out", 'o', "DIR", NULL, "write summary.json/.csv, latency.csv, timeline.csv",
+     set_out},
+    {"label", 'l', "TEXT", "", "free text added to every output row", set_label},
+    {"version", 'V', NULL, NULL, "print the version and exit", NULL},
+    {"help", 'h', NULL, NULL, "this text", NULL},
+};
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+void cli_usage(FILE *out)
+{
+    fprintf(out, "usage: pushpull-client [options]\n\n"
+                 "Simulates many browser tabs following one pushpull server by short "
+                 "polling,\nlong polling or Server-Sent Events, and measures what each "
+                 "costs and delivers.\n\n");
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const struct option_row *o = &options[i];
+        char left[48];
+        char shortpart[8] = "    ";
+        if (o->short_name)
+            snprintf(shortpart, sizeof(shortpart), "-%c, ", o->short_name);
+        snprintf(left, sizeof(left), "%s--%s%s%s", shortpart, o->name,
+                 o->metavar ? " " : "", o->metavar ? o->metavar : "");
+        if (o->def && o->def[0])
+            fprintf(out, "  %-30s %s (default %s)\n", left, o->help, o->def);
+        else
+            fprintf(out, "  %-30s %s\n", left, o->help);
+    }
+    fprintf(out, "\nDurations take a unit: 250ms, 30s, 2m, 1h (a bare number means "
+                 "seconds).\nCounts take k and M: 10k. Results: an aligned summary on "
+                 "stdout; with --out, files.\n");
+}
+
+static const struct option_row *find_short(int c)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (options[i].short_name == c)
+            return &options[i];
+    return NULL;
+}
+
+enum cli_result cli_parse(int argc, char *const argv[], struct client_config *cfg,
+                          char *err, size_t errlen)
+{
+    struct option longopts[N_OPTIONS + 1];
+    char shortopts[3 * N_OPTIONS + 2];
+    size_t s = 0;
+
+    memset(cfg, 0, sizeof(*cfg));
+    shortopts[s++] = ':'; /* report a missing value as ':' */
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const struct option_row *o = &options[i];
+        longopts[i].name = o->name;
+        longopts[i].has_arg = o->metavar ? required_argument : no_argument;
+        longopts[i].flag = NULL;
+        longopts[i].val = o->short_name ? o->short_name : 256 + (int)i;
+        if (o->short_name) {
+            shortopts[s++] = (char)o->short_name;
+            if (o->metavar)
+                shortopts[s++] = ':';
+        }
+        if (o->set && o->def && o->set(cfg, o->def, err, errlen, o->name) != 0)
+            return CLI_ERROR; /* a broken default is a bug, but say so */
+    }
+    shortopts[s] = '\0';
+    memset(&longopts[N_OPTIONS], 0, sizeof(longopts[N_OPTIONS]));
+
+    optind = 0; /* GNU: full reinitialisation, so repeated calls work */
+    opterr = 0;
+    for (;;) {
+        int idx = -1;
+        int c = getopt_long(argc, argv, shortopts, longopts, &idx);
+        if (c == -1)
+            break;
+        if (c == '?') {
+            if (optopt && optopt < 256)
+                snprintf(err, errlen, "unknown option '-%c' (see --help)", optopt);
+            else
+                snprintf(err, errlen, "unknown option '%s' (see --help)", argv[optind - 1]);
+            return CLI_ERROR;
+        }
+        if (c == ':') {
+            snprintf(err, errlen, "option '%s' needs a value (see --help)",
+                     argv[optind - 1]);
+            return CLI_ERROR;
+        }
+        const struct option_row *o = c >= 256 ? &options[c - 256] : find_short(c);
+        if (!o)
+            continue;
+        if (strcmp(o->name, "help") == 0) {
+            cli_usage(stdout);
+            return CLI_EXIT_OK;
+        }
+        if (strcmp(o->name, "version") == 0) {
+            printf("pushpull-client %s\n", PUSHPULL_CLIENT_VERSION);
+            return CLI_EXIT_OK;
+        }
+        if (o->set(cfg, optarg, err, errlen, o->name) != 0)
+            return CLI_ERROR;
+    }
+    if (optind < argc) {
+        snprintf(err, errlen, "unexpected argument '%s' (all settings are --flags)",
+                 argv[optind]);
+        return CLI_ERROR;
+    }
+    return CLI_RUN;
+}
+
+void cli_config_free(struct client_config *cfg)
+{
+    free(cfg->server);
+    free(cfg->headers);
+    free(cfg->out_dir);
+    free(cfg->label);
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+const char *cli_approach_name(enum approach a)
+{
+    switch (a) {
+    case APPROACH_SHORT:
+        return "short";
+    case APPROACH_LONG:
+        return "long";
+    case APPROACH_SSE:
+        return "sse";
+    }
+    return "?";
+}
+
+const char *cli_poll_name(enum poll_mode m)
+{
+    return m == POLL_EVENTS ? "events" : "state";
+}
+
+int64_t cli_drain_ns(const struct client_config *cfg)
+{
+    if (cfg->drain_ns >= 0)
+        return cfg->drain_ns;
+    if (cfg->approach == APPROACH_SHORT)
+        return cfg->interval_ns + NS_PER_S;
+    return NS_PER_S;
+}

@@ -1,0 +1,70 @@
+/* cli.h: the client's settings and the command line that fills them.
+ *
+ * One option table (cli.c) is the single source of each flag's name, value syntax,
+ * default and help line: the usage text is printed from it, getopt_long's table is built
+ * from it, and the defaults are applied by parsing the table's default strings with the
+ * same code that parses the user's values, so a default can never disagree with its
+ * documentation.
+ */
+#ifndef PUSHPULL_CLI_H
+#define PUSHPULL_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define PUSHPULL_CLIENT_VERSION "0.1.0"
+
+enum approach {
+    APPROACH_SHORT, /* GET /poll every --interval */
+    APPROACH_LONG,  /* GET /longpoll?since=N in a loop */
+    APPROACH_SSE    /* GET /events, one stream per user */
+};
+
+enum poll_mode {
+    POLL_STATE, /* GET /poll with If-None-Match: the latest update or 304 */
+    POLL_EVENTS /* GET /poll?since=N: every update after the cursor */
+};
+
+struct client_config {
+    char *server;                /* base URL, e.g. http://127.0.0.1:8080 (owned) */
+    enum approach approach;      /* which technique every user runs */
+    enum poll_mode poll;         /* short polling only */
+    uint32_t clients;            /* simulated users */
+    int64_t duration_ns;         /* the measurement window */
+    int64_t warmup_ns;           /* users run, nothing is counted in the window */
+    int64_t drain_ns;            /* after the window, for late receipts; -1 = automatic */
+    int64_t interval_ns;         /* short polling period per user */
+    int64_t longpoll_timeout_ns; /* sent as &timeout= (whole seconds) */
+    int64_t connect_timeout_ns;  /* TCP connect limit per attempt */
+    char *headers;               /* "minimal", "browser" or a file name (owned) */
+    uint64_t cookie_bytes;       /* bytes of the Cookie header value; 0 = none */
+    uint64_t seed;               /* poll phases and the cookie's filler */
+    char *out_dir;               /* where the result files go; NULL = none (owned) */
+    char *label;                 /* free text copied into every output row (owned) */
+};
+
+enum cli_result {
+    CLI_RUN = 0,     /* settings are valid: run */
+    CLI_EXIT_OK = 1, /* --help or --version was printed to stdout: exit 0 */
+    CLI_ERROR = -1   /* err holds one line naming the flag and what it expects */
+};
+
+/* Fill *cfg from the defaults and then argv. On CLI_ERROR err holds the message; in all
+ * cases cfg owns strings the caller releases with cli_config_free. Resets getopt's state
+ * first, so it may be called more than once in a process (the tests do). */
+enum cli_result cli_parse(int argc, char *const argv[], struct client_config *cfg,
+                          char *err, size_t errlen);
+/* The usage text, generated from the option table. */
+void cli_usage(FILE *out);
+/* Release the strings cfg owns; cfg is zeroed. */
+void cli_config_free(struct client_config *cfg);
+/* "short", "long", "sse" */
+const char *cli_approach_name(enum approach a);
+/* "state", "events" */
+const char *cli_poll_name(enum poll_mode m);
+/* The drain actually used: the automatic value is interval + 1s for short polling and 1s
+ * otherwise (long enough for an update published at the window's end to arrive). */
+int64_t cli_drain_ns(const struct client_config *cfg);
+
+#endif

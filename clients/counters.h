@@ -1,0 +1,66 @@
+/* counters.h: the client's accounting of requests, responses, errors, connections and
+ * bytes, for the whole run and for the measurement window.
+ *
+ * Each counter is one enum value with a column name that carries its unit, and each is
+ * incremented at exactly one place in the client (named in the table in counters.c), so a
+ * count cannot be added twice or forgotten on one path. Every addition goes to `run` (the
+ * whole process lifetime: what the kernel's per-socket account is held against) and, when
+ * the event happened inside the measurement window, to `win` (what the report shows).
+ * Window rule: an event belongs to the window when it happens inside it: a request when it
+ * is sent, response bytes when they are read, a response when it completes, a connection
+ * when its socket is opened.
+ */
+#ifndef PUSHPULL_COUNTERS_H
+#define PUSHPULL_COUNTERS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum counter {
+    CTR_REQUESTS,         /* transfers started (HTTP requests sent or attempted) */
+    CTR_RESP_NEWS,        /* 200 that brought at least one new update */
+    CTR_RESP_EMPTY,       /* 200 with nothing new ("events":[], same state, empty stream) */
+    CTR_RESP_304,         /* 304 Not Modified */
+    CTR_ERR_CONNECT,      /* could not connect (refused, unreachable, connect timeout) */
+    CTR_ERR_TIMEOUT,      /* the transfer's time limit passed */
+    CTR_ERR_STATUS,       /* unexpected status, or SSE with the wrong Content-Type */
+    CTR_ERR_PARSE,        /* body not the contract's JSON / chunked / event stream */
+    CTR_ERR_IO,           /* any other transfer failure (reset, closed mid-response) */
+    CTR_ABORTED,          /* transfers still open when the run ended (SSE streams) */
+    CTR_CONNECTIONS,      /* TCP connections opened (sockets created by libcurl) */
+    CTR_RECONNECTS,       /* connections opened by a user that had one before */
+    CTR_RESETS,           /* gaps the server signalled ("reset":true, event: reset) */
+    CTR_REQ_HEADER_BYTES, /* request line + header lines + blank line, as sent */
+    CTR_REQ_BODY_BYTES,   /* request body bytes (the client sends none: GET only) */
+    CTR_RESP_HEADER_BYTES,     /* status line + header lines + blank line, as read */
+    CTR_RESP_BODY_BYTES,       /* body bytes after removing transfer framing */
+    CTR_CHUNK_FRAMING_BYTES,   /* chunk sizes, extensions, CRLFs and the last chunk */
+    CTR_SSE_DATA_BYTES,        /* of the body: SSE data field values */
+    CTR_SSE_FRAMING_BYTES,     /* of the body: SSE field names, ids, retry, blank lines */
+    CTR_SSE_COMMENT_BYTES,     /* of the body: SSE comment lines (heartbeats) */
+    CTR_SSE_COMMENTS,          /* SSE comment lines seen */
+    CTR_SSE_EVENTS,            /* SSE events dispatched (all types) */
+    CTR_KERNEL_BYTES_SENT,     /* kernel: bytes handed to TCP (acked + still queued) */
+    CTR_KERNEL_BYTES_RECEIVED, /* kernel: bytes taken from TCP (received - unread) */
+    CTR_KERNEL_SEGS_OUT,       /* kernel: TCP segments sent (tcpi_segs_out) */
+    CTR_KERNEL_SEGS_IN,        /* kernel: TCP segments received (tcpi_segs_in) */
+    CTR_KERNEL_FIN_RECEIVED,   /* kernel: connections where the peer's FIN had arrived */
+    CTR_KERNEL_READ_ERRORS,    /* sockets whose TCP_INFO could not be read at close */
+    CTR__COUNT
+};
+
+struct counters {
+    uint64_t run[CTR__COUNT]; /* the whole run, warmup and drain included */
+    uint64_t win[CTR__COUNT]; /* events inside the measurement window */
+    bool measuring;           /* the window is open now */
+};
+
+/* Add n to counter k; to the window too when in_window (callers usually pass
+ * c->measuring; a request's bytes pass whether the request was sent in the window). */
+void counters_add(struct counters *c, enum counter k, uint64_t n, bool in_window);
+/* Add every count of src into dst. */
+void counters_merge(struct counters *dst, const struct counters *src);
+/* The counter's column name, with its unit: "req_header_bytes". */
+const char *counters_name(enum counter k);
+
+#endif

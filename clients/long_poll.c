@@ -1,0 +1,123 @@
+/* long_poll.c: long polling: ask, and let the server hold the answer until there is news.
+ *
+ * The technique: GET /longpoll?since=N; the server answers at once if it has updates after
+ * N, else holds the request until one is published (or --longpoll-timeout passes and it
+ * answers "events":[]); the page takes the updates and the "next" cursor and asks again
+ * at once. A "reset":true in the reply means updates were lost before the cursor (the
+ * server's buffer moved on): counted as a reset, and the lost updates as missed.
+ *
+ * What it costs: a request and response header pair per delivered batch, plus one per
+ * timeout when idle (H/tau per user, MODELS.md). Where it fails: between a response and
+ * the next request (the "blind window", 2d + c) updates wait, so bursts cost up to about
+ * three network transits (RFC 6202 section 2.2); intermediaries may cut held requests;
+ * each held request ties up a server connection.
+ *
+ * Users start spread over the first half of the warmup (a 10,000-user run with a 10 s
+ * warmup opens 2,000 connections a second, not 10,000 at once), begin with a plain
+ * GET /poll for the current state and cursor, and after a failed request wait 1 s
+ * before trying again (a page's typical backoff, so an outage does not become a spin).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "clock.h"
+#include "poll_reply.h"
+#include "transport.h"
+#include "user.h"
+
+#define LONG_POLL_ERROR_BACKOFF_NS (1 * NS_PER_S)
+#define LONG_POLL_SLACK_NS         (10 * NS_PER_S) /* beyond the hold, before giving up */
+
+struct long_state {
+    uint64_t cursor;         /* since= */
+    bool synced;             /* cursor came from the server */
+    struct poll_reply reply; /* the body of the current response */
+};
+
+static int long_init(struct user *u)
+{
+    struct long_state *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -1;
+    poll_reply_init(&s->reply);
+    u->tp = s;
+    return 0;
+}
+
+static void long_cleanup(struct user *u)
+{
+    struct long_state *s = u->tp;
+    poll_reply_free(&s->reply);
+    free(s);
+    u->tp = NULL;
+}
+
+static int64_t long_first_start(const struct client_config *cfg, struct rng *r)
+{
+    return (int64_t)(rng_uniform(r) * (double)(cfg->warmup_ns / 2));
+}
+
+static int long_prepare(struct user *u, struct request_spec *spec, int64_t now)
+{
+    struct long_state *s = u->tp;
+    (void)now;
+    poll_reply_reset(&s->reply);
+    int64_t hold = u->env->cfg->longpoll_timeout_ns;
+    spec->timeout_ns = hold + LONG_POLL_SLACK_NS;
+    if (!s->synced)
+        return dynbuf_adds(spec->target, "/poll");
+    return dynbuf_addf(spec->target, "/longpoll?since=%" PRIu64 "&timeout=%" PRId64,
+                       s->cursor, hold / NS_PER_S);
+}
+
+static int long_on_headers(struct user *u, long status, const char *content_type)
+{
+    (void)u;
+    (void)status;
+    (void)content_type;
+    return 0;
+}
+
+static void long_on_body(struct user *u, const char *buf, size_t len)
+{
+    struct long_state *s = u->tp;
+    poll_reply_add(&s->reply, buf, len);
+}
+
+static enum outcome long_on_done(struct user *u, long status, int64_t now,
+                                 int64_t *next_due)
+{
+    struct long_state *s = u->tp;
+    if (status != 200) {
+        *next_due = now + LONG_POLL_ERROR_BACKOFF_NS;
+        return OUTCOME_ERR_STATUS;
+    }
+    enum outcome o;
+    if (!s->synced) {
+        o = poll_reply_apply_latest(&s->reply, u, &s->cursor);
+        s->synced = o != OUTCOME_ERR_PARSE;
+    } else {
+        o = poll_reply_apply_events(&s->reply, u, &s->cursor);
+    }
+    *next_due = o == OUTCOME_ERR_PARSE ? now + LONG_POLL_ERROR_BACKOFF_NS : now;
+    return o;
+}
+
+static void long_on_error(struct user *u, int64_t now, int64_t *next_due)
+{
+    (void)u;
+    *next_due = now + LONG_POLL_ERROR_BACKOFF_NS;
+}
+
+const struct transport_ops transport_long_poll = {
+    .name = "long",
+    .kind = REQUEST_FETCH,
+    .init = long_init,
+    .cleanup = long_cleanup,
+    .first_start = long_first_start,
+    .prepare = long_prepare,
+    .on_headers = long_on_headers,
+    .on_body = long_on_body,
+    .on_done = long_on_done,
+    .on_error = long_on_error,
+};

@@ -1,0 +1,349 @@
+/* run.c: set up users and the observer, drive the loop through warmup, window and drain,
+ * then collect the counts (see run.h for the timeline).
+ *
+ * Ground truth: one extra SSE connection, the observer, follows the feed with
+ * Last-Event-ID: 0 (the server's whole buffer, then everything live). It is a user with
+ * its own counters, so its traffic never mixes with the users', and its only job is to
+ * deliver the publish stamp of every update (freshness_published), which missed-update
+ * and staleness figures need even for users that never saw an update. It is one
+ * connection among N+1, so it barely loads the server; its stamps are the server's own,
+ * so its receipt delay does not matter.
+ */
+#include "run.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "clock.h"
+#include "loop.h"
+#include "rng.h"
+#include "user.h"
+
+#define PROGRESS_EVERY_NS NS_PER_S
+
+struct run {
+    struct run_results res;          /* what the report reads */
+    const struct client_config *cfg; /* settings (borrowed) */
+    struct header_profile profile;   /* owned */
+    struct freshness fresh;          /* owned */
+    struct loop *loop;               /* owned */
+    struct user *users;              /* cfg->clients users, then the observer (owned) */
+    uint32_t nusers;                 /* users initialised (for cleanup) */
+    struct user_env env;             /* shared by the users */
+    char host_line[300];             /* "Host: ..." */
+    char base_path[256];             /* path prefix of --server, without a trailing / */
+    unsigned port;                   /* server port */
+    bool progress;                   /* stderr is a terminal */
+};
+
+/* ---- loop callbacks ----------------------------------------------------------------- */
+
+static void on_done(void *ctx, CURL *easy, CURLcode result)
+{
+    (void)ctx;
+    struct user *u = NULL;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&u);
+    if (u)
+        user_on_done(u, result);
+}
+
+static void on_timer(void *ctx, uint32_t id)
+{
+    struct run *r = ctx;
+    if (id <= r->cfg->clients)
+        user_on_timer(&r->users[id]);
+}
+
+/* ---- setup -------------------------------------------------------------------------- */
+
+/* Split --server into address, port, Host line and path prefix. */
+static int parse_server(struct run *r, char *err, size_t errlen)
+{
+    int rc = -1;
+    char *host = NULL, *port = NULL, *path = NULL;
+    struct addrinfo *ai = NULL;
+    CURLU *h = curl_url();
+    if (!h) {
+        snprintf(err, errlen, "curl_url: out of memory");
+        return -1;
+    }
+    CURLUcode uc = curl_url_set(h, CURLUPART_URL, r->cfg->server, 0);
+    if (uc != CURLUE_OK) {
+        snprintf(err, errlen, "--server %s: curl_url_set: %s", r->cfg->server,
+                 curl_url_strerror(uc));
+        goto end;
+    }
+    curl_url_get(h, CURLUPART_HOST, &host, 0);
+    curl_url_get(h, CURLUPART_PORT, &port, 0); /* NULL when the URL gives none */
+    curl_url_get(h, CURLUPART_PATH, &path, 0);
+    if (!host) {
+        snprintf(err, errlen, "--server %s: no host", r->cfg->server);
+        goto end;
+    }
+    r->port = port ? (unsigned)strtoul(port, NULL, 10) : 80;
+    snprintf(r->host_line, sizeof(r->host_line), "Host: %s%s%s", host, port ? ":" : "",
+             port ? port : "");
+    snprintf(r->base_path, sizeof(r->base_path), "%s", path ? path : "");
+    size_t bl = strlen(r->base_path);
+    while (bl > 0 && r->base_path[bl - 1] == '/')
+        r->base_path[--bl] = '\0';
+
+    /* resolve once; every user connects to this address */
+    char bare[256];
+    snprintf(bare, sizeof(bare), "%s", host);
+    if (bare[0] == '[') {
+        memmove(bare, bare + 1, strlen(bare));
+        char *close = strchr(bare, ']');
+        if (close)
+            *close = '\0';
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    int gai = getaddrinfo(bare, NULL, &hints, &ai);
+    if (gai != 0) {
+        snprintf(err, errlen, "--server %s: getaddrinfo %s: %s", r->cfg->server, bare,
+                 gai_strerror(gai));
+        goto end;
+    }
+    char numeric[NI_MAXHOST > 60 ? 60 : NI_MAXHOST];
+    if (getnameinfo(ai->ai_addr, ai->ai_addrlen, numeric, sizeof(numeric), NULL, 0,
+                    NI_NUMERICHOST) != 0) {
+        snprintf(err, errlen, "--server %s: getnameinfo failed", r->cfg->server);
+        goto end;
+    }
+    if (ai->ai_family == AF_INET6)
+        snprintf(r->res.address, sizeof(r->res.address), "[%s]", numeric);
+    else
+        snprintf(r->res.address, sizeof(r->res.address), "%s", numeric);
+    rc = 0;
+end:
+    if (ai)
+        freeaddrinfo(ai);
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_url_cleanup(h);
+    return rc;
+}
+
+/* Enough descriptors for every user's socket plus slack. */
+static int raise_nofile(rlim_t need, char *err, size_t errlen)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        snprintf(err, errlen, "getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+        return -1;
+    }
+    if (rl.rlim_cur >= need)
+        return 0;
+    if (rl.rlim_max < need)
+        rl.rlim_max = need; /* only root may; the error below says so if refused */
+    rl.rlim_cur = need;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        snprintf(err, errlen, "setrlimit(RLIMIT_NOFILE, %llu): %s (try ulimit -n %llu)",
+                 (unsigned long long)need, strerror(errno), (unsigned long long)need);
+        return -1;
+    }
+    return 0;
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* ---- the phases --------------------------------------------------------------------- */
+
+static void print_progress(struct run *r, const char *phase, int64_t now, int64_t t0,
+                           int64_t end)
+{
+    if (!r->progress)
+        return;
+    uint32_t connected = 0;
+    for (uint32_t i = 0; i < r->cfg->clients; i++)
+        connected += r->users[i].sockets_open > 0;
+    const struct counters *c = &r->res.users;
+    uint64_t errors = c->run[CTR_ERR_CONNECT] + c->run[CTR_ERR_TIMEOUT] +
+                      c->run[CTR_ERR_STATUS] + c->run[CTR_ERR_PARSE] + c->run[CTR_ERR_IO];
+    fprintf(stderr,
+            "\r%-7s %6.1f/%.1fs  connected %u/%u  updates received %llu  errors %llu ",
+            phase, (double)(now - t0) / NS_PER_S, (double)(end - t0) / NS_PER_S, connected,
+            r->cfg->clients, (unsigned long long)r->fresh.deliveries,
+            (unsigned long long)errors);
+    fflush(stderr);
+}
+
+/* Run the loop until `until`, with a progress line every second. */
+static int run_phase(struct run *r, const char *phase, int64_t t0, int64_t until,
+                     int64_t end, char *err, size_t errlen)
+{
+    for (;;) {
+        int64_t now = clock_mono_ns();
+        print_progress(r, phase, now, t0, end);
+        if (now >= until)
+            return 0;
+        int64_t stop = now + PROGRESS_EVERY_NS < until ? now + PROGRESS_EVERY_NS : until;
+        if (loop_run_until(r->loop, stop, err, errlen) != 0)
+            return -1;
+    }
+}
+
+static int run_setup(struct run *r, char *err, size_t errlen)
+{
+    const struct client_config *cfg = r->cfg;
+    if (parse_server(r, err, errlen) != 0)
+        return -1;
+    if (raise_nofile((rlim_t)cfg->clients + 256, err, errlen) != 0)
+        return -1;
+    if (headers_profile_load(&r->profile, cfg->headers, cfg->cookie_bytes, cfg->seed, err,
+                             errlen) != 0)
+        return -1;
+    struct loop_callbacks cb = {.on_done = on_done, .on_timer = on_timer, .ctx = r};
+    r->loop = loop_new(cfg->clients + 1, &cb, err, errlen);
+    if (!r->loop)
+        return -1;
+    r->users = calloc((size_t)cfg->clients + 1, sizeof(*r->users));
+    if (!r->users) {
+        snprintf(err, errlen, "calloc(%u users): out of memory", cfg->clients + 1);
+        return -1;
+    }
+    r->env.cfg = cfg;
+    r->env.headers = &r->profile;
+    r->env.loop = r->loop;
+    r->env.fresh = &r->fresh;
+    r->env.host_line = r->host_line;
+    r->env.base_path = r->base_path;
+    r->env.address = r->res.address;
+    r->env.port = r->port;
+    const struct transport_ops *ops = transport_for(cfg->approach);
+    for (uint32_t i = 0; i <= cfg->clients; i++) {
+        bool observer = i == cfg->clients;
+        struct counters *ctr = observer ? &r->res.observer : &r->res.users;
+        r->nusers = i + 1;
+        if (user_init(&r->users[i], i, observer, &r->env, observer ? &transport_sse : ops,
+                      ctr, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int run_execute(const struct client_config *cfg, struct run **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    struct run *r = calloc(1, sizeof(*r));
+    if (!r) {
+        snprintf(err, errlen, "calloc: out of memory");
+        return -1;
+    }
+    r->cfg = cfg;
+    r->res.cfg = cfg;
+    r->res.profile = &r->profile;
+    r->res.host_line = r->host_line;
+    r->progress = isatty(STDERR_FILENO);
+
+    /* the window on both clocks, fixed before anything starts */
+    int64_t t0 = clock_mono_ns();
+    int64_t t0_real = clock_real_ns();
+    int64_t w0 = t0 + cfg->warmup_ns, w1 = w0 + cfg->duration_ns;
+    int64_t end = w1 + cli_drain_ns(cfg);
+    r->res.start_real_ns = t0_real;
+    r->res.window_s = (double)cfg->duration_ns / NS_PER_S;
+    if (freshness_init(&r->fresh, t0_real + cfg->warmup_ns,
+                       t0_real + cfg->warmup_ns + cfg->duration_ns, err, errlen) != 0 ||
+        run_setup(r, err, errlen) != 0) {
+        run_free(r);
+        return -1;
+    }
+    r->res.fr = &r->fresh;
+    const struct transport_ops *ops = transport_for(cfg->approach);
+    r->res.req_head_bytes = headers_wire_bytes(
+        &r->profile, ops->kind, cfg->approach == APPROACH_SSE ? "/events" : "/poll",
+        r->host_line, NULL);
+
+    /* schedule: the observer first, users at their seeded phases */
+    struct rng rng;
+    rng_seed(&rng, cfg->seed);
+    loop_timer_set(r->loop, cfg->clients, t0);
+    for (uint32_t i = 0; i < cfg->clients; i++)
+        loop_timer_set(r->loop, i, t0 + ops->first_start(cfg, &rng));
+
+    double cpu_w0 = 0, cpu_w1 = 0;
+    int rc = run_phase(r, "warmup", t0, w0, end, err, errlen);
+    if (rc == 0) {
+        r->res.users.measuring = true;
+        cpu_w0 = cpu_seconds();
+        rc = run_phase(r, "measure", t0, w1, end, err, errlen);
+        cpu_w1 = cpu_seconds();
+        r->res.users.measuring = false;
+    }
+    if (rc == 0)
+        rc = run_phase(r, "drain", t0, end, end, err, errlen);
+    if (r->progress)
+        fputc('\n', stderr);
+
+    /* stop everyone, settle freshness, then close every connection (kernel counts) */
+    for (uint32_t i = 0; i < cfg->clients; i++) {
+        r->res.users_stopped += r->users[i].stopped;
+        r->res.users_never_connected += r->users[i].sockets_ever == 0;
+    }
+    for (uint32_t i = 0; i < r->nusers; i++)
+        user_shutdown(&r->users[i]);
+    for (uint32_t i = 0; i < cfg->clients; i++)
+        freshness_finish_user(&r->fresh, &r->users[i].fresh);
+    struct fresh_user *fu = malloc(((size_t)cfg->clients + 1) * sizeof(*fu));
+    if (fu) {
+        for (uint32_t i = 0; i < cfg->clients; i++)
+            fu[i] = r->users[i].fresh; /* shallow copies, read only */
+        freshness_summarize(&r->fresh, fu, cfg->clients, &r->res.fresh);
+        free(fu);
+    }
+    loop_free(r->loop);
+    r->loop = NULL;
+    for (uint32_t i = 0; i < r->nusers; i++)
+        user_free(&r->users[i]);
+    free(r->users);
+    r->users = NULL;
+    r->nusers = 0;
+
+    r->res.cpu_window_s = cpu_w1 - cpu_w0;
+    r->res.cpu_total_s = cpu_seconds();
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    r->res.peak_rss_kb = ru.ru_maxrss;
+    if (rc != 0) {
+        run_free(r);
+        return -1;
+    }
+    *out = r;
+    return 0;
+}
+
+const struct run_results *run_results(const struct run *r)
+{
+    return &r->res;
+}
+
+void run_free(struct run *r)
+{
+    if (!r)
+        return;
+    for (uint32_t i = 0; i < r->nusers; i++)
+        user_shutdown(&r->users[i]);
+    loop_free(r->loop);
+    for (uint32_t i = 0; i < r->nusers; i++)
+        user_free(&r->users[i]);
+    free(r->users);
+    headers_profile_free(&r->profile);
+    freshness_free(&r->fresh);
+    free(r);
+}

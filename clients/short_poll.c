@@ -1,0 +1,143 @@
+/* short_poll.c: short polling: ask the server every T seconds whether anything changed.
+ *
+ * The technique: a timer in the page fires every --interval and sends a GET. In `state`
+ * mode the page asks for the latest update (GET /poll) and sends back the ETag of the one
+ * it has (If-None-Match), so an unchanged state costs a 304 and no body; in `events` mode
+ * it asks for everything after its cursor (GET /poll?since=N), so no update is lost.
+ *
+ * What it costs: one full request and response header pair per poll whether or not
+ * anything changed (H/T bytes per second per user, MODELS.md), and an update waits for the
+ * next poll: T/2 on average, T at worst. Where it fails: polls that bring nothing
+ * (e^-lambda*T of them for Poisson updates), and in state mode every update overtaken by
+ * the next one before a poll came is never seen (missed).
+ *
+ * Schedule: fixed rate, like setInterval. Each user starts at a random phase in [0, T)
+ * (--seed) so polls do not march in step; poll k is due at phase + k*T. A poll still in
+ * flight when the next is due delays it (one connection, one request at a time, as a tab
+ * with one fetch pending); slots that passed entirely are skipped. The first poll in
+ * events mode is a plain GET /poll, which gives the cursor (a page loads the current
+ * state, then asks for changes).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "poll_reply.h"
+#include "transport.h"
+#include "user.h"
+
+#define SHORT_POLL_TIMEOUT_NS (10 * NS_PER_S)
+
+struct short_state {
+    int64_t next_slot; /* when the next poll is due (monotonic); 0 before the first */
+    uint64_t cursor;   /* events mode: the since= cursor */
+    bool synced;       /* events mode: cursor came from the server */
+    char etag[64];     /* state mode: the ETag of the newest state known, "" if none */
+    struct poll_reply reply; /* the body of the current response */
+};
+
+static int short_init(struct user *u)
+{
+    struct short_state *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -1;
+    poll_reply_init(&s->reply);
+    u->tp = s;
+    return 0;
+}
+
+static void short_cleanup(struct user *u)
+{
+    struct short_state *s = u->tp;
+    poll_reply_free(&s->reply);
+    free(s);
+    u->tp = NULL;
+}
+
+static int64_t short_first_start(const struct client_config *cfg, struct rng *r)
+{
+    return (int64_t)(rng_uniform(r) * (double)cfg->interval_ns);
+}
+
+static int short_prepare(struct user *u, struct request_spec *spec, int64_t now)
+{
+    struct short_state *s = u->tp;
+    int64_t t = u->env->cfg->interval_ns;
+    if (s->next_slot == 0)
+        s->next_slot = now;
+    s->next_slot += t;
+    while (s->next_slot <= now)
+        s->next_slot += t;
+    poll_reply_reset(&s->reply);
+    spec->timeout_ns = SHORT_POLL_TIMEOUT_NS;
+    if (u->env->cfg->poll == POLL_STATE) {
+        if (s->etag[0])
+            snprintf(spec->extra[0], sizeof(spec->extra[0]), "If-None-Match: %s", s->etag);
+        return dynbuf_adds(spec->target, "/poll");
+    }
+    if (!s->synced)
+        return dynbuf_adds(spec->target, "/poll");
+    return dynbuf_addf(spec->target, "/poll?since=%" PRIu64, s->cursor);
+}
+
+static int short_on_headers(struct user *u, long status, const char *content_type)
+{
+    (void)u;
+    (void)status;
+    (void)content_type;
+    return 0; /* poll bodies are small: read them whatever the status */
+}
+
+static void short_on_body(struct user *u, const char *buf, size_t len)
+{
+    struct short_state *s = u->tp;
+    poll_reply_add(&s->reply, buf, len);
+}
+
+static enum outcome short_on_done(struct user *u, long status, int64_t now,
+                                  int64_t *next_due)
+{
+    struct short_state *s = u->tp;
+    (void)now;
+    *next_due = s->next_slot;
+    if (u->env->cfg->poll == POLL_STATE) {
+        if (status == 304)
+            return OUTCOME_NOT_MODIFIED;
+        if (status != 200)
+            return OUTCOME_ERR_STATUS;
+        uint64_t seq = 0;
+        enum outcome o = poll_reply_apply_latest(&s->reply, u, &seq);
+        if (o != OUTCOME_ERR_PARSE && u->resp_etag[0])
+            memcpy(s->etag, u->resp_etag, sizeof(s->etag));
+        return o;
+    }
+    if (status != 200)
+        return OUTCOME_ERR_STATUS;
+    if (!s->synced) {
+        enum outcome o = poll_reply_apply_latest(&s->reply, u, &s->cursor);
+        s->synced = o != OUTCOME_ERR_PARSE;
+        return o;
+    }
+    return poll_reply_apply_events(&s->reply, u, &s->cursor);
+}
+
+static void short_on_error(struct user *u, int64_t now, int64_t *next_due)
+{
+    struct short_state *s = u->tp;
+    (void)now;
+    *next_due = s->next_slot;
+}
+
+const struct transport_ops transport_short_poll = {
+    .name = "short",
+    .kind = REQUEST_FETCH,
+    .init = short_init,
+    .cleanup = short_cleanup,
+    .first_start = short_first_start,
+    .prepare = short_prepare,
+    .on_headers = short_on_headers,
+    .on_body = short_on_body,
+    .on_done = short_on_done,
+    .on_error = short_on_error,
+};

@@ -1,0 +1,207 @@
+/* sse.c: Server-Sent Events: one long-lived response that the server writes events into.
+ *
+ * The technique: the page opens an EventSource on GET /events; the server answers 200
+ * text/event-stream and never ends the body, writing "id: N\ndata: {...}\n\n" per update
+ * and a comment as a heartbeat when quiet. If the connection drops, the browser waits the
+ * retry delay (the stream's "retry:" field; 3000 ms until one arrives, Chromium's default)
+ * and reconnects with Last-Event-ID: N, and the server replays what was missed, after an
+ * "event: reset" if its buffer no longer reaches back (counted as a reset; the lost
+ * updates count as missed).
+ *
+ * What it costs: one request per user per connection, then only the events themselves:
+ * each carries "id:", "data: ", a blank line and the chunk framing (MODELS.md: about 8 B +
+ * id line + chunk header per event), and a heartbeat per quiet interval. Where it fails:
+ * buffering proxies hold events back (RFC 6202 section 3.2); HTTP/1.1 browsers allow 6
+ * connections per origin; the server holds one connection per user.
+ *
+ * Protocol handling (WHATWG HTML section 9.2): a 200 with Content-Type text/event-stream
+ * opens the stream; a 204 stops the client for good; any other status, or a wrong
+ * Content-Type, is an error that also stops it (no reconnect loop); a dropped connection
+ * or network error reconnects after the retry delay. `event: end`, which this lab's server
+ * sends on shutdown, is taken as the server saying goodbye: the user stops. A browser's
+ * bare EventSource would ignore the name and reconnect after the retry delay into a server
+ * that is gone (an error loop); a page that listens for "end" and calls close(), which is
+ * what this models, does not. Only "message" events carry updates; other types count as
+ * events, not updates. Users open their streams spread over the first half of the warmup.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "clock.h"
+#include "sse_parser.h"
+#include "transport.h"
+#include "update_json.h"
+#include "user.h"
+
+#define SSE_DEFAULT_RETRY_MS 3000 /* Chromium's default reconnection time */
+
+struct sse_state {
+    struct sse_parser *parser; /* keeps the last event ID across connections (owned) */
+    uint64_t retry_ms;         /* reconnection delay in force */
+    bool ended;                /* "event: end" arrived */
+    bool no_content;           /* the server answered 204 */
+    bool opened;               /* this response opened a stream (200 + right type) */
+    bool ever_connected;       /* a stream has been opened before (observer's replay) */
+    unsigned fresh;            /* updates new to the user on this stream */
+    unsigned bad_updates;      /* message events whose data was not an update */
+};
+
+static int sse_on_event(void *ctx, const struct sse_event *ev)
+{
+    struct user *u = ctx;
+    struct sse_state *s = u->tp;
+    if (strcmp(ev->type, "message") == 0) {
+        struct update up;
+        if (update_json_parse_one(ev->data, ev->data_len, &up) == 0 && up.seq > 0)
+            s->fresh += (unsigned)user_deliver_update(u, up.seq, up.ts_ns);
+        else
+            s->bad_updates++;
+    } else if (strcmp(ev->type, "reset") == 0) {
+        user_note_reset(u);
+    } else if (strcmp(ev->type, "end") == 0) {
+        s->ended = true;
+    }
+    return 0;
+}
+
+static void sse_on_retry(void *ctx, uint64_t ms)
+{
+    struct user *u = ctx;
+    struct sse_state *s = u->tp;
+    s->retry_ms = ms;
+}
+
+static int sse_init(struct user *u)
+{
+    struct sse_state *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -1;
+    struct sse_callbacks cb = {
+        .on_event = sse_on_event, .on_comment = NULL, .on_retry = sse_on_retry, .ctx = u};
+    s->parser = sse_parser_new(0, &cb);
+    if (!s->parser) {
+        free(s);
+        return -1;
+    }
+    s->retry_ms = SSE_DEFAULT_RETRY_MS;
+    u->tp = s;
+    return 0;
+}
+
+static void sse_cleanup(struct user *u)
+{
+    struct sse_state *s = u->tp;
+    sse_parser_free(s->parser);
+    free(s);
+    u->tp = NULL;
+}
+
+static int64_t sse_first_start(const struct client_config *cfg, struct rng *r)
+{
+    return (int64_t)(rng_uniform(r) * (double)(cfg->warmup_ns / 2));
+}
+
+static int sse_prepare(struct user *u, struct request_spec *spec, int64_t now)
+{
+    struct sse_state *s = u->tp;
+    (void)now;
+    const char *id = sse_parser_last_id(s->parser);
+    s->opened = false;
+    s->fresh = 0;
+    if (id[0])
+        snprintf(spec->extra[0], sizeof(spec->extra[0]), "Last-Event-ID: %s", id);
+    else if (u->observer && !s->ever_connected)
+        /* the observer asks for the server's whole buffer: stamps from before the run */
+        snprintf(spec->extra[0], sizeof(spec->extra[0]), "Last-Event-ID: 0");
+    spec->timeout_ns = 0; /* a stream has no end */
+    return dynbuf_adds(spec->target, "/events");
+}
+
+/* "text/event-stream", any case, optionally followed by parameters. */
+static bool is_event_stream(const char *ct)
+{
+    static const char want[] = "text/event-stream";
+    size_t n = sizeof(want) - 1;
+    if (strncasecmp(ct, want, n) != 0)
+        return false;
+    return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+static int sse_on_headers(struct user *u, long status, const char *content_type)
+{
+    struct sse_state *s = u->tp;
+    if (status == 204) {
+        s->no_content = true;
+        return 0;
+    }
+    if (status != 200 || !is_event_stream(content_type))
+        return -1;
+    s->opened = true;
+    s->ever_connected = true;
+    return 0;
+}
+
+/* The single count of the stream's byte split: the parser's counts move by this feed. */
+static void sse_on_body(struct user *u, const char *buf, size_t len)
+{
+    struct sse_state *s = u->tp;
+    if (!s->opened)
+        return;
+    struct sse_counts before = *sse_parser_counts(s->parser);
+    enum sse_status st = sse_parser_feed(s->parser, buf, len);
+    const struct sse_counts *after = sse_parser_counts(s->parser);
+    bool w = u->ctr->measuring;
+    counters_add(u->ctr, CTR_SSE_DATA_BYTES, after->data_bytes - before.data_bytes, w);
+    counters_add(u->ctr, CTR_SSE_FRAMING_BYTES, after->framing_bytes - before.framing_bytes,
+                 w);
+    counters_add(u->ctr, CTR_SSE_COMMENT_BYTES, after->comment_bytes - before.comment_bytes,
+                 w);
+    counters_add(u->ctr, CTR_SSE_COMMENTS, after->comments - before.comments, w);
+    counters_add(u->ctr, CTR_SSE_EVENTS, after->events - before.events, w);
+    if (st == SSE_ERR_TOO_BIG) {
+        s->bad_updates++;
+        s->opened = false; /* read no more of this stream */
+        user_abort_soon(u);
+    }
+}
+
+static enum outcome sse_on_done(struct user *u, long status, int64_t now, int64_t *next_due)
+{
+    struct sse_state *s = u->tp;
+    bool bad = s->bad_updates > 0;
+    s->bad_updates = 0;
+    sse_parser_reset(s->parser); /* a partial event is dropped; the last id is kept */
+    if (s->no_content) {
+        *next_due = TRANSPORT_STOP;
+        return OUTCOME_EMPTY;
+    }
+    if (u->refused || status != 200) {
+        *next_due = TRANSPORT_STOP;
+        return OUTCOME_ERR_STATUS;
+    }
+    *next_due = s->ended ? TRANSPORT_STOP : now + (int64_t)s->retry_ms * NS_PER_MS;
+    if (bad)
+        return OUTCOME_ERR_PARSE;
+    return s->fresh > 0 ? OUTCOME_NEWS : OUTCOME_EMPTY;
+}
+
+static void sse_on_error(struct user *u, int64_t now, int64_t *next_due)
+{
+    struct sse_state *s = u->tp;
+    sse_parser_reset(s->parser);
+    *next_due = s->ended ? TRANSPORT_STOP : now + (int64_t)s->retry_ms * NS_PER_MS;
+}
+
+const struct transport_ops transport_sse = {
+    .name = "sse",
+    .kind = REQUEST_EVENTSOURCE,
+    .init = sse_init,
+    .cleanup = sse_cleanup,
+    .first_start = sse_first_start,
+    .prepare = sse_prepare,
+    .on_headers = sse_on_headers,
+    .on_body = sse_on_body,
+    .on_done = sse_on_done,
+    .on_error = sse_on_error,
+};

@@ -1,0 +1,458 @@
+/* user.c: one simulated user: libcurl setup, the per-transfer callbacks, byte and
+ * connection accounting, and the start/finish cycle every technique shares.
+ *
+ * True bytes. The request head is CURLINFO_REQUEST_SIZE (what libcurl wrote for this
+ * transfer, retries included), read only for transfers libcurl actually began (on_prereq).
+ * Response header bytes are summed in the header callback, which libcurl calls with every
+ * raw line, status line and blank line included. The body arrives raw
+ * (CURLOPT_HTTP_TRANSFER_DECODING = 0: libcurl still finds the end of a chunked body, but
+ * passes the chunk framing through), and common/chunked.c splits it into payload and
+ * framing. Every byte handed to a callback is counted before anything else happens to it,
+ * and callbacks never refuse bytes (a transfer the transport does not want is stopped from
+ * the loop, after the callback), so libcurl never holds bytes the count missed. The
+ * kernel's own account of each socket (sockacct: TCP_INFO and the socket queues) is added
+ * up when libcurl closes the socket, through CURLOPT_CLOSESOCKETFUNCTION;
+ * CURLOPT_OPENSOCKETFUNCTION counts connections opened.
+ *
+ * Libcurl settings that matter for the numbers: HTTP/1.1 only; no proxy (the environment
+ * is ignored); DNS cache entries never expire (libcurl 7.88 otherwise scans its whole DNS
+ * cache after every transfer, O(users)); idle connections are kept for a day (the default
+ * 118 s would reconnect slow pollers); no Accept-Encoding (nothing is compressed).
+ */
+#include "user.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "headers.h"
+#include "loop.h"
+#include "sockacct.h"
+
+#define URL_MAX_BYTES 8192
+
+const struct transport_ops *transport_for(enum approach a)
+{
+    static const struct transport_ops *const table[] = {
+        [APPROACH_SHORT] = &transport_short_poll,
+        [APPROACH_LONG] = &transport_long_poll,
+        [APPROACH_SSE] = &transport_sse,
+    };
+    return table[a];
+}
+
+/* ---- libcurl callbacks -------------------------------------------------------------- */
+
+/* If line is "Name: value\r\n" for `name` (any case), point *val at the trimmed value. */
+static int header_value(const char *line, size_t len, const char *name, const char **val,
+                        size_t *vlen)
+{
+    size_t n = strlen(name);
+    if (len <= n || line[n] != ':' || strncasecmp(line, name, n) != 0)
+        return 0;
+    const char *v = line + n + 1;
+    const char *end = line + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    *val = v;
+    *vlen = (size_t)(end - v);
+    return 1;
+}
+
+/* The final header block has ended: let the transport look at status and type. */
+static void headers_complete(struct user *u)
+{
+    long status = 0;
+    const char *ctype = NULL;
+    curl_easy_getinfo(u->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(u->easy, CURLINFO_CONTENT_TYPE, &ctype);
+    if (status >= 100 && status < 200)
+        return; /* an interim response; the real one follows */
+    u->headers_done = true;
+    u->status = status;
+    chunked_init(&u->chunk);
+    if (u->ops->on_headers(u, status, ctype ? ctype : "") != 0) {
+        u->refused = true;
+        user_abort_soon(u);
+    }
+}
+
+/* CURLOPT_HEADERFUNCTION: one raw header line. The single count of response header
+ * bytes. */
+static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
+{
+    struct user *u = userdata;
+    size_t len = size * nitems;
+    counters_add(u->ctr, CTR_RESP_HEADER_BYTES, len, u->ctr->measuring);
+    const char *v;
+    size_t vlen;
+    if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
+        u->headers_done = false;
+        u->chunked = false;
+        u->resp_etag[0] = '\0';
+    } else if (len <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
+        headers_complete(u);
+    } else if (header_value(buf, len, "Transfer-Encoding", &v, &vlen)) {
+        u->chunked = vlen >= 7 && strncasecmp(v + vlen - 7, "chunked", 7) == 0;
+    } else if (header_value(buf, len, "ETag", &v, &vlen) && vlen < sizeof(u->resp_etag)) {
+        memcpy(u->resp_etag, v, vlen);
+        u->resp_etag[vlen] = '\0';
+    }
+    return len;
+}
+
+/* Payload on its way to the transport (unless refused). */
+static void deliver(void *ctx, const char *buf, size_t len)
+{
+    struct user *u = ctx;
+    if (!u->refused && !u->framing_error && len > 0)
+        u->ops->on_body(u, buf, len);
+}
+
+/* CURLOPT_WRITEFUNCTION: raw body bytes. The single count of body and framing bytes. */
+static size_t on_write(char *buf, size_t size, size_t nmemb, void *userdata)
+{
+    struct user *u = userdata;
+    size_t len = size * nmemb;
+    uint64_t payload = len, framing = 0;
+    if (u->chunked) {
+        uint64_t p0 = u->chunk.payload_bytes;
+        size_t used = 0;
+        enum chunked_status st = u->framing_error
+                                     ? CHUNKED_ERROR
+                                     : chunked_feed(&u->chunk, buf, len, &used, deliver, u);
+        payload = u->chunk.payload_bytes - p0;
+        framing = len - payload; /* includes any bytes past the end or past an error */
+        if (st == CHUNKED_ERROR || used < len) {
+            u->framing_error = true;
+            user_abort_soon(u);
+        }
+    } else {
+        deliver(u, buf, len);
+    }
+    counters_add(u->ctr, CTR_RESP_BODY_BYTES, payload, u->ctr->measuring);
+    counters_add(u->ctr, CTR_CHUNK_FRAMING_BYTES, framing, u->ctr->measuring);
+    return len;
+}
+
+/* CURLOPT_PREREQFUNCTION: the connection is ready and the request is about to be sent.
+ * Until libcurl gets this far with a transfer it has not reset the previous transfer's
+ * CURLINFO_REQUEST_SIZE, so a transfer stopped before this point (the run ended in the
+ * same loop turn that queued it) must count no request bytes. */
+static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
+                     int conn_primary_port, int conn_local_port)
+{
+    struct user *u = clientp;
+    (void)conn_primary_ip;
+    (void)conn_local_ip;
+    (void)conn_primary_port;
+    (void)conn_local_port;
+    u->request_begun = true;
+    return CURL_PREREQFUNC_OK;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: every TCP connection this user opens. */
+static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
+                                   struct curl_sockaddr *addr)
+{
+    struct user *u = clientp;
+    (void)purpose;
+    int fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    if (fd < 0)
+        return CURL_SOCKET_BAD; /* libcurl reports a connect error */
+    counters_add(u->ctr, CTR_CONNECTIONS, 1, u->ctr->measuring);
+    counters_add(u->ctr, CTR_RECONNECTS, u->sockets_ever > 0, u->ctr->measuring);
+    u->sockets_ever++;
+    u->sockets_open++;
+    return fd;
+}
+
+/* 1 when the peer's FIN has arrived (CLOSE_WAIT: we have not closed yet). The kernel
+ * counts that FIN as one received byte, which no application ever reads. */
+static int peer_fin_arrived(int fd)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+        return 0;
+    return ti.tcpi_state == TCP_CLOSE_WAIT;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION: the kernel's account of the socket, then close.
+ * Sequence-space corrections: tcpi_bytes_acked counts our SYN once the server acked it
+ * (one byte no application wrote; a socket that never connected has written 0, and one
+ * that did has at least that 1), and tcpi_bytes_received counts the server's FIN once it
+ * arrived (peer_fin_arrived). Our own FIN never counts: the account is read before we
+ * close. */
+static int on_closesocket(void *clientp, curl_socket_t fd)
+{
+    struct user *u = clientp;
+    struct sockacct a;
+    if (sockacct_read(fd, &a) == 0) {
+        uint64_t fin = (uint64_t)peer_fin_arrived(fd);
+        uint64_t syn = a.written > 0;
+        counters_add(u->ctr, CTR_KERNEL_BYTES_SENT, a.written - syn, false);
+        counters_add(u->ctr, CTR_KERNEL_BYTES_RECEIVED, a.read - fin, false);
+        counters_add(u->ctr, CTR_KERNEL_SEGS_OUT, a.segs_out, false);
+        counters_add(u->ctr, CTR_KERNEL_SEGS_IN, a.segs_in, false);
+        counters_add(u->ctr, CTR_KERNEL_FIN_RECEIVED, fin, false);
+    } else {
+        counters_add(u->ctr, CTR_KERNEL_READ_ERRORS, 1, false);
+    }
+    if (u->sockets_open > 0)
+        u->sockets_open--;
+    return close(fd);
+}
+
+/* ---- the request cycle -------------------------------------------------------------- */
+
+static void schedule(struct user *u, int64_t next_due)
+{
+    if (next_due == TRANSPORT_STOP) {
+        u->stopped = true;
+        loop_timer_clear(u->env->loop, u->id);
+        return;
+    }
+    loop_timer_set(u->env->loop, u->id, next_due);
+}
+
+static enum counter error_counter(struct user *u, CURLcode result)
+{
+    curl_off_t connect_us = 0;
+    switch (result) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return CTR_ERR_CONNECT;
+    case CURLE_OPERATION_TIMEDOUT:
+        curl_easy_getinfo(u->easy, CURLINFO_CONNECT_TIME_T, &connect_us);
+        return connect_us == 0 ? CTR_ERR_CONNECT : CTR_ERR_TIMEOUT;
+    default:
+        return CTR_ERR_IO;
+    }
+}
+
+static enum counter outcome_counter(enum outcome o)
+{
+    switch (o) {
+    case OUTCOME_NEWS:
+        return CTR_RESP_NEWS;
+    case OUTCOME_EMPTY:
+        return CTR_RESP_EMPTY;
+    case OUTCOME_NOT_MODIFIED:
+        return CTR_RESP_304;
+    case OUTCOME_ERR_STATUS:
+        return CTR_ERR_STATUS;
+    case OUTCOME_ERR_PARSE:
+        break;
+    }
+    return CTR_ERR_PARSE;
+}
+
+/* The one place a transfer ends: request bytes, outcome, next schedule. */
+static void finish(struct user *u, CURLcode result)
+{
+    if (!u->busy)
+        return;
+    loop_remove(u->env->loop, u->id, u->easy);
+    u->busy = false;
+    u->abort_requested = false;
+
+    long req_bytes = 0;
+    curl_off_t body_bytes = 0;
+    if (u->request_begun) {
+        curl_easy_getinfo(u->easy, CURLINFO_REQUEST_SIZE, &req_bytes);
+        curl_easy_getinfo(u->easy, CURLINFO_SIZE_UPLOAD_T, &body_bytes);
+    }
+    counters_add(u->ctr, CTR_REQ_HEADER_BYTES, (uint64_t)req_bytes, u->sent_in_window);
+    counters_add(u->ctr, CTR_REQ_BODY_BYTES, (uint64_t)body_bytes, u->sent_in_window);
+    curl_slist_free_all(u->req_headers);
+    u->req_headers = NULL;
+
+    bool win = u->ctr->measuring;
+    int64_t now = clock_mono_ns();
+    int64_t next = TRANSPORT_STOP;
+    if (u->shutting_down) {
+        counters_add(u->ctr, CTR_ABORTED, 1, win);
+        return;
+    }
+    if (u->framing_error) {
+        counters_add(u->ctr, CTR_ERR_PARSE, 1, win);
+        u->ops->on_error(u, now, &next);
+    } else if (result != CURLE_OK && !u->refused) {
+        counters_add(u->ctr, error_counter(u, result), 1, win);
+        u->ops->on_error(u, now, &next);
+    } else {
+        enum outcome o = u->ops->on_done(u, u->status, now, &next);
+        counters_add(u->ctr, outcome_counter(o), 1, win);
+    }
+    schedule(u, next);
+}
+
+static void start(struct user *u)
+{
+    char err[160];
+    struct dynbuf target;
+    dynbuf_init(&target, URL_MAX_BYTES);
+    struct request_spec spec = {.target = &target, .timeout_ns = 0};
+    for (int i = 0; i < TRANSPORT_MAX_EXTRA; i++)
+        spec.extra[i][0] = '\0';
+    int64_t now = clock_mono_ns();
+
+    dynbuf_reset(&u->url);
+    if (u->ops->prepare(u, &spec, now) != 0 ||
+        dynbuf_addf(&u->url, "http://%s:%u%s%s", u->pin_host, u->env->port,
+                    u->env->base_path, target.mem ? target.mem : "/") != 0) {
+        dynbuf_free(&target);
+        u->stopped = true; /* out of memory: this user gives up, visibly (stopped) */
+        return;
+    }
+    dynbuf_free(&target);
+    const char *extra[TRANSPORT_MAX_EXTRA + 1];
+    int n = 0;
+    for (int i = 0; i < TRANSPORT_MAX_EXTRA; i++)
+        if (spec.extra[i][0])
+            extra[n++] = spec.extra[i];
+    extra[n] = NULL;
+    u->req_headers = headers_build(u->env->headers, u->ops->kind, u->env->host_line, extra);
+
+    curl_easy_setopt(u->easy, CURLOPT_URL, u->url.mem);
+    curl_easy_setopt(u->easy, CURLOPT_HTTPHEADER, u->req_headers);
+    curl_easy_setopt(u->easy, CURLOPT_TIMEOUT_MS, (long)(spec.timeout_ns / NS_PER_MS));
+
+    u->request_begun = false;
+    u->headers_done = false;
+    u->chunked = false;
+    u->refused = false;
+    u->framing_error = false;
+    u->abort_requested = false;
+    u->status = 0;
+    u->resp_etag[0] = '\0';
+    u->sent_in_window = u->ctr->measuring;
+    counters_add(u->ctr, CTR_REQUESTS, 1, u->sent_in_window);
+    u->busy = true;
+    if (!u->req_headers || loop_add(u->env->loop, u->id, u->easy, err, sizeof(err)) != 0)
+        finish(u, CURLE_OUT_OF_MEMORY); /* counted as an I/O error, rescheduled */
+}
+
+void user_on_timer(struct user *u)
+{
+    if (u->busy) {
+        if (u->abort_requested)
+            finish(u, CURLE_OK);
+        return;
+    }
+    if (!u->stopped && !u->shutting_down)
+        start(u);
+}
+
+void user_on_done(struct user *u, CURLcode result)
+{
+    finish(u, result);
+}
+
+void user_note_reset(struct user *u)
+{
+    counters_add(u->ctr, CTR_RESETS, 1, u->ctr->measuring);
+}
+
+void user_abort_soon(struct user *u)
+{
+    u->abort_requested = true;
+    loop_timer_set(u->env->loop, u->id, 0); /* due at once: the next loop turn */
+}
+
+void user_shutdown(struct user *u)
+{
+    u->shutting_down = true;
+    loop_timer_clear(u->env->loop, u->id);
+    finish(u, CURLE_OK);
+}
+
+int user_deliver_update(struct user *u, uint64_t seq, int64_t ts_ns)
+{
+    if (u->observer) {
+        freshness_published(u->env->fresh, seq, ts_ns);
+        return 1;
+    }
+    return freshness_receive(u->env->fresh, &u->fresh, seq, ts_ns, clock_real_ns());
+}
+
+/* ---- setup and teardown ------------------------------------------------------------- */
+
+int user_init(struct user *u, uint32_t id, bool observer, const struct user_env *env,
+              const struct transport_ops *ops, struct counters *ctr, char *err,
+              size_t errlen)
+{
+    memset(u, 0, sizeof(*u));
+    u->id = id;
+    u->observer = observer;
+    u->env = env;
+    u->ops = ops;
+    u->ctr = ctr;
+    dynbuf_init(&u->url, URL_MAX_BYTES);
+    freshness_user_init(&u->fresh, !observer && id == 0);
+    if (observer)
+        snprintf(u->pin_host, sizeof(u->pin_host), "observer.pushpull.invalid");
+    else
+        snprintf(u->pin_host, sizeof(u->pin_host), "u%u.pushpull.invalid", id);
+
+    char entry[160];
+    snprintf(entry, sizeof(entry), "%s:%u:%s", u->pin_host, env->port, env->address);
+    u->resolve = curl_slist_append(NULL, entry);
+    u->easy = curl_easy_init();
+    if (!u->resolve || !u->easy) {
+        snprintf(err, errlen, "%s: out of memory",
+                 u->easy ? "curl_slist_append" : "curl_easy_init");
+        return -1;
+    }
+    if (ops->init(u) != 0) {
+        snprintf(err, errlen, "%s transport init: out of memory", ops->name);
+        return -1;
+    }
+    CURL *e = u->easy;
+    curl_easy_setopt(e, CURLOPT_PRIVATE, u);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(e, CURLOPT_PROXY, "");
+    curl_easy_setopt(e, CURLOPT_RESOLVE, u->resolve);
+    curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, -1L);
+    curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, 86400L);
+    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(e, CURLOPT_HTTP_TRANSFER_DECODING, 0L);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long)(env->cfg->connect_timeout_ns / NS_PER_MS));
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, u);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, u);
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, u);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, u);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_closesocket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, u);
+    return 0;
+}
+
+void user_free(struct user *u)
+{
+    if (u->easy)
+        curl_easy_cleanup(u->easy);
+    u->easy = NULL;
+    if (u->tp && u->ops)
+        u->ops->cleanup(u);
+    curl_slist_free_all(u->resolve);
+    curl_slist_free_all(u->req_headers);
+    u->resolve = u->req_headers = NULL;
+    dynbuf_free(&u->url);
+    freshness_user_free(&u->fresh);
+}

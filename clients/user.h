@@ -1,0 +1,96 @@
+/* user.h: one simulated user, behaving like one browser tab: its own keep-alive
+ * connection, its own schedule, one request at a time.
+ *
+ * Connection pinning: libcurl's multi handle shares one connection cache between all easy
+ * handles, so a finished poll's connection could be picked up by any other user. Each
+ * user therefore talks to its own host name ("u17.pushpull.invalid", mapped to the
+ * server's address with CURLOPT_RESOLVE) and sends the real Host header itself. libcurl
+ * files connections by host name, so a user can only ever reuse its own connection, and
+ * each lookup scans a bundle of one (pinning by CURLOPT_INTERFACE would leave all users in
+ * one bundle, and libcurl 7.88 polls every idle connection of a bundle on each lookup:
+ * O(users) system calls per request). The test "connections opened == users" checks it.
+ */
+#ifndef PUSHPULL_USER_H
+#define PUSHPULL_USER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "chunked.h"
+#include "counters.h"
+#include "freshness.h"
+#include "transport.h"
+
+struct loop;
+
+/* What every user of a run shares; owned by the run, outlives the users. */
+struct user_env {
+    const struct client_config *cfg;      /* settings */
+    const struct header_profile *headers; /* request header profile */
+    struct loop *loop;                    /* the event loop */
+    struct freshness *fresh;              /* stamps, latency, staleness */
+    const char *host_line;                /* "Host: 127.0.0.1:8080" */
+    const char *base_path;                /* path prefix from --server ("" or "/api") */
+    const char *address;                  /* the server's address for CURLOPT_RESOLVE */
+    unsigned port;                        /* the server's port */
+};
+
+struct user {
+    uint32_t id;                     /* index; also the loop timer id */
+    bool observer;                   /* the uncounted ground-truth stream */
+    const struct user_env *env;      /* shared settings */
+    const struct transport_ops *ops; /* the technique */
+    struct counters *ctr;            /* where this user's counts go */
+    struct fresh_user fresh;         /* what this user knows */
+    void *tp;                        /* the transport's own state (owned by ops) */
+    CURL *easy;                      /* reused for every request (owned) */
+    struct curl_slist *resolve;      /* the pinning host -> address entry (owned) */
+    struct curl_slist *req_headers;  /* the current request's headers (owned) */
+    struct dynbuf url;               /* the current request's URL */
+    char pin_host[48];               /* this user's private host name */
+    /* the current transfer */
+    bool busy;            /* in the multi handle */
+    bool sent_in_window;  /* the request went out inside the window */
+    bool request_begun;   /* libcurl reached the point of sending (CURLOPT_PREREQ...) */
+    bool headers_done;    /* the final header block has ended */
+    bool chunked;         /* the body uses chunked transfer coding */
+    bool refused;         /* the transport refused the body */
+    bool framing_error;   /* the chunked framing was broken */
+    bool abort_requested; /* stop the transfer at the next loop turn */
+    bool stopped;         /* no more requests, ever */
+    bool shutting_down;   /* the run is over: count an open transfer as aborted */
+    long status;          /* final response status */
+    struct chunked chunk; /* chunked decoder for this response */
+    char resp_etag[64];   /* ETag of this response, "" if none */
+    /* connections */
+    uint32_t sockets_open; /* sockets open now */
+    uint32_t sockets_ever; /* sockets ever opened */
+};
+
+/* Set the user up (easy handle, pinning, transport state). 0, or -1 with a message. The
+ * user is freed with user_free, also after a failure. */
+int user_init(struct user *u, uint32_t id, bool observer, const struct user_env *env,
+              const struct transport_ops *ops, struct counters *ctr, char *err,
+              size_t errlen);
+/* Free everything the user owns. Call after the loop is freed: the loop's teardown closes
+ * cached connections through this user's close-socket callback. */
+void user_free(struct user *u);
+/* Its loop timer fired: start the next request, or stop a transfer asked to abort. */
+void user_on_timer(struct user *u);
+/* The loop reports the transfer finished. */
+void user_on_done(struct user *u, CURLcode result);
+/* The run is over: an open transfer is stopped and counted as aborted; nothing starts. */
+void user_shutdown(struct user *u);
+/* For transports: the user received update seq stamped ts_ns. Returns 1 when it was new
+ * to the user. (The observer only records the stamp.) */
+int user_deliver_update(struct user *u, uint64_t seq, int64_t ts_ns);
+/* For transports: the server signalled a gap (updates this user will never get). */
+void user_note_reset(struct user *u);
+/* For transports: stop the current transfer after the current callback returns. */
+void user_abort_soon(struct user *u);
+/* The technique for an approach. */
+const struct transport_ops *transport_for(enum approach a);
+
+#endif

@@ -1,0 +1,161 @@
+/* client_harness.c: temporary directories, bounded client runs, summary.json access
+ * (see client_harness.h). */
+#include "client_harness.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+
+int client_harness_tempdir(char *out, size_t outlen)
+{
+    if (snprintf(out, outlen, "/tmp/pushpull-client-XXXXXX") >= (int)outlen)
+        return -1;
+    return mkdtemp(out) ? 0 : -1;
+}
+
+void client_harness_rmdir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        char path[4096];
+        int budget = 1000; /* bounded */
+        while (budget-- > 0 && (e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+int client_harness_run(const char *dir, const char *const *args, int timeout_s)
+{
+    const char *bin = getenv("PUSHPULL_CLIENT");
+    if (!bin)
+        bin = "build/asan/bin/pushpull-client";
+    const char *argv[64];
+    size_t n = 0;
+    argv[n++] = bin;
+    for (size_t i = 0; args && args[i] && n < 63; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    char out_path[4096], err_path[4096];
+    snprintf(out_path, sizeof(out_path), "%s/stdout.txt", dir);
+    snprintf(err_path, sizeof(err_path), "%s/stderr.txt", dir);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (o < 0 || e < 0)
+            _exit(126);
+        dup2(o, STDOUT_FILENO);
+        dup2(e, STDERR_FILENO);
+        execv(bin, (char *const *)argv);
+        fprintf(stderr, "client_harness: execv %s: %s\n", bin, strerror(errno));
+        _exit(127);
+    }
+    int status = 0;
+    int64_t give_up = clock_mono_ns() + (int64_t)timeout_s * NS_PER_S;
+    pid_t got;
+    while ((got = waitpid(pid, &status, WNOHANG)) == 0 && clock_mono_ns() < give_up)
+        sleep_ms(20);
+    if (got == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        fprintf(stderr, "client_harness: client overran %d s, killed\n", timeout_s);
+        return -1;
+    }
+    if (!WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+char *client_harness_slurp(const char *dir, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap + 1);
+    size_t got;
+    while (buf && (got = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += got;
+        if (len == cap) {
+            char *bigger = cap < ((size_t)64 << 20) ? realloc(buf, cap * 2 + 1) : NULL;
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
+cJSON *client_harness_summary(const char *dir)
+{
+    char *text = client_harness_slurp(dir, "summary.json");
+    if (!text)
+        return NULL;
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    return root;
+}
+
+static const cJSON *at_path(const cJSON *root, const char *path)
+{
+    char key[128];
+    const cJSON *node = root;
+    while (node && *path) {
+        size_t n = strcspn(path, ".");
+        if (n >= sizeof(key))
+            return NULL;
+        memcpy(key, path, n);
+        key[n] = '\0';
+        node = cJSON_GetObjectItemCaseSensitive(node, key);
+        path += n;
+        if (*path == '.')
+            path++;
+    }
+    return node;
+}
+
+double client_harness_num(const cJSON *root, const char *path)
+{
+    const cJSON *v = at_path(root, path);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+const char *client_harness_str(const cJSON *root, const char *path)
+{
+    const cJSON *v = at_path(root, path);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}

@@ -1,0 +1,351 @@
+/* test_client_integration.c: the real client against the real server, one run per
+ * approach, checking the invariants of the output files.
+ *
+ * The server ($PUSHPULL_SERVER, ASan build by default) publishes 5 periodic updates per
+ * second with a 1 s heartbeat; each test runs $PUSHPULL_CLIENT for a few seconds with
+ * --out in a fresh temporary directory, then reads summary.json. What every run must
+ * show: the application's byte counts equal the kernel's (both directions), the byte
+ * columns add up, no errors, one keep-alive connection per user (pinning works), every
+ * latency sample is a received update. Per approach: no update missed in events, long and
+ * SSE modes; short polling's mean latency near interval/2 and state mode's missed and
+ * empty shares near the periodic models (MODELS.md); push latencies far below a poll
+ * interval. Tolerances are wide enough for an ASan build on a busy 2-core machine.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_harness.h"
+#include "harness.h"
+
+#define CLIENTS     "20"
+#define N_CLIENTS   20.0
+#define RUN_LIMIT_S 60
+
+struct fixture {
+    struct harness_server srv;
+    char url[64];
+};
+
+static int setup(void **state)
+{
+    static struct fixture fx;
+    const char *args[] = {"--rate", "5", "--heartbeat", "1s", NULL};
+    if (harness_server_start(&fx.srv, args) != 0)
+        return -1;
+    snprintf(fx.url, sizeof(fx.url), "http://127.0.0.1:%u", fx.srv.port);
+    *state = &fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    harness_server_stop(&fx->srv);
+    return 0;
+}
+
+/* Run the client with --server, --clients, --out and extra args; exit 0 is required. */
+static cJSON *run_client(const struct fixture *fx, char *dir, size_t dirlen,
+                         const char *const *extra)
+{
+    const char *args[48];
+    size_t n = 0;
+    assert_int_equal(client_harness_tempdir(dir, dirlen), 0);
+    args[n++] = "--server";
+    args[n++] = fx->url;
+    args[n++] = "--clients";
+    args[n++] = CLIENTS;
+    args[n++] = "--out";
+    args[n++] = dir;
+    for (size_t i = 0; extra[i] && n < 47; i++)
+        args[n++] = extra[i];
+    args[n] = NULL;
+    int rc = client_harness_run(dir, args, RUN_LIMIT_S);
+    if (rc != 0) {
+        char *err = client_harness_slurp(dir, "stderr.txt");
+        fail_msg("client exited %d: %s", rc, err ? err : "(no stderr)");
+    }
+    cJSON *root = client_harness_summary(dir);
+    assert_non_null(root);
+    return root;
+}
+
+static double num(const cJSON *root, const char *field)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "results.%s", field);
+    double v = client_harness_num(root, path);
+    if (isnan(v))
+        fail_msg("summary.json lacks %s", path);
+    return v;
+}
+
+#define EXPECT_EQ(root, a, b)                                                              \
+    do {                                                                                   \
+        double va_ = num(root, a), vb_ = num(root, b);                                     \
+        if (va_ != vb_)                                                                    \
+            fail_msg("%s = %.0f but %s = %.0f", a, va_, b, vb_);                           \
+    } while (0)
+#define EXPECT_RANGE(root, f, lo, hi)                                                      \
+    do {                                                                                   \
+        double v_ = num(root, f);                                                          \
+        if (!(v_ >= (lo) && v_ <= (hi)))                                                   \
+            fail_msg("%s = %.3f, expected in [%.3f, %.3f]", f, v_, (double)(lo),           \
+                     (double)(hi));                                                        \
+    } while (0)
+
+/* What every run must show. */
+static void check_common(const cJSON *root)
+{
+    assert_string_equal(client_harness_str(root, "results.bytes_check"), "ok");
+    EXPECT_EQ(root, "app_bytes_sent_run", "kernel_bytes_sent_run");
+    EXPECT_EQ(root, "app_bytes_received_run", "kernel_bytes_received_run");
+    double parts = num(root, "req_header_bytes") + num(root, "req_body_bytes") +
+                   num(root, "resp_header_bytes") + num(root, "resp_body_bytes") +
+                   num(root, "framing_bytes");
+    if (parts != num(root, "total_bytes"))
+        fail_msg("byte columns add to %.0f, total_bytes %.0f", parts,
+                 num(root, "total_bytes"));
+    EXPECT_RANGE(root, "errors_connect", 0, 0);
+    EXPECT_RANGE(root, "errors_timeout", 0, 0);
+    EXPECT_RANGE(root, "errors_status", 0, 0);
+    EXPECT_RANGE(root, "errors_parse", 0, 0);
+    EXPECT_RANGE(root, "errors_io", 0, 0);
+    EXPECT_RANGE(root, "users_never_connected", 0, 0);
+    EXPECT_RANGE(root, "users_stopped", 0, 0);
+    EXPECT_RANGE(root, "staleness_unknown_stamps", 0, 0);
+    /* pinning: one keep-alive connection per user for the whole run */
+    EXPECT_RANGE(root, "connections_opened_run", N_CLIENTS, N_CLIENTS);
+    EXPECT_RANGE(root, "reconnects", 0, 0);
+    EXPECT_EQ(root, "latency_count", "updates_received");
+    double published = num(root, "updates_published");
+    EXPECT_RANGE(root, "updates_published", 15, 25); /* 5 per second for 4 s */
+    EXPECT_RANGE(root, "updates_expected", published * N_CLIENTS, published * N_CLIENTS);
+    EXPECT_RANGE(root, "duplicates", 0, 0);
+}
+
+static void check_files(const char *dir)
+{
+    char *tl = client_harness_slurp(dir, "timeline.csv");
+    char *lat = client_harness_slurp(dir, "latency.csv");
+    char *csv = client_harness_slurp(dir, "summary.csv");
+    assert_non_null(tl);
+    assert_non_null(lat);
+    assert_non_null(csv);
+    assert_memory_equal(tl, "time_s,newest_seq_known,server_newest_seq,staleness_ms\n", 54);
+    assert_memory_equal(lat, "percentile,latency_us,latency_ms,count_at_or_below\n", 51);
+    assert_non_null(strstr(csv, "latency_p99_ms"));
+    assert_non_null(strstr(csv, "bytes_per_client_min"));
+    size_t lines = 0;
+    for (const char *p = csv; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, 2); /* header and one row */
+    free(tl);
+    free(lat);
+    free(csv);
+}
+
+static void test_short_events(void **state)
+{
+    struct fixture *fx = *state;
+    char dir[64];
+    const char *args[] = {"--approach", "short", "--poll",     "events",
+                          "--interval", "500ms", "--duration", "4s",
+                          "--warmup",   "1s",    NULL};
+    cJSON *root = run_client(fx, dir, sizeof(dir), args);
+    check_common(root);
+    check_files(dir);
+    EXPECT_RANGE(root, "missed", 0, 0);
+    /* 4 s / 0.5 s = 8 polls per user, +-1 for where the phase falls */
+    EXPECT_RANGE(root, "requests", 7 * N_CLIENTS, 9 * N_CLIENTS);
+    /* every poll answered: at most one per user still in flight at the window's end */
+    double answered = num(root, "responses_news") + num(root, "responses_empty") +
+                      num(root, "responses_304");
+    double requests = num(root, "requests");
+    if (fabs(answered - requests) > N_CLIENTS)
+        fail_msg("%.0f requests but %.0f responses", requests, answered);
+    /* mean latency T/2 = 250 ms (MODELS.md), spread by 20 users' fixed phases */
+    EXPECT_RANGE(root, "latency_mean_ms", 150, 350);
+    EXPECT_RANGE(root, "latency_max_ms", 0, 600);
+    EXPECT_RANGE(root, "staleness_mean_ms", 1, 500);
+    cJSON_Delete(root);
+    client_harness_rmdir(dir);
+}
+
+static void test_short_state(void **state)
+{
+    struct fixture *fx = *state;
+    char dir[64];
+    /* T = 100 ms < P = 200 ms: every update seen, half the polls redundant (1 - T/P) */
+    const char *args[] = {"--approach", "short", "--poll",   "state", "--interval", "100ms",
+                          "--duration", "4s",    "--warmup", "1s",    NULL};
+    cJSON *root = run_client(fx, dir, sizeof(dir), args);
+    check_common(root);
+    EXPECT_RANGE(root, "missed", 0, 0);
+    EXPECT_RANGE(root, "empty_share", 0.35, 0.65);
+    EXPECT_RANGE(root, "responses_304", 1, 1e9);
+    EXPECT_RANGE(root, "responses_empty", 0, 0);
+    EXPECT_RANGE(root, "latency_mean_ms", 25, 75); /* T/2 = 50 ms */
+    cJSON_Delete(root);
+    client_harness_rmdir(dir);
+
+    /* T = 1 s > P = 200 ms: state mode misses 1 - P/T = 80% */
+    const char *slow[] = {"--approach", "short", "--poll",   "state", "--interval", "1s",
+                          "--duration", "4s",    "--warmup", "1s",    NULL};
+    root = run_client(fx, dir, sizeof(dir), slow);
+    check_common(root);
+    EXPECT_RANGE(root, "missed_share", 0.7, 0.9);
+    EXPECT_RANGE(root, "empty_share", 0, 0.1);
+    cJSON_Delete(root);
+    client_harness_rmdir(dir);
+}
+
+static void test_long(void **state)
+{
+    struct fixture *fx = *state;
+    char dir[64];
+    const char *args[] = {"--approach", "long", "--duration", "4s", "--warmup", "1s", NULL};
+    cJSON *root = run_client(fx, dir, sizeof(dir), args);
+    check_common(root);
+    check_files(dir);
+    EXPECT_RANGE(root, "missed", 0, 0);
+    /* one request per update per user, give or take the held one at each end */
+    double per_user = num(root, "requests") / N_CLIENTS;
+    double published = num(root, "updates_published");
+    if (per_user < published - 2 || per_user > published + 2)
+        fail_msg("%.1f requests per user for %.0f updates", per_user, published);
+    EXPECT_RANGE(root, "latency_p99_ms", 0, 100); /* about one transit, not an interval */
+    EXPECT_RANGE(root, "staleness_mean_ms", 0, 20);
+    cJSON_Delete(root);
+    client_harness_rmdir(dir);
+}
+
+static void test_sse(void **state)
+{
+    struct fixture *fx = *state;
+    char dir[64];
+    const char *args[] = {"--approach", "sse", "--duration", "4s", "--warmup", "1s", NULL};
+    cJSON *root = run_client(fx, dir, sizeof(dir), args);
+    check_common(root);
+    check_files(dir);
+    EXPECT_RANGE(root, "missed", 0, 0);
+    EXPECT_RANGE(root, "requests", 0, 0); /* streams were opened in the warmup */
+    EXPECT_RANGE(root, "requests_run", N_CLIENTS, N_CLIENTS);
+    EXPECT_RANGE(root, "transfers_aborted_at_end", 0, 0); /* counted after the window */
+    EXPECT_EQ(root, "sse_events", "updates_received");
+    EXPECT_RANGE(root, "framing_bytes", 1, 1e12); /* chunked */
+    double body = num(root, "resp_body_bytes");
+    double split = num(root, "sse_data_bytes") + num(root, "sse_framing_bytes") +
+                   num(root, "sse_comment_bytes");
+    if (body != split)
+        fail_msg("SSE body %.0f bytes but data+fields+comments %.0f", body, split);
+    EXPECT_RANGE(root, "latency_p99_ms", 0, 100);
+    EXPECT_RANGE(root, "staleness_mean_ms", 0, 20);
+    cJSON_Delete(root);
+    client_harness_rmdir(dir);
+}
+
+/* The browser profile's request head is what goes out: one EventSource request per user,
+ * each exactly req_head_profile_bytes (no Last-Event-ID on a first connection). */
+static void test_browser_headers_exact(void **state)
+{
+    struct fixture *fx = *state;
+    char dir[64];
+    const char *args[] = {"--approach",     "sse", "--headers",  "browser",
+                          "--cookie-bytes", "200", "--duration", "2s",
+                          "--warmup",       "1s",  NULL};
+    cJSON *root = run_client(fx, dir, sizeof(dir), args);
+    assert_string_equal(client_harness_str(root, "results.bytes_check"), "ok");
+    double head = num(root, "req_head_profile_bytes");
+    double sent = num(root, "app_bytes_sent_run");
+    if (sent != head * N_CLIENTS)
+        fail_msg("sent %.0f bytes, want %.0f users x %.0f", sent, N_CLIENTS, head);
+    EXPECT_RANGE(root, "req_head_profile_bytes", 593 + 210, 593 + 210 + 2);
+    cJSON_Delete(root);
+    client_harness_rmdir(dir);
+}
+
+/* 150 users span three libcurl multi handles (loop.h, shards of 64): each user still keeps
+ * exactly one connection, and the byte accounts still agree with the kernel. */
+static void test_many_users_across_shards(void **state)
+{
+    struct fixture *fx = *state;
+    char dir[64];
+    assert_int_equal(client_harness_tempdir(dir, sizeof(dir)), 0);
+    const char *args[] = {"--server", fx->url,  "--clients",  "150", "--approach", "short",
+                          "--poll",   "events", "--interval", "1s",  "--duration", "3s",
+                          "--warmup", "1s",     "--out",      dir,   NULL};
+    assert_int_equal(client_harness_run(dir, args, RUN_LIMIT_S), 0);
+    cJSON *root = client_harness_summary(dir);
+    assert_non_null(root);
+    assert_string_equal(client_harness_str(root, "results.bytes_check"), "ok");
+    EXPECT_RANGE(root, "connections_opened_run", 150, 150);
+    EXPECT_RANGE(root, "requests", 2 * 150, 4 * 150);
+    EXPECT_RANGE(root, "missed", 0, 0);
+    EXPECT_RANGE(root, "errors_io", 0, 0);
+    cJSON_Delete(root);
+    client_harness_rmdir(dir);
+}
+
+/* No server: connect errors are counted, the run still completes and reports. */
+static void test_server_down(void **state)
+{
+    (void)state;
+    char dir[64];
+    assert_int_equal(client_harness_tempdir(dir, sizeof(dir)), 0);
+    const char *args[] = {"--server",   "http://127.0.0.1:1",
+                          "--clients",  "3",
+                          "--approach", "short",
+                          "--interval", "200ms",
+                          "--duration", "1s",
+                          "--warmup",   "0",
+                          "--out",      dir,
+                          NULL};
+    assert_int_equal(client_harness_run(dir, args, RUN_LIMIT_S), 0);
+    cJSON *root = client_harness_summary(dir);
+    assert_non_null(root);
+    EXPECT_RANGE(root, "errors_connect", 10, 20);
+    EXPECT_RANGE(root, "users_never_connected", 0,
+                 0); /* sockets were opened, then refused */
+    cJSON_Delete(root);
+    client_harness_rmdir(dir);
+}
+
+/* A bad flag: exit 2 and one line naming it. */
+static void test_bad_flag(void **state)
+{
+    (void)state;
+    char dir[64];
+    assert_int_equal(client_harness_tempdir(dir, sizeof(dir)), 0);
+    const char *args[] = {"--clients", "many", NULL};
+    assert_int_equal(client_harness_run(dir, args, 10), 2);
+    char *err = client_harness_slurp(dir, "stderr.txt");
+    assert_non_null(err);
+    assert_string_equal(err, "pushpull-client: --clients: expected a count from 1 to 200k "
+                             "(like 100 or 10k), got 'many'\n");
+    free(err);
+    client_harness_rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_short_events),
+        cmocka_unit_test(test_short_state),
+        cmocka_unit_test(test_long),
+        cmocka_unit_test(test_sse),
+        cmocka_unit_test(test_browser_headers_exact),
+        cmocka_unit_test(test_many_users_across_shards),
+        cmocka_unit_test(test_server_down),
+        cmocka_unit_test(test_bad_flag),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

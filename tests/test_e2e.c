@@ -1,0 +1,207 @@
+/* test_e2e.c: the whole lab, end to end: ./run.sh runs a tiny scenario through all three
+ * approaches (server, clients, merge, plots, report, all of them the ASan/UBSan builds),
+ * and the results directory is checked for the invariants a reader relies on.
+ *
+ * Bounded: the scenario lasts about 10 s; the command is killed after 180 s.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clients/lab.h"
+#include "dynbuf.h"
+
+static char results[] = "/tmp/pushpull-e2e-XXXXXX";
+
+/* Run a shell command with a time limit; its exit status, or -1. */
+static int sh(const char *cmd)
+{
+    char line[2048];
+    snprintf(line, sizeof(line), "PUSHPULL_BIN=build/asan/bin timeout -k 5 180 %s", cmd);
+    int st = system(line);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static long file_size(const char *dir, const char *name)
+{
+    char path[4096];
+    struct stat sb;
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (!mkdtemp(results))
+        return -1;
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "./run.sh run tests/data/tiny.json --out %s/tiny >%s/log 2>&1",
+             results, results);
+    if (sh(cmd) != 0) {
+        snprintf(cmd, sizeof(cmd), "cat %s/log", results);
+        (void)system(cmd);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", results);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static cJSON *load_summary(void)
+{
+    char path[4096], err[512];
+    snprintf(path, sizeof(path), "%s/tiny/summary.json", results);
+    cJSON *doc = lab_read_json(path, err, sizeof(err));
+    if (!doc)
+        fail_msg("%s", err);
+    return doc;
+}
+
+static void every_approach_ran_and_the_numbers_add_up(void **state)
+{
+    (void)state;
+    cJSON *doc = load_summary();
+    const cJSON *runs = cJSON_GetObjectItemCaseSensitive(doc, "runs");
+    assert_int_equal(cJSON_GetArraySize(runs), 3);
+    const char *want[] = {"short", "long", "sse"};
+    int i = 0;
+    const cJSON *run;
+    cJSON_ArrayForEach(run, runs)
+    {
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(run, "results");
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(run, "server");
+        assert_string_equal(lab_str(r, "approach"), want[i++]);
+        /* Bytes: the client's split equals the kernel's count, and the server's too. */
+        assert_string_equal(lab_str(r, "bytes_check"), "ok");
+        assert_true(lab_num(s, "unaccounted_bytes") == 0);
+        /* Nothing missed or doubled: cursor polling, long polling and SSE all resume. */
+        assert_true(lab_num(r, "updates_expected") > 0);
+        assert_true(lab_num(r, "updates_received") == lab_num(r, "updates_expected"));
+        assert_true(lab_num(r, "missed") == 0);
+        assert_true(lab_num(r, "duplicates") == 0);
+        /* Every response is of one kind, and no errors on loopback. */
+        double answered = lab_num(r, "responses_news") + lab_num(r, "responses_empty") +
+                          lab_num(r, "responses_304");
+        assert_true(answered <= lab_num(r, "requests") + 1);
+        assert_true(lab_num(r, "errors_connect") + lab_num(r, "errors_timeout") +
+                        lab_num(r, "errors_status") + lab_num(r, "errors_parse") +
+                        lab_num(r, "errors_io") ==
+                    0);
+        /* The bytes per client per minute are the window's bytes, spread. */
+        double total = lab_num(r, "req_header_bytes") + lab_num(r, "resp_header_bytes") +
+                       lab_num(r, "resp_body_bytes") + lab_num(r, "framing_bytes");
+        double per_min = total / (lab_num(r, "clients") * lab_num(r, "duration_s") / 60);
+        assert_true(fabs(per_min - lab_num(r, "bytes_per_client_min")) <= 1 + per_min * 1e-3);
+    }
+    cJSON_Delete(doc);
+}
+
+static void latency_and_requests_match_the_technique(void **state)
+{
+    (void)state;
+    cJSON *doc = load_summary();
+    const cJSON *runs = cJSON_GetObjectItemCaseSensitive(doc, "runs");
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(runs, 0), "results");
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(runs, 1), "results");
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(runs, 2), "results");
+    /* Short polling every 200 ms: mean wait about T/2 = 100 ms, never above T (+ slack). */
+    assert_true(lab_num(s, "latency_mean_ms") > 60 && lab_num(s, "latency_mean_ms") < 140);
+    assert_true(lab_num(s, "latency_max_ms") < 260);
+    /* 5 clients x 2 s / 200 ms = 50 polls. */
+    assert_true(fabs(lab_num(s, "requests") - 50) <= 6);
+    /* Push on loopback: milliseconds at worst, ten updates a second each reaching 5. */
+    assert_true(lab_num(l, "latency_p99_ms") < 50);
+    assert_true(lab_num(e, "latency_p99_ms") < 50);
+    /* SSE: the stream opened in the warmup; no request in the window. */
+    assert_true(lab_num(e, "requests") == 0);
+    assert_true(lab_num(e, "sse_events") >= lab_num(e, "updates_received"));
+    cJSON_Delete(doc);
+}
+
+static void every_plot_and_the_report_exist(void **state)
+{
+    (void)state;
+    char dir[256];
+    snprintf(dir, sizeof(dir), "%s/tiny", results);
+    const char *plots[] = {"tradeoff", "requests", "bytes", "cdf", "staleness", "server"};
+    for (size_t i = 0; i < sizeof(plots) / sizeof(plots[0]); i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "plots/%s.png", plots[i]);
+        assert_true(file_size(dir, name) > 1000);
+        snprintf(name, sizeof(name), "plots/%s.svg", plots[i]);
+        assert_true(file_size(dir, name) > 1000);
+    }
+    assert_true(file_size(dir, "summary.csv") > 0);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/report.md", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    struct dynbuf text;
+    dynbuf_init(&text, 1 << 20);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        dynbuf_add(&text, buf, n);
+    fclose(f);
+    const char *sections[] = {"# tiny: poll, long-poll or stream?", "## Findings",
+                              "### Short polling", "### Long polling",
+                              "### Server-Sent Events", "## Environment",
+                              "| every 200 ms, cursor | 5 | "};
+    for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+        if (!strstr(text.mem, sections[i]))
+            fail_msg("report.md lacks \"%s\"", sections[i]);
+    dynbuf_free(&text);
+}
+
+static void a_bad_scenario_fails_before_anything_runs(void **state)
+{
+    (void)state;
+    char path[4096], cmd[8192];
+    snprintf(path, sizeof(path), "%s/bad.json", results);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"name\":\"bad\",\"description\":\"x\",\"duration_s\":2,\"clients\":5,"
+          "\"updates\":{\"process\":\"periodic\",\"rate_hz\":\"fast\"},"
+          "\"approaches\":[{\"kind\":\"sse\"}]}",
+          f);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "./run.sh run %s --out %s/bad-out >%s/bad.log 2>&1", path,
+             results, results);
+    assert_int_equal(sh(cmd), 2);
+    assert_true(file_size(results, "bad-out") < 0); /* nothing was started or written */
+    snprintf(path, sizeof(path), "%s/bad.log", results);
+    f = fopen(path, "r");
+    char line[1024] = "";
+    assert_non_null(fgets(line, sizeof(line), f));
+    fclose(f);
+    assert_non_null(strstr(line, "bad.json: updates.rate_hz: expected a number > 0"));
+    assert_non_null(strstr(line, "got \"fast\""));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_approach_ran_and_the_numbers_add_up),
+        cmocka_unit_test(latency_and_requests_match_the_technique),
+        cmocka_unit_test(every_plot_and_the_report_exist),
+        cmocka_unit_test(a_bad_scenario_fails_before_anything_runs),
+    };
+    return cmocka_run_group_tests_name("e2e", tests, setup, teardown);
+}
