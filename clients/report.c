@@ -132,6 +132,7 @@ void report_fields(const struct run_results *res, struct report_fields *o)
     add_num(o, "latency_mean_ms", hist_mean(h) / 1000.0, 3);
     add_num(o, "latency_p50_ms", ms(hist_value_at_percentile(h, 50)), 3);
     add_num(o, "latency_p90_ms", ms(hist_value_at_percentile(h, 90)), 3);
+    add_num(o, "latency_p95_ms", ms(hist_value_at_percentile(h, 95)), 3);
     add_num(o, "latency_p99_ms", ms(hist_value_at_percentile(h, 99)), 3);
     add_num(o, "latency_p999_ms", ms(hist_value_at_percentile(h, 99.9)), 3);
     add_num(o, "latency_max_ms", ms(hist_max(h)), 3);
