@@ -16,4 +16,4 @@ set key outside right top vertical Left reverse font ',12'
 set rmargin 44
 plot for [i=1:words(runs)] dir.'/runs/'.word(runs, i).'/latency.csv' \
      using (column('latency_ms') > 0 ? column('latency_ms') : 1/0):'percentile' with steps lw 2.5 \
-     dt i lc rgb runcolour(word(runs, i)) title (word(runs, i))
+     dt i lc rgb runcolour(word(runs, i)) title (word(runs, i)) noenhanced

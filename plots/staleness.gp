@@ -15,4 +15,4 @@ set yrange [0:*]
 set key outside top center horizontal font ',12'
 plot for [i=1:words(runs)] dir.'/runs/'.word(runs, i).'/timeline.csv' \
      using 'time_s':'staleness_ms' with lines lw 2 lc rgb runcolour(word(runs, i)) \
-     title (word(runs, i))
+     title (word(runs, i)) noenhanced
