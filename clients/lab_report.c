@@ -129,18 +129,18 @@ static int table(struct dynbuf *b, const struct row *rows, size_t n, const char 
     if (count == 0)
         return 0;
     int rc = dynbuf_addf(b,
-                         "\n### %s\n\n| run | clients | requests / client / min | empty "
+                         "\n### %s\n\n| run | setting | clients | requests / client / min | empty "
                          "share | missed share | latency mean ms | latency p99 ms | "
                          "staleness mean ms | bytes / client / min |\n"
-                         "|---|---|---|---|---|---|---|---|---|\n",
+                         "|---|---|---|---|---|---|---|---|---|---|\n",
                          title);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const struct row *r = &rows[i];
         if (strcmp(r->approach, approach) != 0)
             continue;
         char s[96];
-        rc = dynbuf_addf(b, "| %s | %g |", setting(r, s, sizeof(s)), r->clients);
-        rc = rc ? rc : cell(b, r->req_min, r->m.requests_per_client_min, "%.3g");
+        rc = dynbuf_addf(b, "| %s | %s | %g |", r->id, setting(r, s, sizeof(s)), r->clients);
+        rc = rc ? rc : cell(b, r->req_min, r->m.requests_per_client_min, "%.4g");
         rc = rc ? rc : cell(b, r->empty, r->m.empty_share, "%.3f");
         rc = rc ? rc : cell(b, r->missed, r->m.missed_share, "%.3f");
         rc = rc ? rc : cell(b, r->lat_mean, r->m.latency_mean_ms, "%.3g");
@@ -225,7 +225,7 @@ static int findings(struct dynbuf *b, const struct row *rows, size_t n)
         rc = rc ? rc
                 : dynbuf_addf(
                       b,
-                      "- Long polling sent %.2f requests per update received (%.3g per "
+                      "- Long polling sent %.2f requests per update received (%.4g per "
                       "client per minute) at a mean latency of %.3g ms.\n",
                       lab_num(lp->res, "requests") / lp->received, lp->req_min,
                       lp->lat_mean);

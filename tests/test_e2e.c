@@ -163,7 +163,7 @@ static void every_plot_and_the_report_exist(void **state)
     const char *sections[] = {"# tiny: poll, long-poll or stream?", "## Findings",
                               "### Short polling", "### Long polling",
                               "### Server-Sent Events", "## Environment",
-                              "| every 200 ms, cursor | 5 | "};
+                              "| short-events | every 200 ms, cursor | 5 | "};
     for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
         if (!strstr(text.mem, sections[i]))
             fail_msg("report.md lacks \"%s\"", sections[i]);
