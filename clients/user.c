@@ -176,32 +176,21 @@ static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
     return fd;
 }
 
-/* 1 when the peer's FIN has arrived (CLOSE_WAIT: we have not closed yet). The kernel
- * counts that FIN as one received byte, which no application ever reads. */
-static int peer_fin_arrived(int fd)
-{
-    struct tcp_info ti;
-    socklen_t len = sizeof(ti);
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
-        return 0;
-    return ti.tcpi_state == TCP_CLOSE_WAIT;
-}
-
 /* CURLOPT_CLOSESOCKETFUNCTION: the kernel's account of the socket, then close.
  * Sequence-space corrections: tcpi_bytes_acked counts our SYN once the server acked it
  * (one byte no application wrote; a socket that never connected has written 0, and one
- * that did has at least that 1), and tcpi_bytes_received counts the server's FIN once it
- * arrived (peer_fin_arrived). Our own FIN never counts: the account is read before we
+ * that did has at least that 1); sockacct_read already leaves out the server's FIN once
+ * it arrived (a.peer_fin). Our own FIN never counts: the account is read before we
  * close. */
 static int on_closesocket(void *clientp, curl_socket_t fd)
 {
     struct user *u = clientp;
     struct sockacct a;
     if (sockacct_read(fd, &a) == 0) {
-        uint64_t fin = (uint64_t)peer_fin_arrived(fd);
+        uint64_t fin = (uint64_t)a.peer_fin;
         uint64_t syn = a.written > 0;
         counters_add(u->ctr, CTR_KERNEL_BYTES_SENT, a.written - syn, false);
-        counters_add(u->ctr, CTR_KERNEL_BYTES_RECEIVED, a.read - fin, false);
+        counters_add(u->ctr, CTR_KERNEL_BYTES_RECEIVED, a.read, false);
         counters_add(u->ctr, CTR_KERNEL_SEGS_OUT, a.segs_out, false);
         counters_add(u->ctr, CTR_KERNEL_SEGS_IN, a.segs_in, false);
         counters_add(u->ctr, CTR_KERNEL_FIN_RECEIVED, fin, false);

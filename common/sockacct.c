@@ -8,6 +8,10 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+/* TCP states as tcpi_state reports them (the kernel's include/net/tcp_states.h; glibc's
+ * netinet/tcp.h has the names but lacks tcpi_bytes_acked, linux/tcp.h the reverse). */
+enum { ST_TIME_WAIT = 6, ST_CLOSE_WAIT = 8, ST_LAST_ACK = 9, ST_CLOSING = 11 };
+
 int sockacct_read(int fd, struct sockacct *out)
 {
     struct tcp_info ti;
@@ -17,8 +21,11 @@ int sockacct_read(int fd, struct sockacct *out)
         return -1;
     if (ioctl(fd, SIOCOUTQ, &outq) != 0 || ioctl(fd, SIOCINQ, &inq) != 0)
         return -1;
+    /* States in which the peer's FIN has arrived (RFC 9293 section 3.3.2). */
+    out->peer_fin = ti.tcpi_state == ST_CLOSE_WAIT || ti.tcpi_state == ST_LAST_ACK ||
+                    ti.tcpi_state == ST_CLOSING || ti.tcpi_state == ST_TIME_WAIT;
     out->written = ti.tcpi_bytes_acked + (uint64_t)outq;
-    out->read = ti.tcpi_bytes_received - (uint64_t)inq;
+    out->read = ti.tcpi_bytes_received - (uint64_t)inq - (uint64_t)out->peer_fin;
     out->segs_out = ti.tcpi_segs_out;
     out->segs_in = ti.tcpi_segs_in;
     return 0;

@@ -5,8 +5,11 @@
  * unsent). Read = tcpi_bytes_received - SIOCINQ (arrived in order, minus what is still
  * waiting to be read). Both need Linux 4.1+ (tcpi_bytes_acked, tcpi_bytes_received). The
  * counts start at the handshake; take a snapshot when the connection opens and subtract.
- * A FIN, once acked or received, adds one to the sequence space and so to these counts:
- * compare snapshots taken before either side closes.
+ * Sequence-space corrections: a FIN counts as one byte of the sequence space. A peer's
+ * FIN that has arrived is taken out of `read` here (peer_fin says so). Our own FIN, once
+ * acked, would add one to `written`: read the account before closing. On the side that
+ * opened the connection, `written` also counts the SYN once acked: callers either take a
+ * snapshot at connect and subtract, or subtract 1 (pushpull-client does).
  */
 #ifndef PUSHPULL_SOCKACCT_H
 #define PUSHPULL_SOCKACCT_H
@@ -18,6 +21,7 @@ struct sockacct {
     uint64_t read;     /* bytes the application has taken from the kernel */
     uint64_t segs_out; /* TCP segments sent (tcpi_segs_out) */
     uint64_t segs_in;  /* TCP segments received (tcpi_segs_in) */
+    int peer_fin;      /* 1 when the peer's FIN has arrived (and was left out of read) */
 };
 
 /* Fill *out for socket fd. 0 on success; -1 (errno set) when the socket is not TCP or

@@ -37,6 +37,7 @@ struct feed {
     struct feed_waiter *waiters; /* head of the parked list */
     size_t nwaiters;
     bool closing;
+    uint64_t drops;              /* feed_drop calls so far */
     struct pollfd *pfds;        /* sweep scratch: one per parked waiter with a socket */
     struct feed_waiter **pwait; /* the waiter behind each pfds entry */
     size_t pcap;                /* allocated entries in pfds and pwait */
@@ -323,6 +324,22 @@ void feed_wait_sweep(struct feed *f, int64_t until_ns)
         f->sweep_until_ns = INT64_MAX;
     }
     feed_unlock(f);
+}
+
+size_t feed_drop(struct feed *f)
+{
+    struct feed_waiter *woken = NULL;
+    feed_lock(f);
+    f->drops++;
+    while (f->waiters)
+        detach_locked(f, f->waiters, FEED_WAKE_DROP, &woken);
+    feed_unlock(f);
+    return wake_all(woken);
+}
+
+uint64_t feed_drop_generation_locked(const struct feed *f)
+{
+    return f->drops;
 }
 
 void feed_close(struct feed *f)

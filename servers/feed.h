@@ -34,7 +34,8 @@ enum feed_wake {
     FEED_WAKE_NEWS,     /* an update was published */
     FEED_WAKE_DEADLINE, /* its deadline passed (long-poll timeout, heartbeat due) */
     FEED_WAKE_GONE,     /* the peer closed its side of the socket */
-    FEED_WAKE_SHUTDOWN  /* the feed is closing */
+    FEED_WAKE_SHUTDOWN, /* the feed is closing */
+    FEED_WAKE_DROP      /* feed_drop: close the connection abruptly */
 };
 
 /* A parked connection. Embedded in the caller's per-request state, which owns it. */
@@ -98,6 +99,13 @@ size_t feed_sweep(struct feed *f, int64_t now_ns, bool check_peers,
                   int64_t *next_deadline_ns);
 /* Block until `until_ns` (CLOCK_MONOTONIC), a park with an earlier deadline, or close. */
 void feed_wait_sweep(struct feed *f, int64_t until_ns);
+
+/* Wake every parked waiter with FEED_WAKE_DROP and advance the drop generation, so
+ * requests that were not parked can tell too (the demo's "drop connections" button).
+ * Returns how many were parked. */
+size_t feed_drop(struct feed *f);
+/* The drop generation: how many times feed_drop was called. */
+uint64_t feed_drop_generation_locked(const struct feed *f);
 
 /* Refuse new parks and publishes; wake every waiter with FEED_WAKE_SHUTDOWN. */
 void feed_close(struct feed *f);

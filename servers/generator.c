@@ -29,6 +29,7 @@ struct generator {
     pthread_mutex_t lock;
     pthread_cond_t cond; /* CLOCK_MONOTONIC; signalled by generator_stop */
     bool stop;
+    bool rate_changed;   /* generator_set_rate was called: restart the schedule */
     char *payload;     /* payload_bytes + 1 */
     int64_t *trace;    /* publish offsets in ns (process trace), owned */
     size_t trace_len;  /* entries in trace */
@@ -68,15 +69,26 @@ static void *generator_main(void *arg)
     while (!g->stop) {
         if (g->cfg.process == GEN_TRACE && g->trace_next == g->trace_len)
             break; /* the trace is over */
+        if (g->cfg.process != GEN_TRACE && g->cfg.rate_hz <= 0) {
+            pthread_cond_wait(&g->cond, &g->lock); /* idle until a rate or stop */
+            next = clock_mono_ns();
+            g->rate_changed = false;
+            continue;
+        }
         if (g->cfg.process == GEN_TRACE)
             next = start + g->trace[g->trace_next++];
         else
             next += (int64_t)(next_gap_s(g) * 1e9);
         struct timespec ts = clock_ts_from_ns(next);
-        while (!g->stop && clock_mono_ns() < next)
+        while (!g->stop && !g->rate_changed && clock_mono_ns() < next)
             pthread_cond_timedwait(&g->cond, &g->lock, &ts);
         if (g->stop)
             break;
+        if (g->rate_changed) { /* the schedule restarts from now at the new rate */
+            g->rate_changed = false;
+            next = clock_mono_ns();
+            continue;
+        }
         pthread_mutex_unlock(&g->lock);
         for (unsigned i = 0; i < per_arrival; i++) {
             fill_payload(g);
@@ -182,15 +194,46 @@ struct generator *generator_start(struct feed *f, const struct server_config *cf
     return g;
 }
 
+int generator_set_rate(struct generator *g, double rate_hz)
+{
+    if (!g || g->cfg.process == GEN_TRACE)
+        return -1;
+    pthread_mutex_lock(&g->lock);
+    g->cfg.rate_hz = rate_hz;
+    g->rate_changed = true;
+    pthread_cond_signal(&g->cond);
+    pthread_mutex_unlock(&g->lock);
+    return 0;
+}
+
+double generator_rate(struct generator *g)
+{
+    if (!g)
+        return 0;
+    pthread_mutex_lock(&g->lock);
+    double r = g->cfg.rate_hz;
+    pthread_mutex_unlock(&g->lock);
+    return r;
+}
+
 void generator_stop(struct generator *g)
 {
     if (!g)
         return;
     pthread_mutex_lock(&g->lock);
+    bool running = !g->stop;
     g->stop = true;
     pthread_cond_signal(&g->cond);
     pthread_mutex_unlock(&g->lock);
-    pthread_join(g->thread, NULL);
+    if (running)
+        pthread_join(g->thread, NULL);
+}
+
+void generator_free(struct generator *g)
+{
+    if (!g)
+        return;
+    generator_stop(g);
     pthread_cond_destroy(&g->cond);
     pthread_mutex_destroy(&g->lock);
     free(g->payload);

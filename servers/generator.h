@@ -27,8 +27,15 @@ int generator_load_trace(const char *path, int64_t **offsets_ns, size_t *n, char
  * before freeing the feed. */
 struct generator *generator_start(struct feed *f, const struct server_config *cfg,
                                   char *err, size_t errlen);
-/* Stop the thread (at once, not at the next arrival) and free the generator. NULL is fine.
- */
+/* Change the rate live (0 pauses); the schedule restarts from now. -1 when g is NULL or
+ * replays a trace. */
+int generator_set_rate(struct generator *g, double rate_hz);
+/* The rate now (0 for NULL). */
+double generator_rate(struct generator *g);
+/* Stop publishing (at once, not at the next arrival); the generator stays readable
+ * (generator_rate) until generator_free. NULL is fine. */
 void generator_stop(struct generator *g);
+/* Stop if running, and free. NULL is fine. */
+void generator_free(struct generator *g);
 
 #endif

@@ -85,8 +85,8 @@ static enum MHD_Result long_poll_handle(struct request *req)
 {
     struct feed *f = req->srv->feed;
     struct long_poll *lp = req->state;
-    if (req->waiter.why == FEED_WAKE_GONE)
-        return MHD_NO; /* the client left while we held its request */
+    if (req->waiter.why == FEED_WAKE_GONE || req->waiter.why == FEED_WAKE_DROP)
+        return MHD_NO; /* the client left, or POST /drop: close without an answer */
     if (!lp) {
         bool fatal = false;
         lp = long_poll_begin(req, &fatal);
@@ -102,7 +102,7 @@ static enum MHD_Result long_poll_handle(struct request *req)
         return answer(req, lp, true);
     if (!lp->held) {
         lp->held = true;
-        atomic_fetch_add(&req->srv->stats.row[req->kind].open, 1);
+        request_count_open(req, +1);
     }
     feed_unlock(f);
     return MHD_YES;
@@ -112,7 +112,7 @@ static void long_poll_done(struct request *req)
 {
     struct long_poll *lp = req->state;
     if (lp && lp->held)
-        atomic_fetch_sub(&req->srv->stats.row[req->kind].open, 1);
+        request_count_open(req, -1);
     free(lp);
     req->state = NULL;
 }

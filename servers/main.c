@@ -24,7 +24,8 @@ static const char usage_text[] =
     "\n"
     "Serves one changing feed three ways: GET /poll (short polling, ETag/304, ?since=N),\n"
     "GET /longpoll?since=N (long polling), GET /events (Server-Sent Events); plus\n"
-    "POST /publish (loopback only) and GET /stats.\n"
+    "GET /stats[?client=TAG], the demo page at /, and for loopback peers only\n"
+    "POST /publish, POST /control?rate=HZ and POST /drop.\n"
     "\n"
     "  --bind ADDR              listen address (default 127.0.0.1)\n"
     "  --port N                 TCP port, 0 picks a free one (default 8080)\n"
@@ -44,6 +45,7 @@ static const char usage_text[] =
     "  --max-connections N      answer 503 beyond this many connections (default 20000)\n"
     "  --threads N              libmicrohttpd worker threads (default 2)\n"
     "  --max-publish-bytes N    largest POST /publish body (default 64k)\n"
+    "  --www DIR                the demo page's files, served at / (default servers/www)\n"
     "  -h, --help               this text\n"
     "\n"
     "Durations take a unit: 250ms, 30s, 2m (a bare number means seconds, or ms for\n"
@@ -96,7 +98,8 @@ static void parse_args(int argc, char **argv, struct server_config *cfg)
         O_MAXCONN,
         O_THREADS,
         O_MAXPUB,
-        O_TRACE
+        O_TRACE,
+        O_WWW
     };
     static const struct option opts[] = {
         {"bind", required_argument, NULL, O_BIND},
@@ -114,6 +117,7 @@ static void parse_args(int argc, char **argv, struct server_config *cfg)
         {"threads", required_argument, NULL, O_THREADS},
         {"max-publish-bytes", required_argument, NULL, O_MAXPUB},
         {"trace", required_argument, NULL, O_TRACE},
+        {"www", required_argument, NULL, O_WWW},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
@@ -148,6 +152,11 @@ static void parse_args(int argc, char **argv, struct server_config *cfg)
                 cfg->process = GEN_TRACE;
             else
                 bad_value("process", "periodic, poisson, burst or trace", optarg);
+            break;
+        case O_WWW:
+            if (strlen(optarg) >= sizeof(cfg->www))
+                bad_value("www", "a shorter directory name", optarg);
+            snprintf(cfg->www, sizeof(cfg->www), "%s", optarg);
             break;
         case O_TRACE: {
             if (strlen(optarg) >= sizeof(cfg->trace))
@@ -263,15 +272,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "pushpull-server: %s\n", err);
         return 1;
     }
-    struct generator *gen = NULL;
-    if (cfg.rate_hz > 0 || cfg.process == GEN_TRACE) {
-        gen = generator_start(srv.feed, &cfg, err, sizeof(err));
-        if (!gen) {
-            fprintf(stderr, "pushpull-server: %s\n", err);
-            server_stop(&srv);
-            return 1;
-        }
+    /* Started even at rate 0 (it then idles), so POST /control can set a rate later. */
+    struct generator *gen = generator_start(srv.feed, &cfg, err, sizeof(err));
+    if (!gen) {
+        fprintf(stderr, "pushpull-server: %s\n", err);
+        server_stop(&srv);
+        return 1;
     }
+    srv.gen = gen;
     printf("listening on http://%s:%u\n", cfg.bind, srv.port);
     fflush(stdout);
     fprintf(
@@ -286,7 +294,8 @@ int main(int argc, char **argv)
     sigwait(&sigs, &sig);
     fprintf(stderr, "pushpull-server: %s, stopping\n",
             sig == SIGINT ? "SIGINT" : "SIGTERM");
-    generator_stop(gen);
-    server_stop(&srv);
+    generator_stop(gen); /* no publish into a feed being torn down */
+    server_stop(&srv);   /* requests may still read the generator's rate until here */
+    generator_free(gen);
     return 0;
 }

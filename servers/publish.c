@@ -7,34 +7,14 @@
  */
 #include "server.h"
 
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "jsonw.h"
 
-static bool peer_is_loopback(struct MHD_Connection *conn)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (!ci || !ci->client_addr)
-        return false;
-    const struct sockaddr *sa = ci->client_addr;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
-    }
-    if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
-    }
-    return false;
-}
-
 static enum MHD_Result publish_handle(struct request *req)
 {
-    if (!peer_is_loopback(req->conn))
+    if (!request_from_loopback(req))
         return reply_error(req, 403, "publish: only loopback clients may publish");
     const char *data = req->upload.mem ? req->upload.mem : "";
     if (!jsonw_valid_utf8(data, req->upload.len))

@@ -1,5 +1,5 @@
 /* reply.c: the small vocabulary transports answer with: a JSON body, a JSON error, a
- * number read from the query or a header.
+ * file's bytes, a number read from the query or a header, whether the peer is local.
  *
  * Status and body bytes are counted here, at the one place every buffered response
  * passes through (streams count their own body bytes as they produce them, in sse.c).
@@ -9,6 +9,8 @@
 #include "server.h"
 
 #include <ctype.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +21,7 @@ enum MHD_Result reply_queue(struct request *req, unsigned status, struct MHD_Res
 {
     req->answered = true;
     req->status = status;
-    stats_count_status(&req->srv->stats, req->kind, status);
+    request_count_status(req, status);
     return MHD_queue_response(req->conn, status, r);
 }
 
@@ -41,9 +43,21 @@ static enum MHD_Result reply_buffer(struct request *req, unsigned status, const 
         MHD_add_response_header(r, name, value);
     }
     req->body_bytes += len;
-    stats_add(&req->srv->stats.row[req->kind].resp_body_bytes, len);
+    request_count(req, SF_RESP_BODY_BYTES, len);
     enum MHD_Result rc = reply_queue(req, status, r);
     MHD_destroy_response(r);
+    return rc;
+}
+
+/* reply_buffer with the extra headers as variadic pairs: name, value, ..., NULL. */
+static enum MHD_Result reply_typed(struct request *req, unsigned status,
+                                   const char *content_type, const char *body, size_t len,
+                                   ...)
+{
+    va_list ap;
+    va_start(ap, len);
+    enum MHD_Result rc = reply_buffer(req, status, body, len, content_type, ap);
+    va_end(ap);
     return rc;
 }
 
@@ -58,15 +72,10 @@ enum MHD_Result reply_json(struct request *req, unsigned status, const char *bod
     return rc;
 }
 
-/* A variadic wrapper so reply_error can pass "no extra headers" as a va_list. */
-static enum MHD_Result reply_plain(struct request *req, unsigned status, const char *body,
-                                   size_t len, ...)
+enum MHD_Result reply_bytes(struct request *req, unsigned status, const char *content_type,
+                            const char *body, size_t len)
 {
-    va_list ap;
-    va_start(ap, len);
-    enum MHD_Result rc = reply_buffer(req, status, body, len, "application/json", ap);
-    va_end(ap);
-    return rc;
+    return reply_typed(req, status, content_type, body, len, NULL);
 }
 
 enum MHD_Result reply_error(struct request *req, unsigned status, const char *fmt, ...)
@@ -83,15 +92,33 @@ enum MHD_Result reply_error(struct request *req, unsigned status, const char *fm
         return MHD_NO;
     enum MHD_Result rc;
     if (status == 405)
-        rc = reply_plain(req, status, b.mem, b.len, MHD_HTTP_HEADER_ALLOW,
+        rc = reply_typed(req, status, "application/json", b.mem, b.len, MHD_HTTP_HEADER_ALLOW,
                          req->route->method, NULL);
     else if (status == 503)
-        rc = reply_plain(req, status, b.mem, b.len, MHD_HTTP_HEADER_CONNECTION, "close",
+        rc = reply_typed(req, status, "application/json", b.mem, b.len, MHD_HTTP_HEADER_CONNECTION, "close",
                          NULL);
     else
-        rc = reply_plain(req, status, b.mem, b.len, NULL);
+        rc = reply_typed(req, status, "application/json", b.mem, b.len, NULL);
     dynbuf_free(&b);
     return rc;
+}
+
+bool request_from_loopback(struct request *req)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return false;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+    }
+    return false;
 }
 
 int request_uint_value(struct request *req, enum MHD_ValueKind kind, const char *name,

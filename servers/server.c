@@ -36,14 +36,17 @@
 #include "sockacct.h"
 
 /* The route table: adding a transport is one line here and one file. */
-static const struct route *const routes[] = {&short_poll_route, &long_poll_route,
-                                             &sse_route, &publish_route, &stats_route};
+static const struct route *const routes[] = {
+    &short_poll_route, &long_poll_route, &sse_route,       &publish_route, &stats_route,
+    &control_route,    &drop_route,      &www_index_route, &www_file_route};
 
 static const struct route *route_find(const char *path)
 {
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        if (strcmp(routes[i]->path, path) == 0)
-            return routes[i];
+        const struct route *r = routes[i];
+        if (r->prefix ? strncmp(r->path, path, strlen(r->path)) == 0
+                      : strcmp(r->path, path) == 0)
+            return r;
     }
     return NULL;
 }
@@ -65,6 +68,7 @@ void server_config_defaults(struct server_config *cfg)
     cfg->max_connections = 20000;
     cfg->threads = 2;
     cfg->max_publish_bytes = 64 * 1024;
+    snprintf(cfg->www, sizeof(cfg->www), "%s", "servers/www");
 }
 
 /* ---- connections -------------------------------------------------------- */
@@ -116,13 +120,33 @@ int request_park_locked(struct request *req, int64_t deadline_ns)
     return 0;
 }
 
+void request_count(struct request *req, enum stats_field f, uint64_t n)
+{
+    stats_add(&req->srv->stats.row[req->kind].c[f], n);
+    if (req->tag)
+        stats_add(&req->tag->c[f], n);
+}
+
+void request_count_status(struct request *req, unsigned status)
+{
+    stats_count_status(&req->srv->stats.row[req->kind], status);
+    if (req->tag)
+        stats_count_status(req->tag, status);
+}
+
+void request_count_open(struct request *req, int delta)
+{
+    atomic_fetch_add(&req->srv->stats.row[req->kind].open, delta);
+    if (req->tag)
+        atomic_fetch_add(&req->tag->open, delta);
+}
+
 /* Read the kernel's counters and attribute the bytes moved since the last mark: header
  * bytes when they are not attributed yet, otherwise a check that nothing is left over. */
 static void account_bytes(struct request *req, bool check_rest)
 {
     struct conn_state *cs = req->cs;
     struct stats *st = &req->srv->stats;
-    struct stats_row *row = &st->row[req->kind];
     struct sockacct now;
     if (!cs || !cs->acct_ok || sockacct_read(cs->fd, &now) != 0)
         return;
@@ -137,9 +161,9 @@ static void account_bytes(struct request *req, bool check_rest)
     req->framing_mark = req->framing_bytes;
     if (!req->hdr_counted) {
         req->hdr_counted = true;
-        stats_add(&row->resp_header_bytes, wrote > produced ? wrote - produced : 0);
-        stats_add(&row->req_header_bytes, got > upload ? got - upload : 0);
-        stats_add(&row->req_body_bytes, upload);
+        request_count(req, SF_RESP_HEADER_BYTES, wrote > produced ? wrote - produced : 0);
+        request_count(req, SF_REQ_HEADER_BYTES, got > upload ? got - upload : 0);
+        request_count(req, SF_REQ_BODY_BYTES, upload);
     } else if (check_rest) {
         uint64_t diff = wrote > produced ? wrote - produced : produced - wrote;
         stats_add(&st->unaccounted_bytes, diff + got);
@@ -194,10 +218,16 @@ static enum MHD_Result request_begin(struct request *req, const char *url,
                                      const char *method)
 {
     struct server *srv = req->srv;
+    req->path = url;
     req->route = route_find(url);
     if (req->route)
         req->kind = req->route->kind;
-    atomic_fetch_add(&srv->stats.row[req->kind].requests, 1);
+    /* ?client=TAG also counts the request in TAG's row; on /stats it names the row to
+     * read instead, so asking does not change the answer. */
+    const char *tag = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "client");
+    if (tag && req->route != &stats_route)
+        req->tag = stats_tag_row(&srv->stats, tag); /* an invalid tag counts nowhere extra */
+    request_count(req, SF_REQUESTS, 1);
     if (atomic_load(&srv->stats.conns_open) > (int_least64_t)srv->cfg.max_connections)
         return reply_error(req, 503, "server busy: more than %u connections open",
                            srv->cfg.max_connections);

@@ -41,6 +41,7 @@ struct server_config {
     unsigned max_connections;    /* beyond this, 503 */
     unsigned threads;            /* libmicrohttpd worker threads */
     size_t max_publish_bytes;    /* POST /publish body limit */
+    char www[1024];              /* directory of the demo page's files */
     char trace[4096];            /* CSV of publish offsets (process trace), or "" */
 };
 
@@ -51,15 +52,18 @@ struct server {
     struct feed *feed;
     struct stats stats;
     unsigned port;     /* the bound port (resolves --port 0) */
-    pthread_t sweeper; /* wakes expired waiters and notices vanished peers */
+    struct generator *gen; /* the update generator (POST /control), set by main */
+    pthread_t sweeper;     /* wakes expired waiters and notices vanished peers */
     bool sweeper_started;
 };
 
 struct request;
+struct generator;
 
 /* One endpoint. Transports define one each (short_poll.c, long_poll.c, sse.c, ...). */
 struct route {
-    const char *path;     /* exact path, e.g. "/poll" */
+    const char *path;     /* exact path, e.g. "/poll" (a prefix when .prefix is set) */
+    bool prefix;          /* match every path starting with .path */
     const char *method;   /* the one method it accepts */
     enum stats_kind kind; /* which /stats row it counts in */
     /* Called when the request is complete (body read) and again after every resume.
@@ -86,7 +90,9 @@ struct request {
     struct MHD_Connection *conn;
     struct conn_state *cs;     /* the connection this request arrived on */
     const struct route *route; /* NULL until routed */
+    const char *path;          /* the URL path (libmicrohttpd's, valid for the request) */
     enum stats_kind kind;      /* row it counts in */
+    struct stats_row *tag;     /* the client=TAG row it also counts in, or NULL */
     struct feed_waiter waiter; /* used while the request is parked on the feed */
     bool suspended;            /* the connection is suspended by this request */
     bool answered;             /* a response has been queued */
@@ -116,6 +122,9 @@ void server_stop(struct server *srv);
  * header pairs given (name, value, ..., NULL). The body is copied. */
 enum MHD_Result reply_json(struct request *req, unsigned status, const char *body,
                            size_t len, ...);
+/* Queue len bytes of body (copied) with this Content-Type and Cache-Control: no-cache. */
+enum MHD_Result reply_bytes(struct request *req, unsigned status, const char *content_type,
+                            const char *body, size_t len);
 /* Queue {"error":"<message>"} with the given 4xx/5xx status. */
 enum MHD_Result reply_error(struct request *req, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -126,9 +135,19 @@ enum MHD_Result reply_queue(struct request *req, unsigned status, struct MHD_Res
  * when malformed: a 400 naming the parameter has then been queued. */
 int request_uint_value(struct request *req, enum MHD_ValueKind kind, const char *name,
                        uint64_t max, uint64_t *out);
+/* 1 when the peer is on the loopback network (127.0.0.0/8 or ::1): only such peers may
+ * publish, change the rate or drop connections. */
+bool request_from_loopback(struct request *req);
 /* Park the request on the feed until news, `deadline_ns`, the peer leaving or shutdown,
  * and suspend its connection. Feed lock held. -1 when the feed is closing. */
 int request_park_locked(struct request *req, int64_t deadline_ns);
+/* Count n in field f of the request's row and of its client tag's row: the one call
+ * through which every per-request counter moves. */
+void request_count(struct request *req, enum stats_field f, uint64_t n);
+/* Count the response status, likewise. */
+void request_count_status(struct request *req, unsigned status);
+/* A held request (parked poll, open stream) begins (+1) or ends (-1), likewise. */
+void request_count_open(struct request *req, int delta);
 /* Attribute response header bytes now, for a streaming response whose first body bytes
  * are being produced (the headers have been handed to the kernel by then). */
 void request_count_stream_headers(struct request *req);
@@ -139,6 +158,10 @@ extern const struct route long_poll_route;
 extern const struct route sse_route;
 extern const struct route publish_route;
 extern const struct route stats_route;
+extern const struct route control_route;
+extern const struct route drop_route;
+extern const struct route www_index_route;
+extern const struct route www_file_route;
 
 /* ---- shared by short and long polling: the {"next":M,"events":[...]} body ---- */
 int poll_render_since_locked(struct feed *f, uint64_t since, uint64_t limit,

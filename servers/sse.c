@@ -46,6 +46,7 @@ struct sse_stream {
     bool opened;           /* the retry line is written */
     bool ended;            /* "event: end" is written; next read ends the body */
     bool counted;          /* counted as open in /stats */
+    uint64_t drops;        /* the feed's drop generation when the stream opened */
 };
 
 /* Bytes HTTP/1.1 chunked coding adds around a chunk of n bytes: hex size, CRLF, CRLF. */
@@ -65,6 +66,8 @@ static int sse_fill_locked(struct request *req, struct sse_stream *s)
 {
     struct feed *f = req->srv->feed;
     int rc = 0;
+    if (feed_drop_generation_locked(f) != s->drops)
+        return -1; /* POST /drop while this stream was busy writing */
     dynbuf_reset(&s->out);
     s->out_off = 0;
     if (!s->opened) {
@@ -110,15 +113,14 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     struct request *req = cls;
     struct sse_stream *s = req->state;
-    struct stats_row *row = &req->srv->stats.row[req->kind];
     (void)pos;
-    if (req->waiter.why == FEED_WAKE_GONE)
-        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (req->waiter.why == FEED_WAKE_GONE || req->waiter.why == FEED_WAKE_DROP)
+        return MHD_CONTENT_READER_END_WITH_ERROR; /* gone, or POST /drop: cut it */
     if (s->out_off == s->out.len) {
         if (s->ended) {
             /* libmicrohttpd now writes the last chunk: "0" CRLF CRLF. */
             req->framing_bytes += 5;
-            stats_add(&row->framing_bytes, 5);
+            request_count(req, SF_FRAMING_BYTES, 5);
             return MHD_CONTENT_READER_END_OF_STREAM;
         }
         feed_lock(req->srv->feed);
@@ -138,8 +140,8 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     s->last_write_ns = clock_mono_ns();
     req->body_bytes += n;
     req->framing_bytes += chunk_framing(n);
-    stats_add(&row->resp_body_bytes, n);
-    stats_add(&row->framing_bytes, chunk_framing(n));
+    request_count(req, SF_RESP_BODY_BYTES, n);
+    request_count(req, SF_FRAMING_BYTES, chunk_framing(n));
     return (ssize_t)n;
 }
 
@@ -162,14 +164,11 @@ static enum MHD_Result sse_handle(struct request *req)
         return MHD_NO;
     dynbuf_init(&s->out, SIZE_MAX / 2);
     s->last_write_ns = clock_mono_ns();
-    if (has_id) {
-        s->cursor = last_id;
-    } else {
-        feed_lock(srv->feed);
-        s->cursor =
-            feed_newest_locked(srv->feed); /* a new subscriber gets what comes next */
-        feed_unlock(srv->feed);
-    }
+    feed_lock(srv->feed);
+    s->drops = feed_drop_generation_locked(srv->feed);
+    /* Without Last-Event-ID a new subscriber gets what comes next. */
+    s->cursor = has_id ? last_id : feed_newest_locked(srv->feed);
+    feed_unlock(srv->feed);
     req->state = s;
     struct MHD_Response *r =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sse_read, req, NULL);
@@ -179,7 +178,7 @@ static enum MHD_Result sse_handle(struct request *req)
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     MHD_add_response_header(r, "X-Accel-Buffering", "no");
     s->counted = true;
-    atomic_fetch_add(&srv->stats.row[req->kind].open, 1);
+    request_count_open(req, +1);
     enum MHD_Result rc = reply_queue(req, 200, r);
     MHD_destroy_response(r);
     return rc;
@@ -191,7 +190,7 @@ static void sse_done(struct request *req)
     if (!s)
         return;
     if (s->counted)
-        atomic_fetch_sub(&req->srv->stats.row[req->kind].open, 1);
+        request_count_open(req, -1);
     dynbuf_free(&s->out);
     free(s);
     req->state = NULL;

@@ -1,4 +1,4 @@
-/* stats.c: per-transport counters, their JSON rendering, and the GET /stats route. */
+/* stats.c: per-transport and per-tag counters, their JSON rendering, GET /stats. */
 #include "stats.h"
 
 #include <stdio.h>
@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "generator.h"
 #include "server.h"
 
 static const char *const kind_names[STATS_KINDS] = {"poll",    "longpoll", "events",
@@ -16,10 +17,62 @@ static const char *const kind_names[STATS_KINDS] = {"poll",    "longpoll", "even
 static const unsigned status_codes[STATS_STATUSES] = {200, 201, 204, 304, 400, 403,
                                                       404, 405, 413, 500, 503, 0};
 
+static const char *const field_names[SF_FIELDS] = {
+    "requests",          "req_header_bytes", "req_body_bytes",
+    "resp_header_bytes", "resp_body_bytes",  "framing_bytes"};
+
 void stats_init(struct stats *s)
 {
     memset(s, 0, sizeof(*s));
     s->started_mono_ns = clock_mono_ns();
+    pthread_mutex_init(&s->tags_lock, NULL);
+}
+
+void stats_destroy(struct stats *s)
+{
+    pthread_mutex_destroy(&s->tags_lock);
+}
+
+int stats_tag_valid(const char *tag)
+{
+    size_t n = 0;
+    for (; tag[n]; n++) {
+        char c = tag[n];
+        if (n == STATS_TAG_MAX ||
+            !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-'))
+            return 0;
+    }
+    return n > 0;
+}
+
+const struct stats_row *stats_tag_find(struct stats *s, const char *tag)
+{
+    size_t n = atomic_load(&s->ntags);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(s->tags[i].name, tag) == 0)
+            return &s->tags[i].row;
+    }
+    return NULL;
+}
+
+struct stats_row *stats_tag_row(struct stats *s, const char *tag)
+{
+    if (!stats_tag_valid(tag))
+        return NULL;
+    struct stats_row *r = (struct stats_row *)stats_tag_find(s, tag);
+    if (r)
+        return r;
+    pthread_mutex_lock(&s->tags_lock);
+    r = (struct stats_row *)stats_tag_find(s, tag); /* added meanwhile? */
+    size_t n = atomic_load(&s->ntags);
+    if (!r && n < STATS_MAX_TAGS) {
+        snprintf(s->tags[n].name, sizeof(s->tags[n].name), "%s", tag);
+        r = &s->tags[n].row;
+        atomic_store(&s->ntags, n + 1); /* readers see the name before the count */
+    }
+    pthread_mutex_unlock(&s->tags_lock);
+    return r;
 }
 
 const char *stats_kind_name(enum stats_kind k)
@@ -27,12 +80,12 @@ const char *stats_kind_name(enum stats_kind k)
     return kind_names[k];
 }
 
-void stats_count_status(struct stats *s, enum stats_kind k, unsigned status)
+void stats_count_status(struct stats_row *r, unsigned status)
 {
     size_t i = 0;
     while (i < STATS_STATUSES - 1 && status_codes[i] != status)
         i++;
-    atomic_fetch_add(&s->row[k].status[i], 1);
+    atomic_fetch_add(&r->status[i], 1);
 }
 
 void stats_count_connection(struct stats *s, int delta)
@@ -64,22 +117,18 @@ static long rss_kib(void)
     return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-static int render_row(const struct stats_row *r, const char *name, struct dynbuf *b)
+/* The counters of one row, as JSON members (no braces). */
+static int render_counts(const struct stats_row *r, struct dynbuf *b)
 {
-    int rc = dynbuf_addf(b,
-                         "\"%s\":{\"requests\":%llu,\"req_header_bytes\":%llu,"
-                         "\"req_body_bytes\":%llu,\"resp_header_bytes\":%llu,"
-                         "\"resp_body_bytes\":%llu,\"framing_bytes\":%llu,\"open\":%lld,"
-                         "\"responses\":{",
-                         name, (unsigned long long)atomic_load(&r->requests),
-                         (unsigned long long)atomic_load(&r->req_header_bytes),
-                         (unsigned long long)atomic_load(&r->req_body_bytes),
-                         (unsigned long long)atomic_load(&r->resp_header_bytes),
-                         (unsigned long long)atomic_load(&r->resp_body_bytes),
-                         (unsigned long long)atomic_load(&r->framing_bytes),
-                         (long long)atomic_load(&r->open));
+    int rc = 0;
+    for (int f = 0; rc == 0 && f < SF_FIELDS; f++)
+        rc = dynbuf_addf(b, "\"%s\":%llu,", field_names[f],
+                         (unsigned long long)(r ? atomic_load(&r->c[f]) : 0));
+    rc = rc ? rc
+            : dynbuf_addf(b, "\"open\":%lld,\"responses\":{",
+                          (long long)(r ? atomic_load(&r->open) : 0));
     const char *sep = "";
-    for (size_t i = 0; rc == 0 && i < STATS_STATUSES; i++) {
+    for (size_t i = 0; r && rc == 0 && i < STATS_STATUSES; i++) {
         unsigned long long n = atomic_load(&r->status[i]);
         if (n == 0)
             continue;
@@ -89,7 +138,21 @@ static int render_row(const struct stats_row *r, const char *name, struct dynbuf
             rc = dynbuf_addf(b, "%s\"other\":%llu", sep, n);
         sep = ",";
     }
-    return rc ? rc : dynbuf_adds(b, "}}");
+    return rc ? rc : dynbuf_adds(b, "}");
+}
+
+static int render_row(const struct stats_row *r, const char *name, struct dynbuf *b)
+{
+    int rc = dynbuf_addf(b, "\"%s\":{", name);
+    rc = rc ? rc : render_counts(r, b);
+    return rc ? rc : dynbuf_adds(b, "}");
+}
+
+int stats_render_tag(const struct stats_row *r, const char *tag, struct dynbuf *b)
+{
+    int rc = dynbuf_addf(b, "{\"client\":\"%s\",", tag); /* tag is [A-Za-z0-9_-] */
+    rc = rc ? rc : render_counts(r, b);
+    return rc ? rc : dynbuf_adds(b, "}");
 }
 
 int stats_render(struct stats *s, uint64_t published, uint64_t parked, struct dynbuf *b)
@@ -125,6 +188,17 @@ static enum MHD_Result stats_handle(struct request *req)
     struct server *srv = req->srv;
     struct dynbuf b;
     dynbuf_init(&b, 1 << 20);
+    const char *tag = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "client");
+    if (tag) {
+        if (!stats_tag_valid(tag))
+            return reply_error(req, 400, "client: expected 1 to %d of A-Z a-z 0-9 _ -, got "
+                                         "\"%.40s\"", STATS_TAG_MAX, tag);
+        if (stats_render_tag(stats_tag_find(&srv->stats, tag), tag, &b) != 0)
+            return MHD_NO;
+        enum MHD_Result rc = reply_json(req, 200, b.mem, b.len, NULL);
+        dynbuf_free(&b);
+        return rc;
+    }
     if (stats_render(&srv->stats, feed_published(srv->feed), feed_parked(srv->feed), &b) !=
         0)
         return MHD_NO;
@@ -137,7 +211,8 @@ static enum MHD_Result stats_handle(struct request *req)
                     "\"payload_bytes\":%zu,\"buffer\":%zu,\"longpoll_timeout_s\":%g,"
                     "\"heartbeat_s\":%g,\"retry_ms\":%u,\"threads\":%u,"
                     "\"max_connections\":%u}}",
-                    c->process == GEN_TRACE ? 0 : c->rate_hz, process_names[c->process],
+                    c->process == GEN_TRACE ? 0 : generator_rate(srv->gen),
+                    process_names[c->process],
                     c->burst_size, c->payload_bytes, c->buffer,
                     (double)c->longpoll_timeout_ns / 1e9, (double)c->heartbeat_ns / 1e9,
                     c->retry_ms, c->threads, c->max_connections) != 0)

@@ -1,15 +1,21 @@
-/* stats.h: the server's own account of what it served, per transport, for GET /stats.
+/* stats.h: the server's own account of what it served, per transport and per client tag,
+ * for GET /stats.
  *
  * Every counter is a C11 atomic, bumped at the one place where its event happens (a
  * request arrives, a status is queued, body bytes leave the transport, header bytes are
- * read off the kernel's socket counters), so any thread may bump and /stats may read
- * without a lock. Header byte counts come from the kernel (TCP_INFO and the socket
- * queues, see sockacct.h), not from reassembling headers, so they equal what crossed the
- * socket.
+ * read off the kernel's socket counters; server.c's request_count* functions are those
+ * places), so any thread may bump and /stats may read without a lock. Header byte counts
+ * come from the kernel (TCP_INFO and the socket queues, see sockacct.h), not from
+ * reassembling headers, so they equal what crossed the socket.
+ *
+ * A request may carry a `client=TAG` query parameter; its counts then also go to that
+ * tag's row, which GET /stats?client=TAG returns. That is how a browser, which cannot see
+ * header bytes, learns what its requests cost (the demo page does this).
  */
 #ifndef PUSHPULL_STATS_H
 #define PUSHPULL_STATS_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -20,46 +26,72 @@ enum stats_kind {
     STATS_POLL,     /* GET /poll */
     STATS_LONGPOLL, /* GET /longpoll */
     STATS_SSE,      /* GET /events */
-    STATS_PUBLISH,  /* POST /publish */
+    STATS_PUBLISH,  /* POST /publish, /control, /drop */
     STATS_STATS,    /* GET /stats */
-    STATS_OTHER,    /* anything else: 404s, 405s, 503s before routing */
+    STATS_OTHER,    /* anything else: the demo's files, 404s, 405s, 503s */
     STATS_KINDS
+};
+
+/* The counters of a row, each with its /stats name (stats.c). */
+enum stats_field {
+    SF_REQUESTS,          /* requests received */
+    SF_REQ_HEADER_BYTES,  /* request line + headers, as received */
+    SF_REQ_BODY_BYTES,    /* request bodies */
+    SF_RESP_HEADER_BYTES, /* status line + headers, as sent */
+    SF_RESP_BODY_BYTES,   /* entity bytes (SSE: the event text) */
+    SF_FRAMING_BYTES,     /* chunked transfer framing */
+    SF_FIELDS
 };
 
 /* The HTTP statuses the server sends, each counted on its own. */
 #define STATS_STATUSES 12
+/* Client tags remembered; later new tags are not counted (their requests still are). */
+#define STATS_MAX_TAGS 256
+/* Longest tag: [A-Za-z0-9_-]{1,32}. */
+#define STATS_TAG_MAX 32
 
 struct stats_row {
-    atomic_uint_least64_t requests;               /* requests received */
+    atomic_uint_least64_t c[SF_FIELDS];           /* indexed by enum stats_field */
     atomic_uint_least64_t status[STATS_STATUSES]; /* responses by status (see stats.c) */
-    atomic_uint_least64_t req_header_bytes;       /* request line + headers, as received */
-    atomic_uint_least64_t req_body_bytes;         /* request bodies */
-    atomic_uint_least64_t resp_header_bytes;      /* status line + headers, as sent */
-    atomic_uint_least64_t resp_body_bytes;        /* entity bytes (SSE: the event text) */
-    atomic_uint_least64_t framing_bytes;          /* chunked transfer framing */
     atomic_int_least64_t open; /* requests in progress (held polls, streams) */
+};
+
+struct stats_tag {
+    char name[STATS_TAG_MAX + 1]; /* the tag, set once under tags_lock */
+    struct stats_row row;         /* its counts */
 };
 
 struct stats {
     struct stats_row row[STATS_KINDS];
-    atomic_int_least64_t conns_open;   /* TCP connections open now */
-    atomic_uint_least64_t conns_total; /* TCP connections accepted */
-    atomic_int_least64_t conns_peak;   /* most connections open at once */
-    atomic_uint_least64_t
-        unaccounted_bytes;   /* kernel bytes no counter explains (should be 0) */
-    int64_t started_mono_ns; /* set once at start */
+    atomic_int_least64_t conns_open;        /* TCP connections open now */
+    atomic_uint_least64_t conns_total;      /* TCP connections accepted */
+    atomic_int_least64_t conns_peak;        /* most connections open at once */
+    atomic_uint_least64_t unaccounted_bytes; /* kernel bytes no counter explains (0) */
+    int64_t started_mono_ns;                /* set once at start */
+    pthread_mutex_t tags_lock;              /* guards adding tags */
+    atomic_size_t ntags;                    /* tags in use (published after the name) */
+    struct stats_tag tags[STATS_MAX_TAGS];
 };
 
 void stats_init(struct stats *s);
+void stats_destroy(struct stats *s);
 /* The row name used in /stats ("poll", "longpoll", "events", ...). */
 const char *stats_kind_name(enum stats_kind k);
-/* Count one response with this HTTP status. */
-void stats_count_status(struct stats *s, enum stats_kind k, unsigned status);
-/* A connection opened (+1) or closed (-1); keeps conns_open and conns_peak. */
+/* Count one response with this HTTP status in row r. */
+void stats_count_status(struct stats_row *r, unsigned status);
+/* A connection opened (+1) or closed (-1); keeps conns_open, conns_total, conns_peak. */
 void stats_count_connection(struct stats *s, int delta);
-/* Add n to a byte counter of row k (pass the field's address in the row). */
+/* Add n to a counter. */
 void stats_add(atomic_uint_least64_t *counter, uint64_t n);
+/* 1 when tag is a valid client tag ([A-Za-z0-9_-]{1,32}). */
+int stats_tag_valid(const char *tag);
+/* The row of a client tag, added if new; NULL when the table is full or tag invalid. */
+struct stats_row *stats_tag_row(struct stats *s, const char *tag);
+/* The row of a known tag, or NULL (never adds). */
+const struct stats_row *stats_tag_find(struct stats *s, const char *tag);
 /* Render /stats as JSON into b. `published` and `parked` come from the feed. */
 int stats_render(struct stats *s, uint64_t published, uint64_t parked, struct dynbuf *b);
+/* Render one tag's row as {"client":TAG,...} (zeros for NULL). */
+int stats_render_tag(const struct stats_row *r, const char *tag, struct dynbuf *b);
 
 #endif

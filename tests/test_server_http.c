@@ -704,6 +704,175 @@ static void generator_replays_a_trace(void **state)
     unlink(path);
 }
 
+/* ---- the demo's levers: client tags, rate control, drop, the page ------------- */
+
+static void client_tags_count_their_own_bytes(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    harness_publish(s.port, "tagged");
+    const char req[] = "GET /poll?client=panel-1 HTTP/1.1\r\nHost: x\r\n\r\n";
+    int fd = harness_connect(s.port);
+    size_t head = 0, body = 0;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(harness_send(fd, req, sizeof(req) - 1), 0);
+        struct harness_response r;
+        assert_int_equal(harness_read_response(fd, &r, 2000), 0);
+        head += r.head_len;
+        body += r.body_len;
+        harness_response_free(&r);
+    }
+    close(fd);
+    struct harness_response other = get(s.port, "/poll?client=panel-2", NULL); /* not ours */
+    harness_response_free(&other);
+    harness_sleep_ms(50);
+    struct harness_response r = get(s.port, "/stats?client=panel-1", NULL);
+    cJSON *t = cJSON_ParseWithLength(r.body, r.body_len);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(t, "client")->valuestring, "panel-1");
+    assert_int_equal(harness_stat(t, "requests"), 2);
+    assert_int_equal(harness_stat(t, "req_header_bytes"), 2 * (sizeof(req) - 1));
+    assert_int_equal(harness_stat(t, "resp_header_bytes"), head);
+    assert_int_equal(harness_stat(t, "resp_body_bytes"), body);
+    assert_int_equal(harness_stat(t, "responses.200"), 2);
+    cJSON_Delete(t);
+    harness_response_free(&r);
+    r = get(s.port, "/stats?client=never-seen", NULL);
+    t = cJSON_ParseWithLength(r.body, r.body_len);
+    assert_int_equal(harness_stat(t, "requests"), 0);
+    cJSON_Delete(t);
+    harness_response_free(&r);
+    expect_error(s.port, "GET", "/stats?client=bad%20tag", NULL, 400, "client");
+
+    /* A tagged stream counts live: its header bytes as it opens, its events as sent. */
+    struct dynbuf raw;
+    fd = open_stream(s.port, "/events?client=sse-1", NULL, &raw);
+    harness_publish(s.port, "live");
+    struct dynbuf text = stream_until(fd, &raw, "\"data\":\"live\"}\n\n", 2000);
+    harness_sleep_ms(50);
+    r = get(s.port, "/stats?client=sse-1", NULL);
+    t = cJSON_ParseWithLength(r.body, r.body_len);
+    size_t shead = (size_t)(strstr(raw.mem, "\r\n\r\n") - raw.mem) + 4;
+    assert_int_equal(harness_stat(t, "open"), 1);
+    assert_int_equal(harness_stat(t, "resp_header_bytes"), shead);
+    assert_int_equal(harness_stat(t, "resp_body_bytes"), text.len);
+    cJSON_Delete(t);
+    harness_response_free(&r);
+    dynbuf_free(&text);
+    dynbuf_free(&raw);
+    close(fd);
+    stop(&s);
+}
+
+static void control_sets_the_rate_live(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    harness_sleep_ms(300);
+    cJSON *st = harness_stats(s.port);
+    assert_int_equal(harness_stat(st, "updates_published"), 0);
+    cJSON_Delete(st);
+    struct harness_response r;
+    assert_int_equal(harness_http(s.port, "POST", "/control?rate=50", NULL, "", 0, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "{\"rate_hz\":50}");
+    harness_response_free(&r);
+    harness_sleep_ms(500);
+    st = harness_stats(s.port);
+    double n = harness_stat(st, "updates_published");
+    assert_true(n >= 15 && n <= 35);
+    assert_int_equal(harness_stat(st, "config.rate_hz"), 50);
+    cJSON_Delete(st);
+    assert_int_equal(harness_http(s.port, "POST", "/control?rate=0", NULL, "", 0, &r), 0);
+    harness_response_free(&r);
+    st = harness_stats(s.port);
+    n = harness_stat(st, "updates_published");
+    cJSON_Delete(st);
+    harness_sleep_ms(300);
+    st = harness_stats(s.port);
+    assert_true(harness_stat(st, "updates_published") == n); /* paused */
+    cJSON_Delete(st);
+    expect_error(s.port, "POST", "/control?rate=fast", NULL, 400, "rate");
+    expect_error(s.port, "POST", "/control?rate=5000", NULL, 400, "rate");
+    expect_error(s.port, "POST", "/control", NULL, 400, "rate");
+    expect_error(s.port, "GET", "/control?rate=1", NULL, 405, "POST");
+    stop(&s);
+}
+
+static void drop_cuts_streams_and_they_resume(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    harness_publish(s.port, "before");
+    struct dynbuf raw;
+    int sse = open_stream(s.port, "/events", NULL, &raw);
+    struct dynbuf text = stream_until(sse, &raw, "retry:", 2000);
+    dynbuf_free(&text);
+    int lp = harness_connect(s.port);
+    const char lreq[] = "GET /longpoll?since=1 HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(harness_send(lp, lreq, sizeof(lreq) - 1), 0);
+    harness_sleep_ms(200);
+    struct harness_response r;
+    assert_int_equal(harness_http(s.port, "POST", "/drop", NULL, "", 0, &r), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "{\"dropped\":2}");
+    harness_response_free(&r);
+    /* Both are cut without a word: no "event: end", no answer to the long poll. */
+    assert_true(harness_wait_eof(sse, 2000));
+    assert_null(strstr(raw.mem, "event: end"));
+    struct dynbuf lraw;
+    dynbuf_init(&lraw, 4096);
+    assert_int_equal(harness_read_until(lp, &lraw, "HTTP/1.1", 2000), -1); /* EOF, no reply */
+    dynbuf_free(&lraw);
+    dynbuf_free(&raw);
+    close(sse);
+    close(lp);
+    /* What was published meanwhile comes back on resume. */
+    harness_publish(s.port, "during");
+    sse = open_stream(s.port, "/events", "Last-Event-ID: 1\r\n", &raw);
+    text = stream_until(sse, &raw, "id: 2\ndata: {\"seq\":2,", 2000);
+    dynbuf_free(&text);
+    dynbuf_free(&raw);
+    close(sse);
+    stop(&s);
+}
+
+static void the_demo_page_is_served_and_nothing_else(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/pushpull-www-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof(path), "%s/index.html", dir);
+    FILE *f = fopen(path, "w");
+    fputs("<!doctype html><title>demo</title>", f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/app.js", dir);
+    f = fopen(path, "w");
+    fputs("console.log(1);", f);
+    fclose(f);
+    const char *args[] = {"--rate", "0", "--www", dir, NULL};
+    struct harness_server s = start(args);
+    struct harness_response r = get(s.port, "/", NULL);
+    assert_int_equal(r.status, 200);
+    assert_header(&r, "Content-Type", "text/html; charset=utf-8");
+    assert_memory_equal(r.body, "<!doctype html>", 15);
+    harness_response_free(&r);
+    r = get(s.port, "/www/app.js", NULL);
+    assert_int_equal(r.status, 200);
+    assert_header(&r, "Content-Type", "text/javascript; charset=utf-8");
+    harness_response_free(&r);
+    expect_error(s.port, "GET", "/www/../README.md", NULL, 404, "no such file");
+    expect_error(s.port, "GET", "/www/.hidden.js", NULL, 404, "no such file");
+    expect_error(s.port, "GET", "/www/run.sh", NULL, 404, "no such file");
+    expect_error(s.port, "GET", "/www/missing.css", NULL, 404, "missing.css");
+    stop(&s);
+    snprintf(path, sizeof(path), "rm -rf %s", dir);
+    assert_int_equal(system(path), 0);
+}
+
 /* ---- the command line ---------------------------------------------------- */
 
 static void expect_bad_flag(const char *flag, const char *value, const char *mention)
@@ -768,6 +937,10 @@ int main(void)
         cmocka_unit_test(publish_answers_201_with_seq),
         cmocka_unit_test(generator_bursts_and_payload_size),
         cmocka_unit_test(generator_replays_a_trace),
+        cmocka_unit_test(client_tags_count_their_own_bytes),
+        cmocka_unit_test(control_sets_the_rate_live),
+        cmocka_unit_test(drop_cuts_streams_and_they_resume),
+        cmocka_unit_test(the_demo_page_is_served_and_nothing_else),
         cmocka_unit_test(bad_flags_get_one_clear_line),
     };
     return cmocka_run_group_tests_name("server_http", tests, NULL, NULL);
