@@ -22,6 +22,8 @@ usage: ./run.sh [COMMAND] [ARGS]
                          summary.csv/.json, plots/*.png|svg and report.md
   plot RESULTS_DIR       redraw the plots of a finished run
   report RESULTS_DIR     rewrite its report.md
+  demo [--rate HZ] [--port N]
+                         the workshop demo: serve the live page, print its URL
   test                   set up, build with ASan+UBSan, run every test; "N passed, N failed"
   bench [FLAGS]          server fan-out benchmark (bin/pushpull-bench --help)
   server [FLAGS]         build and run the server in the foreground (--help for flags)
@@ -204,6 +206,22 @@ cmd_run() {
     done
 }
 
+# The workshop demo: the server with a live generator and the page at /.
+cmd_demo() {
+    local rate=2 port=8080
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --rate) [ $# -ge 2 ] || die "--rate: expected updates per second"; rate=$2; shift ;;
+            --port) [ $# -ge 2 ] || die "--port: expected a TCP port"; port=$2; shift ;;
+            *) die "demo: unknown option '$1' (expected --rate HZ or --port N)" ;;
+        esac
+        shift
+    done
+    echo "pushpull: open http://127.0.0.1:$port/ in a browser (Ctrl-C stops)" >&2
+    exec "$BIN/pushpull-server" --rate "$rate" --port "$port" --www servers/www \
+        --retry-ms 1000 --heartbeat 5s
+}
+
 # The default suite: every bundled scenario, quick; a table and the reports' paths.
 cmd_main() {
     local t0=$SECONDS d
@@ -236,12 +254,13 @@ case "$cmd" in
     server) setup; build; exec bin/pushpull-server "$@" ;;
     bench) setup; build; exec bin/pushpull-bench "$@" ;;
     run) setup; build; cmd_run "$@" ;;
+    demo) setup; build; cmd_demo "$@" ;;
     plot) setup; build; [ $# -eq 1 ] || die "plot: expected one results directory"
           plot_results "${1%/}"; echo "pushpull: plots in ${1%/}/plots/" ;;
     report) setup; build; [ $# -eq 1 ] || die "report: expected one results directory"
           "$BIN/pushpull-lab" report "${1%/}" && echo "pushpull: ${1%/}/report.md" ;;
     clean) make -s clean ;;
     main)  setup; build; cmd_main ;;
-    *) echo "run.sh: unknown command '$cmd' (expected one of: run plot report test bench server setup build clean --help)" >&2
+    *) echo "run.sh: unknown command '$cmd' (expected one of: run plot report demo test bench server setup build clean --help)" >&2
        exit 2 ;;
 esac
