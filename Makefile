@@ -41,7 +41,7 @@ SERVER_LIB := $(filter-out %main.c,$(SERVER_SRC))
 CLIENT_LIB := $(filter-out %main.c,$(CLIENT_SRC))
 prog_name   = pushpull-$(if $(filter main,$(1)),$(if $(findstring servers/,$(2)),server,client),$(1:%_main=%))
 PROG_NAMES := $(foreach m,$(MAIN_SRC),$(call prog_name,$(basename $(notdir $(m))),$(m)))
-PROGS      := $(addprefix bin/,$(PROG_NAMES)) bin/pushpull-bench
+PROGS      := $(addprefix bin/,$(PROG_NAMES)) bin/pushpull-bench bin/pushpull-linkbench
 
 all: $(PROGS)
 
@@ -74,6 +74,9 @@ $(foreach m,$(MAIN_SRC),$(eval $(call program,$(m))))
 bin/pushpull-bench: build/rel/tests/bench/fanout.o build/rel/tests/harness.o build/rel/libcommon.a
 	@mkdir -p bin
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS)
+bin/pushpull-linkbench: build/rel/tests/bench/link_accuracy.o build/rel/tests/link_harness.o build/rel/libcommon.a
+	@mkdir -p bin
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- sanitizer build and tests ------------------------------------------
 build/asan/%.o: %.c
@@ -94,7 +97,7 @@ build/asan/tests/%: build/asan/tests/%.o $(TEST_LIBS)
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 TEST_BINS := $(TEST_SRC:tests/%.c=build/asan/tests/%)
-ASAN_PROGS := $(filter-out build/asan/bin/pushpull-bench,$(PROGS:bin/%=build/asan/bin/%))
+ASAN_PROGS := $(filter-out build/asan/bin/pushpull-bench build/asan/bin/pushpull-linkbench,$(PROGS:bin/%=build/asan/bin/%))
 
 test-build: $(TEST_BINS) $(ASAN_PROGS) $(PROGS)
 test: test-build

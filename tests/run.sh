@@ -13,6 +13,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_erro
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export PUSHPULL_SERVER=${PUSHPULL_SERVER:-build/asan/bin/pushpull-server}
 export PUSHPULL_CLIENT=${PUSHPULL_CLIENT:-build/asan/bin/pushpull-client}
+export PUSHPULL_LINK=${PUSHPULL_LINK:-build/asan/bin/pushpull-link}
 limit=${TEST_TIME_LIMIT:-300}
 
 passed=0

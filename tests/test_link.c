@@ -1,0 +1,671 @@
+/* test_link.c: the link emulator end to end: the real pushpull-link (ASan build) between
+ * a test client and an upstream that runs in a thread of this test.
+ *
+ * Each test starts its own link on a free port in front of its own upstream, measures
+ * what crosses it with CLOCK_MONOTONIC, and stops the link by pid expecting exit status
+ * 0 (a leak or sanitizer report makes it non-zero). Tolerances are stated where they are
+ * used; every wait is bounded. The link's --stats JSON is read from a temporary directory
+ * that is removed afterwards.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "link_harness.h"
+
+/* ---- helpers -------------------------------------------------------------------- */
+
+/* A temporary directory for one test's --stats file. */
+struct scratch {
+    char dir[64];   /* the directory */
+    char stats[96]; /* dir/stats.json */
+};
+
+static void scratch_make(struct scratch *s)
+{
+    snprintf(s->dir, sizeof(s->dir), "/tmp/pushpull-link-test-XXXXXX");
+    assert_non_null(mkdtemp(s->dir));
+    snprintf(s->stats, sizeof(s->stats), "%s/stats.json", s->dir);
+}
+
+static void scratch_remove(struct scratch *s)
+{
+    unlink(s->stats);
+    rmdir(s->dir);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static double ms_since(int64_t t0)
+{
+    return (double)(link_harness_now_ns() - t0) / 1e6;
+}
+
+/* Start a link in front of peer with --stats into s and the extra args. */
+static struct link_harness_link start_link(struct link_harness_peer *peer,
+                                           struct scratch *s, const char *const *extra)
+{
+    const char *args[40];
+    size_t n = 0;
+    args[n++] = "--stats";
+    args[n++] = s->stats;
+    for (size_t i = 0; extra && extra[i] && n < 39; i++)
+        args[n++] = extra[i];
+    args[n] = NULL;
+    struct link_harness_link l;
+    assert_int_equal(link_harness_start(&l, link_harness_peer_port(peer), args), 0);
+    return l;
+}
+
+/* Stop the link (clean exit expected) and return its --stats JSON (caller deletes). */
+static cJSON *stop_link(struct link_harness_link *l, struct scratch *s)
+{
+    assert_int_equal(link_harness_stop(l), 0);
+    cJSON *stats = link_harness_stats(s->stats);
+    assert_non_null(stats);
+    return stats;
+}
+
+/* One byte there and back; the round trip in ms. */
+static double round_trip_ms(int fd)
+{
+    char c = 'x';
+    int why = 0;
+    int64_t t0 = link_harness_now_ns();
+    assert_int_equal(send(fd, &c, 1, MSG_NOSIGNAL), 1);
+    assert_int_equal(link_harness_read_n(fd, &c, 1, 5000, &why), 1);
+    return ms_since(t0);
+}
+
+static void wait_peer(struct link_harness_peer *peer, uint64_t min_bytes, uint64_t min_ends,
+                      int timeout_ms)
+{
+    int64_t end = link_harness_now_ns() + (int64_t)timeout_ms * NS_PER_MS;
+    struct link_harness_seen seen;
+    do {
+        link_harness_peer_seen(peer, &seen);
+        if (seen.bytes_in >= min_bytes && seen.eofs + seen.resets >= min_ends)
+            return;
+        sleep_ms(2);
+    } while (link_harness_now_ns() < end);
+}
+
+/* ---- delay ---------------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, size_t n)
+{
+    qsort(v, n, sizeof(*v), cmp_double);
+    return v[n / 2];
+}
+
+/* --delay 50ms: a round trip of one byte takes 100 ms, never less; the median is within
+ * 3 ms over (measured here: about 0.5 ms). Single round trips can be late by more when
+ * the machine is busy, so only a gross bound is put on the worst. */
+static void delay_round_trip(void **state)
+{
+    (void)state;
+    struct scratch s;
+    scratch_make(&s);
+    struct link_harness_peer *peer = link_harness_peer_start(LINK_HARNESS_ECHO);
+    assert_non_null(peer);
+    const char *args[] = {"--delay", "50ms", NULL};
+    struct link_harness_link l = start_link(peer, &s, args);
+    int fd = link_harness_connect(l.port);
+    assert_true(fd >= 0);
+    enum { N = 21 };
+    double rtt[N], worst = 0;
+    for (int i = 0; i < N; i++) {
+        rtt[i] = round_trip_ms(fd);
+        assert_true(rtt[i] >= 100.0);
+        worst = rtt[i] > worst ? rtt[i] : worst;
+    }
+    double mid = median(rtt, N);
+    print_message("# delay 50ms: median round trip %.3f ms, worst %.3f ms\n", mid, worst);
+    assert_true(mid < 103.0);
+    assert_true(worst < 200.0);
+    close(fd);
+    cJSON *stats = stop_link(&l, &s);
+    assert_int_equal(link_harness_stat(stats, "bytes_up"), N);
+    assert_int_equal(link_harness_stat(stats, "bytes_down"), N);
+    assert_int_equal(link_harness_stat(stats, "config.delay_up_ms"), 50);
+    cJSON_Delete(stats);
+    link_harness_peer_stop(peer);
+    scratch_remove(&s);
+}
+
+/* Per-direction delays add up to the round trip; --handshake charges a new connection
+ * one more round trip before its first byte goes up. Never early; medians within 3 ms. */
+static void per_direction_delay_and_handshake(void **state)
+{
+    (void)state;
+    struct scratch s;
+    scratch_make(&s);
+    struct link_harness_peer *peer = link_harness_peer_start(LINK_HARNESS_ECHO);
+    assert_non_null(peer);
+    const char *args[] = {"--delay-up", "10ms",        "--delay-down",
+                          "30ms",       "--handshake", NULL};
+    struct link_harness_link l = start_link(peer, &s, args);
+    enum { N = 5 };
+    double first[N], second[N];
+    for (int i = 0; i < N; i++) {
+        int fd = link_harness_connect(l.port);
+        assert_true(fd >= 0);
+        first[i] = round_trip_ms(fd); /* sent at once: waits out the handshake's 40 ms */
+        second[i] = round_trip_ms(fd);
+        assert_true(first[i] >= 80.0);
+        assert_true(second[i] >= 40.0);
+        close(fd);
+    }
+    double f = median(first, N), g = median(second, N);
+    print_message("# up 10ms down 30ms handshake: first %.3f ms, then %.3f ms (medians)\n",
+                  f, g);
+    assert_true(f < 83.0);
+    assert_true(g < 43.0);
+    cJSON *stats = stop_link(&l, &s);
+    assert_int_equal(link_harness_stat(stats, "config.delay_down_ms"), 30);
+    cJSON_Delete(stats);
+    link_harness_peer_stop(peer);
+    scratch_remove(&s);
+}
+
+/* ---- rate ----------------------------------------------------------------------- */
+
+/* --rate 1mbit: 200,000 bytes reach the upstream in 1.6 s (within 10%). */
+static void rate_cap(void **state)
+{
+    (void)state;
+    struct scratch s;
+    scratch_make(&s);
+    struct link_harness_peer *peer = link_harness_peer_start(LINK_HARNESS_SINK);
+    assert_non_null(peer);
+    const char *args[] = {"--rate", "1mbit", NULL};
+    struct link_harness_link l = start_link(peer, &s, args);
+    int fd = link_harness_connect(l.port);
+    assert_true(fd >= 0);
+    static char payload[200000];
+    memset(payload, 'r', sizeof(payload));
+    int64_t t0 = link_harness_now_ns();
+    size_t off = 0;
+    while (off < sizeof(payload)) {
+        ssize_t n = send(fd, payload + off, sizeof(payload) - off, MSG_NOSIGNAL);
+        assert_true(n > 0);
+        off += (size_t)n;
+    }
+    wait_peer(peer, sizeof(payload), 0, 5000);
+    struct link_harness_seen seen;
+    link_harness_peer_seen(peer, &seen);
+    assert_int_equal(seen.bytes_in, sizeof(payload));
+    double secs = (double)(seen.last_byte_ns - t0) / 1e9;
+    print_message("# 200000 bytes at 1mbit: %.3f s (1.600 expected)\n", secs);
+    assert_true(secs > 1.6 * 0.9 && secs < 1.6 * 1.1);
+    close(fd);
+    cJSON *stats = stop_link(&l, &s);
+    assert_int_equal(link_harness_stat(stats, "bytes_up"), sizeof(payload));
+    assert_int_equal(link_harness_stat(stats, "config.rate_up_bps"), 1000000);
+    cJSON_Delete(stats);
+    link_harness_peer_stop(peer);
+    scratch_remove(&s);
+}
+
+/* ---- order ---------------------------------------------------------------------- */
+
+/* A numbered stream of 1 MB, written in small pieces, comes back byte for byte through
+ * heavy jitter (4 ms on 5 ms, far more than the spacing) and a rate cap that cuts it into
+ * segments; both FINs follow the data. */
+static void order_kept_under_jitter(void **state)
+{
+    (void)state;
+    struct scratch s;
+    scratch_make(&s);
+    struct link_harness_peer *peer = link_harness_peer_start(LINK_HARNESS_ECHO);
+    assert_non_null(peer);
+    const char *args[] = {"--delay", "5ms", "--jitter", "4ms", "--rate", "40mbit", NULL};
+    struct link_harness_link l = start_link(peer, &s, args);
+    int fd = link_harness_connect(l.port);
+    assert_true(fd >= 0);
+    enum { WORDS = 250000, BYTES = WORDS * 4 };
+    unsigned char *out = malloc(BYTES), *in = malloc(BYTES);
+    assert_non_null(out);
+    assert_non_null(in);
+    for (uint32_t i = 0; i < WORDS; i++) { /* big-endian counters */
+        out[4 * i] = (unsigned char)(i >> 24);
+        out[4 * i + 1] = (unsigned char)(i >> 16);
+        out[4 * i + 2] = (unsigned char)(i >> 8);
+        out[4 * i + 3] = (unsigned char)i;
+    }
+    size_t sent = 0, got = 0;
+    int64_t end = link_harness_now_ns() + 20 * NS_PER_S;
+    int shut = 0;
+    while (got < BYTES && link_harness_now_ns() < end) {
+        struct pollfd p = {.fd = fd, .events = POLLIN | (sent < BYTES ? POLLOUT : 0)};
+        assert_true(poll(&p, 1, 1000) >= 0);
+        if ((p.revents & POLLOUT) && sent < BYTES) {
+            size_t chunk = BYTES - sent < 997 ? BYTES - sent : 997; /* odd sizes */
+            ssize_t n = send(fd, out + sent, chunk, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n > 0)
+                sent += (size_t)n;
+        }
+        if (sent == BYTES && !shut) {
+            assert_int_equal(shutdown(fd, SHUT_WR), 0);
+            shut = 1;
+        }
+        if (p.revents & POLLIN) {
+            ssize_t n = recv(fd, in + got, BYTES - got, MSG_DONTWAIT);
+            assert_true(n > 0);
+            got += (size_t)n;
+        }
+    }
+    assert_int_equal(got, BYTES);
+    assert_memory_equal(in, out, BYTES);
+    assert_int_equal(link_harness_wait_end(fd, 2000), 0); /* then the FIN, no RST */
+    close(fd);
+    free(out);
+    free(in);
+    wait_peer(peer, 0, 1, 2000);
+    cJSON *stats = stop_link(&l, &s);
+    assert_int_equal(link_harness_stat(stats, "bytes_up"), BYTES);
+    assert_int_equal(link_harness_stat(stats, "bytes_down"), BYTES);
+    assert_int_equal(link_harness_stat(stats, "closed"), 1);
+    assert_int_equal(link_harness_stat(stats, "peer_resets"), 0);
+    cJSON_Delete(stats);
+    link_harness_peer_stop(peer);
+    scratch_remove(&s);
+}
+
+/* ---- faults --------------------------------------------------------------------- */
+
+/* --drop-every 500ms: each connection is reset 500 ms after it opened (its own clock),
+ * on both sides, with RST. Never early; late by well under a ms here, but up to 100 ms
+ * is allowed for a busy machine. */
+static void resets_at_drop_every(void **state)
+{
+    (void)state;
+    struct scratch s;
+    scratch_make(&s);
+    struct link_harness_peer *peer = link_harness_peer_start(LINK_HARNESS_ECHO);
+    assert_non_null(peer);
+    const char *args[] = {"--drop-every", "500ms", NULL};
+    struct link_harness_link l = start_link(peer, &s, args);
+    int64_t t_a = link_harness_now_ns();
+    int a = link_harness_connect(l.port);
+    assert_true(a >= 0);
+    round_trip_ms(a);
+    sleep_ms(200);
+    int64_t t_b = link_harness_now_ns();
+    int b = link_harness_connect(l.port);
+    assert_true(b >= 0);
+    round_trip_ms(b);
+    assert_int_equal(link_harness_wait_end(a, 2000), ECONNRESET);
+    double life_a = ms_since(t_a);
+    assert_int_equal(link_harness_wait_end(b, 2000), ECONNRESET);
+    double life_b = ms_since(t_b);
+    print_message("# drop-every 500ms: lives of %.1f and %.1f ms\n", life_a, life_b);
+    assert_true(life_a >= 500.0 && life_a < 600.0);
+    assert_true(life_b >= 500.0 && life_b < 600.0);
+    close(a);
+    close(b);
+    wait_peer(peer, 0, 2, 2000);
+    struct link_harness_seen seen;
+    link_harness_peer_seen(peer, &seen);
+    assert_int_equal(seen.resets, 2); /* the upstream side was reset too */
+    cJSON *stats = stop_link(&l, &s);
+    assert_int_equal(link_harness_stat(stats, "resets_injected"), 2);
+    cJSON_Delete(stats);
+    link_harness_peer_stop(peer);
+    scratch_remove(&s);
+}
+
+/* --drop-rate 0.5 (per second): lifetimes are random but seeded; over 3 s most of 20
+ * connections are reset (expected 87.5%), and the link counts exactly those. */
+static void resets_at_drop_rate(void **state)
+{
+    (void)state;
+    struct scratch s;
+    scratch_make(&s);
+    struct link_harness_peer *peer = link_harness_peer_start(LINK_HARNESS_ECHO);
+    assert_non_null(peer);
+    const char *args[] = {"--drop-rate", "0.5", "--seed", "7", NULL};
+    struct link_harness_link l = start_link(peer, &s, args);
+    enum { N = 20 };
+    int fds[N];
+    for (int i = 0; i < N; i++) {
+        fds[i] = link_harness_connect(l.port);
+        assert_true(fds[i] >= 0);
+        round_trip_ms(fds[i]);
+    }
+    sleep_ms(3000);
+    int reset = 0;
+    for (int i = 0; i < N; i++) {
+        int end = link_harness_wait_end(fds[i], 0);
+        assert_true(end == ECONNRESET || end == ETIMEDOUT);
+        reset += end == ECONNRESET;
+        close(fds[i]);
+    }
+    print_message("# drop-rate 0.5/s: %d of %d reset within 3 s\n", reset, N);
+    assert_true(reset >= 12 && reset < N + 1);
+    cJSON *stats = stop_link(&l, &s);
+    assert_int_equal(link_harness_stat(stats, "resets_injected"), reset);
+    cJSON_Delete(stats);
+    link_harness_peer_stop(peer);
+    scratch_remove(&s);
+}
+
+/* --idle-timeout 400ms: a silent connection is closed with FIN (both sides) 400 ms after
+ * its last byte (late by up to 100 ms on a busy machine); one that talks every 150 ms
+ * stays up. */
+static void idle_cut(void **state)
+{
+    (void)state;
+    struct scratch s;
+    scratch_make(&s);
+    struct link_harness_peer *peer = link_harness_peer_start(LINK_HARNESS_ECHO);
+    assert_non_null(peer);
+    const char *args[] = {"--idle-timeout", "400ms", NULL};
+    struct link_harness_link l = start_link(peer, &s, args);
+    int quiet = link_harness_connect(l.port);
+    int busy = link_harness_connect(l.port);
+    assert_true(quiet >= 0 && busy >= 0);
+    round_trip_ms(quiet);
+    int64_t t_quiet = link_harness_now_ns();
+    for (int i = 0; i < 8; i++) { /* 1.2 s of chatter, 150 ms apart */
+        round_trip_ms(busy);
+        sleep_ms(150);
+    }
+    assert_int_equal(link_harness_wait_end(quiet, 0), 0); /* closed by FIN, not reset */
+    round_trip_ms(busy);                                  /* still up */
+    struct link_harness_seen seen;
+    wait_peer(peer, 0, 1, 1000);
+    link_harness_peer_seen(peer, &seen);
+    assert_int_equal(seen.eofs, 1); /* the upstream side got a FIN too */
+    assert_int_equal(seen.resets, 0);
+    double idle_ms = (double)(seen.last_end_ns - t_quiet) / 1e6;
+    print_message("# idle-timeout 400ms: cut after %.1f ms of silence\n", idle_ms);
+    /* t_quiet is a hair after the link's last write, hence 399. */
+    assert_true(idle_ms >= 399.0 && idle_ms < 500.0);
+    close(quiet);
+    close(busy);
+    cJSON *stats = stop_link(&l, &s);
+    assert_int_equal(link_harness_stat(stats, "idle_cuts"), 1);
+    cJSON_Delete(stats);
+    link_harness_peer_stop(peer);
+    scratch_remove(&s);
+}
+
+/* --buffer 1000: response bytes are held until 1000 have gathered, then go at once; the
+ * rest goes when the upstream closes, followed by its FIN. Request bytes are not held. */
+static void buffer_holds_until_n(void **state)
+{
+    (void)state;
+    struct scratch s;
+    scratch_make(&s);
+    struct link_harness_peer *peer = link_harness_peer_start(LINK_HARNESS_ECHO);
+    assert_non_null(peer);
+    const char *args[] = {"--buffer", "1000", NULL};
+    struct link_harness_link l = start_link(peer, &s, args);
+    int fd = link_harness_connect(l.port);
+    assert_true(fd >= 0);
+    char buf[2000];
+    memset(buf, 'b', sizeof(buf));
+    int why = 0;
+    assert_int_equal(send(fd, buf, 999, MSG_NOSIGNAL), 999);
+    wait_peer(peer, 999, 0, 2000);
+    struct link_harness_seen seen;
+    link_harness_peer_seen(peer, &seen);
+    assert_int_equal(seen.bytes_in, 999); /* up is not held */
+    assert_int_equal(link_harness_read_n(fd, buf, 1, 300, &why), 0);
+    assert_int_equal(why, ETIMEDOUT); /* 999 echoed bytes held by the link */
+    assert_int_equal(send(fd, buf, 1, MSG_NOSIGNAL), 1);
+    int64_t t0 = link_harness_now_ns();
+    assert_int_equal(link_harness_read_n(fd, buf, 1000, 2000, &why), 1000);
+    assert_true(ms_since(t0) < 100.0);
+    assert_int_equal(send(fd, buf, 10, MSG_NOSIGNAL), 10);
+    assert_int_equal(link_harness_read_n(fd, buf, 1, 300, &why), 0);
+    assert_int_equal(shutdown(fd, SHUT_WR), 0); /* the echo closes: the 10 are flushed */
+    assert_int_equal(link_harness_read_n(fd, buf, 10, 2000, &why), 10);
+    assert_int_equal(link_harness_wait_end(fd, 2000), 0);
+    close(fd);
+    cJSON *stats = stop_link(&l, &s);
+    assert_int_equal(link_harness_stat(stats, "bytes_down"), 1010);
+    assert_int_equal(link_harness_stat(stats, "config.buffer_bytes"), 1000);
+    cJSON_Delete(stats);
+    link_harness_peer_stop(peer);
+    scratch_remove(&s);
+}
+
+/* An upstream that is not there: the client is accepted, then reset; the link counts it. */
+static void upstream_down_resets_the_client(void **state)
+{
+    (void)state;
+    struct scratch s;
+    scratch_make(&s);
+    /* A port with nothing listening: the peer's, after it has stopped. */
+    struct link_harness_peer *gone = link_harness_peer_start(LINK_HARNESS_SINK);
+    assert_non_null(gone);
+    unsigned port = link_harness_peer_port(gone);
+    link_harness_peer_stop(gone);
+    const char *args[] = {"--stats", s.stats, NULL};
+    struct link_harness_link l;
+    assert_int_equal(link_harness_start(&l, port, args), 0);
+    int fd = link_harness_connect(l.port);
+    assert_true(fd >= 0);
+    assert_int_equal(link_harness_wait_end(fd, 2000), ECONNRESET);
+    close(fd);
+    cJSON *stats = stop_link(&l, &s);
+    assert_int_equal(link_harness_stat(stats, "upstream_failed"), 1);
+    assert_int_equal(link_harness_stat(stats, "accepted"), 1);
+    cJSON_Delete(stats);
+    scratch_remove(&s);
+}
+
+/* --max-connections 2: a third connection at once is accepted and reset; when one of the
+ * two closes, a new one is carried again. */
+static void over_max_connections_are_reset(void **state)
+{
+    (void)state;
+    struct scratch s;
+    scratch_make(&s);
+    struct link_harness_peer *peer = link_harness_peer_start(LINK_HARNESS_ECHO);
+    assert_non_null(peer);
+    const char *args[] = {"--max-connections", "2", NULL};
+    struct link_harness_link l = start_link(peer, &s, args);
+    int a = link_harness_connect(l.port), b = link_harness_connect(l.port);
+    assert_true(a >= 0 && b >= 0);
+    round_trip_ms(a);
+    round_trip_ms(b);
+    int c = link_harness_connect(l.port);
+    assert_true(c >= 0);
+    assert_int_equal(link_harness_wait_end(c, 2000), ECONNRESET);
+    close(c);
+    close(a);
+    wait_peer(peer, 0, 1, 2000);
+    sleep_ms(50); /* the link passes the FIN back and frees the slot */
+    int d = link_harness_connect(l.port);
+    assert_true(d >= 0);
+    round_trip_ms(d);
+    close(d);
+    close(b);
+    cJSON *stats = stop_link(&l, &s);
+    assert_int_equal(link_harness_stat(stats, "accepted"), 4);
+    assert_int_equal(link_harness_stat(stats, "refused"), 1);
+    assert_int_equal(link_harness_stat(stats, "open_peak"), 2);
+    cJSON_Delete(stats);
+    link_harness_peer_stop(peer);
+    scratch_remove(&s);
+}
+
+/* Back-pressure: a sender far faster than --rate 1mbit fills the link's queue up to
+ * --queue (64k, plus at most one 64 KiB read) and then waits in its own kernel buffers;
+ * what the link still held when stopped is counted as discarded. */
+static void back_pressure_bounds_the_queue(void **state)
+{
+    (void)state;
+    struct scratch s;
+    scratch_make(&s);
+    struct link_harness_peer *peer = link_harness_peer_start(LINK_HARNESS_SINK);
+    assert_non_null(peer);
+    const char *args[] = {"--rate", "1mbit", "--queue", "64k", NULL};
+    struct link_harness_link l = start_link(peer, &s, args);
+    int fd = link_harness_connect(l.port);
+    assert_true(fd >= 0);
+    static char chunk[65536];
+    size_t sent = 0;
+    int64_t end = link_harness_now_ns() + 500 * NS_PER_MS;
+    while (link_harness_now_ns() < end) {
+        ssize_t n = send(fd, chunk, sizeof(chunk), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0)
+            sent += (size_t)n;
+        else
+            sleep_ms(5);
+    }
+    cJSON *stats = stop_link(&l, &s);
+    double up = link_harness_stat(stats, "bytes_up");
+    double held = link_harness_stat(stats, "bytes_discarded");
+    print_message(
+        "# queue 64k at 1mbit: sender wrote %zu, link delivered %.0f, held %.0f\n", sent,
+        up, held);
+    assert_true(sent > 4 * 64000);                  /* the sender was far ahead... */
+    assert_true(held > 0 && held <= 64000 + 65536); /* ...but the link held little */
+    assert_true(up > 40000 && up < 90000);          /* 0.5 s at 1 Mbit/s is 62,500 */
+    cJSON_Delete(stats);
+    close(fd);
+    link_harness_peer_stop(peer);
+    scratch_remove(&s);
+}
+
+/* ---- many connections ----------------------------------------------------------- */
+
+/* 200 connections come and go (20 at a time, each echoing 100 bytes); the link exits
+ * clean under ASan (no leak) and counts every one of them. */
+static void many_connections_no_leak(void **state)
+{
+    (void)state;
+    struct scratch s;
+    scratch_make(&s);
+    struct link_harness_peer *peer = link_harness_peer_start(LINK_HARNESS_ECHO);
+    assert_non_null(peer);
+    const char *args[] = {"--delay", "1ms", NULL};
+    struct link_harness_link l = start_link(peer, &s, args);
+    enum { TOTAL = 200, BATCH = 20, BYTES = 100 };
+    char msg[BYTES], back[BYTES];
+    memset(msg, 'm', sizeof(msg));
+    for (int round = 0; round < TOTAL / BATCH; round++) {
+        int fds[BATCH];
+        for (int i = 0; i < BATCH; i++) {
+            fds[i] = link_harness_connect(l.port);
+            assert_true(fds[i] >= 0);
+            assert_int_equal(send(fds[i], msg, BYTES, MSG_NOSIGNAL), BYTES);
+        }
+        for (int i = 0; i < BATCH; i++) {
+            int why = 0;
+            assert_int_equal(link_harness_read_n(fds[i], back, BYTES, 2000, &why), BYTES);
+            if (round % 2 == 0) { /* half close politely, half just vanish */
+                assert_int_equal(shutdown(fds[i], SHUT_WR), 0);
+                assert_int_equal(link_harness_wait_end(fds[i], 2000), 0);
+            }
+            close(fds[i]);
+        }
+    }
+    wait_peer(peer, TOTAL * BYTES, TOTAL, 3000);
+    struct link_harness_seen seen;
+    link_harness_peer_seen(peer, &seen);
+    assert_int_equal(seen.accepted, TOTAL);
+    cJSON *stats = stop_link(&l, &s);
+    assert_int_equal(link_harness_stat(stats, "accepted"), TOTAL);
+    assert_int_equal(link_harness_stat(stats, "closed"), TOTAL);
+    assert_int_equal(link_harness_stat(stats, "bytes_up"), TOTAL * BYTES);
+    assert_int_equal(link_harness_stat(stats, "bytes_down"), TOTAL * BYTES);
+    assert_true(link_harness_stat(stats, "open_peak") >= BATCH);
+    cJSON_Delete(stats);
+    link_harness_peer_stop(peer);
+    scratch_remove(&s);
+}
+
+/* ---- command line ---------------------------------------------------------------- */
+
+/* Every bad value gets exactly one line naming its flag, and exit status 2. */
+static void bad_flags_get_one_clear_line(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *args[5];
+        const char *says;
+    } cases[] = {
+        {{"--delay", "50", NULL}, "--delay: expected a duration with a unit"},
+        {{"--delay", "2m", NULL}, "--delay: expected"},
+        {{"--jitter", "-1ms", NULL}, "--jitter: expected"},
+        {{"--delay-down", "fast", NULL}, "--delay-down: expected"},
+        {{"--rate", "1mbps", NULL}, "--rate: expected"},
+        {{"--rate-up", "10bit", NULL}, "--rate-up: expected"},
+        {{"--drop-rate", "1.5", NULL}, "--drop-rate: expected a probability"},
+        {{"--drop-every", "20x", NULL}, "--drop-every: expected"},
+        {{"--idle-timeout", "-3s", NULL}, "--idle-timeout: expected"},
+        {{"--listen", "127.0.0.1:99999", NULL}, "--listen: expected ADDR:PORT"},
+        {{"--upstream", "localhost:8080", NULL}, "--upstream: expected ADDR:PORT"},
+        {{"--upstream", "127.0.0.1:0", NULL}, "--upstream: expected"},
+        {{"--queue", "10", NULL}, "--queue: expected a whole number"},
+        {{"--buffer", "8M", NULL}, "--buffer: expected at most the --queue size"},
+        {{"--max-connections", "0", NULL}, "--max-connections: expected"},
+        {{"--seed", "x", NULL}, "--seed: expected"},
+        {{"--bogus", NULL}, "--bogus: unknown option"},
+        {{"--delay", NULL}, "--delay: expects a value"},
+        {{"stray", NULL}, "unexpected argument \"stray\""},
+        {{"--stats", "/nonexistent-dir/stats.json", NULL}, "--stats: cannot write in"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct dynbuf err;
+        dynbuf_init(&err, 1 << 16);
+        int rc = link_harness_run(cases[i].args, &err);
+        if (rc != 2 || !err.mem || !strstr(err.mem, cases[i].says) ||
+            strchr(err.mem, '\n') != err.mem + err.len - 1)
+            fail_msg("case %zu (%s): exit %d, stderr: %s", i, cases[i].args[0], rc,
+                     err.mem ? err.mem : "(none)");
+        dynbuf_free(&err);
+    }
+    struct dynbuf out;
+    dynbuf_init(&out, 1 << 16);
+    const char *help[] = {"--help", NULL};
+    assert_int_equal(link_harness_run(help, &out), 0);
+    dynbuf_free(&out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(delay_round_trip),
+        cmocka_unit_test(per_direction_delay_and_handshake),
+        cmocka_unit_test(rate_cap),
+        cmocka_unit_test(order_kept_under_jitter),
+        cmocka_unit_test(resets_at_drop_every),
+        cmocka_unit_test(resets_at_drop_rate),
+        cmocka_unit_test(idle_cut),
+        cmocka_unit_test(buffer_holds_until_n),
+        cmocka_unit_test(upstream_down_resets_the_client),
+        cmocka_unit_test(over_max_connections_are_reset),
+        cmocka_unit_test(back_pressure_bounds_the_queue),
+        cmocka_unit_test(many_connections_no_leak),
+        cmocka_unit_test(bad_flags_get_one_clear_line),
+    };
+    return cmocka_run_group_tests_name("link", tests, NULL, NULL);
+}
