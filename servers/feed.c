@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "clock.h"
 #include "dynbuf.h"
@@ -38,6 +39,8 @@ struct feed {
     size_t nwaiters;
     bool closing;
     uint64_t drops;              /* feed_drop calls so far */
+    int log_fd;                  /* append-only log of updates (feed_attach_log), or -1 */
+    bool log_failed;             /* a write to the log failed (reported once) */
     struct pollfd *pfds;        /* sweep scratch: one per parked waiter with a socket */
     struct feed_waiter **pwait; /* the waiter behind each pfds entry */
     size_t pcap;                /* allocated entries in pfds and pwait */
@@ -62,6 +65,7 @@ struct feed *feed_new(size_t capacity)
     pthread_mutex_init(&f->lock, NULL);
     f->sweep_until_ns = INT64_MAX;
     f->parked_min_ns = INT64_MAX;
+    f->log_fd = -1;
     return f;
 fail:
     free(f);
@@ -120,6 +124,58 @@ static size_t wake_all(struct feed_waiter *woken)
     return n;
 }
 
+/* Put an update in its slot; json (malloc'd) becomes the ring's. Lock held. */
+static void store_locked(struct feed *f, uint64_t seq, int64_t ts, char *json, size_t len)
+{
+    struct feed_update *u = &f->ring[(seq - 1) % f->capacity];
+    free(u->json);
+    u->seq = seq;
+    u->ts_ns = ts;
+    u->json_len = len;
+    u->json = json;
+    f->newest = seq;
+}
+
+/* Append the update's line to the log. A failure is reported once: the update is
+ * still served from memory, but the log no longer promises to hold everything. */
+static void log_locked(struct feed *f, const char *json, size_t len)
+{
+    if (f->log_fd < 0 || f->log_failed)
+        return;
+    struct iovec iov[2] = {{(void *)json, len}, {(void *)"\n", 1}};
+    ssize_t n = writev(f->log_fd, iov, 2);
+    if (n != (ssize_t)(len + 1)) {
+        f->log_failed = true;
+        fprintf(stderr, "pushpull-server: writing the feed log: %s; later updates are "
+                        "not durable\n", n < 0 ? strerror(errno) : "short write");
+    }
+}
+
+int feed_restore(struct feed *f, uint64_t seq, int64_t ts_ns, const char *json, size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, json, len);
+    copy[len] = '\0';
+    feed_lock(f);
+    if (seq != f->newest + 1) {
+        feed_unlock(f);
+        free(copy);
+        return -1;
+    }
+    store_locked(f, seq, ts_ns, copy, len);
+    feed_unlock(f);
+    return 0;
+}
+
+void feed_attach_log(struct feed *f, int fd)
+{
+    feed_lock(f);
+    f->log_fd = fd;
+    feed_unlock(f);
+}
+
 uint64_t feed_publish(struct feed *f, const char *data, size_t len)
 {
     /* Render outside the lock: stamping and escaping need no shared state. The stamp
@@ -144,13 +200,9 @@ uint64_t feed_publish(struct feed *f, const char *data, size_t len)
         free(escaped);
         return 0;
     }
-    struct feed_update *u = &f->ring[(seq - 1) % f->capacity];
-    free(u->json);
-    u->seq = seq;
-    u->ts_ns = ts;
-    u->json_len = json.len;
-    u->json = dynbuf_take(&json);
-    f->newest = seq;
+    size_t json_len = json.len;
+    store_locked(f, seq, ts, dynbuf_take(&json), json_len);
+    log_locked(f, f->ring[(seq - 1) % f->capacity].json, json_len);
     struct feed_waiter *woken = NULL;
     while (f->waiters)
         detach_locked(f, f->waiters, FEED_WAKE_NEWS, &woken);

@@ -72,6 +72,13 @@ void feed_unlock(struct feed *f);
  * closing. The text is copied. */
 uint64_t feed_publish(struct feed *f, const char *data, size_t len);
 
+/* Put back an update read from a durable log (feed_log.c), in order: seq must be the
+ * newest + 1. The JSON text is copied. 0, or -1 (out of order, out of memory). */
+int feed_restore(struct feed *f, uint64_t seq, int64_t ts_ns, const char *json, size_t len);
+/* From now on append every published update's JSON, one line each, to fd (the caller
+ * keeps the fd open until the feed is freed). */
+void feed_attach_log(struct feed *f, int fd);
+
 /* The newest and oldest seq in the ring (0 and 0 before the first publish). */
 uint64_t feed_newest_locked(const struct feed *f);
 uint64_t feed_oldest_locked(const struct feed *f);

@@ -46,6 +46,8 @@ static const char usage_text[] =
     "  --threads N              libmicrohttpd worker threads (default 2)\n"
     "  --max-publish-bytes N    largest POST /publish body (default 64k)\n"
     "  --www DIR                the demo page's files, served at / (default servers/www)\n"
+    "  --feed-file PATH         keep the feed in this append-only log and reload it at\n"
+    "                           start: sequence numbers survive a restart (default: none)\n"
     "  -h, --help               this text\n"
     "\n"
     "Durations take a unit: 250ms, 30s, 2m (a bare number means seconds, or ms for\n"
@@ -99,7 +101,8 @@ static void parse_args(int argc, char **argv, struct server_config *cfg)
         O_THREADS,
         O_MAXPUB,
         O_TRACE,
-        O_WWW
+        O_WWW,
+        O_FEEDFILE
     };
     static const struct option opts[] = {
         {"bind", required_argument, NULL, O_BIND},
@@ -118,6 +121,7 @@ static void parse_args(int argc, char **argv, struct server_config *cfg)
         {"max-publish-bytes", required_argument, NULL, O_MAXPUB},
         {"trace", required_argument, NULL, O_TRACE},
         {"www", required_argument, NULL, O_WWW},
+        {"feed-file", required_argument, NULL, O_FEEDFILE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
@@ -152,6 +156,11 @@ static void parse_args(int argc, char **argv, struct server_config *cfg)
                 cfg->process = GEN_TRACE;
             else
                 bad_value("process", "periodic, poisson, burst or trace", optarg);
+            break;
+        case O_FEEDFILE:
+            if (strlen(optarg) >= sizeof(cfg->feed_file))
+                bad_value("feed-file", "a shorter file name", optarg);
+            snprintf(cfg->feed_file, sizeof(cfg->feed_file), "%s", optarg);
             break;
         case O_WWW:
             if (strlen(optarg) >= sizeof(cfg->www))

@@ -31,8 +31,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
+#include "feed_log.h"
 #include "sockacct.h"
 
 /* The route table: adding a transport is one line here and one file. */
@@ -325,10 +327,16 @@ int server_start(struct server *srv, const struct server_config *cfg, char *err,
         snprintf(err, errlen, "--bind: expected an IPv4 address, got \"%s\"", cfg->bind);
         return -1;
     }
+    srv->log_fd = -1;
     srv->feed = feed_new(cfg->buffer);
     if (!srv->feed) {
         snprintf(err, errlen, "feed_new: out of memory for %zu updates", cfg->buffer);
         return -1;
+    }
+    if (cfg->feed_file[0]) {
+        srv->log_fd = feed_log_open(srv->feed, cfg->feed_file, err, errlen);
+        if (srv->log_fd < 0)
+            goto fail;
     }
     unsigned flags =
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
@@ -358,6 +366,9 @@ fail:
     if (srv->daemon)
         MHD_stop_daemon(srv->daemon);
     feed_free(srv->feed);
+    if (srv->log_fd >= 0)
+        close(srv->log_fd);
+    srv->log_fd = -1;
     srv->daemon = NULL;
     srv->feed = NULL;
     return -1;
@@ -388,6 +399,9 @@ void server_stop(struct server *srv)
         pthread_join(srv->sweeper, NULL);
     MHD_stop_daemon(srv->daemon);
     feed_free(srv->feed);
+    if (srv->log_fd >= 0)
+        close(srv->log_fd);
+    srv->log_fd = -1;
     srv->daemon = NULL;
     srv->feed = NULL;
 }

@@ -42,6 +42,7 @@ struct server_config {
     unsigned threads;            /* libmicrohttpd worker threads */
     size_t max_publish_bytes;    /* POST /publish body limit */
     char www[1024];              /* directory of the demo page's files */
+    char feed_file[1024];        /* durable feed's log, or "" for memory only */
     char trace[4096];            /* CSV of publish offsets (process trace), or "" */
 };
 
@@ -53,6 +54,7 @@ struct server {
     struct stats stats;
     unsigned port;     /* the bound port (resolves --port 0) */
     struct generator *gen; /* the update generator (POST /control), set by main */
+    int log_fd;            /* the durable feed's log (--feed-file), or -1 */
     pthread_t sweeper;     /* wakes expired waiters and notices vanished peers */
     bool sweeper_started;
 };

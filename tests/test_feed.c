@@ -233,6 +233,23 @@ static void wait_sweep_honours_earlier_park(void **state)
     feed_free(f);
 }
 
+static void restore_in_order_only(void **state)
+{
+    (void)state;
+    struct feed *f = feed_new(4);
+    const char *j1 = "{\"seq\":1,\"ts_ns\":5,\"data\":\"a\"}";
+    assert_int_equal(feed_restore(f, 2, 5, j1, strlen(j1)), -1); /* a gap */
+    assert_int_equal(feed_restore(f, 1, 5, j1, strlen(j1)), 0);
+    assert_int_equal(feed_restore(f, 1, 5, j1, strlen(j1)), -1); /* twice */
+    feed_lock(f);
+    assert_int_equal(feed_newest_locked(f), 1);
+    assert_string_equal(feed_get_locked(f, 1)->json, j1);
+    assert_int_equal(feed_get_locked(f, 1)->ts_ns, 5);
+    feed_unlock(f);
+    assert_int_equal(feed_publish(f, "b", 1), 2); /* numbering continues */
+    feed_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +261,7 @@ int main(void)
         cmocka_unit_test(sweep_notices_a_vanished_peer),
         cmocka_unit_test(closed_feed_refuses),
         cmocka_unit_test(wait_sweep_honours_earlier_park),
+        cmocka_unit_test(restore_in_order_only),
     };
     return cmocka_run_group_tests_name("feed", tests, NULL, NULL);
 }

@@ -873,6 +873,63 @@ static void the_demo_page_is_served_and_nothing_else(void **state)
     assert_int_equal(system(path), 0);
 }
 
+/* ---- the durable feed ------------------------------------------------------ */
+
+static void feed_file_survives_a_restart(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/pushpull-feed-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    const char *args[] = {"--rate", "0", "--feed-file", path, NULL};
+    struct harness_server s = start(args);
+    harness_publish(s.port, "one");
+    harness_publish(s.port, "two");
+    harness_publish(s.port, "three");
+    struct harness_response before = get(s.port, "/poll?since=0", NULL);
+    stop(&s);
+
+    /* A write cut short by a crash leaves a partial last line: it is dropped. */
+    FILE *f = fopen(path, "a");
+    fputs("{\"seq\":4,\"ts_", f);
+    fclose(f);
+
+    s = start(args);
+    struct harness_response after = get(s.port, "/poll?since=0", NULL);
+    assert_int_equal(after.body_len, before.body_len);
+    assert_memory_equal(after.body, before.body, before.body_len); /* same seqs and stamps */
+    harness_response_free(&before);
+    harness_response_free(&after);
+    /* A client resuming from 3 gets what follows, not a reset. */
+    struct dynbuf raw;
+    int sse = open_stream(s.port, "/events", "Last-Event-ID: 3\r\n", &raw);
+    struct dynbuf text = stream_until(sse, &raw, "retry:", 2000);
+    dynbuf_free(&text);
+    assert_int_equal(harness_publish(s.port, "four"), 4);
+    text = stream_until(sse, &raw, "id: 4\ndata: {\"seq\":4,", 2000);
+    assert_null(strstr(text.mem, "event: reset"));
+    dynbuf_free(&text);
+    dynbuf_free(&raw);
+    close(sse);
+    stop(&s);
+
+    /* A damaged log stops the server with one line naming the file and line. */
+    f = fopen(path, "a");
+    fputs("not json\n", f);
+    fclose(f);
+    struct dynbuf err;
+    dynbuf_init(&err, 1 << 16);
+    int status = harness_server_run(args, &err);
+    assert_int_not_equal(status, 0);
+    char want[128];
+    snprintf(want, sizeof(want), "%s:5: expected {\"seq\":N", path);
+    if (!err.mem || !strstr(err.mem, want))
+        fail_msg("stderr: %s", err.mem ? err.mem : "");
+    dynbuf_free(&err);
+    unlink(path);
+}
+
 /* ---- the command line ---------------------------------------------------- */
 
 static void expect_bad_flag(const char *flag, const char *value, const char *mention)
@@ -941,6 +998,7 @@ int main(void)
         cmocka_unit_test(control_sets_the_rate_live),
         cmocka_unit_test(drop_cuts_streams_and_they_resume),
         cmocka_unit_test(the_demo_page_is_served_and_nothing_else),
+        cmocka_unit_test(feed_file_survives_a_restart),
         cmocka_unit_test(bad_flags_get_one_clear_line),
     };
     return cmocka_run_group_tests_name("server_http", tests, NULL, NULL);
