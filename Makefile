@@ -101,7 +101,7 @@ ASAN_PROGS := $(filter-out build/asan/bin/pushpull-bench build/asan/bin/pushpull
 
 test-build: $(TEST_BINS) $(ASAN_PROGS) $(PROGS)
 test: test-build
-	tests/run.sh $(TEST_BINS)
+	tests/run.sh $(TEST_BINS) tests/browser/node_tests.sh
 
 # ---- fuzzing (clang + libFuzzer) ---------------------------------------
 FUZZ_SRC := $(wildcard tests/fuzz_*.c)

@@ -39,11 +39,11 @@ die() {
     exit 1
 }
 
-# Install missing Debian packages: apt-get when root, otherwise print the exact command
-# and exit 2 (the caller decides whether to become root).
+# Install missing Debian packages (DEBS, plus any named): apt-get when root, otherwise
+# print the exact command and exit 2 (the caller decides whether to become root).
 setup() {
     local missing=() p
-    for p in "${DEBS[@]}"; do
+    for p in "${DEBS[@]}" "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
             missing+=("$p")
     done
@@ -62,7 +62,14 @@ setup() {
 
 SERVER_PID=
 SERVER_URL=
+LINK_PID=
+LINK_URL=
 cleanup() {
+    if [ -n "$LINK_PID" ]; then
+        kill -TERM "$LINK_PID" 2>/dev/null || true
+        wait "$LINK_PID" 2>/dev/null || true
+        LINK_PID=
+    fi
     if [ -n "$SERVER_PID" ]; then
         kill -TERM "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
@@ -99,11 +106,42 @@ stop_server() {
     wait "$pid" || die "the server exited with an error (see $1.err)"
 }
 
+# start_link LOGPREFIX UPSTREAM STATS_JSON ARGS...: start bin/pushpull-link on a free port
+# in front of UPSTREAM (host:port), wait (10 s at most) for its "listening on ADDR" line;
+# sets LINK_PID and LINK_URL. On SIGTERM it writes STATS_JSON.
+start_link() {
+    local log=$1 upstream=$2 stats=$3 first='' i
+    shift 3
+    "$BIN/pushpull-link" --listen 127.0.0.1:0 --upstream "$upstream" --stats "$stats" "$@" \
+        >"$log.out" 2>"$log.err" &
+    LINK_PID=$!
+    for i in $(seq 200); do
+        first=$(head -n 1 "$log.out" 2>/dev/null || true)
+        [ -n "$first" ] && break
+        kill -0 "$LINK_PID" 2>/dev/null || {
+            LINK_PID=
+            die "the link emulator did not start: $(cat "$log.err")"
+        }
+        sleep 0.05
+    done
+    [ -n "$first" ] || die "the link emulator did not say where it listens within 10 s ($log.err)"
+    LINK_URL=http://${first#listening on }
+}
+
+stop_link() {
+    local pid=$LINK_PID
+    LINK_PID=
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" || die "the link emulator exited with an error (see $1.err)"
+}
+
 # ---- scenarios, plots, reports ------------------------------------------------------
 
 # run_scenario FILE QUICK(0|1) OUTDIR: every run of the plan, then merge, plot, report.
+# A plan line with link arguments puts the link emulator between the client and the
+# server; the server's /stats is still read from the server itself.
 run_scenario() {
-    local file=$1 quick=$2 dir=$3 plan n i=0 id sargs cargs rd
+    local file=$1 quick=$2 dir=$3 plan n i=0 id sargs cargs largs rd url
     local qflag=()
     [ "$quick" = 1 ] && qflag=(--quick)
     plan=$("$BIN/pushpull-lab" plan "$file" "${qflag[@]}") || exit 2
@@ -112,19 +150,28 @@ run_scenario() {
     cp "$file" "$dir/scenario.json"
     printf '%s\n' "$plan" >"$dir/plan.tsv"
     echo "pushpull: $file: $n runs -> $dir"
-    while IFS=$'\t' read -r id sargs cargs; do
+    while IFS=$'\t' read -r id sargs cargs largs; do
         i=$((i + 1))
         rd=$dir/runs/$id
         mkdir -p "$rd"
-        printf '  [%d/%d] %s\n' "$i" "$n" "$id"
+        printf '  [%d/%d] %s%s\n' "$i" "$n" "$id" "${largs:+ (link: $largs)}"
         # shellcheck disable=SC2086 # the plan's arguments are words by construction
         start_server "$rd/server" $sargs
+        url=$SERVER_URL
+        if [ -n "$largs" ]; then
+            # shellcheck disable=SC2086
+            start_link "$rd/link" "${SERVER_URL#http://}" "$rd/link_stats.json" $largs
+            url=$LINK_URL
+        fi
         # shellcheck disable=SC2086
-        "$BIN/pushpull-client" --server "$SERVER_URL" --out "$rd" --label "$id" $cargs \
+        "$BIN/pushpull-client" --server "$url" --out "$rd" --label "$id" $cargs \
             >"$rd/client.txt" || {
             cleanup
             die "the client failed on run $id (see $rd/client.txt)"
         }
+        if [ -n "$largs" ]; then
+            stop_link "$rd/link"
+        fi
         curl -sf "$SERVER_URL/stats" >"$rd/server_stats.json" ||
             die "could not read the server's /stats for run $id"
         stop_server "$rd/server"
@@ -237,6 +284,24 @@ cmd_main() {
     done
 }
 
+# What the real-client tests need: Debian's Chromium, Node 20 or later with npm, and the
+# two npm packages pinned in tests/browser/package-lock.json.
+setup_browser_tests() {
+    command -v node >/dev/null && command -v npm >/dev/null || setup nodejs npm
+    setup chromium
+    local major
+    major=$(node -p 'process.versions.node.split(".")[0]')
+    if [ "$major" -lt 20 ]; then
+        echo "pushpull: the browser tests need Node.js 20 or later; this is $(node --version)" >&2
+        exit 2
+    fi
+    if [ ! -f tests/browser/node_modules/.package-lock.json ] ||
+        [ tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; then
+        echo "pushpull: installing the browser tests' npm packages" >&2
+        npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >/dev/null
+    fi
+}
+
 build() {
     make -s -j"$(nproc)" all
     if [ "$BIN" != bin ]; then
@@ -250,7 +315,7 @@ case "$cmd" in
     -h|--help|help) usage ;;
     setup) setup ;;
     build) setup; build ;;
-    test)  setup; make -s -j"$(nproc)" test-build && make -s test ;;
+    test)  setup; setup_browser_tests; make -s -j"$(nproc)" test-build && make -s test ;;
     server) setup; build; exec bin/pushpull-server "$@" ;;
     bench) setup; build; exec bin/pushpull-bench "$@" ;;
     run) setup; build; cmd_run "$@" ;;

@@ -1,0 +1,446 @@
+/* app.js: the workshop demo's three clients of one feed, and the counters that show their cost.
+ *
+ * Three panels watch the same server feed. Short polling asks GET /poll on a timer with
+ * If-None-Match, so it gets 304 while nothing changed and only ever sees the latest update:
+ * whatever was published between two polls is missed. Long polling asks
+ * GET /longpoll?since=N in a loop; the server holds each request until there is news, and
+ * the cursor makes it lossless. Server-Sent Events use the browser's own EventSource on
+ * GET /events: one response that never ends, reconnected by the browser after `retry` ms
+ * with Last-Event-ID, so the server replays what the drop cost.
+ *
+ * Each panel runs under its own client tag (sp-, lp-, sse- plus random hex, new on every
+ * page load and every "Reset counters"), sent as ?client=TAG, so the server accounts its
+ * bytes apart from other panels and other browsers. The page reads them back from
+ * /stats?client=TAG once a second: a browser cannot see header bytes, the server can
+ * (reading a tag's stats is not itself counted under it, and control requests carry no
+ * tag). So "requests" and the bytes are the server's count, up to a second behind;
+ * received, missed, "nothing new", failed requests and reconnects are counted here.
+ *
+ * State lives in one plain object per panel; the loops only change that state, and one
+ * timer renders every panel ten times a second (that also keeps staleness live). Numbers
+ * go into the DOM twice: formatted text for people, the raw value in data-value for tests.
+ *
+ * Simplifications: staleness compares this machine's clock with the server's publish stamp,
+ * so it is only exact when both run on one machine (the workshop case). Missed counts
+ * gaps in seq; a gap after the server said "reset" (its ring no longer had those updates)
+ * is counted apart, as lost to a reset, and a seq going backwards means a restarted server.
+ */
+'use strict';
+
+const STATS_PERIOD_MS = 1000;     /* how often the page reads /stats */
+const RENDER_PERIOD_MS = 100;     /* how often the panels are redrawn */
+const LONGPOLL_TIMEOUT_S = 25;    /* ?timeout= of each long poll */
+const RETRY_FIRST_MS = 250;       /* a failed poll is retried after this, doubling... */
+const RETRY_MAX_MS = 5000;        /* ...up to this */
+const STALENESS_FULL_MS = 2000;   /* staleness that fills the bar */
+
+const APPROACHES = [
+  {
+    prefix: 'sp',
+    title: 'Short polling',
+    how: (ms) => `asks “anything new?” every ${formatSeconds(ms)}`,
+    errorsLabel: 'failed requests',
+    run: shortPollRun,
+  },
+  {
+    prefix: 'lp',
+    title: 'Long polling',
+    how: () => 'asks, and the server holds the answer until there is news',
+    errorsLabel: 'failed requests',
+    run: longPollRun,
+  },
+  {
+    prefix: 'sse',
+    title: 'Server-Sent Events',
+    how: () => 'one response that never ends; each update is written into it',
+    errorsLabel: 'reconnects',
+    errorsField: 'reconnects',
+    run: sseRun,
+  },
+];
+
+const page = {
+  panels: [],          /* one per approach, see panelCreate() */
+  intervalMs: 1000,    /* the short polling interval */
+  rateHz: null,        /* the server's generator rate, from /stats */
+};
+
+/* ---- small helpers ------------------------------------------------------------------ */
+
+/* A client tag: the prefix and 8 random hex digits (getRandomValues works on plain http). */
+function tagCreate(prefix) {
+  const bytes = crypto.getRandomValues(new Uint8Array(4));
+  return prefix + '-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/* A path on this server with the panel's client tag added to its query. */
+function panelUrl(panel, path, params = {}) {
+  const query = new URLSearchParams({ ...params, client: panel.tag });
+  return `${path}?${query}`;
+}
+
+/* Resolve after ms, or earlier when the panel is woken (a new interval, a stop). */
+function panelSleep(panel, ms) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      panel.wake = null;
+      resolve();
+    }
+    panel.wake = done;
+  });
+}
+
+function formatSeconds(ms) {
+  return ms < 1000 ? `${ms / 1000} s` : `${Math.round(ms / 100) / 10} s`;
+}
+
+function formatBytes(n) {
+  if (n < 10000) return `${n} B`;
+  if (n < 10e6) return `${(n / 1e3).toFixed(1)} kB`;
+  return `${(n / 1e6).toFixed(1)} MB`;
+}
+
+/* Age of an update in ms. ts_ns exceeds 2^53, so JSON.parse rounds it to the nearest
+ * double; near 1.8e18 doubles are 256 ns apart, an error of at most 128 ns, far below the
+ * millisecond resolution of Date.now(). We accept it rather than parse digits into BigInt. */
+function updateAgeMs(update) {
+  return Date.now() - update.ts_ns / 1e6;
+}
+
+/* Set a field's raw value (data-value) and its text, touching the DOM only on change. */
+function fieldSet(el, value, text) {
+  const v = String(value);
+  if (el.dataset.value !== v) el.dataset.value = v;
+  if (el.textContent !== text) el.textContent = text;
+}
+
+/* ---- one panel: its state, its counters, its rendering ------------------------------ */
+
+/* Clone the template into a panel for approach a. The page keeps it for its lifetime. */
+function panelCreate(a, template) {
+  const el = template.content.firstElementChild.cloneNode(true);
+  el.classList.add(a.prefix);
+  el.dataset.testid = `panel-${a.prefix}`;
+  el.querySelector('.title').textContent = a.title;
+  el.querySelector('[data-label="errors"]').textContent = a.errorsLabel;
+  if (a.errorsField) el.querySelector('[data-field="errors"]').dataset.field = a.errorsField;
+  const fields = {};
+  for (const f of el.querySelectorAll('[data-field]')) {
+    fields[f.dataset.field] = f;
+    f.dataset.testid = `${a.prefix}-${f.dataset.field}`;
+  }
+  return { approach: a, el, fields, gen: 0, wake: null, abort: null, source: null };
+}
+
+/* Forget everything the panel counted and take a fresh client tag. */
+function panelReset(panel) {
+  panel.tag = tagCreate(panel.approach.prefix);
+  panel.el.dataset.client = panel.tag;
+  panel.latest = null;        /* the newest update received: {seq, ts_ns, data} */
+  panel.lastSeq = 0;          /* its seq, 0 before the first */
+  panel.resetPending = false; /* the server said some updates are gone */
+  panel.etag = null;          /* short polling: the ETag of the latest update seen */
+  panel.opens = 0;            /* SSE: streams opened */
+  panel.state = 'starting';
+  panel.count = { received: 0, missed: 0, lost: 0, empty: 0, errors: 0 };
+  panel.server = { requests: 0, req: 0, resp: 0, body: 0 }; /* from /stats?client= */
+}
+
+/* Start the panel's client loop under a new generation; older loops see it and end. */
+function panelStart(panel) {
+  panel.gen++;
+  panel.abort = new AbortController();
+  panel.approach.run(panel, panel.gen);
+}
+
+/* Stop the panel's client: its loop ends, its request is aborted, its stream closed. */
+function panelStop(panel) {
+  panel.gen++;
+  if (panel.abort) panel.abort.abort();
+  if (panel.source) panel.source.close();
+  panel.source = null;
+  if (panel.wake) panel.wake();
+}
+
+/* Take one update into the panel: count it, or the gap before it, and show it. */
+function panelAccept(panel, update) {
+  if (update.seq < panel.lastSeq) {
+    panel.lastSeq = 0; /* the seq went back: a new run of the server, not a loss */
+  } else if (update.seq === panel.lastSeq) {
+    return; /* already seen */
+  }
+  const gap = panel.lastSeq > 0 ? update.seq - panel.lastSeq - 1 : 0;
+  if (panel.resetPending) panel.count.lost += gap;
+  else panel.count.missed += gap;
+  panel.resetPending = false;
+  panel.lastSeq = update.seq;
+  panel.latest = update;
+  panel.count.received++;
+}
+
+/* Draw the panel's state into its fields. */
+function panelRender(panel) {
+  const f = panel.fields;
+  const c = panel.count;
+  const s = panel.server;
+  const u = panel.latest;
+  fieldSet(f.seq, u ? u.seq : 0, u ? `#${u.seq}` : '–');
+  fieldSet(f.data, u ? u.data.length : 0, u ? u.data.slice(0, 16) + '…' : 'waiting for an update');
+  if (u) {
+    const age = Math.max(0, Math.round(updateAgeMs(u)));
+    fieldSet(f.staleness, age, `${(age / 1000).toFixed(age < 10000 ? 2 : 1)} s`);
+    f['staleness-bar'].style.width = `${Math.min(100, (100 * age) / STALENESS_FULL_MS)}%`;
+  }
+  fieldSet(f.received, c.received, String(c.received));
+  const lost = c.lost > 0 ? ` (+${c.lost} lost to reset)` : '';
+  fieldSet(f.missed, c.missed, `${c.missed}${lost}`);
+  fieldSet(f.requests, s.requests, String(s.requests));
+  if (panel.approach.prefix === 'sse') {
+    fieldSet(f.empty, 0, '–');
+    fieldSet(f.reconnects, Math.max(0, panel.opens - 1), String(Math.max(0, panel.opens - 1)));
+  } else {
+    fieldSet(f.empty, c.empty, String(c.empty));
+    fieldSet(f.errors, c.errors, String(c.errors));
+  }
+  fieldSet(f['req-header-bytes'], s.req, formatBytes(s.req));
+  fieldSet(f['resp-header-bytes'], s.resp, formatBytes(s.resp));
+  fieldSet(f['body-bytes'], s.body, formatBytes(s.body));
+  const total = s.req + s.resp + s.body;
+  const per = c.received > 0 ? Math.round(total / c.received) : 0;
+  fieldSet(f['bytes-per-update'], per, c.received > 0 ? formatBytes(per) : '–');
+  fieldSet(f.state, panel.state, panel.state);
+  const how = panel.el.querySelector('.how');
+  const text = panel.approach.how(page.intervalMs);
+  if (how.textContent !== text) how.textContent = text;
+}
+
+/* ---- short polling: GET /poll on a timer, If-None-Match ----------------------------- */
+
+/* One poll. 304 and an unchanged seq count as "nothing new". */
+async function shortPollOnce(panel) {
+  const headers = panel.etag ? { 'If-None-Match': panel.etag } : {};
+  const res = await fetch(panelUrl(panel, '/poll'), {
+    headers,
+    cache: 'no-store', /* the browser's cache stays out: we hold the ETag ourselves */
+    signal: panel.abort.signal,
+  });
+  if (res.status === 304) {
+    panel.count.empty++;
+    return;
+  }
+  if (!res.ok) throw new Error(`GET /poll: HTTP ${res.status}`);
+  const update = await res.json();
+  panel.etag = res.headers.get('ETag');
+  if (!update.seq || update.seq === panel.lastSeq) panel.count.empty++;
+  else panelAccept(panel, update);
+}
+
+/* Poll every page.intervalMs, measured from the start of one poll to the next. */
+async function shortPollRun(panel, gen) {
+  while (panel.gen === gen) {
+    const started = performance.now();
+    try {
+      await shortPollOnce(panel);
+      panel.state = `polling every ${formatSeconds(page.intervalMs)}`;
+    } catch (err) {
+      if (panel.gen !== gen) return;
+      panel.count.errors++;
+      panel.state = `request failed: ${err.message}`;
+    }
+    if (panel.gen !== gen) return;
+    await panelSleep(panel, Math.max(0, page.intervalMs - (performance.now() - started)));
+  }
+}
+
+/* ---- long polling: GET /longpoll?since=N in a loop ---------------------------------- */
+
+/* One long poll from cursor since (null: wait for the next update). Returns the next cursor. */
+async function longPollOnce(panel, since) {
+  const params = { timeout: LONGPOLL_TIMEOUT_S };
+  if (since !== null) params.since = since;
+  panel.state = 'held by the server';
+  const res = await fetch(panelUrl(panel, '/longpoll', params), {
+    cache: 'no-store',
+    signal: panel.abort.signal,
+  });
+  if (!res.ok) throw new Error(`GET /longpoll: HTTP ${res.status}`);
+  const body = await res.json();
+  if (body.reset) panel.resetPending = true;
+  if (body.events.length === 0) panel.count.empty++;
+  for (const update of body.events) panelAccept(panel, update);
+  return body.next;
+}
+
+/* Ask again as soon as an answer arrives; after a failure (a dropped connection) ask again
+ * with the same cursor, after a short pause that doubles while failures repeat. */
+async function longPollRun(panel, gen) {
+  let since = null;
+  let pause = RETRY_FIRST_MS;
+  while (panel.gen === gen) {
+    try {
+      since = await longPollOnce(panel, since);
+      pause = RETRY_FIRST_MS;
+    } catch (err) {
+      if (panel.gen !== gen) return;
+      panel.count.errors++;
+      panel.state = `request failed, asking again in ${formatSeconds(pause)}`;
+      await panelSleep(panel, pause);
+      pause = Math.min(RETRY_MAX_MS, pause * 2);
+    }
+  }
+}
+
+/* ---- Server-Sent Events: the browser's EventSource on GET /events ------------------- */
+
+/* The browser does the work: it parses the stream, honours `retry:`, and on a lost
+ * connection reconnects with Last-Event-ID. We only count opens and take the updates. */
+function sseRun(panel, gen) {
+  const source = new EventSource(panelUrl(panel, '/events'));
+  panel.source = source;
+  source.onopen = () => {
+    panel.opens++;
+    panel.state = panel.opens > 1 ? 'stream open again (resumed)' : 'stream open';
+  };
+  source.onmessage = (ev) => {
+    if (panel.gen === gen) panelAccept(panel, JSON.parse(ev.data));
+  };
+  source.addEventListener('reset', () => {
+    panel.resetPending = true;
+  });
+  source.addEventListener('end', () => {
+    panel.state = 'the server is shutting down';
+  });
+  source.onerror = () => {
+    if (source.readyState === EventSource.CONNECTING) panel.state = 'lost, reconnecting…';
+    else panel.state = 'closed by the browser';
+  };
+}
+
+/* ---- the server's side: /stats per tag, controls ------------------------------------ */
+
+/* Read the bytes the server counted for one panel's tag. */
+async function panelStatsRead(panel) {
+  const tag = panel.tag;
+  const res = await fetch(`/stats?client=${encodeURIComponent(tag)}`, { cache: 'no-store' });
+  if (!res.ok) throw new Error(`GET /stats: HTTP ${res.status}`);
+  const s = await res.json();
+  if (s.client !== tag || panel.tag !== tag) return; /* a reset came in between */
+  panel.server = {
+    requests: s.requests,
+    req: s.req_header_bytes,
+    resp: s.resp_header_bytes,
+    body: s.resp_body_bytes + s.framing_bytes,
+  };
+}
+
+/* Read the server's generator rate and mark it among the rate choices. */
+async function rateRead() {
+  const res = await fetch('/stats', { cache: 'no-store' });
+  if (!res.ok) throw new Error(`GET /stats: HTTP ${res.status}`);
+  const s = await res.json();
+  page.rateHz = s.config.rate_hz;
+  const el = document.querySelector('[data-testid="rate-now"]');
+  fieldSet(el, page.rateHz, `server: ${page.rateHz} updates/s`);
+  for (const input of document.querySelectorAll('input[name="rate"]')) {
+    input.checked = Number(input.value) === page.rateHz;
+  }
+}
+
+/* Once a second, forever: every panel's bytes and the rate. Failures show in the status
+ * line, which is cleared again once /stats answers. */
+async function statsLoop() {
+  let failing = false;
+  for (;;) {
+    try {
+      await Promise.all([rateRead(), ...page.panels.map(panelStatsRead)]);
+      if (failing) messageShow('the server answers again');
+      failing = false;
+    } catch (err) {
+      messageShow(`cannot read /stats: ${err.message}`);
+      failing = true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, STATS_PERIOD_MS));
+  }
+}
+
+function messageShow(text) {
+  const el = document.querySelector('[data-testid="message"]');
+  fieldSet(el, text, text);
+}
+
+/* POST a control request; returns the JSON answer or throws with the server's error. */
+async function controlPost(path) {
+  const res = await fetch(path, { method: 'POST', cache: 'no-store' });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(`${path}: ${body.error || 'HTTP ' + res.status}`);
+  return body;
+}
+
+async function rateSet(hz) {
+  try {
+    const body = await controlPost(`/control?rate=${hz}`);
+    messageShow(`rate set to ${body.rate_hz} updates/s`);
+    await rateRead();
+  } catch (err) {
+    messageShow(`cannot set the rate: ${err.message}`);
+  }
+}
+
+async function connectionsDrop() {
+  try {
+    const body = await controlPost('/drop');
+    const when = new Date().toLocaleTimeString();
+    messageShow(`dropped ${body.dropped} connections at ${when}: watch them come back`);
+  } catch (err) {
+    messageShow(`cannot drop connections: ${err.message}`);
+  }
+}
+
+function intervalSet(ms) {
+  page.intervalMs = ms;
+  const sp = page.panels.find((p) => p.approach.prefix === 'sp');
+  if (sp.wake) sp.wake(); /* poll now, then on the new interval */
+}
+
+function countersRestart() {
+  for (const panel of page.panels) {
+    panelStop(panel);
+    panelReset(panel);
+    panelStart(panel);
+  }
+  messageShow('counters reset (new client tags)');
+}
+
+/* ---- start ------------------------------------------------------------------------- */
+
+function controlsBind() {
+  for (const input of document.querySelectorAll('input[name="rate"]')) {
+    input.addEventListener('change', () => rateSet(Number(input.value)));
+  }
+  for (const input of document.querySelectorAll('input[name="interval"]')) {
+    if (input.checked) page.intervalMs = Number(input.value);
+    input.addEventListener('change', () => intervalSet(Number(input.value)));
+  }
+  document.getElementById('drop').addEventListener('click', connectionsDrop);
+  document.getElementById('restart').addEventListener('click', countersRestart);
+}
+
+function main() {
+  const template = document.getElementById('panel-template');
+  const container = document.querySelector('main');
+  for (const a of APPROACHES) {
+    const panel = panelCreate(a, template);
+    panelReset(panel);
+    container.appendChild(panel.el);
+    page.panels.push(panel);
+  }
+  controlsBind();
+  for (const panel of page.panels) panelStart(panel);
+  setInterval(() => page.panels.forEach(panelRender), RENDER_PERIOD_MS);
+  messageShow('');
+  statsLoop();
+}
+
+main();
