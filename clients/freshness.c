@@ -55,9 +55,17 @@ void freshness_user_free(struct fresh_user *u)
 
 /* ---- publish log -------------------------------------------------------------------- */
 
-/* Make room so that seq has a slot; 0 or -1 (out of memory: the stamp is dropped). */
+/* The log spans at most this many seqs (a day at 1,000 updates a second, 700 MiB of
+ * stamps): a server that jumps further (a bug, or a hostile peer) has its stamps dropped
+ * rather than the client's memory exhausted or its arithmetic overflowed. */
+#define LOG_MAX_SPAN ((uint64_t)1 << 26)
+
+/* Make room so that seq has a slot; 0 or -1 (out of memory, or out of span: the stamp is
+ * dropped). */
 static int log_reserve(struct publish_log *l, uint64_t seq)
 {
+    if (l->len > 0 && (seq < l->base ? l->base - seq + l->len : seq - l->base) > LOG_MAX_SPAN)
+        return -1;
     if (l->len == 0) {
         l->base = seq;
     } else if (seq < l->base) {

@@ -69,7 +69,8 @@ static void sse_on_retry(void *ctx, uint64_t ms)
 {
     struct user *u = ctx;
     struct sse_state *s = u->tp;
-    s->retry_ms = ms;
+    /* An hour at most: the spec sets no bound, but ms * NS_PER_MS must not overflow. */
+    s->retry_ms = ms < 3600000 ? ms : 3600000;
 }
 
 static int sse_init(struct user *u)

@@ -23,6 +23,8 @@ static void short_poll(const struct model_input *in, struct model_prediction *o)
      * B updates for burst, of which state mode can only ever see the last). */
     double B = in->process == MODEL_BURST ? in->burst_size : 1;
     double P = B / lam;
+    if (state && in->process != MODEL_POISSON && T > P) /* the newest is at most P old */
+        o->latency_max_ms = (P + d) * 1e3;
     if (in->process == MODEL_POISSON) {
         double x = lam * T, e = exp(-x);
         o->empty_share = e;
@@ -77,10 +79,13 @@ static void long_poll(const struct model_input *in, struct model_prediction *o)
          * huge k (e^x overflows past x ~ 709) gives W/2 + d instead of inf/inf. */
         double x = lam * W, inv = x > 700 ? 0 : 1 / (1 + x * exp(x));
         o->latency_mean_ms = (W / 2 + d - W / 2 * inv) * 1e3;
-        /* A cycle: a held wait ending at the first arrival or at tau, then the window. */
-        double cycle = (1 - exp(-lam * tau)) / lam + W;
+        /* A cycle: the blind window W, then, only if nothing arrived during it (e^-lW),
+         * a held wait that ends at the first arrival or at tau. A request that finds
+         * news from its blind window is answered at once. */
+        double idle = exp(-lam * W);
+        double cycle = W + idle * (1 - exp(-lam * tau)) / lam;
         o->requests_per_client_min = 60.0 / cycle;
-        o->empty_share = exp(-lam * tau);
+        o->empty_share = idle * exp(-lam * tau);
     } else {
         double P = B / lam; /* arrivals (bursts) are P apart: each one answers a request */
         o->latency_mean_ms = (P > W ? d : W / 2 + d) * 1e3;
@@ -99,7 +104,9 @@ static void sse(const struct model_input *in, struct model_prediction *o)
     o->latency_max_ms = in->delay_s * 1e3;
     o->missed_share = 0;
     o->empty_share = 0;
-    o->staleness_mean_ms = in->delay_s * 1e3 * (in->rate_hz > 0 ? 1 : 0);
+    /* Behind only while an update is in flight: age 0..d over d, per update, so the
+     * time average is lambda d^2 / 2 (for lambda d << 1). */
+    o->staleness_mean_ms = in->rate_hz * in->delay_s * in->delay_s / 2 * 1e3;
     if (in->json_bytes > 0) {
         double text = 4 + in->seq_digits + 1 + 6 + in->json_bytes + 2;
         o->sse_bytes_per_event = text + ceil(log(text + 1) / log(16)) + 4;

@@ -45,7 +45,8 @@ struct model_prediction {
     double requests_per_client_min; /* requests each client sends per minute */
     double empty_share;             /* responses that brought nothing new */
     double missed_share;            /* updates never received */
-    double staleness_mean_ms;       /* time-averaged age of the client's view (d omitted) */
+    double staleness_mean_ms;       /* time-averaged age of the client's view (polling:
+                                       d omitted; push: lambda d^2 / 2) */
     double sse_bytes_per_event;     /* SSE: event text plus chunk framing */
 };
 

@@ -21,13 +21,14 @@
 
 static enum MHD_Result control_handle(struct request *req)
 {
-    if (!request_from_loopback(req))
-        return reply_error(req, 403, "control: only loopback clients may change the rate");
     const char *v = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "rate");
     double hz;
-    if (!v || units_parse_number(v, &hz) != 0 || hz > CONTROL_MAX_RATE)
-        return reply_error(req, 400, "rate: expected updates per second from 0 to %g, got \"%.40s\"",
-                           CONTROL_MAX_RATE, v ? v : "(nothing)");
+    if (!v || units_parse_number(v, &hz) != 0 || hz > CONTROL_MAX_RATE ||
+        (hz > 0 && hz < GEN_MIN_RATE_HZ))
+        return reply_error(req, 400,
+                           "rate: expected 0, or updates per second from %g to %g, got "
+                           "\"%.40s\"",
+                           GEN_MIN_RATE_HZ, CONTROL_MAX_RATE, v ? v : "(nothing)");
     if (generator_set_rate(req->srv->gen, hz) != 0)
         return reply_error(req, 409, "rate: the generator replays a trace; its rate is fixed");
     char body[64];
@@ -37,8 +38,6 @@ static enum MHD_Result control_handle(struct request *req)
 
 static enum MHD_Result drop_handle(struct request *req)
 {
-    if (!request_from_loopback(req))
-        return reply_error(req, 403, "drop: only loopback clients may drop connections");
     struct stats *st = &req->srv->stats;
     long long held = (long long)(atomic_load(&st->row[STATS_SSE].open) +
                                  atomic_load(&st->row[STATS_LONGPOLL].open));
@@ -51,6 +50,7 @@ static enum MHD_Result drop_handle(struct request *req)
 const struct route control_route = {
     .path = "/control",
     .method = "POST",
+    .loopback_only = true,
     .kind = STATS_PUBLISH,
     .handle = control_handle,
     .done = NULL,
@@ -59,6 +59,7 @@ const struct route control_route = {
 const struct route drop_route = {
     .path = "/drop",
     .method = "POST",
+    .loopback_only = true,
     .kind = STATS_PUBLISH,
     .handle = drop_handle,
     .done = NULL,

@@ -21,6 +21,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "dynbuf.h"
 
 /* Read `"key":<digits>` at *p, advancing past it. 0 or -1. */
@@ -41,18 +45,28 @@ static int read_field(const char **p, const char *key, unsigned long long *out)
     return 0;
 }
 
-/* Check one line and hand it to the feed. 0 or -1 with err set. */
+/* Check one line and hand it to the feed. 0 or -1 with err set. The line is served to
+ * clients verbatim, so it must be exactly the shape the feed writes: valid JSON (cJSON
+ * checks), the three members in order, a stamp that fits int64 and does not go back. */
 static int load_line(struct feed *f, const char *path, size_t lineno, const char *line,
-                     size_t len, char *err, size_t errlen)
+                     size_t len, int64_t *last_ts, char *err, size_t errlen)
 {
     const char *p = line;
     unsigned long long seq, ts;
-    if (read_field(&p, "{\"seq\":", &seq) != 0 || read_field(&p, ",\"ts_ns\":", &ts) != 0 ||
-        strncmp(p, ",\"data\":\"", 9) != 0 || len < 2 || line[len - 1] != '}') {
-        snprintf(err, errlen, "%s:%zu: expected {\"seq\":N,\"ts_ns\":T,\"data\":\"...\"}",
+    cJSON *doc = cJSON_ParseWithLength(line, len);
+    bool ok = doc && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(doc, "data")) &&
+              cJSON_GetArraySize(doc) == 3 && read_field(&p, "{\"seq\":", &seq) == 0 &&
+              read_field(&p, ",\"ts_ns\":", &ts) == 0 && strncmp(p, ",\"data\":\"", 9) == 0 &&
+              ts <= INT64_MAX && (int64_t)ts >= *last_ts;
+    cJSON_Delete(doc);
+    if (!ok) {
+        snprintf(err, errlen,
+                 "%s:%zu: expected {\"seq\":N,\"ts_ns\":T,\"data\":\"...\"} with T not "
+                 "before the line above",
                  path, lineno);
         return -1;
     }
+    *last_ts = (int64_t)ts;
     if (feed_restore(f, seq, (int64_t)ts, line, len) != 0) {
         snprintf(err, errlen, "%s:%zu: expected seq %zu, got %llu", path, lineno, lineno,
                  seq);
@@ -76,7 +90,8 @@ int feed_log_open(struct feed *f, const char *path, char *err, size_t errlen)
     }
     char *line = NULL;
     size_t cap = 0, lineno = 0;
-    off_t good = 0; /* bytes of complete lines */
+    off_t good = 0;      /* bytes of complete lines */
+    int64_t last_ts = 0; /* the previous line's stamp */
     ssize_t n;
     int rc = 0;
     while (rc == 0 && (n = getline(&line, &cap, in)) > 0) {
@@ -86,7 +101,7 @@ int feed_log_open(struct feed *f, const char *path, char *err, size_t errlen)
                             "(a write cut short)\n", path, lineno);
             break;
         }
-        rc = load_line(f, path, lineno, line, (size_t)n - 1, err, errlen);
+        rc = load_line(f, path, lineno, line, (size_t)n - 1, &last_ts, err, errlen);
         good += n;
     }
     free(line);

@@ -36,6 +36,12 @@ struct generator {
     size_t trace_next; /* the next one to publish */
 };
 
+const char *generator_process_name(enum gen_process p)
+{
+    static const char *const names[] = {"periodic", "poisson", "burst", "trace"};
+    return names[p];
+}
+
 /* Seconds until the next arrival (of a burst, for the burst process). */
 static double next_gap_s(struct generator *g)
 {
@@ -49,6 +55,14 @@ static double next_gap_s(struct generator *g)
     default:
         return mean;
     }
+}
+
+/* The gap in nanoseconds, clamped to a day so that no rate, however small, can overflow
+ * the schedule (the flags already refuse rates below GEN_MIN_RATE_HZ). */
+static int64_t gap_ns(struct generator *g)
+{
+    double ns = next_gap_s(g) * 1e9;
+    return ns < 86400e9 ? (int64_t)ns : (int64_t)86400e9;
 }
 
 static void fill_payload(struct generator *g)
@@ -78,7 +92,7 @@ static void *generator_main(void *arg)
         if (g->cfg.process == GEN_TRACE)
             next = start + g->trace[g->trace_next++];
         else
-            next += (int64_t)(next_gap_s(g) * 1e9);
+            next += gap_ns(g);
         struct timespec ts = clock_ts_from_ns(next);
         while (!g->stop && !g->rate_changed && clock_mono_ns() < next)
             pthread_cond_timedwait(&g->cond, &g->lock, &ts);

@@ -16,6 +16,12 @@
 
 struct generator;
 
+/* Slowest and fastest rates accepted anywhere (flag, POST /control): 0 means "none". */
+#define GEN_MIN_RATE_HZ 0.001
+#define GEN_MAX_RATE_HZ 100000.0
+
+/* "periodic", "poisson", "burst" or "trace". */
+const char *generator_process_name(enum gen_process p);
 /* Read a trace: a CSV with one publish time per line, in seconds from the start
  * (decimals allowed, non-decreasing), optionally under a header line "t_s". On success
  * *offsets_ns (malloc'd, the caller frees) holds *n offsets; on failure err names the

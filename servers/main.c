@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +84,7 @@ static int64_t duration_arg(const char *flag, const char *v, int64_t bare_unit, 
     return ns;
 }
 
-static void parse_args(int argc, char **argv, struct server_config *cfg)
+static void parse_args(int argc, char **argv, struct server_config *cfg, bool *explicit_max)
 {
     enum {
         O_BIND = 256,
@@ -142,8 +143,10 @@ static void parse_args(int argc, char **argv, struct server_config *cfg)
             cfg->buffer = count_arg("buffer", optarg, 1, 10000000);
             break;
         case O_RATE:
-            if (units_parse_number(optarg, &cfg->rate_hz) != 0 || cfg->rate_hz > 100000)
-                bad_value("rate", "updates per second from 0 to 100000", optarg);
+            if (units_parse_number(optarg, &cfg->rate_hz) != 0 ||
+                cfg->rate_hz > GEN_MAX_RATE_HZ ||
+                (cfg->rate_hz > 0 && cfg->rate_hz < GEN_MIN_RATE_HZ))
+                bad_value("rate", "0, or updates per second from 0.001 to 100000", optarg);
             break;
         case O_PROCESS:
             if (strcmp(optarg, "periodic") == 0)
@@ -213,6 +216,7 @@ static void parse_args(int argc, char **argv, struct server_config *cfg)
         case O_MAXCONN:
             cfg->max_connections =
                 (unsigned)count_arg("max-connections", optarg, 1, 1000000);
+            *explicit_max = true;
             break;
         case O_THREADS:
             cfg->threads = (unsigned)count_arg("threads", optarg, 1, 256);
@@ -247,26 +251,41 @@ static void parse_args(int argc, char **argv, struct server_config *cfg)
 }
 
 /* Every held stream is a file descriptor: lift the soft limit as far as needed. */
-static void raise_fd_limit(unsigned need)
+/* Descriptors the server needs besides its connections (listen, epoll, pipes, log). */
+#define SPARE_FDS 64
+
+/* Every held stream is a file descriptor: lift the soft limit as far as needed. When the
+ * hard limit is lower, the default --max-connections shrinks to fit (what the machine
+ * allows); a value the user asked for explicitly draws a warning instead. */
+static void fit_fd_limit(struct server_config *cfg, bool explicit_max)
 {
+    rlim_t need = (rlim_t)cfg->max_connections + SPARE_FDS;
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
         return;
     rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < need)
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur >= need)
+        return;
+    unsigned fits = rl.rlim_cur > 2 * SPARE_FDS ? (unsigned)(rl.rlim_cur - SPARE_FDS) : 1;
+    if (explicit_max)
         fprintf(stderr,
-                "pushpull-server: warning: open-file limit is %llu, below the %u that "
-                "--max-connections needs (raise it with ulimit -n)\n",
-                (unsigned long long)rl.rlim_cur, need);
+                "pushpull-server: warning: --max-connections %u needs %llu open files; the "
+                "limit here is %llu (ulimit -n), so about %u connections fit\n",
+                cfg->max_connections, (unsigned long long)need,
+                (unsigned long long)rl.rlim_cur, fits);
+    else
+        cfg->max_connections = fits;
 }
 
 int main(int argc, char **argv)
 {
-    static const char *const process_names[] = {"periodic", "poisson", "burst", "trace"};
     struct server_config cfg;
     server_config_defaults(&cfg);
-    parse_args(argc, argv, &cfg);
-    raise_fd_limit(cfg.max_connections + 256);
+    bool explicit_max = false;
+    parse_args(argc, argv, &cfg, &explicit_max);
+    fit_fd_limit(&cfg, explicit_max);
 
     sigset_t sigs;
     sigemptyset(&sigs);
@@ -295,7 +314,7 @@ int main(int argc, char **argv)
         stderr,
         "pushpull-server: feed of %zu, %s updates at %g Hz (%zu-byte payloads), long-poll "
         "timeout %gs, SSE retry %ums, heartbeat %gs; Ctrl-C stops\n",
-        cfg.buffer, process_names[cfg.process], cfg.rate_hz, cfg.payload_bytes,
+        cfg.buffer, generator_process_name(cfg.process), cfg.rate_hz, cfg.payload_bytes,
         (double)cfg.longpoll_timeout_ns / 1e9, cfg.retry_ms,
         (double)cfg.heartbeat_ns / 1e9);
 

@@ -20,7 +20,6 @@
 enum MHD_Result reply_queue(struct request *req, unsigned status, struct MHD_Response *r)
 {
     req->answered = true;
-    req->status = status;
     request_count_status(req, status);
     return MHD_queue_response(req->conn, status, r);
 }

@@ -156,7 +156,7 @@ static void account_bytes(struct request *req, bool check_rest)
     uint64_t got = now.read - cs->read_mark;
     uint64_t produced =
         (req->body_bytes - req->body_mark) + (req->framing_bytes - req->framing_mark);
-    uint64_t upload = req->hdr_counted ? 0 : req->upload.len;
+    uint64_t upload = req->hdr_counted ? 0 : req->upload_seen;
     cs->written_mark = now.written;
     cs->read_mark = now.read;
     req->body_mark = req->body_bytes;
@@ -240,6 +240,9 @@ static enum MHD_Result request_begin(struct request *req, const char *url,
         return reply_error(req, 405, "%s takes %s, not %s", req->route->path,
                            req->route->method, method);
     }
+    if (req->route->loopback_only && !request_from_loopback(req))
+        return reply_error(req, 403, "%s: only loopback clients may use it",
+                           req->route->path);
     return MHD_YES;
 }
 
@@ -258,14 +261,17 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         *req_cls = req;
         return request_begin(req, url, method);
     }
-    if (req->answered)
-        return MHD_YES; /* an early error response is queued; drain the upload */
     if (*upload_data_size > 0) {
-        if (!req->too_big && dynbuf_add(&req->upload, upload_data, *upload_data_size) != 0)
+        /* Every body byte is counted as body, kept or not (a 413's, an early 404's). */
+        req->upload_seen += *upload_data_size;
+        if (!req->answered && !req->too_big &&
+            dynbuf_add(&req->upload, upload_data, *upload_data_size) != 0)
             req->too_big = true;
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (req->answered)
+        return MHD_YES; /* an early error response is queued */
     if (req->too_big)
         return reply_error(req, 413, "body: larger than the %zu-byte limit",
                            srv->cfg.max_publish_bytes);
@@ -273,6 +279,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 }
 
 /* ---- the sweeper -------------------------------------------------------- */
+
+#define SWEEP_TICK_NS (20 * NS_PER_MS)
 
 /* Wakes parked requests whose deadline passed and, about once a second (or once a
  * heartbeat if that is shorter), those whose peer has gone. */
@@ -282,8 +290,18 @@ static void *sweeper_main(void *arg)
     int64_t hb = srv->cfg.heartbeat_ns;
     int64_t peer_every = hb > 0 && hb < NS_PER_S ? hb : NS_PER_S;
     int64_t next_peer = clock_mono_ns() + peer_every;
+    int64_t last = 0;
     for (;;) {
         int64_t now = clock_mono_ns();
+        /* A sweep walks every waiter, so sweeps are at least SWEEP_TICK_NS apart:
+         * thousands of streams with staggered heartbeats then cost one walk per tick,
+         * not one per deadline, and a deadline is kept to within a tick. */
+        if (now < last + SWEEP_TICK_NS) {
+            struct timespec ts = clock_ts_from_ns(last + SWEEP_TICK_NS - now);
+            nanosleep(&ts, NULL);
+            now = clock_mono_ns();
+        }
+        last = now;
         bool check = now >= next_peer;
         if (check)
             next_peer = now + peer_every;
@@ -310,7 +328,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     char line[512];
     vsnprintf(line, sizeof(line), fmt, ap);
     if (strstr(line, "no longer available for sending") ||
-        strstr(line, "application error generating response"))
+        strstr(line, "application error generating response") ||
+        strstr(line, "Application reported internal error"))
         return;
     fprintf(stderr, "pushpull-server: libmicrohttpd: %s", line);
 }
@@ -344,7 +363,7 @@ int server_start(struct server *srv, const struct server_config *cfg, char *err,
         flags, (uint16_t)cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
         on_mhd_log, srv, MHD_OPTION_SOCK_ADDR, &sin, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)(cfg->threads > 1 ? cfg->threads : 0), MHD_OPTION_CONNECTION_LIMIT,
-        cfg->max_connections + 64u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024,
+        cfg->max_connections + 64u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
         srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
     if (!srv->daemon) {
@@ -371,6 +390,7 @@ fail:
     srv->log_fd = -1;
     srv->daemon = NULL;
     srv->feed = NULL;
+    stats_destroy(&srv->stats);
     return -1;
 }
 
@@ -404,4 +424,5 @@ void server_stop(struct server *srv)
     srv->log_fd = -1;
     srv->daemon = NULL;
     srv->feed = NULL;
+    stats_destroy(&srv->stats);
 }

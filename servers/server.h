@@ -66,6 +66,7 @@ struct generator;
 struct route {
     const char *path;     /* exact path, e.g. "/poll" (a prefix when .prefix is set) */
     bool prefix;          /* match every path starting with .path */
+    bool loopback_only;   /* 403 for peers off the loopback network */
     const char *method;   /* the one method it accepts */
     enum stats_kind kind; /* which /stats row it counts in */
     /* Called when the request is complete (body read) and again after every resume.
@@ -102,10 +103,10 @@ struct request {
     bool too_big;              /* the upload passed its cap: answer 413 */
     uint64_t body_mark;        /* body_bytes when header bytes were attributed */
     uint64_t framing_mark;     /* framing_bytes at the same moment */
-    unsigned status;           /* status of the queued response */
     uint64_t body_bytes;       /* response body bytes produced */
     uint64_t framing_bytes;    /* chunked framing bytes MHD adds around them */
     struct dynbuf upload;      /* request body (POST), capped */
+    uint64_t upload_seen;      /* request body bytes received, kept or not */
     void *state;               /* the transport's own state; freed by route->done */
 };
 

@@ -22,13 +22,26 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Largest "limit" accepted: a bound on one response's size, not on the ring. */
+/* Largest "limit" accepted. */
 #define POLL_MAX_LIMIT 100000
+/* One since-response carries at most about this many bytes of updates (at least one
+ * update, whatever its size), with or without a limit: a client that asks for a large
+ * ring at once follows "next" instead of making the server build a huge body under the
+ * feed's lock. */
+#define POLL_MAX_BYTES (1024 * 1024)
 
 int poll_render_since_locked(struct feed *f, uint64_t since, uint64_t limit,
                              struct dynbuf *out, uint64_t *count)
 {
     struct feed_range r = feed_range_locked(f, since, limit);
+    size_t bytes = 0;
+    for (uint64_t n = 0; n < r.count; n++) {
+        bytes += feed_get_locked(f, r.first + n)->json_len + 1;
+        if (n > 0 && bytes > POLL_MAX_BYTES) {
+            r.count = n;
+            break;
+        }
+    }
     uint64_t next = r.count ? r.first + r.count - 1 : (r.reset ? r.first - 1 : since);
     int rc = dynbuf_addf(out, "{\"next\":%llu,", (unsigned long long)next);
     if (rc == 0 && r.reset)

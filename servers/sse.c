@@ -37,6 +37,9 @@
 
 /* At most this many updates are rendered per refill, to bound one stream's buffer. */
 #define SSE_BATCH 64
+/* ... and at most about this many bytes, so a burst of large updates cannot make one
+ * stream's buffer large (a single update larger than this still goes out whole). */
+#define SSE_BATCH_BYTES (64 * 1024)
 
 struct sse_stream {
     uint64_t cursor;       /* last seq written into out */
@@ -78,16 +81,18 @@ static int sse_fill_locked(struct request *req, struct sse_stream *s)
     if (rc == 0 && r.reset)
         rc = dynbuf_addf(&s->out, "event: reset\ndata: {\"since\":%llu,\"first\":%llu}\n\n",
                          (unsigned long long)s->cursor, (unsigned long long)r.first);
-    for (uint64_t i = 0; rc == 0 && i < r.count; i++) {
-        const struct feed_update *u = feed_get_locked(f, r.first + i);
+    uint64_t sent = 0; /* updates rendered: stop at SSE_BATCH_BYTES, after at least one */
+    while (rc == 0 && sent < r.count && (sent == 0 || s->out.len < SSE_BATCH_BYTES)) {
+        const struct feed_update *u = feed_get_locked(f, r.first + sent);
         rc = dynbuf_addf(&s->out, "id: %llu\ndata: ", (unsigned long long)u->seq);
         if (rc == 0)
             rc = dynbuf_add(&s->out, u->json, u->json_len);
         if (rc == 0)
             rc = dynbuf_add(&s->out, "\n\n", 2);
+        sent++;
     }
-    if (r.count > 0 || r.reset)
-        s->cursor = r.count ? r.first + r.count - 1 : r.first - 1;
+    if (sent > 0 || r.reset)
+        s->cursor = sent ? r.first + sent - 1 : r.first - 1;
     if (rc != 0)
         return -1;
     if (s->out.len > 0)

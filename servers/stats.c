@@ -75,11 +75,6 @@ struct stats_row *stats_tag_row(struct stats *s, const char *tag)
     return r;
 }
 
-const char *stats_kind_name(enum stats_kind k)
-{
-    return kind_names[k];
-}
-
 void stats_count_status(struct stats_row *r, unsigned status)
 {
     size_t i = 0;
@@ -203,7 +198,6 @@ static enum MHD_Result stats_handle(struct request *req)
         0)
         return MHD_NO;
     /* The settings the numbers were produced under, so a result file explains itself. */
-    static const char *const process_names[] = {"periodic", "poisson", "burst", "trace"};
     const struct server_config *c = &srv->cfg;
     b.len--; /* reopen the object: drop its closing brace */
     if (dynbuf_addf(&b,
@@ -212,7 +206,7 @@ static enum MHD_Result stats_handle(struct request *req)
                     "\"heartbeat_s\":%g,\"retry_ms\":%u,\"threads\":%u,"
                     "\"max_connections\":%u}}",
                     c->process == GEN_TRACE ? 0 : generator_rate(srv->gen),
-                    process_names[c->process],
+                    generator_process_name(c->process),
                     c->burst_size, c->payload_bytes, c->buffer,
                     (double)c->longpoll_timeout_ns / 1e9, (double)c->heartbeat_ns / 1e9,
                     c->retry_ms, c->threads, c->max_connections) != 0)

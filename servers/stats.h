@@ -28,7 +28,8 @@ enum stats_kind {
     STATS_SSE,      /* GET /events */
     STATS_PUBLISH,  /* POST /publish, /control, /drop */
     STATS_STATS,    /* GET /stats */
-    STATS_OTHER,    /* anything else: the demo's files, 404s, 405s, 503s */
+    STATS_OTHER,    /* the demo's files and unknown paths (404); a 405 or 503 counts in
+                       the row of the route it was for */
     STATS_KINDS
 };
 
@@ -75,8 +76,6 @@ struct stats {
 
 void stats_init(struct stats *s);
 void stats_destroy(struct stats *s);
-/* The row name used in /stats ("poll", "longpoll", "events", ...). */
-const char *stats_kind_name(enum stats_kind k);
 /* Count one response with this HTTP status in row r. */
 void stats_count_status(struct stats_row *r, unsigned status);
 /* A connection opened (+1) or closed (-1); keeps conns_open, conns_total, conns_peak. */

@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "models.h"
+#include "rng.h"
 
 #define near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
 
@@ -103,6 +104,43 @@ static void long_polling(void **state)
     near(m.empty_share, 0.5, 1e-12);
 }
 
+/* Long polling by simulation: Poisson arrivals; a request is answered at the first
+ * arrival after it reaches the server (or at once if some arrived during the blind
+ * window), or empty after tau; the next request reaches the server W later. */
+static void long_polling_against_a_simulation(void **state)
+{
+    (void)state;
+    const double lam = 10, d = 0.025, tau = 30, W = 2 * d;
+    struct rng r;
+    rng_seed(&r, 42);
+    double t = 0, next_arrival = rng_exponential(&r, 1 / lam), end = 20000;
+    double last_answer = -1; /* arrivals after this are undelivered */
+    long requests = 0, empty = 0;
+    while (t < end) {
+        requests++;
+        if (next_arrival <= t) { /* news waited in the blind window */
+            last_answer = t;
+        } else if (next_arrival - t <= tau) {
+            t = next_arrival;
+            last_answer = t;
+        } else {
+            t += tau;
+            empty++;
+        }
+        while (next_arrival <= last_answer)
+            next_arrival += rng_exponential(&r, 1 / lam);
+        t += W;
+    }
+    struct model_prediction m;
+    struct model_input in = base(MODEL_LONG, MODEL_POISSON, lam);
+    in.delay_s = d;
+    in.timeout_s = tau;
+    model_predict(&in, &m);
+    double sim = requests / end * 60;
+    assert_true(fabs(m.requests_per_client_min - sim) / sim < 0.02);
+    near(m.empty_share, (double)empty / requests, 0.01);
+}
+
 static void sse_and_deviation(void **state)
 {
     (void)state;
@@ -113,6 +151,7 @@ static void sse_and_deviation(void **state)
     in.seq_digits = 3;
     model_predict(&in, &m);
     near(m.latency_mean_ms, 20, 1e-9);
+    near(m.staleness_mean_ms, 5 * 0.02 * 0.02 / 2 * 1000, 1e-9); /* in flight only */
     /* "id: 123\n" (8) + "data: " (6) + 100 + "\n\n" (2) = 116 bytes; "74\r\n" + "\r\n" */
     near(m.sse_bytes_per_event, 116 + 2 + 4, 1e-9);
     near(model_deviation_pct(110, 100), 10, 1e-12);
@@ -133,6 +172,7 @@ int main(void)
         cmocka_unit_test(short_polling_periodic),
         cmocka_unit_test(short_polling_poisson),
         cmocka_unit_test(long_polling),
+        cmocka_unit_test(long_polling_against_a_simulation),
         cmocka_unit_test(sse_and_deviation),
     };
     return cmocka_run_group_tests_name("models", tests, NULL, NULL);

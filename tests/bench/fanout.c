@@ -117,8 +117,6 @@ int main(int argc, char **argv)
                           "10m",
                           "--longpoll-timeout",
                           "120s",
-                          "--max-connections",
-                          "25000",
                           NULL};
     struct harness_server srv;
     if (harness_server_start(&srv, args) != 0)
