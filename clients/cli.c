@@ -170,11 +170,11 @@ static int set_cookie_bytes(struct client_config *cfg, const char *v, char *err,
                             size_t errlen, const char *flag)
 {
     uint64_t n;
-    /* 8 KiB: what common servers accept in one header line (nginx's default
-     * large_client_header_buffers), and well inside pushpull-server's 32 KiB per
-     * connection; past that a run would measure 431 errors, not polling. */
-    if (units_parse_count(v, &n) != 0 || (n > 0 && n < 5) || n > 8192)
-        return bad(err, errlen, flag, "0 or a byte count from 5 to 8192 (like 400)", v);
+    /* 4096: the cookie size browsers must support (RFC 6265 section 6.1), and inside
+     * pushpull-server's 16 KiB per connection with any header profile; past that a run
+     * would measure 431 errors, not polling. */
+    if (units_parse_count(v, &n) != 0 || (n > 0 && n < 5) || n > 4096)
+        return bad(err, errlen, flag, "0 or a byte count from 5 to 4096 (like 400)", v);
     cfg->cookie_bytes = n;
     return 0;
 }

@@ -123,7 +123,7 @@ static const struct bad_case bad_cases[] = {
     {"--headers", "",
      "--headers: expected minimal, browser or a file of header lines, got ''"},
     {"--cookie-bytes", "3",
-     "--cookie-bytes: expected 0 or a byte count from 5 to 8192 (like "
+     "--cookie-bytes: expected 0 or a byte count from 5 to 4096 (like "
      "400), got '3'"},
     {"--seed", "-4", "--seed: expected a whole number (like 1), got '-4'"},
     {"--label", "a,b",
