@@ -205,9 +205,13 @@ int freshness_receive(struct freshness *f, struct fresh_user *u, uint64_t seq,
     close_segment(f, u, now, false); /* since 0 (nothing known yet) clips to w0 */
     u->known = seq;
     u->since = now;
-    if (u->sample) {
+    if (u->sample && !f->timeline_full) {
+        /* A full timeline stops (its cap keeps memory bounded) rather than starting over
+         * (a failed dynbuf_add empties it), which would draw a false tail. */
         int64_t pair[2] = {now, (int64_t)seq};
-        (void)dynbuf_add(&f->timeline, pair, sizeof(pair));
+        if (f->timeline.len + sizeof(pair) > f->timeline.max ||
+            dynbuf_add(&f->timeline, pair, sizeof(pair)) != 0)
+            f->timeline_full = true;
     }
     return 1;
 }

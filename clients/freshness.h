@@ -59,6 +59,7 @@ struct freshness {
     uint64_t duplicates;     /* repeated receipts of window updates, all users */
     uint64_t unknown_stamps; /* staleness segments settled without their stamp */
     struct dynbuf timeline;  /* the sample user's (time, seq) changes, as int64 pairs */
+    bool timeline_full;      /* the timeline reached its cap: later changes not kept */
 };
 
 struct freshness_summary {

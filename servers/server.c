@@ -253,12 +253,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 {
     struct server *srv = cls;
     struct request *req = *req_cls;
-    (void)version;
     if (!req) {
         req = request_new(srv, conn);
         if (!req)
             return MHD_NO;
         *req_cls = req;
+        /* libmicrohttpd chunks a body of unknown size for HTTP/1.1 only; an HTTP/1.0
+         * stream is raw bytes ended by closing the connection. */
+        req->chunked = strcmp(version, MHD_HTTP_VERSION_1_1) == 0;
         return request_begin(req, url, method);
     }
     if (*upload_data_size > 0) {

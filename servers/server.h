@@ -101,6 +101,7 @@ struct request {
     bool answered;             /* a response has been queued */
     bool hdr_counted;          /* header bytes already attributed (streams) */
     bool too_big;              /* the upload passed its cap: answer 413 */
+    bool chunked;              /* HTTP/1.1: a stream's body goes out in chunks */
     uint64_t body_mark;        /* body_bytes when header bytes were attributed */
     uint64_t framing_mark;     /* framing_bytes at the same moment */
     uint64_t body_bytes;       /* response body bytes produced */

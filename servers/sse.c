@@ -124,8 +124,9 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     if (s->out_off == s->out.len) {
         if (s->ended) {
             /* libmicrohttpd now writes the last chunk: "0" CRLF CRLF. */
-            req->framing_bytes += 5;
-            request_count(req, SF_FRAMING_BYTES, 5);
+            uint64_t last = req->chunked ? 5 : 0;
+            req->framing_bytes += last;
+            request_count(req, SF_FRAMING_BYTES, last);
             return MHD_CONTENT_READER_END_OF_STREAM;
         }
         feed_lock(req->srv->feed);
@@ -144,9 +145,10 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     s->out_off += n;
     s->last_write_ns = clock_mono_ns();
     req->body_bytes += n;
-    req->framing_bytes += chunk_framing(n);
+    uint64_t framing = req->chunked ? chunk_framing(n) : 0;
+    req->framing_bytes += framing;
     request_count(req, SF_RESP_BODY_BYTES, n);
-    request_count(req, SF_FRAMING_BYTES, chunk_framing(n));
+    request_count(req, SF_FRAMING_BYTES, framing);
     return (ssize_t)n;
 }
 

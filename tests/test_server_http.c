@@ -934,6 +934,31 @@ static void big_backlogs_come_in_pieces(void **state)
     stop(&s);
 }
 
+static void http10_streams_count_no_chunk_framing(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    int fd = harness_connect(s.port);
+    const char req[] = "GET /events HTTP/1.0\r\n\r\n";
+    assert_int_equal(harness_send(fd, req, sizeof(req) - 1), 0);
+    struct dynbuf raw;
+    dynbuf_init(&raw, 1 << 20);
+    assert_int_equal(harness_read_until(fd, &raw, "retry: 3000\n\n", 2000), 1);
+    assert_null(strstr(raw.mem, "Transfer-Encoding"));
+    harness_publish(s.port, "plain");
+    assert_int_equal(harness_read_until(fd, &raw, "\"data\":\"plain\"}\n\n", 2000), 1);
+    size_t head = (size_t)(strstr(raw.mem, "\r\n\r\n") - raw.mem) + 4;
+    cJSON *st = harness_stats(s.port);
+    assert_int_equal(harness_stat(st, "transports.events.framing_bytes"), 0);
+    assert_int_equal(harness_stat(st, "transports.events.resp_body_bytes"), raw.len - head);
+    assert_int_equal(harness_stat(st, "transports.events.resp_header_bytes"), head);
+    cJSON_Delete(st);
+    dynbuf_free(&raw);
+    close(fd);
+    stop(&s);
+}
+
 /* ---- the durable feed ------------------------------------------------------ */
 
 static void feed_file_survives_a_restart(void **state)
@@ -1063,6 +1088,7 @@ int main(void)
         cmocka_unit_test(feed_file_survives_a_restart),
         cmocka_unit_test(rejected_bodies_count_as_bodies),
         cmocka_unit_test(big_backlogs_come_in_pieces),
+        cmocka_unit_test(http10_streams_count_no_chunk_framing),
         cmocka_unit_test(bad_flags_get_one_clear_line),
     };
     return cmocka_run_group_tests_name("server_http", tests, NULL, NULL);
