@@ -35,11 +35,12 @@ TSUP_SRC   := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
 # Programs: a file named main.c or *_main.c is an entry point; every other file of its
 # directory goes into that directory's archive. servers/main.c is pushpull-server,
 # servers/link_main.c would be pushpull-link, clients/main.c is pushpull-client,
-# clients/lab_main.c is pushpull-lab.
+# clients/lab_main.c is pushpull-lab (underscores become hyphens: sse_testservice_main.c
+# is pushpull-sse-testservice).
 MAIN_SRC   := $(filter %main.c,$(SERVER_SRC) $(CLIENT_SRC))
 SERVER_LIB := $(filter-out %main.c,$(SERVER_SRC))
 CLIENT_LIB := $(filter-out %main.c,$(CLIENT_SRC))
-prog_name   = pushpull-$(if $(filter main,$(1)),$(if $(findstring servers/,$(2)),server,client),$(1:%_main=%))
+prog_name   = pushpull-$(if $(filter main,$(1)),$(if $(findstring servers/,$(2)),server,client),$(subst _,-,$(1:%_main=%)))
 PROG_NAMES := $(foreach m,$(MAIN_SRC),$(call prog_name,$(basename $(notdir $(m))),$(m)))
 PROGS      := $(addprefix bin/,$(PROG_NAMES)) bin/pushpull-bench bin/pushpull-linkbench
 
