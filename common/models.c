@@ -46,8 +46,10 @@ static void short_poll(const struct model_input *in, struct model_prediction *o)
     if (T <= P) {
         o->empty_share = 1 - T / P;
         o->latency_mean_ms = (T / 2 + d) * 1e3;
-        /* Behind for W ~ U[0,T) per period, age rising 0..W: area W^2/2 over P. */
-        o->staleness_mean_ms = T * T / (6 * P) * 1e3;
+        /* Behind for U + d per period (U ~ U[0,T) until a poll reaches the server, then
+         * the answer's transit), age rising 0..U+d: area (U+d)^2/2 over P, so
+         * E[(U+d)^2]/(2P) = (T^2/3 + T d + d^2)/(2P); T^2/(6P) on loopback. */
+        o->staleness_mean_ms = (T * T / 3 + T * d + d * d) / (2 * P) * 1e3;
         if (state)
             o->missed_share = (B - 1) / B;
     } else {
@@ -104,9 +106,13 @@ static void sse(const struct model_input *in, struct model_prediction *o)
     o->latency_max_ms = in->delay_s * 1e3;
     o->missed_share = 0;
     o->empty_share = 0;
-    /* Behind only while an update is in flight: age 0..d over d, per update, so the
-     * time average is lambda d^2 / 2 (for lambda d << 1). */
-    o->staleness_mean_ms = in->rate_hz * in->delay_s * in->delay_s / 2 * 1e3;
+    /* Behind only while an arrival is in flight: age 0..d over d, per arrival, so the
+     * time average is (arrivals per second) d^2 / 2 (for that rate x d << 1). A burst
+     * of B updates published together is one arrival. */
+    double arrivals = in->process == MODEL_BURST && in->burst_size > 0
+                          ? in->rate_hz / in->burst_size
+                          : in->rate_hz;
+    o->staleness_mean_ms = arrivals * in->delay_s * in->delay_s / 2 * 1e3;
     if (in->json_bytes > 0) {
         double text = 4 + in->seq_digits + 1 + 6 + in->json_bytes + 2;
         o->sse_bytes_per_event = text + ceil(log(text + 1) / log(16)) + 4;

@@ -46,7 +46,8 @@ struct model_prediction {
     double empty_share;             /* responses that brought nothing new */
     double missed_share;            /* updates never received */
     double staleness_mean_ms;       /* time-averaged age of the client's view (polling:
-                                       d omitted; push: lambda d^2 / 2) */
+                                       d omitted except periodic T <= P; push:
+                                       arrivals x d^2 / 2) */
     double sse_bytes_per_event;     /* SSE: event text plus chunk framing */
 };
 

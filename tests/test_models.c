@@ -50,6 +50,11 @@ static void short_polling_periodic(void **state)
     model_predict(&in, &m);
     near(m.latency_mean_ms, 550, 1e-9);
     near(m.latency_max_ms, 1050, 1e-9);
+    /* with a transit, T <= P: E[(U+d)^2]/(2P), U ~ U[0,1), d = 0.05, P = 2 */
+    in.rate_hz = 0.5;
+    model_predict(&in, &m);
+    near(m.staleness_mean_ms, (1.0 / 3 + 0.05 + 0.0025) / 4 * 1000, 1e-6);
+    in.rate_hz = 5;
     near(m.missed_share, 0, 0);
 }
 
@@ -152,6 +157,11 @@ static void sse_and_deviation(void **state)
     model_predict(&in, &m);
     near(m.latency_mean_ms, 20, 1e-9);
     near(m.staleness_mean_ms, 5 * 0.02 * 0.02 / 2 * 1000, 1e-9); /* in flight only */
+    in.process = MODEL_BURST; /* a burst is one arrival */
+    in.burst_size = 5;
+    model_predict(&in, &m);
+    near(m.staleness_mean_ms, 1 * 0.02 * 0.02 / 2 * 1000, 1e-9);
+    in.process = MODEL_PERIODIC;
     /* "id: 123\n" (8) + "data: " (6) + 100 + "\n\n" (2) = 116 bytes; "74\r\n" + "\r\n" */
     near(m.sse_bytes_per_event, 116 + 2 + 4, 1e-9);
     near(model_deviation_pct(110, 100), 10, 1e-12);
