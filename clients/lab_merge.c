@@ -5,15 +5,20 @@
  * key order is its summary.csv's column order), so a column added to the client appears
  * here without a change. The server's columns come from the /stats document the runner
  * saved at the end of each run: the settings it ran with ("config") and its own account
- * of the transport the run used, counted from the kernel's socket counters.
+ * of the transport the run used, counted from the kernel's socket counters. A run that
+ * went through the link emulator also has its --stats file, link_stats.json: it joins
+ * the run as "link" (settings and counters whole), and a few link_* columns (the delay,
+ * what it carried, the faults it injected) follow the server's when any run has one.
  */
 #include "lab.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "dynbuf.h"
 
@@ -98,6 +103,13 @@ static const struct server_col server_cols[] = {
     {"server_framing_bytes", "row", "framing_bytes"},
 };
 
+/* The link's columns, from servers/link_report.c's JSON ("top" or "config"). */
+static const struct server_col link_cols[] = {
+    {"link_delay_ms", "config", "delay_down_ms"}, {"link_connections", "top", "accepted"},
+    {"link_resets", "top", "resets_injected"},    {"link_idle_cuts", "top", "idle_cuts"},
+    {"link_bytes_up", "top", "bytes_up"},         {"link_bytes_down", "top", "bytes_down"},
+};
+
 static const cJSON *server_value(const cJSON *stats, const cJSON *results,
                                  const struct server_col *c)
 {
@@ -107,6 +119,27 @@ static const cJSON *server_value(const cJSON *stats, const cJSON *results,
     else if (strcmp(c->where, "row") == 0)
         obj = server_row(stats, lab_str(results, "approach"));
     return cJSON_GetObjectItemCaseSensitive(obj, c->key);
+}
+
+/* The run's link_stats.json into run as "link", when the run went through the link.
+ * Returns 1 if it did, 0 if not, -1 on a file that exists but does not parse. */
+static int attach_link(const char *dir, const char *id, cJSON *run, char *err,
+                       size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/runs/%s/link_stats.json", dir, id);
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+        return -1;
+    }
+    cJSON *link = lab_read_json(path, err, errlen);
+    if (!link)
+        return -1;
+    cJSON_AddItemToObject(run, "link", link);
+    return 1;
 }
 
 /* One CSV cell: numbers as they are, text quoted when it holds a comma or a quote. */
@@ -186,6 +219,7 @@ int lab_merge(const char *dir, char *err, size_t errlen)
     cJSON_AddItemToObject(root, "scenario", scenario);
     const cJSON *id;
     const cJSON *first = NULL;
+    bool any_link = false;
     cJSON_ArrayForEach(id, ids)
     {
         snprintf(path, sizeof(path), "%s/runs/%s/summary.json", dir, id->valuestring);
@@ -207,6 +241,10 @@ int lab_merge(const char *dir, char *err, size_t errlen)
         cJSON_AddItemToObject(run, "server", server);
         cJSON_AddItemToArray(runs, run);
         cJSON_Delete(client);
+        int linked = attach_link(dir, id->valuestring, run, err, errlen);
+        if (linked < 0)
+            goto end;
+        any_link = any_link || linked > 0;
         if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(run, "results"))) {
             snprintf(err, errlen, "%s/runs/%s/summary.json: no \"results\" object", dir,
                      id->valuestring);
@@ -221,12 +259,15 @@ int lab_merge(const char *dir, char *err, size_t errlen)
     cJSON_ArrayForEach(col, first) wrc = wrc ? wrc : dynbuf_addf(&csv, ",%s", col->string);
     for (size_t i = 0; i < sizeof(server_cols) / sizeof(server_cols[0]); i++)
         wrc = wrc ? wrc : dynbuf_addf(&csv, ",%s", server_cols[i].name);
+    for (size_t i = 0; any_link && i < sizeof(link_cols) / sizeof(link_cols[0]); i++)
+        wrc = wrc ? wrc : dynbuf_addf(&csv, ",%s", link_cols[i].name);
     wrc = wrc ? wrc : dynbuf_adds(&csv, "\n");
     const cJSON *run;
     cJSON_ArrayForEach(run, runs)
     {
         const cJSON *res = cJSON_GetObjectItemCaseSensitive(run, "results");
         const cJSON *srv = cJSON_GetObjectItemCaseSensitive(run, "server");
+        const cJSON *link = cJSON_GetObjectItemCaseSensitive(run, "link");
         wrc = wrc ? wrc : dynbuf_adds(&csv, lab_str(run, "run_id"));
         cJSON_ArrayForEach(col, first)
         {
@@ -237,6 +278,12 @@ int lab_merge(const char *dir, char *err, size_t errlen)
         for (size_t i = 0; i < sizeof(server_cols) / sizeof(server_cols[0]); i++) {
             wrc = wrc ? wrc : dynbuf_adds(&csv, ",");
             wrc = wrc ? wrc : csv_cell(&csv, server_value(srv, res, &server_cols[i]));
+        }
+        /* a run without the link (none, in practice: the scenario decides) leaves these
+         * cells empty */
+        for (size_t i = 0; any_link && i < sizeof(link_cols) / sizeof(link_cols[0]); i++) {
+            wrc = wrc ? wrc : dynbuf_adds(&csv, ",");
+            wrc = wrc ? wrc : csv_cell(&csv, server_value(link, res, &link_cols[i]));
         }
         wrc = wrc ? wrc : dynbuf_adds(&csv, "\n");
     }

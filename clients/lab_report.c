@@ -6,11 +6,20 @@
  * measurement that departs from its model by more than DEVIATION_FLAG_PCT is listed
  * under "Where measurement and model disagree", with what usually causes it, because a
  * reader pasting this into a decision record must not take either number on trust.
+ *
+ * The network is per run: a run that went through the link emulator carries the link's
+ * --stats document ("link", merged from link_stats.json), whose settings give that run's
+ * one-way delay d for the models and the Setup line's description of its path; a run
+ * without one was on loopback (d = 0). When the link injected faults (resets, idle cuts)
+ * or users reconnected, a section counts the reconnects and the receipts that arrived
+ * later than the approach's fault-free worst case, read off each run's latency.csv.
  */
 #include "lab.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +28,16 @@
 #include "models.h"
 
 #define DEVIATION_FLAG_PCT 25.0
+/* Beyond the model's worst case, what a receipt may take before it counts as late: the
+ * machine's own scheduling on a loaded 2-core box (loopback p99 reaches ~20 ms). */
+#define LATE_SLACK_MS 50.0
 
 /* One run's measured values and the model's, as the report uses them. */
 struct row {
     const cJSON *run, *res, *srv, *cfg, *meta;
+    const cJSON *link;     /* the link's --stats document, or NULL: loopback */
+    const cJSON *link_cfg; /* its settings ("config"), or NULL */
+    double delay_ms;       /* d: the link's one-way delay (mean of both directions), or 0 */
     const char *id, *approach, *mode;
     struct model_prediction m;
     double interval_ms, clients, duration_s;
@@ -30,13 +45,18 @@ struct row {
     double window_updates; /* updates published in the window (each client expects them) */
 };
 
-static double scenario_delay_s(const cJSON *scenario)
+/* The run's one-way delay in ms from its link settings; 0 without a link. */
+static double link_delay_ms(const cJSON *link_cfg)
 {
-    double d = lab_num(cJSON_GetObjectItemCaseSensitive(scenario, "network"), "delay_ms");
-    return isnan(d) ? 0 : d / 1000.0;
+    if (!link_cfg)
+        return 0;
+    double up = lab_num(link_cfg, "delay_up_ms"), down = lab_num(link_cfg, "delay_down_ms");
+    if (isnan(up) || isnan(down))
+        return 0;
+    return (up + down) / 2;
 }
 
-static void fill_row(struct row *r, const cJSON *run, const cJSON *scenario)
+static void fill_row(struct row *r, const cJSON *run)
 {
     memset(r, 0, sizeof(*r));
     r->run = run;
@@ -45,6 +65,9 @@ static void fill_row(struct row *r, const cJSON *run, const cJSON *scenario)
     r->srv = cJSON_GetObjectItemCaseSensitive(run, "server");
     r->cfg = cJSON_GetObjectItemCaseSensitive(r->srv, "config");
     r->meta = cJSON_GetObjectItemCaseSensitive(run, "meta");
+    r->link = cJSON_GetObjectItemCaseSensitive(run, "link");
+    r->link_cfg = cJSON_GetObjectItemCaseSensitive(r->link, "config");
+    r->delay_ms = link_delay_ms(r->link_cfg);
     r->approach = lab_str(r->res, "approach");
     r->mode = lab_str(r->res, "poll_mode");
     r->interval_ms = lab_num(r->res, "interval_ms");
@@ -74,7 +97,7 @@ static void fill_row(struct row *r, const cJSON *run, const cJSON *scenario)
     if (r->window_updates > 0 && r->duration_s > 0 && strcmp(proc, "trace") != 0)
         in.rate_hz = r->window_updates / r->duration_s;
     in.burst_size = lab_num(r->cfg, "burst_size");
-    in.delay_s = scenario_delay_s(scenario);
+    in.delay_s = r->delay_ms / 1000.0;
     in.interval_s = r->interval_ms / 1000.0;
     in.timeout_s = lab_num(r->res, "longpoll_timeout_s");
     in.heartbeat_s = lab_num(r->cfg, "heartbeat_s");
@@ -90,6 +113,69 @@ static void fill_row(struct row *r, const cJSON *run, const cJSON *scenario)
     else
         in.approach = MODEL_SSE;
     model_predict(&in, &r->m);
+}
+
+/* Append printf-style text to buf[len], truncating. */
+static void appendf(char *buf, size_t len, const char *fmt, ...)
+{
+    size_t used = strlen(buf);
+    if (used + 1 >= len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + used, len - used, fmt, ap);
+    va_end(ap);
+}
+
+/* One run's path in words: loopback, or what the link emulated (its own settings). */
+static void network_text(const struct row *r, char *buf, size_t len)
+{
+    const cJSON *c = r->link_cfg;
+    buf[0] = '\0';
+    if (!c) {
+        appendf(buf, len, "loopback, no emulated delay (d = 0)");
+        return;
+    }
+    appendf(buf, len, "%g ms one-way delay", r->delay_ms);
+    if (lab_num(c, "jitter_down_ms") > 0)
+        appendf(buf, len, " +- %g ms jitter", lab_num(c, "jitter_down_ms"));
+    if (lab_num(c, "rate_down_bps") > 0)
+        appendf(buf, len, ", %g kbit/s per connection and direction",
+                lab_num(c, "rate_down_bps") / 1000);
+    if (lab_num(c, "drop_every_s") > 0)
+        appendf(buf, len, ", each connection reset %g s after it opened",
+                lab_num(c, "drop_every_s"));
+    if (lab_num(c, "idle_timeout_s") > 0)
+        appendf(buf, len, ", connections idle for %g s cut", lab_num(c, "idle_timeout_s"));
+    if (lab_num(c, "buffer_bytes") > 0)
+        appendf(buf, len, ", responses held until %g bytes gather (a buffering proxy)",
+                lab_num(c, "buffer_bytes"));
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "handshake")))
+        appendf(buf, len, ", a round trip per new connection (handshake)");
+}
+
+/* The Setup line on the network: one sentence when every run had the same path, else
+ * one line per run. */
+static int network_setup(struct dynbuf *b, const struct row *rows, size_t n)
+{
+    char first[512], other[512];
+    network_text(&rows[0], first, sizeof(first));
+    bool same = true;
+    for (size_t i = 1; i < n && same; i++) {
+        network_text(&rows[i], other, sizeof(other));
+        same = strcmp(first, other) == 0;
+    }
+    if (same)
+        return dynbuf_addf(
+            b, "- Network: %s%s.\n",
+            rows[0].link_cfg ? "through the link emulator (pushpull-link), " : "", first);
+    int rc = dynbuf_adds(b, "- Network, per run (through the link emulator, pushpull-link, "
+                            "unless loopback):\n");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        network_text(&rows[i], other, sizeof(other));
+        rc = dynbuf_addf(b, "  - %s: %s.\n", rows[i].id, other);
+    }
+    return rc;
 }
 
 /* "measured (model, +d%)" in one cell; "-" parts where a side is unknown. */
@@ -245,6 +331,140 @@ static int findings(struct dynbuf *b, const struct row *rows, size_t n)
     return rc;
 }
 
+/* Receipts slower than limit_ms in run id's latency.csv (the client's percentile
+ * spectrum: percentile, latency_us, latency_ms, count_at_or_below, one row per histogram
+ * bucket, so the split is as fine as the buckets: 1%). *late of *total; -1 when the file
+ * cannot be read. */
+static int late_receipts(const char *dir, const char *id, double limit_ms, double *late,
+                         double *total)
+{
+    char path[4096], line[256];
+    snprintf(path, sizeof(path), "%s/runs/%s/latency.csv", dir, id);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    double below = 0, all = 0;
+    while (fgets(line, sizeof(line), f)) {
+        double v[4];
+        const char *p = line;
+        size_t k = 0;
+        for (; k < 4; k++) {
+            char *end;
+            v[k] = strtod(p, &end);
+            if (end == p)
+                break;
+            p = *end == ',' ? end + 1 : end;
+        }
+        if (k < 4)
+            continue; /* the header */
+        all = v[3];
+        if (v[2] <= limit_ms)
+            below = v[3];
+    }
+    fclose(f);
+    *late = all - below;
+    *total = all;
+    return 0;
+}
+
+/* Reconnects and what they cost, when the link injected faults or users reconnected. */
+static int faults(struct dynbuf *b, const struct row *rows, size_t n, const char *dir)
+{
+    bool any = false;
+    for (size_t i = 0; i < n; i++)
+        any = any || lab_num(rows[i].link, "resets_injected") > 0 ||
+              lab_num(rows[i].link, "idle_cuts") > 0 ||
+              lab_num(rows[i].res, "reconnects") > 0;
+    if (!any)
+        return 0;
+    int rc = dynbuf_addf(
+        b,
+        "\n## Reconnects and late arrivals\n\n"
+        "Connections were reset or cut on the way, or users reconnected. Each reconnect "
+        "leaves a gap. SSE waits its retry delay (the stream's `retry:`) and resumes "
+        "with `Last-Event-ID`. A poll that dies on a kept-alive connection before any "
+        "answer byte is sent again at once on a fresh one (libcurl does this, as browsers "
+        "do for a GET), so long and cursor polling mostly lose a round trip and a "
+        "handshake; any other failure is a transfer error and waits the client's backoff "
+        "(1 s for long polling) before resuming with the cursor. What is published in "
+        "the gap is replayed, not missed, but it arrives late. A receipt counts as late "
+        "here when it took longer than the approach's fault-free worst case (the model's, "
+        "plus twice the jitter and %.0f ms for the machine's own scheduling: the limit "
+        "column). Link resets and idle cuts count the whole run, warmup included; the "
+        "client's columns count the window.\n\n"
+        "| run | link resets | idle cuts | reconnects | transfer errors | gaps signalled | "
+        "missed | limit ms | arrived late | latency p99 ms | latency max ms |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|\n",
+        LATE_SLACK_MS);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct row *r = &rows[i];
+        double jitter = lab_num(r->link_cfg, "jitter_down_ms");
+        double limit =
+            r->m.latency_max_ms + 2 * (isnan(jitter) ? 0 : jitter) + LATE_SLACK_MS;
+        char late_text[64] = "-", limit_text[32] = "-", resets[32] = "-", cuts[32] = "-";
+        double late, total;
+        if (r->link) {
+            snprintf(resets, sizeof(resets), "%.0f", lab_num(r->link, "resets_injected"));
+            snprintf(cuts, sizeof(cuts), "%.0f", lab_num(r->link, "idle_cuts"));
+        }
+        if (!isnan(limit) && late_receipts(dir, r->id, limit, &late, &total) == 0) {
+            snprintf(limit_text, sizeof(limit_text), "%.0f", limit);
+            snprintf(late_text, sizeof(late_text), "%.0f of %.0f (%.1f%%)", late, total,
+                     total > 0 ? 100 * late / total : 0);
+        }
+        rc = dynbuf_addf(
+            b, "| %s | %s | %s | %.0f | %.0f | %.0f | %.0f | %s | %s | %.3g | %.3g |\n",
+            r->id, resets, cuts, lab_num(r->res, "reconnects"),
+            lab_num(r->res, "errors_io") + lab_num(r->res, "errors_timeout") +
+                lab_num(r->res, "errors_connect"),
+            lab_num(r->res, "resets"), lab_num(r->res, "missed"), limit_text, late_text,
+            r->lat_p99, lab_num(r->res, "latency_max_ms"));
+    }
+    return rc;
+}
+
+/* The causes the link adds, for the runs that had them. */
+static int network_causes(struct dynbuf *b, const struct row *rows, size_t n)
+{
+    double buffer = 0, rate = 0;
+    bool faults_seen = false;
+    for (size_t i = 0; i < n; i++) {
+        const struct row *r = &rows[i];
+        if (lab_num(r->link_cfg, "buffer_bytes") > buffer)
+            buffer = lab_num(r->link_cfg, "buffer_bytes");
+        if (lab_num(r->link_cfg, "rate_down_bps") > 0)
+            rate = lab_num(r->link_cfg, "rate_down_bps");
+        faults_seen = faults_seen || lab_num(r->link, "resets_injected") > 0 ||
+                      lab_num(r->link, "idle_cuts") > 0;
+    }
+    int rc = 0;
+    if (buffer > 0)
+        rc = dynbuf_addf(
+            b,
+            "\nA buffering middlebox sat in front of the stream (up to %.0f bytes held "
+            "until they gather, as nginx's proxy_buffering does): an event waits until "
+            "enough later events and heartbeats have arrived to fill the buffer, so SSE's "
+            "latency becomes the time the feed takes to produce that many bytes, not one "
+            "transit (RFC 6202 section 3.2). This is why the server sends "
+            "`X-Accel-Buffering: no` (nginx then passes the stream through unbuffered); a "
+            "proxy that does not honour it needs buffering turned off for the stream's "
+            "path. Updates still in the buffer when the run ended never reached the users: "
+            "they count as missed, though they were only delayed. Long polling and short "
+            "polling answer with complete responses, which a real proxy forwards whole.\n",
+            buffer);
+    if (rc == 0 && rate > 0)
+        rc = dynbuf_addf(b,
+                         "\nA %.0f kbit/s rate cap adds serialisation to every transit "
+                         "(8 ms per kilobyte at 1 Mbit/s) and queues what comes at once, "
+                         "which the models' single d leaves out.\n",
+                         rate / 1000);
+    if (rc == 0 && faults_seen)
+        rc = dynbuf_adds(b, "\nConnections were reset or cut on the way: the updates "
+                            "held back by reconnects lengthen the tail (see Reconnects "
+                            "and late arrivals).\n");
+    return rc;
+}
+
 static int disagreements(struct dynbuf *b, const struct row *rows, size_t n)
 {
     int rc = 0, any = 0;
@@ -282,6 +502,8 @@ static int disagreements(struct dynbuf *b, const struct row *rows, size_t n)
                "uneven, processing and scheduling time the model leaves out on a "
                "loaded machine, or a model that assumes Poisson arrivals applied to "
                "another process.\n");
+    if (rc == 0 && any)
+        rc = network_causes(b, rows, n);
     return rc;
 }
 
@@ -323,7 +545,7 @@ int lab_report(const char *dir, char *err, size_t errlen)
     }
     size_t i = 0;
     const cJSON *run;
-    cJSON_ArrayForEach(run, runs) fill_row(&rows[i++], run, scenario);
+    cJSON_ArrayForEach(run, runs) fill_row(&rows[i++], run);
 
     int w = dynbuf_addf(&b, "# %s: poll, long-poll or stream?\n\n%s\n",
                         lab_str(scenario, "name"), lab_str(scenario, "description"));
@@ -332,12 +554,11 @@ int lab_report(const char *dir, char *err, size_t errlen)
                 &b,
                 "\n## Setup\n\n- Updates: %s, %g per second, %g-byte payloads.\n"
                 "- Each run: %g simulated clients for %g s after a warmup; one server "
-                "per run.\n- Network: %s.\n- Request headers: %s.\n",
+                "per run.\n- Request headers: %s.\n",
                 lab_str(rows[0].cfg, "process"), lab_num(rows[0].cfg, "rate_hz"),
                 lab_num(rows[0].cfg, "payload_bytes"), rows[0].clients, rows[0].duration_s,
-                scenario_delay_s(scenario) > 0 ? "through the link emulator"
-                                               : "loopback, no emulated delay (d = 0)",
                 lab_str(rows[0].res, "headers"));
+    w = w ? w : network_setup(&b, rows, n);
     w = w ? w : findings(&b, rows, n);
     w = w ? w
           : dynbuf_adds(&b,
@@ -349,6 +570,7 @@ int lab_report(const char *dir, char *err, size_t errlen)
     w = w ? w : table(&b, rows, n, "long", "Long polling");
     w = w ? w : table(&b, rows, n, "sse", "Server-Sent Events");
     w = w ? w : sse_bytes(&b, rows, n);
+    w = w ? w : faults(&b, rows, n, dir);
     w = w ? w : disagreements(&b, rows, n);
     w = w ? w
           : dynbuf_adds(

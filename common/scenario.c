@@ -12,13 +12,17 @@
  * a message is escaped, so a message stays one printable line whatever the file holds.
  *
  * Expansion: for each entry of "approaches" in file order, the cartesian product of its
- * own settings (schema order), then updates.rate_hz, then clients; the last varies
- * fastest. A run id is the kind, the poll mode for short polling, and name=value for
- * every setting written as a list (a one-value list names a setting without sweeping it).
- * Ids must come out unique; that is checked, not assumed.
+ * own settings (schema order), then the network's (schema order), then updates.rate_hz,
+ * then clients; the last varies fastest. A run id is the kind, the poll mode for short
+ * polling, and name=value for every setting written as a list (a one-value list names a
+ * setting without sweeping it). Ids must come out unique; that is checked, not assumed.
  *
  * Simplification: the "quick" overrides are flat keys (each field name is unique across
  * the schema), applied after validation by replacing the field wholesale.
+ *
+ * The network: when any of its values is set (after the quick overrides), every run of the
+ * scenario goes through bin/pushpull-link, a zero-delay run included, so the runs of one
+ * scenario are measured through the same path and a sweep's 0 is a fair baseline.
  */
 #include "scenario.h"
 
@@ -106,17 +110,18 @@ static const struct num_spec specs[F_COUNT] = {
                      "0 (off) or a number of seconds from 0.01 to 3600"},
     [F_RETRY] = {"retry_ms", 0, 3600000, false, false, true, true, false, 3000,
                  "a whole number of milliseconds from 0 to 3600000"},
-    [F_DELAY] = {"delay_ms", 0, 60000, false, false, false, false, false, 0,
+    /* the link's own limits: delays up to 60 s, timers of at least 1 ms */
+    [F_DELAY] = {"delay_ms", 0, 60000, false, false, false, true, false, 0,
                  "a number of milliseconds from 0 to 60000"},
-    [F_JITTER] = {"jitter_ms", 0, 60000, false, false, false, false, false, 0,
+    [F_JITTER] = {"jitter_ms", 0, 60000, false, false, false, true, false, 0,
                   "a number of milliseconds from 0 to 60000"},
-    [F_RATE_KBIT] = {"rate_kbit", 0, 10000000, false, false, true, false, false, 0,
+    [F_RATE_KBIT] = {"rate_kbit", 0, 10000000, false, false, true, true, false, 0,
                      "a whole number of kbit/s from 0 (unlimited) to 10000000"},
-    [F_DROP] = {"drop_every_s", 0, 86400, false, false, false, false, false, 0,
-                "a number of seconds from 0 (never) to 86400"},
-    [F_IDLE] = {"idle_timeout_s", 0, 86400, false, false, false, false, false, 0,
-                "a number of seconds from 0 (never) to 86400"},
-    [F_BUFFER] = {"buffer_bytes", 0, 1073741824, false, false, true, false, false, 0,
+    [F_DROP] = {"drop_every_s", 0.001, 86400, false, true, false, true, false, 0,
+                "0 (never) or a number of seconds from 0.001 to 86400"},
+    [F_IDLE] = {"idle_timeout_s", 0.001, 86400, false, true, false, true, false, 0,
+                "0 (never) or a number of seconds from 0.001 to 86400"},
+    [F_BUFFER] = {"buffer_bytes", 0, 1073741824, false, false, true, true, false, 0,
                   "a whole number from 0 (none) to 1073741824"},
 };
 
@@ -167,13 +172,18 @@ static const char *const updates_fields[] = {"process", "rate_hz", "burst_size",
                                              "payload_bytes", "trace"};
 static const char *const headers_fields[] = {"profile", "cookie_bytes"};
 static const char *const network_fields[] = {
-    "delay_ms", "jitter_ms", "rate_kbit", "drop_every_s", "idle_timeout_s", "buffer_bytes"};
+    "delay_ms",       "jitter_ms",    "rate_kbit", "drop_every_s",
+    "idle_timeout_s", "buffer_bytes", "handshake"};
+/* The numeric ones, in schema (and run-id) order; "handshake" is a boolean. */
 static const enum field network_ids[] = {F_DELAY, F_JITTER, F_RATE_KBIT,
                                          F_DROP,  F_IDLE,   F_BUFFER};
 static const enum field quick_ids[] = {F_DURATION,  F_WARMUP,  F_CLIENTS,  F_RATE,
                                        F_BURST,     F_PAYLOAD, F_INTERVAL, F_TIMEOUT,
-                                       F_HEARTBEAT, F_RETRY};
-#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+                                       F_HEARTBEAT, F_RETRY,   F_DELAY,    F_JITTER,
+                                       F_RATE_KBIT, F_DROP,    F_IDLE,     F_BUFFER};
+#define N_OF(a)      (sizeof(a) / sizeof((a)[0]))
+#define N_NETWORK    6    /* entries in network_ids */
+#define LINK_MAXCONN 8000 /* pushpull-link's default --max-connections */
 
 struct scenario {
     char *name;                    /* [a-z0-9-]+ (owned) */
@@ -191,7 +201,8 @@ struct scenario {
     uint32_t cookie_bytes;         /* Cookie value bytes */
     struct approach approaches[MAX_APPROACHES]; /* in file order */
     size_t n_approaches;                        /* entries used */
-    struct scenario_network network;            /* all zero until issue 5 */
+    struct sweep network[N_NETWORK];            /* values of network_ids, in order */
+    bool handshake;                             /* network.handshake */
     struct sweep quick[F_COUNT];                /* "quick" overrides; n == 0 where none */
     struct scenario_run *runs;                  /* the expansion (owned) */
     size_t n_runs;                              /* entries in runs */
@@ -887,29 +898,21 @@ static int parse_network(struct ctx *c, const cJSON *root, struct scenario *s)
     const cJSON *n;
     if (get_object(c, root, "network", "an object of link settings", &n) != 0)
         return -1;
+    for (size_t i = 0; i < N_NETWORK; i++) {
+        memset(&s->network[i], 0, sizeof(s->network[i]));
+        s->network[i].n = 1; /* every default is 0: no link */
+    }
     if (!n)
         return 0;
     if (check_fields(c, n, "network", network_fields, N_OF(network_fields), "") != 0)
         return -1;
-    double v[N_OF(network_ids)];
-    for (size_t i = 0; i < N_OF(network_ids); i++)
-        if (get_scalar(c, n, "network", network_ids[i], &v[i]) < 0)
+    for (size_t i = 0; i < N_NETWORK; i++)
+        if (get_field(c, n, "network", network_ids[i], &s->network[i]) < 0)
             return -1;
-    /* Issue 5 turns these on: until the link emulator exists, only 0 is honest. */
-    for (size_t i = 0; i < N_OF(network_ids); i++) {
-        if (v[i] != 0) {
-            char p[PATH_TEXT];
-            path_key(p, sizeof(p), "network", network_fields[i]);
-            return fail_expected(c, p, "0 until the link emulator exists (issue 5)",
-                                 cJSON_GetObjectItemCaseSensitive(n, network_fields[i]));
-        }
-    }
-    s->network.delay_ms = v[0];
-    s->network.jitter_ms = v[1];
-    s->network.rate_kbit = (uint64_t)v[2];
-    s->network.drop_every_s = v[3];
-    s->network.idle_timeout_s = v[4];
-    s->network.buffer_bytes = (uint64_t)v[5];
+    const cJSON *hs = cJSON_GetObjectItemCaseSensitive(n, "handshake");
+    if (hs && !cJSON_IsBool(hs))
+        return fail_expected(c, "network.handshake", "true or false", hs);
+    s->handshake = cJSON_IsTrue(hs);
     return 0;
 }
 
@@ -1012,6 +1015,9 @@ static void apply_quick(struct scenario *s)
         s->burst_size = (uint32_t)q[F_BURST].v[0];
     if (q[F_PAYLOAD].n)
         s->payload_bytes = (uint64_t)q[F_PAYLOAD].v[0];
+    for (size_t i = 0; i < N_NETWORK; i++)
+        if (q[network_ids[i]].n)
+            s->network[i] = q[network_ids[i]];
     for (size_t i = 0; i < s->n_approaches; i++) {
         struct approach *a = &s->approaches[i];
         const struct kind_desc *kd = &kinds[a->kind];
@@ -1048,9 +1054,37 @@ static void run_set(struct scenario_run *r, enum field f, double v)
     case F_RETRY:
         r->retry_ms = (uint32_t)v;
         break;
+    case F_DELAY:
+        r->network.delay_ms = v;
+        break;
+    case F_JITTER:
+        r->network.jitter_ms = v;
+        break;
+    case F_RATE_KBIT:
+        r->network.rate_kbit = (uint64_t)v;
+        break;
+    case F_DROP:
+        r->network.drop_every_s = v;
+        break;
+    case F_IDLE:
+        r->network.idle_timeout_s = v;
+        break;
+    case F_BUFFER:
+        r->network.buffer_bytes = (uint64_t)v;
+        break;
     default:
         break;
     }
+}
+
+/* Whether the scenario needs the link: some network value is set in some run. */
+static bool network_in_use(const struct scenario *s)
+{
+    for (size_t i = 0; i < N_NETWORK; i++)
+        for (size_t k = 0; k < s->network[i].n; k++)
+            if (s->network[i].v[k] != 0)
+                return true;
+    return s->handshake;
 }
 
 /* The runs of approach a, appended to s->runs (room for them is already there). */
@@ -1059,12 +1093,17 @@ static void expand_approach(const struct scenario *s, size_t ai, struct scenario
 {
     const struct approach *a = &s->approaches[ai];
     const struct kind_desc *kd = &kinds[a->kind];
-    const struct sweep *dim[MAX_KIND_SETTINGS + 2];
-    enum field dim_field[MAX_KIND_SETTINGS + 2];
+    const struct sweep *dim[MAX_KIND_SETTINGS + N_NETWORK + 2];
+    enum field dim_field[MAX_KIND_SETTINGS + N_NETWORK + 2];
     size_t nd = 0, total = 1;
+    bool link = network_in_use(s);
     for (size_t k = 0; k < kd->n_settings; k++) {
         dim[nd] = &a->set[k];
         dim_field[nd++] = kd->settings[k];
+    }
+    for (size_t k = 0; k < N_NETWORK; k++) {
+        dim[nd] = &s->network[k];
+        dim_field[nd++] = network_ids[k];
     }
     if (s->process != SCENARIO_TRACE) {
         dim[nd] = &s->rate_hz;
@@ -1090,13 +1129,14 @@ static void expand_approach(const struct scenario *s, size_t ai, struct scenario
         run->trace = s->trace;
         run->headers = s->headers;
         run->cookie_bytes = s->cookie_bytes;
-        run->network = s->network;
+        run->network.link = link;
+        run->network.handshake = s->handshake;
         size_t len = (size_t)snprintf(run->id, sizeof(run->id), "%s", kind_names[a->kind]);
         if (a->kind == SCENARIO_SHORT)
             len += (size_t)snprintf(run->id + len, sizeof(run->id) - len, "-%s",
                                     poll_names[run->poll]);
         /* mixed radix, the last dimension fastest */
-        size_t idx[MAX_KIND_SETTINGS + 2], rest = r;
+        size_t idx[MAX_KIND_SETTINGS + N_NETWORK + 2], rest = r;
         for (size_t d = nd; d-- > 0;) {
             idx[d] = rest % dim[d]->n;
             rest /= dim[d]->n;
@@ -1122,6 +1162,8 @@ static int expand_runs(struct ctx *c, struct scenario *s)
         size_t n = s->clients.n * (s->process == SCENARIO_TRACE ? 1 : s->rate_hz.n);
         for (size_t k = 0; k < kinds[a->kind].n_settings; k++)
             n *= a->set[k].n;
+        for (size_t k = 0; k < N_NETWORK; k++)
+            n *= s->network[k].n;
         total += n;
         if (total > SCENARIO_MAX_RUNS) {
             char p[PATH_TEXT], expect[64], got[64];
@@ -1347,6 +1389,40 @@ int scenario_client_args(const struct scenario_run *r, struct dynbuf *out)
     if (rc == 0)
         rc = dynbuf_addf(out, " --headers %s --cookie-bytes %u --seed %llu", r->headers,
                          r->cookie_bytes, (unsigned long long)r->seed);
+    return rc;
+}
+
+int scenario_link_args(const struct scenario_run *r, struct dynbuf *out)
+{
+    const struct scenario_network *n = &r->network;
+    char num[32];
+    if (!n->link)
+        return 0;
+    /* the delay always, so a run at 0 in a sweep still names the link it went through */
+    fmt_num(num, sizeof(num), n->delay_ms);
+    int rc = dynbuf_addf(out, "--delay %sms", num);
+    if (rc == 0 && n->jitter_ms > 0) {
+        fmt_num(num, sizeof(num), n->jitter_ms);
+        rc = dynbuf_addf(out, " --jitter %sms --seed %llu", num,
+                         (unsigned long long)r->seed);
+    }
+    if (rc == 0 && n->rate_kbit > 0)
+        rc = dynbuf_addf(out, " --rate %llukbit", (unsigned long long)n->rate_kbit);
+    if (rc == 0 && n->drop_every_s > 0) {
+        fmt_num(num, sizeof(num), n->drop_every_s);
+        rc = dynbuf_addf(out, " --drop-every %ss", num);
+    }
+    if (rc == 0 && n->idle_timeout_s > 0) {
+        fmt_num(num, sizeof(num), n->idle_timeout_s);
+        rc = dynbuf_addf(out, " --idle-timeout %ss", num);
+    }
+    if (rc == 0 && n->buffer_bytes > 0)
+        rc = dynbuf_addf(out, " --buffer %llu", (unsigned long long)n->buffer_bytes);
+    if (rc == 0 && n->handshake)
+        rc = dynbuf_adds(out, " --handshake");
+    /* every simulated user holds a connection through it, and so does the observer */
+    if (rc == 0 && r->clients + 1000u > LINK_MAXCONN)
+        rc = dynbuf_addf(out, " --max-connections %u", r->clients + 1000u);
     return rc;
 }
 

@@ -9,8 +9,9 @@
  * "FILE: field.path: expected ..., got ...". scenarios/README.md is the schema.
  *
  * The scenario itself is opaque; a run is a plain record holding every value a run uses,
- * so the runner and the report need nothing else. The argument lists for the server and
- * the client are built here too, so the mapping from schema to flags lives in one place.
+ * so the runner and the report need nothing else. The argument lists for the server, the
+ * client and the link emulator are built here too, so the mapping from schema to flags
+ * lives in one place.
  */
 #ifndef PUSHPULL_SCENARIO_H
 #define PUSHPULL_SCENARIO_H
@@ -48,15 +49,18 @@ enum scenario_flags {
     SCENARIO_NO_FILES = 1 << 1 /* check paths' spelling only, never open them (fuzzing) */
 };
 
-/* The link between clients and server (issue 5). Validated now; every value must be 0
- * until the link emulator exists. */
+/* The link between clients and server: what bin/pushpull-link is told to emulate for a
+ * run (scenario_link_args). Both directions get the same delay, jitter and rate; the rate,
+ * the resets and the buffer apply to each connection on its own. */
 struct scenario_network {
-    double delay_ms;       /* one-way delay added to every packet */
-    double jitter_ms;      /* random variation of that delay */
-    uint64_t rate_kbit;    /* bandwidth limit; 0 = unlimited */
-    double drop_every_s;   /* cut every connection this often; 0 = never */
+    bool link;             /* the run goes through the link (the scenario sets something) */
+    double delay_ms;       /* one-way delay added to every segment */
+    double jitter_ms;      /* each segment's delay varies uniformly by +- this */
+    uint64_t rate_kbit;    /* bandwidth limit per connection and direction; 0 = none */
+    double drop_every_s;   /* reset each connection this long after it opened; 0 = never */
     double idle_timeout_s; /* a middlebox closing idle connections; 0 = never */
-    uint64_t buffer_bytes; /* a buffering proxy's buffer; 0 = none */
+    uint64_t buffer_bytes; /* a buffering proxy's buffer on responses; 0 = none */
+    bool handshake;        /* a new connection's first byte waits one round trip */
 };
 
 /* One run: one server and one client invocation. Strings are owned by the scenario. */
@@ -80,7 +84,7 @@ struct scenario_run {
     uint32_t timeout_s;              /* long-poll hold; 0 for other kinds */
     double heartbeat_s;              /* SSE keepalive after this silence; 0 = off */
     uint32_t retry_ms;               /* SSE retry: sent to clients; 0 for other kinds */
-    struct scenario_network network; /* all zero until issue 5 */
+    struct scenario_network network; /* the link; network.link false: none */
 };
 
 struct scenario;
@@ -117,6 +121,10 @@ int scenario_server_args(const struct scenario_run *r, struct dynbuf *out);
  * without --server, --out and --label (the runner adds those). Same conventions as
  * scenario_server_args. */
 int scenario_client_args(const struct scenario_run *r, struct dynbuf *out);
+/* Append the link emulator's flags for a run ("--delay 100ms --rate 1000kbit ..."),
+ * without --listen, --upstream and --stats (the runner adds those); nothing at all when
+ * r->network.link is false. Same conventions as scenario_server_args. */
+int scenario_link_args(const struct scenario_run *r, struct dynbuf *out);
 /* Estimated wall time of a run in seconds: warmup + duration + the client's automatic
  * drain (interval + 1 s for short polling, else 1 s) + about 1 s to start and stop the
  * server. */

@@ -1,5 +1,6 @@
 /* test_scenario.c: the scenario loader: every field, every message, sweeps, quick mode,
- * the bundled scenarios, and the plan lines of one small scenario.
+ * the link emulator's arguments, the bundled scenarios and experiments, and the plan
+ * lines of one small scenario, on loopback and through the link.
  *
  * JSON is written with single quotes for readability (sq() turns them into double
  * quotes); most error cases patch one member of a small valid document (BASE) with
@@ -765,6 +766,25 @@ static void approaches_section(void **state)
                        "milliseconds from 0 to 3600000 (or a list of them), got 3600001");
 }
 
+/* The link args of run i as a string (the caller frees). */
+static char *link_args_of(const struct scenario *s, size_t i)
+{
+    struct dynbuf b;
+    dynbuf_init(&b, 4096);
+    assert_int_equal(scenario_link_args(scenario_run_at(s, i), &b), 0);
+    char *text = strdup(b.mem ? b.mem : "");
+    dynbuf_free(&b);
+    assert_non_null(text);
+    return text;
+}
+
+static void assert_link_args(const struct scenario *s, size_t i, const char *want)
+{
+    char *got = link_args_of(s, i);
+    assert_string_equal(got, want);
+    free(got);
+}
+
 static void network_section(void **state)
 {
     (void)state;
@@ -774,8 +794,9 @@ static void network_section(void **state)
         {"delay_ms", "a number of milliseconds from 0 to 60000", "60001"},
         {"jitter_ms", "a number of milliseconds from 0 to 60000", "-1"},
         {"rate_kbit", "a whole number of kbit/s from 0 (unlimited) to 10000000", "1.5"},
-        {"drop_every_s", "a number of seconds from 0 (never) to 86400", "86401"},
-        {"idle_timeout_s", "a number of seconds from 0 (never) to 86400", "-0.5"},
+        {"drop_every_s", "0 (never) or a number of seconds from 0.001 to 86400", "86401"},
+        {"idle_timeout_s", "0 (never) or a number of seconds from 0.001 to 86400",
+         "0.0005"},
         {"buffer_bytes", "a whole number from 0 (none) to 1073741824", "1073741825"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -783,28 +804,138 @@ static void network_section(void **state)
         snprintf(path, sizeof(path), "network.%s", cases[i].field);
         /* wrong type */
         snprintf(value, sizeof(value), "{'%s':'x'}", cases[i].field);
-        snprintf(msg, sizeof(msg), "t.json: %s: expected %s, got \"x\"", path,
-                 cases[i].expect);
+        snprintf(msg, sizeof(msg), "t.json: %s: expected %s (or a list of them), got \"x\"",
+                 path, cases[i].expect);
         expect_patch_error("network", value, msg);
-        /* out of range */
+        /* out of range, alone and in a list */
         snprintf(value, sizeof(value), "{'%s':%s}", cases[i].field, cases[i].bad_range);
-        snprintf(msg, sizeof(msg), "t.json: %s: expected %s, got %s", path, cases[i].expect,
-                 cases[i].bad_range);
+        snprintf(msg, sizeof(msg), "t.json: %s: expected %s (or a list of them), got %s",
+                 path, cases[i].expect, cases[i].bad_range);
         expect_patch_error("network", value, msg);
-        /* valid but not available yet */
+        snprintf(value, sizeof(value), "{'%s':[0,%s]}", cases[i].field, cases[i].bad_range);
+        snprintf(msg, sizeof(msg), "t.json: %s[1]: expected %s, got %s", path,
+                 cases[i].expect, cases[i].bad_range);
+        expect_patch_error("network", value, msg);
+        /* a value turns the link on for every run */
         snprintf(value, sizeof(value), "{'%s':50}", cases[i].field);
-        snprintf(msg, sizeof(msg),
-                 "t.json: %s: expected 0 until the link emulator exists (issue 5), got 50",
-                 path);
-        expect_patch_error("network", value, msg);
+        struct scenario *s = load_patch(BASE, "network", value, 0);
+        for (size_t k = 0; k < scenario_run_count(s); k++)
+            assert_true(scenario_run_at(s, k)->network.link);
+        scenario_free(s);
     }
+    expect_patch_error("network", "{'handshake':1}",
+                       "t.json: network.handshake: expected true or false, got 1");
     expect_patch_error("network", "5",
                        "t.json: network: expected an object of link settings, got 5");
     expect_patch_error("network", "{'loss':0}",
                        "t.json: network.loss: unknown field (known: delay_ms, jitter_ms, "
-                       "rate_kbit, drop_every_s, idle_timeout_s, buffer_bytes)");
-    struct scenario *s = load_patch(BASE, "network", "{}", 0);
+                       "rate_kbit, drop_every_s, idle_timeout_s, buffer_bytes, handshake)");
+    /* an empty section, or zeros, is no network: no link, empty link args */
+    static const char *const zeros[] = {
+        "{}", "{'delay_ms':0,'jitter_ms':0,'rate_kbit':0,'drop_every_s':0,"
+              "'idle_timeout_s':0,'buffer_bytes':0,'handshake':false}"};
+    for (size_t i = 0; i < 2; i++) {
+        struct scenario *s = load_patch(BASE, "network", zeros[i], 0);
+        for (size_t k = 0; k < scenario_run_count(s); k++) {
+            assert_false(scenario_run_at(s, k)->network.link);
+            assert_link_args(s, k, "");
+        }
+        scenario_free(s);
+    }
+}
+
+static void link_args_for_every_option(void **state)
+{
+    (void)state;
+    static const char doc[] =
+        "{'name':'t','description':'d','duration_s':5,'seed':9,'clients':[10,7500],"
+        "'updates':{'process':'periodic','rate_hz':1},'approaches':[{'kind':'sse'}],"
+        "'network':{'delay_ms':100,'jitter_ms':2.5,'rate_kbit':1000,'drop_every_s':10,"
+        "'idle_timeout_s':0.5,'buffer_bytes':4096,'handshake':true}}";
+    struct scenario *s = load_sq(doc, 0);
+    static const char *const ids[] = {"sse-clients=10", "sse-clients=7500"};
+    assert_ids(s, ids, 2);
+    const struct scenario_run *r = scenario_run_at(s, 0);
+    assert_true(r->network.link && r->network.handshake);
+    assert_true(r->network.delay_ms == 100 && r->network.jitter_ms == 2.5);
+    assert_int_equal(r->network.rate_kbit, 1000);
+    assert_true(r->network.drop_every_s == 10 && r->network.idle_timeout_s == 0.5);
+    assert_int_equal(r->network.buffer_bytes, 4096);
+    assert_link_args(
+        s, 0,
+        "--delay 100ms --jitter 2.5ms --seed 9 --rate 1000kbit --drop-every 10s "
+        "--idle-timeout 0.5s --buffer 4096 --handshake");
+    /* past the link's default 8000 connections, room for every user and the observer */
+    assert_link_args(
+        s, 1,
+        "--delay 100ms --jitter 2.5ms --seed 9 --rate 1000kbit --drop-every 10s "
+        "--idle-timeout 0.5s --buffer 4096 --handshake --max-connections 8500");
     scenario_free(s);
+    /* the handshake alone puts the link in the path, at zero delay */
+    s = load_patch(BASE, "network", "{'handshake':true}", 0);
+    assert_link_args(s, 0, "--delay 0ms --handshake");
+    scenario_free(s);
+}
+
+static void network_sweeps_and_quick(void **state)
+{
+    (void)state;
+    /* network lists sweep after the approach's settings and before rate_hz and clients;
+     * a 0 in a sweep still runs through the link, at zero delay */
+    static const char doc[] =
+        "{'name':'t','description':'d','duration_s':5,'clients':[1,2],"
+        "'updates':{'process':'periodic','rate_hz':1},"
+        "'approaches':[{'kind':'sse','heartbeat_s':[0,15]}],"
+        "'network':{'delay_ms':[0,100],'idle_timeout_s':30},"
+        "'quick':{'idle_timeout_s':3,'heartbeat_s':[0,1],'delay_ms':50,'clients':1}}";
+    struct scenario *s = load_sq(doc, 0);
+    static const char *const ids[] = {"sse-heartbeat_s=0-delay_ms=0-clients=1",
+                                      "sse-heartbeat_s=0-delay_ms=0-clients=2",
+                                      "sse-heartbeat_s=0-delay_ms=100-clients=1",
+                                      "sse-heartbeat_s=0-delay_ms=100-clients=2",
+                                      "sse-heartbeat_s=15-delay_ms=0-clients=1",
+                                      "sse-heartbeat_s=15-delay_ms=0-clients=2",
+                                      "sse-heartbeat_s=15-delay_ms=100-clients=1",
+                                      "sse-heartbeat_s=15-delay_ms=100-clients=2"};
+    assert_ids(s, ids, 8);
+    assert_link_args(s, 0, "--delay 0ms --idle-timeout 30s");
+    assert_link_args(s, 3, "--delay 100ms --idle-timeout 30s");
+    assert_true(scenario_run_at(s, 3)->network.delay_ms == 100);
+    assert_true(scenario_run_at(s, 6)->heartbeat_s == 15);
+    scenario_free(s);
+    /* quick: each network key replaces its field whole, like the others */
+    s = load_sq(doc, SCENARIO_QUICK);
+    static const char *const quick[] = {"sse-heartbeat_s=0", "sse-heartbeat_s=1"};
+    assert_ids(s, quick, 2);
+    assert_link_args(s, 0, "--delay 50ms --idle-timeout 3s");
+    scenario_free(s);
+    /* a quick network value can give the short version a link the full one lacks */
+    s = load_patch(BASE, "quick", "{'delay_ms':20}", 0);
+    assert_link_args(s, 0, "");
+    scenario_free(s);
+    s = load_patch(BASE, "quick", "{'delay_ms':20}", SCENARIO_QUICK);
+    assert_link_args(s, 0, "--delay 20ms");
+    scenario_free(s);
+    expect_patch_error("quick", "{'drop_every_s':[5,5]}",
+                       "t.json: quick.drop_every_s[1]: expected a value not already in the "
+                       "list, got 5");
+    expect_patch_error(
+        "quick", "{'handshake':true}",
+        "t.json: quick.handshake: unknown field (known: duration_s, "
+        "warmup_s, clients, rate_hz, burst_size, payload_bytes, interval_ms, "
+        "timeout_s, heartbeat_s, retry_ms, delay_ms, jitter_ms, rate_kbit, "
+        "drop_every_s, idle_timeout_s, buffer_bytes)");
+    /* the network's lists multiply with the rest */
+    char *text = patch(BASE, "clients",
+                       "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,"
+                       "26,27,28,29,30,31,32]");
+    char *text2 = patch(text, "network", "{'buffer_bytes':[0,1,2,3,4,5,6,7,8,9,10,11]}");
+    expect_error_text(
+        text2, 0,
+        "t.json: approaches[2]: expected at most 1000 runs in all, got 1152 by "
+        "this entry (the lists multiply)");
+    free(text2);
+    free(text);
 }
 
 static void quick_section(void **state)
@@ -838,7 +969,8 @@ static void quick_section(void **state)
         "quick", "{'approaches':[]}",
         "t.json: quick.approaches: unknown field (known: duration_s, warmup_s, "
         "clients, rate_hz, burst_size, payload_bytes, interval_ms, timeout_s, "
-        "heartbeat_s, retry_ms)");
+        "heartbeat_s, retry_ms, delay_ms, jitter_ms, rate_kbit, drop_every_s, "
+        "idle_timeout_s, buffer_bytes)");
     expect_patch_error("quick", "'yes'",
                        "t.json: quick: expected an object of overrides, got \"yes\"");
     expect_patch_error("quick", "{'duration_s':0}",
@@ -1073,12 +1205,14 @@ static void assert_plain_words(const char *args)
     assert_true(args[strlen(args) - 1] != ' ');
 }
 
-static void bundled_scenarios_load(void **state)
+/* Load every file matching pattern in both modes: names match files, ids are unique,
+ * argument lists are plain words; the link's too, present exactly when with_link. Returns
+ * the sum of the quick runs' estimates; *count gets the number of files. */
+static double check_bundled(const char *pattern, bool with_link, size_t *count)
 {
-    (void)state;
     glob_t g;
-    assert_int_equal(glob("scenarios/*.json", 0, NULL, &g), 0);
-    assert_true(g.gl_pathc >= 5);
+    assert_int_equal(glob(pattern, 0, NULL, &g), 0);
+    *count = g.gl_pathc;
     double quick_total_s = 0;
     for (size_t i = 0; i < g.gl_pathc; i++) {
         const char *path = g.gl_pathv[i];
@@ -1104,6 +1238,15 @@ static void bundled_scenarios_load(void **state)
                 dynbuf_reset(&b);
                 assert_int_equal(scenario_client_args(r, &b), 0);
                 assert_plain_words(b.mem);
+                dynbuf_reset(&b);
+                assert_int_equal(scenario_link_args(r, &b), 0);
+                if (with_link != r->network.link)
+                    fail_msg("%s: run %s %s the link", path, r->id,
+                             r->network.link ? "unexpectedly uses" : "lacks");
+                if (with_link)
+                    assert_plain_words(b.mem);
+                else
+                    assert_true(b.len == 0);
                 if (mode)
                     quick_total_s += scenario_run_estimate_s(r);
             }
@@ -1112,8 +1255,20 @@ static void bundled_scenarios_load(void **state)
         }
     }
     globfree(&g);
+    return quick_total_s;
+}
+
+static void bundled_scenarios_load(void **state)
+{
+    (void)state;
+    size_t n;
+    double quick_total_s = check_bundled("scenarios/*.json", false, &n);
+    assert_true(n >= 5);
     /* ./run.sh's default suite is the quick version of these: about two minutes */
     assert_true(quick_total_s > 60 && quick_total_s <= 130);
+    /* the experiments (issue 5) need the link, and stay out of the default suite */
+    check_bundled("scenarios/experiments/*.json", true, &n);
+    assert_true(n >= 5);
 }
 
 static void plan_lines_of_tiny(void **state)
@@ -1123,16 +1278,16 @@ static void plan_lines_of_tiny(void **state)
         "short-events\t"
         "--process periodic --rate 10 --payload-bytes 32 --seed 7\t"
         "--approach short --poll events --interval 200ms --clients 5 --duration 2s "
-        "--warmup 0.5s --headers minimal --cookie-bytes 0 --seed 7",
+        "--warmup 0.5s --headers minimal --cookie-bytes 0 --seed 7\t",
         "long\t"
         "--process periodic --rate 10 --payload-bytes 32 --seed 7 --longpoll-timeout 2s\t"
         "--approach long --longpoll-timeout 2s --clients 5 --duration 2s --warmup 0.5s "
-        "--headers minimal --cookie-bytes 0 --seed 7",
+        "--headers minimal --cookie-bytes 0 --seed 7\t",
         "sse\t"
         "--process periodic --rate 10 --payload-bytes 32 --seed 7 --heartbeat 1s "
         "--retry-ms 500ms\t"
         "--approach sse --clients 5 --duration 2s --warmup 0.5s --headers minimal "
-        "--cookie-bytes 0 --seed 7",
+        "--cookie-bytes 0 --seed 7\t",
     };
     char err[1024];
     struct scenario *s = NULL;
@@ -1148,11 +1303,38 @@ static void plan_lines_of_tiny(void **state)
         assert_int_equal(scenario_server_args(r, &line), 0);
         assert_int_equal(dynbuf_adds(&line, "\t"), 0);
         assert_int_equal(scenario_client_args(r, &line), 0);
+        assert_int_equal(dynbuf_adds(&line, "\t"), 0);
+        assert_int_equal(scenario_link_args(r, &line), 0);
         assert_string_equal(line.mem, expect[i]);
     }
     /* 0.5 + 2 + 1.2 + 1, then 0.5 + 2 + 1 + 1 twice */
     assert_true(scenario_run_estimate_s(scenario_run_at(s, 0)) == 4.7);
     assert_true(scenario_run_estimate_s(scenario_run_at(s, 2)) == 4.5);
+    scenario_free(s);
+
+    /* the same workload through the link: the fourth field names what it emulates */
+    if (scenario_load("tests/data/tiny-link.json", 0, &s, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    static const char *const ids[] = {"short-events-delay_ms=0", "short-events-delay_ms=20",
+                                      "long-delay_ms=0",         "long-delay_ms=20",
+                                      "sse-delay_ms=0",          "sse-delay_ms=20"};
+    assert_ids(s, ids, 6);
+    dynbuf_reset(&line);
+    const struct scenario_run *r = scenario_run_at(s, 5);
+    assert_int_equal(dynbuf_addf(&line, "%s\t", r->id), 0);
+    assert_int_equal(scenario_server_args(r, &line), 0);
+    assert_int_equal(dynbuf_adds(&line, "\t"), 0);
+    assert_int_equal(scenario_client_args(r, &line), 0);
+    assert_int_equal(dynbuf_adds(&line, "\t"), 0);
+    assert_int_equal(scenario_link_args(r, &line), 0);
+    assert_string_equal(line.mem,
+                        "sse-delay_ms=20\t"
+                        "--process periodic --rate 10 --payload-bytes 32 --seed 7 "
+                        "--heartbeat 1s --retry-ms 500ms\t"
+                        "--approach sse --clients 5 --duration 2s --warmup 0.5s "
+                        "--headers minimal --cookie-bytes 0 --seed 7\t"
+                        "--delay 20ms --drop-every 1s --handshake");
+    assert_link_args(s, 0, "--delay 0ms --drop-every 1s --handshake");
     dynbuf_free(&line);
     scenario_free(s);
 }
@@ -1209,6 +1391,8 @@ int main(void)
         cmocka_unit_test(headers_section),
         cmocka_unit_test(approaches_section),
         cmocka_unit_test(network_section),
+        cmocka_unit_test(link_args_for_every_option),
+        cmocka_unit_test(network_sweeps_and_quick),
         cmocka_unit_test(quick_section),
         cmocka_unit_test(sweeps_expand_in_order),
         cmocka_unit_test(syntax_errors),
