@@ -23,6 +23,9 @@ int lab_report(const char *dir, char *err, size_t errlen);
 /* Print an aligned table of dir/summary.json's runs to out. */
 int lab_table(const char *dir, FILE *out, char *err, size_t errlen);
 
+/* Write len bytes of text to path (replacing it). 0, or -1 with a message in err. */
+int lab_write_file(const char *path, const char *text, size_t len, char *err,
+                   size_t errlen);
 /* Read and parse a JSON file; NULL with a message in err (file, and line/column of a
  * syntax error). The caller deletes the result. */
 cJSON *lab_read_json(const char *path, char *err, size_t errlen);

@@ -188,14 +188,18 @@ static cJSON *plan_ids(const char *dir, char *err, size_t errlen)
     return ids;
 }
 
-static int write_file(const char *path, const char *text, size_t len, char *err,
-                      size_t errlen)
+int lab_write_file(const char *path, const char *text, size_t len, char *err,
+                   size_t errlen)
 {
     FILE *f = fopen(path, "w");
-    if (!f || fwrite(text, 1, len, f) != len || fclose(f) != 0) {
+    if (!f) {
         snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        if (f)
-            fclose(f);
+        return -1;
+    }
+    size_t n = fwrite(text, 1, len, f);
+    int closed = fclose(f); /* once, whatever happened: a full disk shows here */
+    if (n != len || closed != 0) {
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
         return -1;
     }
     return 0;
@@ -292,11 +296,11 @@ int lab_merge(const char *dir, char *err, size_t errlen)
         goto end;
     }
     snprintf(path, sizeof(path), "%s/summary.csv", dir);
-    if (write_file(path, csv.mem, csv.len, err, errlen) != 0)
+    if (lab_write_file(path, csv.mem, csv.len, err, errlen) != 0)
         goto end;
     char *json = cJSON_Print(root);
     snprintf(path, sizeof(path), "%s/summary.json", dir);
-    rc = json ? write_file(path, json, strlen(json), err, errlen) : -1;
+    rc = json ? lab_write_file(path, json, strlen(json), err, errlen) : -1;
     free(json);
 end:
     cJSON_Delete(ids);

@@ -605,13 +605,8 @@ int lab_report(const char *dir, char *err, size_t errlen)
         goto end;
     }
     snprintf(path, sizeof(path), "%s/report.md", dir);
-    FILE *f = fopen(path, "w");
-    if (!f || fwrite(b.mem, 1, b.len, f) != b.len || fclose(f) != 0) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        if (f)
-            fclose(f);
+    if (lab_write_file(path, b.mem, b.len, err, errlen) != 0)
         goto end;
-    }
     rc = 0;
 end:
     free(rows);

@@ -193,7 +193,7 @@ static void a_bad_scenario_fails_before_anything_runs(void **state)
     char line[1024] = "";
     assert_non_null(fgets(line, sizeof(line), f));
     fclose(f);
-    assert_non_null(strstr(line, "bad.json: updates.rate_hz: expected a number > 0"));
+    assert_non_null(strstr(line, "bad.json: updates.rate_hz: expected a number from 0.001"));
     assert_non_null(strstr(line, "got \"fast\""));
 }
 
