@@ -261,6 +261,13 @@ static int sse_bytes(struct dynbuf *b, const struct row *rows, size_t n)
     return rc;
 }
 
+/* Every byte of the window (all clients) over the updates they received. */
+static double bytes_per_update(const struct row *r)
+{
+    double total = r->bytes_min * r->clients * r->duration_s / 60.0;
+    return r->received > 0 ? total / r->received : NAN;
+}
+
 /* Findings: a few sentences computed from the numbers. */
 static int findings(struct dynbuf *b, const struct row *rows, size_t n)
 {
@@ -286,12 +293,14 @@ static int findings(struct dynbuf *b, const struct row *rows, size_t n)
         rc = rc ? rc
                 : dynbuf_addf(
                       b,
-                      "- SSE delivered %.0f of %.0f updates (p99 %.3g ms) using %.1f%% of "
-                      "the bytes of short polling every %g ms, whose mean latency was "
-                      "%.3g ms.\n",
-                      sse->received, sse->published, sse->lat_p99,
+                      "- SSE delivered %.0f of %.0f updates (p99 %.3g ms, staleness %.3g ms) "
+                      "using %.1f%% of the bytes of short polling every %g ms, which "
+                      "delivered %.0f (mean latency %.3g ms, staleness %.3g ms): %.0f bytes "
+                      "per update delivered against %.0f.\n",
+                      sse->received, sse->published, sse->lat_p99, sse->stale,
                       100 * sse->bytes_min / poll1->bytes_min, poll1->interval_ms,
-                      poll1->lat_mean);
+                      poll1->received, poll1->lat_mean, poll1->stale,
+                      bytes_per_update(sse), bytes_per_update(poll1));
     if (fast && fast->empty > 0)
         rc = rc ? rc
                 : dynbuf_addf(
