@@ -79,23 +79,29 @@ cleanup() {
 trap cleanup EXIT
 trap 'cleanup; echo "pushpull: interrupted" >&2; exit 130' INT TERM
 
-# start_server LOGPREFIX ARGS...: start bin/pushpull-server on a free port, wait (10 s at
-# most) for its "listening on URL" line; sets SERVER_PID and SERVER_URL.
-start_server() {
-    local log=$1 first='' i
-    shift
-    "$BIN/pushpull-server" --port 0 "$@" >"$log.out" 2>"$log.err" &
-    SERVER_PID=$!
+# first_line PID LOGPREFIX WHAT: wait (10 s at most) for the first line a program started
+# in the background writes to LOGPREFIX.out ("listening on ..."), and print it; dies
+# naming WHAT when the program exits first or stays silent.
+first_line() {
+    local pid=$1 log=$2 what=$3 first='' i
     for i in $(seq 200); do
         first=$(head -n 1 "$log.out" 2>/dev/null || true)
         [ -n "$first" ] && break
-        kill -0 "$SERVER_PID" 2>/dev/null || {
-            SERVER_PID=
-            die "the server did not start: $(cat "$log.err")"
-        }
+        kill -0 "$pid" 2>/dev/null || die "$what did not start: $(cat "$log.err")"
         sleep 0.05
     done
-    [ -n "$first" ] || die "the server did not say where it listens within 10 s ($log.err)"
+    [ -n "$first" ] || die "$what did not say where it listens within 10 s ($log.err)"
+    echo "$first"
+}
+
+# start_server LOGPREFIX ARGS...: start bin/pushpull-server on a free port; sets
+# SERVER_PID and SERVER_URL.
+start_server() {
+    local log=$1 first
+    shift
+    "$BIN/pushpull-server" --port 0 "$@" >"$log.out" 2>"$log.err" &
+    SERVER_PID=$!
+    first=$(first_line "$SERVER_PID" "$log" "the server") || { SERVER_PID=; exit 1; }
     SERVER_URL=${first#listening on }
 }
 
@@ -110,21 +116,12 @@ stop_server() {
 # in front of UPSTREAM (host:port), wait (10 s at most) for its "listening on ADDR" line;
 # sets LINK_PID and LINK_URL. On SIGTERM it writes STATS_JSON.
 start_link() {
-    local log=$1 upstream=$2 stats=$3 first='' i
+    local log=$1 upstream=$2 stats=$3 first
     shift 3
     "$BIN/pushpull-link" --listen 127.0.0.1:0 --upstream "$upstream" --stats "$stats" "$@" \
         >"$log.out" 2>"$log.err" &
     LINK_PID=$!
-    for i in $(seq 200); do
-        first=$(head -n 1 "$log.out" 2>/dev/null || true)
-        [ -n "$first" ] && break
-        kill -0 "$LINK_PID" 2>/dev/null || {
-            LINK_PID=
-            die "the link emulator did not start: $(cat "$log.err")"
-        }
-        sleep 0.05
-    done
-    [ -n "$first" ] || die "the link emulator did not say where it listens within 10 s ($log.err)"
+    first=$(first_line "$LINK_PID" "$log" "the link emulator") || { LINK_PID=; exit 1; }
     LINK_URL=http://${first#listening on }
 }
 

@@ -336,6 +336,20 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     fprintf(stderr, "pushpull-server: libmicrohttpd: %s", line);
 }
 
+/* Free what server_start set up, in reverse order; the sweeper is already joined. */
+static void server_release(struct server *srv)
+{
+    if (srv->daemon)
+        MHD_stop_daemon(srv->daemon);
+    feed_free(srv->feed);
+    if (srv->log_fd >= 0)
+        close(srv->log_fd);
+    srv->log_fd = -1;
+    srv->daemon = NULL;
+    srv->feed = NULL;
+    stats_destroy(&srv->stats);
+}
+
 int server_start(struct server *srv, const struct server_config *cfg, char *err,
                  size_t errlen)
 {
@@ -388,15 +402,7 @@ int server_start(struct server *srv, const struct server_config *cfg, char *err,
     srv->sweeper_started = true;
     return 0;
 fail:
-    if (srv->daemon)
-        MHD_stop_daemon(srv->daemon);
-    feed_free(srv->feed);
-    if (srv->log_fd >= 0)
-        close(srv->log_fd);
-    srv->log_fd = -1;
-    srv->daemon = NULL;
-    srv->feed = NULL;
-    stats_destroy(&srv->stats);
+    server_release(srv);
     return -1;
 }
 
@@ -423,12 +429,5 @@ void server_stop(struct server *srv)
     }
     if (srv->sweeper_started)
         pthread_join(srv->sweeper, NULL);
-    MHD_stop_daemon(srv->daemon);
-    feed_free(srv->feed);
-    if (srv->log_fd >= 0)
-        close(srv->log_fd);
-    srv->log_fd = -1;
-    srv->daemon = NULL;
-    srv->feed = NULL;
-    stats_destroy(&srv->stats);
+    server_release(srv);
 }
