@@ -21,6 +21,7 @@
 
 #include "sse_ts_api.h"
 #include "sse_ts_worker.h"
+#include "flags.h"
 #include "units.h"
 
 static const char usage_text[] =
@@ -46,14 +47,6 @@ struct options {
     unsigned port;              /* listen port, 0 = any free one */
 };
 
-/* Print one line naming the flag, what it expects and what it got; exit 2. */
-static void bad_value(const char *flag, const char *expected, const char *got)
-{
-    fprintf(stderr, "pushpull-sse-testservice: --%s: expected %s, got \"%s\"\n", flag,
-            expected, got);
-    exit(2);
-}
-
 static void parse_args(int argc, char **argv, struct options *o)
 {
     enum { O_BIND = 256, O_PORT };
@@ -64,44 +57,28 @@ static void parse_args(int argc, char **argv, struct options *o)
     snprintf(o->bind, sizeof(o->bind), "%s", "127.0.0.1");
     o->port = 8000;
     int c;
-    opterr = 0; /* our own one-line messages, not getopt's */
+    flags_program("pushpull-sse-testservice"); /* one-line messages only */
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case O_BIND: {
             struct in_addr a;
             if (strlen(optarg) >= sizeof(o->bind) || inet_pton(AF_INET, optarg, &a) != 1 ||
                 (ntohl(a.s_addr) >> 24) != 127)
-                bad_value("bind", "a loopback IPv4 address such as 127.0.0.1", optarg);
+                flags_bad_value("bind", "a loopback IPv4 address such as 127.0.0.1", optarg);
             snprintf(o->bind, sizeof(o->bind), "%s", optarg);
             break;
         }
-        case O_PORT: {
-            uint64_t n;
-            if (units_parse_count(optarg, &n) != 0 || n > 65535)
-                bad_value("port", "a whole number from 0 to 65535", optarg);
-            o->port = (unsigned)n;
+        case O_PORT:
+            o->port = (unsigned)flags_count("port", optarg, 0, 65535);
             break;
-        }
         case 'h':
             fputs(usage_text, stdout);
             exit(0);
-        case ':':
-            fprintf(stderr, "pushpull-sse-testservice: %s: expects a value (see --help)\n",
-                    argv[optind - 1]);
-            exit(2);
-        default:
-            fprintf(stderr, "pushpull-sse-testservice: %s: unknown option (see --help)\n",
-                    argv[optind - 1]);
-            exit(2);
+        default: /* ':' a value is missing, '?' an unknown option */
+            flags_getopt_error(c, argv);
         }
     }
-    if (optind < argc) {
-        fprintf(stderr,
-                "pushpull-sse-testservice: unexpected argument \"%s\" (options start with "
-                "--)\n",
-                argv[optind]);
-        exit(2);
-    }
+    flags_no_operands(argc, argv);
 }
 
 int main(int argc, char **argv)

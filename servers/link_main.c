@@ -21,6 +21,9 @@
 #include "clock.h"
 #include "servers/link.h"
 #include "servers/link_report.h"
+#include "flags.h"
+
+#define PROGRAM "pushpull-link"
 #include "units.h"
 
 static const char usage_text[] =
@@ -80,24 +83,6 @@ struct args {
     const char *stats_path; /* --stats, or NULL */
 };
 
-/* Print one line naming the flag, what it expects and what it got; exit 2. */
-static void bad_value(const char *flag, const char *expected, const char *got)
-{
-    fprintf(stderr, "pushpull-link: --%s: expected %s, got \"%s\"\n", flag, expected, got);
-    exit(2);
-}
-
-static uint64_t count_arg(const char *flag, const char *v, uint64_t lo, uint64_t hi)
-{
-    uint64_t n;
-    if (units_parse_count(v, &n) != 0 || n < lo || n > hi) {
-        char expected[96];
-        snprintf(expected, sizeof(expected), "a whole number from %llu to %llu",
-                 (unsigned long long)lo, (unsigned long long)hi);
-        bad_value(flag, expected, v);
-    }
-    return n;
-}
 
 /* A duration within [0, hi]. need_unit: a bare number other than 0 is refused, so
  * "--delay 50" cannot silently mean 50 seconds. */
@@ -109,7 +94,7 @@ static int64_t duration_arg(const char *flag, const char *v, int need_unit, int6
     int bare = len > 0 && (v[len - 1] == '.' || (v[len - 1] >= '0' && v[len - 1] <= '9'));
     if (units_parse_duration_ns(v, NS_PER_S, &ns) != 0 || ns > hi ||
         (need_unit && bare && ns != 0))
-        bad_value(flag, expected, v);
+        flags_bad_value(flag, expected, v);
     return ns;
 }
 
@@ -118,7 +103,7 @@ static uint64_t rate_arg(const char *flag, const char *v)
     uint64_t bps;
     if (units_parse_bitrate(v, &bps) != 0 || (bps != 0 && bps < 1000) ||
         bps > UINT64_C(100000000000))
-        bad_value(flag, "0 (no cap) or a rate from 1kbit to 100gbit, such as 1mbit", v);
+        flags_bad_value(flag, "0 (no cap) or a rate from 1kbit to 100gbit, such as 1mbit", v);
     return bps;
 }
 
@@ -132,7 +117,7 @@ static void addr_arg(const char *flag, const char *v, unsigned min_port,
     if (colon) {
         size_t hlen = (size_t)(colon - v);
         if (hlen == 0 || hlen >= sizeof(host))
-            bad_value(flag, "ADDR:PORT with an IPv4 address, such as 127.0.0.1:8080", v);
+            flags_bad_value(flag, "ADDR:PORT with an IPv4 address, such as 127.0.0.1:8080", v);
         memcpy(host, v, hlen);
         host[hlen] = '\0';
         port = colon + 1;
@@ -144,7 +129,7 @@ static void addr_arg(const char *flag, const char *v, unsigned min_port,
     struct in_addr a;
     if (inet_pton(AF_INET, host, &a) != 1 || digits == 0 || digits > 5 ||
         port[digits] != '\0' || p < min_port || p > 65535)
-        bad_value(flag,
+        flags_bad_value(flag,
                   min_port == 0
                       ? "ADDR:PORT with an IPv4 address and a port from 0 to 65535"
                       : "ADDR:PORT with an IPv4 address and a port from 1 to 65535",
@@ -163,7 +148,7 @@ static void check_stats_dir(const char *path)
     const char *slash = strrchr(path, '/');
     size_t len = slash ? (size_t)(slash - path) : 0;
     if (len >= sizeof(dir))
-        bad_value("stats", "a shorter path", path);
+        flags_bad_value("stats", "a shorter path", path);
     memcpy(dir, path, len);
     dir[len] = '\0';
     if (slash && len == 0)
@@ -224,7 +209,7 @@ static void parse_args(int argc, char **argv, struct args *a)
         "a duration with a unit from 0 to 60s, such as 50ms";
     struct link_config *cfg = &a->cfg;
     int c;
-    opterr = 0; /* our own one-line messages, not getopt's */
+    flags_program(PROGRAM); /* one-line messages, getopt's own switched off */
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case O_LISTEN:
@@ -257,10 +242,10 @@ static void parse_args(int argc, char **argv, struct args *a)
             a->rate_down_bps = (int64_t)rate_arg("rate-down", optarg);
             break;
         case O_QUEUE:
-            cfg->queue_bytes = count_arg("queue", optarg, 1024, UINT64_C(1) << 30);
+            cfg->queue_bytes = flags_count("queue", optarg, 1024, UINT64_C(1) << 30);
             break;
         case O_BUFFER:
-            a->buffer_bytes = count_arg("buffer", optarg, 0, UINT64_C(1) << 30);
+            a->buffer_bytes = flags_count("buffer", optarg, 0, UINT64_C(1) << 30);
             break;
         case O_HANDSHAKE:
             cfg->handshake = 1;
@@ -270,50 +255,39 @@ static void parse_args(int argc, char **argv, struct args *a)
                 duration_arg("drop-every", optarg, 0, 86400 * NS_PER_S,
                              "0 (off) or a duration up to 24h, such as 20s");
             if (cfg->drop_every_ns > 0 && cfg->drop_every_ns < NS_PER_MS)
-                bad_value("drop-every", "0 (off) or at least 1ms", optarg);
+                flags_bad_value("drop-every", "0 (off) or at least 1ms", optarg);
             break;
         case O_DROP_RATE:
             if (units_parse_number(optarg, &cfg->drop_rate) != 0 || cfg->drop_rate > 0.99)
-                bad_value("drop-rate", "a probability per second from 0 to 0.99", optarg);
+                flags_bad_value("drop-rate", "a probability per second from 0 to 0.99", optarg);
             break;
         case O_SEED:
-            cfg->seed = count_arg("seed", optarg, 0, UINT64_MAX / 2);
+            cfg->seed = flags_count("seed", optarg, 0, UINT64_MAX / 2);
             break;
         case O_IDLE:
             cfg->idle_timeout_ns =
                 duration_arg("idle-timeout", optarg, 0, 86400 * NS_PER_S,
                              "0 (off) or a duration up to 24h, such as 30s");
             if (cfg->idle_timeout_ns > 0 && cfg->idle_timeout_ns < NS_PER_MS)
-                bad_value("idle-timeout", "0 (off) or at least 1ms", optarg);
+                flags_bad_value("idle-timeout", "0 (off) or at least 1ms", optarg);
             break;
         case O_MAXCONN:
             cfg->max_connections =
-                (unsigned)count_arg("max-connections", optarg, 1, 1000000);
+                (unsigned)flags_count("max-connections", optarg, 1, 1000000);
             break;
         case O_STATS:
             if (optarg[0] == '\0')
-                bad_value("stats", "a file name", optarg);
+                flags_bad_value("stats", "a file name", optarg);
             a->stats_path = optarg;
             break;
         case 'h':
             fputs(usage_text, stdout);
             exit(0);
-        case ':':
-            fprintf(stderr, "pushpull-link: %s: expects a value (see --help)\n",
-                    argv[optind - 1]);
-            exit(2);
-        default:
-            fprintf(stderr, "pushpull-link: %s: unknown option (see --help)\n",
-                    argv[optind - 1]);
-            exit(2);
+        default: /* ':' a value is missing, '?' an unknown option */
+            flags_getopt_error(c, argv);
         }
     }
-    if (optind < argc) {
-        fprintf(stderr,
-                "pushpull-link: unexpected argument \"%s\" (options start with --)\n",
-                argv[optind]);
-        exit(2);
-    }
+    flags_no_operands(argc, argv);
     if (a->stats_path)
         check_stats_dir(a->stats_path);
     if (a->buffer_bytes > cfg->queue_bytes) {

@@ -18,6 +18,9 @@
 #include "clock.h"
 #include "generator.h"
 #include "server.h"
+#include "flags.h"
+
+#define PROGRAM "pushpull-server"
 #include "units.h"
 
 static const char usage_text[] =
@@ -55,32 +58,13 @@ static const char usage_text[] =
     "--retry-ms). Counts take k and M: 10k. The first line on stdout is\n"
     "\"listening on http://ADDR:PORT\".\n";
 
-/* Print one line naming the flag, what it expects and what it got; exit 2. */
-static void bad_value(const char *flag, const char *expected, const char *got)
-{
-    fprintf(stderr, "pushpull-server: --%s: expected %s, got \"%s\"\n", flag, expected,
-            got);
-    exit(2);
-}
-
-static uint64_t count_arg(const char *flag, const char *v, uint64_t lo, uint64_t hi)
-{
-    uint64_t n;
-    if (units_parse_count(v, &n) != 0 || n < lo || n > hi) {
-        char expected[96];
-        snprintf(expected, sizeof(expected), "a whole number from %llu to %llu",
-                 (unsigned long long)lo, (unsigned long long)hi);
-        bad_value(flag, expected, v);
-    }
-    return n;
-}
 
 static int64_t duration_arg(const char *flag, const char *v, int64_t bare_unit, int64_t lo,
                             int64_t hi, const char *expected)
 {
     int64_t ns;
     if (units_parse_duration_ns(v, bare_unit, &ns) != 0 || ns < lo || ns > hi)
-        bad_value(flag, expected, v);
+        flags_bad_value(flag, expected, v);
     return ns;
 }
 
@@ -126,27 +110,27 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
-    opterr = 0; /* our own one-line messages, not getopt's */
+    flags_program(PROGRAM); /* one-line messages, getopt's own switched off */
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case O_BIND: {
             struct in_addr a;
             if (strlen(optarg) >= sizeof(cfg->bind) || inet_pton(AF_INET, optarg, &a) != 1)
-                bad_value("bind", "an IPv4 address such as 127.0.0.1", optarg);
+                flags_bad_value("bind", "an IPv4 address such as 127.0.0.1", optarg);
             snprintf(cfg->bind, sizeof(cfg->bind), "%s", optarg);
             break;
         }
         case O_PORT:
-            cfg->port = (unsigned)count_arg("port", optarg, 0, 65535);
+            cfg->port = (unsigned)flags_count("port", optarg, 0, 65535);
             break;
         case O_BUFFER:
-            cfg->buffer = count_arg("buffer", optarg, 1, 10000000);
+            cfg->buffer = flags_count("buffer", optarg, 1, 10000000);
             break;
         case O_RATE:
             if (units_parse_number(optarg, &cfg->rate_hz) != 0 ||
                 cfg->rate_hz > GEN_MAX_RATE_HZ ||
                 (cfg->rate_hz > 0 && cfg->rate_hz < GEN_MIN_RATE_HZ))
-                bad_value("rate", "0, or updates per second from 0.001 to 100000", optarg);
+                flags_bad_value("rate", "0, or updates per second from 0.001 to 100000", optarg);
             break;
         case O_PROCESS:
             if (strcmp(optarg, "periodic") == 0)
@@ -158,21 +142,21 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
             else if (strcmp(optarg, "trace") == 0)
                 cfg->process = GEN_TRACE;
             else
-                bad_value("process", "periodic, poisson, burst or trace", optarg);
+                flags_bad_value("process", "periodic, poisson, burst or trace", optarg);
             break;
         case O_FEEDFILE:
             if (strlen(optarg) >= sizeof(cfg->feed_file))
-                bad_value("feed-file", "a shorter file name", optarg);
+                flags_bad_value("feed-file", "a shorter file name", optarg);
             snprintf(cfg->feed_file, sizeof(cfg->feed_file), "%s", optarg);
             break;
         case O_WWW:
             if (strlen(optarg) >= sizeof(cfg->www))
-                bad_value("www", "a shorter directory name", optarg);
+                flags_bad_value("www", "a shorter directory name", optarg);
             snprintf(cfg->www, sizeof(cfg->www), "%s", optarg);
             break;
         case O_TRACE: {
             if (strlen(optarg) >= sizeof(cfg->trace))
-                bad_value("trace", "a shorter file name", optarg);
+                flags_bad_value("trace", "a shorter file name", optarg);
             snprintf(cfg->trace, sizeof(cfg->trace), "%s", optarg);
             cfg->process = GEN_TRACE;
             /* Read it now, so a bad trace is one line and exit 2 before anything starts. */
@@ -187,13 +171,13 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
             break;
         }
         case O_BURST:
-            cfg->burst_size = (unsigned)count_arg("burst-size", optarg, 1, 100000);
+            cfg->burst_size = (unsigned)flags_count("burst-size", optarg, 1, 100000);
             break;
         case O_PAYLOAD:
-            cfg->payload_bytes = count_arg("payload-bytes", optarg, 0, 16 * 1024 * 1024);
+            cfg->payload_bytes = flags_count("payload-bytes", optarg, 0, 16 * 1024 * 1024);
             break;
         case O_SEED:
-            cfg->seed = count_arg("seed", optarg, 0, UINT64_MAX / 2);
+            cfg->seed = flags_count("seed", optarg, 0, UINT64_MAX / 2);
             break;
         case O_LPTIMEOUT:
             cfg->longpoll_timeout_ns =
@@ -211,43 +195,32 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
                 duration_arg("heartbeat", optarg, NS_PER_S, 0, 3600 * NS_PER_S,
                              "a duration from 0 (off) to 1h");
             if (cfg->heartbeat_ns > 0 && cfg->heartbeat_ns < 10 * NS_PER_MS)
-                bad_value("heartbeat", "0 (off) or at least 10ms", optarg);
+                flags_bad_value("heartbeat", "0 (off) or at least 10ms", optarg);
             break;
         case O_MAXCONN:
             cfg->max_connections =
-                (unsigned)count_arg("max-connections", optarg, 1, 1000000);
+                (unsigned)flags_count("max-connections", optarg, 1, 1000000);
             *explicit_max = true;
             break;
         case O_THREADS:
-            cfg->threads = (unsigned)count_arg("threads", optarg, 1, 256);
+            cfg->threads = (unsigned)flags_count("threads", optarg, 1, 256);
             break;
         case O_MAXPUB:
             cfg->max_publish_bytes =
-                count_arg("max-publish-bytes", optarg, 1, 16 * 1024 * 1024);
+                flags_count("max-publish-bytes", optarg, 1, 16 * 1024 * 1024);
             break;
         case 'h':
             fputs(usage_text, stdout);
             exit(0);
-        case ':':
-            fprintf(stderr, "pushpull-server: %s: expects a value (see --help)\n",
-                    argv[optind - 1]);
-            exit(2);
-        default:
-            fprintf(stderr, "pushpull-server: %s: unknown option (see --help)\n",
-                    argv[optind - 1]);
-            exit(2);
+        default: /* ':' a value is missing, '?' an unknown option */
+            flags_getopt_error(c, argv);
         }
     }
     if (cfg->process == GEN_TRACE && cfg->trace[0] == '\0') {
         fputs("pushpull-server: --process trace: expected --trace FILE as well\n", stderr);
         exit(2);
     }
-    if (optind < argc) {
-        fprintf(stderr,
-                "pushpull-server: unexpected argument \"%s\" (options start with --)\n",
-                argv[optind]);
-        exit(2);
-    }
+    flags_no_operands(argc, argv);
 }
 
 /* Every held stream is a file descriptor: lift the soft limit as far as needed. */
