@@ -261,7 +261,7 @@ cmd_demo() {
         esac
         shift
     done
-    echo "pushpull: open http://127.0.0.1:$port/ in a browser (Ctrl-C stops)" >&2
+    echo "pushpull: open the URL on the next line in a browser (Ctrl-C stops)" >&2
     exec "$BIN/pushpull-server" --rate "$rate" --port "$port" --www servers/www \
         --retry-ms 1000 --heartbeat 5s
 }
