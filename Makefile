@@ -75,7 +75,7 @@ $(foreach m,$(MAIN_SRC),$(eval $(call program,$(m))))
 bin/pushpull-bench: build/rel/tests/bench/fanout.o build/rel/tests/harness.o build/rel/libcommon.a
 	@mkdir -p bin
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS)
-bin/pushpull-linkbench: build/rel/tests/bench/link_accuracy.o build/rel/tests/link_harness.o build/rel/libcommon.a
+bin/pushpull-linkbench: build/rel/tests/bench/link_accuracy.o build/rel/tests/link_harness.o build/rel/tests/harness.o build/rel/libcommon.a
 	@mkdir -p bin
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS)
 

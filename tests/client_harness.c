@@ -1,6 +1,7 @@
 /* client_harness.c: temporary directories, bounded client runs, summary.json access
  * (see client_harness.h). */
 #include "client_harness.h"
+#include "harness.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -41,12 +42,6 @@ void client_harness_rmdir(const char *dir)
     rmdir(dir);
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 int client_harness_run(const char *dir, const char *const *args, int timeout_s)
 {
     const char *bin = getenv("PUSHPULL_CLIENT");
@@ -75,20 +70,8 @@ int client_harness_run(const char *dir, const char *const *args, int timeout_s)
         fprintf(stderr, "client_harness: execv %s: %s\n", bin, strerror(errno));
         _exit(127);
     }
-    int status = 0;
-    int64_t give_up = clock_mono_ns() + (int64_t)timeout_s * NS_PER_S;
-    pid_t got;
-    while ((got = waitpid(pid, &status, WNOHANG)) == 0 && clock_mono_ns() < give_up)
-        sleep_ms(20);
-    if (got == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        fprintf(stderr, "client_harness: client overran %d s, killed\n", timeout_s);
-        return -1;
-    }
-    if (!WIFEXITED(status))
-        return -1;
-    return WEXITSTATUS(status);
+    /* the client writes to files, not a pipe: only the bounded wait is shared */
+    return harness_wait(pid, timeout_s * 1000);
 }
 
 char *client_harness_slurp(const char *dir, const char *name)

@@ -44,27 +44,16 @@ int harness_server_start(struct harness_server *s, const char *const *args)
     for (size_t i = 0; args && args[i] && n < 62; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    int pipefd[2];
-    if (pipe(pipefd) != 0)
-        return -1;
-    pid_t pid = fork();
+    int out = -1;
+    pid_t pid = harness_spawn(argv, STDOUT_FILENO, false, &out);
     if (pid < 0)
         return -1;
-    if (pid == 0) {
-        dup2(pipefd[1], STDOUT_FILENO);
-        close(pipefd[0]);
-        close(pipefd[1]);
-        execv(bin, (char *const *)argv);
-        fprintf(stderr, "harness: execv %s: %s\n", bin, strerror(errno));
-        _exit(127);
-    }
-    close(pipefd[1]);
     s->pid = pid;
     s->port = 0;
     struct dynbuf line;
     dynbuf_init(&line, 4096);
-    int found = harness_read_until(pipefd[0], &line, "\n", 10000);
-    close(pipefd[0]); /* later stdout lines, if any, would get EPIPE: the server prints none
+    int found = harness_read_until(out, &line, "\n", 10000);
+    close(out); /* later stdout lines, if any, would get EPIPE: the server prints none
                        */
     const char *colon = found == 1 ? strrchr(line.mem, ':') : NULL;
     if (colon && strncmp(line.mem, "listening on http://", 20) == 0)
@@ -82,20 +71,9 @@ int harness_server_stop(struct harness_server *s)
 {
     if (s->pid <= 0)
         return -1;
-    kill(s->pid, SIGTERM);
-    int status = 0;
-    int64_t give_up = harness_now_ms() + 10000;
-    pid_t got = 0;
-    while ((got = waitpid(s->pid, &status, WNOHANG)) == 0 && harness_now_ms() < give_up)
-        harness_sleep_ms(10);
-    if (got == 0) {
-        kill(s->pid, SIGKILL);
-        waitpid(s->pid, &status, 0);
-        s->pid = 0;
-        return -1;
-    }
+    int rc = harness_stop_pid(s->pid);
     s->pid = 0;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return rc;
 }
 
 int harness_server_run(const char *const *args, struct dynbuf *err)
@@ -109,33 +87,63 @@ int harness_server_run(const char *const *args, struct dynbuf *err)
     for (size_t i = 0; args[i] && n < 63; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
+    int errfd = -1;
+    pid_t pid = harness_spawn(argv, STDERR_FILENO, false, &errfd);
+    if (pid < 0)
+        return -1;
+    harness_read_until(errfd, err, NULL, 10000); /* until EOF: it closes when the child ends */
+    close(errfd);
+    return harness_wait(pid, 10000);
+}
+
+pid_t harness_spawn(const char *const argv[], int piped, bool quiet, int *read_fd)
+{
     int pipefd[2];
     if (pipe(pipefd) != 0)
         return -1;
     pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        dup2(pipefd[1], STDERR_FILENO);
+    if (pid < 0) {
         close(pipefd[0]);
         close(pipefd[1]);
-        execv(bin, (char *const *)argv);
+        return -1;
+    }
+    if (pid == 0) {
+        if (quiet && piped != STDOUT_FILENO) {
+            int devnull = open("/dev/null", O_WRONLY);
+            if (devnull >= 0)
+                dup2(devnull, STDOUT_FILENO);
+        }
+        dup2(pipefd[1], piped);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        execv(argv[0], (char *const *)argv);
+        fprintf(stderr, "harness: execv %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
     close(pipefd[1]);
-    harness_read_until(pipefd[0], err, NULL, 10000);
-    close(pipefd[0]);
+    *read_fd = pipefd[0];
+    return pid;
+}
+
+int harness_wait(pid_t pid, int timeout_ms)
+{
     int status = 0;
-    int64_t give_up = harness_now_ms() + 10000;
+    int64_t give_up = harness_now_ms() + timeout_ms;
     pid_t got;
     while ((got = waitpid(pid, &status, WNOHANG)) == 0 && harness_now_ms() < give_up)
         harness_sleep_ms(5);
-    if (got == 0) { /* still running after its stderr closed: stop it, report failure */
-        struct harness_server s = {.pid = pid, .port = 0};
-        harness_server_stop(&s);
+    if (got == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
         return -1;
     }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return got == pid && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int harness_stop_pid(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    return harness_wait(pid, 10000);
 }
 
 int harness_connect(unsigned port)

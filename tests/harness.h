@@ -8,6 +8,7 @@
 #ifndef PUSHPULL_HARNESS_H
 #define PUSHPULL_HARNESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -15,6 +16,17 @@
 #include <cjson/cJSON.h>
 
 #include "dynbuf.h"
+
+/* Start argv[0] with argv; the child's fd `piped` (STDOUT_FILENO or STDERR_FILENO) goes
+ * to a pipe whose read end is stored in *read_fd (the caller closes it). With `quiet`,
+ * the child's stdout goes to /dev/null (when it is not the piped one). The child's pid,
+ * or -1. Every test harness starts its programs through this. */
+pid_t harness_spawn(const char *const argv[], int piped, bool quiet, int *read_fd);
+/* Wait for pid at most timeout_ms. Its exit status, or -1 when it died of a signal or is
+ * still running (it is then killed with SIGKILL and reaped). */
+int harness_wait(pid_t pid, int timeout_ms);
+/* SIGTERM, then harness_wait(10 s). */
+int harness_stop_pid(pid_t pid);
 
 struct harness_server {
     pid_t pid;     /* the server process */

@@ -1,6 +1,7 @@
 /* link_harness.c: start and stop a real pushpull-link, run a small upstream in a thread,
  * and read bytes with deadlines (see link_harness.h). */
 #include "link_harness.h"
+#include "harness.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,12 +23,6 @@
 int64_t link_harness_now_ns(void)
 {
     return clock_mono_ns();
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 static const char *link_binary(void)
@@ -75,30 +70,16 @@ int link_harness_start(struct link_harness_link *l, unsigned upstream_port,
     for (size_t i = 0; args && args[i] && n < 62; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    int pipefd[2];
-    if (pipe(pipefd) != 0)
+    int out = -1;
+    pid_t pid = harness_spawn(argv, STDOUT_FILENO, false, &out);
+    if (pid < 0)
         return -1;
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(pipefd[0]);
-        close(pipefd[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        dup2(pipefd[1], STDOUT_FILENO);
-        close(pipefd[0]);
-        close(pipefd[1]);
-        execv(bin, (char *const *)argv);
-        fprintf(stderr, "link_harness: execv %s: %s\n", bin, strerror(errno));
-        _exit(127);
-    }
-    close(pipefd[1]);
     l->pid = pid;
     l->port = 0;
     struct dynbuf line;
     dynbuf_init(&line, 4096);
-    read_line(pipefd[0], &line, 10000);
-    close(pipefd[0]); /* the link prints nothing more on stdout */
+    read_line(out, &line, 10000);
+    close(out); /* the link prints nothing more on stdout */
     const char *colon = line.mem ? strrchr(line.mem, ':') : NULL;
     if (colon && strncmp(line.mem, "listening on 127.0.0.1:", 23) == 0)
         l->port = (unsigned)strtoul(colon + 1, NULL, 10);
@@ -111,34 +92,13 @@ int link_harness_start(struct link_harness_link *l, unsigned upstream_port,
     return 0;
 }
 
-/* Wait for pid at most timeout_ms; 1 and *status when it ended, else 0. */
-static int wait_pid(pid_t pid, int *status, int timeout_ms)
-{
-    int64_t give_up = link_harness_now_ns() + (int64_t)timeout_ms * NS_PER_MS;
-    for (;;) {
-        pid_t got = waitpid(pid, status, WNOHANG);
-        if (got == pid)
-            return 1;
-        if (got < 0 || link_harness_now_ns() >= give_up)
-            return 0;
-        sleep_ms(5);
-    }
-}
-
 int link_harness_stop(struct link_harness_link *l)
 {
     if (l->pid <= 0)
         return -1;
-    kill(l->pid, SIGTERM);
-    int status = 0;
-    if (!wait_pid(l->pid, &status, 10000)) {
-        kill(l->pid, SIGKILL);
-        waitpid(l->pid, &status, 0);
-        l->pid = 0;
-        return -1;
-    }
+    int rc = harness_stop_pid(l->pid);
     l->pid = 0;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return rc;
 }
 
 int link_harness_run(const char *const *args, struct dynbuf *err)
@@ -150,45 +110,23 @@ int link_harness_run(const char *const *args, struct dynbuf *err)
     for (size_t i = 0; args[i] && n < 63; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    int pipefd[2];
-    if (pipe(pipefd) != 0)
+    int errfd = -1;
+    pid_t pid = harness_spawn(argv, STDERR_FILENO, true, &errfd);
+    if (pid < 0)
         return -1;
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(pipefd[0]);
-        close(pipefd[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_WRONLY);
-        if (devnull >= 0)
-            dup2(devnull, STDOUT_FILENO);
-        dup2(pipefd[1], STDERR_FILENO);
-        close(pipefd[0]);
-        close(pipefd[1]);
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    close(pipefd[1]);
     int64_t end = link_harness_now_ns() + 10 * NS_PER_S;
     for (;;) { /* everything until EOF: the child's stderr closes when it exits */
-        struct pollfd p = {.fd = pipefd[0], .events = POLLIN};
+        struct pollfd p = {.fd = errfd, .events = POLLIN};
         int64_t left_ms = (end - link_harness_now_ns()) / NS_PER_MS;
         if (left_ms <= 0 || poll(&p, 1, (int)left_ms) <= 0)
             break;
         char tmp[512];
-        ssize_t got = read(pipefd[0], tmp, sizeof(tmp));
+        ssize_t got = read(errfd, tmp, sizeof(tmp));
         if (got <= 0 || dynbuf_add(err, tmp, (size_t)got) != 0)
             break;
     }
-    close(pipefd[0]);
-    int status = 0;
-    if (!wait_pid(pid, &status, 10000)) {
-        struct link_harness_link l = {.pid = pid, .port = 0};
-        link_harness_stop(&l);
-        return -1;
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    close(errfd);
+    return harness_wait(pid, 10000);
 }
 
 cJSON *link_harness_stats(const char *path)
