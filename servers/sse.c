@@ -97,21 +97,16 @@ static int sse_fill_locked(struct request *req, struct sse_stream *s)
         return -1;
     if (s->out.len > 0)
         return 1;
-    if (feed_closing_locked(f)) {
-        s->ended = true;
-        return dynbuf_adds(&s->out, "event: end\ndata: {\"reason\":\"shutdown\"}\n\n") ? -1
-                                                                                       : 1;
-    }
     int64_t hb = req->srv->cfg.heartbeat_ns;
     int64_t due = hb > 0 ? s->last_write_ns + hb : INT64_MAX;
-    if (clock_mono_ns() >= due)
+    if (!feed_closing_locked(f) && clock_mono_ns() >= due)
         return dynbuf_adds(&s->out, ": keepalive\n\n") ? -1 : 1;
-    if (request_park_locked(req, due) != 0) {
-        s->ended = true;
-        return dynbuf_adds(&s->out, "event: end\ndata: {\"reason\":\"shutdown\"}\n\n") ? -1
-                                                                                       : 1;
-    }
-    return 0;
+    /* Nothing to say: wait on the feed. Parking fails only when the feed is closing,
+     * and then the stream says goodbye instead. */
+    if (!feed_closing_locked(f) && request_park_locked(req, due) == 0)
+        return 0;
+    s->ended = true;
+    return dynbuf_adds(&s->out, "event: end\ndata: {\"reason\":\"shutdown\"}\n\n") ? -1 : 1;
 }
 
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
