@@ -35,6 +35,7 @@ struct feed {
     struct feed_update *ring;  /* capacity slots */
     size_t capacity;
     uint64_t newest;             /* seq of the newest update, 0 before the first */
+    uint64_t restored;           /* of them, put back from a durable log (feed_restore) */
     struct feed_waiter *waiters; /* head of the parked list */
     size_t nwaiters;
     bool closing;
@@ -165,6 +166,7 @@ int feed_restore(struct feed *f, uint64_t seq, int64_t ts_ns, const char *json, 
         return -1;
     }
     store_locked(f, seq, ts_ns, copy, len);
+    f->restored++;
     feed_unlock(f);
     return 0;
 }
@@ -224,10 +226,18 @@ uint64_t feed_oldest_locked(const struct feed *f)
     return f->newest > f->capacity ? f->newest - f->capacity + 1 : 1;
 }
 
-uint64_t feed_published(struct feed *f)
+uint64_t feed_newest(struct feed *f)
 {
     feed_lock(f);
     uint64_t n = f->newest;
+    feed_unlock(f);
+    return n;
+}
+
+uint64_t feed_published(struct feed *f)
+{
+    feed_lock(f);
+    uint64_t n = f->newest - f->restored;
     feed_unlock(f);
     return n;
 }

@@ -82,8 +82,11 @@ void feed_attach_log(struct feed *f, int fd);
 /* The newest and oldest seq in the ring (0 and 0 before the first publish). */
 uint64_t feed_newest_locked(const struct feed *f);
 uint64_t feed_oldest_locked(const struct feed *f);
-/* Updates published since the feed was created. */
+/* Updates published since the feed was created: those restored from a durable log are
+ * not counted, so the figures of a server and of its restarted successor add up. */
 uint64_t feed_published(struct feed *f);
+/* The newest seq (feed_newest_locked, taking the lock). */
+uint64_t feed_newest(struct feed *f);
 /* The update with this seq, or NULL when it is not in the ring. */
 const struct feed_update *feed_get_locked(const struct feed *f, uint64_t seq);
 /* What follows cursor `since`, at most `limit` updates (0 means no limit). */

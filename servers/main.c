@@ -1,9 +1,14 @@
 /* main.c: pushpull-server's command line: read the flags, start the feed, the generator
- * and the daemon, and stop them all cleanly on SIGINT or SIGTERM.
+ * and the daemon, and stop them all cleanly on SIGINT or SIGTERM, or die at once on
+ * SIGUSR1.
  *
  * Signals are blocked in every thread and taken here with sigwait, so shutdown runs as
  * ordinary code (server_stop answers held polls and ends streams) rather than inside a
- * signal handler.
+ * signal handler. SIGUSR1 is a crash on purpose, for the lab's restart experiment: no
+ * goodbye to anyone (no "event: end", held polls unanswered), the kernel closes every
+ * connection as it would after kill -9. The only thing done first is what a lab needs
+ * to keep its numbers whole: the generator stops and the /stats document is printed as
+ * one line on stdout, then _exit skips every destructor.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,8 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "clock.h"
+#include "dynbuf.h"
 #include "generator.h"
 #include "server.h"
 #include "flags.h"
@@ -56,7 +63,11 @@ static const char usage_text[] =
     "\n"
     "Durations take a unit: 250ms, 30s, 2m (a bare number means seconds, or ms for\n"
     "--retry-ms). Counts take k and M: 10k. The first line on stdout is\n"
-    "\"listening on http://ADDR:PORT\".\n";
+    "\"listening on http://ADDR:PORT\".\n"
+    "\n"
+    "SIGINT and SIGTERM stop politely (streams get \"event: end\", held polls an answer).\n"
+    "SIGUSR1 crashes on purpose (the lab's restart experiment): the /stats document is\n"
+    "printed as one line on stdout, then the process exits without a goodbye to anyone.\n";
 
 
 static int64_t duration_arg(const char *flag, const char *v, int64_t bare_unit, int64_t lo,
@@ -252,6 +263,24 @@ static void fit_fd_limit(struct server_config *cfg, bool explicit_max)
         cfg->max_connections = fits;
 }
 
+/* SIGUSR1: the final /stats on stdout, then die without closing anything (see the top).
+ * Requests answered between the render and _exit are not in the document: the window
+ * is the time it takes to write one line. */
+static _Noreturn void crash(struct server *srv)
+{
+    generator_stop(srv->gen); /* the document's publish count is then final */
+    struct dynbuf b;
+    dynbuf_init(&b, 1 << 20);
+    int rc = server_render_stats(srv, &b);
+    if (rc == 0)
+        rc = dynbuf_adds(&b, "\n");
+    if (rc == 0 && (fwrite(b.mem, 1, b.len, stdout) != b.len || fflush(stdout) != 0))
+        rc = -1;
+    fprintf(stderr, "pushpull-server: SIGUSR1, crashing on purpose%s\n",
+            rc == 0 ? "" : " (the /stats document could not be written)");
+    _exit(rc == 0 ? 0 : 1);
+}
+
 int main(int argc, char **argv)
 {
     struct server_config cfg;
@@ -264,6 +293,7 @@ int main(int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* inherited by every thread started below */
     signal(SIGPIPE, SIG_IGN);
 
@@ -293,6 +323,8 @@ int main(int argc, char **argv)
 
     int sig = 0;
     sigwait(&sigs, &sig);
+    if (sig == SIGUSR1)
+        crash(&srv);
     fprintf(stderr, "pushpull-server: %s, stopping\n",
             sig == SIGINT ? "SIGINT" : "SIGTERM");
     generator_stop(gen); /* no publish into a feed being torn down */

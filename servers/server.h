@@ -119,6 +119,9 @@ int server_start(struct server *srv, const struct server_config *cfg, char *err,
                  size_t errlen);
 /* End streams and held polls politely, stop the daemon, free everything. */
 void server_stop(struct server *srv);
+/* The GET /stats document (counts, then the settings as "config") into b. 0, or -1
+ * when b refused to grow. */
+int server_render_stats(struct server *srv, struct dynbuf *b);
 
 /* ---- helpers for transports (reply.c) ---- */
 

@@ -150,7 +150,8 @@ int stats_render_tag(const struct stats_row *r, const char *tag, struct dynbuf *
     return rc ? rc : dynbuf_adds(b, "}");
 }
 
-int stats_render(struct stats *s, uint64_t published, uint64_t parked, struct dynbuf *b)
+int stats_render(struct stats *s, uint64_t published, uint64_t newest, uint64_t parked,
+                 struct dynbuf *b)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -158,11 +159,13 @@ int stats_render(struct stats *s, uint64_t published, uint64_t parked, struct dy
                  ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
     double uptime = (double)(clock_mono_ns() - s->started_mono_ns) / 1e9;
     int rc = dynbuf_addf(b,
-                         "{\"updates_published\":%llu,\"uptime_s\":%.3f,\"cpu_s\":%.3f,"
+                         "{\"updates_published\":%llu,\"newest_seq\":%llu,\"uptime_s\":%.3f,"
+                         "\"cpu_s\":%.3f,"
                          "\"rss_kib\":%ld,\"max_rss_kib\":%ld,\"connections_open\":%lld,"
                          "\"connections_total\":%llu,\"connections_peak\":%lld,\"parked\":%llu,"
                          "\"unaccounted_bytes\":%llu,\"transports\":{",
-                         (unsigned long long)published, uptime, cpu, rss_kib(),
+                         (unsigned long long)published, (unsigned long long)newest, uptime,
+                         cpu, rss_kib(),
                          ru.ru_maxrss, (long long)atomic_load(&s->conns_open),
                          (unsigned long long)atomic_load(&s->conns_total),
                          (long long)atomic_load(&s->conns_peak), (unsigned long long)parked,
@@ -177,6 +180,26 @@ int stats_render(struct stats *s, uint64_t published, uint64_t parked, struct dy
 }
 
 /* ---- GET /stats --------------------------------------------------------- */
+
+int server_render_stats(struct server *srv, struct dynbuf *b)
+{
+    if (stats_render(&srv->stats, feed_published(srv->feed), feed_newest(srv->feed),
+                     feed_parked(srv->feed), b) != 0)
+        return -1;
+    /* The settings the numbers were produced under, so a result file explains itself. */
+    const struct server_config *c = &srv->cfg;
+    b->len--; /* reopen the object: drop its closing brace */
+    return dynbuf_addf(b,
+                       ",\"config\":{\"rate_hz\":%g,\"process\":\"%s\",\"burst_size\":%u,"
+                       "\"payload_bytes\":%zu,\"buffer\":%zu,\"longpoll_timeout_s\":%g,"
+                       "\"heartbeat_s\":%g,\"retry_ms\":%u,\"threads\":%u,"
+                       "\"max_connections\":%u,\"durable\":%s}}",
+                       c->process == GEN_TRACE ? 0 : generator_rate(srv->gen),
+                       generator_process_name(c->process), c->burst_size, c->payload_bytes,
+                       c->buffer, (double)c->longpoll_timeout_ns / 1e9,
+                       (double)c->heartbeat_ns / 1e9, c->retry_ms, c->threads,
+                       c->max_connections, c->feed_file[0] ? "true" : "false");
+}
 
 static enum MHD_Result stats_handle(struct request *req)
 {
@@ -194,23 +217,10 @@ static enum MHD_Result stats_handle(struct request *req)
         dynbuf_free(&b);
         return rc;
     }
-    if (stats_render(&srv->stats, feed_published(srv->feed), feed_parked(srv->feed), &b) !=
-        0)
+    if (server_render_stats(srv, &b) != 0) {
+        dynbuf_free(&b);
         return MHD_NO;
-    /* The settings the numbers were produced under, so a result file explains itself. */
-    const struct server_config *c = &srv->cfg;
-    b.len--; /* reopen the object: drop its closing brace */
-    if (dynbuf_addf(&b,
-                    ",\"config\":{\"rate_hz\":%g,\"process\":\"%s\",\"burst_size\":%u,"
-                    "\"payload_bytes\":%zu,\"buffer\":%zu,\"longpoll_timeout_s\":%g,"
-                    "\"heartbeat_s\":%g,\"retry_ms\":%u,\"threads\":%u,"
-                    "\"max_connections\":%u}}",
-                    c->process == GEN_TRACE ? 0 : generator_rate(srv->gen),
-                    generator_process_name(c->process),
-                    c->burst_size, c->payload_bytes, c->buffer,
-                    (double)c->longpoll_timeout_ns / 1e9, (double)c->heartbeat_ns / 1e9,
-                    c->retry_ms, c->threads, c->max_connections) != 0)
-        return MHD_NO;
+    }
     enum MHD_Result rc = reply_json(req, 200, b.mem, b.len, NULL);
     dynbuf_free(&b);
     return rc;

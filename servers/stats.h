@@ -88,8 +88,10 @@ int stats_tag_valid(const char *tag);
 struct stats_row *stats_tag_row(struct stats *s, const char *tag);
 /* The row of a known tag, or NULL (never adds). */
 const struct stats_row *stats_tag_find(struct stats *s, const char *tag);
-/* Render /stats as JSON into b. `published` and `parked` come from the feed. */
-int stats_render(struct stats *s, uint64_t published, uint64_t parked, struct dynbuf *b);
+/* Render /stats as JSON into b. `published` (by this process), `newest` (seq) and
+ * `parked` come from the feed. */
+int stats_render(struct stats *s, uint64_t published, uint64_t newest, uint64_t parked,
+                 struct dynbuf *b);
 /* Render one tag's row as {"client":TAG,...} (zeros for NULL). */
 int stats_render_tag(const struct stats_row *r, const char *tag, struct dynbuf *b);
 

@@ -45,16 +45,17 @@ int harness_server_start(struct harness_server *s, const char *const *args)
         argv[n++] = args[i];
     argv[n] = NULL;
     int out = -1;
+    s->pid = 0;
+    s->out = -1;
     pid_t pid = harness_spawn(argv, STDOUT_FILENO, false, &out);
     if (pid < 0)
         return -1;
     s->pid = pid;
     s->port = 0;
+    s->out = out;
     struct dynbuf line;
     dynbuf_init(&line, 4096);
     int found = harness_read_until(out, &line, "\n", 10000);
-    close(out); /* later stdout lines, if any, would get EPIPE: the server prints none
-                       */
     const char *colon = found == 1 ? strrchr(line.mem, ':') : NULL;
     if (colon && strncmp(line.mem, "listening on http://", 20) == 0)
         s->port = (unsigned)strtoul(colon + 1, NULL, 10);
@@ -73,6 +74,9 @@ int harness_server_stop(struct harness_server *s)
         return -1;
     int rc = harness_stop_pid(s->pid);
     s->pid = 0;
+    if (s->out >= 0)
+        close(s->out);
+    s->out = -1;
     return rc;
 }
 

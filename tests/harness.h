@@ -31,10 +31,12 @@ int harness_stop_pid(pid_t pid);
 struct harness_server {
     pid_t pid;     /* the server process */
     unsigned port; /* the port it reported on its first line */
+    int out;       /* its stdout after that line (a pipe; closed by harness_server_stop) */
 };
 
 /* Start $PUSHPULL_SERVER (default build/asan/bin/pushpull-server) with --port 0 and the
- * NULL-terminated extra args; wait (at most 10 s) for "listening on ...". 0 or -1. */
+ * NULL-terminated extra args (a --port among them wins); wait (at most 10 s) for
+ * "listening on ...". 0 or -1. */
 int harness_server_start(struct harness_server *s, const char *const *args);
 /* SIGTERM, then wait at most 10 s (SIGKILL after). Returns the exit status, or -1 when it
  * had to be killed or died of a signal. */

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -1016,6 +1017,94 @@ static void feed_file_survives_a_restart(void **state)
     unlink(path);
 }
 
+/* SIGUSR1, the restart experiment's crash: the /stats document as one line on stdout,
+ * exit 0, and every connection cut without a goodbye. The in-memory successor on the same
+ * port starts again at seq 1, so an old cursor is answered with a reset; with a durable
+ * feed the successor carries on, and the two documents add up. */
+static void crash_then_restart_on_the_same_port(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/pushpull-feed-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    for (int durable = 0; durable <= 1; durable++) {
+        /* in memory, the NULL ends the list before the path */
+        const char *args[] = {"--rate", "0", durable ? "--feed-file" : NULL, path, NULL};
+        struct harness_server s = start(args);
+        harness_publish(s.port, "one");
+        harness_publish(s.port, "two");
+        struct dynbuf raw;
+        int sse = open_stream(s.port, "/events", "Last-Event-ID: 2\r\n", &raw);
+        struct dynbuf text = stream_until(sse, &raw, "retry:", 2000);
+        dynbuf_free(&text);
+        int lp = harness_connect(s.port);
+        const char lpreq[] = "GET /longpoll?since=2 HTTP/1.1\r\nHost: x\r\n\r\n";
+        assert_int_equal(harness_send(lp, lpreq, sizeof(lpreq) - 1), 0);
+        for (int i = 0; i < 100; i++) { /* until the long poll is parked (5 s at most) */
+            cJSON *st = harness_stats(s.port);
+            double parked = harness_stat(st, "parked");
+            cJSON_Delete(st);
+            if (parked == 2)
+                break;
+            usleep(50 * 1000);
+        }
+
+        assert_int_equal(kill(s.pid, SIGUSR1), 0);
+        struct dynbuf out;
+        dynbuf_init(&out, 1 << 20);
+        assert_int_equal(harness_read_until(s.out, &out, NULL, 5000), 1);
+        assert_int_equal(harness_wait(s.pid, 5000), 0);
+        s.pid = 0;
+        cJSON *doc = cJSON_Parse(out.mem);
+        assert_non_null(doc);
+        assert_true(harness_stat(doc, "updates_published") == 2);
+        assert_true(harness_stat(doc, "newest_seq") == 2);
+        assert_true(harness_stat(doc, "transports.events.requests") == 1);
+        assert_true(harness_stat(doc, "parked") == 2);
+        cJSON_Delete(doc);
+        dynbuf_free(&out);
+        /* both cut: the stream without "event: end", the long poll without an answer */
+        assert_int_equal(harness_read_until(sse, &raw, NULL, 2000), 1); /* EOF */
+        assert_null(strstr(raw.mem, "event: end"));
+        assert_null(strstr(raw.mem, "\r\n0\r\n")); /* nor the chunked body's end */
+        dynbuf_free(&raw);
+        close(sse);
+        struct dynbuf lpraw;
+        dynbuf_init(&lpraw, 1 << 16);
+        assert_int_equal(harness_read_until(lp, &lpraw, NULL, 2000), 1);
+        assert_int_equal(lpraw.len, 0);
+        dynbuf_free(&lpraw);
+        close(lp);
+
+        char port[16];
+        snprintf(port, sizeof(port), "%u", s.port);
+        const char *again[] = {"--rate", "0", "--port", port,
+                               durable ? "--feed-file" : NULL, path, NULL};
+        struct harness_server s2 = start(again);
+        assert_int_equal(s2.port, s.port);
+        assert_int_equal(harness_publish(s2.port, "three"), durable ? 3 : 1);
+        struct harness_response r = get(s2.port, "/poll?since=2", NULL);
+        assert_int_equal(r.status, 200);
+        if (durable) {
+            assert_null(strstr(r.body, "\"reset\""));
+            assert_non_null(strstr(r.body, "\"seq\":3,"));
+        } else {
+            assert_non_null(strstr(r.body, "\"reset\":true"));
+            assert_non_null(strstr(r.body, "\"seq\":1,"));
+        }
+        harness_response_free(&r);
+        cJSON *st = harness_stats(s2.port);
+        assert_true(harness_stat(st, "updates_published") == 1); /* restored ones not */
+        assert_true(harness_stat(st, "newest_seq") == (durable ? 3 : 1));
+        cJSON_Delete(st);
+        stop(&s2);
+        if (s.out >= 0)
+            close(s.out);
+    }
+    unlink(path);
+}
+
 /* ---- the command line ---------------------------------------------------- */
 
 static void expect_bad_flag(const char *flag, const char *value, const char *mention)
@@ -1086,6 +1175,7 @@ int main(void)
         cmocka_unit_test(drop_cuts_streams_and_they_resume),
         cmocka_unit_test(the_demo_page_is_served_and_nothing_else),
         cmocka_unit_test(feed_file_survives_a_restart),
+        cmocka_unit_test(crash_then_restart_on_the_same_port),
         cmocka_unit_test(rejected_bodies_count_as_bodies),
         cmocka_unit_test(big_backlogs_come_in_pieces),
         cmocka_unit_test(http10_streams_count_no_chunk_framing),
