@@ -1,4 +1,5 @@
-/* counters.c: the counter names and the one function that adds to them.
+/* counters.c: the counter names, the one function that adds to them, and the activity
+ * series it feeds.
  *
  * Where each counter is incremented (the only place):
  *   requests, aborted, errors (connect, timeout, io)    user.c   user_start / user_finish
@@ -9,10 +10,23 @@
  *   req_header_bytes, req_body_bytes                    user.c   user_finish
  *   resp_header_bytes                                   user.c   on_header
  *   resp_body_bytes, chunk_framing_bytes                user.c   on_write
- *   resets                                              the transport that saw the signal
+ *   resets                                              user.c   user_note_reset (called
+ *                                                                by the transport that saw
+ *                                                                the signal)
  *   sse_*                                               sse.c    sse_on_body
+ *   deliveries                                          user.c   user_deliver_update
+ *   outages                                             user.c   user_note_down
+ *   outage_ns (and the maxima, counters_add_outage)     user.c   outage_end
+ *   outages_open                                        user.c   user_shutdown
+ * The activity bins are added in counters_add, so they follow the same single places.
  */
 #include "counters.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
 
 static const char *const names[CTR__COUNT] = {
     [CTR_REQUESTS] = "requests",
@@ -44,13 +58,67 @@ static const char *const names[CTR__COUNT] = {
     [CTR_KERNEL_SEGS_IN] = "kernel_segs_in",
     [CTR_KERNEL_FIN_RECEIVED] = "kernel_fin_received",
     [CTR_KERNEL_READ_ERRORS] = "kernel_read_errors",
+    [CTR_DELIVERIES] = "deliveries",
+    [CTR_OUTAGES] = "outages",
+    [CTR_OUTAGE_NS] = "outage_ns",
+    [CTR_OUTAGES_OPEN] = "outages_open",
 };
+
+/* The activity column of counter k, or -1 when it has none. */
+static int activity_col_of(enum counter k)
+{
+    switch (k) {
+    case CTR_REQUESTS:
+        return ACT_REQUESTS;
+    case CTR_CONNECTIONS:
+        return ACT_CONNECTIONS;
+    case CTR_ERR_CONNECT:
+    case CTR_ERR_TIMEOUT:
+    case CTR_ERR_STATUS:
+    case CTR_ERR_PARSE:
+    case CTR_ERR_IO:
+        return ACT_ERRORS;
+    case CTR_DELIVERIES:
+        return ACT_DELIVERIES;
+    default:
+        return -1;
+    }
+}
+
+/* Add n to the bin of now; before t0 (the warmup) nothing is binned. */
+static void activity_add(struct activity *a, int col, uint64_t n)
+{
+    int64_t dt = clock_mono_ns() - a->t0_ns;
+    if (dt < 0)
+        return;
+    uint64_t bin = (uint64_t)(dt / ACTIVITY_BIN_NS);
+    if (bin >= a->nbins) {
+        a->unbinned += n;
+        return;
+    }
+    a->bins[bin][col] += n;
+}
 
 void counters_add(struct counters *c, enum counter k, uint64_t n, bool in_window)
 {
     c->run[k] += n;
     if (in_window)
         c->win[k] += n;
+    if (c->activity && n > 0) {
+        int col = activity_col_of(k);
+        if (col >= 0)
+            activity_add(c->activity, col, n);
+    }
+}
+
+void counters_add_outage(struct counters *c, int64_t dur_ns, bool in_window)
+{
+    uint64_t d = dur_ns > 0 ? (uint64_t)dur_ns : 0;
+    counters_add(c, CTR_OUTAGE_NS, d, in_window);
+    if (d > c->outage_max_run_ns)
+        c->outage_max_run_ns = d;
+    if (in_window && d > c->outage_max_win_ns)
+        c->outage_max_win_ns = d;
 }
 
 void counters_merge(struct counters *dst, const struct counters *src)
@@ -59,9 +127,52 @@ void counters_merge(struct counters *dst, const struct counters *src)
         dst->run[k] += src->run[k];
         dst->win[k] += src->win[k];
     }
+    if (src->outage_max_run_ns > dst->outage_max_run_ns)
+        dst->outage_max_run_ns = src->outage_max_run_ns;
+    if (src->outage_max_win_ns > dst->outage_max_win_ns)
+        dst->outage_max_win_ns = src->outage_max_win_ns;
 }
 
 const char *counters_name(enum counter k)
 {
     return (k >= 0 && k < CTR__COUNT) ? names[k] : "?";
+}
+
+/* ---- activity ----------------------------------------------------------------------- */
+
+int activity_init(struct activity *a, int64_t t0_ns, int64_t span_ns, char *err,
+                  size_t errlen)
+{
+    memset(a, 0, sizeof(*a));
+    a->t0_ns = t0_ns;
+    uint64_t want =
+        span_ns > 0 ? ((uint64_t)span_ns + ACTIVITY_BIN_NS - 1) / ACTIVITY_BIN_NS : 1;
+    a->nbins = want < ACTIVITY_MAX_BINS ? (size_t)want : ACTIVITY_MAX_BINS;
+    a->bins = calloc(a->nbins, sizeof(*a->bins));
+    if (!a->bins) {
+        snprintf(err, errlen, "calloc(%zu activity bins): out of memory", a->nbins);
+        a->nbins = 0;
+        return -1;
+    }
+    return 0;
+}
+
+void activity_free(struct activity *a)
+{
+    free(a->bins);
+    memset(a, 0, sizeof(*a));
+}
+
+int activity_write_csv(const struct activity *a, FILE *out)
+{
+    if (fprintf(out, "time_s,requests,connections,errors,deliveries\n") < 0)
+        return -1;
+    for (size_t i = 0; i < a->nbins; i++) {
+        const uint64_t *b = a->bins[i];
+        if (fprintf(out, "%.1f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
+                    (double)i * ACTIVITY_BIN_NS / NS_PER_S, b[ACT_REQUESTS],
+                    b[ACT_CONNECTIONS], b[ACT_ERRORS], b[ACT_DELIVERIES]) < 0)
+            return -1;
+    }
+    return 0;
 }

@@ -8,13 +8,27 @@
  * the event happened inside the measurement window, to `win` (what the report shows).
  * Window rule: an event belongs to the window when it happens inside it: a request when it
  * is sent, response bytes when they are read, a response when it completes, a connection
- * when its socket is opened.
+ * when its socket is opened; an outage (and its duration, added when it ends) when it
+ * begins.
+ *
+ * Activity: the same additions, for four of the counters (requests started, connections
+ * opened, failed transfers, deliveries), also go into a time series of 100 ms bins from
+ * the window's start to the end of the drain (activity.csv), so a burst that the window's
+ * totals flatten (every SSE user reconnecting at once after a server restart) shows as a
+ * spike. The series is recorded by counters_add itself, so it counts exactly the events
+ * the totals count (binned by when counters_add ran, not by the window rule); it holds at
+ * most ACTIVITY_MAX_BINS bins (additions past them are not binned, but counted), and only
+ * the users' counters have one, not the observer's.
  */
 #ifndef PUSHPULL_COUNTERS_H
 #define PUSHPULL_COUNTERS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "clock.h"
 
 enum counter {
     CTR_REQUESTS,         /* transfers started (HTTP requests sent or attempted) */
@@ -46,21 +60,62 @@ enum counter {
     CTR_KERNEL_SEGS_IN,        /* kernel: TCP segments received (tcpi_segs_in) */
     CTR_KERNEL_FIN_RECEIVED,   /* kernel: connections where the peer's FIN had arrived */
     CTR_KERNEL_READ_ERRORS,    /* sockets whose TCP_INFO could not be read at close */
+    CTR_DELIVERIES,            /* receipts of updates new to the user (any publish time) */
+    CTR_OUTAGES,               /* outages begun (user.h: first failure after a success) */
+    CTR_OUTAGE_NS,             /* their total length, added when each ends */
+    CTR_OUTAGES_OPEN,          /* outages still open when the run ended */
     CTR__COUNT
 };
 
+/* The columns of activity.csv, after time_s. */
+enum activity_col {
+    ACT_REQUESTS,    /* CTR_REQUESTS */
+    ACT_CONNECTIONS, /* CTR_CONNECTIONS */
+    ACT_ERRORS,      /* CTR_ERR_CONNECT, _TIMEOUT, _STATUS, _PARSE and _IO together */
+    ACT_DELIVERIES,  /* CTR_DELIVERIES */
+    ACT__COUNT
+};
+
+#define ACTIVITY_BIN_NS   (100 * NS_PER_MS) /* one row of activity.csv */
+#define ACTIVITY_MAX_BINS ((size_t)1 << 18) /* 7.3 hours of bins, 8 MiB */
+
+struct activity {
+    int64_t t0_ns;                /* bin 0 starts here (monotonic: the window's start) */
+    size_t nbins;                 /* bins allocated */
+    uint64_t (*bins)[ACT__COUNT]; /* nbins rows (owned) */
+    uint64_t unbinned;            /* additions after the last bin */
+};
+
 struct counters {
-    uint64_t run[CTR__COUNT]; /* the whole run, warmup and drain included */
-    uint64_t win[CTR__COUNT]; /* events inside the measurement window */
-    bool measuring;           /* the window is open now */
+    uint64_t run[CTR__COUNT];   /* the whole run, warmup and drain included */
+    uint64_t win[CTR__COUNT];   /* events inside the measurement window */
+    uint64_t outage_max_run_ns; /* the longest outage (a maximum: merged as one) */
+    uint64_t outage_max_win_ns; /* the longest of those begun in the window */
+    bool measuring;             /* the window is open now */
+    struct activity *activity;  /* the time series these additions also go to, or NULL
+                                   (borrowed: the run owns it) */
 };
 
 /* Add n to counter k; to the window too when in_window (callers usually pass
- * c->measuring; a request's bytes pass whether the request was sent in the window). */
+ * c->measuring; a request's bytes pass whether the request was sent in the window); and,
+ * for the activity counters, to the current bin of c->activity. */
 void counters_add(struct counters *c, enum counter k, uint64_t n, bool in_window);
-/* Add every count of src into dst. */
+/* An outage of dur_ns ended (or the run ended during it): its length goes to
+ * CTR_OUTAGE_NS and the maxima. */
+void counters_add_outage(struct counters *c, int64_t dur_ns, bool in_window);
+/* Add every count of src into dst (the maxima as maxima; dst keeps its activity). */
 void counters_merge(struct counters *dst, const struct counters *src);
 /* The counter's column name, with its unit: "req_header_bytes". */
 const char *counters_name(enum counter k);
+
+/* An empty series of span_ns / ACTIVITY_BIN_NS bins (rounded up, at most
+ * ACTIVITY_MAX_BINS) from t0_ns. 0, or -1 (out of memory) with a message in err. Free with
+ * activity_free, also after a failure. */
+int activity_init(struct activity *a, int64_t t0_ns, int64_t span_ns, char *err,
+                  size_t errlen);
+void activity_free(struct activity *a);
+/* CSV "time_s,requests,connections,errors,deliveries", one row per bin, time_s the bin's
+ * start relative to t0. 0, or -1 on a write error. */
+int activity_write_csv(const struct activity *a, FILE *out);
 
 #endif

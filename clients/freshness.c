@@ -1,6 +1,7 @@
-/* freshness.c: latency, missed and duplicate updates, and time-averaged staleness.
+/* freshness.c: latency, missed and duplicate updates, time-averaged staleness, and the
+ * feed epochs that keep them right across server restarts (freshness.h).
  *
- * Staleness is settled per segment: while a user knew seq k from time a to time b, its
+ * Staleness is settled per segment: while a user knew index k from time a to time b, its
  * staleness at t is max(0, t - p) with p the publish stamp of k+1, so the segment adds
  * the integral of that over [a, b) clipped to the window, which is closed-form. p may not
  * be known yet when the segment closes (a short-polling user can learn of k+5 before the
@@ -55,16 +56,17 @@ void freshness_user_free(struct fresh_user *u)
 
 /* ---- publish log -------------------------------------------------------------------- */
 
-/* The log spans at most this many seqs (a day at 1,000 updates a second, 700 MiB of
+/* The log spans at most this many indices (a day at 1,000 updates a second, 700 MiB of
  * stamps): a server that jumps further (a bug, or a hostile peer) has its stamps dropped
  * rather than the client's memory exhausted or its arithmetic overflowed. */
 #define LOG_MAX_SPAN ((uint64_t)1 << 26)
 
-/* Make room so that seq has a slot; 0 or -1 (out of memory, or out of span: the stamp is
- * dropped). */
+/* Make room so that global index seq has a slot; 0 or -1 (out of memory, or out of span:
+ * the stamp is dropped). */
 static int log_reserve(struct publish_log *l, uint64_t seq)
 {
-    if (l->len > 0 && (seq < l->base ? l->base - seq + l->len : seq - l->base) > LOG_MAX_SPAN)
+    if (l->len > 0 &&
+        (seq < l->base ? l->base - seq + l->len : seq - l->base) > LOG_MAX_SPAN)
         return -1;
     if (l->len == 0) {
         l->base = seq;
@@ -105,21 +107,82 @@ static int log_reserve(struct publish_log *l, uint64_t seq)
     return 0;
 }
 
-/* The stamp of seq, or 0 when not seen. */
-static int64_t log_stamp(const struct publish_log *l, uint64_t seq)
+/* The stamp of global index g, or 0 when not seen. */
+static int64_t log_stamp(const struct publish_log *l, uint64_t g)
 {
-    if (l->len == 0 || seq < l->base || seq - l->base >= l->len)
+    if (l->len == 0 || g < l->base || g - l->base >= l->len)
         return 0;
-    return l->stamp[seq - l->base];
+    return l->stamp[g - l->base];
+}
+
+/* ---- feed epochs (freshness.h) ------------------------------------------------------ */
+
+/* The global index of stamp (seq, ts), opening a new epoch when the stamp shows a
+ * restarted feed; 0 when it fits none (counted as inconsistent). */
+static uint64_t epoch_place(struct freshness *f, uint64_t seq, int64_t ts)
+{
+    if (seq == 0 || ts <= 0) {
+        f->inconsistent++;
+        return 0;
+    }
+    if (f->nepochs == 0) {
+        f->epochs[0] = (struct fresh_epoch){
+            .start_ts = INT64_MIN, .offset = 0, .newest_seq = seq, .newest_ts = ts};
+        f->nepochs = 1;
+        return seq;
+    }
+    /* epochs are disjoint in time: the last one that had begun by ts */
+    size_t e = f->nepochs - 1;
+    while (e > 0 && ts < f->epochs[e].start_ts)
+        e--;
+    struct fresh_epoch *ep = &f->epochs[e];
+    bool open = e == f->nepochs - 1 && !f->epochs_full;
+    if (seq > ep->newest_seq) {
+        if (!open) {
+            /* past a closed epoch's newest: that index belongs to the next epoch */
+            f->inconsistent++;
+            return 0;
+        }
+        ep->newest_seq = seq;
+        if (ts > ep->newest_ts)
+            ep->newest_ts = ts;
+        return ep->offset + seq;
+    }
+    if (ts <= ep->newest_ts)
+        return ep->offset + seq; /* an older update of this epoch, or one seen before */
+    /* seq at or below the newest, stamped later: a restarted in-memory feed. (A closed
+     * epoch ends at its newest stamp, so only the last one gets here; once the epochs are
+     * full, nothing later than it is followed.) */
+    if (!open || f->nepochs == FRESH_MAX_EPOCHS) {
+        f->epochs_full = true; /* stop following: later stamps are all dropped */
+        f->inconsistent++;
+        return 0;
+    }
+    f->epochs[f->nepochs++] = (struct fresh_epoch){.start_ts = ep->newest_ts + 1,
+                                                   .offset = ep->offset + ep->newest_seq,
+                                                   .newest_seq = seq,
+                                                   .newest_ts = ts};
+    return ep->offset + ep->newest_seq + seq;
+}
+
+/* Place and keep a stamp; its global index, or 0 when it fits no epoch. The first stamp
+ * kept for an index stays; a different one later is counted as inconsistent. */
+static uint64_t record_stamp(struct freshness *f, uint64_t seq, int64_t ts_ns)
+{
+    uint64_t g = epoch_place(f, seq, ts_ns);
+    if (g == 0 || log_reserve(&f->log, g) != 0)
+        return g; /* out of span or memory: the receipt still counts, the stamp is lost */
+    int64_t *slot = &f->log.stamp[g - f->log.base];
+    if (*slot == 0)
+        *slot = ts_ns;
+    else if (*slot != ts_ns)
+        f->inconsistent++;
+    return g;
 }
 
 void freshness_published(struct freshness *f, uint64_t seq, int64_t ts_ns)
 {
-    if (seq == 0 || ts_ns <= 0)
-        return;
-    if (log_reserve(&f->log, seq) != 0)
-        return;
-    f->log.stamp[seq - f->log.base] = ts_ns;
+    (void)record_stamp(f, seq, ts_ns);
 }
 
 /* ---- staleness ---------------------------------------------------------------------- */
@@ -190,25 +253,26 @@ int freshness_receive(struct freshness *f, struct fresh_user *u, uint64_t seq,
                       int64_t ts_ns, int64_t now)
 {
     bool in_window = ts_ns >= f->w0 && ts_ns < f->w1;
-    freshness_published(f, seq, ts_ns);
-    if (seq <= u->known) {
+    uint64_t g = record_stamp(f, seq, ts_ns);
+    if (g == 0)
+        return 0;
+    if (g <= u->known) {
         if (in_window)
             f->duplicates++;
         return 0;
     }
-    f->deliveries++;
     if (in_window) {
         u->win_received++;
         f->received++;
         hist_record(f->latency, (now - ts_ns + NS_PER_US / 2) / NS_PER_US);
     }
     close_segment(f, u, now, false); /* since 0 (nothing known yet) clips to w0 */
-    u->known = seq;
+    u->known = g;
     u->since = now;
     if (u->sample && !f->timeline_full) {
         /* A full timeline stops (its cap keeps memory bounded) rather than starting over
          * (a failed dynbuf_add empties it), which would draw a false tail. */
-        int64_t pair[2] = {now, (int64_t)seq};
+        int64_t pair[2] = {now, (int64_t)g};
         if (f->timeline.len + sizeof(pair) > f->timeline.max ||
             dynbuf_add(&f->timeline, pair, sizeof(pair)) != 0)
             f->timeline_full = true;
@@ -230,19 +294,22 @@ void freshness_summarize(const struct freshness *f, const struct fresh_user *use
     for (size_t i = 0; i < f->log.len; i++) {
         int64_t ts = f->log.stamp[i];
         if (ts >= f->w0 && ts < f->w1) {
-            uint64_t seq = f->log.base + i;
+            uint64_t g = f->log.base + i;
             if (out->first_seq == 0)
-                out->first_seq = seq;
-            out->last_seq = seq;
+                out->first_seq = g;
+            out->last_seq = g;
         }
     }
-    /* seqs have no gaps, so the range counts stamps the observer may have lost too */
+    /* global indices have no gaps (seqs have none within an epoch, and epochs join end to
+     * end), so the range counts stamps the observer may have lost too */
     out->published = out->first_seq ? out->last_seq - out->first_seq + 1 : 0;
     out->expected = out->published * n;
     out->received = f->received;
     out->missed = out->expected > out->received ? out->expected - out->received : 0;
     out->duplicates = f->duplicates;
     out->unknown_stamps = f->unknown_stamps;
+    out->feed_restarts = f->nepochs > 1 ? f->nepochs - 1 : 0;
+    out->inconsistent = f->inconsistent;
     double window = (double)(f->w1 - f->w0);
     double sum = 0;
     for (size_t i = 0; i < n && window > 0; i++) {

@@ -16,6 +16,11 @@
  * warmup opens 2,000 connections a second, not 10,000 at once), begin with a plain
  * GET /poll for the current state and cursor, and after a failed request wait 1 s
  * before trying again (a page's typical backoff, so an outage does not become a spin).
+ * They never give up: while a server is down each user asks again every second with the
+ * cursor it had; a server restarted with an in-memory feed finds that cursor ahead of its
+ * newest and answers "reset":true with its whole buffer and a "next" from its own feed,
+ * which becomes the cursor. A response counts as the server being up (user.h) when it is
+ * 200; a 5xx as it being down.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -25,7 +30,6 @@
 #include "transport.h"
 #include "user.h"
 
-#define LONG_POLL_ERROR_BACKOFF_NS (1 * NS_PER_S)
 #define LONG_POLL_SLACK_NS         (10 * NS_PER_S) /* beyond the hold, before giving up */
 
 struct long_state {
@@ -89,9 +93,12 @@ static enum outcome long_on_done(struct user *u, long status, int64_t now,
 {
     struct long_state *s = u->tp;
     if (status != 200) {
+        if (status >= 500)
+            user_note_down(u);
         *next_due = now + LONG_POLL_ERROR_BACKOFF_NS;
         return OUTCOME_ERR_STATUS;
     }
+    user_note_up(u);
     enum outcome o;
     if (!s->synced) {
         o = poll_reply_apply_latest(&s->reply, u, &s->cursor);

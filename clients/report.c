@@ -1,4 +1,5 @@
-/* report.c: the human summary, summary.csv, summary.json, latency.csv, timeline.csv.
+/* report.c: the human summary, summary.csv, summary.json, latency.csv, timeline.csv,
+ * activity.csv.
  *
  * Window figures (what the summary and CSV show) follow the window rule in counters.h and
  * freshness.h. The kernel check compares whole-run totals, because the kernel's counts are
@@ -25,6 +26,7 @@
 
 #include "clock.h"
 #include "hist.h"
+#include "transport.h"
 
 /* ---- derived figures ---------------------------------------------------------------- */
 
@@ -65,6 +67,13 @@ static double ms(int64_t us)
     return (double)us / 1000.0;
 }
 
+/* The mean length of the window's outages, open ones up to the run's end. */
+static double outage_mean_ms(const struct counters *c)
+{
+    uint64_t n = c->win[CTR_OUTAGES];
+    return n ? (double)c->win[CTR_OUTAGE_NS] / (double)n / NS_PER_MS : 0;
+}
+
 /* ---- the field list ----------------------------------------------------------------- */
 
 static void add_num(struct report_fields *o, const char *name, double v, int decimals)
@@ -99,6 +108,10 @@ void report_fields(const struct run_results *res, struct report_fields *o)
     add_num(o, "interval_ms", is_short ? (double)cfg->interval_ns / NS_PER_MS : 0, 3);
     add_num(o, "longpoll_timeout_s",
             cfg->approach == APPROACH_LONG ? (double)cfg->longpoll_timeout_ns / NS_PER_S
+                                           : 0,
+            0);
+    add_num(o, "error_backoff_ms",
+            cfg->approach == APPROACH_LONG ? (double)LONG_POLL_ERROR_BACKOFF_NS / NS_PER_MS
                                            : 0,
             0);
     add_str(o, "headers", res->profile->name);
@@ -139,8 +152,16 @@ void report_fields(const struct run_results *res, struct report_fields *o)
     add_num(o, "staleness_mean_ms", fs->staleness_mean_ms, 3);
     add_num(o, "staleness_max_client_ms", fs->staleness_max_ms, 3);
     add_num(o, "staleness_unknown_stamps", (double)fs->unknown_stamps, 0);
+    add_num(o, "feed_restarts", (double)fs->feed_restarts, 0);
+    add_num(o, "feed_stamps_inconsistent", (double)fs->inconsistent, 0);
     add_num(o, "users_stopped", res->users_stopped, 0);
     add_num(o, "users_never_connected", res->users_never_connected, 0);
+
+    /* recovery: outages begun in the window (user.h) */
+    add_num(o, "outages", (double)c->win[CTR_OUTAGES], 0);
+    add_num(o, "outage_mean_ms", outage_mean_ms(c), 3);
+    add_num(o, "outage_max_ms", (double)c->outage_max_win_ns / NS_PER_MS, 3);
+    add_num(o, "outages_open", (double)c->win[CTR_OUTAGES_OPEN], 0);
 
     /* kernel check, whole run */
     add_num(o, "app_bytes_sent_run", (double)app_sent(c), 0);
@@ -220,6 +241,17 @@ void report_print_summary(FILE *out, const struct run_results *res)
             " missed, %" PRIu64 " duplicates\n",
             "updates", fs->published, fs->received, fs->expected, fs->missed,
             fs->duplicates);
+    fprintf(out,
+            "  %-13s %" PRIu64 " begun in window, mean %.1f ms, max %.1f ms, %" PRIu64
+            " open at the end; feed restarts %" PRIu64 "\n",
+            "outages", w[CTR_OUTAGES], outage_mean_ms(c),
+            (double)c->outage_max_win_ns / NS_PER_MS, w[CTR_OUTAGES_OPEN],
+            fs->feed_restarts);
+    if (fs->inconsistent > 0)
+        fprintf(out,
+                "  %-13s %" PRIu64 " publish stamps fit no feed epoch or disagree "
+                "(freshness.h): the update figures are suspect\n",
+                "warning", fs->inconsistent);
     fprintf(out,
             "  %-13s mean %.3f  p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms\n",
             "latency", hist_mean(h) / 1000.0, ms(hist_value_at_percentile(h, 50)),
@@ -348,6 +380,10 @@ static cJSON *meta_json(const struct run_results *res, const char *cmdline)
     gmtime_r(&t, &tm);
     strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
     cJSON_AddStringToObject(m, "started_utc", buf);
+    /* the window's start on the stamps' clock, so other records (a restart's) can be
+     * placed on the window's time axis */
+    cJSON_AddNumberToObject(m, "window_start_unix_ns",
+                            (double)(res->start_real_ns + res->cfg->warmup_ns));
     if (uname(&un) == 0) {
         cJSON_AddStringToObject(m, "hostname", un.nodename);
         snprintf(buf, sizeof(buf), "%s %s %s", un.sysname, un.release, un.machine);
@@ -449,8 +485,8 @@ int report_write_files(const char *dir, const struct run_results *res, const cha
             rc = -1;
         }
     }
-    const char *names[] = {"summary.csv", "latency.csv", "timeline.csv"};
-    for (int i = 0; i < 3 && rc == 0; i++) {
+    const char *names[] = {"summary.csv", "latency.csv", "timeline.csv", "activity.csv"};
+    for (int i = 0; i < 4 && rc == 0; i++) {
         snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
         FILE *f = fopen(path, "w");
         if (!f) {
@@ -463,11 +499,13 @@ int report_write_files(const char *dir, const struct run_results *res, const cha
             wrc = report_write_csv(f, fl);
         else if (i == 1)
             wrc = hist_write_csv(res->fr->latency, f);
-        else
+        else if (i == 2)
             wrc = freshness_write_timeline(res->fr, f,
                                            res->cfg->duration_ns / 10000 > 10 * NS_PER_MS
                                                ? res->cfg->duration_ns / 10000
                                                : 10 * NS_PER_MS);
+        else
+            wrc = activity_write_csv(res->activity, f);
         if (fclose(f) != 0 || wrc != 0) {
             snprintf(err, errlen, "write %s: %s", path, strerror(errno));
             rc = -1;

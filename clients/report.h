@@ -33,9 +33,9 @@ void report_fields(const struct run_results *res, struct report_fields *out);
 void report_print_summary(FILE *out, const struct run_results *res);
 /* summary.csv: header line and one row. 0 or -1 on a write error. */
 int report_write_csv(FILE *out, const struct report_fields *fields);
-/* Write summary.json, summary.csv, latency.csv and timeline.csv into dir (created if
- * missing). cmdline is recorded in the metadata. 0, or -1 with a message naming the file
- * and the failed call in err. */
+/* Write summary.json, summary.csv, latency.csv, timeline.csv and activity.csv (counters.h)
+ * into dir (created if missing). cmdline is recorded in the metadata. 0, or -1 with a
+ * message naming the file and the failed call in err. */
 int report_write_files(const char *dir, const struct run_results *res, const char *cmdline,
                        char *err, size_t errlen);
 /* 1 when the application's byte counts equal the kernel's, both directions. */

@@ -2,12 +2,13 @@
  * then collect the counts (see run.h for the timeline).
  *
  * Ground truth: one extra SSE connection, the observer, follows the feed with
- * Last-Event-ID: 0 (the server's whole buffer, then everything live). It is a user with
- * its own counters, so its traffic never mixes with the users', and its only job is to
- * deliver the publish stamp of every update (freshness_published), which missed-update
- * and staleness figures need even for users that never saw an update. It is one
- * connection among N+1, so it barely loads the server; its stamps are the server's own,
- * so its receipt delay does not matter.
+ * Last-Event-ID: 0 on every connection (the server's whole buffer, then everything live;
+ * again after each reconnect, so a restarted server's new feed is seen from its first
+ * update). It is a user with its own counters (no activity series), so its traffic never
+ * mixes with the users', and its only job is to deliver the publish stamp of every update
+ * (freshness_published), which missed-update and staleness figures need even for users
+ * that never saw an update. It is one connection among N+1, so it barely loads the
+ * server; its stamps are the server's own, so its receipt delay does not matter.
  */
 #include "run.h"
 
@@ -34,6 +35,7 @@ struct run {
     const struct client_config *cfg; /* settings (borrowed) */
     struct header_profile profile;   /* owned */
     struct freshness fresh;          /* owned */
+    struct activity activity;        /* owned; res.users.activity points here */
     struct loop *loop;               /* owned */
     struct user *users;              /* cfg->clients users, then the observer (owned) */
     uint32_t nusers;                 /* users initialised (for cleanup) */
@@ -178,7 +180,7 @@ static void print_progress(struct run *r, const char *phase, int64_t now, int64_
     fprintf(stderr,
             "\r%-7s %6.1f/%.1fs  connected %u/%u  updates received %llu  errors %llu ",
             phase, (double)(now - t0) / NS_PER_S, (double)(end - t0) / NS_PER_S, connected,
-            r->cfg->clients, (unsigned long long)r->fresh.deliveries,
+            r->cfg->clients, (unsigned long long)c->run[CTR_DELIVERIES],
             (unsigned long long)errors);
     fflush(stderr);
 }
@@ -260,11 +262,14 @@ int run_execute(const struct client_config *cfg, struct run **out, char *err, si
     r->res.window_s = (double)cfg->duration_ns / NS_PER_S;
     if (freshness_init(&r->fresh, t0_real + cfg->warmup_ns,
                        t0_real + cfg->warmup_ns + cfg->duration_ns, err, errlen) != 0 ||
+        activity_init(&r->activity, w0, end - w0, err, errlen) != 0 ||
         run_setup(r, err, errlen) != 0) {
         run_free(r);
         return -1;
     }
     r->res.fr = &r->fresh;
+    r->res.users.activity = &r->activity;
+    r->res.activity = &r->activity;
     const struct transport_ops *ops = transport_for(cfg->approach);
     r->res.req_head_bytes = headers_wire_bytes(
         &r->profile, ops->kind, cfg->approach == APPROACH_SSE ? "/events" : "/poll",
@@ -345,5 +350,6 @@ void run_free(struct run *r)
     free(r->users);
     headers_profile_free(&r->profile);
     freshness_free(&r->fresh);
+    activity_free(&r->activity);
     free(r);
 }

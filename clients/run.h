@@ -7,7 +7,8 @@
  *   w1 + drain        every user stops; open transfers are counted as aborted; the loop
  *                     closes every connection and the kernel's per-socket counts come in
  * Updates published in [w0, w1) are the ones that count (freshness.h); the drain lets the
- * late receipts of those updates arrive.
+ * late receipts of those updates arrive. The users' activity is binned from w0 to the end
+ * of the drain (counters.h).
  */
 #ifndef PUSHPULL_RUN_H
 #define PUSHPULL_RUN_H
@@ -24,13 +25,15 @@ struct run_results {
     const struct client_config *cfg;      /* settings (borrowed from the caller) */
     const struct header_profile *profile; /* header profile in use */
     const char *host_line;                /* "Host: ..." sent by every user */
-    size_t req_head_bytes;          /* request head of the approach's first-kind request
-                                       with this profile (GET /poll or /events), as a
-                                       reference for the report */
-    struct counters users;          /* every user's counts together */
-    struct counters observer;       /* the observer's own traffic, not in `users` */
-    const struct freshness *fr;     /* latency histogram, stamps, timeline */
-    struct freshness_summary fresh; /* missed, duplicates, staleness */
+    size_t req_head_bytes;           /* request head of the approach's first-kind request
+                                        with this profile (GET /poll or /events), as a
+                                        reference for the report */
+    struct counters users;           /* every user's counts together (its activity is
+                                        the run's) */
+    struct counters observer;        /* the observer's own traffic, not in `users` */
+    const struct freshness *fr;      /* latency histogram, stamps, timeline */
+    const struct activity *activity; /* the users' activity per 100 ms (activity.csv) */
+    struct freshness_summary fresh;  /* missed, duplicates, staleness */
     uint32_t users_stopped;         /* users that stopped for good (204, bad status, end) */
     uint32_t users_never_connected; /* users that never opened a socket */
     double window_s;                /* measurement window length */

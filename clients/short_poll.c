@@ -16,7 +16,11 @@
  * flight when the next is due delays it (one connection, one request at a time, as a tab
  * with one fetch pending); slots that passed entirely are skipped. The first poll in
  * events mode is a plain GET /poll, which gives the cursor (a page loads the current
- * state, then asks for changes).
+ * state, then asks for changes). A failed poll changes nothing: the next one goes out at
+ * its slot, so a user polls on through a server's outage; after an in-memory restart the
+ * server answers an events cursor ahead of its newest with "reset":true and its buffer,
+ * and "next" becomes the cursor. A 200 or 304 counts as the server being up (user.h), a
+ * 5xx as it being down.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -101,6 +105,10 @@ static enum outcome short_on_done(struct user *u, long status, int64_t now,
     struct short_state *s = u->tp;
     (void)now;
     *next_due = s->next_slot;
+    if (status == 200 || status == 304)
+        user_note_up(u);
+    else if (status >= 500)
+        user_note_down(u);
     if (u->env->cfg->poll == POLL_STATE) {
         if (status == 304)
             return OUTCOME_NOT_MODIFIED;

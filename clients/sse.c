@@ -23,6 +23,14 @@
  * that is gone (an error loop); a page that listens for "end" and calls close(), which is
  * what this models, does not. Only "message" events carry updates; other types count as
  * events, not updates. Users open their streams spread over the first half of the warmup.
+ *
+ * Server restarts: the stream of a crashed server is cut without "event: end" (a transfer
+ * error, or a body that just stops): the user notes an outage (user.h), and then, like a
+ * browser, retries every retry delay (connection refused is one more failed attempt, not
+ * a reason to stop) until a stream opens again, with the Last-Event-ID it had. A server
+ * restarted with an in-memory feed finds that id ahead of its newest and answers
+ * "event: reset" and its whole buffer; from then the ids are the new feed's. A durable
+ * one replays what followed the id.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +50,6 @@ struct sse_state {
     bool ended;                /* "event: end" arrived */
     bool no_content;           /* the server answered 204 */
     bool opened;               /* this response opened a stream (200 + right type) */
-    bool ever_connected;       /* a stream has been opened before (observer's replay) */
     unsigned fresh;            /* updates new to the user on this stream */
     unsigned bad_updates;      /* message events whose data was not an update */
 };
@@ -110,11 +117,15 @@ static int sse_prepare(struct user *u, struct request_spec *spec, int64_t now)
     const char *id = sse_parser_last_id(s->parser);
     s->opened = false;
     s->fresh = 0;
-    if (id[0])
-        snprintf(spec->extra[0], sizeof(spec->extra[0]), "Last-Event-ID: %s", id);
-    else if (u->observer && !s->ever_connected)
-        /* the observer asks for the server's whole buffer: stamps from before the run */
+    if (u->observer)
+        /* The observer asks for the server's whole buffer on every connection, not only
+         * the first: after an in-memory restart its last id, from the old feed, may be at
+         * or below the new feed's newest seq, and the server would then replay only what
+         * follows it, so the new feed's first updates, and their stamps, would never be
+         * seen. Stamps seen twice are harmless (freshness.h). */
         snprintf(spec->extra[0], sizeof(spec->extra[0]), "Last-Event-ID: 0");
+    else if (id[0])
+        snprintf(spec->extra[0], sizeof(spec->extra[0]), "Last-Event-ID: %s", id);
     spec->timeout_ns = 0; /* a stream has no end */
     return dynbuf_adds(spec->target, "/events");
 }
@@ -136,10 +147,12 @@ static int sse_on_headers(struct user *u, long status, const char *content_type)
         s->no_content = true;
         return 0;
     }
+    if (status >= 500)
+        user_note_down(u);
     if (status != 200 || !is_event_stream(content_type))
         return -1;
     s->opened = true;
-    s->ever_connected = true;
+    user_note_up(u);
     return 0;
 }
 
@@ -181,6 +194,8 @@ static enum outcome sse_on_done(struct user *u, long status, int64_t now, int64_
         *next_due = TRANSPORT_STOP;
         return OUTCOME_ERR_STATUS;
     }
+    if (s->opened && !s->ended)
+        user_note_down(u); /* the peer ended the stream without saying goodbye */
     *next_due = s->ended ? TRANSPORT_STOP : now + (int64_t)s->retry_ms * NS_PER_MS;
     if (bad)
         return OUTCOME_ERR_PARSE;

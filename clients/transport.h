@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "dynbuf.h"
 #include "headers.h"
 #include "rng.h"
@@ -21,6 +22,10 @@ struct user;
 
 #define TRANSPORT_STOP      INT64_MIN /* next_due value: make no more requests */
 #define TRANSPORT_MAX_EXTRA 2         /* header lines a transport may add to a request */
+/* How long a long-polling user waits after a failed poll before asking again (a page's
+ * typical backoff, so an outage does not become a spin); in the results as
+ * error_backoff_ms, which the report's restart model uses. */
+#define LONG_POLL_ERROR_BACKOFF_NS (1 * NS_PER_S)
 
 /* How a finished response is counted (user.c adds it to exactly one counter). */
 enum outcome {

@@ -275,9 +275,11 @@ static void finish(struct user *u, CURLcode result)
     }
     if (u->framing_error) {
         counters_add(u->ctr, CTR_ERR_PARSE, 1, win);
+        user_note_down(u);
         u->ops->on_error(u, now, &next);
     } else if (result != CURLE_OK && !u->refused) {
         counters_add(u->ctr, error_counter(u, result), 1, win);
+        user_note_down(u);
         u->ops->on_error(u, now, &next);
     } else {
         enum outcome o = u->ops->on_done(u, u->status, now, &next);
@@ -353,6 +355,32 @@ void user_note_reset(struct user *u)
     counters_add(u->ctr, CTR_RESETS, 1, u->ctr->measuring);
 }
 
+/* ---- outages (user.h) --------------------------------------------------------------- */
+
+void user_note_down(struct user *u)
+{
+    if (!u->been_up || u->down)
+        return;
+    u->down = true;
+    u->down_since = clock_mono_ns();
+    u->down_in_window = u->ctr->measuring;
+    counters_add(u->ctr, CTR_OUTAGES, 1, u->down_in_window);
+}
+
+/* The one place an outage's length is counted. */
+static void outage_end(struct user *u, int64_t now)
+{
+    u->down = false;
+    counters_add_outage(u->ctr, now - u->down_since, u->down_in_window);
+}
+
+void user_note_up(struct user *u)
+{
+    u->been_up = true;
+    if (u->down)
+        outage_end(u, clock_mono_ns());
+}
+
 void user_abort_soon(struct user *u)
 {
     u->abort_requested = true;
@@ -364,6 +392,10 @@ void user_shutdown(struct user *u)
     u->shutting_down = true;
     loop_timer_clear(u->env->loop, u->id);
     finish(u, CURLE_OK);
+    if (u->down) {
+        counters_add(u->ctr, CTR_OUTAGES_OPEN, 1, u->down_in_window);
+        outage_end(u, clock_mono_ns());
+    }
 }
 
 int user_deliver_update(struct user *u, uint64_t seq, int64_t ts_ns)
@@ -372,7 +404,9 @@ int user_deliver_update(struct user *u, uint64_t seq, int64_t ts_ns)
         freshness_published(u->env->fresh, seq, ts_ns);
         return 1;
     }
-    return freshness_receive(u->env->fresh, &u->fresh, seq, ts_ns, clock_real_ns());
+    int fresh = freshness_receive(u->env->fresh, &u->fresh, seq, ts_ns, clock_real_ns());
+    counters_add(u->ctr, CTR_DELIVERIES, (uint64_t)fresh, u->ctr->measuring);
+    return fresh;
 }
 
 /* ---- setup and teardown ------------------------------------------------------------- */

@@ -9,6 +9,15 @@
  * each lookup scans a bundle of one (pinning by CURLOPT_INTERFACE would leave all users in
  * one bundle, and libcurl 7.88 polls every idle connection of a bundle on each lookup:
  * O(users) system calls per request). The test "connections opened == users" checks it.
+ *
+ * Outages: a user is down from its first failed transfer after a success (connection
+ * refused, a transfer error, a stream the peer cut without "event: end", a 5xx) until its
+ * next successful response (a poll answered 200 or 304, an SSE stream opened with 200 and
+ * text/event-stream): how long a server restart or crash costs each user before it is
+ * served again, which is the approaches' recovery time. user.c turns failed transfers into
+ * user_note_down itself; statuses and stream ends are the transport's to judge, so it
+ * calls user_note_up / user_note_down. An outage still open when the run ends counts as
+ * open, its length up to then. Failures before the first success start no outage.
  */
 #ifndef PUSHPULL_USER_H
 #define PUSHPULL_USER_H
@@ -67,6 +76,11 @@ struct user {
     /* connections */
     uint32_t sockets_open; /* sockets open now */
     uint32_t sockets_ever; /* sockets ever opened */
+    /* outages (see above) */
+    bool been_up;        /* a response has succeeded */
+    bool down;           /* in an outage now */
+    bool down_in_window; /* it began inside the window */
+    int64_t down_since;  /* when it began (monotonic) */
 };
 
 /* Set the user up (easy handle, pinning, transport state). 0, or -1 with a message. The
@@ -81,13 +95,21 @@ void user_free(struct user *u);
 void user_on_timer(struct user *u);
 /* The loop reports the transfer finished. */
 void user_on_done(struct user *u, CURLcode result);
-/* The run is over: an open transfer is stopped and counted as aborted; nothing starts. */
+/* The run is over: an open transfer is stopped and counted as aborted; nothing starts; an
+ * open outage is counted as open and ends here. */
 void user_shutdown(struct user *u);
 /* For transports: the user received update seq stamped ts_ns. Returns 1 when it was new
  * to the user. (The observer only records the stamp.) */
 int user_deliver_update(struct user *u, uint64_t seq, int64_t ts_ns);
 /* For transports: the server signalled a gap (updates this user will never get). */
 void user_note_reset(struct user *u);
+/* For transports: the server answered (a poll got 200 or 304, a stream opened): ends an
+ * outage. */
+void user_note_up(struct user *u);
+/* For transports: the server failed this user (a 5xx, a stream cut without goodbye):
+ * begins an outage, unless one is open or nothing has succeeded yet. Transfer errors are
+ * noted by user.c itself. */
+void user_note_down(struct user *u);
 /* For transports: stop the current transfer after the current callback returns. */
 void user_abort_soon(struct user *u);
 /* The technique for an approach. */

@@ -42,7 +42,7 @@ void client_harness_rmdir(const char *dir)
     rmdir(dir);
 }
 
-int client_harness_run(const char *dir, const char *const *args, int timeout_s)
+pid_t client_harness_start(const char *dir, const char *const *args)
 {
     const char *bin = getenv("PUSHPULL_CLIENT");
     if (!bin)
@@ -57,8 +57,6 @@ int client_harness_run(const char *dir, const char *const *args, int timeout_s)
     snprintf(out_path, sizeof(out_path), "%s/stdout.txt", dir);
     snprintf(err_path, sizeof(err_path), "%s/stderr.txt", dir);
     pid_t pid = fork();
-    if (pid < 0)
-        return -1;
     if (pid == 0) {
         int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -70,8 +68,20 @@ int client_harness_run(const char *dir, const char *const *args, int timeout_s)
         fprintf(stderr, "client_harness: execv %s: %s\n", bin, strerror(errno));
         _exit(127);
     }
+    return pid < 0 ? -1 : pid;
+}
+
+int client_harness_finish(pid_t pid, int timeout_s)
+{
+    if (pid <= 0)
+        return -1;
     /* the client writes to files, not a pipe: only the bounded wait is shared */
     return harness_wait(pid, timeout_s * 1000);
+}
+
+int client_harness_run(const char *dir, const char *const *args, int timeout_s)
+{
+    return client_harness_finish(client_harness_start(dir, args), timeout_s);
 }
 
 char *client_harness_slurp(const char *dir, const char *name)

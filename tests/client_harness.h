@@ -10,6 +10,7 @@
 #define PUSHPULL_CLIENT_HARNESS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <cjson/cJSON.h>
 
@@ -22,6 +23,11 @@ void client_harness_rmdir(const char *dir);
  * seconds. Returns its exit status, or -1 when it was killed, died of a signal, or could
  * not start. */
 int client_harness_run(const char *dir, const char *const *args, int timeout_s);
+/* The same, in two halves, for a test that acts while the client runs: start returns the
+ * client's pid (or -1); finish waits for it at most timeout_s seconds (SIGKILL after)
+ * and returns what client_harness_run would. Every started pid must be finished. */
+pid_t client_harness_start(const char *dir, const char *const *args);
+int client_harness_finish(pid_t pid, int timeout_s);
 /* dir/summary.json parsed (caller deletes), or NULL. */
 cJSON *client_harness_summary(const char *dir);
 /* The number at a dotted path ("results.requests"); NAN when absent. */

@@ -10,6 +10,12 @@
  * SSE modes; short polling's mean latency near interval/2 and state mode's missed and
  * empty shares near the periodic models (MODELS.md); push latencies far below a poll
  * interval. Tolerances are wide enough for an ASan build on a busy 2-core machine.
+ *
+ * Server restarts: a server of its own is killed (SIGKILL) 1.5 s into the window while
+ * one client per approach runs, and a new one is started on the same port 0.6 s later,
+ * with an in-memory feed (its seqs start again at 1) or on the same --feed-file (they
+ * continue). Every user must keep trying, notice exactly one outage of plausible length,
+ * and the update figures must stay true across the two feeds.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +24,8 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,6 +343,205 @@ static void test_bad_flag(void **state)
     client_harness_rmdir(dir);
 }
 
+/* ---- server restarts ---------------------------------------------------------------- */
+
+#define RESTART_USERS   "4"
+#define N_RESTART_USERS 4.0
+#define N_APPROACHES    3
+
+struct restart_client {
+    const char *approach; /* "sse", "long", "short" */
+    char dir[64];         /* its --out directory ("" when none) */
+    pid_t pid;            /* the running client, 0 when none */
+};
+
+/* Everything one restart test starts, so its teardown can stop and remove what is left
+ * when an assertion cuts the test short. */
+struct restart_fixture {
+    struct restart_client cl[N_APPROACHES];
+    struct harness_server srv; /* the server running now (pid 0: none) */
+    char feed_dir[64];         /* holds feed.log ("" when none) */
+};
+
+static int restart_setup(void **state)
+{
+    static struct restart_fixture rf;
+    memset(&rf, 0, sizeof(rf));
+    *state = &rf;
+    return 0;
+}
+
+static int restart_teardown(void **state)
+{
+    struct restart_fixture *rf = *state;
+    for (int i = 0; i < N_APPROACHES; i++) {
+        if (rf->cl[i].pid > 0)
+            client_harness_finish(rf->cl[i].pid, 0); /* kills it (by pid) and reaps */
+        rf->cl[i].pid = 0;
+        if (rf->cl[i].dir[0])
+            client_harness_rmdir(rf->cl[i].dir);
+        rf->cl[i].dir[0] = '\0';
+    }
+    if (rf->srv.pid > 0)
+        harness_server_stop(&rf->srv);
+    if (rf->feed_dir[0])
+        client_harness_rmdir(rf->feed_dir);
+    rf->feed_dir[0] = '\0';
+    return 0;
+}
+
+/* Start the server on a fixed port (or 0), with an optional --feed-file. */
+static int start_restart_server(struct harness_server *srv, unsigned port,
+                                const char *feed_file)
+{
+    char port_s[16];
+    snprintf(port_s, sizeof(port_s), "%u", port);
+    const char *args[] = {"--rate", "10",   "--retry-ms", "300ms", "--heartbeat", "1s",
+                          "--port", port_s, NULL,         NULL,    NULL};
+    if (feed_file) {
+        args[8] = "--feed-file";
+        args[9] = feed_file;
+    }
+    return harness_server_start(srv, args);
+}
+
+/* The sum of one column of activity.csv and the number of rows. */
+static double activity_sum(const char *csv, int col, int *rows)
+{
+    double sum = 0;
+    *rows = 0;
+    const char *line = strchr(csv, '\n');
+    for (int guard = 0; line && line[1] && guard < 100000; guard++) {
+        line++;
+        const char *p = line;
+        for (int c = 0; c < col && p; c++) {
+            p = strchr(p, ',');
+            if (p)
+                p++;
+        }
+        if (p)
+            sum += strtod(p, NULL);
+        (*rows)++;
+        line = strchr(line, '\n');
+    }
+    return sum;
+}
+
+/* One restart run: a server, three clients (SSE, long polling, short polling in events
+ * mode), SIGKILL 1.5 s into their window, a new server on the same port 0.6 s later. */
+static void restart_run(struct restart_fixture *rf, bool durable)
+{
+    char feed_file[128];
+    assert_int_equal(client_harness_tempdir(rf->feed_dir, sizeof(rf->feed_dir)), 0);
+    snprintf(feed_file, sizeof(feed_file), "%s/feed.log", rf->feed_dir);
+    const char *feed = durable ? feed_file : NULL;
+    assert_int_equal(start_restart_server(&rf->srv, 0, feed), 0);
+    unsigned port = rf->srv.port;
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u", port);
+
+    const char *names[N_APPROACHES] = {"sse", "long", "short"};
+    for (int i = 0; i < N_APPROACHES; i++) {
+        struct restart_client *c = &rf->cl[i];
+        c->approach = names[i];
+        assert_int_equal(client_harness_tempdir(c->dir, sizeof(c->dir)), 0);
+        const char *args[] = {
+            "--server",   url,      "--clients",  RESTART_USERS, "--approach", names[i],
+            "--duration", "4s",     "--warmup",   "1s",          "--out",      c->dir,
+            "--poll",     "events", "--interval", "200ms",       NULL};
+        c->pid = client_harness_start(c->dir, args);
+        assert_true(c->pid > 0);
+    }
+    /* the clients' windows open about 1 s from now (plus their start-up) */
+    harness_sleep_ms(2500);
+    assert_int_equal(kill(rf->srv.pid, SIGKILL), 0);
+    harness_server_stop(&rf->srv); /* reaps it (the SIGTERM finds it dead) */
+    harness_sleep_ms(600);
+    assert_int_equal(start_restart_server(&rf->srv, port, feed), 0);
+    assert_int_equal(rf->srv.port, port);
+    for (int i = 0; i < N_APPROACHES; i++) {
+        struct restart_client *c = &rf->cl[i];
+        int rc = client_harness_finish(c->pid, RUN_LIMIT_S);
+        c->pid = 0;
+        if (rc != 0) {
+            char *err = client_harness_slurp(c->dir, "stderr.txt");
+            fail_msg("%s client exited %d: %s", c->approach, rc, err ? err : "");
+        }
+    }
+    harness_server_stop(&rf->srv);
+}
+
+/* What both kinds of restart must show, per client. */
+static void check_restart_common(const cJSON *root, const char *dir)
+{
+    EXPECT_RANGE(root, "users_stopped", 0, 0);
+    EXPECT_RANGE(root, "duplicates", 0, 0);
+    EXPECT_RANGE(root, "feed_stamps_inconsistent", 0, 0);
+    EXPECT_RANGE(root, "staleness_unknown_stamps", 0, 0);
+    EXPECT_RANGE(root, "updates_published", 20, 45); /* 10 per second, 4 s, less the gap */
+    /* every user noticed the crash once and was served again */
+    EXPECT_RANGE(root, "outages", N_RESTART_USERS, N_RESTART_USERS);
+    EXPECT_RANGE(root, "outages_open", 0, 0);
+    EXPECT_RANGE(root, "outage_mean_ms", 300, 5000);
+    EXPECT_RANGE(root, "outage_max_ms", 300, 5000);
+    EXPECT_RANGE(root, "reconnects", N_RESTART_USERS, 1e6);
+    /* activity.csv: 100 ms rows over window and drain; the crash shows as failed
+     * transfers, the recovery as new connections */
+    char *act = client_harness_slurp(dir, "activity.csv");
+    assert_non_null(act);
+    assert_memory_equal(act, "time_s,requests,connections,errors,deliveries\n", 46);
+    int rows = 0;
+    double errors = activity_sum(act, 3, &rows);
+    double connections = activity_sum(act, 2, &rows);
+    double deliveries = activity_sum(act, 4, &rows);
+    if (rows < 49 || rows > 53)
+        fail_msg("activity.csv has %d rows for 5 to 5.2 s", rows);
+    if (errors < N_RESTART_USERS || connections < N_RESTART_USERS ||
+        deliveries < num(root, "updates_received") * 0.9)
+        fail_msg("activity.csv: %.0f errors, %.0f connections, %.0f deliveries", errors,
+                 connections, deliveries);
+    free(act);
+}
+
+/* An in-memory restart: the client recognises the new feed (one epoch more), every user
+ * got a reset (its cursor was ahead of the new feed), and only what was published between
+ * a user's last receipt and the crash can be lost. */
+static void test_restart_in_memory(void **state)
+{
+    struct restart_fixture *rf = *state;
+    struct restart_client *cl = rf->cl;
+    restart_run(rf, false);
+    for (int i = 0; i < N_APPROACHES; i++) {
+        cJSON *root = client_harness_summary(cl[i].dir);
+        assert_non_null(root);
+        check_restart_common(root, cl[i].dir);
+        EXPECT_RANGE(root, "feed_restarts", 1, 1);
+        EXPECT_RANGE(root, "resets", N_RESTART_USERS, 1e6);
+        /* push: at most the update in flight at the crash; short polling at 200 ms and
+         * 10 updates a second: what came after the last poll, about 2 per user */
+        double lost = strcmp(cl[i].approach, "short") == 0 ? 3 : 1;
+        EXPECT_RANGE(root, "missed", 0, lost * N_RESTART_USERS);
+        cJSON_Delete(root);
+    }
+}
+
+/* A durable restart: the seqs continue, so no new epoch, no reset, nothing missed. */
+static void test_restart_durable(void **state)
+{
+    struct restart_fixture *rf = *state;
+    struct restart_client *cl = rf->cl;
+    restart_run(rf, true);
+    for (int i = 0; i < N_APPROACHES; i++) {
+        cJSON *root = client_harness_summary(cl[i].dir);
+        assert_non_null(root);
+        check_restart_common(root, cl[i].dir);
+        EXPECT_RANGE(root, "feed_restarts", 0, 0);
+        EXPECT_RANGE(root, "resets", 0, 0);
+        EXPECT_RANGE(root, "missed", 0, 0);
+        cJSON_Delete(root);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +553,10 @@ int main(void)
         cmocka_unit_test(test_many_users_across_shards),
         cmocka_unit_test(test_server_down),
         cmocka_unit_test(test_bad_flag),
+        cmocka_unit_test_setup_teardown(test_restart_in_memory, restart_setup,
+                                        restart_teardown),
+        cmocka_unit_test_setup_teardown(test_restart_durable, restart_setup,
+                                        restart_teardown),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

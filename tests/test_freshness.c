@@ -1,7 +1,9 @@
 /* test_freshness.c: unit tests for the client's accounting of updates (clients/freshness.c)
  * and counters (clients/counters.c): latency recording, missed and duplicate updates, the
  * window rule, and staleness against hand-computed integrals, including a stamp that only
- * arrives after the user's own receipt (the settle-later path).
+ * arrives after the user's own receipt (the settle-later path); feed epochs across server
+ * restarts (in-memory: a new epoch; durable, replays, duplicates: none; a user that sees
+ * the new feed before the observer; the epoch cap); outage maxima and activity bins.
  *
  * Times are small made-up nanosecond values; the window is [1000 s, 2000 s).
  */
@@ -203,6 +205,278 @@ static void test_log_grows_both_ways(void **state)
     freshness_free(&f);
 }
 
+/* ---- feed epochs -------------------------------------------------------------------- */
+
+/* The old feed: seq k (1..30) at 1000 + 10(k-1) s; the restarted one: seq k (1..20) at
+ * 1400 + 10(k-1) s. */
+#define OLD_TS(k) S(1000 + 10 * ((k)-1))
+#define NEW_TS(k) S(1400 + 10 * ((k)-1))
+
+/* An in-memory restart (old 1..30, new 1..20): one new epoch, 50 updates published; a
+ * user that got everything missed nothing, one that lost the old feed's tail (26..30, in
+ * flight when the server died) missed exactly those, and no receipt is a duplicate. */
+static void test_restart_in_memory(void **state)
+{
+    (void)state;
+    struct freshness f;
+    struct fresh_user u[2];
+    new_fresh(&f);
+    freshness_user_init(&u[0], true);
+    freshness_user_init(&u[1], false);
+    for (int k = 1; k <= 30; k++) {
+        freshness_published(&f, (uint64_t)k, OLD_TS(k)); /* the observer */
+        assert_int_equal(freshness_receive(&f, &u[0], (uint64_t)k, OLD_TS(k), OLD_TS(k)),
+                         1);
+        if (k <= 25)
+            assert_int_equal(
+                freshness_receive(&f, &u[1], (uint64_t)k, OLD_TS(k), OLD_TS(k)), 1);
+    }
+    assert_int_equal(f.nepochs, 1);
+    for (int k = 1; k <= 20; k++) {
+        freshness_published(&f, (uint64_t)k, NEW_TS(k));
+        for (int i = 0; i < 2; i++)
+            assert_int_equal(
+                freshness_receive(&f, &u[i], (uint64_t)k, NEW_TS(k), NEW_TS(k)), 1);
+    }
+    assert_int_equal(f.nepochs, 2);
+    assert_int_equal(f.epochs[1].offset, 30);
+    assert_int_equal(u[0].known, 50);
+    assert_int_equal(u[1].known, 50);
+    /* a late duplicate of either feed's update is placed in its own epoch */
+    assert_int_equal(freshness_receive(&f, &u[0], 20, OLD_TS(20), S(1700)), 0);
+    assert_int_equal(freshness_receive(&f, &u[0], 20, NEW_TS(20), S(1700)), 0);
+    for (int i = 0; i < 2; i++)
+        freshness_finish_user(&f, &u[i]);
+    struct freshness_summary s;
+    freshness_summarize(&f, &u[0], 1, &s);
+    assert_int_equal(s.published, 50);
+    assert_int_equal(s.first_seq, 1);
+    assert_int_equal(s.last_seq, 50);
+    assert_int_equal(s.feed_restarts, 1);
+    assert_int_equal(s.missed, 0);
+    assert_int_equal(s.inconsistent, 0);
+    assert_int_equal(u[0].win_received, 50);
+    assert_int_equal(u[1].win_received, 45);
+    freshness_summarize(&f, u, 2, &s);
+    assert_int_equal(s.expected, 100);
+    assert_int_equal(s.missed, 5); /* user 1: the old feed's 26..30 */
+    assert_int_equal(s.duplicates, 2);
+    assert_int_equal(s.unknown_stamps, 0);
+    /* the sample user's staleness: nothing from 1290 s (old 30) until new 1 at 1400 s,
+     * received at once: the user was never behind */
+    assert_true(s.staleness_max_ms >= 0);
+    assert_true(fabs(u[0].stale_area) < 1e-6);
+    /* user 1 lacked old 26 from its publication (1250 s) until new 1 came (1400 s) */
+    double want = 150.0 * 150.0 / 2.0 / 1000.0 * 1e3;
+    assert_true(fabs(s.staleness_max_ms - want) < 1e-6);
+    /* the timeline counts on in global indices across the restart */
+    char buf[1 << 14];
+    FILE *out = fmemopen(buf, sizeof(buf), "w");
+    assert_non_null(out);
+    assert_int_equal(freshness_write_timeline(&f, out, S(100)), 0);
+    fclose(out);
+    assert_non_null(strstr(buf, "\n300.000,30,30,0.000\n400.000,31,31,0.000\n"));
+    assert_non_null(strstr(buf, "\n600.000,50,50,0.000\n"));
+    for (int i = 0; i < 2; i++)
+        freshness_user_free(&u[i]);
+    freshness_free(&f);
+}
+
+/* A durable restart: the observer's reconnect replays the old updates with their old
+ * stamps, then the seqs continue: no epoch. */
+static void test_restart_durable(void **state)
+{
+    (void)state;
+    struct freshness f;
+    struct fresh_user u;
+    new_fresh(&f);
+    freshness_user_init(&u, false);
+    for (int k = 1; k <= 30; k++)
+        freshness_receive(&f, &u, (uint64_t)k, OLD_TS(k), OLD_TS(k));
+    for (int k = 1; k <= 30; k++) /* the replay */
+        freshness_published(&f, (uint64_t)k, OLD_TS(k));
+    for (int k = 31; k <= 50; k++)
+        freshness_receive(&f, &u, (uint64_t)k, OLD_TS(k), OLD_TS(k));
+    freshness_finish_user(&f, &u);
+    struct freshness_summary s;
+    freshness_summarize(&f, &u, 1, &s);
+    assert_int_equal(f.nepochs, 1);
+    assert_int_equal(s.feed_restarts, 0);
+    assert_int_equal(s.published, 50);
+    assert_int_equal(s.missed, 0);
+    assert_int_equal(s.duplicates, 0);
+    assert_int_equal(s.inconsistent, 0);
+    freshness_user_free(&u);
+    freshness_free(&f);
+}
+
+/* The same stamp seen again, by the observer or by a user, newest or oldest, never opens
+ * an epoch. */
+static void test_duplicates_open_no_epoch(void **state)
+{
+    (void)state;
+    struct freshness f;
+    struct fresh_user u;
+    new_fresh(&f);
+    freshness_user_init(&u, false);
+    for (int k = 1; k <= 30; k++)
+        freshness_receive(&f, &u, (uint64_t)k, OLD_TS(k), OLD_TS(k));
+    for (int rep = 0; rep < 3; rep++) {
+        freshness_published(&f, 30, OLD_TS(30));
+        freshness_published(&f, 1, OLD_TS(1));
+        assert_int_equal(freshness_receive(&f, &u, 30, OLD_TS(30), S(1500)), 0);
+        assert_int_equal(freshness_receive(&f, &u, 1, OLD_TS(1), S(1500)), 0);
+    }
+    assert_int_equal(f.nepochs, 1);
+    assert_int_equal(f.duplicates, 6);
+    assert_int_equal(f.inconsistent, 0);
+    freshness_user_free(&u);
+    freshness_free(&f);
+}
+
+/* A user learns of the new feed (its seq 3) before the observer has seen any of it: the
+ * epoch opens on the user's receipt, and the observer's new 1 and 2, stamped earlier than
+ * new 3 but after old 30, fall into it. */
+static void test_user_sees_new_epoch_first(void **state)
+{
+    (void)state;
+    struct freshness f;
+    struct fresh_user u;
+    new_fresh(&f);
+    freshness_user_init(&u, false);
+    for (int k = 1; k <= 30; k++) {
+        freshness_published(&f, (uint64_t)k, OLD_TS(k));
+        freshness_receive(&f, &u, (uint64_t)k, OLD_TS(k), OLD_TS(k));
+    }
+    assert_int_equal(freshness_receive(&f, &u, 3, NEW_TS(3), NEW_TS(3)), 1);
+    assert_int_equal(f.nepochs, 2);
+    assert_int_equal(u.known, 33);
+    for (int k = 1; k <= 20; k++)
+        freshness_published(&f, (uint64_t)k, NEW_TS(k));
+    assert_int_equal(f.nepochs, 2);
+    for (int k = 4; k <= 20; k++)
+        assert_int_equal(freshness_receive(&f, &u, (uint64_t)k, NEW_TS(k), NEW_TS(k)), 1);
+    assert_int_equal(u.known, 50);
+    freshness_finish_user(&f, &u);
+    struct freshness_summary s;
+    freshness_summarize(&f, &u, 1, &s);
+    assert_int_equal(s.published, 50);
+    assert_int_equal(s.feed_restarts, 1);
+    assert_int_equal(s.missed, 2); /* new 1 and 2, skipped over */
+    assert_int_equal(s.duplicates, 0);
+    assert_int_equal(s.inconsistent, 0);
+    assert_int_equal(s.unknown_stamps, 0);
+    freshness_user_free(&u);
+    freshness_free(&f);
+}
+
+/* More restarts than FRESH_MAX_EPOCHS: the client stops following, and says so. A new
+ * feed first seen past the old one's newest seq is taken for a continuation, and its
+ * stamps then disagree with the old ones: counted too. */
+static void test_epoch_cap_and_inconsistency(void **state)
+{
+    (void)state;
+    struct freshness f;
+    new_fresh(&f);
+    for (int run = 0; run <= FRESH_MAX_EPOCHS; run++)
+        for (int k = 1; k <= 2; k++)
+            freshness_published(&f, (uint64_t)k, S(1000 + 10 * run + k));
+    struct freshness_summary s;
+    freshness_summarize(&f, NULL, 0, &s);
+    assert_int_equal(f.nepochs, FRESH_MAX_EPOCHS);
+    assert_true(f.epochs_full);
+    assert_int_equal(s.feed_restarts, FRESH_MAX_EPOCHS - 1);
+    assert_int_equal(s.published, 2 * FRESH_MAX_EPOCHS);
+    assert_int_equal(s.inconsistent, 2); /* the last run's two stamps */
+    freshness_free(&f);
+
+    new_fresh(&f);
+    for (int k = 1; k <= 5; k++)
+        freshness_published(&f, (uint64_t)k, OLD_TS(k));
+    freshness_published(&f, 8, NEW_TS(8)); /* the new feed, first seen at seq 8 */
+    for (int k = 1; k <= 7; k++)
+        freshness_published(&f, (uint64_t)k, NEW_TS(k));
+    freshness_summarize(&f, NULL, 0, &s);
+    assert_int_equal(s.feed_restarts, 0);
+    assert_int_equal(s.inconsistent, 5); /* new 1..5 disagree with old 1..5 */
+    freshness_free(&f);
+}
+
+/* ---- outages and activity ----------------------------------------------------------- */
+
+static void test_outage_maxima(void **state)
+{
+    (void)state;
+    struct counters a, b;
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    counters_add_outage(&a, 300 * NS_PER_MS, true);
+    counters_add_outage(&a, 900 * NS_PER_MS, false);
+    counters_add_outage(&b, 500 * NS_PER_MS, true);
+    assert_int_equal(a.win[CTR_OUTAGE_NS], 300 * NS_PER_MS);
+    assert_int_equal(a.run[CTR_OUTAGE_NS], 1200 * NS_PER_MS);
+    assert_int_equal(a.outage_max_win_ns, 300 * NS_PER_MS);
+    assert_int_equal(a.outage_max_run_ns, 900 * NS_PER_MS);
+    counters_merge(&a, &b);
+    assert_int_equal(a.outage_max_win_ns, 500 * NS_PER_MS);
+    assert_int_equal(a.outage_max_run_ns, 900 * NS_PER_MS);
+    assert_int_equal(a.win[CTR_OUTAGE_NS], 800 * NS_PER_MS);
+    assert_string_equal(counters_name(CTR_OUTAGES_OPEN), "outages_open");
+}
+
+/* counters_add bins the four activity counters by the time of the call; before the start
+ * nothing is binned, past the last bin it is counted as unbinned. */
+static void test_activity_bins(void **state)
+{
+    (void)state;
+    char err[128];
+    struct activity act;
+    struct counters c;
+    memset(&c, 0, sizeof(c));
+    /* bin 2 is [200, 300) ms after t0: "now" is 250 ms after it */
+    assert_int_equal(activity_init(&act, clock_mono_ns() - 250 * NS_PER_MS, 450 * NS_PER_MS,
+                                   err, sizeof(err)),
+                     0);
+    assert_int_equal(act.nbins, 5);
+    c.activity = &act;
+    counters_add(&c, CTR_REQUESTS, 1, false);
+    counters_add(&c, CTR_CONNECTIONS, 2, false);
+    counters_add(&c, CTR_ERR_CONNECT, 1, false);
+    counters_add(&c, CTR_ERR_IO, 1, false);
+    counters_add(&c, CTR_DELIVERIES, 7, true);
+    counters_add(&c, CTR_RESP_BODY_BYTES, 100, true); /* not an activity column */
+    assert_int_equal(act.bins[2][ACT_REQUESTS], 1);
+    assert_int_equal(act.bins[2][ACT_CONNECTIONS], 2);
+    assert_int_equal(act.bins[2][ACT_ERRORS], 2);
+    assert_int_equal(act.bins[2][ACT_DELIVERIES], 7);
+    char buf[512];
+    FILE *out = fmemopen(buf, sizeof(buf), "w");
+    assert_non_null(out);
+    assert_int_equal(activity_write_csv(&act, out), 0);
+    fclose(out);
+    assert_string_equal(buf, "time_s,requests,connections,errors,deliveries\n"
+                             "0.0,0,0,0,0\n0.1,0,0,0,0\n0.2,1,2,2,7\n0.3,0,0,0,0\n"
+                             "0.4,0,0,0,0\n");
+    activity_free(&act);
+
+    assert_int_equal(
+        activity_init(&act, clock_mono_ns() - NS_PER_S, 100 * NS_PER_MS, err, sizeof(err)),
+        0);
+    c.activity = &act;
+    counters_add(&c, CTR_REQUESTS, 3, true);
+    assert_int_equal(act.unbinned, 3);
+    activity_free(&act);
+    assert_int_equal(
+        activity_init(&act, clock_mono_ns() + 10 * NS_PER_S, NS_PER_S, err, sizeof(err)),
+        0);
+    c.activity = &act;
+    counters_add(&c, CTR_REQUESTS, 3, false); /* the warmup: not binned */
+    assert_int_equal(act.unbinned, 0);
+    assert_int_equal(act.bins[0][ACT_REQUESTS], 0);
+    activity_free(&act);
+    assert_int_equal(c.run[CTR_REQUESTS], 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +486,13 @@ int main(void)
         cmocka_unit_test(test_settle_later),
         cmocka_unit_test(test_silent_user),
         cmocka_unit_test(test_log_grows_both_ways),
+        cmocka_unit_test(test_restart_in_memory),
+        cmocka_unit_test(test_restart_durable),
+        cmocka_unit_test(test_duplicates_open_no_epoch),
+        cmocka_unit_test(test_user_sees_new_epoch_first),
+        cmocka_unit_test(test_epoch_cap_and_inconsistency),
+        cmocka_unit_test(test_outage_maxima),
+        cmocka_unit_test(test_activity_bins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,9 @@
  * observer connection (recognised by its first request's "Last-Event-ID: 0") gets an open,
  * silent stream so it stays out of the script. Checked: reconnect after the stream's
  * retry delay with Last-Event-ID; event: reset counted; event: end stops the user; 204
- * stops it; a wrong Content-Type is an error and stops it with no reconnect loop.
+ * stops it; a wrong Content-Type is an error and stops it with no reconnect loop; a stream
+ * the server ended without event: end is one outage, over when the next stream opens; a
+ * failure before any stream opened is none.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -210,6 +212,14 @@ static void test_reconnect_with_last_event_id(void **state)
     assert_true(res(root, "updates_received") == 3);
     assert_true(res(root, "errors_status") == 0);
     assert_string_equal(client_harness_str(root, "results.bytes_check"), "ok");
+    /* the first stream ended without goodbye: down until the second one opened, one retry
+     * delay later; the second ended with event: end, which is no outage */
+    assert_true(res(root, "outages") == 1);
+    assert_true(res(root, "outages_open") == 0);
+    double outage_ms = res(root, "outage_max_ms");
+    if (outage_ms < 140 || outage_ms > 1000)
+        fail_msg("outage of %.0f ms, retry was 150 ms", outage_ms);
+    assert_true(res(root, "outage_mean_ms") == outage_ms);
     cJSON_Delete(root);
     client_harness_rmdir(dir);
 }
@@ -271,6 +281,7 @@ static void test_error_status_stops(void **state)
     assert_int_equal(f.served, 1);
     assert_true(res(root, "errors_status") == 1);
     assert_true(res(root, "users_stopped") == 1);
+    assert_true(res(root, "outages") == 0); /* it never had a stream to lose */
     cJSON_Delete(root);
     client_harness_rmdir(dir);
 }
