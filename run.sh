@@ -64,7 +64,13 @@ SERVER_PID=
 SERVER_URL=
 LINK_PID=
 LINK_URL=
+CLIENT_PID=
 cleanup() {
+    if [ -n "$CLIENT_PID" ]; then
+        kill -TERM "$CLIENT_PID" 2>/dev/null || true
+        wait "$CLIENT_PID" 2>/dev/null || true
+        CLIENT_PID=
+    fi
     if [ -n "$LINK_PID" ]; then
         kill -TERM "$LINK_PID" 2>/dev/null || true
         wait "$LINK_PID" 2>/dev/null || true
@@ -134,12 +140,39 @@ stop_link() {
 
 # ---- scenarios, plots, reports ------------------------------------------------------
 
+# crash_and_restart RUNDIR AT DOWN SERVER_ARGS...: while the client runs, crash the
+# server AT seconds after the client started (SIGUSR1: it prints its /stats document and
+# dies without a goodbye, as kill -9 would leave its clients), keep it down DOWN seconds,
+# then start it again with the same arguments on the same port. The crashed server's
+# document goes to RUNDIR/server_stats.crashed.json (pushpull-lab merge adds it to the
+# successor's), and the wall-clock times to RUNDIR/restart.json.
+crash_and_restart() {
+    local rd=$1 at=$2 down=$3 port t_crash t_up
+    shift 3
+    port=${SERVER_URL##*:}
+    sleep "$at"
+    t_crash=$(date +%s%N)
+    kill -USR1 "$SERVER_PID"
+    wait "$SERVER_PID" || die "the server did not crash cleanly (see $rd/server.err)"
+    SERVER_PID=
+    sed -n 2p "$rd/server.out" >"$rd/server_stats.crashed.json"
+    [ -s "$rd/server_stats.crashed.json" ] ||
+        die "the crashed server printed no /stats document (see $rd/server.out)"
+    sleep "$down"
+    start_server "$rd/server-restarted" "$@" --port "$port"
+    t_up=$(date +%s%N)
+    printf '{"crash_unix_ns":%s,"up_unix_ns":%s,"down_s":%s}\n' "$t_crash" "$t_up" \
+        "$down" >"$rd/restart.json"
+}
+
 # run_scenario FILE QUICK(0|1) OUTDIR: every run of the plan, then merge, plot, report.
 # A plan line with link arguments puts the link emulator between the client and the
-# server; the server's /stats is still read from the server itself.
+# server; the server's /stats is still read from the server itself. A plan line with
+# restart arguments (at=S down=S feed=memory|file) crashes the server mid-run and starts
+# it again; with feed=file both servers keep the feed in RUNDIR/feed.log.
 run_scenario() {
-    local file=$1 quick=$2 dir=$3 plan n i=0 id sargs cargs largs rd url
-    local qflag=()
+    local file=$1 quick=$2 dir=$3 plan n i=0 line id sargs cargs largs rargs rd url w
+    local at down feed qflag=() fargs=()
     [ "$quick" = 1 ] && qflag=(--quick)
     plan=$("$BIN/pushpull-lab" plan "$file" "${qflag[@]}") || exit 2
     n=$(printf '%s\n' "$plan" | grep -c .)
@@ -147,13 +180,29 @@ run_scenario() {
     cp "$file" "$dir/scenario.json"
     printf '%s\n' "$plan" >"$dir/plan.tsv"
     echo "pushpull: $file: $n runs -> $dir"
-    while IFS=$'\t' read -r id sargs cargs largs; do
+    while IFS= read -r line; do
+        # Five tab-separated fields, any of the last three may be empty: split on a
+        # non-whitespace separator, since read would merge adjacent tabs.
+        IFS=$'\x1f' read -r id sargs cargs largs rargs <<<"${line//$'\t'/$'\x1f'}"
         i=$((i + 1))
         rd=$dir/runs/$id
         mkdir -p "$rd"
-        printf '  [%d/%d] %s%s\n' "$i" "$n" "$id" "${largs:+ (link: $largs)}"
+        at='' down='' feed='' fargs=()
+        for w in $rargs; do
+            case $w in
+                at=*) at=${w#at=} ;;
+                down=*) down=${w#down=} ;;
+                feed=*) feed=${w#feed=} ;;
+            esac
+        done
+        if [ "$feed" = file ]; then
+            rm -f "$rd/feed.log"
+            fargs=(--feed-file "$rd/feed.log")
+        fi
+        printf '  [%d/%d] %s%s%s\n' "$i" "$n" "$id" "${largs:+ (link: $largs)}" \
+            "${rargs:+ (restart: $rargs)}"
         # shellcheck disable=SC2086 # the plan's arguments are words by construction
-        start_server "$rd/server" $sargs
+        start_server "$rd/server" $sargs "${fargs[@]}"
         url=$SERVER_URL
         if [ -n "$largs" ]; then
             # shellcheck disable=SC2086
@@ -162,16 +211,24 @@ run_scenario() {
         fi
         # shellcheck disable=SC2086
         "$BIN/pushpull-client" --server "$url" --out "$rd" --label "$id" $cargs \
-            >"$rd/client.txt" || {
+            >"$rd/client.txt" &
+        CLIENT_PID=$!
+        if [ -n "$at" ]; then
+            # shellcheck disable=SC2086
+            crash_and_restart "$rd" "$at" "$down" $sargs "${fargs[@]}"
+        fi
+        wait "$CLIENT_PID" || {
+            CLIENT_PID=
             cleanup
             die "the client failed on run $id (see $rd/client.txt)"
         }
+        CLIENT_PID=
         if [ -n "$largs" ]; then
             stop_link "$rd/link"
         fi
         curl -sf "$SERVER_URL/stats" >"$rd/server_stats.json" ||
             die "could not read the server's /stats for run $id"
-        stop_server "$rd/server"
+        stop_server "$rd/server${at:+-restarted}"
     done <<<"$plan"
     "$BIN/pushpull-lab" merge "$dir" || die "merging $dir failed"
     plot_results "$dir"
@@ -221,6 +278,19 @@ plot_results() {
         done
         rm -f "$dir/plots/$gp.log"
     done
+    # The crash-and-restart picture, for the runs that had one.
+    local restarted='' id
+    for id in $runs; do
+        [ -f "$dir/runs/$id/restart.json" ] && restarted="$restarted $id"
+    done
+    [ -n "$restarted" ] || return 0
+    for fmt in png svg; do
+        gnuplot -e "dir='$dir'; fmt='$fmt'; name='$name'; runs='${restarted# }'" \
+            plots/restart.gp 2>"$dir/plots/restart.log" ||
+            die "plots/restart.gp failed (see $dir/plots/restart.log)"
+        [ -s "$dir/plots/restart.$fmt" ] || die "plots/restart.gp drew nothing"
+    done
+    rm -f "$dir/plots/restart.log"
 }
 
 # run [--quick] [--out DIR] SCENARIO.json...: check every file first, then run each.

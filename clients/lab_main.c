@@ -3,13 +3,18 @@
  *
  * `plan FILE [--quick]` loads one scenario (common/scenario.c validates every field and
  * expands the sweeps) and prints one line per run,
- * "RUN_ID<TAB>SERVER_ARGS<TAB>CLIENT_ARGS<TAB>LINK_ARGS", for a shell to start
- * `pushpull-server --port 0 SERVER_ARGS`, `pushpull-client --server URL --out DIR
+ * "RUN_ID<TAB>SERVER_ARGS<TAB>CLIENT_ARGS<TAB>LINK_ARGS<TAB>RESTART_ARGS", for a shell to
+ * start `pushpull-server --port 0 SERVER_ARGS`, `pushpull-client --server URL --out DIR
  * CLIENT_ARGS` and, when LINK_ARGS is not empty (the scenario has a network), the link
  * emulator between them: `pushpull-link --listen 127.0.0.1:0 --upstream SERVER LINK_ARGS`.
- * The arguments are words without blanks, so plain word splitting is safe. A line on stderr
- * gives the run count and an estimate of the wall time. `check FILE...` validates files in
- * both modes, normal and --quick, and prints "ok: FILE (N runs, M with --quick)" for each.
+ * RESTART_ARGS, when not empty (the scenario has a restart), tells the runner to kill the
+ * server and start it again: "at=SECONDS down=SECONDS feed=memory|file", at counted from
+ * the client's start. Every field is always there, empty or not, so a line always has four
+ * tabs (split on each tab: bash's `read` with IFS=$'\t' merges an empty field into the
+ * next). The arguments are words without blanks, so plain word splitting is safe. A line
+ * on stderr gives the run count and an estimate of the wall time. `check FILE...`
+ * validates files in both modes, normal and --quick, and prints "ok: FILE (N runs, M with
+ * --quick)" for each.
  * Nothing runs here; a bad file fails with the loader's one-line message and exit status 2.
  * `merge DIR`, `report DIR` and `table DIR` work on what ./run.sh wrote (lab.h).
  */
@@ -30,8 +35,10 @@ static const char usage_text[] =
     "       pushpull-lab merge|report|table RESULTS_DIR\n"
     "\n"
     "  plan     validate a scenario and print its runs, one per line:\n"
-    "           RUN_ID<TAB>SERVER_ARGS<TAB>CLIENT_ARGS<TAB>LINK_ARGS (LINK_ARGS empty\n"
-    "           without a network; stderr: count and estimated time)\n"
+    "           RUN_ID<TAB>SERVER_ARGS<TAB>CLIENT_ARGS<TAB>LINK_ARGS<TAB>RESTART_ARGS\n"
+    "           (LINK_ARGS empty without a network, RESTART_ARGS empty without a\n"
+    "           restart, else \"at=SECONDS down=SECONDS feed=memory|file\", at counted\n"
+    "           from the client's start; stderr: count and estimated time)\n"
     "  check    validate scenarios in both modes; print \"ok: FILE (N runs, M with "
     "--quick)\"\n"
     "  merge    one summary.csv/.json from the runs of a results directory\n"
@@ -51,6 +58,7 @@ static int lab_format_run(const struct scenario_run *r, struct dynbuf *line)
     if (dynbuf_addf(line, "%s\t", r->id) != 0 || scenario_server_args(r, line) != 0 ||
         dynbuf_adds(line, "\t") != 0 || scenario_client_args(r, line) != 0 ||
         dynbuf_adds(line, "\t") != 0 || scenario_link_args(r, line) != 0 ||
+        dynbuf_adds(line, "\t") != 0 || scenario_restart_args(r, line) != 0 ||
         dynbuf_adds(line, "\n") != 0)
         return -1;
     return 0;

@@ -9,6 +9,11 @@
  * went through the link emulator also has its --stats file, link_stats.json: it joins
  * the run as "link" (settings and counters whole), and a few link_* columns (the delay,
  * what it carried, the faults it injected) follow the server's when any run has one.
+ * A run whose server was crashed and started again (a scenario's "restart") has two
+ * documents: server_stats.crashed.json, printed by the first server as it died, and the
+ * successor's server_stats.json. The run's server figures are their sum (peaks: the
+ * larger; what is open now and the newest seq: the successor's), and the first document
+ * is kept whole as "server_crashed".
  */
 #include "lab.h"
 
@@ -121,13 +126,13 @@ static const cJSON *server_value(const cJSON *stats, const cJSON *results,
     return cJSON_GetObjectItemCaseSensitive(obj, c->key);
 }
 
-/* The run's link_stats.json into run as "link", when the run went through the link.
- * Returns 1 if it did, 0 if not, -1 on a file that exists but does not parse. */
-static int attach_link(const char *dir, const char *id, cJSON *run, char *err,
-                       size_t errlen)
+/* A run's optional file runs/<id>/<file> into run as `key`. 1 when it was there, 0 when
+ * not (the run had no link, no crash), -1 on a file that exists but does not parse. */
+static int attach_optional(const char *dir, const char *id, const char *file,
+                           const char *key, cJSON *run, char *err, size_t errlen)
 {
     char path[4096];
-    snprintf(path, sizeof(path), "%s/runs/%s/link_stats.json", dir, id);
+    snprintf(path, sizeof(path), "%s/runs/%s/%s", dir, id, file);
     struct stat sb;
     if (stat(path, &sb) != 0) {
         if (errno == ENOENT)
@@ -135,11 +140,52 @@ static int attach_link(const char *dir, const char *id, cJSON *run, char *err,
         snprintf(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
         return -1;
     }
-    cJSON *link = lab_read_json(path, err, errlen);
-    if (!link)
+    cJSON *doc = lab_read_json(path, err, errlen);
+    if (!doc)
         return -1;
-    cJSON_AddItemToObject(run, "link", link);
+    cJSON_AddItemToObject(run, key, doc);
     return 1;
+}
+
+/* Keys of a /stats document that are not added up across a crash: a level now (taken
+ * from the successor) or a peak (the larger of the two). */
+static bool stat_is_level(const char *key)
+{
+    return strcmp(key, "newest_seq") == 0 || strcmp(key, "parked") == 0 ||
+           strcmp(key, "connections_open") == 0 || strcmp(key, "open") == 0 ||
+           strcmp(key, "rss_kib") == 0;
+}
+
+static bool stat_is_peak(const char *key)
+{
+    return strcmp(key, "connections_peak") == 0 || strcmp(key, "max_rss_kib") == 0;
+}
+
+/* Add the crashed server's counters (before) into its successor's document (after),
+ * recursively through "transports" and "responses" ("config" is the successor's). A
+ * counter only the crashed one had is copied. */
+static void add_crashed_stats(cJSON *after, const cJSON *before)
+{
+    const cJSON *b;
+    cJSON_ArrayForEach(b, before)
+    {
+        if (strcmp(b->string, "config") == 0)
+            continue;
+        cJSON *a = cJSON_GetObjectItemCaseSensitive(after, b->string);
+        if (cJSON_IsObject(b)) {
+            if (!a)
+                cJSON_AddItemToObject(after, b->string, cJSON_Duplicate(b, true));
+            else if (cJSON_IsObject(a))
+                add_crashed_stats(a, b);
+        } else if (cJSON_IsNumber(b)) {
+            if (!a)
+                cJSON_AddNumberToObject(after, b->string, b->valuedouble);
+            else if (cJSON_IsNumber(a) && stat_is_peak(b->string))
+                cJSON_SetNumberValue(a, fmax(a->valuedouble, b->valuedouble));
+            else if (cJSON_IsNumber(a) && !stat_is_level(b->string))
+                cJSON_SetNumberValue(a, a->valuedouble + b->valuedouble);
+        }
+    }
 }
 
 /* One CSV cell: numbers as they are, text quoted when it holds a comma or a quote. */
@@ -245,8 +291,17 @@ int lab_merge(const char *dir, char *err, size_t errlen)
         cJSON_AddItemToObject(run, "server", server);
         cJSON_AddItemToArray(runs, run);
         cJSON_Delete(client);
-        int linked = attach_link(dir, id->valuestring, run, err, errlen);
-        if (linked < 0)
+        /* a crashed and restarted server: its two documents add up */
+        int crashed = attach_optional(dir, id->valuestring, "server_stats.crashed.json",
+                                      "server_crashed", run, err, errlen);
+        if (crashed > 0)
+            add_crashed_stats(server,
+                              cJSON_GetObjectItemCaseSensitive(run, "server_crashed"));
+        int linked = attach_optional(dir, id->valuestring, "link_stats.json", "link", run,
+                                     err, errlen);
+        if (crashed < 0 || linked < 0 ||
+            attach_optional(dir, id->valuestring, "restart.json", "restart", run, err,
+                            errlen) < 0)
             goto end;
         any_link = any_link || linked > 0;
         if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(run, "results"))) {

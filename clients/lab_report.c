@@ -101,8 +101,10 @@ static void fill_row(struct row *r, const cJSON *run)
     in.interval_s = r->interval_ms / 1000.0;
     in.timeout_s = lab_num(r->res, "longpoll_timeout_s");
     in.heartbeat_s = lab_num(r->cfg, "heartbeat_s");
-    double published = lab_num(r->srv, "updates_published");
-    in.seq_digits = published >= 1 ? floor(log10(published)) + 1 : 1;
+    double newest = lab_num(r->srv, "newest_seq");
+    if (!(newest >= 1)) /* a document from before newest_seq: the count is the seq */
+        newest = lab_num(r->srv, "updates_published");
+    in.seq_digits = newest >= 1 ? floor(log10(newest)) + 1 : 1;
     /* {"seq":N,"ts_ns":T,"data":"P"}: 46 bytes around N, a 19-digit T and the payload */
     in.json_bytes = 46 + in.seq_digits + lab_num(r->cfg, "payload_bytes");
     if (strcmp(r->approach, "short") == 0)
@@ -432,6 +434,131 @@ static int faults(struct dynbuf *b, const struct row *rows, size_t n, const char
     return rc;
 }
 
+/* From runs/<id>/activity.csv (time_s,requests,...; 100 ms bins from the window's
+ * start): the users' mean request rate before crash_s and the busiest bin at or after it,
+ * both in requests per second. 0, or -1 when the file is missing or has no such bins. */
+static int request_rates(const char *dir, const char *id, double crash_s, double *before,
+                         double *peak, double *peak_at)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/runs/%s/activity.csv", dir, id);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[512];
+    double sum = 0, bins = 0, t, req;
+    *peak = -1;
+    *peak_at = NAN;
+    while (fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "%lf,%lf", &t, &req) != 2)
+            continue; /* the header */
+        if (t < 0)
+            continue;
+        if (t < crash_s) {
+            sum += req;
+            bins++;
+        } else if (req > *peak) {
+            *peak = req;
+            *peak_at = t;
+        }
+    }
+    fclose(f);
+    if (bins == 0 || *peak < 0)
+        return -1;
+    *before = sum / bins * 10; /* 100 ms bins */
+    *peak *= 10;
+    return 0;
+}
+
+/* The server was crashed and restarted in some runs: what each approach lost and how
+ * long its users took to come back. */
+static int restarts(struct dynbuf *b, const struct row *rows, size_t n, const char *dir)
+{
+    bool any = false;
+    for (size_t i = 0; i < n; i++)
+        any = any || cJSON_GetObjectItemCaseSensitive(rows[i].run, "restart") != NULL;
+    if (!any)
+        return 0;
+    int rc = dynbuf_adds(
+        b,
+        "\n## The restart\n\n"
+        "The runner crashed the server mid-run (SIGUSR1: the process died without a "
+        "goodbye, so the kernel closed every connection and held polls went unanswered) "
+        "and started it again on the same port. Nothing was published while it was down. "
+        "`feed` is where the server kept its updates: `memory` starts again at seq 1, so "
+        "every cursor the users held is ahead of the new newest update and is answered "
+        "with a reset (gaps signalled); `file` reloads its append-only log, numbers carry "
+        "on and cursors are honoured. Missed: updates published in the window that a user "
+        "never received; the client tells the restarted feed's numbers from the old ones "
+        "by their publish stamps (feed restarts seen). An outage runs from a user's first "
+        "failed request to its next answered one: that is how long the approach took to "
+        "recover. Request rates are what the users sent, per second, in 100 ms bins "
+        "(activity.csv; the server receives them one transit later).\n\n"
+        "The outage model, with D the time the server was down (from the crash to the "
+        "successor's first line, as the runner saw it, within 50 ms): short polling D "
+        "(a user's first failed poll and its first answered one are whole intervals "
+        "apart, and the failure falls uniformly within an interval, so the mean is D); "
+        "long polling b * ceil(D / b), b the client's backoff after a failed poll (its "
+        "held poll failed at the crash); SSE r * ceil(D / r), r the stream's `retry:` "
+        "(the stream was cut at the crash, each attempt waits r).\n\n"
+        "| run | feed | crash at s | down s | gaps signalled | feed restarts seen | "
+        "missed | outages | outage mean ms (model) | outage max ms | requests/s before | "
+        "peak requests/s after (at s) |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct row *r = &rows[i];
+        const cJSON *rs = cJSON_GetObjectItemCaseSensitive(r->run, "restart");
+        if (!rs)
+            continue;
+        double w0 = lab_num(r->meta, "window_start_unix_ns");
+        double crash_s = (lab_num(rs, "crash_unix_ns") - w0) / 1e9;
+        double down_s = (lab_num(rs, "up_unix_ns") - lab_num(rs, "crash_unix_ns")) / 1e9;
+        const cJSON *durable = cJSON_GetObjectItemCaseSensitive(r->cfg, "durable");
+        char rates[96] = "-", before_text[32] = "-";
+        double before, peak, peak_at;
+        if (!isnan(crash_s) &&
+            request_rates(dir, r->id, crash_s, &before, &peak, &peak_at) == 0) {
+            snprintf(before_text, sizeof(before_text), "%.0f", before);
+            snprintf(rates, sizeof(rates), "%.0f (%.1f)", peak, peak_at);
+        }
+        double step_ms = strcmp(r->approach, "long") == 0
+                             ? lab_num(r->res, "error_backoff_ms")
+                         : strcmp(r->approach, "sse") == 0 ? lab_num(r->cfg, "retry_ms")
+                                                           : NAN;
+        double down_ms = down_s * 1000;
+        double model_ms = isnan(step_ms) ? down_ms
+                          : step_ms > 0  ? step_ms * ceil(down_ms / step_ms)
+                                         : NAN;
+        rc = dynbuf_addf(
+            b,
+            "| %s | %s | %.1f | %.2f | %.0f | %.0f | %.0f of %.0f | %.0f | %.0f (%.0f) | "
+            "%.0f | %s | %s |\n",
+            r->id, cJSON_IsTrue(durable) ? "file" : "memory", crash_s, down_s,
+            lab_num(r->res, "resets"), lab_num(r->res, "feed_restarts"),
+            lab_num(r->res, "missed"), lab_num(r->res, "updates_expected"),
+            lab_num(r->res, "outages"), lab_num(r->res, "outage_mean_ms"), model_ms,
+            lab_num(r->res, "outage_max_ms"), before_text, rates);
+    }
+    if (rc == 0)
+        rc = dynbuf_adds(
+            b,
+            "\nWhat to read: in memory, what the old server had published and a user had "
+            "not fetched yet died with it: for short polling what half an interval holds "
+            "on average (rate * T / 2 per user; with a periodic source it also depends on "
+            "where the crash falls between two publishes), for long polling and SSE next to nothing, since each update left the "
+            "moment it was published. The durable feed loses nothing. Recovery is set by "
+            "how each approach retries: SSE users all lost their streams at the same "
+            "instant and all wait the same `retry:` delay, so they return in one burst "
+            "one retry after the crash; long-polling users back off in step and knock on "
+            "the closed port together; short-polling users keep their random phases and "
+            "never bunch. A server restarted under load wants those returns spread out (a "
+            "per-client random `retry:`, jittered backoff), or its first second back is "
+            "its busiest. The crashed server's own /stats document (printed as it died) "
+            "is added to its successor's in the server columns; requests held at the "
+            "crash are in neither.\n\n![restart](plots/restart.png)\n");
+    return rc;
+}
+
 /* The causes the link adds, for the runs that had them. */
 static int network_causes(struct dynbuf *b, const struct row *rows, size_t n)
 {
@@ -580,6 +707,7 @@ int lab_report(const char *dir, char *err, size_t errlen)
     w = w ? w : table(&b, rows, n, "sse", "Server-Sent Events");
     w = w ? w : sse_bytes(&b, rows, n);
     w = w ? w : faults(&b, rows, n, dir);
+    w = w ? w : restarts(&b, rows, n, dir);
     w = w ? w : disagreements(&b, rows, n);
     w = w ? w
           : dynbuf_adds(

@@ -12,10 +12,11 @@
  * a message is escaped, so a message stays one printable line whatever the file holds.
  *
  * Expansion: for each entry of "approaches" in file order, the cartesian product of its
- * own settings (schema order), then the network's (schema order), then updates.rate_hz,
- * then clients; the last varies fastest. A run id is the kind, the poll mode for short
- * polling, and name=value for every setting written as a list (a one-value list names a
- * setting without sweeping it). Ids must come out unique; that is checked, not assumed.
+ * own settings (schema order), then the network's (schema order), then the restart's
+ * (at_s, down_s, feed), then updates.rate_hz, then clients; the last varies fastest. A run
+ * id is the kind, the poll mode for short polling, and name=value for every setting written
+ * as a list (a one-value list names a setting without sweeping it). Ids must come out
+ * unique; that is checked, not assumed.
  *
  * Simplification: the "quick" overrides are flat keys (each field name is unique across
  * the schema), applied after validation by replacing the field wholesale.
@@ -23,6 +24,11 @@
  * The network: when any of its values is set (after the quick overrides), every run of the
  * scenario goes through bin/pushpull-link, a zero-delay run included, so the runs of one
  * scenario are measured through the same path and a sweep's 0 is a fair baseline.
+ *
+ * The restart: the runner does the crashing; this file only checks the times and says
+ * when, for how long and with which feed (scenario_restart_args). restart.at_s must fall
+ * inside the window of the runs actually planned, so it is checked after the quick
+ * overrides, against the duration they may have shortened.
  */
 #include "scenario.h"
 
@@ -70,6 +76,9 @@ enum field {
     F_DROP,
     F_IDLE,
     F_BUFFER,
+    F_AT,
+    F_DOWN,
+    F_FEED,
     F_COUNT
 };
 
@@ -123,6 +132,14 @@ static const struct num_spec specs[F_COUNT] = {
                 "0 (never) or a number of seconds from 0.001 to 86400"},
     [F_BUFFER] = {"buffer_bytes", 0, 1073741824, false, false, true, true, false, 0,
                   "a whole number from 0 (none) to 1073741824"},
+    /* at_s < duration_s is checked once the quick overrides are in (check_restart_at) */
+    [F_AT] = {"at_s", 0, 86400, true, false, false, true, true, 0,
+              "a number of seconds above 0 and below duration_s"},
+    [F_DOWN] = {"down_s", 0, 60, false, false, false, true, false, 1,
+                "a number of seconds from 0 to 60"},
+    /* not a number: parse_feed reads it, and its values are indices into feed_names; the
+     * entry gives the name for run ids and the words of the message */
+    [F_FEED] = {"feed", 0, 1, false, false, true, true, false, 0, "\"memory\" or \"file\""},
 };
 
 /* The values of one numeric field: one, or a list (a sweep). */
@@ -137,6 +154,8 @@ struct sweep {
 static const char *const kind_names[] = {"short", "long", "sse"};
 static const char *const poll_names[] = {"state", "events"};
 static const char *const process_names[] = {"periodic", "poisson", "burst", "trace"};
+/* restart.feed; "file" is the durable one (FEED_FILE) */
+static const char *const feed_names[] = {"memory", "file"};
 
 static const char *const short_fields[] = {"kind", "interval_ms", "poll"};
 static const char *const long_fields[] = {"kind", "timeout_s"};
@@ -166,8 +185,8 @@ struct approach {
 /* ---- the scenario ---------------------------------------------------------------- */
 
 static const char *const root_fields[] = {
-    "name",    "description", "duration_s", "warmup_s", "seed", "clients",
-    "updates", "headers",     "approaches", "network",  "quick"};
+    "name",    "description", "duration_s", "warmup_s", "seed",    "clients",
+    "updates", "headers",     "approaches", "network",  "restart", "quick"};
 static const char *const updates_fields[] = {"process", "rate_hz", "burst_size",
                                              "payload_bytes", "trace"};
 static const char *const headers_fields[] = {"profile", "cookie_bytes"};
@@ -177,13 +196,23 @@ static const char *const network_fields[] = {
 /* The numeric ones, in schema (and run-id) order; "handshake" is a boolean. */
 static const enum field network_ids[] = {F_DELAY, F_JITTER, F_RATE_KBIT,
                                          F_DROP,  F_IDLE,   F_BUFFER};
-static const enum field quick_ids[] = {F_DURATION,  F_WARMUP,  F_CLIENTS,  F_RATE,
-                                       F_BURST,     F_PAYLOAD, F_INTERVAL, F_TIMEOUT,
-                                       F_HEARTBEAT, F_RETRY,   F_DELAY,    F_JITTER,
-                                       F_RATE_KBIT, F_DROP,    F_IDLE,     F_BUFFER};
-#define N_OF(a)      (sizeof(a) / sizeof((a)[0]))
-#define N_NETWORK    6    /* entries in network_ids */
-#define LINK_MAXCONN 8000 /* pushpull-link's default --max-connections */
+static const char *const restart_fields[] = {"at_s", "down_s", "feed"};
+/* The restart's dimensions, in schema (and run-id) order; feed is read by parse_feed. */
+static const enum field restart_ids[] = {F_AT, F_DOWN, F_FEED};
+static const enum field quick_ids[] = {
+    F_DURATION,  F_WARMUP,  F_CLIENTS,   F_RATE,   F_BURST, F_PAYLOAD,
+    F_INTERVAL,  F_TIMEOUT, F_HEARTBEAT, F_RETRY,  F_DELAY, F_JITTER,
+    F_RATE_KBIT, F_DROP,    F_IDLE,      F_BUFFER, F_AT,    F_DOWN};
+#define N_OF(a)          (sizeof(a) / sizeof((a)[0]))
+#define N_NETWORK        6    /* entries in network_ids */
+#define N_RESTART        3    /* entries in restart_ids */
+#define FEED_FILE        1    /* feed_names index of the durable feed */
+#define LINK_MAXCONN     8000 /* pushpull-link's default --max-connections */
+#define MAX_KNOWN_FIELDS 32   /* keys one object may have (check_fields) */
+#define MAX_DIMS         (MAX_KIND_SETTINGS + N_NETWORK + N_RESTART + 2) /* per approach */
+_Static_assert(N_OF(quick_ids) <= MAX_KNOWN_FIELDS, "check_fields counts at most 32 keys");
+_Static_assert(N_OF(root_fields) <= MAX_KNOWN_FIELDS,
+               "check_fields counts at most 32 keys");
 
 struct scenario {
     char *name;                    /* [a-z0-9-]+ (owned) */
@@ -203,6 +232,8 @@ struct scenario {
     size_t n_approaches;                        /* entries used */
     struct sweep network[N_NETWORK];            /* values of network_ids, in order */
     bool handshake;                             /* network.handshake */
+    bool restart_on;                            /* the file has a "restart" object */
+    struct sweep restart[N_RESTART];            /* values of restart_ids, in order */
     struct sweep quick[F_COUNT];                /* "quick" overrides; n == 0 where none */
     struct scenario_run *runs;                  /* the expansion (owned) */
     size_t n_runs;                              /* entries in runs */
@@ -323,7 +354,7 @@ static size_t find_name(const char *const *names, size_t n, const char *s)
 static int check_fields(struct ctx *c, const cJSON *obj, const char *path,
                         const char *const *known, size_t n_known, const char *what)
 {
-    unsigned seen[16] = {0};
+    unsigned seen[MAX_KNOWN_FIELDS] = {0};
     for (const cJSON *it = obj->child; it; it = it->next) {
         char p[PATH_TEXT];
         path_key(p, sizeof(p), path, it->string ? it->string : "");
@@ -916,6 +947,76 @@ static int parse_network(struct ctx *c, const cJSON *root, struct scenario *s)
     return 0;
 }
 
+/* The feed_names index of a JSON value, or N_OF(feed_names) if it names no feed. */
+static size_t feed_index(const cJSON *it)
+{
+    if (!cJSON_IsString(it))
+        return N_OF(feed_names);
+    return find_name(feed_names, N_OF(feed_names), it->valuestring);
+}
+
+/* restart.feed: "memory" or "file", or a list of distinct ones (a sweep, like the numeric
+ * lists). The values stored are indices into feed_names; absent, "memory". */
+static int parse_feed(struct ctx *c, const cJSON *obj, struct sweep *out)
+{
+    static const char path[] = "restart.feed";
+    const struct num_spec *sp = &specs[F_FEED];
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, sp->name);
+    char expect[96];
+    snprintf(expect, sizeof(expect), "%s (or a list of them)", sp->expect);
+    memset(out, 0, sizeof(*out));
+    out->n = 1; /* v[0] == 0: "memory" */
+    if (!it)
+        return 0;
+    if (!cJSON_IsArray(it)) {
+        size_t k = feed_index(it);
+        if (k == N_OF(feed_names))
+            return fail_expected(c, path, expect, it);
+        out->v[0] = (double)k;
+        return 0;
+    }
+    if (!it->child)
+        return fail_expected(c, path, expect, it); /* says "an empty list" */
+    size_t i = 0;
+    for (const cJSON *e = it->child; e; e = e->next, i++) {
+        char p[PATH_TEXT];
+        path_index(p, sizeof(p), path, i);
+        size_t k = feed_index(e);
+        if (k == N_OF(feed_names))
+            return fail_expected(c, p, sp->expect, e);
+        /* with two names, a third element is always a repeat: v[] never overflows */
+        for (size_t j = 0; j < i; j++)
+            if (out->v[j] == (double)k)
+                return fail_expected(c, p, "a value not already in the list", e);
+        out->v[i] = (double)k;
+    }
+    out->n = i;
+    out->listed = true;
+    return 0;
+}
+
+static int parse_restart(struct ctx *c, const cJSON *root, struct scenario *s)
+{
+    const cJSON *r;
+    if (get_object(c, root, "restart", "an object with at_s, down_s and feed", &r) != 0)
+        return -1;
+    for (size_t i = 0; i < N_RESTART; i++) {
+        memset(&s->restart[i], 0, sizeof(s->restart[i]));
+        s->restart[i].v[0] = specs[restart_ids[i]].def;
+        s->restart[i].n = 1; /* one run per approach when there is no restart */
+    }
+    if (!r)
+        return 0;
+    s->restart_on = true;
+    if (check_fields(c, r, "restart", restart_fields, N_OF(restart_fields), "") != 0)
+        return -1;
+    if (get_field(c, r, "restart", F_AT, &s->restart[0]) < 0 ||
+        get_field(c, r, "restart", F_DOWN, &s->restart[1]) < 0 ||
+        parse_feed(c, r, &s->restart[2]) != 0)
+        return -1;
+    return 0;
+}
+
 static bool has_kind(const struct scenario *s, enum scenario_kind k)
 {
     for (size_t i = 0; i < s->n_approaches; i++)
@@ -959,6 +1060,8 @@ static int parse_quick(struct ctx *c, const cJSON *root, struct scenario *s)
                 c, p, "no value with process \"trace\" (the trace sets the times)", it);
         if (f == F_BURST && s->process != SCENARIO_BURST)
             return fail_expected(c, p, "no value unless process is \"burst\"", it);
+        if ((f == F_AT || f == F_DOWN) && !s->restart_on)
+            return fail_expected(c, p, "no value when the scenario has no restart", it);
         if (kind >= 0 && !has_kind(s, (enum scenario_kind)kind)) {
             char expect[96];
             snprintf(expect, sizeof(expect), "no value when no approach has kind \"%s\"",
@@ -993,7 +1096,7 @@ static int parse_root(struct ctx *c, const cJSON *root, struct scenario *s)
     s->seed = (uint64_t)seed;
     if (parse_updates(c, root, s) != 0 || parse_headers(c, root, s) != 0 ||
         parse_approaches(c, root, s) != 0 || parse_network(c, root, s) != 0 ||
-        parse_quick(c, root, s) != 0)
+        parse_restart(c, root, s) != 0 || parse_quick(c, root, s) != 0)
         return -1;
     return 0;
 }
@@ -1018,6 +1121,9 @@ static void apply_quick(struct scenario *s)
     for (size_t i = 0; i < N_NETWORK; i++)
         if (q[network_ids[i]].n)
             s->network[i] = q[network_ids[i]];
+    for (size_t i = 0; i < N_RESTART; i++) /* feed has no quick key: its n stays 0 */
+        if (q[restart_ids[i]].n)
+            s->restart[i] = q[restart_ids[i]];
     for (size_t i = 0; i < s->n_approaches; i++) {
         struct approach *a = &s->approaches[i];
         const struct kind_desc *kd = &kinds[a->kind];
@@ -1031,6 +1137,41 @@ static void apply_quick(struct scenario *s)
 static void fmt_num(char *out, size_t cap, double v)
 {
     snprintf(out, cap, "%.15g", v);
+}
+
+/* A dimension's value as a run id names it: the number, or the feed's name. */
+static void fmt_value(char *out, size_t cap, enum field f, double v)
+{
+    if (f == F_FEED)
+        snprintf(out, cap, "%s", feed_names[v == FEED_FILE ? FEED_FILE : 0]);
+    else
+        fmt_num(out, cap, v);
+}
+
+/* The crash must fall inside the window: every restart.at_s (quick.at_s with --quick)
+ * below the duration_s the runs have, which a quick override may have shortened. */
+static int check_restart_at(struct ctx *c, const struct scenario *s)
+{
+    bool quick = (c->flags & SCENARIO_QUICK) != 0;
+    const struct sweep *at = &s->restart[0];
+    if (!s->restart_on)
+        return 0;
+    for (size_t k = 0; k < at->n; k++) {
+        if (at->v[k] < s->duration_s)
+            continue;
+        char p[PATH_TEXT], dur[32], expect[160], got[32];
+        const char *where = quick && s->quick[F_AT].n ? "quick.at_s" : "restart.at_s";
+        if (at->listed)
+            path_index(p, sizeof(p), where, k);
+        else
+            snprintf(p, sizeof(p), "%s", where);
+        fmt_num(dur, sizeof(dur), s->duration_s);
+        snprintf(expect, sizeof(expect), "%s (%s%s)", specs[F_AT].expect, dur,
+                 quick && s->quick[F_DURATION].n ? " with --quick" : "");
+        fmt_num(got, sizeof(got), at->v[k]);
+        return fail_got(c, p, expect, got);
+    }
+    return 0;
 }
 
 static void run_set(struct scenario_run *r, enum field f, double v)
@@ -1072,6 +1213,15 @@ static void run_set(struct scenario_run *r, enum field f, double v)
     case F_BUFFER:
         r->network.buffer_bytes = (uint64_t)v;
         break;
+    case F_AT:
+        r->restart.at_s = v;
+        break;
+    case F_DOWN:
+        r->restart.down_s = v;
+        break;
+    case F_FEED:
+        r->restart.durable = v == FEED_FILE;
+        break;
     default:
         break;
     }
@@ -1093,8 +1243,8 @@ static void expand_approach(const struct scenario *s, size_t ai, struct scenario
 {
     const struct approach *a = &s->approaches[ai];
     const struct kind_desc *kd = &kinds[a->kind];
-    const struct sweep *dim[MAX_KIND_SETTINGS + N_NETWORK + 2];
-    enum field dim_field[MAX_KIND_SETTINGS + N_NETWORK + 2];
+    const struct sweep *dim[MAX_DIMS];
+    enum field dim_field[MAX_DIMS];
     size_t nd = 0, total = 1;
     bool link = network_in_use(s);
     for (size_t k = 0; k < kd->n_settings; k++) {
@@ -1104,6 +1254,10 @@ static void expand_approach(const struct scenario *s, size_t ai, struct scenario
     for (size_t k = 0; k < N_NETWORK; k++) {
         dim[nd] = &s->network[k];
         dim_field[nd++] = network_ids[k];
+    }
+    for (size_t k = 0; k < N_RESTART; k++) {
+        dim[nd] = &s->restart[k];
+        dim_field[nd++] = restart_ids[k];
     }
     if (s->process != SCENARIO_TRACE) {
         dim[nd] = &s->rate_hz;
@@ -1131,12 +1285,13 @@ static void expand_approach(const struct scenario *s, size_t ai, struct scenario
         run->cookie_bytes = s->cookie_bytes;
         run->network.link = link;
         run->network.handshake = s->handshake;
+        run->restart.on = s->restart_on;
         size_t len = (size_t)snprintf(run->id, sizeof(run->id), "%s", kind_names[a->kind]);
         if (a->kind == SCENARIO_SHORT)
             len += (size_t)snprintf(run->id + len, sizeof(run->id) - len, "-%s",
                                     poll_names[run->poll]);
         /* mixed radix, the last dimension fastest */
-        size_t idx[MAX_KIND_SETTINGS + N_NETWORK + 2], rest = r;
+        size_t idx[MAX_DIMS], rest = r;
         for (size_t d = nd; d-- > 0;) {
             idx[d] = rest % dim[d]->n;
             rest /= dim[d]->n;
@@ -1146,7 +1301,7 @@ static void expand_approach(const struct scenario *s, size_t ai, struct scenario
             run_set(run, dim_field[d], v);
             if (dim[d]->listed && len < sizeof(run->id)) {
                 char num[32];
-                fmt_num(num, sizeof(num), v);
+                fmt_value(num, sizeof(num), dim_field[d], v);
                 len += (size_t)snprintf(run->id + len, sizeof(run->id) - len, "-%s=%s",
                                         specs[dim_field[d]].name, num);
             }
@@ -1164,6 +1319,8 @@ static int expand_runs(struct ctx *c, struct scenario *s)
             n *= a->set[k].n;
         for (size_t k = 0; k < N_NETWORK; k++)
             n *= s->network[k].n;
+        for (size_t k = 0; k < N_RESTART; k++)
+            n *= s->restart[k].n;
         total += n;
         if (total > SCENARIO_MAX_RUNS) {
             char p[PATH_TEXT], expect[64], got[64];
@@ -1272,7 +1429,7 @@ int scenario_parse(const char *text, size_t len, const char *name, const char *b
         goto end;
     if (flags & SCENARIO_QUICK)
         apply_quick(s);
-    if (expand_runs(&c, s) != 0)
+    if (check_restart_at(&c, s) != 0 || expand_runs(&c, s) != 0)
         goto end;
     *out = s;
     s = NULL;
@@ -1426,8 +1583,22 @@ int scenario_link_args(const struct scenario_run *r, struct dynbuf *out)
     return rc;
 }
 
+int scenario_restart_args(const struct scenario_run *r, struct dynbuf *out)
+{
+    const struct scenario_restart *rs = &r->restart;
+    char at[32], down[32];
+    if (!rs->on)
+        return 0;
+    /* the runner counts from the client's start, which is warmup_s before the window */
+    fmt_num(at, sizeof(at), r->warmup_s + rs->at_s);
+    fmt_num(down, sizeof(down), rs->down_s);
+    return dynbuf_addf(out, "at=%s down=%s feed=%s", at, down,
+                       feed_names[rs->durable ? FEED_FILE : 0]);
+}
+
 double scenario_run_estimate_s(const struct scenario_run *r)
 {
     double drain = r->kind == SCENARIO_SHORT ? r->interval_ms / 1000.0 + 1.0 : 1.0;
-    return r->warmup_s + r->duration_s + drain + 1.0;
+    double restart = r->restart.on ? r->restart.down_s + 1.0 : 0; /* the second start */
+    return r->warmup_s + r->duration_s + drain + 1.0 + restart;
 }

@@ -10,8 +10,8 @@
  *
  * The scenario itself is opaque; a run is a plain record holding every value a run uses,
  * so the runner and the report need nothing else. The argument lists for the server, the
- * client and the link emulator are built here too, so the mapping from schema to flags
- * lives in one place.
+ * client and the link emulator, and the runner's restart words, are built here too, so
+ * the mapping from schema to flags lives in one place.
  */
 #ifndef PUSHPULL_SCENARIO_H
 #define PUSHPULL_SCENARIO_H
@@ -63,6 +63,18 @@ struct scenario_network {
     bool handshake;        /* a new connection's first byte waits one round trip */
 };
 
+/* The restart experiment: the runner kills the server mid-run (no goodbye: the kernel
+ * closes its connections), keeps it down, then starts it again on the same port
+ * (scenario_restart_args). With a durable feed both starts get --feed-file, so the second
+ * one reloads the log and sequence numbers continue; the in-memory feed starts again at
+ * seq 1. */
+struct scenario_restart {
+    bool on;       /* the run restarts the server (the scenario has "restart") */
+    double at_s;   /* the crash, in seconds from the start of the measurement window */
+    double down_s; /* how long the server stays down before it starts again */
+    bool durable;  /* feed "file": the log survives the crash; false: "memory" */
+};
+
 /* One run: one server and one client invocation. Strings are owned by the scenario. */
 struct scenario_run {
     char id[SCENARIO_ID_MAX];        /* e.g. "short-state-interval_ms=1000-clients=100" */
@@ -85,6 +97,7 @@ struct scenario_run {
     double heartbeat_s;              /* SSE keepalive after this silence; 0 = off */
     uint32_t retry_ms;               /* SSE retry: sent to clients; 0 for other kinds */
     struct scenario_network network; /* the link; network.link false: none */
+    struct scenario_restart restart; /* the crash; restart.on false: none */
 };
 
 struct scenario;
@@ -125,9 +138,14 @@ int scenario_client_args(const struct scenario_run *r, struct dynbuf *out);
  * without --listen, --upstream and --stats (the runner adds those); nothing at all when
  * r->network.link is false. Same conventions as scenario_server_args. */
 int scenario_link_args(const struct scenario_run *r, struct dynbuf *out);
+/* Append the runner's words for the server's restart ("at=7 down=1 feed=memory"): at is
+ * in seconds from the client's start (warmup_s + restart.at_s), down in seconds, feed
+ * "memory" or "file"; nothing at all when r->restart.on is false. Same conventions as
+ * scenario_server_args. */
+int scenario_restart_args(const struct scenario_run *r, struct dynbuf *out);
 /* Estimated wall time of a run in seconds: warmup + duration + the client's automatic
  * drain (interval + 1 s for short polling, else 1 s) + about 1 s to start and stop the
- * server. */
+ * server, + down_s and about 1 s for the second start when the server restarts. */
 double scenario_run_estimate_s(const struct scenario_run *r);
 
 #endif

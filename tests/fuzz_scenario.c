@@ -3,8 +3,9 @@
  * The first input byte chooses the mode (bit 0: --quick); the rest is the file's text,
  * parsed from the buffer with SCENARIO_NO_FILES so no path in it is ever opened. Either
  * the load fails with one line that starts with the display name, or it succeeds and
- * every run has a unique, filesystem-safe id and argument lists of plain words. Any
- * broken promise calls abort(). Seeds: tests/fuzz/scenario/, dictionary:
+ * every run has a unique, filesystem-safe id and argument lists of plain words (the
+ * restart's too, and empty exactly when the run has no restart). Any broken promise calls
+ * abort(). Seeds: tests/fuzz/scenario/, dictionary:
  * tests/fuzz/scenario.dict.
  */
 #include "scenario.h"
@@ -59,6 +60,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (scenario_client_args(r, &b) != 0)
             abort();
         check_words(b.mem);
+        dynbuf_reset(&b);
+        if (scenario_restart_args(r, &b) != 0)
+            abort();
+        if (r->restart.on)
+            check_words(b.mem);
+        else if (b.len != 0)
+            abort();
         if (!(scenario_run_estimate_s(r) > 0))
             abort();
     }

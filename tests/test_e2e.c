@@ -1,8 +1,10 @@
 /* test_e2e.c: the whole lab, end to end: ./run.sh runs a tiny scenario through all three
  * approaches (server, clients, merge, plots, report, all of them the ASan/UBSan builds),
- * and the results directory is checked for the invariants a reader relies on.
+ * and the results directory is checked for the invariants a reader relies on. A second
+ * tiny scenario crashes and restarts the server mid-run, with the feed in memory and on
+ * file, and checks what the restart experiment reports.
  *
- * Bounded: the scenario lasts about 10 s; the command is killed after 180 s.
+ * Bounded: the scenarios last about 10 s and 40 s; each command is killed after 180 s.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +13,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,13 +48,17 @@ static int setup(void **state)
     (void)state;
     if (!mkdtemp(results))
         return -1;
-    char cmd[512];
-    snprintf(cmd, sizeof(cmd), "./run.sh run tests/data/tiny.json --out %s/tiny >%s/log 2>&1",
-             results, results);
-    if (sh(cmd) != 0) {
-        snprintf(cmd, sizeof(cmd), "cat %s/log", results);
-        (void)system(cmd);
-        return -1;
+    const char *names[] = {"tiny", "tiny-restart"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char cmd[512];
+        snprintf(cmd, sizeof(cmd),
+                 "./run.sh run tests/data/%s.json --out %s/%s >%s/%s.log 2>&1", names[i],
+                 results, names[i], results, names[i]);
+        if (sh(cmd) != 0) {
+            snprintf(cmd, sizeof(cmd), "cat %s/%s.log", results, names[i]);
+            (void)system(cmd);
+            return -1;
+        }
     }
     return 0;
 }
@@ -64,14 +71,19 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static cJSON *load_summary(void)
+static cJSON *load_summary_of(const char *name)
 {
     char path[4096], err[512];
-    snprintf(path, sizeof(path), "%s/tiny/summary.json", results);
+    snprintf(path, sizeof(path), "%s/%s/summary.json", results, name);
     cJSON *doc = lab_read_json(path, err, sizeof(err));
     if (!doc)
         fail_msg("%s", err);
     return doc;
+}
+
+static cJSON *load_summary(void)
+{
+    return load_summary_of("tiny");
 }
 
 static void every_approach_ran_and_the_numbers_add_up(void **state)
@@ -172,6 +184,69 @@ static void every_plot_and_the_report_exist(void **state)
     dynbuf_free(&text);
 }
 
+/* The server crashed 1.5 s into each window and came back 0.5 s later on the same port:
+ * in memory the users are told to start over and the client sees the feed restart; on
+ * file nothing is lost; every user has exactly one outage, and the report and the plot
+ * say so. The byte split still matches the kernel's. */
+static void a_restart_is_counted_and_reported(void **state)
+{
+    (void)state;
+    cJSON *doc = load_summary_of("tiny-restart");
+    const cJSON *runs = cJSON_GetObjectItemCaseSensitive(doc, "runs");
+    assert_int_equal(cJSON_GetArraySize(runs), 6);
+    const cJSON *run;
+    cJSON_ArrayForEach(run, runs)
+    {
+        const char *id = lab_str(run, "run_id");
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(run, "results");
+        const cJSON *crashed = cJSON_GetObjectItemCaseSensitive(run, "server_crashed");
+        const cJSON *server = cJSON_GetObjectItemCaseSensitive(run, "server");
+        bool durable = strstr(id, "feed=file") != NULL;
+        if (!crashed || !cJSON_GetObjectItemCaseSensitive(run, "restart"))
+            fail_msg("%s: no crashed server's /stats or no restart record", id);
+        assert_string_equal(lab_str(r, "bytes_check"), "ok");
+        /* the crashed server's figures are in the run's */
+        assert_true(lab_num(server, "updates_published") >
+                    lab_num(crashed, "updates_published"));
+        assert_true(lab_num(r, "duplicates") == 0);
+        assert_true(lab_num(r, "feed_stamps_inconsistent") == 0);
+        if (lab_num(r, "outages") != 5 || lab_num(r, "outages_open") != 0)
+            fail_msg("%s: %g outages, %g open (want 5 and 0)", id, lab_num(r, "outages"),
+                     lab_num(r, "outages_open"));
+        /* down 0.5 s: no user is back before the server is, nor hours later */
+        assert_true(lab_num(r, "outage_mean_ms") >= 450);
+        assert_true(lab_num(r, "outage_max_ms") < 5000);
+        if (durable) {
+            assert_true(lab_num(r, "feed_restarts") == 0);
+            assert_true(lab_num(r, "resets") == 0);
+            assert_true(lab_num(r, "missed") == 0);
+            assert_true(lab_num(r, "updates_received") == lab_num(r, "updates_expected"));
+        } else {
+            assert_true(lab_num(r, "feed_restarts") == 1);
+            assert_true(lab_num(r, "resets") >= 5); /* every user was told */
+        }
+    }
+    cJSON_Delete(doc);
+    char dir[256];
+    snprintf(dir, sizeof(dir), "%s/tiny-restart", results);
+    assert_true(file_size(dir, "plots/restart.png") > 1000);
+    assert_true(file_size(dir, "plots/restart.svg") > 1000);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/report.md", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    struct dynbuf text;
+    dynbuf_init(&text, 1 << 20);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        dynbuf_add(&text, buf, n);
+    fclose(f);
+    if (!strstr(text.mem, "## The restart") || !strstr(text.mem, "| sse-feed=file | file |"))
+        fail_msg("report.md lacks the restart section or its sse-feed=file row");
+    dynbuf_free(&text);
+}
+
 static void a_bad_scenario_fails_before_anything_runs(void **state)
 {
     (void)state;
@@ -203,6 +278,7 @@ int main(void)
         cmocka_unit_test(every_approach_ran_and_the_numbers_add_up),
         cmocka_unit_test(latency_and_requests_match_the_technique),
         cmocka_unit_test(every_plot_and_the_report_exist),
+        cmocka_unit_test(a_restart_is_counted_and_reported),
         cmocka_unit_test(a_bad_scenario_fails_before_anything_runs),
     };
     return cmocka_run_group_tests_name("e2e", tests, setup, teardown);

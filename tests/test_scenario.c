@@ -1,6 +1,7 @@
 /* test_scenario.c: the scenario loader: every field, every message, sweeps, quick mode,
- * the link emulator's arguments, the bundled scenarios and experiments, and the plan
- * lines of one small scenario, on loopback and through the link.
+ * the link emulator's arguments, the restart's words, the bundled scenarios and
+ * experiments, and the plan lines of one small scenario, on loopback, through the link and
+ * with a server restart.
  *
  * JSON is written with single quotes for readability (sq() turns them into double
  * quotes); most error cases patch one member of a small valid document (BASE) with
@@ -335,10 +336,11 @@ static void top_level(void **state)
     expect_patch_error(
         "extra", "1",
         "t.json: extra: unknown field (known: name, description, duration_s, "
-        "warmup_s, seed, clients, updates, headers, approaches, network, quick)");
-    expect_error("{'Name':'t'}",
-                 "t.json: Name: unknown field (known: name, description, duration_s, "
-                 "warmup_s, seed, clients, updates, headers, approaches, network, quick)");
+        "warmup_s, seed, clients, updates, headers, approaches, network, restart, quick)");
+    expect_error(
+        "{'Name':'t'}",
+        "t.json: Name: unknown field (known: name, description, duration_s, "
+        "warmup_s, seed, clients, updates, headers, approaches, network, restart, quick)");
     expect_error("{'name':'t','name':'u'}",
                  "t.json: name: duplicate field (each field may appear once)");
 }
@@ -926,7 +928,7 @@ static void network_sweeps_and_quick(void **state)
         "t.json: quick.handshake: unknown field (known: duration_s, "
         "warmup_s, clients, rate_hz, burst_size, payload_bytes, interval_ms, "
         "timeout_s, heartbeat_s, retry_ms, delay_ms, jitter_ms, rate_kbit, "
-        "drop_every_s, idle_timeout_s, buffer_bytes)");
+        "drop_every_s, idle_timeout_s, buffer_bytes, at_s, down_s)");
     /* the network's lists multiply with the rest */
     char *text = patch(BASE, "clients",
                        "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,"
@@ -936,6 +938,317 @@ static void network_sweeps_and_quick(void **state)
         text2, 0,
         "t.json: approaches[2]: expected at most 1000 runs in all, got 1152 by "
         "this entry (the lists multiply)");
+    free(text2);
+    free(text);
+}
+
+/* ---- restart --------------------------------------------------------------------- */
+
+/* The restart args of run i as a string (the caller frees). */
+static char *restart_args_of(const struct scenario *s, size_t i)
+{
+    struct dynbuf b;
+    dynbuf_init(&b, 4096);
+    assert_int_equal(scenario_restart_args(scenario_run_at(s, i), &b), 0);
+    char *text = strdup(b.mem ? b.mem : "");
+    dynbuf_free(&b);
+    assert_non_null(text);
+    return text;
+}
+
+static void assert_restart_args(const struct scenario *s, size_t i, const char *want)
+{
+    char *got = restart_args_of(s, i);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void restart_defaults_and_args(void **state)
+{
+    (void)state;
+    /* no restart object: off, nothing for the runner, the estimate unchanged */
+    struct scenario *s = load_sq(BASE, 0);
+    const struct scenario_run *r = scenario_run_at(s, 0);
+    assert_false(r->restart.on);
+    assert_restart_args(s, 0, "");
+    assert_true(scenario_run_estimate_s(r) == 2 + 5 + 2 + 1);
+    scenario_free(s);
+
+    /* at_s alone: down 1 s, the in-memory feed, and no new words in the ids */
+    s = load_patch(BASE, "restart", "{'at_s':2}", 0);
+    static const char *const ids[] = {"short-state", "long", "sse"};
+    assert_ids(s, ids, 3);
+    for (size_t i = 0; i < 3; i++) {
+        r = scenario_run_at(s, i);
+        assert_true(r->restart.on);
+        assert_true(r->restart.at_s == 2 && r->restart.down_s == 1);
+        assert_false(r->restart.durable);
+        assert_false(r->network.link); /* a restart needs no link */
+        /* at counts from the client's start: the default 2 s warm-up, then 2 s */
+        assert_restart_args(s, i, "at=4 down=1 feed=memory");
+        assert_link_args(s, i, "");
+    }
+    /* the second start: down_s + about 1 s */
+    assert_true(scenario_run_estimate_s(scenario_run_at(s, 0)) == 2 + 5 + 2 + 1 + 2);
+    scenario_free(s);
+
+    /* one feed, written alone, is not named; as a one-value list it is */
+    s = load_patch(BASE, "restart", "{'at_s':1,'down_s':0,'feed':'file'}", 0);
+    assert_ids(s, ids, 3);
+    assert_true(scenario_run_at(s, 2)->restart.durable);
+    assert_restart_args(s, 2, "at=3 down=0 feed=file");
+    scenario_free(s);
+    s = load_patch(BASE, "restart", "{'at_s':1,'feed':['file']}", 0);
+    static const char *const named[] = {"short-state-feed=file", "long-feed=file",
+                                        "sse-feed=file"};
+    assert_ids(s, named, 3);
+    scenario_free(s);
+
+    /* numbers as the other flags print them: no exponent, no float dust */
+    static const struct {
+        const char *warmup, *at, *down, *want;
+    } nums[] = {
+        {"0", "4.999", "60", "at=4.999 down=60 feed=memory"},
+        {"0.2", "0.1", "0.25", "at=0.3 down=0.25 feed=memory"}, /* 0.30000000000000004 */
+        {"9", "4", "1.5", "at=13 down=1.5 feed=memory"},
+        {"0.5", "0.001", "0.001", "at=0.501 down=0.001 feed=memory"},
+    };
+    for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+        char value[128];
+        snprintf(value, sizeof(value), "{'at_s':%s,'down_s':%s}", nums[i].at, nums[i].down);
+        char *text = patch(BASE, "restart", value);
+        s = load_patch(text, "warmup_s", nums[i].warmup, 0);
+        free(text);
+        assert_restart_args(s, 0, nums[i].want);
+        scenario_free(s);
+    }
+}
+
+static void restart_section(void **state)
+{
+    (void)state;
+    static const char at[] = "a number of seconds above 0 and below duration_s";
+    static const char down[] = "a number of seconds from 0 to 60";
+    static const char feed[] = "\"memory\" or \"file\"";
+    static const struct {
+        const char *value, *msg;
+    } cases[] = {
+        /* the object */
+        {"5", "t.json: restart: expected an object with at_s, down_s and feed, got 5"},
+        {"[]", "t.json: restart: expected an object with at_s, down_s and feed, got an "
+               "empty list"},
+        {"{'at_s':1,'when':2}",
+         "t.json: restart.when: unknown field (known: at_s, down_s, feed)"},
+        {"{'at_s':1,'At_s':2}",
+         "t.json: restart.At_s: unknown field (known: at_s, down_s, feed)"},
+        /* at_s */
+        {"{}", "t.json: restart.at_s: missing required field (expected %A, or a list of "
+               "them)"},
+        {"{'down_s':1}", "t.json: restart.at_s: missing required field (expected %A, or a "
+                         "list of them)"},
+        {"{'at_s':0}", "t.json: restart.at_s: expected %A (or a list of them), got 0"},
+        {"{'at_s':-1}", "t.json: restart.at_s: expected %A (or a list of them), got -1"},
+        {"{'at_s':'2'}",
+         "t.json: restart.at_s: expected %A (or a list of them), got \"2\""},
+        {"{'at_s':true}",
+         "t.json: restart.at_s: expected %A (or a list of them), got true"},
+        {"{'at_s':null}",
+         "t.json: restart.at_s: expected %A (or a list of them), got null"},
+        {"{'at_s':{}}",
+         "t.json: restart.at_s: expected %A (or a list of them), got an object"},
+        {"{'at_s':[]}",
+         "t.json: restart.at_s: expected %A (or a list of them), got an empty list"},
+        {"{'at_s':86401}",
+         "t.json: restart.at_s: expected %A (or a list of them), got 86401"},
+        {"{'at_s':[1,'x']}", "t.json: restart.at_s[1]: expected %A, got \"x\""},
+        {"{'at_s':[1,0]}", "t.json: restart.at_s[1]: expected %A, got 0"},
+        {"{'at_s':[1,[2]]}", "t.json: restart.at_s[1]: expected %A, got a list"},
+        {"{'at_s':[1,2,1]}",
+         "t.json: restart.at_s[2]: expected a value not already in the list, got 1"},
+        /* at_s inside the window: BASE's duration_s is 5 */
+        {"{'at_s':5}", "t.json: restart.at_s: expected %A (5), got 5"},
+        {"{'at_s':7.5}", "t.json: restart.at_s: expected %A (5), got 7.5"},
+        {"{'at_s':[1,4.99,5.01]}", "t.json: restart.at_s[2]: expected %A (5), got 5.01"},
+        /* down_s */
+        {"{'at_s':1,'down_s':-1}",
+         "t.json: restart.down_s: expected %D (or a list of them), got -1"},
+        {"{'at_s':1,'down_s':60.5}",
+         "t.json: restart.down_s: expected %D (or a list of them), got 60.5"},
+        {"{'at_s':1,'down_s':'1s'}",
+         "t.json: restart.down_s: expected %D (or a list of them), got \"1s\""},
+        {"{'at_s':1,'down_s':false}",
+         "t.json: restart.down_s: expected %D (or a list of them), got false"},
+        {"{'at_s':1,'down_s':[0,61]}", "t.json: restart.down_s[1]: expected %D, got 61"},
+        {"{'at_s':1,'down_s':[0,0]}",
+         "t.json: restart.down_s[1]: expected a value not already in the list, got 0"},
+        /* feed */
+        {"{'at_s':1,'feed':'disk'}",
+         "t.json: restart.feed: expected %F (or a list of them), got \"disk\""},
+        {"{'at_s':1,'feed':'Memory'}",
+         "t.json: restart.feed: expected %F (or a list of them), got \"Memory\""},
+        {"{'at_s':1,'feed':1}",
+         "t.json: restart.feed: expected %F (or a list of them), got 1"},
+        {"{'at_s':1,'feed':true}",
+         "t.json: restart.feed: expected %F (or a list of them), got true"},
+        {"{'at_s':1,'feed':{}}",
+         "t.json: restart.feed: expected %F (or a list of them), got an object"},
+        {"{'at_s':1,'feed':[]}",
+         "t.json: restart.feed: expected %F (or a list of them), got an empty list"},
+        {"{'at_s':1,'feed':['memory','disk']}",
+         "t.json: restart.feed[1]: expected %F, got \"disk\""},
+        {"{'at_s':1,'feed':['file',null]}",
+         "t.json: restart.feed[1]: expected %F, got null"},
+        {"{'at_s':1,'feed':[['file']]}",
+         "t.json: restart.feed[0]: expected %F, got a list"},
+        {"{'at_s':1,'feed':['file','file']}",
+         "t.json: restart.feed[1]: expected a value not already in the list, got \"file\""},
+        {"{'at_s':1,'feed':['memory','file','memory']}",
+         "t.json: restart.feed[2]: expected a value not already in the list, got "
+         "\"memory\""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        /* %A, %D, %F stand for the three "expected" texts */
+        char msg[512] = "";
+        for (const char *p = cases[i].msg; *p; p++) {
+            size_t len = strlen(msg);
+            if (p[0] == '%' && (p[1] == 'A' || p[1] == 'D' || p[1] == 'F')) {
+                snprintf(msg + len, sizeof(msg) - len, "%s",
+                         p[1] == 'A'   ? at
+                         : p[1] == 'D' ? down
+                                       : feed);
+                p++;
+            } else {
+                snprintf(msg + len, sizeof(msg) - len, "%c", *p);
+            }
+        }
+        expect_patch_error("restart", cases[i].value, msg);
+    }
+    expect_error("{'name':'t','description':'d','duration_s':5,'clients':1,"
+                 "'updates':{'process':'periodic','rate_hz':1},"
+                 "'approaches':[{'kind':'sse'}],'restart':{'at_s':1,'at_s':2}}",
+                 "t.json: restart.at_s: duplicate field (each field may appear once)");
+    /* the edges are in */
+    struct scenario *s =
+        load_patch(BASE, "restart", "{'at_s':[0.001,4.999],'down_s':[0,60]}", 0);
+    assert_int_equal(scenario_run_count(s), 3 * 4);
+    scenario_free(s);
+}
+
+static void restart_sweeps_and_quick(void **state)
+{
+    (void)state;
+    /* the restart's lists sweep after the network's and before rate_hz and clients, in
+     * the order at_s, down_s, feed; a list keeps the order it was written in */
+    static const char doc[] =
+        "{'name':'t','description':'d','duration_s':10,'warmup_s':0.5,'clients':3,"
+        "'updates':{'process':'periodic','rate_hz':[1]},"
+        "'approaches':[{'kind':'sse','retry_ms':[500]}],"
+        "'network':{'delay_ms':[0,50]},"
+        "'restart':{'at_s':[1,2.5],'down_s':2,'feed':['file','memory']},"
+        "'quick':{'duration_s':4,'at_s':3,'down_s':[0,0.5]}}";
+    struct scenario *s = load_sq(doc, 0);
+    static const char *const ids[] = {
+        "sse-retry_ms=500-delay_ms=0-at_s=1-feed=file-rate_hz=1",
+        "sse-retry_ms=500-delay_ms=0-at_s=1-feed=memory-rate_hz=1",
+        "sse-retry_ms=500-delay_ms=0-at_s=2.5-feed=file-rate_hz=1",
+        "sse-retry_ms=500-delay_ms=0-at_s=2.5-feed=memory-rate_hz=1",
+        "sse-retry_ms=500-delay_ms=50-at_s=1-feed=file-rate_hz=1",
+        "sse-retry_ms=500-delay_ms=50-at_s=1-feed=memory-rate_hz=1",
+        "sse-retry_ms=500-delay_ms=50-at_s=2.5-feed=file-rate_hz=1",
+        "sse-retry_ms=500-delay_ms=50-at_s=2.5-feed=memory-rate_hz=1"};
+    assert_ids(s, ids, 8);
+    const struct scenario_run *r = scenario_run_at(s, 6);
+    assert_true(r->restart.on && r->restart.durable);
+    assert_true(r->restart.at_s == 2.5 && r->restart.down_s == 2);
+    assert_true(r->network.delay_ms == 50);
+    assert_false(scenario_run_at(s, 7)->restart.durable);
+    assert_restart_args(s, 6, "at=3 down=2 feed=file");
+    assert_restart_args(s, 1, "at=1.5 down=2 feed=memory");
+    assert_link_args(s, 6, "--delay 50ms");
+    scenario_free(s);
+
+    /* quick: at_s and down_s replace their fields whole, like the others; feed stays */
+    s = load_sq(doc, SCENARIO_QUICK);
+    static const char *const quick[] = {
+        "sse-retry_ms=500-delay_ms=0-down_s=0-feed=file-rate_hz=1",
+        "sse-retry_ms=500-delay_ms=0-down_s=0-feed=memory-rate_hz=1",
+        "sse-retry_ms=500-delay_ms=0-down_s=0.5-feed=file-rate_hz=1",
+        "sse-retry_ms=500-delay_ms=0-down_s=0.5-feed=memory-rate_hz=1",
+        "sse-retry_ms=500-delay_ms=50-down_s=0-feed=file-rate_hz=1",
+        "sse-retry_ms=500-delay_ms=50-down_s=0-feed=memory-rate_hz=1",
+        "sse-retry_ms=500-delay_ms=50-down_s=0.5-feed=file-rate_hz=1",
+        "sse-retry_ms=500-delay_ms=50-down_s=0.5-feed=memory-rate_hz=1"};
+    assert_ids(s, quick, 8);
+    assert_true(scenario_run_at(s, 3)->duration_s == 4);
+    assert_restart_args(s, 3, "at=3.5 down=0.5 feed=memory");
+    scenario_free(s);
+
+    /* at_s is checked against the duration of the runs planned: a quick duration_s that
+     * shortens the window catches the file's at_s, or its own at_s ... */
+    char *text = patch(BASE, "restart", "{'at_s':[1,3]}");
+    char *text2 = patch(text, "quick", "{'duration_s':3}");
+    s = load_text(text2, 0); /* the full version is fine */
+    assert_int_equal(scenario_run_count(s), 6);
+    scenario_free(s);
+    expect_error_text(text2, SCENARIO_QUICK,
+                      "t.json: restart.at_s[1]: expected a number of seconds above 0 and "
+                      "below duration_s (3 with --quick), got 3");
+    free(text2);
+    text2 = patch(text, "quick", "{'duration_s':2,'at_s':2.5}");
+    expect_error_text(text2, SCENARIO_QUICK,
+                      "t.json: quick.at_s: expected a number of seconds above 0 and below "
+                      "duration_s (2 with --quick), got 2.5");
+    free(text2);
+    /* ... and a quick at_s against the file's duration */
+    text2 = patch(text, "quick", "{'at_s':[4,6]}");
+    s = load_text(text2, 0);
+    scenario_free(s);
+    expect_error_text(text2, SCENARIO_QUICK,
+                      "t.json: quick.at_s[1]: expected a number of seconds above 0 and "
+                      "below duration_s (5), got 6");
+    free(text2);
+    /* a quick duration_s that leaves room is fine */
+    text2 = patch(text, "quick", "{'duration_s':3.5}");
+    s = load_text(text2, SCENARIO_QUICK);
+    assert_restart_args(s, 1, "at=5 down=1 feed=memory");
+    scenario_free(s);
+    free(text2);
+    free(text);
+
+    /* quick values are validated as the fields are, and need a restart to apply to */
+    text = patch(BASE, "restart", "{'at_s':1}");
+    expect_patch_error_in(text, "quick", "{'at_s':0}",
+                          "t.json: quick.at_s: expected a number of seconds above 0 and "
+                          "below duration_s (or a list of them), got 0");
+    expect_patch_error_in(text, "quick", "{'down_s':61}",
+                          "t.json: quick.down_s: expected a number of seconds from 0 to 60 "
+                          "(or a list of them), got 61");
+    expect_patch_error_in(text, "quick", "{'down_s':[1,1]}",
+                          "t.json: quick.down_s[1]: expected a value not already in the "
+                          "list, got 1");
+    expect_patch_error_in(
+        text, "quick", "{'feed':'file'}",
+        "t.json: quick.feed: unknown field (known: duration_s, warmup_s, clients, "
+        "rate_hz, burst_size, payload_bytes, interval_ms, timeout_s, heartbeat_s, "
+        "retry_ms, delay_ms, jitter_ms, rate_kbit, drop_every_s, idle_timeout_s, "
+        "buffer_bytes, at_s, down_s)");
+    free(text);
+    expect_patch_error("quick", "{'at_s':3}",
+                       "t.json: quick.at_s: expected no value when the scenario has no "
+                       "restart, got 3");
+    expect_patch_error("quick", "{'down_s':[1,2]}",
+                       "t.json: quick.down_s: expected no value when the scenario has no "
+                       "restart, got a list");
+
+    /* the restart's lists multiply with the rest */
+    text = patch(BASE, "clients",
+                 "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,"
+                 "26,27,28,29,30,31,32]");
+    text2 = patch(text, "restart",
+                  "{'at_s':[1,2,3,4],'down_s':[0,1,2,3],'feed':['memory','file']}");
+    expect_error_text(text2, 0,
+                      "t.json: approaches[0]: expected at most 1000 runs in all, got 1024 "
+                      "by this entry (the lists multiply)");
     free(text2);
     free(text);
 }
@@ -972,7 +1285,7 @@ static void quick_section(void **state)
         "t.json: quick.approaches: unknown field (known: duration_s, warmup_s, "
         "clients, rate_hz, burst_size, payload_bytes, interval_ms, timeout_s, "
         "heartbeat_s, retry_ms, delay_ms, jitter_ms, rate_kbit, drop_every_s, "
-        "idle_timeout_s, buffer_bytes)");
+        "idle_timeout_s, buffer_bytes, at_s, down_s)");
     expect_patch_error("quick", "'yes'",
                        "t.json: quick: expected an object of overrides, got \"yes\"");
     expect_patch_error("quick", "{'duration_s':0}",
@@ -1163,7 +1476,7 @@ static void messages_stay_one_line(void **state)
     expect_error_text(
         "{\"x\\ny\": 1}", 0,
         "t.json: x\\x0ay: unknown field (known: name, description, duration_s, "
-        "warmup_s, seed, clients, updates, headers, approaches, network, quick)");
+        "warmup_s, seed, clients, updates, headers, approaches, network, restart, quick)");
     /* a message never overflows a small buffer */
     char err[16];
     struct scenario *s = NULL;
@@ -1208,9 +1521,11 @@ static void assert_plain_words(const char *args)
 }
 
 /* Load every file matching pattern in both modes: names match files, ids are unique,
- * argument lists are plain words; the link's too, present exactly when with_link. Returns
- * the sum of the quick runs' estimates; *count gets the number of files. */
-static double check_bundled(const char *pattern, bool with_link, size_t *count)
+ * argument lists are plain words, and so are the link's and the restart's when present.
+ * experiments: every run needs what loopback cannot show, the link or a restart (issue
+ * 5); otherwise no run may use the link (the default suite). Returns the sum of the quick
+ * runs' estimates; *count gets the number of files. */
+static double check_bundled(const char *pattern, bool experiments, size_t *count)
 {
     glob_t g;
     assert_int_equal(glob(pattern, 0, NULL, &g), 0);
@@ -1242,10 +1557,17 @@ static double check_bundled(const char *pattern, bool with_link, size_t *count)
                 assert_plain_words(b.mem);
                 dynbuf_reset(&b);
                 assert_int_equal(scenario_link_args(r, &b), 0);
-                if (with_link != r->network.link)
-                    fail_msg("%s: run %s %s the link", path, r->id,
-                             r->network.link ? "unexpectedly uses" : "lacks");
-                if (with_link)
+                if (experiments && !r->network.link && !r->restart.on)
+                    fail_msg("%s: run %s has neither a link nor a restart", path, r->id);
+                if (!experiments && r->network.link)
+                    fail_msg("%s: run %s unexpectedly uses the link", path, r->id);
+                if (r->network.link)
+                    assert_plain_words(b.mem);
+                else
+                    assert_true(b.len == 0);
+                dynbuf_reset(&b);
+                assert_int_equal(scenario_restart_args(r, &b), 0);
+                if (r->restart.on)
                     assert_plain_words(b.mem);
                 else
                     assert_true(b.len == 0);
@@ -1268,28 +1590,45 @@ static void bundled_scenarios_load(void **state)
     assert_true(n >= 5);
     /* ./run.sh's default suite is the quick version of these: about two minutes */
     assert_true(quick_total_s > 60 && quick_total_s <= 130);
-    /* the experiments (issue 5) need the link, and stay out of the default suite */
+    /* the experiments (issue 5) need the link or a restart; not in the default suite */
     check_bundled("scenarios/experiments/*.json", true, &n);
     assert_true(n >= 5);
+}
+
+/* Run i's plan line as pushpull-lab prints it (lab_format_run), without the newline:
+ * RUN_ID, SERVER_ARGS, CLIENT_ARGS, LINK_ARGS, RESTART_ARGS, every field always there. */
+static void plan_line(const struct scenario *s, size_t i, struct dynbuf *line)
+{
+    const struct scenario_run *r = scenario_run_at(s, i);
+    dynbuf_reset(line);
+    assert_int_equal(dynbuf_addf(line, "%s\t", r->id), 0);
+    assert_int_equal(scenario_server_args(r, line), 0);
+    assert_int_equal(dynbuf_adds(line, "\t"), 0);
+    assert_int_equal(scenario_client_args(r, line), 0);
+    assert_int_equal(dynbuf_adds(line, "\t"), 0);
+    assert_int_equal(scenario_link_args(r, line), 0);
+    assert_int_equal(dynbuf_adds(line, "\t"), 0);
+    assert_int_equal(scenario_restart_args(r, line), 0);
 }
 
 static void plan_lines_of_tiny(void **state)
 {
     (void)state;
+    /* no network and no restart: the last two fields are empty, their tabs still there */
     static const char *const expect[] = {
         "short-events\t"
         "--process periodic --rate 10 --payload-bytes 32 --seed 7\t"
         "--approach short --poll events --interval 200ms --clients 5 --duration 2s "
-        "--warmup 0.5s --headers minimal --cookie-bytes 0 --seed 7\t",
+        "--warmup 0.5s --headers minimal --cookie-bytes 0 --seed 7\t\t",
         "long\t"
         "--process periodic --rate 10 --payload-bytes 32 --seed 7 --longpoll-timeout 2s\t"
         "--approach long --longpoll-timeout 2s --clients 5 --duration 2s --warmup 0.5s "
-        "--headers minimal --cookie-bytes 0 --seed 7\t",
+        "--headers minimal --cookie-bytes 0 --seed 7\t\t",
         "sse\t"
         "--process periodic --rate 10 --payload-bytes 32 --seed 7 --heartbeat 1s "
         "--retry-ms 500ms\t"
         "--approach sse --clients 5 --duration 2s --warmup 0.5s --headers minimal "
-        "--cookie-bytes 0 --seed 7\t",
+        "--cookie-bytes 0 --seed 7\t\t",
     };
     char err[1024];
     struct scenario *s = NULL;
@@ -1299,14 +1638,7 @@ static void plan_lines_of_tiny(void **state)
     struct dynbuf line;
     dynbuf_init(&line, 1 << 16);
     for (size_t i = 0; i < 3; i++) {
-        const struct scenario_run *r = scenario_run_at(s, i);
-        dynbuf_reset(&line);
-        assert_int_equal(dynbuf_addf(&line, "%s\t", r->id), 0);
-        assert_int_equal(scenario_server_args(r, &line), 0);
-        assert_int_equal(dynbuf_adds(&line, "\t"), 0);
-        assert_int_equal(scenario_client_args(r, &line), 0);
-        assert_int_equal(dynbuf_adds(&line, "\t"), 0);
-        assert_int_equal(scenario_link_args(r, &line), 0);
+        plan_line(s, i, &line);
         assert_string_equal(line.mem, expect[i]);
     }
     /* 0.5 + 2 + 1.2 + 1, then 0.5 + 2 + 1 + 1 twice */
@@ -1321,22 +1653,40 @@ static void plan_lines_of_tiny(void **state)
                                       "long-delay_ms=0",         "long-delay_ms=20",
                                       "sse-delay_ms=0",          "sse-delay_ms=20"};
     assert_ids(s, ids, 6);
-    dynbuf_reset(&line);
-    const struct scenario_run *r = scenario_run_at(s, 5);
-    assert_int_equal(dynbuf_addf(&line, "%s\t", r->id), 0);
-    assert_int_equal(scenario_server_args(r, &line), 0);
-    assert_int_equal(dynbuf_adds(&line, "\t"), 0);
-    assert_int_equal(scenario_client_args(r, &line), 0);
-    assert_int_equal(dynbuf_adds(&line, "\t"), 0);
-    assert_int_equal(scenario_link_args(r, &line), 0);
+    plan_line(s, 5, &line);
     assert_string_equal(line.mem,
                         "sse-delay_ms=20\t"
                         "--process periodic --rate 10 --payload-bytes 32 --seed 7 "
                         "--heartbeat 1s --retry-ms 500ms\t"
                         "--approach sse --clients 5 --duration 2s --warmup 0.5s "
                         "--headers minimal --cookie-bytes 0 --seed 7\t"
-                        "--delay 20ms --drop-every 1s --handshake");
+                        "--delay 20ms --drop-every 1s --handshake\t");
     assert_link_args(s, 0, "--delay 0ms --drop-every 1s --handshake");
+    scenario_free(s);
+
+    /* the same workload with a restart: the fifth field says when, how long, which feed;
+     * at counts from the client's start (warm-up 0.5 s + 1.5 s into the window) */
+    if (scenario_load("tests/data/tiny-restart.json", 0, &s, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    static const char *const restart_ids[] = {
+        "short-events-feed=memory", "short-events-feed=file", "long-feed=memory",
+        "long-feed=file",           "sse-feed=memory",        "sse-feed=file"};
+    assert_ids(s, restart_ids, 6);
+    plan_line(s, 5, &line);
+    assert_string_equal(line.mem,
+                        "sse-feed=file\t"
+                        "--process periodic --rate 10 --payload-bytes 32 --seed 7 "
+                        "--heartbeat 1s --retry-ms 500ms\t"
+                        "--approach sse --clients 5 --duration 3s --warmup 0.5s "
+                        "--headers minimal --cookie-bytes 0 --seed 7\t"
+                        "\t"
+                        "at=2 down=0.5 feed=file");
+    plan_line(s, 0, &line);
+    assert_non_null(strstr(line.mem, "--cookie-bytes 0 --seed 7\t\tat=2 down=0.5 "
+                                     "feed=memory"));
+    /* 0.5 + 3 + 1.2 + 1, and the restart's 0.5 s down + 1 s for the second start */
+    double est = scenario_run_estimate_s(scenario_run_at(s, 0));
+    assert_true(est > 7.2 - 1e-9 && est < 7.2 + 1e-9);
     dynbuf_free(&line);
     scenario_free(s);
 }
@@ -1395,6 +1745,9 @@ int main(void)
         cmocka_unit_test(network_section),
         cmocka_unit_test(link_args_for_every_option),
         cmocka_unit_test(network_sweeps_and_quick),
+        cmocka_unit_test(restart_defaults_and_args),
+        cmocka_unit_test(restart_section),
+        cmocka_unit_test(restart_sweeps_and_quick),
         cmocka_unit_test(quick_section),
         cmocka_unit_test(sweeps_expand_in_order),
         cmocka_unit_test(syntax_errors),
