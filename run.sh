@@ -152,7 +152,8 @@ crash_and_restart() {
     port=${SERVER_URL##*:}
     sleep "$at"
     t_crash=$(date +%s%N)
-    kill -USR1 "$SERVER_PID"
+    kill -USR1 "$SERVER_PID" ||
+        die "the server was gone before its crash was due (see $rd/server.err)"
     wait "$SERVER_PID" || die "the server did not crash cleanly (see $rd/server.err)"
     SERVER_PID=
     sed -n 2p "$rd/server.out" >"$rd/server_stats.crashed.json"
@@ -186,6 +187,9 @@ run_scenario() {
         IFS=$'\x1f' read -r id sargs cargs largs rargs <<<"${line//$'\t'/$'\x1f'}"
         i=$((i + 1))
         rd=$dir/runs/$id
+        # a fresh directory: files an earlier run with this id left (a crashed server's
+        # /stats, the link's) would otherwise be merged into this one
+        rm -rf "$rd"
         mkdir -p "$rd"
         at='' down='' feed='' fargs=()
         for w in $rargs; do

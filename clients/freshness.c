@@ -138,14 +138,17 @@ static uint64_t epoch_place(struct freshness *f, uint64_t seq, int64_t ts)
     struct fresh_epoch *ep = &f->epochs[e];
     bool open = e == f->nepochs - 1 && !f->epochs_full;
     if (seq > ep->newest_seq) {
-        if (!open) {
-            /* past a closed epoch's newest: that index belongs to the next epoch */
+        /* Past a closed epoch's newest, that index belongs to the next epoch; and within
+         * one feed a later seq never has an earlier stamp (the server takes both under
+         * one lock), so such a stamp is a straggler of an older feed arriving after the
+         * new one was seen (a restart behind a jittery link): placing it here would
+         * stretch this epoch over the old feed's numbers. */
+        if (!open || ts < ep->newest_ts) {
             f->inconsistent++;
             return 0;
         }
         ep->newest_seq = seq;
-        if (ts > ep->newest_ts)
-            ep->newest_ts = ts;
+        ep->newest_ts = ts;
         return ep->offset + seq;
     }
     if (ts <= ep->newest_ts)

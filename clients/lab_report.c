@@ -101,7 +101,10 @@ static void fill_row(struct row *r, const cJSON *run)
     in.interval_s = r->interval_ms / 1000.0;
     in.timeout_s = lab_num(r->res, "longpoll_timeout_s");
     in.heartbeat_s = lab_num(r->cfg, "heartbeat_s");
-    double newest = lab_num(r->srv, "newest_seq");
+    /* the longest seq the run saw: an in-memory successor's may be the smaller */
+    double newest = fmax(lab_num(r->srv, "newest_seq"),
+                         lab_num(cJSON_GetObjectItemCaseSensitive(run, "server_crashed"),
+                                 "newest_seq"));
     if (!(newest >= 1)) /* a document from before newest_seq: the count is the seq */
         newest = lab_num(r->srv, "updates_published");
     in.seq_digits = newest >= 1 ? floor(log10(newest)) + 1 : 1;
@@ -495,12 +498,16 @@ static int restarts(struct dynbuf *b, const struct row *rows, size_t n, const ch
         "recover. Request rates are what the users sent, per second, in 100 ms bins "
         "(activity.csv; the server receives them one transit later).\n\n"
         "The outage model, with D the time the server was down (from the crash to the "
-        "successor's first line, as the runner saw it, within 50 ms): short polling D "
-        "(a user's first failed poll and its first answered one are whole intervals "
-        "apart, and the failure falls uniformly within an interval, so the mean is D); "
-        "long polling b * ceil(D / b), b the client's backoff after a failed poll (its "
-        "held poll failed at the crash); SSE r * ceil(D / r), r the stream's `retry:` "
-        "(the stream was cut at the crash, each attempt waits r).\n\n"
+        "successor's first line, as the runner saw it, within 50 ms): short polling "
+        "max(D, T), T its interval (a user's outage begins at its first poll after the "
+        "crash, which falls uniformly within an interval, and ends a whole number of "
+        "intervals later at the first poll the successor answers, so the mean is D when "
+        "D >= T; when D < T only the share D / T of users has a poll in the gap, each out "
+        "for one interval, and the others have no outage at all); long polling "
+        "b * ceil(D / b), b the client's backoff after a failed poll (the held poll "
+        "failed at the crash; a poll that reaches the successor ends the outage even "
+        "while it is held, waiting for news); SSE r * ceil(D / r), r the stream's "
+        "`retry:` (the stream was cut at the crash, and each attempt waits r).\n\n"
         "| run | feed | crash at s | down s | gaps signalled | feed restarts seen | "
         "missed | outages | outage mean ms (model) | outage max ms | requests/s before | "
         "peak requests/s after (at s) |\n"
@@ -521,14 +528,14 @@ static int restarts(struct dynbuf *b, const struct row *rows, size_t n, const ch
             snprintf(before_text, sizeof(before_text), "%.0f", before);
             snprintf(rates, sizeof(rates), "%.0f (%.1f)", peak, peak_at);
         }
-        double step_ms = strcmp(r->approach, "long") == 0
-                             ? lab_num(r->res, "error_backoff_ms")
-                         : strcmp(r->approach, "sse") == 0 ? lab_num(r->cfg, "retry_ms")
-                                                           : NAN;
-        double down_ms = down_s * 1000;
-        double model_ms = isnan(step_ms) ? down_ms
-                          : step_ms > 0  ? step_ms * ceil(down_ms / step_ms)
-                                         : NAN;
+        double down_ms = down_s * 1000, model_ms = NAN, step_ms = NAN;
+        if (strcmp(r->approach, "short") == 0)
+            model_ms = fmax(down_ms, r->interval_ms);
+        else
+            step_ms = strcmp(r->approach, "long") == 0 ? lab_num(r->res, "error_backoff_ms")
+                                                       : lab_num(r->cfg, "retry_ms");
+        if (step_ms > 0)
+            model_ms = step_ms * ceil(down_ms / step_ms);
         rc = dynbuf_addf(
             b,
             "| %s | %s | %.1f | %.2f | %.0f | %.0f | %.0f of %.0f | %.0f | %.0f (%.0f) | "
@@ -555,7 +562,8 @@ static int restarts(struct dynbuf *b, const struct row *rows, size_t n, const ch
             "per-client random `retry:`, jittered backoff), or its first second back is "
             "its busiest. The crashed server's own /stats document (printed as it died) "
             "is added to its successor's in the server columns; requests held at the "
-            "crash are in neither.\n\n![restart](plots/restart.png)\n");
+            "crash are counted there, but their header bytes, settled when a request "
+            "ends, are in neither.\n\n![restart](plots/restart.png)\n");
     return rc;
 }
 
@@ -640,6 +648,14 @@ static int disagreements(struct dynbuf *b, const struct row *rows, size_t n)
                "another process.\n");
     if (rc == 0 && any)
         rc = network_causes(b, rows, n);
+    bool restarted = false;
+    for (size_t i = 0; i < n; i++)
+        restarted = restarted || cJSON_GetObjectItemCaseSensitive(rows[i].run, "restart");
+    if (rc == 0 && any && restarted)
+        rc = dynbuf_adds(b, "\nThe server was crashed and restarted during the window: "
+                            "the outage and the reconnects after it lengthen latency and "
+                            "staleness beyond the fault-free models, and a poll that "
+                            "failed still counts as a request (see The restart).\n");
     return rc;
 }
 

@@ -94,7 +94,7 @@ static enum outcome long_on_done(struct user *u, long status, int64_t now,
     struct long_state *s = u->tp;
     if (status != 200) {
         if (status >= 500)
-            user_note_down(u);
+            user_note_down(u, true);
         *next_due = now + LONG_POLL_ERROR_BACKOFF_NS;
         return OUTCOME_ERR_STATUS;
     }
@@ -119,6 +119,7 @@ static void long_on_error(struct user *u, int64_t now, int64_t *next_due)
 const struct transport_ops transport_long_poll = {
     .name = "long",
     .kind = REQUEST_FETCH,
+    .up_on_connect = true,
     .init = long_init,
     .cleanup = long_cleanup,
     .first_start = long_first_start,

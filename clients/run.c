@@ -1,10 +1,10 @@
 /* run.c: set up users and the observer, drive the loop through warmup, window and drain,
  * then collect the counts (see run.h for the timeline).
  *
- * Ground truth: one extra SSE connection, the observer, follows the feed with
- * Last-Event-ID: 0 on every connection (the server's whole buffer, then everything live;
- * again after each reconnect, so a restarted server's new feed is seen from its first
- * update). It is a user with its own counters (no activity series), so its traffic never
+ * Ground truth: one extra SSE connection, the observer, follows the feed from
+ * Last-Event-ID: 0 (the server's whole buffer, then everything live; again after an
+ * attempt that found the server down, so a restarted server's new feed is seen from its
+ * first update; a stream merely cut resumes from its id: sse.c). It is a user with its own counters (no activity series), so its traffic never
  * mixes with the users', and its only job is to deliver the publish stamp of every update
  * (freshness_published), which missed-update and staleness figures need even for users
  * that never saw an update. It is one connection among N+1, so it barely loads the

@@ -108,7 +108,7 @@ static enum outcome short_on_done(struct user *u, long status, int64_t now,
     if (status == 200 || status == 304)
         user_note_up(u);
     else if (status >= 500)
-        user_note_down(u);
+        user_note_down(u, true);
     if (u->env->cfg->poll == POLL_STATE) {
         if (status == 304)
             return OUTCOME_NOT_MODIFIED;

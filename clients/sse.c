@@ -50,6 +50,7 @@ struct sse_state {
     bool ended;                /* "event: end" arrived */
     bool no_content;           /* the server answered 204 */
     bool opened;               /* this response opened a stream (200 + right type) */
+    bool replay_all;           /* observer: ask for the whole buffer next time */
     unsigned fresh;            /* updates new to the user on this stream */
     unsigned bad_updates;      /* message events whose data was not an update */
 };
@@ -117,12 +118,16 @@ static int sse_prepare(struct user *u, struct request_spec *spec, int64_t now)
     const char *id = sse_parser_last_id(s->parser);
     s->opened = false;
     s->fresh = 0;
-    if (u->observer)
-        /* The observer asks for the server's whole buffer on every connection, not only
-         * the first: after an in-memory restart its last id, from the old feed, may be at
-         * or below the new feed's newest seq, and the server would then replay only what
-         * follows it, so the new feed's first updates, and their stamps, would never be
-         * seen. Stamps seen twice are harmless (freshness.h). */
+    if (u->observer && (s->replay_all || !id[0]))
+        /* The observer asks for the server's whole buffer on its first connection (stamps
+         * from before the run) and after an attempt that never opened a stream: the server
+         * was down, and may come back as another run with an in-memory feed, where an id
+         * from the old feed at or below the new newest seq would be answered with what
+         * follows it, so the new feed's first stamps would never be seen. (An id above
+         * the new newest is answered with a reset and the whole buffer anyway.) A stream
+         * merely cut, as a flaky link does, resumes from its id like any user's, so the
+         * server's figures are not swollen by replays. Stamps seen twice are harmless
+         * (freshness.h). */
         snprintf(spec->extra[0], sizeof(spec->extra[0]), "Last-Event-ID: 0");
     else if (id[0])
         snprintf(spec->extra[0], sizeof(spec->extra[0]), "Last-Event-ID: %s", id);
@@ -148,10 +153,11 @@ static int sse_on_headers(struct user *u, long status, const char *content_type)
         return 0;
     }
     if (status >= 500)
-        user_note_down(u);
+        user_note_down(u, true);
     if (status != 200 || !is_event_stream(content_type))
         return -1;
     s->opened = true;
+    s->replay_all = false;
     user_note_up(u);
     return 0;
 }
@@ -195,7 +201,7 @@ static enum outcome sse_on_done(struct user *u, long status, int64_t now, int64_
         return OUTCOME_ERR_STATUS;
     }
     if (s->opened && !s->ended)
-        user_note_down(u); /* the peer ended the stream without saying goodbye */
+        user_note_down(u, false); /* the peer ended the stream without saying goodbye */
     *next_due = s->ended ? TRANSPORT_STOP : now + (int64_t)s->retry_ms * NS_PER_MS;
     if (bad)
         return OUTCOME_ERR_PARSE;
@@ -206,6 +212,8 @@ static void sse_on_error(struct user *u, int64_t now, int64_t *next_due)
 {
     struct sse_state *s = u->tp;
     sse_parser_reset(s->parser);
+    if (!s->opened)
+        s->replay_all = true; /* the observer's cue (sse_prepare) */
     *next_due = s->ended ? TRANSPORT_STOP : now + (int64_t)s->retry_ms * NS_PER_MS;
 }
 

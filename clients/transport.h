@@ -46,6 +46,8 @@ struct request_spec {
 struct transport_ops {
     const char *name;       /* "short", "long", "sse" */
     enum request_kind kind; /* which header list a browser would send */
+    bool up_on_connect;     /* a request reaching a live server ends an outage (user.h):
+                               true where an answer waits for news (long polling) */
     /* Allocate the user's transport state into u->tp. 0 or -1 (out of memory). */
     int (*init)(struct user *u);
     /* Free u->tp. */

@@ -144,8 +144,9 @@ static size_t on_write(char *buf, size_t size, size_t nmemb, void *userdata)
     return len;
 }
 
-/* CURLOPT_PREREQFUNCTION: the connection is ready and the request is about to be sent.
- * Until libcurl gets this far with a transfer it has not reset the previous transfer's
+/* CURLOPT_PREREQFUNCTION: the connection is ready and the request is about to be sent
+ * (for transports whose answer waits for news, that ends an outage: user.h). Until
+ * libcurl gets this far with a transfer it has not reset the previous transfer's
  * CURLINFO_REQUEST_SIZE, so a transfer stopped before this point (the run ended in the
  * same loop turn that queued it) must count no request bytes. */
 static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
@@ -157,6 +158,8 @@ static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
     (void)conn_primary_port;
     (void)conn_local_port;
     u->request_begun = true;
+    if (u->down && !u->down_answered && u->ops->up_on_connect)
+        user_note_up(u); /* a live server has the request: it is held, not failing */
     return CURL_PREREQFUNC_OK;
 }
 
@@ -275,11 +278,11 @@ static void finish(struct user *u, CURLcode result)
     }
     if (u->framing_error) {
         counters_add(u->ctr, CTR_ERR_PARSE, 1, win);
-        user_note_down(u);
+        user_note_down(u, false);
         u->ops->on_error(u, now, &next);
     } else if (result != CURLE_OK && !u->refused) {
         counters_add(u->ctr, error_counter(u, result), 1, win);
-        user_note_down(u);
+        user_note_down(u, false);
         u->ops->on_error(u, now, &next);
     } else {
         enum outcome o = u->ops->on_done(u, u->status, now, &next);
@@ -357,11 +360,12 @@ void user_note_reset(struct user *u)
 
 /* ---- outages (user.h) --------------------------------------------------------------- */
 
-void user_note_down(struct user *u)
+void user_note_down(struct user *u, bool answered)
 {
     if (!u->been_up || u->down)
         return;
     u->down = true;
+    u->down_answered = answered;
     u->down_since = clock_mono_ns();
     u->down_in_window = u->ctr->measuring;
     counters_add(u->ctr, CTR_OUTAGES, 1, u->down_in_window);

@@ -13,8 +13,11 @@
  * Outages: a user is down from its first failed transfer after a success (connection
  * refused, a transfer error, a stream the peer cut without "event: end", a 5xx) until its
  * next successful response (a poll answered 200 or 304, an SSE stream opened with 200 and
- * text/event-stream): how long a server restart or crash costs each user before it is
- * served again, which is the approaches' recovery time. user.c turns failed transfers into
+ * text/event-stream; for long polling, whose answer waits for news, a request that reached
+ * a live server: its connection is open and the request goes out): how long a server
+ * restart or crash costs each user before it is served again, which is the approaches'
+ * recovery time. An outage that began with an answer (a 5xx) ends only with a success,
+ * since the server was reachable all along. user.c turns failed transfers into
  * user_note_down itself; statuses and stream ends are the transport's to judge, so it
  * calls user_note_up / user_note_down. An outage still open when the run ends counts as
  * open, its length up to then. Failures before the first success start no outage.
@@ -80,6 +83,7 @@ struct user {
     bool been_up;        /* a response has succeeded */
     bool down;           /* in an outage now */
     bool down_in_window; /* it began inside the window */
+    bool down_answered;  /* it began with an answer (a 5xx), not a transfer failure */
     int64_t down_since;  /* when it began (monotonic) */
 };
 
@@ -106,10 +110,10 @@ void user_note_reset(struct user *u);
 /* For transports: the server answered (a poll got 200 or 304, a stream opened): ends an
  * outage. */
 void user_note_up(struct user *u);
-/* For transports: the server failed this user (a 5xx, a stream cut without goodbye):
- * begins an outage, unless one is open or nothing has succeeded yet. Transfer errors are
- * noted by user.c itself. */
-void user_note_down(struct user *u);
+/* For transports: the server failed this user (a 5xx: answered true; a stream cut
+ * without goodbye: false): begins an outage, unless one is open or nothing has succeeded
+ * yet. Transfer errors are noted by user.c itself. */
+void user_note_down(struct user *u, bool answered);
 /* For transports: stop the current transfer after the current callback returns. */
 void user_abort_soon(struct user *u);
 /* The technique for an approach. */

@@ -1149,7 +1149,8 @@ static void fmt_value(char *out, size_t cap, enum field f, double v)
 }
 
 /* The crash must fall inside the window: every restart.at_s (quick.at_s with --quick)
- * below the duration_s the runs have, which a quick override may have shortened. */
+ * below the duration_s the runs have, which a quick override may have shortened; and the
+ * server must be back before the window ends (every at_s + down_s below it). */
 static int check_restart_at(struct ctx *c, const struct scenario *s)
 {
     bool quick = (c->flags & SCENARIO_QUICK) != 0;
@@ -1171,6 +1172,28 @@ static int check_restart_at(struct ctx *c, const struct scenario *s)
         fmt_num(got, sizeof(got), at->v[k]);
         return fail_got(c, p, expect, got);
     }
+    /* and the server back before it ends, or there is no recovery to measure */
+    const struct sweep *down = &s->restart[1];
+    for (size_t j = 0; j < down->n; j++)
+        for (size_t k = 0; k < at->n; k++) {
+            if (at->v[k] + down->v[j] < s->duration_s)
+                continue;
+            char p[PATH_TEXT], expect[200], a[32], dur[32], got[32];
+            const char *where =
+                quick && s->quick[F_DOWN].n ? "quick.down_s" : "restart.down_s";
+            if (down->listed)
+                path_index(p, sizeof(p), where, j);
+            else
+                snprintf(p, sizeof(p), "%s", where);
+            fmt_num(a, sizeof(a), at->v[k]);
+            fmt_num(dur, sizeof(dur), s->duration_s);
+            snprintf(expect, sizeof(expect),
+                     "a down time that ends inside the window (at_s %s + down_s below "
+                     "duration_s %s%s)",
+                     a, dur, quick && s->quick[F_DURATION].n ? " with --quick" : "");
+            fmt_num(got, sizeof(got), down->v[j]);
+            return fail_got(c, p, expect, got);
+        }
     return 0;
 }
 

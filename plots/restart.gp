@@ -5,6 +5,9 @@
 # burst, short polling's random phases never bunch. The fourth panel is how far one user
 # of each run fell behind (its staleness). Drawn only for runs whose server was crashed
 # and restarted (a scenario's "restart"); in-memory feeds solid, durable ones dashed.
+# A panel with no run of its approach says so (gnuplot runs a "plot for" over an empty
+# list once, with an empty word, so each is guarded). Durable runs are told by
+# "feed=file" in their ids, there when the scenario lists the feeds it compares.
 # Reads runs/<id>/activity.csv and runs/<id>/timeline.csv.
 # Needs: runs = 'id1 id2 ...' (the runner passes the restarted runs).
 load 'plots/style.gp'
@@ -29,20 +32,32 @@ set xlabel 'time into the measurement window (s)' font ',12'
 set ylabel 'requests sent per second' font ',12'
 
 set title 'short polling' font ',14'
-plot for [i=1:words(short_runs)] dir.'/runs/'.word(short_runs, i).'/activity.csv' \
-     using 'time_s':(column('requests') * 10) with steps lw 2 \
-     dt dashes(word(short_runs, i)) lc rgb runcolour(word(short_runs, i)) \
-     title word(short_runs, i) noenhanced
+if (words(short_runs) > 0) {
+    plot for [i=1:words(short_runs)] dir.'/runs/'.word(short_runs, i).'/activity.csv' \
+         using 'time_s':(column('requests') * 10) with steps lw 2 \
+         dt dashes(word(short_runs, i)) lc rgb runcolour(word(short_runs, i)) \
+         title word(short_runs, i) noenhanced
+} else {
+    plot [0:1] [0:1] NaN title 'no run of this approach'
+}
 set title 'long polling' font ',14'
-plot for [i=1:words(long_runs)] dir.'/runs/'.word(long_runs, i).'/activity.csv' \
-     using 'time_s':(column('requests') * 10) with steps lw 2 \
-     dt dashes(word(long_runs, i)) lc rgb runcolour(word(long_runs, i)) \
-     title word(long_runs, i) noenhanced
+if (words(long_runs) > 0) {
+    plot for [i=1:words(long_runs)] dir.'/runs/'.word(long_runs, i).'/activity.csv' \
+         using 'time_s':(column('requests') * 10) with steps lw 2 \
+         dt dashes(word(long_runs, i)) lc rgb runcolour(word(long_runs, i)) \
+         title word(long_runs, i) noenhanced
+} else {
+    plot [0:1] [0:1] NaN title 'no run of this approach'
+}
 set title 'Server-Sent Events (a request is a stream opened)' font ',14'
-plot for [i=1:words(sse_runs)] dir.'/runs/'.word(sse_runs, i).'/activity.csv' \
-     using 'time_s':(column('requests') * 10) with steps lw 2 \
-     dt dashes(word(sse_runs, i)) lc rgb runcolour(word(sse_runs, i)) \
-     title word(sse_runs, i) noenhanced
+if (words(sse_runs) > 0) {
+    plot for [i=1:words(sse_runs)] dir.'/runs/'.word(sse_runs, i).'/activity.csv' \
+         using 'time_s':(column('requests') * 10) with steps lw 2 \
+         dt dashes(word(sse_runs, i)) lc rgb runcolour(word(sse_runs, i)) \
+         title word(sse_runs, i) noenhanced
+} else {
+    plot [0:1] [0:1] NaN title 'no run of this approach'
+}
 set title 'one user of each run: staleness' font ',14'
 set ylabel 'ms behind the newest update' font ',12'
 plot for [i=1:words(runs)] dir.'/runs/'.word(runs, i).'/timeline.csv' \

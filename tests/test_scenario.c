@@ -1017,8 +1017,10 @@ static void restart_defaults_and_args(void **state)
         char value[128];
         snprintf(value, sizeof(value), "{'at_s':%s,'down_s':%s}", nums[i].at, nums[i].down);
         char *text = patch(BASE, "restart", value);
-        s = load_patch(text, "warmup_s", nums[i].warmup, 0);
+        char *longer = patch(text, "duration_s", "65"); /* back before the window ends */
+        s = load_patch(longer, "warmup_s", nums[i].warmup, 0);
         free(text);
+        free(longer);
         assert_restart_args(s, 0, nums[i].want);
         scenario_free(s);
     }
@@ -1127,10 +1129,22 @@ static void restart_section(void **state)
                  "'updates':{'process':'periodic','rate_hz':1},"
                  "'approaches':[{'kind':'sse'}],'restart':{'at_s':1,'at_s':2}}",
                  "t.json: restart.at_s: duplicate field (each field may appear once)");
+    /* the server must be back before the window ends: at_s + down_s < duration_s */
+    expect_patch_error("restart", "{'at_s':4,'down_s':1}",
+                       "t.json: restart.down_s: expected a down time that ends inside the "
+                       "window (at_s 4 + down_s below duration_s 5), got 1");
+    expect_patch_error("restart", "{'at_s':[1,2],'down_s':[1,3]}",
+                       "t.json: restart.down_s[1]: expected a down time that ends inside "
+                       "the window (at_s 2 + down_s below duration_s 5), got 3");
     /* the edges are in */
+    char *text = patch(BASE, "duration_s", "61");
     struct scenario *s =
-        load_patch(BASE, "restart", "{'at_s':[0.001,4.999],'down_s':[0,60]}", 0);
+        load_patch(text, "restart", "{'at_s':[0.001,0.999],'down_s':[0,60]}", 0);
+    free(text);
     assert_int_equal(scenario_run_count(s), 3 * 4);
+    scenario_free(s);
+    s = load_patch(BASE, "restart", "{'at_s':[0.001,4.999],'down_s':0}", 0);
+    assert_int_equal(scenario_run_count(s), 3 * 2);
     scenario_free(s);
 }
 
@@ -1207,8 +1221,14 @@ static void restart_sweeps_and_quick(void **state)
                       "t.json: quick.at_s[1]: expected a number of seconds above 0 and "
                       "below duration_s (5), got 6");
     free(text2);
+    /* ... and the server must be back before a quick window ends too */
+    text2 = patch(text, "quick", "{'duration_s':4,'down_s':1.5}");
+    expect_error_text(text2, SCENARIO_QUICK,
+                      "t.json: quick.down_s: expected a down time that ends inside the "
+                      "window (at_s 3 + down_s below duration_s 4 with --quick), got 1.5");
+    free(text2);
     /* a quick duration_s that leaves room is fine */
-    text2 = patch(text, "quick", "{'duration_s':3.5}");
+    text2 = patch(text, "quick", "{'duration_s':4.5}");
     s = load_text(text2, SCENARIO_QUICK);
     assert_restart_args(s, 1, "at=5 down=1 feed=memory");
     scenario_free(s);
@@ -1240,10 +1260,12 @@ static void restart_sweeps_and_quick(void **state)
                        "t.json: quick.down_s: expected no value when the scenario has no "
                        "restart, got a list");
 
-    /* the restart's lists multiply with the rest */
-    text = patch(BASE, "clients",
+    /* the restart's lists multiply with the rest (in a window every crash fits) */
+    char *longer = patch(BASE, "duration_s", "10");
+    text = patch(longer, "clients",
                  "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,"
                  "26,27,28,29,30,31,32]");
+    free(longer);
     text2 = patch(text, "restart",
                   "{'at_s':[1,2,3,4],'down_s':[0,1,2,3],'feed':['memory','file']}");
     expect_error_text(text2, 0,
