@@ -84,6 +84,8 @@ struct end {
 struct dir {
     struct link_shaper q; /* bytes on their way, owned here */
     int blocked;          /* the receiver's send buffer was full: waiting for EPOLLOUT */
+    uint64_t bytes_in;    /* read from the sender */
+    uint64_t bytes_out;   /* written to the receiver */
 };
 
 /* A client connection and its upstream connection. Allocated by pair_open, freed after
@@ -221,7 +223,11 @@ static void listener_resume(struct link *l)
 }
 
 /* End the pair: close both sockets (with RST for resets), count why, drop what was
- * still queued, and hand the memory to the dead list (freed after this batch). */
+ * still queued, and hand the memory to the dead list (freed after this batch).
+ *
+ * Discarded is counted as read minus written, not as what the shaper still holds: the
+ * two agree, except that the shaper's count misses the bytes a push loses when memory
+ * runs out, and in = forwarded + discarded must hold even then. */
 static void pair_end(struct link *l, struct pair *p, enum end_reason why)
 {
     int reset = why == END_INJECTED || why == END_PEER || why == END_UPSTREAM;
@@ -253,8 +259,16 @@ static void pair_end(struct link *l, struct pair *p, enum end_reason why)
         break;
     }
     l->c.closed++;
-    l->c.bytes_discarded += link_shaper_free(&p->dirs[UP].q);
-    l->c.bytes_discarded += link_shaper_free(&p->dirs[DOWN].q);
+    for (int d = UP; d <= DOWN; d++) {
+        struct dir *dir = &p->dirs[d];
+        uint64_t lost = dir->bytes_in - dir->bytes_out;
+        (void)link_shaper_free(&dir->q);
+        if (d == UP) /* the one place bytes discarded are counted */
+            l->c.bytes_discarded_up += lost;
+        else
+            l->c.bytes_discarded_down += lost;
+        l->c.bytes_discarded += lost;
+    }
     timer_heap_clear(l->timers, p->slot);
     l->pairs[p->slot] = NULL;
     l->free_slots[l->nfree++] = p->slot;
@@ -291,6 +305,7 @@ static int dir_flush(struct link *l, struct pair *p, int d, int64_t now)
             l->c.bytes_up += (uint64_t)w;
         else
             l->c.bytes_down += (uint64_t)w;
+        dir->bytes_out += (uint64_t)w;
         link_shaper_consume(&dir->q, (size_t)w);
         p->last_active = now;
     }
@@ -323,6 +338,11 @@ static int dir_read(struct link *l, struct pair *p, int d, int64_t now)
                 return -1;
             break;
         }
+        if (d == UP) /* the one place bytes read are counted */
+            l->c.bytes_in_up += (uint64_t)n;
+        else
+            l->c.bytes_in_down += (uint64_t)n;
+        dir->bytes_in += (uint64_t)n;
         if (link_shaper_push(&dir->q, now, l->buf, (size_t)n) != 0)
             return -1;
         p->last_active = now;

@@ -34,19 +34,55 @@ struct link_config {
     unsigned max_connections; /* pairs open at once; beyond: accept and reset */
 };
 
-/* What the link carried. Each field is incremented at one place in link.c. */
+/* What the link carried. Each field is incremented at one place in link.c.
+ *
+ * Bytes are payload bytes (no TCP/IP headers) and are counted per direction, up (client
+ * to server) and down (server to client), at three points: in, when the link reads them
+ * from the sender's socket; forwarded (bytes_up, bytes_down), when the receiver's socket
+ * accepts them from the link; discarded, when their pair ends with them still in the
+ * link: queued behind a delay or rate cap, held by --buffer, or lost when memory ran
+ * out. For each direction, once every pair has ended,
+ *
+ *     bytes_in_X = bytes_X + bytes_discarded_X        (exactly)
+ *
+ * link_run ends every pair before it returns, so the bytes still queued when the link is
+ * stopped (SIGINT/SIGTERM) are counted as discarded at that teardown, and the identity
+ * holds in every --stats document. While pairs are open, in - forwarded - discarded is
+ * what the link holds right now.
+ *
+ * Held against the kernel's counts on the clients' sockets (common/sockacct.c), summed:
+ *
+ *     up:    written (acked + still queued) = bytes_in_up + U + L
+ *     down:  read (received - still unread) = bytes_down - S
+ *
+ * U is what sat in the link's socket receive buffer when the pair ended: received and
+ * acked by the link's kernel, never read by the link. L is what was still in the
+ * client's send buffer then, never to be acked. S is what sat in the link's send buffer
+ * at a reset, thrown away with it. All three are zero for a pair that ended with a FIN
+ * from each side (the link reads to the end, and a close after FIN still delivers). When
+ * a pair is cut short (a reset, an idle cut, the link's stop) U is what the link had not
+ * read yet, much when --queue had stopped it reading; the link cannot count it (asking
+ * SIOCINQ just before the close would race with bytes still arriving), so a client's
+ * acked bytes may exceed bytes_in_up. S is zero while the client keeps reading: on
+ * loopback a write reaches the receiver at once, and Linux lets it read what arrived
+ * ahead of a RST. The same holds between the server's sockets and bytes_in_down and
+ * bytes_up. */
 struct link_counters {
-    uint64_t accepted;        /* client connections accepted */
-    uint64_t refused;         /* of those, reset at once (--max-connections, no memory) */
-    uint64_t upstream_failed; /* pairs whose upstream connect failed (client reset) */
-    uint64_t resets_injected; /* pairs reset by --drop-every or --drop-rate */
-    uint64_t idle_cuts;       /* pairs closed by --idle-timeout */
-    uint64_t peer_resets;     /* pairs ended because one side reset or failed */
-    uint64_t closed;          /* pairs ended for any reason, shutdown included */
-    uint64_t open_peak;       /* most pairs open at once */
-    uint64_t bytes_up;        /* bytes written to the upstream */
-    uint64_t bytes_down;      /* bytes written to clients */
-    uint64_t bytes_discarded; /* bytes read but dropped when their pair ended early */
+    uint64_t accepted;             /* client connections accepted */
+    uint64_t refused;              /* reset at accept (--max-connections, no memory) */
+    uint64_t upstream_failed;      /* pairs whose upstream connect failed (client reset) */
+    uint64_t resets_injected;      /* pairs reset by --drop-every or --drop-rate */
+    uint64_t idle_cuts;            /* pairs closed by --idle-timeout */
+    uint64_t peer_resets;          /* pairs ended because one side reset or failed */
+    uint64_t closed;               /* pairs ended for any reason, shutdown included */
+    uint64_t open_peak;            /* most pairs open at once */
+    uint64_t bytes_in_up;          /* bytes read from clients */
+    uint64_t bytes_up;             /* bytes written to the upstream */
+    uint64_t bytes_discarded_up;   /* bytes read from clients, never written on */
+    uint64_t bytes_in_down;        /* bytes read from the upstream */
+    uint64_t bytes_down;           /* bytes written to clients */
+    uint64_t bytes_discarded_down; /* bytes read from the upstream, never written on */
+    uint64_t bytes_discarded;      /* bytes_discarded_up + bytes_discarded_down */
 };
 
 struct link; /* opaque: the running proxy */

@@ -33,8 +33,12 @@ void link_report_print(FILE *f, const struct link_counters *c,
     line(f, "peer resets passed on", c->peer_resets);
     line(f, "connections closed", c->closed);
     line(f, "connections open at peak", c->open_peak);
+    line(f, "bytes in up (from clients)", c->bytes_in_up);
     line(f, "bytes up (to server)", c->bytes_up);
+    line(f, "bytes discarded up", c->bytes_discarded_up);
+    line(f, "bytes in down (from server)", c->bytes_in_down);
     line(f, "bytes down (to clients)", c->bytes_down);
+    line(f, "bytes discarded down", c->bytes_discarded_down);
     line(f, "bytes discarded", c->bytes_discarded);
     fflush(f);
 }
@@ -77,10 +81,13 @@ int link_report_write_json(const char *path, const struct link_config *cfg,
                 ",\"resets_injected\":%" PRIu64 ",\"idle_cuts\":%" PRIu64
                 ",\"peer_resets\":%" PRIu64 ",\"closed\":%" PRIu64 ",\"open_peak\":%" PRIu64
                 ",\"bytes_up\":%" PRIu64 ",\"bytes_down\":%" PRIu64
-                ",\"bytes_discarded\":%" PRIu64 ",",
+                ",\"bytes_discarded\":%" PRIu64 ",\"bytes_in_up\":%" PRIu64
+                ",\"bytes_in_down\":%" PRIu64 ",\"bytes_discarded_up\":%" PRIu64
+                ",\"bytes_discarded_down\":%" PRIu64 ",",
                 run->elapsed_s, run->cpu_s, c->accepted, c->refused, c->upstream_failed,
                 c->resets_injected, c->idle_cuts, c->peer_resets, c->closed, c->open_peak,
-                c->bytes_up, c->bytes_down, c->bytes_discarded);
+                c->bytes_up, c->bytes_down, c->bytes_discarded, c->bytes_in_up,
+                c->bytes_in_down, c->bytes_discarded_up, c->bytes_discarded_down);
     config_json(&b, cfg);
     if (dynbuf_adds(&b, "}\n") != 0) {
         snprintf(err, errlen, "--stats: out of memory");

@@ -1,9 +1,13 @@
 /* link_report.h: what the link emulator carried, as an aligned summary for people and
  * as JSON for tools (--stats FILE), so its figures can be held against the clients'.
  *
- * Byte counts are what the link wrote to each side (payload only: no TCP/IP headers);
- * bytes it read but never delivered, because their connection was reset or cut, are
- * counted apart as discarded. Field names carry their units.
+ * Byte counts are payload only (no TCP/IP headers), per direction: what the link read
+ * from the sender (bytes_in_up, bytes_in_down), what it wrote to the receiver (bytes_up,
+ * bytes_down), and what it read but never wrote because the connection ended first
+ * (bytes_discarded_up, bytes_discarded_down; bytes_discarded is their sum). In every
+ * document, in = written + discarded for each direction: bytes still queued when the link
+ * stopped count as discarded (link.h says what the counters mean and how they meet the
+ * clients' kernel counts). Field names carry their units.
  */
 #ifndef PUSHPULL_LINK_REPORT_H
 #define PUSHPULL_LINK_REPORT_H

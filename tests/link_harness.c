@@ -179,8 +179,9 @@ struct link_harness_peer {
     int wake[2];                            /* a byte on wake[1] stops the thread */
     unsigned port;                          /* the listening port */
     pthread_t thread;                       /* runs peer_main */
-    pthread_mutex_t mu;                     /* guards seen */
+    pthread_mutex_t mu;                     /* guards seen and greet */
     struct link_harness_seen seen;          /* what happened so far */
+    size_t greet;                           /* bytes sent first on each connection */
     struct peer_conn conns[PEER_MAX_CONNS]; /* open connections, fd -1 when free */
     struct pollfd pfds[PEER_MAX_CONNS + 2]; /* peer_main's poll set */
     size_t which[PEER_MAX_CONNS + 2];       /* pfds[k] watches conns[which[k]] */
@@ -220,7 +221,15 @@ static void peer_accept(struct link_harness_peer *p)
         dynbuf_init(&c->out, PEER_OUT_MAX + 65536);
         pthread_mutex_lock(&p->mu);
         p->seen.accepted++;
+        size_t greet = p->greet;
         pthread_mutex_unlock(&p->mu);
+        static const char chunk[4096] = {0};
+        while (greet > 0) {
+            size_t n = greet < sizeof(chunk) ? greet : sizeof(chunk);
+            if (dynbuf_add(&c->out, chunk, n) != 0)
+                break;
+            greet -= n;
+        }
     }
 }
 
@@ -258,6 +267,9 @@ static void peer_writable(struct link_harness_peer *p, struct peer_conn *c)
         peer_end(p, c, 1);
         return;
     }
+    pthread_mutex_lock(&p->mu);
+    p->seen.bytes_out += (uint64_t)n;
+    pthread_mutex_unlock(&p->mu);
     dynbuf_consume(&c->out, (size_t)n);
     if (c->eof && c->out.len == 0)
         peer_end(p, c, 0);
@@ -340,6 +352,13 @@ fail:
 unsigned link_harness_peer_port(const struct link_harness_peer *p)
 {
     return p->port;
+}
+
+void link_harness_peer_greet(struct link_harness_peer *p, size_t n)
+{
+    pthread_mutex_lock(&p->mu);
+    p->greet = n;
+    pthread_mutex_unlock(&p->mu);
 }
 
 void link_harness_peer_seen(struct link_harness_peer *p, struct link_harness_seen *out)

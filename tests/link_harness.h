@@ -51,6 +51,7 @@ enum link_harness_mode {
 struct link_harness_seen {
     uint64_t accepted;    /* connections accepted */
     uint64_t bytes_in;    /* bytes read */
+    uint64_t bytes_out;   /* bytes written (echoed, or the greeting) */
     uint64_t eofs;        /* connections that ended with a FIN */
     uint64_t resets;      /* connections that ended with an error (RST) */
     int64_t last_byte_ns; /* monotonic time of the latest read with data, 0: none */
@@ -63,6 +64,9 @@ struct link_harness_peer; /* opaque */
  * link_harness_peer_stop. */
 struct link_harness_peer *link_harness_peer_start(enum link_harness_mode mode);
 unsigned link_harness_peer_port(const struct link_harness_peer *p);
+/* Every connection accepted from now on is first sent n bytes (at most 8 MiB; in either
+ * mode), so a test has bytes going down that do not wait for bytes going up. */
+void link_harness_peer_greet(struct link_harness_peer *p, size_t n);
 /* A consistent copy of what the peer has seen so far. */
 void link_harness_peer_seen(struct link_harness_peer *p, struct link_harness_seen *out);
 /* Stop the thread, close every socket, free. NULL is fine. */
