@@ -112,7 +112,10 @@ static const struct server_col server_cols[] = {
 static const struct server_col link_cols[] = {
     {"link_delay_ms", "config", "delay_down_ms"}, {"link_connections", "top", "accepted"},
     {"link_resets", "top", "resets_injected"},    {"link_idle_cuts", "top", "idle_cuts"},
-    {"link_bytes_up", "top", "bytes_up"},         {"link_bytes_down", "top", "bytes_down"},
+    {"link_bytes_in_up", "top", "bytes_in_up"},   {"link_bytes_up", "top", "bytes_up"},
+    {"link_bytes_discarded_up", "top", "bytes_discarded_up"},
+    {"link_bytes_in_down", "top", "bytes_in_down"}, {"link_bytes_down", "top", "bytes_down"},
+    {"link_bytes_discarded_down", "top", "bytes_discarded_down"},
 };
 
 static const cJSON *server_value(const cJSON *stats, const cJSON *results,
