@@ -87,14 +87,15 @@ trap 'cleanup; echo "pushpull: interrupted" >&2; exit 130' INT TERM
 
 # first_line PID LOGPREFIX WHAT: wait (10 s at most) for the first line a program started
 # in the background writes to LOGPREFIX.out ("listening on ..."), and print it; dies
-# naming WHAT when the program exits first or stays silent.
+# naming WHAT when the program exits first or stays silent. It looks every 10 ms, so a
+# restarted server's "up" time (restart.json) is late by at most that.
 first_line() {
     local pid=$1 log=$2 what=$3 first='' i
-    for i in $(seq 200); do
+    for i in $(seq 1000); do
         first=$(head -n 1 "$log.out" 2>/dev/null || true)
         [ -n "$first" ] && break
         kill -0 "$pid" 2>/dev/null || die "$what did not start: $(cat "$log.err")"
-        sleep 0.05
+        sleep 0.01
     done
     [ -n "$first" ] || die "$what did not say where it listens within 10 s ($log.err)"
     echo "$first"
