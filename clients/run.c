@@ -4,11 +4,12 @@
  * Ground truth: one extra SSE connection, the observer, follows the feed from
  * Last-Event-ID: 0 (the server's whole buffer, then everything live; again after an
  * attempt that found the server down, so a restarted server's new feed is seen from its
- * first update; a stream merely cut resumes from its id: sse.c). It is a user with its own counters (no activity series), so its traffic never
- * mixes with the users', and its only job is to deliver the publish stamp of every update
- * (freshness_published), which missed-update and staleness figures need even for users
- * that never saw an update. It is one connection among N+1, so it barely loads the
- * server; its stamps are the server's own, so its receipt delay does not matter.
+ * first update; a stream merely cut resumes from its id: sse.c). It is a user with its
+ * own counters (no activity series), so its traffic never mixes with the users', and its
+ * only job is to deliver the publish stamp of every update (freshness_published), which
+ * missed-update and staleness figures need even for users that never saw an update. It
+ * is one connection among N+1, so it barely loads the server; its stamps are the
+ * server's own, so its receipt delay does not matter.
  */
 #include "run.h"
 

@@ -87,6 +87,24 @@ static cJSON *load_summary(void)
     return load_summary_of("tiny");
 }
 
+/* dir/report.md, whole (the caller frees it). */
+static struct dynbuf read_report(const char *dir)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/report.md", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    struct dynbuf text;
+    dynbuf_init(&text, 1 << 20);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        assert_int_equal(dynbuf_add(&text, buf, n), 0);
+    fclose(f);
+    assert_non_null(text.mem);
+    return text;
+}
+
 static void every_approach_ran_and_the_numbers_add_up(void **state)
 {
     (void)state;
@@ -164,17 +182,7 @@ static void every_plot_and_the_report_exist(void **state)
         assert_true(file_size(dir, name) > 1000);
     }
     assert_true(file_size(dir, "summary.csv") > 0);
-    char path[512];
-    snprintf(path, sizeof(path), "%s/report.md", dir);
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    struct dynbuf text;
-    dynbuf_init(&text, 1 << 20);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        dynbuf_add(&text, buf, n);
-    fclose(f);
+    struct dynbuf text = read_report(dir);
     const char *sections[] = {"# tiny: poll, long-poll or stream?", "## Findings",
                               "### Short polling", "### Long polling",
                               "### Server-Sent Events", "## Environment",
@@ -246,17 +254,7 @@ static void a_restart_is_counted_and_reported(void **state)
     snprintf(dir, sizeof(dir), "%s/tiny-restart", results);
     assert_true(file_size(dir, "plots/restart.png") > 1000);
     assert_true(file_size(dir, "plots/restart.svg") > 1000);
-    char path[512];
-    snprintf(path, sizeof(path), "%s/report.md", dir);
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    struct dynbuf text;
-    dynbuf_init(&text, 1 << 20);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        dynbuf_add(&text, buf, n);
-    fclose(f);
+    struct dynbuf text = read_report(dir);
     if (!strstr(text.mem, "## The restart") || !strstr(text.mem, "| sse-feed=file | file |"))
         fail_msg("report.md lacks the restart section or its sse-feed=file row");
     dynbuf_free(&text);
