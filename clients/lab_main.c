@@ -51,19 +51,6 @@ static const char usage_text[] =
     "The scenario format is documented in scenarios/README.md. Exit status: 0 ok,\n"
     "1 output could not be written, 2 a bad scenario or command line.\n";
 
-/* One plan line for run r into line (reset first). 0, or -1 if the dynbuf refused. */
-static int lab_format_run(const struct scenario_run *r, struct dynbuf *line)
-{
-    dynbuf_reset(line);
-    if (dynbuf_addf(line, "%s\t", r->id) != 0 || scenario_server_args(r, line) != 0 ||
-        dynbuf_adds(line, "\t") != 0 || scenario_client_args(r, line) != 0 ||
-        dynbuf_adds(line, "\t") != 0 || scenario_link_args(r, line) != 0 ||
-        dynbuf_adds(line, "\t") != 0 || scenario_restart_args(r, line) != 0 ||
-        dynbuf_adds(line, "\n") != 0)
-        return -1;
-    return 0;
-}
-
 static int lab_plan(const char *path, unsigned flags)
 {
     char err[1024];
@@ -79,7 +66,8 @@ static int lab_plan(const char *path, unsigned flags)
     double total_s = 0;
     for (size_t i = 0; i < scenario_run_count(s); i++) {
         const struct scenario_run *r = scenario_run_at(s, i);
-        if (lab_format_run(r, &line) != 0) {
+        dynbuf_reset(&line);
+        if (scenario_plan_line(r, &line) != 0 || dynbuf_adds(&line, "\n") != 0) {
             fprintf(stderr, "pushpull-lab: %s: run %s: plan line longer than %zu bytes\n",
                     path, r->id, LAB_LINE_MAX);
             status = 1;

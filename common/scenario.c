@@ -1619,6 +1619,16 @@ int scenario_restart_args(const struct scenario_run *r, struct dynbuf *out)
                        feed_names[rs->durable ? FEED_FILE : 0]);
 }
 
+int scenario_plan_line(const struct scenario_run *r, struct dynbuf *out)
+{
+    if (dynbuf_addf(out, "%s\t", r->id) != 0 || scenario_server_args(r, out) != 0 ||
+        dynbuf_adds(out, "\t") != 0 || scenario_client_args(r, out) != 0 ||
+        dynbuf_adds(out, "\t") != 0 || scenario_link_args(r, out) != 0 ||
+        dynbuf_adds(out, "\t") != 0 || scenario_restart_args(r, out) != 0)
+        return -1;
+    return 0;
+}
+
 double scenario_run_estimate_s(const struct scenario_run *r)
 {
     double drain = r->kind == SCENARIO_SHORT ? r->interval_ms / 1000.0 + 1.0 : 1.0;

@@ -143,6 +143,11 @@ int scenario_link_args(const struct scenario_run *r, struct dynbuf *out);
  * "memory" or "file"; nothing at all when r->restart.on is false. Same conventions as
  * scenario_server_args. */
 int scenario_restart_args(const struct scenario_run *r, struct dynbuf *out);
+/* Append run r's plan line, without its newline: RUN_ID, SERVER_ARGS, CLIENT_ARGS,
+ * LINK_ARGS and RESTART_ARGS separated by tabs, every field always there (the last two
+ * may be empty). The one definition of the format pushpull-lab plan prints and run.sh
+ * reads. Returns dynbuf_add's result. */
+int scenario_plan_line(const struct scenario_run *r, struct dynbuf *out);
 /* Estimated wall time of a run in seconds: warmup + duration + the client's automatic
  * drain (interval + 1 s for short polling, else 1 s) + about 1 s to start and stop the
  * server, + down_s and about 1 s for the second start when the server restarts. */

@@ -770,23 +770,20 @@ static void approaches_section(void **state)
                        "milliseconds from 0 to 3600000 (or a list of them), got 3600001");
 }
 
-/* The link args of run i as a string (the caller frees). */
-static char *link_args_of(const struct scenario *s, size_t i)
+/* Run i's arguments as one of scenario_*_args formats them equal want. */
+static void assert_args(int (*args)(const struct scenario_run *, struct dynbuf *),
+                        const struct scenario *s, size_t i, const char *want)
 {
     struct dynbuf b;
     dynbuf_init(&b, 4096);
-    assert_int_equal(scenario_link_args(scenario_run_at(s, i), &b), 0);
-    char *text = strdup(b.mem ? b.mem : "");
+    assert_int_equal(args(scenario_run_at(s, i), &b), 0);
+    assert_string_equal(b.mem ? b.mem : "", want);
     dynbuf_free(&b);
-    assert_non_null(text);
-    return text;
 }
 
 static void assert_link_args(const struct scenario *s, size_t i, const char *want)
 {
-    char *got = link_args_of(s, i);
-    assert_string_equal(got, want);
-    free(got);
+    assert_args(scenario_link_args, s, i, want);
 }
 
 static void network_section(void **state)
@@ -944,23 +941,9 @@ static void network_sweeps_and_quick(void **state)
 
 /* ---- restart --------------------------------------------------------------------- */
 
-/* The restart args of run i as a string (the caller frees). */
-static char *restart_args_of(const struct scenario *s, size_t i)
-{
-    struct dynbuf b;
-    dynbuf_init(&b, 4096);
-    assert_int_equal(scenario_restart_args(scenario_run_at(s, i), &b), 0);
-    char *text = strdup(b.mem ? b.mem : "");
-    dynbuf_free(&b);
-    assert_non_null(text);
-    return text;
-}
-
 static void assert_restart_args(const struct scenario *s, size_t i, const char *want)
 {
-    char *got = restart_args_of(s, i);
-    assert_string_equal(got, want);
-    free(got);
+    assert_args(scenario_restart_args, s, i, want);
 }
 
 static void restart_defaults_and_args(void **state)
@@ -1617,20 +1600,11 @@ static void bundled_scenarios_load(void **state)
     assert_true(n >= 5);
 }
 
-/* Run i's plan line as pushpull-lab prints it (lab_format_run), without the newline:
- * RUN_ID, SERVER_ARGS, CLIENT_ARGS, LINK_ARGS, RESTART_ARGS, every field always there. */
+/* Run i's plan line (scenario_plan_line, as pushpull-lab prints it) into line. */
 static void plan_line(const struct scenario *s, size_t i, struct dynbuf *line)
 {
-    const struct scenario_run *r = scenario_run_at(s, i);
     dynbuf_reset(line);
-    assert_int_equal(dynbuf_addf(line, "%s\t", r->id), 0);
-    assert_int_equal(scenario_server_args(r, line), 0);
-    assert_int_equal(dynbuf_adds(line, "\t"), 0);
-    assert_int_equal(scenario_client_args(r, line), 0);
-    assert_int_equal(dynbuf_adds(line, "\t"), 0);
-    assert_int_equal(scenario_link_args(r, line), 0);
-    assert_int_equal(dynbuf_adds(line, "\t"), 0);
-    assert_int_equal(scenario_restart_args(r, line), 0);
+    assert_int_equal(scenario_plan_line(scenario_run_at(s, i), line), 0);
 }
 
 static void plan_lines_of_tiny(void **state)
