@@ -31,6 +31,18 @@ void harness_sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+unsigned harness_listening_port(int out, const char *prefix)
+{
+    struct dynbuf line;
+    dynbuf_init(&line, 4096);
+    unsigned port = 0;
+    if (harness_read_until(out, &line, "\n", 10000) == 1 &&
+        strncmp(line.mem, prefix, strlen(prefix)) == 0)
+        port = (unsigned)strtoul(strrchr(line.mem, ':') + 1, NULL, 10);
+    dynbuf_free(&line);
+    return port;
+}
+
 int harness_server_start(struct harness_server *s, const char *const *args)
 {
     const char *bin = getenv("PUSHPULL_SERVER");
@@ -51,15 +63,8 @@ int harness_server_start(struct harness_server *s, const char *const *args)
     if (pid < 0)
         return -1;
     s->pid = pid;
-    s->port = 0;
     s->out = out;
-    struct dynbuf line;
-    dynbuf_init(&line, 4096);
-    int found = harness_read_until(out, &line, "\n", 10000);
-    const char *colon = found == 1 ? strrchr(line.mem, ':') : NULL;
-    if (colon && strncmp(line.mem, "listening on http://", 20) == 0)
-        s->port = (unsigned)strtoul(colon + 1, NULL, 10);
-    dynbuf_free(&line);
+    s->port = harness_listening_port(out, "listening on http://");
     if (s->port == 0) {
         fprintf(stderr, "harness: server did not report a port\n");
         harness_server_stop(s);

@@ -22,6 +22,10 @@
  * the child's stdout goes to /dev/null (when it is not the piped one). The child's pid,
  * or -1. Every test harness starts its programs through this. */
 pid_t harness_spawn(const char *const argv[], int piped, bool quiet, int *read_fd);
+/* The port on the first line a program writes to out ("<prefix>...:PORT"), waiting at
+ * most 10 s; 0 when the line does not come or does not start with prefix. Every harness
+ * learns where its program listens through this. */
+unsigned harness_listening_port(int out, const char *prefix);
 /* Wait for pid at most timeout_ms. Its exit status, or -1 when it died of a signal or is
  * still running (it is then killed with SIGKILL and reaped). */
 int harness_wait(pid_t pid, int timeout_ms);

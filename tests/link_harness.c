@@ -33,27 +33,6 @@ static const char *link_binary(void)
 
 /* ---- the link process ----------------------------------------------------------- */
 
-/* Read from fd into buf until it holds a newline, EOF, or timeout_ms passes. */
-static void read_line(int fd, struct dynbuf *buf, int timeout_ms)
-{
-    int64_t end = link_harness_now_ns() + (int64_t)timeout_ms * NS_PER_MS;
-    while (!(buf->mem && strchr(buf->mem, '\n'))) {
-        int64_t left_ms = (end - link_harness_now_ns()) / NS_PER_MS;
-        if (left_ms <= 0)
-            return;
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        int rc = poll(&p, 1, (int)left_ms);
-        if (rc < 0 && errno == EINTR)
-            continue;
-        if (rc <= 0)
-            return;
-        char tmp[512];
-        ssize_t n = read(fd, tmp, sizeof(tmp));
-        if (n <= 0 || dynbuf_add(buf, tmp, (size_t)n) != 0)
-            return;
-    }
-}
-
 int link_harness_start(struct link_harness_link *l, unsigned upstream_port,
                        const char *const *args)
 {
@@ -75,15 +54,8 @@ int link_harness_start(struct link_harness_link *l, unsigned upstream_port,
     if (pid < 0)
         return -1;
     l->pid = pid;
-    l->port = 0;
-    struct dynbuf line;
-    dynbuf_init(&line, 4096);
-    read_line(out, &line, 10000);
+    l->port = harness_listening_port(out, "listening on 127.0.0.1:");
     close(out); /* the link prints nothing more on stdout */
-    const char *colon = line.mem ? strrchr(line.mem, ':') : NULL;
-    if (colon && strncmp(line.mem, "listening on 127.0.0.1:", 23) == 0)
-        l->port = (unsigned)strtoul(colon + 1, NULL, 10);
-    dynbuf_free(&line);
     if (l->port == 0) {
         fprintf(stderr, "link_harness: %s did not report a port\n", bin);
         link_harness_stop(l);
