@@ -62,6 +62,7 @@ setup() {
 
 SERVER_PID=
 SERVER_URL=
+SERVER_LOG=
 LINK_PID=
 LINK_URL=
 CLIENT_PID=
@@ -101,22 +102,24 @@ first_line() {
     echo "$first"
 }
 
-# start_server LOGPREFIX ARGS...: start bin/pushpull-server on a free port; sets
-# SERVER_PID and SERVER_URL.
+# start_server LOGPREFIX ARGS...: start bin/pushpull-server on a free port (a --port
+# among ARGS wins); sets SERVER_PID, SERVER_URL and SERVER_LOG.
 start_server() {
     local log=$1 first
     shift
     "$BIN/pushpull-server" --port 0 "$@" >"$log.out" 2>"$log.err" &
     SERVER_PID=$!
+    SERVER_LOG=$log
     first=$(first_line "$SERVER_PID" "$log" "the server") || { SERVER_PID=; exit 1; }
     SERVER_URL=${first#listening on }
 }
 
+# stop_server: SIGTERM the server start_server started, and check its exit.
 stop_server() {
     local pid=$SERVER_PID
     SERVER_PID=
     kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" || die "the server exited with an error (see $1.err)"
+    wait "$pid" || die "the server exited with an error (see $SERVER_LOG.err)"
 }
 
 # start_link LOGPREFIX UPSTREAM STATS_JSON ARGS...: start bin/pushpull-link on a free port
@@ -233,7 +236,7 @@ run_scenario() {
         fi
         curl -sf "$SERVER_URL/stats" >"$rd/server_stats.json" ||
             die "could not read the server's /stats for run $id"
-        stop_server "$rd/server${at:+-restarted}"
+        stop_server
     done <<<"$plan"
     "$BIN/pushpull-lab" merge "$dir" || die "merging $dir failed"
     plot_results "$dir"

@@ -37,6 +37,7 @@ struct row {
     const cJSON *run, *res, *srv, *cfg, *meta;
     const cJSON *link;     /* the link's --stats document, or NULL: loopback */
     const cJSON *link_cfg; /* its settings ("config"), or NULL */
+    const cJSON *restart;  /* the runner's record of a crash and restart, or NULL */
     double delay_ms;       /* d: the link's one-way delay (mean of both directions), or 0 */
     const char *id, *approach, *mode;
     struct model_prediction m;
@@ -67,6 +68,7 @@ static void fill_row(struct row *r, const cJSON *run)
     r->meta = cJSON_GetObjectItemCaseSensitive(run, "meta");
     r->link = cJSON_GetObjectItemCaseSensitive(run, "link");
     r->link_cfg = cJSON_GetObjectItemCaseSensitive(r->link, "config");
+    r->restart = cJSON_GetObjectItemCaseSensitive(run, "restart");
     r->delay_ms = link_delay_ms(r->link_cfg);
     r->approach = lab_str(r->res, "approach");
     r->mode = lab_str(r->res, "poll_mode");
@@ -473,14 +475,20 @@ static int request_rates(const char *dir, const char *id, double crash_s, double
     return 0;
 }
 
+/* Whether any run's server was crashed and restarted. */
+static bool any_restart(const struct row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].restart)
+            return true;
+    return false;
+}
+
 /* The server was crashed and restarted in some runs: what each approach lost and how
  * long its users took to come back. */
 static int restarts(struct dynbuf *b, const struct row *rows, size_t n, const char *dir)
 {
-    bool any = false;
-    for (size_t i = 0; i < n; i++)
-        any = any || cJSON_GetObjectItemCaseSensitive(rows[i].run, "restart") != NULL;
-    if (!any)
+    if (!any_restart(rows, n))
         return 0;
     int rc = dynbuf_adds(
         b,
@@ -515,7 +523,7 @@ static int restarts(struct dynbuf *b, const struct row *rows, size_t n, const ch
         "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const struct row *r = &rows[i];
-        const cJSON *rs = cJSON_GetObjectItemCaseSensitive(r->run, "restart");
+        const cJSON *rs = r->restart;
         if (!rs)
             continue;
         double w0 = lab_num(r->meta, "window_start_unix_ns");
@@ -649,10 +657,7 @@ static int disagreements(struct dynbuf *b, const struct row *rows, size_t n)
                "another process.\n");
     if (rc == 0 && any)
         rc = network_causes(b, rows, n);
-    bool restarted = false;
-    for (size_t i = 0; i < n; i++)
-        restarted = restarted || cJSON_GetObjectItemCaseSensitive(rows[i].run, "restart");
-    if (rc == 0 && any && restarted)
+    if (rc == 0 && any && any_restart(rows, n))
         rc = dynbuf_adds(b, "\nThe server was crashed and restarted during the window: "
                             "the outage and the reconnects after it lengthen latency and "
                             "staleness beyond the fault-free models, and a poll that "
