@@ -30,7 +30,7 @@
 #include "transport.h"
 #include "user.h"
 
-#define LONG_POLL_SLACK_NS         (10 * NS_PER_S) /* beyond the hold, before giving up */
+#define LONG_POLL_SLACK_NS (10 * NS_PER_S) /* beyond the hold, before giving up */
 
 struct long_state {
     uint64_t cursor;         /* since= */

@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define HIST_LOWEST_US  INT64_C(1)          /* values below are counted as underflow */
-#define HIST_HIGHEST_US INT64_C(600000000)  /* 10 min; values above count as overflow */
+#define HIST_LOWEST_US  INT64_C(1)         /* values below are counted as underflow */
+#define HIST_HIGHEST_US INT64_C(600000000) /* 10 min; values above count as overflow */
 
 struct hist; /* opaque */
 
@@ -28,16 +28,17 @@ void hist_merge(struct hist *dst, const struct hist *src);
 uint64_t hist_count(const struct hist *h);
 uint64_t hist_underflow(const struct hist *h);
 uint64_t hist_overflow(const struct hist *h);
-int64_t hist_min(const struct hist *h);   /* exact; 0 when empty */
-int64_t hist_max(const struct hist *h);   /* exact; 0 when empty */
-double hist_mean(const struct hist *h);   /* exact (kept as a running sum); 0 when empty */
+int64_t hist_min(const struct hist *h); /* exact; 0 when empty */
+int64_t hist_max(const struct hist *h); /* exact; 0 when empty */
+double hist_mean(const struct hist *h); /* exact (kept as a running sum); 0 when empty */
 /* The value at percentile p (0..100]: the smallest bucket value v such that at least p%
  * of the recorded values are <= v (reported as the bucket's highest equivalent value,
  * capped at hist_max). 0 when empty. */
 int64_t hist_value_at_percentile(const struct hist *h, double p);
 /* Write the percentile spectrum as CSV with header
  * "percentile,latency_us,latency_ms,count_at_or_below": one row per non-empty bucket,
- * plus fixed rows for 50, 90, 99, 99.9, 99.99 and 100. Returns 0, or -1 on a write error. */
+ * plus fixed rows for 50, 90, 99, 99.9, 99.99 and 100. Returns 0, or -1 on a write error.
+ */
 int hist_write_csv(const struct hist *h, FILE *f);
 
 #endif

@@ -37,7 +37,8 @@ static void short_poll(const struct model_input *in, struct model_prediction *o)
         } else {
             o->latency_mean_ms = (T / 2 + d) * 1e3;
         }
-        /* Cho and Garcia-Molina's age of a copy synchronised every T under Poisson change. */
+        /* Cho and Garcia-Molina's age of a copy synchronised every T under Poisson change.
+         */
         o->staleness_mean_ms = (T / 2 - 1 / lam + (1 - e) / (lam * lam * T)) * 1e3;
         return;
     }

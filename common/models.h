@@ -1,6 +1,6 @@
 /* models.h: what theory predicts for each approach, to print beside what was measured.
  *
- * The formulas are those of ../shared/MODELS.md, derived from first principles and the
+ * The formulas are those of docs/MODELS.md, derived from first principles and the
  * cited sources: short polling (uniform wait within the period; Bozdag, Mesbah and van
  * Deursen 2007; Cho and Garcia-Molina 2000 for staleness), long polling (RFC 6202 section
  * 2.2: the blind window W = 2d + c between an answer and the next held request), and SSE
@@ -28,15 +28,15 @@ enum model_approach { MODEL_SHORT_STATE, MODEL_SHORT_EVENTS, MODEL_LONG, MODEL_S
 struct model_input {
     enum model_approach approach;
     enum model_process process;
-    double rate_hz;        /* lambda: mean updates per second */
-    double burst_size;     /* updates per burst (process burst) */
-    double delay_s;        /* d: one-way network delay */
-    double client_gap_s;   /* c: the client's turnaround before asking again (long poll) */
-    double interval_s;     /* T: short polling period */
-    double timeout_s;      /* tau: long-poll hold time */
-    double heartbeat_s;    /* SSE heartbeat interval, 0 = off */
-    double json_bytes;     /* one update's JSON text (SSE bytes per event) */
-    double seq_digits;     /* digits of a typical seq (SSE "id: N") */
+    double rate_hz;      /* lambda: mean updates per second */
+    double burst_size;   /* updates per burst (process burst) */
+    double delay_s;      /* d: one-way network delay */
+    double client_gap_s; /* c: the client's turnaround before asking again (long poll) */
+    double interval_s;   /* T: short polling period */
+    double timeout_s;    /* tau: long-poll hold time */
+    double heartbeat_s;  /* SSE heartbeat interval, 0 = off */
+    double json_bytes;   /* one update's JSON text (SSE bytes per event) */
+    double seq_digits;   /* digits of a typical seq (SSE "id: N") */
 };
 
 struct model_prediction {

@@ -16,12 +16,13 @@
 
 /* One dispatched event. Pointers are valid only during the callback. */
 struct sse_event {
-    const char *type;    /* event type; "message" when the stream gave none (NUL-terminated) */
-    size_t type_len;     /* bytes in type */
-    const char *data;    /* data lines joined with LF, final LF removed (NUL-terminated) */
-    size_t data_len;     /* bytes in data */
-    const char *id;      /* the last event ID in force at dispatch; "" if none (NUL-terminated) */
-    size_t id_len;       /* bytes in id */
+    const char *type; /* event type; "message" when the stream gave none (NUL-terminated) */
+    size_t type_len;  /* bytes in type */
+    const char *data; /* data lines joined with LF, final LF removed (NUL-terminated) */
+    size_t data_len;  /* bytes in data */
+    const char
+        *id;       /* the last event ID in force at dispatch; "" if none (NUL-terminated) */
+    size_t id_len; /* bytes in id */
 };
 
 struct sse_callbacks {
@@ -36,15 +37,16 @@ struct sse_callbacks {
 };
 
 enum sse_status {
-    SSE_OK = 0,          /* all bytes consumed */
-    SSE_STOPPED = 1,     /* on_event asked to stop; the rest of the buffer was not read */
-    SSE_ERR_TOO_BIG = -1 /* one event (or line) grew past max_event_bytes; parser unusable */
+    SSE_OK = 0,      /* all bytes consumed */
+    SSE_STOPPED = 1, /* on_event asked to stop; the rest of the buffer was not read */
+    SSE_ERR_TOO_BIG =
+        -1 /* one event (or line) grew past max_event_bytes; parser unusable */
 };
 
 /* Byte accounting, split so the transport can report where the stream's bytes went.
  * Every byte fed is counted in exactly one of the three. */
 struct sse_counts {
-    uint64_t data_bytes;    /* bytes of data field values (after "data:" and its one space) */
+    uint64_t data_bytes; /* bytes of data field values (after "data:" and its one space) */
     uint64_t comment_bytes; /* bytes of comment lines, colon and line end included */
     uint64_t framing_bytes; /* everything else: field names, colons, spaces, line ends, BOM,
                                id/event/retry lines, blank lines */

@@ -30,7 +30,8 @@ static enum MHD_Result control_handle(struct request *req)
                            "\"%.40s\"",
                            GEN_MIN_RATE_HZ, CONTROL_MAX_RATE, v ? v : "(nothing)");
     if (generator_set_rate(req->srv->gen, hz) != 0)
-        return reply_error(req, 409, "rate: the generator replays a trace; its rate is fixed");
+        return reply_error(req, 409,
+                           "rate: the generator replays a trace; its rate is fixed");
     char body[64];
     int n = snprintf(body, sizeof(body), "{\"rate_hz\":%g}", hz);
     return reply_json(req, 200, body, (size_t)n, NULL);

@@ -39,9 +39,9 @@ struct feed {
     struct feed_waiter *waiters; /* head of the parked list */
     size_t nwaiters;
     bool closing;
-    uint64_t drops;              /* feed_drop calls so far */
-    int log_fd;                  /* append-only log of updates (feed_attach_log), or -1 */
-    bool log_failed;             /* a write to the log failed (reported once) */
+    uint64_t drops;             /* feed_drop calls so far */
+    int log_fd;                 /* append-only log of updates (feed_attach_log), or -1 */
+    bool log_failed;            /* a write to the log failed (reported once) */
     struct pollfd *pfds;        /* sweep scratch: one per parked waiter with a socket */
     struct feed_waiter **pwait; /* the waiter behind each pfds entry */
     size_t pcap;                /* allocated entries in pfds and pwait */
@@ -147,8 +147,10 @@ static void log_locked(struct feed *f, const char *json, size_t len)
     ssize_t n = writev(f->log_fd, iov, 2);
     if (n != (ssize_t)(len + 1)) {
         f->log_failed = true;
-        fprintf(stderr, "pushpull-server: writing the feed log: %s; later updates are "
-                        "not durable\n", n < 0 ? strerror(errno) : "short write");
+        fprintf(stderr,
+                "pushpull-server: writing the feed log: %s; later updates are "
+                "not durable\n",
+                n < 0 ? strerror(errno) : "short write");
     }
 }
 

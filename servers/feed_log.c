@@ -56,8 +56,9 @@ static int load_line(struct feed *f, const char *path, size_t lineno, const char
     cJSON *doc = cJSON_ParseWithLength(line, len);
     bool ok = doc && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(doc, "data")) &&
               cJSON_GetArraySize(doc) == 3 && read_field(&p, "{\"seq\":", &seq) == 0 &&
-              read_field(&p, ",\"ts_ns\":", &ts) == 0 && strncmp(p, ",\"data\":\"", 9) == 0 &&
-              ts <= INT64_MAX && (int64_t)ts >= *last_ts;
+              read_field(&p, ",\"ts_ns\":", &ts) == 0 &&
+              strncmp(p, ",\"data\":\"", 9) == 0 && ts <= INT64_MAX &&
+              (int64_t)ts >= *last_ts;
     cJSON_Delete(doc);
     if (!ok) {
         snprintf(err, errlen,
@@ -97,8 +98,10 @@ int feed_log_open(struct feed *f, const char *path, char *err, size_t errlen)
     while (rc == 0 && (n = getline(&line, &cap, in)) > 0) {
         lineno++;
         if (line[n - 1] != '\n') {
-            fprintf(stderr, "pushpull-server: %s:%zu: dropping an incomplete last line "
-                            "(a write cut short)\n", path, lineno);
+            fprintf(stderr,
+                    "pushpull-server: %s:%zu: dropping an incomplete last line "
+                    "(a write cut short)\n",
+                    path, lineno);
             break;
         }
         rc = load_line(f, path, lineno, line, (size_t)n - 1, &last_ts, err, errlen);

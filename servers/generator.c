@@ -29,7 +29,7 @@ struct generator {
     pthread_mutex_t lock;
     pthread_cond_t cond; /* CLOCK_MONOTONIC; signalled by generator_stop */
     bool stop;
-    bool rate_changed;   /* generator_set_rate was called: restart the schedule */
+    bool rate_changed; /* generator_set_rate was called: restart the schedule */
     char *payload;     /* payload_bytes + 1 */
     int64_t *trace;    /* publish offsets in ns (process trace), owned */
     size_t trace_len;  /* entries in trace */

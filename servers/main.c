@@ -69,7 +69,6 @@ static const char usage_text[] =
     "SIGUSR1 crashes on purpose (the lab's restart experiment): the /stats document is\n"
     "printed as one line on stdout, then the process exits without a goodbye to anyone.\n";
 
-
 static int64_t duration_arg(const char *flag, const char *v, int64_t bare_unit, int64_t lo,
                             int64_t hi, const char *expected)
 {
@@ -141,7 +140,8 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
             if (units_parse_number(optarg, &cfg->rate_hz) != 0 ||
                 cfg->rate_hz > GEN_MAX_RATE_HZ ||
                 (cfg->rate_hz > 0 && cfg->rate_hz < GEN_MIN_RATE_HZ))
-                flags_bad_value("rate", "0, or updates per second from 0.001 to 100000", optarg);
+                flags_bad_value("rate", "0, or updates per second from 0.001 to 100000",
+                                optarg);
             break;
         case O_PROCESS:
             if (strcmp(optarg, "periodic") == 0)

@@ -91,11 +91,11 @@ enum MHD_Result reply_error(struct request *req, unsigned status, const char *fm
         return MHD_NO;
     enum MHD_Result rc;
     if (status == 405)
-        rc = reply_typed(req, status, "application/json", b.mem, b.len, MHD_HTTP_HEADER_ALLOW,
-                         req->route->method, NULL);
+        rc = reply_typed(req, status, "application/json", b.mem, b.len,
+                         MHD_HTTP_HEADER_ALLOW, req->route->method, NULL);
     else if (status == 503)
-        rc = reply_typed(req, status, "application/json", b.mem, b.len, MHD_HTTP_HEADER_CONNECTION, "close",
-                         NULL);
+        rc = reply_typed(req, status, "application/json", b.mem, b.len,
+                         MHD_HTTP_HEADER_CONNECTION, "close", NULL);
     else
         rc = reply_typed(req, status, "application/json", b.mem, b.len, NULL);
     dynbuf_free(&b);

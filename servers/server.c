@@ -226,9 +226,11 @@ static enum MHD_Result request_begin(struct request *req, const char *url,
         req->kind = req->route->kind;
     /* ?client=TAG also counts the request in TAG's row; on /stats it names the row to
      * read instead, so asking does not change the answer. */
-    const char *tag = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "client");
+    const char *tag =
+        MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "client");
     if (tag && req->route != &stats_route)
-        req->tag = stats_tag_row(&srv->stats, tag); /* an invalid tag counts nowhere extra */
+        req->tag =
+            stats_tag_row(&srv->stats, tag); /* an invalid tag counts nowhere extra */
     request_count(req, SF_REQUESTS, 1);
     if (atomic_load(&srv->stats.conns_open) > (int_least64_t)srv->cfg.max_connections)
         return reply_error(req, 503, "server busy: more than %u connections open",

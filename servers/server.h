@@ -52,7 +52,7 @@ struct server {
     struct MHD_Daemon *daemon;
     struct feed *feed;
     struct stats stats;
-    unsigned port;     /* the bound port (resolves --port 0) */
+    unsigned port;         /* the bound port (resolves --port 0) */
     struct generator *gen; /* the update generator (POST /control), set by main */
     int log_fd;            /* the durable feed's log (--feed-file), or -1 */
     pthread_t sweeper;     /* wakes expired waiters and notices vanished peers */

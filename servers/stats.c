@@ -17,9 +17,9 @@ static const char *const kind_names[STATS_KINDS] = {"poll",    "longpoll", "even
 static const unsigned status_codes[STATS_STATUSES] = {200, 201, 204, 304, 400, 403,
                                                       404, 405, 413, 500, 503, 0};
 
-static const char *const field_names[SF_FIELDS] = {
-    "requests",          "req_header_bytes", "req_body_bytes",
-    "resp_header_bytes", "resp_body_bytes",  "framing_bytes"};
+static const char *const field_names[SF_FIELDS] = {"requests",        "req_header_bytes",
+                                                   "req_body_bytes",  "resp_header_bytes",
+                                                   "resp_body_bytes", "framing_bytes"};
 
 void stats_init(struct stats *s)
 {
@@ -38,9 +38,8 @@ int stats_tag_valid(const char *tag)
     size_t n = 0;
     for (; tag[n]; n++) {
         char c = tag[n];
-        if (n == STATS_TAG_MAX ||
-            !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-'))
+        if (n == STATS_TAG_MAX || !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                    (c >= '0' && c <= '9') || c == '_' || c == '-'))
             return 0;
     }
     return n > 0;
@@ -158,18 +157,18 @@ int stats_render(struct stats *s, uint64_t published, uint64_t newest, uint64_t 
     double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
                  ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
     double uptime = (double)(clock_mono_ns() - s->started_mono_ns) / 1e9;
-    int rc = dynbuf_addf(b,
-                         "{\"updates_published\":%llu,\"newest_seq\":%llu,\"uptime_s\":%.3f,"
-                         "\"cpu_s\":%.3f,"
-                         "\"rss_kib\":%ld,\"max_rss_kib\":%ld,\"connections_open\":%lld,"
-                         "\"connections_total\":%llu,\"connections_peak\":%lld,\"parked\":%llu,"
-                         "\"unaccounted_bytes\":%llu,\"transports\":{",
-                         (unsigned long long)published, (unsigned long long)newest, uptime,
-                         cpu, rss_kib(),
-                         ru.ru_maxrss, (long long)atomic_load(&s->conns_open),
-                         (unsigned long long)atomic_load(&s->conns_total),
-                         (long long)atomic_load(&s->conns_peak), (unsigned long long)parked,
-                         (unsigned long long)atomic_load(&s->unaccounted_bytes));
+    int rc =
+        dynbuf_addf(b,
+                    "{\"updates_published\":%llu,\"newest_seq\":%llu,\"uptime_s\":%.3f,"
+                    "\"cpu_s\":%.3f,"
+                    "\"rss_kib\":%ld,\"max_rss_kib\":%ld,\"connections_open\":%lld,"
+                    "\"connections_total\":%llu,\"connections_peak\":%lld,\"parked\":%llu,"
+                    "\"unaccounted_bytes\":%llu,\"transports\":{",
+                    (unsigned long long)published, (unsigned long long)newest, uptime, cpu,
+                    rss_kib(), ru.ru_maxrss, (long long)atomic_load(&s->conns_open),
+                    (unsigned long long)atomic_load(&s->conns_total),
+                    (long long)atomic_load(&s->conns_peak), (unsigned long long)parked,
+                    (unsigned long long)atomic_load(&s->unaccounted_bytes));
     for (int k = 0; rc == 0 && k < STATS_KINDS; k++) {
         if (k > 0)
             rc = dynbuf_adds(b, ",");
@@ -206,11 +205,14 @@ static enum MHD_Result stats_handle(struct request *req)
     struct server *srv = req->srv;
     struct dynbuf b;
     dynbuf_init(&b, 1 << 20);
-    const char *tag = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "client");
+    const char *tag =
+        MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "client");
     if (tag) {
         if (!stats_tag_valid(tag))
-            return reply_error(req, 400, "client: expected 1 to %d of A-Z a-z 0-9 _ -, got "
-                                         "\"%.40s\"", STATS_TAG_MAX, tag);
+            return reply_error(req, 400,
+                               "client: expected 1 to %d of A-Z a-z 0-9 _ -, got "
+                               "\"%.40s\"",
+                               STATS_TAG_MAX, tag);
         if (stats_render_tag(stats_tag_find(&srv->stats, tag), tag, &b) != 0)
             return MHD_NO;
         enum MHD_Result rc = reply_json(req, 200, b.mem, b.len, NULL);

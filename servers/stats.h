@@ -64,13 +64,13 @@ struct stats_tag {
 
 struct stats {
     struct stats_row row[STATS_KINDS];
-    atomic_int_least64_t conns_open;        /* TCP connections open now */
-    atomic_uint_least64_t conns_total;      /* TCP connections accepted */
-    atomic_int_least64_t conns_peak;        /* most connections open at once */
+    atomic_int_least64_t conns_open;         /* TCP connections open now */
+    atomic_uint_least64_t conns_total;       /* TCP connections accepted */
+    atomic_int_least64_t conns_peak;         /* most connections open at once */
     atomic_uint_least64_t unaccounted_bytes; /* kernel bytes no counter explains (0) */
-    int64_t started_mono_ns;                /* set once at start */
-    pthread_mutex_t tags_lock;              /* guards adding tags */
-    atomic_size_t ntags;                    /* tags in use (published after the name) */
+    int64_t started_mono_ns;                 /* set once at start */
+    pthread_mutex_t tags_lock;               /* guards adding tags */
+    atomic_size_t ntags;                     /* tags in use (published after the name) */
     struct stats_tag tags[STATS_MAX_TAGS];
 };
 

@@ -59,8 +59,9 @@ static enum MHD_Result www_send(struct request *req, const char *name)
     snprintf(path, sizeof(path), "%s/%s", req->srv->cfg.www, name);
     FILE *f = fopen(path, "rb");
     if (!f)
-        return reply_error(req, 404, "%s: %s (start the server from the repository root, or "
-                                     "pass --www DIR)",
+        return reply_error(req, 404,
+                           "%s: %s (start the server from the repository root, or "
+                           "pass --www DIR)",
                            path, strerror(errno));
     struct dynbuf body;
     dynbuf_init(&body, WWW_MAX_FILE);

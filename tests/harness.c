@@ -100,7 +100,8 @@ int harness_server_run(const char *const *args, struct dynbuf *err)
     pid_t pid = harness_spawn(argv, STDERR_FILENO, false, &errfd);
     if (pid < 0)
         return -1;
-    harness_read_until(errfd, err, NULL, 10000); /* until EOF: it closes when the child ends */
+    harness_read_until(errfd, err, NULL,
+                       10000); /* until EOF: it closes when the child ends */
     close(errfd);
     return harness_wait(pid, 10000);
 }

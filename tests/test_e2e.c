@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "clients/lab.h"
+#include "lab/lab.h"
 #include "dynbuf.h"
 
 static char results[] = "/tmp/pushpull-e2e-XXXXXX";
@@ -139,7 +139,8 @@ static void every_approach_ran_and_the_numbers_add_up(void **state)
         double total = lab_num(r, "req_header_bytes") + lab_num(r, "resp_header_bytes") +
                        lab_num(r, "resp_body_bytes") + lab_num(r, "framing_bytes");
         double per_min = total / (lab_num(r, "clients") * lab_num(r, "duration_s") / 60);
-        assert_true(fabs(per_min - lab_num(r, "bytes_per_client_min")) <= 1 + per_min * 1e-3);
+        assert_true(fabs(per_min - lab_num(r, "bytes_per_client_min")) <=
+                    1 + per_min * 1e-3);
     }
     cJSON_Delete(doc);
 }
@@ -149,9 +150,12 @@ static void latency_and_requests_match_the_technique(void **state)
     (void)state;
     cJSON *doc = load_summary();
     const cJSON *runs = cJSON_GetObjectItemCaseSensitive(doc, "runs");
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(runs, 0), "results");
-    const cJSON *l = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(runs, 1), "results");
-    const cJSON *e = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(runs, 2), "results");
+    const cJSON *s =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(runs, 0), "results");
+    const cJSON *l =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(runs, 1), "results");
+    const cJSON *e =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(runs, 2), "results");
     /* Short polling every 200 ms: mean wait about T/2 = 100 ms, never much above T. The
      * slack allows for a sanitizer build on a busy 2-core machine; the byte and update
      * invariants above are exact. */
@@ -183,9 +187,12 @@ static void every_plot_and_the_report_exist(void **state)
     }
     assert_true(file_size(dir, "summary.csv") > 0);
     struct dynbuf text = read_report(dir);
-    const char *sections[] = {"# tiny: poll, long-poll or stream?", "## Findings",
-                              "### Short polling", "### Long polling",
-                              "### Server-Sent Events", "## Environment",
+    const char *sections[] = {"# tiny: poll, long-poll or stream?",
+                              "## Findings",
+                              "### Short polling",
+                              "### Long polling",
+                              "### Server-Sent Events",
+                              "## Environment",
                               "| short-events | every 200 ms, cursor | 5 | "};
     for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
         if (!strstr(text.mem, sections[i]))
@@ -255,7 +262,8 @@ static void a_restart_is_counted_and_reported(void **state)
     assert_true(file_size(dir, "plots/restart.png") > 1000);
     assert_true(file_size(dir, "plots/restart.svg") > 1000);
     struct dynbuf text = read_report(dir);
-    if (!strstr(text.mem, "## The restart") || !strstr(text.mem, "| sse-feed=file | file |"))
+    if (!strstr(text.mem, "## The restart") ||
+        !strstr(text.mem, "| sse-feed=file | file |"))
         fail_msg("report.md lacks the restart section or its sse-feed=file row");
     dynbuf_free(&text);
 }
@@ -287,9 +295,10 @@ static void the_link_counts_what_the_clients_sent_and_received(void **state)
             fail_msg("%s", err);
         const cJSON *users = cJSON_GetObjectItemCaseSensitive(client, "run_totals");
         const cJSON *obs = cJSON_GetObjectItemCaseSensitive(client, "observer_totals");
-        double sent = lab_num(users, "kernel_bytes_sent") + lab_num(obs, "kernel_bytes_sent");
-        double got = lab_num(users, "kernel_bytes_received") +
-                     lab_num(obs, "kernel_bytes_received");
+        double sent =
+            lab_num(users, "kernel_bytes_sent") + lab_num(obs, "kernel_bytes_sent");
+        double got =
+            lab_num(users, "kernel_bytes_received") + lab_num(obs, "kernel_bytes_received");
         /* Down, the link may have written a little more than the clients took in: the
          * client ends its run by closing its sockets while the server is still sending,
          * and what was then inside the link's delay line is written (the write succeeds)
@@ -333,7 +342,8 @@ static void a_bad_scenario_fails_before_anything_runs(void **state)
     char line[1024] = "";
     assert_non_null(fgets(line, sizeof(line), f));
     fclose(f);
-    assert_non_null(strstr(line, "bad.json: updates.rate_hz: expected a number from 0.001"));
+    assert_non_null(
+        strstr(line, "bad.json: updates.rate_hz: expected a number from 0.001"));
     assert_non_null(strstr(line, "got \"fast\""));
 }
 

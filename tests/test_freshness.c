@@ -450,7 +450,8 @@ static void test_activity_bins(void **state)
     size_t hi = (size_t)((clock_mono_ns() - t0) / ACTIVITY_BIN_NS);
     if (hi != lo)
         fail_msg("the additions straddled a bin edge (%zu to %zu): a machine stalled "
-                 "100 ms", lo, hi);
+                 "100 ms",
+                 lo, hi);
     assert_true(lo >= 2 && lo < 5);
     assert_int_equal(act.bins[lo][ACT_REQUESTS], 1);
     assert_int_equal(act.bins[lo][ACT_CONNECTIONS], 2);

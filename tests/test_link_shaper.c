@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "clock.h"
-#include "servers/link_shaper.h"
+#include "link/link_shaper.h"
 
 static struct link_shaper_config config(int64_t delay_ns, int64_t jitter_ns, uint64_t rate,
                                         size_t hold)

@@ -743,12 +743,14 @@ static void client_tags_count_their_own_bytes(void **state)
         harness_response_free(&r);
     }
     close(fd);
-    struct harness_response other = get(s.port, "/poll?client=panel-2", NULL); /* not ours */
+    struct harness_response other =
+        get(s.port, "/poll?client=panel-2", NULL); /* not ours */
     harness_response_free(&other);
     harness_sleep_ms(50);
     struct harness_response r = get(s.port, "/stats?client=panel-1", NULL);
     cJSON *t = cJSON_ParseWithLength(r.body, r.body_len);
-    assert_string_equal(cJSON_GetObjectItemCaseSensitive(t, "client")->valuestring, "panel-1");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(t, "client")->valuestring,
+                        "panel-1");
     assert_int_equal(harness_stat(t, "requests"), 2);
     assert_int_equal(harness_stat(t, "req_header_bytes"), 2 * (sizeof(req) - 1));
     assert_int_equal(harness_stat(t, "resp_header_bytes"), head);
@@ -843,7 +845,8 @@ static void drop_cuts_streams_and_they_resume(void **state)
     assert_null(strstr(raw.mem, "event: end"));
     struct dynbuf lraw;
     dynbuf_init(&lraw, 4096);
-    assert_int_equal(harness_read_until(lp, &lraw, "HTTP/1.1", 2000), -1); /* EOF, no reply */
+    assert_int_equal(harness_read_until(lp, &lraw, "HTTP/1.1", 2000),
+                     -1); /* EOF, no reply */
     dynbuf_free(&lraw);
     dynbuf_free(&raw);
     close(sse);
@@ -939,8 +942,9 @@ static void big_backlogs_come_in_pieces(void **state)
         assert_non_null(doc);
         assert_null(cJSON_GetObjectItemCaseSensitive(doc, "reset"));
         uint64_t next = (uint64_t)harness_stat(doc, "next");
-        assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "events")),
-                         next - cursor);
+        assert_int_equal(
+            cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "events")),
+            next - cursor);
         cursor = next;
         pieces++;
         cJSON_Delete(doc);
@@ -1001,7 +1005,8 @@ static void feed_file_survives_a_restart(void **state)
     s = start(args);
     struct harness_response after = get(s.port, "/poll?since=0", NULL);
     assert_int_equal(after.body_len, before.body_len);
-    assert_memory_equal(after.body, before.body, before.body_len); /* same seqs and stamps */
+    assert_memory_equal(after.body, before.body,
+                        before.body_len); /* same seqs and stamps */
     harness_response_free(&before);
     harness_response_free(&after);
     /* A client resuming from 3 gets what follows, not a reset. */
@@ -1095,8 +1100,8 @@ static void crash_then_restart_on_the_same_port(void **state)
 
         char port[16];
         snprintf(port, sizeof(port), "%u", s.port);
-        const char *again[] = {"--rate", "0", "--port", port,
-                               durable ? "--feed-file" : NULL, path, NULL};
+        const char *again[] = {
+            "--rate", "0", "--port", port, durable ? "--feed-file" : NULL, path, NULL};
         struct harness_server s2 = start(again);
         assert_int_equal(s2.port, s.port);
         assert_int_equal(harness_publish(s2.port, "three"), durable ? 3 : 1);

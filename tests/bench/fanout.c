@@ -111,13 +111,8 @@ int main(int argc, char **argv)
         return 2;
     }
     setenv("PUSHPULL_SERVER", "bin/pushpull-server", 0);
-    const char *args[] = {"--rate",
-                          "0",
-                          "--heartbeat",
-                          "10m",
-                          "--longpoll-timeout",
-                          "120s",
-                          NULL};
+    const char *args[] = {"--rate", "0", "--heartbeat", "10m", "--longpoll-timeout",
+                          "120s",   NULL};
     struct harness_server srv;
     if (harness_server_start(&srv, args) != 0)
         return 1;

@@ -1,4 +1,4 @@
-/* lab_merge.c: one table from many runs: summary.csv and summary.json of a results
+/* merge.c: one table from many runs: summary.csv and summary.json of a results
  * directory, rows in plan order, client columns first, then what the server saw.
  *
  * The client's summary.json is the source of its columns (its "results" object, whose
@@ -110,11 +110,15 @@ static const struct server_col server_cols[] = {
 
 /* The link's columns, from servers/link_report.c's JSON ("top" or "config"). */
 static const struct server_col link_cols[] = {
-    {"link_delay_ms", "config", "delay_down_ms"}, {"link_connections", "top", "accepted"},
-    {"link_resets", "top", "resets_injected"},    {"link_idle_cuts", "top", "idle_cuts"},
-    {"link_bytes_in_up", "top", "bytes_in_up"},   {"link_bytes_up", "top", "bytes_up"},
+    {"link_delay_ms", "config", "delay_down_ms"},
+    {"link_connections", "top", "accepted"},
+    {"link_resets", "top", "resets_injected"},
+    {"link_idle_cuts", "top", "idle_cuts"},
+    {"link_bytes_in_up", "top", "bytes_in_up"},
+    {"link_bytes_up", "top", "bytes_up"},
     {"link_bytes_discarded_up", "top", "bytes_discarded_up"},
-    {"link_bytes_in_down", "top", "bytes_in_down"}, {"link_bytes_down", "top", "bytes_down"},
+    {"link_bytes_in_down", "top", "bytes_in_down"},
+    {"link_bytes_down", "top", "bytes_down"},
     {"link_bytes_discarded_down", "top", "bytes_discarded_down"},
 };
 
@@ -237,8 +241,7 @@ static cJSON *plan_ids(const char *dir, char *err, size_t errlen)
     return ids;
 }
 
-int lab_write_file(const char *path, const char *text, size_t len, char *err,
-                   size_t errlen)
+int lab_write_file(const char *path, const char *text, size_t len, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "w");
     if (!f) {

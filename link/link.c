@@ -32,7 +32,7 @@
  * sleep per chunk. Pairs that end during a batch of events are freed after the batch, so
  * a later event of the same batch never touches freed memory.
  */
-#include "servers/link.h"
+#include "link/link.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -14,7 +14,7 @@
 
 #include <stdio.h>
 
-#include "servers/link.h"
+#include "link/link.h"
 
 /* The run as a whole, beside the counters. */
 struct link_report_run {

@@ -3,7 +3,7 @@
  * The JSON is written by hand into a dynbuf: every value is a count or a plain decimal,
  * and 64-bit counts must not pass through a double.
  */
-#include "servers/link_report.h"
+#include "link/link_report.h"
 
 #include <errno.h>
 #include <inttypes.h>

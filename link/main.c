@@ -1,4 +1,4 @@
-/* link_main.c: pushpull-link's command line: read the flags, start the link emulator,
+/* main.c: pushpull-link's command line: read the flags, start the link emulator,
  * stop it cleanly on SIGINT or SIGTERM, then print what it carried.
  *
  * SIGINT and SIGTERM are blocked and delivered through a signalfd that the event loop
@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "servers/link.h"
-#include "servers/link_report.h"
+#include "link/link.h"
+#include "link/link_report.h"
 #include "flags.h"
 
 #define PROGRAM "pushpull-link"
@@ -83,7 +83,6 @@ struct args {
     const char *stats_path; /* --stats, or NULL */
 };
 
-
 /* A duration within [0, hi]. need_unit: a bare number other than 0 is refused, so
  * "--delay 50" cannot silently mean 50 seconds. */
 static int64_t duration_arg(const char *flag, const char *v, int need_unit, int64_t hi,
@@ -103,7 +102,8 @@ static uint64_t rate_arg(const char *flag, const char *v)
     uint64_t bps;
     if (units_parse_bitrate(v, &bps) != 0 || (bps != 0 && bps < 1000) ||
         bps > UINT64_C(100000000000))
-        flags_bad_value(flag, "0 (no cap) or a rate from 1kbit to 100gbit, such as 1mbit", v);
+        flags_bad_value(flag, "0 (no cap) or a rate from 1kbit to 100gbit, such as 1mbit",
+                        v);
     return bps;
 }
 
@@ -117,7 +117,8 @@ static void addr_arg(const char *flag, const char *v, unsigned min_port,
     if (colon) {
         size_t hlen = (size_t)(colon - v);
         if (hlen == 0 || hlen >= sizeof(host))
-            flags_bad_value(flag, "ADDR:PORT with an IPv4 address, such as 127.0.0.1:8080", v);
+            flags_bad_value(flag, "ADDR:PORT with an IPv4 address, such as 127.0.0.1:8080",
+                            v);
         memcpy(host, v, hlen);
         host[hlen] = '\0';
         port = colon + 1;
@@ -130,10 +131,10 @@ static void addr_arg(const char *flag, const char *v, unsigned min_port,
     if (inet_pton(AF_INET, host, &a) != 1 || digits == 0 || digits > 5 ||
         port[digits] != '\0' || p < min_port || p > 65535)
         flags_bad_value(flag,
-                  min_port == 0
-                      ? "ADDR:PORT with an IPv4 address and a port from 0 to 65535"
-                      : "ADDR:PORT with an IPv4 address and a port from 1 to 65535",
-                  v);
+                        min_port == 0
+                            ? "ADDR:PORT with an IPv4 address and a port from 0 to 65535"
+                            : "ADDR:PORT with an IPv4 address and a port from 1 to 65535",
+                        v);
     memset(out, 0, sizeof(*out));
     out->sin_family = AF_INET;
     out->sin_addr = a;
@@ -259,7 +260,8 @@ static void parse_args(int argc, char **argv, struct args *a)
             break;
         case O_DROP_RATE:
             if (units_parse_number(optarg, &cfg->drop_rate) != 0 || cfg->drop_rate > 0.99)
-                flags_bad_value("drop-rate", "a probability per second from 0 to 0.99", optarg);
+                flags_bad_value("drop-rate", "a probability per second from 0 to 0.99",
+                                optarg);
             break;
         case O_SEED:
             cfg->seed = flags_count("seed", optarg, 0, UINT64_MAX / 2);

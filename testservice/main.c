@@ -1,4 +1,4 @@
-/* sse_testservice_main.c: pushpull-sse-testservice, the test service through which the
+/* main.c: pushpull-sse-testservice, the test service through which the
  * public SSE client contract suite (launchdarkly/sse-contract-tests) drives an SSE client
  * built on common/sse_parser.
  *
@@ -64,7 +64,8 @@ static void parse_args(int argc, char **argv, struct options *o)
             struct in_addr a;
             if (strlen(optarg) >= sizeof(o->bind) || inet_pton(AF_INET, optarg, &a) != 1 ||
                 (ntohl(a.s_addr) >> 24) != 127)
-                flags_bad_value("bind", "a loopback IPv4 address such as 127.0.0.1", optarg);
+                flags_bad_value("bind", "a loopback IPv4 address such as 127.0.0.1",
+                                optarg);
             snprintf(o->bind, sizeof(o->bind), "%s", optarg);
             break;
         }

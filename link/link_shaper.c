@@ -21,7 +21,7 @@
  * slowest one ahead of it, so the delay it sees drifts towards delay + jitter; isolated
  * messages see the plain uniform spread.
  */
-#include "servers/link_shaper.h"
+#include "link/link_shaper.h"
 
 #include <errno.h>
 #include <math.h>

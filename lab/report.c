@@ -1,8 +1,8 @@
-/* lab_report.c: report.md for a results directory: the scenario, the environment, one
+/* report.c: report.md for a results directory: the scenario, the environment, one
  * table per approach with each measured value beside the model's prediction and the
  * deviation, a few plain findings computed from the numbers, and the plots.
  *
- * The models are common/models.c (formulas and sources in ../shared/MODELS.md). A
+ * The models are common/models.c (formulas and sources in docs/MODELS.md). A
  * measurement that departs from its model by more than DEVIATION_FLAG_PCT is listed
  * under "Where measurement and model disagree", with what usually causes it, because a
  * reader pasting this into a decision record must not take either number on trust.
@@ -104,9 +104,9 @@ static void fill_row(struct row *r, const cJSON *run)
     in.timeout_s = lab_num(r->res, "longpoll_timeout_s");
     in.heartbeat_s = lab_num(r->cfg, "heartbeat_s");
     /* the longest seq the run saw: an in-memory successor's may be the smaller */
-    double newest = fmax(lab_num(r->srv, "newest_seq"),
-                         lab_num(cJSON_GetObjectItemCaseSensitive(run, "server_crashed"),
-                                 "newest_seq"));
+    double newest = fmax(
+        lab_num(r->srv, "newest_seq"),
+        lab_num(cJSON_GetObjectItemCaseSensitive(run, "server_crashed"), "newest_seq"));
     if (!(newest >= 1)) /* a document from before newest_seq: the count is the seq */
         newest = lab_num(r->srv, "updates_published");
     in.seq_digits = newest >= 1 ? floor(log10(newest)) + 1 : 1;
@@ -221,18 +221,20 @@ static int table(struct dynbuf *b, const struct row *rows, size_t n, const char 
         count += strcmp(rows[i].approach, approach) == 0;
     if (count == 0)
         return 0;
-    int rc = dynbuf_addf(b,
-                         "\n### %s\n\n| run | setting | clients | requests / client / min | empty "
-                         "share | missed share | latency mean ms | latency p99 ms | "
-                         "staleness mean ms | bytes / client / min |\n"
-                         "|---|---|---|---|---|---|---|---|---|---|\n",
-                         title);
+    int rc = dynbuf_addf(
+        b,
+        "\n### %s\n\n| run | setting | clients | requests / client / min | empty "
+        "share | missed share | latency mean ms | latency p99 ms | "
+        "staleness mean ms | bytes / client / min |\n"
+        "|---|---|---|---|---|---|---|---|---|---|\n",
+        title);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const struct row *r = &rows[i];
         if (strcmp(r->approach, approach) != 0)
             continue;
         char s[96];
-        rc = dynbuf_addf(b, "| %s | %s | %g |", r->id, setting(r, s, sizeof(s)), r->clients);
+        rc =
+            dynbuf_addf(b, "| %s | %s | %g |", r->id, setting(r, s, sizeof(s)), r->clients);
         rc = rc ? rc : cell(b, r->req_min, r->m.requests_per_client_min, "%.4g");
         rc = rc ? rc : cell(b, r->empty, r->m.empty_share, "%.3f");
         rc = rc ? rc : cell(b, r->missed, r->m.missed_share, "%.3f");
@@ -297,17 +299,19 @@ static int findings(struct dynbuf *b, const struct row *rows, size_t n)
     }
     int rc = dynbuf_adds(b, "\n## Findings\n\n");
     if (sse && poll1 && poll1->bytes_min > 0)
-        rc = rc ? rc
-                : dynbuf_addf(
-                      b,
-                      "- SSE delivered %.0f of %.0f updates (p99 %.3g ms, staleness %.3g ms) "
-                      "using %.1f%% of the bytes of short polling every %g ms, which "
-                      "delivered %.0f (mean latency %.3g ms, staleness %.3g ms): %.0f bytes "
-                      "per update delivered against %.0f.\n",
-                      sse->received, sse->published, sse->lat_p99, sse->stale,
-                      100 * sse->bytes_min / poll1->bytes_min, poll1->interval_ms,
-                      poll1->received, poll1->lat_mean, poll1->stale,
-                      bytes_per_update(sse), bytes_per_update(poll1));
+        rc =
+            rc ? rc
+               : dynbuf_addf(
+                     b,
+                     "- SSE delivered %.0f of %.0f updates (p99 %.3g ms, staleness %.3g "
+                     "ms) "
+                     "using %.1f%% of the bytes of short polling every %g ms, which "
+                     "delivered %.0f (mean latency %.3g ms, staleness %.3g ms): %.0f bytes "
+                     "per update delivered against %.0f.\n",
+                     sse->received, sse->published, sse->lat_p99, sse->stale,
+                     100 * sse->bytes_min / poll1->bytes_min, poll1->interval_ms,
+                     poll1->received, poll1->lat_mean, poll1->stale, bytes_per_update(sse),
+                     bytes_per_update(poll1));
     if (fast && fast->empty > 0)
         rc = rc ? rc
                 : dynbuf_addf(
@@ -561,7 +565,8 @@ static int restarts(struct dynbuf *b, const struct row *rows, size_t n, const ch
             "\nWhat to read: in memory, what the old server had published and a user had "
             "not fetched yet died with it: for short polling what half an interval holds "
             "on average (rate * T / 2 per user; with a periodic source it also depends on "
-            "where the crash falls between two publishes), for long polling and SSE next to nothing, since each update left the "
+            "where the crash falls between two publishes), for long polling and SSE next "
+            "to nothing, since each update left the "
             "moment it was published. The durable feed loses nothing. Recovery is set by "
             "how each approach retries: SSE users all lost their streams at the same "
             "instant and all wait the same `retry:` delay, so they return in one burst "
@@ -651,7 +656,8 @@ static int disagreements(struct dynbuf *b, const struct row *rows, size_t n)
             b, "\nUsual causes: a run too short for its period (with a few dozen updates, "
                "every client sees the same few gaps between them, so a mean over "
                "thousands of receipts is still a mean over a few dozen arrivals: run "
-               "the full scenario, not --quick), a warmup that leaves the first interval's phase "
+               "the full scenario, not --quick), a warmup that leaves the first interval's "
+               "phase "
                "uneven, processing and scheduling time the model leaves out on a "
                "loaded machine, or a model that assumes Poisson arrivals applied to "
                "another process.\n");
@@ -719,11 +725,11 @@ int lab_report(const char *dir, char *err, size_t errlen)
     w = w ? w : network_setup(&b, rows, n);
     w = w ? w : findings(&b, rows, n);
     w = w ? w
-          : dynbuf_adds(&b,
-                        "\n## Measured, beside the model\n\nEach cell: measured (model, "
-                        "deviation). Latency p99 is set beside the model's worst case. The "
-                        "models are evaluated at the update rate that occurred in each run's "
-                        "window.\n");
+          : dynbuf_adds(
+                &b, "\n## Measured, beside the model\n\nEach cell: measured (model, "
+                    "deviation). Latency p99 is set beside the model's worst case. The "
+                    "models are evaluated at the update rate that occurred in each run's "
+                    "window.\n");
     w = w ? w : table(&b, rows, n, "short", "Short polling");
     w = w ? w : table(&b, rows, n, "long", "Long polling");
     w = w ? w : table(&b, rows, n, "sse", "Server-Sent Events");

@@ -1,4 +1,4 @@
-/* lab_main.c: pushpull-lab, the scenario tool: check scenario files and print their runs,
+/* main.c: pushpull-lab, the scenario tool: check scenario files and print their runs,
  * and turn a finished results directory into its summary table and report.
  *
  * `plan FILE [--quick]` loads one scenario (common/scenario.c validates every field and

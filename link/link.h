@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
-#include "servers/link_shaper.h"
+#include "link/link_shaper.h"
 
 /* Every setting, with its default in link_config_defaults(). */
 struct link_config {
