@@ -34,7 +34,8 @@ struct link_config {
     unsigned max_connections; /* pairs open at once; beyond: accept and reset */
 };
 
-/* What the link carried. Each field is incremented at one place in link.c.
+/* What the link carried. Each field is incremented at one place: accepted in link.c,
+ * the others in link_pairs.c.
  *
  * Bytes are payload bytes (no TCP/IP headers) and are counted per direction, up (client
  * to server) and down (server to client), at three points: in, when the link reads them
