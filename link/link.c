@@ -22,6 +22,18 @@
  * bytes waiting in a queue do not count as activity. Timing is as good as the timerfd's
  * wake-ups: see the README for what was measured here.
  *
+ * Who may connect. The server lets only loopback peers use /publish, /control and /drop,
+ * and it sees the link's address, not the client's. So the link listens on loopback
+ * unless told otherwise (allow_remote, --allow-remote), and even then it never hands a
+ * client from another host a loopback address: such a client's upstream connection is
+ * made from the address of this host that it connected to (link_pairs.c), and the
+ * server treats it as off loopback. What --allow-remote does expose: every route the
+ * server answers any host (the feed, /stats, the demo page), with no authentication,
+ * and up to max_connections pairs each holding a server connection for as long as the
+ * client likes (there is no idle cut unless --idle-timeout). The server cannot see the
+ * client's own address through the link: passing it on would take IP_TRANSPARENT (root)
+ * or a PROXY protocol header that the server does not read.
+ *
  * Design. One thread, one epoll set (level-triggered), non-blocking sockets. This file
  * is the loop: the listener, one timerfd and the caller's stop fd; link_pairs.c is the
  * state machine of each connection pair, with its deadlines (releases, injected resets,
@@ -64,6 +76,11 @@ struct link {
     unsigned port;             /* bound port */
 };
 
+int link_addr_is_loopback(struct in_addr a)
+{
+    return (ntohl(a.s_addr) >> 24) == 127;
+}
+
 void link_config_defaults(struct link_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -98,7 +115,10 @@ static void listener_resume(struct link *l)
 static void on_accept(struct link *l)
 {
     for (;;) {
-        int fd = accept4(l->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_in peer;
+        socklen_t plen = sizeof(peer);
+        int fd =
+            accept4(l->lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
             continue;
         if (fd < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -112,7 +132,8 @@ static void on_accept(struct link *l)
             return;
         }
         l->pairs.c.accepted++;
-        (void)link_pairs_open(&l->pairs, fd, clock_mono_ns()); /* refused ones counted */
+        /* refused ones are counted there */
+        (void)link_pairs_open(&l->pairs, fd, &peer, clock_mono_ns());
     }
 }
 
@@ -139,7 +160,15 @@ static int arm_timer(struct link *l)
 struct link *link_new(const struct link_config *cfg, char *err, size_t errlen)
 {
     struct link *ret = NULL;
-    struct link *l = calloc(1, sizeof(*l));
+    struct link *l = NULL;
+    char addr[INET_ADDRSTRLEN] = "?";
+    inet_ntop(AF_INET, &cfg->listen.sin_addr, addr, sizeof(addr));
+    if (!cfg->allow_remote && !link_addr_is_loopback(cfg->listen.sin_addr)) {
+        snprintf(err, errlen, "listen address %s is off loopback and allow_remote is 0",
+                 addr);
+        goto out;
+    }
+    l = calloc(1, sizeof(*l));
     if (!l) {
         snprintf(err, errlen, "calloc: %s", strerror(errno));
         goto out;
@@ -172,8 +201,6 @@ struct link *link_new(const struct link_config *cfg, char *err, size_t errlen)
     }
     int one = 1;
     (void)setsockopt(l->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    char addr[INET_ADDRSTRLEN] = "?";
-    inet_ntop(AF_INET, &cfg->listen.sin_addr, addr, sizeof(addr));
     if (bind(l->lfd, (const struct sockaddr *)&cfg->listen, sizeof(cfg->listen)) != 0) {
         snprintf(err, errlen, "bind %s:%u: %s", addr, ntohs(cfg->listen.sin_port),
                  strerror(errno));

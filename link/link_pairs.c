@@ -382,7 +382,37 @@ static int64_t pair_drop_at(struct link_pairs *t, int64_t now)
     return at;
 }
 
-int link_pairs_open(struct link_pairs *t, int cfd, int64_t now)
+/* The server tells loopback peers from the rest by their address (only they may use
+ * /publish, /control and /drop), and the address it sees is that of the link's upstream
+ * socket. So a client from off loopback must not reach a loopback upstream from
+ * loopback: its upstream socket is bound to the address the client reached this host
+ * at, which is off loopback as well (another host cannot reach 127.0.0.0/8 here). The
+ * server then treats the client as it would treat it directly, less its own address:
+ * passing that on would take IP_TRANSPARENT (root) or a PROXY header the server does not
+ * read. 0, or -1 (errno) when there is no such address to use: a client from off
+ * loopback that reached a loopback address (only with net.ipv4.conf.*.route_localnet). */
+static int upstream_bind_source(const struct link_pairs *t, int cfd,
+                                const struct sockaddr_in *peer, int sfd)
+{
+    if (link_addr_is_loopback(peer->sin_addr) ||
+        !link_addr_is_loopback(t->cfg->upstream.sin_addr))
+        return 0; /* the kernel's choice is right: loopback only for a loopback client */
+    struct sockaddr_in here;
+    socklen_t len = sizeof(here);
+    if (getsockname(cfd, (struct sockaddr *)&here, &len) != 0)
+        return -1;
+    if (here.sin_family != AF_INET || link_addr_is_loopback(here.sin_addr)) {
+        errno = EADDRNOTAVAIL;
+        return -1;
+    }
+    here.sin_port = 0;
+    int one = 1; /* the port is chosen at connect, so ports are shared as without bind */
+    (void)setsockopt(sfd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+    return bind(sfd, (const struct sockaddr *)&here, sizeof(here));
+}
+
+int link_pairs_open(struct link_pairs *t, int cfd, const struct sockaddr_in *peer,
+                    int64_t now)
 {
     struct link_pair *p = t->nfree > 0 ? calloc(1, sizeof(*p)) : NULL;
     if (!p) { /* over --max-connections, or out of memory */
@@ -420,6 +450,10 @@ int link_pairs_open(struct link_pairs *t, int cfd, int64_t now)
         return 0;
     }
     set_nodelay(sfd);
+    if (upstream_bind_source(t, cfd, peer, sfd) != 0) {
+        pair_end(t, p, END_UPSTREAM);
+        return 0;
+    }
     const struct sockaddr_in *to = &t->cfg->upstream;
     if (connect(sfd, (const struct sockaddr *)to, sizeof(*to)) == 0)
         p->connecting = 0;

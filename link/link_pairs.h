@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 
 #include "link/link.h"
 #include "rng.h"
@@ -45,11 +46,12 @@ int link_pairs_init(struct link_pairs *t, const struct link_config *cfg, int ep)
 /* End every pair (counted as a shutdown) and release the table's memory. */
 void link_pairs_free(struct link_pairs *t);
 
-/* A new client connection cfd (non-blocking; the table owns it from here): connect its
- * upstream and carry it. 0 when carried (a failed upstream connect then resets the client
- * and counts upstream_failed); -1 when refused for want of a free slot or memory: cfd is
- * reset and counted as refused. */
-int link_pairs_open(struct link_pairs *t, int cfd, int64_t now);
+/* A new client connection cfd (non-blocking; the table owns it from here) from peer:
+ * connect its upstream, from off loopback when peer is, and carry it. 0 when carried (a
+ * failed upstream connect then resets the client and counts upstream_failed); -1 when
+ * refused for want of a free slot or memory: cfd is reset and counted as refused. */
+int link_pairs_open(struct link_pairs *t, int cfd, const struct sockaddr_in *peer,
+                    int64_t now);
 /* epoll reported events on e (a LINK_WATCH_END registration of this table). */
 void link_pairs_event(struct link_pairs *t, struct link_end *e, uint32_t events);
 /* Handle every pair whose deadline is at or before now: releases, resets, idle cuts. */

@@ -34,7 +34,12 @@ static const char usage_text[] =
     "server; down: server to client). Bytes stay in order; FINs follow the last byte.\n"
     "\n"
     "  --listen ADDR:PORT       where clients connect; port 0 picks a free one\n"
-    "                           (default 127.0.0.1:8081; a bare PORT means 127.0.0.1)\n"
+    "                           (default 127.0.0.1:8081; a bare PORT means 127.0.0.1).\n"
+    "                           An address off loopback needs --allow-remote\n"
+    "  --allow-remote           let --listen be off loopback (0.0.0.0, this host's\n"
+    "                           address): other hosts may then use the server's open\n"
+    "                           routes through the link; they reach it from this host's\n"
+    "                           address, so its loopback-only routes stay closed to them\n"
     "  --upstream ADDR:PORT     the server (default 127.0.0.1:8080)\n"
     "  --delay DUR              one-way delay, both directions (default 0)\n"
     "  --delay-up DUR           one-way delay client to server (overrides --delay)\n"
@@ -183,7 +188,8 @@ static void parse_args(int argc, char **argv, struct args *a)
         O_SEED,
         O_IDLE,
         O_MAXCONN,
-        O_STATS
+        O_STATS,
+        O_ALLOW_REMOTE
     };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
@@ -204,6 +210,7 @@ static void parse_args(int argc, char **argv, struct args *a)
         {"idle-timeout", required_argument, NULL, O_IDLE},
         {"max-connections", required_argument, NULL, O_MAXCONN},
         {"stats", required_argument, NULL, O_STATS},
+        {"allow-remote", no_argument, NULL, O_ALLOW_REMOTE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     static const char delay_expected[] =
@@ -282,6 +289,9 @@ static void parse_args(int argc, char **argv, struct args *a)
                 flags_bad_value("stats", "a file name", optarg);
             a->stats_path = optarg;
             break;
+        case O_ALLOW_REMOTE:
+            cfg->allow_remote = 1;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             exit(0);
@@ -290,6 +300,16 @@ static void parse_args(int argc, char **argv, struct args *a)
         }
     }
     flags_no_operands(argc, argv);
+    if (!cfg->allow_remote && !link_addr_is_loopback(cfg->listen.sin_addr)) {
+        char addr[INET_ADDRSTRLEN] = "?";
+        inet_ntop(AF_INET, &cfg->listen.sin_addr, addr, sizeof(addr));
+        fprintf(stderr,
+                "pushpull-link: --listen: %s is not a loopback address, so other hosts "
+                "could use the server through the link; add --allow-remote if that is "
+                "meant\n",
+                addr);
+        exit(2);
+    }
     if (a->stats_path)
         check_stats_dir(a->stats_path);
     if (a->buffer_bytes > cfg->queue_bytes) {
@@ -388,6 +408,14 @@ int main(int argc, char **argv)
     printf("listening on %s:%u\n", addr, link_port(l));
     fflush(stdout);
     describe(&a.cfg, link_port(l));
+    if (!link_addr_is_loopback(a.cfg.listen.sin_addr))
+        fprintf(stderr,
+                "pushpull-link: warning: --allow-remote: any host that reaches %s:%u can "
+                "use the server through the link (no authentication, up to %u connections "
+                "held as long as it likes); it reaches the server from this host's "
+                "address, not loopback, so /publish, /control and /drop stay closed to "
+                "it\n",
+                addr, link_port(l), a.cfg.max_connections);
 
     int64_t t0 = clock_mono_ns();
     int rc = 0;

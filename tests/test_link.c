@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_acked (glibc's lacks it) */
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "harness.h"
 #include "link_harness.h"
 
 /* ---- helpers -------------------------------------------------------------------- */
@@ -920,6 +922,160 @@ static void stop_counts_queued_bytes_as_discarded(void **state)
     scratch_remove(&s);
 }
 
+/* ---- who may connect ------------------------------------------------------------ */
+
+/* The link with --stats into s and the extra args, started as o says, in front of
+ * 127.0.0.1:upstream. */
+static struct link_harness_link start_link_with(unsigned upstream, struct scratch *s,
+                                                const struct link_harness_opts *o,
+                                                const char *const *extra)
+{
+    const char *args[40];
+    size_t n = 0;
+    args[n++] = "--stats";
+    args[n++] = s->stats;
+    for (size_t i = 0; extra && extra[i] && n < 39; i++)
+        args[n++] = extra[i];
+    args[n] = NULL;
+    struct link_harness_link l;
+    assert_int_equal(link_harness_start_with(&l, o, upstream, args), 0);
+    return l;
+}
+
+/* Run the link with args; it must refuse them with exit 2 and one line holding each of
+ * the NULL-terminated strings in says. */
+static void expect_one_line(const char *const *args, const char *const *says)
+{
+    struct dynbuf err;
+    dynbuf_init(&err, 1 << 16);
+    int rc = link_harness_run(args, &err);
+    int ok = rc == 2 && err.mem && strchr(err.mem, '\n') == err.mem + err.len - 1;
+    for (size_t i = 0; ok && says[i]; i++)
+        ok = strstr(err.mem, says[i]) != NULL;
+    char said[1024];
+    snprintf(said, sizeof(said), "%s", err.mem ? err.mem : "(none)");
+    dynbuf_free(&err); /* before fail_msg, which does not return */
+    if (!ok)
+        fail_msg("%s %s: exit %d, stderr: %s", args[0], args[1], rc, said);
+}
+
+/* A --listen address off loopback lets other hosts reach the server through the link,
+ * so it takes --allow-remote: without it the link refuses at once, with one line that
+ * names both flags, and exit status 2. */
+static void remote_listen_needs_allow_remote(void **state)
+{
+    (void)state;
+    const char *says[] = {"--listen", "0.0.0.0", "not a loopback address", "--allow-remote",
+                          NULL};
+    const char *wild[] = {"--listen", "0.0.0.0:0", NULL};
+    expect_one_line(wild, says);
+    struct in_addr remote;
+    if (link_harness_remote_addr(&remote) == 0) { /* this host's own address too */
+        char listen[64], host[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &remote, host, sizeof(host));
+        snprintf(listen, sizeof(listen), "%s:0", host);
+        const char *own[] = {"--listen", listen, NULL};
+        const char *own_says[] = {"--listen", host, "--allow-remote", NULL};
+        expect_one_line(own, own_says);
+    }
+}
+
+/* This host's address off loopback, or skip the test (print why). */
+static struct in_addr remote_addr_or_skip(void)
+{
+    struct in_addr remote;
+    if (link_harness_remote_addr(&remote) != 0) {
+        print_message("# no IPv4 address off loopback on this host: skipped\n");
+        skip();
+    }
+    return remote;
+}
+
+/* With --listen 0.0.0.0 --allow-remote, a client on this host still reaches the
+ * upstream from loopback, but one that comes from off loopback (here: to this host's
+ * own address, as another host would) reaches it from that address, never from
+ * 127.0.0.1: the link does not launder a remote client into a loopback one. */
+static void remote_clients_reach_the_upstream_off_loopback(void **state)
+{
+    (void)state;
+    struct in_addr remote = remote_addr_or_skip();
+    struct scratch s;
+    scratch_make(&s);
+    struct link_harness_peer *peer = link_harness_peer_start(LINK_HARNESS_ECHO);
+    assert_non_null(peer);
+    struct link_harness_opts o = {.listen = "0.0.0.0:0", .nofile = 0};
+    const char *args[] = {"--allow-remote", NULL};
+    struct link_harness_link l =
+        start_link_with(link_harness_peer_port(peer), &s, &o, args);
+    struct link_harness_seen seen;
+    int near = link_harness_connect(l.port);
+    assert_true(near >= 0);
+    round_trip_ms(near);
+    link_harness_peer_seen(peer, &seen);
+    assert_int_equal(ntohl(seen.from.s_addr), INADDR_LOOPBACK);
+    int far = link_harness_connect_to(remote, l.port);
+    assert_true(far >= 0);
+    round_trip_ms(far);
+    link_harness_peer_seen(peer, &seen);
+    assert_int_equal(seen.accepted, 2);
+    assert_int_equal(seen.from.s_addr, remote.s_addr);
+    round_trip_ms(near); /* both carried at once */
+    close(near);
+    close(far);
+    cJSON *stats = stop_link(&l, &s);
+    assert_int_equal(link_harness_stat(stats, "accepted"), 2);
+    assert_int_equal(link_harness_stat(stats, "refused"), 0);
+    cJSON_Delete(stats);
+    link_harness_peer_stop(peer);
+    scratch_remove(&s);
+}
+
+/* POST path with a short body through the link, from addr; the answer's status. */
+static int post_through(struct in_addr addr, unsigned port, const char *path)
+{
+    int fd = link_harness_connect_to(addr, port);
+    assert_true(fd >= 0);
+    char req[256];
+    int n = snprintf(req, sizeof(req),
+                     "POST %s HTTP/1.1\r\nHost: lab\r\nContent-Length: 5\r\n"
+                     "Connection: close\r\n\r\nhello",
+                     path);
+    assert_int_equal(harness_send(fd, req, (size_t)n), 0);
+    struct harness_response r;
+    assert_int_equal(harness_read_response(fd, &r, 5000), 0);
+    int status = r.status;
+    harness_response_free(&r);
+    close(fd);
+    return status;
+}
+
+/* The issue this guards against, end to end with the real server: behind a link that
+ * other hosts may reach, /publish, /control and /drop answer 403 to them and still
+ * serve a client on this host. */
+static void remote_clients_cannot_publish_through_the_link(void **state)
+{
+    (void)state;
+    struct in_addr remote = remote_addr_or_skip();
+    struct in_addr lo = {.s_addr = htonl(INADDR_LOOPBACK)};
+    struct scratch s;
+    scratch_make(&s);
+    struct harness_server srv;
+    const char *sargs[] = {NULL};
+    assert_int_equal(harness_server_start(&srv, sargs), 0);
+    struct link_harness_opts o = {.listen = "0.0.0.0:0", .nofile = 0};
+    const char *args[] = {"--allow-remote", NULL};
+    struct link_harness_link l = start_link_with(srv.port, &s, &o, args);
+    assert_int_equal(post_through(remote, l.port, "/publish"), 403);
+    assert_int_equal(post_through(remote, l.port, "/control"), 403);
+    assert_int_equal(post_through(remote, l.port, "/drop"), 403);
+    assert_int_equal(post_through(lo, l.port, "/publish"), 201);
+    cJSON *stats = stop_link(&l, &s);
+    assert_int_equal(link_harness_stat(stats, "accepted"), 4);
+    cJSON_Delete(stats);
+    assert_int_equal(harness_server_stop(&srv), 0);
+    scratch_remove(&s);
+}
+
 /* ---- command line ---------------------------------------------------------------- */
 
 /* Every bad value gets exactly one line naming its flag, and exit status 2. */
@@ -988,6 +1144,9 @@ int main(void)
         cmocka_unit_test(reset_loses_what_the_link_never_read),
         cmocka_unit_test(stop_counts_queued_bytes_as_discarded),
         cmocka_unit_test(bad_flags_get_one_clear_line),
+        cmocka_unit_test(remote_listen_needs_allow_remote),
+        cmocka_unit_test(remote_clients_reach_the_upstream_off_loopback),
+        cmocka_unit_test(remote_clients_cannot_publish_through_the_link),
     };
     return cmocka_run_group_tests_name("link", tests, NULL, NULL);
 }
