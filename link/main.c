@@ -65,7 +65,9 @@ static const char usage_text[] =
     "  --seed N                 seeds --drop-rate and --jitter (default 1)\n"
     "  --idle-timeout DUR       close (FIN) connections that moved no byte this long;\n"
     "                           0 = off (default 0)\n"
-    "  --max-connections N      connections open at once; more are reset (default 8000)\n"
+    "  --max-connections N      connections open at once; more are reset (default 8000;\n"
+    "                           lowered, with a warning, to what the open-file limit\n"
+    "                           allows: two descriptors each, 32 spare)\n"
     "  --stats FILE             write the counters as JSON to FILE on exit\n"
     "  -h, --help               this text\n"
     "\n"
@@ -329,19 +331,34 @@ static void parse_args(int argc, char **argv, struct args *a)
     cfg->down.hold_bytes = a->buffer_bytes; /* a buffering proxy holds responses only */
 }
 
-/* Every connection is two descriptors: lift the soft limit as far as needed. */
-static void raise_fd_limit(unsigned connections)
+#define FD_SPARE                                                                           \
+    32 /* descriptors kept beyond the pairs': stdio, epoll, timer, signals,                \
+          --stats, and one to accept and reset a connection over the limit */
+
+/* Every connection is two descriptors: lift the soft limit as far as needed. When the
+ * hard limit is lower, carry only the connections that fit, so that one more is accepted
+ * and reset (counted as refused), as --max-connections promises, instead of left in the
+ * listen backlog when accept4 finds no descriptor. */
+static void fit_fd_limit(struct link_config *cfg)
 {
-    rlim_t need = (rlim_t)connections * 2 + 32;
+    rlim_t need = (rlim_t)cfg->max_connections * 2 + FD_SPARE;
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
         return;
     rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < need)
-        fprintf(stderr,
-                "pushpull-link: warning: open-file limit is %llu, below the %llu that "
-                "--max-connections needs (raise it with ulimit -n)\n",
-                (unsigned long long)rl.rlim_cur, (unsigned long long)need);
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur >= need)
+        return;
+    unsigned fit =
+        rl.rlim_cur > FD_SPARE + 2 ? (unsigned)((rl.rlim_cur - FD_SPARE) / 2) : 1;
+    fprintf(stderr,
+            "pushpull-link: warning: open-file limit is %llu, below the %llu that "
+            "--max-connections %u needs: carrying at most %u connections at once, more are "
+            "reset (raise it with ulimit -n)\n",
+            (unsigned long long)rl.rlim_cur, (unsigned long long)need, cfg->max_connections,
+            fit);
+    cfg->max_connections = fit;
 }
 
 static double cpu_seconds(void)
@@ -380,7 +397,7 @@ int main(int argc, char **argv)
     a.delay_up_ns = a.delay_down_ns = -1;
     a.rate_up_bps = a.rate_down_bps = -1;
     parse_args(argc, argv, &a);
-    raise_fd_limit(a.cfg.max_connections);
+    fit_fd_limit(&a.cfg);
     /* Wake-ups within a microsecond of the deadline instead of the default 50 us. */
     (void)prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
 

@@ -62,9 +62,11 @@ static double ms_since(int64_t t0)
     return (double)(link_harness_now_ns() - t0) / 1e6;
 }
 
-/* Start a link in front of peer with --stats into s and the extra args. */
-static struct link_harness_link start_link(struct link_harness_peer *peer,
-                                           struct scratch *s, const char *const *extra)
+/* The link with --stats into s and the extra args, started as o says, in front of
+ * 127.0.0.1:upstream. */
+static struct link_harness_link start_link_with(unsigned upstream, struct scratch *s,
+                                                const struct link_harness_opts *o,
+                                                const char *const *extra)
 {
     const char *args[40];
     size_t n = 0;
@@ -74,8 +76,16 @@ static struct link_harness_link start_link(struct link_harness_peer *peer,
         args[n++] = extra[i];
     args[n] = NULL;
     struct link_harness_link l;
-    assert_int_equal(link_harness_start(&l, link_harness_peer_port(peer), args), 0);
+    assert_int_equal(link_harness_start_with(&l, o, upstream, args), 0);
     return l;
+}
+
+/* Start a link in front of peer with --stats into s and the extra args. */
+static struct link_harness_link start_link(struct link_harness_peer *peer,
+                                           struct scratch *s, const char *const *extra)
+{
+    struct link_harness_opts o = {.listen = NULL, .nofile = 0};
+    return start_link_with(link_harness_peer_port(peer), s, &o, extra);
 }
 
 /* The link's byte identity, which every --stats document must satisfy: for each
@@ -623,6 +633,59 @@ static void many_connections_no_leak(void **state)
     scratch_remove(&s);
 }
 
+/* --max-connections beyond what the open-file limit allows (a pair is two descriptors,
+ * and a few more are the link's own): the link lowers it to what fits and says so, and
+ * connections beyond that are accepted and reset at once, counted as refused, as
+ * --max-connections promises. Before, which of two wrong things happened depended on the
+ * parity of the free descriptors: connections waited in the listen backlog for ever (the
+ * link stopped accepting), or were reset and counted as failed upstream connects. */
+static void max_connections_fit_the_open_file_limit(void **state)
+{
+    (void)state;
+    struct scratch s;
+    scratch_make(&s);
+    struct link_harness_peer *peer = link_harness_peer_start(LINK_HARNESS_ECHO);
+    assert_non_null(peer);
+    enum { NOFILE = 64, FIT = (NOFILE - 32) / 2, N = 40 };
+    struct link_harness_opts o = {.listen = NULL, .nofile = NOFILE};
+    const char *args[] = {"--max-connections", "100", NULL};
+    struct link_harness_link l =
+        start_link_with(link_harness_peer_port(peer), &s, &o, args);
+    int fds[N], carried = 0, reset = 0;
+    for (int i = 0; i < N; i++) {
+        fds[i] = link_harness_connect(l.port);
+        assert_true(fds[i] >= 0);
+    }
+    for (int i = 0; i < N; i++) {
+        char c = 'f';
+        int why = 0;
+        if (send(fds[i], &c, 1, MSG_NOSIGNAL) != 1) /* the reset came already */
+            why = errno;
+        else if (link_harness_read_n(fds[i], &c, 1, 2000, &why) == 1)
+            why = -1;
+        if (why == -1)
+            carried++;
+        else if (why == ECONNRESET || why == EPIPE)
+            reset++;
+        else
+            fail_msg("connection %d: neither carried nor reset (%s)", i, strerror(why));
+    }
+    print_message("# open-file limit %d, --max-connections 100: %d carried, %d reset\n",
+                  NOFILE, carried, reset);
+    assert_int_equal(carried, FIT);
+    assert_int_equal(reset, N - FIT);
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    cJSON *stats = stop_link(&l, &s);
+    assert_int_equal(link_harness_stat(stats, "config.max_connections"), FIT);
+    assert_int_equal(link_harness_stat(stats, "accepted"), N);
+    assert_int_equal(link_harness_stat(stats, "refused"), N - FIT);
+    assert_int_equal(link_harness_stat(stats, "upstream_failed"), 0);
+    cJSON_Delete(stats);
+    link_harness_peer_stop(peer);
+    scratch_remove(&s);
+}
+
 /* ---- byte accounting ------------------------------------------------------------ */
 
 /* One test client connection, driven by pump_flows: it writes to_send bytes, then its
@@ -924,24 +987,6 @@ static void stop_counts_queued_bytes_as_discarded(void **state)
 
 /* ---- who may connect ------------------------------------------------------------ */
 
-/* The link with --stats into s and the extra args, started as o says, in front of
- * 127.0.0.1:upstream. */
-static struct link_harness_link start_link_with(unsigned upstream, struct scratch *s,
-                                                const struct link_harness_opts *o,
-                                                const char *const *extra)
-{
-    const char *args[40];
-    size_t n = 0;
-    args[n++] = "--stats";
-    args[n++] = s->stats;
-    for (size_t i = 0; extra && extra[i] && n < 39; i++)
-        args[n++] = extra[i];
-    args[n] = NULL;
-    struct link_harness_link l;
-    assert_int_equal(link_harness_start_with(&l, o, upstream, args), 0);
-    return l;
-}
-
 /* Run the link with args; it must refuse them with exit 2 and one line holding each of
  * the NULL-terminated strings in says. */
 static void expect_one_line(const char *const *args, const char *const *says)
@@ -1147,6 +1192,7 @@ int main(void)
         cmocka_unit_test(remote_listen_needs_allow_remote),
         cmocka_unit_test(remote_clients_reach_the_upstream_off_loopback),
         cmocka_unit_test(remote_clients_cannot_publish_through_the_link),
+        cmocka_unit_test(max_connections_fit_the_open_file_limit),
     };
     return cmocka_run_group_tests_name("link", tests, NULL, NULL);
 }
