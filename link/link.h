@@ -29,8 +29,8 @@ struct link_config {
     double drop_rate;         /* chance per second that a connection is reset */
     uint64_t seed;            /* seeds --drop-rate draws and every jitter stream */
     int64_t idle_timeout_ns;  /* close a pair that moved no byte this long; 0 off */
-    size_t queue_bytes;       /* stop reading a sender whose direction holds this
-                                 much (back-pressure) */
+    size_t queue_bytes;       /* stop reading a sender whose direction takes this much
+                                 memory (link_shaper_memory: back-pressure) */
     unsigned max_connections; /* pairs open at once; beyond: accept and reset */
     int allow_remote;         /* 1: listen may be off loopback (link.c says what that
                                  exposes); 0: link_new refuses such an address */

@@ -10,13 +10,14 @@
  * sides, as a network that loses the connection would.
  *
  * Interest in each socket is recomputed after every event from the pair's state (read
- * unless that direction's queue holds --queue bytes or the sender sent FIN; write only
- * while the kernel's send buffer is full), and a socket with no interest leaves the
- * epoll set, so nothing can spin. Each pair has one deadline in a timer_heap, the
- * earliest of: its next release in either direction, its injected reset (--drop-every,
- * or one exponential draw at accept for --drop-rate), its idle cut (--idle-timeout).
- * Pairs that end go to a dead list and are freed by link_pairs_reap after the loop's
- * batch of events, so a later event of the same batch never touches freed memory.
+ * unless that direction's queue takes --queue bytes of memory, its segments' overhead
+ * included, or the sender sent FIN; write only while the kernel's send buffer is full),
+ * and a socket with no interest leaves the epoll set, so nothing can spin. Each pair has
+ * one deadline in a timer_heap, the earliest of: its next release in either direction, its
+ * injected reset (--drop-every, or one exponential draw at accept for --drop-rate), its
+ * idle cut (--idle-timeout). Pairs that end go to a dead list and are freed by
+ * link_pairs_reap after the loop's batch of events, so a later event of the same batch
+ * never touches freed memory.
  *
  * Bytes are counted at one place each: read in dir_read, forwarded in dir_flush,
  * discarded in pair_end (read minus forwarded, whatever the reason the pair ended).
@@ -177,7 +178,7 @@ static uint32_t end_wanted(const struct link_pairs *t, const struct link_pair *p
     if (side == SERVER && p->connecting)
         return EPOLLOUT;
     uint32_t ev = 0;
-    if (!e->eof && link_shaper_pending(&p->dirs[side].q) < t->cfg->queue_bytes)
+    if (!e->eof && link_shaper_memory(&p->dirs[side].q) < t->cfg->queue_bytes)
         ev |= EPOLLIN;
     if (p->dirs[!side].blocked)
         ev |= EPOLLOUT;
@@ -318,7 +319,7 @@ static int dir_read(struct link_pairs *t, struct link_pair *p, int d, int64_t no
     struct link_end *src = &p->ends[d];
     struct dir *dir = &p->dirs[d];
     size_t budget = READ_BUDGET;
-    while (!src->eof && budget > 0 && link_shaper_pending(&dir->q) < t->cfg->queue_bytes) {
+    while (!src->eof && budget > 0 && link_shaper_memory(&dir->q) < t->cfg->queue_bytes) {
         ssize_t n = recv(src->fd, t->buf, sizeof(t->buf), 0);
         if (n < 0 && errno == EINTR)
             continue;

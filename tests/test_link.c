@@ -585,6 +585,43 @@ static void back_pressure_bounds_the_queue(void **state)
     scratch_remove(&s);
 }
 
+/* A sender of tiny pieces: 2,000 single bytes a millisecond apart, so the link reads
+ * them one at a time and each becomes a segment of its own, behind --delay-up 10s (all
+ * of them wait in the link) and --queue 8k. A segment costs the link memory beyond its
+ * byte (about 48 bytes of header and allocation), and --queue bounds that memory, so
+ * the link stops reading after a few hundred pieces (8k / 49 is 167). Before, --queue
+ * counted payload alone: the link read all 2,000 into 2,000 segments, and a sender of
+ * one-byte pieces could make it hold about 49 times --queue. (Only if the link woke
+ * every 15 ms or less often would the pieces coalesce enough to fit.) */
+static void tiny_pieces_count_against_the_queue(void **state)
+{
+    (void)state;
+    struct scratch s;
+    scratch_make(&s);
+    struct link_harness_peer *peer = link_harness_peer_start(LINK_HARNESS_SINK);
+    assert_non_null(peer);
+    const char *args[] = {"--delay-up", "10s", "--queue", "8k", NULL};
+    struct link_harness_link l = start_link(peer, &s, args);
+    int fd = link_harness_connect(l.port);
+    assert_true(fd >= 0);
+    enum { PIECES = 2000 };
+    for (int i = 0; i < PIECES; i++) {
+        assert_int_equal(send(fd, "t", 1, MSG_NOSIGNAL | MSG_DONTWAIT), 1);
+        sleep_ms(1);
+    }
+    sleep_ms(100);
+    cJSON *stats = stop_link(&l, &s);
+    double in_up = link_harness_stat(stats, "bytes_in_up");
+    print_message("# %d one-byte pieces, --queue 8k: the link read %.0f of them\n", PIECES,
+                  in_up);
+    assert_true(in_up > 0 && in_up < PIECES);
+    assert_int_equal(link_harness_stat(stats, "bytes_up"), 0); /* all behind the delay */
+    cJSON_Delete(stats);
+    close(fd);
+    link_harness_peer_stop(peer);
+    scratch_remove(&s);
+}
+
 /* ---- many connections ----------------------------------------------------------- */
 
 /* 200 connections come and go (20 at a time, each echoing 100 bytes); the link exits
@@ -1193,6 +1230,7 @@ int main(void)
         cmocka_unit_test(remote_clients_reach_the_upstream_off_loopback),
         cmocka_unit_test(remote_clients_cannot_publish_through_the_link),
         cmocka_unit_test(max_connections_fit_the_open_file_limit),
+        cmocka_unit_test(tiny_pieces_count_against_the_queue),
     };
     return cmocka_run_group_tests_name("link", tests, NULL, NULL);
 }
