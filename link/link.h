@@ -19,7 +19,8 @@
 /* Every setting, with its default in link_config_defaults(). */
 struct link_config {
     struct sockaddr_in listen;      /* where clients connect (port 0: pick a free one) */
-    struct sockaddr_in upstream;    /* where the server listens */
+    struct sockaddr_in upstream;    /* where the server listens (0.0.0.0, "this host",
+                                       is taken as 127.0.0.1, as Linux takes it) */
     struct link_shaper_config up;   /* client -> server; seed is drawn per connection */
     struct link_shaper_config down; /* server -> client; seed is drawn per connection */
     int handshake;                  /* 1: a new connection's first byte up waits one

@@ -1076,40 +1076,50 @@ static struct in_addr remote_addr_or_skip(void)
 /* With --listen 0.0.0.0 --allow-remote, a client on this host still reaches the
  * upstream from loopback, but one that comes from off loopback (here: to this host's
  * own address, as another host would) reaches it from that address, never from
- * 127.0.0.1: the link does not launder a remote client into a loopback one. */
+ * 127.0.0.1: the link does not launder a remote client into a loopback one. The same
+ * with --upstream 0.0.0.0 (what the server's first line says when it binds every
+ * address), which Linux would reach from 127.0.0.1 whatever the link bound. */
 static void remote_clients_reach_the_upstream_off_loopback(void **state)
 {
     (void)state;
     struct in_addr remote = remote_addr_or_skip();
-    struct scratch s;
-    scratch_make(&s);
-    struct link_harness_peer *peer = link_harness_peer_start(LINK_HARNESS_ECHO);
-    assert_non_null(peer);
-    struct link_harness_opts o = {.listen = "0.0.0.0:0", .nofile = 0};
-    const char *args[] = {"--allow-remote", NULL};
-    struct link_harness_link l =
-        start_link_with(link_harness_peer_port(peer), &s, &o, args);
-    struct link_harness_seen seen;
-    int near = link_harness_connect(l.port);
-    assert_true(near >= 0);
-    round_trip_ms(near);
-    link_harness_peer_seen(peer, &seen);
-    assert_int_equal(ntohl(seen.from.s_addr), INADDR_LOOPBACK);
-    int far = link_harness_connect_to(remote, l.port);
-    assert_true(far >= 0);
-    round_trip_ms(far);
-    link_harness_peer_seen(peer, &seen);
-    assert_int_equal(seen.accepted, 2);
-    assert_int_equal(seen.from.s_addr, remote.s_addr);
-    round_trip_ms(near); /* both carried at once */
-    close(near);
-    close(far);
-    cJSON *stats = stop_link(&l, &s);
-    assert_int_equal(link_harness_stat(stats, "accepted"), 2);
-    assert_int_equal(link_harness_stat(stats, "refused"), 0);
-    cJSON_Delete(stats);
-    link_harness_peer_stop(peer);
-    scratch_remove(&s);
+    static const char *const upstream_hosts[] = {"127.0.0.1", "0.0.0.0"};
+    for (size_t k = 0; k < 2; k++) {
+        struct scratch s;
+        scratch_make(&s);
+        struct link_harness_peer *peer = link_harness_peer_start(LINK_HARNESS_ECHO);
+        assert_non_null(peer);
+        char upstream[64];
+        snprintf(upstream, sizeof(upstream), "%s:%u", upstream_hosts[k],
+                 link_harness_peer_port(peer));
+        struct link_harness_opts o = {.listen = "0.0.0.0:0", .nofile = 0};
+        const char *args[] = {"--allow-remote", "--upstream", upstream, NULL};
+        struct link_harness_link l =
+            start_link_with(link_harness_peer_port(peer), &s, &o, args);
+        struct link_harness_seen seen;
+        int near = link_harness_connect(l.port);
+        assert_true(near >= 0);
+        round_trip_ms(near);
+        link_harness_peer_seen(peer, &seen);
+        assert_int_equal(ntohl(seen.from.s_addr), INADDR_LOOPBACK);
+        int far = link_harness_connect_to(remote, l.port);
+        assert_true(far >= 0);
+        round_trip_ms(far);
+        link_harness_peer_seen(peer, &seen);
+        assert_int_equal(seen.accepted, 2);
+        if (seen.from.s_addr != remote.s_addr)
+            fail_msg("upstream %s: a remote client came from %s", upstream,
+                     inet_ntoa(seen.from));
+        round_trip_ms(near); /* both carried at once */
+        close(near);
+        close(far);
+        cJSON *stats = stop_link(&l, &s);
+        assert_int_equal(link_harness_stat(stats, "accepted"), 2);
+        assert_int_equal(link_harness_stat(stats, "refused"), 0);
+        cJSON_Delete(stats);
+        link_harness_peer_stop(peer);
+        scratch_remove(&s);
+    }
 }
 
 /* POST path with a short body through the link, from addr; the answer's status. */
