@@ -19,6 +19,9 @@
  * link_pairs_reap after the loop's batch of events, so a later event of the same batch
  * never touches freed memory.
  *
+ * A client from off loopback never reaches a loopback upstream from loopback: its
+ * upstream socket is bound first (upstream_bind_source; link.c says why).
+ *
  * Bytes are counted at one place each: read in dir_read, forwarded in dir_flush,
  * discarded in pair_end (read minus forwarded, whatever the reason the pair ended).
  */
