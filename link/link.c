@@ -6,19 +6,21 @@
  * with FIN), a network that resets connections (RST to both sides, after --drop-every or
  * at random with --drop-rate per second), and a buffering proxy that holds the response
  * stream until a buffer fills (--buffer). FINs travel in order: a half-closed side is
- * passed on with shutdown(SHUT_WR) once the bytes ahead of it have been delivered.
+ * passed on with shutdown(SHUT_WR) once the bytes ahead of it have been delivered. So do
+ * the resets of either side: what it sent before still arrives, the RST one delay after
+ * it (not held back by a receiver that does not read, as no window holds back a RST).
  *
  * What it does not. It is a proxy, so each side talks TCP to the link on loopback, not to
  * each other: no packet loss or retransmission, congestion control only as the loopback
- * kernel does it, and a connect completes at once (with --handshake the client's first
- * byte is made to wait one round trip, as after a real SYN / SYN-ACK; without it, new
- * connections are one round trip cheaper than in life). An upstream that refuses shows
- * up as a client connection that is accepted and then reset, not as ECONNREFUSED. Resets
- * reach both sides at once rather than one delay later. The buffering proxy works on
- * bytes, not HTTP messages: a real one forwards a complete Content-Length or chunked
- * response at once, this one holds any response shorter than --buffer on a kept-alive
- * connection until more bytes or the close come, so it belongs in front of streams
- * (SSE), where the two behave alike. Idle means no byte read or written either way;
+ * kernel does it, and a connect completes at once (with --handshake the client's first byte
+ * is made to wait one round trip, as after a real SYN / SYN-ACK; without it, new
+ * connections are one round trip cheaper than in life). An upstream that refuses shows up
+ * as a client connection that is accepted and then reset, not as ECONNREFUSED. The resets
+ * the link injects reach both sides at once rather than one delay later. The buffering
+ * proxy works on bytes, not HTTP messages: a real one forwards a complete Content-Length or
+ * chunked response at once, this one holds any response shorter than --buffer on a
+ * kept-alive connection until more bytes or the close come, so it belongs in front of
+ * streams (SSE), where the two behave alike. Idle means no byte read or written either way;
  * bytes waiting in a queue do not count as activity. Timing is as good as the timerfd's
  * wake-ups: see the README for what was measured here.
  *

@@ -5,9 +5,11 @@
  * each: up reads the client and writes the server, down the reverse. A direction pushes
  * what it reads into its link_shaper and writes what the shaper releases; a FIN read
  * from a sender is passed on with shutdown(SHUT_WR) once the bytes ahead of it have been
- * delivered, and the pair ends normally when both FINs have been passed on. Any error on
- * either socket (a reset, a failed write, no memory) ends the pair with RST to both
- * sides, as a network that loses the connection would.
+ * delivered, and the pair ends normally when both FINs have been passed on. A reset (or
+ * any error) on one socket travels the same way: what that side sent before it still
+ * goes on, and a RST follows the last of it where a FIN would, one delay later, as on a
+ * real path (side_failed); what was on its way to the failed side is lost. Out of memory,
+ * the pair ends with RST to both sides at once.
  *
  * Interest in each socket is recomputed after every event from the pair's state (read
  * unless that direction's queue takes --queue bytes of memory, its segments' overhead
@@ -67,6 +69,9 @@ struct link_end {
 struct dir {
     struct link_shaper q; /* bytes on their way, owned here */
     int blocked;          /* the receiver's send buffer was full: waiting for EPOLLOUT */
+    int reset_after;      /* the sender reset: a RST, not a FIN, follows its last byte */
+    int64_t reset_at;     /* then: when the RST reaches the receiver, whether or not the
+                             bytes ahead of it could be written (INT64_MAX: no reset) */
     uint64_t bytes_in;    /* read from the sender */
     uint64_t bytes_out;   /* written to the receiver */
 };
@@ -192,6 +197,8 @@ static uint32_t end_wanted(const struct link_pairs *t, const struct link_pair *p
 static int end_update(struct link_pairs *t, struct link_pair *p, int side)
 {
     struct link_end *e = &p->ends[side];
+    if (e->fd < 0) /* that side failed and is closed (side_failed) */
+        return 0;
     uint32_t want = end_wanted(t, p, side);
     if (want == e->events)
         return 0;
@@ -214,6 +221,8 @@ static void pair_schedule(struct link_pairs *t, struct link_pair *p)
         int64_t next = link_shaper_next_ns(&p->dirs[d].q);
         if (dir_writable(p, d) && next < due)
             due = next;
+        if (p->dirs[d].reset_at < due)
+            due = p->dirs[d].reset_at;
     }
     if (due == INT64_MAX)
         timer_heap_clear(t->timers, p->slot);
@@ -277,14 +286,20 @@ static void pair_end(struct link_pairs *t, struct link_pair *p, enum end_reason 
     t->dead = p;
 }
 
-/* Write what direction d may send by now; pass its FIN on when that is due too.
- * 0, or -1 when the receiver is gone (the caller ends the pair). */
-static int dir_flush(struct link_pairs *t, struct link_pair *p, int d, int64_t now)
+/* What dir_flush found. */
+enum flush {
+    FLUSH_OK,              /* wrote what was due, or could not yet */
+    FLUSH_RECEIVER_FAILED, /* a write to the receiver failed: it reset, or is gone */
+    FLUSH_RESET_DUE        /* the sender reset, and its last byte has gone: reset now */
+};
+
+/* Write what direction d may send by now; pass its FIN on when that is due too. */
+static enum flush dir_flush(struct link_pairs *t, struct link_pair *p, int d, int64_t now)
 {
     struct dir *dir = &p->dirs[d];
     struct link_end *dst = &p->ends[!d];
     if (!dir_writable(p, d))
-        return 0;
+        return FLUSH_OK;
     for (;;) {
         const char *data = NULL;
         size_t n = link_shaper_peek(&dir->q, now, &data);
@@ -295,10 +310,10 @@ static int dir_flush(struct link_pairs *t, struct link_pair *p, int d, int64_t n
             continue;
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             dir->blocked = 1;
-            return 0;
+            return FLUSH_OK;
         }
         if (w < 0)
-            return -1;
+            return FLUSH_RECEIVER_FAILED;
         if (d == UP) /* the one place bytes delivered are counted */
             t->c.bytes_up += (uint64_t)w;
         else
@@ -308,16 +323,24 @@ static int dir_flush(struct link_pairs *t, struct link_pair *p, int d, int64_t n
         p->last_active = now;
     }
     if (link_shaper_take_fin(&dir->q, now)) {
+        if (dir->reset_after)
+            return FLUSH_RESET_DUE;
         if (shutdown(dst->fd, SHUT_WR) != 0)
-            return -1;
+            return FLUSH_RECEIVER_FAILED;
         dst->shut = 1;
     }
-    return 0;
+    return FLUSH_OK;
 }
 
-/* Read what side d's socket has (within the queue cap and the budget) into direction d,
- * then send whatever is already due. 0, or -1 when the sender reset or memory ran out. */
-static int dir_read(struct link_pairs *t, struct link_pair *p, int d, int64_t now)
+/* What dir_read found. */
+enum readres {
+    READ_OK,            /* read what there was, or what the queue and the budget allow */
+    READ_SENDER_FAILED, /* reading failed: the sender reset (what came before is kept) */
+    READ_NO_MEMORY      /* the shaper could not take the bytes */
+};
+
+/* Read what side d's socket has (within the queue cap and the budget) into direction d. */
+static enum readres dir_read(struct link_pairs *t, struct link_pair *p, int d, int64_t now)
 {
     struct link_end *src = &p->ends[d];
     struct dir *dir = &p->dirs[d];
@@ -329,11 +352,11 @@ static int dir_read(struct link_pairs *t, struct link_pair *p, int d, int64_t no
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
         if (n < 0)
-            return -1;
+            return READ_SENDER_FAILED;
         if (n == 0) {
             src->eof = 1;
             if (link_shaper_close(&dir->q, now) != 0)
-                return -1;
+                return READ_NO_MEMORY;
             break;
         }
         if (d == UP) /* the one place bytes read are counted */
@@ -342,13 +365,83 @@ static int dir_read(struct link_pairs *t, struct link_pair *p, int d, int64_t no
             t->c.bytes_in_down += (uint64_t)n;
         dir->bytes_in += (uint64_t)n;
         if (link_shaper_push(&dir->q, now, t->buf, (size_t)n) != 0)
-            return -1;
+            return READ_NO_MEMORY;
         p->last_active = now;
         if ((size_t)n < sizeof(t->buf))
             break; /* drained for now: level-triggered epoll says when more comes */
         budget -= (size_t)n < budget ? (size_t)n : budget;
     }
-    return dir_flush(t, p, d, now);
+    return READ_OK;
+}
+
+/* Side s reset, or failed. As on a real path, what it sent before the reset still
+ * reaches the other side, and the reset follows the last of it where a FIN would: read
+ * what is left in its socket (what the queue takes), close it, and mark its direction to
+ * end with a reset. What was on its way to s is lost with it. 0 while the pair goes on
+ * delivering, -1 when it has ended. */
+static int side_failed(struct link_pairs *t, struct link_pair *p, int s, int64_t now)
+{
+    struct link_end *e = &p->ends[s];
+    struct dir *from = &p->dirs[s];
+    if (e->fd >= 0) {
+        enum readres r = dir_read(t, p, s, now); /* ends at the reset's error */
+        close(e->fd);                            /* also leaves the epoll set */
+        e->fd = -1;
+        e->events = 0;
+        if (r == READ_NO_MEMORY) {
+            pair_end(t, p, END_PEER);
+            return -1;
+        }
+    }
+    from->reset_after = 1;
+    if (!e->eof) {
+        e->eof = 1;
+        if (link_shaper_close(&from->q, now) != 0) {
+            pair_end(t, p, END_PEER);
+            return -1;
+        }
+    }
+    /* A RST is not held back by a receiver that does not read (no window applies to
+     * it): it goes at the FIN's time, and bytes still queued then are lost, as bytes
+     * behind a zero window are on a real path. */
+    from->reset_at = link_shaper_fin_ns(&from->q);
+    /* Both sides gone, the reset due now, or a FIN passed on before it: reset now. */
+    if (p->ends[!s].fd < 0 || dir_flush(t, p, s, now) != FLUSH_OK || p->ends[!s].shut) {
+        pair_end(t, p, END_PEER);
+        return -1;
+    }
+    return 0;
+}
+
+/* dir_flush, then what it found asks for. 0 while the pair goes on, -1 when it ended. */
+static int dir_pump(struct link_pairs *t, struct link_pair *p, int d, int64_t now)
+{
+    switch (dir_flush(t, p, d, now)) {
+    case FLUSH_OK:
+        return 0;
+    case FLUSH_RECEIVER_FAILED:
+        return side_failed(t, p, !d, now);
+    case FLUSH_RESET_DUE:
+        pair_end(t, p, END_PEER);
+        return -1;
+    }
+    return 0;
+}
+
+/* Read side s's socket into its direction and send what is due. 0 while the pair goes
+ * on, -1 when it ended. */
+static int side_readable(struct link_pairs *t, struct link_pair *p, int s, int64_t now)
+{
+    switch (dir_read(t, p, s, now)) {
+    case READ_OK:
+        return dir_pump(t, p, s, now);
+    case READ_SENDER_FAILED:
+        return side_failed(t, p, s, now);
+    case READ_NO_MEMORY:
+        pair_end(t, p, END_PEER);
+        return -1;
+    }
+    return 0;
 }
 
 /* After anything happened to a pair: finish it when both FINs have been passed on,
@@ -439,6 +532,7 @@ int link_pairs_open(struct link_pairs *t, int cfd, const struct sockaddr_in *pee
     link_shaper_init(&p->dirs[UP].q, &up);
     link_shaper_init(&p->dirs[DOWN].q, &down);
     p->drop_at = pair_drop_at(t, now);
+    p->dirs[UP].reset_at = p->dirs[DOWN].reset_at = INT64_MAX;
     p->last_active = now;
     for (int side = CLIENT; side <= SERVER; side++) {
         p->ends[side].kind = LINK_WATCH_END;
@@ -483,38 +577,41 @@ void link_pairs_event(struct link_pairs *t, struct link_end *e, uint32_t events)
     if (side == SERVER && p->connecting) {
         int soerr = 0;
         socklen_t len = sizeof(soerr);
-        if (getsockopt(e->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 || soerr != 0) {
+        if (getsockopt(e->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) != 0 ||
+            (soerr != 0 && soerr != ECONNRESET && soerr != EPIPE)) {
             pair_end(t, p, END_UPSTREAM);
             return;
         }
         p->connecting = 0;
-        if (dir_flush(t, p, UP, now) != 0)
-            pair_end(t, p, END_PEER);
-        pair_settle(t, p);
+        if (soerr != 0) { /* connected, and reset at once: what it sent still goes on */
+            if (side_failed(t, p, SERVER, now) == 0)
+                pair_settle(t, p);
+            return;
+        }
+        if (dir_pump(t, p, UP, now) == 0)
+            pair_settle(t, p);
         return;
     }
-    if (events & EPOLLERR) {
-        pair_end(t, p, END_PEER);
+    if (events & EPOLLERR) { /* a reset, or a socket error: read what came first */
+        if (side_failed(t, p, side, now) == 0)
+            pair_settle(t, p);
         return;
     }
     int acted = 0;
     if ((events & (EPOLLIN | EPOLLHUP)) && (e->events & EPOLLIN)) {
         acted = 1;
-        if (dir_read(t, p, side, now) != 0) {
-            pair_end(t, p, END_PEER);
+        if (side_readable(t, p, side, now) != 0)
             return;
-        }
     }
-    if (events & EPOLLOUT) {
+    if ((events & EPOLLOUT) && e->fd >= 0) {
         acted = 1;
         dir_into(p, side)->blocked = 0;
-        if (dir_flush(t, p, !side, now) != 0) {
-            pair_end(t, p, END_PEER);
+        if (dir_pump(t, p, !side, now) != 0)
             return;
-        }
     }
     if (!acted) { /* a hang-up nobody is listening for: the socket is finished */
-        pair_end(t, p, END_PEER);
+        if (side_failed(t, p, side, now) == 0)
+            pair_settle(t, p);
         return;
     }
     pair_settle(t, p);
@@ -528,7 +625,11 @@ static void pair_due(struct link_pairs *t, struct link_pair *p, int64_t now)
         return;
     }
     for (int d = UP; d <= DOWN; d++) {
-        if (dir_flush(t, p, d, now) != 0) {
+        if (dir_pump(t, p, d, now) != 0)
+            return;
+    }
+    for (int d = UP; d <= DOWN; d++) {
+        if (now >= p->dirs[d].reset_at) { /* its receiver did not take every byte */
             pair_end(t, p, END_PEER);
             return;
         }

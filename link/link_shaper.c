@@ -230,6 +230,11 @@ int64_t link_shaper_next_ns(const struct link_shaper *s)
     return INT64_MAX;
 }
 
+int64_t link_shaper_fin_ns(const struct link_shaper *s)
+{
+    return s->closed ? s->fin_release_ns : INT64_MAX;
+}
+
 int link_shaper_take_fin(struct link_shaper *s, int64_t now)
 {
     if (!s->closed || s->fin_taken || s->head || s->fin_release_ns > now)

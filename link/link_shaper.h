@@ -87,6 +87,9 @@ void link_shaper_consume(struct link_shaper *s, size_t n);
 /* When the next thing (the oldest segment, else the FIN not yet taken) may leave;
  * INT64_MAX when nothing is waiting for a time (empty, or only held bytes). */
 int64_t link_shaper_next_ns(const struct link_shaper *s);
+/* When the FIN may follow the last byte (the sender's close, behind the serialiser and
+ * the delay, never before the last byte's release); INT64_MAX before link_shaper_close. */
+int64_t link_shaper_fin_ns(const struct link_shaper *s);
 /* 1, once, when every byte has been consumed, the sender has closed and the FIN's time
  * has come by now: the caller then shuts down writing to the receiver. Else 0. */
 int link_shaper_take_fin(struct link_shaper *s, int64_t now);

@@ -253,6 +253,20 @@ static void peer_readable(struct link_harness_peer *p, struct peer_conn *c)
         peer_end(p, c, 1);
 }
 
+/* GREET_RESET: the greeting is written; close with RST (SO_LINGER on, zero timeout). */
+static void peer_reset(struct link_harness_peer *p, struct peer_conn *c)
+{
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    close(c->fd);
+    c->fd = -1;
+    dynbuf_free(&c->out);
+    pthread_mutex_lock(&p->mu);
+    p->seen.resets_sent++;
+    p->seen.last_end_ns = clock_mono_ns();
+    pthread_mutex_unlock(&p->mu);
+}
+
 static void peer_writable(struct link_harness_peer *p, struct peer_conn *c)
 {
     ssize_t n = send(c->fd, c->out.mem, c->out.len, MSG_NOSIGNAL);
@@ -266,7 +280,9 @@ static void peer_writable(struct link_harness_peer *p, struct peer_conn *c)
     p->seen.bytes_out += (uint64_t)n;
     pthread_mutex_unlock(&p->mu);
     dynbuf_consume(&c->out, (size_t)n);
-    if (c->eof && c->out.len == 0)
+    if (p->mode == LINK_HARNESS_GREET_RESET && c->out.len == 0)
+        peer_reset(p, c);
+    else if (c->eof && c->out.len == 0)
         peer_end(p, c, 0);
 }
 

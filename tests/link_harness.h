@@ -54,7 +54,9 @@ double link_harness_stat(const cJSON *stats, const char *key);
 
 enum link_harness_mode {
     LINK_HARNESS_ECHO, /* send every byte back; close once the client's FIN is echoed */
-    LINK_HARNESS_SINK  /* read and count; close on FIN */
+    LINK_HARNESS_SINK, /* read and count; close on FIN */
+    LINK_HARNESS_GREET_RESET /* send the greeting, then close with RST at once, as a
+                                server does that closes with a request still unread */
 };
 
 /* What the peer saw, across all its connections. */
@@ -64,6 +66,7 @@ struct link_harness_seen {
     uint64_t bytes_out;   /* bytes written (echoed, or the greeting) */
     uint64_t eofs;        /* connections that ended with a FIN */
     uint64_t resets;      /* connections that ended with an error (RST) */
+    uint64_t resets_sent; /* connections the peer reset itself (GREET_RESET) */
     int64_t last_byte_ns; /* monotonic time of the latest read with data, 0: none */
     int64_t last_end_ns;  /* monotonic time of the latest FIN or RST, 0: none */
     struct in_addr from;  /* the address the latest connection came from */

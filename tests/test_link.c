@@ -622,6 +622,88 @@ static void tiny_pieces_count_against_the_queue(void **state)
     scratch_remove(&s);
 }
 
+/* An upstream that writes its answer and resets at once, as a server does that closes
+ * with a request still unread (a 503 or 413 with Connection: close): on a real path the
+ * answer arrives and the reset follows it, and the client reads the answer. Through
+ * --delay 20ms the same, the reset one delay after the connection's last byte. Before,
+ * the link ended the pair on the RST and threw away the answer it held. */
+static void peer_reset_follows_the_bytes_ahead_of_it(void **state)
+{
+    (void)state;
+    struct scratch s;
+    scratch_make(&s);
+    struct link_harness_peer *peer = link_harness_peer_start(LINK_HARNESS_GREET_RESET);
+    assert_non_null(peer);
+    enum { N = 5, ANSWER = 3000 };
+    link_harness_peer_greet(peer, ANSWER);
+    const char *args[] = {"--delay", "20ms", "--queue", "16M", NULL};
+    struct link_harness_link l = start_link(peer, &s, args);
+    static char buf[ANSWER];
+    for (int i = 0; i < N; i++) {
+        int fd = link_harness_connect(l.port);
+        assert_true(fd >= 0);
+        int why = 0;
+        int64_t t0 = link_harness_now_ns();
+        size_t got = link_harness_read_n(fd, buf, ANSWER, 2000, &why);
+        if (got != ANSWER)
+            fail_msg("connection %d: %zu of %d answer bytes, then %s", i, got, ANSWER,
+                     why ? strerror(why) : "EOF");
+        assert_true(ms_since(t0) >= 20.0);
+        assert_int_equal(link_harness_wait_end(fd, 2000), ECONNRESET);
+        close(fd);
+    }
+    /* A client that does not read still gets the reset one delay after the last byte:
+     * a RST is not held back by a full receive window, and what had not reached the
+     * client by then is lost, as behind a zero window. */
+    enum { BIG = 8 << 20 };
+    link_harness_peer_greet(peer, BIG); /* under --queue 16M: the link takes all of it,
+                                           more than the kernels' buffers hold */
+    int idle = link_harness_connect(l.port);
+    assert_true(idle >= 0);
+    int64_t end = link_harness_now_ns() + 3 * NS_PER_S;
+    int soerr = 0;
+    while (soerr == 0 && link_harness_now_ns() < end) {
+        sleep_ms(20);
+        socklen_t len = sizeof(soerr);
+        assert_int_equal(getsockopt(idle, SOL_SOCKET, SO_ERROR, &soerr, &len), 0);
+    }
+    assert_int_equal(soerr, ECONNRESET);
+    close(idle);
+    /* The client's side resets: the bytes it wrote just before still reach the upstream,
+     * and then the reset does. */
+    struct link_harness_peer *sink = link_harness_peer_start(LINK_HARNESS_SINK);
+    assert_non_null(sink);
+    struct scratch s2;
+    scratch_make(&s2);
+    struct link_harness_link l2 = start_link(sink, &s2, args);
+    int fd = link_harness_connect(l2.port);
+    assert_true(fd >= 0);
+    memset(buf, 'q', sizeof(buf));
+    assert_int_equal(send(fd, buf, ANSWER, MSG_NOSIGNAL), ANSWER);
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+    close(fd); /* RST right behind the bytes */
+    wait_peer(sink, ANSWER, 1, 2000);
+    struct link_harness_seen seen;
+    link_harness_peer_seen(sink, &seen);
+    assert_int_equal(seen.bytes_in, ANSWER);
+    assert_int_equal(seen.resets, 1);
+
+    cJSON *stats = stop_link(&l, &s);
+    assert_true(link_harness_stat(stats, "bytes_down") > N * ANSWER);  /* and part of BIG */
+    assert_true(link_harness_stat(stats, "bytes_discarded_down") > 0); /* the rest */
+    assert_int_equal(link_harness_stat(stats, "peer_resets"), N + 1);
+    cJSON_Delete(stats);
+    stats = stop_link(&l2, &s2);
+    assert_int_equal(link_harness_stat(stats, "bytes_up"), ANSWER);
+    assert_int_equal(link_harness_stat(stats, "peer_resets"), 1);
+    cJSON_Delete(stats);
+    link_harness_peer_stop(sink);
+    link_harness_peer_stop(peer);
+    scratch_remove(&s2);
+    scratch_remove(&s);
+}
+
 /* ---- many connections ----------------------------------------------------------- */
 
 /* 200 connections come and go (20 at a time, each echoing 100 bytes); the link exits
@@ -1241,6 +1323,7 @@ int main(void)
         cmocka_unit_test(remote_clients_cannot_publish_through_the_link),
         cmocka_unit_test(max_connections_fit_the_open_file_limit),
         cmocka_unit_test(tiny_pieces_count_against_the_queue),
+        cmocka_unit_test(peer_reset_follows_the_bytes_ahead_of_it),
     };
     return cmocka_run_group_tests_name("link", tests, NULL, NULL);
 }
