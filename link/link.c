@@ -39,14 +39,15 @@
  * (root) or a PROXY protocol header that the server does not read.
  *
  * Design. One thread, one epoll set (level-triggered), non-blocking sockets. This file
- * is the loop: the listener, one timerfd and the caller's stop fd; link_pairs.c is the
- * state machine of each connection pair, with its deadlines (releases, injected resets,
- * idle cuts). The timerfd is armed for the earliest deadline of all pairs, in absolute
- * CLOCK_MONOTONIC nanoseconds: no busy loop, no sleep per chunk. After each batch of
- * events the loop runs the deadlines that passed, frees the pairs that ended (only then,
- * so a later event of the same batch never touches freed memory) and re-arms the timer.
- * When accept4 fails (out of descriptors or memory) the listener leaves the epoll set
- * until a pair ends, rather than spin on a socket that stays readable.
+ * is the loop: the listener, one timerfd and the caller's stop fd; link_pairs.c holds
+ * the connection pairs (opening them, their events, their deadlines: releases, injected
+ * resets, idle cuts) and link_pump.c is the state machine of one pair. The timerfd is
+ * armed for the earliest deadline of all pairs, in absolute CLOCK_MONOTONIC nanoseconds:
+ * no busy loop, no sleep per chunk. After each batch of events the loop runs the
+ * deadlines that passed, frees the pairs that ended (only then, so a later event of the
+ * same batch never touches freed memory) and re-arms the timer. When accept4 fails (out
+ * of descriptors or memory) the listener leaves the epoll set until a pair ends, rather
+ * than spin on a socket that stays readable.
  */
 #include "link/link.h"
 

@@ -38,7 +38,7 @@ struct link_config {
 };
 
 /* What the link carried. Each field is incremented at one place: accepted in link.c,
- * the others in link_pairs.c.
+ * refused and open_peak in link_pairs.c, the others in link_pump.c.
  *
  * Bytes are payload bytes (no TCP/IP headers) and are counted per direction, up (client
  * to server) and down (server to client), at three points: in, when the link reads them

@@ -1,6 +1,6 @@
 /* link_pairs.h: the link emulator's connection pairs (internal to link/): each client
- * connection with its upstream connection, the state machine that pumps bytes and FINs
- * between them through two link_shapers, and the deadlines that reset or cut them.
+ * connection with its upstream connection, how one is opened, and the deadlines that
+ * release, reset or cut them; link_pump.h is the state machine of one pair.
  *
  * link.c owns the event loop and hands this table what concerns a pair: a new client
  * socket (link_pairs_open), an epoll event on one of a pair's sockets (link_pairs_event),
