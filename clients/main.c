@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "dynbuf.h"
 #include "report.h"
+#include "report_files.h"
 #include "run.h"
 
 /* The command line as one string, arguments with blanks quoted, for the metadata. */
