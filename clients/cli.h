@@ -37,6 +37,7 @@ struct client_config {
     int64_t interval_ns;         /* short polling period per user */
     int64_t longpoll_timeout_ns; /* sent as &timeout= (whole seconds) */
     int64_t connect_timeout_ns;  /* TCP connect limit per attempt */
+    uint64_t max_body_bytes;     /* largest poll body or SSE event; more: parse error */
     char *headers;               /* "minimal", "browser" or a file name (owned) */
     uint64_t cookie_bytes;       /* bytes of the Cookie header value; 0 = none */
     uint64_t seed;               /* poll phases and the cookie's filler */

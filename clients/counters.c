@@ -2,12 +2,12 @@
  * series it feeds.
  *
  * Where each counter is incremented (the only place):
- *   requests, aborted, errors (connect, timeout, io)    user.c   user_start / user_finish
- *   resp_news, resp_empty, resp_304, err_status/parse   user.c   user_finish (the outcome
- *                                                                the transport returned)
+ *   requests, aborted, errors (connect, timeout, io)    user.c   start / finish
+ *   resp_news, resp_empty, resp_304, err_status/parse   user.c   finish (the outcome
+ *   errors_parse_too_big                                         the transport returned)
  *   connections, reconnects                             user.c   on_opensocket
  *   kernel_*                                            user.c   on_closesocket
- *   req_header_bytes, req_body_bytes                    user.c   user_finish
+ *   req_header_bytes, req_body_bytes                    user.c   finish
  *   resp_header_bytes                                   user.c   on_header
  *   resp_body_bytes, chunk_framing_bytes                user.c   on_write
  *   resets                                              user.c   user_note_reset (called
@@ -38,6 +38,7 @@ static const char *const names[CTR__COUNT] = {
     [CTR_ERR_STATUS] = "errors_status",
     [CTR_ERR_PARSE] = "errors_parse",
     [CTR_ERR_IO] = "errors_io",
+    [CTR_ERR_PARSE_TOO_BIG] = "errors_parse_too_big",
     [CTR_ABORTED] = "transfers_aborted_at_end",
     [CTR_CONNECTIONS] = "connections_opened",
     [CTR_RECONNECTS] = "reconnects",

@@ -103,6 +103,7 @@ void report_fields(const struct run_results *res, struct report_fields *o)
             cfg->approach == APPROACH_LONG ? (double)LONG_POLL_ERROR_BACKOFF_NS / NS_PER_MS
                                            : 0,
             0);
+    add_num(o, "max_body_bytes", (double)cfg->max_body_bytes, 0);
     add_str(o, "headers", res->profile->name);
     add_num(o, "req_head_profile_bytes", (double)res->req_head_bytes, 0);
     add_num(o, "cookie_bytes", (double)cfg->cookie_bytes, 0);
@@ -204,9 +205,10 @@ void report_print_summary(FILE *out, const struct run_results *res)
             w[CTR_RESP_NEWS], w[CTR_RESP_EMPTY], w[CTR_RESP_304]);
     fprintf(out,
             "  %-13s connect %" PRIu64 "  timeout %" PRIu64 "  status %" PRIu64
-            "  parse %" PRIu64 "  io %" PRIu64 "  (stopped users %u)\n",
+            "  parse %" PRIu64 " (%" PRIu64 " too big)  io %" PRIu64
+            "  (stopped users %u)\n",
             "errors", w[CTR_ERR_CONNECT], w[CTR_ERR_TIMEOUT], w[CTR_ERR_STATUS],
-            w[CTR_ERR_PARSE], w[CTR_ERR_IO], res->users_stopped);
+            w[CTR_ERR_PARSE], w[CTR_ERR_PARSE_TOO_BIG], w[CTR_ERR_IO], res->users_stopped);
     fprintf(out,
             "  %-13s %" PRIu64 " opened in window (%" PRIu64 " in run), %" PRIu64
             " reconnects, %" PRIu64 " resets\n",

@@ -23,9 +23,11 @@
  * on shutdown, is taken as the server saying goodbye: the user stops. A browser's bare
  * EventSource would ignore the name and reconnect after the retry delay into a server that
  * is gone (an error loop); a page that listens for "end" and calls close(), which is what
- * this models, does not. Only "message" events carry updates; other types count as
- * events, not updates. Users open their streams spread over the first half of the
- * warmup.
+ * this models, does not. Only "message" events carry updates; one whose data is not an
+ * update makes its stream's outcome a parse error; other types count as events, not
+ * updates. An event past --max-body is refused like a poll body that size (errors_parse,
+ * errors_parse_too_big) and the stream is reconnected.
+ * Users open their streams spread over the first half of the warmup.
  *
  * Server restarts: the stream of a crashed server is cut without "event: end" (a transfer
  * error, or a body that just stops): the user notes an outage (user.h), and then, like a
@@ -45,14 +47,27 @@
 #include "user.h"
 
 struct sse_state {
-    struct eventsource *es; /* the protocol: verdicts, retry, last id (owned) */
-    bool no_content;        /* the server answered 204 */
-    bool opened;            /* this response opened a stream (200 + right type) */
-    bool too_big;           /* an event passed the parser's cap: read no more of it */
-    bool replay_all;        /* observer: ask for the whole buffer next time */
-    unsigned fresh;         /* updates new to the user on this stream */
-    unsigned bad_updates;   /* message events whose data was not an update */
+    struct eventsource *es;       /* the protocol: verdicts, retry, last id (owned) */
+    struct update_reader *reader; /* an event's data, read as an update (owned) */
+    bool no_content;              /* the server answered 204 */
+    bool opened;                  /* this response opened a stream (200 + right type) */
+    bool too_big;                 /* an event passed --max-body: read no more of it */
+    bool replay_all;              /* observer: ask for the whole buffer next time */
+    unsigned fresh;               /* updates new to the user on this stream */
+    unsigned bad_updates;         /* message events whose data was not an update */
 };
+
+/* A message event's data as an update; 0, or -1 when it is not one. */
+static int read_update(struct sse_state *s, const struct sse_event *ev, struct update *up)
+{
+    size_t n;
+    update_reader_begin(s->reader, UPDATE_SHAPE_ONE);
+    if (update_reader_feed(s->reader, ev->data, ev->data_len) != UPDATE_READ_OK ||
+        update_reader_finish(s->reader) != UPDATE_READ_OK)
+        return -1;
+    *up = update_reader_updates(s->reader, &n)[0];
+    return up->seq > 0 ? 0 : -1;
+}
 
 static int sse_on_event(void *ctx, const struct sse_event *ev)
 {
@@ -60,10 +75,11 @@ static int sse_on_event(void *ctx, const struct sse_event *ev)
     struct sse_state *s = u->tp;
     if (strcmp(ev->type, "message") == 0) {
         struct update up;
-        if (update_json_parse_one(ev->data, ev->data_len, &up) == 0 && up.seq > 0)
+        if (read_update(s, ev, &up) == 0) {
             s->fresh += (unsigned)user_deliver_update(u, up.seq, up.ts_ns);
-        else
+        } else {
             s->bad_updates++;
+        }
     } else if (strcmp(ev->type, "reset") == 0) {
         user_note_reset(u);
     } else if (strcmp(ev->type, "end") == 0) {
@@ -78,17 +94,20 @@ static int sse_init(struct user *u)
     if (!s)
         return -1;
     u->tp = s;
+    size_t max = (size_t)u->env->cfg->max_body_bytes;
     struct es_config cfg = {
-        .retry_ms = ES_DEFAULT_RETRY_MS, .max_event_bytes = 0, .last_event_id = NULL};
+        .retry_ms = ES_DEFAULT_RETRY_MS, .max_event_bytes = max, .last_event_id = NULL};
     struct es_callbacks cb = {.on_event = sse_on_event, .on_comment = NULL, .ctx = u};
     s->es = eventsource_new(&cfg, &cb);
-    return s->es ? 0 : -1;
+    s->reader = update_reader_new(max);
+    return s->es && s->reader ? 0 : -1;
 }
 
 static void sse_cleanup(struct user *u)
 {
     struct sse_state *s = u->tp;
     eventsource_free(s->es);
+    update_reader_free(s->reader);
     free(s);
     u->tp = NULL;
 }
@@ -183,7 +202,7 @@ static enum outcome sse_on_done(struct user *u, long status, int64_t now, int64_
     if (!s->opened)
         return OUTCOME_ERR_STATUS; /* the connection failed (eventsource.h) */
     if (s->too_big)
-        return OUTCOME_ERR_PARSE;
+        return OUTCOME_ERR_TOO_BIG;
     if (at != ES_NEVER)
         user_note_down(u, false); /* the peer ended the stream without saying goodbye */
     if (bad)

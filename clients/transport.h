@@ -33,7 +33,8 @@ enum outcome {
     OUTCOME_EMPTY,        /* 200 with nothing new */
     OUTCOME_NOT_MODIFIED, /* 304 */
     OUTCOME_ERR_STATUS,   /* an unexpected status or Content-Type */
-    OUTCOME_ERR_PARSE     /* a body that is not the contract's */
+    OUTCOME_ERR_PARSE,    /* a body that is not the contract's */
+    OUTCOME_ERR_TOO_BIG   /* a body (or an SSE event) past --max-body: a parse error */
 };
 
 /* The next request, as the transport wants it. */

@@ -8,11 +8,13 @@
  * (CURLOPT_HTTP_TRANSFER_DECODING = 0: libcurl still finds the end of a chunked body, but
  * passes the chunk framing through), and common/chunked.c splits it into payload and
  * framing. Every byte handed to a callback is counted before anything else happens to it,
- * and callbacks never refuse bytes (a transfer the transport does not want is stopped from
- * the loop, after the callback), so libcurl never holds bytes the count missed. The
- * kernel's own account of each socket (sockacct: TCP_INFO and the socket queues) is added
- * up when libcurl closes the socket, through CURLOPT_CLOSESOCKETFUNCTION;
- * CURLOPT_OPENSOCKETFUNCTION counts connections opened.
+ * and callbacks never refuse bytes; a transfer the transport no longer wants (a refused
+ * response, broken framing, a body past --max-body) is paused in the write callback, so
+ * libcurl reads no more of its socket, and stopped from the loop after the callback. So
+ * whatever libcurl took from the kernel was counted. The kernel's own account of each
+ * socket (sockacct: TCP_INFO and the socket queues) is added up when libcurl closes the
+ * socket, through CURLOPT_CLOSESOCKETFUNCTION; CURLOPT_OPENSOCKETFUNCTION counts
+ * connections opened.
  *
  * Libcurl settings that matter for the numbers: HTTP/1.1 only; no proxy (the environment
  * is ignored); DNS cache entries never expire (libcurl 7.88 otherwise scans its whole DNS
@@ -141,7 +143,9 @@ static size_t on_write(char *buf, size_t size, size_t nmemb, void *userdata)
     }
     counters_add(u->ctr, CTR_RESP_BODY_BYTES, payload, u->ctr->measuring);
     counters_add(u->ctr, CTR_CHUNK_FRAMING_BYTES, framing, u->ctr->measuring);
-    return len;
+    /* a transfer to be stopped reads no more: libcurl keeps these (counted) bytes to hand
+     * back on an unpause that never comes, and the loop removes it at its next turn */
+    return u->abort_requested ? CURL_WRITEFUNC_PAUSE : len;
 }
 
 /* CURLOPT_PREREQFUNCTION: the connection is ready and the request is about to be sent
@@ -244,6 +248,7 @@ static enum counter outcome_counter(enum outcome o)
     case OUTCOME_ERR_STATUS:
         return CTR_ERR_STATUS;
     case OUTCOME_ERR_PARSE:
+    case OUTCOME_ERR_TOO_BIG:
         break;
     }
     return CTR_ERR_PARSE;
@@ -287,6 +292,7 @@ static void finish(struct user *u, CURLcode result)
     } else {
         enum outcome o = u->ops->on_done(u, u->status, now, &next);
         counters_add(u->ctr, outcome_counter(o), 1, win);
+        counters_add(u->ctr, CTR_ERR_PARSE_TOO_BIG, o == OUTCOME_ERR_TOO_BIG, win);
     }
     schedule(u, next);
 }

@@ -130,6 +130,7 @@ static void check_common(const cJSON *root)
     EXPECT_RANGE(root, "users_never_connected", 0, 0);
     EXPECT_RANGE(root, "users_stopped", 0, 0);
     EXPECT_RANGE(root, "staleness_unknown_stamps", 0, 0);
+    EXPECT_RANGE(root, "errors_parse_too_big", 0, 0);
     /* pinning: one keep-alive connection per user for the whole run */
     EXPECT_RANGE(root, "connections_opened_run", N_CLIENTS, N_CLIENTS);
     EXPECT_RANGE(root, "reconnects", 0, 0);
