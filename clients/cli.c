@@ -159,6 +159,26 @@ static int set_connect_timeout(struct client_config *cfg, const char *v, char *e
     return 0;
 }
 
+static int set_response_timeout(struct client_config *cfg, const char *v, char *err,
+                                size_t errlen, const char *flag)
+{
+    if (parse_duration(v, NS_PER_MS, 600 * NS_PER_S, &cfg->response_timeout_ns) != 0)
+        return bad(err, errlen, flag, "a duration from 1ms to 10m (like 10s)", v);
+    return 0;
+}
+
+static int set_open_timeout(struct client_config *cfg, const char *v, char *err,
+                            size_t errlen, const char *flag)
+{
+    if (strcmp(v, "off") == 0) {
+        cfg->open_timeout_ns = 0;
+        return 0;
+    }
+    if (parse_duration(v, NS_PER_MS, 3600 * NS_PER_S, &cfg->open_timeout_ns) != 0)
+        return bad(err, errlen, flag, "off or a duration from 1ms to 1h (like 10s)", v);
+    return 0;
+}
+
 /* A byte size: a whole number with an optional unit B, k (1000), M (1000000), KiB, MiB or
  * GiB: "4MiB" -> 4194304. 0 or -1. */
 static int parse_bytes(const char *v, uint64_t *out)
@@ -279,6 +299,12 @@ static const struct option_row options[] = {
      set_lp_timeout},
     {"connect-timeout", 0, "DUR", "5s", "TCP connect limit per attempt",
      set_connect_timeout},
+    {"response-timeout", 0, "DUR", "10s",
+     "longest wait for a poll's answer (a long poll: its hold plus this)",
+     set_response_timeout},
+    {"open-timeout", 0, "DUR", "off",
+     "longest wait for an SSE stream to open (off: as a browser, which waits)",
+     set_open_timeout},
     {"max-body", 0, "SIZE", "4MiB",
      "largest poll body or SSE event read; a larger one is a parse error", set_max_body},
     {"headers", 'H', "PROFILE", "minimal", "request headers: minimal | browser | FILE",

@@ -30,8 +30,6 @@
 #include "transport.h"
 #include "user.h"
 
-#define LONG_POLL_SLACK_NS (10 * NS_PER_S) /* beyond the hold, before giving up */
-
 struct long_state {
     uint64_t cursor;         /* since= */
     bool synced;             /* cursor came from the server */
@@ -65,8 +63,9 @@ static int long_prepare(struct user *u, struct request_spec *spec, int64_t now)
     struct long_state *s = u->tp;
     (void)now;
     int64_t hold = u->env->cfg->longpoll_timeout_ns;
+    int64_t answer = u->env->cfg->response_timeout_ns;
     poll_reply_begin(&s->reply, s->synced ? UPDATE_SHAPE_EVENTS : UPDATE_SHAPE_ONE);
-    spec->timeout_ns = hold + LONG_POLL_SLACK_NS;
+    spec->timeout_ns = s->synced ? hold + answer : answer; /* the hold, then an answer */
     if (!s->synced)
         return dynbuf_adds(spec->target, "/poll");
     return dynbuf_addf(spec->target, "/longpoll?since=%" PRIu64 "&timeout=%" PRId64,

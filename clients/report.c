@@ -103,6 +103,8 @@ void report_fields(const struct run_results *res, struct report_fields *o)
             cfg->approach == APPROACH_LONG ? (double)LONG_POLL_ERROR_BACKOFF_NS / NS_PER_MS
                                            : 0,
             0);
+    add_num(o, "response_timeout_ms", (double)cfg->response_timeout_ns / NS_PER_MS, 3);
+    add_num(o, "open_timeout_ms", (double)cfg->open_timeout_ns / NS_PER_MS, 3);
     add_num(o, "max_body_bytes", (double)cfg->max_body_bytes, 0);
     add_str(o, "headers", res->profile->name);
     add_num(o, "req_head_profile_bytes", (double)res->req_head_bytes, 0);

@@ -31,8 +31,6 @@
 #include "transport.h"
 #include "user.h"
 
-#define SHORT_POLL_TIMEOUT_NS (10 * NS_PER_S)
-
 struct short_state {
     int64_t next_slot; /* when the next poll is due (monotonic); 0 before the first */
     uint64_t cursor;   /* events mode: the since= cursor */
@@ -72,7 +70,9 @@ static int short_prepare(struct user *u, struct request_spec *spec, int64_t now)
     s->next_slot += t;
     while (s->next_slot <= now)
         s->next_slot += t;
-    spec->timeout_ns = SHORT_POLL_TIMEOUT_NS;
+    /* a poll is answered at once: its whole answer must come within the response
+     * timeout */
+    spec->timeout_ns = u->env->cfg->response_timeout_ns;
     bool events = u->env->cfg->poll == POLL_EVENTS && s->synced;
     poll_reply_begin(&s->reply, events ? UPDATE_SHAPE_EVENTS : UPDATE_SHAPE_ONE);
     if (u->env->cfg->poll == POLL_STATE) {

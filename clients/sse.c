@@ -27,7 +27,13 @@
  * update makes its stream's outcome a parse error; other types count as events, not
  * updates. An event past --max-body is refused like a poll body that size (errors_parse,
  * errors_parse_too_big) and the stream is reconnected.
- * Users open their streams spread over the first half of the warmup.
+ *
+ * Opening: a browser waits for a stream to open as long as it takes (a buffering proxy
+ * may hold the response headers for many seconds), and so do the users by default; with
+ * --open-timeout, no response headers within it is a timeout, and the client reconnects
+ * as after any network error. (Users whose streams never opened are named at the end
+ * either way: transfers_aborted_at_end.) Users open their streams spread over the first
+ * half of the warmup.
  *
  * Server restarts: the stream of a crashed server is cut without "event: end" (a transfer
  * error, or a body that just stops): the user notes an outage (user.h), and then, like a
@@ -138,7 +144,8 @@ static int sse_prepare(struct user *u, struct request_spec *spec, int64_t now)
         snprintf(spec->extra[0], sizeof(spec->extra[0]), "Last-Event-ID: 0");
     else if (id[0])
         snprintf(spec->extra[0], sizeof(spec->extra[0]), "Last-Event-ID: %.100s", id);
-    spec->timeout_ns = 0; /* a stream has no end */
+    spec->timeout_ns = 0;                                   /* a stream has no end */
+    spec->answer_timeout_ns = u->env->cfg->open_timeout_ns; /* 0: wait, as a browser */
     return dynbuf_adds(spec->target, "/events");
 }
 

@@ -42,6 +42,8 @@ struct request_spec {
     struct dynbuf *target;                /* path and query, e.g. /poll?since=4 */
     char extra[TRANSPORT_MAX_EXTRA][128]; /* header lines; "" = unused */
     int64_t timeout_ns;                   /* whole-transfer limit; 0 = none */
+    int64_t answer_timeout_ns; /* longest wait for the response's headers; 0 = none (for
+                                  a response with no end, where timeout_ns cannot serve) */
 };
 
 struct transport_ops {

@@ -16,6 +16,11 @@
  * socket, through CURLOPT_CLOSESOCKETFUNCTION; CURLOPT_OPENSOCKETFUNCTION counts
  * connections opened.
  *
+ * Waiting: a transport may bound the wait for a response's headers (answer_timeout_ns,
+ * for a stream, whose transfer has no end to time): the user's loop timer is set to that
+ * deadline while the request is out, and a transfer still without headers then is
+ * stopped and counted as a timeout.
+ *
  * Libcurl settings that matter for the numbers: HTTP/1.1 only; no proxy (the environment
  * is ignored); DNS cache entries never expire (libcurl 7.88 otherwise scans its whole DNS
  * cache after every transfer, O(users)); idle connections are kept for a day (the default
@@ -81,6 +86,9 @@ static void headers_complete(struct user *u)
         return; /* an interim response; the real one follows */
     u->headers_done = true;
     u->status = status;
+    if (u->answer_due && !u->abort_requested)
+        loop_timer_clear(u->env->loop, u->id); /* answered in time */
+    u->answer_due = 0;
     chunked_init(&u->chunk);
     if (u->ops->on_headers(u, status, ctype ? ctype : "") != 0) {
         u->refused = true;
@@ -262,6 +270,7 @@ static void finish(struct user *u, CURLcode result)
     loop_remove(u->env->loop, u->id, u->easy);
     u->busy = false;
     u->abort_requested = false;
+    u->answer_due = 0;
 
     long req_bytes = 0;
     curl_off_t body_bytes = 0;
@@ -302,7 +311,7 @@ static void start(struct user *u)
     char err[160];
     struct dynbuf target;
     dynbuf_init(&target, URL_MAX_BYTES);
-    struct request_spec spec = {.target = &target, .timeout_ns = 0};
+    struct request_spec spec = {.target = &target, .timeout_ns = 0, .answer_timeout_ns = 0};
     for (int i = 0; i < TRANSPORT_MAX_EXTRA; i++)
         spec.extra[i][0] = '\0';
     int64_t now = clock_mono_ns();
@@ -339,8 +348,14 @@ static void start(struct user *u)
     u->sent_in_window = u->ctr->measuring;
     counters_add(u->ctr, CTR_REQUESTS, 1, u->sent_in_window);
     u->busy = true;
-    if (!u->req_headers || loop_add(u->env->loop, u->id, u->easy, err, sizeof(err)) != 0)
+    if (!u->req_headers || loop_add(u->env->loop, u->id, u->easy, err, sizeof(err)) != 0) {
         finish(u, CURLE_OUT_OF_MEMORY); /* counted as an I/O error, rescheduled */
+        return;
+    }
+    if (spec.answer_timeout_ns > 0) {
+        u->answer_due = now + spec.answer_timeout_ns;
+        loop_timer_set(u->env->loop, u->id, u->answer_due);
+    }
 }
 
 void user_on_timer(struct user *u)
@@ -348,6 +363,8 @@ void user_on_timer(struct user *u)
     if (u->busy) {
         if (u->abort_requested)
             finish(u, CURLE_OK);
+        else if (u->answer_due && !u->headers_done && clock_mono_ns() >= u->answer_due)
+            finish(u, CURLE_OPERATION_TIMEDOUT); /* no answer: a timeout, as libcurl's */
         return;
     }
     if (!u->stopped && !u->shutting_down)

@@ -74,6 +74,7 @@ struct user {
     bool stopped;         /* no more requests, ever */
     bool shutting_down;   /* the run is over: count an open transfer as aborted */
     long status;          /* final response status */
+    int64_t answer_due;   /* headers must have come by then (monotonic); 0 = no limit */
     struct chunked chunk; /* chunked decoder for this response */
     char resp_etag[64];   /* ETag of this response, "" if none */
     /* connections */
