@@ -222,6 +222,14 @@ static int set_max_body(struct client_config *cfg, const char *v, char *err, siz
     return 0;
 }
 
+static int set_max_clock_skew(struct client_config *cfg, const char *v, char *err,
+                              size_t errlen, const char *flag)
+{
+    if (parse_duration(v, 0, 3600 * NS_PER_S, &cfg->max_clock_skew_ns) != 0)
+        return bad(err, errlen, flag, "a duration from 0s to 1h (like 1s)", v);
+    return 0;
+}
+
 static int set_headers(struct client_config *cfg, const char *v, char *err, size_t errlen,
                        const char *flag)
 {
@@ -307,6 +315,9 @@ static const struct option_row options[] = {
      set_open_timeout},
     {"max-body", 0, "SIZE", "4MiB",
      "largest poll body or SSE event read; a larger one is a parse error", set_max_body},
+    {"max-clock-skew", 0, "DUR", "1s",
+     "a stamp later than its receipt by more is dropped (stamps_future)",
+     set_max_clock_skew},
     {"headers", 'H', "PROFILE", "minimal", "request headers: minimal | browser | FILE",
      set_headers},
     {"cookie-bytes", 0, "N", "0", "add a Cookie header with a value of N bytes",
@@ -341,7 +352,10 @@ void cli_usage(FILE *out)
     }
     fprintf(out, "\nDurations take a unit: 250ms, 30s, 2m, 1h (a bare number means "
                  "seconds).\nCounts take k and M: 10k. Sizes take B, k, M, KiB, MiB, GiB: "
-                 "4MiB.\nResults: an aligned summary on stdout; with --out, files.\n");
+                 "4MiB.\nResults: an aligned summary on stdout; with --out, files. Exit "
+                 "status: 0 after a\nrun, 3 after a run whose users received nothing "
+                 "(one line on stderr says why),\n1 when the run could not be made, 2 for "
+                 "a bad command line.\n");
 }
 
 static const struct option_row *find_short(int c)

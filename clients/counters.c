@@ -13,8 +13,9 @@
  *   resets                                              user.c   user_note_reset (called
  *                                                                by the transport that saw
  *                                                                the signal)
- *   sse_*                                               sse.c    sse_on_body
- *   deliveries                                          user.c   user_deliver_update
+ *   sse_*_bytes, sse_comments, sse_events               sse.c    sse_on_body
+ *   deliveries, seq_backwards, stamps_future            user.c   user_deliver_update
+ *   sse_events_invalid                                  sse.c    sse_on_event
  *   outages                                             user.c   user_note_down
  *   outage_ns (and the maxima, counters_add_outage)     user.c   outage_end
  *   outages_open                                        user.c   user_shutdown
@@ -39,6 +40,9 @@ static const char *const names[CTR__COUNT] = {
     [CTR_ERR_PARSE] = "errors_parse",
     [CTR_ERR_IO] = "errors_io",
     [CTR_ERR_PARSE_TOO_BIG] = "errors_parse_too_big",
+    [CTR_SEQ_BACKWARDS] = "seq_backwards",
+    [CTR_STAMPS_FUTURE] = "stamps_future",
+    [CTR_SSE_EVENTS_INVALID] = "sse_events_invalid",
     [CTR_ABORTED] = "transfers_aborted_at_end",
     [CTR_CONNECTIONS] = "connections_opened",
     [CTR_RECONNECTS] = "reconnects",

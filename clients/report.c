@@ -1,5 +1,5 @@
-/* report.c: the field list behind summary.csv and summary.json, and the human summary
- * (report.h); the files themselves are report_files.c.
+/* report.c: the field list behind summary.csv and summary.json, the human summary, and
+ * the run's verdict (report.h); the files themselves are report_files.c.
  *
  * Window figures (what the summary and CSV show) follow the window rule in counters.h and
  * freshness.h. The kernel check compares whole-run totals, because the kernel's counts are
@@ -11,6 +11,7 @@
 #include "report.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "clock.h"
@@ -106,6 +107,7 @@ void report_fields(const struct run_results *res, struct report_fields *o)
     add_num(o, "response_timeout_ms", (double)cfg->response_timeout_ns / NS_PER_MS, 3);
     add_num(o, "open_timeout_ms", (double)cfg->open_timeout_ns / NS_PER_MS, 3);
     add_num(o, "max_body_bytes", (double)cfg->max_body_bytes, 0);
+    add_num(o, "max_clock_skew_ms", (double)cfg->max_clock_skew_ns / NS_PER_MS, 3);
     add_str(o, "headers", res->profile->name);
     add_num(o, "req_head_profile_bytes", (double)res->req_head_bytes, 0);
     add_num(o, "cookie_bytes", (double)cfg->cookie_bytes, 0);
@@ -128,6 +130,7 @@ void report_fields(const struct run_results *res, struct report_fields *o)
 
     /* freshness */
     add_num(o, "updates_published", (double)fs->published, 0);
+    add_num(o, "updates_unseen", (double)fs->unseen, 0);
     add_num(o, "updates_expected", (double)fs->expected, 0);
     add_num(o, "updates_received", (double)fs->received, 0);
     add_num(o, "missed", (double)fs->missed, 0);
@@ -148,6 +151,9 @@ void report_fields(const struct run_results *res, struct report_fields *o)
     add_num(o, "feed_stamps_inconsistent", (double)fs->inconsistent, 0);
     add_num(o, "users_stopped", res->users_stopped, 0);
     add_num(o, "users_never_connected", res->users_never_connected, 0);
+    add_num(o, "users_served", res->users_served, 0);
+    char line[8];
+    add_str(o, "verdict", report_verdict(res, line, sizeof(line)) ? "nothing" : "served");
 
     /* recovery: outages begun in the window (user.h) */
     add_num(o, "outages", (double)c->win[CTR_OUTAGES], 0);
@@ -208,9 +214,10 @@ void report_print_summary(FILE *out, const struct run_results *res)
     fprintf(out,
             "  %-13s connect %" PRIu64 "  timeout %" PRIu64 "  status %" PRIu64
             "  parse %" PRIu64 " (%" PRIu64 " too big)  io %" PRIu64
-            "  (stopped users %u)\n",
+            "  (stopped users %u, served %u)\n",
             "errors", w[CTR_ERR_CONNECT], w[CTR_ERR_TIMEOUT], w[CTR_ERR_STATUS],
-            w[CTR_ERR_PARSE], w[CTR_ERR_PARSE_TOO_BIG], w[CTR_ERR_IO], res->users_stopped);
+            w[CTR_ERR_PARSE], w[CTR_ERR_PARSE_TOO_BIG], w[CTR_ERR_IO], res->users_stopped,
+            res->users_served);
     fprintf(out,
             "  %-13s %" PRIu64 " opened in window (%" PRIu64 " in run), %" PRIu64
             " reconnects, %" PRIu64 " resets\n",
@@ -240,6 +247,12 @@ void report_print_summary(FILE *out, const struct run_results *res)
             "outages", w[CTR_OUTAGES], outage_mean_ms(c),
             (double)c->outage_max_win_ns / NS_PER_MS, w[CTR_OUTAGES_OPEN],
             fs->feed_restarts);
+    fprintf(out,
+            "  %-13s seq backwards %" PRIu64 "  future stamps %" PRIu64
+            "  invalid events %" PRIu64 "  unseen updates %" PRIu64
+            "  inconsistent stamps %" PRIu64 "\n",
+            "anomalies", w[CTR_SEQ_BACKWARDS], w[CTR_STAMPS_FUTURE],
+            w[CTR_SSE_EVENTS_INVALID], fs->unseen, fs->inconsistent);
     if (fs->inconsistent > 0)
         fprintf(out,
                 "  %-13s %" PRIu64 " publish stamps fit no feed epoch or disagree "
@@ -262,4 +275,45 @@ void report_print_summary(FILE *out, const struct run_results *res)
             "client", res->cpu_window_s,
             res->window_s > 0 ? 100.0 * res->cpu_window_s / res->window_s : 0,
             res->cpu_total_s, res->peak_rss_kb);
+}
+
+/* ---- verdict ------------------------------------------------------------------------ */
+
+/* Append ", <what> N" to line when n > 0. */
+static void add_reason(char *line, size_t len, const char *what, uint64_t n)
+{
+    size_t used = strlen(line);
+    if (n > 0 && used < len)
+        snprintf(line + used, len - used, "%s%s %" PRIu64, used ? ", " : "", what, n);
+}
+
+int report_verdict(const struct run_results *res, char *line, size_t len)
+{
+    const uint64_t *r = res->users.run;
+    uint64_t errors = r[CTR_ERR_CONNECT] + r[CTR_ERR_TIMEOUT] + r[CTR_ERR_STATUS] +
+                      r[CTR_ERR_PARSE] + r[CTR_ERR_IO];
+    uint64_t anomalies =
+        r[CTR_SEQ_BACKWARDS] + r[CTR_STAMPS_FUTURE] + r[CTR_SSE_EVENTS_INVALID];
+    uint32_t users = res->cfg->clients;
+    bool nothing =
+        r[CTR_DELIVERIES] == 0 &&
+        (res->users_served == 0 || errors + anomalies > 0 || res->users_stopped == users);
+    line[0] = '\0';
+    if (!nothing)
+        return 0;
+    char why[400] = "";
+    add_reason(why, sizeof(why), "connect errors", r[CTR_ERR_CONNECT]);
+    add_reason(why, sizeof(why), "timeouts", r[CTR_ERR_TIMEOUT]);
+    add_reason(why, sizeof(why), "status errors", r[CTR_ERR_STATUS]);
+    add_reason(why, sizeof(why), "parse errors", r[CTR_ERR_PARSE]);
+    add_reason(why, sizeof(why), "of them too big", r[CTR_ERR_PARSE_TOO_BIG]);
+    add_reason(why, sizeof(why), "io errors", r[CTR_ERR_IO]);
+    add_reason(why, sizeof(why), "seq backwards", r[CTR_SEQ_BACKWARDS]);
+    add_reason(why, sizeof(why), "future stamps", r[CTR_STAMPS_FUTURE]);
+    add_reason(why, sizeof(why), "invalid events", r[CTR_SSE_EVENTS_INVALID]);
+    add_reason(why, sizeof(why), "transfers open at the end", r[CTR_ABORTED]);
+    add_reason(why, sizeof(why), "users stopped by the server", res->users_stopped);
+    snprintf(line, len, "no user received anything: 0 updates, %u of %u users answered%s%s",
+             res->users_served, users, why[0] ? "; " : "", why);
+    return 1;
 }

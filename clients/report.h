@@ -1,4 +1,5 @@
-/* report.h: the run's results as a person reads them and as tools read them.
+/* report.h: the run's results as a person reads them and as tools read them, and the
+ * verdict on whether the users were served at all.
  *
  * One list of named fields (report_fields) feeds both summary.csv (one header line, one
  * row) and the "results" object of summary.json (report_files.h), so the two can never
@@ -13,7 +14,7 @@
 
 #include "run.h"
 
-#define REPORT_MAX_FIELDS 96
+#define REPORT_MAX_FIELDS 128
 
 struct report_field {
     const char *name; /* column name with its unit */
@@ -33,5 +34,10 @@ void report_fields(const struct run_results *res, struct report_fields *out);
 void report_print_summary(FILE *out, const struct run_results *res);
 /* 1 when the application's byte counts equal the kernel's, both directions. */
 int report_bytes_match(const struct run_results *res);
+/* Were the users served? 0 when they were; 1 when they received nothing at all (no
+ * update reached any user, and either no response succeeded, or errors or anomalies were
+ * counted, or the server stopped every user), with one line saying why in line (no
+ * newline). A quiet feed that published nothing, answered without fault, is served. */
+int report_verdict(const struct run_results *res, char *line, size_t len);
 
 #endif

@@ -24,9 +24,10 @@
  * EventSource would ignore the name and reconnect after the retry delay into a server that
  * is gone (an error loop); a page that listens for "end" and calls close(), which is what
  * this models, does not. Only "message" events carry updates; one whose data is not an
- * update makes its stream's outcome a parse error; other types count as events, not
- * updates. An event past --max-body is refused like a poll body that size (errors_parse,
- * errors_parse_too_big) and the stream is reconnected.
+ * update is counted at once (sse_events_invalid) and makes its stream's outcome a parse
+ * error; other types count as events, not updates. An event past --max-body is refused
+ * like a poll body that size (errors_parse, errors_parse_too_big) and the stream is
+ * reconnected.
  *
  * Opening: a browser waits for a stream to open as long as it takes (a buffering proxy
  * may hold the response headers for many seconds), and so do the users by default; with
@@ -85,6 +86,7 @@ static int sse_on_event(void *ctx, const struct sse_event *ev)
             s->fresh += (unsigned)user_deliver_update(u, up.seq, up.ts_ns);
         } else {
             s->bad_updates++;
+            counters_add(u->ctr, CTR_SSE_EVENTS_INVALID, 1, u->ctr->measuring);
         }
     } else if (strcmp(ev->type, "reset") == 0) {
         user_note_reset(u);

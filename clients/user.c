@@ -188,6 +188,7 @@ static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
     counters_add(u->ctr, CTR_RECONNECTS, u->sockets_ever > 0, u->ctr->measuring);
     u->sockets_ever++;
     u->sockets_open++;
+    u->conn_seq_max = 0; /* a new connection: maybe to a restarted server */
     return fd;
 }
 
@@ -379,6 +380,7 @@ void user_on_done(struct user *u, CURLcode result)
 void user_note_reset(struct user *u)
 {
     counters_add(u->ctr, CTR_RESETS, 1, u->ctr->measuring);
+    u->conn_seq_max = 0; /* what follows starts again from the server's oldest */
 }
 
 /* ---- outages (user.h) --------------------------------------------------------------- */
@@ -427,11 +429,22 @@ void user_shutdown(struct user *u)
 
 int user_deliver_update(struct user *u, uint64_t seq, int64_t ts_ns)
 {
+    int64_t now = clock_real_ns();
+    bool w = u->ctr->measuring;
+    if (ts_ns > now && ts_ns - now > u->env->cfg->max_clock_skew_ns) {
+        counters_add(u->ctr, CTR_STAMPS_FUTURE, 1, w);
+        return 0;
+    }
+    if (seq < u->conn_seq_max) {
+        counters_add(u->ctr, CTR_SEQ_BACKWARDS, 1, w);
+        return 0;
+    }
+    u->conn_seq_max = seq;
     if (u->observer) {
         freshness_published(u->env->fresh, seq, ts_ns);
         return 1;
     }
-    int fresh = freshness_receive(u->env->fresh, &u->fresh, seq, ts_ns, clock_real_ns());
+    int fresh = freshness_receive(u->env->fresh, &u->fresh, seq, ts_ns, now);
     counters_add(u->ctr, CTR_DELIVERIES, (uint64_t)fresh, u->ctr->measuring);
     return fresh;
 }
