@@ -274,7 +274,7 @@ int run_execute(const struct client_config *cfg, struct run **out, char *err, si
     const struct transport_ops *ops = transport_for(cfg->approach);
     r->res.req_head_bytes = headers_wire_bytes(
         &r->profile, ops->kind, cfg->approach == APPROACH_SSE ? "/events" : "/poll",
-        r->host_line, NULL);
+        r->host_line, NULL, 0);
 
     /* schedule: the observer first, users at their seeded phases */
     struct rng rng;
