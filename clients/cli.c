@@ -68,8 +68,10 @@ static int set_approach(struct client_config *cfg, const char *v, char *err, siz
         cfg->approach = APPROACH_LONG;
     else if (strcmp(v, "sse") == 0)
         cfg->approach = APPROACH_SSE;
+    else if (strcmp(v, "ws") == 0)
+        cfg->approach = APPROACH_WS;
     else
-        return bad(err, errlen, flag, "short, long or sse", v);
+        return bad(err, errlen, flag, "short, long, sse or ws", v);
     return 0;
 }
 
@@ -176,6 +178,14 @@ static int set_open_timeout(struct client_config *cfg, const char *v, char *err,
     }
     if (parse_duration(v, NS_PER_MS, 3600 * NS_PER_S, &cfg->open_timeout_ns) != 0)
         return bad(err, errlen, flag, "off or a duration from 1ms to 1h (like 10s)", v);
+    return 0;
+}
+
+static int set_ws_backoff(struct client_config *cfg, const char *v, char *err,
+                          size_t errlen, const char *flag)
+{
+    if (parse_duration(v, NS_PER_MS, 600 * NS_PER_S, &cfg->ws_backoff_ns) != 0)
+        return bad(err, errlen, flag, "a duration from 1ms to 10m (like 1s)", v);
     return 0;
 }
 
@@ -292,7 +302,7 @@ static int set_label(struct client_config *cfg, const char *v, char *err, size_t
 
 static const struct option_row options[] = {
     {"server", 's', "URL", "http://127.0.0.1:8080", "the pushpull server", set_server},
-    {"approach", 'a', "KIND", "short", "short | long | sse", set_approach},
+    {"approach", 'a', "KIND", "short", "short | long | sse | ws", set_approach},
     {"clients", 'c', "N", "100", "simulated users, one connection each (10k ok)",
      set_clients},
     {"duration", 'd', "DUR", "30s", "measurement window", set_duration},
@@ -311,8 +321,11 @@ static const struct option_row options[] = {
      "longest wait for a poll's answer (a long poll: its hold plus this)",
      set_response_timeout},
     {"open-timeout", 0, "DUR", "off",
-     "longest wait for an SSE stream to open (off: as a browser, which waits)",
+     "longest wait for an SSE stream or a WebSocket to open (off: as a browser)",
      set_open_timeout},
+    {"ws-backoff", 0, "DUR", "1s",
+     "WebSocket: wait before reconnecting; doubles per failed attempt, to 30s",
+     set_ws_backoff},
     {"max-body", 0, "SIZE", "4MiB",
      "largest poll body or SSE event read; a larger one is a parse error", set_max_body},
     {"max-clock-skew", 0, "DUR", "1s",
@@ -335,8 +348,8 @@ void cli_usage(FILE *out)
 {
     fprintf(out, "usage: pushpull-client [options]\n\n"
                  "Simulates many browser tabs following one pushpull server by short "
-                 "polling,\nlong polling or Server-Sent Events, and measures what each "
-                 "costs and delivers.\n\n");
+                 "polling,\nlong polling, Server-Sent Events or WebSocket, and measures "
+                 "what each costs\nand delivers.\n\n");
     for (size_t i = 0; i < N_OPTIONS; i++) {
         const struct option_row *o = &options[i];
         char left[48];
@@ -451,6 +464,8 @@ const char *cli_approach_name(enum approach a)
         return "long";
     case APPROACH_SSE:
         return "sse";
+    case APPROACH_WS:
+        return "ws";
     }
     return "?";
 }

@@ -1,12 +1,23 @@
 /* counters.c: the counter names, the one function that adds to them, and the activity
  * series it feeds.
  *
- * Where each counter is incremented (the only place):
- *   requests, aborted, errors (connect, timeout, io)    user.c   start / finish
- *   resp_news, resp_empty, resp_304, err_status/parse   user.c   finish (the outcome
- *   errors_parse_too_big                                         the transport returned)
- *   connections, reconnects                             user.c   on_opensocket
- *   kernel_*                                            user.c   on_closesocket
+ * Where each counter is incremented (the only place; user.c's user_count_* functions are
+ * called by user.c's libcurl driver and by the WebSocket transport, which runs its own
+ * socket):
+ *   requests                                            user.c   user_count_request
+ *   aborted                                             user.c   user_count_aborted
+ *   errors (connect, timeout, io, status, parse)        user.c   user_count_failure
+ *   resp_news, resp_empty, resp_304, err_status/parse   user.c   user_count_outcome (the
+ *   errors_parse_too_big                                         outcome the transport
+ *                                                                returned)
+ *   connections, reconnects                             user.c   user_socket_opened
+ *   kernel_*                                            user.c   user_socket_close
+ *   ws_handshake_req_bytes, ws_*_up                     ws.c     account_up (the single
+ *                                                                write site)
+ *   ws_handshake_resp_bytes, ws_*_down                  ws.c     account_down (the single
+ *                                                                read site)
+ *   ws_messages_invalid                                 ws.c     ws_on_text
+ *   ws_handshakes_refused                               ws.c     ws_end
  *   req_header_bytes, req_body_bytes                    user.c   finish
  *   resp_header_bytes                                   user.c   on_header
  *   resp_body_bytes, chunk_framing_bytes                user.c   on_write
@@ -57,6 +68,23 @@ static const char *const names[CTR__COUNT] = {
     [CTR_SSE_COMMENT_BYTES] = "sse_comment_bytes",
     [CTR_SSE_COMMENTS] = "sse_comments",
     [CTR_SSE_EVENTS] = "sse_events",
+    [CTR_WS_HANDSHAKE_REQ_BYTES] = "ws_handshake_req_bytes",
+    [CTR_WS_HANDSHAKE_RESP_BYTES] = "ws_handshake_resp_bytes",
+    [CTR_WS_HEADER_BYTES_DOWN] = "ws_frame_header_bytes_down",
+    [CTR_WS_MASK_BYTES_DOWN] = "ws_mask_bytes_down",
+    [CTR_WS_PAYLOAD_BYTES_DOWN] = "ws_payload_bytes_down",
+    [CTR_WS_PINGPONG_BYTES_DOWN] = "ws_ping_pong_bytes_down",
+    [CTR_WS_CLOSE_BYTES_DOWN] = "ws_close_bytes_down",
+    [CTR_WS_HEADER_BYTES_UP] = "ws_frame_header_bytes_up",
+    [CTR_WS_MASK_BYTES_UP] = "ws_mask_bytes_up",
+    [CTR_WS_PAYLOAD_BYTES_UP] = "ws_payload_bytes_up",
+    [CTR_WS_PINGPONG_BYTES_UP] = "ws_ping_pong_bytes_up",
+    [CTR_WS_CLOSE_BYTES_UP] = "ws_close_bytes_up",
+    [CTR_WS_DATA_FRAMES_DOWN] = "ws_data_frames_down",
+    [CTR_WS_PINGS_DOWN] = "ws_pings_down",
+    [CTR_WS_PONGS_UP] = "ws_pongs_up",
+    [CTR_WS_MESSAGES_INVALID] = "ws_messages_invalid",
+    [CTR_WS_HANDSHAKES_REFUSED] = "ws_handshakes_refused",
     [CTR_KERNEL_BYTES_SENT] = "kernel_bytes_sent",
     [CTR_KERNEL_BYTES_RECEIVED] = "kernel_bytes_received",
     [CTR_KERNEL_SEGS_OUT] = "kernel_segs_out",

@@ -5,8 +5,9 @@
  * freshness.h. The kernel check compares whole-run totals, because the kernel's counts are
  * per socket and sockets outlive the window: bytes the application handed to libcurl's
  * sockets (request heads and bodies) against the kernel's bytes sent, and bytes libcurl
- * read (response heads, bodies, chunk framing) against the kernel's bytes received. The
- * observer's connection is in neither side.
+ * read (response heads, bodies, chunk framing) against the kernel's bytes received; for a
+ * WebSocket, the handshake's bytes and every frame byte (header, masking key, payload,
+ * ping/pong, close) each way. The observer's connection is in neither side.
  */
 #include "report.h"
 
@@ -20,15 +21,35 @@
 
 /* ---- derived figures ---------------------------------------------------------------- */
 
+/* The counters that add up to the bytes written to the sockets, and to those read. */
+static const enum counter sent_parts[] = {
+    CTR_REQ_HEADER_BYTES,     CTR_REQ_BODY_BYTES,    CTR_WS_HANDSHAKE_REQ_BYTES,
+    CTR_WS_HEADER_BYTES_UP,   CTR_WS_MASK_BYTES_UP,  CTR_WS_PAYLOAD_BYTES_UP,
+    CTR_WS_PINGPONG_BYTES_UP, CTR_WS_CLOSE_BYTES_UP,
+};
+static const enum counter received_parts[] = {
+    CTR_RESP_HEADER_BYTES,       CTR_RESP_BODY_BYTES,        CTR_CHUNK_FRAMING_BYTES,
+    CTR_WS_HANDSHAKE_RESP_BYTES, CTR_WS_HEADER_BYTES_DOWN,   CTR_WS_MASK_BYTES_DOWN,
+    CTR_WS_PAYLOAD_BYTES_DOWN,   CTR_WS_PINGPONG_BYTES_DOWN, CTR_WS_CLOSE_BYTES_DOWN,
+};
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static uint64_t sum(const uint64_t *v, const enum counter *parts, size_t n)
+{
+    uint64_t t = 0;
+    for (size_t i = 0; i < n; i++)
+        t += v[parts[i]];
+    return t;
+}
+
 static uint64_t app_sent(const struct counters *c)
 {
-    return c->run[CTR_REQ_HEADER_BYTES] + c->run[CTR_REQ_BODY_BYTES];
+    return sum(c->run, sent_parts, N_OF(sent_parts));
 }
 
 static uint64_t app_received(const struct counters *c)
 {
-    return c->run[CTR_RESP_HEADER_BYTES] + c->run[CTR_RESP_BODY_BYTES] +
-           c->run[CTR_CHUNK_FRAMING_BYTES];
+    return sum(c->run, received_parts, N_OF(received_parts));
 }
 
 int report_bytes_match(const struct run_results *res)
@@ -41,9 +62,8 @@ int report_bytes_match(const struct run_results *res)
 
 static uint64_t window_bytes(const struct counters *c)
 {
-    return c->win[CTR_REQ_HEADER_BYTES] + c->win[CTR_REQ_BODY_BYTES] +
-           c->win[CTR_RESP_HEADER_BYTES] + c->win[CTR_RESP_BODY_BYTES] +
-           c->win[CTR_CHUNK_FRAMING_BYTES];
+    return sum(c->win, sent_parts, N_OF(sent_parts)) +
+           sum(c->win, received_parts, N_OF(received_parts));
 }
 
 static double per_client_min(const struct run_results *res, double v)
@@ -106,6 +126,8 @@ void report_fields(const struct run_results *res, struct report_fields *o)
             0);
     add_num(o, "response_timeout_ms", (double)cfg->response_timeout_ns / NS_PER_MS, 3);
     add_num(o, "open_timeout_ms", (double)cfg->open_timeout_ns / NS_PER_MS, 3);
+    add_num(o, "ws_backoff_ms",
+            cfg->approach == APPROACH_WS ? (double)cfg->ws_backoff_ns / NS_PER_MS : 0, 3);
     add_num(o, "max_body_bytes", (double)cfg->max_body_bytes, 0);
     add_num(o, "max_clock_skew_ms", (double)cfg->max_clock_skew_ns / NS_PER_MS, 3);
     add_str(o, "headers", res->profile->name);
@@ -236,6 +258,27 @@ void report_print_summary(FILE *out, const struct run_results *res)
                 " (%" PRIu64 " heartbeats)  events %" PRIu64 "\n",
                 "sse body", w[CTR_SSE_DATA_BYTES], w[CTR_SSE_FRAMING_BYTES],
                 w[CTR_SSE_COMMENT_BYTES], w[CTR_SSE_COMMENTS], w[CTR_SSE_EVENTS]);
+    if (cfg->approach == APPROACH_WS) {
+        fprintf(out,
+                "  %-13s handshake %" PRIu64 " up %" PRIu64 " down  (%" PRIu64
+                " refused)\n",
+                "websocket", w[CTR_WS_HANDSHAKE_REQ_BYTES], w[CTR_WS_HANDSHAKE_RESP_BYTES],
+                w[CTR_WS_HANDSHAKES_REFUSED]);
+        fprintf(out,
+                "  %-13s down: %" PRIu64 " frames, header %" PRIu64 "  mask %" PRIu64
+                "  payload %" PRIu64 "  ping/pong %" PRIu64 " (%" PRIu64
+                " pings)  close %" PRIu64 "\n",
+                "", w[CTR_WS_DATA_FRAMES_DOWN], w[CTR_WS_HEADER_BYTES_DOWN],
+                w[CTR_WS_MASK_BYTES_DOWN], w[CTR_WS_PAYLOAD_BYTES_DOWN],
+                w[CTR_WS_PINGPONG_BYTES_DOWN], w[CTR_WS_PINGS_DOWN],
+                w[CTR_WS_CLOSE_BYTES_DOWN]);
+        fprintf(out,
+                "  %-13s up:   header %" PRIu64 "  mask %" PRIu64 "  payload %" PRIu64
+                "  ping/pong %" PRIu64 " (%" PRIu64 " pongs)  close %" PRIu64 "\n",
+                "", w[CTR_WS_HEADER_BYTES_UP], w[CTR_WS_MASK_BYTES_UP],
+                w[CTR_WS_PAYLOAD_BYTES_UP], w[CTR_WS_PINGPONG_BYTES_UP], w[CTR_WS_PONGS_UP],
+                w[CTR_WS_CLOSE_BYTES_UP]);
+    }
     fprintf(out,
             "  %-13s %" PRIu64 " published, %" PRIu64 " received of %" PRIu64 ", %" PRIu64
             " missed, %" PRIu64 " duplicates\n",
@@ -252,7 +295,8 @@ void report_print_summary(FILE *out, const struct run_results *res)
             "  invalid events %" PRIu64 "  unseen updates %" PRIu64
             "  inconsistent stamps %" PRIu64 "\n",
             "anomalies", w[CTR_SEQ_BACKWARDS], w[CTR_STAMPS_FUTURE],
-            w[CTR_SSE_EVENTS_INVALID], fs->unseen, fs->inconsistent);
+            w[CTR_SSE_EVENTS_INVALID] + w[CTR_WS_MESSAGES_INVALID], fs->unseen,
+            fs->inconsistent);
     if (fs->inconsistent > 0)
         fprintf(out,
                 "  %-13s %" PRIu64 " publish stamps fit no feed epoch or disagree "
@@ -292,8 +336,8 @@ int report_verdict(const struct run_results *res, char *line, size_t len)
     const uint64_t *r = res->users.run;
     uint64_t errors = r[CTR_ERR_CONNECT] + r[CTR_ERR_TIMEOUT] + r[CTR_ERR_STATUS] +
                       r[CTR_ERR_PARSE] + r[CTR_ERR_IO];
-    uint64_t anomalies =
-        r[CTR_SEQ_BACKWARDS] + r[CTR_STAMPS_FUTURE] + r[CTR_SSE_EVENTS_INVALID];
+    uint64_t anomalies = r[CTR_SEQ_BACKWARDS] + r[CTR_STAMPS_FUTURE] +
+                         r[CTR_SSE_EVENTS_INVALID] + r[CTR_WS_MESSAGES_INVALID];
     uint32_t users = res->cfg->clients;
     bool nothing =
         r[CTR_DELIVERIES] == 0 &&
@@ -311,6 +355,8 @@ int report_verdict(const struct run_results *res, char *line, size_t len)
     add_reason(why, sizeof(why), "seq backwards", r[CTR_SEQ_BACKWARDS]);
     add_reason(why, sizeof(why), "future stamps", r[CTR_STAMPS_FUTURE]);
     add_reason(why, sizeof(why), "invalid events", r[CTR_SSE_EVENTS_INVALID]);
+    add_reason(why, sizeof(why), "invalid messages", r[CTR_WS_MESSAGES_INVALID]);
+    add_reason(why, sizeof(why), "handshakes refused", r[CTR_WS_HANDSHAKES_REFUSED]);
     add_reason(why, sizeof(why), "transfers open at the end", r[CTR_ABORTED]);
     add_reason(why, sizeof(why), "users stopped by the server", res->users_stopped);
     snprintf(line, len, "no user received anything: 0 updates, %u of %u users answered%s%s",

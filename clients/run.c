@@ -61,8 +61,15 @@ static void on_done(void *ctx, CURL *easy, CURLcode result)
 static void on_timer(void *ctx, uint32_t id)
 {
     struct run *r = ctx;
-    if (id <= r->cfg->clients)
+    if (id < r->nusers)
         user_on_timer(&r->users[id]);
+}
+
+static void on_io(void *ctx, uint32_t id, uint32_t events)
+{
+    struct run *r = ctx;
+    if (id < r->nusers)
+        user_on_io(&r->users[id], events);
 }
 
 /* ---- setup -------------------------------------------------------------------------- */
@@ -211,7 +218,8 @@ static int run_setup(struct run *r, char *err, size_t errlen)
     if (headers_profile_load(&r->profile, cfg->headers, cfg->cookie_bytes, cfg->seed, err,
                              errlen) != 0)
         return -1;
-    struct loop_callbacks cb = {.on_done = on_done, .on_timer = on_timer, .ctx = r};
+    struct loop_callbacks cb = {
+        .on_done = on_done, .on_timer = on_timer, .on_io = on_io, .ctx = r};
     r->loop = loop_new(cfg->clients + 1, &cb, err, errlen);
     if (!r->loop)
         return -1;
@@ -272,9 +280,7 @@ int run_execute(const struct client_config *cfg, struct run **out, char *err, si
     r->res.users.activity = &r->activity;
     r->res.activity = &r->activity;
     const struct transport_ops *ops = transport_for(cfg->approach);
-    r->res.req_head_bytes = headers_wire_bytes(
-        &r->profile, ops->kind, cfg->approach == APPROACH_SSE ? "/events" : "/poll",
-        r->host_line, NULL, 0);
+    r->res.req_head_bytes = ops->ref_head_bytes(&r->profile, r->host_line);
 
     /* schedule: the observer first, users at their seeded phases */
     struct rng rng;

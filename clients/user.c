@@ -21,6 +21,11 @@
  * deadline while the request is out, and a transfer still without headers then is
  * stopped and counted as a timeout.
  *
+ * Techniques that run their own socket (the WebSocket) get no easy handle; user.c passes
+ * them the user's timer and socket events, and they count through the same functions
+ * (user_socket_opened, user_socket_close, user_count_*), so each count still has one
+ * place.
+ *
  * Libcurl settings that matter for the numbers: HTTP/1.1 only; no proxy (the environment
  * is ignored); DNS cache entries never expire (libcurl 7.88 otherwise scans its whole DNS
  * cache after every transfer, O(users)); idle connections are kept for a day (the default
@@ -51,6 +56,7 @@ const struct transport_ops *transport_for(enum approach a)
         [APPROACH_SHORT] = &transport_short_poll,
         [APPROACH_LONG] = &transport_long_poll,
         [APPROACH_SSE] = &transport_sse,
+        [APPROACH_WS] = &transport_ws,
     };
     return table[a];
 }
@@ -175,6 +181,16 @@ static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
     return CURL_PREREQFUNC_OK;
 }
 
+/* The one place connections are counted, for libcurl's sockets and own ones. */
+void user_socket_opened(struct user *u)
+{
+    counters_add(u->ctr, CTR_CONNECTIONS, 1, u->ctr->measuring);
+    counters_add(u->ctr, CTR_RECONNECTS, u->sockets_ever > 0, u->ctr->measuring);
+    u->sockets_ever++;
+    u->sockets_open++;
+    u->conn_seq_max = 0; /* a new connection: maybe to a restarted server */
+}
+
 /* CURLOPT_OPENSOCKETFUNCTION: every TCP connection this user opens. */
 static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
                                    struct curl_sockaddr *addr)
@@ -184,23 +200,18 @@ static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
     int fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
     if (fd < 0)
         return CURL_SOCKET_BAD; /* libcurl reports a connect error */
-    counters_add(u->ctr, CTR_CONNECTIONS, 1, u->ctr->measuring);
-    counters_add(u->ctr, CTR_RECONNECTS, u->sockets_ever > 0, u->ctr->measuring);
-    u->sockets_ever++;
-    u->sockets_open++;
-    u->conn_seq_max = 0; /* a new connection: maybe to a restarted server */
+    user_socket_opened(u);
     return fd;
 }
 
-/* CURLOPT_CLOSESOCKETFUNCTION: the kernel's account of the socket, then close.
+/* The one place the kernel's account of a socket is read, then the socket closed.
  * Sequence-space corrections: tcpi_bytes_acked counts our SYN once the server acked it
  * (one byte no application wrote; a socket that never connected has written 0, and one
  * that did has at least that 1); sockacct_read already leaves out the server's FIN once
  * it arrived (a.peer_fin). Our own FIN never counts: the account is read before we
  * close. */
-static int on_closesocket(void *clientp, curl_socket_t fd)
+int user_socket_close(struct user *u, int fd)
 {
-    struct user *u = clientp;
     struct sockacct a;
     if (sockacct_read(fd, &a) == 0) {
         uint64_t fin = (uint64_t)a.peer_fin;
@@ -216,6 +227,12 @@ static int on_closesocket(void *clientp, curl_socket_t fd)
     if (u->sockets_open > 0)
         u->sockets_open--;
     return close(fd);
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION */
+static int on_closesocket(void *clientp, curl_socket_t fd)
+{
+    return user_socket_close(clientp, fd);
 }
 
 /* ---- the request cycle -------------------------------------------------------------- */
@@ -245,6 +262,22 @@ static enum counter error_counter(struct user *u, CURLcode result)
     }
 }
 
+void user_count_aborted(struct user *u)
+{
+    counters_add(u->ctr, CTR_ABORTED, 1, u->ctr->measuring);
+}
+
+void user_count_request(struct user *u)
+{
+    u->sent_in_window = u->ctr->measuring;
+    counters_add(u->ctr, CTR_REQUESTS, 1, u->sent_in_window);
+}
+
+void user_count_failure(struct user *u, enum counter k)
+{
+    counters_add(u->ctr, k, 1, u->ctr->measuring);
+}
+
 static enum counter outcome_counter(enum outcome o)
 {
     switch (o) {
@@ -261,6 +294,13 @@ static enum counter outcome_counter(enum outcome o)
         break;
     }
     return CTR_ERR_PARSE;
+}
+
+void user_count_outcome(struct user *u, enum outcome o)
+{
+    bool win = u->ctr->measuring;
+    counters_add(u->ctr, outcome_counter(o), 1, win);
+    counters_add(u->ctr, CTR_ERR_PARSE_TOO_BIG, o == OUTCOME_ERR_TOO_BIG, win);
 }
 
 /* The one place a transfer ends: request bytes, outcome, next schedule. */
@@ -284,25 +324,22 @@ static void finish(struct user *u, CURLcode result)
     curl_slist_free_all(u->req_headers);
     u->req_headers = NULL;
 
-    bool win = u->ctr->measuring;
     int64_t now = clock_mono_ns();
     int64_t next = TRANSPORT_STOP;
     if (u->shutting_down) {
-        counters_add(u->ctr, CTR_ABORTED, 1, win);
+        user_count_aborted(u);
         return;
     }
     if (u->framing_error) {
-        counters_add(u->ctr, CTR_ERR_PARSE, 1, win);
+        user_count_failure(u, CTR_ERR_PARSE);
         user_note_down(u, false);
         u->ops->on_error(u, now, &next);
     } else if (result != CURLE_OK && !u->refused) {
-        counters_add(u->ctr, error_counter(u, result), 1, win);
+        user_count_failure(u, error_counter(u, result));
         user_note_down(u, false);
         u->ops->on_error(u, now, &next);
     } else {
-        enum outcome o = u->ops->on_done(u, u->status, now, &next);
-        counters_add(u->ctr, outcome_counter(o), 1, win);
-        counters_add(u->ctr, CTR_ERR_PARSE_TOO_BIG, o == OUTCOME_ERR_TOO_BIG, win);
+        user_count_outcome(u, u->ops->on_done(u, u->status, now, &next));
     }
     schedule(u, next);
 }
@@ -346,8 +383,7 @@ static void start(struct user *u)
     u->abort_requested = false;
     u->status = 0;
     u->resp_etag[0] = '\0';
-    u->sent_in_window = u->ctr->measuring;
-    counters_add(u->ctr, CTR_REQUESTS, 1, u->sent_in_window);
+    user_count_request(u);
     u->busy = true;
     if (!u->req_headers || loop_add(u->env->loop, u->id, u->easy, err, sizeof(err)) != 0) {
         finish(u, CURLE_OUT_OF_MEMORY); /* counted as an I/O error, rescheduled */
@@ -361,6 +397,10 @@ static void start(struct user *u)
 
 void user_on_timer(struct user *u)
 {
+    if (u->ops->on_timer) {
+        u->ops->on_timer(u);
+        return;
+    }
     if (u->busy) {
         if (u->abort_requested)
             finish(u, CURLE_OK);
@@ -375,6 +415,12 @@ void user_on_timer(struct user *u)
 void user_on_done(struct user *u, CURLcode result)
 {
     finish(u, result);
+}
+
+void user_on_io(struct user *u, uint32_t events)
+{
+    if (u->ops->on_io)
+        u->ops->on_io(u, events);
 }
 
 void user_note_reset(struct user *u)
@@ -420,7 +466,10 @@ void user_shutdown(struct user *u)
 {
     u->shutting_down = true;
     loop_timer_clear(u->env->loop, u->id);
-    finish(u, CURLE_OK);
+    if (u->ops->shutdown)
+        u->ops->shutdown(u);
+    else
+        finish(u, CURLE_OK);
     if (u->down) {
         counters_add(u->ctr, CTR_OUTAGES_OPEN, 1, u->down_in_window);
         outage_end(u, clock_mono_ns());
@@ -468,6 +517,12 @@ int user_init(struct user *u, uint32_t id, bool observer, const struct user_env 
     else
         snprintf(u->pin_host, sizeof(u->pin_host), "u%u.pushpull.invalid", id);
 
+    if (ops->init(u) != 0) {
+        snprintf(err, errlen, "%s transport init: out of memory", ops->name);
+        return -1;
+    }
+    if (ops->on_io)
+        return 0; /* its own socket: no libcurl */
     char entry[160];
     snprintf(entry, sizeof(entry), "%s:%u:%s", u->pin_host, env->port, env->address);
     u->resolve = curl_slist_append(NULL, entry);
@@ -475,10 +530,6 @@ int user_init(struct user *u, uint32_t id, bool observer, const struct user_env 
     if (!u->resolve || !u->easy) {
         snprintf(err, errlen, "%s: out of memory",
                  u->easy ? "curl_slist_append" : "curl_easy_init");
-        return -1;
-    }
-    if (ops->init(u) != 0) {
-        snprintf(err, errlen, "%s transport init: out of memory", ops->name);
         return -1;
     }
     CURL *e = u->easy;

@@ -102,6 +102,8 @@ void user_free(struct user *u);
 void user_on_timer(struct user *u);
 /* The loop reports the transfer finished. */
 void user_on_done(struct user *u, CURLcode result);
+/* The loop reports the user's own socket ready (transports with on_io). */
+void user_on_io(struct user *u, uint32_t events);
 /* The run is over: an open transfer is stopped and counted as aborted; nothing starts; an
  * open outage is counted as open and ends here. */
 void user_shutdown(struct user *u);
@@ -126,6 +128,20 @@ void user_note_up(struct user *u);
 void user_note_down(struct user *u, bool answered);
 /* For transports: stop the current transfer after the current callback returns. */
 void user_abort_soon(struct user *u);
+/* For transports that run their own socket, the counting user.c does for libcurl's (each
+ * the one place of its counters): a connection attempt (requests, with the window rule
+ * of a request: sent_in_window); a TCP socket opened (connections, reconnects; a new
+ * connection's seq order starts afresh); a socket's end (the kernel's account of it read
+ * before it is closed, then close(): returns close's result); a connection's outcome (the
+ * responses_* and errors_parse counters, as on_done's return is counted); a failure
+ * (k: CTR_ERR_CONNECT, _TIMEOUT, _STATUS, _PARSE or _IO); a connection still open when
+ * the run ended (transfers_aborted_at_end). */
+void user_count_request(struct user *u);
+void user_socket_opened(struct user *u);
+int user_socket_close(struct user *u, int fd);
+void user_count_outcome(struct user *u, enum outcome o);
+void user_count_failure(struct user *u, enum counter k);
+void user_count_aborted(struct user *u);
 /* The technique for an approach. */
 const struct transport_ops *transport_for(enum approach a);
 
