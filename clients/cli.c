@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "units.h"
+#include "upstream.h"
 
 typedef int (*setter_fn)(struct client_config *cfg, const char *value, char *err,
                          size_t errlen, const char *flag);
@@ -232,6 +233,38 @@ static int set_max_body(struct client_config *cfg, const char *v, char *err, siz
     return 0;
 }
 
+static int set_send_rate(struct client_config *cfg, const char *v, char *err, size_t errlen,
+                         const char *flag)
+{
+    double hz;
+    if (units_parse_number(v, &hz) != 0 || hz > 1000)
+        return bad(err, errlen, flag, "a rate from 0 to 1000 per second (like 0.5)", v);
+    cfg->send_rate_hz = hz;
+    return 0;
+}
+
+static int set_send_bytes(struct client_config *cfg, const char *v, char *err,
+                          size_t errlen, const char *flag)
+{
+    uint64_t n;
+    if (parse_bytes(v, &n) != 0 || n < UPSTREAM_MIN_BYTES || n > UPSTREAM_MAX_BYTES)
+        return bad(err, errlen, flag, "a size from 64 to 65000 bytes (like 100)", v);
+    cfg->send_bytes = n;
+    return 0;
+}
+
+static int set_send_mode(struct client_config *cfg, const char *v, char *err, size_t errlen,
+                         const char *flag)
+{
+    if (strcmp(v, "poisson") == 0)
+        cfg->send_mode = SEND_POISSON;
+    else if (strcmp(v, "periodic") == 0)
+        cfg->send_mode = SEND_PERIODIC;
+    else
+        return bad(err, errlen, flag, "poisson or periodic", v);
+    return 0;
+}
+
 static int set_max_clock_skew(struct client_config *cfg, const char *v, char *err,
                               size_t errlen, const char *flag)
 {
@@ -328,6 +361,12 @@ static const struct option_row options[] = {
      set_ws_backoff},
     {"max-body", 0, "SIZE", "4MiB",
      "largest poll body or SSE event read; a larger one is a parse error", set_max_body},
+    {"send-rate", 0, "HZ", "0",
+     "messages each user sends per second (POST /publish, or a WebSocket frame)",
+     set_send_rate},
+    {"send-bytes", 0, "SIZE", "100", "each message's size (64 to 65000)", set_send_bytes},
+    {"send-mode", 0, "MODE", "poisson",
+     "message times: poisson (random gaps) | periodic (fixed gaps)", set_send_mode},
     {"max-clock-skew", 0, "DUR", "1s",
      "a stamp later than its receipt by more is dropped (stamps_future)",
      set_max_clock_skew},
@@ -335,9 +374,9 @@ static const struct option_row options[] = {
      set_headers},
     {"cookie-bytes", 0, "N", "0", "add a Cookie header with a value of N bytes",
      set_cookie_bytes},
-    {"seed", 0, "N", "1", "poll phases and cookie filler", set_seed},
+    {"seed", 0, "N", "1", "poll phases, message times and cookie filler", set_seed},
     {"out", 'o', "DIR", NULL,
-     "write summary.json/.csv, latency.csv, timeline.csv, activity.csv", set_out},
+     "write summary.json/.csv and latency, timeline, activity, msg_rtt .csv", set_out},
     {"label", 'l', "TEXT", "", "free text added to every output row", set_label},
     {"version", 'V', NULL, NULL, "print the version and exit", NULL},
     {"help", 'h', NULL, NULL, "this text", NULL},
@@ -473,6 +512,11 @@ const char *cli_approach_name(enum approach a)
 const char *cli_poll_name(enum poll_mode m)
 {
     return m == POLL_EVENTS ? "events" : "state";
+}
+
+const char *cli_send_mode_name(enum send_mode m)
+{
+    return m == SEND_PERIODIC ? "periodic" : "poisson";
 }
 
 int64_t cli_drain_ns(const struct client_config *cfg)

@@ -22,6 +22,11 @@ enum approach {
     APPROACH_WS     /* GET /ws upgraded to a WebSocket, one per user */
 };
 
+enum send_mode {
+    SEND_POISSON, /* exponential gaps between a user's messages */
+    SEND_PERIODIC /* a fixed gap after a random phase */
+};
+
 enum poll_mode {
     POLL_STATE, /* GET /poll with If-None-Match: the latest update or 304 */
     POLL_EVENTS /* GET /poll?since=N: every update after the cursor */
@@ -43,6 +48,9 @@ struct client_config {
                                     WebSocket's 101; 0 = none */
     int64_t ws_backoff_ns;       /* WebSocket: first wait before reconnecting */
     uint64_t max_body_bytes;     /* largest poll body or SSE event; more: parse error */
+    double send_rate_hz;         /* messages each user sends per second; 0 = none */
+    uint64_t send_bytes;         /* each message's size */
+    enum send_mode send_mode;    /* how their times are drawn */
     int64_t max_clock_skew_ns;   /* a stamp later than its receipt by more: a lie */
     char *headers;               /* "minimal", "browser" or a file name (owned) */
     uint64_t cookie_bytes;       /* bytes of the Cookie header value; 0 = none */
@@ -70,6 +78,8 @@ void cli_config_free(struct client_config *cfg);
 const char *cli_approach_name(enum approach a);
 /* "state", "events" */
 const char *cli_poll_name(enum poll_mode m);
+/* "poisson", "periodic" */
+const char *cli_send_mode_name(enum send_mode m);
 /* The drain actually used: the automatic value is interval + 1s for short polling and 1s
  * otherwise (long enough for an update published at the window's end to arrive). */
 int64_t cli_drain_ns(const struct client_config *cfg);

@@ -18,6 +18,8 @@
  *                                                                read site)
  *   ws_messages_invalid                                 ws.c     ws_on_text
  *   ws_handshakes_refused                               ws.c     ws_end
+ *   msgs_sent                                           upstream.c upstream_compose
+ *   msgs_echoed, msgs_echo_duplicates                   upstream.c upstream_recognise
  *   req_header_bytes, req_body_bytes                    user.c   finish
  *   resp_header_bytes                                   user.c   on_header
  *   resp_body_bytes, chunk_framing_bytes                user.c   on_write
@@ -85,6 +87,9 @@ static const char *const names[CTR__COUNT] = {
     [CTR_WS_PONGS_UP] = "ws_pongs_up",
     [CTR_WS_MESSAGES_INVALID] = "ws_messages_invalid",
     [CTR_WS_HANDSHAKES_REFUSED] = "ws_handshakes_refused",
+    [CTR_MSGS_SENT] = "msgs_sent",
+    [CTR_MSGS_ECHOED] = "msgs_echoed",
+    [CTR_MSGS_ECHO_DUPLICATES] = "msgs_echo_duplicates",
     [CTR_KERNEL_BYTES_SENT] = "kernel_bytes_sent",
     [CTR_KERNEL_BYTES_RECEIVED] = "kernel_bytes_received",
     [CTR_KERNEL_SEGS_OUT] = "kernel_segs_out",

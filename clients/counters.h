@@ -82,6 +82,10 @@ enum counter {
     CTR_WS_MESSAGES_INVALID,     /* messages that were neither an update nor a reset */
     CTR_WS_HANDSHAKES_REFUSED,   /* of errors_status: 101 answers that failed the checks
                                     (bad Sec-WebSocket-Accept, no Upgrade, ...) */
+    CTR_MSGS_SENT,               /* messages sent upstream (upstream.h; window: by when
+                                    they were due) */
+    CTR_MSGS_ECHOED,             /* ... that came back to their sender on the feed */
+    CTR_MSGS_ECHO_DUPLICATES,    /* repeated receipts of a message by its sender */
     CTR_KERNEL_BYTES_SENT,       /* kernel: bytes handed to TCP (acked + still queued) */
     CTR_KERNEL_BYTES_RECEIVED,   /* kernel: bytes taken from TCP (received - unread) */
     CTR_KERNEL_SEGS_OUT,         /* kernel: TCP segments sent (tcpi_segs_out) */

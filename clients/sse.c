@@ -83,7 +83,7 @@ static int sse_on_event(void *ctx, const struct sse_event *ev)
     if (strcmp(ev->type, "message") == 0) {
         struct update up;
         if (read_update(s, ev, &up) == 0) {
-            s->fresh += (unsigned)user_deliver_update(u, up.seq, up.ts_ns);
+            s->fresh += (unsigned)user_deliver_update(u, &up);
         } else {
             s->bad_updates++;
             counters_add(u->ctr, CTR_SSE_EVENTS_INVALID, 1, u->ctr->measuring);

@@ -15,6 +15,11 @@
  * seam was widened this way, rather than by a second table, so that a user stays one
  * struct with one transport whatever its driver, and run.c and the report need no
  * per-driver branches. Exactly one of the two sets of hooks is filled.
+ *
+ * Messages upstream (--send-rate, upstream.h): a technique whose connection carries
+ * messages the other way (the WebSocket) sends them itself (carries_messages); for the
+ * others each user gets a sender, a second user whose transport is transport_publish
+ * (POST /publish on a keep-alive connection of its own; publish.c).
  */
 #ifndef PUSHPULL_TRANSPORT_H
 #define PUSHPULL_TRANSPORT_H
@@ -55,6 +60,9 @@ struct request_spec {
     int64_t timeout_ns;                   /* whole-transfer limit; 0 = none */
     int64_t answer_timeout_ns; /* longest wait for the response's headers; 0 = none (for
                                   a response with no end, where timeout_ns cannot serve) */
+    const char *body; /* a POST's body (held by the transport until on_done or on_error),
+                         or NULL for a GET; a transport is one or the other for good */
+    size_t body_len;  /* its bytes */
 };
 
 struct transport_ops {
@@ -62,6 +70,8 @@ struct transport_ops {
     enum request_kind kind; /* which header list a browser would send */
     bool up_on_connect;     /* a request reaching a live server ends an outage (user.h):
                                true where an answer waits for news (long polling) */
+    bool carries_messages;  /* upstream messages travel on this technique's own
+                               connection (else a POST sender carries them) */
     /* The bytes of this technique's usual request head with profile p (the report's
      * req_head_profile_bytes: GET /poll, GET /events, the handshake's GET /ws). */
     size_t (*ref_head_bytes)(const struct header_profile *p, const char *host_line);
@@ -98,5 +108,6 @@ extern const struct transport_ops transport_short_poll;
 extern const struct transport_ops transport_long_poll;
 extern const struct transport_ops transport_sse;
 extern const struct transport_ops transport_ws;
+extern const struct transport_ops transport_publish; /* a user's POST sender */
 
 #endif

@@ -2,7 +2,10 @@
  * connection accounting, and the start/finish cycle every technique shares.
  *
  * True bytes. The request head is CURLINFO_REQUEST_SIZE (what libcurl wrote for this
- * transfer, retries included), read only for transfers libcurl actually began (on_prereq).
+ * transfer, retries included), read only for transfers libcurl actually began (on_prereq);
+ * a POST's body (a message, publish.c) is CURLINFO_SIZE_UPLOAD_T, and since a body under
+ * 64 KiB goes out in the same buffer as the head (no Expect: 100-continue), which
+ * REQUEST_SIZE counts too, the head is the difference.
  * Response header bytes are summed in the header callback, which libcurl calls with every
  * raw line, status line and blank line included. The body arrives raw
  * (CURLOPT_HTTP_TRANSFER_DECODING = 0: libcurl still finds the end of a chunked body, but
@@ -319,6 +322,8 @@ static void finish(struct user *u, CURLcode result)
         curl_easy_getinfo(u->easy, CURLINFO_REQUEST_SIZE, &req_bytes);
         curl_easy_getinfo(u->easy, CURLINFO_SIZE_UPLOAD_T, &body_bytes);
     }
+    if (u->post_len > 0 && body_bytes <= req_bytes)
+        req_bytes -= (long)body_bytes; /* the body went out in the head's buffer */
     counters_add(u->ctr, CTR_REQ_HEADER_BYTES, (uint64_t)req_bytes, u->sent_in_window);
     counters_add(u->ctr, CTR_REQ_BODY_BYTES, (uint64_t)body_bytes, u->sent_in_window);
     curl_slist_free_all(u->req_headers);
@@ -349,7 +354,8 @@ static void start(struct user *u)
     char err[160];
     struct dynbuf target;
     dynbuf_init(&target, URL_MAX_BYTES);
-    struct request_spec spec = {.target = &target, .timeout_ns = 0, .answer_timeout_ns = 0};
+    struct request_spec spec = {
+        .target = &target, .timeout_ns = 0, .answer_timeout_ns = 0, .body = NULL};
     for (int i = 0; i < TRANSPORT_MAX_EXTRA; i++)
         spec.extra[i][0] = '\0';
     int64_t now = clock_mono_ns();
@@ -374,6 +380,11 @@ static void start(struct user *u)
     curl_easy_setopt(u->easy, CURLOPT_URL, u->url.mem);
     curl_easy_setopt(u->easy, CURLOPT_HTTPHEADER, u->req_headers);
     curl_easy_setopt(u->easy, CURLOPT_TIMEOUT_MS, (long)(spec.timeout_ns / NS_PER_MS));
+    u->post_len = spec.body ? spec.body_len : 0;
+    if (spec.body) {
+        curl_easy_setopt(u->easy, CURLOPT_POSTFIELDSIZE, (long)spec.body_len);
+        curl_easy_setopt(u->easy, CURLOPT_POSTFIELDS, spec.body);
+    }
 
     u->request_begun = false;
     u->headers_done = false;
@@ -476,8 +487,10 @@ void user_shutdown(struct user *u)
     }
 }
 
-int user_deliver_update(struct user *u, uint64_t seq, int64_t ts_ns)
+int user_deliver_update(struct user *u, const struct update *up)
 {
+    uint64_t seq = up->seq;
+    int64_t ts_ns = up->ts_ns;
     int64_t now = clock_real_ns();
     bool w = u->ctr->measuring;
     if (ts_ns > now && ts_ns - now > u->env->cfg->max_clock_skew_ns) {
@@ -489,6 +502,8 @@ int user_deliver_update(struct user *u, uint64_t seq, int64_t ts_ns)
         return 0;
     }
     u->conn_seq_max = seq;
+    if (u->sends)
+        upstream_recognise(&u->up, up->data_head, clock_mono_ns());
     if (u->observer) {
         freshness_published(u->env->fresh, seq, ts_ns);
         return 1;

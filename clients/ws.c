@@ -136,6 +136,7 @@ struct ws_state {
     uint64_t since;               /* the last seq received: ?since= on reconnection */
     unsigned fresh;               /* updates new to the user on this connection */
     unsigned bad;                 /* messages that were not the contract's */
+    struct dynbuf msg;            /* an upstream message being queued */
 };
 
 static void ws_pump(struct user *u, uint32_t events);
@@ -316,7 +317,7 @@ static void ws_on_text(struct user *u, const uint8_t *text, size_t len)
         update_reader_finish(s->reader) == UPDATE_READ_OK) {
         struct update up = update_reader_updates(s->reader, &n)[0];
         if (up.seq > 0) {
-            s->fresh += (unsigned)user_deliver_update(u, up.seq, up.ts_ns);
+            s->fresh += (unsigned)user_deliver_update(u, &up);
             s->since = up.seq;
             s->have_since = true;
             return;
@@ -378,6 +379,8 @@ static void arm_timer(struct user *u)
         due = s->retry_at;
     else if (s->phase != WS_OPEN)
         due = s->deadline;
+    else if (u->sends)
+        due = upstream_due(&u->up);
     if (due > 0)
         loop_timer_set(u->env->loop, u->id, due);
     else
@@ -564,6 +567,23 @@ static void on_connected(struct user *u)
     write_request(u);
 }
 
+/* Queue every message due by now as a text frame (upstream.h: messages that came due
+ * while the connection was down go out now, stamped with when they were due). */
+static void queue_due_messages(struct user *u)
+{
+    struct ws_state *s = u->tp;
+    int64_t now = clock_mono_ns();
+    while (u->sends && upstream_due(&u->up) <= now && !wslay_event_get_close_sent(s->ctx)) {
+        dynbuf_reset(&s->msg);
+        if (upstream_compose(&u->up, &s->msg) != 0)
+            return;
+        struct wslay_event_msg m = {WSLAY_TEXT_FRAME, (const uint8_t *)s->msg.mem,
+                                    s->msg.len};
+        if (wslay_event_queue_msg(s->ctx, &m) != 0) /* copied by wslay */
+            return;
+    }
+}
+
 /* The answer is read and accepted: frames from now on. */
 static void ws_open(struct user *u)
 {
@@ -580,6 +600,7 @@ static void ws_open(struct user *u)
     s->deadline = 0;
     user_note_up(u);
     arm_timer(u);
+    queue_due_messages(u);
     ws_pump(u, EPOLLIN);
 }
 
@@ -708,6 +729,10 @@ static void ws_on_timer(struct user *u)
             arm_timer(u);
         return;
     case WS_OPEN:
+        queue_due_messages(u);
+        ws_pump(u, 0);
+        if (s->phase == WS_OPEN)
+            arm_timer(u);
         return;
     }
 }
@@ -764,6 +789,7 @@ static int ws_init(struct user *u)
     s->backoff_ns = u->env->cfg->ws_backoff_ns;
     dynbuf_init(&s->req, WS_REQ_MAX);
     dynbuf_init(&s->early, WS_READ_CHUNK);
+    dynbuf_init(&s->msg, UPSTREAM_MAX_BYTES);
     s->reader = update_reader_new((size_t)u->env->cfg->max_body_bytes);
     if (!s->reader || parse_address(s, u->env->address, u->env->port) != 0)
         return -1;
@@ -777,6 +803,7 @@ static void ws_cleanup(struct user *u)
         release(u);
     dynbuf_free(&s->req);
     dynbuf_free(&s->early);
+    dynbuf_free(&s->msg);
     update_reader_free(s->reader);
     free(s);
     u->tp = NULL;
@@ -797,6 +824,7 @@ static size_t ws_ref_head_bytes(const struct header_profile *p, const char *host
 const struct transport_ops transport_ws = {
     .name = "ws",
     .kind = REQUEST_WEBSOCKET,
+    .carries_messages = true,
     .ref_head_bytes = ws_ref_head_bytes,
     .init = ws_init,
     .cleanup = ws_cleanup,

@@ -45,6 +45,9 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.response_timeout_ns, 10 * NS_PER_S);
     assert_int_equal(cfg.open_timeout_ns, 0);
     assert_int_equal(cfg.ws_backoff_ns, NS_PER_S);
+    assert_true(cfg.send_rate_hz == 0);
+    assert_int_equal(cfg.send_bytes, 100);
+    assert_int_equal(cfg.send_mode, SEND_POISSON);
     assert_int_equal(cfg.max_body_bytes, 4 << 20);
     assert_int_equal(cfg.max_clock_skew_ns, NS_PER_S);
     assert_string_equal(cfg.headers, "minimal");
@@ -60,14 +63,14 @@ static void test_every_flag(void **state)
     (void)state;
     struct client_config cfg;
     char err[256] = "";
-    char **argv =
-        ARGV("--server", "http://[::1]:9/api", "-a", "sse", "--clients", "10k",
-             "--duration", "2m", "--warmup", "0", "--drain", "500ms", "--interval", "250ms",
-             "--poll", "events", "--longpoll-timeout", "45s", "--connect-timeout", "1s",
-             "--response-timeout", "750ms", "--open-timeout", "2s", "--ws-backoff", "250ms",
-             "--max-body", "500k", "--max-clock-skew", "0", "--headers", "browser",
-             "--cookie-bytes", "400", "--seed", "18446744073709551614", "--out", "/tmp/x",
-             "--label", "run A");
+    char **argv = ARGV(
+        "--server", "http://[::1]:9/api", "-a", "sse", "--clients", "10k", "--duration",
+        "2m", "--warmup", "0", "--drain", "500ms", "--interval", "250ms", "--poll",
+        "events", "--longpoll-timeout", "45s", "--connect-timeout", "1s",
+        "--response-timeout", "750ms", "--open-timeout", "2s", "--ws-backoff", "250ms",
+        "--send-rate", "0.5", "--send-bytes", "1k", "--send-mode", "periodic", "--max-body",
+        "500k", "--max-clock-skew", "0", "--headers", "browser", "--cookie-bytes", "400",
+        "--seed", "18446744073709551614", "--out", "/tmp/x", "--label", "run A");
     int argc = 0;
     while (argv[argc])
         argc++;
@@ -86,6 +89,10 @@ static void test_every_flag(void **state)
     assert_int_equal(cfg.response_timeout_ns, 750 * NS_PER_MS);
     assert_int_equal(cfg.open_timeout_ns, 2 * NS_PER_S);
     assert_int_equal(cfg.ws_backoff_ns, 250 * NS_PER_MS);
+    assert_true(cfg.send_rate_hz == 0.5);
+    assert_int_equal(cfg.send_bytes, 1000);
+    assert_int_equal(cfg.send_mode, SEND_PERIODIC);
+    assert_string_equal(cli_send_mode_name(cfg.send_mode), "periodic");
     assert_int_equal(cfg.max_body_bytes, 500000);
     assert_int_equal(cfg.max_clock_skew_ns, 0);
     assert_string_equal(cfg.headers, "browser");
@@ -228,6 +235,11 @@ static void test_usage_mirrors_table(void **state)
                           "--open-timeout DUR",
                           "(default off)",
                           "--ws-backoff DUR",
+                          "--send-rate HZ",
+                          "(default 0)",
+                          "--send-bytes SIZE",
+                          "--send-mode MODE",
+                          "(default poisson)",
                           "--max-body SIZE",
                           "(default 4MiB)",
                           "--max-clock-skew DUR",
