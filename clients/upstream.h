@@ -46,9 +46,10 @@
 #include "hist.h"
 #include "rng.h"
 
-#define UPSTREAM_MIN_BYTES 64    /* room for the longest "m <run>.<user> <n> <due_ns> " */
-#define UPSTREAM_MAX_BYTES 65000 /* under libcurl's 64 KiB for a body sent with its head   \
-                                  */
+/* A message's size: room for the longest "m <run>.<user> <n> <due_ns> ", and under the
+ * 64 KiB that libcurl sends in one buffer with a POST's head (user.c counts on it). */
+#define UPSTREAM_MIN_BYTES 64
+#define UPSTREAM_MAX_BYTES 65000
 
 /* What every user's messages share; owned by the run. */
 struct upstream_env {
