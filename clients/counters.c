@@ -12,12 +12,13 @@
  *                                                                returned)
  *   connections, reconnects                             user.c   user_socket_opened
  *   kernel_*                                            user.c   user_socket_close
- *   ws_handshake_req_bytes, ws_*_up                     ws.c     account_up (the single
- *                                                                write site)
- *   ws_handshake_resp_bytes, ws_*_down                  ws.c     account_down (the single
- *                                                                read site)
- *   ws_messages_invalid                                 ws.c     ws_on_text
- *   ws_handshakes_refused                               ws.c     ws_end
+ *   ws_handshake_req_bytes, ws_*_up                     ws_conn.c conn_write (the single
+ *                                                                 write site)
+ *   ws_handshake_resp_bytes, ws_*_down                  ws_conn.c account_down (from
+ *                                                                 conn_read, the single
+ *                                                                 read site)
+ *   ws_messages_invalid                                 ws.c     ws_on_message
+ *   ws_handshakes_refused                               ws.c     ws_on_end
  *   msgs_sent                                           upstream.c upstream_compose
  *   msgs_echoed, msgs_echo_duplicates                   upstream.c upstream_recognise
  *   req_header_bytes, req_body_bytes                    user.c   finish
