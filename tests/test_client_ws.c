@@ -17,7 +17,11 @@
  *     the run exits 3 (nothing received);
  *   - a refused connection: users retry with backoff until the server appears;
  *   - messages upstream: text frames, masked, each back to its sender once, with the
- *     bytes the server read.
+ *     bytes the server read;
+ *   - a server that breaks the protocol once per user (invalid UTF-8 in a text frame, a
+ *     masked frame, a message past --max-body): each user fails the connection with the
+ *     RFC's close code (1007, 1002, 1009), counts a parse error, reconnects and resumes
+ *     without missing anything.
  * No timing is asserted beyond generous counts.
  */
 #include <setjmp.h>
@@ -93,9 +97,8 @@ static cJSON *finish_client(pid_t pid, const char *dir, int want_rc)
     return root;
 }
 
-/* What every WebSocket run must show. Updates under 126 bytes (no messages among them)
- * have 2-byte frame headers; longer ones 4. */
-static void check_bytes(const cJSON *root, const struct wts_stats *st, bool small_updates)
+/* What every WebSocket run must show. */
+static void check_bytes(const cJSON *root, const struct wts_stats *st)
 {
     assert_string_equal(client_harness_str(root, "results.bytes_check"), "ok");
     EXPECT(R(root, "app_bytes_sent_run") == R(root, "kernel_bytes_sent_run"),
@@ -128,8 +131,14 @@ static void check_bytes(const cJSON *root, const struct wts_stats *st, bool smal
     EXPECT(RUN(root, "requests") - RUN(root, "errors_connect") == st->handshakes,
            "%.0f attempts (%.0f refused), %u handshakes", RUN(root, "requests"),
            RUN(root, "errors_connect"), st->handshakes);
-    EXPECT(RUN(root, "ws_mask_bytes_down") == 0, "a mask from the server");
     EXPECT(st->unmasked_frames == 0, "%u unmasked client frames", st->unmasked_frames);
+}
+
+/* A server that keeps the RFC: no masks; updates under 126 bytes (no messages among them)
+ * have 2-byte frame headers, longer ones 4. */
+static void check_frames(const cJSON *root, bool small_updates)
+{
+    EXPECT(RUN(root, "ws_mask_bytes_down") == 0, "a mask from the server");
     double frames = RUN(root, "ws_data_frames_down");
     double headers = RUN(root, "ws_frame_header_bytes_down");
     EXPECT(small_updates ? headers == 2 * frames
@@ -184,7 +193,8 @@ static void feed_heartbeat_and_bytes(void **state)
     cJSON *root = finish_client(pid, dir, 0);
     struct wts_stats st;
     settle(w, &st, N_CLIENTS);
-    check_bytes(root, &st, true);
+    check_bytes(root, &st);
+    check_frames(root, true);
     check_clean(root);
     EXPECT(R(root, "missed") == 0, "missed %.0f", R(root, "missed"));
     EXPECT(R(root, "updates_published") >= 20, "published %.0f",
@@ -231,7 +241,8 @@ static void resume_after_cut(void **state)
     cJSON *root = finish_client(pid, dir, 0);
     struct wts_stats st;
     settle(w, &st, N_CLIENTS);
-    check_bytes(root, &st, true);
+    check_bytes(root, &st);
+    check_frames(root, true);
     check_clean(root);
     /* nothing missed and nothing twice: each resumed exactly from its last seq */
     EXPECT(R(root, "missed") == 0, "missed %.0f", R(root, "missed"));
@@ -268,7 +279,8 @@ static void reset_after_gap(void **state)
     cJSON *root = finish_client(pid, dir, 0);
     struct wts_stats st;
     settle(w, &st, N_CLIENTS);
-    check_bytes(root, &st, true);
+    check_bytes(root, &st);
+    check_frames(root, true);
     check_clean(root);
     EXPECT(st.handshakes == 2 * N_CLIENTS, "%u handshakes", st.handshakes);
     double gone = 0;
@@ -297,7 +309,8 @@ static void goodbye_1001_stops(void **state)
     cJSON *root = finish_client(pid, dir, 0);
     struct wts_stats st;
     settle(w, &st, N_CLIENTS);
-    check_bytes(root, &st, true);
+    check_bytes(root, &st);
+    check_frames(root, true);
     check_clean(root);
     EXPECT(R(root, "users_stopped") == N_CLIENTS, "stopped %.0f", R(root, "users_stopped"));
     EXPECT(st.handshakes == N_CLIENTS, "%u handshakes: someone came back", st.handshakes);
@@ -326,7 +339,8 @@ static void bad_accept_is_refused(void **state)
     cJSON *root = finish_client(pid, dir, 3);
     struct wts_stats st;
     wts_stats(w, &st);
-    check_bytes(root, &st, true);
+    check_bytes(root, &st);
+    check_frames(root, true);
     EXPECT(RUN(root, "ws_handshakes_refused") == N_CLIENTS, "refused %.0f",
            RUN(root, "ws_handshakes_refused"));
     EXPECT(RUN(root, "errors_status") == N_CLIENTS, "errors_status %.0f",
@@ -373,7 +387,8 @@ static void refused_then_served(void **state)
     cJSON *root = finish_client(pid, dir, 0);
     struct wts_stats st;
     settle(w, &st, N_CLIENTS);
-    check_bytes(root, &st, true);
+    check_bytes(root, &st);
+    check_frames(root, true);
     double refused = RUN(root, "errors_connect");
     EXPECT(refused >= N_CLIENTS, "only %.0f refused attempts", refused);
     EXPECT(RUN(root, "requests") == refused + N_CLIENTS, "%.0f attempts, %.0f refused",
@@ -397,7 +412,8 @@ static void messages_as_frames(void **state)
     cJSON *root = finish_client(pid, dir, 0);
     struct wts_stats st;
     settle(w, &st, N_CLIENTS);
-    check_bytes(root, &st, false);
+    check_bytes(root, &st);
+    check_frames(root, false);
     check_clean(root);
     EXPECT(R(root, "missed") == 0, "missed %.0f", R(root, "missed"));
     /* 4 a second for 3 s, periodic: exactly 12 due in the window per user */
@@ -427,13 +443,66 @@ static void messages_as_frames(void **state)
     wts_stop(w);
 }
 
+static void bad_frames_fail_the_connection(void **state)
+{
+    (void)state;
+    static const struct {
+        enum wts_bad kind;
+        unsigned code;
+    } cases[] = {{WTS_BAD_UTF8, 1007}, {WTS_MASKED, 1002}, {WTS_BIG_MESSAGE, 1009}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct wts_config cfg = {.port = 0, .publish_ms = 100, .bad_budget = N_CLIENTS};
+        cfg.bad_frame = cases[i].kind;
+        struct wts *w = wts_start(&cfg);
+        assert_non_null(w);
+        char dir[64];
+        const char *extra[] = {"--ws-backoff", "200ms", "--max-body", "1KiB",
+                               "--warmup",     "2s",    NULL};
+        pid_t pid = start_client(wts_port(w), dir, sizeof(dir), extra);
+        /* the bad frames come in the warmup (users connect in its first second) */
+        harness_sleep_ms(1800);
+        struct wts_stats mid;
+        wts_stats(w, &mid);
+        EXPECT(mid.closes_received == N_CLIENTS && mid.last_close_code == cases[i].code,
+               "case %zu: %u closes, last code %u (want %u)", i, mid.closes_received,
+               mid.last_close_code, cases[i].code);
+        cJSON *root = finish_client(pid, dir, 0);
+        struct wts_stats st;
+        settle(w, &st, 2 * N_CLIENTS);
+        check_bytes(root, &st);
+        EXPECT(RUN(root, "ws_mask_bytes_down") ==
+                   (cases[i].code == 1002 ? 4 * N_CLIENTS : 0),
+               "case %zu: masks down %.0f", i, RUN(root, "ws_mask_bytes_down"));
+        EXPECT(st.bad_sent == N_CLIENTS && st.handshakes == 2 * N_CLIENTS,
+               "case %zu: %u bad frames, %u handshakes", i, st.bad_sent, st.handshakes);
+        EXPECT(RUN(root, "errors_parse") == N_CLIENTS, "case %zu: %.0f parse errors", i,
+               RUN(root, "errors_parse"));
+        EXPECT(RUN(root, "errors_parse_too_big") == (cases[i].code == 1009 ? N_CLIENTS : 0),
+               "case %zu: too big %.0f", i, RUN(root, "errors_parse_too_big"));
+        /* the close frame each user sent: 2 + 4 + 2 bytes */
+        EXPECT(RUN(root, "ws_close_bytes_up") == N_CLIENTS * 8 * 2,
+               "case %zu: close up %.0f", i, RUN(root, "ws_close_bytes_up"));
+        EXPECT(R(root, "missed") == 0 && R(root, "duplicates") == 0 &&
+                   R(root, "users_served") == N_CLIENTS,
+               "case %zu: missed %.0f, duplicates %.0f", i, R(root, "missed"),
+               R(root, "duplicates"));
+        cJSON_Delete(root);
+        client_harness_rmdir(dir);
+        wts_stop(w);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(feed_heartbeat_and_bytes), cmocka_unit_test(resume_after_cut),
-        cmocka_unit_test(reset_after_gap),          cmocka_unit_test(goodbye_1001_stops),
-        cmocka_unit_test(bad_accept_is_refused),    cmocka_unit_test(refused_then_served),
+        cmocka_unit_test(feed_heartbeat_and_bytes),
+        cmocka_unit_test(resume_after_cut),
+        cmocka_unit_test(reset_after_gap),
+        cmocka_unit_test(goodbye_1001_stops),
+        cmocka_unit_test(bad_accept_is_refused),
+        cmocka_unit_test(refused_then_served),
         cmocka_unit_test(messages_as_frames),
+        cmocka_unit_test(bad_frames_fail_the_connection),
     };
     return cmocka_run_group_tests_name("client_ws", tests, NULL, NULL);
 }

@@ -220,6 +220,26 @@ static int send_frame(struct wts *w, int fd, unsigned opcode, const void *payloa
     return rc;
 }
 
+/* The configured bad frame, once the first update is out, on the first sockets. */
+static int send_bad(struct wts *w, int fd)
+{
+    pthread_mutex_lock(&w->mu);
+    bool go = w->cfg.bad_frame != WTS_GOOD && w->st.bad_sent < w->cfg.bad_budget;
+    w->st.bad_sent += go;
+    pthread_mutex_unlock(&w->mu);
+    if (!go)
+        return 0;
+    if (w->cfg.bad_frame == WTS_BAD_UTF8)
+        return send_frame(w, fd, 0x1, "caf\xc3\x28", 5);
+    if (w->cfg.bad_frame == WTS_MASKED) {
+        const uint8_t masked[] = {0x81, 0x82, 1, 2, 3, 4, 'h' ^ 1, 'i' ^ 2};
+        return send_all(w, fd, masked, sizeof(masked));
+    }
+    char big[4096];
+    memset(big, 'z', sizeof(big));
+    return send_frame(w, fd, 0x1, big, sizeof(big));
+}
+
 static int send_close(struct wts *w, int fd, unsigned code)
 {
     uint8_t p[2] = {(uint8_t)(code >> 8), (uint8_t)code};
@@ -380,7 +400,7 @@ static void serve_ws(struct wts *w, int fd, const char *head, size_t head_len)
     struct dynbuf in;
     dynbuf_init(&in, 1 << 22);
     int64_t last_ping = clock_mono_ns();
-    bool closing = false;
+    bool closing = false, bad_done = false;
     int64_t closing_since = 0;
     for (;;) {
         pthread_mutex_lock(&w->mu);
@@ -401,6 +421,10 @@ static void serve_ws(struct wts *w, int fd, const char *head, size_t head_len)
             rc = send_frame(w, fd, 0x1, texts[i], strlen(texts[i]));
         next += k;
         free_texts(texts, k);
+        if (rc == 0 && k > 0 && !bad_done) {
+            bad_done = true;
+            rc = send_bad(w, fd);
+        }
         if (rc != 0 || stop)
             break;
         if (cut) {

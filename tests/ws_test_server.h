@@ -23,12 +23,22 @@
 
 #define WTS_MAX_HANDSHAKES 256
 
+enum wts_bad {
+    WTS_GOOD,       /* frames as the RFC says */
+    WTS_BAD_UTF8,   /* a text frame of invalid UTF-8 (a client must close 1007) */
+    WTS_MASKED,     /* a masked server frame (1002) */
+    WTS_BIG_MESSAGE /* a 4 KiB text message (1009 under --max-body 1KiB) */
+};
+
 struct wts_config {
-    unsigned port;     /* listen here; 0 = any free port */
-    int publish_ms;    /* publish "tick N" every publish_ms; 0 = only wts_publish */
-    int ping_ms;       /* ping every WebSocket every ping_ms; 0 = never */
-    bool bad_accept;   /* answer the handshake with a wrong Sec-WebSocket-Accept */
-    int refuse_status; /* answer /ws with this status and a JSON error; 0 = 101 */
+    unsigned port;          /* listen here; 0 = any free port */
+    int publish_ms;         /* publish "tick N" every publish_ms; 0 = only wts_publish */
+    int ping_ms;            /* ping every WebSocket every ping_ms; 0 = never */
+    bool bad_accept;        /* answer the handshake with a wrong Sec-WebSocket-Accept */
+    int refuse_status;      /* answer /ws with this status and a JSON error; 0 = 101 */
+    enum wts_bad bad_frame; /* sent after the first update, on the first bad_budget
+                               WebSockets */
+    unsigned bad_budget;
 };
 
 struct wts_stats {
@@ -43,6 +53,7 @@ struct wts_stats {
     uint64_t text_bytes_received;        /* their payload bytes */
     unsigned closes_received;            /* client close frames */
     unsigned last_close_code;            /* the status code of the latest */
+    unsigned bad_sent;                   /* bad frames written (bad_frame) */
     unsigned unmasked_frames;            /* client frames without a mask (must be 0) */
     uint64_t last_sent_at_cut;           /* the newest seq the last cut connections had */
 };
