@@ -211,16 +211,20 @@ static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
  * Sequence-space corrections: tcpi_bytes_acked counts our SYN once the server acked it
  * (one byte no application wrote; a socket that never connected has written 0, and one
  * that did has at least that 1); sockacct_read already leaves out the server's FIN once
- * it arrived (a.peer_fin). Our own FIN never counts: the account is read before we
- * close. */
-int user_socket_close(struct user *u, int fd)
+ * it arrived (a.peer_fin), as far as the socket's state tells: a FIN followed by a reset
+ * (a server that closed and then got more bytes from us) leaves the socket CLOSED, where
+ * the state no longer says that the FIN came, so a caller that saw it (a read returned 0,
+ * or EPIPE, which a reset after a FIN gives) says so with fin_seen. Our own FIN never
+ * counts: the account is read before we close. */
+int user_socket_close(struct user *u, int fd, bool fin_seen)
 {
     struct sockacct a;
     if (sockacct_read(fd, &a) == 0) {
-        uint64_t fin = (uint64_t)a.peer_fin;
+        uint64_t late_fin = fin_seen && !a.peer_fin && a.read > 0;
+        uint64_t fin = (uint64_t)a.peer_fin + late_fin;
         uint64_t syn = a.written > 0;
         counters_add(u->ctr, CTR_KERNEL_BYTES_SENT, a.written - syn, false);
-        counters_add(u->ctr, CTR_KERNEL_BYTES_RECEIVED, a.read, false);
+        counters_add(u->ctr, CTR_KERNEL_BYTES_RECEIVED, a.read - late_fin, false);
         counters_add(u->ctr, CTR_KERNEL_SEGS_OUT, a.segs_out, false);
         counters_add(u->ctr, CTR_KERNEL_SEGS_IN, a.segs_in, false);
         counters_add(u->ctr, CTR_KERNEL_FIN_RECEIVED, fin, false);
@@ -235,7 +239,7 @@ int user_socket_close(struct user *u, int fd)
 /* CURLOPT_CLOSESOCKETFUNCTION */
 static int on_closesocket(void *clientp, curl_socket_t fd)
 {
-    return user_socket_close(clientp, fd);
+    return user_socket_close(clientp, fd, false); /* libcurl does not say */
 }
 
 /* ---- the request cycle -------------------------------------------------------------- */

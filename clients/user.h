@@ -141,13 +141,15 @@ void user_abort_soon(struct user *u);
  * the one place of its counters): a connection attempt (requests, with the window rule
  * of a request: sent_in_window); a TCP socket opened (connections, reconnects; a new
  * connection's seq order starts afresh); a socket's end (the kernel's account of it read
- * before it is closed, then close(): returns close's result); a connection's outcome (the
+ * before it is closed, then close(): returns close's result; fin_seen: a read returned
+ * end of file, or EPIPE, so the peer's FIN came even if a reset followed it); a
+ * connection's outcome (the
  * responses_* and errors_parse counters, as on_done's return is counted); a failure
  * (k: CTR_ERR_CONNECT, _TIMEOUT, _STATUS, _PARSE or _IO); a connection still open when
  * the run ended (transfers_aborted_at_end). */
 void user_count_request(struct user *u);
 void user_socket_opened(struct user *u);
-int user_socket_close(struct user *u, int fd);
+int user_socket_close(struct user *u, int fd, bool fin_seen);
 void user_count_outcome(struct user *u, enum outcome o);
 void user_count_failure(struct user *u, enum counter k);
 void user_count_aborted(struct user *u);

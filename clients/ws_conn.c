@@ -96,6 +96,8 @@ static ssize_t conn_read(struct ws_conn *c, uint8_t *buf, size_t cap)
     ssize_t n = recv(c->fd, buf, cap, 0);
     if (n > 0)
         account_down(c, buf, (size_t)n);
+    else if (n == 0 || errno == EPIPE)
+        c->fin_seen = true;
     return n;
 }
 
@@ -210,9 +212,10 @@ static void release(struct ws_conn *c)
     if (c->fd >= 0) {
         if (c->watching)
             loop_unwatch(c->u->env->loop, c->fd);
-        user_socket_close(c->u, c->fd);
+        user_socket_close(c->u, c->fd, c->fin_seen);
     }
     c->fd = -1;
+    c->fin_seen = false;
     c->watching = 0;
     if (c->ctx)
         wslay_event_context_free(c->ctx);

@@ -95,6 +95,8 @@ struct ws_conn {
     size_t early_off;            /* bytes of early given */
     struct ws_meter down, up;    /* this connection's frame bytes, by kind and part */
     bool eof;                    /* the server closed the TCP connection */
+    bool fin_seen;               /* a read returned end of file, or EPIPE (a reset after
+                                    the server's FIN): the FIN came (user_socket_close) */
     int io_errno;                /* a failed read or write; 0 = none */
     bool close_seen;             /* a close frame came from the server */
     uint16_t close_code;         /* its status code (0 when it had none) */

@@ -16,6 +16,9 @@
  *   - a wrong Sec-WebSocket-Accept: every handshake refused and counted, users stop, and
  *     the run exits 3 (nothing received);
  *   - a refused connection: users retry with backoff until the server appears;
+ *   - a server that closes at once and resets when the request comes: the FIN is not
+ *     taken for a byte read (the socket ends CLOSED, where its state no longer says a
+ *     FIN came), and users retry;
  *   - messages upstream: text frames, masked, each back to its sender once, with the
  *     bytes the server read;
  *   - a server that breaks the protocol once per user (invalid UTF-8 in a text frame, a
@@ -401,6 +404,29 @@ static void refused_then_served(void **state)
     wts_stop(w);
 }
 
+static void fin_then_reset(void **state)
+{
+    (void)state;
+    struct wts_config cfg = {.port = 0, .publish_ms = 100, .fin_reset_budget = N_CLIENTS};
+    struct wts *w = wts_start(&cfg);
+    assert_non_null(w);
+    char dir[64];
+    const char *extra[] = {"--ws-backoff", "100ms", NULL};
+    pid_t pid = start_client(wts_port(w), dir, sizeof(dir), extra);
+    cJSON *root = finish_client(pid, dir, 0);
+    struct wts_stats st;
+    settle(w, &st, N_CLIENTS);
+    check_bytes(root, &st);
+    EXPECT(st.fin_resets == N_CLIENTS, "%u FIN-then-reset connections", st.fin_resets);
+    EXPECT(RUN(root, "errors_io") == N_CLIENTS, "%.0f I/O errors", RUN(root, "errors_io"));
+    EXPECT(RUN(root, "kernel_fin_received") >= N_CLIENTS, "%.0f FINs",
+           RUN(root, "kernel_fin_received"));
+    EXPECT(R(root, "users_served") == N_CLIENTS, "served %.0f", R(root, "users_served"));
+    cJSON_Delete(root);
+    client_harness_rmdir(dir);
+    wts_stop(w);
+}
+
 static void messages_as_frames(void **state)
 {
     (void)state;
@@ -501,6 +527,7 @@ int main(void)
         cmocka_unit_test(goodbye_1001_stops),
         cmocka_unit_test(bad_accept_is_refused),
         cmocka_unit_test(refused_then_served),
+        cmocka_unit_test(fin_then_reset),
         cmocka_unit_test(messages_as_frames),
         cmocka_unit_test(bad_frames_fail_the_connection),
     };

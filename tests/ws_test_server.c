@@ -25,7 +25,7 @@
 #include "clock.h"
 #include "dynbuf.h"
 
-#define MAX_CONNS   256
+#define MAX_CONNS   4096 /* at once */
 #define HEAD_MAX    16384
 #define WS_GUID_STR "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -50,8 +50,7 @@ struct wts {
     unsigned close_gen;  /* bumped by wts_close_all (under mu) */
     unsigned close_code; /* its code */
     struct wts_stats st; /* under mu */
-    pthread_t conns[MAX_CONNS];
-    int nconns; /* under mu */
+    int active; /* connection threads running (detached; under mu, signalled on cond) */
 };
 
 struct conn {
@@ -179,8 +178,11 @@ static void *generator_main(void *arg)
 {
     struct wts *w = arg;
     for (unsigned k = 1; !stopping(w); k++) {
-        char data[32];
-        snprintf(data, sizeof(data), "tick %u", k);
+        char data[1024];
+        int n = snprintf(data, sizeof(data), "tick %u ", k);
+        while (n < w->cfg.payload_bytes && n < (int)sizeof(data) - 1)
+            data[n++] = 'p';
+        data[n] = '\0';
         wts_publish(w, data);
         struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)w->cfg.publish_ms * 1000000L};
         nanosleep(&ts, NULL);
@@ -540,9 +542,28 @@ static void *conn_main(void *arg)
     free(c);
     struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    pthread_mutex_lock(&w->mu);
+    bool fin_reset = w->st.fin_resets < w->cfg.fin_reset_budget;
+    w->st.fin_resets += fin_reset;
+    pthread_mutex_unlock(&w->mu);
+    if (fin_reset)
+        shutdown(fd, SHUT_WR); /* a FIN before the request */
     char *head = malloc(HEAD_MAX);
     size_t len = head ? read_head(w, fd, head, HEAD_MAX) : 0;
-    if (len > 0 && strncmp(head, "GET /ws", 7) == 0) {
+    if (fin_reset) {
+        /* a WebSocket request that got no answer counts as a handshake; anything else
+         * (the observer's stream) gives its turn back */
+        bool ws = len > 0 && strncmp(head, "GET /ws", 7) == 0;
+        pthread_mutex_lock(&w->mu);
+        if (ws && w->st.handshakes < WTS_MAX_HANDSHAKES)
+            w->st.since[w->st.handshakes] = -2;
+        w->st.handshakes += ws;
+        w->st.req_bytes += ws ? len : 0;
+        w->st.fin_resets -= !ws;
+        pthread_mutex_unlock(&w->mu);
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)); /* close() resets */
+    } else if (len > 0 && strncmp(head, "GET /ws", 7) == 0) {
         serve_ws(w, fd, head, len);
     } else if (len > 0 && strncmp(head, "GET /events", 11) == 0) {
         serve_sse(w, fd, head);
@@ -552,6 +573,10 @@ static void *conn_main(void *arg)
     }
     free(head);
     close(fd);
+    pthread_mutex_lock(&w->mu);
+    w->active--;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->mu);
     return NULL;
 }
 
@@ -568,11 +593,16 @@ static void *accept_main(void *arg)
         struct conn *c = malloc(sizeof(*c));
         pthread_mutex_lock(&w->mu);
         bool started = false;
-        if (c && w->nconns < MAX_CONNS) {
+        if (c && w->active < MAX_CONNS) {
             c->w = w;
             c->fd = fd;
-            started = pthread_create(&w->conns[w->nconns], NULL, conn_main, c) == 0;
-            w->nconns += started;
+            pthread_t t;
+            pthread_attr_t attr;
+            pthread_attr_init(&attr);
+            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+            started = pthread_create(&t, &attr, conn_main, c) == 0;
+            pthread_attr_destroy(&attr);
+            w->active += started;
         }
         pthread_mutex_unlock(&w->mu);
         if (!started) {
@@ -631,8 +661,15 @@ void wts_stop(struct wts *w)
     pthread_join(w->accepter, NULL);
     if (w->gen_started)
         pthread_join(w->generator, NULL);
-    for (int i = 0; i < w->nconns; i++)
-        pthread_join(w->conns[i], NULL);
+    pthread_mutex_lock(&w->mu);
+    for (int i = 0; i < 1000 && w->active > 0; i++) { /* at most 10 s */
+        struct timespec until = clock_ts_from_ns(clock_real_ns() + 10 * NS_PER_MS);
+        pthread_cond_timedwait(&w->cond, &w->mu, &until);
+    }
+    int left = w->active;
+    pthread_mutex_unlock(&w->mu);
+    if (left > 0) /* a thread that will not stop: leave it its memory rather than crash */
+        return;
     close(w->lfd);
     for (size_t i = 0; i < w->n; i++)
         free(w->ups[i].json);

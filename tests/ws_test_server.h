@@ -11,8 +11,9 @@
  * The test drives it: publish, cut every WebSocket without a close frame, send every one
  * a close frame, forget old updates, answer handshakes badly; and it reads what the
  * server saw: handshakes, their since values, the bytes of each handshake request, the
- * frames and pongs received. One thread accepts, one thread serves each connection; the
- * feed and the counts are under one mutex. Every wait is bounded.
+ * frames and pongs received. One thread accepts, one detached thread serves each
+ * connection (wts_stop waits for them all); the feed and the counts are under one mutex.
+ * Every wait is bounded.
  */
 #ifndef PUSHPULL_WS_TEST_SERVER_H
 #define PUSHPULL_WS_TEST_SERVER_H
@@ -33,17 +34,21 @@ enum wts_bad {
 struct wts_config {
     unsigned port;          /* listen here; 0 = any free port */
     int publish_ms;         /* publish "tick N" every publish_ms; 0 = only wts_publish */
+    int payload_bytes;      /* pad each tick's data to this many bytes; 0 = as it is */
     int ping_ms;            /* ping every WebSocket every ping_ms; 0 = never */
     bool bad_accept;        /* answer the handshake with a wrong Sec-WebSocket-Accept */
     int refuse_status;      /* answer /ws with this status and a JSON error; 0 = 101 */
     enum wts_bad bad_frame; /* sent after the first update, on the first bad_budget
                                WebSockets */
     unsigned bad_budget;
+    unsigned fin_reset_budget; /* the first connections: a FIN at once, then, when the
+                                  request comes, a reset (SO_LINGER 0) */
 };
 
 struct wts_stats {
     unsigned handshakes;                 /* /ws requests answered */
-    int64_t since[WTS_MAX_HANDSHAKES];   /* each one's ?since=, -1 when none */
+    int64_t since[WTS_MAX_HANDSHAKES];   /* each one's ?since=, -1 when none (-2: a
+                                            fin_reset connection, not answered) */
     uint64_t req_bytes;                  /* their request heads, all bytes */
     uint64_t resp_bytes;                 /* the answers' heads (and bodies) written */
     unsigned resets_sent;                /* reset frames written */
@@ -54,6 +59,7 @@ struct wts_stats {
     unsigned closes_received;            /* client close frames */
     unsigned last_close_code;            /* the status code of the latest */
     unsigned bad_sent;                   /* bad frames written (bad_frame) */
+    unsigned fin_resets;                 /* connections closed FIN-then-reset */
     unsigned unmasked_frames;            /* client frames without a mask (must be 0) */
     uint64_t last_sent_at_cut;           /* the newest seq the last cut connections had */
 };
