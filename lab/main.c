@@ -1,8 +1,8 @@
 /* main.c: pushpull-lab, the scenario tool: check scenario files and print their runs,
  * and turn a finished results directory into its summary table and report.
  *
- * `plan FILE [--quick]` loads one scenario (common/scenario.c validates every field and
- * expands the sweeps) and prints one line per run,
+ * `plan FILE [--quick]` loads one scenario (lab/scenario_read.c validates every field,
+ * lab/scenario_expand.c expands the sweeps) and prints one line per run,
  * "RUN_ID<TAB>SERVER_ARGS<TAB>CLIENT_ARGS<TAB>LINK_ARGS<TAB>RESTART_ARGS", for a shell to
  * start `pushpull-server --port 0 SERVER_ARGS`, `pushpull-client --server URL --out DIR
  * CLIENT_ARGS` and, when LINK_ARGS is not empty (the scenario has a network), the link
@@ -25,6 +25,7 @@
 
 #include "dynbuf.h"
 #include "lab.h"
+#include "runargs.h"
 #include "scenario.h"
 
 #define LAB_LINE_MAX ((size_t)64 * 1024)
@@ -67,14 +68,14 @@ static int lab_plan(const char *path, unsigned flags)
     for (size_t i = 0; i < scenario_run_count(s); i++) {
         const struct scenario_run *r = scenario_run_at(s, i);
         dynbuf_reset(&line);
-        if (scenario_plan_line(r, &line) != 0 || dynbuf_adds(&line, "\n") != 0) {
+        if (runargs_plan_line(r, &line) != 0 || dynbuf_adds(&line, "\n") != 0) {
             fprintf(stderr, "pushpull-lab: %s: run %s: plan line longer than %zu bytes\n",
                     path, r->id, LAB_LINE_MAX);
             status = 1;
             goto end;
         }
         fputs(line.mem, stdout);
-        total_s += scenario_run_estimate_s(r);
+        total_s += runargs_estimate_s(r);
     }
     if (fflush(stdout) != 0) {
         fprintf(stderr, "pushpull-lab: writing the plan: %s\n", strerror(errno));

@@ -2,7 +2,7 @@
  * table per approach with each measured value beside the model's prediction and the
  * deviation, a few plain findings computed from the numbers, and the plots.
  *
- * The models are common/models.c (formulas and sources in docs/MODELS.md). A
+ * The models are lab/models.c (formulas and sources in docs/MODELS.md). A
  * measurement that departs from its model by more than DEVIATION_FLAG_PCT is listed
  * under "Where measurement and model disagree", with what usually causes it, because a
  * reader pasting this into a decision record must not take either number on trust.

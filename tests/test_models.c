@@ -7,7 +7,7 @@
 
 #include <math.h>
 
-#include "models.h"
+#include "lab/models.h"
 #include "rng.h"
 
 #define near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
