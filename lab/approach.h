@@ -10,12 +10,15 @@
  * the first word of every run id) and the settings it may have (numeric ones, each a
  * struct field_spec that the loader checks and sweeps; at most one enumerated "choice",
  * named in every run id, such as short polling's poll mode); the flags its settings
- * become for the server and the client; how long the client drains after the window.
+ * become for the server and the client; how long the client drains after the window;
+ * which of its runs a one-run-per-approach plot draws.
  */
 #ifndef PUSHPULL_LAB_APPROACH_H
 #define PUSHPULL_LAB_APPROACH_H
 
 #include <stddef.h>
+
+#include <cjson/cJSON.h>
 
 #include "fields.h"
 #include "runargs.h"
@@ -46,6 +49,10 @@ struct lab_approach {
     /* Seconds the client keeps running after the window to collect what is in flight
      * (its --drain default); NULL: 1 s. */
     double (*drain_s)(const struct scenario_run *r);
+    /* How well a run (its client's "results") stands for its approach where a plot has
+     * room for one run per approach: the lowest rank is drawn (ties: the first). NULL:
+     * every run ranks the same. */
+    double (*plot_rank)(const cJSON *results);
 };
 
 /* The rows, each defined in its own file. */

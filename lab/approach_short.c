@@ -4,6 +4,9 @@
  */
 #include "approach.h"
 
+#include <math.h>
+
+#include "lab.h"
 #include "scenario.h"
 
 enum { SHORT_INTERVAL };
@@ -30,6 +33,13 @@ static double drain_s(const struct scenario_run *r)
     return r->set[SHORT_INTERVAL] / 1000.0 + 1.0;
 }
 
+/* One run for the staleness plot: the interval nearest 1 s, the classic refresh. */
+static double plot_rank(const cJSON *results)
+{
+    double t = lab_num(results, "interval_ms");
+    return t > 0 ? fabs(log(t / 1000)) : INFINITY;
+}
+
 const struct lab_approach lab_approach_short = {
     .name = "short",
     .settings = settings,
@@ -38,4 +48,5 @@ const struct lab_approach lab_approach_short = {
     .server_args = NULL,
     .client_args = client_args,
     .drain_s = drain_s,
+    .plot_rank = plot_rank,
 };

@@ -92,15 +92,12 @@ static char *resolve_path(const char *base_dir, const char *rel)
     return p;
 }
 
-/* The plan is split on blanks by a shell: a path must be one plain word. */
-static bool path_is_plain_word(const char *p)
+/* A path travels as one argv word (never through a shell), so any byte will do but the
+ * control characters, which would break the one-line messages and logs that quote it. */
+static bool path_is_printable(const char *p)
 {
-    static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                             "0123456789._/+,=@%:~-";
-    if (p[0] == '\0' || p[0] == '-')
-        return false;
     for (; *p; p++)
-        if (!strchr(ok, *p))
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
             return false;
     return true;
 }
@@ -119,15 +116,11 @@ int scenario_resolve_path(struct fields_ctx *c, const char *path, const char *va
         snprintf(c->err, c->errlen, "%s: %s: strdup: out of memory", c->file, path);
         return -1;
     }
-    if (!path_is_plain_word(full)) {
+    if (!path_is_printable(full)) {
         fields_append_escaped(got, sizeof(got) - 1, full, 80);
         fields_append_text(got, sizeof(got), "\"");
         free(full);
-        return fields_fail_got(
-            c, path,
-            "a path of letters, digits and ._/+,=@%:~- only, not starting "
-            "with - (the plan is split on spaces)",
-            got);
+        return fields_fail_got(c, path, "a path without control characters", got);
     }
     *out = full;
     return 0;

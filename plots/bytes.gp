@@ -1,7 +1,8 @@
 # bytes.gp: where each client's bytes go, per minute: request headers, response headers,
 # the payload itself, and framing (HTTP chunking, SSE field names and heartbeats). The
 # header layers are the "header tax" polling pays on every ask.
-load 'plots/style.gp'
+if (!exists("plots")) plots = 'plots'
+load plots.'/style.gp'
 set output dir.'/plots/bytes.'.fmt
 set title sprintf("%s: where the bytes go (per client per minute)", name) font ',18'
 set ylabel 'bytes per client per minute'

@@ -3,7 +3,8 @@
 # with one latency (push: one transit); a slope spanning a decade is polling's uniform
 # wait across its interval. Reads runs/<id>/latency.csv (the client's histogram spectrum).
 # Needs: runs = 'id1 id2 ...' (the runner passes the run ids).
-load 'plots/style.gp'
+if (!exists("plots")) plots = 'plots'
+load plots.'/style.gp'
 if (!exists("runs")) runs = ''
 set output dir.'/plots/cdf.'.fmt
 set title sprintf("%s: delivery latency distribution", name) font ',18'

@@ -1,7 +1,8 @@
 # requests.gp: requests each client sends per minute, split into those that brought news
 # and those that brought nothing (an empty cursor answer, the same state again, or 304).
 # Polling pays per question asked; push pays per connection.
-load 'plots/style.gp'
+if (!exists("plots")) plots = 'plots'
+load plots.'/style.gp'
 set output dir.'/plots/requests.'.fmt
 set title sprintf("%s: requests per client per minute, and how many brought nothing", name) font ',18'
 set ylabel 'requests per client per minute'

@@ -10,7 +10,8 @@
 # "feed=file" in their ids, there when the scenario lists the feeds it compares.
 # Reads runs/<id>/activity.csv and runs/<id>/timeline.csv.
 # Needs: runs = 'id1 id2 ...' (the runner passes the restarted runs).
-load 'plots/style.gp'
+if (!exists("plots")) plots = 'plots'
+load plots.'/style.gp'
 if (!exists("runs")) runs = ''
 dashes(r) = strstrt(r, 'feed=file') > 0 ? 2 : 1
 

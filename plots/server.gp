@@ -1,7 +1,8 @@
 # server.gp: what each run cost the server: CPU seconds (bars) and the most connections
 # it held at once (points, right axis). Push holds a connection per client for the whole
 # run; polling holds few but works on every ask.
-load 'plots/style.gp'
+if (!exists("plots")) plots = 'plots'
+load plots.'/style.gp'
 set output dir.'/plots/server.'.fmt
 set title sprintf("%s: server cost per run", name) font ',18'
 set ylabel 'server CPU seconds'

@@ -3,7 +3,8 @@
 # has not seen exists. Polling draws a sawtooth that resets at each poll; push stays on
 # the floor. Reads runs/<id>/timeline.csv for a few runs (one per approach).
 # Needs: runs = 'id1 id2 ...' (the runner picks one run per approach).
-load 'plots/style.gp'
+if (!exists("plots")) plots = 'plots'
+load plots.'/style.gp'
 if (!exists("runs")) runs = ''
 
 set output dir.'/plots/staleness.'.fmt

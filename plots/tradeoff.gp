@@ -8,7 +8,8 @@
 # by about half an interval; staleness shows that lag, latency cannot. Polling moves along
 # a line as its interval changes (half the interval, twice the bytes); push sits in the
 # corner no interval reaches.
-load 'plots/style.gp'
+if (!exists("plots")) plots = 'plots'
+load plots.'/style.gp'
 set output dir.'/plots/tradeoff.'.fmt
 label_ms(s) = sprintf('%g ms', real(s))
 # Latency and staleness can be 0 on loopback: draw them at the axis floor, not nowhere.

@@ -1,0 +1,300 @@
+/* test_conductor.c: pushpull-lab run as a process among processes: Ctrl-C mid-run stops
+ * every program it started (checked by pid), a program that never prints its first line
+ * is named within the bound, a second run on the same --out is refused while the first
+ * holds it, and a server killed with SIGKILL mid-run is reported with when and how it
+ * died, leaving no empty server_stats.json. The conductor and the programs are the
+ * ASan/UBSan builds; the conductor is started through common/proc.h and every wait is
+ * bounded.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "clock.h"
+#include "lab/lab.h"
+#include "proc.h"
+
+#define LAB "build/asan/bin/pushpull-lab"
+
+static char tmp[] = "/tmp/pushpull-conductor-XXXXXX";
+
+/* A scenario of two clients and ten updates a second, long enough to act on mid-run. */
+static const char long_run[] =
+    "{\"name\":\"long-run\",\"description\":\"a run to interrupt\",\"duration_s\":30,"
+    "\"warmup_s\":0.5,\"clients\":2,\"updates\":{\"process\":\"periodic\",\"rate_hz\":10},"
+    "\"approaches\":[{\"kind\":\"sse\",\"heartbeat_s\":1}]%s}";
+
+static int setup(void **state)
+{
+    (void)state;
+    return mkdtemp(tmp) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* tmp/name.json holding long_run, with `extra` members (",\"network\":{...}" or ""). */
+static void write_scenario(char *path, size_t cap, const char *name, const char *extra)
+{
+    char text[1024];
+    snprintf(text, sizeof(text), long_run, extra);
+    snprintf(path, cap, "%s/%s.json", tmp, name);
+    write_text(path, text);
+}
+
+/* Start `pushpull-lab run FILE --out OUT`, its output in OUT.stdout and OUT.stderr. */
+static void start_lab(struct proc *p, const char *file, const char *out)
+{
+    char o[4200], e[4200], why[512];
+    snprintf(o, sizeof(o), "%s.stdout", out);
+    snprintf(e, sizeof(e), "%s.stderr", out);
+    const char *argv[] = {LAB, "run", file, "--out", out, NULL};
+    struct proc_spec spec = {.argv = argv,
+                             .name = "pushpull-lab",
+                             .out = PROC_FILE,
+                             .out_path = o,
+                             .err = PROC_FILE,
+                             .err_path = e};
+    if (proc_start(p, &spec, why, sizeof(why)) != 0)
+        fail_msg("%s", why);
+}
+
+/* The whole of a small file, or "" (the caller frees). */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *text = calloc(1, 1 << 20);
+    assert_non_null(text);
+    if (f) {
+        size_t n = fread(text, 1, (1 << 20) - 1, f);
+        text[n] = '\0';
+        fclose(f);
+    }
+    return text;
+}
+
+/* run.json of run `id` under out once its outcome is `status` (at most timeout_ms);
+ * NULL when it never is. */
+static cJSON *await_record(const char *out, const char *id, const char *status,
+                           int timeout_ms)
+{
+    char path[4200], err[512];
+    snprintf(path, sizeof(path), "%s/runs/%s/run.json", out, id);
+    int64_t end = clock_mono_ns() + (int64_t)timeout_ms * NS_PER_MS;
+    while (clock_mono_ns() < end) {
+        cJSON *doc = lab_read_json(path, err, sizeof(err));
+        const cJSON *outcome = cJSON_GetObjectItemCaseSensitive(doc, "outcome");
+        if (doc && strcmp(lab_str(outcome, "status"), status) == 0)
+            return doc;
+        cJSON_Delete(doc);
+        usleep(20 * 1000);
+    }
+    return NULL;
+}
+
+/* The pid run.json gives a program ("server", "link", "client"), or 0. */
+static pid_t pid_of(const cJSON *record, const char *role)
+{
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(record, "programs"), role);
+    double pid = lab_num(p, "pid");
+    return pid > 0 ? (pid_t)pid : 0;
+}
+
+static bool gone(pid_t pid)
+{
+    return kill(pid, 0) == -1 && errno == ESRCH;
+}
+
+static void ctrl_c_stops_every_program_it_started(void **state)
+{
+    (void)state;
+    char file[4200], out[4200], path[4300];
+    write_scenario(file, sizeof(file), "interrupted", ",\"network\":{\"delay_ms\":5}");
+    snprintf(out, sizeof(out), "%s/interrupted", tmp);
+    struct proc lab;
+    start_lab(&lab, file, out);
+    cJSON *rec = await_record(out, "sse", "running", 30000);
+    if (!rec)
+        fail_msg("the run never started (see %s.stderr)", out);
+    pid_t pids[] = {pid_of(rec, "server"), pid_of(rec, "link"), pid_of(rec, "client")};
+    cJSON_Delete(rec);
+    for (size_t i = 0; i < 3; i++)
+        assert_true(pids[i] > 0 && !gone(pids[i]));
+
+    assert_int_equal(proc_signal(&lab, SIGINT), 0);
+    assert_int_equal(proc_wait(&lab, 30000), 1);
+    assert_int_equal(proc_exit_code(&lab), 130);
+    for (size_t i = 0; i < 3; i++)
+        if (!gone(pids[i]))
+            fail_msg("pid %d is still there after the conductor stopped", (int)pids[i]);
+
+    snprintf(path, sizeof(path), "%s.stderr", out);
+    char *err = slurp(path), want[256];
+    snprintf(
+        want, sizeof(want),
+        "run sse: interrupted; stopped the client (pid %d), the link emulator (pid %d), "
+        "the server (pid %d)",
+        (int)pids[2], (int)pids[1], (int)pids[0]);
+    if (!strstr(err, want))
+        fail_msg("stderr lacks \"%s\":\n%s", want, err);
+    free(err);
+    rec = await_record(out, "sse", "interrupted", 1000);
+    assert_non_null(rec);
+    cJSON_Delete(rec);
+    snprintf(path, sizeof(path), "%s/.pushpull-lab.lock", out);
+    assert_int_equal(access(path, F_OK), -1); /* released */
+}
+
+static void a_silent_program_is_named_within_the_bound(void **state)
+{
+    (void)state;
+    char file[4200], out[4200], bin[4200], path[4300], cwd[4096];
+    write_scenario(file, sizeof(file), "silent", "");
+    snprintf(out, sizeof(out), "%s/silent", tmp);
+    /* a bin directory whose server never says where it listens */
+    snprintf(bin, sizeof(bin), "%s/fakebin", tmp);
+    assert_int_equal(mkdir(bin, 0755), 0);
+    snprintf(path, sizeof(path), "%s/pushpull-server", bin);
+    write_text(path, "#!/bin/sh\nexec sleep 60\n");
+    assert_int_equal(chmod(path, 0755), 0);
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    char target[4200];
+    snprintf(target, sizeof(target), "%s/build/asan/bin/pushpull-client", cwd);
+    snprintf(path, sizeof(path), "%s/pushpull-client", bin);
+    assert_int_equal(symlink(target, path), 0);
+
+    assert_int_equal(setenv("PUSHPULL_BIN", bin, 1), 0);
+    struct proc lab;
+    int64_t t0 = clock_mono_ns();
+    start_lab(&lab, file, out);
+    unsetenv("PUSHPULL_BIN");
+    assert_int_equal(proc_wait(&lab, 30000), 1);
+    double took_s = (double)(clock_mono_ns() - t0) / 1e9;
+    assert_int_equal(proc_exit_code(&lab), 1);
+    assert_true(took_s >= 10 && took_s < 25);
+
+    snprintf(path, sizeof(path), "%s.stderr", out);
+    char *err = slurp(path);
+    if (!strstr(err, "pushpull: run sse: the server printed no first line within 10.0 s"))
+        fail_msg("stderr:\n%s", err);
+    free(err);
+    cJSON *rec = await_record(out, "sse", "failed", 1000);
+    assert_non_null(rec);
+    pid_t server = pid_of(rec, "server");
+    assert_true(server > 0 && gone(server)); /* stopped, not left sleeping */
+    cJSON_Delete(rec);
+}
+
+static void a_second_run_on_the_same_out_is_refused(void **state)
+{
+    (void)state;
+    char file[4200], out[4200], path[4300];
+    write_scenario(file, sizeof(file), "locked", "");
+    snprintf(out, sizeof(out), "%s/locked", tmp);
+    struct proc first, second;
+    start_lab(&first, file, out);
+    cJSON *rec = await_record(out, "sse", "running", 30000);
+    if (!rec)
+        fail_msg("the first run never started (see %s.stderr)", out);
+    cJSON_Delete(rec);
+
+    const char *argv[] = {LAB, "run", file, "--out", out, NULL};
+    char e[4300], why[256];
+    snprintf(e, sizeof(e), "%s/second.stderr", tmp);
+    struct proc_spec spec = {.argv = argv,
+                             .name = "the second",
+                             .out = PROC_DEVNULL,
+                             .err = PROC_FILE,
+                             .err_path = e};
+    assert_int_equal(proc_start(&second, &spec, why, sizeof(why)), 0);
+    assert_int_equal(proc_wait(&second, 10000), 1);
+    assert_int_equal(proc_exit_code(&second), 1);
+    char *err = slurp(e), want[9000];
+    snprintf(want, sizeof(want),
+             "pushpull: %s is in use by another run of pushpull-lab (pid %d, lock "
+             "%s/.pushpull-lab.lock): wait for it to end, or give this run another --out\n",
+             out, (int)first.pid, out);
+    assert_string_equal(err, want);
+    free(err);
+    /* the first run's directory is untouched, and it still runs */
+    snprintf(path, sizeof(path), "%s/runs/sse/run.json", out);
+    assert_int_equal(access(path, F_OK), 0);
+    assert_int_equal(proc_poll(&first), 0);
+    assert_int_equal(proc_signal(&first, SIGINT), 0);
+    assert_int_equal(proc_wait(&first, 30000), 1);
+    assert_int_equal(proc_exit_code(&first), 130);
+}
+
+static void a_killed_server_is_reported_with_its_status(void **state)
+{
+    (void)state;
+    char file[4200], out[4200], path[4300];
+    write_scenario(file, sizeof(file), "killed", "");
+    snprintf(out, sizeof(out), "%s/killed", tmp);
+    struct proc lab;
+    start_lab(&lab, file, out);
+    cJSON *rec = await_record(out, "sse", "running", 30000);
+    if (!rec)
+        fail_msg("the run never started (see %s.stderr)", out);
+    pid_t server = pid_of(rec, "server"), client = pid_of(rec, "client");
+    cJSON_Delete(rec);
+    usleep(1000 * 1000); /* into the window */
+    assert_int_equal(kill(server, SIGKILL), 0);
+    assert_int_equal(proc_wait(&lab, 15000), 1); /* not the 30 s window */
+    assert_int_equal(proc_exit_code(&lab), 1);
+    assert_true(gone(client));
+
+    snprintf(path, sizeof(path), "%s.stderr", out);
+    char *err = slurp(path);
+    if (!strstr(err, "pushpull: run sse: the server died ") ||
+        !strstr(err, " s after the client started (") ||
+        !strstr(err, "s into the measurement window), was killed by signal 9 (Killed); "
+                     "see "))
+        fail_msg("stderr:\n%s", err);
+    free(err);
+    snprintf(path, sizeof(path), "%s/runs/sse/server_stats.json", out);
+    assert_int_equal(access(path, F_OK), -1); /* no empty document */
+    rec = await_record(out, "sse", "failed", 1000);
+    assert_non_null(rec);
+    const cJSON *outcome = cJSON_GetObjectItemCaseSensitive(rec, "outcome");
+    assert_non_null(strstr(lab_str(outcome, "message"), "killed by signal 9"));
+    cJSON_Delete(rec);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ctrl_c_stops_every_program_it_started),
+        cmocka_unit_test(a_silent_program_is_named_within_the_bound),
+        cmocka_unit_test(a_second_run_on_the_same_out_is_refused),
+        cmocka_unit_test(a_killed_server_is_reported_with_its_status),
+    };
+    return cmocka_run_group_tests_name("conductor", tests, setup, teardown);
+}
