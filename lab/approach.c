@@ -4,6 +4,7 @@
  */
 #include "approach.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const struct lab_approach *const table[] = {
@@ -38,4 +39,17 @@ size_t lab_approach_index(const struct lab_approach *a)
         if (table[i] == a)
             return i;
     return lab_approach_count();
+}
+
+void lab_style_add_swept(const struct lab_approach *a, const cJSON *swept,
+                         struct lab_style *s)
+{
+    for (size_t k = 0; k < a->n_settings; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(swept, a->settings[k].name);
+        if (!cJSON_IsNumber(v))
+            continue;
+        size_t len = strlen(s->label_detail);
+        snprintf(s->label_detail + len, sizeof(s->label_detail) - len, "%s%s=%g",
+                 len ? "; " : "", a->settings[k].name, v->valuedouble);
+    }
 }

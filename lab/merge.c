@@ -17,6 +17,8 @@
  *
  * The runs and their order come from plan.json; each run's parameters from its run.json,
  * kept whole as "run" (and its restart record, once the crash happened, as "restart").
+ * Last come the plot columns (lab/plot.h): how each run is drawn, from its approach's
+ * row of the table, so the plot scripts never need to know an approach.
  */
 #include "lab.h"
 
@@ -28,16 +30,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "approach.h"
 #include "dynbuf.h"
+#include "plot.h"
 
 /* The /stats row of the transport an approach uses. */
 static const cJSON *server_row(const cJSON *stats, const char *approach)
 {
-    const char *row = strcmp(approach, "short") == 0  ? "poll"
-                      : strcmp(approach, "long") == 0 ? "longpoll"
-                                                      : "events";
+    const struct lab_approach *a = lab_approach_find(approach);
+    if (!a || !a->server_transport)
+        return NULL;
     return cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(stats, "transports"), row);
+        cJSON_GetObjectItemCaseSensitive(stats, "transports"), a->server_transport);
 }
 
 /* The server's columns: name, and where in /stats the value is. */
@@ -199,6 +203,23 @@ static cJSON *restart_record(const cJSON *run_json)
     return cJSON_Duplicate(rs, true);
 }
 
+/* Whether the header line at the start of csv names a column twice (the plot scripts
+ * find columns by name); err says which. */
+static bool duplicate_column(const char *csv, char *err, size_t errlen)
+{
+    size_t len = strcspn(csv, "\n");
+    for (size_t i = 0; i < len; i += strcspn(csv + i, ",\n") + 1) {
+        size_t n = strcspn(csv + i, ",\n");
+        for (size_t j = i + n + 1; j < len; j += strcspn(csv + j, ",\n") + 1)
+            if (strcspn(csv + j, ",\n") == n && strncmp(csv + i, csv + j, n) == 0) {
+                snprintf(err, errlen, "summary.csv would name the column \"%.*s\" twice",
+                         (int)n, csv + i);
+                return true;
+            }
+    }
+    return false;
+}
+
 int lab_merge(const char *dir, char *err, size_t errlen)
 {
     int rc = -1;
@@ -270,7 +291,10 @@ int lab_merge(const char *dir, char *err, size_t errlen)
         if (!first)
             first = cJSON_GetObjectItemCaseSensitive(run, "results");
     }
-    /* Header: run_id, the first run's result keys in order, the server columns. */
+    if (plot_columns_add(runs, err, errlen) != 0)
+        goto end;
+    /* Header: run_id, the first run's result keys in order, the server columns, the
+     * link's when any run had it, the plot columns. */
     int wrc = dynbuf_adds(&csv, "run_id");
     const cJSON *col;
     cJSON_ArrayForEach(col, first) wrc = wrc ? wrc : dynbuf_addf(&csv, ",%s", col->string);
@@ -278,7 +302,11 @@ int lab_merge(const char *dir, char *err, size_t errlen)
         wrc = wrc ? wrc : dynbuf_addf(&csv, ",%s", server_cols[i].name);
     for (size_t i = 0; any_link && i < sizeof(link_cols) / sizeof(link_cols[0]); i++)
         wrc = wrc ? wrc : dynbuf_addf(&csv, ",%s", link_cols[i].name);
+    for (size_t i = 0; i < plot_column_count; i++)
+        wrc = wrc ? wrc : dynbuf_addf(&csv, ",%s", plot_column_names[i]);
     wrc = wrc ? wrc : dynbuf_adds(&csv, "\n");
+    if (wrc == 0 && duplicate_column(csv.mem, err, errlen))
+        goto end;
     const cJSON *run;
     cJSON_ArrayForEach(run, runs)
     {
@@ -301,6 +329,13 @@ int lab_merge(const char *dir, char *err, size_t errlen)
         for (size_t i = 0; any_link && i < sizeof(link_cols) / sizeof(link_cols[0]); i++) {
             wrc = wrc ? wrc : dynbuf_adds(&csv, ",");
             wrc = wrc ? wrc : csv_cell(&csv, server_value(link, res, &link_cols[i]));
+        }
+        const cJSON *plot = cJSON_GetObjectItemCaseSensitive(run, "plot");
+        for (size_t i = 0; i < plot_column_count; i++) {
+            wrc = wrc ? wrc : dynbuf_adds(&csv, ",");
+            wrc = wrc ? wrc
+                      : csv_cell(&csv, cJSON_GetObjectItemCaseSensitive(
+                                           plot, plot_column_names[i]));
         }
         wrc = wrc ? wrc : dynbuf_adds(&csv, "\n");
     }

@@ -7,7 +7,6 @@
 #include "plot.h"
 
 #include <cjson/cJSON.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "approach.h"
 #include "dynbuf.h"
 #include "lab.h"
 #include "proc.h"
@@ -85,48 +83,13 @@ static int draw(const char *gnuplot, const char *vars, const char *script, const
     return 0;
 }
 
-/* The run ids of summary.json's runs, space-separated, in plan order; and those whose
- * server was restarted. */
-static int run_lists(const cJSON *runs, struct dynbuf *all, struct dynbuf *restarted)
+/* Whether some run's server was crashed and restarted. */
+static bool any_restart(const cJSON *runs)
 {
     const cJSON *run;
-    int rc = 0;
-    cJSON_ArrayForEach(run, runs)
-    {
-        const char *id = lab_str(run, "run_id");
-        rc = rc ? rc : dynbuf_addf(all, "%s%s", all->len ? " " : "", id);
-        if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(run, "restart")))
-            rc = rc ? rc : dynbuf_addf(restarted, "%s%s", restarted->len ? " " : "", id);
-    }
-    return rc;
-}
-
-/* One run per approach for the staleness plot: the one its approach ranks best (short
- * polling: the interval nearest 1 s), in table order. */
-static int staleness_list(const cJSON *runs, struct dynbuf *out)
-{
-    int rc = 0;
-    for (size_t i = 0; i < lab_approach_count(); i++) {
-        const struct lab_approach *a = lab_approach_at(i);
-        const cJSON *run, *best = NULL;
-        double best_rank = INFINITY;
-        cJSON_ArrayForEach(run, runs)
-        {
-            const cJSON *res = cJSON_GetObjectItemCaseSensitive(run, "results");
-            if (strcmp(lab_str(res, "approach"), a->name) != 0)
-                continue;
-            double rank = a->plot_rank ? a->plot_rank(res) : 0;
-            if (!best || rank < best_rank) {
-                best = run;
-                best_rank = rank;
-            }
-        }
-        if (best)
-            rc =
-                rc ? rc
-                   : dynbuf_addf(out, "%s%s", out->len ? " " : "", lab_str(best, "run_id"));
-    }
-    return rc;
+    cJSON_ArrayForEach(run, runs) if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(
+                                          run, "restart"))) return true;
+    return false;
 }
 
 int plot_all(const char *dir, const char *plots_dir, const volatile sig_atomic_t *stop,
@@ -138,11 +101,8 @@ int plot_all(const char *dir, const char *plots_dir, const volatile sig_atomic_t
     if (!doc)
         return -1;
     int rc = -1;
-    struct dynbuf all, restarted, stale, vars;
-    dynbuf_init(&all, 1 << 20);
-    dynbuf_init(&restarted, 1 << 20);
-    dynbuf_init(&stale, 1 << 20);
-    dynbuf_init(&vars, 1 << 20);
+    struct dynbuf vars;
+    dynbuf_init(&vars, 1 << 16);
     const cJSON *runs = cJSON_GetObjectItemCaseSensitive(doc, "runs");
     const char *name = lab_str(cJSON_GetObjectItemCaseSensitive(doc, "scenario"), "name");
     snprintf(path, sizeof(path), "%s/plots", dir);
@@ -150,15 +110,11 @@ int plot_all(const char *dir, const char *plots_dir, const volatile sig_atomic_t
         snprintf(err, errlen, "gnuplot is not on PATH (./run.sh setup installs it)");
         goto end;
     }
-    if (lab_mkdirs(path, err, errlen) != 0 || run_lists(runs, &all, &restarted) != 0 ||
-        staleness_list(runs, &stale) != 0)
+    if (lab_mkdirs(path, err, errlen) != 0)
         goto end;
-    size_t n_plots = sizeof(plots) / sizeof(plots[0]) + (restarted.len > 0);
+    size_t n_plots = sizeof(plots) / sizeof(plots[0]) + any_restart(runs);
     for (size_t i = 0; i < n_plots; i++) {
         const char *plot = i < sizeof(plots) / sizeof(plots[0]) ? plots[i] : "restart";
-        const char *list = strcmp(plot, "staleness") == 0 ? stale.mem
-                           : strcmp(plot, "restart") == 0 ? restarted.mem
-                                                          : all.mem;
         char script[4200], logf[4200], output[4200];
         snprintf(script, sizeof(script), "%s/%s.gp", plots_dir, plot);
         snprintf(logf, sizeof(logf), "%s/plots/%s.log", dir, plot);
@@ -168,8 +124,7 @@ int plot_all(const char *dir, const char *plots_dir, const volatile sig_atomic_t
             dynbuf_reset(&vars);
             if (add_var(&vars, "dir", dir) != 0 || add_var(&vars, "fmt", fmt) != 0 ||
                 add_var(&vars, "name", name) != 0 ||
-                add_var(&vars, "plots", plots_dir) != 0 ||
-                add_var(&vars, "runs", list ? list : "") != 0) {
+                add_var(&vars, "plots", plots_dir) != 0) {
                 snprintf(err, errlen, "%s: out of memory", dir);
                 goto end;
             }
@@ -186,9 +141,6 @@ int plot_all(const char *dir, const char *plots_dir, const volatile sig_atomic_t
     rc = 0;
 end:
     cJSON_Delete(doc);
-    dynbuf_free(&all);
-    dynbuf_free(&restarted);
-    dynbuf_free(&stale);
     dynbuf_free(&vars);
     return rc;
 }

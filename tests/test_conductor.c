@@ -1,8 +1,10 @@
-/* test_conductor.c: pushpull-lab run as a process among processes: Ctrl-C mid-run stops
- * every program it started (checked by pid), a program that never prints its first line
- * is named within the bound, a second run on the same --out is refused while the first
- * holds it, and a server killed with SIGKILL mid-run is reported with when and how it
- * died, leaving no empty server_stats.json. The conductor and the programs are the
+/* test_conductor.c: pushpull-lab run as a process among processes: a scenario of one run
+ * of one approach ends with its report, every plot and the closing table (and a plot
+ * with nothing to draw says so); Ctrl-C mid-run stops every program it started (checked
+ * by pid), a program that never prints its first line is named within the bound, a
+ * second run on the same --out is refused while the first holds it, and a server killed
+ * with SIGKILL mid-run is reported with when and how it died, leaving no empty
+ * server_stats.json. The conductor and the programs are the
  * ASan/UBSan builds; the conductor is started through common/proc.h and every wait is
  * bounded.
  */
@@ -130,6 +132,119 @@ static pid_t pid_of(const cJSON *record, const char *role)
 static bool gone(pid_t pid)
 {
     return kill(pid, 0) == -1 && errno == ESRCH;
+}
+
+static long file_size(const char *dir, const char *name)
+{
+    char path[4300];
+    struct stat sb;
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+/* dir/summary.csv with the cells of the named columns emptied in every row, as a run
+ * that received nothing would leave them. */
+static void empty_columns(const char *dir, const char *const *names, size_t n_names)
+{
+    char path[4300];
+    snprintf(path, sizeof(path), "%s/summary.csv", dir);
+    char *text = slurp(path), *out = calloc(1, 1 << 20);
+    assert_non_null(out);
+    bool blank[512] = {false};
+    size_t col = 0, line = 0, o = 0;
+    const char *cell = text;
+    for (const char *p = text;; p++) {
+        if (*p != ',' && *p != '\n' && *p != '\0')
+            continue;
+        size_t len = (size_t)(p - cell);
+        if (line == 0)
+            for (size_t k = 0; k < n_names && col < 512; k++)
+                if (strlen(names[k]) == len && strncmp(names[k], cell, len) == 0)
+                    blank[col] = true;
+        if (line == 0 || col >= 512 || !blank[col]) {
+            memcpy(out + o, cell, len);
+            o += len;
+        }
+        if (*p == '\0')
+            break;
+        out[o++] = *p;
+        col = *p == '\n' ? 0 : col + 1;
+        line += *p == '\n';
+        cell = p + 1;
+    }
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(out, f);
+    fclose(f);
+    free(text);
+    free(out);
+}
+
+static void a_single_run_ends_with_its_report_plots_and_table(void **state)
+{
+    (void)state;
+    char file[4200], out[4200], path[4300];
+    snprintf(file, sizeof(file), "%s/single.json", tmp);
+    write_text(file, "{\"name\":\"single\",\"description\":\"one run of one approach\","
+                     "\"duration_s\":2,\"warmup_s\":0.5,\"clients\":3,\"updates\":"
+                     "{\"process\":\"periodic\",\"rate_hz\":10},\"approaches\":"
+                     "[{\"kind\":\"sse\",\"heartbeat_s\":1}]}");
+    snprintf(out, sizeof(out), "%s/single", tmp);
+    struct proc lab;
+    start_lab(&lab, file, out);
+    assert_int_equal(proc_wait(&lab, 120000), 1);
+    snprintf(path, sizeof(path), "%s.stderr", out);
+    char *err = slurp(path);
+    if (proc_exit_code(&lab) != 0)
+        fail_msg("exit %d:\n%s", proc_exit_code(&lab), err);
+    free(err);
+    const char *plots[] = {"tradeoff", "requests", "bytes", "cdf", "staleness", "server"};
+    for (size_t i = 0; i < sizeof(plots) / sizeof(plots[0]); i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "plots/%s.png", plots[i]);
+        assert_true(file_size(out, name) > 1000);
+        snprintf(name, sizeof(name), "plots/%s.svg", plots[i]);
+        assert_true(file_size(out, name) > 1000);
+    }
+    assert_int_equal(file_size(out, "plots/restart.png"), -1); /* no restart, no plot */
+    snprintf(path, sizeof(path), "%s/report.md", out);
+    char *report = slurp(path);
+    assert_non_null(strstr(report, "### Server-Sent Events\n"));
+    assert_null(strstr(report, "### Short polling"));
+    assert_non_null(
+        strstr(report, "in 1 of 1 runs the client's counts equal the kernel's"));
+    free(report);
+    snprintf(path, sizeof(path), "%s.stdout", out);
+    char *said = slurp(path), want[9000];
+    snprintf(want, sizeof(want), "single\n  run ");
+    assert_non_null(strstr(said, want));
+    snprintf(want, sizeof(want), "\n  sse ");
+    assert_non_null(strstr(said, want));
+    snprintf(want, sizeof(want), "  report: %s/report.md\n  plots:  %s/plots/tradeoff.png",
+             out, out);
+    assert_non_null(strstr(said, want));
+    free(said);
+
+    /* the same run as if nothing had arrived: every plot is still drawn, and says so */
+    static const char *const gone[] = {
+        "latency_count",  "latency_mean_ms",   "latency_p50_ms",      "latency_p95_ms",
+        "latency_max_ms", "staleness_mean_ms", "bytes_per_client_min"};
+    empty_columns(out, gone, sizeof(gone) / sizeof(gone[0]));
+    const char *argv[] = {LAB, "plot", out, NULL};
+    char why[256];
+    struct proc_spec spec = {.argv = argv, .name = "plot", .out = PROC_DEVNULL};
+    struct proc p;
+    assert_int_equal(proc_start(&p, &spec, why, sizeof(why)), 0);
+    assert_int_equal(proc_wait(&p, 60000), 1);
+    assert_int_equal(proc_exit_code(&p), 0);
+    snprintf(path, sizeof(path), "%s/plots/tradeoff.svg", out);
+    char *svg = slurp(path);
+    assert_non_null(strstr(svg, "nothing to draw: no run both received an update"));
+    free(svg);
+    snprintf(path, sizeof(path), "%s/plots/cdf.svg", out);
+    svg = slurp(path);
+    assert_non_null(strstr(svg, "nothing to draw: no run received an update"));
+    free(svg);
 }
 
 static void ctrl_c_stops_every_program_it_started(void **state)
@@ -291,6 +406,7 @@ static void a_killed_server_is_reported_with_its_status(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_single_run_ends_with_its_report_plots_and_table),
         cmocka_unit_test(ctrl_c_stops_every_program_it_started),
         cmocka_unit_test(a_silent_program_is_named_within_the_bound),
         cmocka_unit_test(a_second_run_on_the_same_out_is_refused),
