@@ -195,6 +195,151 @@ int fields_get_enum(struct fields_ctx *c, const cJSON *obj, const char *parent,
     return 0;
 }
 
+/* ---- strings ---------------------------------------------------------------------- */
+
+#define SCAN_DEPTH 64 /* containers whose place the string check follows */
+
+/* Where the string check is: one open object or array. */
+struct scan_frame {
+    bool object;     /* an object (else an array) */
+    bool want_key;   /* an object whose next string is a key */
+    size_t index;    /* an array's current element */
+    const char *key; /* an object's current key, as written (between its quotes) */
+    size_t key_len;  /* its length */
+};
+
+/* The length of the valid UTF-8 sequence at s (n bytes left), or 0 when it is not one:
+ * no overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_length(const unsigned char *s, size_t n)
+{
+    unsigned char b = s[0];
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
+    if (b < 0x80)
+        return 1;
+    if (b >= 0xc2 && b <= 0xdf)
+        len = 2;
+    else if (b >= 0xe0 && b <= 0xef)
+        len = 3;
+    else if (b >= 0xf0 && b <= 0xf4)
+        len = 4;
+    else
+        return 0;
+    if (b == 0xe0)
+        lo = 0xa0;
+    else if (b == 0xed)
+        hi = 0x9f;
+    else if (b == 0xf0)
+        lo = 0x90;
+    else if (b == 0xf4)
+        hi = 0x8f;
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return len;
+}
+
+/* What is wrong with the string token [s, s + n) (its quotes excluded): NULL, or what
+ * it should be. */
+static const char *string_problem(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        if (s[i] == '\\') {
+            if (i + 6 <= n && s[i + 1] == 'u' && strncmp(s + i + 2, "0000", 4) == 0)
+                return "without NUL characters";
+            i += s[i + 1] == 'u' ? 6 : 2;
+            continue;
+        }
+        size_t k = utf8_length((const unsigned char *)s + i, n - i);
+        if (k == 0)
+            return "of valid UTF-8";
+        i += k;
+    }
+    return NULL;
+}
+
+/* The message for a bad string at the frames' path. */
+static int string_fail(struct fields_ctx *c, const struct scan_frame *f, size_t depth,
+                       bool is_key, const char *s, size_t n, const char *why)
+{
+    char path[FIELDS_PATH] = "", expect[96], got[FIELDS_GOT] = "\"";
+    for (size_t d = 0; d < depth && d < SCAN_DEPTH; d++) {
+        size_t len = strlen(path);
+        if (!f[d].object)
+            snprintf(path + len, sizeof(path) - len, "[%zu]", f[d].index);
+        else if (f[d].key && !(is_key && d + 1 == depth)) {
+            char key[72];
+            size_t k = f[d].key_len < 64 ? f[d].key_len : 64;
+            memcpy(key, f[d].key, k);
+            key[k] = '\0';
+            fields_append_text(path, sizeof(path), len ? "." : "");
+            fields_append_escaped(path, sizeof(path), key, 64);
+        }
+    }
+    /* the string as the file writes it, its escapes kept, other bytes shown as \xNN */
+    size_t g = 1;
+    for (size_t i = 0; i < n && i < 40 && g + 5 < sizeof(got); i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || ch > 0x7e)
+            g += (size_t)snprintf(got + g, sizeof(got) - g, "\\x%02x", ch);
+        else
+            got[g++] = (char)ch;
+    }
+    snprintf(got + g, sizeof(got) - g, "%s\"", n > 40 ? "..." : "");
+    snprintf(expect, sizeof(expect), "%s %s", is_key ? "a key" : "a string", why);
+    if (!path[0])
+        snprintf(path, sizeof(path), "(the top level)");
+    return fields_fail_got(c, path, expect, got);
+}
+
+int fields_check_strings(struct fields_ctx *c, const char *text, size_t len)
+{
+    struct scan_frame f[SCAN_DEPTH];
+    size_t depth = 0;
+    for (size_t i = 0; i < len; i++) {
+        struct scan_frame *top = depth && depth <= SCAN_DEPTH ? &f[depth - 1] : NULL;
+        switch (text[i]) {
+        case '{':
+        case '[':
+            if (depth < SCAN_DEPTH)
+                f[depth] = (struct scan_frame){text[i] == '{', text[i] == '{', 0, NULL, 0};
+            depth++;
+            break;
+        case '}':
+        case ']':
+            depth -= depth > 0;
+            break;
+        case ',':
+            if (top && top->object)
+                top->want_key = true;
+            else if (top)
+                top->index++;
+            break;
+        case '"': {
+            size_t start = ++i;
+            while (i < len && text[i] != '"')
+                i += text[i] == '\\' ? 2 : 1;
+            size_t n = (i < len ? i : len) - start;
+            bool is_key = top && top->object && top->want_key;
+            const char *why = string_problem(text + start, n);
+            if (why)
+                return string_fail(c, f, depth, is_key, text + start, n, why);
+            if (is_key) {
+                top->key = text + start;
+                top->key_len = n;
+                top->want_key = false;
+            }
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    return 0;
+}
+
 /* ---- numbers and sweeps ---------------------------------------------------------- */
 
 static bool in_range(const struct field_spec *sp, double v)

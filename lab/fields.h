@@ -99,6 +99,14 @@ int fields_get_enum(struct fields_ctx *c, const cJSON *obj, const char *parent,
                     const char *key, bool required, const char *const *names, size_t n,
                     const char *expect, int def, int *out);
 
+/* ---- strings ---- */
+
+/* Every string of the JSON text (keys and values, anywhere) must be valid UTF-8 and hold
+ * no NUL character (a "\u0000" escape, which cJSON would silently cut the string at).
+ * The text must already have parsed. 0; or -1 with the message naming the field's path
+ * ("FILE: description: expected a string of valid UTF-8, got \"caf\xe9\""). */
+int fields_check_strings(struct fields_ctx *c, const char *text, size_t len);
+
 /* ---- numbers and sweeps ---- */
 
 /* A value or, for a sweepable field, a non-empty list of distinct values, at path. */

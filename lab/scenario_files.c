@@ -14,9 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "units.h"
+#include "trace.h"
 
-#define MAX_TRACE_BYTES   ((size_t)16 << 20)
 #define MAX_PROFILE_BYTES ((size_t)64 << 10) /* the client's own limit */
 
 /* Read a regular file of at most max bytes into a NUL-terminated buffer (*out, the
@@ -126,80 +125,41 @@ int scenario_resolve_path(struct fields_ctx *c, const char *path, const char *va
     return 0;
 }
 
-/* A trace: an optional header line "t_s", then one publish offset in seconds per line,
- * each >= 0 and none smaller than the one before; blank lines and CRLF are allowed. On
- * failure *bad_line is the 1-based line and bad[] its text (0 and "" for no times). */
-static int check_trace_text(const char *t, size_t len, size_t *bad_line, char *bad,
-                            size_t badcap)
-{
-    size_t line = 0, count = 0;
-    double prev = 0;
-    const char *p = t, *end = t + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *stop = nl ? nl : end;
-        size_t n = (size_t)(stop - p);
-        if (n && p[n - 1] == '\r')
-            n--;
-        line++;
-        char word[64];
-        bool fits = n < sizeof(word) && memchr(p, '\0', n) == NULL;
-        if (fits) {
-            memcpy(word, p, n);
-            word[n] = '\0';
-        }
-        double v;
-        if (fits && n == 0) {
-            /* a blank line */
-        } else if (fits && count == 0 && line == 1 && strcmp(word, "t_s") == 0) {
-            /* the header */
-        } else if (fits && units_parse_number(word, &v) == 0 && v >= prev) {
-            prev = v;
-            count++;
-        } else {
-            *bad_line = line;
-            bad[0] = '\0';
-            char raw[64];
-            size_t k = n < sizeof(raw) - 1 ? n : sizeof(raw) - 1;
-            memcpy(raw, p, k);
-            raw[k] = '\0';
-            fields_append_escaped(bad, badcap, raw, 40);
-            return -1;
-        }
-        p = nl ? nl + 1 : end;
-    }
-    if (count == 0) {
-        *bad_line = 0;
-        bad[0] = '\0';
-        return -1;
-    }
-    return 0;
-}
-
+/* The trace must be one the server accepts: it is parsed by the server's own parser
+ * (common/trace.c). */
 int scenario_check_trace(struct fields_ctx *c, const char *path, const char *value,
                          const char *full)
 {
-    static const char expect[] = "a CSV of publish offsets in seconds (optional header "
-                                 "t_s, then one number >= 0 per line, never decreasing)";
-    char why[FIELDS_PATH + 64], got[FIELDS_GOT + FIELDS_PATH + 96] = "\"";
+    static const char expect[] =
+        "a CSV of publish offsets in seconds (optional header t_s, then one number from 0 "
+        "to 1e9 per line, never decreasing; blank lines allowed)";
+    char why[FIELDS_PATH + 64], got[FIELDS_GOT + FIELDS_PATH + 160] = "\"";
     char *text = NULL;
     size_t len = 0;
-    if (scenario_read_file(full, MAX_TRACE_BYTES, &text, &len, why, sizeof(why)) != 0) {
+    if (scenario_read_file(full, TRACE_MAX_BYTES, &text, &len, why, sizeof(why)) != 0) {
         fields_append_escaped(got, sizeof(got) - 1, value, 80);
         size_t gl = strlen(got);
         snprintf(got + gl, sizeof(got) - gl, "\" (%s: %s)", full, why);
         return fields_fail_got(c, path, "a readable CSV of publish times", got);
     }
-    size_t line;
-    char bad[FIELDS_GOT];
-    int rc = check_trace_text(text, len, &line, bad, sizeof(bad));
+    int64_t *offsets = NULL;
+    size_t n = 0;
+    struct trace_problem p;
+    int rc = trace_parse(text, len, &offsets, &n, &p);
     free(text);
+    free(offsets);
     if (rc == 0)
         return 0;
-    if (line == 0)
+    if (!p.why)
+        return fields_fail_memory(c, full);
+    if (p.line == 0) {
         snprintf(got, sizeof(got), "no publish times in %s", full);
-    else
-        snprintf(got, sizeof(got), "\"%s\" on line %zu of %s", bad, line, full);
+    } else {
+        fields_append_escaped(got, sizeof(got) - 1, p.text, 40);
+        size_t gl = strlen(got);
+        snprintf(got + gl, sizeof(got) - gl, "\" on line %zu of %s (expected %s there)",
+                 p.line, full, p.why);
+    }
     return fields_fail_got(c, path, expect, got);
 }
 

@@ -415,6 +415,8 @@ int scenario_parse(const char *text, size_t len, const char *name, const char *b
         syntax_error(&c, copy, len, at);
         goto end;
     }
+    if (fields_check_strings(&c, copy, len) != 0)
+        goto end;
     s = calloc(1, sizeof(*s));
     if (!s) {
         snprintf(err, errlen, "%s: calloc: %s", name, strerror(errno));

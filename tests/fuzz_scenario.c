@@ -5,8 +5,8 @@
  * the load fails with one line that starts with the display name, or it succeeds and
  * every run has a unique, filesystem-safe id and argument lists of non-empty words (the
  * link's empty exactly when the run has no link, the restart's words exactly when it has
- * a restart). Any broken promise calls abort(). Seeds: tests/fuzz/scenario/, dictionary:
- * tests/fuzz/scenario.dict.
+ * a restart), and its description is valid UTF-8. Any broken promise calls abort(). Seeds:
+ * tests/fuzz/scenario/, dictionary: tests/fuzz/scenario.dict.
  */
 #include "lab/runargs.h"
 #include "lab/scenario.h"
@@ -41,6 +41,30 @@ static void check_args(int (*f)(const struct scenario_run *, struct runargs *),
     runargs_free(&a);
 }
 
+/* Valid UTF-8, or abort: no overlong forms, no surrogates, nothing above U+10FFFF. */
+static void check_utf8(const unsigned char *s)
+{
+    while (*s) {
+        size_t len = *s < 0x80                  ? 1
+                     : *s >= 0xc2 && *s <= 0xdf ? 2
+                     : *s >= 0xe0 && *s <= 0xef ? 3
+                     : *s >= 0xf0 && *s <= 0xf4 ? 4
+                                                : 0;
+        if (len == 0)
+            abort();
+        unsigned cp = len == 1 ? *s : *s & (0x7f >> len);
+        for (size_t i = 1; i < len; i++) {
+            if ((s[i] & 0xc0) != 0x80)
+                abort();
+            cp = cp << 6 | (s[i] & 0x3f);
+        }
+        if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+            abort();
+        s += len;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -56,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         return 0;
     }
+    check_utf8((const unsigned char *)scenario_description(s));
     size_t n = scenario_run_count(s);
     if (n < 1 || n > SCENARIO_MAX_RUNS)
         abort();

@@ -243,9 +243,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    static const char *const files[] = {"trace.csv",   "bad.csv",     "down.csv",
-                                        "empty.csv",   "headers.txt", "crlf.csv",
-                                        "my trace.csv"};
+    static const char *const files[] = {"trace.csv",    "bad.csv",     "down.csv",
+                                        "empty.csv",    "headers.txt", "crlf.csv",
+                                        "my trace.csv", "far.csv"};
     char path[128];
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         snprintf(path, sizeof(path), "%s/%s", tmpdir, files[i]);
@@ -622,6 +622,7 @@ static void trace_files(void **state)
     write_file("bad.csv", "t_s\n1\nabc\n");
     write_file("down.csv", "2\n1\n");
     write_file("empty.csv", "t_s\n");
+    write_file("far.csv", "1\n9.3e9\n");
     struct scenario *s =
         load_patch(BASE, "updates", "{'process':'trace','trace':'trace.csv'}", 0);
     char full[128], expect[1024];
@@ -664,13 +665,23 @@ static void trace_files(void **state)
     scenario_free(s);
 
     static const char csv[] =
-        "t.json: updates.trace: expected a CSV of publish offsets in "
-        "seconds (optional header t_s, then one number >= 0 per line, "
-        "never decreasing), got ";
-    snprintf(expect, sizeof(expect), "%s\"abc\" on line 3 of %s/bad.csv", csv, tmpdir);
+        "t.json: updates.trace: expected a CSV of publish offsets in seconds (optional "
+        "header t_s, then one number from 0 to 1e9 per line, never decreasing; blank lines "
+        "allowed), got ";
+    snprintf(expect, sizeof(expect),
+             "%s\"abc\" on line 3 of %s/bad.csv (expected a number of seconds there)", csv,
+             tmpdir);
     expect_patch_error("updates", "{'process':'trace','trace':'bad.csv'}", expect);
-    snprintf(expect, sizeof(expect), "%s\"1\" on line 2 of %s/down.csv", csv, tmpdir);
+    snprintf(expect, sizeof(expect),
+             "%s\"1\" on line 2 of %s/down.csv (expected no fewer seconds than the line "
+             "before there)",
+             csv, tmpdir);
     expect_patch_error("updates", "{'process':'trace','trace':'down.csv'}", expect);
+    /* the server keeps offsets in int64 nanoseconds: the check stops where it must */
+    snprintf(expect, sizeof(expect),
+             "%s\"9.3e9\" on line 2 of %s/far.csv (expected at most 1e9 seconds there)",
+             csv, tmpdir);
+    expect_patch_error("updates", "{'process':'trace','trace':'far.csv'}", expect);
     snprintf(expect, sizeof(expect), "%sno publish times in %s/empty.csv", csv, tmpdir);
     expect_patch_error("updates", "{'process':'trace','trace':'empty.csv'}", expect);
     snprintf(expect, sizeof(expect),
@@ -1542,6 +1553,63 @@ static void messages_stay_one_line(void **state)
     assert_string_equal(err, "t.json: expecte");
 }
 
+/* Every string, keys included, is valid UTF-8 without NUL characters (cJSON would cut a
+ * string at its "\u0000"); the message names the field. */
+static void strings_are_utf8_without_nul(void **state)
+{
+    (void)state;
+#define DOC(name, desc)                                                                    \
+    "{\"name\":\"" name "\",\"description\":\"" desc "\",\"duration_s\":5,\"clients\":1,"  \
+    "\"updates\":{\"process\":\"periodic\",\"rate_hz\":1},"                                \
+    "\"approaches\":[{\"kind\":\"sse\"}]}"
+    expect_error_text(DOC("ch\\u0000at", "d"), 0,
+                      "t.json: name: expected a string without NUL characters, got "
+                      "\"ch\\u0000at\"");
+    expect_error_text(DOC("t", "caf\xe9"), 0,
+                      "t.json: description: expected a string of valid UTF-8, got "
+                      "\"caf\\xe9\"");
+    static const char *const invalid[] = {
+        "\xc0\xaf",         /* an overlong "/" */
+        "\xed\xa0\x80",     /* a surrogate, encoded */
+        "\xf4\x90\x80\x80", /* above U+10FFFF */
+        "\xe2\x82",         /* cut short */
+        "\x80",             /* a continuation byte alone */
+    };
+    for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
+        char text[512], msg[512] = "t.json: description: expected a string of valid UTF-8";
+        snprintf(text, sizeof(text), DOC("t", "%s"), invalid[i]);
+        char err[1024];
+        struct scenario *s = NULL;
+        assert_int_equal(parse(text, 0, &s, err, sizeof(err)), -1);
+        if (strncmp(err, msg, strlen(msg)) != 0)
+            fail_msg("case %zu: %s", i, err);
+    }
+    /* what is fine: any valid UTF-8, and a backslash followed by the text "u0000" */
+    struct scenario *s =
+        load_text(DOC("t", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), 0);
+    assert_string_equal(scenario_description(s),
+                        "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    scenario_free(s);
+    s = load_text(DOC("t", "a \\\\u0000 b"), 0);
+    assert_string_equal(scenario_description(s), "a \\u0000 b");
+    scenario_free(s);
+#undef DOC
+    /* deeper, and in keys */
+    expect_error_text(
+        "{\"name\":\"t\",\"description\":\"d\",\"duration_s\":5,\"clients\":1,"
+        "\"updates\":{\"process\":\"periodic\",\"rate_hz\":1},"
+        "\"approaches\":[{\"kind\":\"sse\"},{\"kind\":\"lo\\u0000ng\"}]}",
+        0,
+        "t.json: approaches[1].kind: expected a string without NUL "
+        "characters, got \"lo\\u0000ng\"");
+    expect_error_text("{\"name\":\"t\",\"updates\":{\"pro\\u0000cess\":1}}", 0,
+                      "t.json: updates: expected a key without NUL characters, got "
+                      "\"pro\\u0000cess\"");
+    expect_error_text("{\"name\\u0000x\":\"t\"}", 0,
+                      "t.json: (the top level): expected a key without NUL characters, got "
+                      "\"name\\u0000x\"");
+}
+
 static void loading_files(void **state)
 {
     (void)state;
@@ -1825,6 +1893,7 @@ int main(void)
         cmocka_unit_test(sweeps_expand_in_order),
         cmocka_unit_test(syntax_errors),
         cmocka_unit_test(messages_stay_one_line),
+        cmocka_unit_test(strings_are_utf8_without_nul),
         cmocka_unit_test(loading_files),
         cmocka_unit_test(approach_table_is_consistent),
         cmocka_unit_test(bundled_scenarios_load),
