@@ -3,7 +3,7 @@
  *
  * The client's summary.json is the source of its columns (its "results" object, whose
  * key order is its summary.csv's column order), so a column added to the client appears
- * here without a change. The server's columns come from the /stats document the runner
+ * here without a change. The server's columns come from the /stats document the conductor
  * saved at the end of each run: the settings it ran with ("config") and its own account
  * of the transport the run used, counted from the kernel's socket counters. A run that
  * went through the link emulator also has its --stats file, link_stats.json: it joins
