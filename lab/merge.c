@@ -291,7 +291,7 @@ int lab_merge(const char *dir, char *err, size_t errlen)
         if (!first)
             first = cJSON_GetObjectItemCaseSensitive(run, "results");
     }
-    if (plot_columns_add(runs, err, errlen) != 0)
+    if (plot_columns_add(runs, dir, err, errlen) != 0)
         goto end;
     /* Header: run_id, the first run's result keys in order, the server columns, the
      * link's when any run had it, the plot columns. */

@@ -23,12 +23,15 @@
  * approach's title (approach_title; its name is the client's "approach" column), dash (2
  * for a run whose feed survived a restart, else 1), staleness_pick (1 for the run that
  * stands for its approach), restarted (1 or 0), plot_payload_bytes and
- * plot_framing_bytes (the approach's split of its bytes). No value holds a comma. */
+ * plot_framing_bytes (the approach's split of its bytes), and latency_rows,
+ * timeline_rows and activity_rows (the data rows of the run's own files, so a script
+ * draws no empty file). No value holds a comma. */
 extern const char *const plot_column_names[];
 extern const size_t plot_column_count;
 /* Give every run of summary.json's runs its "plot" object (those columns, by name), from
- * its run.json and its approach's row. 0, or -1 with err (an approach the table lacks). */
-int plot_columns_add(cJSON *runs, char *err, size_t errlen);
+ * its run.json, its approach's row and its files under dir/runs/. 0, or -1 with err (an
+ * approach the table lacks). */
+int plot_columns_add(cJSON *runs, const char *dir, char *err, size_t errlen);
 
 /* Draw every plot of dir (the restart plot only when some run had a restart). 0, or -1
  * with one line in err. Gives up when *stop becomes non-zero. */

@@ -50,8 +50,25 @@ static void add_other_sweeps(const struct lab_approach *a, const cJSON *swept,
     }
 }
 
+/* The data rows of runs/<id>/<name> (its lines but the header); 0 when it is missing. */
+static double data_rows(const char *dir, const char *id, const char *name)
+{
+    char path[4096], line[512];
+    snprintf(path, sizeof(path), "%s/runs/%s/%s", dir, id, name);
+    FILE *f = fopen(path, "r");
+    double rows = 0;
+    bool start = true; /* at the start of a line (a long one takes several reads) */
+    while (f && fgets(line, sizeof(line), f)) {
+        rows += start;
+        start = strchr(line, '\n') != NULL;
+    }
+    if (f)
+        fclose(f);
+    return rows > 0 ? rows - 1 : 0;
+}
+
 /* A run's plot object, all but staleness_pick. */
-static cJSON *plot_object(const struct lab_approach *a, const cJSON *run)
+static cJSON *plot_object(const struct lab_approach *a, const cJSON *run, const char *dir)
 {
     const cJSON *record = cJSON_GetObjectItemCaseSensitive(run, "run");
     const cJSON *settings = cJSON_GetObjectItemCaseSensitive(record, "settings");
@@ -85,10 +102,15 @@ static cJSON *plot_object(const struct lab_approach *a, const cJSON *run)
         cJSON_AddNumberToObject(p, "plot_payload_bytes", payload);
     if (!isnan(framing))
         cJSON_AddNumberToObject(p, "plot_framing_bytes", framing);
+    /* how much each per-run file holds, so a script skips an empty one */
+    const char *id = lab_str(run, "run_id");
+    cJSON_AddNumberToObject(p, "latency_rows", data_rows(dir, id, "latency.csv"));
+    cJSON_AddNumberToObject(p, "timeline_rows", data_rows(dir, id, "timeline.csv"));
+    cJSON_AddNumberToObject(p, "activity_rows", data_rows(dir, id, "activity.csv"));
     return p;
 }
 
-int plot_columns_add(cJSON *runs, char *err, size_t errlen)
+int plot_columns_add(cJSON *runs, const char *dir, char *err, size_t errlen)
 {
     cJSON *run;
     cJSON_ArrayForEach(run, runs)
@@ -100,7 +122,7 @@ int plot_columns_add(cJSON *runs, char *err, size_t errlen)
                      lab_str(run, "run_id"), lab_str(record, "approach"));
             return -1;
         }
-        cJSON_AddItemToObject(run, "plot", plot_object(a, run));
+        cJSON_AddItemToObject(run, "plot", plot_object(a, run, dir));
     }
     /* one run per approach for the staleness plot: the one its row ranks best */
     for (size_t k = 0; k < lab_approach_count(); k++) {

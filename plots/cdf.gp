@@ -14,17 +14,18 @@ set format x '%g'
 set yrange [0:100]
 set key outside right top vertical Left reverse font ',12'
 set rmargin 44
-# the runs with latencies to draw (latency_count > 0): P_run[j] is the j-th of them; and
+# the runs with latencies to draw (latency_count and latency_rows > 0): P_run[j] is the j-th of them; and
 # the range they span
 array P_run[N_]
 n_p = 0
 k_ = 0
 lo_ = 1e300
 hi_ = -1
+has(x) = column('latency_count') > 0 && column('latency_rows') > 0
 stats summary using (k_ = k_ + 1, \
-    column('latency_count') > 0 ? (n_p = n_p + 1, P_run[n_p] = k_) : 0, \
-    column('latency_count') > 0 && column('latency_p50_ms') > 0 && column('latency_p50_ms') / 20 < lo_ ? lo_ = column('latency_p50_ms') / 20 : 0, \
-    column('latency_count') > 0 && column('latency_max_ms') * 2 > hi_ ? hi_ = column('latency_max_ms') * 2 : 0, 0) nooutput
+    has(0) ? (n_p = n_p + 1, P_run[n_p] = k_) : 0, \
+    has(0) && column('latency_p50_ms') > 0 && column('latency_p50_ms') / 20 < lo_ ? lo_ = column('latency_p50_ms') / 20 : 0, \
+    has(0) && column('latency_max_ms') * 2 > hi_ ? hi_ = column('latency_max_ms') * 2 : 0, 0) nooutput
 if (n_p == 0) {
     set xrange [1:10]
     set label 1 nothing('no run received an update') at graph 0.5, graph 0.5 center \

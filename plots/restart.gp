@@ -4,7 +4,8 @@
 # who retry on the same clock (one retry delay, one backoff) come back in one burst,
 # users polling at random phases never bunch. The last panel is how far one user of each
 # run fell behind (its staleness). Drawn only for runs whose server was crashed and
-# restarted (restarted = 1); a run whose feed survived the crash (dash = 2) is dashed.
+# restarted (restarted = 1), with files to draw; a run whose feed survived the crash
+# (dash = 2) is dashed.
 # Reads runs/<id>/activity.csv and runs/<id>/timeline.csv.
 if (!exists("plots")) plots = 'plots'
 load plots.'/style.gp'
@@ -17,7 +18,7 @@ n_p = 0
 n_a = 0
 approaches_ = ''
 do for [k=1:n_runs] {
-    if (R_restarted[k] > 0) {
+    if (R_restarted[k] > 0 && R_activity_rows[k] > 0 && R_timeline_rows[k] > 0) {
         n_p = n_p + 1
         P_run[n_p] = k
         if (strstrt(approaches_.' ', ' '.R_approach[k].' ') == 0) {

@@ -12,7 +12,8 @@
 # point_type (a filled point; its hollow twin is one less), point_size, lines (1: a sweep
 # of it is a line), axis_label and axis_detail (a category axis' two lines), point_label,
 # approach_title (the client's own column "approach" names it), dash, staleness_pick (1:
-# the run that stands for its approach) and restarted. The scripts iterate over whatever runs and series the rows
+# the run that stands for its approach), restarted, and the data rows of each run's own
+# files (latency_rows, timeline_rows, activity_rows: a script draws no empty file). The scripts iterate over whatever runs and series the rows
 # hold; none names an approach, so a new approach needs no change here.
 
 if (!exists("fmt")) fmt = 'png'
@@ -59,6 +60,9 @@ array R_approach_title[N_]
 array R_dash[N_]
 array R_stale[N_]
 array R_restarted[N_]
+array R_latency_rows[N_]
+array R_timeline_rows[N_]
+array R_activity_rows[N_]
 k_ = 0
 stats summary using (k_ = k_ + 1, R_id[k_] = strcol('run_id'), \
     R_series[k_] = strcol('series'), R_title[k_] = strcol('series_title'), \
@@ -66,7 +70,9 @@ stats summary using (k_ = k_ + 1, R_id[k_] = strcol('run_id'), \
     R_ps[k_] = column('point_size'), R_lines[k_] = column('lines'), \
     R_approach[k_] = strcol('approach'), R_approach_title[k_] = strcol('approach_title'), \
     R_dash[k_] = column('dash'), R_stale[k_] = column('staleness_pick'), \
-    R_restarted[k_] = column('restarted'), 0) nooutput
+    R_restarted[k_] = column('restarted'), R_latency_rows[k_] = column('latency_rows'), \
+    R_timeline_rows[k_] = column('timeline_rows'), \
+    R_activity_rows[k_] = column('activity_rows'), 0) nooutput
 
 # The series, in order of first appearance: S_first[i] is the first run of series i,
 # whose style the series takes. S_id is its name as words (no blanks in a series name).

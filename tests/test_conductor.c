@@ -226,6 +226,23 @@ static void a_single_run_ends_with_its_report_plots_and_table(void **state)
     free(said);
 
     /* the same run as if nothing had arrived: every plot is still drawn, and says so */
+    const char *files[] = {"timeline.csv", "latency.csv"};
+    for (size_t i = 0; i < 2; i++) { /* their header lines only */
+        snprintf(path, sizeof(path), "%s/runs/sse/%s", out, files[i]);
+        char *text = slurp(path);
+        char *nl = strchr(text, '\n');
+        assert_non_null(nl);
+        nl[1] = '\0';
+        write_text(path, text);
+        free(text);
+    }
+    const char *merge[] = {LAB, "merge", out, NULL};
+    struct proc_spec mspec = {.argv = merge, .name = "merge", .out = PROC_DEVNULL};
+    struct proc m;
+    char mwhy[256];
+    assert_int_equal(proc_start(&m, &mspec, mwhy, sizeof(mwhy)), 0);
+    assert_int_equal(proc_wait(&m, 60000), 1);
+    assert_int_equal(proc_exit_code(&m), 0);
     static const char *const gone[] = {
         "latency_count",  "latency_mean_ms",   "latency_p50_ms",      "latency_p95_ms",
         "latency_max_ms", "staleness_mean_ms", "bytes_per_client_min"};
@@ -244,6 +261,10 @@ static void a_single_run_ends_with_its_report_plots_and_table(void **state)
     snprintf(path, sizeof(path), "%s/plots/cdf.svg", out);
     svg = slurp(path);
     assert_non_null(strstr(svg, "nothing to draw: no run received an update"));
+    free(svg);
+    snprintf(path, sizeof(path), "%s/plots/staleness.svg", out);
+    svg = slurp(path);
+    assert_non_null(strstr(svg, "nothing to draw: no run recorded a user"));
     free(svg);
 }
 
