@@ -640,10 +640,12 @@ static void peer_reset_follows_the_bytes_ahead_of_it(void **state)
     struct link_harness_link l = start_link(peer, &s, args);
     static char buf[ANSWER];
     for (int i = 0; i < N; i++) {
+        /* t0 before connecting: the link may take the connection, and read the
+         * upstream's answer, before connect() returns here */
+        int64_t t0 = link_harness_now_ns();
         int fd = link_harness_connect(l.port);
         assert_true(fd >= 0);
         int why = 0;
-        int64_t t0 = link_harness_now_ns();
         size_t got = link_harness_read_n(fd, buf, ANSWER, 2000, &why);
         if (got != ANSWER)
             fail_msg("connection %d: %zu of %d answer bytes, then %s", i, got, ANSWER,
