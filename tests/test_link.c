@@ -216,8 +216,11 @@ static void per_direction_delay_and_handshake(void **state)
     double f = median(first, N), g = median(second, N);
     print_message("# up 10ms down 30ms handshake: first %.3f ms, then %.3f ms (medians)\n",
                   f, g);
-    assert_true(f < 83.0);
-    assert_true(g < 43.0);
+    /* Upper bounds that tell a wrong delay (a direction's delay taken twice: 120 and
+     * 60 ms) from a loaded machine's scheduling (ASan, two cores shared with other
+     * builds: medians reached 83 ms). */
+    assert_true(f < 100.0);
+    assert_true(g < 55.0);
     cJSON *stats = stop_link(&l, &s);
     assert_int_equal(link_harness_stat(stats, "config.delay_down_ms"), 30);
     cJSON_Delete(stats);
@@ -437,8 +440,9 @@ static void idle_cut(void **state)
     assert_int_equal(seen.resets, 0);
     double idle_ms = (double)(seen.last_end_ns - t_quiet) / 1e6;
     print_message("# idle-timeout 400ms: cut after %.1f ms of silence\n", idle_ms);
-    /* t_quiet is a hair after the link's last write, hence 399. */
-    assert_true(idle_ms >= 399.0 && idle_ms < 500.0);
+    /* t_quiet is a hair after the link's last write, hence 399; the upper bound leaves
+     * room for a loaded machine's scheduling, not for a second timeout (800 ms). */
+    assert_true(idle_ms >= 399.0 && idle_ms < 600.0);
     close(quiet);
     close(busy);
     cJSON *stats = stop_link(&l, &s);
