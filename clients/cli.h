@@ -37,6 +37,10 @@ struct client_config {
     int64_t interval_ns;         /* short polling period per user */
     int64_t longpoll_timeout_ns; /* sent as &timeout= (whole seconds) */
     int64_t connect_timeout_ns;  /* TCP connect limit per attempt */
+    int64_t response_timeout_ns; /* longest wait for a poll's answer (long: + the hold) */
+    int64_t open_timeout_ns;     /* longest wait for an SSE stream's headers; 0 = none */
+    uint64_t max_body_bytes;     /* largest poll body or SSE event; more: parse error */
+    int64_t max_clock_skew_ns;   /* a stamp later than its receipt by more: a lie */
     char *headers;               /* "minimal", "browser" or a file name (owned) */
     uint64_t cookie_bytes;       /* bytes of the Cookie header value; 0 = none */
     uint64_t seed;               /* poll phases and the cookie's filler */

@@ -2,19 +2,20 @@
  * series it feeds.
  *
  * Where each counter is incremented (the only place):
- *   requests, aborted, errors (connect, timeout, io)    user.c   user_start / user_finish
- *   resp_news, resp_empty, resp_304, err_status/parse   user.c   user_finish (the outcome
- *                                                                the transport returned)
+ *   requests, aborted, errors (connect, timeout, io)    user.c   start / finish
+ *   resp_news, resp_empty, resp_304, err_status/parse   user.c   finish (the outcome
+ *   errors_parse_too_big                                         the transport returned)
  *   connections, reconnects                             user.c   on_opensocket
  *   kernel_*                                            user.c   on_closesocket
- *   req_header_bytes, req_body_bytes                    user.c   user_finish
+ *   req_header_bytes, req_body_bytes                    user.c   finish
  *   resp_header_bytes                                   user.c   on_header
  *   resp_body_bytes, chunk_framing_bytes                user.c   on_write
  *   resets                                              user.c   user_note_reset (called
  *                                                                by the transport that saw
  *                                                                the signal)
- *   sse_*                                               sse.c    sse_on_body
- *   deliveries                                          user.c   user_deliver_update
+ *   sse_*_bytes, sse_comments, sse_events               sse.c    sse_on_body
+ *   deliveries, seq_backwards, stamps_future            user.c   user_deliver_update
+ *   sse_events_invalid                                  sse.c    sse_on_event
  *   outages                                             user.c   user_note_down
  *   outage_ns (and the maxima, counters_add_outage)     user.c   outage_end
  *   outages_open                                        user.c   user_shutdown
@@ -38,6 +39,10 @@ static const char *const names[CTR__COUNT] = {
     [CTR_ERR_STATUS] = "errors_status",
     [CTR_ERR_PARSE] = "errors_parse",
     [CTR_ERR_IO] = "errors_io",
+    [CTR_ERR_PARSE_TOO_BIG] = "errors_parse_too_big",
+    [CTR_SEQ_BACKWARDS] = "seq_backwards",
+    [CTR_STAMPS_FUTURE] = "stamps_future",
+    [CTR_SSE_EVENTS_INVALID] = "sse_events_invalid",
     [CTR_ABORTED] = "transfers_aborted_at_end",
     [CTR_CONNECTIONS] = "connections_opened",
     [CTR_RECONNECTS] = "reconnects",

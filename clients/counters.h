@@ -31,30 +31,36 @@
 #include "clock.h"
 
 enum counter {
-    CTR_REQUESTS,         /* transfers started (HTTP requests sent or attempted) */
-    CTR_RESP_NEWS,        /* 200 that brought at least one new update */
-    CTR_RESP_EMPTY,       /* 200 with nothing new ("events":[], same state, empty stream) */
-    CTR_RESP_304,         /* 304 Not Modified */
-    CTR_ERR_CONNECT,      /* could not connect (refused, unreachable, connect timeout) */
-    CTR_ERR_TIMEOUT,      /* the transfer's time limit passed */
-    CTR_ERR_STATUS,       /* unexpected status, or SSE with the wrong Content-Type */
-    CTR_ERR_PARSE,        /* body not the contract's JSON / chunked / event stream */
-    CTR_ERR_IO,           /* any other transfer failure (reset, closed mid-response) */
-    CTR_ABORTED,          /* transfers still open when the run ended (SSE streams) */
-    CTR_CONNECTIONS,      /* TCP connections opened (sockets created by libcurl) */
-    CTR_RECONNECTS,       /* connections opened by a user that had one before */
-    CTR_RESETS,           /* gaps the server signalled ("reset":true, event: reset) */
-    CTR_REQ_HEADER_BYTES, /* request line + header lines + blank line, as sent */
-    CTR_REQ_BODY_BYTES,   /* request body bytes (the client sends none: GET only) */
-    CTR_RESP_HEADER_BYTES,     /* status line + header lines + blank line, as read */
-    CTR_RESP_BODY_BYTES,       /* body bytes after removing transfer framing */
-    CTR_CHUNK_FRAMING_BYTES,   /* chunk sizes, extensions, CRLFs and the last chunk */
-    CTR_SSE_DATA_BYTES,        /* of the body: SSE data field values */
-    CTR_SSE_FRAMING_BYTES,     /* of the body: SSE field names, ids, retry, blank lines */
-    CTR_SSE_COMMENT_BYTES,     /* of the body: SSE comment lines (heartbeats) */
-    CTR_SSE_COMMENTS,          /* SSE comment lines seen */
-    CTR_SSE_EVENTS,            /* SSE events dispatched (all types) */
-    CTR_KERNEL_BYTES_SENT,     /* kernel: bytes handed to TCP (acked + still queued) */
+    CTR_REQUESTS,    /* transfers started (HTTP requests sent or attempted) */
+    CTR_RESP_NEWS,   /* 200 that brought at least one new update */
+    CTR_RESP_EMPTY,  /* 200 with nothing new ("events":[], same state, empty stream) */
+    CTR_RESP_304,    /* 304 Not Modified */
+    CTR_ERR_CONNECT, /* could not connect (refused, unreachable, connect timeout) */
+    CTR_ERR_TIMEOUT, /* the transfer's time limit passed */
+    CTR_ERR_STATUS,  /* unexpected status, or SSE with the wrong Content-Type */
+    CTR_ERR_PARSE,   /* body not the contract's JSON / chunked / event stream */
+    CTR_ERR_IO,      /* any other transfer failure (reset, closed mid-response) */
+    CTR_ERR_PARSE_TOO_BIG,   /* of errors_parse: a body or SSE event past --max-body */
+    CTR_SEQ_BACKWARDS,       /* updates whose seq was below one the same connection brought
+                                before, with no reset between: dropped */
+    CTR_STAMPS_FUTURE,       /* updates stamped later than their receipt by more than
+                                --max-clock-skew: dropped */
+    CTR_SSE_EVENTS_INVALID,  /* SSE message events whose data was not an update */
+    CTR_ABORTED,             /* transfers still open when the run ended (SSE streams) */
+    CTR_CONNECTIONS,         /* TCP connections opened (sockets created by libcurl) */
+    CTR_RECONNECTS,          /* connections opened by a user that had one before */
+    CTR_RESETS,              /* gaps the server signalled ("reset":true, event: reset) */
+    CTR_REQ_HEADER_BYTES,    /* request line + header lines + blank line, as sent */
+    CTR_REQ_BODY_BYTES,      /* request body bytes (the client sends none: GET only) */
+    CTR_RESP_HEADER_BYTES,   /* status line + header lines + blank line, as read */
+    CTR_RESP_BODY_BYTES,     /* body bytes after removing transfer framing */
+    CTR_CHUNK_FRAMING_BYTES, /* chunk sizes, extensions, CRLFs and the last chunk */
+    CTR_SSE_DATA_BYTES,      /* of the body: SSE data field values */
+    CTR_SSE_FRAMING_BYTES,   /* of the body: SSE field names, ids, retry, blank lines */
+    CTR_SSE_COMMENT_BYTES,   /* of the body: SSE comment lines (heartbeats) */
+    CTR_SSE_COMMENTS,        /* SSE comment lines seen */
+    CTR_SSE_EVENTS,          /* SSE events dispatched (all types) */
+    CTR_KERNEL_BYTES_SENT,   /* kernel: bytes handed to TCP (acked + still queued) */
     CTR_KERNEL_BYTES_RECEIVED, /* kernel: bytes taken from TCP (received - unread) */
     CTR_KERNEL_SEGS_OUT,       /* kernel: TCP segments sent (tcpi_segs_out) */
     CTR_KERNEL_SEGS_IN,        /* kernel: TCP segments received (tcpi_segs_in) */

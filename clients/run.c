@@ -301,6 +301,7 @@ int run_execute(const struct client_config *cfg, struct run **out, char *err, si
     for (uint32_t i = 0; i < cfg->clients; i++) {
         r->res.users_stopped += r->users[i].stopped;
         r->res.users_never_connected += r->users[i].sockets_ever == 0;
+        r->res.users_served += r->users[i].been_up;
     }
     for (uint32_t i = 0; i < r->nusers; i++)
         user_shutdown(&r->users[i]);

@@ -36,6 +36,7 @@ struct run_results {
     struct freshness_summary fresh;  /* missed, duplicates, staleness */
     uint32_t users_stopped;         /* users that stopped for good (204, bad status, end) */
     uint32_t users_never_connected; /* users that never opened a socket */
+    uint32_t users_served;          /* users that had a response succeed (user.h been_up) */
     double window_s;                /* measurement window length */
     double cpu_window_s;            /* client CPU (user + system) inside the window */
     double cpu_total_s;             /* client CPU over the whole process */

@@ -33,7 +33,8 @@ enum outcome {
     OUTCOME_EMPTY,        /* 200 with nothing new */
     OUTCOME_NOT_MODIFIED, /* 304 */
     OUTCOME_ERR_STATUS,   /* an unexpected status or Content-Type */
-    OUTCOME_ERR_PARSE     /* a body that is not the contract's */
+    OUTCOME_ERR_PARSE,    /* a body that is not the contract's */
+    OUTCOME_ERR_TOO_BIG   /* a body (or an SSE event) past --max-body: a parse error */
 };
 
 /* The next request, as the transport wants it. */
@@ -41,6 +42,8 @@ struct request_spec {
     struct dynbuf *target;                /* path and query, e.g. /poll?since=4 */
     char extra[TRANSPORT_MAX_EXTRA][128]; /* header lines; "" = unused */
     int64_t timeout_ns;                   /* whole-transfer limit; 0 = none */
+    int64_t answer_timeout_ns; /* longest wait for the response's headers; 0 = none (for
+                                  a response with no end, where timeout_ns cannot serve) */
 };
 
 struct transport_ops {

@@ -8,11 +8,18 @@
  * (CURLOPT_HTTP_TRANSFER_DECODING = 0: libcurl still finds the end of a chunked body, but
  * passes the chunk framing through), and common/chunked.c splits it into payload and
  * framing. Every byte handed to a callback is counted before anything else happens to it,
- * and callbacks never refuse bytes (a transfer the transport does not want is stopped from
- * the loop, after the callback), so libcurl never holds bytes the count missed. The
- * kernel's own account of each socket (sockacct: TCP_INFO and the socket queues) is added
- * up when libcurl closes the socket, through CURLOPT_CLOSESOCKETFUNCTION;
- * CURLOPT_OPENSOCKETFUNCTION counts connections opened.
+ * and callbacks never refuse bytes; a transfer the transport no longer wants (a refused
+ * response, broken framing, a body past --max-body) is paused in the write callback, so
+ * libcurl reads no more of its socket, and stopped from the loop after the callback. So
+ * whatever libcurl took from the kernel was counted. The kernel's own account of each
+ * socket (sockacct: TCP_INFO and the socket queues) is added up when libcurl closes the
+ * socket, through CURLOPT_CLOSESOCKETFUNCTION; CURLOPT_OPENSOCKETFUNCTION counts
+ * connections opened.
+ *
+ * Waiting: a transport may bound the wait for a response's headers (answer_timeout_ns,
+ * for a stream, whose transfer has no end to time): the user's loop timer is set to that
+ * deadline while the request is out, and a transfer still without headers then is
+ * stopped and counted as a timeout.
  *
  * Libcurl settings that matter for the numbers: HTTP/1.1 only; no proxy (the environment
  * is ignored); DNS cache entries never expire (libcurl 7.88 otherwise scans its whole DNS
@@ -79,6 +86,9 @@ static void headers_complete(struct user *u)
         return; /* an interim response; the real one follows */
     u->headers_done = true;
     u->status = status;
+    if (u->answer_due && !u->abort_requested)
+        loop_timer_clear(u->env->loop, u->id); /* answered in time */
+    u->answer_due = 0;
     chunked_init(&u->chunk);
     if (u->ops->on_headers(u, status, ctype ? ctype : "") != 0) {
         u->refused = true;
@@ -141,7 +151,9 @@ static size_t on_write(char *buf, size_t size, size_t nmemb, void *userdata)
     }
     counters_add(u->ctr, CTR_RESP_BODY_BYTES, payload, u->ctr->measuring);
     counters_add(u->ctr, CTR_CHUNK_FRAMING_BYTES, framing, u->ctr->measuring);
-    return len;
+    /* a transfer to be stopped reads no more: libcurl keeps these (counted) bytes to hand
+     * back on an unpause that never comes, and the loop removes it at its next turn */
+    return u->abort_requested ? CURL_WRITEFUNC_PAUSE : len;
 }
 
 /* CURLOPT_PREREQFUNCTION: the connection is ready and the request is about to be sent
@@ -176,6 +188,7 @@ static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
     counters_add(u->ctr, CTR_RECONNECTS, u->sockets_ever > 0, u->ctr->measuring);
     u->sockets_ever++;
     u->sockets_open++;
+    u->conn_seq_max = 0; /* a new connection: maybe to a restarted server */
     return fd;
 }
 
@@ -244,6 +257,7 @@ static enum counter outcome_counter(enum outcome o)
     case OUTCOME_ERR_STATUS:
         return CTR_ERR_STATUS;
     case OUTCOME_ERR_PARSE:
+    case OUTCOME_ERR_TOO_BIG:
         break;
     }
     return CTR_ERR_PARSE;
@@ -257,6 +271,7 @@ static void finish(struct user *u, CURLcode result)
     loop_remove(u->env->loop, u->id, u->easy);
     u->busy = false;
     u->abort_requested = false;
+    u->answer_due = 0;
 
     long req_bytes = 0;
     curl_off_t body_bytes = 0;
@@ -287,6 +302,7 @@ static void finish(struct user *u, CURLcode result)
     } else {
         enum outcome o = u->ops->on_done(u, u->status, now, &next);
         counters_add(u->ctr, outcome_counter(o), 1, win);
+        counters_add(u->ctr, CTR_ERR_PARSE_TOO_BIG, o == OUTCOME_ERR_TOO_BIG, win);
     }
     schedule(u, next);
 }
@@ -296,7 +312,7 @@ static void start(struct user *u)
     char err[160];
     struct dynbuf target;
     dynbuf_init(&target, URL_MAX_BYTES);
-    struct request_spec spec = {.target = &target, .timeout_ns = 0};
+    struct request_spec spec = {.target = &target, .timeout_ns = 0, .answer_timeout_ns = 0};
     for (int i = 0; i < TRANSPORT_MAX_EXTRA; i++)
         spec.extra[i][0] = '\0';
     int64_t now = clock_mono_ns();
@@ -333,8 +349,14 @@ static void start(struct user *u)
     u->sent_in_window = u->ctr->measuring;
     counters_add(u->ctr, CTR_REQUESTS, 1, u->sent_in_window);
     u->busy = true;
-    if (!u->req_headers || loop_add(u->env->loop, u->id, u->easy, err, sizeof(err)) != 0)
+    if (!u->req_headers || loop_add(u->env->loop, u->id, u->easy, err, sizeof(err)) != 0) {
         finish(u, CURLE_OUT_OF_MEMORY); /* counted as an I/O error, rescheduled */
+        return;
+    }
+    if (spec.answer_timeout_ns > 0) {
+        u->answer_due = now + spec.answer_timeout_ns;
+        loop_timer_set(u->env->loop, u->id, u->answer_due);
+    }
 }
 
 void user_on_timer(struct user *u)
@@ -342,6 +364,8 @@ void user_on_timer(struct user *u)
     if (u->busy) {
         if (u->abort_requested)
             finish(u, CURLE_OK);
+        else if (u->answer_due && !u->headers_done && clock_mono_ns() >= u->answer_due)
+            finish(u, CURLE_OPERATION_TIMEDOUT); /* no answer: a timeout, as libcurl's */
         return;
     }
     if (!u->stopped && !u->shutting_down)
@@ -356,6 +380,7 @@ void user_on_done(struct user *u, CURLcode result)
 void user_note_reset(struct user *u)
 {
     counters_add(u->ctr, CTR_RESETS, 1, u->ctr->measuring);
+    u->conn_seq_max = 0; /* what follows starts again from the server's oldest */
 }
 
 /* ---- outages (user.h) --------------------------------------------------------------- */
@@ -404,11 +429,22 @@ void user_shutdown(struct user *u)
 
 int user_deliver_update(struct user *u, uint64_t seq, int64_t ts_ns)
 {
+    int64_t now = clock_real_ns();
+    bool w = u->ctr->measuring;
+    if (ts_ns > now && ts_ns - now > u->env->cfg->max_clock_skew_ns) {
+        counters_add(u->ctr, CTR_STAMPS_FUTURE, 1, w);
+        return 0;
+    }
+    if (seq < u->conn_seq_max) {
+        counters_add(u->ctr, CTR_SEQ_BACKWARDS, 1, w);
+        return 0;
+    }
+    u->conn_seq_max = seq;
     if (u->observer) {
         freshness_published(u->env->fresh, seq, ts_ns);
         return 1;
     }
-    int fresh = freshness_receive(u->env->fresh, &u->fresh, seq, ts_ns, clock_real_ns());
+    int fresh = freshness_receive(u->env->fresh, &u->fresh, seq, ts_ns, now);
     counters_add(u->ctr, CTR_DELIVERIES, (uint64_t)fresh, u->ctr->measuring);
     return fresh;
 }

@@ -63,19 +63,22 @@ struct user {
     struct dynbuf url;               /* the current request's URL */
     char pin_host[48];               /* this user's private host name */
     /* the current transfer */
-    bool busy;            /* in the multi handle */
-    bool sent_in_window;  /* the request went out inside the window */
-    bool request_begun;   /* libcurl reached the point of sending (CURLOPT_PREREQ...) */
-    bool headers_done;    /* the final header block has ended */
-    bool chunked;         /* the body uses chunked transfer coding */
-    bool refused;         /* the transport refused the body */
-    bool framing_error;   /* the chunked framing was broken */
-    bool abort_requested; /* stop the transfer at the next loop turn */
-    bool stopped;         /* no more requests, ever */
-    bool shutting_down;   /* the run is over: count an open transfer as aborted */
-    long status;          /* final response status */
-    struct chunked chunk; /* chunked decoder for this response */
-    char resp_etag[64];   /* ETag of this response, "" if none */
+    bool busy;             /* in the multi handle */
+    bool sent_in_window;   /* the request went out inside the window */
+    bool request_begun;    /* libcurl reached the point of sending (CURLOPT_PREREQ...) */
+    bool headers_done;     /* the final header block has ended */
+    bool chunked;          /* the body uses chunked transfer coding */
+    bool refused;          /* the transport refused the body */
+    bool framing_error;    /* the chunked framing was broken */
+    bool abort_requested;  /* stop the transfer at the next loop turn */
+    bool stopped;          /* no more requests, ever */
+    bool shutting_down;    /* the run is over: count an open transfer as aborted */
+    long status;           /* final response status */
+    int64_t answer_due;    /* headers must have come by then (monotonic); 0 = no limit */
+    uint64_t conn_seq_max; /* the highest seq this connection brought since it opened (or
+                              since a reset was signalled on it); 0 = none */
+    struct chunked chunk;  /* chunked decoder for this response */
+    char resp_etag[64];    /* ETag of this response, "" if none */
     /* connections */
     uint32_t sockets_open; /* sockets open now */
     uint32_t sockets_ever; /* sockets ever opened */
@@ -103,9 +106,16 @@ void user_on_done(struct user *u, CURLcode result);
  * open outage is counted as open and ends here. */
 void user_shutdown(struct user *u);
 /* For transports: the user received update seq stamped ts_ns. Returns 1 when it was new
- * to the user. (The observer only records the stamp.) */
+ * to the user. (The observer only records the stamp.) Two kinds of update are dropped
+ * (0) and counted as anomalies, for the observer too: one stamped later than now by more
+ * than --max-clock-skew (stamps_future: a stamp from the future would also wreck the
+ * feed-epoch bookkeeping of freshness.h), and one whose seq is below a seq the same
+ * connection brought before, with no reset signalled between (seq_backwards: one server
+ * process never numbers backwards, and a restarted one is met on a new connection, so
+ * taking it would invent a feed restart and updates nobody published). */
 int user_deliver_update(struct user *u, uint64_t seq, int64_t ts_ns);
-/* For transports: the server signalled a gap (updates this user will never get). */
+/* For transports: the server signalled a gap (updates this user will never get); the
+ * updates after the signal start again from the server's oldest. */
 void user_note_reset(struct user *u);
 /* For transports: the server answered (a poll got 200 or 304, a stream opened): ends an
  * outage. */

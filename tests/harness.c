@@ -115,6 +115,24 @@ int harness_server_run(const char *const *args, struct dynbuf *err)
     return harness_wait(p.pid, 10000);
 }
 
+pid_t harness_spawn(const char *const argv[], int piped, bool quiet, int *read_fd)
+{
+    struct proc p;
+    char err[512];
+    struct proc_spec spec = {.argv = argv,
+                             .name = argv[0],
+                             .out = piped == STDOUT_FILENO ? PROC_PIPE
+                                    : quiet                ? PROC_DEVNULL
+                                                           : PROC_INHERIT,
+                             .err = piped == STDERR_FILENO ? PROC_PIPE : PROC_INHERIT};
+    if (proc_start(&p, &spec, err, sizeof(err)) != 0) {
+        fprintf(stderr, "harness: %s\n", err);
+        return -1;
+    }
+    *read_fd = piped == STDOUT_FILENO ? p.out : p.err;
+    return p.pid;
+}
+
 int harness_wait(pid_t pid, int timeout_ms)
 {
     struct proc p;

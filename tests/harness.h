@@ -19,6 +19,12 @@
 #include "dynbuf.h"
 #include "proc.h"
 
+/* Start argv[0] with argv (common/proc.h: its own process group, SIGTERM if this process
+ * dies); the child's fd `piped` (STDOUT_FILENO or STDERR_FILENO) goes to a pipe whose
+ * read end is stored in *read_fd (the caller closes it). With `quiet`, the child's stdout
+ * goes to /dev/null (when it is not the piped one). The child's pid (reap it with
+ * harness_wait or harness_stop_pid), or -1. */
+pid_t harness_spawn(const char *const argv[], int piped, bool quiet, int *read_fd);
 /* The port on the first line a program started with its stdout on a pipe or a file
  * prints ("<prefix>...:PORT"), waiting at most 10 s (common/proc.c's proc_first_line);
  * 0 when the line does not come or does not start with prefix. Every harness learns where

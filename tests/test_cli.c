@@ -42,6 +42,10 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.interval_ns, NS_PER_S);
     assert_int_equal(cfg.longpoll_timeout_ns, 30 * NS_PER_S);
     assert_int_equal(cfg.connect_timeout_ns, 5 * NS_PER_S);
+    assert_int_equal(cfg.response_timeout_ns, 10 * NS_PER_S);
+    assert_int_equal(cfg.open_timeout_ns, 0);
+    assert_int_equal(cfg.max_body_bytes, 4 << 20);
+    assert_int_equal(cfg.max_clock_skew_ns, NS_PER_S);
     assert_string_equal(cfg.headers, "minimal");
     assert_int_equal(cfg.cookie_bytes, 0);
     assert_int_equal(cfg.seed, 1);
@@ -59,8 +63,9 @@ static void test_every_flag(void **state)
         ARGV("--server", "http://[::1]:9/api", "-a", "sse", "--clients", "10k",
              "--duration", "2m", "--warmup", "0", "--drain", "500ms", "--interval", "250ms",
              "--poll", "events", "--longpoll-timeout", "45s", "--connect-timeout", "1s",
-             "--headers", "browser", "--cookie-bytes", "400", "--seed",
-             "18446744073709551614", "--out", "/tmp/x", "--label", "run A");
+             "--response-timeout", "750ms", "--open-timeout", "2s", "--max-body", "500k",
+             "--max-clock-skew", "0", "--headers", "browser", "--cookie-bytes", "400",
+             "--seed", "18446744073709551614", "--out", "/tmp/x", "--label", "run A");
     int argc = 0;
     while (argv[argc])
         argc++;
@@ -76,6 +81,10 @@ static void test_every_flag(void **state)
     assert_int_equal(cfg.poll, POLL_EVENTS);
     assert_int_equal(cfg.longpoll_timeout_ns, 45 * NS_PER_S);
     assert_int_equal(cfg.connect_timeout_ns, NS_PER_S);
+    assert_int_equal(cfg.response_timeout_ns, 750 * NS_PER_MS);
+    assert_int_equal(cfg.open_timeout_ns, 2 * NS_PER_S);
+    assert_int_equal(cfg.max_body_bytes, 500000);
+    assert_int_equal(cfg.max_clock_skew_ns, 0);
     assert_string_equal(cfg.headers, "browser");
     assert_int_equal(cfg.cookie_bytes, 400);
     assert_true(cfg.seed == UINT64_C(18446744073709551614));
@@ -120,6 +129,21 @@ static const struct bad_case bad_cases[] = {
     {"--connect-timeout", "",
      "--connect-timeout: expected a duration from 1ms to 10m (like "
      "5s), got ''"},
+    {"--response-timeout", "0",
+     "--response-timeout: expected a duration from 1ms to 10m (like 10s), got '0'"},
+    {"--open-timeout", "never",
+     "--open-timeout: expected off or a duration from 1ms to 1h (like 10s), got 'never'"},
+    {"--max-body", "1000",
+     "--max-body: expected a size from 1KiB to 1GiB (like 4MiB or 500k), got '1000'"},
+    {"--max-body", "2GiB",
+     "--max-body: expected a size from 1KiB to 1GiB (like 4MiB or 500k), got '2GiB'"},
+    {"--max-body", "4mb",
+     "--max-body: expected a size from 1KiB to 1GiB (like 4MiB or 500k), got '4mb'"},
+    {"--max-body", "99999999999999999999KiB",
+     "--max-body: expected a size from 1KiB to 1GiB (like 4MiB or 500k), got "
+     "'99999999999999999999KiB'"},
+    {"--max-clock-skew", "2h",
+     "--max-clock-skew: expected a duration from 0s to 1h (like 1s), got '2h'"},
     {"--headers", "",
      "--headers: expected minimal, browser or a file of header lines, got ''"},
     {"--cookie-bytes", "3",
@@ -193,6 +217,13 @@ static void test_usage_mirrors_table(void **state)
                           "--poll MODE",
                           "--longpoll-timeout DUR",
                           "--connect-timeout DUR",
+                          "--response-timeout DUR",
+                          "(default 10s)",
+                          "--open-timeout DUR",
+                          "(default off)",
+                          "--max-body SIZE",
+                          "(default 4MiB)",
+                          "--max-clock-skew DUR",
                           "--headers PROFILE",
                           "--cookie-bytes N",
                           "--seed N",

@@ -130,6 +130,14 @@ static void check_common(const cJSON *root)
     EXPECT_RANGE(root, "users_never_connected", 0, 0);
     EXPECT_RANGE(root, "users_stopped", 0, 0);
     EXPECT_RANGE(root, "staleness_unknown_stamps", 0, 0);
+    /* a healthy server: no anomaly, every user served */
+    EXPECT_RANGE(root, "errors_parse_too_big", 0, 0);
+    EXPECT_RANGE(root, "seq_backwards", 0, 0);
+    EXPECT_RANGE(root, "stamps_future", 0, 0);
+    EXPECT_RANGE(root, "sse_events_invalid", 0, 0);
+    EXPECT_RANGE(root, "updates_unseen", 0, 0);
+    EXPECT_RANGE(root, "users_served", N_CLIENTS, N_CLIENTS);
+    assert_string_equal(client_harness_str(root, "results.verdict"), "served");
     /* pinning: one keep-alive connection per user for the whole run */
     EXPECT_RANGE(root, "connections_opened_run", N_CLIENTS, N_CLIENTS);
     EXPECT_RANGE(root, "reconnects", 0, 0);
@@ -303,7 +311,8 @@ static void test_many_users_across_shards(void **state)
     client_harness_rmdir(dir);
 }
 
-/* No server: connect errors are counted, the run still completes and reports. */
+/* No server: connect errors are counted, the run still completes and reports, and exits
+ * 3 with one line saying the users received nothing. */
 static void test_server_down(void **state)
 {
     (void)state;
@@ -317,9 +326,15 @@ static void test_server_down(void **state)
                           "--warmup",   "0",
                           "--out",      dir,
                           NULL};
-    assert_int_equal(client_harness_run(dir, args, RUN_LIMIT_S), 0);
+    assert_int_equal(client_harness_run(dir, args, RUN_LIMIT_S), 3);
+    char *err = client_harness_slurp(dir, "stderr.txt");
+    assert_non_null(err);
+    assert_non_null(strstr(err, "pushpull-client: no user received anything: 0 updates, 0 "
+                                "of 3 users answered; connect errors "));
+    free(err);
     cJSON *root = client_harness_summary(dir);
     assert_non_null(root);
+    assert_string_equal(client_harness_str(root, "results.verdict"), "nothing");
     EXPECT_RANGE(root, "errors_connect", 10, 20);
     EXPECT_RANGE(root, "users_never_connected", 0,
                  0); /* sockets were opened, then refused */
@@ -477,6 +492,9 @@ static void check_restart_common(const cJSON *root, const char *dir)
     EXPECT_RANGE(root, "users_stopped", 0, 0);
     EXPECT_RANGE(root, "duplicates", 0, 0);
     EXPECT_RANGE(root, "feed_stamps_inconsistent", 0, 0);
+    /* a restart is no anomaly: the new feed is met on new connections, after a reset */
+    EXPECT_RANGE(root, "seq_backwards", 0, 0);
+    EXPECT_RANGE(root, "updates_unseen", 0, 0);
     EXPECT_RANGE(root, "staleness_unknown_stamps", 0, 0);
     EXPECT_RANGE(root, "updates_published", 20, 45); /* 10 per second, 4 s, less the gap */
     /* every user noticed the crash once and was served again */
