@@ -308,14 +308,31 @@ static int watch(struct trial *t)
     }
 }
 
+/* The last non-blank line of the run's file `name` (at most cap - 1 bytes), or "". */
+static void last_line(const struct trial *t, const char *name, char *out, size_t cap)
+{
+    char path[4200], line[512];
+    out[0] = '\0';
+    FILE *f = fopen(path_in(t, path, sizeof(path), name), "r");
+    while (f && fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0])
+            snprintf(out, cap, "%.*s", (int)(cap > 1 ? cap - 1 : 0), line);
+    }
+    if (f)
+        fclose(f);
+}
+
 /* The client is done: its status, the link's counts, the server's /stats, the server. */
 static int finish(struct trial *t)
 {
     char how[96], f1[4200], f2[4200], why[512];
     const char *server_err[] = {"server.err", "server-restarted.err"};
     if (proc_exit_code(&t->client) != 0) {
+        char said[256];
         proc_describe(&t->client, how, sizeof(how));
-        return fail(t, "the client %s (see %s and %s)", how,
+        last_line(t, "client.err", said, sizeof(said));
+        return fail(t, "the client %s%s%s (see %s and %s)", how, said[0] ? ": " : "", said,
                     path_in(t, f1, sizeof(f1), "client.txt"),
                     path_in(t, f2, sizeof(f2), "client.err"));
     }

@@ -40,11 +40,12 @@ set bmargin 10
 do for [panel=1:2] {
     c1 = panel == 1 ? 'latency_mean_ms' : 'staleness_mean_ms'
     c2 = panel == 1 ? 'latency_p95_ms' : ''
+    # latency exists only for runs that received something
+    drawn(x) = bytes(0) > 0 && column(c1) == column(c1) && (c2 eq '' || column('latency_count') > 0)
     lo_ = 1e300
     hi_ = -1
-    stats summary using (bytes(0) > 0 && column(c1) == column(c1) ? \
-        track(pos(column(c1))) : 0, \
-        c2 ne '' && bytes(0) > 0 && column(c2) == column(c2) ? track(pos(column(c2))) : 0, \
+    stats summary using (drawn(0) ? track(pos(column(c1))) : 0, \
+        c2 ne '' && drawn(0) && column(c2) == column(c2) ? track(pos(column(c2))) : 0, \
         0) nooutput
     if (panel == 1) {
         set title 'delivery latency of the updates received' font ',15'
@@ -56,7 +57,7 @@ do for [panel=1:2] {
     unset label
     unset arrow
     if (x_hi <= 0 || hi_ <= 0) {
-        set label 2 nothing('no run both received an update and counted a byte') \
+        set label 2 nothing(panel == 1 ? 'no run received an update' : 'no run counted a byte') \
             at graph 0.5, graph 0.5 center font ',14' tc rgb c_grey
         plot [1:10] [1:10] NaN notitle
     } else {
@@ -66,23 +67,23 @@ do for [panel=1:2] {
         set arrow 1 from graph 0.2, graph 0.14 to graph 0.05, graph 0.05 lw 1.5 lc rgb c_grey
         if (c2 ne '') {
             plot \
-              for [i=1:n_series] summary using (in_series(i) && lined(i) ? bytes(0) : NaN):(pos(column(c1))) \
+              for [i=1:n_series] summary using (in_series(i) && lined(i) && drawn(0) ? bytes(0) : NaN):(pos(column(c1))) \
                   with lines lw 2.5 lc rgb S_color(i) notitle, \
-              for [i=1:n_series] summary using (in_series(i) && lined(i) ? bytes(0) : NaN):(pos(column(c2))) \
+              for [i=1:n_series] summary using (in_series(i) && lined(i) && drawn(0) ? bytes(0) : NaN):(pos(column(c2))) \
                   with lines lw 1.5 dt 2 lc rgb S_color(i) notitle, \
-              for [i=1:n_series] summary using (in_series(i) ? bytes(0) : NaN):(pos(column(c1))) \
+              for [i=1:n_series] summary using (in_series(i) && drawn(0) ? bytes(0) : NaN):(pos(column(c1))) \
                   with points pt S_pt(i) ps S_ps(i) lc rgb S_color(i) title S_title(i).': mean' noenhanced, \
-              for [i=1:n_series] summary using (in_series(i) ? bytes(0) : NaN):(pos(column(c2))) \
+              for [i=1:n_series] summary using (in_series(i) && drawn(0) ? bytes(0) : NaN):(pos(column(c2))) \
                   with points pt S_pt(i) - 1 ps S_ps(i) lc rgb S_color(i) title S_title(i).': p95' noenhanced, \
-              for [i=1:n_series] summary using (in_series(i) ? bytes(0) : NaN):(pos(column(c1))):(strcol('point_label')) \
+              for [i=1:n_series] summary using (in_series(i) && drawn(0) ? bytes(0) : NaN):(pos(column(c1))):(strcol('point_label')) \
                   with labels offset char 0, (i % 2 ? -1.2 : 1.2) font ',11' tc rgb S_color(i) notitle noenhanced
         } else {
             plot \
-              for [i=1:n_series] summary using (in_series(i) && lined(i) ? bytes(0) : NaN):(pos(column(c1))) \
+              for [i=1:n_series] summary using (in_series(i) && lined(i) && drawn(0) ? bytes(0) : NaN):(pos(column(c1))) \
                   with lines lw 2.5 lc rgb S_color(i) notitle, \
-              for [i=1:n_series] summary using (in_series(i) ? bytes(0) : NaN):(pos(column(c1))) \
+              for [i=1:n_series] summary using (in_series(i) && drawn(0) ? bytes(0) : NaN):(pos(column(c1))) \
                   with points pt S_pt(i) ps S_ps(i) lc rgb S_color(i) title S_title(i) noenhanced, \
-              for [i=1:n_series] summary using (in_series(i) ? bytes(0) : NaN):(pos(column(c1))):(strcol('point_label')) \
+              for [i=1:n_series] summary using (in_series(i) && drawn(0) ? bytes(0) : NaN):(pos(column(c1))):(strcol('point_label')) \
                   with labels offset char 0, (i % 2 ? -1.2 : 1.2) font ',11' tc rgb S_color(i) notitle noenhanced
         }
     }

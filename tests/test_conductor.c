@@ -2,7 +2,8 @@
  * of one approach ends with its report, every plot and the closing table (and a plot
  * with nothing to draw says so); Ctrl-C mid-run stops every program it started (checked
  * by pid), a program that never prints its first line is named within the bound, a
- * second run on the same --out is refused while the first holds it, and a server killed
+ * client that fails is named with its status and last words, a second run on the same
+ * --out is refused while the first holds it, and a server killed
  * with SIGKILL mid-run is reported with when and how it died, leaving no empty
  * server_stats.json. The conductor and the programs are the
  * ASan/UBSan builds; the conductor is started through common/proc.h and every wait is
@@ -256,7 +257,7 @@ static void a_single_run_ends_with_its_report_plots_and_table(void **state)
     assert_int_equal(proc_exit_code(&p), 0);
     snprintf(path, sizeof(path), "%s/plots/tradeoff.svg", out);
     char *svg = slurp(path);
-    assert_non_null(strstr(svg, "nothing to draw: no run both received an update"));
+    assert_non_null(strstr(svg, "nothing to draw: no run received an update"));
     free(svg);
     snprintf(path, sizeof(path), "%s/plots/cdf.svg", out);
     svg = slurp(path);
@@ -348,6 +349,41 @@ static void a_silent_program_is_named_within_the_bound(void **state)
     cJSON_Delete(rec);
 }
 
+/* A client that fails is named with its status and the last line it wrote on stderr. */
+static void a_failed_client_is_named_with_its_last_words(void **state)
+{
+    (void)state;
+    char file[4200], out[4200], bin[4200], path[4300], cwd[4096], target[4300];
+    write_scenario(file, sizeof(file), "client-fails", "");
+    snprintf(out, sizeof(out), "%s/client-fails", tmp);
+    snprintf(bin, sizeof(bin), "%s/failbin", tmp);
+    assert_int_equal(mkdir(bin, 0755), 0);
+    snprintf(path, sizeof(path), "%s/pushpull-client", bin);
+    write_text(path, "#!/bin/sh\necho 'starting' >&2\n"
+                     "echo 'pushpull-client: no user received anything' >&2\nexit 3\n");
+    assert_int_equal(chmod(path, 0755), 0);
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    snprintf(target, sizeof(target), "%s/build/asan/bin/pushpull-server", cwd);
+    snprintf(path, sizeof(path), "%s/pushpull-server", bin);
+    assert_int_equal(symlink(target, path), 0);
+    assert_int_equal(setenv("PUSHPULL_BIN", bin, 1), 0);
+    struct proc lab;
+    start_lab(&lab, file, out);
+    unsetenv("PUSHPULL_BIN");
+    assert_int_equal(proc_wait(&lab, 30000), 1);
+    assert_int_equal(proc_exit_code(&lab), 1);
+    snprintf(path, sizeof(path), "%s.stderr", out);
+    char *err = slurp(path);
+    if (!strstr(err, "pushpull: run sse: the client exited with status 3: pushpull-client: "
+                     "no user received anything (see "))
+        fail_msg("stderr:\n%s", err);
+    free(err);
+    cJSON *rec = await_record(out, "sse", "failed", 1000);
+    assert_non_null(rec);
+    assert_true(gone(pid_of(rec, "server"))); /* the server was stopped */
+    cJSON_Delete(rec);
+}
+
 static void a_second_run_on_the_same_out_is_refused(void **state)
 {
     (void)state;
@@ -430,6 +466,7 @@ int main(void)
         cmocka_unit_test(a_single_run_ends_with_its_report_plots_and_table),
         cmocka_unit_test(ctrl_c_stops_every_program_it_started),
         cmocka_unit_test(a_silent_program_is_named_within_the_bound),
+        cmocka_unit_test(a_failed_client_is_named_with_its_last_words),
         cmocka_unit_test(a_second_run_on_the_same_out_is_refused),
         cmocka_unit_test(a_killed_server_is_reported_with_its_status),
     };
