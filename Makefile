@@ -106,10 +106,12 @@ test: test-build
 
 # ---- fuzzing (clang + libFuzzer) ---------------------------------------
 FUZZ_SRC := $(wildcard tests/fuzz_*.c)
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Icommon -g -O1 -fsanitize=fuzzer,address,undefined
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Icommon -I. -g -O1 -fsanitize=fuzzer,address,undefined
 build/fuzz/%: tests/%.c $(COMMON_SRC)
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) $(WSLAY_LIBS) -lm
+# the scenario loader is the lab's
+build/fuzz/fuzz_scenario: $(SRC_lab)
 fuzz: $(FUZZ_SRC:tests/%.c=build/fuzz/%)
 
 FORMAT_SRC = $(wildcard common/*.[ch] $(PROG_DIRS:%=%/*.[ch]) tests/*.[ch] tests/bench/*.c)

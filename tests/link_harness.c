@@ -68,15 +68,17 @@ int link_harness_start_with(struct link_harness_link *l, const struct link_harne
     for (size_t i = 0; args && args[i] && n < 62; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    int out = -1;
-    pid_t pid = harness_spawn(argv, STDOUT_FILENO, false, &out);
-    if (pid < 0)
+    struct proc p;
+    char err[512];
+    struct proc_spec spec = {.argv = argv, .name = "the link", .out = PROC_PIPE};
+    if (proc_start(&p, &spec, err, sizeof(err)) != 0) {
+        fprintf(stderr, "link_harness: %s\n", err);
         return -1;
-    l->pid = pid;
-    l->port = harness_listening_port(out, prefix);
-    close(out); /* the link prints nothing more on stdout */
+    }
+    l->pid = p.pid;
+    l->port = harness_listening_port(&p, prefix);
+    proc_close(&p); /* the link prints nothing more on stdout */
     if (l->port == 0) {
-        fprintf(stderr, "link_harness: %s did not report a port\n", bin);
         link_harness_stop(l);
         return -1;
     }
@@ -101,23 +103,18 @@ int link_harness_run(const char *const *args, struct dynbuf *err)
     for (size_t i = 0; args[i] && n < 63; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    int errfd = -1;
-    pid_t pid = harness_spawn(argv, STDERR_FILENO, true, &errfd);
-    if (pid < 0)
+    struct proc p;
+    char why[512];
+    struct proc_spec spec = {
+        .argv = argv, .name = "the link", .out = PROC_DEVNULL, .err = PROC_PIPE};
+    if (proc_start(&p, &spec, why, sizeof(why)) != 0) {
+        fprintf(stderr, "link_harness: %s\n", why);
         return -1;
-    int64_t end = link_harness_now_ns() + 10 * NS_PER_S;
-    for (;;) { /* everything until EOF: the child's stderr closes when it exits */
-        struct pollfd p = {.fd = errfd, .events = POLLIN};
-        int64_t left_ms = (end - link_harness_now_ns()) / NS_PER_MS;
-        if (left_ms <= 0 || poll(&p, 1, (int)left_ms) <= 0)
-            break;
-        char tmp[512];
-        ssize_t got = read(errfd, tmp, sizeof(tmp));
-        if (got <= 0 || dynbuf_add(err, tmp, (size_t)got) != 0)
-            break;
     }
-    close(errfd);
-    return harness_wait(pid, 10000);
+    /* everything until EOF: the child's stderr closes when it exits */
+    harness_read_until(p.err, err, NULL, 10000);
+    proc_close(&p);
+    return harness_wait(p.pid, 10000);
 }
 
 cJSON *link_harness_stats(const char *path)

@@ -14,21 +14,25 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_acked (glibc's lacks it) */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "harness.h"
 #include "link_harness.h"
+#include "netns.h"
 
 /* ---- helpers -------------------------------------------------------------------- */
 
@@ -212,8 +216,11 @@ static void per_direction_delay_and_handshake(void **state)
     double f = median(first, N), g = median(second, N);
     print_message("# up 10ms down 30ms handshake: first %.3f ms, then %.3f ms (medians)\n",
                   f, g);
-    assert_true(f < 83.0);
-    assert_true(g < 43.0);
+    /* Upper bounds that tell a wrong delay (a direction's delay taken twice: 120 and
+     * 60 ms) from a loaded machine's scheduling (ASan, two cores shared with other
+     * builds: medians reached 83 ms). */
+    assert_true(f < 100.0);
+    assert_true(g < 55.0);
     cJSON *stats = stop_link(&l, &s);
     assert_int_equal(link_harness_stat(stats, "config.delay_down_ms"), 30);
     cJSON_Delete(stats);
@@ -433,8 +440,9 @@ static void idle_cut(void **state)
     assert_int_equal(seen.resets, 0);
     double idle_ms = (double)(seen.last_end_ns - t_quiet) / 1e6;
     print_message("# idle-timeout 400ms: cut after %.1f ms of silence\n", idle_ms);
-    /* t_quiet is a hair after the link's last write, hence 399. */
-    assert_true(idle_ms >= 399.0 && idle_ms < 500.0);
+    /* t_quiet is a hair after the link's last write, hence 399; the upper bound leaves
+     * room for a loaded machine's scheduling, not for a second timeout (800 ms). */
+    assert_true(idle_ms >= 399.0 && idle_ms < 600.0);
     close(quiet);
     close(busy);
     cJSON *stats = stop_link(&l, &s);
@@ -640,10 +648,12 @@ static void peer_reset_follows_the_bytes_ahead_of_it(void **state)
     struct link_harness_link l = start_link(peer, &s, args);
     static char buf[ANSWER];
     for (int i = 0; i < N; i++) {
+        /* t0 before connecting: the link may take the connection, and read the
+         * upstream's answer, before connect() returns here */
+        int64_t t0 = link_harness_now_ns();
         int fd = link_harness_connect(l.port);
         assert_true(fd >= 0);
         int why = 0;
-        int64_t t0 = link_harness_now_ns();
         size_t got = link_harness_read_n(fd, buf, ANSWER, 2000, &why);
         if (got != ANSWER)
             fail_msg("connection %d: %zu of %d answer bytes, then %s", i, got, ANSWER,
@@ -1144,27 +1154,109 @@ static void remote_listen_needs_allow_remote(void **state)
     }
 }
 
-/* This host's address off loopback, or skip the test (print why). */
-static struct in_addr remote_addr_or_skip(void)
+/* The other host of the two tests below: a namespace of the test's own (common/netns),
+ * made in setup (a failure fails the test: there is no skipping) and removed in teardown,
+ * which cmocka runs also when an assertion failed half way; teardown then first kills
+ * the links and the server that the failed test left running. */
+struct remote_host {
+    struct netns ns;  /* the other host */
+    pid_t running[3]; /* the test's links and server until it stops them (0: none) */
+};
+
+static int remote_host_setup(void **state)
 {
-    struct in_addr remote;
-    if (link_harness_remote_addr(&remote) != 0) {
-        print_message("# no IPv4 address off loopback on this host: skipped\n");
-        skip();
+    struct remote_host *h = calloc(1, sizeof(*h));
+    char err[1024];
+    if (!h || netns_create(&h->ns, "link-remote", err, sizeof(err)) != 0) {
+        print_error("%s\n", h ? err : "calloc failed");
+        free(h);
+        return -1;
     }
-    return remote;
+    *state = h;
+    return 0;
 }
 
-/* With --listen 0.0.0.0 --allow-remote, a client on this host still reaches the
- * upstream from loopback, but one that comes from off loopback (here: to this host's
- * own address, as another host would) reaches it from that address, never from
- * 127.0.0.1: the link does not launder a remote client into a loopback one. The same
- * with --upstream 0.0.0.0 (what the server's first line says when it binds every
- * address), which Linux would reach from 127.0.0.1 whatever the link bound. */
+static int remote_host_teardown(void **state)
+{
+    struct remote_host *h = *state;
+    for (size_t i = 0; i < 3; i++) {
+        if (h->running[i] > 0) {
+            kill(h->running[i], SIGKILL);
+            waitpid(h->running[i], NULL, 0);
+        }
+    }
+    char err[1024];
+    int rc = netns_remove(&h->ns, err, sizeof(err));
+    if (rc != 0)
+        print_error("%s\n", err);
+    free(h);
+    return rc;
+}
+
+/* Note pid as running (to be killed in teardown), or (pid negative) as stopped. */
+static void remote_host_running(struct remote_host *h, pid_t pid)
+{
+    for (size_t i = 0; i < 3; i++) {
+        if (pid > 0 ? h->running[i] == 0 : h->running[i] == -pid) {
+            h->running[i] = pid > 0 ? pid : 0;
+            return;
+        }
+    }
+}
+
+/* "ADDR:0" for --listen on this host's end of the namespace's veth. */
+static void remote_listen_addr(const struct netns *ns, char *out, size_t cap)
+{
+    char host[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &ns->host_addr, host, sizeof(host));
+    snprintf(out, cap, "%s:0", host);
+}
+
+/* Run fn(arg) inside ns (a process of its own on the other host); its exit status, or -1
+ * when it died or took more than 10 s. */
+static int run_remote(const struct netns *ns, int (*fn)(void *), void *arg)
+{
+    char err[1024];
+    pid_t pid = netns_fork(ns, fn, arg, err, sizeof(err));
+    if (pid < 0)
+        fail_msg("%s", err);
+    return harness_wait(pid, 10000);
+}
+
+/* What a client on the other host does: connect to the link at to:port and make one
+ * round trip. Its exit status: 0 when the bytes came back whole. */
+struct remote_client {
+    struct in_addr to; /* the link's address, this host's end of the veth */
+    unsigned port;     /* the link's port */
+};
+
+static int remote_round_trip(void *arg)
+{
+    const struct remote_client *c = arg;
+    static const char msg[] = "from another host";
+    char back[sizeof(msg)];
+    int why = 0, fd = link_harness_connect_to(c->to, c->port);
+    if (fd < 0)
+        return 2;
+    int ok = harness_send(fd, msg, sizeof(msg)) == 0 &&
+             link_harness_read_n(fd, back, sizeof(msg), 5000, &why) == sizeof(msg) &&
+             memcmp(back, msg, sizeof(msg)) == 0;
+    close(fd);
+    return ok ? 0 : 3;
+}
+
+/* With --listen on this host's end of a veth and --allow-remote, a client on the other
+ * end (a namespace: another network stack, as another host has) reaches the upstream
+ * from the address of this host it connected to, never from 127.0.0.1: the link does not
+ * launder a remote client into a loopback one. The same with --upstream 0.0.0.0 (what
+ * the server's first line says when it binds every address), which Linux would reach
+ * from 127.0.0.1 whatever the link bound. */
 static void remote_clients_reach_the_upstream_off_loopback(void **state)
 {
-    (void)state;
-    struct in_addr remote = remote_addr_or_skip();
+    struct remote_host *h = *state;
+    const struct netns *ns = &h->ns;
+    char listen[64];
+    remote_listen_addr(ns, listen, sizeof(listen));
     static const char *const upstream_hosts[] = {"127.0.0.1", "0.0.0.0"};
     for (size_t k = 0; k < 2; k++) {
         struct scratch s;
@@ -1174,29 +1266,22 @@ static void remote_clients_reach_the_upstream_off_loopback(void **state)
         char upstream[64];
         snprintf(upstream, sizeof(upstream), "%s:%u", upstream_hosts[k],
                  link_harness_peer_port(peer));
-        struct link_harness_opts o = {.listen = "0.0.0.0:0", .nofile = 0};
+        struct link_harness_opts o = {.listen = listen, .nofile = 0};
         const char *args[] = {"--allow-remote", "--upstream", upstream, NULL};
         struct link_harness_link l =
             start_link_with(link_harness_peer_port(peer), &s, &o, args);
+        remote_host_running(h, l.pid);
+        struct remote_client c = {.to = ns->host_addr, .port = l.port};
+        assert_int_equal(run_remote(ns, remote_round_trip, &c), 0);
         struct link_harness_seen seen;
-        int near = link_harness_connect(l.port);
-        assert_true(near >= 0);
-        round_trip_ms(near);
         link_harness_peer_seen(peer, &seen);
-        assert_int_equal(ntohl(seen.from.s_addr), INADDR_LOOPBACK);
-        int far = link_harness_connect_to(remote, l.port);
-        assert_true(far >= 0);
-        round_trip_ms(far);
-        link_harness_peer_seen(peer, &seen);
-        assert_int_equal(seen.accepted, 2);
-        if (seen.from.s_addr != remote.s_addr)
+        assert_int_equal(seen.accepted, 1);
+        if (seen.from.s_addr != ns->host_addr.s_addr)
             fail_msg("upstream %s: a remote client came from %s", upstream,
                      inet_ntoa(seen.from));
-        round_trip_ms(near); /* both carried at once */
-        close(near);
-        close(far);
+        remote_host_running(h, -l.pid);
         cJSON *stats = stop_link(&l, &s);
-        assert_int_equal(link_harness_stat(stats, "accepted"), 2);
+        assert_int_equal(link_harness_stat(stats, "accepted"), 1);
         assert_int_equal(link_harness_stat(stats, "refused"), 0);
         cJSON_Delete(stats);
         link_harness_peer_stop(peer);
@@ -1204,50 +1289,102 @@ static void remote_clients_reach_the_upstream_off_loopback(void **state)
     }
 }
 
-/* POST path with a short body through the link, from addr; the answer's status. */
-static int post_through(struct in_addr addr, unsigned port, const char *path)
+/* POST path with a short body to addr:port; the answer's status, or -1 when there was
+ * none. */
+static int post_status(struct in_addr addr, unsigned port, const char *path)
 {
     int fd = link_harness_connect_to(addr, port);
-    assert_true(fd >= 0);
+    if (fd < 0)
+        return -1;
     char req[256];
     int n = snprintf(req, sizeof(req),
                      "POST %s HTTP/1.1\r\nHost: lab\r\nContent-Length: 5\r\n"
                      "Connection: close\r\n\r\nhello",
                      path);
-    assert_int_equal(harness_send(fd, req, (size_t)n), 0);
     struct harness_response r;
-    assert_int_equal(harness_read_response(fd, &r, 5000), 0);
-    int status = r.status;
-    harness_response_free(&r);
+    int status = -1;
+    if (harness_send(fd, req, (size_t)n) == 0 && harness_read_response(fd, &r, 5000) == 0) {
+        status = r.status;
+        harness_response_free(&r);
+    }
     close(fd);
     return status;
 }
 
+/* What a client on the other host does: POST to the link, and write the status (an int)
+ * to a pipe. */
+struct remote_post {
+    struct in_addr to; /* the link's address, this host's end of the veth */
+    unsigned port;     /* the link's port */
+    const char *path;  /* what to POST to */
+    int status_fd;     /* the pipe's write end */
+};
+
+static int remote_post(void *arg)
+{
+    const struct remote_post *p = arg;
+    int status = post_status(p->to, p->port, p->path);
+    return write(p->status_fd, &status, sizeof(status)) == (ssize_t)sizeof(status) ? 0 : 2;
+}
+
+/* POST path through the link at port from the other host (ns); the answer's status. */
+static int post_from_remote(const struct netns *ns, unsigned port, const char *path)
+{
+    int p[2];
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    struct remote_post job = {
+        .to = ns->host_addr, .port = port, .path = path, .status_fd = p[1]};
+    int rc = run_remote(ns, remote_post, &job);
+    close(p[1]);
+    int status = -1;
+    if (read(p[0], &status, sizeof(status)) != (ssize_t)sizeof(status))
+        status = -1;
+    close(p[0]);
+    assert_int_equal(rc, 0);
+    return status;
+}
+
 /* The issue this guards against, end to end with the real server: behind a link that
- * other hosts may reach, /publish, /control and /drop answer 403 to them and still
- * serve a client on this host. */
+ * other hosts may reach, /publish, /control and /drop answer 403 to a client on another
+ * host (they answered 201 before the link chose its upstream source), while the same
+ * request from this host, through a link on loopback, is served. */
 static void remote_clients_cannot_publish_through_the_link(void **state)
 {
-    (void)state;
-    struct in_addr remote = remote_addr_or_skip();
+    struct remote_host *h = *state;
+    const struct netns *ns = &h->ns;
     struct in_addr lo = {.s_addr = htonl(INADDR_LOOPBACK)};
-    struct scratch s;
+    char listen[64];
+    remote_listen_addr(ns, listen, sizeof(listen));
+    struct scratch s, s_lo;
     scratch_make(&s);
+    scratch_make(&s_lo);
     struct harness_server srv;
     const char *sargs[] = {NULL};
     assert_int_equal(harness_server_start(&srv, sargs), 0);
-    struct link_harness_opts o = {.listen = "0.0.0.0:0", .nofile = 0};
+    remote_host_running(h, srv.pid);
+    struct link_harness_opts o = {.listen = listen, .nofile = 0};
     const char *args[] = {"--allow-remote", NULL};
     struct link_harness_link l = start_link_with(srv.port, &s, &o, args);
-    assert_int_equal(post_through(remote, l.port, "/publish"), 403);
-    assert_int_equal(post_through(remote, l.port, "/control"), 403);
-    assert_int_equal(post_through(remote, l.port, "/drop"), 403);
-    assert_int_equal(post_through(lo, l.port, "/publish"), 201);
+    remote_host_running(h, l.pid);
+    struct link_harness_opts o_lo = {.listen = NULL, .nofile = 0};
+    struct link_harness_link l_lo = start_link_with(srv.port, &s_lo, &o_lo, NULL);
+    remote_host_running(h, l_lo.pid);
+    assert_int_equal(post_from_remote(ns, l.port, "/publish"), 403);
+    assert_int_equal(post_from_remote(ns, l.port, "/control"), 403);
+    assert_int_equal(post_from_remote(ns, l.port, "/drop"), 403);
+    assert_int_equal(post_status(lo, l_lo.port, "/publish"), 201);
+    remote_host_running(h, -l.pid); /* stopped and reaped here, not in teardown */
     cJSON *stats = stop_link(&l, &s);
-    assert_int_equal(link_harness_stat(stats, "accepted"), 4);
+    assert_int_equal(link_harness_stat(stats, "accepted"), 3);
     cJSON_Delete(stats);
+    remote_host_running(h, -l_lo.pid);
+    stats = stop_link(&l_lo, &s_lo);
+    assert_int_equal(link_harness_stat(stats, "accepted"), 1);
+    cJSON_Delete(stats);
+    remote_host_running(h, -srv.pid);
     assert_int_equal(harness_server_stop(&srv), 0);
     scratch_remove(&s);
+    scratch_remove(&s_lo);
 }
 
 /* ---- command line ---------------------------------------------------------------- */
@@ -1319,8 +1456,10 @@ int main(void)
         cmocka_unit_test(stop_counts_queued_bytes_as_discarded),
         cmocka_unit_test(bad_flags_get_one_clear_line),
         cmocka_unit_test(remote_listen_needs_allow_remote),
-        cmocka_unit_test(remote_clients_reach_the_upstream_off_loopback),
-        cmocka_unit_test(remote_clients_cannot_publish_through_the_link),
+        cmocka_unit_test_setup_teardown(remote_clients_reach_the_upstream_off_loopback,
+                                        remote_host_setup, remote_host_teardown),
+        cmocka_unit_test_setup_teardown(remote_clients_cannot_publish_through_the_link,
+                                        remote_host_setup, remote_host_teardown),
         cmocka_unit_test(max_connections_fit_the_open_file_limit),
         cmocka_unit_test(tiny_pieces_count_against_the_queue),
         cmocka_unit_test(peer_reset_follows_the_bytes_ahead_of_it),
