@@ -101,10 +101,12 @@ static ssize_t conn_read(struct ws_conn *c, uint8_t *buf, size_t cap)
     return n;
 }
 
-/* The single write site: handshake bytes before the 101, frames after. */
-static ssize_t conn_write(struct ws_conn *c, const uint8_t *buf, size_t len)
+/* The single write site: handshake bytes before the 101, frames after. `more`: wslay has
+ * the rest of the frame to send next (it writes a header and its payload apart), so the
+ * kernel holds these bytes for it (MSG_MORE) and the frame leaves in one segment. */
+static ssize_t conn_write(struct ws_conn *c, const uint8_t *buf, size_t len, bool more)
 {
-    ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+    ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
     if (n <= 0)
         return n;
     if (c->phase == WS_HANDSHAKE)
@@ -156,8 +158,7 @@ static ssize_t wslay_send(wslay_event_context_ptr ctx, const uint8_t *data, size
                           int flags, void *ud)
 {
     struct ws_conn *c = ud;
-    (void)flags;
-    ssize_t n = conn_write(c, data, len);
+    ssize_t n = conn_write(c, data, len, (flags & WSLAY_MSG_MORE) != 0);
     if (n >= 0)
         return n;
     if (would_block(errno)) {
@@ -284,7 +285,7 @@ static void write_request(struct ws_conn *c)
 {
     while (c->req_sent < c->req.len) {
         ssize_t n = conn_write(c, (const uint8_t *)c->req.mem + c->req_sent,
-                               c->req.len - c->req_sent);
+                               c->req.len - c->req_sent, false);
         if (n > 0) {
             c->req_sent += (size_t)n;
             continue;
