@@ -8,8 +8,9 @@
  * the event happened inside the measurement window, to `win` (what the report shows).
  * Window rule: an event belongs to the window when it happens inside it: a request when it
  * is sent, response bytes when they are read, a response when it completes, a connection
- * when its socket is opened; an outage (and its duration, added when it ends) when it
- * begins.
+ * when its socket is opened, WebSocket bytes when they cross the socket; an outage (and
+ * its duration, added when it ends) when it begins; a message upstream (sent, echoed or
+ * echoed twice) when it was due (upstream.h), as an update counts by its publish stamp.
  *
  * Activity: the same additions, for four of the counters (requests started, connections
  * opened, failed transfers, deliveries), also go into a time series of 100 ms bins from
