@@ -80,20 +80,32 @@ static uint64_t window_bytes(const struct run_results *res)
            sum(up->win, received_parts, N_OF(received_parts));
 }
 
-/* The window's messages' bytes on the wire, by part: HTTP heads both ways (or WebSocket
- * frame headers and masks), the messages themselves, and the POSTs' answers' bodies. */
+/* The messages' bytes on the wire, by part: HTTP heads both ways (or WebSocket frame
+ * headers and masks), the messages themselves, and the POSTs' answers' bodies; the
+ * window's (by when the bytes crossed) or the whole run's. */
 struct msg_bytes {
     uint64_t header, payload, reply;
 };
 
-static struct msg_bytes message_bytes(const struct run_results *res)
+static struct msg_bytes message_bytes(const struct run_results *res, bool whole_run)
 {
-    const uint64_t *u = res->users.win, *p = res->upstream.win;
+    const uint64_t *u = whole_run ? res->users.run : res->users.win;
+    const uint64_t *p = whole_run ? res->upstream.run : res->upstream.win;
     struct msg_bytes m = {p[CTR_REQ_HEADER_BYTES] + p[CTR_RESP_HEADER_BYTES] +
                               u[CTR_WS_HEADER_BYTES_UP] + u[CTR_WS_MASK_BYTES_UP],
                           p[CTR_REQ_BODY_BYTES] + u[CTR_WS_PAYLOAD_BYTES_UP],
                           p[CTR_RESP_BODY_BYTES] + p[CTR_CHUNK_FRAMING_BYTES]};
     return m;
+}
+
+/* Wire bytes per message over the whole run: exact, where the window's bytes (counted
+ * when they cross) and its messages (counted by when they were due) may differ by the
+ * messages that straddle an edge. */
+static double bytes_per_message(const struct run_results *res)
+{
+    struct msg_bytes m = message_bytes(res, true);
+    uint64_t sent = res->users.run[CTR_MSGS_SENT];
+    return sent ? (double)(m.header + m.payload + m.reply) / (double)sent : 0;
 }
 
 static uint64_t upstream_errors(const struct counters *c)
@@ -237,14 +249,12 @@ void report_fields(const struct run_results *res, struct report_fields *o)
     add_num(o, "up_resp_body_bytes",
             (double)(up->win[CTR_RESP_BODY_BYTES] + up->win[CTR_CHUNK_FRAMING_BYTES]), 0);
     add_num(o, "up_connections_opened_run", (double)up->run[CTR_CONNECTIONS], 0);
-    struct msg_bytes mb = message_bytes(res);
-    uint64_t mwire = mb.header + mb.payload + mb.reply;
+    struct msg_bytes mb = message_bytes(res, false);
     add_num(o, "msg_header_bytes", (double)mb.header, 0);
     add_num(o, "msg_payload_bytes", (double)mb.payload, 0);
     add_num(o, "msg_reply_bytes", (double)mb.reply, 0);
-    add_num(o, "msg_wire_bytes", (double)mwire, 0);
-    add_num(o, "msg_wire_bytes_per_msg",
-            c->win[CTR_MSGS_SENT] ? (double)mwire / (double)c->win[CTR_MSGS_SENT] : 0, 1);
+    add_num(o, "msg_wire_bytes", (double)(mb.header + mb.payload + mb.reply), 0);
+    add_num(o, "msg_wire_bytes_per_msg_run", bytes_per_message(res), 1);
 
     /* recovery: outages begun in the window (user.h) */
     add_num(o, "outages", (double)c->win[CTR_OUTAGES], 0);
@@ -351,8 +361,8 @@ void report_print_summary(FILE *out, const struct run_results *res)
     }
     if (cfg->send_rate_hz > 0) {
         const struct hist *rtt = res->msg_rtt;
-        struct msg_bytes mb = message_bytes(res);
-        uint64_t sent = w[CTR_MSGS_SENT], mwire = mb.header + mb.payload + mb.reply;
+        struct msg_bytes mb = message_bytes(res, false);
+        uint64_t sent = w[CTR_MSGS_SENT];
         fprintf(out,
                 "  %-13s %" PRIu64 " sent (%.3g per user per second, %s, %" PRIu64
                 " B), %" PRIu64 " came back, %" PRIu64 " twice; POST errors %" PRIu64 "\n",
@@ -361,8 +371,8 @@ void report_print_summary(FILE *out, const struct run_results *res)
                 upstream_errors(&res->upstream));
         fprintf(out,
                 "  %-13s header %" PRIu64 "  payload %" PRIu64 "  reply %" PRIu64
-                "  = %.1f B per message\n",
-                "", mb.header, mb.payload, mb.reply, sent ? (double)mwire / sent : 0);
+                "  (%.1f B per message over the run)\n",
+                "", mb.header, mb.payload, mb.reply, bytes_per_message(res));
         fprintf(out,
                 "  %-13s round trip mean %.3f  p50 %.3f  p90 %.3f  p99 %.3f  max %.3f ms\n",
                 "", hist_mean(rtt) / 1000.0, ms(hist_value_at_percentile(rtt, 50)),

@@ -460,8 +460,8 @@ static void messages_as_frames(void **state)
            RUN(root, "ws_mask_bytes_up"));
     EXPECT(RUN(root, "ws_frame_header_bytes_up") == 2 * sent, "headers up %.0f",
            RUN(root, "ws_frame_header_bytes_up"));
-    EXPECT(R(root, "msg_wire_bytes_per_msg") == 106, "%.1f bytes per message",
-           R(root, "msg_wire_bytes_per_msg"));
+    EXPECT(R(root, "msg_wire_bytes_per_msg_run") == 106, "%.1f bytes per message",
+           R(root, "msg_wire_bytes_per_msg_run"));
     EXPECT(R(root, "up_connections_opened_run") == 0 && R(root, "up_requests") == 0,
            "a WebSocket user needs no POST sender");
     cJSON_Delete(root);
