@@ -11,6 +11,8 @@
  * cursor; both then get everything they missed from the ring.
  */
 #include "server.h"
+#include "reply.h"
+#include "route.h"
 
 #include <stdio.h>
 

@@ -25,6 +25,7 @@
 #include "dynbuf.h"
 #include "generator.h"
 #include "server.h"
+#include "stats_route.h"
 #include "flags.h"
 
 #define PROGRAM "pushpull-server"
@@ -271,7 +272,7 @@ static _Noreturn void crash(struct server *srv)
     generator_stop(srv->gen); /* the document's publish count is then final */
     struct dynbuf b;
     dynbuf_init(&b, 1 << 20);
-    int rc = server_render_stats(srv, &b);
+    int rc = stats_route_render(srv, &b);
     if (rc == 0)
         rc = dynbuf_adds(&b, "\n");
     if (rc == 0 && (fwrite(b.mem, 1, b.len, stdout) != b.len || fflush(stdout) != 0))

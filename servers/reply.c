@@ -6,7 +6,7 @@
  * Every response says Cache-Control: no-cache, so no cache between client and server
  * can answer in our place and distort the count of requests that reach us.
  */
-#include "server.h"
+#include "reply.h"
 
 #include <ctype.h>
 #include <netinet/in.h>
@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "jsonw.h"
+#include "route.h"
 
 enum MHD_Result reply_queue(struct request *req, unsigned status, struct MHD_Response *r)
 {

@@ -1,5 +1,5 @@
-/* server.c: the libmicrohttpd daemon behind every transport: routing, per-request state,
- * byte accounting, the sweeper thread, and an orderly shutdown.
+/* server.c: the libmicrohttpd daemon behind every transport: connections, routing, the
+ * sweeper thread, and an orderly shutdown.
  *
  * Threading: libmicrohttpd runs an epoll loop in a small pool of threads
  * (MHD_USE_EPOLL_INTERNAL_THREAD + MHD_OPTION_THREAD_POOL_SIZE); every callback below
@@ -13,12 +13,9 @@
  * the feed. A publish, a deadline or the peer leaving resumes it, and libmicrohttpd calls
  * the handler (or the stream's reader) again.
  *
- * Byte accounting: libmicrohttpd builds response headers itself and does not say how
- * long they were, and a request's header text is parsed before we see it. Rather than
- * guess, each connection snapshots the kernel's byte counters (sockacct.h) when it opens
- * and at every request boundary; the bytes a request moved, minus the body bytes the
- * transport produced, are its header bytes. What a client sent is therefore exactly
- * what /stats reports, and a mismatch on a finished stream shows up in
+ * Byte accounting (request.h): each connection snapshots the kernel's byte counters when
+ * it opens (on_connection) and at every request boundary (on_completed), so what a client
+ * sent is exactly what /stats reports, and a mismatch on a finished stream shows up in
  * "unaccounted_bytes" instead of vanishing.
  */
 #include "server.h"
@@ -35,23 +32,10 @@
 
 #include "clock.h"
 #include "feed_log.h"
+#include "reply.h"
+#include "request.h"
+#include "route.h"
 #include "sockacct.h"
-
-/* The route table: adding a transport is one line here and one file. */
-static const struct route *const routes[] = {
-    &short_poll_route, &long_poll_route, &sse_route,       &publish_route, &stats_route,
-    &control_route,    &drop_route,      &www_index_route, &www_file_route};
-
-static const struct route *route_find(const char *path)
-{
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        const struct route *r = routes[i];
-        if (r->prefix ? strncmp(r->path, path, strlen(r->path)) == 0
-                      : strcmp(r->path, path) == 0)
-            return r;
-    }
-    return NULL;
-}
 
 void server_config_defaults(struct server_config *cfg)
 {
@@ -103,81 +87,6 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 
 /* ---- requests ----------------------------------------------------------- */
 
-static void request_wake(struct feed_waiter *w)
-{
-    struct request *req = (struct request *)((char *)w - offsetof(struct request, waiter));
-    if (req->suspended) {
-        req->suspended = false;
-        MHD_resume_connection(req->conn);
-    }
-}
-
-int request_park_locked(struct request *req, int64_t deadline_ns)
-{
-    req->waiter.deadline_ns = deadline_ns;
-    if (feed_park_locked(req->srv->feed, &req->waiter) != 0)
-        return -1;
-    req->suspended = true;
-    MHD_suspend_connection(req->conn);
-    return 0;
-}
-
-void request_count(struct request *req, enum stats_field f, uint64_t n)
-{
-    stats_add(&req->srv->stats.row[req->kind].c[f], n);
-    if (req->tag)
-        stats_add(&req->tag->c[f], n);
-}
-
-void request_count_status(struct request *req, unsigned status)
-{
-    stats_count_status(&req->srv->stats.row[req->kind], status);
-    if (req->tag)
-        stats_count_status(req->tag, status);
-}
-
-void request_count_open(struct request *req, int delta)
-{
-    atomic_fetch_add(&req->srv->stats.row[req->kind].open, delta);
-    if (req->tag)
-        atomic_fetch_add(&req->tag->open, delta);
-}
-
-/* Read the kernel's counters and attribute the bytes moved since the last mark: header
- * bytes when they are not attributed yet, otherwise a check that nothing is left over. */
-static void account_bytes(struct request *req, bool check_rest)
-{
-    struct conn_state *cs = req->cs;
-    struct stats *st = &req->srv->stats;
-    struct sockacct now;
-    if (!cs || !cs->acct_ok || sockacct_read(cs->fd, &now) != 0)
-        return;
-    uint64_t wrote = now.written - cs->written_mark;
-    uint64_t got = now.read - cs->read_mark;
-    uint64_t produced =
-        (req->body_bytes - req->body_mark) + (req->framing_bytes - req->framing_mark);
-    uint64_t upload = req->hdr_counted ? 0 : req->upload_seen;
-    cs->written_mark = now.written;
-    cs->read_mark = now.read;
-    req->body_mark = req->body_bytes;
-    req->framing_mark = req->framing_bytes;
-    if (!req->hdr_counted) {
-        req->hdr_counted = true;
-        request_count(req, SF_RESP_HEADER_BYTES, wrote > produced ? wrote - produced : 0);
-        request_count(req, SF_REQ_HEADER_BYTES, got > upload ? got - upload : 0);
-        request_count(req, SF_REQ_BODY_BYTES, upload);
-    } else if (check_rest) {
-        uint64_t diff = wrote > produced ? wrote - produced : produced - wrote;
-        stats_add(&st->unaccounted_bytes, diff + got);
-    }
-}
-
-void request_count_stream_headers(struct request *req)
-{
-    if (!req->hdr_counted)
-        account_bytes(req, false);
-}
-
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -192,27 +101,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (req->route && req->route->done)
         req->route->done(req);
     /* Only a response that went out whole can be checked byte for byte. */
-    account_bytes(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
-    dynbuf_free(&req->upload);
-    free(req);
+    request_account_bytes(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    request_free(req);
     *req_cls = NULL;
-}
-
-static struct request *request_new(struct server *srv, struct MHD_Connection *conn)
-{
-    struct request *req = calloc(1, sizeof(*req));
-    if (!req)
-        return NULL;
-    req->srv = srv;
-    req->conn = conn;
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    req->cs = ci ? ci->socket_context : NULL;
-    req->waiter.wake = request_wake;
-    req->waiter.fd = req->cs ? req->cs->fd : -1;
-    req->kind = STATS_OTHER;
-    dynbuf_init(&req->upload, srv->cfg.max_publish_bytes);
-    return req;
 }
 
 /* The first call for a request: route it and turn away what cannot be served. */

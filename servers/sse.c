@@ -28,6 +28,8 @@
  * or shutdown resumes it, and libmicrohttpd calls sse_read() again.
  */
 #include "server.h"
+#include "reply.h"
+#include "route.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* stats.c: per-transport and per-tag counters, their JSON rendering, GET /stats. */
+/* stats.c: per-transport and per-tag counters and their JSON rendering (see stats.h). */
 #include "stats.h"
 
 #include <stdio.h>
@@ -7,8 +7,6 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "generator.h"
-#include "server.h"
 
 static const char *const kind_names[STATS_KINDS] = {"poll",    "longpoll", "events",
                                                     "publish", "stats",    "other"};
@@ -177,61 +175,3 @@ int stats_render(struct stats *s, uint64_t published, uint64_t newest, uint64_t 
     }
     return rc ? rc : dynbuf_adds(b, "}}");
 }
-
-/* ---- GET /stats --------------------------------------------------------- */
-
-int server_render_stats(struct server *srv, struct dynbuf *b)
-{
-    if (stats_render(&srv->stats, feed_published(srv->feed), feed_newest(srv->feed),
-                     feed_parked(srv->feed), b) != 0)
-        return -1;
-    /* The settings the numbers were produced under, so a result file explains itself. */
-    const struct server_config *c = &srv->cfg;
-    b->len--; /* reopen the object: drop its closing brace */
-    return dynbuf_addf(b,
-                       ",\"config\":{\"rate_hz\":%g,\"process\":\"%s\",\"burst_size\":%u,"
-                       "\"payload_bytes\":%zu,\"buffer\":%zu,\"longpoll_timeout_s\":%g,"
-                       "\"heartbeat_s\":%g,\"retry_ms\":%u,\"threads\":%u,"
-                       "\"max_connections\":%u,\"durable\":%s}}",
-                       c->process == GEN_TRACE ? 0 : generator_rate(srv->gen),
-                       generator_process_name(c->process), c->burst_size, c->payload_bytes,
-                       c->buffer, (double)c->longpoll_timeout_ns / 1e9,
-                       (double)c->heartbeat_ns / 1e9, c->retry_ms, c->threads,
-                       c->max_connections, c->feed_file[0] ? "true" : "false");
-}
-
-static enum MHD_Result stats_handle(struct request *req)
-{
-    struct server *srv = req->srv;
-    struct dynbuf b;
-    dynbuf_init(&b, 1 << 20);
-    const char *tag =
-        MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "client");
-    if (tag) {
-        if (!stats_tag_valid(tag))
-            return reply_error(req, 400,
-                               "client: expected 1 to %d of A-Z a-z 0-9 _ -, got "
-                               "\"%.40s\"",
-                               STATS_TAG_MAX, tag);
-        if (stats_render_tag(stats_tag_find(&srv->stats, tag), tag, &b) != 0)
-            return MHD_NO;
-        enum MHD_Result rc = reply_json(req, 200, b.mem, b.len, NULL);
-        dynbuf_free(&b);
-        return rc;
-    }
-    if (server_render_stats(srv, &b) != 0) {
-        dynbuf_free(&b);
-        return MHD_NO;
-    }
-    enum MHD_Result rc = reply_json(req, 200, b.mem, b.len, NULL);
-    dynbuf_free(&b);
-    return rc;
-}
-
-const struct route stats_route = {
-    .path = "/stats",
-    .method = "GET",
-    .kind = STATS_STATS,
-    .handle = stats_handle,
-    .done = NULL,
-};

@@ -3,7 +3,7 @@
  *
  * Every counter is a C11 atomic, bumped at the one place where its event happens (a
  * request arrives, a status is queued, body bytes leave the transport, header bytes are
- * read off the kernel's socket counters; server.c's request_count* functions are those
+ * read off the kernel's socket counters; request.c's request_count* functions are those
  * places), so any thread may bump and /stats may read without a lock. Header byte counts
  * come from the kernel (TCP_INFO and the socket queues, see sockacct.h), not from
  * reassembling headers, so they equal what crossed the socket.

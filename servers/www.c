@@ -7,6 +7,8 @@
  * tool, not a CDN); Cache-Control: no-cache, as everywhere here.
  */
 #include "server.h"
+#include "reply.h"
+#include "route.h"
 
 #include <errno.h>
 #include <stdio.h>

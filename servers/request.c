@@ -1,0 +1,114 @@
+/* request.c: per-request state, its counters, its byte accounting and its parking on the
+ * feed (see request.h).
+ *
+ * Parking meets three threads: the daemon's (which suspends), the generator's (a publish
+ * wakes) and the sweeper's (deadlines, vanished peers). They meet only under the feed's
+ * lock, where a request is parked or taken off the list, so no request is resumed twice
+ * or freed while parked: request_wake runs once per park, for a waiter the feed has
+ * already detached.
+ */
+#include "request.h"
+
+#include <stdlib.h>
+
+#include "server.h"
+#include "sockacct.h"
+
+/* The feed's wake callback: resume the connection the request suspended. */
+static void request_wake(struct feed_waiter *w)
+{
+    struct request *req = (struct request *)((char *)w - offsetof(struct request, waiter));
+    if (req->suspended) {
+        req->suspended = false;
+        MHD_resume_connection(req->conn);
+    }
+}
+
+struct request *request_new(struct server *srv, struct MHD_Connection *conn)
+{
+    struct request *req = calloc(1, sizeof(*req));
+    if (!req)
+        return NULL;
+    req->srv = srv;
+    req->conn = conn;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    req->cs = ci ? ci->socket_context : NULL;
+    req->waiter.wake = request_wake;
+    req->waiter.fd = req->cs ? req->cs->fd : -1;
+    req->kind = STATS_OTHER;
+    dynbuf_init(&req->upload, srv->cfg.max_publish_bytes);
+    return req;
+}
+
+void request_free(struct request *req)
+{
+    if (!req)
+        return;
+    dynbuf_free(&req->upload);
+    free(req);
+}
+
+void request_count(struct request *req, enum stats_field f, uint64_t n)
+{
+    stats_add(&req->srv->stats.row[req->kind].c[f], n);
+    if (req->tag)
+        stats_add(&req->tag->c[f], n);
+}
+
+void request_count_status(struct request *req, unsigned status)
+{
+    stats_count_status(&req->srv->stats.row[req->kind], status);
+    if (req->tag)
+        stats_count_status(req->tag, status);
+}
+
+void request_count_open(struct request *req, int delta)
+{
+    atomic_fetch_add(&req->srv->stats.row[req->kind].open, delta);
+    if (req->tag)
+        atomic_fetch_add(&req->tag->open, delta);
+}
+
+void request_account_bytes(struct request *req, bool check_rest)
+{
+    struct conn_state *cs = req->cs;
+    struct stats *st = &req->srv->stats;
+    struct sockacct now;
+    if (!cs || !cs->acct_ok || sockacct_read(cs->fd, &now) != 0)
+        return;
+    uint64_t wrote = now.written - cs->written_mark;
+    uint64_t got = now.read - cs->read_mark;
+    uint64_t produced =
+        (req->body_bytes - req->body_mark) + (req->framing_bytes - req->framing_mark);
+    uint64_t upload = req->hdr_counted ? 0 : req->upload_seen;
+    cs->written_mark = now.written;
+    cs->read_mark = now.read;
+    req->body_mark = req->body_bytes;
+    req->framing_mark = req->framing_bytes;
+    if (!req->hdr_counted) {
+        req->hdr_counted = true;
+        request_count(req, SF_RESP_HEADER_BYTES, wrote > produced ? wrote - produced : 0);
+        request_count(req, SF_REQ_HEADER_BYTES, got > upload ? got - upload : 0);
+        request_count(req, SF_REQ_BODY_BYTES, upload);
+    } else if (check_rest) {
+        uint64_t diff = wrote > produced ? wrote - produced : produced - wrote;
+        stats_add(&st->unaccounted_bytes, diff + got);
+    }
+}
+
+void request_count_stream_headers(struct request *req)
+{
+    if (!req->hdr_counted)
+        request_account_bytes(req, false);
+}
+
+int request_park_locked(struct request *req, int64_t deadline_ns)
+{
+    req->waiter.deadline_ns = deadline_ns;
+    if (feed_park_locked(req->srv->feed, &req->waiter) != 0)
+        return -1;
+    req->suspended = true;
+    MHD_suspend_connection(req->conn);
+    return 0;
+}

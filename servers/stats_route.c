@@ -1,0 +1,69 @@
+/* stats_route.c: GET /stats[?client=TAG] (see stats_route.h).
+ *
+ * Without a tag, the whole document: stats_render's counters and the feed's figures,
+ * then the settings as "config", so a result file explains itself. With client=TAG, that
+ * tag's row only; asking does not count the request in the row it reads.
+ */
+#include "stats_route.h"
+
+#include <stdio.h>
+
+#include "generator.h"
+#include "reply.h"
+#include "route.h"
+
+int stats_route_render(struct server *srv, struct dynbuf *b)
+{
+    if (stats_render(&srv->stats, feed_published(srv->feed), feed_newest(srv->feed),
+                     feed_parked(srv->feed), b) != 0)
+        return -1;
+    /* The settings the numbers were produced under, so a result file explains itself. */
+    const struct server_config *c = &srv->cfg;
+    b->len--; /* reopen the object: drop its closing brace */
+    return dynbuf_addf(b,
+                       ",\"config\":{\"rate_hz\":%g,\"process\":\"%s\",\"burst_size\":%u,"
+                       "\"payload_bytes\":%zu,\"buffer\":%zu,\"longpoll_timeout_s\":%g,"
+                       "\"heartbeat_s\":%g,\"retry_ms\":%u,\"threads\":%u,"
+                       "\"max_connections\":%u,\"durable\":%s}}",
+                       c->process == GEN_TRACE ? 0 : generator_rate(srv->gen),
+                       generator_process_name(c->process), c->burst_size, c->payload_bytes,
+                       c->buffer, (double)c->longpoll_timeout_ns / 1e9,
+                       (double)c->heartbeat_ns / 1e9, c->retry_ms, c->threads,
+                       c->max_connections, c->feed_file[0] ? "true" : "false");
+}
+
+static enum MHD_Result stats_handle(struct request *req)
+{
+    struct server *srv = req->srv;
+    struct dynbuf b;
+    dynbuf_init(&b, 1 << 20);
+    const char *tag =
+        MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "client");
+    if (tag) {
+        if (!stats_tag_valid(tag))
+            return reply_error(req, 400,
+                               "client: expected 1 to %d of A-Z a-z 0-9 _ -, got "
+                               "\"%.40s\"",
+                               STATS_TAG_MAX, tag);
+        if (stats_render_tag(stats_tag_find(&srv->stats, tag), tag, &b) != 0)
+            return MHD_NO;
+        enum MHD_Result rc = reply_json(req, 200, b.mem, b.len, NULL);
+        dynbuf_free(&b);
+        return rc;
+    }
+    if (stats_route_render(srv, &b) != 0) {
+        dynbuf_free(&b);
+        return MHD_NO;
+    }
+    enum MHD_Result rc = reply_json(req, 200, b.mem, b.len, NULL);
+    dynbuf_free(&b);
+    return rc;
+}
+
+const struct route stats_route = {
+    .path = "/stats",
+    .method = "GET",
+    .kind = STATS_STATS,
+    .handle = stats_handle,
+    .done = NULL,
+};
