@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "clock.h"
 
@@ -51,6 +52,7 @@ struct sse_stream {
     bool opened;           /* the retry line is written */
     bool ended;            /* "event: end" is written; next read ends the body */
     bool counted;          /* counted as open in /stats */
+    bool cut;              /* sse_cut ran: the socket is shut down */
     uint64_t drops;        /* the feed's drop generation when the stream opened */
 };
 
@@ -111,13 +113,50 @@ static int sse_fill_locked(struct request *req, struct sse_stream *s)
     return dynbuf_adds(&s->out, "event: end\ndata: {\"reason\":\"shutdown\"}\n\n") ? -1 : 1;
 }
 
+/* End the stream abruptly: its peer is gone, POST /drop asked, or its text could not be
+ * rendered. Returns what sse_read gives libmicrohttpd.
+ *
+ * Not MHD_CONTENT_READER_END_WITH_ERROR, because of how libmicrohttpd 0.9.75 (Debian
+ * 12's) handles it for a stream that has been suspended and resumed: the connection
+ * leaked whenever an idle keep-alive connection was open (issue 10). In its
+ * src/microhttpd/connection.c, MHD_connection_handle_idle's CHUNKED_BODY_UNREADY case
+ * (and NORMAL_BODY_UNREADY, for HTTP/1.0) calls try_ready_chunked_body, which on
+ * END_WITH_ERROR closes the connection (connection_close_error: state CLOSED, event-loop
+ * info CLEANUP); the case then leaves the state machine with `break`, not `continue`, so
+ * the CLOSED case that calls cleanup_connection() does not run in that pass (END_OF_STREAM
+ * from NORMAL_BODY_UNREADY takes the same `break`). Something must call handle_idle again,
+ * and nothing does: suspending took the socket out of the epoll set
+ * (internal_suspend_connection_ in daemon.c), resuming put the connection on the ready
+ * list only, and MHD_epoll (daemon.c) drops it from that list once its event-loop info
+ * is CLEANUP. What is left is MHD_epoll's walk over the normal timeout list, which starts
+ * at the least recently active connection and stops at the first that is not closed: an
+ * idle keep-alive connection sits there and stops it, so every such stream's socket stayed
+ * open as long as the idle connection did, counting against --max-connections.
+ *
+ * So the cut takes a path that frees: the socket is shut down here (the peer sees the
+ * stream end without a word: no "event: end", no last chunk), and libmicrohttpd is given
+ * one byte to send. Its write fails (EPIPE), and a failed write closes the connection in
+ * MHD_connection_handle_write, after which call_handlers runs handle_idle at once, whose
+ * CLOSED case calls cleanup_connection(). The byte never leaves and is counted nowhere. */
+static ssize_t sse_cut(struct request *req, struct sse_stream *s, char *buf)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (s->cut || !ci)
+        return MHD_CONTENT_READER_END_WITH_ERROR; /* cannot happen; closes all the same */
+    s->cut = true;
+    shutdown(ci->connect_fd, SHUT_RDWR);
+    buf[0] = '\n';
+    return 1;
+}
+
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     struct request *req = cls;
     struct sse_stream *s = req->state;
     (void)pos;
-    if (req->waiter.why == FEED_WAKE_GONE || req->waiter.why == FEED_WAKE_DROP)
-        return MHD_CONTENT_READER_END_WITH_ERROR; /* gone, or POST /drop: cut it */
+    if (req->waiter.why == FEED_WAKE_GONE || req->waiter.why == FEED_WAKE_DROP || s->cut)
+        return sse_cut(req, s, buf); /* gone, or POST /drop: cut it */
     if (s->out_off == s->out.len) {
         if (s->ended) {
             /* libmicrohttpd now writes the last chunk: "0" CRLF CRLF. */
@@ -130,7 +169,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
         int rc = sse_fill_locked(req, s);
         feed_unlock(req->srv->feed);
         if (rc < 0)
-            return MHD_CONTENT_READER_END_WITH_ERROR;
+            return sse_cut(req, s, buf);
         if (rc == 0)
             return 0; /* parked and suspended: called again when woken */
     }
