@@ -10,7 +10,15 @@
 
 /* TCP states as tcpi_state reports them (the kernel's include/net/tcp_states.h; glibc's
  * netinet/tcp.h has the names but lacks tcpi_bytes_acked, linux/tcp.h the reverse). */
-enum { ST_TIME_WAIT = 6, ST_CLOSE_WAIT = 8, ST_LAST_ACK = 9, ST_CLOSING = 11 };
+enum {
+    ST_FIN_WAIT1 = 4,
+    ST_FIN_WAIT2 = 5,
+    ST_TIME_WAIT = 6,
+    ST_CLOSE = 7,
+    ST_CLOSE_WAIT = 8,
+    ST_LAST_ACK = 9,
+    ST_CLOSING = 11
+};
 
 int sockacct_read(int fd, struct sockacct *out)
 {
@@ -24,7 +32,14 @@ int sockacct_read(int fd, struct sockacct *out)
     /* States in which the peer's FIN has arrived (RFC 9293 section 3.3.2). */
     out->peer_fin = ti.tcpi_state == ST_CLOSE_WAIT || ti.tcpi_state == ST_LAST_ACK ||
                     ti.tcpi_state == ST_CLOSING || ti.tcpi_state == ST_TIME_WAIT;
-    out->written = ti.tcpi_bytes_acked + (uint64_t)outq;
+    /* States in which our FIN has been queued: it is in SIOCOUTQ until acked, then in
+     * tcpi_bytes_acked. */
+    out->own_fin = ti.tcpi_state == ST_FIN_WAIT1 || ti.tcpi_state == ST_FIN_WAIT2 ||
+                   ti.tcpi_state == ST_CLOSING || ti.tcpi_state == ST_TIME_WAIT ||
+                   ti.tcpi_state == ST_LAST_ACK;
+    out->closed = ti.tcpi_state == ST_CLOSE;
+    out->written = ti.tcpi_bytes_acked + (uint64_t)outq - (uint64_t)out->own_fin;
+    out->payload_out = ti.tcpi_bytes_sent - ti.tcpi_bytes_retrans;
     out->read = ti.tcpi_bytes_received - (uint64_t)inq - (uint64_t)out->peer_fin;
     out->segs_out = ti.tcpi_segs_out;
     out->segs_in = ti.tcpi_segs_in;

@@ -6,8 +6,10 @@
  * waiting to be read). Both need Linux 4.1+ (tcpi_bytes_acked, tcpi_bytes_received). The
  * counts start at the handshake; take a snapshot when the connection opens and subtract.
  * Sequence-space corrections: a FIN counts as one byte of the sequence space. A peer's
- * FIN that has arrived is taken out of `read` here (peer_fin says so). Our own FIN, once
- * acked, would add one to `written`: read the account before closing. On the side that
+ * FIN that has arrived is taken out of `read` here (peer_fin says so), and so is our own
+ * FIN out of `written` once we have sent it (shutdown(SHUT_WR); own_fin says so): both
+ * are told by the TCP state (RFC 9293 section 3.3.2). A connection reset (state CLOSED)
+ * tells neither, so read the account before closing. On the side that
  * opened the connection, `written` also counts the SYN once acked: callers either take a
  * snapshot at connect and subtract, or subtract 1 (pushpull-client does).
  */
@@ -17,11 +19,16 @@
 #include <stdint.h>
 
 struct sockacct {
-    uint64_t written;  /* bytes the application has handed to the kernel */
-    uint64_t read;     /* bytes the application has taken from the kernel */
-    uint64_t segs_out; /* TCP segments sent (tcpi_segs_out) */
-    uint64_t segs_in;  /* TCP segments received (tcpi_segs_in) */
-    int peer_fin;      /* 1 when the peer's FIN has arrived (and was left out of read) */
+    uint64_t written;     /* bytes the application has handed to the kernel */
+    uint64_t read;        /* bytes the application has taken from the kernel */
+    uint64_t segs_out;    /* TCP segments sent (tcpi_segs_out) */
+    uint64_t segs_in;     /* TCP segments received (tcpi_segs_in) */
+    int peer_fin;         /* 1 when the peer's FIN has arrived (and was left out of read) */
+    int own_fin;          /* 1 when our FIN has been sent (and was left out of written) */
+    int closed;           /* 1 in state CLOSED: both FINs exchanged (the socket handed its
+                             end to TIME_WAIT), or a reset; neither FIN is taken out then */
+    uint64_t payload_out; /* data bytes that left, retransmissions counted once
+                             (tcpi_bytes_sent - tcpi_bytes_retrans; Linux 5.5+) */
 };
 
 /* Fill *out for socket fd. 0 on success; -1 (errno set) when the socket is not TCP or

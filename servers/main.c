@@ -54,7 +54,14 @@ static const char usage_text[] =
     "  --retry-ms DUR           SSE retry: sent to clients (default 3000ms)\n"
     "  --heartbeat DUR          SSE comment after this much silence, 0 = off (default "
     "15s)\n"
-    "  --max-connections N      answer 503 beyond this many connections (default 20000)\n"
+    "  --max-connections N      answer 503 beyond this many connections (default 20000,\n"
+    "                           or what the open-file limit allows)\n"
+    "  --request-timeout DUR    close a connection whose request is not whole this long\n"
+    "                           after it began, or a new one silent that long (default "
+    "10s)\n"
+    "  --idle-timeout DUR       close a keep-alive connection silent this long between\n"
+    "                           requests (default 120s); held polls and streams are "
+    "exempt\n"
     "  --threads N              libmicrohttpd worker threads (default 2)\n"
     "  --max-publish-bytes N    largest POST /publish body (default 64k)\n"
     "  --www DIR                the demo page's files, served at / (default servers/www)\n"
@@ -94,6 +101,8 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
         O_RETRY,
         O_HEARTBEAT,
         O_MAXCONN,
+        O_REQTIMEOUT,
+        O_IDLETIMEOUT,
         O_THREADS,
         O_MAXPUB,
         O_TRACE,
@@ -113,6 +122,8 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
         {"retry-ms", required_argument, NULL, O_RETRY},
         {"heartbeat", required_argument, NULL, O_HEARTBEAT},
         {"max-connections", required_argument, NULL, O_MAXCONN},
+        {"request-timeout", required_argument, NULL, O_REQTIMEOUT},
+        {"idle-timeout", required_argument, NULL, O_IDLETIMEOUT},
         {"threads", required_argument, NULL, O_THREADS},
         {"max-publish-bytes", required_argument, NULL, O_MAXPUB},
         {"trace", required_argument, NULL, O_TRACE},
@@ -214,6 +225,16 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
                 (unsigned)flags_count("max-connections", optarg, 1, 1000000);
             *explicit_max = true;
             break;
+        case O_REQTIMEOUT:
+            cfg->request_timeout_ns =
+                duration_arg("request-timeout", optarg, NS_PER_S, NS_PER_S, 3600 * NS_PER_S,
+                             "a duration from 1s to 1h");
+            break;
+        case O_IDLETIMEOUT:
+            cfg->idle_timeout_ns =
+                duration_arg("idle-timeout", optarg, NS_PER_S, NS_PER_S, 3600 * NS_PER_S,
+                             "a duration from 1s to 1h");
+            break;
         case O_THREADS:
             cfg->threads = (unsigned)flags_count("threads", optarg, 1, 256);
             break;
@@ -235,16 +256,16 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
     flags_no_operands(argc, argv);
 }
 
-/* Every held stream is a file descriptor: lift the soft limit as far as needed. */
-/* Descriptors the server needs besides its connections (listen, epoll, pipes, log). */
-#define SPARE_FDS 64
-
-/* Every held stream is a file descriptor: lift the soft limit as far as needed. When the
- * hard limit is lower, the default --max-connections shrinks to fit (what the machine
- * allows); a value the user asked for explicitly draws a warning instead. */
+/* Every connection is a file descriptor, and the server needs server_fd_reserve() more
+ * (its own, and room to answer 503 beyond the limit): lift the soft open-file limit as far
+ * as needed. When the hard limit is lower, the connection limit shrinks to what fits, so
+ * that accepting never fails for want of a descriptor (which would leave new clients
+ * waiting with no answer at all); a value given explicitly draws a warning as it
+ * shrinks. */
 static void fit_fd_limit(struct server_config *cfg, bool explicit_max)
 {
-    rlim_t need = (rlim_t)cfg->max_connections + SPARE_FDS;
+    rlim_t reserve = server_fd_reserve(cfg);
+    rlim_t need = (rlim_t)cfg->max_connections + reserve;
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
         return;
@@ -253,15 +274,21 @@ static void fit_fd_limit(struct server_config *cfg, bool explicit_max)
         getrlimit(RLIMIT_NOFILE, &rl);
     if (rl.rlim_cur >= need)
         return;
-    unsigned fits = rl.rlim_cur > 2 * SPARE_FDS ? (unsigned)(rl.rlim_cur - SPARE_FDS) : 1;
+    if (rl.rlim_cur < reserve + 16) {
+        fprintf(stderr,
+                "pushpull-server: the open-file limit here is %llu (ulimit -n); the server "
+                "needs at least %llu\n",
+                (unsigned long long)rl.rlim_cur, (unsigned long long)(reserve + 16));
+        exit(1);
+    }
+    unsigned fits = (unsigned)(rl.rlim_cur - reserve);
     if (explicit_max)
         fprintf(stderr,
                 "pushpull-server: warning: --max-connections %u needs %llu open files; the "
-                "limit here is %llu (ulimit -n), so about %u connections fit\n",
+                "limit here is %llu (ulimit -n), so %u connections are served\n",
                 cfg->max_connections, (unsigned long long)need,
                 (unsigned long long)rl.rlim_cur, fits);
-    else
-        cfg->max_connections = fits;
+    cfg->max_connections = fits;
 }
 
 /* SIGUSR1: the final /stats on stdout, then die without closing anything (see the top).

@@ -34,6 +34,8 @@ struct request *request_new(struct server *srv, struct MHD_Connection *conn)
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     req->cs = ci ? ci->socket_context : NULL;
+    if (req->cs)
+        req->cs->request = req; /* until request_end */
     req->waiter.wake = request_wake;
     req->waiter.fd = req->cs ? req->cs->fd : -1;
     req->kind = STATS_OTHER;
@@ -95,6 +97,30 @@ void request_account_bytes(struct request *req, bool check_rest)
         uint64_t diff = wrote > produced ? wrote - produced : produced - wrote;
         stats_add(&st->unaccounted_bytes, diff + got);
     }
+}
+
+void request_account_leftover(struct stats *st, struct conn_state *cs)
+{
+    struct sockacct now;
+    if (!cs->acct_ok || sockacct_read(cs->fd, &now) != 0)
+        return;
+    uint64_t written = now.written, read = now.read;
+    if (now.closed) {
+        /* Both FINs crossed before libmicrohttpd let go of the socket (it handed its end
+         * to TIME_WAIT), or a reset: neither FIN was taken out. Everything written has
+         * left (or was dropped by a reset and never will), so the data bytes that left
+         * are what was written; the peer's FIN is taken to have come (the normal way to
+         * this state; after a reset without one this counts one byte too many). */
+        written = now.payload_out;
+        read -= read > cs->read_mark ? 1 : 0;
+    }
+    struct stats_row *r = &st->row[STATS_REJECTED];
+    if (read > cs->read_mark)
+        stats_add(&r->c[SF_REQ_HEADER_BYTES], read - cs->read_mark);
+    if (written > cs->written_mark)
+        stats_add(&r->c[SF_RESP_HEADER_BYTES], written - cs->written_mark);
+    cs->read_mark = read;
+    cs->written_mark = written;
 }
 
 void request_count_stream_headers(struct request *req)

@@ -1,12 +1,12 @@
-/* request.h: the state the server keeps per connection and per request, and the one
- * place every per-request counter moves.
+/* request.h: the state the server keeps per request, and the one place every
+ * per-request counter moves.
  *
- * A connection (struct conn_state) lives from accept to close and carries the kernel's
- * byte counts at the last request boundary. A request (struct request, libmicrohttpd's
- * req_cls) lives from its first callback to its completion, and carries its route, its
- * /stats rows, what its transport produced, and the waiter with which it parks on the
- * feed. The daemon (server.c) creates and frees both; transports read and count through
- * the functions below, and keep their own state in `state`.
+ * A connection (struct conn_state, conn.h) lives from accept to close and carries the
+ * kernel's byte counts at the last request boundary. A request (struct request,
+ * libmicrohttpd's req_cls) lives from its first callback to its completion, and carries its
+ * route, its /stats rows, what its transport produced, and the waiter with which it parks
+ * on the feed. The daemon (server.c) creates and frees both; transports read and count
+ * through the functions below, and keep their own state in `state`.
  *
  * Byte accounting: libmicrohttpd builds response headers itself and does not say how
  * long they were, and a request's header text is parsed before we see it. Rather than
@@ -23,20 +23,13 @@
 
 #include <microhttpd.h>
 
+#include "conn.h"
 #include "dynbuf.h"
 #include "feed.h"
 #include "stats.h"
 
 struct server;
 struct route;
-
-/* Per-socket state, created when the connection is accepted (MHD socket context). */
-struct conn_state {
-    int fd;                /* the socket */
-    uint64_t written_mark; /* kernel bytes written at the last request boundary */
-    uint64_t read_mark;    /* kernel bytes read at the last request boundary */
-    bool acct_ok;          /* the kernel counters could be read */
-};
 
 /* Per-request state (MHD's req_cls). Created by request_new on the first callback, freed
  * by request_free when the request completes (server.c). */
@@ -49,6 +42,7 @@ struct request {
     enum stats_kind kind;      /* row it counts in */
     struct stats_row *tag;     /* the client=TAG row it also counts in, or NULL */
     struct feed_waiter waiter; /* used while the request is parked on the feed */
+    bool begun;                /* on_access has seen it (routed, counted) */
     bool suspended;            /* the connection is suspended by this request */
     bool answered;             /* a response has been queued */
     bool hdr_counted;          /* header bytes already attributed (streams) */
@@ -81,6 +75,12 @@ void request_count_open(struct request *req, int delta);
  * bytes when they are not attributed yet, otherwise (check_rest) a check that nothing is
  * left over, counted in unaccounted_bytes when something is. */
 void request_account_bytes(struct request *req, bool check_rest);
+/* At a connection's close: the bytes it moved since its last request boundary that no
+ * request explained (a request libmicrohttpd refused before its URI callback, one cut
+ * short by its client or a deadline) go to the "rejected" row: those read as request
+ * header bytes, those written (libmicrohttpd's error answer, whole) as response header
+ * bytes. */
+void request_account_leftover(struct stats *st, struct conn_state *cs);
 /* Attribute response header bytes now, for a streaming response whose first body bytes
  * are being produced (the headers have been handed to the kernel by then). */
 void request_count_stream_headers(struct request *req);

@@ -52,9 +52,71 @@ void server_config_defaults(struct server_config *cfg)
     cfg->retry_ms = 3000;
     cfg->heartbeat_ns = 15 * NS_PER_S;
     cfg->max_connections = 20000;
+    cfg->request_timeout_ns = 10 * NS_PER_S;
+    cfg->idle_timeout_ns = 120 * NS_PER_S;
     cfg->threads = 2;
     cfg->max_publish_bytes = 64 * 1024;
     snprintf(cfg->www, sizeof(cfg->www), "%s", "servers/www");
+}
+
+/* Connections beyond --max-connections accepted only to be answered 503 and closed. */
+#define SERVER_503_HEADROOM 64u
+
+unsigned server_fd_reserve(const struct server_config *cfg)
+{
+    /* 3 standard streams, the listening socket, the feed log, a file or /proc read for a
+     * moment, margin: 32; per thread an epoll descriptor and a wake-up descriptor, with
+     * margin: 4. */
+    return SERVER_503_HEADROOM + 32u + 4u * (cfg->threads + 1u);
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+/* libmicrohttpd's URI callback: the request line is in (not its headers yet). The
+ * request's state is made here, so every request that gets this far reaches
+ * on_completed, also one libmicrohttpd then refuses itself (headers too large or
+ * malformed) without calling on_access. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct server *srv = cls;
+    (void)uri;
+    struct request *req = request_new(srv, conn);
+    if (req && req->cs)
+        conn_request_line(req->cs, clock_mono_ns());
+    return req; /* NULL (out of memory): on_access makes it instead */
+}
+
+/* The request is over: release its transport's state, settle its bytes, free it. */
+static void request_end(struct server *srv, struct request *req,
+                        enum MHD_RequestTerminationCode toe)
+{
+    feed_lock(srv->feed);
+    feed_unpark_locked(srv->feed, &req->waiter);
+    feed_unlock(srv->feed);
+    if (req->route && req->route->done)
+        req->route->done(req);
+    if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
+        conn_count_timeout(&srv->conns); /* a response its client stopped reading */
+    /* A request no route saw was refused by libmicrohttpd (counted from its log line,
+     * on_mhd_log) or cut short: its bytes count in the "rejected" row. */
+    if (!req->begun)
+        req->kind = STATS_REJECTED;
+    /* Only a response that went out whole can be checked byte for byte. */
+    request_account_bytes(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    if (req->cs) {
+        req->cs->request = NULL;
+        conn_request_ended(req->cs, clock_mono_ns());
+    }
+    request_free(req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    if (*req_cls)
+        request_end(cls, *req_cls, toe);
+    *req_cls = NULL;
 }
 
 /* ---- connections -------------------------------------------------------- */
@@ -64,13 +126,13 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 {
     struct server *srv = cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        struct conn_state *cs = calloc(1, sizeof(*cs));
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct conn_state *cs =
+            conn_open(&srv->conns, ci ? ci->connect_fd : -1, clock_mono_ns());
         stats_count_connection(&srv->stats, +1);
         if (!cs)
-            return; /* accounting is lost for this connection, serving is not */
-        cs->fd = ci ? ci->connect_fd : -1;
+            return; /* accounting and deadlines are lost for it, serving is not */
         struct sockacct sa;
         if (cs->fd >= 0 && sockacct_read(cs->fd, &sa) == 0) {
             cs->written_mark = sa.written;
@@ -79,31 +141,22 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         }
         *socket_context = cs;
     } else {
-        free(*socket_context);
+        struct conn_state *cs = *socket_context;
+        if (cs && cs->request) {
+            /* libmicrohttpd 0.9.75 can close a connection whose request it has begun
+             * without the completion notice: when its pool runs out while it parses the
+             * request line's arguments, it marks the connection closed directly (issue
+             * 10: 232 query parameters). The request ends here instead. */
+            request_end(srv, cs->request, MHD_REQUEST_TERMINATED_WITH_ERROR);
+        }
+        if (cs) {
+            /* what the last, unfinished or refused, request moved */
+            request_account_leftover(&srv->stats, cs);
+            conn_close(&srv->conns, cs);
+        }
         *socket_context = NULL;
         stats_count_connection(&srv->stats, -1);
     }
-}
-
-/* ---- requests ----------------------------------------------------------- */
-
-static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    struct server *srv = cls;
-    struct request *req = *req_cls;
-    (void)conn;
-    if (!req)
-        return;
-    feed_lock(srv->feed);
-    feed_unpark_locked(srv->feed, &req->waiter);
-    feed_unlock(srv->feed);
-    if (req->route && req->route->done)
-        req->route->done(req);
-    /* Only a response that went out whole can be checked byte for byte. */
-    request_account_bytes(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
-    request_free(req);
-    *req_cls = NULL;
 }
 
 /* The first call for a request: route it and turn away what cannot be served. */
@@ -151,10 +204,16 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         if (!req)
             return MHD_NO;
         *req_cls = req;
+    }
+    if (!req->begun) {
+        req->begun = true;
         /* libmicrohttpd chunks a body of unknown size for HTTP/1.1 only; an HTTP/1.0
          * stream is raw bytes ended by closing the connection. */
         req->chunked = strcmp(version, MHD_HTTP_VERSION_1_1) == 0;
-        return request_begin(req, url, method);
+        enum MHD_Result rc = request_begin(req, url, method);
+        if (req->answered && req->cs)
+            conn_request_whole(req->cs); /* refused: what follows is discarded */
+        return rc;
     }
     if (*upload_data_size > 0) {
         /* Every body byte is counted as body, kept or not (a 413's, an early 404's). */
@@ -165,6 +224,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (req->cs)
+        conn_request_whole(req->cs); /* the request is all in */
     if (req->answered)
         return MHD_YES; /* an early error response is queued */
     if (req->too_big)
@@ -178,7 +239,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 #define SWEEP_TICK_NS (20 * NS_PER_MS)
 
 /* Wakes parked requests whose deadline passed and, about once a second (or once a
- * heartbeat if that is shorter), those whose peer has gone. */
+ * heartbeat if that is shorter), those whose peer has gone; at the same pace, closes
+ * connections past their request or idle deadline (conn.h). */
 static void *sweeper_main(void *arg)
 {
     struct server *srv = arg;
@@ -202,6 +264,8 @@ static void *sweeper_main(void *arg)
             next_peer = now + peer_every;
         int64_t next_deadline;
         feed_sweep(srv->feed, now, check, &next_deadline);
+        if (check)
+            conns_sweep(&srv->conns, now);
         feed_lock(srv->feed);
         bool closing = feed_closing_locked(srv->feed);
         feed_unlock(srv->feed);
@@ -213,18 +277,32 @@ static void *sweeper_main(void *arg)
 
 /* ---- start and stop ----------------------------------------------------- */
 
-/* libmicrohttpd's error log. A client that leaves while its stream is being written to
- * is the normal end of an SSE connection, not an error worth a line per client (a
- * benchmark closing ten thousand streams would print ten thousand), nor is our own cut
- * of a stream (sse.c: its body's send then fails on purpose); the rest is printed. */
+/* libmicrohttpd's error log, which is also where it tells of the requests it refuses
+ * itself: "Error processing request (HTTP response code is 431 (...)). Closing
+ * connection." is logged exactly once per error answer it sends (transmit_error_response
+ * in its connection.c), also for requests it refuses before any callback of ours (a
+ * request line too long, an HTTP version it does not speak), so that line is where they
+ * are counted (the "rejected" row of /stats). Lines that would come once per client in
+ * normal operation or under attack are not printed: a client leaving while its stream is
+ * written to, or in the middle of its request, and our own cut of a stream (sse.c) or of
+ * a connection past its deadline (conn.c); nor the refusals, which /stats counts. The
+ * rest is printed. */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
+    struct server *srv = cls;
     char line[512];
     vsnprintf(line, sizeof(line), fmt, ap);
+    const char *refused = strstr(line, "(HTTP response code is ");
+    if (refused) {
+        unsigned status =
+            (unsigned)strtoul(refused + strlen("(HTTP response code is "), NULL, 10);
+        stats_count_rejected(&srv->stats, status);
+        return;
+    }
     if (strstr(line, "no longer available for sending") ||
         strstr(line, "Failed to send the chunked response body") ||
         strstr(line, "Failed to send the response body") ||
+        strstr(line, "with incomplete request") ||
         strstr(line, "application error generating response") ||
         strstr(line, "Application reported internal error"))
         return;
@@ -236,6 +314,7 @@ static void server_release(struct server *srv)
 {
     if (srv->daemon)
         MHD_stop_daemon(srv->daemon);
+    conns_destroy(&srv->conns);
     feed_free(srv->feed);
     if (srv->log_fd >= 0)
         close(srv->log_fd);
@@ -251,6 +330,8 @@ int server_start(struct server *srv, const struct server_config *cfg, char *err,
     memset(srv, 0, sizeof(*srv));
     srv->cfg = *cfg;
     stats_init(&srv->stats);
+    conns_init(&srv->conns, cfg->request_timeout_ns, cfg->idle_timeout_ns,
+               &srv->stats.timeouts);
     struct sockaddr_in sin = {.sin_family = AF_INET,
                               .sin_port = htons((uint16_t)cfg->port)};
     if (inet_pton(AF_INET, cfg->bind, &sin.sin_addr) != 1) {
@@ -273,14 +354,22 @@ int server_start(struct server *srv, const struct server_config *cfg, char *err,
     /* 16 KiB per connection (libmicrohttpd's pool): request headers up to about 8 KiB
      * fit (a browser's 700 B plus a 4 KiB cookie, the most the client sends), and an idle
      * SSE stream costs about 17 KiB of RSS in all (./run.sh bench); 32 KiB would take
-     * 26 KiB per stream for headers nobody sends. */
+     * 26 KiB per stream for headers nobody sends.
+     * libmicrohttpd's own connection timeout is the backstop for what conn.c's deadlines
+     * leave alone: a response its client stops reading (it never counts a parked,
+     * suspended, connection). It is set past the idle deadline, so that an idle
+     * keep-alive connection is closed (and counted) by conns_sweep. */
+    int64_t backstop_ns = cfg->idle_timeout_ns + cfg->request_timeout_ns;
+    unsigned backstop_s = (unsigned)((backstop_ns + NS_PER_S - 1) / NS_PER_S);
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
         on_mhd_log, srv, MHD_OPTION_SOCK_ADDR, &sin, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)(cfg->threads > 1 ? cfg->threads : 0), MHD_OPTION_CONNECTION_LIMIT,
-        cfg->max_connections + 64u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
+        cfg->max_connections + SERVER_503_HEADROOM, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)16 * 1024, MHD_OPTION_CONNECTION_TIMEOUT, backstop_s,
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, srv, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        4096u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, srv, MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, errlen, "MHD_start_daemon: cannot listen on %s:%u (%s)", cfg->bind,
                  cfg->port, strerror(errno));

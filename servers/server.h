@@ -17,6 +17,7 @@
 
 #include <microhttpd.h>
 
+#include "conn.h"
 #include "dynbuf.h"
 #include "feed.h"
 #include "stats.h"
@@ -37,6 +38,8 @@ struct server_config {
     unsigned retry_ms;           /* SSE retry: field */
     int64_t heartbeat_ns;        /* SSE comment after this much silence */
     unsigned max_connections;    /* beyond this, 503 */
+    int64_t request_timeout_ns;  /* a request must be whole this long after it began */
+    int64_t idle_timeout_ns;     /* a keep-alive connection's silence between requests */
     unsigned threads;            /* libmicrohttpd worker threads */
     size_t max_publish_bytes;    /* POST /publish body limit */
     char www[1024];              /* directory of the demo page's files */
@@ -52,6 +55,7 @@ struct server {
     struct MHD_Daemon *daemon;
     struct feed *feed;
     struct stats stats;
+    struct conns conns;    /* the open connections and their deadlines */
     unsigned port;         /* the bound port (resolves --port 0) */
     struct generator *gen; /* the update generator (POST /control), set by main */
     int log_fd;            /* the durable feed's log (--feed-file), or -1 */
@@ -61,6 +65,12 @@ struct server {
 
 /* Defaults, in one place. */
 void server_config_defaults(struct server_config *cfg);
+/* Open files the server needs besides one per connection up to --max-connections: its
+ * own descriptors (standard streams, the listening socket, each thread's epoll and
+ * wake-up descriptors, the feed log, a file opened for a moment) and the headroom of
+ * connections beyond the limit that are accepted only to be answered 503. The default
+ * connection limit is the open-file limit less this. */
+unsigned server_fd_reserve(const struct server_config *cfg);
 /* Start listening and serving; 0 on success, -1 with a message in err. On failure
  * everything started is released. */
 int server_start(struct server *srv, const struct server_config *cfg, char *err,

@@ -8,12 +8,12 @@
 
 #include "clock.h"
 
-static const char *const kind_names[STATS_KINDS] = {"poll",    "longpoll", "events",
-                                                    "publish", "stats",    "other"};
+static const char *const kind_names[STATS_KINDS] = {
+    "poll", "longpoll", "events", "publish", "stats", "other", "rejected"};
 
 /* The statuses counted one by one; the last slot takes any other. */
-static const unsigned status_codes[STATS_STATUSES] = {200, 201, 204, 304, 400, 403,
-                                                      404, 405, 413, 500, 503, 0};
+static const unsigned status_codes[STATS_STATUSES] = {
+    200, 201, 204, 304, 400, 403, 404, 405, 409, 413, 414, 431, 500, 501, 503, 505, 0};
 
 static const char *const field_names[SF_FIELDS] = {"requests",        "req_header_bytes",
                                                    "req_body_bytes",  "resp_header_bytes",
@@ -96,6 +96,12 @@ void stats_add(atomic_uint_least64_t *counter, uint64_t n)
     atomic_fetch_add(counter, n);
 }
 
+void stats_count_rejected(struct stats *s, unsigned status)
+{
+    stats_add(&s->row[STATS_REJECTED].c[SF_REQUESTS], 1);
+    stats_count_status(&s->row[STATS_REJECTED], status);
+}
+
 /* Resident set size now, in KiB, from /proc/self/statm (0 if unreadable). */
 static long rss_kib(void)
 {
@@ -161,12 +167,13 @@ int stats_render(struct stats *s, uint64_t published, uint64_t newest, uint64_t 
                     "\"cpu_s\":%.3f,"
                     "\"rss_kib\":%ld,\"max_rss_kib\":%ld,\"connections_open\":%lld,"
                     "\"connections_total\":%llu,\"connections_peak\":%lld,\"parked\":%llu,"
-                    "\"unaccounted_bytes\":%llu,\"transports\":{",
+                    "\"unaccounted_bytes\":%llu,\"timeouts\":%llu,\"transports\":{",
                     (unsigned long long)published, (unsigned long long)newest, uptime, cpu,
                     rss_kib(), ru.ru_maxrss, (long long)atomic_load(&s->conns_open),
                     (unsigned long long)atomic_load(&s->conns_total),
                     (long long)atomic_load(&s->conns_peak), (unsigned long long)parked,
-                    (unsigned long long)atomic_load(&s->unaccounted_bytes));
+                    (unsigned long long)atomic_load(&s->unaccounted_bytes),
+                    (unsigned long long)atomic_load(&s->timeouts));
     for (int k = 0; rc == 0 && k < STATS_KINDS; k++) {
         if (k > 0)
             rc = dynbuf_adds(b, ",");

@@ -30,6 +30,8 @@ enum stats_kind {
     STATS_STATS,    /* GET /stats */
     STATS_OTHER,    /* the demo's files and unknown paths (404); a 405 or 503 counts in
                        the row of the route it was for */
+    STATS_REJECTED, /* requests libmicrohttpd refused itself before any route saw them,
+                       and bytes of requests that never ended (see stats_count_rejected) */
     STATS_KINDS
 };
 
@@ -44,8 +46,8 @@ enum stats_field {
     SF_FIELDS
 };
 
-/* The HTTP statuses the server sends, each counted on its own. */
-#define STATS_STATUSES 12
+/* The HTTP statuses the server (or libmicrohttpd for it) sends, each counted on its own. */
+#define STATS_STATUSES 17
 /* Client tags remembered; later new tags are not counted (their requests still are). */
 #define STATS_MAX_TAGS 256
 /* Longest tag: [A-Za-z0-9_-]{1,32}. */
@@ -68,9 +70,10 @@ struct stats {
     atomic_uint_least64_t conns_total;       /* TCP connections accepted */
     atomic_int_least64_t conns_peak;         /* most connections open at once */
     atomic_uint_least64_t unaccounted_bytes; /* kernel bytes no counter explains (0) */
-    int64_t started_mono_ns;                 /* set once at start */
-    pthread_mutex_t tags_lock;               /* guards adding tags */
-    atomic_size_t ntags;                     /* tags in use (published after the name) */
+    atomic_uint_least64_t timeouts; /* connections closed for a deadline (conn.h) */
+    int64_t started_mono_ns;        /* set once at start */
+    pthread_mutex_t tags_lock;      /* guards adding tags */
+    atomic_size_t ntags;            /* tags in use (published after the name) */
     struct stats_tag tags[STATS_MAX_TAGS];
 };
 
@@ -82,6 +85,9 @@ void stats_count_status(struct stats_row *r, unsigned status);
 void stats_count_connection(struct stats *s, int delta);
 /* Add n to a counter. */
 void stats_add(atomic_uint_least64_t *counter, uint64_t n);
+/* A request libmicrohttpd answered itself with this status (400, 413, 414, 431, 505...)
+ * before any route saw it: one request and one response in the "rejected" row. */
+void stats_count_rejected(struct stats *s, unsigned status);
 /* 1 when tag is a valid client tag ([A-Za-z0-9_-]{1,32}). */
 int stats_tag_valid(const char *tag);
 /* The row of a client tag, added if new; NULL when the table is full or tag invalid. */

@@ -20,16 +20,18 @@ int stats_route_render(struct server *srv, struct dynbuf *b)
     /* The settings the numbers were produced under, so a result file explains itself. */
     const struct server_config *c = &srv->cfg;
     b->len--; /* reopen the object: drop its closing brace */
-    return dynbuf_addf(b,
-                       ",\"config\":{\"rate_hz\":%g,\"process\":\"%s\",\"burst_size\":%u,"
-                       "\"payload_bytes\":%zu,\"buffer\":%zu,\"longpoll_timeout_s\":%g,"
-                       "\"heartbeat_s\":%g,\"retry_ms\":%u,\"threads\":%u,"
-                       "\"max_connections\":%u,\"durable\":%s}}",
-                       c->process == GEN_TRACE ? 0 : generator_rate(srv->gen),
-                       generator_process_name(c->process), c->burst_size, c->payload_bytes,
-                       c->buffer, (double)c->longpoll_timeout_ns / 1e9,
-                       (double)c->heartbeat_ns / 1e9, c->retry_ms, c->threads,
-                       c->max_connections, c->feed_file[0] ? "true" : "false");
+    return dynbuf_addf(
+        b,
+        ",\"config\":{\"rate_hz\":%g,\"process\":\"%s\",\"burst_size\":%u,"
+        "\"payload_bytes\":%zu,\"buffer\":%zu,\"longpoll_timeout_s\":%g,"
+        "\"heartbeat_s\":%g,\"retry_ms\":%u,\"threads\":%u,"
+        "\"max_connections\":%u,\"request_timeout_s\":%g,"
+        "\"idle_timeout_s\":%g,\"durable\":%s}}",
+        c->process == GEN_TRACE ? 0 : generator_rate(srv->gen),
+        generator_process_name(c->process), c->burst_size, c->payload_bytes, c->buffer,
+        (double)c->longpoll_timeout_ns / 1e9, (double)c->heartbeat_ns / 1e9, c->retry_ms,
+        c->threads, c->max_connections, (double)c->request_timeout_ns / 1e9,
+        (double)c->idle_timeout_ns / 1e9, c->feed_file[0] ? "true" : "false");
 }
 
 static enum MHD_Result stats_handle(struct request *req)

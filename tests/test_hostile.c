@@ -129,10 +129,240 @@ static void parked_streams_that_end_free_their_connection(void **state)
     stop(&s);
 }
 
+/* ---- 2: deadlines for what holds a socket without a request ------------------- */
+
+/* Read what comes back on fd until the server closes it (EOF or reset), at most ms. */
+static bool closed_within(int fd, int ms)
+{
+    struct dynbuf sink;
+    dynbuf_init(&sink, 1 << 20);
+    int rc = harness_read_until(fd, &sink, NULL, ms);
+    dynbuf_free(&sink);
+    return rc != 0;
+}
+
+/* A silent socket, a slowloris, a short body and an idle keep-alive connection are each
+ * closed once past their deadline, and counted; a held long poll and a parked stream,
+ * held longer than both timeouts, are not. */
+static void deadlines_close_what_holds_a_socket_without_a_request(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", "--request-timeout", "1s", "--idle-timeout",
+                          "2s",     NULL};
+    struct harness_server s = start(args);
+
+    /* held ones first: a long poll of 5 s and a stream */
+    int lp = harness_connect(s.port);
+    const char lpreq[] = "GET /longpoll?since=0&timeout=5 HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(harness_send(lp, lpreq, sizeof(lpreq) - 1), 0);
+    int sse = open_parked_stream(s.port);
+
+    int silent = harness_connect(s.port);
+    int slow = harness_connect(s.port);
+    int shortbody = harness_connect(s.port);
+    const char post[] =
+        "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly ten b";
+    assert_int_equal(harness_send(shortbody, post, sizeof(post) - 1), 0);
+    int idle = harness_connect(s.port);
+    const char poll_req[] = "GET /poll HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(harness_send(idle, poll_req, sizeof(poll_req) - 1), 0);
+    struct harness_response r;
+    assert_int_equal(harness_read_response(idle, &r, 2000), 0);
+    harness_response_free(&r);
+
+    /* the slowloris: a request line, then a header byte every 100 ms for 6 s */
+    const char line[] = "GET /poll HTTP/1.1\r\nX-Slow: ";
+    assert_int_equal(harness_send(slow, line, sizeof(line) - 1), 0);
+    bool slow_cut = false;
+    for (int i = 0; i < 60 && !slow_cut; i++) {
+        if (harness_send(slow, "a", 1) != 0)
+            slow_cut = true;
+        else
+            slow_cut = closed_within(slow, 100);
+    }
+    assert_true(slow_cut);
+    assert_true(closed_within(silent, 5000));
+    assert_true(closed_within(shortbody, 5000));
+    assert_true(closed_within(idle, 5000));
+
+    /* the long poll, held past both timeouts, is answered at its own */
+    assert_int_equal(harness_read_response(lp, &r, 5000), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "{\"next\":0,\"events\":[]}");
+    harness_response_free(&r);
+    /* the stream, parked all along, still delivers */
+    assert_int_equal(harness_publish(s.port, "still here"), 1);
+    struct dynbuf raw;
+    dynbuf_init(&raw, 1 << 16);
+    assert_int_equal(harness_read_until(sse, &raw, "\"data\":\"still here\"", 3000), 1);
+    dynbuf_free(&raw);
+
+    cJSON *st = harness_stats(s.port);
+    assert_int_equal(harness_stat(st, "timeouts"), 4);
+    assert_int_equal(harness_stat(st, "config.request_timeout_s"), 1);
+    assert_int_equal(harness_stat(st, "config.idle_timeout_s"), 2);
+    /* the short body's ten bytes and the slowloris's request: never whole, never routed */
+    assert_true(harness_stat(st, "transports.rejected.req_header_bytes") > 0);
+    cJSON_Delete(st);
+    close(lp);
+    close(sse);
+    close(silent);
+    close(slow);
+    close(shortbody);
+    close(idle);
+    stop(&s);
+}
+
+/* ---- 2: descriptors in reserve, so the 503 path can answer ------------------------ */
+
+/* Start the server under an open-file limit of `nofile` (prlimit sets it, then runs the
+ * server in its place). */
+static struct harness_server start_with_nofile(const char *nofile, const char *const *args)
+{
+    const char *bin = getenv("PUSHPULL_SERVER");
+    const char *argv[32];
+    size_t n = 0;
+    argv[n++] = "/usr/bin/prlimit";
+    argv[n++] = nofile;
+    argv[n++] = "--";
+    argv[n++] = bin ? bin : "build/asan/bin/pushpull-server";
+    argv[n++] = "--port";
+    argv[n++] = "0";
+    for (size_t i = 0; args[i] && n < 31; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    struct harness_server s = {0};
+    s.pid = harness_spawn(argv, STDOUT_FILENO, false, &s.out);
+    assert_true(s.pid > 0);
+    running = s.pid;
+    s.port = harness_listening_port(s.out, "listening on http://");
+    assert_true(s.port > 0);
+    return s;
+}
+
+/* Under a low open-file limit the default connection limit leaves descriptors in reserve:
+ * with every connection the limit allows held open by silent clients and the 503
+ * headroom nearly full, a new request still gets its 503, and it is served once they go.
+ * (The limit used to equal the open-file limit: accepting then failed with "Too many open
+ * files" and new clients waited with no answer at all.) */
+static void the_503_path_always_has_a_descriptor(void **state)
+{
+    (void)state;
+    enum { NOFILE = 256 };
+    const char *args[] = {"--rate", "0", "--request-timeout", "60s", NULL};
+    struct harness_server s = start_with_nofile("--nofile=256:256", args);
+    cJSON *st = harness_stats(s.port);
+    int max = (int)harness_stat(st, "config.max_connections");
+    cJSON_Delete(st);
+    /* 2 threads: 64 connections of headroom, 32 + 4 x 3 of the server's own */
+    assert_int_equal(max, NOFILE - (64 + 32 + 4 * 3));
+    int n = max + 63;
+    int *fds = calloc((size_t)n, sizeof(*fds));
+    assert_non_null(fds);
+    for (int i = 0; i < n; i++) {
+        fds[i] = harness_connect(s.port);
+        assert_true(fds[i] >= 0);
+    }
+    harness_sleep_ms(300); /* let the server accept them all */
+    int fd = harness_connect(s.port);
+    const char req[] = "GET /poll HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(harness_send(fd, req, sizeof(req) - 1), 0);
+    struct harness_response r;
+    assert_int_equal(harness_read_response(fd, &r, 3000), 0);
+    assert_int_equal(r.status, 503);
+    assert_non_null(strstr(r.body, "server busy"));
+    harness_response_free(&r);
+    close(fd);
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
+    free(fds);
+    expect_connections_at_most(s.port, 1, "after the silent clients left");
+    struct harness_response ok;
+    assert_int_equal(harness_http(s.port, "GET", "/poll", NULL, NULL, 0, &ok), 0);
+    assert_int_equal(ok.status, 200);
+    harness_response_free(&ok);
+    stop(&s);
+}
+
+/* ---- 7: what libmicrohttpd refuses itself is counted ------------------------------- */
+
+/* One exchange on a fresh connection; the bytes received go to *got (may be NULL) and
+ * the status line's code is returned (0 when nothing came). The server must close. */
+static int refused(unsigned port, const char *req, size_t len, size_t *got)
+{
+    struct dynbuf out;
+    dynbuf_init(&out, 1 << 20);
+    assert_int_equal(harness_exchange(port, req, len, false, 5000, &out), 1);
+    int status = 0;
+    if (out.len > 0 && sscanf(out.mem, "HTTP/1.1 %d", &status) != 1)
+        status = -1;
+    if (got)
+        *got = out.len;
+    dynbuf_free(&out);
+    return status;
+}
+
+/* Requests libmicrohttpd answers with an error of its own, before or instead of any
+ * route, show in the "rejected" row of /stats: each request, its status, and the bytes
+ * both ways exactly, so they are explained rather than lost (unaccounted_bytes stays 0).
+ * A request line with no space at all is closed without an answer (libmicrohttpd gives
+ * no way to answer it); its bytes are counted there too. */
+static void what_libmicrohttpd_refuses_is_counted(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    size_t sent = 0, got = 0, n;
+
+    const char v99[] = "GET / HTTP/9.9\r\n\r\n";
+    assert_int_equal(refused(s.port, v99, sizeof(v99) - 1, &n), 505);
+    sent += sizeof(v99) - 1;
+    got += n;
+    const char nocolon[] = "GET /poll HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n";
+    assert_int_equal(refused(s.port, nocolon, sizeof(nocolon) - 1, &n), 400);
+    sent += sizeof(nocolon) - 1;
+    got += n;
+    const char garbage[] = "garbage\r\n\r\n";
+    assert_int_equal(refused(s.port, garbage, sizeof(garbage) - 1, &n), 0);
+    assert_int_equal(n, 0);
+    sent += sizeof(garbage) - 1;
+    harness_sleep_ms(100);
+    cJSON *st = harness_stats(s.port);
+    assert_int_equal(harness_stat(st, "transports.rejected.requests"), 2);
+    assert_int_equal(harness_stat(st, "transports.rejected.responses.505"), 1);
+    assert_int_equal(harness_stat(st, "transports.rejected.responses.400"), 1);
+    assert_int_equal(harness_stat(st, "transports.rejected.req_header_bytes"), sent);
+    assert_int_equal(harness_stat(st, "transports.rejected.resp_header_bytes"), got);
+    assert_int_equal(harness_stat(st, "unaccounted_bytes"), 0);
+    cJSON_Delete(st);
+
+    /* a URL and a header over libmicrohttpd's memory: 414 and 431 */
+    static char big[20100];
+    int len = snprintf(big, sizeof(big), "GET /%0*d HTTP/1.1\r\nHost: x\r\n\r\n", 20000, 7);
+    assert_int_equal(refused(s.port, big, (size_t)len, NULL), 414);
+    len = snprintf(big, sizeof(big), "GET /poll HTTP/1.1\r\nHost: x\r\nX-Big: %0*d\r\n\r\n",
+                   20000, 7);
+    assert_int_equal(refused(s.port, big, (size_t)len, NULL), 431);
+    harness_sleep_ms(100);
+    st = harness_stats(s.port);
+    assert_int_equal(harness_stat(st, "transports.rejected.requests"), 4);
+    assert_int_equal(harness_stat(st, "transports.rejected.responses.414"), 1);
+    assert_int_equal(harness_stat(st, "transports.rejected.responses.431"), 1);
+    /* no route counted any of them */
+    assert_int_equal(harness_stat(st, "transports.poll.requests"), 0);
+    assert_int_equal(harness_stat(st, "transports.other.requests"), 0);
+    cJSON_Delete(st);
+    stop(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(parked_streams_that_end_free_their_connection, teardown),
+        cmocka_unit_test_teardown(deadlines_close_what_holds_a_socket_without_a_request,
+                                  teardown),
+        cmocka_unit_test_teardown(the_503_path_always_has_a_descriptor, teardown),
+        cmocka_unit_test_teardown(what_libmicrohttpd_refuses_is_counted, teardown),
     };
     return cmocka_run_group_tests_name("hostile", tests, NULL, NULL);
 }

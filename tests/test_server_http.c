@@ -1154,6 +1154,9 @@ static void bad_flags_get_one_clear_line(void **state)
                     "--longpoll-timeout: expected a duration");
     expect_bad_flag("--heartbeat", "5ms", "--heartbeat: expected 0 (off) or at least 10ms");
     expect_bad_flag("--buffer", "0", "--buffer: expected a whole number from 1");
+    expect_bad_flag("--request-timeout", "500ms",
+                    "--request-timeout: expected a duration from 1s to 1h");
+    expect_bad_flag("--idle-timeout", "2h", "--idle-timeout: expected a duration from 1s");
     expect_bad_flag("--bind", "localhost", "--bind: expected an IPv4 address");
     expect_bad_flag("--no-such-flag", NULL, "--no-such-flag: unknown option (see --help)");
     expect_bad_flag("--rate", NULL, "--rate: expects a value");
