@@ -20,6 +20,14 @@
 
 enum MHD_Result reply_queue(struct request *req, unsigned status, struct MHD_Response *r)
 {
+    /* A client that sent its request and shut its side at once (a half-close) must see
+     * the connection closed after the answer. libmicrohttpd 0.9.75 would keep it in
+     * CLOSE-WAIT until a timeout: its recv adapter (recv_param_adapter in connection.c)
+     * clears the socket's read-ready flag after a short read, and with edge-triggered
+     * epoll the FIN that came with the request brings no further event, so the end of
+     * the stream is never read. Its FIN is in by now, so the TCP state tells. */
+    if (!MHD_get_response_header(r, MHD_HTTP_HEADER_CONNECTION) && request_peer_done(req))
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     req->answered = true;
     request_count_status(req, status);
     return MHD_queue_response(req->conn, status, r);

@@ -14,6 +14,20 @@
 #include "server.h"
 #include "sockacct.h"
 
+bool request_peer_done(struct request *req)
+{
+    struct sockacct now;
+    if (!req->cs || !req->cs->acct_ok || sockacct_read(req->cs->fd, &now) != 0 ||
+        !now.peer_fin)
+        return false;
+    /* Pipelined requests read along with this one are still to be answered: only the
+     * answer to the last one read closes. */
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    uint64_t this_one = (ci ? ci->header_size : 0) + req->upload_seen;
+    return now.read - req->cs->read_mark <= this_one;
+}
+
 /* The feed's wake callback: resume the connection the request suspended. */
 static void request_wake(struct feed_waiter *w)
 {

@@ -85,6 +85,10 @@ void request_account_leftover(struct stats *st, struct conn_state *cs);
  * are being produced (the headers have been handed to the kernel by then). */
 void request_count_stream_headers(struct request *req);
 
+/* 1 when the peer has shut down its side of the connection (its FIN is in): it will send
+ * no further request, so the answer should close the connection. */
+bool request_peer_done(struct request *req);
+
 /* Park the request on the feed until news, `deadline_ns`, the peer leaving or shutdown,
  * and suspend its connection. Feed lock held. -1 when the feed is closing. */
 int request_park_locked(struct request *req, int64_t deadline_ns);

@@ -284,6 +284,52 @@ static void the_503_path_always_has_a_descriptor(void **state)
     stop(&s);
 }
 
+/* ---- 3: a half-close after a keep-alive request ------------------------------------ */
+
+/* Count the complete "HTTP/1.1 " status lines in out. */
+static int answers_in(const struct dynbuf *out)
+{
+    int n = 0;
+    for (const char *p = out->mem; p && (p = strstr(p, "HTTP/1.1 ")) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* A client that sends its keep-alive request and shuts its side at once gets its answer
+ * and then the close, not a socket left in CLOSE-WAIT; with two requests pipelined
+ * before the half-close, both are answered first. */
+static void half_close_after_a_request_is_answered_then_closed(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    for (int i = 0; i < 5; i++) {
+        const char one[] = "GET /poll HTTP/1.1\r\nHost: x\r\n\r\n";
+        struct dynbuf out;
+        dynbuf_init(&out, 1 << 16);
+        assert_int_equal(harness_exchange(s.port, one, sizeof(one) - 1, true, 2000, &out),
+                         1);
+        assert_int_equal(answers_in(&out), 1);
+        assert_non_null(strstr(out.mem, "HTTP/1.1 200 OK\r\n"));
+        dynbuf_free(&out);
+
+        const char two[] = "GET /poll HTTP/1.1\r\nHost: x\r\n\r\n"
+                           "GET /poll?since=0 HTTP/1.1\r\nHost: x\r\n\r\n";
+        dynbuf_init(&out, 1 << 16);
+        assert_int_equal(harness_exchange(s.port, two, sizeof(two) - 1, true, 2000, &out),
+                         1);
+        assert_int_equal(answers_in(&out), 2);
+        assert_non_null(strstr(out.mem, "{\"next\":0,\"events\":[]}"));
+        dynbuf_free(&out);
+    }
+    expect_connections_at_most(s.port, 1, "after the half-closed clients");
+    cJSON *st = harness_stats(s.port);
+    assert_int_equal(harness_stat(st, "transports.poll.requests"), 15);
+    assert_int_equal(harness_stat(st, "transports.poll.responses.200"), 15);
+    cJSON_Delete(st);
+    stop(&s);
+}
+
 /* ---- 7: what libmicrohttpd refuses itself is counted ------------------------------- */
 
 /* One exchange on a fresh connection; the bytes received go to *got (may be NULL) and
@@ -362,6 +408,8 @@ int main(void)
         cmocka_unit_test_teardown(deadlines_close_what_holds_a_socket_without_a_request,
                                   teardown),
         cmocka_unit_test_teardown(the_503_path_always_has_a_descriptor, teardown),
+        cmocka_unit_test_teardown(half_close_after_a_request_is_answered_then_closed,
+                                  teardown),
         cmocka_unit_test_teardown(what_libmicrohttpd_refuses_is_counted, teardown),
     };
     return cmocka_run_group_tests_name("hostile", tests, NULL, NULL);
