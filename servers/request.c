@@ -14,6 +14,14 @@
 #include "server.h"
 #include "sockacct.h"
 
+uint64_t request_bytes_read(struct request *req)
+{
+    struct sockacct now;
+    if (!req->cs || !req->cs->acct_ok || sockacct_read(req->cs->fd, &now) != 0)
+        return 0;
+    return now.read - req->cs->read_mark;
+}
+
 bool request_peer_done(struct request *req)
 {
     struct sockacct now;
@@ -129,6 +137,8 @@ void request_account_leftover(struct stats *st, struct conn_state *cs)
         read -= read > cs->read_mark ? 1 : 0;
     }
     struct stats_row *r = &st->row[STATS_REJECTED];
+    if (read > cs->read_mark && written <= cs->written_mark)
+        stats_count_rejected(st, 0); /* a request closed without an answer */
     if (read > cs->read_mark)
         stats_add(&r->c[SF_REQ_HEADER_BYTES], read - cs->read_mark);
     if (written > cs->written_mark)

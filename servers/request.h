@@ -43,6 +43,7 @@ struct request {
     struct stats_row *tag;     /* the client=TAG row it also counts in, or NULL */
     struct feed_waiter waiter; /* used while the request is parked on the feed */
     bool begun;                /* on_access has seen it (routed, counted) */
+    bool refused;              /* closed at its request line (too many parameters) */
     bool suspended;            /* the connection is suspended by this request */
     bool answered;             /* a response has been queued */
     bool hdr_counted;          /* header bytes already attributed (streams) */
@@ -79,12 +80,16 @@ void request_account_bytes(struct request *req, bool check_rest);
  * request explained (a request libmicrohttpd refused before its URI callback, one cut
  * short by its client or a deadline) go to the "rejected" row: those read as request
  * header bytes, those written (libmicrohttpd's error answer, whole) as response header
- * bytes. */
+ * bytes. Bytes read and none written there count as one request closed without an
+ * answer (a request line libmicrohttpd cannot parse, or one never finished). */
 void request_account_leftover(struct stats *st, struct conn_state *cs);
 /* Attribute response header bytes now, for a streaming response whose first body bytes
  * are being produced (the headers have been handed to the kernel by then). */
 void request_count_stream_headers(struct request *req);
 
+/* Bytes libmicrohttpd has read on the request's connection since the last request
+ * boundary: this request's so far, and any pipelined behind it. */
+uint64_t request_bytes_read(struct request *req);
 /* 1 when the peer has shut down its side of the connection (its FIN is in): it will send
  * no further request, so the answer should close the connection. */
 bool request_peer_done(struct request *req);

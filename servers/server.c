@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -72,18 +73,60 @@ unsigned server_fd_reserve(const struct server_config *cfg)
 
 /* ---- requests ----------------------------------------------------------- */
 
+/* libmicrohttpd's memory per connection (its pool): the request's head, its parsed
+ * headers and arguments, and the response's head all come out of it. */
+#define SERVER_CONN_MEMORY ((size_t)16 * 1024)
+/* Query parameters a request may carry: the routes read at most three. */
+#define SERVER_MAX_QUERY_PARAMS 64
+/* What libmicrohttpd 0.9.75 takes from the pool per parsed argument: a struct
+ * MHD_HTTP_Header of 6 words, rounded up to its 16-byte alignment. */
+#define SERVER_POOL_PER_ARG 64
+
+/* Set on a thread while the request line it just saw is being refused (on_request_line),
+ * until libmicrohttpd logs the 431 it then queues for that request (never sent: the
+ * socket is shut down, so not counted as an answer), or the request reaches on_access or
+ * its end on this thread (it had fewer parameters than libmicrohttpd fails on). */
+static _Thread_local bool refusing_line;
+
+/* Query parameters in a raw request target (libmicrohttpd splits them at '&'). */
+static size_t query_params(const char *uri)
+{
+    const char *q = uri ? strchr(uri, '?') : NULL;
+    size_t n = q ? 1 : 0;
+    for (const char *p = q; p && *p; p++)
+        n += *p == '&';
+    return n;
+}
+
 /* libmicrohttpd's URI callback: the request line is in (not its headers yet). The
  * request's state is made here, so every request that gets this far reaches
  * on_completed, also one libmicrohttpd then refuses itself (headers too large or
- * malformed) without calling on_access. */
+ * malformed) without calling on_access.
+ *
+ * It is also the one look the server gets at the raw query before libmicrohttpd parses
+ * it, which is where it may refuse to: libmicrohttpd 0.9.75 takes a pool record per query
+ * parameter, and when the pool runs out there (about 230 parameters in 16 KiB, fewer
+ * beside a large header block) it queues a 431 and then overwrites the connection's state
+ * (parse_initial_message_line ignores MHD_parse_arguments_'s failure), so the request
+ * gets neither the answer nor a close. A request with more parameters than any route
+ * reads, or with more than the pool would hold beside what is already read, is closed
+ * here at once, without an answer; it counts in the "rejected" row. */
 static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct server *srv = cls;
-    (void)uri;
     struct request *req = request_new(srv, conn);
-    if (req && req->cs)
-        conn_request_line(req->cs, clock_mono_ns());
-    return req; /* NULL (out of memory): on_access makes it instead */
+    if (!req || !req->cs)
+        return req; /* NULL (out of memory): on_access makes it instead */
+    conn_request_line(req->cs, clock_mono_ns());
+    size_t params = query_params(uri);
+    size_t held = request_bytes_read(req);
+    if (params > SERVER_MAX_QUERY_PARAMS ||
+        params * SERVER_POOL_PER_ARG + held + 1024 > SERVER_CONN_MEMORY) {
+        refusing_line = true;
+        req->refused = true;
+        shutdown(req->cs->fd, SHUT_RDWR);
+    }
+    return req;
 }
 
 /* The request is over: release its transport's state, settle its bytes, free it. */
@@ -98,9 +141,16 @@ static void request_end(struct server *srv, struct request *req,
     if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
         conn_count_timeout(&srv->conns); /* a response its client stopped reading */
     /* A request no route saw was refused by libmicrohttpd (counted from its log line,
-     * on_mhd_log) or cut short: its bytes count in the "rejected" row. */
-    if (!req->begun)
+     * on_mhd_log, when it answered), by on_request_line, or cut short: it counts in the
+     * "rejected" row, with its bytes. */
+    if (req->refused)
+        refusing_line = false;
+    if (!req->begun) {
         req->kind = STATS_REJECTED;
+        if (req->refused ||
+            !MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_HTTP_STATUS))
+            stats_count_rejected(&srv->stats, 0); /* closed without an answer */
+    }
     /* Only a response that went out whole can be checked byte for byte. */
     request_account_bytes(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     if (req->cs) {
@@ -205,6 +255,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
             return MHD_NO;
         *req_cls = req;
     }
+    if (req->refused) {
+        refusing_line = false;
+        return MHD_NO; /* on_request_line shut it; its headers were already read */
+    }
     if (!req->begun) {
         req->begun = true;
         /* libmicrohttpd chunks a body of unknown size for HTTP/1.1 only; an HTTP/1.0
@@ -293,6 +347,11 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     char line[512];
     vsnprintf(line, sizeof(line), fmt, ap);
     const char *refused = strstr(line, "(HTTP response code is ");
+    if (refusing_line && (refused || strstr(line, "Not enough memory in pool"))) {
+        /* on_request_line shut the socket: this 431 never leaves */
+        refusing_line = refused == NULL;
+        return;
+    }
     if (refused) {
         unsigned status =
             (unsigned)strtoul(refused + strlen("(HTTP response code is "), NULL, 10);

@@ -99,7 +99,8 @@ void stats_add(atomic_uint_least64_t *counter, uint64_t n)
 void stats_count_rejected(struct stats *s, unsigned status)
 {
     stats_add(&s->row[STATS_REJECTED].c[SF_REQUESTS], 1);
-    stats_count_status(&s->row[STATS_REJECTED], status);
+    if (status != 0)
+        stats_count_status(&s->row[STATS_REJECTED], status);
 }
 
 /* Resident set size now, in KiB, from /proc/self/statm (0 if unreadable). */

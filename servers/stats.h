@@ -86,7 +86,9 @@ void stats_count_connection(struct stats *s, int delta);
 /* Add n to a counter. */
 void stats_add(atomic_uint_least64_t *counter, uint64_t n);
 /* A request libmicrohttpd answered itself with this status (400, 413, 414, 431, 505...)
- * before any route saw it: one request and one response in the "rejected" row. */
+ * before any route saw it: one request and one response in the "rejected" row. Status 0:
+ * a request closed before any route saw it without an answer (one request, no
+ * response). */
 void stats_count_rejected(struct stats *s, unsigned status);
 /* 1 when tag is a valid client tag ([A-Za-z0-9_-]{1,32}). */
 int stats_tag_valid(const char *tag);
