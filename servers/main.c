@@ -13,6 +13,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -39,7 +42,8 @@ static const char usage_text[] =
     "GET /stats[?client=TAG], the demo page at /, and for loopback peers only\n"
     "POST /publish, POST /control?rate=HZ and POST /drop.\n"
     "\n"
-    "  --bind ADDR              listen address (default 127.0.0.1)\n"
+    "  --bind ADDR              listen address (default 127.0.0.1; 0.0.0.0 for all, with\n"
+    "                           a warning: the network can then reach the feed)\n"
     "  --port N                 TCP port, 0 picks a free one (default 8080)\n"
     "  --buffer N               updates kept for cursors and Last-Event-ID (default 1024)\n"
     "  --rate HZ                generated updates per second, 0 = only /publish (default "
@@ -84,6 +88,39 @@ static int64_t duration_arg(const char *flag, const char *v, int64_t bare_unit, 
     if (units_parse_duration_ns(v, bare_unit, &ns) != 0 || ns < lo || ns > hi)
         flags_bad_value(flag, expected, v);
     return ns;
+}
+
+/* Why no TCP connection can ever arrive at address a (network order), or NULL when one
+ * may: broadcast and multicast addresses take no connections (RFC 1122 section 4.2.3.10),
+ * nor do 240.0.0.0/4 (reserved) and 0.0.0.0/8 other than 0.0.0.0 itself ("this network").
+ * An address that is not this machine's is refused by the bind itself. */
+static const char *bind_refusal(struct in_addr a)
+{
+    uint32_t h = ntohl(a.s_addr);
+    if (h == INADDR_BROADCAST)
+        return "the broadcast address";
+    if (IN_MULTICAST(h))
+        return "a multicast address";
+    if ((h >> 28) == 0xF)
+        return "a reserved address (240.0.0.0/4)";
+    if ((h >> 24) == 0 && h != INADDR_ANY)
+        return "no host's address (0.0.0.0/8)";
+    /* the broadcast address of a local network, which the kernel lets one bind */
+    static char why[96];
+    struct ifaddrs *ifs = NULL;
+    const char *found = NULL;
+    if (getifaddrs(&ifs) == 0) {
+        for (struct ifaddrs *i = ifs; i && !found; i = i->ifa_next) {
+            const struct sockaddr_in *b = (const struct sockaddr_in *)i->ifa_broadaddr;
+            if ((i->ifa_flags & IFF_BROADCAST) && b && b->sin_family == AF_INET &&
+                b->sin_addr.s_addr == a.s_addr) {
+                snprintf(why, sizeof(why), "the broadcast address of %s", i->ifa_name);
+                found = why;
+            }
+        }
+        freeifaddrs(ifs);
+    }
+    return found;
 }
 
 static void parse_args(int argc, char **argv, struct server_config *cfg, bool *explicit_max)
@@ -139,6 +176,16 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
             struct in_addr a;
             if (strlen(optarg) >= sizeof(cfg->bind) || inet_pton(AF_INET, optarg, &a) != 1)
                 flags_bad_value("bind", "an IPv4 address such as 127.0.0.1", optarg);
+            const char *why = bind_refusal(a);
+            if (why) {
+                fprintf(
+                    stderr,
+                    "pushpull-server: --bind: %s is %s, where no connection can arrive; "
+                    "expected an address of this machine such as 127.0.0.1, or 0.0.0.0 "
+                    "for all\n",
+                    optarg, why);
+                exit(2);
+            }
             snprintf(cfg->bind, sizeof(cfg->bind), "%s", optarg);
             break;
         }
@@ -341,6 +388,14 @@ int main(int argc, char **argv)
     srv.gen = gen;
     printf("listening on http://%s:%u\n", cfg.bind, srv.port);
     fflush(stdout);
+    struct in_addr bound;
+    if (inet_pton(AF_INET, cfg.bind, &bound) == 1 && (ntohl(bound.s_addr) >> 24) != 127)
+        fprintf(
+            stderr,
+            "pushpull-server: warning: listening on %s, beyond loopback: other machines "
+            "can reach the feed and /stats (POST /publish, /control and /drop stay "
+            "loopback-only)\n",
+            cfg.bind);
     fprintf(
         stderr,
         "pushpull-server: feed of %zu, %s updates at %g Hz (%zu-byte payloads), long-poll "

@@ -105,7 +105,13 @@ void request_account_bytes(struct request *req, bool check_rest)
     uint64_t got = now.read - cs->read_mark;
     uint64_t produced =
         (req->body_bytes - req->body_mark) + (req->framing_bytes - req->framing_mark);
-    uint64_t upload = req->hdr_counted ? 0 : req->upload_seen;
+    /* The request's body: what its route was handed; for one refused at its head, what
+     * libmicrohttpd read past the head before skipping the rest. */
+    uint64_t upload = req->upload_seen;
+    if (req->body_skipped && req->head_bytes > 0)
+        upload = got > req->head_bytes ? got - req->head_bytes : 0;
+    if (req->hdr_counted)
+        upload = 0;
     cs->written_mark = now.written;
     cs->read_mark = now.read;
     req->body_mark = req->body_bytes;

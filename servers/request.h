@@ -44,6 +44,9 @@ struct request {
     struct feed_waiter waiter; /* used while the request is parked on the feed */
     bool begun;                /* on_access has seen it (routed, counted) */
     bool refused;              /* closed at its request line (too many parameters) */
+    bool head;                 /* a HEAD request: answered as GET, without the body */
+    bool body_skipped;         /* refused at its head: libmicrohttpd skips its body */
+    uint64_t head_bytes;       /* the request's line and header fields, as received */
     bool suspended;            /* the connection is suspended by this request */
     bool answered;             /* a response has been queued */
     bool hdr_counted;          /* header bytes already attributed (streams) */

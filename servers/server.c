@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "admission.h"
 #include "clock.h"
 #include "feed_log.h"
 #include "reply.h"
@@ -209,36 +210,40 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     }
 }
 
-/* The first call for a request: route it and turn away what cannot be served. */
+/* The first call for a request: route it, count it, and turn away what cannot be served
+ * (admission.c). */
 static enum MHD_Result request_begin(struct request *req, const char *url,
-                                     const char *method)
+                                     const char *method, const char *version)
 {
     struct server *srv = req->srv;
     req->path = url;
     req->route = route_find(url);
+    req->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     if (req->route)
         req->kind = req->route->kind;
     /* ?client=TAG also counts the request in TAG's row; on /stats it names the row to
-     * read instead, so asking does not change the answer. */
-    const char *tag =
-        MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "client");
-    if (tag && req->route != &stats_route)
-        req->tag =
-            stats_tag_row(&srv->stats, tag); /* an invalid tag counts nowhere extra */
+     * read instead, so asking does not change the answer. An invalid tag (admission
+     * answers 400) counts nowhere extra. */
+    const char *tag = NULL;
+    size_t tag_len = 0;
+    if (req->route != &stats_route &&
+        MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, "client", 6, &tag,
+                                      &tag_len) == MHD_YES &&
+        tag && tag_len == strlen(tag))
+        req->tag = stats_tag_row(&srv->stats, tag);
     request_count(req, SF_REQUESTS, 1);
-    if (atomic_load(&srv->stats.conns_open) > (int_least64_t)srv->cfg.max_connections)
-        return reply_error(req, 503, "server busy: more than %u connections open",
-                           srv->cfg.max_connections);
-    if (!req->route)
-        return reply_error(req, 404,
-                           "no such path; try /poll, /longpoll, /events or /stats");
-    if (strcmp(method, req->route->method) != 0) {
-        return reply_error(req, 405, "%s takes %s, not %s", req->route->path,
-                           req->route->method, method);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    req->head_bytes = ci ? ci->header_size : 0;
+    if (!admission_check(req, method, version)) {
+        /* libmicrohttpd skips a body announced to a refused request, and closes */
+        req->body_skipped =
+            MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                        MHD_HTTP_HEADER_CONTENT_LENGTH) != NULL ||
+            MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                        MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+        return req->answered ? MHD_YES : MHD_NO;
     }
-    if (req->route->loopback_only && !request_from_loopback(req))
-        return reply_error(req, 403, "%s: only loopback clients may use it",
-                           req->route->path);
     return MHD_YES;
 }
 
@@ -264,7 +269,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         /* libmicrohttpd chunks a body of unknown size for HTTP/1.1 only; an HTTP/1.0
          * stream is raw bytes ended by closing the connection. */
         req->chunked = strcmp(version, MHD_HTTP_VERSION_1_1) == 0;
-        enum MHD_Result rc = request_begin(req, url, method);
+        enum MHD_Result rc = request_begin(req, url, method, version);
         if (req->answered && req->cs)
             conn_request_whole(req->cs); /* refused: what follows is discarded */
         return rc;
@@ -362,6 +367,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
         strstr(line, "Failed to send the chunked response body") ||
         strstr(line, "Failed to send the response body") ||
         strstr(line, "with incomplete request") ||
+        strstr(line, "Failed to bind to port") || /* server_start says it, once */
         strstr(line, "application error generating response") ||
         strstr(line, "Application reported internal error"))
         return;

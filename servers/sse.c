@@ -53,6 +53,8 @@ struct sse_stream {
     bool ended;            /* "event: end" is written; next read ends the body */
     bool counted;          /* counted as open in /stats */
     bool cut;              /* sse_cut ran: the socket is shut down */
+    bool unknown_id;       /* the client's Last-Event-ID was unusable: reset, from the
+                              oldest update kept */
     uint64_t drops;        /* the feed's drop generation when the stream opened */
 };
 
@@ -82,9 +84,13 @@ static int sse_fill_locked(struct request *req, struct sse_stream *s)
         s->opened = true;
     }
     struct feed_range r = feed_range_locked(f, s->cursor, SSE_BATCH);
-    if (rc == 0 && r.reset)
+    if (rc == 0 && s->unknown_id)
+        rc = dynbuf_addf(&s->out, "event: reset\ndata: {\"since\":null,\"first\":%llu}\n\n",
+                         (unsigned long long)r.first);
+    else if (rc == 0 && r.reset)
         rc = dynbuf_addf(&s->out, "event: reset\ndata: {\"since\":%llu,\"first\":%llu}\n\n",
                          (unsigned long long)s->cursor, (unsigned long long)r.first);
+    s->unknown_id = false;
     uint64_t sent = 0; /* updates rendered: stop at SSE_BATCH_BYTES, after at least one */
     while (rc == 0 && sent < r.count && (sent == 0 || s->out.len < SSE_BATCH_BYTES)) {
         const struct feed_update *u = feed_get_locked(f, r.first + sent);
@@ -188,20 +194,67 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     return (ssize_t)n;
 }
 
+/* Where a new stream starts: after the client's Last-Event-ID (or ?lastEventId=, where
+ * it cannot set headers), or, without one, at what comes next. An id that is no whole
+ * number (a browser sends back whatever id it was given; a proxy may add a space) is
+ * treated as unknown, not refused: a 400 would make EventSource give up for good (WHATWG
+ * 9.2.3), while a reset from the oldest kept update lets it carry on. Such ids are
+ * counted (last_event_id_unusable in /stats). */
+static void sse_start_cursor(struct request *req, struct sse_stream *s)
+{
+    struct server *srv = req->srv;
+    uint64_t id = 0;
+    const char *v =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Last-Event-ID");
+    int has = 0;
+    if (v && v[0] != '\0')
+        has = request_uint_parse(req, MHD_HEADER_KIND, "Last-Event-ID", UINT64_MAX, &id);
+    else
+        has =
+            request_uint_parse(req, MHD_GET_ARGUMENT_KIND, "lastEventId", UINT64_MAX, &id);
+    if (has < 0) {
+        stats_add(&srv->stats.last_event_id_unusable, 1);
+        s->unknown_id = true;
+        s->cursor = 0;
+    } else if (has > 0) {
+        s->cursor = id;
+    } else {
+        s->cursor = feed_newest_locked(srv->feed);
+    }
+}
+
+/* The body of a HEAD response, never asked for (libmicrohttpd sends none). */
+static ssize_t sse_no_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)cls, (void)pos, (void)buf, (void)max;
+    return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+/* HEAD /events: the stream's header fields, and no stream (RFC 9110 section 9.3.2). The
+ * length stays unknown, as the stream's is, so there is no Content-Length (a HEAD answer
+ * must not claim one the GET would not have); and no chunked coding either, because
+ * libmicrohttpd 0.9.75 sends a chunked body's last chunk even to HEAD, which a client
+ * would read as the start of the next response. So the connection closes after it. */
+static enum MHD_Result sse_head(struct request *req)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64, sse_no_body, NULL, NULL);
+    if (!r)
+        return MHD_NO;
+    MHD_set_response_options(r, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(r, "X-Accel-Buffering", "no");
+    enum MHD_Result rc = reply_queue(req, 200, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
 static enum MHD_Result sse_handle(struct request *req)
 {
     struct server *srv = req->srv;
-    uint64_t last_id = 0;
-    int has_id =
-        request_uint_value(req, MHD_HEADER_KIND, "Last-Event-ID", UINT64_MAX, &last_id);
-    if (has_id < 0)
-        return MHD_YES;
-    if (has_id == 0) {
-        has_id = request_uint_value(req, MHD_GET_ARGUMENT_KIND, "lastEventId", UINT64_MAX,
-                                    &last_id);
-        if (has_id < 0)
-            return MHD_YES;
-    }
+    if (req->head)
+        return sse_head(req);
     struct sse_stream *s = calloc(1, sizeof(*s));
     if (!s)
         return MHD_NO;
@@ -209,8 +262,7 @@ static enum MHD_Result sse_handle(struct request *req)
     s->last_write_ns = clock_mono_ns();
     feed_lock(srv->feed);
     s->drops = feed_drop_generation_locked(srv->feed);
-    /* Without Last-Event-ID a new subscriber gets what comes next. */
-    s->cursor = has_id ? last_id : feed_newest_locked(srv->feed);
+    sse_start_cursor(req, s);
     feed_unlock(srv->feed);
     req->state = s;
     struct MHD_Response *r =

@@ -71,9 +71,11 @@ struct stats {
     atomic_int_least64_t conns_peak;         /* most connections open at once */
     atomic_uint_least64_t unaccounted_bytes; /* kernel bytes no counter explains (0) */
     atomic_uint_least64_t timeouts; /* connections closed for a deadline (conn.h) */
-    int64_t started_mono_ns;        /* set once at start */
-    pthread_mutex_t tags_lock;      /* guards adding tags */
-    atomic_size_t ntags;            /* tags in use (published after the name) */
+    atomic_uint_least64_t last_event_id_unusable; /* streams whose Last-Event-ID was no
+                                                     number: reset instead (sse.c) */
+    int64_t started_mono_ns;                      /* set once at start */
+    pthread_mutex_t tags_lock;                    /* guards adding tags */
+    atomic_size_t ntags; /* tags in use (published after the name) */
     struct stats_tag tags[STATS_MAX_TAGS];
 };
 

@@ -2,7 +2,9 @@
  *
  * Without a tag, the whole document: stats_render's counters and the feed's figures,
  * then the settings as "config", so a result file explains itself. With client=TAG, that
- * tag's row only; asking does not count the request in the row it reads.
+ * tag's row only; asking does not count the request in the row it reads. A tag not seen
+ * yet reads as zeros, until the table is full (STATS_MAX_TAGS): a new tag then can never
+ * be tracked, and asking for it is a 404 that says so, not a row of zeros.
  */
 #include "stats_route.h"
 
@@ -39,15 +41,17 @@ static enum MHD_Result stats_handle(struct request *req)
     struct server *srv = req->srv;
     struct dynbuf b;
     dynbuf_init(&b, 1 << 20);
+    /* the tag is valid: admission.c answered 400 otherwise */
     const char *tag =
         MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "client");
     if (tag) {
-        if (!stats_tag_valid(tag))
-            return reply_error(req, 400,
-                               "client: expected 1 to %d of A-Z a-z 0-9 _ -, got "
-                               "\"%.40s\"",
-                               STATS_TAG_MAX, tag);
-        if (stats_render_tag(stats_tag_find(&srv->stats, tag), tag, &b) != 0)
+        const struct stats_row *row = stats_tag_find(&srv->stats, tag);
+        if (!row && atomic_load(&srv->stats.ntags) >= STATS_MAX_TAGS)
+            return reply_error(req, 404,
+                               "client: \"%s\" is not tracked: the table of %d client tags "
+                               "is full",
+                               tag, STATS_MAX_TAGS);
+        if (stats_render_tag(row, tag, &b) != 0)
             return MHD_NO;
         enum MHD_Result rc = reply_json(req, 200, b.mem, b.len, NULL);
         dynbuf_free(&b);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "jsonw.h"
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -401,6 +402,396 @@ static void every_request_gets_an_answer_or_a_close(void **state)
     stop(&s);
 }
 
+/* ---- 5, 6: smuggling primitives and oversized bodies ----------------------------- */
+
+/* One raw exchange that must end with the server's close; returns what came back (the
+ * caller frees it). */
+static struct dynbuf exchange_closed(unsigned port, const char *req, size_t len)
+{
+    struct dynbuf out;
+    dynbuf_init(&out, 1 << 20);
+    if (harness_exchange(port, req, len, false, 3000, &out) != 1)
+        fail_msg("the server kept the connection open after: %.80s", req);
+    return out;
+}
+
+/* The status of the first answer in out, and that it is the only one. */
+static int only_status(const struct dynbuf *out)
+{
+    int status = 0;
+    if (!out->mem || sscanf(out->mem, "HTTP/1.1 %d", &status) != 1)
+        return 0;
+    /* a second answer would follow the first's blank line or its JSON body */
+    if (strstr(out->mem, "\nHTTP/1.1 ") || strstr(out->mem, "}HTTP/1.1 "))
+        fail_msg("a second answer followed: %s", out->mem);
+    return status;
+}
+
+/* RFC 9112 section 6.3: each request whose body's end is ambiguous gets a 400 (501 for a
+ * coding the server does not know) and the close, and what it smuggles behind is never
+ * answered or published. A plain chunked publish still works. */
+static void smuggling_primitives_are_refused_and_closed(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    static const struct {
+        const char *req;
+        int status;
+    } probes[] = {
+        {"POST /publish HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: "
+         "10\r\n\r\n"
+         "helloGET /poll HTTP/1.1\r\nHost: x\r\n\r\n",
+         400},
+        {"POST /publish HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: "
+         "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+         400},
+        {"POST /publish HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n"
+         "5\r\nhello\r\n0\r\n\r\n",
+         400},
+        {"POST /publish HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nhello", 400},
+        {"POST /publish HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+         "5\r\nhello\r\n0\r\n\r\n",
+         501},
+        {"POST /publish HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+         "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+         400},
+        {"POST /publish HTTP/1.0\r\nTransfer-Encoding: "
+         "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+         400},
+    };
+    for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+        struct dynbuf out = exchange_closed(s.port, probes[i].req, strlen(probes[i].req));
+        if (only_status(&out) != probes[i].status)
+            fail_msg("probe %zu: expected %d, got: %s", i, probes[i].status,
+                     out.mem ? out.mem : "(nothing)");
+        assert_non_null(strstr(out.mem, "\r\nConnection: close\r\n"));
+        assert_non_null(strstr(out.mem, "{\"error\":\""));
+        dynbuf_free(&out);
+    }
+    const char chunked[] =
+        "POST /publish HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        "\r\n5\r\nhello\r\n0\r\n\r\n";
+    struct dynbuf out;
+    dynbuf_init(&out, 1 << 16);
+    harness_exchange(s.port, chunked, sizeof(chunked) - 1, true, 3000, &out);
+    assert_non_null(strstr(out.mem, "HTTP/1.1 201 Created\r\n"));
+    dynbuf_free(&out);
+    cJSON *st = harness_stats(s.port);
+    assert_int_equal(harness_stat(st, "updates_published"), 1);
+    assert_int_equal(harness_stat(st, "transports.publish.responses.400"), 6);
+    assert_int_equal(harness_stat(st, "transports.publish.responses.501"), 1);
+    assert_int_equal(harness_stat(st, "transports.poll.requests"), 0); /* never smuggled */
+    cJSON_Delete(st);
+    stop(&s);
+}
+
+/* A body declared over --max-publish-bytes is refused at once: 413 before any
+ * "100 Continue" and without waiting for the body, then the close. */
+static void oversized_bodies_are_refused_before_they_are_read(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", "--max-publish-bytes", "100", NULL};
+    struct harness_server s = start(args);
+    const char *heads[] = {
+        "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n"
+        "Expect: 100-continue\r\n\r\n",
+        "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n",
+        "GET /poll HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n",
+    };
+    for (size_t i = 0; i < 3; i++) {
+        /* the head only: the answer must not wait for the body */
+        struct dynbuf out = exchange_closed(s.port, heads[i], strlen(heads[i]));
+        assert_int_equal(only_status(&out), 413);
+        assert_null(strstr(out.mem, "100 Continue"));
+        assert_non_null(strstr(out.mem, "100-byte limit"));
+        dynbuf_free(&out);
+    }
+    cJSON *st = harness_stats(s.port);
+    assert_int_equal(harness_stat(st, "transports.publish.responses.413"), 2);
+    assert_int_equal(harness_stat(st, "transports.poll.responses.413"), 1);
+    assert_int_equal(harness_stat(st, "transports.publish.req_body_bytes"), 0);
+    cJSON_Delete(st);
+    stop(&s);
+}
+
+/* ---- 8: HEAD, Host, and lines that are no request --------------------------------- */
+
+/* The response head of raw, without its Date line (it changes between answers). */
+static void head_without_date(const char *raw, char *out, size_t cap)
+{
+    const char *end = strstr(raw, "\r\n\r\n");
+    assert_non_null(end);
+    size_t o = 0;
+    for (const char *p = raw; p < end;) {
+        const char *eol = strstr(p, "\r\n");
+        if (eol > end)
+            eol = end;
+        if (strncmp(p, "Date: ", 6) != 0) {
+            assert_true(o + (size_t)(eol - p) + 3 < cap);
+            memcpy(out + o, p, (size_t)(eol - p));
+            o += (size_t)(eol - p);
+            out[o++] = '\n';
+        }
+        p = eol + 2;
+    }
+    out[o] = '\0';
+}
+
+/* HEAD is answered wherever GET is, with GET's header fields and no body (RFC 9110
+ * section 9.3.2); HTTP/1.1 without Host, or with two, is a 400; a request line with no
+ * space is closed without an answer (libmicrohttpd 0.9.75 allows no other), and one that
+ * begins with a NUL byte (which libmicrohttpd takes for an empty line) by the request
+ * timeout. */
+static void head_host_and_lines_that_are_no_request(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", "--request-timeout", "1s", NULL};
+    struct harness_server s = start(args);
+    harness_publish(s.port, "headline");
+    int fd = harness_connect(s.port);
+    const char get[] = "GET /poll HTTP/1.1\r\nHost: x\r\n\r\n";
+    const char head[] = "HEAD /poll HTTP/1.1\r\nHost: x\r\n\r\n";
+    struct harness_response rg;
+    assert_int_equal(harness_send(fd, get, sizeof(get) - 1), 0);
+    assert_int_equal(harness_read_response(fd, &rg, 2000), 0);
+    assert_int_equal(harness_send(fd, head, sizeof(head) - 1), 0);
+    struct dynbuf raw;
+    dynbuf_init(&raw, 1 << 16);
+    assert_int_equal(harness_read_until(fd, &raw, "\r\n\r\n", 2000), 1);
+    harness_read_until(fd, &raw, "\x01never", 200); /* a body would arrive by now */
+    char hg[1024], hh[1024];
+    head_without_date(rg.raw.mem, hg, sizeof(hg));
+    head_without_date(raw.mem, hh, sizeof(hh));
+    assert_string_equal(hh, hg); /* Content-Length and ETag included */
+    assert_int_equal(raw.len, (size_t)(strstr(raw.mem, "\r\n\r\n") - raw.mem) + 4);
+    /* the connection is still good for the next request */
+    assert_int_equal(harness_send(fd, get, sizeof(get) - 1), 0);
+    harness_response_free(&rg);
+    assert_int_equal(harness_read_response(fd, &rg, 2000), 0);
+    assert_int_equal(rg.status, 200);
+    harness_response_free(&rg);
+    dynbuf_free(&raw);
+    close(fd);
+
+    const char sse_head[] = "HEAD /events HTTP/1.1\r\nHost: x\r\n\r\n";
+    struct dynbuf out = exchange_closed(s.port, sse_head, sizeof(sse_head) - 1);
+    assert_int_equal(only_status(&out), 200);
+    assert_non_null(strstr(out.mem, "\r\nContent-Type: text/event-stream\r\n"));
+    assert_null(strstr(out.mem, "Content-Length"));
+    assert_int_equal(out.len, (size_t)(strstr(out.mem, "\r\n\r\n") - out.mem) + 4);
+    dynbuf_free(&out);
+    const char head_post[] = "HEAD /publish HTTP/1.1\r\nHost: x\r\n\r\n";
+    out = exchange_closed(s.port, head_post, sizeof(head_post) - 1);
+    assert_int_equal(only_status(&out), 405);
+    assert_non_null(strstr(out.mem, "\r\nAllow: POST\r\n"));
+    dynbuf_free(&out);
+
+    const char nohost[] = "GET /poll HTTP/1.1\r\n\r\n";
+    out = exchange_closed(s.port, nohost, sizeof(nohost) - 1);
+    assert_int_equal(only_status(&out), 400);
+    assert_non_null(strstr(out.mem, "Host: required"));
+    dynbuf_free(&out);
+    const char twohosts[] = "GET /poll HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n";
+    out = exchange_closed(s.port, twohosts, sizeof(twohosts) - 1);
+    assert_int_equal(only_status(&out), 400);
+    dynbuf_free(&out);
+    const char http10[] = "GET /poll HTTP/1.0\r\n\r\n";
+    out = exchange_closed(s.port, http10, sizeof(http10) - 1);
+    assert_int_equal(only_status(&out), 200);
+    dynbuf_free(&out);
+    const char garbage[] = "garbage\r\n\r\n";
+    out = exchange_closed(s.port, garbage, sizeof(garbage) - 1);
+    assert_int_equal(out.len, 0);
+    dynbuf_free(&out);
+    const char nul[] = "\0\x01\x02 / HTTP/1.1\r\n\r\n";
+    out = exchange_closed(s.port, nul, sizeof(nul) - 1);
+    assert_int_equal(out.len, 0);
+    dynbuf_free(&out);
+
+    cJSON *st = harness_stats(s.port);
+    assert_int_equal(harness_stat(st, "transports.poll.responses.200"), 4);
+    assert_int_equal(harness_stat(st, "transports.poll.responses.400"), 2);
+    assert_int_equal(harness_stat(st, "transports.events.responses.200"), 1);
+    assert_int_equal(harness_stat(st, "transports.events.open"), 0);
+    assert_int_equal(harness_stat(st, "transports.rejected.requests"), 2);
+    assert_int_equal(harness_stat(st, "unaccounted_bytes"), 0);
+    cJSON_Delete(st);
+    stop(&s);
+}
+
+/* ---- 9, 10: client tags and error bodies -------------------------------------------- */
+
+/* The request answers status with a valid JSON error body whose message mentions what. */
+static void expect_json_error(unsigned port, const char *method, const char *target,
+                              int status, const char *mention)
+{
+    struct harness_response r;
+    assert_int_equal(harness_http(port, method, target, NULL, NULL, 0, &r), 0);
+    if (r.status != status)
+        fail_msg("%s %s: expected %d, got %d", method, target, status, r.status);
+    if (!jsonw_valid_utf8(r.body, r.body_len))
+        fail_msg("%s %s: the body is not valid UTF-8: %.*s", method, target,
+                 (int)r.body_len, r.body);
+    cJSON *doc = cJSON_ParseWithLength(r.body, r.body_len);
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(doc, "error");
+    if (!cJSON_IsString(e) || !strstr(e->valuestring, mention))
+        fail_msg("%s %s: error does not mention \"%s\": %.*s", method, target, mention,
+                 (int)r.body_len, r.body);
+    cJSON_Delete(doc);
+    harness_response_free(&r);
+}
+
+/* An invalid client tag is a 400 on every route (ab%00cd too, not "ab"); once the table
+ * of 256 tags is full, asking /stats for a new one says so instead of showing zeros. */
+static void client_tags_are_checked_everywhere(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    const char *targets[] = {"/poll?client=bad%20tag",   "/poll?client=ab%00cd",
+                             "/longpoll?client=ab%00cd", "/events?client=%ff",
+                             "/stats?client=ab%00cd",    "/?client=" /* empty */};
+    for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
+        expect_json_error(s.port, "GET", targets[i], 400, "client");
+    cJSON *st = harness_stats(s.port);
+    assert_int_equal(harness_stat(st, "transports.poll.responses.400"), 2);
+    cJSON_Delete(st);
+    struct harness_response r;
+    assert_int_equal(harness_http(s.port, "GET", "/stats?client=ab", NULL, NULL, 0, &r), 0);
+    cJSON *t = cJSON_ParseWithLength(r.body, r.body_len);
+    assert_int_equal(harness_stat(t, "requests"), 0); /* "ab%00cd" counted nowhere */
+    cJSON_Delete(t);
+    harness_response_free(&r);
+
+    for (int i = 0; i < 256; i++) {
+        char target[64];
+        snprintf(target, sizeof(target), "/poll?client=t%d", i);
+        assert_int_equal(harness_http(s.port, "GET", target, NULL, NULL, 0, &r), 0);
+        assert_int_equal(r.status, 200);
+        harness_response_free(&r);
+    }
+    assert_int_equal(harness_http(s.port, "GET", "/poll?client=late", NULL, NULL, 0, &r),
+                     0);
+    assert_int_equal(r.status, 200); /* served, only not tracked */
+    harness_response_free(&r);
+    expect_json_error(s.port, "GET", "/stats?client=late", 404, "256");
+    assert_int_equal(harness_http(s.port, "GET", "/stats?client=t255", NULL, NULL, 0, &r),
+                     0);
+    assert_int_equal(r.status, 200);
+    t = cJSON_ParseWithLength(r.body, r.body_len);
+    assert_int_equal(harness_stat(t, "requests"), 1);
+    cJSON_Delete(t);
+    harness_response_free(&r);
+    stop(&s);
+}
+
+/* Error bodies quote what the client sent, as valid JSON whatever it was: a byte that is
+ * no UTF-8, a character cut by the quote's length, a NUL, a method of raw bytes. */
+static void error_bodies_are_valid_json(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    expect_json_error(s.port, "GET", "/poll?since=%ff", 400, "since");
+    expect_json_error(s.port, "GET", "/poll?since=%e2%82", 400, "since");
+    expect_json_error(s.port, "GET", "/poll?since=1%002", 400, "since");
+    /* 41 three-byte characters: the 40-character quote must not cut the 40th */
+    char target[512] = "/longpoll?timeout=";
+    for (int i = 0; i < 41; i++)
+        strcat(target, "%e2%82%ac");
+    expect_json_error(s.port, "GET", target, 400, "timeout");
+    expect_json_error(s.port, "POST", "/control?rate=%c3", 400, "rate");
+    expect_json_error(s.port, "GET", "/www/%ff%fe.js", 404, "no such file");
+    expect_json_error(s.port, "\xff\xfe", "/poll", 405, "/poll");
+    stop(&s);
+}
+
+/* ---- 11: a Last-Event-ID that is no number --------------------------------------- */
+
+/* An unusable Last-Event-ID (or lastEventId) is taken as unknown: the stream says
+ * "event: reset" and replays from the oldest update kept, and /stats counts it. */
+static void unusable_last_event_ids_replay_from_the_oldest(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", "--buffer", "3", NULL};
+    struct harness_server s = start(args);
+    for (int i = 0; i < 5; i++)
+        harness_publish(s.port, "kept?");
+    const char *reqs[] = {
+        "GET /events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: abc\r\n\r\n",
+        "GET /events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 4 \r\n\r\n",
+        "GET /events?lastEventId=1.5 HTTP/1.1\r\nHost: x\r\n\r\n",
+    };
+    for (size_t i = 0; i < 3; i++) {
+        int fd = harness_connect(s.port);
+        assert_int_equal(harness_send(fd, reqs[i], strlen(reqs[i])), 0);
+        struct dynbuf raw;
+        dynbuf_init(&raw, 1 << 16);
+        assert_int_equal(harness_read_until(fd, &raw, "id: 5\n", 3000), 1);
+        assert_non_null(strstr(raw.mem, "HTTP/1.1 200 OK\r\n"));
+        const char *reset =
+            strstr(raw.mem, "event: reset\ndata: {\"since\":null,\"first\":3}");
+        const char *first = strstr(raw.mem, "id: 3\n");
+        assert_non_null(reset);
+        assert_non_null(first);
+        assert_true(reset < first);
+        assert_null(strstr(raw.mem, "id: 2\n"));
+        dynbuf_free(&raw);
+        close(fd);
+    }
+    cJSON *st = harness_stats(s.port);
+    assert_int_equal(harness_stat(st, "last_event_id_unusable"), 3);
+    assert_int_equal(harness_stat(st, "transports.events.responses.200"), 3);
+    cJSON_Delete(st);
+    stop(&s);
+}
+
+/* ---- 12: --bind -------------------------------------------------------------------- */
+
+/* Addresses where no connection can arrive are refused with one line and status 2; an
+ * address beyond loopback is served with a warning on stderr. */
+static void bind_refuses_what_cannot_accept_and_warns_beyond_loopback(void **state)
+{
+    (void)state;
+    const char *refused[] = {"255.255.255.255", "224.0.0.1", "240.0.0.1", "0.0.0.7"};
+    for (size_t i = 0; i < 4; i++) {
+        const char *args[] = {"--port", "0", "--bind", refused[i], NULL};
+        struct dynbuf err;
+        dynbuf_init(&err, 1 << 16);
+        int status = harness_server_run(args, &err);
+        if (status != 2 || !err.mem || !strstr(err.mem, "--bind: ") ||
+            strchr(err.mem, '\n') != err.mem + err.len - 1)
+            fail_msg("--bind %s: exit %d, stderr: %s", refused[i], status,
+                     err.mem ? err.mem : "");
+        dynbuf_free(&err);
+    }
+    const char *bin = getenv("PUSHPULL_SERVER");
+    const char *argv[] = {bin ? bin : "build/asan/bin/pushpull-server",
+                          "--port",
+                          "0",
+                          "--rate",
+                          "0",
+                          "--bind",
+                          "0.0.0.0",
+                          NULL};
+    int errfd = -1;
+    pid_t pid = harness_spawn(argv, STDERR_FILENO, true, &errfd);
+    assert_true(pid > 0);
+    running = pid;
+    struct dynbuf err;
+    dynbuf_init(&err, 1 << 16);
+    assert_int_equal(harness_read_until(errfd, &err, "beyond loopback", 5000), 1);
+    running = 0;
+    assert_int_equal(harness_stop_pid(pid), 0);
+    close(errfd);
+    dynbuf_free(&err);
+
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args); /* 127.0.0.1: no warning */
+    stop(&s);
+}
+
 /* ---- 7: what libmicrohttpd refuses itself is counted ------------------------------- */
 
 /* One exchange on a fresh connection; the bytes received go to *got (may be NULL) and
@@ -483,6 +874,15 @@ int main(void)
                                   teardown),
         cmocka_unit_test_teardown(every_request_gets_an_answer_or_a_close, teardown),
         cmocka_unit_test_teardown(what_libmicrohttpd_refuses_is_counted, teardown),
+        cmocka_unit_test_teardown(smuggling_primitives_are_refused_and_closed, teardown),
+        cmocka_unit_test_teardown(oversized_bodies_are_refused_before_they_are_read,
+                                  teardown),
+        cmocka_unit_test_teardown(head_host_and_lines_that_are_no_request, teardown),
+        cmocka_unit_test_teardown(client_tags_are_checked_everywhere, teardown),
+        cmocka_unit_test_teardown(error_bodies_are_valid_json, teardown),
+        cmocka_unit_test_teardown(unusable_last_event_ids_replay_from_the_oldest, teardown),
+        cmocka_unit_test_teardown(bind_refuses_what_cannot_accept_and_warns_beyond_loopback,
+                                  teardown),
     };
     return cmocka_run_group_tests_name("hostile", tests, NULL, NULL);
 }
