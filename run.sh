@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 DEBS=(libmicrohttpd-dev libcjson-dev libcurl4-openssl-dev libcmocka-dev gnuplot-nox
-      pkg-config build-essential curl)
+      pkg-config build-essential curl clang libclang-rt-14-dev)
 LAST_DIRS=()
 # Where the programs are: bin/ (release), or build/asan/bin for the sanitizer build (the
 # end-to-end test sets PUSHPULL_BIN so the whole pipeline runs under ASan and UBSan).

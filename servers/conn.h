@@ -30,6 +30,7 @@
 #ifndef PUSHPULL_CONN_H
 #define PUSHPULL_CONN_H
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -49,16 +50,22 @@ struct conn_state {
     atomic_bool receiving; /* the current request is not whole yet (or not begun) */
     atomic_bool served;    /* a request has ended on this connection */
     bool cut;              /* conns_sweep shut the socket down (guarded by the lock) */
+    int64_t gone_seen;     /* boundary_ns when a sweep last saw its peer gone with
+                              nothing unread, or 0 (guarded by the lock) */
     void *request;         /* the request in progress (struct request), or NULL */
 };
 
 /* The open connections and their deadlines. Embedded in struct server. */
 struct conns {
-    pthread_mutex_t lock;             /* guards the list and conn_state.cut */
+    pthread_mutex_t lock;             /* guards the list, conn_state.cut and the scratch */
     struct conn_state *head;          /* the open list */
+    size_t count;                     /* connections on it */
     int64_t request_timeout_ns;       /* see the top of this file */
     int64_t idle_timeout_ns;          /* between requests */
     atomic_uint_least64_t *timed_out; /* the counter conn_count_timeout bumps */
+    struct pollfd *pfds;              /* sweep scratch: one per receiving connection */
+    struct conn_state **pconn;        /* the connection behind each pfds entry */
+    size_t pcap;                      /* entries allocated in both */
 };
 
 /* Set up an empty list with these timeouts; timed_out is the /stats counter of
@@ -81,7 +88,10 @@ void conn_request_whole(struct conn_state *c);
 /* The current request is over; the connection waits for its next one. */
 void conn_request_ended(struct conn_state *c, int64_t now_ns);
 
-/* Close (shut down) every connection past its deadline. Returns how many. */
+/* Close (shut down) every connection past its deadline, and every receiving one whose
+ * peer has closed its side with nothing left unread: libmicrohttpd 0.9.75 can miss that
+ * end of stream (see reply_queue in reply.c), and the request can never be completed.
+ * Returns how many were past their deadline (counted as timeouts). */
 size_t conns_sweep(struct conns *cs, int64_t now_ns);
 /* Count one connection closed for a deadline: the one place timed_out moves (the sweeper
  * and libmicrohttpd's own timeout both report here). */
