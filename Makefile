@@ -30,7 +30,8 @@ ASAN_CFLAGS := $(CFLAGS_BASE) -Werror -I. -O1 -g $(SAN_FLAGS)
 
 COMMON_SRC := $(wildcard common/*.c)
 TEST_SRC   := $(wildcard tests/test_*.c)
-TSUP_SRC   := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
+FUZZ_SRC   := $(wildcard tests/fuzz_*.c)
+TSUP_SRC   := $(filter-out $(TEST_SRC) $(FUZZ_SRC),$(wildcard tests/*.c))
 
 # One folder per program: DIR/main.c is the entry point of bin/pushpull-NAME and every
 # other file of DIR goes into DIR's archive (build/<flavour>/libDIR.a), which the tests
@@ -104,7 +105,6 @@ test: test-build
 		tests/browser/node_tests.sh
 
 # ---- fuzzing (clang + libFuzzer) ---------------------------------------
-FUZZ_SRC := $(wildcard tests/fuzz_*.c)
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Icommon -g -O1 -fsanitize=fuzzer,address,undefined
 # The server's harness runs the real daemon in-process: it links the server's files too.
 build/fuzz/fuzz_server: tests/fuzz_server.c $(SRC_servers) $(COMMON_SRC)
