@@ -2,6 +2,7 @@
  */
 #include "sockacct.h"
 
+#include <errno.h>
 #include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
@@ -20,24 +21,52 @@ enum {
     ST_CLOSING = 11
 };
 
+/* How often sockacct_read tries for a consistent set before it gives up. */
+#define SOCKACCT_TRIES 64
+
 int sockacct_read(int fd, struct sockacct *out)
 {
-    struct tcp_info ti;
+    struct tcp_info ti, again;
     socklen_t len = sizeof(ti);
     int outq = 0, inq = 0;
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
-        return -1;
-    if (ioctl(fd, SIOCOUTQ, &outq) != 0 || ioctl(fd, SIOCINQ, &inq) != 0)
-        return -1;
+    /* TCP_INFO and the queue sizes are separate calls, and an ACK (or data) that lands
+     * between them moves bytes from the queue to the acked count unseen: written came out
+     * short by up to a whole response. Read TCP_INFO again after the queues; when neither
+     * count moved, the queues belong to the same moment (only this thread writes and reads
+     * the socket). */
+    for (int tries = 0;; tries++) {
+        if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+            return -1;
+        if (ioctl(fd, SIOCOUTQ, &outq) != 0 || ioctl(fd, SIOCINQ, &inq) != 0)
+            return -1;
+        len = sizeof(again);
+        if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &again, &len) != 0)
+            return -1;
+        if (ti.tcpi_bytes_acked == again.tcpi_bytes_acked &&
+            ti.tcpi_bytes_received == again.tcpi_bytes_received &&
+            ti.tcpi_state == again.tcpi_state)
+            break;
+        if (tries == SOCKACCT_TRIES) {
+            errno = EAGAIN;
+            return -1;
+        }
+    }
     /* States in which the peer's FIN has arrived (RFC 9293 section 3.3.2). */
     out->peer_fin = ti.tcpi_state == ST_CLOSE_WAIT || ti.tcpi_state == ST_LAST_ACK ||
                     ti.tcpi_state == ST_CLOSING || ti.tcpi_state == ST_TIME_WAIT;
+    out->closed = ti.tcpi_state == ST_CLOSE;
+    if (out->closed && inq == 0) {
+        /* CLOSED after a FIN (and then a reset, or a close of our own) or after a reset
+         * alone: the state does not say. A peek does: with nothing left to read, it
+         * returns 0 once the peer's FIN has come, before it looks at a pending error. */
+        char c;
+        out->peer_fin = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+    }
     /* States in which our FIN has been queued: it is in SIOCOUTQ until acked, then in
      * tcpi_bytes_acked. */
     out->own_fin = ti.tcpi_state == ST_FIN_WAIT1 || ti.tcpi_state == ST_FIN_WAIT2 ||
                    ti.tcpi_state == ST_CLOSING || ti.tcpi_state == ST_TIME_WAIT ||
                    ti.tcpi_state == ST_LAST_ACK;
-    out->closed = ti.tcpi_state == ST_CLOSE;
     out->written = ti.tcpi_bytes_acked + (uint64_t)outq - (uint64_t)out->own_fin;
     out->payload_out = ti.tcpi_bytes_sent - ti.tcpi_bytes_retrans;
     out->read = ti.tcpi_bytes_received - (uint64_t)inq - (uint64_t)out->peer_fin;

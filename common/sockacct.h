@@ -5,13 +5,16 @@
  * unsent). Read = tcpi_bytes_received - SIOCINQ (arrived in order, minus what is still
  * waiting to be read). Both need Linux 4.1+ (tcpi_bytes_acked, tcpi_bytes_received). The
  * counts start at the handshake; take a snapshot when the connection opens and subtract.
+ * The counts and the queues come from separate calls; they are read until they agree (an
+ * ACK between them would otherwise hide bytes from `written`).
  * Sequence-space corrections: a FIN counts as one byte of the sequence space. A peer's
- * FIN that has arrived is taken out of `read` here (peer_fin says so), and so is our own
- * FIN out of `written` once we have sent it (shutdown(SHUT_WR); own_fin says so): both
- * are told by the TCP state (RFC 9293 section 3.3.2). A connection reset (state CLOSED)
- * tells neither, so read the account before closing. On the side that
- * opened the connection, `written` also counts the SYN once acked: callers either take a
- * snapshot at connect and subtract, or subtract 1 (pushpull-client does).
+ * FIN that has arrived is taken out of `read` here (peer_fin says so): the TCP state tells
+ * (RFC 9293 section 3.3.2), and in state CLOSED, where it does not, a peek at the socket
+ * does. Our own FIN is taken out of `written` once we have sent it (shutdown(SHUT_WR);
+ * own_fin), except in state CLOSED, which does not tell whether we sent one before a
+ * reset: `payload_out` (the data bytes that left) is the count to use there. On the side
+ * that opened the connection, `written` also counts the SYN once acked: callers either
+ * take a snapshot at connect and subtract, or subtract 1 (pushpull-client does).
  */
 #ifndef PUSHPULL_SOCKACCT_H
 #define PUSHPULL_SOCKACCT_H
@@ -26,13 +29,15 @@ struct sockacct {
     int peer_fin;         /* 1 when the peer's FIN has arrived (and was left out of read) */
     int own_fin;          /* 1 when our FIN has been sent (and was left out of written) */
     int closed;           /* 1 in state CLOSED: both FINs exchanged (the socket handed its
-                             end to TIME_WAIT), or a reset; neither FIN is taken out then */
+                             end to TIME_WAIT), or a reset; own_fin is 0 then */
     uint64_t payload_out; /* data bytes that left, retransmissions counted once
                              (tcpi_bytes_sent - tcpi_bytes_retrans; Linux 5.5+) */
 };
 
-/* Fill *out for socket fd. 0 on success; -1 (errno set) when the socket is not TCP or
- * the kernel refuses. */
+/* Fill *out for socket fd. 0 on success; -1 (errno set) when the socket is not TCP, the
+ * kernel refuses, or the counts kept moving for 64 tries (EAGAIN). In state CLOSED it may
+ * consume a pending error (ECONNRESET): read the account where the socket's reader no
+ * longer cares, or before the reset. */
 int sockacct_read(int fd, struct sockacct *out);
 
 #endif

@@ -94,6 +94,16 @@ void request_count_open(struct request *req, int delta)
         atomic_fetch_add(&req->tag->open, delta);
 }
 
+/* a - b for two kernel counts, or 0 with the shortfall counted in unaccounted_bytes when
+ * b is the larger: an impossible difference is shown, never clamped away silently. */
+static uint64_t kernel_minus(struct stats *st, uint64_t a, uint64_t b)
+{
+    if (a >= b)
+        return a - b;
+    stats_add(&st->unaccounted_bytes, b - a);
+    return 0;
+}
+
 void request_account_bytes(struct request *req, bool check_rest)
 {
     struct conn_state *cs = req->cs;
@@ -101,8 +111,11 @@ void request_account_bytes(struct request *req, bool check_rest)
     struct sockacct now;
     if (!cs || !cs->acct_ok || sockacct_read(cs->fd, &now) != 0)
         return;
-    uint64_t wrote = now.written - cs->written_mark;
-    uint64_t got = now.read - cs->read_mark;
+    /* In state CLOSED (a reset, or both FINs crossed) whether our FIN is in `written` is
+     * unknown; the data bytes that left are what was written (sockacct.h). */
+    uint64_t now_written = now.closed ? now.payload_out : now.written;
+    uint64_t wrote = kernel_minus(st, now_written, cs->written_mark);
+    uint64_t got = kernel_minus(st, now.read, cs->read_mark);
     uint64_t produced =
         (req->body_bytes - req->body_mark) + (req->framing_bytes - req->framing_mark);
     /* The request's body: what its route was handed; for one refused at its head, what
@@ -112,18 +125,22 @@ void request_account_bytes(struct request *req, bool check_rest)
         upload = got > req->head_bytes ? got - req->head_bytes : 0;
     if (req->hdr_counted)
         upload = 0;
-    cs->written_mark = now.written;
+    cs->written_mark = now_written;
     cs->read_mark = now.read;
     req->body_mark = req->body_bytes;
     req->framing_mark = req->framing_bytes;
     if (!req->hdr_counted) {
         req->hdr_counted = true;
-        request_count(req, SF_RESP_HEADER_BYTES, wrote > produced ? wrote - produced : 0);
-        request_count(req, SF_REQ_HEADER_BYTES, got > upload ? got - upload : 0);
+        request_count(req, SF_RESP_HEADER_BYTES, kernel_minus(st, wrote, produced));
+        request_count(req, SF_REQ_HEADER_BYTES, kernel_minus(st, got, upload));
         request_count(req, SF_REQ_BODY_BYTES, upload);
     } else if (check_rest) {
         uint64_t diff = wrote > produced ? wrote - produced : produced - wrote;
         stats_add(&st->unaccounted_bytes, diff + got);
+    } else if (produced > wrote) {
+        /* A response cut short (its peer gone, or cut by us): what the transport produced
+         * after the kernel stopped taking it never left this host. */
+        stats_add(&st->undelivered_bytes, produced - wrote);
     }
 }
 
@@ -132,16 +149,11 @@ void request_account_leftover(struct stats *st, struct conn_state *cs)
     struct sockacct now;
     if (!cs->acct_ok || sockacct_read(cs->fd, &now) != 0)
         return;
-    uint64_t written = now.written, read = now.read;
-    if (now.closed) {
-        /* Both FINs crossed before libmicrohttpd let go of the socket (it handed its end
-         * to TIME_WAIT), or a reset: neither FIN was taken out. Everything written has
-         * left (or was dropped by a reset and never will), so the data bytes that left
-         * are what was written; the peer's FIN is taken to have come (the normal way to
-         * this state; after a reset without one this counts one byte too many). */
-        written = now.payload_out;
-        read -= read > cs->read_mark ? 1 : 0;
-    }
+    /* In state CLOSED (both FINs crossed before libmicrohttpd let go of the socket, or a
+     * reset) sockacct cannot tell whether our FIN is in `written`; everything written
+     * has left by then (or was dropped by a reset and never will), so the data bytes
+     * that left are what was written. */
+    uint64_t written = now.closed ? now.payload_out : now.written, read = now.read;
     struct stats_row *r = &st->row[STATS_REJECTED];
     if (read > cs->read_mark && written <= cs->written_mark)
         stats_count_rejected(st, 0); /* a request closed without an answer */

@@ -162,21 +162,22 @@ int stats_render(struct stats *s, uint64_t published, uint64_t newest, uint64_t 
     double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
                  ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
     double uptime = (double)(clock_mono_ns() - s->started_mono_ns) / 1e9;
-    int rc =
-        dynbuf_addf(b,
-                    "{\"updates_published\":%llu,\"newest_seq\":%llu,\"uptime_s\":%.3f,"
-                    "\"cpu_s\":%.3f,"
-                    "\"rss_kib\":%ld,\"max_rss_kib\":%ld,\"connections_open\":%lld,"
-                    "\"connections_total\":%llu,\"connections_peak\":%lld,\"parked\":%llu,"
-                    "\"unaccounted_bytes\":%llu,\"timeouts\":%llu,"
-                    "\"last_event_id_unusable\":%llu,\"transports\":{",
-                    (unsigned long long)published, (unsigned long long)newest, uptime, cpu,
-                    rss_kib(), ru.ru_maxrss, (long long)atomic_load(&s->conns_open),
-                    (unsigned long long)atomic_load(&s->conns_total),
-                    (long long)atomic_load(&s->conns_peak), (unsigned long long)parked,
-                    (unsigned long long)atomic_load(&s->unaccounted_bytes),
-                    (unsigned long long)atomic_load(&s->timeouts),
-                    (unsigned long long)atomic_load(&s->last_event_id_unusable));
+    int rc = dynbuf_addf(
+        b,
+        "{\"updates_published\":%llu,\"newest_seq\":%llu,\"uptime_s\":%.3f,"
+        "\"cpu_s\":%.3f,"
+        "\"rss_kib\":%ld,\"max_rss_kib\":%ld,\"connections_open\":%lld,"
+        "\"connections_total\":%llu,\"connections_peak\":%lld,\"parked\":%llu,"
+        "\"unaccounted_bytes\":%llu,\"undelivered_bytes\":%llu,\"timeouts\":%llu,"
+        "\"last_event_id_unusable\":%llu,\"transports\":{",
+        (unsigned long long)published, (unsigned long long)newest, uptime, cpu, rss_kib(),
+        ru.ru_maxrss, (long long)atomic_load(&s->conns_open),
+        (unsigned long long)atomic_load(&s->conns_total),
+        (long long)atomic_load(&s->conns_peak), (unsigned long long)parked,
+        (unsigned long long)atomic_load(&s->unaccounted_bytes),
+        (unsigned long long)atomic_load(&s->undelivered_bytes),
+        (unsigned long long)atomic_load(&s->timeouts),
+        (unsigned long long)atomic_load(&s->last_event_id_unusable));
     for (int k = 0; rc == 0 && k < STATS_KINDS; k++) {
         if (k > 0)
             rc = dynbuf_adds(b, ",");

@@ -71,6 +71,9 @@ struct stats {
     atomic_int_least64_t conns_peak;         /* most connections open at once */
     atomic_uint_least64_t unaccounted_bytes; /* kernel bytes no counter explains (0) */
     atomic_uint_least64_t timeouts; /* connections closed for a deadline (conn.h) */
+    atomic_uint_least64_t undelivered_bytes;      /* body and framing bytes produced for a
+                                                     response cut short that never left (they
+                                                     are in resp_body_bytes too) */
     atomic_uint_least64_t last_event_id_unusable; /* streams whose Last-Event-ID was no
                                                      number: reset instead (sse.c) */
     int64_t started_mono_ns;                      /* set once at start */

@@ -539,6 +539,36 @@ static void byte_accounting_matches_the_wire(void **state)
     stop(&s);
 }
 
+/* A client that sends its request and closes at once meets the answer with a reset; the
+ * server's socket is then CLOSED, where the TCP state no longer says that the client's
+ * FIN came. Its request is still counted to the byte, not one over (issue 13). */
+static void a_request_then_close_counts_no_fin(void **state)
+{
+    (void)state;
+    enum { N = 30 };
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    const char req[] = "GET /poll HTTP/1.1\r\nHost: x\r\n\r\n";
+    for (int i = 0; i < N; i++) {
+        int fd = harness_connect(s.port);
+        assert_int_equal(harness_send(fd, req, sizeof(req) - 1), 0);
+        close(fd);
+    }
+    double n = -1;
+    for (int i = 0; i < 100 && n != N; i++) {
+        cJSON *st = harness_stats(s.port);
+        n = harness_stat(st, "transports.poll.responses.200");
+        cJSON_Delete(st);
+        harness_sleep_ms(20);
+    }
+    cJSON *st = harness_stats(s.port);
+    assert_int_equal(harness_stat(st, "transports.poll.requests"), N);
+    assert_int_equal(harness_stat(st, "transports.poll.req_header_bytes"),
+                     N * (sizeof(req) - 1));
+    cJSON_Delete(st);
+    stop(&s);
+}
+
 /* ---- errors --------------------------------------------------------------- */
 
 static void expect_error(unsigned port, const char *method, const char *target,
@@ -1188,6 +1218,7 @@ int main(void)
         cmocka_unit_test(disconnect_cleanup),
         cmocka_unit_test(fanout_to_streams_and_polls),
         cmocka_unit_test(byte_accounting_matches_the_wire),
+        cmocka_unit_test(a_request_then_close_counts_no_fin),
         cmocka_unit_test(errors_are_json_and_name_the_parameter),
         cmocka_unit_test(busy_server_answers_503),
         cmocka_unit_test(publish_answers_201_with_seq),
