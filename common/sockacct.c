@@ -55,13 +55,6 @@ int sockacct_read(int fd, struct sockacct *out)
     out->peer_fin = ti.tcpi_state == ST_CLOSE_WAIT || ti.tcpi_state == ST_LAST_ACK ||
                     ti.tcpi_state == ST_CLOSING || ti.tcpi_state == ST_TIME_WAIT;
     out->closed = ti.tcpi_state == ST_CLOSE;
-    if (out->closed && inq == 0) {
-        /* CLOSED after a FIN (and then a reset, or a close of our own) or after a reset
-         * alone: the state does not say. A peek does: with nothing left to read, it
-         * returns 0 once the peer's FIN has come, before it looks at a pending error. */
-        char c;
-        out->peer_fin = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
-    }
     /* States in which our FIN has been queued: it is in SIOCOUTQ until acked, then in
      * tcpi_bytes_acked. */
     out->own_fin = ti.tcpi_state == ST_FIN_WAIT1 || ti.tcpi_state == ST_FIN_WAIT2 ||
@@ -73,4 +66,15 @@ int sockacct_read(int fd, struct sockacct *out)
     out->segs_out = ti.tcpi_segs_out;
     out->segs_in = ti.tcpi_segs_in;
     return 0;
+}
+
+int sockacct_closed_fin(int fd)
+{
+    /* With nothing left to read, a peek returns 0 once the peer's FIN has come (the
+     * kernel's SOCK_DONE), before it looks at a pending error; after a reset alone it
+     * returns that error (and takes it), or 0 again when a read took it already. */
+    char c;
+    int inq = 0;
+    return ioctl(fd, SIOCINQ, &inq) == 0 && inq == 0 &&
+           recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }

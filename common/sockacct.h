@@ -8,13 +8,14 @@
  * The counts and the queues come from separate calls; they are read until they agree (an
  * ACK between them would otherwise hide bytes from `written`).
  * Sequence-space corrections: a FIN counts as one byte of the sequence space. A peer's
- * FIN that has arrived is taken out of `read` here (peer_fin says so): the TCP state tells
- * (RFC 9293 section 3.3.2), and in state CLOSED, where it does not, a peek at the socket
- * does. Our own FIN is taken out of `written` once we have sent it (shutdown(SHUT_WR);
- * own_fin), except in state CLOSED, which does not tell whether we sent one before a
- * reset: `payload_out` (the data bytes that left) is the count to use there. On the side
- * that opened the connection, `written` also counts the SYN once acked: callers either
- * take a snapshot at connect and subtract, or subtract 1 (pushpull-client does).
+ * FIN that has arrived is taken out of `read` here (peer_fin says so), and our own out of
+ * `written` once we have sent it (shutdown(SHUT_WR); own_fin): the TCP state tells (RFC
+ * 9293 section 3.3.2). State CLOSED (a reset, or both FINs crossed) tells neither: there
+ * `payload_out` (the data bytes that left) is the count of what was written, and
+ * sockacct_closed_fin asks the socket whether the peer's FIN came, for a reader that has
+ * not read since (a read may have taken a reset's error, which the answer relies on). On
+ * the side that opened the connection, `written` also counts the SYN once acked: callers
+ * either take a snapshot at connect and subtract, or subtract 1 (pushpull-client does).
  */
 #ifndef PUSHPULL_SOCKACCT_H
 #define PUSHPULL_SOCKACCT_H
@@ -35,9 +36,13 @@ struct sockacct {
 };
 
 /* Fill *out for socket fd. 0 on success; -1 (errno set) when the socket is not TCP, the
- * kernel refuses, or the counts kept moving for 64 tries (EAGAIN). In state CLOSED it may
- * consume a pending error (ECONNRESET): read the account where the socket's reader no
- * longer cares, or before the reset. */
+ * kernel refuses, or the counts kept moving for 64 tries (EAGAIN). */
 int sockacct_read(int fd, struct sockacct *out);
+/* For a socket in state CLOSED: 1 when the peer's FIN came before the end (it is then in
+ * `read`), 0 when not. Takes a reset's pending error (ECONNRESET) from the socket, and
+ * answers 1 wrongly after a reset without a FIN whose error a read already took: call it
+ * only where the socket's reader has not read since the reset (a server at a request's
+ * end). */
+int sockacct_closed_fin(int fd);
 
 #endif

@@ -111,11 +111,16 @@ void request_account_bytes(struct request *req, bool check_rest)
     struct sockacct now;
     if (!cs || !cs->acct_ok || sockacct_read(cs->fd, &now) != 0)
         return;
-    /* In state CLOSED (a reset, or both FINs crossed) whether our FIN is in `written` is
-     * unknown; the data bytes that left are what was written (sockacct.h). */
+    /* In state CLOSED (a reset, or both FINs crossed) the data bytes that left are what
+     * was written, and the peer's FIN is in `read` when a peek says it came (sockacct.h):
+     * a client that sends its request and closes at once meets the answer with a reset,
+     * and its request must not count one byte over. */
     uint64_t now_written = now.closed ? now.payload_out : now.written;
+    uint64_t now_read = now.read;
+    if (now.closed && now_read > cs->read_mark && sockacct_closed_fin(cs->fd))
+        now_read--;
     uint64_t wrote = kernel_minus(st, now_written, cs->written_mark);
-    uint64_t got = kernel_minus(st, now.read, cs->read_mark);
+    uint64_t got = kernel_minus(st, now_read, cs->read_mark);
     uint64_t produced =
         (req->body_bytes - req->body_mark) + (req->framing_bytes - req->framing_mark);
     /* The request's body: what its route was handed; for one refused at its head, what
@@ -126,7 +131,7 @@ void request_account_bytes(struct request *req, bool check_rest)
     if (req->hdr_counted)
         upload = 0;
     cs->written_mark = now_written;
-    cs->read_mark = now.read;
+    cs->read_mark = now_read;
     req->body_mark = req->body_bytes;
     req->framing_mark = req->framing_bytes;
     if (!req->hdr_counted) {
@@ -154,6 +159,8 @@ void request_account_leftover(struct stats *st, struct conn_state *cs)
      * has left by then (or was dropped by a reset and never will), so the data bytes
      * that left are what was written. */
     uint64_t written = now.closed ? now.payload_out : now.written, read = now.read;
+    if (now.closed && read > cs->read_mark && sockacct_closed_fin(cs->fd))
+        read--;
     struct stats_row *r = &st->row[STATS_REJECTED];
     if (read > cs->read_mark && written <= cs->written_mark)
         stats_count_rejected(st, 0); /* a request closed without an answer */

@@ -6,7 +6,14 @@
  * runs on one of them. Two more threads touch requests: the generator (publishing wakes
  * parked requests) and the sweeper (deadlines, vanished peers). They meet only under the
  * feed's lock, where a request is parked (suspended) or woken (resumed), so no request
- * is resumed twice or freed while parked.
+ * is resumed twice or freed while parked. The sweeper also walks the open connections
+ * (conn.c, under their own lock) and shuts down those past their deadline; libmicrohttpd
+ * then closes them on its own thread, as if their peer had.
+ *
+ * A request's life: the URI callback (on_request_line) makes its state as soon as its
+ * line is in; the first on_access call routes and admits it (admission.c); the last one
+ * runs its route; on_completed ends it. libmicrohttpd answers some requests itself
+ * (malformed, too large): on_mhd_log counts those from its log line.
  *
  * Held requests cost no thread: a long poll with nothing to say, or an SSE stream with
  * nothing to send, suspends its connection (MHD_suspend_connection) and parks a waiter on
