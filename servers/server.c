@@ -129,7 +129,7 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
     size_t params = query_params(uri);
     size_t held = request_bytes_read(req);
     if (params > SERVER_MAX_QUERY_PARAMS ||
-        params * SERVER_POOL_PER_ARG + held + 1024 > SERVER_CONN_MEMORY) {
+        (params > 0 && params * SERVER_POOL_PER_ARG + held + 1024 > SERVER_CONN_MEMORY)) {
         refusing_line = true;
         req->refused = true;
         shutdown(req->cs->fd, SHUT_RDWR);
@@ -374,6 +374,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
         strstr(line, "Failed to send the chunked response body") ||
         strstr(line, "Failed to send the response body") ||
         strstr(line, "with incomplete request") ||
+        strstr(line, "detected connection closure") ||
         strstr(line, "Failed to bind to port") || /* server_start says it, once */
         strstr(line, "application error generating response") ||
         strstr(line, "Application reported internal error"))
