@@ -162,8 +162,10 @@ void request_account_leftover(struct stats *st, struct conn_state *cs)
     if (now.closed && read > cs->read_mark && sockacct_closed_fin(cs->fd))
         read--;
     struct stats_row *r = &st->row[STATS_REJECTED];
-    if (read > cs->read_mark && written <= cs->written_mark)
-        stats_count_rejected(st, 0); /* a request closed without an answer */
+    /* bytes before any request ended here, and no answer: a request closed unanswered
+     * (after one, they are the refused request's rest that libmicrohttpd skipped) */
+    if (!atomic_load(&cs->served) && read > cs->read_mark && written <= cs->written_mark)
+        stats_count_rejected(st, 0);
     if (read > cs->read_mark)
         stats_add(&r->c[SF_REQ_HEADER_BYTES], read - cs->read_mark);
     if (written > cs->written_mark)

@@ -83,8 +83,9 @@ void request_account_bytes(struct request *req, bool check_rest);
  * request explained (a request libmicrohttpd refused before its URI callback, one cut
  * short by its client or a deadline) go to the "rejected" row: those read as request
  * header bytes, those written (libmicrohttpd's error answer, whole) as response header
- * bytes. Bytes read and none written there count as one request closed without an
- * answer (a request line libmicrohttpd cannot parse, or one never finished). */
+ * bytes. On a connection where no request ended, bytes read and none written count as
+ * one request closed without an answer (a request line libmicrohttpd cannot parse, or
+ * one never finished). */
 void request_account_leftover(struct stats *st, struct conn_state *cs);
 /* Attribute response header bytes now, for a streaming response whose first body bytes
  * are being produced (the headers have been handed to the kernel by then). */
