@@ -248,10 +248,15 @@ static struct harness_server start_with_nofile(const char *nofile, const char *c
         argv[n++] = args[i];
     argv[n] = NULL;
     struct harness_server s = {0};
-    s.pid = harness_spawn(argv, STDOUT_FILENO, false, &s.out);
-    assert_true(s.pid > 0);
+    struct proc p;
+    char err[512];
+    struct proc_spec spec = {.argv = argv, .name = "the server", .out = PROC_PIPE};
+    if (proc_start(&p, &spec, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    s.pid = p.pid;
+    s.out = p.out;
     running = s.pid;
-    s.port = harness_listening_port(s.out, "listening on http://");
+    s.port = harness_listening_port(&p, "listening on http://");
     assert_true(s.port > 0);
     return s;
 }
