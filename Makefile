@@ -1,7 +1,8 @@
 # pushpull build: one Makefile for the server, the clients, the tests and the fuzzers.
 #
 #   make            release binaries in bin/
-#   make test       sanitizer (ASan+UBSan) build of everything, then tests/run.sh
+#   make test       sanitizer (ASan+UBSan) build of everything, then tests/run.sh (the
+#                   fuzzers too: tests/fuzz_check.sh runs each for FUZZ_SECONDS, 25)
 #   make fuzz       libFuzzer harnesses in build/fuzz/ (needs clang)
 #   make format     clang-format every C file in place
 #   make clean
@@ -32,7 +33,8 @@ ASAN_CFLAGS := $(CFLAGS_BASE) -Werror -I. -O1 -g $(SAN_FLAGS)
 
 COMMON_SRC := $(wildcard common/*.c)
 TEST_SRC   := $(wildcard tests/test_*.c)
-TSUP_SRC   := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
+FUZZ_SRC   := $(wildcard tests/fuzz_*.c)
+TSUP_SRC   := $(filter-out $(TEST_SRC) $(FUZZ_SRC),$(wildcard tests/*.c))
 
 # One folder per program: DIR/main.c is the entry point of bin/pushpull-NAME and every
 # other file of DIR goes into DIR's archive (build/<flavour>/libDIR.a), which the tests
@@ -100,13 +102,17 @@ build/asan/tests/%: build/asan/tests/%.o $(TEST_LIBS)
 TEST_BINS := $(TEST_SRC:tests/%.c=build/asan/tests/%)
 ASAN_PROGS := $(foreach d,$(PROG_DIRS),build/asan/bin/pushpull-$(PROG_$(d)))
 
-test-build: $(TEST_BINS) $(ASAN_PROGS) $(PROGS)
+test-build: $(TEST_BINS) $(ASAN_PROGS) $(PROGS) fuzz
 test: test-build
-	tests/run.sh tests/format_check.sh $(TEST_BINS) tests/browser/node_tests.sh
+	tests/run.sh tests/format_check.sh $(TEST_BINS) tests/fuzz_check.sh \
+		tests/browser/node_tests.sh
 
 # ---- fuzzing (clang + libFuzzer) ---------------------------------------
-FUZZ_SRC := $(wildcard tests/fuzz_*.c)
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Icommon -I. -g -O1 -fsanitize=fuzzer,address,undefined
+# The server's harness runs the real daemon in-process: it links the server's files too.
+build/fuzz/fuzz_server: tests/fuzz_server.c $(SRC_servers) $(COMMON_SRC)
+	@mkdir -p build/fuzz
+	clang $(FUZZ_CFLAGS) -Iservers $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 build/fuzz/%: tests/%.c $(COMMON_SRC)
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) $(WSLAY_LIBS) -lm

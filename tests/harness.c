@@ -214,6 +214,34 @@ int harness_wait_eof(int fd, int timeout_ms)
     return rc == 1;
 }
 
+int harness_exchange(unsigned port, const char *data, size_t len, bool half_close,
+                     int timeout_ms, struct dynbuf *out)
+{
+    int fd = harness_connect(port);
+    if (fd < 0)
+        return -1;
+    if (harness_send(fd, data, len) == 0 && half_close)
+        shutdown(fd, SHUT_WR);
+    int rc = harness_read_until(fd, out, NULL, timeout_ms);
+    close(fd);
+    return rc != 0 ? 1 : 0; /* EOF, or a reset (read's error) */
+}
+
+double harness_stat_wait_at_most(unsigned port, const char *path, double most,
+                                 int timeout_ms)
+{
+    int64_t end = harness_now_ms() + timeout_ms;
+    double v;
+    for (;;) {
+        cJSON *st = harness_stats(port);
+        v = st ? harness_stat(st, path) : -1;
+        cJSON_Delete(st);
+        if ((v >= 0 && v <= most) || harness_now_ms() >= end)
+            return v;
+        harness_sleep_ms(20);
+    }
+}
+
 size_t harness_dechunk(const char *in, size_t len, struct dynbuf *out, int *ended)
 {
     size_t pos = 0;

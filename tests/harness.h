@@ -63,6 +63,17 @@ int harness_send(int fd, const char *s, size_t len);
 int harness_read_until(int fd, struct dynbuf *buf, const char *needle, int timeout_ms);
 /* 1 if the peer closed (EOF) within timeout_ms, else 0. */
 int harness_wait_eof(int fd, int timeout_ms);
+/* A hostile peer's whole exchange on a fresh connection: send len bytes of data (shutting
+ * the write side afterwards when half_close is set), then read what comes back into out
+ * until the server closes or timeout_ms passes. 1 when the server closed (EOF or a
+ * reset), 0 when the connection was still open at the timeout, -1 when it could not be
+ * made. */
+int harness_exchange(unsigned port, const char *data, size_t len, bool half_close,
+                     int timeout_ms, struct dynbuf *out);
+/* Poll GET /stats until the number at `path` is at most `most`, for at most timeout_ms.
+ * Returns the last value read (-1 when /stats could not be read). */
+double harness_stat_wait_at_most(unsigned port, const char *path, double most,
+                                 int timeout_ms);
 
 /* A parsed HTTP response as it came off the wire. */
 struct harness_response {
