@@ -110,7 +110,15 @@ static const char *bind_refusal(struct in_addr a)
     struct ifaddrs *ifs = NULL;
     const char *found = NULL;
     if (getifaddrs(&ifs) == 0) {
-        for (struct ifaddrs *i = ifs; i && !found; i = i->ifa_next) {
+        /* An address an interface holds is a host's, whatever a broadcast field says:
+         * an address added without "brd" reports itself as its broadcast address. */
+        bool own = false;
+        for (struct ifaddrs *i = ifs; i && !own; i = i->ifa_next) {
+            const struct sockaddr_in *own_addr = (const struct sockaddr_in *)i->ifa_addr;
+            own = own_addr && own_addr->sin_family == AF_INET &&
+                  own_addr->sin_addr.s_addr == a.s_addr;
+        }
+        for (struct ifaddrs *i = ifs; i && !found && !own; i = i->ifa_next) {
             const struct sockaddr_in *b = (const struct sockaddr_in *)i->ifa_broadaddr;
             if ((i->ifa_flags & IFF_BROADCAST) && b && b->sin_family == AF_INET &&
                 b->sin_addr.s_addr == a.s_addr) {
