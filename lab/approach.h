@@ -80,6 +80,11 @@ struct lab_approach {
     /* Seconds the client keeps running after the window to collect what is in flight
      * (its --drain default); NULL: 1 s. */
     double (*drain_s)(const struct scenario_run *r);
+    /* How long its users need before the window so that the window sees them settled
+     * (short polling: one interval, so every user's first poll falls before the window);
+     * the default warm-up covers it, and a shorter one is warned about. set: its numeric
+     * settings, in row order. NULL: nothing beyond the default. */
+    double (*settle_s)(const double *set);
 
     /* ---- the merge ---- */
     const char *server_transport; /* its row in /stats "transports": "poll", "events" */
@@ -137,6 +142,10 @@ const struct lab_approach *lab_approach_at(size_t i);
 const struct lab_approach *lab_approach_find(const char *name);
 /* The index of a row in the table. */
 size_t lab_approach_index(const struct lab_approach *a);
+/* a's numeric settings from a run.json "settings" object into set[] (row order; a
+ * missing one is NAN). */
+void lab_approach_settings_of(const struct lab_approach *a, const cJSON *settings,
+                              double *set);
 /* Append "key=value" to s->label_detail ("; " after what is there) for each of a's
  * settings that swept (run.json's "swept") names: what tells apart the runs of a sweep
  * of its own settings. */

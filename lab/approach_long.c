@@ -131,6 +131,7 @@ const struct lab_approach lab_approach_long = {
     .server_args = timeout_args,
     .client_args = timeout_args,
     .drain_s = NULL,
+    .settle_s = NULL,
     .server_transport = "longpoll",
     .bytes_split = bytes_split,
     .model_inputs = model_inputs,

@@ -42,6 +42,12 @@ static double drain_s(const struct scenario_run *r)
     return r->set[SHORT_INTERVAL] / 1000.0 + 1.0;
 }
 
+/* Every user's first poll must fall before the window: one interval. */
+static double settle_s(const double *set)
+{
+    return set[SHORT_INTERVAL] / 1000.0;
+}
+
 static void bytes_split(const cJSON *res, double *payload, double *framing)
 {
     *payload = lab_num(res, "resp_body_bytes");
@@ -192,6 +198,7 @@ const struct lab_approach lab_approach_short = {
     .server_args = NULL,
     .client_args = client_args,
     .drain_s = drain_s,
+    .settle_s = settle_s,
     .server_transport = "poll",
     .bytes_split = bytes_split,
     .model_inputs = model_inputs,

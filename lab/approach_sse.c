@@ -133,6 +133,7 @@ const struct lab_approach lab_approach_sse = {
     .server_args = server_args,
     .client_args = NULL,
     .drain_s = NULL,
+    .settle_s = NULL,
     .server_transport = "events",
     .bytes_split = bytes_split,
     .model_inputs = model_inputs,
