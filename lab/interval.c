@@ -14,7 +14,8 @@ struct interval interval_wilson(double p, double n)
     double z = INTERVAL_Z, z2 = z * z;
     double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
     double half = z / (1 + z2 / n) * sqrt(p * (1 - p) / n + z2 / (4 * n * n));
-    struct interval iv = {fmax(0, centre - half), fmin(1, centre + half)};
+    struct interval iv = {p == 0 ? 0 : fmax(0, centre - half),
+                          p == 1 ? 1 : fmin(1, centre + half)};
     return iv;
 }
 

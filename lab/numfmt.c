@@ -66,6 +66,28 @@ const char *numfmt(char *buf, size_t len, double v, int sig)
         shown = round(v / unit) * unit;
     }
     snprintf(buf, len, "%.*f", decimals, shown);
+    if (strchr(buf, '.')) { /* "0.200" -> "0.2", "1.00" -> "1" */
+        size_t n = strlen(buf);
+        while (n > 0 && buf[n - 1] == '0')
+            buf[--n] = '\0';
+        if (n > 0 && buf[n - 1] == '.')
+            buf[--n] = '\0';
+    }
+    if (strcmp(buf, "-0") == 0)
+        snprintf(buf, len, "0");
+    group_thousands(buf, len);
+    return buf;
+}
+
+const char *numfmt_int(char *buf, size_t len, double v)
+{
+    if (isnan(v) || isinf(v)) {
+        snprintf(buf, len, "-");
+        return buf;
+    }
+    snprintf(buf, len, "%.0f", v);
+    if (strcmp(buf, "-0") == 0)
+        snprintf(buf, len, "0");
     group_thousands(buf, len);
     return buf;
 }

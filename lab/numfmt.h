@@ -11,9 +11,12 @@
 
 #define NUMFMT_LEN 48 /* room for any number numfmt writes, NUL included */
 
-/* v with sig significant digits (at most 6 decimals: below 0.000001 it is "≈0"); the
- * digits of a whole number are all kept ("50,000", "1,234,567"). Returns buf. */
+/* v with at most sig significant digits (and at most 6 decimals: below 0.000001 it is
+ * "≈0"), trailing zeros of the fraction dropped ("0.2", "1", not "0.200", "1.00"); a
+ * large number is rounded to sig digits too ("1,230,000"). Returns buf. */
 const char *numfmt(char *buf, size_t len, double v, int sig);
+/* v rounded to a whole number, thousands grouped ("447,548"); "-" for NAN. */
+const char *numfmt_int(char *buf, size_t len, double v);
 /* A share in percent: 0.0321 -> "3.2%" (sig significant digits, at least one decimal
  * below 10%, "0%" for 0 exactly). Returns buf. */
 const char *numfmt_pct(char *buf, size_t len, double share, int sig);

@@ -148,6 +148,10 @@ int run_record_write(const struct run_record *rec, const char *path, char *err,
     add_ns(stats, "idle_unix_ns", rec->stats_idle_unix_ns);
     add_ns(stats, "window_unix_ns", rec->stats_window_unix_ns);
     add_ns(stats, "end_unix_ns", rec->stats_end_unix_ns);
+    if (rec->loadavg_window >= 0)
+        cJSON_AddNumberToObject(stats, "loadavg_window", rec->loadavg_window);
+    if (rec->loadavg_end >= 0)
+        cJSON_AddNumberToObject(stats, "loadavg_end", rec->loadavg_end);
     add_programs(run, rec);
     add_ns(run, "started_unix_ns", rec->started_unix_ns);
     add_ns(run, "ended_unix_ns", rec->ended_unix_ns);

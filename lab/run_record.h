@@ -28,7 +28,8 @@
  *   stats: when the server's /stats was read: idle_unix_ns (before the client started:
  *     server_stats.idle.json), window_unix_ns (at the window's start:
  *     server_stats.window.json), end_unix_ns (after the client ended: server_stats.json);
- *     each 0 until taken
+ *     each 0 until taken; loadavg_window, loadavg_end: the machine's 1-minute load
+ *     average at those two moments (other work on a shared machine shows there)
  *   programs: {"server"|"link"|"client"|"server_restarted": {"argv": [...], "pid": N,
  *     "ended": "exited with status 0"}}, each once started (argv exact, path included)
  *   started_unix_ns, ended_unix_ns (0 while running)
@@ -67,6 +68,8 @@ struct run_record {
     int64_t stats_idle_unix_ns;   /* /stats read before the client started; 0: not yet */
     int64_t stats_window_unix_ns; /* read at the window's start */
     int64_t stats_end_unix_ns;    /* read after the client ended */
+    double loadavg_window;        /* the machine's 1-minute load average then; NAN */
+    double loadavg_end;           /* and at the end */
     enum run_status status;       /* so far */
     char message[1024];           /* why it failed, or "" */
 };

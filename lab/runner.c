@@ -194,6 +194,18 @@ static int start_link(struct trial *t)
     return record(t);
 }
 
+/* The machine's 1-minute load average, or -1. */
+static double loadavg(void)
+{
+    double v = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f && fscanf(f, "%lf", &v) != 1)
+        v = -1;
+    if (f)
+        fclose(f);
+    return v;
+}
+
 /* GET /stats into the run's file `name`, and the moment it was asked into *at. */
 static int save_stats(struct trial *t, const char *name, int64_t *at)
 {
@@ -326,6 +338,7 @@ static int watch(struct trial *t)
         if (t->window_due && now >= t->window_due) {
             t->window_due = 0;
             rc = save_stats(t, "server_stats.window.json", &t->rec.stats_window_unix_ns);
+            t->rec.loadavg_window = loadavg();
             rc = rc ? rc : record(t);
         } else if (t->crash_due && now >= t->crash_due) {
             rc = crash(t);
@@ -384,6 +397,7 @@ static int finish(struct trial *t)
     if (proc_poll(s))
         return died(t, s, server_err[t->cur]);
     int rc = save_stats(t, "server_stats.json", &t->rec.stats_end_unix_ns);
+    t->rec.loadavg_end = loadavg();
     if (rc != 0 && proc_poll(s))
         return died(t, s, server_err[t->cur]);
     if (rc != 0)
@@ -487,6 +501,8 @@ int runner_run(const struct runner_env *env, const struct scenario *s, size_t in
                       &t->server[RESTARTED]}},
         .n_programs = RUN_RECORD_PROGRAMS,
         .started_unix_ns = clock_real_ns(),
+        .loadavg_window = -1,
+        .loadavg_end = -1,
         .status = RUN_STARTING};
     int rc = prepare(t, results_dir);
     if (rc == 0)

@@ -32,6 +32,8 @@ static void wilson_matches_the_textbook(void **state)
     near(iv.hi, 1, 1e-12);
     assert_true(interval_contains(interval_wilson(0.03, 100), 0.05));
     assert_false(interval_contains(interval_wilson(0.03, 10000), 0.05));
+    iv = interval_wilson(0, 3); /* 0 exactly, never a rounding error above it */
+    assert_true(iv.lo == 0);
     iv = interval_wilson(0.5, 0);
     assert_true(isnan(iv.lo) && isnan(iv.hi));
     assert_false(interval_contains(iv, 0.5));

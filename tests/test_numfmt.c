@@ -27,6 +27,13 @@ static void significant_digits_without_exponents(void **state)
     check(92.54, 3, "92.5");
     check(7.94, 3, "7.94");
     check(0.0421, 3, "0.0421");
+    check(0.2, 3, "0.2");
+    check(1, 3, "1");
+    check(10000, 9, "10,000");
+    check(5, 6, "5");
+    check(20.04, 3, "20");
+    check(1.5, 3, "1.5");
+    check(-0.0001, 2, "-0.0001");
     check(0.00042, 2, "0.00042");
     check(-12.34, 3, "-12.3");
     check(999.6, 3, "1000");
@@ -52,11 +59,14 @@ static void percentages(void **state)
 {
     (void)state;
     char buf[NUMFMT_LEN];
+    assert_string_equal(numfmt_int(buf, sizeof(buf), 447548.04), "447,548");
+    assert_string_equal(numfmt_int(buf, sizeof(buf), 97.6), "98");
+    assert_string_equal(numfmt_int(buf, sizeof(buf), NAN), "-");
     assert_string_equal(numfmt_pct(buf, sizeof(buf), 0.0321, 2), "3.2%");
     assert_string_equal(numfmt_pct(buf, sizeof(buf), 0.475, 3), "47.5%");
     assert_string_equal(numfmt_pct(buf, sizeof(buf), 0, 2), "0%");
     assert_string_equal(numfmt_pct(buf, sizeof(buf), 1, 3), "100%");
-    assert_string_equal(numfmt_pct(buf, sizeof(buf), 0.004, 1), "0.40%");
+    assert_string_equal(numfmt_pct(buf, sizeof(buf), 0.004, 1), "0.4%");
     assert_string_equal(numfmt_pct(buf, sizeof(buf), NAN, 2), "-");
 }
 
