@@ -84,7 +84,7 @@ static void predict(const struct model_input *in, struct model_prediction *o)
 
 static void setting_text(const struct lab_row *r, char *buf, size_t len)
 {
-    snprintf(buf, len, "timeout %g s", lab_num(r->settings, "timeout_s"));
+    snprintf(buf, len, "timeout %.15g s", lab_num(r->settings, "timeout_s"));
 }
 
 static void describe(const struct lab_row *r, char *buf, size_t len)

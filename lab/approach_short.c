@@ -126,13 +126,13 @@ static void predict(const struct model_input *in, struct model_prediction *o)
 
 static void setting_text(const struct lab_row *r, char *buf, size_t len)
 {
-    snprintf(buf, len, "every %g ms, %s", lab_num(r->settings, "interval_ms"),
+    snprintf(buf, len, "every %.15g ms, %s", lab_num(r->settings, "interval_ms"),
              r->choice == POLL_EVENTS ? "cursor" : "If-None-Match");
 }
 
 static void describe(const struct lab_row *r, char *buf, size_t len)
 {
-    snprintf(buf, len, "short polling every %g ms", lab_num(r->settings, "interval_ms"));
+    snprintf(buf, len, "short polling every %.15g ms", lab_num(r->settings, "interval_ms"));
 }
 
 /* Why a cursor, which fetches every update, still missed some in run r. */
@@ -140,11 +140,12 @@ static void cursor_miss_cause(const struct lab_row *r, char *buf, size_t len)
 {
     const cJSON *restart = cJSON_GetObjectItemCaseSensitive(r->record, "restart");
     if (r->settle_s > r->warmup_s + 1e-9)
-        snprintf(buf, len,
-                 "its warm-up (%g s) was shorter than one interval (%g s), so the updates "
-                 "published in the window before some users' first polls were never asked "
-                 "for",
-                 r->warmup_s, r->settle_s);
+        snprintf(
+            buf, len,
+            "its warm-up (%.15g s) was shorter than one interval (%.15g s), so the updates "
+            "published in the window before some users' first polls were never asked "
+            "for",
+            r->warmup_s, r->settle_s);
     else if (r->restart && strcmp(lab_str(restart, "feed"), "memory") == 0)
         snprintf(buf, len,
                  "the server restarted with its feed in memory, and what it had "
@@ -152,7 +153,7 @@ static void cursor_miss_cause(const struct lab_row *r, char *buf, size_t len)
     else
         snprintf(buf, len,
                  "they were published in the window's last moments and were still on their "
-                 "way when the client stopped (its drain was %g s)",
+                 "way when the client stopped (its drain was %.15g s)",
                  lab_num(r->res, "drain_s"));
 }
 
@@ -183,14 +184,14 @@ static int findings(struct dynbuf *b, const struct lab_row *rows, size_t n)
         double t = lab_num(fast->settings, "interval_ms");
         struct report_judgement j;
         report_judge(fast, REPORT_EMPTY, &j);
-        snprintf(what, sizeof(what), "Answers that brought nothing, polling every %g ms",
+        snprintf(what, sizeof(what), "Answers that brought nothing, polling every %.15g ms",
                  t);
         if (report_few_samples(fast))
             rc = report_too_few(b, fast, what);
         else
             rc = dynbuf_addf(
                 b,
-                "- Polling every %g ms, %s of the answers (95%%: %s–%s) brought "
+                "- Polling every %.15g ms, %s of the answers (95%%: %s–%s) brought "
                 "nothing new (model %s): each still cost a full header "
                 "exchange.\n",
                 t, numfmt_pct(v[0], sizeof(v[0]), fast->empty, 2),
@@ -201,21 +202,22 @@ static int findings(struct dynbuf *b, const struct lab_row *rows, size_t n)
     if (rc == 0 && slow && slow->missed > 0) {
         double t = lab_num(slow->settings, "interval_ms");
         snprintf(what, sizeof(what),
-                 "Updates polling the latest state every %g ms never saw", t);
+                 "Updates polling the latest state every %.15g ms never saw", t);
         if (report_few_samples(slow))
             rc = report_too_few(b, slow, what);
         else
-            rc = dynbuf_addf(b,
-                             "- Polling the latest state every %g ms never saw %s of the "
-                             "updates (model %s); a cursor (`since`) would have fetched "
-                             "them, late.\n",
-                             t, numfmt_pct(v[0], sizeof(v[0]), slow->missed, 2),
-                             numfmt_pct(v[1], sizeof(v[1]), slow->m.missed_share, 2));
+            rc =
+                dynbuf_addf(b,
+                            "- Polling the latest state every %.15g ms never saw %s of the "
+                            "updates (model %s); a cursor (`since`) would have fetched "
+                            "them, late.\n",
+                            t, numfmt_pct(v[0], sizeof(v[0]), slow->missed, 2),
+                            numfmt_pct(v[1], sizeof(v[1]), slow->m.missed_share, 2));
     }
     if (rc == 0 && cursor_miss) {
         cursor_miss_cause(cursor_miss, cause, sizeof(cause));
         rc = dynbuf_addf(b,
-                         "- Polling with a cursor every %g ms missed %s of the updates "
+                         "- Polling with a cursor every %.15g ms missed %s of the updates "
                          "published in the window, though a cursor fetches every one: "
                          "%s.\n",
                          lab_num(cursor_miss->settings, "interval_ms"),
@@ -257,8 +259,8 @@ static void style(const cJSON *set, const cJSON *swept, struct lab_style *s)
     s->point_size = events ? 1.4 : 1.5;
     s->lines = true;
     snprintf(s->label, sizeof(s->label), "%s", events ? "short+cursor" : "short");
-    snprintf(s->label_detail, sizeof(s->label_detail), "%g ms", t);
-    snprintf(s->point_label, sizeof(s->point_label), "%g ms", t);
+    snprintf(s->label_detail, sizeof(s->label_detail), "%.15g ms", t);
+    snprintf(s->point_label, sizeof(s->point_label), "%.15g ms", t);
 }
 
 /* One run for the staleness plot: the interval nearest 1 s, the classic refresh. */

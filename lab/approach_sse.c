@@ -78,7 +78,7 @@ static void predict(const struct model_input *in, struct model_prediction *o)
 
 static void setting_text(const struct lab_row *r, char *buf, size_t len)
 {
-    snprintf(buf, len, "heartbeat %g s", lab_num(r->settings, "heartbeat_s"));
+    snprintf(buf, len, "heartbeat %.15g s", lab_num(r->settings, "heartbeat_s"));
 }
 
 static void describe(const struct lab_row *r, char *buf, size_t len)

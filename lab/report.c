@@ -57,7 +57,7 @@ void report_path_text(const struct lab_row *r, char *buf, size_t len)
     if (!r->link_cfg)
         snprintf(buf, len, "on loopback");
     else
-        snprintf(buf, len, "across a %g ms one-way delay", r->delay_ms);
+        snprintf(buf, len, "across a %.15g ms one-way delay", r->delay_ms);
 }
 
 int report_too_few(struct dynbuf *b, const struct lab_row *r, const char *what)
@@ -204,21 +204,21 @@ static void network_text(const struct lab_row *r, char *buf, size_t len)
         report_appendf(buf, len, "loopback, no emulated delay (d = 0)");
         return;
     }
-    report_appendf(buf, len, "%g ms one-way delay", r->delay_ms);
+    report_appendf(buf, len, "%.15g ms one-way delay", r->delay_ms);
     if (lab_num(c, "jitter_down_ms") > 0)
-        report_appendf(buf, len, " +- %g ms jitter", lab_num(c, "jitter_down_ms"));
+        report_appendf(buf, len, " +- %.15g ms jitter", lab_num(c, "jitter_down_ms"));
     if (lab_num(c, "rate_down_bps") > 0)
-        report_appendf(buf, len, ", %g kbit/s per connection and direction",
+        report_appendf(buf, len, ", %.15g kbit/s per connection and direction",
                        lab_num(c, "rate_down_bps") / 1000);
     if (lab_num(c, "drop_every_s") > 0)
-        report_appendf(buf, len, ", each connection reset %g s after it opened",
+        report_appendf(buf, len, ", each connection reset %.15g s after it opened",
                        lab_num(c, "drop_every_s"));
     if (lab_num(c, "idle_timeout_s") > 0)
-        report_appendf(buf, len, ", connections idle for %g s cut",
+        report_appendf(buf, len, ", connections idle for %.15g s cut",
                        lab_num(c, "idle_timeout_s"));
     if (lab_num(c, "buffer_bytes") > 0)
         report_appendf(buf, len,
-                       ", responses held until %g bytes gather (a buffering proxy)",
+                       ", responses held until %.15g bytes gather (a buffering proxy)",
                        lab_num(c, "buffer_bytes"));
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "handshake")))
         report_appendf(buf, len, ", a round trip per new connection (handshake)");
@@ -424,7 +424,7 @@ static int environment(struct dynbuf *b, const struct lab_row *r)
 {
     return dynbuf_addf(
         b,
-        "\n## Environment\n\n| | |\n|---|---|\n| machine | %s, %g CPUs (%s), %s "
+        "\n## Environment\n\n| | |\n|---|---|\n| machine | %s, %.15g CPUs (%s), %s "
         "|\n| client | pushpull-client %s, %s |\n| server | pushpull-server, "
         "libmicrohttpd 0.9.75 |\n| commit | %s |\n| started | %s |\n",
         lab_str(r->meta, "hostname"), lab_num(r->meta, "cpus"),
@@ -503,8 +503,8 @@ static int quick_banner(struct dynbuf *b, const struct lab_row *r)
     numfmt(c, sizeof(c), r->compression, 3);
     return dynbuf_addf(
         b,
-        "\n> **The quick version** (--quick): %g s windows where the full scenario has "
-        "%g s%s%s%s. Findings that rest on fewer than %d updates say so instead of "
+        "\n> **The quick version** (--quick): %.15g s windows where the full scenario has "
+        "%.15g s%s%s%s. Findings that rest on fewer than %d updates say so instead of "
         "concluding.\n",
         r->duration_s, lab_num(r->record, "full_duration_s"),
         r->compression > 1 ? ", its clock running " : "", r->compression > 1 ? c : "",
@@ -523,18 +523,19 @@ static int warmup_setup(struct dynbuf *b, const struct lab_row *rows, size_t n)
     bool same = true;
     for (size_t i = 1; i < n; i++)
         same = same && rows[i].warmup_s == rows[0].warmup_s;
-    int rc = same
-                 ? dynbuf_addf(b, "- Warm-up: %g s before each window.\n", rows[0].warmup_s)
-                 : dynbuf_adds(b, "- Warm-up: per run, one poll interval or 2 s, "
-                                  "whichever is longer.\n");
+    int rc =
+        same ? dynbuf_addf(b, "- Warm-up: %.15g s before each window.\n", rows[0].warmup_s)
+             : dynbuf_adds(b, "- Warm-up: per run, one poll interval or 2 s, "
+                              "whichever is longer.\n");
     for (size_t i = 0; rc == 0 && i < n; i++)
         if (rows[i].settle_s > rows[i].warmup_s + 1e-9)
-            rc = dynbuf_addf(b,
-                             "- Warning: %s warmed up %g s, shorter than its poll interval "
-                             "(%g s): its users' first polls fell inside the window (more "
-                             "empty answers; with a cursor, updates before a first poll "
-                             "count as missed).\n",
-                             rows[i].id, rows[i].warmup_s, rows[i].settle_s);
+            rc = dynbuf_addf(
+                b,
+                "- Warning: %s warmed up %.15g s, shorter than its poll interval "
+                "(%.15g s): its users' first polls fell inside the window (more "
+                "empty answers; with a cursor, updates before a first poll "
+                "count as missed).\n",
+                rows[i].id, rows[i].warmup_s, rows[i].settle_s);
     return rc;
 }
 
@@ -546,19 +547,19 @@ static int setup(struct dynbuf *b, const struct lab_row *rows, size_t n)
         lo = fmin(lo, rows[i].clients);
         hi = fmax(hi, rows[i].clients);
     }
-    char clients[64], rate[NUMFMT_LEN], full[NUMFMT_LEN], users[NUMFMT_LEN];
+    char clients[96], rate[NUMFMT_LEN], full[NUMFMT_LEN], users[NUMFMT_LEN];
     if (lo == hi)
-        snprintf(clients, sizeof(clients), "%g simulated clients", lo);
+        snprintf(clients, sizeof(clients), "%.15g simulated clients", lo);
     else
-        snprintf(clients, sizeof(clients), "%g to %g simulated clients", lo, hi);
+        snprintf(clients, sizeof(clients), "%.15g to %.15g simulated clients", lo, hi);
     numfmt(rate, sizeof(rate), lab_num(r->cfg, "rate_hz"), 4);
     numfmt(full, sizeof(full), lab_num(r->cfg, "rate_hz") / r->compression, 4);
     const cJSON *target = cJSON_GetObjectItemCaseSensitive(r->record, "target");
     const cJSON *radio = cJSON_GetObjectItemCaseSensitive(r->record, "radio");
     int rc = dynbuf_addf(
         b,
-        "\n## Setup\n\n- Updates: %s, %s per second%s%s%s, %g-byte "
-        "payloads.\n- Each run: %s for %g s; one server per run.\n"
+        "\n## Setup\n\n- Updates: %s, %s per second%s%s%s, %.15g-byte "
+        "payloads.\n- Each run: %s for %.15g s; one server per run.\n"
         "- Request headers: %s.\n",
         lab_str(r->cfg, "process"), rate,
         r->compression > 1 ? " (the full scenario's " : "", r->compression > 1 ? full : "",
@@ -568,7 +569,7 @@ static int setup(struct dynbuf *b, const struct lab_row *rows, size_t n)
     rc = rc ? rc : network_setup(b, rows, n);
     if (rc == 0 && target)
         rc = dynbuf_addf(b,
-                         "- Scaled to: %s users, egress at %g US dollars per GB; their "
+                         "- Scaled to: %s users, egress at %.15g US dollars per GB; their "
                          "phones' radio: %s (see The phone's radio).\n",
                          numfmt(users, sizeof(users), lab_num(target, "users"), 9),
                          lab_num(target, "egress_usd_per_gb"),

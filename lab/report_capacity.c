@@ -72,7 +72,7 @@ static double memory_pct(const struct lab_row *r)
 static void measured_text(const struct lab_row *r, char *buf, size_t len)
 {
     char n[NUMFMT_LEN], c[NUMFMT_LEN];
-    snprintf(buf, len, "%s users, %g s%s%s%s", numfmt(n, sizeof(n), r->clients, 9),
+    snprintf(buf, len, "%s users, %.15g s%s%s%s", numfmt(n, sizeof(n), r->clients, 9),
              r->duration_s, r->compression > 1 ? " (clock ×" : "",
              r->compression > 1 ? numfmt(c, sizeof(c), r->compression, 3) : "",
              r->compression > 1 ? ")" : "");
@@ -171,7 +171,8 @@ int report_capacity(struct dynbuf *b, const struct lab_row *rows, size_t n)
                  "checked against the kernel's counts; TCP/IP and TLS overhead not "
                  "included) ÷ (users × window seconds × the quick clock's factor) × "
                  "2,592,000 s (30 days) × target users ÷ 10^9. Egress: the downstream GB "
-                 "× %g US dollars per GB. Requests: the window's requests, the same way. "
+                 "× %.15g US dollars per GB. Requests: the window's requests, the same "
+                 "way. "
                  "±: the window held n updates, a count that strays by 1.96/√n for "
                  "Poisson arrivals (by one update for periodic ones); it applies to the "
                  "part of the cost that follows updates (news and events: each approach's "
@@ -185,7 +186,8 @@ int report_capacity(struct dynbuf *b, const struct lab_row *rows, size_t n)
                  "end (the window and the drain) per user-hour, ÷ the quick clock's "
                  "factor; cores = that × target users ÷ 3,600. ± adds the two readings' "
                  "millisecond to the window's update count. One run on a shared "
-                 "%g-core machine: repeat it to see the run-to-run spread, which this does "
+                 "%.15g-core machine: repeat it to see the run-to-run spread, which this "
+                 "does "
                  "not measure.\n"
                  "- Server memory: its resident memory before the client started, plus the "
                  "growth to the window's start per connection opened, times the "
@@ -387,7 +389,7 @@ int report_decision_record(struct dynbuf *b, const cJSON *scenario,
         b,
         "\n## For your decision record\n\n"
         "**Context.** %s: %s users on %s phones; updates arrive %s, about %s a second, "
-        "%g-byte payloads; requests carry %s headers%s%s%s. Measured with pushpull "
+        "%.15g-byte payloads; requests carry %s headers%s%s%s. Measured with pushpull "
         "(commit %s) %s, then scaled.\n\n**Options.**\n\n",
         lab_str(scenario, "name"), t[0], p.model == RADIO_3G ? "3G" : "LTE",
         lab_str(r0->cfg, "process"), t[1], lab_num(r0->cfg, "payload_bytes"),

@@ -215,10 +215,11 @@ void report_cause_text(const struct lab_row *r, enum report_cause cause, char *b
                  r->quick ? " (the quick version; run the full scenario)" : "");
         break;
     case CAUSE_WARMUP:
-        snprintf(buf, len,
-                 "the warm-up (%g s) was shorter than one poll interval (%g s), so some "
-                 "users' first polls fell inside the window",
-                 r->warmup_s, r->settle_s);
+        snprintf(
+            buf, len,
+            "the warm-up (%.15g s) was shorter than one poll interval (%.15g s), so some "
+            "users' first polls fell inside the window",
+            r->warmup_s, r->settle_s);
         break;
     case CAUSE_CLIENT_BUSY:
         snprintf(buf, len,
@@ -229,19 +230,19 @@ void report_cause_text(const struct lab_row *r, enum report_cause cause, char *b
     case CAUSE_MACHINE_BUSY:
         if (report_load(r) > LOAD_BUSY_FRAC * lab_num(r->meta, "cpus"))
             snprintf(buf, len,
-                     "the machine was busy: a load average of %s on its %g cores (this "
+                     "the machine was busy: a load average of %s on its %.15g cores (this "
                      "run's programs and any other work on it), so every program waited "
                      "for a core",
                      numfmt(num, sizeof(num), report_load(r), 2), lab_num(r->meta, "cpus"));
         else
             snprintf(buf, len,
                      "the machine was saturated: client and server together used most of "
-                     "its %g cores",
+                     "its %.15g cores",
                      lab_num(r->meta, "cpus"));
         break;
     case CAUSE_BURSTS:
         snprintf(buf, len,
-                 "a model idealisation: the model takes a burst of %g as one arrival, "
+                 "a model idealisation: the model takes a burst of %.15g as one arrival, "
                  "while the server publishes its updates one by one",
                  lab_num(r->settings, "burst_size"));
         break;

@@ -150,13 +150,15 @@ int report_faults(struct dynbuf *b, const struct lab_row *rows, size_t n, const 
             snprintf(late_text, sizeof(late_text), "%.0f of %.0f (%.1f%%)", late, total,
                      total > 0 ? 100 * late / total : 0);
         }
+        char p99[NUMFMT_LEN], max[NUMFMT_LEN];
         rc = dynbuf_addf(
-            b, "| %s | %s | %s | %.0f | %.0f | %.0f | %.0f | %s | %s | %.3g | %.3g |\n",
-            r->id, resets, cuts, lab_num(r->res, "reconnects"),
+            b, "| %s | %s | %s | %.0f | %.0f | %.0f | %.0f | %s | %s | %s | %s |\n", r->id,
+            resets, cuts, lab_num(r->res, "reconnects"),
             lab_num(r->res, "errors_io") + lab_num(r->res, "errors_timeout") +
                 lab_num(r->res, "errors_connect"),
             lab_num(r->res, "resets"), lab_num(r->res, "missed"), limit_text, late_text,
-            r->lat_p99, lab_num(r->res, "latency_max_ms"));
+            numfmt(p99, sizeof(p99), r->lat_p99, 3),
+            numfmt(max, sizeof(max), lab_num(r->res, "latency_max_ms"), 3));
     }
     return rc;
 }

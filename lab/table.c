@@ -29,7 +29,7 @@ int lab_table(const char *dir, FILE *out, char *err, size_t errlen)
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(first, "quick"))) {
         char c[NUMFMT_LEN];
         double comp = lab_num(first, "time_compression");
-        fprintf(out, " (quick: %g s windows where the full scenario has %g s",
+        fprintf(out, " (quick: %.15g s windows where the full scenario has %.15g s",
                 lab_num(cJSON_GetObjectItemCaseSensitive(first, "settings"), "duration_s"),
                 lab_num(first, "full_duration_s"));
         if (comp > 1)
