@@ -291,12 +291,9 @@ int report_radio(struct dynbuf *b, const struct lab_row *rows, size_t n)
     struct radio_params p;
     radio_of(&rows[0], &p);
     char t[8][NUMFMT_LEN];
-    bool estimate = false, measured = false;
-    for (size_t i = 0; i < n; i++) {
-        const char *basis = lab_str(rows[i].cap, "radio_basis");
-        estimate = estimate || strcmp(basis, "estimate") == 0;
-        measured = measured || strcmp(basis, "traffic.csv") == 0;
-    }
+    bool estimate = false;
+    for (size_t i = 0; i < n; i++)
+        estimate = estimate || strcmp(lab_str(rows[i].cap, "radio_basis"), "estimate") == 0;
     int rc = dynbuf_addf(
         b,
         "\n## The phone's radio\n\n"
@@ -339,19 +336,23 @@ int report_radio(struct dynbuf *b, const struct lab_row *rows, size_t n)
             numfmt_pct(t[4], sizeof(t[4]), cap(r, "radio_battery_pct_per_day") / 100, 2),
             lab_str(r->cap, "radio_basis"));
     }
-    (void)measured;
     return rc ? rc : heartbeat_lesson(b, rows, n, &p);
 }
 
 /* ---- the decision record ---------------------------------------------------------- */
 
-/* The option a run stands for, in words: "Short polling every 5000 ms, If-None-Match". */
+/* The option a run stands for, in words: "Short polling, every 5000 ms, If-None-Match";
+ * a quick run's setting is on its clock, so the full clock's period is added. */
 static void option_text(const struct lab_row *r, char *buf, size_t len)
 {
-    char setting[128] = "";
+    char setting[128] = "", num[NUMFMT_LEN];
     if (r->approach->setting_text)
         r->approach->setting_text(r, setting, sizeof(setting));
     snprintf(buf, len, "%s%s%s", r->approach->title, setting[0] ? ", " : "", setting);
+    double period = cap(r, "radio_period_s");
+    if (r->compression > 1 && period > 0)
+        report_appendf(buf, len, " on the quick clock: a %s of %s s on the full one",
+                       r->approach->period_title, numfmt(num, sizeof(num), period, 3));
 }
 
 /* The latency an option gives: measured with its interval, or on a quick run the model on
@@ -405,14 +406,15 @@ int report_decision_record(struct dynbuf *b, const cJSON *scenario,
         option_text(&rows[i], opt, sizeof(opt));
         rc = dynbuf_addf(b, "%zu. %s (run %s)\n", i + 1, opt, rows[i].id);
     }
-    rc =
-        rc ? rc
-           : dynbuf_addf(b,
-                         "\n**Consequences at %s users.**\n\n| option | bandwidth / month, "
-                         "down + up | requests / s | connections held | server CPU cores | "
-                         "server memory | egress / month | phone radio per day | mean "
-                         "latency |\n|---|---|---|---|---|---|---|---|---|\n",
-                         t[0]);
+    rc = rc ? rc
+            : dynbuf_addf(
+                  b,
+                  "\n**Consequences at %s users.**\n\n| option | bandwidth / month, "
+                  "down + up | requests / s | connections held | server CPU cores | "
+                  "server memory | egress / month | phone radio per day | mean "
+                  "latency | updates missed |\n|---|---|---|---|---|---|---|---|---|---|"
+                  "\n",
+                  t[0]);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const struct lab_row *r = &rows[i];
         char down[48], up[48], lat[128], cores[48];
@@ -426,14 +428,14 @@ int report_decision_record(struct dynbuf *b, const cJSON *scenario,
         rc = dynbuf_addf(
             b,
             "| %zu | %s + %s | %s | %s | %s | %s GiB | %s USD | %s J, %s of the battery | "
-            "%s |\n",
+            "%s | %s |\n",
             i + 1, down, up, numfmt(t[1], sizeof(t[1]), cap(r, "requests_per_s_target"), 3),
             numfmt(t[2], sizeof(t[2]), cap(r, "connections_target"), 3), cores,
             numfmt(t[3], sizeof(t[3]), cap(r, "server_memory_gib_target"), 2),
             numfmt(t[4], sizeof(t[4]), cap(r, "egress_usd_month_target"), 3),
             numfmt(t[5], sizeof(t[5]), cap(r, "radio_j_per_user_h") * 24, 3),
             numfmt_pct(t[6], sizeof(t[6]), cap(r, "radio_battery_pct_per_day") / 100, 2),
-            lat);
+            lat, numfmt_pct(t[7], sizeof(t[7]), r->missed, 2));
     }
     rc = rc ? rc : dynbuf_adds(b, "\n**Behind proxies.**\n\n");
     for (size_t k = 0; rc == 0 && k < lab_approach_count(); k++) {

@@ -450,6 +450,7 @@ static void the_decision_record_closes_the_report(void **state)
     has(adr, "**Context.** synthetic: 50,000 users on LTE phones");
     has(adr, "1. Short polling, every 1000 ms, If-None-Match (run short-state)");
     has(adr, "| 1 | 64.8 TB + 25.9 TB | 50,000 | 50,000 | 74 | 9.5 GiB | 5830 USD |");
+    has(adr, " | 80% |\n"); /* the state poll's missed share */
     has(adr, "**Behind proxies.**");
     has(adr, "- Server-Sent Events: a response that never ends");
     has(adr, "[docs/MODELS.md](");
