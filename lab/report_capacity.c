@@ -243,42 +243,46 @@ static int heartbeat_lesson(struct dynbuf *b, const struct lab_row *rows, size_t
         if (!a->compared || !a->traffic || !(h > 0))
             continue;
         double push = cap(r, "radio_j_per_user_h");
+        double bare = energy_at(r, a, 0); /* the same push without its heartbeat */
         double same = energy_at(base_row, base, h), fresh = energy_at(base_row, base, 1);
-        char t[6][NUMFMT_LEN], name[96], base_name[96];
+        char t[8][NUMFMT_LEN], name[96], base_name[96];
         a->describe(r, name, sizeof(name));
         snprintf(base_name, sizeof(base_name), "%s", base->title);
         base_name[0] = (char)tolower((unsigned char)base_name[0]); /* mid-sentence */
+        numfmt(t[0], sizeof(t[0]), h, 3);
         rc = dynbuf_addf(
             b,
             "\nA heartbeat is a poll the server sends. %s with a %s s %s costs a phone %s "
             "J "
-            "an hour; %s every %s s, which wakes the radio as often but leaves an update "
-            "up "
-            "to %s s late, costs %s J; polling every second, still a mean of half a second "
-            "behind against %s ms for %s, keeps the radio awake all the time: %s J. ",
-            name, numfmt(t[0], sizeof(t[0]), h, 3), a->period_title,
-            numfmt(t[1], sizeof(t[1]), push, 3), base_name, t[0], t[0],
-            numfmt(t[2], sizeof(t[2]), same, 3), numfmt(t[3], sizeof(t[3]), r->lat_mean, 3),
-            name, numfmt(t[4], sizeof(t[4]), fresh, 3));
+            "an hour, %s J of it for the %s (without one: %s J); %s every %s s, which "
+            "wakes "
+            "the radio as often but leaves an update up to %s s late, costs %s J; polling "
+            "every second, still half a second behind on average against %s ms for %s, "
+            "keeps the radio awake all the time: %s J. ",
+            name, t[0], a->period_title, numfmt(t[1], sizeof(t[1]), push, 3),
+            numfmt(t[2], sizeof(t[2]), push - bare, 3), a->period_title,
+            numfmt(t[3], sizeof(t[3]), bare, 3), base_name, t[0], t[0],
+            numfmt(t[4], sizeof(t[4]), same, 3), numfmt(t[5], sizeof(t[5]), r->lat_mean, 3),
+            name, numfmt(t[6], sizeof(t[6]), fresh, 3));
         double arrivals = lab_num(r->cfg, "rate_hz") / r->compression;
         if (strcmp(lab_str(r->cfg, "process"), "burst") == 0)
             arrivals /= lab_num(r->cfg, "burst_size");
-        if (rc == 0 && arrivals > 0 && 1 / arrivals < p->tail_s + p->tail2_s)
-            rc =
-                dynbuf_addf(b,
-                            "Here updates arrive every %s s on average, inside the radio's "
-                            "%s s tail, so anything that delivers them promptly keeps the "
-                            "radio out of idle most of the time and the heartbeat adds "
-                            "little; only slow polling lets it sleep, and pays in "
-                            "freshness.\n",
-                            numfmt(t[5], sizeof(t[5]), 1 / arrivals, 3),
-                            numfmt(t[0], sizeof(t[0]), p->tail_s + p->tail2_s, 3));
+        double tail = p->tail_s + p->tail2_s;
+        numfmt(t[7], sizeof(t[7]), tail, 3);
+        if (rc == 0 && arrivals > 0 && 1 / arrivals < tail)
+            rc = dynbuf_addf(
+                b,
+                "Here updates arrive every %s s on average, inside the radio's "
+                "%s s tail: whatever delivers them promptly keeps the radio out "
+                "of idle most of the time, and only polling slower than the "
+                "tail lets it sleep, paying in freshness.\n",
+                numfmt(t[0], sizeof(t[0]), 1 / arrivals, 3), t[7]);
         else if (rc == 0)
             rc = dynbuf_addf(b,
                              "Updates here are rarer than the radio's %s s tail, so a "
                              "heartbeat shorter than it keeps the radio awake between "
                              "updates: set it as long as the proxies on the path allow.\n",
-                             numfmt(t[0], sizeof(t[0]), p->tail_s + p->tail2_s, 3));
+                             t[7]);
         break; /* one lesson */
     }
     return rc;

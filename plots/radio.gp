@@ -1,7 +1,9 @@
 # radio.gp: what a phone's cellular radio spends on each approach, per user-hour, against
 # the period of its traffic (poll interval, long-poll timeout, heartbeat; log axis), from
 # the radio model (lab/radio.h) fed each approach's estimated traffic with this scenario's
-# update rate (radio.csv, written at the merge). The runs' own figures are the points.
+# update rate (radio.csv, written at the merge), each in its own dash (curves that
+# coincide are drawn over each other). The runs' own figures are the points, labelled
+# with their period on the full clock.
 # The dashed line is the radio's tail: a period shorter than it keeps the radio out of
 # idle all the time; longer, it sleeps between wake-ups.
 if (!exists("plots")) plots = 'plots'
@@ -29,9 +31,9 @@ if (rows_ == 0) {
         set label 2 sprintf('radio tail %.3g s', tail_) at tail_, graph 0.95 offset char 0.5, 0 font ',11' tc rgb c_grey
     }
     plot for [i=1:n_series] curve using (strcol('series') eq S_id(i) ? column('period_s') : NaN):(column('radio_j_per_user_h')) \
-             with lines lw 2.5 lc rgb S_color(i) title S_title(i) noenhanced, \
+             with lines lw 2.5 dt i lc rgb S_color(i) title S_title(i) noenhanced, \
          for [k=1:n_runs] summary using (strcol('run_id') eq R_id[k] && column('radio_period_s') > 0 ? column('radio_period_s') : NaN):(column('radio_j_per_user_h')) \
              with points pt R_pt[k] ps R_ps[k] lc rgb R_color[k] notitle, \
-         for [k=1:n_runs] summary using (strcol('run_id') eq R_id[k] && column('radio_period_s') > 0 ? column('radio_period_s') : NaN):(column('radio_j_per_user_h')):(strcol('point_label')) \
+         for [k=1:n_runs] summary using (strcol('run_id') eq R_id[k] && column('radio_period_s') > 0 ? column('radio_period_s') : NaN):(column('radio_j_per_user_h')):(sprintf('%.3g s', column('radio_period_s'))) \
              with labels offset char 0, 1.2 font ',11' tc rgb R_color[k] notitle noenhanced
 }
