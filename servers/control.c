@@ -57,7 +57,7 @@ static enum MHD_Result drop_handle(struct request *req)
 const struct route control_route = {
     .path = "/control",
     .method = "POST",
-    .loopback_only = true,
+    .access = ROUTE_LOOPBACK,
     .kind = STATS_PUBLISH,
     .handle = control_handle,
     .done = NULL,
@@ -66,7 +66,7 @@ const struct route control_route = {
 const struct route drop_route = {
     .path = "/drop",
     .method = "POST",
-    .loopback_only = true,
+    .access = ROUTE_LOOPBACK,
     .kind = STATS_PUBLISH,
     .handle = drop_handle,
     .done = NULL,

@@ -42,6 +42,7 @@ struct server_config {
     int64_t idle_timeout_ns;     /* a keep-alive connection's silence between requests */
     unsigned threads;            /* libmicrohttpd worker threads */
     size_t max_publish_bytes;    /* POST /publish body limit */
+    bool open_publish;           /* every peer may POST /publish, not only loopback ones */
     char www[1024];              /* directory of the demo page's files */
     char feed_file[1024];        /* durable feed's log, or "" for memory only */
     char trace[4096];            /* CSV of publish offsets (process trace), or "" */
