@@ -228,7 +228,7 @@ bool admission_check(struct request *req, const char *method, const char *versio
     }
     const struct route *r = req->route;
     if (!r) {
-        reply_error(req, 404, "no such path; try /poll, /longpoll, /events or /stats");
+        reply_error(req, 404, "no such path; try /poll, /longpoll, /events, /ws or /stats");
         return false;
     }
     bool head_for_get = req->head && strcmp(r->method, "GET") == 0;

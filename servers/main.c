@@ -37,8 +37,9 @@
 static const char usage_text[] =
     "usage: pushpull-server [options]\n"
     "\n"
-    "Serves one changing feed three ways: GET /poll (short polling, ETag/304, ?since=N),\n"
-    "GET /longpoll?since=N (long polling), GET /events (Server-Sent Events); plus\n"
+    "Serves one changing feed four ways: GET /poll (short polling, ETag/304, ?since=N),\n"
+    "GET /longpoll?since=N (long polling), GET /events (Server-Sent Events), GET /ws\n"
+    "(WebSocket, ?since=N; text frames sent up are published); plus\n"
     "GET /stats[?client=TAG], the demo page at /, and for loopback peers only\n"
     "POST /publish (every peer with --open-publish), POST /control?rate=HZ and\n"
     "POST /drop.\n"
@@ -57,8 +58,9 @@ static const char usage_text[] =
     "  --seed N                 generator seed (default 1)\n"
     "  --longpoll-timeout DUR   hold a long poll at most this long, <= 120s (default 30s)\n"
     "  --retry-ms DUR           SSE retry: sent to clients (default 3000ms)\n"
-    "  --heartbeat DUR          SSE comment after this much silence, 0 = off (default "
-    "15s)\n"
+    "  --heartbeat DUR          SSE comment, WebSocket ping after this much silence, 0 =\n"
+    "                           off (default 15s); a WebSocket peer that answers no ping\n"
+    "                           for two heartbeats is cut\n"
     "  --max-connections N      answer 503 beyond this many connections (default 20000,\n"
     "                           or what the open-file limit allows)\n"
     "  --request-timeout DUR    close a connection whose request is not whole this long\n"
@@ -68,9 +70,11 @@ static const char usage_text[] =
     "                           requests (default 120s); held polls and streams are "
     "exempt\n"
     "  --threads N              libmicrohttpd worker threads (default 2)\n"
-    "  --max-publish-bytes N    largest POST /publish body (default 64k)\n"
-    "  --open-publish           every peer may POST /publish, not only loopback ones;\n"
-    "                           /control and /drop stay loopback-only\n"
+    "  --max-publish-bytes N    largest POST /publish body or WebSocket message (default\n"
+    "                           64k)\n"
+    "  --open-publish           every peer may publish (POST /publish, WebSocket text\n"
+    "                           frames), not only loopback ones; /control and /drop stay\n"
+    "                           loopback-only\n"
     "  --www DIR                the demo page's files, served at / (default servers/www)\n"
     "  --feed-file PATH         keep the feed in this append-only log and reload it at\n"
     "                           start: sequence numbers survive a restart (default: none)\n"
@@ -413,7 +417,8 @@ int main(int argc, char **argv)
             cfg.bind,
             cfg.open_publish ? "and, with --open-publish, publish to it; /control and "
                                "/drop stay loopback-only"
-                             : "POST /publish, /control and /drop stay loopback-only");
+                             : "POST /publish, WebSocket messages, /control and /drop "
+                               "stay loopback-only");
     fprintf(
         stderr,
         "pushpull-server: feed of %zu, %s updates at %g Hz (%zu-byte payloads), long-poll "

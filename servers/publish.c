@@ -4,7 +4,7 @@
  * update's "data"; the answer is 201 {"seq":N}. Only loopback peers may publish unless
  * the server is started with --open-publish: the server binds 127.0.0.1 by default, but
  * someone who binds 0.0.0.0 to show the demo to a room should not hand the room the feed
- * without saying so.
+ * without saying so. (A WebSocket's text messages follow the same rule, ws_conn.c.)
  */
 #include "server.h"
 #include "reply.h"

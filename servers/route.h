@@ -25,7 +25,7 @@ enum route_access {
     ROUTE_LOOPBACK    /* loopback peers only, always */
 };
 
-/* One endpoint. Transports define one each (short_poll.c, long_poll.c, sse.c, ...). */
+/* One endpoint. Transports define one each (short_poll.c, long_poll.c, sse.c, ws.c...). */
 struct route {
     const char *path;         /* exact path, e.g. "/poll" (a prefix when .prefix is set) */
     bool prefix;              /* match every path starting with .path */
@@ -48,6 +48,7 @@ const struct route *route_find(const char *path);
 extern const struct route short_poll_route;
 extern const struct route long_poll_route;
 extern const struct route sse_route;
+extern const struct route ws_route;
 extern const struct route publish_route;
 extern const struct route stats_route;
 extern const struct route control_route;

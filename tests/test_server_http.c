@@ -634,7 +634,7 @@ static void expect_remote(const struct netns *ns, unsigned port, const char *req
 }
 
 /* POST /publish is for loopback peers unless the server runs with --open-publish, which
- * opens it to every peer; /control and /drop
+ * opens it (and WebSocket messages, test_ws_server.c) to every peer; /control and /drop
  * stay loopback-only. The other host is a network namespace of the test's own. */
 static void open_publish_lets_other_hosts_publish(void **state)
 {
