@@ -912,6 +912,44 @@ static void a_ping_flood_is_cut_and_others_are_served(void **state)
     stop(&s);
 }
 
+/* A peer that stops reading on a busy feed: once its socket is full nothing more leaves,
+ * so after a heartbeat of that silence a ping is queued that can never go out, and two
+ * heartbeats later the peer is cut as dead, its slot freed; a reading peer beside it is
+ * not. */
+static void a_peer_that_stops_reading_is_cut_as_dead(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", "--heartbeat", "300ms", "--buffer", "64", NULL};
+    struct harness_server s = start(args);
+    struct peer stuck, alive;
+    assert_int_equal(peer_open(s.port, "/ws", NULL, NULL, 0, &stuck), 101);
+    int rcvbuf = 16 * 1024;
+    setsockopt(stuck.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    assert_int_equal(peer_open(s.port, "/ws", NULL, NULL, 0, &alive), 101);
+    char *big = malloc(30001);
+    assert_non_null(big);
+    memset(big, 'd', 30000);
+    big[30000] = '\0';
+    /* fill the stuck peer's socket both ways; the live one reads as it goes */
+    for (int i = 0; i < 200; i++) {
+        assert_int_equal(harness_publish(s.port, big), (uint64_t)i + 1);
+        char *t = next_text(&alive, true);
+        assert_int_equal(seq_of(t), (uint64_t)i + 1);
+        free(t);
+    }
+    free(big);
+    /* nothing leaves for it now: dead within a few heartbeats (5 s is many) */
+    expect_stat(s.port, "transports.ws.frames.dead_peers", 1);
+    expect_stat(s.port, "transports.ws.open", 1);
+    harness_publish(s.port, "you are still here");
+    char *t = next_text(&alive, true);
+    assert_int_equal(seq_of(t), 201);
+    free(t);
+    peer_close(&stuck);
+    peer_close(&alive);
+    stop(&s);
+}
+
 /* ---- bad frames --------------------------------------------------------------------- */
 
 /* Open a connection, send one bad frame (or two, for the continuation cases), expect the
@@ -1465,6 +1503,7 @@ int main(void)
         cmocka_unit_test_teardown(no_http_deadline_cuts_a_websocket, teardown),
         cmocka_unit_test_teardown(a_quiet_connection_lets_its_framing_go, teardown),
         cmocka_unit_test_teardown(a_ping_flood_is_cut_and_others_are_served, teardown),
+        cmocka_unit_test_teardown(a_peer_that_stops_reading_is_cut_as_dead, teardown),
         cmocka_unit_test_teardown(bad_frames_get_their_close_codes, teardown),
         cmocka_unit_test_teardown(fragments_with_pings_between, teardown),
         cmocka_unit_test_teardown(loopback_peers_publish, teardown),
