@@ -51,6 +51,7 @@ struct run {
     uint32_t nids;              /* users, observer and senders: the loop's ids */
     struct upstream_env up_env; /* the messages' settings; its rtt histogram owned */
     struct user_env env;        /* shared by the users */
+    uint32_t *conns_open;       /* env.conns_open (owned) */
     char host_line[300];        /* "Host: ..." */
     char base_path[256];        /* path prefix of --server, without a trailing / */
     unsigned port;              /* server port */
@@ -108,7 +109,9 @@ static int parse_server(struct run *r, char *err, size_t errlen)
         snprintf(err, errlen, "--server %s: no host", r->cfg->server);
         goto end;
     }
-    r->port = port ? (unsigned)strtoul(port, NULL, 10) : 80;
+    r->port = port ? (unsigned)strtoul(port, NULL, 10)
+              : strncmp(r->cfg->server, "https://", 8) == 0 ? 443
+                                                            : 80;
     snprintf(r->host_line, sizeof(r->host_line), "Host: %s%s%s", host, port ? ":" : "",
              port ? port : "");
     snprintf(r->base_path, sizeof(r->base_path), "%s", path ? path : "");
@@ -249,6 +252,12 @@ static int run_setup(struct run *r, char *err, size_t errlen)
     r->env.base_path = r->base_path;
     r->env.address = r->res.address;
     r->env.port = r->port;
+    r->conns_open = calloc(r->nids, sizeof(*r->conns_open));
+    if (!r->conns_open) {
+        snprintf(err, errlen, "calloc(%u groups): out of memory", r->nids);
+        return -1;
+    }
+    r->env.conns_open = r->conns_open;
     for (uint32_t i = 0; i < r->nids; i++) {
         bool observer = i == cfg->clients, sender = i > cfg->clients;
         struct counters *ctr = observer ? &r->res.observer
@@ -372,6 +381,9 @@ int run_execute(const struct client_config *cfg, struct run **out, char *err, si
     free(r->users);
     r->users = NULL;
     r->nusers = 0;
+    free(r->conns_open);
+    r->conns_open = NULL;
+    r->env.conns_open = NULL;
 
     r->res.cpu_window_s = cpu_w1 - cpu_w0;
     r->res.cpu_total_s = cpu_seconds();
@@ -401,6 +413,7 @@ void run_free(struct run *r)
     for (uint32_t i = 0; i < r->nusers; i++)
         user_free(&r->users[i]);
     free(r->users);
+    free(r->conns_open);
     headers_profile_free(&r->profile);
     freshness_free(&r->fresh);
     activity_free(&r->activity);

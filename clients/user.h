@@ -49,6 +49,8 @@ struct user_env {
     const char *base_path;                /* path prefix from --server ("" or "/api") */
     const char *address;                  /* the server's address for CURLOPT_RESOLVE */
     unsigned port;                        /* the server's port */
+    uint32_t *conns_open; /* libcurl sockets open per connection group, indexed by the
+                             group's first user (user.c's conn_group; owned by run.c) */
 };
 
 struct user {
@@ -68,6 +70,7 @@ struct user {
     struct curl_slist *req_headers;  /* the current request's headers (owned) */
     struct dynbuf url;               /* the current request's URL */
     char pin_host[48];               /* this user's private host name */
+    uint32_t conn_group;             /* the first user of its connection group */
     /* the current transfer */
     bool busy;             /* in the multi handle */
     bool sent_in_window;   /* the request went out inside the window */
