@@ -150,6 +150,11 @@ void counters_add(struct counters *c, enum counter k, uint64_t n, bool in_window
     }
 }
 
+void counters_add_window(struct counters *c, enum counter k, uint64_t n)
+{
+    c->win[k] += n;
+}
+
 void counters_add_outage(struct counters *c, int64_t dur_ns, bool in_window)
 {
     uint64_t d = dur_ns > 0 ? (uint64_t)dur_ns : 0;

@@ -129,6 +129,10 @@ struct counters {
                                    (borrowed: the run owns it) */
 };
 
+/* The window's share of a kernel count (CTR_KERNEL_BYTES_*: whole-run in run[], the
+ * window's in win[]), added by wire.c only: the kernel's counts are read per socket, not
+ * as events, so they do not follow counters_add's window rule. */
+void counters_add_window(struct counters *c, enum counter k, uint64_t n);
 /* Add n to counter k; to the window too when in_window (callers usually pass
  * c->measuring; a request's bytes pass whether the request was sent in the window); and,
  * for the activity counters, to the current bin of c->activity. */

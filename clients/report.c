@@ -207,8 +207,17 @@ void report_fields(const struct run_results *res, struct report_fields *o)
         add_num(o, counters_name((enum counter)k), (double)c->win[k], 0);
     uint64_t responses =
         c->win[CTR_RESP_NEWS] + c->win[CTR_RESP_EMPTY] + c->win[CTR_RESP_304];
-    uint64_t total = window_bytes(res);
+    /* the window's bytes on the wire: the split's sum where the split is the wire
+     * (plain HTTP/1.1: it equals the kernel's), the kernel's count otherwise */
+    uint64_t wire_sent =
+        c->win[CTR_KERNEL_BYTES_SENT] + res->upstream.win[CTR_KERNEL_BYTES_SENT];
+    uint64_t wire_received =
+        c->win[CTR_KERNEL_BYTES_RECEIVED] + res->upstream.win[CTR_KERNEL_BYTES_RECEIVED];
+    uint64_t total = split_is_wire(res) ? window_bytes(res) : wire_sent + wire_received;
     add_num(o, "total_bytes", (double)total, 0);
+    add_num(o, "wire_bytes_sent", (double)wire_sent, 0);
+    add_num(o, "wire_bytes_received", (double)wire_received, 0);
+    add_num(o, "split_bytes", (double)window_bytes(res), 0);
     add_num(o, "bytes_per_client_min", per_client_min(res, (double)total), 1);
     add_num(o, "requests_per_client_min", per_client_min(res, (double)c->win[CTR_REQUESTS]),
             3);

@@ -52,6 +52,7 @@ struct run {
     struct upstream_env up_env; /* the messages' settings; its rtt histogram owned */
     struct user_env env;        /* shared by the users */
     uint32_t *conns_open;       /* env.conns_open (owned) */
+    struct wire wire;           /* env.wire: the window's kernel bytes */
     char host_line[300];        /* "Host: ..." */
     char base_path[256];        /* path prefix of --server, without a trailing / */
     unsigned port;              /* server port */
@@ -258,6 +259,7 @@ static int run_setup(struct run *r, char *err, size_t errlen)
         return -1;
     }
     r->env.conns_open = r->conns_open;
+    r->env.wire = &r->wire;
     for (uint32_t i = 0; i < r->nids; i++) {
         bool observer = i == cfg->clients, sender = i > cfg->clients;
         struct counters *ctr = observer ? &r->res.observer
@@ -346,11 +348,13 @@ int run_execute(const struct client_config *cfg, struct run **out, char *err, si
     if (rc == 0) {
         r->res.users.measuring = true;
         r->res.upstream.measuring = true;
+        wire_window_start(&r->wire);
         cpu_w0 = cpu_seconds();
         rc = run_phase(r, "measure", t0, w1, end, err, errlen);
         cpu_w1 = cpu_seconds();
         r->res.users.measuring = false;
         r->res.upstream.measuring = false;
+        wire_window_end(&r->wire);
     }
     if (rc == 0)
         rc = run_phase(r, "drain", t0, end, end, err, errlen);
@@ -414,6 +418,7 @@ void run_free(struct run *r)
         user_free(&r->users[i]);
     free(r->users);
     free(r->conns_open);
+    wire_free(&r->wire);
     headers_profile_free(&r->profile);
     freshness_free(&r->fresh);
     activity_free(&r->activity);

@@ -185,8 +185,9 @@ static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
 }
 
 /* The one place connections are counted, for libcurl's sockets and own ones. */
-void user_socket_opened(struct user *u)
+void user_socket_opened(struct user *u, int fd)
 {
+    wire_opened(u->env->wire, fd, u->ctr);
     counters_add(u->ctr, CTR_CONNECTIONS, 1, u->ctr->measuring);
     counters_add(u->ctr, CTR_RECONNECTS, u->sockets_ever > 0, u->ctr->measuring);
     u->sockets_ever++;
@@ -203,7 +204,7 @@ static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
     int fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
     if (fd < 0)
         return CURL_SOCKET_BAD; /* libcurl reports a connect error */
-    user_socket_opened(u);
+    user_socket_opened(u, fd);
     if (u->env->conns_open)
         u->env->conns_open[u->conn_group]++;
     return fd;
@@ -221,7 +222,9 @@ static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
 int user_socket_close(struct user *u, int fd, bool fin_seen)
 {
     struct sockacct a;
-    if (sockacct_read(fd, &a) == 0) {
+    int read = sockacct_read(fd, &a);
+    wire_closing(u->env->wire, fd, read == 0 ? &a : NULL);
+    if (read == 0) {
         uint64_t late_fin = fin_seen && !a.peer_fin && a.read > 0;
         uint64_t fin = (uint64_t)a.peer_fin + late_fin;
         uint64_t syn = a.written > 0;

@@ -32,6 +32,7 @@
 
 #include "chunked.h"
 #include "counters.h"
+#include "wire.h"
 #include "freshness.h"
 #include "transport.h"
 #include "update_json.h"
@@ -49,6 +50,7 @@ struct user_env {
     const char *base_path;                /* path prefix from --server ("" or "/api") */
     const char *address;                  /* the server's address for CURLOPT_RESOLVE */
     unsigned port;                        /* the server's port */
+    struct wire *wire;                    /* the window's kernel bytes per socket */
     uint32_t *conns_open; /* libcurl sockets open per connection group, indexed by the
                              group's first user (user.c's conn_group; owned by run.c) */
 };
@@ -151,7 +153,7 @@ void user_abort_soon(struct user *u);
  * (k: CTR_ERR_CONNECT, _TIMEOUT, _STATUS, _PARSE or _IO); a connection still open when
  * the run ended (transfers_aborted_at_end). */
 void user_count_request(struct user *u);
-void user_socket_opened(struct user *u);
+void user_socket_opened(struct user *u, int fd);
 int user_socket_close(struct user *u, int fd, bool fin_seen);
 void user_count_outcome(struct user *u, enum outcome o);
 void user_count_failure(struct user *u, enum counter k);

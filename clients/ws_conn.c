@@ -268,7 +268,7 @@ int ws_conn_start(struct ws_conn *c, const char *target)
         end(c, WS_END_CONNECT);
         return 0;
     }
-    user_socket_opened(u);
+    user_socket_opened(u, c->fd);
     int one = 1;
     (void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     c->phase = WS_CONNECTING;
