@@ -165,6 +165,27 @@ static size_t on_write(char *buf, size_t size, size_t nmemb, void *userdata)
     return u->abort_requested ? CURL_WRITEFUNC_PAUSE : len;
 }
 
+/* A connection's setup, counted at its first request: by then libcurl has connected and
+ * finished TLS (and sent HTTP/2's preface), and nothing of the request has gone out. The
+ * transfer that opened a socket is the first to use it (CURLINFO_ACTIVESOCKET is not set
+ * yet at this point in libcurl 7.88, so the opener remembers the socket). The one place
+ * CTR_SETUPS, CTR_SETUP_BYTES and CTR_TLS_HANDSHAKE_US are counted. */
+static void count_setup(struct user *u)
+{
+    uint64_t bytes = 0;
+    int fd = u->new_fd; /* the socket this user opened last, first used now */
+    u->new_fd = -1;
+    if (!wire_first_request(u->env->wire, fd, &bytes))
+        return;
+    curl_off_t connect = 0, tls = 0;
+    curl_easy_getinfo(u->easy, CURLINFO_CONNECT_TIME_T, &connect);
+    curl_easy_getinfo(u->easy, CURLINFO_APPCONNECT_TIME_T, &tls);
+    counters_add(u->ctr, CTR_SETUPS, 1, u->ctr->measuring);
+    counters_add(u->ctr, CTR_SETUP_BYTES, bytes, u->ctr->measuring);
+    counters_add(u->ctr, CTR_TLS_HANDSHAKE_US,
+                 tls > connect ? (uint64_t)(tls - connect) : 0, u->ctr->measuring);
+}
+
 /* CURLOPT_PREREQFUNCTION: the connection is ready and the request is about to be sent
  * (for transports whose answer waits for news, that ends an outage: user.h). Until
  * libcurl gets this far with a transfer it has not reset the previous transfer's
@@ -179,6 +200,7 @@ static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
     (void)conn_primary_port;
     (void)conn_local_port;
     u->request_begun = true;
+    count_setup(u);
     if (u->down && !u->down_answered && u->ops->up_on_connect)
         user_note_up(u); /* a live server has the request: it is held, not failing */
     return CURL_PREREQFUNC_OK;
@@ -205,6 +227,7 @@ static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
     if (fd < 0)
         return CURL_SOCKET_BAD; /* libcurl reports a connect error */
     user_socket_opened(u, fd);
+    u->new_fd = fd; /* libcurl's transfer that opened it sends the first request */
     if (u->env->conns_open)
         u->env->conns_open[u->conn_group]++;
     return fd;
@@ -621,6 +644,7 @@ int user_init(struct user *u, uint32_t id, bool observer, const struct user_env 
      * spans two shards of the loop (loop.h), whose multi handles pool apart. */
     uint32_t upc = env->cfg->users_per_connection ? env->cfg->users_per_connection : 1;
     u->conn_group = id;
+    u->new_fd = -1;
     if (observer)
         snprintf(u->pin_host, sizeof(u->pin_host), "observer.pushpull.invalid");
     else if (upc == 1)

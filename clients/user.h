@@ -73,6 +73,7 @@ struct user {
     struct dynbuf url;               /* the current request's URL */
     char pin_host[48];               /* this user's private host name */
     uint32_t conn_group;             /* the first user of its connection group */
+    int new_fd;                      /* a socket it opened, before its first request */
     /* the current transfer */
     bool busy;             /* in the multi handle */
     bool sent_in_window;   /* the request went out inside the window */

@@ -16,6 +16,7 @@
 struct wire_sock {
     struct counters *ctr;  /* whose bytes (borrowed); NULL: no socket at this fd */
     bool in_window;        /* opened inside the window, or open at its start */
+    bool requested;        /* a request went out on it (wire_first_request) */
     uint64_t sent0, recv0; /* the count at the window's start (0: opened inside it) */
 };
 
@@ -68,6 +69,18 @@ void wire_closing(struct wire *w, int fd, const struct sockacct *a)
     if (w->measuring && s->in_window && a)
         add_window(s, a);
     s->ctr = NULL;
+}
+
+int wire_first_request(struct wire *w, int fd, uint64_t *setup_bytes)
+{
+    if (fd < 0 || fd >= w->cap || !w->by_fd[fd].ctr || w->by_fd[fd].requested)
+        return 0;
+    struct sockacct a;
+    w->by_fd[fd].requested = true;
+    if (sockacct_read(fd, &a) != 0)
+        return 0;
+    *setup_bytes = a.written - (a.written > 0) + a.read; /* the SYN is no setup byte */
+    return 1;
 }
 
 void wire_window_start(struct wire *w)

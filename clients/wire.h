@@ -42,6 +42,11 @@ int wire_opened(struct wire *w, int fd, struct counters *ctr);
 /* Socket fd is about to be closed; a is its kernel account, read just now (NULL when it
  * could not be read). */
 void wire_closing(struct wire *w, int fd, const struct sockacct *a);
+/* A request is about to go out on socket fd: 1 the first time for this socket, with
+ * *setup_bytes its bytes both ways so far (the connection's setup: a TLS handshake,
+ * HTTP/2's preface and SETTINGS, nothing for plain HTTP/1.1; TCP's SYN left out); 0 for
+ * a socket that carried a request before (or is unknown, or unreadable). */
+int wire_first_request(struct wire *w, int fd, uint64_t *setup_bytes);
 /* The window starts (ends): read every open socket. */
 void wire_window_start(struct wire *w);
 void wire_window_end(struct wire *w);
