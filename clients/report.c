@@ -292,6 +292,10 @@ void report_fields(const struct run_results *res, struct report_fields *o)
     add_num(o, "kernel_segs_out_run", (double)both(res, CTR_KERNEL_SEGS_OUT), 0);
     add_num(o, "kernel_segs_in_run", (double)both(res, CTR_KERNEL_SEGS_IN), 0);
     add_num(o, "connections_opened_run", (double)c->run[CTR_CONNECTIONS], 0);
+    /* connection setup, whole run: most connections open in the warm-up */
+    add_num(o, "conn_setups_run", (double)both(res, CTR_SETUPS), 0);
+    add_num(o, "conn_setup_bytes_run", (double)both(res, CTR_SETUP_BYTES), 0);
+    add_num(o, "tls_handshake_us_run", (double)both(res, CTR_TLS_HANDSHAKE_US), 0);
     add_num(o, "requests_run", (double)c->run[CTR_REQUESTS], 0);
     add_str(o, "bytes_check",
             !split_is_wire(res)       ? "decoded"
