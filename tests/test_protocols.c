@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client_harness.h"
 #include "lab/front.h"
@@ -250,6 +251,169 @@ static void test_users_share_connections(void **state)
     client_harness_rmdir(dir);
 }
 
+/* ---- an independent observer: a packet capture ---------------------------------- */
+
+/* tshark capturing loopback TCP on port into pcap; 0 once it says it captures. */
+static int capture_start(struct proc *p, const char *pcap, unsigned port, const char *log)
+{
+    char filter[64], why[256];
+    snprintf(filter, sizeof(filter), "tcp port %u", port);
+    const char *argv[] = {"/usr/bin/tshark", "-i", "lo", "-f", filter, "-w", pcap, NULL};
+    struct proc_spec spec = {.argv = argv,
+                             .name = "tshark",
+                             .out = PROC_DEVNULL,
+                             .err = PROC_FILE,
+                             .err_path = log};
+    proc_init(p);
+    if (proc_start(p, &spec, why, sizeof(why)) != 0)
+        return -1;
+    for (int i = 0; i < 200; i++) { /* 10 s */
+        FILE *f = fopen(log, "r");
+        char line[512];
+        while (f && fgets(line, sizeof(line), f))
+            if (strstr(line, "Capturing on")) {
+                fclose(f);
+                return 0;
+            }
+        if (f)
+            fclose(f);
+        if (proc_poll(p))
+            return -1;
+        usleep(50 * 1000);
+    }
+    return -1;
+}
+
+/* `tshark -r pcap ARGS...` run to its end, its stdout into out (the caller frees). */
+static char *tshark_read(const char *dir, const char *const *args)
+{
+    char path[128], why[256];
+    snprintf(path, sizeof(path), "%s/tshark.out", dir);
+    const char *argv[24] = {"/usr/bin/tshark"};
+    size_t n = 1;
+    for (size_t i = 0; args[i] && n < 23; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    struct proc p;
+    proc_init(&p);
+    struct proc_spec spec = {.argv = argv,
+                             .name = "tshark -r",
+                             .out = PROC_FILE,
+                             .out_path = path,
+                             .err = PROC_DEVNULL};
+    if (proc_start(&p, &spec, why, sizeof(why)) != 0)
+        fail_msg("%s", why);
+    if (!proc_wait(&p, 60000)) {
+        proc_stop(&p, 1000);
+        fail_msg("tshark -r took more than 60 s");
+    }
+    assert_int_equal(proc_exit_code(&p), 0);
+    char *text = client_harness_slurp(dir, "tshark.out");
+    assert_non_null(text);
+    return text;
+}
+
+/* The TCP payload bytes the capture saw towards port (up) and from it (down). */
+static void capture_bytes(const char *dir, const char *pcap, unsigned port, double *up,
+                          double *down)
+{
+    const char *args[] = {"-r",          pcap, "-T",      "fields", "-e",
+                          "tcp.dstport", "-e", "tcp.len", NULL};
+    char *text = tshark_read(dir, args);
+    *up = *down = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        unsigned dst = 0;
+        double len = 0;
+        if (sscanf(line, "%u %lf", &dst, &len) == 2)
+            *(dst == port ? up : down) += len;
+    }
+    free(text);
+}
+
+/* Lines of text that contain needle. */
+static int count_lines(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* Run the client over protocol while tshark captures the front's port; the client's
+ * kernel counts (users and observer, whole run) must equal the capture's TCP payload
+ * both ways, to the byte, and what the capture decodes must be the requests the client
+ * counted. TLS is decrypted with the key log libcurl writes when SSLKEYLOGFILE is set. */
+static void captured(const char *protocol, const char *url, unsigned port)
+{
+    char dir[64], pcap[128], log[128], keys[128];
+    struct proc cap;
+    assert_int_equal(client_harness_tempdir(dir, sizeof(dir)), 0);
+    snprintf(pcap, sizeof(pcap), "%s/capture.pcapng", dir);
+    snprintf(log, sizeof(log), "%s/tshark.err", dir);
+    snprintf(keys, sizeof(keys), "%s/keys.log", dir);
+    if (capture_start(&cap, pcap, port, log) != 0) {
+        proc_stop(&cap, 2000);
+        fail_msg("tshark did not start capturing (see %s)", log);
+    }
+    setenv("SSLKEYLOGFILE", keys, 1);
+    char rdir[64];
+    const char *extra[] = {"--approach", "short",   "--interval", "250ms",
+                           "--headers",  "browser", NULL};
+    cJSON *root = run(protocol, url, extra, rdir, sizeof(rdir));
+    unsetenv("SSLKEYLOGFILE");
+    usleep(500 * 1000); /* the last segments into the capture */
+    proc_stop(&cap, 10000);
+    check_common(root, protocol);
+    double sent = client_harness_num(root, "run_totals.kernel_bytes_sent") +
+                  client_harness_num(root, "observer_totals.kernel_bytes_sent");
+    double received = client_harness_num(root, "run_totals.kernel_bytes_received") +
+                      client_harness_num(root, "observer_totals.kernel_bytes_received");
+    double requests = client_harness_num(root, "run_totals.requests");
+    double up, down;
+    capture_bytes(dir, pcap, port, &up, &down);
+    /* Over TLS the front answers the close_notify alert libcurl sends when it closes a
+     * connection with one of its own (RFC 8446 section 6.1), which arrives after the
+     * socket is closed: the capture sees it, the client's count cannot. A TLS 1.3 alert
+     * record is 24 B: 5 of header, 2 of alert, 1 of inner type, 16 of AEAD tag. */
+    double conns = client_harness_num(root, "run_totals.connections_opened") +
+                   client_harness_num(root, "observer_totals.connections_opened");
+    double late = strcmp(protocol, "h2c") == 0 ? 0 : 24 * conns;
+    if (up != sent || down != received + late)
+        fail_msg("%s: the capture saw %.0f B up and %.0f B down, the client's kernel "
+                 "counts say %.0f and %.0f (+ %.0f B of closing alerts for %.0f "
+                 "connections)",
+                 protocol, up, down, sent, received, late, conns);
+    char portarg[64], keyarg[160];
+    snprintf(portarg, sizeof(portarg), "tcp.port==%u,%s", port,
+             strcmp(protocol, "h2c") == 0 ? "http2" : "tls");
+    snprintf(keyarg, sizeof(keyarg), "tls.keylog_file:%s", keys);
+    const char *args[] = {
+        "-r", pcap,
+        "-d", portarg,
+        "-o", keyarg,
+        "-T", "fields",
+        "-e", strcmp(protocol, "https1") == 0 ? "http.request.uri" : "http2.header.value",
+        NULL};
+    char *text = tshark_read(dir, args);
+    /* every poll the client counted, decoded from the wire (HPACK included) */
+    int polls = count_lines(text, "/poll");
+    if (polls != (int)requests)
+        fail_msg("%s: the capture decodes %d requests for /poll, the client counted %.0f",
+                 protocol, polls, requests);
+    free(text);
+    cJSON_Delete(root);
+    client_harness_rmdir(rdir);
+    client_harness_rmdir(dir);
+}
+
+static void test_a_capture_agrees(void **state)
+{
+    struct fixture *f = *state;
+    captured("h2c", f->plain, f->front.plain_port);
+    captured("https1", f->tls, f->front.tls_port);
+    captured("h2", f->tls, f->front.tls_port);
+}
+
 static void test_protocol_flags(void **state)
 {
     struct fixture *f = *state;
@@ -309,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_long_every_protocol),
         cmocka_unit_test(test_hpack_and_tls),
         cmocka_unit_test(test_users_share_connections),
+        cmocka_unit_test(test_a_capture_agrees),
         cmocka_unit_test(test_protocol_flags),
         cmocka_unit_test(test_missing_program_named),
     };
