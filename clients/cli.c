@@ -472,15 +472,10 @@ static enum cli_result check_protocol(const struct client_config *cfg, char *err
                  "--protocol %s needs --cacert FILE: the one certificate to trust", proto);
         return CLI_ERROR;
     }
-    if (cfg->approach == APPROACH_WS && cfg->protocol != PROTO_HTTP1) {
-        /* RFC 8441 (WebSocket over HTTP/2) is in neither libcurl 7.88 nor most fronts,
-         * and the client's own WebSocket socket speaks no TLS yet */
-        snprintf(err, errlen,
-                 "--protocol %s: the ws approach runs over http1 only (a WebSocket is an "
-                 "HTTP/1.1 upgrade; wss:// is not built yet)",
-                 proto);
-        return CLI_ERROR;
-    }
+    /* A WebSocket is an HTTP/1.1 upgrade under every protocol: plain for http1 and h2c
+     * (the front takes HTTP/1.1 on its plain port), over TLS with ALPN http/1.1 for
+     * https1 and h2 (RFC 8441's WebSocket over HTTP/2 is in neither libcurl 7.88 nor
+     * most fronts); ws_tls.h. */
     return CLI_RUN;
 }
 

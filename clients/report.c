@@ -64,13 +64,16 @@ static uint64_t app_received(const struct run_results *res)
 }
 
 /* The kernel check holds the application's split against the kernel only where the
- * split is what crossed the wire: plain HTTP/1.1 (and the WebSocket, which always is).
+ * split is what crossed the wire: plain HTTP/1.1 (a WebSocket's included, which stays
+ * HTTP/1.1 under h2c).
  * Over TLS the kernel also counts records and handshakes, and under HTTP/2 libcurl hands
  * over headers decoded from HPACK and bodies without their frames, so there the split is
  * decoded sizes and the kernel's counts alone are the wire (bytes_check "decoded"). */
 static bool split_is_wire(const struct run_results *res)
 {
-    return res->cfg->protocol == PROTO_HTTP1;
+    enum protocol p = res->cfg->protocol;
+    /* a WebSocket is HTTP/1.1 and its own frames under h2c too (ws_tls.h) */
+    return p == PROTO_HTTP1 || (p == PROTO_H2C && res->cfg->approach == APPROACH_WS);
 }
 
 int report_bytes_match(const struct run_results *res)

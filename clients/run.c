@@ -36,6 +36,7 @@
 #include "loop.h"
 #include "rng.h"
 #include "user.h"
+#include "ws_tls.h"
 
 #define PROGRESS_EVERY_NS NS_PER_S
 
@@ -53,6 +54,7 @@ struct run {
     struct user_env env;        /* shared by the users */
     uint32_t *conns_open;       /* env.conns_open (owned) */
     struct wire wire;           /* env.wire: the window's kernel bytes */
+    bool ws_tls;                /* ws_tls_init was called: ws_tls_free at the end */
     char host_line[300];        /* "Host: ..." */
     char base_path[256];        /* path prefix of --server, without a trailing / */
     unsigned port;              /* server port */
@@ -232,6 +234,10 @@ static int run_setup(struct run *r, char *err, size_t errlen)
     if (headers_profile_load(&r->profile, cfg->headers, cfg->cookie_bytes, cfg->seed, err,
                              errlen) != 0)
         return -1;
+    if (cfg->approach == APPROACH_WS && cli_protocol_tls(cfg->protocol) &&
+        ws_tls_init(cfg->cacert, err, errlen) != 0)
+        return -1;
+    r->ws_tls = cfg->approach == APPROACH_WS && cli_protocol_tls(cfg->protocol);
     const struct transport_ops *ops = transport_for(cfg->approach);
     bool senders = cfg->send_rate_hz > 0 && !ops->carries_messages;
     r->nids = cfg->clients + 1 + (senders ? cfg->clients : 0);
@@ -419,6 +425,8 @@ void run_free(struct run *r)
     free(r->users);
     free(r->conns_open);
     wire_free(&r->wire);
+    if (r->ws_tls)
+        ws_tls_free();
     headers_profile_free(&r->profile);
     freshness_free(&r->fresh);
     activity_free(&r->activity);

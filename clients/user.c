@@ -168,22 +168,27 @@ static size_t on_write(char *buf, size_t size, size_t nmemb, void *userdata)
 /* A connection's setup, counted at its first request: by then libcurl has connected and
  * finished TLS (and sent HTTP/2's preface), and nothing of the request has gone out. The
  * transfer that opened a socket is the first to use it (CURLINFO_ACTIVESOCKET is not set
- * yet at this point in libcurl 7.88, so the opener remembers the socket). The one place
- * CTR_SETUPS, CTR_SETUP_BYTES and CTR_TLS_HANDSHAKE_US are counted. */
+ * yet at this point in libcurl 7.88, so the opener remembers the socket).
+ * user_count_setup is the one place CTR_SETUPS, CTR_SETUP_BYTES and
+ * CTR_TLS_HANDSHAKE_US are counted (the WebSocket's TLS calls it too). */
 static void count_setup(struct user *u)
 {
-    uint64_t bytes = 0;
     int fd = u->new_fd; /* the socket this user opened last, first used now */
     u->new_fd = -1;
-    if (!wire_first_request(u->env->wire, fd, &bytes))
-        return;
     curl_off_t connect = 0, tls = 0;
     curl_easy_getinfo(u->easy, CURLINFO_CONNECT_TIME_T, &connect);
     curl_easy_getinfo(u->easy, CURLINFO_APPCONNECT_TIME_T, &tls);
+    user_count_setup(u, fd, tls > connect ? (uint64_t)(tls - connect) : 0);
+}
+
+void user_count_setup(struct user *u, int fd, uint64_t tls_us)
+{
+    uint64_t bytes = 0;
+    if (!wire_first_request(u->env->wire, fd, &bytes))
+        return;
     counters_add(u->ctr, CTR_SETUPS, 1, u->ctr->measuring);
     counters_add(u->ctr, CTR_SETUP_BYTES, bytes, u->ctr->measuring);
-    counters_add(u->ctr, CTR_TLS_HANDSHAKE_US,
-                 tls > connect ? (uint64_t)(tls - connect) : 0, u->ctr->measuring);
+    counters_add(u->ctr, CTR_TLS_HANDSHAKE_US, tls_us, u->ctr->measuring);
 }
 
 /* CURLOPT_PREREQFUNCTION: the connection is ready and the request is about to be sent

@@ -155,6 +155,9 @@ void user_abort_soon(struct user *u);
  * the run ended (transfers_aborted_at_end). */
 void user_count_request(struct user *u);
 void user_socket_opened(struct user *u, int fd);
+/* A connection's setup is over (TCP connected, TLS done), before its first request:
+ * count its bytes so far and its TLS handshake's time (0 without TLS). */
+void user_count_setup(struct user *u, int fd, uint64_t tls_us);
 int user_socket_close(struct user *u, int fd, bool fin_seen);
 void user_count_outcome(struct user *u, enum outcome o);
 void user_count_failure(struct user *u, enum counter k);

@@ -427,9 +427,6 @@ static void test_protocol_flags(void **state)
         {{"--server", f->plain, "--protocol", "h2", "--cacert", f->front.cert, NULL},
          "https://"},
         {{"--server", f->tls, "--protocol", "https1", NULL}, "--cacert"},
-        {{"--server", f->tls, "--protocol", "h2", "--cacert", f->front.cert, "--approach",
-          "ws", NULL},
-         "ws"},
         {{"--server", f->plain, "--users-per-connection", "0", NULL},
          "--users-per-connection"},
     };
