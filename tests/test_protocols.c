@@ -441,6 +441,30 @@ static void test_protocol_flags(void **state)
     client_harness_rmdir(dir);
 }
 
+/* A front that cannot start is reported with its log's last line, at once. */
+static void test_failed_front_quotes_its_log(void **state)
+{
+    (void)state;
+    char dir[64], err[1024], path[128];
+    struct front f;
+    struct runargs argv;
+    runargs_init(&argv);
+    assert_int_equal(client_harness_tempdir(dir, sizeof(dir)), 0);
+    assert_int_equal(front_prepare(&f, dir, "127.0.0.1:9", err, sizeof(err)), 0);
+    snprintf(path, sizeof(path), "%s/nghttpx.conf", dir);
+    FILE *c = fopen(path, "a");
+    assert_non_null(c);
+    fputs("no-such-option=1\n", c);
+    fclose(c);
+    assert_int_equal(front_start(&f, &argv, 10000, err, sizeof(err)), -1);
+    proc_stop(&f.proc, 2000);
+    if (!strstr(err, "the front (nghttpx) exited with status") ||
+        !strstr(err, "Failed to load configuration"))
+        fail_msg("the message does not say how nghttpx ended and why: %s", err);
+    runargs_free(&argv);
+    client_harness_rmdir(dir);
+}
+
 static void test_missing_program_named(void **state)
 {
     (void)state;
@@ -473,6 +497,7 @@ int main(void)
         cmocka_unit_test(test_a_capture_agrees),
         cmocka_unit_test(test_protocol_flags),
         cmocka_unit_test(test_missing_program_named),
+        cmocka_unit_test(test_failed_front_quotes_its_log),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
