@@ -29,10 +29,11 @@
  * (user_socket_opened, user_socket_close, user_count_*), so each count still has one
  * place.
  *
- * Libcurl settings that matter for the numbers: the protocol (set_protocol); no proxy (the
- * environment is ignored); DNS cache entries never expire (libcurl 7.88 otherwise scans its
- * whole DNS cache after every transfer, O(users)); idle connections are kept for a day (the
- * default 118 s would reconnect slow pollers); no Accept-Encoding (nothing is compressed).
+ * Libcurl settings that matter for the numbers: the protocol (user_protocol.c); no proxy
+ * (the environment is ignored); DNS cache entries never expire (libcurl 7.88 otherwise
+ * scans its whole DNS cache after every transfer, O(users)); idle connections are kept for
+ * a day (the default 118 s would reconnect slow pollers); no Accept-Encoding (nothing is
+ * compressed).
  */
 #include "user.h"
 
@@ -50,6 +51,7 @@
 #include "headers.h"
 #include "loop.h"
 #include "sockacct.h"
+#include "user_protocol.h"
 
 #define URL_MAX_BYTES 8192
 
@@ -280,25 +282,6 @@ static int on_closesocket(void *clientp, curl_socket_t fd)
     return user_socket_close(u, fd, false); /* libcurl does not say */
 }
 
-/* HTTP/2 without TLS, around a libcurl 7.88 bug: a transfer set to
- * CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE that reuses a connection already speaking HTTP/2
- * fails at once with CURLE_HTTP2 ("Error in the HTTP2 framing layer": curl issue
- * #10634, fixed in curl 8.0 by pull request #10643; Debian 12 ships 7.88.1). So prior
- * knowledge is asked only while the user's connection group has no socket open; a
- * transfer that will reuse one asks for CURL_HTTP_VERSION_2_0, which reuses it as
- * HTTP/2. (Should that connection be gone by then, 2_0 would open the next one with an
- * HTTP/1.1 Upgrade: h2c request, RFC 7540 section 3.2, and its response still arrives
- * over HTTP/2, so version_as_asked holds; the run's bytes then carry one upgrade.) */
-static void set_h2c_version(struct user *u)
-{
-    if (u->env->cfg->protocol != PROTO_H2C)
-        return;
-    bool open = u->env->conns_open && u->env->conns_open[u->conn_group] > 0;
-    curl_easy_setopt(u->easy, CURLOPT_HTTP_VERSION,
-                     open ? (long)CURL_HTTP_VERSION_2_0
-                          : (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
-}
-
 /* ---- the request cycle -------------------------------------------------------------- */
 
 static void schedule(struct user *u, int64_t next_due)
@@ -368,17 +351,6 @@ void user_count_outcome(struct user *u, enum outcome o)
 }
 
 /* The one place a transfer ends: request bytes, outcome, next schedule. */
-/* A response in the HTTP version --protocol asked for. (Over TLS, ALPN could have settled
- * on HTTP/1.1; the run would then measure another protocol than it says.) */
-static bool version_as_asked(struct user *u)
-{
-    enum protocol p = u->env->cfg->protocol;
-    if (p != PROTO_H2 && p != PROTO_H2C)
-        return true;
-    long v = 0;
-    curl_easy_getinfo(u->easy, CURLINFO_HTTP_VERSION, &v);
-    return v == CURL_HTTP_VERSION_2_0;
-}
 
 static void finish(struct user *u, CURLcode result)
 {
@@ -416,7 +388,7 @@ static void finish(struct user *u, CURLcode result)
         user_count_failure(u, error_counter(u, result));
         user_note_down(u, false);
         u->ops->on_error(u, now, &next);
-    } else if (!version_as_asked(u)) {
+    } else if (!user_protocol_as_asked(u)) {
         user_count_failure(u, CTR_ERR_STATUS); /* never a silent fallback to HTTP/1.1 */
         user_note_down(u, true);
         u->ops->on_error(u, now, &next);
@@ -456,7 +428,7 @@ static void start(struct user *u)
     u->req_headers = headers_build(u->env->headers, u->ops->kind, u->env->host_line, extra);
 
     curl_easy_setopt(u->easy, CURLOPT_URL, u->url.mem);
-    set_h2c_version(u);
+    user_protocol_before(u);
     curl_easy_setopt(u->easy, CURLOPT_HTTPHEADER, u->req_headers);
     curl_easy_setopt(u->easy, CURLOPT_TIMEOUT_MS, (long)(spec.timeout_ns / NS_PER_MS));
     u->post_len = spec.body ? spec.body_len : 0;
@@ -594,42 +566,6 @@ int user_deliver_update(struct user *u, const struct update *up)
 
 /* ---- setup and teardown ------------------------------------------------------------- */
 
-/* The protocol's libcurl settings (cli.h's enum protocol). HTTP/2 without TLS is by prior
- * knowledge (no Upgrade: h2c round trip, RFC 9113 section 3.3); over TLS it is asked for
- * by ALPN, and CURL_HTTP_VERSION_2TLS would quietly fall back to HTTP/1.1 if the front
- * declined, so the version libcurl got is checked after each transfer (user_on_done).
- * TLS trusts exactly --cacert: CURLOPT_CAPATH is cleared, so the system's store is never
- * consulted, and the peer and its name are verified as a browser would. Users that
- * share a connection (--users-per-connection) wait for it under HTTP/2 (PIPEWAIT)
- * rather than each opening a connection of its own while the first one is set up. */
-static int set_protocol(struct user *u, char *err, size_t errlen)
-{
-    const struct client_config *cfg = u->env->cfg;
-    CURL *e = u->easy;
-    long version = CURL_HTTP_VERSION_1_1;
-    if (cfg->protocol == PROTO_H2C)
-        version = CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
-    else if (cfg->protocol == PROTO_H2)
-        version = CURL_HTTP_VERSION_2TLS;
-    if (curl_easy_setopt(e, CURLOPT_HTTP_VERSION, version) != CURLE_OK) {
-        snprintf(err, errlen, "--protocol %s: this libcurl has no HTTP/2",
-                 cli_protocol_name(cfg->protocol));
-        return -1;
-    }
-    if (cfg->users_per_connection > 1)
-        curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
-    if (!cli_protocol_tls(cfg->protocol))
-        return 0;
-    if (curl_easy_setopt(e, CURLOPT_CAINFO, cfg->cacert) != CURLE_OK ||
-        curl_easy_setopt(e, CURLOPT_CAPATH, NULL) != CURLE_OK) {
-        snprintf(err, errlen, "--cacert %s: this libcurl has no TLS", cfg->cacert);
-        return -1;
-    }
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    return 0;
-}
-
 int user_init(struct user *u, uint32_t id, bool observer, const struct user_env *env,
               const struct transport_ops *ops, struct counters *ctr, char *err,
               size_t errlen)
@@ -678,7 +614,7 @@ int user_init(struct user *u, uint32_t id, bool observer, const struct user_env 
     CURL *e = u->easy;
     curl_easy_setopt(e, CURLOPT_PRIVATE, u);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    if (set_protocol(u, err, errlen) != 0)
+    if (user_protocol_setup(u, err, errlen) != 0)
         return -1;
     curl_easy_setopt(e, CURLOPT_PROXY, "");
     curl_easy_setopt(e, CURLOPT_RESOLVE, u->resolve);

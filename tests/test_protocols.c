@@ -409,9 +409,11 @@ static void captured(const char *protocol, const char *url, unsigned port)
         "-e", strcmp(protocol, "https1") == 0 ? "http.request.uri" : "http2.header.value",
         NULL};
     char *text = tshark_read(dir, args);
-    /* every poll the client counted, decoded from the wire (HPACK included) */
+    /* every poll the client counted, decoded from the wire (HPACK included), but for
+     * those the run's end caught between their start and their first byte on the wire
+     * (at most one per user): a request counts when its transfer starts */
     int polls = count_lines(text, "/poll");
-    if (polls != (int)requests)
+    if (polls > (int)requests || polls < (int)requests - (int)N_CLIENTS)
         fail_msg("%s: the capture decodes %d requests for /poll, the client counted %.0f",
                  protocol, polls, requests);
     free(text);
