@@ -11,7 +11,7 @@
 # test links only what it uses.
 
 CC      ?= cc
-PKGS    := libmicrohttpd libcjson libcurl
+PKGS    := libmicrohttpd libcjson libcurl libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -35,15 +35,16 @@ TSUP_SRC   := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
 # other file of DIR goes into DIR's archive (build/<flavour>/libDIR.a), which the tests
 # link against. PROG_<dir> names the program; USES_<dir> lists other program folders
 # whose archives it also links (the test service runs the client's EventSource code).
-PROG_DIRS      := servers clients lab link testservice
+PROG_DIRS      := servers clients lab link testservice bench
 PROG_servers   := server
 PROG_clients   := client
 PROG_lab       := lab
 PROG_link      := link
 PROG_testservice := sse-testservice
+PROG_bench     := bench
 USES_testservice := clients
 $(foreach d,$(PROG_DIRS),$(eval SRC_$(d) := $(filter-out $(d)/main.c,$(wildcard $(d)/*.c))))
-PROGS      := $(foreach d,$(PROG_DIRS),bin/pushpull-$(PROG_$(d))) bin/pushpull-bench bin/pushpull-linkbench
+PROGS      := $(foreach d,$(PROG_DIRS),bin/pushpull-$(PROG_$(d))) bin/pushpull-linkbench
 
 all: $(PROGS)
 
@@ -79,9 +80,6 @@ build/asan/bin/pushpull-$$(PROG_$(1)): build/asan/$(1)/main.o build/asan/lib$(1)
 endef
 $(foreach d,$(PROG_DIRS),$(eval $(call program,$(d))))
 
-bin/pushpull-bench: build/rel/tests/bench/fanout.o build/rel/tests/harness.o build/rel/libcommon.a
-	@mkdir -p bin
-	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS)
 bin/pushpull-linkbench: build/rel/tests/bench/link_accuracy.o build/rel/tests/link_harness.o build/rel/tests/harness.o build/rel/libcommon.a
 	@mkdir -p bin
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS)
