@@ -105,6 +105,10 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Icommon -g -O1 -fsanitize=fuzzer,address,
 build/fuzz/%: tests/%.c $(COMMON_SRC)
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+# The bench's parsers (bench/) need their own sources and libcrypto.
+build/fuzz/fuzz_bench_parsers: tests/fuzz_bench_parsers.c bench/http_resp.c bench/ws_frame.c bench/update_scan.c $(COMMON_SRC)
+	@mkdir -p build/fuzz
+	clang $(FUZZ_CFLAGS) -I. $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 fuzz: $(FUZZ_SRC:tests/%.c=build/fuzz/%)
 
 FORMAT_SRC = $(wildcard common/*.[ch] $(PROG_DIRS:%=%/*.[ch]) tests/*.[ch] tests/bench/*.c)
