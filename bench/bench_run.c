@@ -514,6 +514,7 @@ static void usage(FILE *f)
     fprintf(
         f,
         "  --servers LIST          pushpull,nchan (default both)\n"
+        "  --against nchan|none    the same as --servers pushpull,nchan or pushpull\n"
         "  --reps N                repetitions of every run (default 3)\n"
         "  --idle-clients N        idle workloads' connections (default 10k)\n"
         "  --fanout-clients N      fan-out streams (default 10k)\n"
@@ -683,6 +684,7 @@ int bench_run_main(int argc, char **argv)
     enum {
         O_WORKLOADS = 256,
         O_SERVERS,
+        O_AGAINST,
         O_REPS,
         O_IDLE_CLIENTS,
         O_FANOUT_CLIENTS,
@@ -706,6 +708,7 @@ int bench_run_main(int argc, char **argv)
     static const struct option opts[] = {
         {"workloads", required_argument, NULL, O_WORKLOADS},
         {"servers", required_argument, NULL, O_SERVERS},
+        {"against", required_argument, NULL, O_AGAINST},
         {"reps", required_argument, NULL, O_REPS},
         {"idle-clients", required_argument, NULL, O_IDLE_CLIENTS},
         {"fanout-clients", required_argument, NULL, O_FANOUT_CLIENTS},
@@ -732,6 +735,11 @@ int bench_run_main(int argc, char **argv)
         switch (c) {
         case O_WORKLOADS:
             o.workloads = parse_list("workloads", optarg, wl_names, NWORKLOADS);
+            break;
+        case O_AGAINST:
+            if (strcmp(optarg, "nchan") != 0 && strcmp(optarg, "none") != 0)
+                flags_bad_value("against", "nchan or none", optarg);
+            o.servers = strcmp(optarg, "nchan") == 0 ? 3 : 1;
             break;
         case O_SERVERS:
             o.servers = parse_list("servers", optarg, sv_names, 2);
