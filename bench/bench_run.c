@@ -444,6 +444,12 @@ end:
     return rc;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 static double rusage_s(int who)
 {
     struct rusage ru;
@@ -903,7 +909,10 @@ int bench_run_main(int argc, char **argv)
         fclose(csv);
         return 1;
     }
-    printf("pushpull-bench: %d runs into %s\n", total, root);
+    struct host_sample h0;
+    double load_start = host_sample_read(&h0) == 0 ? h0.load1 : NAN;
+    printf("pushpull-bench: %d runs into %s (load average %.2f)\n", total, root,
+           load_start);
     int nrows = 0, failed = 0;
     for (unsigned rep = 1; rep <= o.reps && !interrupted; rep++) {
         for (size_t w = 0; w < NWORKLOADS && !interrupted; w++) {
@@ -968,17 +977,23 @@ int bench_run_main(int argc, char **argv)
                              .versions = versions,
                              .machine = machine,
                              .params = params,
-                             .load_min = INFINITY,
+                             .load_start = load_start,
                              .load_max = 0,
+                             .foreign_median = 0,
                              .foreign_max = 0};
+    double *foreign = calloc((size_t)nrows + 1, sizeof(*foreign));
+    int nf = 0;
     for (int i = 0; i < nrows; i++) {
-        env.load_min = fmin(env.load_min, rows[i].load1);
         env.load_max = fmax(env.load_max, rows[i].load1);
-        if (!isnan(rows[i].foreign_cpu_pct))
-            env.foreign_max = fmax(env.foreign_max, rows[i].foreign_cpu_pct);
+        if (foreign && !isnan(rows[i].foreign_cpu_pct))
+            foreign[nf++] = rows[i].foreign_cpu_pct;
     }
-    if (nrows == 0)
-        env.load_min = 0;
+    if (nf > 0) {
+        qsort(foreign, (size_t)nf, sizeof(*foreign), cmp_double);
+        env.foreign_median = foreign[nf / 2];
+        env.foreign_max = foreign[nf - 1];
+    }
+    free(foreign);
     char err[512];
     if (report_write(root, &env, lines, nl, err, sizeof(err)) != 0)
         fprintf(stderr, "pushpull-bench: %s\n", err);
@@ -986,10 +1001,10 @@ int bench_run_main(int argc, char **argv)
         fprintf(stderr, "pushpull-bench: %s\n", err);
     printf("\n");
     report_print(stdout, lines, nl);
-    printf("\nload average at run starts %.2f to %.2f, others' CPU at most %.0f%% of a "
-           "core%s\n",
-           env.load_min, env.load_max, env.foreign_max,
-           env.load_max > 0.5 || env.foreign_max > 10 ? ": NOISY" : "");
+    printf("\nload average %.2f before the first run; others' CPU %.0f%% of a core in the "
+           "median run, %.0f%% at most%s\n",
+           env.load_start, env.foreign_median, env.foreign_max,
+           report_env_noisy(&env) ? ": NOISY" : "");
     printf("report: %s/summary.md\nrows:   %s\nplot:   %s/bench.png\n", root, csv_path,
            root);
     free(rows);

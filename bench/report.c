@@ -254,20 +254,27 @@ void report_print(FILE *f, const struct report_line *l, size_t n)
     }
 }
 
+int report_env_noisy(const struct report_env *env)
+{
+    return env->load_start > 0.5 || env->foreign_median > 5 || env->foreign_max > 20;
+}
+
 static int write_md(FILE *f, const struct report_env *env, const struct report_line *l,
                     size_t n)
 {
     fprintf(f, "# pushpull-server beside nginx + nchan\n\n");
     fprintf(f, "Started %s: `%s`\n\n", env->started, env->command);
     fprintf(f, "- Servers: %s\n- Machine: %s\n", env->versions, env->machine);
-    fprintf(f,
-            "- Load average (1 min) at the start of the runs: %.2f to %.2f; processes "
-            "outside the bench used at most %.0f%% of one core during a run "
-            "(`foreign_cpu_pct` in runs.csv)%s\n\n",
-            env->load_min, env->load_max, env->foreign_max,
-            env->load_max > 0.5 || env->foreign_max > 10
-                ? ". **The machine was not quiet: treat these numbers as noisy.**"
-                : "");
+    fprintf(
+        f,
+        "- Load average (1 min) before the first run %.2f, at most %.2f at a run's start "
+        "(the bench's own processes included); processes outside the bench used %.0f%% "
+        "of one core in the median run, %.0f%% at most (`foreign_cpu_pct` in "
+        "runs.csv)%s\n\n",
+        env->load_start, env->load_max, env->foreign_median, env->foreign_max,
+        report_env_noisy(env)
+            ? ". **The machine was not quiet: treat these numbers as noisy.**"
+            : "");
     fprintf(f, "%s\n\n", env->params);
     fprintf(f, "Medians over the repetitions, with min and max. Ratio = pushpull / nchan; "
                "the goals are issue 14's.\n\n");

@@ -84,14 +84,21 @@ void report_summarize(struct report_line *lines, size_t n, const struct bench_ro
 
 /* What the report says about the run beside the numbers. */
 struct report_env {
-    const char *started;       /* UTC time of the first run */
-    const char *command;       /* the command line */
-    const char *versions;      /* server versions, one line */
-    const char *machine;       /* kernel, CPUs, open-file limit */
-    const char *params;        /* the workloads' parameters, one paragraph */
-    double load_min, load_max; /* load1 over the runs' starts */
-    double foreign_max;        /* the largest foreign CPU share seen */
+    const char *started;  /* UTC time of the first run */
+    const char *command;  /* the command line */
+    const char *versions; /* server versions, one line */
+    const char *machine;  /* kernel, CPUs, open-file limit */
+    const char *params;   /* the workloads' parameters, one paragraph */
+    double load_start; /* load1 before the first run (the bench's own load is not in it) */
+    double load_max;   /* load1 at the runs' starts, at most (the bench's own included) */
+    double foreign_median; /* the runs' median foreign_cpu_pct */
+    double foreign_max;    /* the largest foreign_cpu_pct */
 };
+
+/* 1 when the machine was not quiet enough for the numbers to be kept: a load average
+ * above 0.5 before the bench started, or others using more than 5% of a core in the
+ * median run or 20% in any. */
+int report_env_noisy(const struct report_env *env);
 
 /* summary.md, summary.csv, bench.dat and bench.gp in dir, then gnuplot for bench.png and
  * bench.svg (a failed gnuplot leaves a message in err but returns 0: the numbers are

@@ -134,9 +134,14 @@ static void test_summary(void **state)
                              .versions = "v",
                              .machine = "m",
                              .params = "p",
-                             .load_min = 0.1,
-                             .load_max = 0.3,
+                             .load_start = 0.1,
+                             .load_max = 1.3,
+                             .foreign_median = 1,
                              .foreign_max = 2};
+    assert_false(report_env_noisy(&env));
+    env.foreign_max = 21;
+    assert_true(report_env_noisy(&env));
+    env.foreign_max = 2;
     char err[256];
     assert_int_equal(report_write(dir, &env, lines, nl, err, sizeof(err)), 0);
     const char *files[] = {"summary.md", "summary.csv", "bench.dat", "bench.gp"};
