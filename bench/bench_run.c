@@ -177,6 +177,18 @@ static int take_client_result(struct run_ctx *x, const char *line)
     r->latency_p99_ms = json_num(doc, "latency_p99_ms");
     r->latency_max_ms = json_num(doc, "latency_max_ms");
     r->latency_mean_ms = json_num(doc, "latency_mean_ms");
+    double stamped = json_num(doc, "pub_stamped");
+    if (stamped > 0) {
+        r->pub_latency_min_ms = json_num(doc, "pub_latency_min_ms");
+        r->pub_latency_p50_ms = json_num(doc, "pub_latency_p50_ms");
+        r->pub_latency_p90_ms = json_num(doc, "pub_latency_p90_ms");
+        r->pub_latency_p99_ms = json_num(doc, "pub_latency_p99_ms");
+        r->pub_latency_max_ms = json_num(doc, "pub_latency_max_ms");
+        r->pub_latency_mean_ms = json_num(doc, "pub_latency_mean_ms");
+    }
+    if (stamped != r->deliveries && r->deliveries > 0)
+        row_note(r, "%.0f of %.0f updates carried the publisher's stamp", stamped,
+                 r->deliveries);
     r->client_cpu_s = json_num(doc, "cpu_user_s") + json_num(doc, "cpu_sys_s");
     r->client_cpu_us_per_delivery = json_num(doc, "cpu_us_per_delivery");
     r->client_cpu_us_per_request = json_num(doc, "cpu_us_per_request");
@@ -265,14 +277,6 @@ static int stop_client(struct run_ctx *x)
     return take_client_result(x, line);
 }
 
-static void payload_fill(char *p, size_t n)
-{
-    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-    for (size_t i = 0; i < n; i++)
-        p[i] = alphabet[i % (sizeof(alphabet) - 1)];
-    p[n] = '\0';
-}
-
 /* Idle and push workloads: hold the subscribers, publish on schedule (push), measure. */
 static int run_push(struct run_ctx *x)
 {
@@ -281,16 +285,12 @@ static int run_push(struct run_ctx *x)
     struct bench_row *r = x->row;
     const struct server_endpoint *ep = &x->k->ep[x->w->approach];
     char url[256];
-    char *payload = malloc(o->payload_bytes + 1);
-    if (!payload)
-        return -1;
-    payload_fill(payload, o->payload_bytes);
     struct proc_usage u0, u1, u2;
     int rc = -1;
     r->clients = (double)ld->clients;
     /* one update first: nchan's channel exists and the lab feed is warm before "before";
      * subscribers start at the next one, so it is never delivered */
-    if (server_publish(&x->srv, payload, o->payload_bytes, x->err, sizeof(x->err)) != 0 ||
+    if (server_publish(&x->srv, o->payload_bytes, x->err, sizeof(x->err)) != 0 ||
         server_usage(&x->srv, &u0) != 0)
         goto end;
     server_url(&x->srv, x->w->approach, url, sizeof(url));
@@ -310,7 +310,7 @@ static int run_push(struct run_ctx *x)
     for (uint64_t i = 0; i < count; i++) {
         int64_t due = t0 + (int64_t)((double)i * 1e9 / ld->rate_hz);
         if (wait_until(due) != 0 ||
-            server_publish(&x->srv, payload, o->payload_bytes, x->err, sizeof(x->err)) != 0)
+            server_publish(&x->srv, o->payload_bytes, x->err, sizeof(x->err)) != 0)
             goto end;
         double late = (double)(clock_mono_ns() - due) / 1e6;
         late_max = late > late_max ? late : late_max;
@@ -335,7 +335,6 @@ static int run_push(struct run_ctx *x)
     }
     rc = 0;
 end:
-    free(payload);
     return rc;
 }
 
@@ -351,9 +350,7 @@ static int run_wrk(struct run_ctx *x)
     dynbuf_init(&out, 1 << 20);
     struct proc_usage u0, u1;
     int rc = -1;
-    char payload[1025];
-    payload_fill(payload, o->payload_bytes < 1024 ? o->payload_bytes : 1024);
-    if (server_publish(&x->srv, payload, strlen(payload), x->err, sizeof(x->err)) != 0)
+    if (server_publish(&x->srv, o->payload_bytes, x->err, sizeof(x->err)) != 0)
         goto end;
     const char *path = x->k->ep[BENCH_POLL].path;
     if (httpc_request(&x->srv.ctl, "GET", path, NULL, NULL, 0, 10000, &resp, x->err,
@@ -652,8 +649,8 @@ static void print_progress(const struct run_ctx *x, int i, int total)
     else if (x->w->kind == WL_WRK)
         printf("%9.0f requests/s              ", r->requests_per_s);
     else
-        printf("p50 %7.1f ms  p99 %7.1f ms  %6.2f%%", r->latency_p50_ms, r->latency_p99_ms,
-               r->delivered_pct);
+        printf("p50 %7.1f ms  p99 %7.1f ms  %6.2f%%", r->pub_latency_p50_ms,
+               r->pub_latency_p99_ms, r->delivered_pct);
     if (r->ok)
         printf("  load %.2f  others %3.0f%%", r->load1, r->foreign_cpu_pct);
     printf("\n");

@@ -73,6 +73,17 @@ static double pct_ms(const struct hist *h, double p)
     return (double)hist_value_at_percentile(h, p) / 1000.0;
 }
 
+/* "NAME_min_ms":..,"NAME_p50_ms":.. and so on for p90, p99, max and mean. */
+static void json_latency(struct dynbuf *b, const char *name, const struct hist *h)
+{
+    dynbuf_addf(b,
+                "\"%s_min_ms\":%.3f,\"%s_p50_ms\":%.3f,\"%s_p90_ms\":%.3f,"
+                "\"%s_p99_ms\":%.3f,\"%s_max_ms\":%.3f,\"%s_mean_ms\":%.3f",
+                name, (double)hist_min(h) / 1000.0, name, pct_ms(h, 50), name,
+                pct_ms(h, 90), name, pct_ms(h, 99), name, (double)hist_max(h) / 1000.0,
+                name, hist_mean(h) / 1000.0);
+}
+
 static void print_json(const struct ref_config *cfg, const struct ref_result *r,
                        double user_s, double sys_s)
 {
@@ -93,19 +104,20 @@ static void print_json(const struct ref_config *cfg, const struct ref_result *r,
     for (int e = 0; e < REF_ERR_COUNT; e++)
         dynbuf_addf(&b, "\"errors_%s\":%llu,", error_names[e],
                     (unsigned long long)r->errors[e]);
-    dynbuf_addf(
-        &b,
-        "\"turns\":%llu,\"full_turns\":%llu,\"loop_busy_max_pct\":%.2f,"
-        "\"window_s\":%.3f,\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f,"
-        "\"cpu_us_per_delivery\":%.3f,\"cpu_us_per_request\":%.3f,"
-        "\"latency_min_ms\":%.3f,\"latency_p50_ms\":%.3f,\"latency_p90_ms\":%.3f,"
-        "\"latency_p99_ms\":%.3f,\"latency_max_ms\":%.3f,\"latency_mean_ms\":%.3f,"
-        "\"latency_underflow\":%llu}\n",
-        (unsigned long long)r->turns, (unsigned long long)r->full_turns, r->busy_max_pct,
-        r->window_s, user_s, sys_s, r->deliveries ? cpu * 1e6 / (double)r->deliveries : 0.0,
-        r->requests ? cpu * 1e6 / (double)r->requests : 0.0, (double)hist_min(h) / 1000.0,
-        pct_ms(h, 50), pct_ms(h, 90), pct_ms(h, 99), (double)hist_max(h) / 1000.0,
-        hist_mean(h) / 1000.0, (unsigned long long)hist_underflow(h));
+    dynbuf_addf(&b,
+                "\"turns\":%llu,\"full_turns\":%llu,\"loop_busy_max_pct\":%.2f,"
+                "\"window_s\":%.3f,\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f,"
+                "\"cpu_us_per_delivery\":%.3f,\"cpu_us_per_request\":%.3f,"
+                "\"latency_underflow\":%llu,\"pub_stamped\":%llu,",
+                (unsigned long long)r->turns, (unsigned long long)r->full_turns,
+                r->busy_max_pct, r->window_s, user_s, sys_s,
+                r->deliveries ? cpu * 1e6 / (double)r->deliveries : 0.0,
+                r->requests ? cpu * 1e6 / (double)r->requests : 0.0,
+                (unsigned long long)hist_underflow(h), (unsigned long long)r->pub_stamped);
+    json_latency(&b, "latency", h);
+    dynbuf_adds(&b, ",");
+    json_latency(&b, "pub_latency", r->pub_latency);
+    dynbuf_adds(&b, "}\n");
     fputs(b.mem ? b.mem : "{}\n", stdout);
     dynbuf_free(&b);
 }
@@ -123,9 +135,17 @@ static void print_summary(const struct ref_config *cfg, const struct ref_result 
            (unsigned long long)r->missed);
     printf("  requests        %12llu  responses %llu\n", (unsigned long long)r->requests,
            (unsigned long long)r->responses);
-    printf("  latency ms      %12s  min %.2f  p50 %.2f  p90 %.2f  p99 %.2f  max %.2f\n", "",
-           (double)hist_min(h) / 1000.0, pct_ms(h, 50), pct_ms(h, 90), pct_ms(h, 99),
+    printf("  latency ms      %12s  min %.2f  p50 %.2f  p90 %.2f  p99 %.2f  max %.2f"
+           "  (from ts_ns)\n",
+           "", (double)hist_min(h) / 1000.0, pct_ms(h, 50), pct_ms(h, 90), pct_ms(h, 99),
            (double)hist_max(h) / 1000.0);
+    h = r->pub_latency;
+    if (r->pub_stamped)
+        printf("  latency ms      %12s  min %.2f  p50 %.2f  p90 %.2f  p99 %.2f  max %.2f"
+               "  (from pub_ns, %llu updates)\n",
+               "", (double)hist_min(h) / 1000.0, pct_ms(h, 50), pct_ms(h, 90),
+               pct_ms(h, 99), (double)hist_max(h) / 1000.0,
+               (unsigned long long)r->pub_stamped);
     printf("  client CPU      %12.3f s  (%.2f us per delivery, %.2f us per request)\n", cpu,
            r->deliveries ? cpu * 1e6 / (double)r->deliveries : 0.0,
            r->requests ? cpu * 1e6 / (double)r->requests : 0.0);
@@ -262,7 +282,7 @@ int client_cmd_main(int argc, char **argv)
     getrusage(RUSAGE_SELF, &ru1);
     double user_s = tv_s(ru1.ru_utime) - tv_s(ru0.ru_utime);
     double sys_s = tv_s(ru1.ru_stime) - tv_s(ru0.ru_stime);
-    if (!res.latency) {
+    if (!res.latency || !res.pub_latency) {
         fprintf(stderr, "pushpull-bench client: out of memory\n");
         return 1;
     }
@@ -272,5 +292,6 @@ int client_cmd_main(int argc, char **argv)
         print_summary(&cfg, &res, user_s, sys_s);
     fflush(stdout);
     hist_free(res.latency);
+    hist_free(res.pub_latency);
     return 0;
 }

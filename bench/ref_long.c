@@ -36,9 +36,9 @@ _Static_assert(sizeof(((struct long_state *)0)->etag) ==
                        sizeof(((struct http_resp *)0)->last_modified),
                "the cursor fields match the parser's");
 
-static void found(void *ctx, uint64_t seq, int64_t ts_ns)
+static void found(void *ctx, const struct update_found *u)
 {
-    ref_conn_deliver(ctx, seq, ts_ns);
+    ref_conn_deliver(ctx, u);
 }
 
 static int long_init(struct ref_conn *c)

@@ -17,9 +17,9 @@
 /* the largest event accepted: the bench's updates are a few hundred bytes */
 #define SSE_MAX_EVENT (256 * 1024)
 
-static void found(void *ctx, uint64_t seq, int64_t ts_ns)
+static void found(void *ctx, const struct update_found *u)
 {
-    ref_conn_deliver(ctx, seq, ts_ns);
+    ref_conn_deliver(ctx, u);
 }
 
 static int on_event(void *ctx, const struct sse_event *ev)

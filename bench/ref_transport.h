@@ -14,6 +14,7 @@
 
 #include "dynbuf.h"
 #include "http_resp.h"
+#include "update_scan.h"
 
 struct ref_loop;
 struct ref_conn;
@@ -81,9 +82,10 @@ struct ref_conn {
 };
 
 /* What transports may call (refclient.c). */
-/* Record one update received: latency = rx_real_ns - ts_ns, seq checked against the
- * previous one (duplicates, gaps). The single place deliveries are counted. */
-void ref_conn_deliver(struct ref_conn *c, uint64_t seq, int64_t ts_ns);
+/* Record one update received: latency = rx_real_ns - ts_ns (and - pub_ns when it has
+ * one), seq checked against the previous one (duplicates, gaps). The single place
+ * deliveries are counted. */
+void ref_conn_deliver(struct ref_conn *c, const struct update_found *u);
 /* Queue bytes to the server (a pong, a close frame) and try to write them. 0 or -1. */
 int ref_conn_send(struct ref_conn *c, const void *buf, size_t len);
 /* The request target and Host the client was started with, and its extra header lines

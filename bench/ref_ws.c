@@ -27,9 +27,9 @@ struct ws_state {
     struct ref_conn *conn;      /* for the message callback */
 };
 
-static void found(void *ctx, uint64_t seq, int64_t ts_ns)
+static void found(void *ctx, const struct update_found *u)
 {
-    ref_conn_deliver(ctx, seq, ts_ns);
+    ref_conn_deliver(ctx, u);
 }
 
 static int ws_init(struct ref_conn *c)

@@ -45,7 +45,7 @@ const struct ref_transport *const ref_transports[] = {
 
 /* A loop's counters; the result is their sum over loops, from the mark to the stop. */
 struct counts {
-    uint64_t connects, requests, responses, deliveries, duplicates, missed;
+    uint64_t connects, requests, responses, deliveries, pub_stamped, duplicates, missed;
     uint64_t bytes_read, bytes_written, turns, full_turns;
     uint64_t errors[REF_ERR_COUNT];
     int64_t busy_ns;
@@ -66,7 +66,8 @@ struct ref_loop {
     struct counts counts, at_mark;
     atomic_uint seen_mark; /* the last mark this loop took (refclient_mark waits for it) */
     int64_t mark_ns;
-    struct hist *hist; /* latencies since the mark (or the start) */
+    struct hist *hist;     /* latencies from ts_ns since the mark (or the start) */
+    struct hist *pub_hist; /* latencies from pub_ns, likewise */
     char rbuf[READ_BYTES];
 };
 
@@ -145,12 +146,17 @@ int ref_url_parse(const char *url, struct ref_config *cfg, char *err, size_t err
 
 /* ---- transports' window on the connection --------------------------------------- */
 
-void ref_conn_deliver(struct ref_conn *c, uint64_t seq, int64_t ts_ns)
+void ref_conn_deliver(struct ref_conn *c, const struct update_found *u)
 {
     struct counts *k = &c->loop->counts;
+    uint64_t seq = u->seq;
     k->deliveries++;
     atomic_fetch_add_explicit(&c->loop->delivered, 1, memory_order_relaxed);
-    hist_record(c->loop->hist, (c->rx_real_ns - ts_ns) / NS_PER_US);
+    hist_record(c->loop->hist, (c->rx_real_ns - u->ts_ns) / NS_PER_US);
+    if (u->pub_ns) {
+        k->pub_stamped++;
+        hist_record(c->loop->pub_hist, (c->rx_real_ns - u->pub_ns) / NS_PER_US);
+    }
     if (c->last_seq != 0 && seq <= c->last_seq)
         k->duplicates++;
     else if (c->last_seq != 0 && seq > c->last_seq + 1)
@@ -416,10 +422,15 @@ static void take_mark(struct ref_loop *L, unsigned mark)
 {
     L->at_mark = L->counts;
     L->mark_ns = clock_mono_ns();
-    struct hist *h = hist_new(); /* only this thread records into L->hist */
-    if (h) {
+    struct hist *h = hist_new(), *p = hist_new(); /* only this thread records in them */
+    if (h && p) {
         hist_free(L->hist);
+        hist_free(L->pub_hist);
         L->hist = h;
+        L->pub_hist = p;
+    } else {
+        hist_free(h);
+        hist_free(p);
     }
     atomic_store(&L->seen_mark, mark);
 }
@@ -470,6 +481,7 @@ static void loop_free(struct ref_loop *L)
     }
     free(L->conns);
     hist_free(L->hist);
+    hist_free(L->pub_hist);
     if (L->ep >= 0)
         close(L->ep);
 }
@@ -493,7 +505,8 @@ struct refclient *refclient_start(const struct ref_config *cfg, char *err, size_
         L->ep = epoll_create1(EPOLL_CLOEXEC);
         L->conns = calloc(L->n ? L->n : 1, sizeof(*L->conns));
         L->hist = hist_new();
-        if (L->ep < 0 || !L->conns || !L->hist) {
+        L->pub_hist = hist_new();
+        if (L->ep < 0 || !L->conns || !L->hist || !L->pub_hist) {
             snprintf(err, errlen, "epoll_create1/calloc: %s", strerror(errno));
             goto fail;
         }
@@ -561,6 +574,7 @@ void refclient_stop(struct refclient *rc, struct ref_result *out)
     memset(out, 0, sizeof(*out));
     out->clients = rc->cfg.clients;
     out->latency = hist_new();
+    out->pub_latency = hist_new();
     int64_t stop_ns = clock_mono_ns();
     for (unsigned i = 0; i < rc->nloops; i++) {
         struct ref_loop *L = &rc->loops[i];
@@ -571,6 +585,7 @@ void refclient_stop(struct refclient *rc, struct ref_result *out)
         out->requests += k->requests - b->requests;
         out->responses += k->responses - b->responses;
         out->deliveries += k->deliveries - b->deliveries;
+        out->pub_stamped += k->pub_stamped - b->pub_stamped;
         out->duplicates += k->duplicates - b->duplicates;
         out->missed += k->missed - b->missed;
         out->bytes_read += k->bytes_read - b->bytes_read;
@@ -587,6 +602,8 @@ void refclient_stop(struct refclient *rc, struct ref_result *out)
             out->window_s = window / 1e9;
         if (out->latency)
             hist_merge(out->latency, L->hist);
+        if (out->pub_latency)
+            hist_merge(out->pub_latency, L->pub_hist);
         loop_free(L);
     }
     free(rc->loops);

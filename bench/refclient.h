@@ -40,6 +40,7 @@ struct ref_result {
     uint64_t requests;      /* requests written */
     uint64_t responses;     /* responses that ended (long polls answered) */
     uint64_t deliveries;    /* updates received */
+    uint64_t pub_stamped;   /* of which carried the publisher's stamp (pub_ns) */
     uint64_t duplicates;    /* updates whose seq was not past the previous one */
     uint64_t missed;        /* seqs skipped between two deliveries on a connection */
     uint64_t bytes_read;    /* bytes read from the sockets */
@@ -47,9 +48,10 @@ struct ref_result {
     uint64_t errors[REF_ERR_COUNT]; /* by category */
     uint64_t turns;                 /* epoll_wait calls that returned events */
     uint64_t full_turns;            /* of which returned as many as it could take */
-    double busy_max_pct;  /* the busiest loop's share of the window spent working */
-    double window_s;      /* the window's length (mark to stop) */
-    struct hist *latency; /* receipt - ts_ns in us, all loops merged (owned) */
+    double busy_max_pct;      /* the busiest loop's share of the window spent working */
+    double window_s;          /* the window's length (mark to stop) */
+    struct hist *latency;     /* receipt - ts_ns in us, all loops merged (owned) */
+    struct hist *pub_latency; /* receipt - pub_ns in us, likewise (owned) */
 };
 
 /* The transport called name ("sse", "long", "long-etag", "ws"), or NULL. */
@@ -75,8 +77,8 @@ uint64_t refclient_deliveries(struct refclient *rc);
  * next turn; the call returns once all have (within 50 ms). Without a mark the window
  * starts with the loops. */
 void refclient_mark(struct refclient *rc);
-/* Stop the loops, close every connection, fill *out (out->latency becomes the caller's:
- * hist_free it) and free rc. */
+/* Stop the loops, close every connection, fill *out (out->latency and out->pub_latency
+ * become the caller's: hist_free them) and free rc. */
 void refclient_stop(struct refclient *rc, struct ref_result *out);
 
 #endif

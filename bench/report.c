@@ -34,6 +34,12 @@ static const struct {
     COL(latency_p99_ms),
     COL(latency_max_ms),
     COL(latency_mean_ms),
+    COL(pub_latency_min_ms),
+    COL(pub_latency_p50_ms),
+    COL(pub_latency_p90_ms),
+    COL(pub_latency_p99_ms),
+    COL(pub_latency_max_ms),
+    COL(pub_latency_mean_ms),
     COL(server_rss_before_kib),
     COL(server_rss_after_kib),
     COL(server_rss_per_conn_kib),
@@ -117,15 +123,17 @@ static const struct report_line line_table[] = {
     LINE("idle-long", "server_rss_per_conn_kib", "held long poll: server RSS (KiB)", 0,
          1.0),
     LINE("idle-ws", "server_rss_per_conn_kib", "idle WebSocket: server RSS (KiB)", 0, 1.0),
-    LINE("fanout-sse", "latency_p99_ms", "fan-out SSE: p99 latency (ms)", 0, 0.8),
+    LINE("fanout-sse", "pub_latency_p99_ms", "fan-out SSE: p99 latency (ms)", 0, 0.8),
     LINE("fanout-sse", "server_cpu_us_per_delivery", "fan-out SSE: server CPU/event (us)",
          0, 1.0),
-    LINE("fanout-sse", "latency_p50_ms", "fan-out SSE: p50 latency (ms)", 0, 0),
-    LINE("fanout-sse", "latency_max_ms", "fan-out SSE: max latency (ms)", 0, 0),
     LINE("fanout-sse", "delivered_pct", "fan-out SSE: delivered (%)", 1, 0),
+    LINE("fanout-sse", "pub_latency_p50_ms", "fan-out SSE: p50 latency (ms)", 0, 0),
+    LINE("fanout-sse", "pub_latency_max_ms", "fan-out SSE: max latency (ms)", 0, 0),
+    LINE("fanout-sse", "latency_p99_ms", "fan-out SSE: p99 from ts_ns (ms)", 0, 0),
+    LINE("fanout-sse", "publish_late_max_ms", "fan-out SSE: publish late, max (ms)", 0, 0),
     LINE("fanout-sse", "client_cpu_us_per_delivery",
          "fan-out SSE: ref. client CPU/event (us)", 0, 0),
-    LINE("fanout-ws", "latency_p99_ms", "fan-out WebSocket: p99 latency (ms)", 0, 0.8),
+    LINE("fanout-ws", "pub_latency_p99_ms", "fan-out WebSocket: p99 latency (ms)", 0, 0.8),
     LINE("fanout-ws", "server_cpu_us_per_delivery",
          "fan-out WebSocket: server CPU/event (us)", 0, 1.0),
     LINE("fanout-ws", "delivered_pct", "fan-out WebSocket: delivered (%)", 1, 0),
@@ -135,9 +143,11 @@ static const struct report_line line_table[] = {
          0, 0),
     LINE("poll-304", "server_cpu_us_per_request", "polling, 304s: server CPU/request (us)",
          0, 0),
-    LINE("longpoll", "latency_p50_ms", "long polling: p50 latency (ms)", 0, 0),
-    LINE("longpoll", "latency_mean_ms", "long polling: mean latency (ms)", 0, 0),
-    LINE("longpoll", "latency_p99_ms", "long polling: p99 latency (ms)", 0, 0),
+    LINE("longpoll", "pub_latency_p50_ms", "long polling: p50 latency (ms)", 0, 0),
+    LINE("longpoll", "pub_latency_mean_ms", "long polling: mean latency (ms)", 0, 0),
+    LINE("longpoll", "pub_latency_p99_ms", "long polling: p99 latency (ms)", 0, 0),
+    LINE("longpoll", "latency_p50_ms", "long polling: p50 from ts_ns (ms)", 0, 0),
+    LINE("longpoll", "latency_mean_ms", "long polling: mean from ts_ns (ms)", 0, 0),
     LINE("longpoll", "delivered_pct", "long polling: delivered (%)", 1, 0),
     LINE("longpoll", "server_cpu_us_per_delivery", "long polling: server CPU/answer (us)",
          0, 0),
@@ -293,16 +303,20 @@ static int write_md(FILE *f, const struct report_env *env, const struct report_l
         else
             fprintf(f, "%.2f | %s | %s |\n", l[i].ratio, g, verdict(&l[i]));
     }
-    fprintf(f,
-            "\nLatency is the reference client's (`pushpull-bench client`): the moment the "
-            "bytes were read (CLOCK_REALTIME) minus the update's `ts_ns`. The lab server "
-            "stamps `ts_ns` when it publishes; nchan relays the body the bench posted, "
-            "stamped just before the POST was written, so nchan's figures also hold the "
-            "publish request's trip through loopback and nginx (tens of microseconds).\n"
-            "Server CPU and RSS are /proc/PID/stat and /proc/PID/status, for nginx the "
-            "master and its workers summed. Every row, with the load average, steal and "
-            "others' CPU at the time, is in runs.csv.\n\n"
-            "![pushpull relative to nchan](bench.png)\n");
+    fprintf(
+        f,
+        "\nLatency is the reference client's (`pushpull-bench client`): the moment the "
+        "bytes were read (CLOCK_REALTIME) minus the publisher's stamp, taken just before "
+        "it wrote the POST (`pub_ns` in each update's data), the same instant for both "
+        "servers. The lines \"from ts_ns\" use the update's own `ts_ns` instead: the "
+        "lab server stamps it when it handles the publish, so the publish request's "
+        "trip and any wait before the server reads it are left out; through nchan it "
+        "is the publisher's stamp again. \"Publish late\" is how far the publisher fell "
+        "behind its schedule (a server slow to answer a POST delays the next).\n"
+        "Server CPU and RSS are /proc/PID/stat and /proc/PID/status, for nginx the "
+        "master and its workers summed. Every row, with the load average, steal and "
+        "others' CPU at the time, is in runs.csv.\n\n"
+        "![pushpull relative to nchan](bench.png)\n");
     return ferror(f) ? -1 : 0;
 }
 

@@ -33,11 +33,16 @@ struct bench_row {
     double deliveries;           /* updates the reference client received */
     double delivered_pct;        /* deliveries / (published * clients) */
     double latency_min_ms, latency_p50_ms, latency_p90_ms, latency_p99_ms;
-    double latency_max_ms, latency_mean_ms; /* publish -> receipt, reference client */
-    double server_rss_before_kib;           /* server VmRSS (nginx: all processes) before */
-    double server_rss_after_kib;            /* ... with the clients held */
-    double server_rss_per_conn_kib;         /* (after - before) / clients */
-    double server_cpu_s;                    /* server CPU in the window */
+    double latency_max_ms, latency_mean_ms; /* receipt - ts_ns, the reference client's:
+                                               the lab server's own publish stamp, or
+                                               (nchan) the publisher's */
+    double pub_latency_min_ms, pub_latency_p50_ms, pub_latency_p90_ms, pub_latency_p99_ms;
+    double pub_latency_max_ms, pub_latency_mean_ms; /* receipt - pub_ns: from the
+                                                       publisher's send, for both */
+    double server_rss_before_kib;   /* server VmRSS (nginx: all processes) before */
+    double server_rss_after_kib;    /* ... with the clients held */
+    double server_rss_per_conn_kib; /* (after - before) / clients */
+    double server_cpu_s;            /* server CPU in the window */
     double server_cpu_us_per_delivery;
     double server_cpu_us_per_request;
     double requests_per_s; /* wrk */

@@ -227,19 +227,21 @@ int server_url(const struct server *s, enum bench_approach a, char *out, size_t 
     return 0;
 }
 
-int server_publish(struct server *s, const char *payload, size_t len, char *err,
-                   size_t errlen)
+int server_publish(struct server *s, unsigned data_bytes, char *err, size_t errlen)
 {
+    static const char filler[] = "abcdefghijklmnopqrstuvwxyz0123456789";
     struct dynbuf body;
-    dynbuf_init(&body, len + 256);
-    if (s->kind->stamps_itself)
-        dynbuf_add(&body, payload, len);
-    else {
+    dynbuf_init(&body, (size_t)data_bytes + 256);
+    int64_t now = clock_real_ns();
+    if (!s->kind->stamps_itself)
         dynbuf_addf(&body, "{\"seq\":%llu,\"ts_ns\":%lld,\"data\":\"",
-                    (unsigned long long)s->published + 1, (long long)clock_real_ns());
-        dynbuf_add(&body, payload, len);
+                    (unsigned long long)s->published + 1, (long long)now);
+    size_t start = body.len;
+    dynbuf_addf(&body, "pub_ns=%lld;", (long long)now);
+    for (size_t i = 0; body.len - start < data_bytes; i++)
+        dynbuf_add(&body, &filler[i % (sizeof(filler) - 1)], 1);
+    if (!s->kind->stamps_itself)
         dynbuf_adds(&body, "\"}");
-    }
     struct httpc_response r;
     int rc = -1;
     if (!body.mem) {

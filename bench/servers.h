@@ -4,9 +4,11 @@
  * many subscribers it holds, and how to start it fresh in a run's own directory. The lab
  * server stamps each update itself (ts_ns at publish) and wraps the posted text as its
  * data; nchan passes the posted body through untouched, so the bench posts the lab's
- * update JSON with ts_ns taken just before the POST is written. nchan's latency
- * therefore includes the publish request's trip over loopback and nginx's reading of it
- * (tens of microseconds), the lab server's does not: the report says so.
+ * update JSON with ts_ns taken just before the POST is written. So nchan's ts_ns latency
+ * includes the publish request's trip and its wait in nginx (which grows when a worker is
+ * busy fanning out), the lab server's does not. Both servers' updates also carry the
+ * publisher's stamp in their data ("pub_ns=..."), so the report holds them against each
+ * other from the same instant.
  *
  * Adding a server is a row here: its endpoints, publish path and start function.
  */
@@ -72,9 +74,12 @@ int server_start(struct server *s, const struct server_kind *k, const struct ser
 int server_stop(struct server *s);
 /* The URL of approach a on s into out; -1 when s does not serve it. */
 int server_url(const struct server *s, enum bench_approach a, char *out, size_t cap);
-/* Publish one update whose data is payload (len bytes of JSON-safe text). 0 or -1. */
-int server_publish(struct server *s, const char *payload, size_t len, char *err,
-                   size_t errlen);
+/* Publish one update whose data is data_bytes of text (or more, when the stamp does not
+ * fit) starting with "pub_ns=<now>;": the publisher's CLOCK_REALTIME just before the
+ * POST, which the reference client reads back (update_scan.h) so both servers can be
+ * measured from the same instant. Through nchan the body is the whole update JSON, with
+ * ts_ns the same stamp. 0 or -1. */
+int server_publish(struct server *s, unsigned data_bytes, char *err, size_t errlen);
 /* Its CPU and RSS now (children included for nginx). 0 or -1. */
 int server_usage(const struct server *s, struct proc_usage *u);
 

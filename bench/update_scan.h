@@ -14,7 +14,16 @@
 #include <stdint.h>
 
 /* One update found: an object with an integer "ts_ns" member. */
-typedef void (*update_scan_fn)(void *ctx, uint64_t seq, int64_t ts_ns);
+struct update_found {
+    uint64_t seq;   /* its "seq" (0 when absent) */
+    int64_t ts_ns;  /* its "ts_ns": the publish stamp (the lab server's own at publish;
+                       through nchan, the body the publisher posted, so the publisher's) */
+    int64_t pub_ns; /* the publisher's send stamp when the update carries one, else 0: an
+                       integer "pub_ns" member, or a "data" string that starts with
+                       "pub_ns=" and digits (how the bench's publisher marks the data it
+                       posts, which the lab server wraps as a string) */
+};
+typedef void (*update_scan_fn)(void *ctx, const struct update_found *u);
 
 struct update_scan_result {
     uint64_t updates; /* objects with "ts_ns" found (each passed to fn) */
@@ -23,8 +32,8 @@ struct update_scan_result {
     int reset;        /* the outermost object has "reset":true */
 };
 
-/* Scan len bytes of JSON text. Each object holding an integer "ts_ns" is passed to fn
- * (seq is its integer "seq" member, 0 when absent), in order; fn may be NULL. Returns 0,
+/* Scan len bytes of JSON text. Each object holding an integer "ts_ns" is passed to fn, in
+ * order; fn may be NULL. Returns 0,
  * or -1 when the text is not well nested (an unterminated string, a stray or missing
  * bracket, nesting deeper than 16): updates found before the fault were still passed on.
  * *res may be NULL. Nothing is allocated. */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "bench/refclient.h"
+#include "clock.h"
 #include "tests/harness.h"
 
 /* The test's server, stopped by the teardown even when an assertion failed. */
@@ -117,13 +118,18 @@ static void every_update_once(const char *tp, const char *path)
     struct refclient *rc = start(srv, tp, path, 20);
     wait_held(rc, srv, 20);
     refclient_mark(rc);
-    for (int i = 0; i < 3; i++)
-        assert_true(harness_publish(srv->port, "update") > 0);
+    for (int i = 0; i < 3; i++) {
+        char data[64]; /* the publisher's stamp, as the bench posts it */
+        snprintf(data, sizeof(data), "pub_ns=%lld;update", (long long)clock_real_ns());
+        assert_true(harness_publish(srv->port, data) > 0);
+    }
     wait_deliveries(rc, 60);
     struct ref_result r;
     refclient_stop(rc, &r);
     assert_int_equal(r.deliveries, 60);
     assert_int_equal(hist_count(r.latency), 60);
+    assert_int_equal(r.pub_stamped, 60);
+    assert_int_equal(hist_count(r.pub_latency), 60);
     assert_int_equal(r.duplicates, 0);
     assert_int_equal(r.missed, 0);
     assert_int_equal(r.ready, 20);
@@ -131,6 +137,7 @@ static void every_update_once(const char *tp, const char *path)
         assert_int_equal(r.errors[e], 0);
     assert_true(r.bytes_read > 0);
     hist_free(r.latency);
+    hist_free(r.pub_latency);
 }
 
 static void test_sse_every_update_once(void **state)
@@ -167,6 +174,7 @@ static void test_dropped_streams_reopen(void **state)
     assert_int_equal(r.connects, 20);
     assert_int_equal(r.deliveries, 10);
     hist_free(r.latency);
+    hist_free(r.pub_latency);
 }
 
 int main(void)

@@ -20,14 +20,16 @@ struct found {
     int n;
     uint64_t seq[16];
     int64_t ts[16];
+    int64_t pub[16];
 };
 
-static void collect(void *ctx, uint64_t seq, int64_t ts_ns)
+static void collect(void *ctx, const struct update_found *u)
 {
     struct found *f = ctx;
     assert_true(f->n < 16);
-    f->seq[f->n] = seq;
-    f->ts[f->n] = ts_ns;
+    f->seq[f->n] = u->seq;
+    f->ts[f->n] = u->ts_ns;
+    f->pub[f->n] = u->pub_ns;
     f->n++;
 }
 
@@ -102,6 +104,42 @@ static void test_not_members(void **state)
     /* in an array, a string followed by ':' is not a member */
     assert_int_equal(scan("[\"ts_ns\", 5]", &f, &res), 0);
     assert_int_equal(f.n, 0);
+}
+
+/* The publisher's stamp: a "pub_ns" member, or the start of the data string. */
+static void test_publisher_stamp(void **state)
+{
+    (void)state;
+    struct found f;
+    assert_int_equal(scan("{\"seq\":1,\"ts_ns\":10,\"pub_ns\":7}", &f, NULL), 0);
+    assert_int_equal(f.pub[0], 7);
+    /* the lab server's update of the bench's publish, and nchan's relay of it */
+    assert_int_equal(
+        scan("{\"seq\":2,\"ts_ns\":20,\"data\":\"pub_ns=1764000000123456789;abcdef\"}", &f,
+             NULL),
+        0);
+    assert_int_equal(f.n, 1);
+    assert_true(f.pub[0] == INT64_C(1764000000123456789));
+    assert_int_equal(f.ts[0], 20);
+    /* in a long-poll answer, each event its own */
+    assert_int_equal(
+        scan("{\"next\":3,\"events\":[{\"seq\":1,\"ts_ns\":1,\"data\":\"pub_ns=5;"
+             "\"},{\"seq\":2,\"ts_ns\":2,\"data\":\"x\"}]}",
+             &f, NULL),
+        0);
+    assert_int_equal(f.n, 2);
+    assert_int_equal(f.pub[0], 5);
+    assert_int_equal(f.pub[1], 0);
+    /* not at the start, no digits, or a data that is not a string: no stamp */
+    assert_int_equal(
+        scan("[{\"ts_ns\":1,\"data\":\"x pub_ns=5\"},{\"ts_ns\":1,\"data\":\"pub_"
+             "ns=\"},{\"ts_ns\":1,\"data\":5}]",
+             &f, NULL),
+        0);
+    assert_int_equal(f.n, 3);
+    assert_int_equal(f.pub[0] + f.pub[1] + f.pub[2], 0);
+    /* a data string cut after its prefix is still skipped whole */
+    assert_int_equal(scan("{\"ts_ns\":1,\"data\":\"pub_ns=12", &f, NULL), -1);
 }
 
 /* Nested objects: each object answers for its own members. */
@@ -191,9 +229,10 @@ static void test_against_cjson(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_one_update),  cmocka_unit_test(test_long_poll_answer),
-        cmocka_unit_test(test_not_members), cmocka_unit_test(test_nesting),
-        cmocka_unit_test(test_malformed),   cmocka_unit_test(test_against_cjson),
+        cmocka_unit_test(test_one_update),    cmocka_unit_test(test_long_poll_answer),
+        cmocka_unit_test(test_not_members),   cmocka_unit_test(test_publisher_stamp),
+        cmocka_unit_test(test_nesting),       cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_against_cjson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
