@@ -69,6 +69,7 @@ struct ref_conn {
     uint8_t ready;                  /* 1 while counted as ready by its loop */
     uint8_t pending;                /* 1 while counted as being opened by its loop */
     uint8_t fail;                   /* an enum ref_error + 1 set by a callback, or 0 */
+    uint32_t events;                /* the epoll events it is registered for */
     struct ref_loop *loop;          /* the loop that owns it */
     const struct ref_transport *tp; /* its transport */
     void *state;                    /* the transport's (init/fini) */

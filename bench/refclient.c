@@ -224,10 +224,15 @@ static void conn_drop(struct ref_conn *c, enum ref_error why)
     L->reopen_tail = c;
 }
 
+/* Ask epoll for these events; no system call when they are already the ones asked for
+ * (a long-poll cycle would otherwise pay one for nothing). */
 static void watch(struct ref_conn *c, uint32_t events)
 {
+    if (c->events == events)
+        return;
     struct epoll_event ev = {.events = events, .data.ptr = c};
     epoll_ctl(c->loop->ep, EPOLL_CTL_MOD, c->fd, &ev);
+    c->events = events;
 }
 
 /* Write what is queued; the single place bytes are written. */
@@ -315,6 +320,7 @@ static void conn_open(struct ref_conn *c)
         return;
     }
     struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
+    c->events = EPOLLOUT;
     if (epoll_ctl(L->ep, EPOLL_CTL_ADD, c->fd, &ev) != 0)
         conn_drop(c, REF_ERR_CONNECT);
 }
