@@ -382,22 +382,24 @@ static int write_plot(const char *dir, const struct report_line *l, size_t n, ch
         "# bench.gp: pushpull relative to nginx + nchan (1 = nchan's median).\n"
         "# gnuplot -e \"term='png'\" bench.gp > bench.png (or term='svg')\n"
         "if (!exists('term')) term = 'png'\n"
-        "if (term eq 'png') set terminal pngcairo size 1100,560 font ',9'; "
-        "else set terminal svg size 1100,560 font ',9'\n"
+        "if (term eq 'png') set terminal pngcairo noenhanced size 1100,600 font ',9'; "
+        "else set terminal svg noenhanced size 1100,600 font ',9'\n"
         "set title 'pushpull relative to nginx + nchan: median, min-max (lower is better "
         "except requests/s and delivered)'\n"
         "set logscale y\n"
         "set ylabel 'value / nchan median'\n"
-        "set xtics rotate by -35 left\n"
-        "set bmargin 11\n"
+        "set xtics rotate by -35 left nomirror\n"
+        "set bmargin 12\n"
         "set grid ytics\n"
         "set key top left\n"
         "set xrange [-0.7:%d-0.3]\n"
-        "plot 'bench.dat' using ($1-0.12):6:7:8:xtic(2) with yerrorbars pt 7 lc rgb "
+        "plot 'bench.dat' using 1:(NaN):xtic(2) notitle, \\\n"
+        "     '' using ($1-0.12):6:7:8 with yerrorbars pt 7 lc rgb "
         "'#1f77b4' title 'nginx + nchan', \\\n"
         "     '' using ($1+0.12):3:4:5 with yerrorbars pt 5 lc rgb '#d62728' title "
         "'pushpull', \\\n"
-        "     '' using 1:9 with points pt 3 ps 2 lc rgb '#2ca02c' title 'goal'\n",
+        "     '' using ($1+0.12):9 with points pt 3 ps 2 lc rgb '#2ca02c' title 'goal "
+        "for pushpull'\n",
         k > 0 ? k : 1);
     fclose(f);
     if (k == 0)
