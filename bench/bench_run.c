@@ -57,7 +57,8 @@ struct bench_opts {
     unsigned client_threads; /* the reference client's loops */
     unsigned server_threads; /* the lab server's threads and nginx's workers */
     int64_t settle_ns;       /* wait after all are subscribed, before measuring */
-    int64_t grace_ns;        /* wait after the last publish, for the last deliveries */
+    int64_t grace_ns;        /* after the last publish, give up waiting for deliveries once
+                                none has come for this long */
     const char *out;         /* results root */
     const char *server_bin, *nginx_bin, *wrk_bin;
     unsigned workloads; /* bit i: workloads[i] selected */
@@ -261,6 +262,36 @@ static int wait_subscribed(struct run_ctx *x, uint64_t n)
     }
 }
 
+/* After the last publish: wait until the reference client has everything published in
+ * the window, or has received nothing new for the grace time (at most a minute), asking
+ * it with SIGUSR1. */
+static int wait_delivered(struct run_ctx *x, uint64_t expected)
+{
+    uint64_t last = UINT64_MAX;
+    int64_t quiet_since = clock_mono_ns(), give_up = quiet_since + 60 * NS_PER_S;
+    for (;;) {
+        char line[64];
+        unsigned long long n = 0;
+        kill(x->client.pid, SIGUSR1);
+        if (proc_read_line(x->client.out, line, sizeof(line), 5000) != 0 ||
+            sscanf(line, "deliveries %llu", &n) != 1) {
+            run_fail(x, "the reference client did not say how many it received");
+            return -1;
+        }
+        int64_t now = clock_mono_ns();
+        if (n >= expected || now > give_up)
+            return 0;
+        if (n != last) {
+            last = n;
+            quiet_since = now;
+        } else if (now - quiet_since >= x->o->grace_ns) {
+            return 0;
+        }
+        if (wait_until(now + 100 * NS_PER_MS) != 0)
+            return -1;
+    }
+}
+
 static int stop_client(struct run_ctx *x)
 {
     char line[4096];
@@ -317,7 +348,7 @@ static int run_push(struct run_ctx *x)
         if (server_publish(&x->srv, o->payload_bytes, x->err, sizeof(x->err)) != 0)
             goto end;
     }
-    if (count > 0 && wait_until(clock_mono_ns() + o->grace_ns) != 0)
+    if (count > 0 && wait_delivered(x, (x->srv.published - before) * ld->clients) != 0)
         goto end;
     if (server_usage(&x->srv, &u2) != 0 || stop_client(x) != 0)
         goto end;
@@ -963,13 +994,14 @@ int bench_run_main(int argc, char **argv)
     snprintf(
         params, sizeof(params),
         "Loads: idle %llu connections; fan-out %llu streams x %g updates/s of %u B for "
-        "%g s (+%g s grace); long polling %llu users at %g updates/s for %g s; wrk "
+        "%g s; long polling %llu users at %g updates/s for %g s (after the last "
+        "publish the window runs until everything arrived, or nothing did for %g s); wrk "
         "-t%u -c%u -d%gs. %u repetitions, each server fresh for every run; the "
         "reference client runs %u event loops.",
         (unsigned long long)o.idle.clients, (unsigned long long)o.fanout.clients,
         o.fanout.rate_hz, o.payload_bytes, (double)o.fanout.duration_ns / 1e9,
-        (double)o.grace_ns / 1e9, (unsigned long long)o.longpoll.clients,
-        o.longpoll.rate_hz, (double)o.longpoll.duration_ns / 1e9, o.wrk_threads,
+        (unsigned long long)o.longpoll.clients, o.longpoll.rate_hz,
+        (double)o.longpoll.duration_ns / 1e9, (double)o.grace_ns / 1e9, o.wrk_threads,
         o.wrk_connections, (double)o.wrk_duration_ns / 1e9, o.reps, o.client_threads);
     struct report_env env = {.started = rows[0].started,
                              .command = command,

@@ -23,11 +23,14 @@
 #define DEF_READY_TIMEOUT (120 * NS_PER_S)
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t count_requested; /* SIGUSR1: print "deliveries N" */
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    if (sig == SIGUSR1)
+        count_requested = 1;
+    else
+        stop_requested = 1;
 }
 
 static void usage(FILE *f)
@@ -256,6 +259,7 @@ int client_cmd_main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     struct refclient *rc = refclient_start(&cfg, err, sizeof(err));
@@ -275,8 +279,14 @@ int client_cmd_main(int argc, char **argv)
            (unsigned long long)cfg.clients);
     fflush(stdout);
     int64_t end = duration ? clock_mono_ns() + duration : INT64_MAX;
-    while (!stop_requested && clock_mono_ns() < end)
+    while (!stop_requested && clock_mono_ns() < end) {
         nanosleep(&tick, NULL);
+        if (count_requested) {
+            count_requested = 0;
+            printf("deliveries %llu\n", (unsigned long long)refclient_deliveries(rc));
+            fflush(stdout);
+        }
+    }
     struct ref_result res;
     refclient_stop(rc, &res);
     getrusage(RUSAGE_SELF, &ru1);
