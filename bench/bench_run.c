@@ -321,7 +321,7 @@ static int run_push(struct run_ctx *x)
     r->clients = (double)ld->clients;
     /* one update first: nchan's channel exists and the lab feed is warm before "before";
      * subscribers start at the next one, so it is never delivered */
-    if (server_publish(&x->srv, o->payload_bytes, x->err, sizeof(x->err)) != 0 ||
+    if (server_publish(&x->srv, o->payload_bytes, 0, x->err, sizeof(x->err)) != 0 ||
         server_usage(&x->srv, &u0) != 0)
         goto end;
     server_url(&x->srv, x->w->approach, url, sizeof(url));
@@ -332,7 +332,7 @@ static int run_push(struct run_ctx *x)
     r->server_rss_before_kib = (double)u0.rss_kib;
     r->server_rss_after_kib = (double)u1.rss_kib;
     r->server_rss_per_conn_kib = ((double)u1.rss_kib - (double)u0.rss_kib) / r->clients;
-    int64_t t0 = clock_mono_ns();
+    int64_t t0 = clock_mono_ns(), t0_real = clock_real_ns(), last_send = t0;
     uint64_t count = x->w->kind == WL_PUSH
                          ? (uint64_t)llround(ld->rate_hz * (double)ld->duration_ns / 1e9)
                          : 0;
@@ -343,9 +343,11 @@ static int run_push(struct run_ctx *x)
         if (wait_until(due) != 0)
             goto end;
         /* behind schedule when the previous publish was answered late */
-        double late = (double)(clock_mono_ns() - due) / 1e6;
+        last_send = clock_mono_ns();
+        double late = (double)(last_send - due) / 1e6;
         late_max = late > late_max ? late : late_max;
-        if (server_publish(&x->srv, o->payload_bytes, x->err, sizeof(x->err)) != 0)
+        if (server_publish(&x->srv, o->payload_bytes, t0_real + (due - t0), x->err,
+                           sizeof(x->err)) != 0)
             goto end;
     }
     if (count > 0 && wait_delivered(x, (x->srv.published - before) * ld->clients) != 0)
@@ -361,6 +363,8 @@ static int run_push(struct run_ctx *x)
         r->server_cpu_us_per_delivery =
             r->deliveries > 0 ? r->server_cpu_s * 1e6 / r->deliveries : NAN;
         r->publish_late_max_ms = late_max;
+        r->publish_rate_hz =
+            count > 1 ? (double)(count - 1) * 1e9 / (double)(last_send - t0) : NAN;
         if (r->deliveries < expected)
             row_note(r, "%.0f of %.0f updates delivered", r->deliveries, expected);
     } else {
@@ -383,7 +387,7 @@ static int run_wrk(struct run_ctx *x)
     dynbuf_init(&out, 1 << 20);
     struct proc_usage u0, u1;
     int rc = -1;
-    if (server_publish(&x->srv, o->payload_bytes, x->err, sizeof(x->err)) != 0)
+    if (server_publish(&x->srv, o->payload_bytes, 0, x->err, sizeof(x->err)) != 0)
         goto end;
     const char *path = x->k->ep[BENCH_POLL].path;
     if (httpc_request(&x->srv.ctl, "GET", path, NULL, NULL, 0, 10000, &resp, x->err,

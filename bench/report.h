@@ -56,6 +56,8 @@ struct bench_row {
     double client_full_turns;        /* epoll turns that returned a full batch */
     double client_errors;            /* all categories */
     double publish_late_max_ms;      /* the latest publish behind its schedule */
+    double publish_rate_hz;          /* updates per second the publisher achieved (first
+                                        to last send) */
 };
 
 /* Set every number to NaN and every string to "". */

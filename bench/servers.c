@@ -227,7 +227,8 @@ int server_url(const struct server *s, enum bench_approach a, char *out, size_t 
     return 0;
 }
 
-int server_publish(struct server *s, unsigned data_bytes, char *err, size_t errlen)
+int server_publish(struct server *s, unsigned data_bytes, int64_t due_ns, char *err,
+                   size_t errlen)
 {
     static const char filler[] = "abcdefghijklmnopqrstuvwxyz0123456789";
     struct dynbuf body;
@@ -237,7 +238,7 @@ int server_publish(struct server *s, unsigned data_bytes, char *err, size_t errl
         dynbuf_addf(&body, "{\"seq\":%llu,\"ts_ns\":%lld,\"data\":\"",
                     (unsigned long long)s->published + 1, (long long)now);
     size_t start = body.len;
-    dynbuf_addf(&body, "pub_ns=%lld;", (long long)now);
+    dynbuf_addf(&body, "pub_ns=%lld;", (long long)(due_ns ? due_ns : now));
     for (size_t i = 0; body.len - start < data_bytes; i++)
         dynbuf_add(&body, &filler[i % (sizeof(filler) - 1)], 1);
     if (!s->kind->stamps_itself)

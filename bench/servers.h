@@ -7,8 +7,8 @@
  * update JSON with ts_ns taken just before the POST is written. So nchan's ts_ns latency
  * includes the publish request's trip and its wait in nginx (which grows when a worker is
  * busy fanning out), the lab server's does not. Both servers' updates also carry the
- * publisher's stamp in their data ("pub_ns=..."), so the report holds them against each
- * other from the same instant.
+ * instant the publisher's schedule set for them in their data ("pub_ns=..."), so the
+ * report holds them against each other from the same instant.
  *
  * Adding a server is a row here: its endpoints, publish path and start function.
  */
@@ -75,11 +75,14 @@ int server_stop(struct server *s);
 /* The URL of approach a on s into out; -1 when s does not serve it. */
 int server_url(const struct server *s, enum bench_approach a, char *out, size_t cap);
 /* Publish one update whose data is data_bytes of text (or more, when the stamp does not
- * fit) starting with "pub_ns=<now>;": the publisher's CLOCK_REALTIME just before the
- * POST, which the reference client reads back (update_scan.h) so both servers can be
- * measured from the same instant. Through nchan the body is the whole update JSON, with
- * ts_ns the same stamp. 0 or -1. */
-int server_publish(struct server *s, unsigned data_bytes, char *err, size_t errlen);
+ * fit) starting with "pub_ns=<due_ns>;": the CLOCK_REALTIME instant the update was due by
+ * the publisher's schedule (0: now), which the reference client reads back
+ * (update_scan.h), so both servers are timed from the same instant and a publish that
+ * went out late (the previous one was answered late) counts its lateness, after wrk2's
+ * rule. Through nchan the body is the whole update JSON, with ts_ns the moment the POST
+ * is written. 0 or -1. */
+int server_publish(struct server *s, unsigned data_bytes, int64_t due_ns, char *err,
+                   size_t errlen);
 /* Its CPU and RSS now (children included for nginx). 0 or -1. */
 int server_usage(const struct server *s, struct proc_usage *u);
 

@@ -18,10 +18,11 @@ struct update_found {
     uint64_t seq;   /* its "seq" (0 when absent) */
     int64_t ts_ns;  /* its "ts_ns": the publish stamp (the lab server's own at publish;
                        through nchan, the body the publisher posted, so the publisher's) */
-    int64_t pub_ns; /* the publisher's send stamp when the update carries one, else 0: an
+    int64_t pub_ns; /* the publisher's stamp when the update carries one, else 0: an
                        integer "pub_ns" member, or a "data" string that starts with
                        "pub_ns=" and digits (how the bench's publisher marks the data it
-                       posts, which the lab server wraps as a string) */
+                       posts, which the lab server wraps as a string, with the instant its
+                       schedule set for the update) */
 };
 typedef void (*update_scan_fn)(void *ctx, const struct update_found *u);
 
