@@ -1,7 +1,8 @@
 # pushpull build: one Makefile for the server, the clients, the tests and the fuzzers.
 #
 #   make            release binaries in bin/
-#   make test       sanitizer (ASan+UBSan) build of everything, then tests/run.sh
+#   make test       sanitizer (ASan+UBSan) build of everything, then tests/run.sh (the
+#                   fuzzers too: tests/fuzz_check.sh runs each for FUZZ_SECONDS, 25)
 #   make fuzz       libFuzzer harnesses in build/fuzz/ (needs clang)
 #   make format     clang-format every C file in place
 #   make clean
@@ -14,13 +15,16 @@ CC      ?= cc
 PKGS    := libmicrohttpd libcjson libcurl libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# WebSocket framing. Debian 12's libwslay-dev ships no pkg-config file (only CMake's), so
+# ask pkg-config first and fall back to the library's name.
+WSLAY_LIBS := $(shell pkg-config --libs libwslay 2>/dev/null || echo -lwslay)
 
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 ifdef CI
 WARN    += -Werror
 endif
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(WARN) -Icommon -MMD -MP $(PKG_CFLAGS)
-LDLIBS  := $(PKG_LIBS) -lpthread -lm
+LDLIBS  := $(PKG_LIBS) $(WSLAY_LIBS) -lpthread -lm
 
 REL_CFLAGS  := $(CFLAGS_BASE) -I. -O2 -g
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -29,7 +33,8 @@ ASAN_CFLAGS := $(CFLAGS_BASE) -Werror -I. -O1 -g $(SAN_FLAGS)
 
 COMMON_SRC := $(wildcard common/*.c)
 TEST_SRC   := $(wildcard tests/test_*.c)
-TSUP_SRC   := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
+FUZZ_SRC   := $(wildcard tests/fuzz_*.c)
+TSUP_SRC   := $(filter-out $(TEST_SRC) $(FUZZ_SRC),$(wildcard tests/*.c))
 
 # One folder per program: DIR/main.c is the entry point of bin/pushpull-NAME and every
 # other file of DIR goes into DIR's archive (build/<flavour>/libDIR.a), which the tests
@@ -95,20 +100,25 @@ build/asan/tests/%: build/asan/tests/%.o $(TEST_LIBS)
 TEST_BINS := $(TEST_SRC:tests/%.c=build/asan/tests/%)
 ASAN_PROGS := $(foreach d,$(PROG_DIRS),build/asan/bin/pushpull-$(PROG_$(d)))
 
-test-build: $(TEST_BINS) $(ASAN_PROGS) $(PROGS)
+test-build: $(TEST_BINS) $(ASAN_PROGS) $(PROGS) fuzz
 test: test-build
-	tests/run.sh tests/format_check.sh $(TEST_BINS) tests/browser/node_tests.sh
+	tests/run.sh tests/format_check.sh $(TEST_BINS) tests/fuzz_check.sh \
+		tests/browser/node_tests.sh
 
 # ---- fuzzing (clang + libFuzzer) ---------------------------------------
-FUZZ_SRC := $(wildcard tests/fuzz_*.c)
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Icommon -g -O1 -fsanitize=fuzzer,address,undefined
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Icommon -I. -g -O1 -fsanitize=fuzzer,address,undefined
+# The server's harness runs the real daemon in-process: it links the server's files too.
+build/fuzz/fuzz_server: tests/fuzz_server.c $(SRC_servers) $(COMMON_SRC)
+	@mkdir -p build/fuzz
+	clang $(FUZZ_CFLAGS) -Iservers $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 build/fuzz/%: tests/%.c $(COMMON_SRC)
 	@mkdir -p build/fuzz
-	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
-# The bench's parsers (bench/) need their own sources and libcrypto.
-build/fuzz/fuzz_bench_parsers: tests/fuzz_bench_parsers.c bench/http_resp.c bench/ws_frame.c bench/update_scan.c $(COMMON_SRC)
-	@mkdir -p build/fuzz
-	clang $(FUZZ_CFLAGS) -I. $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) $(WSLAY_LIBS) -lm
+# the scenario loader is the lab's; the WebSocket handshake parser the client's; the
+# reference client's parsers the bench's
+build/fuzz/fuzz_scenario: $(SRC_lab)
+build/fuzz/fuzz_ws_handshake: clients/ws_handshake.c
+build/fuzz/fuzz_bench_parsers: bench/http_resp.c bench/ws_frame.c bench/update_scan.c
 fuzz: $(FUZZ_SRC:tests/%.c=build/fuzz/%)
 
 FORMAT_SRC = $(wildcard common/*.[ch] $(PROG_DIRS:%=%/*.[ch]) tests/*.[ch] tests/bench/*.c)

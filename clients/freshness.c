@@ -301,11 +301,14 @@ void freshness_summarize(const struct freshness *f, const struct fresh_user *use
             if (out->first_seq == 0)
                 out->first_seq = g;
             out->last_seq = g;
+            out->published++;
         }
     }
-    /* global indices have no gaps (seqs have none within an epoch, and epochs join end to
-     * end), so the range counts stamps the observer may have lost too */
-    out->published = out->first_seq ? out->last_seq - out->first_seq + 1 : 0;
+    /* A lab server numbers without gaps (seqs have none within an epoch, and epochs join
+     * end to end), so every index in the range was published; those whose stamp nobody
+     * brought are unseen (freshness.h), and left out of published and missed. */
+    for (uint64_t g = out->first_seq; out->first_seq && g <= out->last_seq; g++)
+        out->unseen += log_stamp(&f->log, g) == 0;
     out->expected = out->published * n;
     out->received = f->received;
     out->missed = out->expected > out->received ? out->expected - out->received : 0;

@@ -7,7 +7,11 @@
  *   - delivery latency: receipt time - ts_ns for the first receipt of each update, in
  *     microseconds, into a log-linear histogram;
  *   - missed: updates published in the window that a user never received, duplicates:
- *     receipts of an update the user already had;
+ *     receipts of an update the user already had. "Published" counts the updates whose
+ *     stamp some connection brought (the observer brings them all); a gap in the
+ *     numbering that nobody saw is counted apart, as unseen, not as missed by every user:
+ *     a server that jumps its numbers (or a feed restart that was never replayed) cannot
+ *     inflate missed with updates no one can show were published;
  *   - staleness (Cho & Garcia-Molina's "age"): at instant t, 0 when the user's newest
  *     known seq k is the server's newest, else t - publish time of k+1 (the oldest update
  *     the user lacks). Its time average over the window is kept per user.
@@ -98,13 +102,15 @@ struct freshness {
 };
 
 struct freshness_summary {
-    uint64_t published; /* updates stamped inside the window */
+    uint64_t published; /* updates stamped inside the window, whose stamp was seen */
     uint64_t first_seq; /* the first and last of them, as global indices (0 when none) */
     uint64_t last_seq;
-    uint64_t expected;        /* published * users */
-    uint64_t received;        /* first receipts, all users */
-    uint64_t missed;          /* expected - received */
-    uint64_t duplicates;      /* repeated receipts */
+    uint64_t unseen;     /* indices between those that no connection brought a stamp for
+                            (should be 0: the observer follows every update) */
+    uint64_t expected;   /* published * users */
+    uint64_t received;   /* first receipts, all users */
+    uint64_t missed;     /* expected - received */
+    uint64_t duplicates; /* repeated receipts */
     double staleness_mean_ms; /* mean over users of each user's time-average */
     double staleness_max_ms;  /* the worst user's time-average */
     uint64_t unknown_stamps;  /* segments settled without a known stamp (should be 0) */

@@ -30,8 +30,6 @@
 #include "transport.h"
 #include "user.h"
 
-#define LONG_POLL_SLACK_NS (10 * NS_PER_S) /* beyond the hold, before giving up */
-
 struct long_state {
     uint64_t cursor;         /* since= */
     bool synced;             /* cursor came from the server */
@@ -43,9 +41,8 @@ static int long_init(struct user *u)
     struct long_state *s = calloc(1, sizeof(*s));
     if (!s)
         return -1;
-    poll_reply_init(&s->reply);
     u->tp = s;
-    return 0;
+    return poll_reply_init(&s->reply, u->env->cfg->max_body_bytes);
 }
 
 static void long_cleanup(struct user *u)
@@ -65,9 +62,10 @@ static int long_prepare(struct user *u, struct request_spec *spec, int64_t now)
 {
     struct long_state *s = u->tp;
     (void)now;
-    poll_reply_reset(&s->reply);
     int64_t hold = u->env->cfg->longpoll_timeout_ns;
-    spec->timeout_ns = hold + LONG_POLL_SLACK_NS;
+    int64_t answer = u->env->cfg->response_timeout_ns;
+    poll_reply_begin(&s->reply, s->synced ? UPDATE_SHAPE_EVENTS : UPDATE_SHAPE_ONE);
+    spec->timeout_ns = s->synced ? hold + answer : answer; /* the hold, then an answer */
     if (!s->synced)
         return dynbuf_adds(spec->target, "/poll");
     return dynbuf_addf(spec->target, "/longpoll?since=%" PRIu64 "&timeout=%" PRId64,
@@ -85,7 +83,8 @@ static int long_on_headers(struct user *u, long status, const char *content_type
 static void long_on_body(struct user *u, const char *buf, size_t len)
 {
     struct long_state *s = u->tp;
-    poll_reply_add(&s->reply, buf, len);
+    if (poll_reply_add(&s->reply, buf, len))
+        user_abort_soon(u); /* past --max-body: read no more of it */
 }
 
 static enum outcome long_on_done(struct user *u, long status, int64_t now,
@@ -102,11 +101,12 @@ static enum outcome long_on_done(struct user *u, long status, int64_t now,
     enum outcome o;
     if (!s->synced) {
         o = poll_reply_apply_latest(&s->reply, u, &s->cursor);
-        s->synced = o != OUTCOME_ERR_PARSE;
+        s->synced = o == OUTCOME_NEWS || o == OUTCOME_EMPTY;
     } else {
         o = poll_reply_apply_events(&s->reply, u, &s->cursor);
     }
-    *next_due = o == OUTCOME_ERR_PARSE ? now + LONG_POLL_ERROR_BACKOFF_NS : now;
+    bool ok = o == OUTCOME_NEWS || o == OUTCOME_EMPTY;
+    *next_due = ok ? now : now + LONG_POLL_ERROR_BACKOFF_NS;
     return o;
 }
 
@@ -116,9 +116,15 @@ static void long_on_error(struct user *u, int64_t now, int64_t *next_due)
     *next_due = now + LONG_POLL_ERROR_BACKOFF_NS;
 }
 
+static size_t long_ref_head_bytes(const struct header_profile *p, const char *host_line)
+{
+    return headers_wire_bytes(p, REQUEST_FETCH, "/poll", host_line, NULL, 0);
+}
+
 const struct transport_ops transport_long_poll = {
     .name = "long",
     .kind = REQUEST_FETCH,
+    .ref_head_bytes = long_ref_head_bytes,
     .up_on_connect = true,
     .init = long_init,
     .cleanup = long_cleanup,

@@ -1,8 +1,11 @@
 /* main.c: pushpull-client: read the command line, run the measurement, report it.
  *
- * Exit status: 0 after a run (whatever it measured), 1 when the run could not be made
- * (server unreachable at setup, out of descriptors, a file could not be written), 2 for
- * a bad command line. The flags, their defaults and the usage text live in cli.c.
+ * Exit status: 0 after a run whose users were served; 3 after a run whose users received
+ * nothing at all (report_verdict: no update, and no answer, or errors or anomalies), with
+ * one line on stderr saying why, after the summary and the files were written; 1 when
+ * the run could not be made (server unreachable at setup, out of descriptors, a file
+ * could not be written); 2 for a bad command line. The flags, their defaults and the
+ * usage text live in cli.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 #include "cli.h"
 #include "dynbuf.h"
 #include "report.h"
+#include "report_files.h"
 #include "run.h"
 
 /* The command line as one string, arguments with blanks quoted, for the metadata. */
@@ -61,6 +65,9 @@ int main(int argc, char **argv)
         report_write_files(cfg.out_dir, res, cmdline, err, sizeof(err)) != 0) {
         fprintf(stderr, "pushpull-client: %s\n", err);
         status = 1;
+    } else if (report_verdict(res, err, sizeof(err)) != 0) {
+        fprintf(stderr, "pushpull-client: %s\n", err);
+        status = 3;
     }
 end:
     run_free(run);

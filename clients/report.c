@@ -1,28 +1,21 @@
-/* report.c: the human summary, summary.csv, summary.json, latency.csv, timeline.csv,
- * activity.csv.
+/* report.c: the field list behind summary.csv and summary.json, the human summary, and
+ * the run's verdict (report.h); the files themselves are report_files.c.
  *
  * Window figures (what the summary and CSV show) follow the window rule in counters.h and
  * freshness.h. The kernel check compares whole-run totals, because the kernel's counts are
  * per socket and sockets outlive the window: bytes the application handed to libcurl's
  * sockets (request heads and bodies) against the kernel's bytes sent, and bytes libcurl
- * read (response heads, bodies, chunk framing) against the kernel's bytes received. The
- * observer's connection is in neither side.
+ * read (response heads, bodies, chunk framing) against the kernel's bytes received; for a
+ * WebSocket, the handshake's bytes and every frame byte (header, masking key, payload,
+ * ping/pong, close) each way. The users' message senders (POST /publish, publish.c) are
+ * on both sides; the observer's connection is in neither. The window's total_bytes
+ * counts the senders' bytes too: a user's messages are part of what it costs.
  */
 #include "report.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/utsname.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <cjson/cJSON.h>
-#include <curl/curl.h>
 
 #include "clock.h"
 #include "hist.h"
@@ -30,30 +23,95 @@
 
 /* ---- derived figures ---------------------------------------------------------------- */
 
-static uint64_t app_sent(const struct counters *c)
+/* The counters that add up to the bytes written to the sockets, and to those read. */
+static const enum counter sent_parts[] = {
+    CTR_REQ_HEADER_BYTES,     CTR_REQ_BODY_BYTES,    CTR_WS_HANDSHAKE_REQ_BYTES,
+    CTR_WS_HEADER_BYTES_UP,   CTR_WS_MASK_BYTES_UP,  CTR_WS_PAYLOAD_BYTES_UP,
+    CTR_WS_PINGPONG_BYTES_UP, CTR_WS_CLOSE_BYTES_UP,
+};
+static const enum counter received_parts[] = {
+    CTR_RESP_HEADER_BYTES,       CTR_RESP_BODY_BYTES,        CTR_CHUNK_FRAMING_BYTES,
+    CTR_WS_HANDSHAKE_RESP_BYTES, CTR_WS_HEADER_BYTES_DOWN,   CTR_WS_MASK_BYTES_DOWN,
+    CTR_WS_PAYLOAD_BYTES_DOWN,   CTR_WS_PINGPONG_BYTES_DOWN, CTR_WS_CLOSE_BYTES_DOWN,
+};
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static uint64_t sum(const uint64_t *v, const enum counter *parts, size_t n)
 {
-    return c->run[CTR_REQ_HEADER_BYTES] + c->run[CTR_REQ_BODY_BYTES];
+    uint64_t t = 0;
+    for (size_t i = 0; i < n; i++)
+        t += v[parts[i]];
+    return t;
 }
 
-static uint64_t app_received(const struct counters *c)
+/* Whole-run totals of the users and their POST senders together: the sockets the
+ * kernel check covers. */
+static uint64_t both(const struct run_results *res, enum counter k)
 {
-    return c->run[CTR_RESP_HEADER_BYTES] + c->run[CTR_RESP_BODY_BYTES] +
-           c->run[CTR_CHUNK_FRAMING_BYTES];
+    return res->users.run[k] + res->upstream.run[k];
+}
+
+static uint64_t app_sent(const struct run_results *res)
+{
+    return sum(res->users.run, sent_parts, N_OF(sent_parts)) +
+           sum(res->upstream.run, sent_parts, N_OF(sent_parts));
+}
+
+static uint64_t app_received(const struct run_results *res)
+{
+    return sum(res->users.run, received_parts, N_OF(received_parts)) +
+           sum(res->upstream.run, received_parts, N_OF(received_parts));
 }
 
 int report_bytes_match(const struct run_results *res)
 {
-    const struct counters *c = &res->users;
-    return app_sent(c) == c->run[CTR_KERNEL_BYTES_SENT] &&
-           app_received(c) == c->run[CTR_KERNEL_BYTES_RECEIVED] &&
-           c->run[CTR_KERNEL_READ_ERRORS] == 0;
+    return app_sent(res) == both(res, CTR_KERNEL_BYTES_SENT) &&
+           app_received(res) == both(res, CTR_KERNEL_BYTES_RECEIVED) &&
+           both(res, CTR_KERNEL_READ_ERRORS) == 0;
 }
 
-static uint64_t window_bytes(const struct counters *c)
+/* Everything the users moved in the window, their messages' POSTs included. */
+static uint64_t window_bytes(const struct run_results *res)
 {
-    return c->win[CTR_REQ_HEADER_BYTES] + c->win[CTR_REQ_BODY_BYTES] +
-           c->win[CTR_RESP_HEADER_BYTES] + c->win[CTR_RESP_BODY_BYTES] +
-           c->win[CTR_CHUNK_FRAMING_BYTES];
+    const struct counters *c = &res->users, *up = &res->upstream;
+    return sum(c->win, sent_parts, N_OF(sent_parts)) +
+           sum(c->win, received_parts, N_OF(received_parts)) +
+           sum(up->win, sent_parts, N_OF(sent_parts)) +
+           sum(up->win, received_parts, N_OF(received_parts));
+}
+
+/* The messages' bytes on the wire, by part: HTTP heads both ways (or WebSocket frame
+ * headers and masks), the messages themselves, and the POSTs' answers' bodies; the
+ * window's (by when the bytes crossed) or the whole run's. */
+struct msg_bytes {
+    uint64_t header, payload, reply;
+};
+
+static struct msg_bytes message_bytes(const struct run_results *res, bool whole_run)
+{
+    const uint64_t *u = whole_run ? res->users.run : res->users.win;
+    const uint64_t *p = whole_run ? res->upstream.run : res->upstream.win;
+    struct msg_bytes m = {p[CTR_REQ_HEADER_BYTES] + p[CTR_RESP_HEADER_BYTES] +
+                              u[CTR_WS_HEADER_BYTES_UP] + u[CTR_WS_MASK_BYTES_UP],
+                          p[CTR_REQ_BODY_BYTES] + u[CTR_WS_PAYLOAD_BYTES_UP],
+                          p[CTR_RESP_BODY_BYTES] + p[CTR_CHUNK_FRAMING_BYTES]};
+    return m;
+}
+
+/* Wire bytes per message over the whole run: exact, where the window's bytes (counted
+ * when they cross) and its messages (counted by when they were due) may differ by the
+ * messages that straddle an edge. */
+static double bytes_per_message(const struct run_results *res)
+{
+    struct msg_bytes m = message_bytes(res, true);
+    uint64_t sent = res->users.run[CTR_MSGS_SENT];
+    return sent ? (double)(m.header + m.payload + m.reply) / (double)sent : 0;
+}
+
+static uint64_t upstream_errors(const struct counters *c)
+{
+    return c->win[CTR_ERR_CONNECT] + c->win[CTR_ERR_TIMEOUT] + c->win[CTR_ERR_STATUS] +
+           c->win[CTR_ERR_PARSE] + c->win[CTR_ERR_IO];
 }
 
 static double per_client_min(const struct run_results *res, double v)
@@ -92,7 +150,9 @@ void report_fields(const struct run_results *res, struct report_fields *o)
 {
     const struct client_config *cfg = res->cfg;
     const struct counters *c = &res->users;
+    const struct counters *up = &res->upstream;
     const struct hist *h = res->fr->latency;
+    const struct hist *rtt = res->msg_rtt;
     const struct freshness_summary *fs = &res->fresh;
     bool is_short = cfg->approach == APPROACH_SHORT;
     o->n = 0;
@@ -114,8 +174,19 @@ void report_fields(const struct run_results *res, struct report_fields *o)
             cfg->approach == APPROACH_LONG ? (double)LONG_POLL_ERROR_BACKOFF_NS / NS_PER_MS
                                            : 0,
             0);
+    add_num(o, "response_timeout_ms", (double)cfg->response_timeout_ns / NS_PER_MS, 3);
+    add_num(o, "open_timeout_ms", (double)cfg->open_timeout_ns / NS_PER_MS, 3);
+    add_num(o, "ws_backoff_ms",
+            cfg->approach == APPROACH_WS ? (double)cfg->ws_backoff_ns / NS_PER_MS : 0, 3);
+    add_num(o, "max_body_bytes", (double)cfg->max_body_bytes, 0);
+    add_num(o, "max_clock_skew_ms", (double)cfg->max_clock_skew_ns / NS_PER_MS, 3);
     add_str(o, "headers", res->profile->name);
     add_num(o, "req_head_profile_bytes", (double)res->req_head_bytes, 0);
+    add_num(o, "send_rate_hz", cfg->send_rate_hz, 3);
+    add_str(o, "send_mode",
+            cfg->send_rate_hz > 0 ? cli_send_mode_name(cfg->send_mode) : "");
+    add_num(o, "send_bytes", cfg->send_rate_hz > 0 ? (double)cfg->send_bytes : 0, 0);
+    add_num(o, "send_head_profile_bytes", (double)res->send_head_bytes, 0);
     add_num(o, "cookie_bytes", (double)cfg->cookie_bytes, 0);
     add_num(o, "seed", (double)cfg->seed, 0);
 
@@ -124,7 +195,7 @@ void report_fields(const struct run_results *res, struct report_fields *o)
         add_num(o, counters_name((enum counter)k), (double)c->win[k], 0);
     uint64_t responses =
         c->win[CTR_RESP_NEWS] + c->win[CTR_RESP_EMPTY] + c->win[CTR_RESP_304];
-    uint64_t total = window_bytes(c);
+    uint64_t total = window_bytes(res);
     add_num(o, "total_bytes", (double)total, 0);
     add_num(o, "bytes_per_client_min", per_client_min(res, (double)total), 1);
     add_num(o, "requests_per_client_min", per_client_min(res, (double)c->win[CTR_REQUESTS]),
@@ -136,6 +207,7 @@ void report_fields(const struct run_results *res, struct report_fields *o)
 
     /* freshness */
     add_num(o, "updates_published", (double)fs->published, 0);
+    add_num(o, "updates_unseen", (double)fs->unseen, 0);
     add_num(o, "updates_expected", (double)fs->expected, 0);
     add_num(o, "updates_received", (double)fs->received, 0);
     add_num(o, "missed", (double)fs->missed, 0);
@@ -156,6 +228,33 @@ void report_fields(const struct run_results *res, struct report_fields *o)
     add_num(o, "feed_stamps_inconsistent", (double)fs->inconsistent, 0);
     add_num(o, "users_stopped", res->users_stopped, 0);
     add_num(o, "users_never_connected", res->users_never_connected, 0);
+    add_num(o, "users_served", res->users_served, 0);
+    char line[8];
+    add_str(o, "verdict", report_verdict(res, line, sizeof(line)) ? "nothing" : "served");
+
+    /* messages upstream (upstream.h): by when they were due; the POST senders' traffic */
+    add_num(o, "msgs_unechoed", (double)(c->win[CTR_MSGS_SENT] - c->win[CTR_MSGS_ECHOED]),
+            0);
+    add_num(o, "msg_rtt_count", (double)hist_count(rtt), 0);
+    add_num(o, "msg_rtt_mean_ms", hist_mean(rtt) / 1000.0, 3);
+    add_num(o, "msg_rtt_p50_ms", ms(hist_value_at_percentile(rtt, 50)), 3);
+    add_num(o, "msg_rtt_p90_ms", ms(hist_value_at_percentile(rtt, 90)), 3);
+    add_num(o, "msg_rtt_p99_ms", ms(hist_value_at_percentile(rtt, 99)), 3);
+    add_num(o, "msg_rtt_max_ms", ms(hist_max(rtt)), 3);
+    add_num(o, "up_requests", (double)up->win[CTR_REQUESTS], 0);
+    add_num(o, "up_errors", (double)upstream_errors(up), 0);
+    add_num(o, "up_req_header_bytes", (double)up->win[CTR_REQ_HEADER_BYTES], 0);
+    add_num(o, "up_req_body_bytes", (double)up->win[CTR_REQ_BODY_BYTES], 0);
+    add_num(o, "up_resp_header_bytes", (double)up->win[CTR_RESP_HEADER_BYTES], 0);
+    add_num(o, "up_resp_body_bytes",
+            (double)(up->win[CTR_RESP_BODY_BYTES] + up->win[CTR_CHUNK_FRAMING_BYTES]), 0);
+    add_num(o, "up_connections_opened_run", (double)up->run[CTR_CONNECTIONS], 0);
+    struct msg_bytes mb = message_bytes(res, false);
+    add_num(o, "msg_header_bytes", (double)mb.header, 0);
+    add_num(o, "msg_payload_bytes", (double)mb.payload, 0);
+    add_num(o, "msg_reply_bytes", (double)mb.reply, 0);
+    add_num(o, "msg_wire_bytes", (double)(mb.header + mb.payload + mb.reply), 0);
+    add_num(o, "msg_wire_bytes_per_msg_run", bytes_per_message(res), 1);
 
     /* recovery: outages begun in the window (user.h) */
     add_num(o, "outages", (double)c->win[CTR_OUTAGES], 0);
@@ -164,12 +263,13 @@ void report_fields(const struct run_results *res, struct report_fields *o)
     add_num(o, "outages_open", (double)c->win[CTR_OUTAGES_OPEN], 0);
 
     /* kernel check, whole run */
-    add_num(o, "app_bytes_sent_run", (double)app_sent(c), 0);
-    add_num(o, "kernel_bytes_sent_run", (double)c->run[CTR_KERNEL_BYTES_SENT], 0);
-    add_num(o, "app_bytes_received_run", (double)app_received(c), 0);
-    add_num(o, "kernel_bytes_received_run", (double)c->run[CTR_KERNEL_BYTES_RECEIVED], 0);
-    add_num(o, "kernel_segs_out_run", (double)c->run[CTR_KERNEL_SEGS_OUT], 0);
-    add_num(o, "kernel_segs_in_run", (double)c->run[CTR_KERNEL_SEGS_IN], 0);
+    add_num(o, "app_bytes_sent_run", (double)app_sent(res), 0);
+    add_num(o, "kernel_bytes_sent_run", (double)both(res, CTR_KERNEL_BYTES_SENT), 0);
+    add_num(o, "app_bytes_received_run", (double)app_received(res), 0);
+    add_num(o, "kernel_bytes_received_run", (double)both(res, CTR_KERNEL_BYTES_RECEIVED),
+            0);
+    add_num(o, "kernel_segs_out_run", (double)both(res, CTR_KERNEL_SEGS_OUT), 0);
+    add_num(o, "kernel_segs_in_run", (double)both(res, CTR_KERNEL_SEGS_IN), 0);
     add_num(o, "connections_opened_run", (double)c->run[CTR_CONNECTIONS], 0);
     add_num(o, "requests_run", (double)c->run[CTR_REQUESTS], 0);
     add_str(o, "bytes_check", report_bytes_match(res) ? "ok" : "MISMATCH");
@@ -191,7 +291,7 @@ void report_print_summary(FILE *out, const struct run_results *res)
     const uint64_t *w = c->win;
     const struct hist *h = res->fr->latency;
     const struct freshness_summary *fs = &res->fresh;
-    uint64_t total = window_bytes(c);
+    uint64_t total = window_bytes(res);
     char mode[64] = "";
     if (cfg->approach == APPROACH_SHORT)
         snprintf(mode, sizeof(mode), " every %.0f ms (%s)",
@@ -215,9 +315,11 @@ void report_print_summary(FILE *out, const struct run_results *res)
             w[CTR_RESP_NEWS], w[CTR_RESP_EMPTY], w[CTR_RESP_304]);
     fprintf(out,
             "  %-13s connect %" PRIu64 "  timeout %" PRIu64 "  status %" PRIu64
-            "  parse %" PRIu64 "  io %" PRIu64 "  (stopped users %u)\n",
+            "  parse %" PRIu64 " (%" PRIu64 " too big)  io %" PRIu64
+            "  (stopped users %u, served %u)\n",
             "errors", w[CTR_ERR_CONNECT], w[CTR_ERR_TIMEOUT], w[CTR_ERR_STATUS],
-            w[CTR_ERR_PARSE], w[CTR_ERR_IO], res->users_stopped);
+            w[CTR_ERR_PARSE], w[CTR_ERR_PARSE_TOO_BIG], w[CTR_ERR_IO], res->users_stopped,
+            res->users_served);
     fprintf(out,
             "  %-13s %" PRIu64 " opened in window (%" PRIu64 " in run), %" PRIu64
             " reconnects, %" PRIu64 " resets\n",
@@ -236,6 +338,47 @@ void report_print_summary(FILE *out, const struct run_results *res)
                 " (%" PRIu64 " heartbeats)  events %" PRIu64 "\n",
                 "sse body", w[CTR_SSE_DATA_BYTES], w[CTR_SSE_FRAMING_BYTES],
                 w[CTR_SSE_COMMENT_BYTES], w[CTR_SSE_COMMENTS], w[CTR_SSE_EVENTS]);
+    if (cfg->approach == APPROACH_WS) {
+        fprintf(out,
+                "  %-13s handshake %" PRIu64 " up %" PRIu64 " down  (%" PRIu64
+                " refused)\n",
+                "websocket", w[CTR_WS_HANDSHAKE_REQ_BYTES], w[CTR_WS_HANDSHAKE_RESP_BYTES],
+                w[CTR_WS_HANDSHAKES_REFUSED]);
+        fprintf(out,
+                "  %-13s down: %" PRIu64 " frames, header %" PRIu64 "  mask %" PRIu64
+                "  payload %" PRIu64 "  ping/pong %" PRIu64 " (%" PRIu64
+                " pings)  close %" PRIu64 "\n",
+                "", w[CTR_WS_DATA_FRAMES_DOWN], w[CTR_WS_HEADER_BYTES_DOWN],
+                w[CTR_WS_MASK_BYTES_DOWN], w[CTR_WS_PAYLOAD_BYTES_DOWN],
+                w[CTR_WS_PINGPONG_BYTES_DOWN], w[CTR_WS_PINGS_DOWN],
+                w[CTR_WS_CLOSE_BYTES_DOWN]);
+        fprintf(out,
+                "  %-13s up:   header %" PRIu64 "  mask %" PRIu64 "  payload %" PRIu64
+                "  ping/pong %" PRIu64 " (%" PRIu64 " pongs)  close %" PRIu64 "\n",
+                "", w[CTR_WS_HEADER_BYTES_UP], w[CTR_WS_MASK_BYTES_UP],
+                w[CTR_WS_PAYLOAD_BYTES_UP], w[CTR_WS_PINGPONG_BYTES_UP], w[CTR_WS_PONGS_UP],
+                w[CTR_WS_CLOSE_BYTES_UP]);
+    }
+    if (cfg->send_rate_hz > 0) {
+        const struct hist *rtt = res->msg_rtt;
+        struct msg_bytes mb = message_bytes(res, false);
+        uint64_t sent = w[CTR_MSGS_SENT];
+        fprintf(out,
+                "  %-13s %" PRIu64 " sent (%.3g per user per second, %s, %" PRIu64
+                " B), %" PRIu64 " came back, %" PRIu64 " twice; POST errors %" PRIu64 "\n",
+                "messages", sent, cfg->send_rate_hz, cli_send_mode_name(cfg->send_mode),
+                cfg->send_bytes, w[CTR_MSGS_ECHOED], w[CTR_MSGS_ECHO_DUPLICATES],
+                upstream_errors(&res->upstream));
+        fprintf(out,
+                "  %-13s header %" PRIu64 "  payload %" PRIu64 "  reply %" PRIu64
+                "  (%.1f B per message over the run)\n",
+                "", mb.header, mb.payload, mb.reply, bytes_per_message(res));
+        fprintf(out,
+                "  %-13s round trip mean %.3f  p50 %.3f  p90 %.3f  p99 %.3f  max %.3f ms\n",
+                "", hist_mean(rtt) / 1000.0, ms(hist_value_at_percentile(rtt, 50)),
+                ms(hist_value_at_percentile(rtt, 90)),
+                ms(hist_value_at_percentile(rtt, 99)), ms(hist_max(rtt)));
+    }
     fprintf(out,
             "  %-13s %" PRIu64 " published, %" PRIu64 " received of %" PRIu64 ", %" PRIu64
             " missed, %" PRIu64 " duplicates\n",
@@ -247,6 +390,13 @@ void report_print_summary(FILE *out, const struct run_results *res)
             "outages", w[CTR_OUTAGES], outage_mean_ms(c),
             (double)c->outage_max_win_ns / NS_PER_MS, w[CTR_OUTAGES_OPEN],
             fs->feed_restarts);
+    fprintf(out,
+            "  %-13s seq backwards %" PRIu64 "  future stamps %" PRIu64
+            "  invalid events %" PRIu64 "  unseen updates %" PRIu64
+            "  inconsistent stamps %" PRIu64 "\n",
+            "anomalies", w[CTR_SEQ_BACKWARDS], w[CTR_STAMPS_FUTURE],
+            w[CTR_SSE_EVENTS_INVALID] + w[CTR_WS_MESSAGES_INVALID], fs->unseen,
+            fs->inconsistent);
     if (fs->inconsistent > 0)
         fprintf(out,
                 "  %-13s %" PRIu64 " publish stamps fit no feed epoch or disagree "
@@ -262,8 +412,9 @@ void report_print_summary(FILE *out, const struct run_results *res)
     fprintf(out,
             "  %-13s sent %" PRIu64 " app = %" PRIu64 " kernel, received %" PRIu64
             " app = %" PRIu64 " kernel: %s\n",
-            "kernel check", app_sent(c), c->run[CTR_KERNEL_BYTES_SENT], app_received(c),
-            c->run[CTR_KERNEL_BYTES_RECEIVED], report_bytes_match(res) ? "ok" : "MISMATCH");
+            "kernel check", app_sent(res), both(res, CTR_KERNEL_BYTES_SENT),
+            app_received(res), both(res, CTR_KERNEL_BYTES_RECEIVED),
+            report_bytes_match(res) ? "ok" : "MISMATCH");
     fprintf(out,
             "  %-13s cpu %.2f s in the window (%.1f%%), %.2f s in all, peak rss %ld kB\n",
             "client", res->cpu_window_s,
@@ -271,246 +422,45 @@ void report_print_summary(FILE *out, const struct run_results *res)
             res->cpu_total_s, res->peak_rss_kb);
 }
 
-/* ---- files -------------------------------------------------------------------------- */
+/* ---- verdict ------------------------------------------------------------------------ */
 
-int report_write_csv(FILE *out, const struct report_fields *fl)
+/* Append ", <what> N" to line when n > 0. */
+static void add_reason(char *line, size_t len, const char *what, uint64_t n)
 {
-    for (size_t i = 0; i < fl->n; i++)
-        if (fprintf(out, "%s%s", i ? "," : "", fl->f[i].name) < 0)
-            return -1;
-    if (fputc('\n', out) == EOF)
-        return -1;
-    for (size_t i = 0; i < fl->n; i++) {
-        const struct report_field *f = &fl->f[i];
-        int rc = f->str ? fprintf(out, "%s%s", i ? "," : "", f->str)
-                        : fprintf(out, "%s%.*f", i ? "," : "", f->decimals, f->num);
-        if (rc < 0)
-            return -1;
-    }
-    return fputc('\n', out) == EOF ? -1 : 0;
+    size_t used = strlen(line);
+    if (n > 0 && used < len)
+        snprintf(line + used, len - used, "%s%s %" PRIu64, used ? ", " : "", what, n);
 }
 
-/* Run argv (no shell) and capture the first line of its stdout into out ("" on failure). */
-static void capture_line(char *const argv[], char *out, size_t outlen)
+int report_verdict(const struct run_results *res, char *line, size_t len)
 {
-    out[0] = '\0';
-    int fds[2];
-    if (pipe(fds) != 0)
-        return;
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return;
-    }
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(fds[1], STDOUT_FILENO);
-        if (devnull >= 0)
-            dup2(devnull, STDERR_FILENO);
-        close(fds[0]);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    close(fds[1]);
-    size_t got = 0;
-    ssize_t n;
-    while (got + 1 < outlen && (n = read(fds[0], out + got, outlen - 1 - got)) > 0)
-        got += (size_t)n;
-    out[got] = '\0';
-    close(fds[0]);
-    waitpid(pid, NULL, 0);
-    out[strcspn(out, "\n")] = '\0';
-}
-
-/* The repository commit of this executable, with "-dirty" for local changes. */
-static void git_commit(char *out, size_t outlen)
-{
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    out[0] = '\0';
-    if (n <= 0)
-        return;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash)
-        *slash = '\0';
-    char *rev[] = {"git", "-C", exe, "rev-parse", "HEAD", NULL};
-    capture_line(rev, out, outlen);
-    char dirty[256];
-    char *st[] = {"git", "-C", exe, "status", "--porcelain", "--untracked-files=no", NULL};
-    capture_line(st, dirty, sizeof(dirty));
-    size_t len = strlen(out);
-    if (len > 0 && dirty[0])
-        snprintf(out + len, outlen - len, "-dirty");
-}
-
-static void cpu_model(char *out, size_t outlen)
-{
-    out[0] = '\0';
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return;
-    char line[512];
-    while (fgets(line, sizeof(line), f)) {
-        if (strncmp(line, "model name", 10) == 0) {
-            char *colon = strchr(line, ':');
-            if (colon) {
-                snprintf(out, outlen, "%s", colon + 2);
-                out[strcspn(out, "\n")] = '\0';
-            }
-            break;
-        }
-    }
-    fclose(f);
-}
-
-static cJSON *meta_json(const struct run_results *res, const char *cmdline)
-{
-    cJSON *m = cJSON_CreateObject();
-    char buf[512];
-    struct utsname un;
-    cJSON_AddStringToObject(m, "tool", "pushpull-client");
-    cJSON_AddStringToObject(m, "version", PUSHPULL_CLIENT_VERSION);
-    git_commit(buf, sizeof(buf));
-    cJSON_AddStringToObject(m, "commit", buf);
-    cJSON_AddStringToObject(m, "command_line", cmdline ? cmdline : "");
-    time_t t = (time_t)(res->start_real_ns / NS_PER_S);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    cJSON_AddStringToObject(m, "started_utc", buf);
-    /* the window's start on the stamps' clock, so other records (a restart's) can be
-     * placed on the window's time axis */
-    cJSON_AddNumberToObject(m, "window_start_unix_ns",
-                            (double)(res->start_real_ns + res->cfg->warmup_ns));
-    if (uname(&un) == 0) {
-        cJSON_AddStringToObject(m, "hostname", un.nodename);
-        snprintf(buf, sizeof(buf), "%s %s %s", un.sysname, un.release, un.machine);
-        cJSON_AddStringToObject(m, "kernel", buf);
-    }
-    cJSON_AddNumberToObject(m, "cpus", (double)sysconf(_SC_NPROCESSORS_ONLN));
-    cpu_model(buf, sizeof(buf));
-    cJSON_AddStringToObject(m, "cpu_model", buf);
-    cJSON_AddStringToObject(m, "libcurl", curl_version());
-    cJSON_AddNumberToObject(m, "seed", (double)res->cfg->seed);
-    cJSON_AddStringToObject(m, "server", res->cfg->server);
-    cJSON_AddStringToObject(m, "server_address", res->address);
-    cJSON_AddStringToObject(m, "host_header", res->host_line);
-    cJSON_AddStringToObject(
-        m, "window_rule",
-        "counts belong to the window when they happen in it: a request when sent, response "
-        "bytes when read, a response when complete; updates count when published in the "
-        "window, their receipts may come in the drain; kernel figures are whole-run");
-    return m;
-}
-
-static int write_json(const char *path, const struct run_results *res,
-                      const struct report_fields *fl, const char *cmdline)
-{
-    int rc = -1;
-    char *text = NULL;
-    FILE *f = NULL;
-    cJSON *root = cJSON_CreateObject();
-    if (!root)
-        goto end;
-    cJSON_AddItemToObject(root, "meta", meta_json(res, cmdline));
-    cJSON *r = cJSON_AddObjectToObject(root, "results");
-    for (size_t i = 0; i < fl->n; i++) {
-        if (fl->f[i].str)
-            cJSON_AddStringToObject(r, fl->f[i].name, fl->f[i].str);
-        else
-            cJSON_AddNumberToObject(r, fl->f[i].name, fl->f[i].num);
-    }
-    cJSON *run = cJSON_AddObjectToObject(root, "run_totals");
-    cJSON *obs = cJSON_AddObjectToObject(root, "observer_totals");
-    for (int k = 0; k < CTR__COUNT; k++) {
-        cJSON_AddNumberToObject(run, counters_name((enum counter)k),
-                                (double)res->users.run[k]);
-        cJSON_AddNumberToObject(obs, counters_name((enum counter)k),
-                                (double)res->observer.run[k]);
-    }
-    text = cJSON_Print(root);
-    if (!text)
-        goto end;
-    f = fopen(path, "w");
-    if (!f || fputs(text, f) == EOF || fputc('\n', f) == EOF)
-        goto end;
-    rc = 0;
-end:
-    if (f && fclose(f) != 0)
-        rc = -1;
-    free(text);
-    cJSON_Delete(root);
-    return rc;
-}
-
-/* mkdir -p */
-static int make_dirs(const char *dir, char *err, size_t errlen)
-{
-    char path[4096];
-    snprintf(path, sizeof(path), "%s", dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-            snprintf(err, errlen, "mkdir %s: %s", path, strerror(errno));
-            return -1;
-        }
-        *p = '/';
-    }
-    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "mkdir %s: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-int report_write_files(const char *dir, const struct run_results *res, const char *cmdline,
-                       char *err, size_t errlen)
-{
-    char path[4200];
-    struct report_fields *fl = malloc(sizeof(*fl));
-    if (!fl) {
-        snprintf(err, errlen, "malloc: out of memory");
-        return -1;
-    }
-    report_fields(res, fl);
-    int rc = make_dirs(dir, err, errlen);
-    if (rc == 0) {
-        snprintf(path, sizeof(path), "%s/summary.json", dir);
-        if (write_json(path, res, fl, cmdline) != 0) {
-            snprintf(err, errlen, "write %s: %s", path, strerror(errno));
-            rc = -1;
-        }
-    }
-    const char *names[] = {"summary.csv", "latency.csv", "timeline.csv", "activity.csv"};
-    for (int i = 0; i < 4 && rc == 0; i++) {
-        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-        FILE *f = fopen(path, "w");
-        if (!f) {
-            snprintf(err, errlen, "fopen %s: %s", path, strerror(errno));
-            rc = -1;
-            break;
-        }
-        int wrc;
-        if (i == 0)
-            wrc = report_write_csv(f, fl);
-        else if (i == 1)
-            wrc = hist_write_csv(res->fr->latency, f);
-        else if (i == 2)
-            wrc = freshness_write_timeline(res->fr, f,
-                                           res->cfg->duration_ns / 10000 > 10 * NS_PER_MS
-                                               ? res->cfg->duration_ns / 10000
-                                               : 10 * NS_PER_MS);
-        else
-            wrc = activity_write_csv(res->activity, f);
-        if (fclose(f) != 0 || wrc != 0) {
-            snprintf(err, errlen, "write %s: %s", path, strerror(errno));
-            rc = -1;
-        }
-    }
-    free(fl);
-    return rc;
+    const uint64_t *r = res->users.run;
+    uint64_t errors = r[CTR_ERR_CONNECT] + r[CTR_ERR_TIMEOUT] + r[CTR_ERR_STATUS] +
+                      r[CTR_ERR_PARSE] + r[CTR_ERR_IO];
+    uint64_t anomalies = r[CTR_SEQ_BACKWARDS] + r[CTR_STAMPS_FUTURE] +
+                         r[CTR_SSE_EVENTS_INVALID] + r[CTR_WS_MESSAGES_INVALID];
+    uint32_t users = res->cfg->clients;
+    bool nothing =
+        r[CTR_DELIVERIES] == 0 &&
+        (res->users_served == 0 || errors + anomalies > 0 || res->users_stopped == users);
+    line[0] = '\0';
+    if (!nothing)
+        return 0;
+    char why[400] = "";
+    add_reason(why, sizeof(why), "connect errors", r[CTR_ERR_CONNECT]);
+    add_reason(why, sizeof(why), "timeouts", r[CTR_ERR_TIMEOUT]);
+    add_reason(why, sizeof(why), "status errors", r[CTR_ERR_STATUS]);
+    add_reason(why, sizeof(why), "parse errors", r[CTR_ERR_PARSE]);
+    add_reason(why, sizeof(why), "of them too big", r[CTR_ERR_PARSE_TOO_BIG]);
+    add_reason(why, sizeof(why), "io errors", r[CTR_ERR_IO]);
+    add_reason(why, sizeof(why), "seq backwards", r[CTR_SEQ_BACKWARDS]);
+    add_reason(why, sizeof(why), "future stamps", r[CTR_STAMPS_FUTURE]);
+    add_reason(why, sizeof(why), "invalid events", r[CTR_SSE_EVENTS_INVALID]);
+    add_reason(why, sizeof(why), "invalid messages", r[CTR_WS_MESSAGES_INVALID]);
+    add_reason(why, sizeof(why), "handshakes refused", r[CTR_WS_HANDSHAKES_REFUSED]);
+    add_reason(why, sizeof(why), "transfers open at the end", r[CTR_ABORTED]);
+    add_reason(why, sizeof(why), "users stopped by the server", res->users_stopped);
+    snprintf(line, len, "no user received anything: 0 updates, %u of %u users answered%s%s",
+             res->users_served, users, why[0] ? "; " : "", why);
+    return 1;
 }

@@ -1,9 +1,10 @@
-/* report.h: the run's results as a person reads them and as tools read them.
+/* report.h: the run's results as a person reads them and as tools read them, and the
+ * verdict on whether the users were served at all.
  *
  * One list of named fields (report_fields) feeds both summary.csv (one header line, one
- * row) and the "results" object of summary.json, so the two can never disagree; the
- * aligned human summary on stdout is drawn from the same numbers. Column names carry
- * their units (latency_p99_ms, req_header_bytes, bytes_per_client_min).
+ * row) and the "results" object of summary.json (report_files.h), so the two can never
+ * disagree; the aligned human summary on stdout is drawn from the same numbers. Column
+ * names carry their units (latency_p99_ms, req_header_bytes, bytes_per_client_min).
  */
 #ifndef PUSHPULL_REPORT_H
 #define PUSHPULL_REPORT_H
@@ -13,7 +14,7 @@
 
 #include "run.h"
 
-#define REPORT_MAX_FIELDS 96
+#define REPORT_MAX_FIELDS 192
 
 struct report_field {
     const char *name; /* column name with its unit */
@@ -31,14 +32,12 @@ struct report_fields {
 void report_fields(const struct run_results *res, struct report_fields *out);
 /* The aligned human summary. */
 void report_print_summary(FILE *out, const struct run_results *res);
-/* summary.csv: header line and one row. 0 or -1 on a write error. */
-int report_write_csv(FILE *out, const struct report_fields *fields);
-/* Write summary.json, summary.csv, latency.csv, timeline.csv and activity.csv (counters.h)
- * into dir (created if missing). cmdline is recorded in the metadata. 0, or -1 with a
- * message naming the file and the failed call in err. */
-int report_write_files(const char *dir, const struct run_results *res, const char *cmdline,
-                       char *err, size_t errlen);
 /* 1 when the application's byte counts equal the kernel's, both directions. */
 int report_bytes_match(const struct run_results *res);
+/* Were the users served? 0 when they were; 1 when they received nothing at all (no
+ * update reached any user, and either no response succeeded, or errors or anomalies were
+ * counted, or the server stopped every user), with one line saying why in line (no
+ * newline). A quiet feed that published nothing, answered without fault, is served. */
+int report_verdict(const struct run_results *res, char *line, size_t len);
 
 #endif

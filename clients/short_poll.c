@@ -31,8 +31,6 @@
 #include "transport.h"
 #include "user.h"
 
-#define SHORT_POLL_TIMEOUT_NS (10 * NS_PER_S)
-
 struct short_state {
     int64_t next_slot; /* when the next poll is due (monotonic); 0 before the first */
     uint64_t cursor;   /* events mode: the since= cursor */
@@ -46,9 +44,8 @@ static int short_init(struct user *u)
     struct short_state *s = calloc(1, sizeof(*s));
     if (!s)
         return -1;
-    poll_reply_init(&s->reply);
     u->tp = s;
-    return 0;
+    return poll_reply_init(&s->reply, u->env->cfg->max_body_bytes);
 }
 
 static void short_cleanup(struct user *u)
@@ -73,8 +70,11 @@ static int short_prepare(struct user *u, struct request_spec *spec, int64_t now)
     s->next_slot += t;
     while (s->next_slot <= now)
         s->next_slot += t;
-    poll_reply_reset(&s->reply);
-    spec->timeout_ns = SHORT_POLL_TIMEOUT_NS;
+    /* a poll is answered at once: its whole answer must come within the response
+     * timeout */
+    spec->timeout_ns = u->env->cfg->response_timeout_ns;
+    bool events = u->env->cfg->poll == POLL_EVENTS && s->synced;
+    poll_reply_begin(&s->reply, events ? UPDATE_SHAPE_EVENTS : UPDATE_SHAPE_ONE);
     if (u->env->cfg->poll == POLL_STATE) {
         if (s->etag[0])
             snprintf(spec->extra[0], sizeof(spec->extra[0]), "If-None-Match: %s", s->etag);
@@ -96,7 +96,8 @@ static int short_on_headers(struct user *u, long status, const char *content_typ
 static void short_on_body(struct user *u, const char *buf, size_t len)
 {
     struct short_state *s = u->tp;
-    poll_reply_add(&s->reply, buf, len);
+    if (poll_reply_add(&s->reply, buf, len))
+        user_abort_soon(u); /* past --max-body: read no more of it */
 }
 
 static enum outcome short_on_done(struct user *u, long status, int64_t now,
@@ -116,7 +117,7 @@ static enum outcome short_on_done(struct user *u, long status, int64_t now,
             return OUTCOME_ERR_STATUS;
         uint64_t seq = 0;
         enum outcome o = poll_reply_apply_latest(&s->reply, u, &seq);
-        if (o != OUTCOME_ERR_PARSE && u->resp_etag[0])
+        if ((o == OUTCOME_NEWS || o == OUTCOME_EMPTY) && u->resp_etag[0])
             memcpy(s->etag, u->resp_etag, sizeof(s->etag));
         return o;
     }
@@ -124,7 +125,7 @@ static enum outcome short_on_done(struct user *u, long status, int64_t now,
         return OUTCOME_ERR_STATUS;
     if (!s->synced) {
         enum outcome o = poll_reply_apply_latest(&s->reply, u, &s->cursor);
-        s->synced = o != OUTCOME_ERR_PARSE;
+        s->synced = o == OUTCOME_NEWS || o == OUTCOME_EMPTY;
         return o;
     }
     return poll_reply_apply_events(&s->reply, u, &s->cursor);
@@ -137,9 +138,15 @@ static void short_on_error(struct user *u, int64_t now, int64_t *next_due)
     *next_due = s->next_slot;
 }
 
+static size_t short_ref_head_bytes(const struct header_profile *p, const char *host_line)
+{
+    return headers_wire_bytes(p, REQUEST_FETCH, "/poll", host_line, NULL, 0);
+}
+
 const struct transport_ops transport_short_poll = {
     .name = "short",
     .kind = REQUEST_FETCH,
+    .ref_head_bytes = short_ref_head_bytes,
     .init = short_init,
     .cleanup = short_cleanup,
     .first_start = short_first_start,

@@ -5,11 +5,17 @@
  * unsent). Read = tcpi_bytes_received - SIOCINQ (arrived in order, minus what is still
  * waiting to be read). Both need Linux 4.1+ (tcpi_bytes_acked, tcpi_bytes_received). The
  * counts start at the handshake; take a snapshot when the connection opens and subtract.
+ * The counts and the queues come from separate calls; they are read until they agree (an
+ * ACK between them would otherwise hide bytes from `written`).
  * Sequence-space corrections: a FIN counts as one byte of the sequence space. A peer's
- * FIN that has arrived is taken out of `read` here (peer_fin says so). Our own FIN, once
- * acked, would add one to `written`: read the account before closing. On the side that
- * opened the connection, `written` also counts the SYN once acked: callers either take a
- * snapshot at connect and subtract, or subtract 1 (pushpull-client does).
+ * FIN that has arrived is taken out of `read` here (peer_fin says so), and our own out of
+ * `written` once we have sent it (shutdown(SHUT_WR); own_fin): the TCP state tells (RFC
+ * 9293 section 3.3.2). State CLOSED (a reset, or both FINs crossed) tells neither: there
+ * `payload_out` (the data bytes that left) is the count of what was written, and
+ * sockacct_closed_fin asks the socket whether the peer's FIN came, for a reader that has
+ * not read since (a read may have taken a reset's error, which the answer relies on). On
+ * the side that opened the connection, `written` also counts the SYN once acked: callers
+ * either take a snapshot at connect and subtract, or subtract 1 (pushpull-client does).
  */
 #ifndef PUSHPULL_SOCKACCT_H
 #define PUSHPULL_SOCKACCT_H
@@ -17,15 +23,26 @@
 #include <stdint.h>
 
 struct sockacct {
-    uint64_t written;  /* bytes the application has handed to the kernel */
-    uint64_t read;     /* bytes the application has taken from the kernel */
-    uint64_t segs_out; /* TCP segments sent (tcpi_segs_out) */
-    uint64_t segs_in;  /* TCP segments received (tcpi_segs_in) */
-    int peer_fin;      /* 1 when the peer's FIN has arrived (and was left out of read) */
+    uint64_t written;     /* bytes the application has handed to the kernel */
+    uint64_t read;        /* bytes the application has taken from the kernel */
+    uint64_t segs_out;    /* TCP segments sent (tcpi_segs_out) */
+    uint64_t segs_in;     /* TCP segments received (tcpi_segs_in) */
+    int peer_fin;         /* 1 when the peer's FIN has arrived (and was left out of read) */
+    int own_fin;          /* 1 when our FIN has been sent (and was left out of written) */
+    int closed;           /* 1 in state CLOSED: both FINs exchanged (the socket handed its
+                             end to TIME_WAIT), or a reset; own_fin is 0 then */
+    uint64_t payload_out; /* data bytes that left, retransmissions counted once
+                             (tcpi_bytes_sent - tcpi_bytes_retrans; Linux 5.5+) */
 };
 
-/* Fill *out for socket fd. 0 on success; -1 (errno set) when the socket is not TCP or
- * the kernel refuses. */
+/* Fill *out for socket fd. 0 on success; -1 (errno set) when the socket is not TCP, the
+ * kernel refuses, or the counts kept moving for 64 tries (EAGAIN). */
 int sockacct_read(int fd, struct sockacct *out);
+/* For a socket in state CLOSED: 1 when the peer's FIN came before the end (it is then in
+ * `read`), 0 when not. Takes a reset's pending error (ECONNRESET) from the socket, and
+ * answers 1 wrongly after a reset without a FIN whose error a read already took: call it
+ * only where the socket's reader has not read since the reset (a server at a request's
+ * end). */
+int sockacct_closed_fin(int fd);
 
 #endif

@@ -396,6 +396,15 @@ void sse_parser_reset(struct sse_parser *p)
     p->failed = false;
 }
 
+int sse_parser_set_last_id(struct sse_parser *p, const char *id, size_t len)
+{
+    if (memchr(id, '\0', len) || buf_set(&p->id, id, len) != 0 ||
+        buf_set(&p->id_string, id, len) != 0)
+        return -1;
+    p->id_dirty = false;
+    return 0;
+}
+
 const char *sse_parser_last_id(const struct sse_parser *p)
 {
     return p->id.mem ? p->id.mem : "";

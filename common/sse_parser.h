@@ -68,6 +68,11 @@ enum sse_status sse_parser_feed(struct sse_parser *p, const char *buf, size_t le
  * says. The parser is ready for a new connection: it expects a BOM again, but keeps the
  * last event ID (EventSource sends it back as Last-Event-ID on reconnect). */
 void sse_parser_reset(struct sse_parser *p);
+/* Set the last event ID (and the last event ID string) as if an earlier stream had ended
+ * with it: for a client told where to resume before it ever connected. Counts nothing.
+ * 0; -1 when the len bytes hold a NUL (nothing changes), or pass max_event_bytes or
+ * memory runs out (the id is then empty). */
+int sse_parser_set_last_id(struct sse_parser *p, const char *id, size_t len);
 /* The last event ID buffer ("" if none); valid until the next feed or free. */
 const char *sse_parser_last_id(const struct sse_parser *p);
 /* Byte and event counts since the parser was created (they survive reset). */

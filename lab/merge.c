@@ -3,7 +3,7 @@
  *
  * The client's summary.json is the source of its columns (its "results" object, whose
  * key order is its summary.csv's column order), so a column added to the client appears
- * here without a change. The server's columns come from the /stats document the runner
+ * here without a change. The server's columns come from the /stats document the conductor
  * saved at the end of each run: the settings it ran with ("config") and its own account
  * of the transport the run used, counted from the kernel's socket counters. A run that
  * went through the link emulator also has its --stats file, link_stats.json: it joins
@@ -14,6 +14,16 @@
  * successor's server_stats.json. The run's server figures are their sum (peaks: the
  * larger; what is open now and the newest seq: the successor's), and the first document
  * is kept whole as "server_crashed".
+ *
+ * The runs and their order come from plan.json; each run's parameters from its run.json,
+ * kept whole as "run" (and its restart record, once the crash happened, as "restart").
+ * Then the plot columns (lab/plot.h): how each run is drawn, from its approach's row of
+ * the table, so the plot scripts never need to know an approach. Last the capacity
+ * columns (lab/capacity.h): each run's cost per user and at the target population, from
+ * the /stats readings taken before the client started and at the window's start
+ * (server_stats.idle.json, server_stats.window.json, kept as "server_idle" and
+ * "server_window"), beside the inputs they come from; with them the merge writes
+ * capacity.csv and radio.csv, the curves the capacity and radio plots draw.
  */
 #include "lab.h"
 
@@ -25,61 +35,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "approach.h"
+#include "capacity.h"
 #include "dynbuf.h"
-
-cJSON *lab_read_json(const char *path, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    struct dynbuf b;
-    dynbuf_init(&b, (size_t)64 << 20);
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (dynbuf_add(&b, chunk, n) != 0) {
-            snprintf(err, errlen, "%s: larger than 64 MiB", path);
-            fclose(f);
-            return NULL;
-        }
-    }
-    fclose(f);
-    cJSON *doc = b.mem ? cJSON_ParseWithLength(b.mem, b.len) : NULL;
-    if (!doc) {
-        const char *at = cJSON_GetErrorPtr();
-        size_t line = 1, col = 1;
-        for (const char *p = b.mem; p && at && p < at && p < b.mem + b.len; p++) {
-            col = *p == '\n' ? 1 : col + 1;
-            line += *p == '\n';
-        }
-        snprintf(err, errlen, "%s: not valid JSON (line %zu, column %zu)", path, line, col);
-    }
-    dynbuf_free(&b);
-    return doc;
-}
-
-double lab_num(const cJSON *obj, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-const char *lab_str(const cJSON *obj, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(v) ? v->valuestring : "";
-}
+#include "plot.h"
 
 /* The /stats row of the transport an approach uses. */
 static const cJSON *server_row(const cJSON *stats, const char *approach)
 {
-    const char *row = strcmp(approach, "short") == 0  ? "poll"
-                      : strcmp(approach, "long") == 0 ? "longpoll"
-                                                      : "events";
+    const struct lab_approach *a = lab_approach_find(approach);
+    if (!a || !a->server_transport)
+        return NULL;
     return cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(stats, "transports"), row);
+        cJSON_GetObjectItemCaseSensitive(stats, "transports"), a->server_transport);
 }
 
 /* The server's columns: name, and where in /stats the value is. */
@@ -215,46 +183,47 @@ static int csv_cell(struct dynbuf *b, const cJSON *v)
     return rc ? rc : dynbuf_adds(b, "\"");
 }
 
-/* Read plan.tsv's run ids, in order, into a cJSON array of strings. */
-static cJSON *plan_ids(const char *dir, char *err, size_t errlen)
+/* The run ids of dir/plan.json, in plan order (a reference into plan, which the caller
+ * deletes), or NULL with err. */
+static const cJSON *plan_ids(const char *dir, cJSON **plan, char *err, size_t errlen)
 {
     char path[4096];
-    snprintf(path, sizeof(path), "%s/plan.tsv", dir);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    cJSON *ids = cJSON_CreateArray();
-    char line[8192];
-    while (ids && fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\t\r\n")] = '\0';
-        if (line[0])
-            cJSON_AddItemToArray(ids, cJSON_CreateString(line));
-    }
-    fclose(f);
-    if (ids && cJSON_GetArraySize(ids) == 0) {
-        snprintf(err, errlen, "%s: no runs listed", path);
-        cJSON_Delete(ids);
-        return NULL;
-    }
-    return ids;
+    snprintf(path, sizeof(path), "%s/plan.json", dir);
+    *plan = lab_read_json(path, err, errlen);
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(*plan, "runs");
+    const cJSON *id;
+    bool strings = cJSON_IsArray(ids) && cJSON_GetArraySize(ids) > 0;
+    cJSON_ArrayForEach(id, ids) strings = strings && cJSON_IsString(id);
+    if (*plan && !strings)
+        snprintf(err, errlen, "%s: no \"runs\" list of run ids", path);
+    return *plan && strings ? ids : NULL;
 }
 
-int lab_write_file(const char *path, const char *text, size_t len, char *err, size_t errlen)
+/* A run's restart record for the report: run.json's "restart", once the crash and the
+ * successor's start happened; NULL otherwise. A copy, for the caller to attach. */
+static cJSON *restart_record(const cJSON *run_json)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        return -1;
+    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(run_json, "restart");
+    if (!cJSON_IsObject(rs) || !cJSON_GetObjectItemCaseSensitive(rs, "up_unix_ns"))
+        return NULL;
+    return cJSON_Duplicate(rs, true);
+}
+
+/* Whether the header line at the start of csv names a column twice (the plot scripts
+ * find columns by name); err says which. */
+static bool duplicate_column(const char *csv, char *err, size_t errlen)
+{
+    size_t len = strcspn(csv, "\n");
+    for (size_t i = 0; i < len; i += strcspn(csv + i, ",\n") + 1) {
+        size_t n = strcspn(csv + i, ",\n");
+        for (size_t j = i + n + 1; j < len; j += strcspn(csv + j, ",\n") + 1)
+            if (strcspn(csv + j, ",\n") == n && strncmp(csv + i, csv + j, n) == 0) {
+                snprintf(err, errlen, "summary.csv would name the column \"%.*s\" twice",
+                         (int)n, csv + i);
+                return true;
+            }
     }
-    size_t n = fwrite(text, 1, len, f);
-    int closed = fclose(f); /* once, whatever happened: a full disk shows here */
-    if (n != len || closed != 0) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
+    return false;
 }
 
 int lab_merge(const char *dir, char *err, size_t errlen)
@@ -263,7 +232,8 @@ int lab_merge(const char *dir, char *err, size_t errlen)
     char path[4096];
     struct dynbuf csv;
     dynbuf_init(&csv, (size_t)256 << 20);
-    cJSON *ids = plan_ids(dir, err, errlen);
+    cJSON *plan = NULL;
+    const cJSON *ids = plan_ids(dir, &plan, err, errlen);
     cJSON *root = cJSON_CreateObject();
     cJSON *runs = cJSON_AddArrayToObject(root, "runs");
     if (!ids)
@@ -288,8 +258,19 @@ int lab_merge(const char *dir, char *err, size_t errlen)
             cJSON_Delete(client);
             goto end;
         }
+        snprintf(path, sizeof(path), "%s/runs/%s/run.json", dir, id->valuestring);
+        cJSON *record = lab_read_json(path, err, errlen);
+        if (!record) {
+            cJSON_Delete(client);
+            cJSON_Delete(server);
+            goto end;
+        }
         cJSON *run = cJSON_CreateObject();
         cJSON_AddStringToObject(run, "run_id", id->valuestring);
+        cJSON *restart = restart_record(record);
+        cJSON_AddItemToObject(run, "run", record);
+        if (restart)
+            cJSON_AddItemToObject(run, "restart", restart);
         cJSON_AddItemToObject(run, "results",
                               cJSON_DetachItemFromObjectCaseSensitive(client, "results"));
         cJSON_AddItemToObject(run, "meta",
@@ -305,9 +286,12 @@ int lab_merge(const char *dir, char *err, size_t errlen)
                               cJSON_GetObjectItemCaseSensitive(run, "server_crashed"));
         int linked = attach_optional(dir, id->valuestring, "link_stats.json", "link", run,
                                      err, errlen);
-        if (crashed < 0 || linked < 0 ||
-            attach_optional(dir, id->valuestring, "restart.json", "restart", run, err,
-                            errlen) < 0)
+        /* the server before the client started and at the window's start (capacity.h) */
+        int idle = attach_optional(dir, id->valuestring, "server_stats.idle.json",
+                                   "server_idle", run, err, errlen);
+        int window = attach_optional(dir, id->valuestring, "server_stats.window.json",
+                                     "server_window", run, err, errlen);
+        if (crashed < 0 || linked < 0 || idle < 0 || window < 0)
             goto end;
         any_link = any_link || linked > 0;
         if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(run, "results"))) {
@@ -318,7 +302,12 @@ int lab_merge(const char *dir, char *err, size_t errlen)
         if (!first)
             first = cJSON_GetObjectItemCaseSensitive(run, "results");
     }
-    /* Header: run_id, the first run's result keys in order, the server columns. */
+    if (plot_columns_add(runs, dir, err, errlen) != 0 ||
+        capacity_add(runs, dir, err, errlen) != 0 ||
+        capacity_write_curves(runs, dir, err, errlen) != 0)
+        goto end;
+    /* Header: run_id, the first run's result keys in order, the server columns, the
+     * link's when any run had it, the plot columns. */
     int wrc = dynbuf_adds(&csv, "run_id");
     const cJSON *col;
     cJSON_ArrayForEach(col, first) wrc = wrc ? wrc : dynbuf_addf(&csv, ",%s", col->string);
@@ -326,7 +315,13 @@ int lab_merge(const char *dir, char *err, size_t errlen)
         wrc = wrc ? wrc : dynbuf_addf(&csv, ",%s", server_cols[i].name);
     for (size_t i = 0; any_link && i < sizeof(link_cols) / sizeof(link_cols[0]); i++)
         wrc = wrc ? wrc : dynbuf_addf(&csv, ",%s", link_cols[i].name);
+    for (size_t i = 0; i < plot_column_count; i++)
+        wrc = wrc ? wrc : dynbuf_addf(&csv, ",%s", plot_column_names[i]);
+    for (size_t i = 0; i < capacity_column_count; i++)
+        wrc = wrc ? wrc : dynbuf_addf(&csv, ",%s", capacity_column_names[i]);
     wrc = wrc ? wrc : dynbuf_adds(&csv, "\n");
+    if (wrc == 0 && duplicate_column(csv.mem, err, errlen))
+        goto end;
     const cJSON *run;
     cJSON_ArrayForEach(run, runs)
     {
@@ -350,6 +345,20 @@ int lab_merge(const char *dir, char *err, size_t errlen)
             wrc = wrc ? wrc : dynbuf_adds(&csv, ",");
             wrc = wrc ? wrc : csv_cell(&csv, server_value(link, res, &link_cols[i]));
         }
+        const cJSON *plot = cJSON_GetObjectItemCaseSensitive(run, "plot");
+        for (size_t i = 0; i < plot_column_count; i++) {
+            wrc = wrc ? wrc : dynbuf_adds(&csv, ",");
+            wrc = wrc ? wrc
+                      : csv_cell(&csv, cJSON_GetObjectItemCaseSensitive(
+                                           plot, plot_column_names[i]));
+        }
+        const cJSON *cap = cJSON_GetObjectItemCaseSensitive(run, "capacity");
+        for (size_t i = 0; i < capacity_column_count; i++) {
+            wrc = wrc ? wrc : dynbuf_adds(&csv, ",");
+            wrc = wrc ? wrc
+                      : csv_cell(&csv, cJSON_GetObjectItemCaseSensitive(
+                                           cap, capacity_column_names[i]));
+        }
         wrc = wrc ? wrc : dynbuf_adds(&csv, "\n");
     }
     if (wrc != 0) {
@@ -359,12 +368,10 @@ int lab_merge(const char *dir, char *err, size_t errlen)
     snprintf(path, sizeof(path), "%s/summary.csv", dir);
     if (lab_write_file(path, csv.mem, csv.len, err, errlen) != 0)
         goto end;
-    char *json = cJSON_Print(root);
     snprintf(path, sizeof(path), "%s/summary.json", dir);
-    rc = json ? lab_write_file(path, json, strlen(json), err, errlen) : -1;
-    free(json);
+    rc = lab_write_json(path, root, err, errlen);
 end:
-    cJSON_Delete(ids);
+    cJSON_Delete(plan);
     cJSON_Delete(root);
     dynbuf_free(&csv);
     return rc;

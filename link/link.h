@@ -19,7 +19,8 @@
 /* Every setting, with its default in link_config_defaults(). */
 struct link_config {
     struct sockaddr_in listen;      /* where clients connect (port 0: pick a free one) */
-    struct sockaddr_in upstream;    /* where the server listens */
+    struct sockaddr_in upstream;    /* where the server listens (0.0.0.0, "this host",
+                                       is taken as 127.0.0.1, as Linux takes it) */
     struct link_shaper_config up;   /* client -> server; seed is drawn per connection */
     struct link_shaper_config down; /* server -> client; seed is drawn per connection */
     int handshake;                  /* 1: a new connection's first byte up waits one
@@ -29,12 +30,15 @@ struct link_config {
     double drop_rate;         /* chance per second that a connection is reset */
     uint64_t seed;            /* seeds --drop-rate draws and every jitter stream */
     int64_t idle_timeout_ns;  /* close a pair that moved no byte this long; 0 off */
-    size_t queue_bytes;       /* stop reading a sender whose direction holds this
-                                 much (back-pressure) */
+    size_t queue_bytes;       /* stop reading a sender whose direction takes this much
+                                 memory (link_shaper_memory: back-pressure) */
     unsigned max_connections; /* pairs open at once; beyond: accept and reset */
+    int allow_remote;         /* 1: listen may be off loopback (link.c says what that
+                                 exposes); 0: link_new refuses such an address */
 };
 
-/* What the link carried. Each field is incremented at one place in link.c.
+/* What the link carried. Each field is incremented at one place: accepted in link.c,
+ * refused and open_peak in link_pairs.c, the others in link_pump.c.
  *
  * Bytes are payload bytes (no TCP/IP headers) and are counted per direction, up (client
  * to server) and down (server to client), at three points: in, when the link reads them
@@ -70,7 +74,8 @@ struct link_config {
 struct link_counters {
     uint64_t accepted;             /* client connections accepted */
     uint64_t refused;              /* reset at accept (--max-connections, no memory) */
-    uint64_t upstream_failed;      /* pairs whose upstream connect failed (client reset) */
+    uint64_t upstream_failed;      /* pairs whose upstream connect failed, or could not
+                                      be made from off loopback (client reset) */
     uint64_t resets_injected;      /* pairs reset by --drop-every or --drop-rate */
     uint64_t idle_cuts;            /* pairs closed by --idle-timeout */
     uint64_t peer_resets;          /* pairs ended because one side reset or failed */
@@ -91,8 +96,13 @@ struct link; /* opaque: the running proxy */
  * listen 127.0.0.1:0, no upstream (port 0: the caller must set it). */
 void link_config_defaults(struct link_config *cfg);
 
+/* 1 when a is on the loopback network (127.0.0.0/8), the only peers the server lets use
+ * /publish, /control and /drop. */
+int link_addr_is_loopback(struct in_addr a);
+
 /* Bind and listen (the settings are copied). Returns the proxy, which the caller frees
- * with link_free; or NULL with a message naming the failed call in err. */
+ * with link_free; or NULL with a message in err naming the failed call, or saying that
+ * the listen address is off loopback without allow_remote. */
 struct link *link_new(const struct link_config *cfg, char *err, size_t errlen);
 /* The port clients connect to (resolves port 0). */
 unsigned link_port(const struct link *l);

@@ -17,6 +17,11 @@
  * caller, not by a router's drop policy. Times are as exact as the caller's wake-ups:
  * the arithmetic here is in nanoseconds.
  *
+ * Memory. Every push becomes at least one segment with its own allocation, so the
+ * caller's bound on a direction (--queue) is measured with link_shaper_memory, which
+ * charges each segment its overhead: a sender of one-byte pieces would otherwise make
+ * the link hold some 49 times that bound.
+ *
  * Order-keeping has a cost worth knowing: in a dense stream every segment waits for the
  * slowest one ahead of it, so the delay it sees drifts towards delay + jitter; isolated
  * messages see the plain uniform spread.
@@ -36,6 +41,10 @@ struct link_shaper_seg {
     size_t off;                   /* bytes already consumed */
     char data[];                  /* the bytes */
 };
+
+/* What a segment costs beyond its bytes: its header, and malloc's own word and rounding
+ * (16 bytes on glibc, near enough). */
+#define SEGMENT_OVERHEAD (sizeof(struct link_shaper_seg) + 16)
 
 /* Largest segment under a rate cap; keeps len * 8e9 far inside int64_t. */
 #define SEGMENT_MAX ((size_t)1 << 20)
@@ -66,6 +75,7 @@ size_t link_shaper_free(struct link_shaper *s)
     s->head = NULL;
     s->tail = NULL;
     s->queued = 0;
+    s->segments = 0;
     dynbuf_free(&s->hold);
     return discarded;
 }
@@ -119,6 +129,7 @@ static int enqueue_segment(struct link_shaper *s, int64_t arrival, const char *d
         s->head = seg;
     s->tail = seg;
     s->queued += len;
+    s->segments++;
     return 0;
 }
 
@@ -206,6 +217,7 @@ void link_shaper_consume(struct link_shaper *s, size_t n)
     s->head = seg->next;
     if (!s->head)
         s->tail = NULL;
+    s->segments--;
     free(seg);
 }
 
@@ -216,6 +228,11 @@ int64_t link_shaper_next_ns(const struct link_shaper *s)
     if (s->closed && !s->fin_taken)
         return s->fin_release_ns;
     return INT64_MAX;
+}
+
+int64_t link_shaper_fin_ns(const struct link_shaper *s)
+{
+    return s->closed ? s->fin_release_ns : INT64_MAX;
 }
 
 int link_shaper_take_fin(struct link_shaper *s, int64_t now)
@@ -229,4 +246,9 @@ int link_shaper_take_fin(struct link_shaper *s, int64_t now)
 size_t link_shaper_pending(const struct link_shaper *s)
 {
     return s->hold.len + s->queued;
+}
+
+size_t link_shaper_memory(const struct link_shaper *s)
+{
+    return link_shaper_pending(s) + s->segments * SEGMENT_OVERHEAD;
 }

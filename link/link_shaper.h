@@ -53,6 +53,7 @@ struct link_shaper {
     struct link_shaper_seg *head;  /* oldest queued segment (next to leave), or NULL */
     struct link_shaper_seg *tail;  /* newest queued segment, or NULL */
     size_t queued;                 /* bytes in segments not yet consumed */
+    size_t segments;               /* segments queued, each with its own allocation */
     int64_t link_free_ns;          /* when the serialiser finishes its last segment */
     int64_t last_release_ns;       /* release time of the newest segment (order floor) */
     int closed;                    /* the sender closed: a FIN is scheduled */
@@ -86,10 +87,17 @@ void link_shaper_consume(struct link_shaper *s, size_t n);
 /* When the next thing (the oldest segment, else the FIN not yet taken) may leave;
  * INT64_MAX when nothing is waiting for a time (empty, or only held bytes). */
 int64_t link_shaper_next_ns(const struct link_shaper *s);
+/* When the FIN may follow the last byte (the sender's close, behind the serialiser and
+ * the delay, never before the last byte's release); INT64_MAX before link_shaper_close. */
+int64_t link_shaper_fin_ns(const struct link_shaper *s);
 /* 1, once, when every byte has been consumed, the sender has closed and the FIN's time
  * has come by now: the caller then shuts down writing to the receiver. Else 0. */
 int link_shaper_take_fin(struct link_shaper *s, int64_t now);
-/* Bytes held (buffer mode) plus queued: what back-pressure is measured against. */
+/* Bytes held (buffer mode) plus queued: what the receiver has still to get. */
 size_t link_shaper_pending(const struct link_shaper *s);
+/* The memory those bytes take: pending plus each queued segment's header and allocation
+ * (about 48 bytes, the same for any size), so that a sender of many tiny pieces is held
+ * to the same bound as one of large ones. What back-pressure is measured against. */
+size_t link_shaper_memory(const struct link_shaper *s);
 
 #endif

@@ -34,7 +34,12 @@ static const char usage_text[] =
     "server; down: server to client). Bytes stay in order; FINs follow the last byte.\n"
     "\n"
     "  --listen ADDR:PORT       where clients connect; port 0 picks a free one\n"
-    "                           (default 127.0.0.1:8081; a bare PORT means 127.0.0.1)\n"
+    "                           (default 127.0.0.1:8081; a bare PORT means 127.0.0.1).\n"
+    "                           An address off loopback needs --allow-remote\n"
+    "  --allow-remote           let --listen be off loopback (0.0.0.0, this host's\n"
+    "                           address): other hosts may then use the server's open\n"
+    "                           routes through the link; they reach it from this host's\n"
+    "                           address, so its loopback-only routes stay closed to them\n"
     "  --upstream ADDR:PORT     the server (default 127.0.0.1:8080)\n"
     "  --delay DUR              one-way delay, both directions (default 0)\n"
     "  --delay-up DUR           one-way delay client to server (overrides --delay)\n"
@@ -46,7 +51,8 @@ static const char usage_text[] =
     "  --rate-up RATE           bandwidth cap client to server (overrides --rate)\n"
     "  --rate-down RATE         bandwidth cap server to client (overrides --rate)\n"
     "  --queue N                bytes one direction may hold before the link stops\n"
-    "                           reading its sender (default 4M)\n"
+    "                           reading its sender, about 48 more counted for each piece\n"
+    "                           read (default 4M)\n"
     "  --buffer N               hold server-to-client bytes until N have gathered or the\n"
     "                           server closes (a buffering proxy); 0 = off (default 0).\n"
     "                           Byte-level: a short response on a kept-alive connection\n"
@@ -60,7 +66,9 @@ static const char usage_text[] =
     "  --seed N                 seeds --drop-rate and --jitter (default 1)\n"
     "  --idle-timeout DUR       close (FIN) connections that moved no byte this long;\n"
     "                           0 = off (default 0)\n"
-    "  --max-connections N      connections open at once; more are reset (default 8000)\n"
+    "  --max-connections N      connections open at once; more are reset (default 8000;\n"
+    "                           lowered, with a warning, to what the open-file limit\n"
+    "                           allows: two descriptors each, 32 spare)\n"
     "  --stats FILE             write the counters as JSON to FILE on exit\n"
     "  -h, --help               this text\n"
     "\n"
@@ -183,7 +191,8 @@ static void parse_args(int argc, char **argv, struct args *a)
         O_SEED,
         O_IDLE,
         O_MAXCONN,
-        O_STATS
+        O_STATS,
+        O_ALLOW_REMOTE
     };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
@@ -204,6 +213,7 @@ static void parse_args(int argc, char **argv, struct args *a)
         {"idle-timeout", required_argument, NULL, O_IDLE},
         {"max-connections", required_argument, NULL, O_MAXCONN},
         {"stats", required_argument, NULL, O_STATS},
+        {"allow-remote", no_argument, NULL, O_ALLOW_REMOTE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     static const char delay_expected[] =
@@ -282,6 +292,9 @@ static void parse_args(int argc, char **argv, struct args *a)
                 flags_bad_value("stats", "a file name", optarg);
             a->stats_path = optarg;
             break;
+        case O_ALLOW_REMOTE:
+            cfg->allow_remote = 1;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             exit(0);
@@ -290,6 +303,16 @@ static void parse_args(int argc, char **argv, struct args *a)
         }
     }
     flags_no_operands(argc, argv);
+    if (!cfg->allow_remote && !link_addr_is_loopback(cfg->listen.sin_addr)) {
+        char addr[INET_ADDRSTRLEN] = "?";
+        inet_ntop(AF_INET, &cfg->listen.sin_addr, addr, sizeof(addr));
+        fprintf(stderr,
+                "pushpull-link: --listen: %s is not a loopback address, so other hosts "
+                "could use the server through the link; add --allow-remote if that is "
+                "meant\n",
+                addr);
+        exit(2);
+    }
     if (a->stats_path)
         check_stats_dir(a->stats_path);
     if (a->buffer_bytes > cfg->queue_bytes) {
@@ -309,19 +332,34 @@ static void parse_args(int argc, char **argv, struct args *a)
     cfg->down.hold_bytes = a->buffer_bytes; /* a buffering proxy holds responses only */
 }
 
-/* Every connection is two descriptors: lift the soft limit as far as needed. */
-static void raise_fd_limit(unsigned connections)
+#define FD_SPARE                                                                           \
+    32 /* descriptors kept beyond the pairs': stdio, epoll, timer, signals,                \
+          --stats, and one to accept and reset a connection over the limit */
+
+/* Every connection is two descriptors: lift the soft limit as far as needed. When the
+ * hard limit is lower, carry only the connections that fit, so that one more is accepted
+ * and reset (counted as refused), as --max-connections promises, instead of left in the
+ * listen backlog when accept4 finds no descriptor. */
+static void fit_fd_limit(struct link_config *cfg)
 {
-    rlim_t need = (rlim_t)connections * 2 + 32;
+    rlim_t need = (rlim_t)cfg->max_connections * 2 + FD_SPARE;
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
         return;
     rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < need)
-        fprintf(stderr,
-                "pushpull-link: warning: open-file limit is %llu, below the %llu that "
-                "--max-connections needs (raise it with ulimit -n)\n",
-                (unsigned long long)rl.rlim_cur, (unsigned long long)need);
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur >= need)
+        return;
+    unsigned fit =
+        rl.rlim_cur > FD_SPARE + 2 ? (unsigned)((rl.rlim_cur - FD_SPARE) / 2) : 1;
+    fprintf(stderr,
+            "pushpull-link: warning: open-file limit is %llu, below the %llu that "
+            "--max-connections %u needs: carrying at most %u connections at once, more are "
+            "reset (raise it with ulimit -n)\n",
+            (unsigned long long)rl.rlim_cur, (unsigned long long)need, cfg->max_connections,
+            fit);
+    cfg->max_connections = fit;
 }
 
 static double cpu_seconds(void)
@@ -360,7 +398,7 @@ int main(int argc, char **argv)
     a.delay_up_ns = a.delay_down_ns = -1;
     a.rate_up_bps = a.rate_down_bps = -1;
     parse_args(argc, argv, &a);
-    raise_fd_limit(a.cfg.max_connections);
+    fit_fd_limit(&a.cfg);
     /* Wake-ups within a microsecond of the deadline instead of the default 50 us. */
     (void)prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
 
@@ -388,6 +426,14 @@ int main(int argc, char **argv)
     printf("listening on %s:%u\n", addr, link_port(l));
     fflush(stdout);
     describe(&a.cfg, link_port(l));
+    if (!link_addr_is_loopback(a.cfg.listen.sin_addr))
+        fprintf(stderr,
+                "pushpull-link: warning: --allow-remote: any host that reaches %s:%u can "
+                "use the server through the link (no authentication, up to %u connections "
+                "held as long as it likes); it reaches the server from this host's "
+                "address, not loopback, so /publish, /control and /drop stay closed to "
+                "it\n",
+                addr, link_port(l), a.cfg.max_connections);
 
     int64_t t0 = clock_mono_ns();
     int rc = 0;

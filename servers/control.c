@@ -11,8 +11,11 @@
  * cursor; both then get everything they missed from the ring.
  */
 #include "server.h"
+#include "reply.h"
+#include "route.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "generator.h"
 #include "units.h"
@@ -24,11 +27,14 @@ static enum MHD_Result control_handle(struct request *req)
     const char *v = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "rate");
     double hz;
     if (!v || units_parse_number(v, &hz) != 0 || hz > CONTROL_MAX_RATE ||
-        (hz > 0 && hz < GEN_MIN_RATE_HZ))
+        (hz > 0 && hz < GEN_MIN_RATE_HZ)) {
+        char got[REPLY_QUOTE_SIZE];
+        reply_quote(got, sizeof(got), v ? v : "(nothing)", strlen(v ? v : "(nothing)"));
         return reply_error(req, 400,
                            "rate: expected 0, or updates per second from %g to %g, got "
-                           "\"%.40s\"",
-                           GEN_MIN_RATE_HZ, CONTROL_MAX_RATE, v ? v : "(nothing)");
+                           "\"%s\"",
+                           GEN_MIN_RATE_HZ, CONTROL_MAX_RATE, got);
+    }
     if (generator_set_rate(req->srv->gen, hz) != 0)
         return reply_error(req, 409,
                            "rate: the generator replays a trace; its rate is fixed");

@@ -19,6 +19,7 @@
 
 #include "clock.h"
 #include "rng.h"
+#include "trace.h"
 #include "units.h"
 
 struct generator {
@@ -117,52 +118,13 @@ static void *generator_main(void *arg)
 int generator_load_trace(const char *path, int64_t **offsets_ns, size_t *n, char *err,
                          size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "--trace: cannot open %s: %s", path, strerror(errno));
+    /* the lab's scenario check reads traces with the same parser (common/trace.c) */
+    char why[512];
+    if (trace_load(path, offsets_ns, n, NULL, why, sizeof(why)) != 0) {
+        snprintf(err, errlen, "--trace: %s", why);
         return -1;
     }
-    int64_t *v = NULL;
-    size_t len = 0, cap = 0, lineno = 0;
-    int rc = -1;
-    char line[256];
-    while (fgets(line, sizeof(line), f)) {
-        lineno++;
-        line[strcspn(line, "\r\n")] = '\0';
-        if (lineno == 1 && strcmp(line, "t_s") == 0)
-            continue;
-        int64_t ns;
-        if (units_parse_duration_ns(line, NS_PER_S, &ns) != 0 || (len && ns < v[len - 1])) {
-            snprintf(err, errlen,
-                     "%s:%zu: expected seconds from the start, not before the line above, "
-                     "got \"%.40s\"",
-                     path, lineno, line);
-            goto end;
-        }
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 256;
-            int64_t *nv = realloc(v, ncap * sizeof(*nv));
-            if (!nv) {
-                snprintf(err, errlen, "%s: out of memory at line %zu", path, lineno);
-                goto end;
-            }
-            v = nv;
-            cap = ncap;
-        }
-        v[len++] = ns;
-    }
-    if (len == 0) {
-        snprintf(err, errlen, "%s: expected at least one publish time, found none", path);
-        goto end;
-    }
-    *offsets_ns = v;
-    *n = len;
-    v = NULL;
-    rc = 0;
-end:
-    free(v);
-    fclose(f);
-    return rc;
+    return 0;
 }
 
 struct generator *generator_start(struct feed *f, const struct server_config *cfg,

@@ -19,6 +19,9 @@
  * A missing `since` means "from now": the request waits for the next update.
  */
 #include "server.h"
+#include "reply.h"
+#include "route.h"
+#include "short_poll.h"
 
 #include <stdlib.h>
 

@@ -13,6 +13,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,6 +28,7 @@
 #include "dynbuf.h"
 #include "generator.h"
 #include "server.h"
+#include "stats_route.h"
 #include "flags.h"
 
 #define PROGRAM "pushpull-server"
@@ -38,7 +42,8 @@ static const char usage_text[] =
     "GET /stats[?client=TAG], the demo page at /, and for loopback peers only\n"
     "POST /publish, POST /control?rate=HZ and POST /drop.\n"
     "\n"
-    "  --bind ADDR              listen address (default 127.0.0.1)\n"
+    "  --bind ADDR              listen address (default 127.0.0.1; 0.0.0.0 for all, with\n"
+    "                           a warning: the network can then reach the feed)\n"
     "  --port N                 TCP port, 0 picks a free one (default 8080)\n"
     "  --buffer N               updates kept for cursors and Last-Event-ID (default 1024)\n"
     "  --rate HZ                generated updates per second, 0 = only /publish (default "
@@ -53,7 +58,14 @@ static const char usage_text[] =
     "  --retry-ms DUR           SSE retry: sent to clients (default 3000ms)\n"
     "  --heartbeat DUR          SSE comment after this much silence, 0 = off (default "
     "15s)\n"
-    "  --max-connections N      answer 503 beyond this many connections (default 20000)\n"
+    "  --max-connections N      answer 503 beyond this many connections (default 20000,\n"
+    "                           or what the open-file limit allows)\n"
+    "  --request-timeout DUR    close a connection whose request is not whole this long\n"
+    "                           after it began, or a new one silent that long (default "
+    "10s)\n"
+    "  --idle-timeout DUR       close a keep-alive connection silent this long between\n"
+    "                           requests (default 120s); held polls and streams are "
+    "exempt\n"
     "  --threads N              libmicrohttpd worker threads (default 2)\n"
     "  --max-publish-bytes N    largest POST /publish body (default 64k)\n"
     "  --www DIR                the demo page's files, served at / (default servers/www)\n"
@@ -78,6 +90,47 @@ static int64_t duration_arg(const char *flag, const char *v, int64_t bare_unit, 
     return ns;
 }
 
+/* Why no TCP connection can ever arrive at address a (network order), or NULL when one
+ * may: broadcast and multicast addresses take no connections (RFC 1122 section 4.2.3.10),
+ * nor do 240.0.0.0/4 (reserved) and 0.0.0.0/8 other than 0.0.0.0 itself ("this network").
+ * An address that is not this machine's is refused by the bind itself. */
+static const char *bind_refusal(struct in_addr a)
+{
+    uint32_t h = ntohl(a.s_addr);
+    if (h == INADDR_BROADCAST)
+        return "the broadcast address";
+    if (IN_MULTICAST(h))
+        return "a multicast address";
+    if ((h >> 28) == 0xF)
+        return "a reserved address (240.0.0.0/4)";
+    if ((h >> 24) == 0 && h != INADDR_ANY)
+        return "no host's address (0.0.0.0/8)";
+    /* the broadcast address of a local network, which the kernel lets one bind */
+    static char why[96];
+    struct ifaddrs *ifs = NULL;
+    const char *found = NULL;
+    if (getifaddrs(&ifs) == 0) {
+        /* An address an interface holds is a host's, whatever a broadcast field says:
+         * an address added without "brd" reports itself as its broadcast address. */
+        bool own = false;
+        for (struct ifaddrs *i = ifs; i && !own; i = i->ifa_next) {
+            const struct sockaddr_in *own_addr = (const struct sockaddr_in *)i->ifa_addr;
+            own = own_addr && own_addr->sin_family == AF_INET &&
+                  own_addr->sin_addr.s_addr == a.s_addr;
+        }
+        for (struct ifaddrs *i = ifs; i && !found && !own; i = i->ifa_next) {
+            const struct sockaddr_in *b = (const struct sockaddr_in *)i->ifa_broadaddr;
+            if ((i->ifa_flags & IFF_BROADCAST) && b && b->sin_family == AF_INET &&
+                b->sin_addr.s_addr == a.s_addr) {
+                snprintf(why, sizeof(why), "the broadcast address of %s", i->ifa_name);
+                found = why;
+            }
+        }
+        freeifaddrs(ifs);
+    }
+    return found;
+}
+
 static void parse_args(int argc, char **argv, struct server_config *cfg, bool *explicit_max)
 {
     enum {
@@ -93,6 +146,8 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
         O_RETRY,
         O_HEARTBEAT,
         O_MAXCONN,
+        O_REQTIMEOUT,
+        O_IDLETIMEOUT,
         O_THREADS,
         O_MAXPUB,
         O_TRACE,
@@ -112,6 +167,8 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
         {"retry-ms", required_argument, NULL, O_RETRY},
         {"heartbeat", required_argument, NULL, O_HEARTBEAT},
         {"max-connections", required_argument, NULL, O_MAXCONN},
+        {"request-timeout", required_argument, NULL, O_REQTIMEOUT},
+        {"idle-timeout", required_argument, NULL, O_IDLETIMEOUT},
         {"threads", required_argument, NULL, O_THREADS},
         {"max-publish-bytes", required_argument, NULL, O_MAXPUB},
         {"trace", required_argument, NULL, O_TRACE},
@@ -127,6 +184,16 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
             struct in_addr a;
             if (strlen(optarg) >= sizeof(cfg->bind) || inet_pton(AF_INET, optarg, &a) != 1)
                 flags_bad_value("bind", "an IPv4 address such as 127.0.0.1", optarg);
+            const char *why = bind_refusal(a);
+            if (why) {
+                fprintf(
+                    stderr,
+                    "pushpull-server: --bind: %s is %s, where no connection can arrive; "
+                    "expected an address of this machine such as 127.0.0.1, or 0.0.0.0 "
+                    "for all\n",
+                    optarg, why);
+                exit(2);
+            }
             snprintf(cfg->bind, sizeof(cfg->bind), "%s", optarg);
             break;
         }
@@ -213,6 +280,16 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
                 (unsigned)flags_count("max-connections", optarg, 1, 1000000);
             *explicit_max = true;
             break;
+        case O_REQTIMEOUT:
+            cfg->request_timeout_ns =
+                duration_arg("request-timeout", optarg, NS_PER_S, NS_PER_S, 3600 * NS_PER_S,
+                             "a duration from 1s to 1h");
+            break;
+        case O_IDLETIMEOUT:
+            cfg->idle_timeout_ns =
+                duration_arg("idle-timeout", optarg, NS_PER_S, NS_PER_S, 3600 * NS_PER_S,
+                             "a duration from 1s to 1h");
+            break;
         case O_THREADS:
             cfg->threads = (unsigned)flags_count("threads", optarg, 1, 256);
             break;
@@ -234,16 +311,16 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
     flags_no_operands(argc, argv);
 }
 
-/* Every held stream is a file descriptor: lift the soft limit as far as needed. */
-/* Descriptors the server needs besides its connections (listen, epoll, pipes, log). */
-#define SPARE_FDS 64
-
-/* Every held stream is a file descriptor: lift the soft limit as far as needed. When the
- * hard limit is lower, the default --max-connections shrinks to fit (what the machine
- * allows); a value the user asked for explicitly draws a warning instead. */
+/* Every connection is a file descriptor, and the server needs server_fd_reserve() more
+ * (its own, and room to answer 503 beyond the limit): lift the soft open-file limit as far
+ * as needed. When the hard limit is lower, the connection limit shrinks to what fits, so
+ * that accepting never fails for want of a descriptor (which would leave new clients
+ * waiting with no answer at all); a value given explicitly draws a warning as it
+ * shrinks. */
 static void fit_fd_limit(struct server_config *cfg, bool explicit_max)
 {
-    rlim_t need = (rlim_t)cfg->max_connections + SPARE_FDS;
+    rlim_t reserve = server_fd_reserve(cfg);
+    rlim_t need = (rlim_t)cfg->max_connections + reserve;
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
         return;
@@ -252,15 +329,21 @@ static void fit_fd_limit(struct server_config *cfg, bool explicit_max)
         getrlimit(RLIMIT_NOFILE, &rl);
     if (rl.rlim_cur >= need)
         return;
-    unsigned fits = rl.rlim_cur > 2 * SPARE_FDS ? (unsigned)(rl.rlim_cur - SPARE_FDS) : 1;
+    if (rl.rlim_cur < reserve + 16) {
+        fprintf(stderr,
+                "pushpull-server: the open-file limit here is %llu (ulimit -n); the server "
+                "needs at least %llu\n",
+                (unsigned long long)rl.rlim_cur, (unsigned long long)(reserve + 16));
+        exit(1);
+    }
+    unsigned fits = (unsigned)(rl.rlim_cur - reserve);
     if (explicit_max)
         fprintf(stderr,
                 "pushpull-server: warning: --max-connections %u needs %llu open files; the "
-                "limit here is %llu (ulimit -n), so about %u connections fit\n",
+                "limit here is %llu (ulimit -n), so %u connections are served\n",
                 cfg->max_connections, (unsigned long long)need,
                 (unsigned long long)rl.rlim_cur, fits);
-    else
-        cfg->max_connections = fits;
+    cfg->max_connections = fits;
 }
 
 /* SIGUSR1: the final /stats on stdout, then die without closing anything (see the top).
@@ -271,7 +354,7 @@ static _Noreturn void crash(struct server *srv)
     generator_stop(srv->gen); /* the document's publish count is then final */
     struct dynbuf b;
     dynbuf_init(&b, 1 << 20);
-    int rc = server_render_stats(srv, &b);
+    int rc = stats_route_render(srv, &b);
     if (rc == 0)
         rc = dynbuf_adds(&b, "\n");
     if (rc == 0 && (fwrite(b.mem, 1, b.len, stdout) != b.len || fflush(stdout) != 0))
@@ -313,6 +396,14 @@ int main(int argc, char **argv)
     srv.gen = gen;
     printf("listening on http://%s:%u\n", cfg.bind, srv.port);
     fflush(stdout);
+    struct in_addr bound;
+    if (inet_pton(AF_INET, cfg.bind, &bound) == 1 && (ntohl(bound.s_addr) >> 24) != 127)
+        fprintf(
+            stderr,
+            "pushpull-server: warning: listening on %s, beyond loopback: other machines "
+            "can reach the feed and /stats (POST /publish, /control and /drop stay "
+            "loopback-only)\n",
+            cfg.bind);
     fprintf(
         stderr,
         "pushpull-server: feed of %zu, %s updates at %g Hz (%zu-byte payloads), long-poll "

@@ -6,6 +6,8 @@
  * a room should not hand the room the feed.
  */
 #include "server.h"
+#include "reply.h"
+#include "route.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,12 +1,16 @@
 /* reply.c: the small vocabulary transports answer with: a JSON body, a JSON error, a
  * file's bytes, a number read from the query or a header, whether the peer is local.
  *
+ * An error names what was wrong and quotes what the client sent, so the quote is made
+ * safe first (reply_quote): whole UTF-8 characters only, at most 40 of them, any other
+ * byte replaced, so an error body is valid JSON whatever arrived.
+ *
  * Status and body bytes are counted here, at the one place every buffered response
  * passes through (streams count their own body bytes as they produce them, in sse.c).
  * Every response says Cache-Control: no-cache, so no cache between client and server
  * can answer in our place and distort the count of requests that reach us.
  */
-#include "server.h"
+#include "reply.h"
 
 #include <ctype.h>
 #include <netinet/in.h>
@@ -16,9 +20,18 @@
 #include <string.h>
 
 #include "jsonw.h"
+#include "route.h"
 
 enum MHD_Result reply_queue(struct request *req, unsigned status, struct MHD_Response *r)
 {
+    /* A client that sent its request and shut its side at once (a half-close) must see
+     * the connection closed after the answer. libmicrohttpd 0.9.75 would keep it in
+     * CLOSE-WAIT until a timeout: its recv adapter (recv_param_adapter in connection.c)
+     * clears the socket's read-ready flag after a short read, and with edge-triggered
+     * epoll the FIN that came with the request brings no further event, so the end of
+     * the stream is never read. Its FIN is in by now, so the TCP state tells. */
+    if (!MHD_get_response_header(r, MHD_HTTP_HEADER_CONNECTION) && request_peer_done(req))
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     req->answered = true;
     request_count_status(req, status);
     return MHD_queue_response(req->conn, status, r);
@@ -41,8 +54,9 @@ static enum MHD_Result reply_buffer(struct request *req, unsigned status, const 
         const char *value = va_arg(ap, const char *);
         MHD_add_response_header(r, name, value);
     }
-    req->body_bytes += len;
-    request_count(req, SF_RESP_BODY_BYTES, len);
+    size_t sent = req->head ? 0 : len; /* libmicrohttpd sends no body for HEAD */
+    req->body_bytes += sent;
+    request_count(req, SF_RESP_BODY_BYTES, sent);
     enum MHD_Result rc = reply_queue(req, status, r);
     MHD_destroy_response(r);
     return rc;
@@ -77,28 +91,101 @@ enum MHD_Result reply_bytes(struct request *req, unsigned status, const char *co
     return reply_typed(req, status, content_type, body, len, NULL);
 }
 
-enum MHD_Result reply_error(struct request *req, unsigned status, const char *fmt, ...)
+/* The length of the UTF-8 character at p (at most left bytes), or 0 when the bytes there
+ * are not a whole, well-formed character (RFC 3629), or are a NUL. */
+static size_t utf8_char_len(const unsigned char *p, size_t left)
+{
+    size_t n = p[0] < 0x80 ? 1 : (p[0] & 0xE0) == 0xC0 ? 2 : (p[0] & 0xF0) == 0xE0 ? 3 : 4;
+    return n <= left && jsonw_valid_utf8((const char *)p, n) ? n : 0;
+}
+
+size_t reply_quote(char *out, size_t cap, const char *v, size_t len)
+{
+    static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
+    const unsigned char *p = (const unsigned char *)v;
+    size_t o = 0, chars = 0;
+    for (size_t i = 0; i < len;) {
+        if (chars == REPLY_QUOTE_CHARS || cap - o < 8) {
+            o += (size_t)snprintf(out + o, cap - o, "...");
+            break;
+        }
+        size_t n = utf8_char_len(p + i, len - i);
+        if (n > 0) {
+            memcpy(out + o, p + i, n);
+            o += n;
+            i += n;
+        } else if (p[i] == 0) {
+            o += (size_t)snprintf(out + o, cap - o, "\\0");
+            i++;
+        } else {
+            memcpy(out + o, replacement, 3);
+            o += 3;
+            i++;
+        }
+        chars++;
+    }
+    out[o] = '\0';
+    return o;
+}
+
+/* Queue {"error":msg}: msg is made valid UTF-8 first (a byte that begins no whole
+ * character becomes U+FFFD, so vsnprintf's cut of a long message cannot leave half a
+ * character), and jsonw_string escapes the rest, so the body is always valid JSON. */
+static enum MHD_Result reply_error_v(struct request *req, unsigned status, bool close,
+                                     const char *fmt, va_list ap)
 {
     char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
+    char clean[3 * sizeof(msg)];
+    size_t o = 0, len = strlen(msg);
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_char_len((const unsigned char *)msg + i, len - i);
+        if (n > 0) {
+            memcpy(clean + o, msg + i, n);
+            o += n;
+            i += n;
+        } else {
+            memcpy(clean + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        }
+    }
     struct dynbuf b;
     dynbuf_init(&b, 4096);
-    if (dynbuf_adds(&b, "{\"error\":") != 0 || jsonw_string(&b, msg, strlen(msg)) != 0 ||
+    if (dynbuf_adds(&b, "{\"error\":") != 0 || jsonw_string(&b, clean, o) != 0 ||
         dynbuf_adds(&b, "}") != 0)
         return MHD_NO;
     enum MHD_Result rc;
     if (status == 405)
-        rc = reply_typed(req, status, "application/json", b.mem, b.len,
-                         MHD_HTTP_HEADER_ALLOW, req->route->method, NULL);
-    else if (status == 503)
+        rc = reply_typed(
+            req, status, "application/json", b.mem, b.len, MHD_HTTP_HEADER_ALLOW,
+            strcmp(req->route->method, "GET") == 0 ? "GET, HEAD" : req->route->method,
+            NULL);
+    else if (close || status == 503)
         rc = reply_typed(req, status, "application/json", b.mem, b.len,
                          MHD_HTTP_HEADER_CONNECTION, "close", NULL);
     else
         rc = reply_typed(req, status, "application/json", b.mem, b.len, NULL);
     dynbuf_free(&b);
+    return rc;
+}
+
+enum MHD_Result reply_error(struct request *req, unsigned status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum MHD_Result rc = reply_error_v(req, status, false, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+enum MHD_Result reply_error_close(struct request *req, unsigned status, const char *fmt,
+                                  ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum MHD_Result rc = reply_error_v(req, status, true, fmt, ap);
+    va_end(ap);
     return rc;
 }
 
@@ -120,26 +207,42 @@ bool request_from_loopback(struct request *req)
     return false;
 }
 
-int request_uint_value(struct request *req, enum MHD_ValueKind kind, const char *name,
+int request_uint_parse(struct request *req, enum MHD_ValueKind kind, const char *name,
                        uint64_t max, uint64_t *out)
 {
-    const char *v = MHD_lookup_connection_value(req->conn, kind, name);
-    if (!v)
+    const char *v = NULL;
+    size_t len = 0;
+    if (MHD_lookup_connection_value_n(req->conn, kind, name, strlen(name), &v, &len) !=
+            MHD_YES ||
+        !v)
         return 0;
     uint64_t n = 0;
-    bool ok = v[0] != '\0';
-    for (const char *p = v; ok && *p; p++) {
-        unsigned d = (unsigned)(*p - '0');
-        if (!isdigit((unsigned char)*p) || n > (UINT64_MAX - d) / 10)
+    bool ok = len > 0;
+    for (size_t i = 0; ok && i < len; i++) {
+        unsigned d = (unsigned)(v[i] - '0');
+        if (!isdigit((unsigned char)v[i]) || n > (UINT64_MAX - d) / 10)
             ok = false;
         else
             n = n * 10 + d;
     }
-    if (ok && n <= max) {
-        *out = n;
-        return 1;
-    }
-    reply_error(req, 400, "%s: expected a whole number from 0 to %llu, got \"%.40s\"", name,
-                (unsigned long long)max, v);
+    if (!ok || n > max)
+        return -1;
+    *out = n;
+    return 1;
+}
+
+int request_uint_value(struct request *req, enum MHD_ValueKind kind, const char *name,
+                       uint64_t max, uint64_t *out)
+{
+    int rc = request_uint_parse(req, kind, name, max, out);
+    if (rc >= 0)
+        return rc;
+    const char *v = NULL;
+    size_t len = 0;
+    MHD_lookup_connection_value_n(req->conn, kind, name, strlen(name), &v, &len);
+    char got[REPLY_QUOTE_SIZE];
+    reply_quote(got, sizeof(got), v ? v : "", v ? len : 0);
+    reply_error(req, 400, "%s: expected a whole number from 0 to %llu, got \"%s\"", name,
+                (unsigned long long)max, got);
     return -1;
 }

@@ -1,24 +1,28 @@
-/* server.c: the libmicrohttpd daemon behind every transport: routing, per-request state,
- * byte accounting, the sweeper thread, and an orderly shutdown.
+/* server.c: the libmicrohttpd daemon behind every transport: connections, routing, the
+ * sweeper thread, and an orderly shutdown.
  *
  * Threading: libmicrohttpd runs an epoll loop in a small pool of threads
  * (MHD_USE_EPOLL_INTERNAL_THREAD + MHD_OPTION_THREAD_POOL_SIZE); every callback below
  * runs on one of them. Two more threads touch requests: the generator (publishing wakes
  * parked requests) and the sweeper (deadlines, vanished peers). They meet only under the
  * feed's lock, where a request is parked (suspended) or woken (resumed), so no request
- * is resumed twice or freed while parked.
+ * is resumed twice or freed while parked. The sweeper also walks the open connections
+ * (conn.c, under their own lock) and shuts down those past their deadline; libmicrohttpd
+ * then closes them on its own thread, as if their peer had.
+ *
+ * A request's life: the URI callback (on_request_line) makes its state as soon as its
+ * line is in; the first on_access call routes and admits it (admission.c); the last one
+ * runs its route; on_completed ends it. libmicrohttpd answers some requests itself
+ * (malformed, too large): on_mhd_log counts those from its log line.
  *
  * Held requests cost no thread: a long poll with nothing to say, or an SSE stream with
  * nothing to send, suspends its connection (MHD_suspend_connection) and parks a waiter on
  * the feed. A publish, a deadline or the peer leaving resumes it, and libmicrohttpd calls
  * the handler (or the stream's reader) again.
  *
- * Byte accounting: libmicrohttpd builds response headers itself and does not say how
- * long they were, and a request's header text is parsed before we see it. Rather than
- * guess, each connection snapshots the kernel's byte counters (sockacct.h) when it opens
- * and at every request boundary; the bytes a request moved, minus the body bytes the
- * transport produced, are its header bytes. What a client sent is therefore exactly
- * what /stats reports, and a mismatch on a finished stream shows up in
+ * Byte accounting (request.h): each connection snapshots the kernel's byte counters when
+ * it opens (on_connection) and at every request boundary (on_completed), so what a client
+ * sent is exactly what /stats reports, and a mismatch on a finished stream shows up in
  * "unaccounted_bytes" instead of vanishing.
  */
 #include "server.h"
@@ -31,27 +35,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "admission.h"
 #include "clock.h"
 #include "feed_log.h"
+#include "reply.h"
+#include "request.h"
+#include "route.h"
 #include "sockacct.h"
-
-/* The route table: adding a transport is one line here and one file. */
-static const struct route *const routes[] = {
-    &short_poll_route, &long_poll_route, &sse_route,       &publish_route, &stats_route,
-    &control_route,    &drop_route,      &www_index_route, &www_file_route};
-
-static const struct route *route_find(const char *path)
-{
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        const struct route *r = routes[i];
-        if (r->prefix ? strncmp(r->path, path, strlen(r->path)) == 0
-                      : strcmp(r->path, path) == 0)
-            return r;
-    }
-    return NULL;
-}
 
 void server_config_defaults(struct server_config *cfg)
 {
@@ -68,9 +61,120 @@ void server_config_defaults(struct server_config *cfg)
     cfg->retry_ms = 3000;
     cfg->heartbeat_ns = 15 * NS_PER_S;
     cfg->max_connections = 20000;
+    cfg->request_timeout_ns = 10 * NS_PER_S;
+    cfg->idle_timeout_ns = 120 * NS_PER_S;
     cfg->threads = 2;
     cfg->max_publish_bytes = 64 * 1024;
     snprintf(cfg->www, sizeof(cfg->www), "%s", "servers/www");
+}
+
+/* Connections beyond --max-connections accepted only to be answered 503 and closed. */
+#define SERVER_503_HEADROOM 64u
+
+unsigned server_fd_reserve(const struct server_config *cfg)
+{
+    /* 3 standard streams, the listening socket, the feed log, a file or /proc read for a
+     * moment, margin: 32; per thread an epoll descriptor and a wake-up descriptor, with
+     * margin: 4. */
+    return SERVER_503_HEADROOM + 32u + 4u * (cfg->threads + 1u);
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+/* libmicrohttpd's memory per connection (its pool): the request's head, its parsed
+ * headers and arguments, and the response's head all come out of it. */
+#define SERVER_CONN_MEMORY ((size_t)16 * 1024)
+/* Query parameters a request may carry: the routes read at most three. */
+#define SERVER_MAX_QUERY_PARAMS 64
+/* What libmicrohttpd 0.9.75 takes from the pool per parsed argument: a struct
+ * MHD_HTTP_Header of 6 words, rounded up to its 16-byte alignment. */
+#define SERVER_POOL_PER_ARG 64
+
+/* Set on a thread while the request line it just saw is being refused (on_request_line),
+ * until libmicrohttpd logs the 431 it then queues for that request (never sent: the
+ * socket is shut down, so not counted as an answer), or the request reaches on_access or
+ * its end on this thread (it had fewer parameters than libmicrohttpd fails on). */
+static _Thread_local bool refusing_line;
+
+/* Query parameters in a raw request target (libmicrohttpd splits them at '&'). */
+static size_t query_params(const char *uri)
+{
+    const char *q = uri ? strchr(uri, '?') : NULL;
+    size_t n = q ? 1 : 0;
+    for (const char *p = q; p && *p; p++)
+        n += *p == '&';
+    return n;
+}
+
+/* libmicrohttpd's URI callback: the request line is in (not its headers yet). The
+ * request's state is made here, so every request that gets this far reaches
+ * on_completed, also one libmicrohttpd then refuses itself (headers too large or
+ * malformed) without calling on_access.
+ *
+ * It is also the one look the server gets at the raw query before libmicrohttpd parses
+ * it, which is where it may refuse to: libmicrohttpd 0.9.75 takes a pool record per query
+ * parameter, and when the pool runs out there (about 230 parameters in 16 KiB, fewer
+ * beside a large header block) it queues a 431 and then overwrites the connection's state
+ * (parse_initial_message_line ignores MHD_parse_arguments_'s failure), so the request
+ * gets neither the answer nor a close. A request with more parameters than any route
+ * reads, or with more than the pool would hold beside what is already read, is closed
+ * here at once, without an answer; it counts in the "rejected" row. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct server *srv = cls;
+    struct request *req = request_new(srv, conn);
+    if (!req || !req->cs)
+        return req; /* NULL (out of memory): on_access makes it instead */
+    conn_request_line(req->cs, clock_mono_ns());
+    size_t params = query_params(uri);
+    size_t held = request_bytes_read(req);
+    if (params > SERVER_MAX_QUERY_PARAMS ||
+        (params > 0 && params * SERVER_POOL_PER_ARG + held + 1024 > SERVER_CONN_MEMORY)) {
+        refusing_line = true;
+        req->refused = true;
+        shutdown(req->cs->fd, SHUT_RDWR);
+    }
+    return req;
+}
+
+/* The request is over: release its transport's state, settle its bytes, free it. */
+static void request_end(struct server *srv, struct request *req,
+                        enum MHD_RequestTerminationCode toe)
+{
+    feed_lock(srv->feed);
+    feed_unpark_locked(srv->feed, &req->waiter);
+    feed_unlock(srv->feed);
+    if (req->route && req->route->done)
+        req->route->done(req);
+    if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
+        conn_count_timeout(&srv->conns); /* a response its client stopped reading */
+    /* A request no route saw was refused by libmicrohttpd (counted from its log line,
+     * on_mhd_log, when it answered), by on_request_line, or cut short: it counts in the
+     * "rejected" row, with its bytes. */
+    if (req->refused)
+        refusing_line = false;
+    if (!req->begun) {
+        req->kind = STATS_REJECTED;
+        if (req->refused ||
+            !MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_HTTP_STATUS))
+            stats_count_rejected(&srv->stats, 0); /* closed without an answer */
+    }
+    /* Only a response that went out whole can be checked byte for byte. */
+    request_account_bytes(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    if (req->cs) {
+        req->cs->request = NULL;
+        conn_request_ended(req->cs, clock_mono_ns());
+    }
+    request_free(req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    if (*req_cls)
+        request_end(cls, *req_cls, toe);
+    *req_cls = NULL;
 }
 
 /* ---- connections -------------------------------------------------------- */
@@ -80,13 +184,13 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 {
     struct server *srv = cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        struct conn_state *cs = calloc(1, sizeof(*cs));
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct conn_state *cs =
+            conn_open(&srv->conns, ci ? ci->connect_fd : -1, clock_mono_ns());
         stats_count_connection(&srv->stats, +1);
         if (!cs)
-            return; /* accounting is lost for this connection, serving is not */
-        cs->fd = ci ? ci->connect_fd : -1;
+            return; /* accounting and deadlines are lost for it, serving is not */
         struct sockacct sa;
         if (cs->fd >= 0 && sockacct_read(cs->fd, &sa) == 0) {
             cs->written_mark = sa.written;
@@ -95,156 +199,58 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         }
         *socket_context = cs;
     } else {
-        free(*socket_context);
+        struct conn_state *cs = *socket_context;
+        if (cs && cs->request) {
+            /* libmicrohttpd 0.9.75 can close a connection whose request it has begun
+             * without the completion notice: when its pool runs out while it parses the
+             * request line's arguments, it marks the connection closed directly (issue
+             * 10: 232 query parameters). The request ends here instead. */
+            request_end(srv, cs->request, MHD_REQUEST_TERMINATED_WITH_ERROR);
+        }
+        if (cs) {
+            /* what the last, unfinished or refused, request moved */
+            request_account_leftover(&srv->stats, cs);
+            conn_close(&srv->conns, cs);
+        }
         *socket_context = NULL;
         stats_count_connection(&srv->stats, -1);
     }
 }
 
-/* ---- requests ----------------------------------------------------------- */
-
-static void request_wake(struct feed_waiter *w)
-{
-    struct request *req = (struct request *)((char *)w - offsetof(struct request, waiter));
-    if (req->suspended) {
-        req->suspended = false;
-        MHD_resume_connection(req->conn);
-    }
-}
-
-int request_park_locked(struct request *req, int64_t deadline_ns)
-{
-    req->waiter.deadline_ns = deadline_ns;
-    if (feed_park_locked(req->srv->feed, &req->waiter) != 0)
-        return -1;
-    req->suspended = true;
-    MHD_suspend_connection(req->conn);
-    return 0;
-}
-
-void request_count(struct request *req, enum stats_field f, uint64_t n)
-{
-    stats_add(&req->srv->stats.row[req->kind].c[f], n);
-    if (req->tag)
-        stats_add(&req->tag->c[f], n);
-}
-
-void request_count_status(struct request *req, unsigned status)
-{
-    stats_count_status(&req->srv->stats.row[req->kind], status);
-    if (req->tag)
-        stats_count_status(req->tag, status);
-}
-
-void request_count_open(struct request *req, int delta)
-{
-    atomic_fetch_add(&req->srv->stats.row[req->kind].open, delta);
-    if (req->tag)
-        atomic_fetch_add(&req->tag->open, delta);
-}
-
-/* Read the kernel's counters and attribute the bytes moved since the last mark: header
- * bytes when they are not attributed yet, otherwise a check that nothing is left over. */
-static void account_bytes(struct request *req, bool check_rest)
-{
-    struct conn_state *cs = req->cs;
-    struct stats *st = &req->srv->stats;
-    struct sockacct now;
-    if (!cs || !cs->acct_ok || sockacct_read(cs->fd, &now) != 0)
-        return;
-    uint64_t wrote = now.written - cs->written_mark;
-    uint64_t got = now.read - cs->read_mark;
-    uint64_t produced =
-        (req->body_bytes - req->body_mark) + (req->framing_bytes - req->framing_mark);
-    uint64_t upload = req->hdr_counted ? 0 : req->upload_seen;
-    cs->written_mark = now.written;
-    cs->read_mark = now.read;
-    req->body_mark = req->body_bytes;
-    req->framing_mark = req->framing_bytes;
-    if (!req->hdr_counted) {
-        req->hdr_counted = true;
-        request_count(req, SF_RESP_HEADER_BYTES, wrote > produced ? wrote - produced : 0);
-        request_count(req, SF_REQ_HEADER_BYTES, got > upload ? got - upload : 0);
-        request_count(req, SF_REQ_BODY_BYTES, upload);
-    } else if (check_rest) {
-        uint64_t diff = wrote > produced ? wrote - produced : produced - wrote;
-        stats_add(&st->unaccounted_bytes, diff + got);
-    }
-}
-
-void request_count_stream_headers(struct request *req)
-{
-    if (!req->hdr_counted)
-        account_bytes(req, false);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    struct server *srv = cls;
-    struct request *req = *req_cls;
-    (void)conn;
-    if (!req)
-        return;
-    feed_lock(srv->feed);
-    feed_unpark_locked(srv->feed, &req->waiter);
-    feed_unlock(srv->feed);
-    if (req->route && req->route->done)
-        req->route->done(req);
-    /* Only a response that went out whole can be checked byte for byte. */
-    account_bytes(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
-    dynbuf_free(&req->upload);
-    free(req);
-    *req_cls = NULL;
-}
-
-static struct request *request_new(struct server *srv, struct MHD_Connection *conn)
-{
-    struct request *req = calloc(1, sizeof(*req));
-    if (!req)
-        return NULL;
-    req->srv = srv;
-    req->conn = conn;
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    req->cs = ci ? ci->socket_context : NULL;
-    req->waiter.wake = request_wake;
-    req->waiter.fd = req->cs ? req->cs->fd : -1;
-    req->kind = STATS_OTHER;
-    dynbuf_init(&req->upload, srv->cfg.max_publish_bytes);
-    return req;
-}
-
-/* The first call for a request: route it and turn away what cannot be served. */
+/* The first call for a request: route it, count it, and turn away what cannot be served
+ * (admission.c). */
 static enum MHD_Result request_begin(struct request *req, const char *url,
-                                     const char *method)
+                                     const char *method, const char *version)
 {
     struct server *srv = req->srv;
     req->path = url;
     req->route = route_find(url);
+    req->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     if (req->route)
         req->kind = req->route->kind;
     /* ?client=TAG also counts the request in TAG's row; on /stats it names the row to
-     * read instead, so asking does not change the answer. */
-    const char *tag =
-        MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "client");
-    if (tag && req->route != &stats_route)
-        req->tag =
-            stats_tag_row(&srv->stats, tag); /* an invalid tag counts nowhere extra */
+     * read instead, so asking does not change the answer. An invalid tag (admission
+     * answers 400) counts nowhere extra. */
+    const char *tag = NULL;
+    size_t tag_len = 0;
+    if (req->route != &stats_route &&
+        MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, "client", 6, &tag,
+                                      &tag_len) == MHD_YES &&
+        tag && tag_len == strlen(tag))
+        req->tag = stats_tag_row(&srv->stats, tag);
     request_count(req, SF_REQUESTS, 1);
-    if (atomic_load(&srv->stats.conns_open) > (int_least64_t)srv->cfg.max_connections)
-        return reply_error(req, 503, "server busy: more than %u connections open",
-                           srv->cfg.max_connections);
-    if (!req->route)
-        return reply_error(req, 404,
-                           "no such path; try /poll, /longpoll, /events or /stats");
-    if (strcmp(method, req->route->method) != 0) {
-        return reply_error(req, 405, "%s takes %s, not %s", req->route->path,
-                           req->route->method, method);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    req->head_bytes = ci ? ci->header_size : 0;
+    if (!admission_check(req, method, version)) {
+        /* libmicrohttpd skips a body announced to a refused request, and closes */
+        req->body_skipped =
+            MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                        MHD_HTTP_HEADER_CONTENT_LENGTH) != NULL ||
+            MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                        MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+        return req->answered ? MHD_YES : MHD_NO;
     }
-    if (req->route->loopback_only && !request_from_loopback(req))
-        return reply_error(req, 403, "%s: only loopback clients may use it",
-                           req->route->path);
     return MHD_YES;
 }
 
@@ -260,10 +266,20 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         if (!req)
             return MHD_NO;
         *req_cls = req;
+    }
+    if (req->refused) {
+        refusing_line = false;
+        return MHD_NO; /* on_request_line shut it; its headers were already read */
+    }
+    if (!req->begun) {
+        req->begun = true;
         /* libmicrohttpd chunks a body of unknown size for HTTP/1.1 only; an HTTP/1.0
          * stream is raw bytes ended by closing the connection. */
         req->chunked = strcmp(version, MHD_HTTP_VERSION_1_1) == 0;
-        return request_begin(req, url, method);
+        enum MHD_Result rc = request_begin(req, url, method, version);
+        if (req->answered && req->cs)
+            conn_request_whole(req->cs); /* refused: what follows is discarded */
+        return rc;
     }
     if (*upload_data_size > 0) {
         /* Every body byte is counted as body, kept or not (a 413's, an early 404's). */
@@ -274,6 +290,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (req->cs)
+        conn_request_whole(req->cs); /* the request is all in */
     if (req->answered)
         return MHD_YES; /* an early error response is queued */
     if (req->too_big)
@@ -287,7 +305,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 #define SWEEP_TICK_NS (20 * NS_PER_MS)
 
 /* Wakes parked requests whose deadline passed and, about once a second (or once a
- * heartbeat if that is shorter), those whose peer has gone. */
+ * heartbeat if that is shorter), those whose peer has gone; at the same pace, closes
+ * connections past their request or idle deadline (conn.h). */
 static void *sweeper_main(void *arg)
 {
     struct server *srv = arg;
@@ -311,6 +330,8 @@ static void *sweeper_main(void *arg)
             next_peer = now + peer_every;
         int64_t next_deadline;
         feed_sweep(srv->feed, now, check, &next_deadline);
+        if (check)
+            conns_sweep(&srv->conns, now);
         feed_lock(srv->feed);
         bool closing = feed_closing_locked(srv->feed);
         feed_unlock(srv->feed);
@@ -322,16 +343,39 @@ static void *sweeper_main(void *arg)
 
 /* ---- start and stop ----------------------------------------------------- */
 
-/* libmicrohttpd's error log. A client that leaves while its stream is being written to
- * is the normal end of an SSE connection, not an error worth a line per client (a
- * benchmark closing ten thousand streams would print ten thousand), nor is our own
- * close of a stream whose peer the sweeper found gone; the rest is printed. */
+/* libmicrohttpd's error log, which is also where it tells of the requests it refuses
+ * itself: "Error processing request (HTTP response code is 431 (...)). Closing
+ * connection." is logged exactly once per error answer it sends (transmit_error_response
+ * in its connection.c), also for requests it refuses before any callback of ours (a
+ * request line too long, an HTTP version it does not speak), so that line is where they
+ * are counted (the "rejected" row of /stats). Lines that would come once per client in
+ * normal operation or under attack are not printed: a client leaving while its stream is
+ * written to, or in the middle of its request, and our own cut of a stream (sse.c) or of
+ * a connection past its deadline (conn.c); nor the refusals, which /stats counts. The
+ * rest is printed. */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
+    struct server *srv = cls;
     char line[512];
     vsnprintf(line, sizeof(line), fmt, ap);
+    const char *refused = strstr(line, "(HTTP response code is ");
+    if (refusing_line && (refused || strstr(line, "Not enough memory in pool"))) {
+        /* on_request_line shut the socket: this 431 never leaves */
+        refusing_line = refused == NULL;
+        return;
+    }
+    if (refused) {
+        unsigned status =
+            (unsigned)strtoul(refused + strlen("(HTTP response code is "), NULL, 10);
+        stats_count_rejected(&srv->stats, status);
+        return;
+    }
     if (strstr(line, "no longer available for sending") ||
+        strstr(line, "Failed to send the chunked response body") ||
+        strstr(line, "Failed to send the response body") ||
+        strstr(line, "with incomplete request") ||
+        strstr(line, "detected connection closure") ||
+        strstr(line, "Failed to bind to port") || /* server_start says it, once */
         strstr(line, "application error generating response") ||
         strstr(line, "Application reported internal error"))
         return;
@@ -343,6 +387,7 @@ static void server_release(struct server *srv)
 {
     if (srv->daemon)
         MHD_stop_daemon(srv->daemon);
+    conns_destroy(&srv->conns);
     feed_free(srv->feed);
     if (srv->log_fd >= 0)
         close(srv->log_fd);
@@ -352,12 +397,17 @@ static void server_release(struct server *srv)
     stats_destroy(&srv->stats);
 }
 
+/* How far past the sweeper's deadlines libmicrohttpd's own timeout waits (see below). */
+#define BACKSTOP_MARGIN_NS (10 * NS_PER_S)
+
 int server_start(struct server *srv, const struct server_config *cfg, char *err,
                  size_t errlen)
 {
     memset(srv, 0, sizeof(*srv));
     srv->cfg = *cfg;
     stats_init(&srv->stats);
+    conns_init(&srv->conns, cfg->request_timeout_ns, cfg->idle_timeout_ns,
+               &srv->stats.timeouts);
     struct sockaddr_in sin = {.sin_family = AF_INET,
                               .sin_port = htons((uint16_t)cfg->port)};
     if (inet_pton(AF_INET, cfg->bind, &sin.sin_addr) != 1) {
@@ -380,14 +430,26 @@ int server_start(struct server *srv, const struct server_config *cfg, char *err,
     /* 16 KiB per connection (libmicrohttpd's pool): request headers up to about 8 KiB
      * fit (a browser's 700 B plus a 4 KiB cookie, the most the client sends), and an idle
      * SSE stream costs about 17 KiB of RSS in all (./run.sh bench); 32 KiB would take
-     * 26 KiB per stream for headers nobody sends. */
+     * 26 KiB per stream for headers nobody sends.
+     * libmicrohttpd's own connection timeout is the backstop for what conn.c's deadlines
+     * leave alone: a response its client stops reading (it never counts a parked,
+     * suspended, connection). It is set well past the idle deadline (by
+     * BACKSTOP_MARGIN_NS), so that an idle keep-alive connection is closed (and counted)
+     * by conns_sweep even when a loaded machine makes the sweeper late: at one second
+     * past, an ASan build on two busy cores once lost the race and the close went
+     * uncounted. */
+    int64_t backstop_ns =
+        cfg->idle_timeout_ns + cfg->request_timeout_ns + BACKSTOP_MARGIN_NS;
+    unsigned backstop_s = (unsigned)((backstop_ns + NS_PER_S - 1) / NS_PER_S);
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
         on_mhd_log, srv, MHD_OPTION_SOCK_ADDR, &sin, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)(cfg->threads > 1 ? cfg->threads : 0), MHD_OPTION_CONNECTION_LIMIT,
-        cfg->max_connections + 64u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
+        cfg->max_connections + SERVER_503_HEADROOM, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)16 * 1024, MHD_OPTION_CONNECTION_TIMEOUT, backstop_s,
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, srv, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        4096u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, srv, MHD_OPTION_END);
     if (!srv->daemon) {
         snprintf(err, errlen, "MHD_start_daemon: cannot listen on %s:%u (%s)", cfg->bind,
                  cfg->port, strerror(errno));

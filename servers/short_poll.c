@@ -18,6 +18,9 @@
  * Long polling reuses the event-mode body (poll_render_since_locked, below).
  */
 #include "server.h"
+#include "reply.h"
+#include "route.h"
+#include "short_poll.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -28,10 +28,13 @@
  * or shutdown resumes it, and libmicrohttpd calls sse_read() again.
  */
 #include "server.h"
+#include "reply.h"
+#include "route.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "clock.h"
 
@@ -49,6 +52,9 @@ struct sse_stream {
     bool opened;           /* the retry line is written */
     bool ended;            /* "event: end" is written; next read ends the body */
     bool counted;          /* counted as open in /stats */
+    bool cut;              /* sse_cut ran: the socket is shut down */
+    bool unknown_id;       /* the client's Last-Event-ID was unusable: reset, from the
+                              oldest update kept */
     uint64_t drops;        /* the feed's drop generation when the stream opened */
 };
 
@@ -78,9 +84,13 @@ static int sse_fill_locked(struct request *req, struct sse_stream *s)
         s->opened = true;
     }
     struct feed_range r = feed_range_locked(f, s->cursor, SSE_BATCH);
-    if (rc == 0 && r.reset)
+    if (rc == 0 && s->unknown_id)
+        rc = dynbuf_addf(&s->out, "event: reset\ndata: {\"since\":null,\"first\":%llu}\n\n",
+                         (unsigned long long)r.first);
+    else if (rc == 0 && r.reset)
         rc = dynbuf_addf(&s->out, "event: reset\ndata: {\"since\":%llu,\"first\":%llu}\n\n",
                          (unsigned long long)s->cursor, (unsigned long long)r.first);
+    s->unknown_id = false;
     uint64_t sent = 0; /* updates rendered: stop at SSE_BATCH_BYTES, after at least one */
     while (rc == 0 && sent < r.count && (sent == 0 || s->out.len < SSE_BATCH_BYTES)) {
         const struct feed_update *u = feed_get_locked(f, r.first + sent);
@@ -109,13 +119,50 @@ static int sse_fill_locked(struct request *req, struct sse_stream *s)
     return dynbuf_adds(&s->out, "event: end\ndata: {\"reason\":\"shutdown\"}\n\n") ? -1 : 1;
 }
 
+/* End the stream abruptly: its peer is gone, POST /drop asked, or its text could not be
+ * rendered. Returns what sse_read gives libmicrohttpd.
+ *
+ * Not MHD_CONTENT_READER_END_WITH_ERROR, because of how libmicrohttpd 0.9.75 (Debian
+ * 12's) handles it for a stream that has been suspended and resumed: the connection
+ * leaked whenever an idle keep-alive connection was open (issue 10). In its
+ * src/microhttpd/connection.c, MHD_connection_handle_idle's CHUNKED_BODY_UNREADY case
+ * (and NORMAL_BODY_UNREADY, for HTTP/1.0) calls try_ready_chunked_body, which on
+ * END_WITH_ERROR closes the connection (connection_close_error: state CLOSED, event-loop
+ * info CLEANUP); the case then leaves the state machine with `break`, not `continue`, so
+ * the CLOSED case that calls cleanup_connection() does not run in that pass (END_OF_STREAM
+ * from NORMAL_BODY_UNREADY takes the same `break`). Something must call handle_idle again,
+ * and nothing does: suspending took the socket out of the epoll set
+ * (internal_suspend_connection_ in daemon.c), resuming put the connection on the ready
+ * list only, and MHD_epoll (daemon.c) drops it from that list once its event-loop info
+ * is CLEANUP. What is left is MHD_epoll's walk over the normal timeout list, which starts
+ * at the least recently active connection and stops at the first that is not closed: an
+ * idle keep-alive connection sits there and stops it, so every such stream's socket stayed
+ * open as long as the idle connection did, counting against --max-connections.
+ *
+ * So the cut takes a path that frees: the socket is shut down here (the peer sees the
+ * stream end without a word: no "event: end", no last chunk), and libmicrohttpd is given
+ * one byte to send. Its write fails (EPIPE), and a failed write closes the connection in
+ * MHD_connection_handle_write, after which call_handlers runs handle_idle at once, whose
+ * CLOSED case calls cleanup_connection(). The byte never leaves and is counted nowhere. */
+static ssize_t sse_cut(struct request *req, struct sse_stream *s, char *buf)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (s->cut || !ci)
+        return MHD_CONTENT_READER_END_WITH_ERROR; /* cannot happen; closes all the same */
+    s->cut = true;
+    shutdown(ci->connect_fd, SHUT_RDWR);
+    buf[0] = '\n';
+    return 1;
+}
+
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     struct request *req = cls;
     struct sse_stream *s = req->state;
     (void)pos;
-    if (req->waiter.why == FEED_WAKE_GONE || req->waiter.why == FEED_WAKE_DROP)
-        return MHD_CONTENT_READER_END_WITH_ERROR; /* gone, or POST /drop: cut it */
+    if (req->waiter.why == FEED_WAKE_GONE || req->waiter.why == FEED_WAKE_DROP || s->cut)
+        return sse_cut(req, s, buf); /* gone, or POST /drop: cut it */
     if (s->out_off == s->out.len) {
         if (s->ended) {
             /* libmicrohttpd now writes the last chunk: "0" CRLF CRLF. */
@@ -128,7 +175,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
         int rc = sse_fill_locked(req, s);
         feed_unlock(req->srv->feed);
         if (rc < 0)
-            return MHD_CONTENT_READER_END_WITH_ERROR;
+            return sse_cut(req, s, buf);
         if (rc == 0)
             return 0; /* parked and suspended: called again when woken */
     }
@@ -147,20 +194,67 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     return (ssize_t)n;
 }
 
+/* Where a new stream starts: after the client's Last-Event-ID (or ?lastEventId=, where
+ * it cannot set headers), or, without one, at what comes next. An id that is no whole
+ * number (a browser sends back whatever id it was given; a proxy may add a space) is
+ * treated as unknown, not refused: a 400 would make EventSource give up for good (WHATWG
+ * 9.2.3), while a reset from the oldest kept update lets it carry on. Such ids are
+ * counted (last_event_id_unusable in /stats). */
+static void sse_start_cursor(struct request *req, struct sse_stream *s)
+{
+    struct server *srv = req->srv;
+    uint64_t id = 0;
+    const char *v =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Last-Event-ID");
+    int has = 0;
+    if (v && v[0] != '\0')
+        has = request_uint_parse(req, MHD_HEADER_KIND, "Last-Event-ID", UINT64_MAX, &id);
+    else
+        has =
+            request_uint_parse(req, MHD_GET_ARGUMENT_KIND, "lastEventId", UINT64_MAX, &id);
+    if (has < 0) {
+        stats_add(&srv->stats.last_event_id_unusable, 1);
+        s->unknown_id = true;
+        s->cursor = 0;
+    } else if (has > 0) {
+        s->cursor = id;
+    } else {
+        s->cursor = feed_newest_locked(srv->feed);
+    }
+}
+
+/* The body of a HEAD response, never asked for (libmicrohttpd sends none). */
+static ssize_t sse_no_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)cls, (void)pos, (void)buf, (void)max;
+    return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+/* HEAD /events: the stream's header fields, and no stream (RFC 9110 section 9.3.2). The
+ * length stays unknown, as the stream's is, so there is no Content-Length (a HEAD answer
+ * must not claim one the GET would not have); and no chunked coding either, because
+ * libmicrohttpd 0.9.75 sends a chunked body's last chunk even to HEAD, which a client
+ * would read as the start of the next response. So the connection closes after it. */
+static enum MHD_Result sse_head(struct request *req)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64, sse_no_body, NULL, NULL);
+    if (!r)
+        return MHD_NO;
+    MHD_set_response_options(r, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(r, "X-Accel-Buffering", "no");
+    enum MHD_Result rc = reply_queue(req, 200, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
 static enum MHD_Result sse_handle(struct request *req)
 {
     struct server *srv = req->srv;
-    uint64_t last_id = 0;
-    int has_id =
-        request_uint_value(req, MHD_HEADER_KIND, "Last-Event-ID", UINT64_MAX, &last_id);
-    if (has_id < 0)
-        return MHD_YES;
-    if (has_id == 0) {
-        has_id = request_uint_value(req, MHD_GET_ARGUMENT_KIND, "lastEventId", UINT64_MAX,
-                                    &last_id);
-        if (has_id < 0)
-            return MHD_YES;
-    }
+    if (req->head)
+        return sse_head(req);
     struct sse_stream *s = calloc(1, sizeof(*s));
     if (!s)
         return MHD_NO;
@@ -168,8 +262,7 @@ static enum MHD_Result sse_handle(struct request *req)
     s->last_write_ns = clock_mono_ns();
     feed_lock(srv->feed);
     s->drops = feed_drop_generation_locked(srv->feed);
-    /* Without Last-Event-ID a new subscriber gets what comes next. */
-    s->cursor = has_id ? last_id : feed_newest_locked(srv->feed);
+    sse_start_cursor(req, s);
     feed_unlock(srv->feed);
     req->state = s;
     struct MHD_Response *r =

@@ -1,4 +1,4 @@
-/* stats.c: per-transport and per-tag counters, their JSON rendering, GET /stats. */
+/* stats.c: per-transport and per-tag counters and their JSON rendering (see stats.h). */
 #include "stats.h"
 
 #include <stdio.h>
@@ -7,15 +7,13 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "generator.h"
-#include "server.h"
 
-static const char *const kind_names[STATS_KINDS] = {"poll",    "longpoll", "events",
-                                                    "publish", "stats",    "other"};
+static const char *const kind_names[STATS_KINDS] = {
+    "poll", "longpoll", "events", "publish", "stats", "other", "rejected"};
 
 /* The statuses counted one by one; the last slot takes any other. */
-static const unsigned status_codes[STATS_STATUSES] = {200, 201, 204, 304, 400, 403,
-                                                      404, 405, 413, 500, 503, 0};
+static const unsigned status_codes[STATS_STATUSES] = {
+    200, 201, 204, 304, 400, 403, 404, 405, 409, 413, 414, 431, 500, 501, 503, 505, 0};
 
 static const char *const field_names[SF_FIELDS] = {"requests",        "req_header_bytes",
                                                    "req_body_bytes",  "resp_header_bytes",
@@ -98,6 +96,13 @@ void stats_add(atomic_uint_least64_t *counter, uint64_t n)
     atomic_fetch_add(counter, n);
 }
 
+void stats_count_rejected(struct stats *s, unsigned status)
+{
+    stats_add(&s->row[STATS_REJECTED].c[SF_REQUESTS], 1);
+    if (status != 0)
+        stats_count_status(&s->row[STATS_REJECTED], status);
+}
+
 /* Resident set size now, in KiB, from /proc/self/statm (0 if unreadable). */
 static long rss_kib(void)
 {
@@ -157,18 +162,22 @@ int stats_render(struct stats *s, uint64_t published, uint64_t newest, uint64_t 
     double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
                  ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
     double uptime = (double)(clock_mono_ns() - s->started_mono_ns) / 1e9;
-    int rc =
-        dynbuf_addf(b,
-                    "{\"updates_published\":%llu,\"newest_seq\":%llu,\"uptime_s\":%.3f,"
-                    "\"cpu_s\":%.3f,"
-                    "\"rss_kib\":%ld,\"max_rss_kib\":%ld,\"connections_open\":%lld,"
-                    "\"connections_total\":%llu,\"connections_peak\":%lld,\"parked\":%llu,"
-                    "\"unaccounted_bytes\":%llu,\"transports\":{",
-                    (unsigned long long)published, (unsigned long long)newest, uptime, cpu,
-                    rss_kib(), ru.ru_maxrss, (long long)atomic_load(&s->conns_open),
-                    (unsigned long long)atomic_load(&s->conns_total),
-                    (long long)atomic_load(&s->conns_peak), (unsigned long long)parked,
-                    (unsigned long long)atomic_load(&s->unaccounted_bytes));
+    int rc = dynbuf_addf(
+        b,
+        "{\"updates_published\":%llu,\"newest_seq\":%llu,\"uptime_s\":%.3f,"
+        "\"cpu_s\":%.3f,"
+        "\"rss_kib\":%ld,\"max_rss_kib\":%ld,\"connections_open\":%lld,"
+        "\"connections_total\":%llu,\"connections_peak\":%lld,\"parked\":%llu,"
+        "\"unaccounted_bytes\":%llu,\"undelivered_bytes\":%llu,\"timeouts\":%llu,"
+        "\"last_event_id_unusable\":%llu,\"transports\":{",
+        (unsigned long long)published, (unsigned long long)newest, uptime, cpu, rss_kib(),
+        ru.ru_maxrss, (long long)atomic_load(&s->conns_open),
+        (unsigned long long)atomic_load(&s->conns_total),
+        (long long)atomic_load(&s->conns_peak), (unsigned long long)parked,
+        (unsigned long long)atomic_load(&s->unaccounted_bytes),
+        (unsigned long long)atomic_load(&s->undelivered_bytes),
+        (unsigned long long)atomic_load(&s->timeouts),
+        (unsigned long long)atomic_load(&s->last_event_id_unusable));
     for (int k = 0; rc == 0 && k < STATS_KINDS; k++) {
         if (k > 0)
             rc = dynbuf_adds(b, ",");
@@ -177,61 +186,3 @@ int stats_render(struct stats *s, uint64_t published, uint64_t newest, uint64_t 
     }
     return rc ? rc : dynbuf_adds(b, "}}");
 }
-
-/* ---- GET /stats --------------------------------------------------------- */
-
-int server_render_stats(struct server *srv, struct dynbuf *b)
-{
-    if (stats_render(&srv->stats, feed_published(srv->feed), feed_newest(srv->feed),
-                     feed_parked(srv->feed), b) != 0)
-        return -1;
-    /* The settings the numbers were produced under, so a result file explains itself. */
-    const struct server_config *c = &srv->cfg;
-    b->len--; /* reopen the object: drop its closing brace */
-    return dynbuf_addf(b,
-                       ",\"config\":{\"rate_hz\":%g,\"process\":\"%s\",\"burst_size\":%u,"
-                       "\"payload_bytes\":%zu,\"buffer\":%zu,\"longpoll_timeout_s\":%g,"
-                       "\"heartbeat_s\":%g,\"retry_ms\":%u,\"threads\":%u,"
-                       "\"max_connections\":%u,\"durable\":%s}}",
-                       c->process == GEN_TRACE ? 0 : generator_rate(srv->gen),
-                       generator_process_name(c->process), c->burst_size, c->payload_bytes,
-                       c->buffer, (double)c->longpoll_timeout_ns / 1e9,
-                       (double)c->heartbeat_ns / 1e9, c->retry_ms, c->threads,
-                       c->max_connections, c->feed_file[0] ? "true" : "false");
-}
-
-static enum MHD_Result stats_handle(struct request *req)
-{
-    struct server *srv = req->srv;
-    struct dynbuf b;
-    dynbuf_init(&b, 1 << 20);
-    const char *tag =
-        MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, "client");
-    if (tag) {
-        if (!stats_tag_valid(tag))
-            return reply_error(req, 400,
-                               "client: expected 1 to %d of A-Z a-z 0-9 _ -, got "
-                               "\"%.40s\"",
-                               STATS_TAG_MAX, tag);
-        if (stats_render_tag(stats_tag_find(&srv->stats, tag), tag, &b) != 0)
-            return MHD_NO;
-        enum MHD_Result rc = reply_json(req, 200, b.mem, b.len, NULL);
-        dynbuf_free(&b);
-        return rc;
-    }
-    if (server_render_stats(srv, &b) != 0) {
-        dynbuf_free(&b);
-        return MHD_NO;
-    }
-    enum MHD_Result rc = reply_json(req, 200, b.mem, b.len, NULL);
-    dynbuf_free(&b);
-    return rc;
-}
-
-const struct route stats_route = {
-    .path = "/stats",
-    .method = "GET",
-    .kind = STATS_STATS,
-    .handle = stats_handle,
-    .done = NULL,
-};

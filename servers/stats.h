@@ -3,7 +3,7 @@
  *
  * Every counter is a C11 atomic, bumped at the one place where its event happens (a
  * request arrives, a status is queued, body bytes leave the transport, header bytes are
- * read off the kernel's socket counters; server.c's request_count* functions are those
+ * read off the kernel's socket counters; request.c's request_count* functions are those
  * places), so any thread may bump and /stats may read without a lock. Header byte counts
  * come from the kernel (TCP_INFO and the socket queues, see sockacct.h), not from
  * reassembling headers, so they equal what crossed the socket.
@@ -30,6 +30,8 @@ enum stats_kind {
     STATS_STATS,    /* GET /stats */
     STATS_OTHER,    /* the demo's files and unknown paths (404); a 405 or 503 counts in
                        the row of the route it was for */
+    STATS_REJECTED, /* requests libmicrohttpd refused itself before any route saw them,
+                       and bytes of requests that never ended (see stats_count_rejected) */
     STATS_KINDS
 };
 
@@ -44,8 +46,8 @@ enum stats_field {
     SF_FIELDS
 };
 
-/* The HTTP statuses the server sends, each counted on its own. */
-#define STATS_STATUSES 12
+/* The HTTP statuses the server (or libmicrohttpd for it) sends, each counted on its own. */
+#define STATS_STATUSES 17
 /* Client tags remembered; later new tags are not counted (their requests still are). */
 #define STATS_MAX_TAGS 256
 /* Longest tag: [A-Za-z0-9_-]{1,32}. */
@@ -68,9 +70,15 @@ struct stats {
     atomic_uint_least64_t conns_total;       /* TCP connections accepted */
     atomic_int_least64_t conns_peak;         /* most connections open at once */
     atomic_uint_least64_t unaccounted_bytes; /* kernel bytes no counter explains (0) */
-    int64_t started_mono_ns;                 /* set once at start */
-    pthread_mutex_t tags_lock;               /* guards adding tags */
-    atomic_size_t ntags;                     /* tags in use (published after the name) */
+    atomic_uint_least64_t timeouts; /* connections closed for a deadline (conn.h) */
+    atomic_uint_least64_t undelivered_bytes;      /* body and framing bytes produced for a
+                                                     response cut short that never left (they
+                                                     are in resp_body_bytes too) */
+    atomic_uint_least64_t last_event_id_unusable; /* streams whose Last-Event-ID was no
+                                                     number: reset instead (sse.c) */
+    int64_t started_mono_ns;                      /* set once at start */
+    pthread_mutex_t tags_lock;                    /* guards adding tags */
+    atomic_size_t ntags; /* tags in use (published after the name) */
     struct stats_tag tags[STATS_MAX_TAGS];
 };
 
@@ -82,6 +90,11 @@ void stats_count_status(struct stats_row *r, unsigned status);
 void stats_count_connection(struct stats *s, int delta);
 /* Add n to a counter. */
 void stats_add(atomic_uint_least64_t *counter, uint64_t n);
+/* A request libmicrohttpd answered itself with this status (400, 413, 414, 431, 505...)
+ * before any route saw it: one request and one response in the "rejected" row. Status 0:
+ * a request closed before any route saw it without an answer (one request, no
+ * response). */
+void stats_count_rejected(struct stats *s, unsigned status);
 /* 1 when tag is a valid client tag ([A-Za-z0-9_-]{1,32}). */
 int stats_tag_valid(const char *tag);
 /* The row of a client tag, added if new; NULL when the table is full or tag invalid. */

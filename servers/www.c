@@ -7,6 +7,8 @@
  * tool, not a CDN); Cache-Control: no-cache, as everywhere here.
  */
 #include "server.h"
+#include "reply.h"
+#include "route.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -53,8 +55,11 @@ static bool www_name_ok(const char *name)
 static enum MHD_Result www_send(struct request *req, const char *name)
 {
     const char *type = www_type(name);
-    if (!www_name_ok(name) || !type)
-        return reply_error(req, 404, "no such file: /www/%.60s", name);
+    if (!www_name_ok(name) || !type) {
+        char got[REPLY_QUOTE_SIZE];
+        reply_quote(got, sizeof(got), name, strlen(name));
+        return reply_error(req, 404, "no such file: /www/%s", got);
+    }
     char path[2048];
     snprintf(path, sizeof(path), "%s/%s", req->srv->cfg.www, name);
     FILE *f = fopen(path, "rb");

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "proc.h"
 
 int client_harness_tempdir(char *out, size_t outlen)
 {
@@ -53,22 +54,21 @@ pid_t client_harness_start(const char *dir, const char *const *args)
     for (size_t i = 0; args && args[i] && n < 63; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    char out_path[4096], err_path[4096];
+    char out_path[4096], err_path[4096], err[512];
     snprintf(out_path, sizeof(out_path), "%s/stdout.txt", dir);
     snprintf(err_path, sizeof(err_path), "%s/stderr.txt", dir);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (o < 0 || e < 0)
-            _exit(126);
-        dup2(o, STDOUT_FILENO);
-        dup2(e, STDERR_FILENO);
-        execv(bin, (char *const *)argv);
-        fprintf(stderr, "client_harness: execv %s: %s\n", bin, strerror(errno));
-        _exit(127);
+    struct proc p;
+    struct proc_spec spec = {.argv = argv,
+                             .name = "the client",
+                             .out = PROC_FILE,
+                             .out_path = out_path,
+                             .err = PROC_FILE,
+                             .err_path = err_path};
+    if (proc_start(&p, &spec, err, sizeof(err)) != 0) {
+        fprintf(stderr, "client_harness: %s\n", err);
+        return -1;
     }
-    return pid < 0 ? -1 : pid;
+    return p.pid;
 }
 
 int client_harness_finish(pid_t pid, int timeout_s)

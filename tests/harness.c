@@ -31,16 +31,20 @@ void harness_sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-unsigned harness_listening_port(int out, const char *prefix)
+unsigned harness_listening_port(struct proc *p, const char *prefix)
 {
-    struct dynbuf line;
-    dynbuf_init(&line, 4096);
-    unsigned port = 0;
-    if (harness_read_until(out, &line, "\n", 10000) == 1 &&
-        strncmp(line.mem, prefix, strlen(prefix)) == 0)
-        port = (unsigned)strtoul(strrchr(line.mem, ':') + 1, NULL, 10);
-    dynbuf_free(&line);
-    return port;
+    char line[256], err[512];
+    if (proc_first_line(p, 10000, line, sizeof(line), err, sizeof(err)) != 0) {
+        fprintf(stderr, "harness: %s\n", err);
+        return 0;
+    }
+    const char *colon = strrchr(line, ':');
+    if (strncmp(line, prefix, strlen(prefix)) != 0 || !colon) {
+        fprintf(stderr, "harness: %s's first line is \"%s\", not \"%s...\"\n", p->name,
+                line, prefix);
+        return 0;
+    }
+    return (unsigned)strtoul(colon + 1, NULL, 10);
 }
 
 int harness_server_start(struct harness_server *s, const char *const *args)
@@ -56,17 +60,19 @@ int harness_server_start(struct harness_server *s, const char *const *args)
     for (size_t i = 0; args && args[i] && n < 62; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    int out = -1;
     s->pid = 0;
     s->out = -1;
-    pid_t pid = harness_spawn(argv, STDOUT_FILENO, false, &out);
-    if (pid < 0)
+    struct proc p;
+    char err[512];
+    struct proc_spec spec = {.argv = argv, .name = "the server", .out = PROC_PIPE};
+    if (proc_start(&p, &spec, err, sizeof(err)) != 0) {
+        fprintf(stderr, "harness: %s\n", err);
         return -1;
-    s->pid = pid;
-    s->out = out;
-    s->port = harness_listening_port(out, "listening on http://");
+    }
+    s->pid = p.pid;
+    s->out = p.out;
+    s->port = harness_listening_port(&p, "listening on http://");
     if (s->port == 0) {
-        fprintf(stderr, "harness: server did not report a port\n");
         harness_server_stop(s);
         return -1;
     }
@@ -96,64 +102,53 @@ int harness_server_run(const char *const *args, struct dynbuf *err)
     for (size_t i = 0; args[i] && n < 63; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    int errfd = -1;
-    pid_t pid = harness_spawn(argv, STDERR_FILENO, false, &errfd);
-    if (pid < 0)
+    struct proc p;
+    char why[512];
+    struct proc_spec spec = {.argv = argv, .name = "the server", .err = PROC_PIPE};
+    if (proc_start(&p, &spec, why, sizeof(why)) != 0) {
+        fprintf(stderr, "harness: %s\n", why);
         return -1;
-    harness_read_until(errfd, err, NULL,
-                       10000); /* until EOF: it closes when the child ends */
-    close(errfd);
-    return harness_wait(pid, 10000);
+    }
+    /* until EOF: the pipe closes when the child ends */
+    harness_read_until(p.err, err, NULL, 10000);
+    proc_close(&p);
+    return harness_wait(p.pid, 10000);
 }
 
 pid_t harness_spawn(const char *const argv[], int piped, bool quiet, int *read_fd)
 {
-    int pipefd[2];
-    if (pipe(pipefd) != 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(pipefd[0]);
-        close(pipefd[1]);
+    struct proc p;
+    char err[512];
+    struct proc_spec spec = {.argv = argv,
+                             .name = argv[0],
+                             .out = piped == STDOUT_FILENO ? PROC_PIPE
+                                    : quiet                ? PROC_DEVNULL
+                                                           : PROC_INHERIT,
+                             .err = piped == STDERR_FILENO ? PROC_PIPE : PROC_INHERIT};
+    if (proc_start(&p, &spec, err, sizeof(err)) != 0) {
+        fprintf(stderr, "harness: %s\n", err);
         return -1;
     }
-    if (pid == 0) {
-        if (quiet && piped != STDOUT_FILENO) {
-            int devnull = open("/dev/null", O_WRONLY);
-            if (devnull >= 0)
-                dup2(devnull, STDOUT_FILENO);
-        }
-        dup2(pipefd[1], piped);
-        close(pipefd[0]);
-        close(pipefd[1]);
-        execv(argv[0], (char *const *)argv);
-        fprintf(stderr, "harness: execv %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    close(pipefd[1]);
-    *read_fd = pipefd[0];
-    return pid;
+    *read_fd = piped == STDOUT_FILENO ? p.out : p.err;
+    return p.pid;
 }
 
 int harness_wait(pid_t pid, int timeout_ms)
 {
-    int status = 0;
-    int64_t give_up = harness_now_ms() + timeout_ms;
-    pid_t got;
-    while ((got = waitpid(pid, &status, WNOHANG)) == 0 && harness_now_ms() < give_up)
-        harness_sleep_ms(5);
-    if (got == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
+    struct proc p;
+    proc_adopt(&p, pid, "the program");
+    if (!proc_wait(&p, timeout_ms)) {
+        proc_stop(&p, 0);
         return -1;
     }
-    return got == pid && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return proc_exit_code(&p);
 }
 
 int harness_stop_pid(pid_t pid)
 {
-    kill(pid, SIGTERM);
-    return harness_wait(pid, 10000);
+    struct proc p;
+    proc_adopt(&p, pid, "the program");
+    return proc_stop(&p, 10000);
 }
 
 int harness_connect(unsigned port)
@@ -217,6 +212,34 @@ int harness_wait_eof(int fd, int timeout_ms)
     int rc = harness_read_until(fd, &sink, NULL, timeout_ms);
     dynbuf_free(&sink);
     return rc == 1;
+}
+
+int harness_exchange(unsigned port, const char *data, size_t len, bool half_close,
+                     int timeout_ms, struct dynbuf *out)
+{
+    int fd = harness_connect(port);
+    if (fd < 0)
+        return -1;
+    if (harness_send(fd, data, len) == 0 && half_close)
+        shutdown(fd, SHUT_WR);
+    int rc = harness_read_until(fd, out, NULL, timeout_ms);
+    close(fd);
+    return rc != 0 ? 1 : 0; /* EOF, or a reset (read's error) */
+}
+
+double harness_stat_wait_at_most(unsigned port, const char *path, double most,
+                                 int timeout_ms)
+{
+    int64_t end = harness_now_ms() + timeout_ms;
+    double v;
+    for (;;) {
+        cJSON *st = harness_stats(port);
+        v = st ? harness_stat(st, path) : -1;
+        cJSON_Delete(st);
+        if ((v >= 0 && v <= most) || harness_now_ms() >= end)
+            return v;
+        harness_sleep_ms(20);
+    }
 }
 
 size_t harness_dechunk(const char *in, size_t len, struct dynbuf *out, int *ended)

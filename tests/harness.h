@@ -1,5 +1,6 @@
 /* harness.h: what the integration tests need to drive a real pushpull-server: start it
- * on a free port, speak raw HTTP/1.1 to it byte for byte, and stop it by pid.
+ * on a free port, speak raw HTTP/1.1 to it byte for byte, and stop it by pid. Programs
+ * are started, waited for and stopped through common/proc.h, as the conductor does.
  *
  * Raw sockets rather than libcurl on purpose: these tests are the independent observer
  * of the server's byte accounting, so they must know exactly which bytes they sent and
@@ -16,18 +17,21 @@
 #include <cjson/cJSON.h>
 
 #include "dynbuf.h"
+#include "proc.h"
 
-/* Start argv[0] with argv; the child's fd `piped` (STDOUT_FILENO or STDERR_FILENO) goes
- * to a pipe whose read end is stored in *read_fd (the caller closes it). With `quiet`,
- * the child's stdout goes to /dev/null (when it is not the piped one). The child's pid,
- * or -1. Every test harness starts its programs through this. */
+/* Start argv[0] with argv (common/proc.h: its own process group, SIGTERM if this process
+ * dies); the child's fd `piped` (STDOUT_FILENO or STDERR_FILENO) goes to a pipe whose
+ * read end is stored in *read_fd (the caller closes it). With `quiet`, the child's stdout
+ * goes to /dev/null (when it is not the piped one). The child's pid (reap it with
+ * harness_wait or harness_stop_pid), or -1. */
 pid_t harness_spawn(const char *const argv[], int piped, bool quiet, int *read_fd);
-/* The port on the first line a program writes to out ("<prefix>...:PORT"), waiting at
- * most 10 s; 0 when the line does not come or does not start with prefix. Every harness
- * learns where its program listens through this. */
-unsigned harness_listening_port(int out, const char *prefix);
-/* Wait for pid at most timeout_ms. Its exit status, or -1 when it died of a signal or is
- * still running (it is then killed with SIGKILL and reaped). */
+/* The port on the first line a program started with its stdout on a pipe or a file
+ * prints ("<prefix>...:PORT"), waiting at most 10 s (common/proc.c's proc_first_line);
+ * 0 when the line does not come or does not start with prefix. Every harness learns where
+ * its program listens through this. */
+unsigned harness_listening_port(struct proc *p, const char *prefix);
+/* Wait for pid (a child of this process) at most timeout_ms. Its exit status, or -1 when
+ * it died of a signal or is still running (it is then killed and reaped). */
 int harness_wait(pid_t pid, int timeout_ms);
 /* SIGTERM, then harness_wait(10 s). */
 int harness_stop_pid(pid_t pid);
@@ -59,6 +63,17 @@ int harness_send(int fd, const char *s, size_t len);
 int harness_read_until(int fd, struct dynbuf *buf, const char *needle, int timeout_ms);
 /* 1 if the peer closed (EOF) within timeout_ms, else 0. */
 int harness_wait_eof(int fd, int timeout_ms);
+/* A hostile peer's whole exchange on a fresh connection: send len bytes of data (shutting
+ * the write side afterwards when half_close is set), then read what comes back into out
+ * until the server closes or timeout_ms passes. 1 when the server closed (EOF or a
+ * reset), 0 when the connection was still open at the timeout, -1 when it could not be
+ * made. */
+int harness_exchange(unsigned port, const char *data, size_t len, bool half_close,
+                     int timeout_ms, struct dynbuf *out);
+/* Poll GET /stats until the number at `path` is at most `most`, for at most timeout_ms.
+ * Returns the last value read (-1 when /stats could not be read). */
+double harness_stat_wait_at_most(unsigned port, const char *path, double most,
+                                 int timeout_ms);
 
 /* A parsed HTTP response as it came off the wire. */
 struct harness_response {

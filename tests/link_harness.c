@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -36,28 +38,47 @@ static const char *link_binary(void)
 int link_harness_start(struct link_harness_link *l, unsigned upstream_port,
                        const char *const *args)
 {
+    struct link_harness_opts o = {.listen = NULL, .nofile = 0};
+    return link_harness_start_with(l, &o, upstream_port, args);
+}
+
+int link_harness_start_with(struct link_harness_link *l, const struct link_harness_opts *o,
+                            unsigned upstream_port, const char *const *args)
+{
     const char *bin = link_binary();
-    char upstream[64];
+    const char *listen = o->listen ? o->listen : "127.0.0.1:0";
+    char upstream[64], ulimit[96], prefix[64];
     snprintf(upstream, sizeof(upstream), "127.0.0.1:%u", upstream_port);
+    const char *colon = strrchr(listen, ':');
+    int hostlen = colon ? (int)(colon - listen) : 0;
+    snprintf(prefix, sizeof(prefix), "listening on %.*s:", hostlen, listen); /* its line */
     const char *argv[64];
     size_t n = 0;
+    if (o->nofile > 0) { /* sh sets the limit, then becomes the link: same pid */
+        snprintf(ulimit, sizeof(ulimit), "ulimit -n %u && exec \"$0\" \"$@\"", o->nofile);
+        argv[n++] = "/bin/sh";
+        argv[n++] = "-c";
+        argv[n++] = ulimit;
+    }
     argv[n++] = bin;
     argv[n++] = "--listen";
-    argv[n++] = "127.0.0.1:0";
+    argv[n++] = listen;
     argv[n++] = "--upstream";
     argv[n++] = upstream;
     for (size_t i = 0; args && args[i] && n < 62; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    int out = -1;
-    pid_t pid = harness_spawn(argv, STDOUT_FILENO, false, &out);
-    if (pid < 0)
+    struct proc p;
+    char err[512];
+    struct proc_spec spec = {.argv = argv, .name = "the link", .out = PROC_PIPE};
+    if (proc_start(&p, &spec, err, sizeof(err)) != 0) {
+        fprintf(stderr, "link_harness: %s\n", err);
         return -1;
-    l->pid = pid;
-    l->port = harness_listening_port(out, "listening on 127.0.0.1:");
-    close(out); /* the link prints nothing more on stdout */
+    }
+    l->pid = p.pid;
+    l->port = harness_listening_port(&p, prefix);
+    proc_close(&p); /* the link prints nothing more on stdout */
     if (l->port == 0) {
-        fprintf(stderr, "link_harness: %s did not report a port\n", bin);
         link_harness_stop(l);
         return -1;
     }
@@ -82,23 +103,18 @@ int link_harness_run(const char *const *args, struct dynbuf *err)
     for (size_t i = 0; args[i] && n < 63; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    int errfd = -1;
-    pid_t pid = harness_spawn(argv, STDERR_FILENO, true, &errfd);
-    if (pid < 0)
+    struct proc p;
+    char why[512];
+    struct proc_spec spec = {
+        .argv = argv, .name = "the link", .out = PROC_DEVNULL, .err = PROC_PIPE};
+    if (proc_start(&p, &spec, why, sizeof(why)) != 0) {
+        fprintf(stderr, "link_harness: %s\n", why);
         return -1;
-    int64_t end = link_harness_now_ns() + 10 * NS_PER_S;
-    for (;;) { /* everything until EOF: the child's stderr closes when it exits */
-        struct pollfd p = {.fd = errfd, .events = POLLIN};
-        int64_t left_ms = (end - link_harness_now_ns()) / NS_PER_MS;
-        if (left_ms <= 0 || poll(&p, 1, (int)left_ms) <= 0)
-            break;
-        char tmp[512];
-        ssize_t got = read(errfd, tmp, sizeof(tmp));
-        if (got <= 0 || dynbuf_add(err, tmp, (size_t)got) != 0)
-            break;
     }
-    close(errfd);
-    return harness_wait(pid, 10000);
+    /* everything until EOF: the child's stderr closes when it exits */
+    harness_read_until(p.err, err, NULL, 10000);
+    proc_close(&p);
+    return harness_wait(p.pid, 10000);
 }
 
 cJSON *link_harness_stats(const char *path)
@@ -176,7 +192,10 @@ static void peer_end(struct link_harness_peer *p, struct peer_conn *c, int reset
 static void peer_accept(struct link_harness_peer *p)
 {
     for (;;) {
-        int fd = accept4(p->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_in from;
+        socklen_t fromlen = sizeof(from);
+        int fd = accept4(p->lfd, (struct sockaddr *)&from, &fromlen,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
         struct peer_conn *c = NULL;
@@ -193,6 +212,7 @@ static void peer_accept(struct link_harness_peer *p)
         dynbuf_init(&c->out, PEER_OUT_MAX + 65536);
         pthread_mutex_lock(&p->mu);
         p->seen.accepted++;
+        p->seen.from = from.sin_addr;
         size_t greet = p->greet;
         pthread_mutex_unlock(&p->mu);
         static const char chunk[4096] = {0};
@@ -230,6 +250,20 @@ static void peer_readable(struct link_harness_peer *p, struct peer_conn *c)
         peer_end(p, c, 1);
 }
 
+/* GREET_RESET: the greeting is written; close with RST (SO_LINGER on, zero timeout). */
+static void peer_reset(struct link_harness_peer *p, struct peer_conn *c)
+{
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    close(c->fd);
+    c->fd = -1;
+    dynbuf_free(&c->out);
+    pthread_mutex_lock(&p->mu);
+    p->seen.resets_sent++;
+    p->seen.last_end_ns = clock_mono_ns();
+    pthread_mutex_unlock(&p->mu);
+}
+
 static void peer_writable(struct link_harness_peer *p, struct peer_conn *c)
 {
     ssize_t n = send(c->fd, c->out.mem, c->out.len, MSG_NOSIGNAL);
@@ -243,7 +277,9 @@ static void peer_writable(struct link_harness_peer *p, struct peer_conn *c)
     p->seen.bytes_out += (uint64_t)n;
     pthread_mutex_unlock(&p->mu);
     dynbuf_consume(&c->out, (size_t)n);
-    if (c->eof && c->out.len == 0)
+    if (p->mode == LINK_HARNESS_GREET_RESET && c->out.len == 0)
+        peer_reset(p, c);
+    else if (c->eof && c->out.len == 0)
         peer_end(p, c, 0);
 }
 
@@ -365,11 +401,17 @@ void link_harness_peer_stop(struct link_harness_peer *p)
 
 int link_harness_connect(unsigned port)
 {
+    struct in_addr lo = {.s_addr = htonl(INADDR_LOOPBACK)};
+    return link_harness_connect_to(lo, port);
+}
+
+int link_harness_connect_to(struct in_addr addr, unsigned port)
+{
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sin.sin_addr = addr;
     if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
         close(fd);
         return -1;
@@ -377,6 +419,26 @@ int link_harness_connect(unsigned port)
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     return fd;
+}
+
+int link_harness_remote_addr(struct in_addr *out)
+{
+    struct ifaddrs *all = NULL;
+    if (getifaddrs(&all) != 0)
+        return -1;
+    int rc = -1;
+    for (const struct ifaddrs *i = all; i && rc != 0; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP) ||
+            (i->ifa_flags & IFF_LOOPBACK))
+            continue;
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)i->ifa_addr;
+        if ((ntohl(sin->sin_addr.s_addr) >> 24) == 127)
+            continue;
+        *out = sin->sin_addr;
+        rc = 0;
+    }
+    freeifaddrs(all);
+    return rc;
 }
 
 size_t link_harness_read_n(int fd, void *buf, size_t n, int timeout_ms, int *why)

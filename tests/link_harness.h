@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/types.h>
 
 #include <cjson/cJSON.h>
@@ -29,6 +30,15 @@ struct link_harness_link {
  * 10 s) for "listening on ...". 0, or -1 (nothing left running). */
 int link_harness_start(struct link_harness_link *l, unsigned upstream_port,
                        const char *const *args);
+
+/* How link_harness_start_with starts the link; zero everywhere is link_harness_start. */
+struct link_harness_opts {
+    const char *listen; /* the --listen value, "ADDR:0"; NULL: 127.0.0.1:0 */
+    unsigned nofile;    /* the link's open-file limit, soft and hard (set by /bin/sh's
+                           ulimit before it execs the link); 0: inherited */
+};
+int link_harness_start_with(struct link_harness_link *l, const struct link_harness_opts *o,
+                            unsigned upstream_port, const char *const *args);
 /* SIGTERM, then wait at most 10 s (SIGKILL after). Returns the exit status, or -1 when it
  * had to be killed or died of a signal. */
 int link_harness_stop(struct link_harness_link *l);
@@ -44,7 +54,9 @@ double link_harness_stat(const cJSON *stats, const char *key);
 
 enum link_harness_mode {
     LINK_HARNESS_ECHO, /* send every byte back; close once the client's FIN is echoed */
-    LINK_HARNESS_SINK  /* read and count; close on FIN */
+    LINK_HARNESS_SINK, /* read and count; close on FIN */
+    LINK_HARNESS_GREET_RESET /* send the greeting, then close with RST at once, as a
+                                server does that closes with a request still unread */
 };
 
 /* What the peer saw, across all its connections. */
@@ -54,8 +66,10 @@ struct link_harness_seen {
     uint64_t bytes_out;   /* bytes written (echoed, or the greeting) */
     uint64_t eofs;        /* connections that ended with a FIN */
     uint64_t resets;      /* connections that ended with an error (RST) */
+    uint64_t resets_sent; /* connections the peer reset itself (GREET_RESET) */
     int64_t last_byte_ns; /* monotonic time of the latest read with data, 0: none */
     int64_t last_end_ns;  /* monotonic time of the latest FIN or RST, 0: none */
+    struct in_addr from;  /* the address the latest connection came from */
 };
 
 struct link_harness_peer; /* opaque */
@@ -76,6 +90,11 @@ void link_harness_peer_stop(struct link_harness_peer *p);
 
 /* A blocking TCP connection to 127.0.0.1:port with TCP_NODELAY, or -1. */
 int link_harness_connect(unsigned port);
+/* The same to addr:port, e.g. to this host's address off loopback, or -1. */
+int link_harness_connect_to(struct in_addr addr, unsigned port);
+/* An IPv4 address of this host off the loopback network (an interface that is up), for
+ * tests that play a client on another host. 0, or -1 when the host has none. */
+int link_harness_remote_addr(struct in_addr *out);
 /* Read exactly n bytes into buf within timeout_ms. Returns n; or fewer (possibly 0) on
  * EOF or timeout, with *why set to 0 (EOF), ETIMEDOUT, or the read's errno. */
 size_t link_harness_read_n(int fd, void *buf, size_t n, int timeout_ms, int *why);

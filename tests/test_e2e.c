@@ -1,11 +1,13 @@
-/* test_e2e.c: the whole lab, end to end: ./run.sh runs a tiny scenario through all three
- * approaches (server, clients, merge, plots, report, all of them the ASan/UBSan builds),
- * and the results directory is checked for the invariants a reader relies on. A second
- * tiny scenario crashes and restarts the server mid-run, with the feed in memory and on
- * file, and checks what the restart experiment reports; a third runs through the link
- * emulator, resets included, whose byte counts must match the clients' kernel counts.
+/* test_e2e.c: the whole lab, end to end: the conductor (pushpull-lab run) runs a tiny
+ * scenario through all three approaches (server, clients, merge, plots, report, all of
+ * them the ASan/UBSan builds), and the results directory is checked for the invariants a
+ * reader relies on, run.json included. A second tiny scenario crashes and restarts the
+ * server mid-run, with the feed in memory and on file, and checks what the restart
+ * experiment reports; a third runs through the link emulator, resets included, whose
+ * byte counts must match the clients' kernel counts. ./run.sh's dispatch is checked once,
+ * on a bad file.
  *
- * Bounded: the scenarios last about 10, 40 and 30 s; each command is killed after 180 s.
+ * Bounded: the scenarios last about 10, 40 and 30 s; each command is stopped after 180 s.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,15 +24,39 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lab/lab.h"
 #include "dynbuf.h"
+#include "lab/lab.h"
+#include "proc.h"
+#include "summary_csv.h"
 
 static char results[] = "/tmp/pushpull-e2e-XXXXXX";
+
+/* `pushpull-lab run FILE --out DIR`, its output in LOG, stopped after 180 s: its exit
+ * status, or -1. */
+static int lab_run(const char *file, const char *dir, const char *log)
+{
+    const char *argv[] = {"build/asan/bin/pushpull-lab", "run", file, "--out", dir, NULL};
+    struct proc_spec spec = {.argv = argv,
+                             .name = "pushpull-lab",
+                             .out = PROC_FILE,
+                             .out_path = log,
+                             .err = PROC_FILE,
+                             .err_path = log};
+    struct proc p;
+    char why[512];
+    if (proc_start(&p, &spec, why, sizeof(why)) != 0) {
+        fprintf(stderr, "%s\n", why);
+        return -1;
+    }
+    if (!proc_wait(&p, 180000))
+        proc_stop(&p, 5000);
+    return proc_exit_code(&p);
+}
 
 /* Run a shell command with a time limit; its exit status, or -1. */
 static int sh(const char *cmd)
 {
-    char line[2048];
+    char line[9000];
     snprintf(line, sizeof(line), "PUSHPULL_BIN=build/asan/bin timeout -k 5 180 %s", cmd);
     int st = system(line);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
@@ -51,12 +77,12 @@ static int setup(void **state)
         return -1;
     const char *names[] = {"tiny", "tiny-restart", "tiny-link"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        char cmd[512];
-        snprintf(cmd, sizeof(cmd),
-                 "./run.sh run tests/data/%s.json --out %s/%s >%s/%s.log 2>&1", names[i],
-                 results, names[i], results, names[i]);
-        if (sh(cmd) != 0) {
-            snprintf(cmd, sizeof(cmd), "cat %s/%s.log", results, names[i]);
+        char file[512], dir[512], log[512], cmd[1024];
+        snprintf(file, sizeof(file), "tests/data/%s.json", names[i]);
+        snprintf(dir, sizeof(dir), "%s/%s", results, names[i]);
+        snprintf(log, sizeof(log), "%s/%s.log", results, names[i]);
+        if (lab_run(file, dir, log) != 0) {
+            snprintf(cmd, sizeof(cmd), "cat %s", log);
             (void)system(cmd);
             return -1;
         }
@@ -177,7 +203,8 @@ static void every_plot_and_the_report_exist(void **state)
     (void)state;
     char dir[256];
     snprintf(dir, sizeof(dir), "%s/tiny", results);
-    const char *plots[] = {"tradeoff", "requests", "bytes", "cdf", "staleness", "server"};
+    const char *plots[] = {"tradeoff",  "requests", "bytes",    "cdf",
+                           "staleness", "server",   "capacity", "radio"};
     for (size_t i = 0; i < sizeof(plots) / sizeof(plots[0]); i++) {
         char name[64];
         snprintf(name, sizeof(name), "plots/%s.png", plots[i]);
@@ -193,11 +220,41 @@ static void every_plot_and_the_report_exist(void **state)
                               "### Long polling",
                               "### Server-Sent Events",
                               "## Environment",
-                              "| short-events | every 200 ms, cursor | 5 | "};
+                              "| short-events | every 200 ms, cursor | 5 | 20 (too few) |",
+                              "## At the target population: 10,000 users",
+                              "## The phone's radio",
+                              "- SSE against short polling every 200 ms: too few samples",
+                              "## For your decision record"};
     for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
         if (!strstr(text.mem, sections[i]))
             fail_msg("report.md lacks \"%s\"", sections[i]);
     dynbuf_free(&text);
+}
+
+/* Every capacity figure of every run is the arithmetic of docs/MODELS.md applied to its
+ * own row of summary.csv, and the curves the capacity and radio plots draw are there. */
+static void capacity_can_be_worked_out_from_summary_csv(void **state)
+{
+    (void)state;
+    const char *names[] = {"tiny", "tiny-link", "tiny-restart"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char dir[256], why[512];
+        snprintf(dir, sizeof(dir), "%s/%s", results, names[i]);
+        struct summary_csv t;
+        assert_int_equal(summary_csv_read(dir, &t), 0);
+        assert_true(t.nrows >= 3);
+        if (summary_csv_check_capacity(&t, why, sizeof(why)) != 0)
+            fail_msg("%s: %s", names[i], why);
+        for (size_t r = 0; r < t.nrows; r++) {
+            /* every user holds its connection at the window's start */
+            assert_true(fabs(summary_csv_num(&t, r, "connections_per_user") - 1) < 0.01);
+            assert_true(summary_csv_num(&t, r, "server_cpu_window_s") > 0);
+            assert_true(summary_csv_num(&t, r, "radio_j_per_user_h") > 0);
+        }
+        summary_csv_free(&t);
+        assert_true(file_size(dir, "capacity.csv") > 100);
+        assert_true(file_size(dir, "radio.csv") > 100);
+    }
 }
 
 /* The server crashed 1.5 s into each window and came back 0.5 s later on the same port:
@@ -321,6 +378,98 @@ static void the_link_counts_what_the_clients_sent_and_received(void **state)
     cJSON_Delete(doc);
 }
 
+/* run.json: every run's parameters as data, its programs' exact argv, its outcome; and
+ * the log ends with the closing table and the report's path. */
+static void every_run_has_its_record(void **state)
+{
+    (void)state;
+    const char *names[] = {"tiny", "tiny-restart", "tiny-link"};
+    for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
+        char path[4096], err[512];
+        snprintf(path, sizeof(path), "%s/%s/plan.json", results, names[n]);
+        cJSON *plan = lab_read_json(path, err, sizeof(err));
+        if (!plan)
+            fail_msg("%s", err);
+        const cJSON *id;
+        int index = 0;
+        cJSON_ArrayForEach(id, cJSON_GetObjectItemCaseSensitive(plan, "runs"))
+        {
+            snprintf(path, sizeof(path), "%s/%s/runs/%s/run.json", results, names[n],
+                     id->valuestring);
+            cJSON *rec = lab_read_json(path, err, sizeof(err));
+            if (!rec)
+                fail_msg("%s", err);
+            assert_string_equal(lab_str(rec, "run_id"), id->valuestring);
+            assert_string_equal(lab_str(rec, "scenario"), names[n]);
+            assert_true(lab_num(rec, "plan_index") == index++);
+            const cJSON *set = cJSON_GetObjectItemCaseSensitive(rec, "settings");
+            const cJSON *swept = cJSON_GetObjectItemCaseSensitive(rec, "swept");
+            const cJSON *programs = cJSON_GetObjectItemCaseSensitive(rec, "programs");
+            const cJSON *network = cJSON_GetObjectItemCaseSensitive(rec, "network");
+            const cJSON *restart = cJSON_GetObjectItemCaseSensitive(rec, "restart");
+            assert_true(lab_num(set, "clients") == 5 && lab_num(set, "duration_s") >= 2);
+            assert_string_equal(lab_str(set, "update_process"), "periodic");
+            if (strcmp(lab_str(rec, "approach"), "short") == 0) {
+                assert_string_equal(lab_str(set, "poll"), "events");
+                assert_true(lab_num(set, "interval_ms") == 200);
+            }
+            assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(rec, "quick")));
+            assert_true(lab_num(rec, "time_compression") == 1);
+            assert_string_equal(
+                lab_str(cJSON_GetObjectItemCaseSensitive(rec, "outcome"), "status"), "ok");
+            assert_true(lab_num(rec, "ended_unix_ns") > lab_num(rec, "started_unix_ns"));
+            /* the client was told exactly what the record says */
+            const cJSON *argv = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(programs, "client"), "argv");
+            char line[4096] = "";
+            const cJSON *w;
+            cJSON_ArrayForEach(w, argv)
+            {
+                size_t len = strlen(line);
+                snprintf(line + len, sizeof(line) - len, " %s", w->valuestring);
+            }
+            char want[512];
+            snprintf(want, sizeof(want), " --label %s --approach %s ", id->valuestring,
+                     lab_str(rec, "approach"));
+            if (!strstr(line, want) || !strstr(line, " --clients 5 --duration "))
+                fail_msg("%s: client argv \"%s\"", id->valuestring, line);
+            if (n == 1) { /* feed swept; crash and restart recorded */
+                assert_string_equal(lab_str(restart, "feed"), lab_str(swept, "feed"));
+                assert_true(lab_num(restart, "up_unix_ns") >
+                            lab_num(restart, "crash_unix_ns"));
+                assert_non_null(
+                    cJSON_GetObjectItemCaseSensitive(programs, "server_restarted"));
+            } else {
+                assert_true(cJSON_IsNull(restart));
+            }
+            if (n == 2) { /* delay swept, the link in the path */
+                assert_true(lab_num(network, "delay_ms") == lab_num(swept, "delay_ms"));
+                assert_true(lab_num(network, "drop_every_s") == 1);
+                assert_non_null(cJSON_GetObjectItemCaseSensitive(programs, "link"));
+            } else {
+                assert_true(cJSON_IsNull(network));
+            }
+            cJSON_Delete(rec);
+        }
+        assert_true(index >= 3);
+        cJSON_Delete(plan);
+        /* the run ends with the closing block */
+        snprintf(path, sizeof(path), "%s/%s.log", results, names[n]);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        char text[16384] = "";
+        size_t got = fread(text, 1, sizeof(text) - 1, f);
+        text[got] = '\0';
+        fclose(f);
+        char want[1024];
+        snprintf(want, sizeof(want), "\n%s\n  run ", names[n]);
+        assert_non_null(strstr(text, want));
+        snprintf(want, sizeof(want), "  report: %s/%s/report.md\n  plots:  %s/%s/plots/",
+                 results, names[n], results, names[n]);
+        assert_non_null(strstr(text, want));
+    }
+}
+
 static void a_bad_scenario_fails_before_anything_runs(void **state)
 {
     (void)state;
@@ -353,8 +502,10 @@ int main(void)
         cmocka_unit_test(every_approach_ran_and_the_numbers_add_up),
         cmocka_unit_test(latency_and_requests_match_the_technique),
         cmocka_unit_test(every_plot_and_the_report_exist),
+        cmocka_unit_test(capacity_can_be_worked_out_from_summary_csv),
         cmocka_unit_test(a_restart_is_counted_and_reported),
         cmocka_unit_test(the_link_counts_what_the_clients_sent_and_received),
+        cmocka_unit_test(every_run_has_its_record),
         cmocka_unit_test(a_bad_scenario_fails_before_anything_runs),
     };
     return cmocka_run_group_tests_name("e2e", tests, setup, teardown);

@@ -201,7 +201,37 @@ static void test_log_grows_both_ways(void **state)
     freshness_summarize(&f, NULL, 0, &s);
     assert_int_equal(s.first_seq, 10);
     assert_int_equal(s.last_seq, 9000);
-    assert_int_equal(s.published, 8991); /* seqs have no gaps */
+    /* seqs have no gaps, so the 8988 between the three stamps were published, but no
+     * connection showed them: unseen, not counted as published (or missed) */
+    assert_int_equal(s.published, 3);
+    assert_int_equal(s.unseen, 8988);
+    freshness_free(&f);
+}
+
+/* A server that numbers downwards, a new connection each time (so no connection sees a
+ * step back): every step reads as a restarted feed, but the numbers each restart skips
+ * were never shown to anyone, so they are unseen; published and missed stay with what
+ * was received. (Counting the whole index range made 3 receipts into 198 published and
+ * 195 missed.) */
+static void test_hostile_numbering_keeps_missed_sane(void **state)
+{
+    (void)state;
+    struct freshness f;
+    struct fresh_user u;
+    new_fresh(&f);
+    freshness_user_init(&u, false);
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(
+            freshness_receive(&f, &u, (uint64_t)(100 - k), S(1100 + k), S(1100 + k)), 1);
+    freshness_finish_user(&f, &u);
+    struct freshness_summary s;
+    freshness_summarize(&f, &u, 1, &s);
+    assert_int_equal(s.feed_restarts, 2);
+    assert_int_equal(s.published, 3);
+    assert_int_equal(s.received, 3);
+    assert_int_equal(s.missed, 0);
+    assert_int_equal(s.unseen, 98 + 97); /* the second feed's 1..98, the third's 1..97 */
+    freshness_user_free(&u);
     freshness_free(&f);
 }
 
@@ -492,6 +522,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counters_window_rule),
+        cmocka_unit_test(test_hostile_numbering_keeps_missed_sane),
         cmocka_unit_test(test_push_user),
         cmocka_unit_test(test_polling_user_staleness),
         cmocka_unit_test(test_settle_later),

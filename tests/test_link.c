@@ -14,19 +14,25 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_acked (glibc's lacks it) */
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "harness.h"
 #include "link_harness.h"
+#include "netns.h"
 
 /* ---- helpers -------------------------------------------------------------------- */
 
@@ -60,9 +66,11 @@ static double ms_since(int64_t t0)
     return (double)(link_harness_now_ns() - t0) / 1e6;
 }
 
-/* Start a link in front of peer with --stats into s and the extra args. */
-static struct link_harness_link start_link(struct link_harness_peer *peer,
-                                           struct scratch *s, const char *const *extra)
+/* The link with --stats into s and the extra args, started as o says, in front of
+ * 127.0.0.1:upstream. */
+static struct link_harness_link start_link_with(unsigned upstream, struct scratch *s,
+                                                const struct link_harness_opts *o,
+                                                const char *const *extra)
 {
     const char *args[40];
     size_t n = 0;
@@ -72,8 +80,16 @@ static struct link_harness_link start_link(struct link_harness_peer *peer,
         args[n++] = extra[i];
     args[n] = NULL;
     struct link_harness_link l;
-    assert_int_equal(link_harness_start(&l, link_harness_peer_port(peer), args), 0);
+    assert_int_equal(link_harness_start_with(&l, o, upstream, args), 0);
     return l;
+}
+
+/* Start a link in front of peer with --stats into s and the extra args. */
+static struct link_harness_link start_link(struct link_harness_peer *peer,
+                                           struct scratch *s, const char *const *extra)
+{
+    struct link_harness_opts o = {.listen = NULL, .nofile = 0};
+    return start_link_with(link_harness_peer_port(peer), s, &o, extra);
 }
 
 /* The link's byte identity, which every --stats document must satisfy: for each
@@ -200,8 +216,11 @@ static void per_direction_delay_and_handshake(void **state)
     double f = median(first, N), g = median(second, N);
     print_message("# up 10ms down 30ms handshake: first %.3f ms, then %.3f ms (medians)\n",
                   f, g);
-    assert_true(f < 83.0);
-    assert_true(g < 43.0);
+    /* Upper bounds that tell a wrong delay (a direction's delay taken twice: 120 and
+     * 60 ms) from a loaded machine's scheduling (ASan, two cores shared with other
+     * builds: medians reached 83 ms). */
+    assert_true(f < 100.0);
+    assert_true(g < 55.0);
     cJSON *stats = stop_link(&l, &s);
     assert_int_equal(link_harness_stat(stats, "config.delay_down_ms"), 30);
     cJSON_Delete(stats);
@@ -421,8 +440,9 @@ static void idle_cut(void **state)
     assert_int_equal(seen.resets, 0);
     double idle_ms = (double)(seen.last_end_ns - t_quiet) / 1e6;
     print_message("# idle-timeout 400ms: cut after %.1f ms of silence\n", idle_ms);
-    /* t_quiet is a hair after the link's last write, hence 399. */
-    assert_true(idle_ms >= 399.0 && idle_ms < 500.0);
+    /* t_quiet is a hair after the link's last write, hence 399; the upper bound leaves
+     * room for a loaded machine's scheduling, not for a second timeout (800 ms). */
+    assert_true(idle_ms >= 399.0 && idle_ms < 600.0);
     close(quiet);
     close(busy);
     cJSON *stats = stop_link(&l, &s);
@@ -573,6 +593,127 @@ static void back_pressure_bounds_the_queue(void **state)
     scratch_remove(&s);
 }
 
+/* A sender of tiny pieces: 2,000 single bytes a millisecond apart, so the link reads
+ * them one at a time and each becomes a segment of its own, behind --delay-up 10s (all
+ * of them wait in the link) and --queue 8k. A segment costs the link memory beyond its
+ * byte (about 48 bytes of header and allocation), and --queue bounds that memory, so
+ * the link stops reading after a few hundred pieces (8k / 49 is 167). Before, --queue
+ * counted payload alone: the link read all 2,000 into 2,000 segments, and a sender of
+ * one-byte pieces could make it hold about 49 times --queue. (Only if the link woke
+ * every 15 ms or less often would the pieces coalesce enough to fit.) */
+static void tiny_pieces_count_against_the_queue(void **state)
+{
+    (void)state;
+    struct scratch s;
+    scratch_make(&s);
+    struct link_harness_peer *peer = link_harness_peer_start(LINK_HARNESS_SINK);
+    assert_non_null(peer);
+    const char *args[] = {"--delay-up", "10s", "--queue", "8k", NULL};
+    struct link_harness_link l = start_link(peer, &s, args);
+    int fd = link_harness_connect(l.port);
+    assert_true(fd >= 0);
+    enum { PIECES = 2000 };
+    for (int i = 0; i < PIECES; i++) {
+        assert_int_equal(send(fd, "t", 1, MSG_NOSIGNAL | MSG_DONTWAIT), 1);
+        sleep_ms(1);
+    }
+    sleep_ms(100);
+    cJSON *stats = stop_link(&l, &s);
+    double in_up = link_harness_stat(stats, "bytes_in_up");
+    print_message("# %d one-byte pieces, --queue 8k: the link read %.0f of them\n", PIECES,
+                  in_up);
+    assert_true(in_up > 0 && in_up < PIECES);
+    assert_int_equal(link_harness_stat(stats, "bytes_up"), 0); /* all behind the delay */
+    cJSON_Delete(stats);
+    close(fd);
+    link_harness_peer_stop(peer);
+    scratch_remove(&s);
+}
+
+/* An upstream that writes its answer and resets at once, as a server does that closes
+ * with a request still unread (a 503 or 413 with Connection: close): on a real path the
+ * answer arrives and the reset follows it, and the client reads the answer. Through
+ * --delay 20ms the same, the reset one delay after the connection's last byte. Before,
+ * the link ended the pair on the RST and threw away the answer it held. */
+static void peer_reset_follows_the_bytes_ahead_of_it(void **state)
+{
+    (void)state;
+    struct scratch s;
+    scratch_make(&s);
+    struct link_harness_peer *peer = link_harness_peer_start(LINK_HARNESS_GREET_RESET);
+    assert_non_null(peer);
+    enum { N = 5, ANSWER = 3000 };
+    link_harness_peer_greet(peer, ANSWER);
+    const char *args[] = {"--delay", "20ms", "--queue", "16M", NULL};
+    struct link_harness_link l = start_link(peer, &s, args);
+    static char buf[ANSWER];
+    for (int i = 0; i < N; i++) {
+        /* t0 before connecting: the link may take the connection, and read the
+         * upstream's answer, before connect() returns here */
+        int64_t t0 = link_harness_now_ns();
+        int fd = link_harness_connect(l.port);
+        assert_true(fd >= 0);
+        int why = 0;
+        size_t got = link_harness_read_n(fd, buf, ANSWER, 2000, &why);
+        if (got != ANSWER)
+            fail_msg("connection %d: %zu of %d answer bytes, then %s", i, got, ANSWER,
+                     why ? strerror(why) : "EOF");
+        assert_true(ms_since(t0) >= 20.0);
+        assert_int_equal(link_harness_wait_end(fd, 2000), ECONNRESET);
+        close(fd);
+    }
+    /* A client that does not read still gets the reset one delay after the last byte:
+     * a RST is not held back by a full receive window, and what had not reached the
+     * client by then is lost, as behind a zero window. */
+    enum { BIG = 8 << 20 };
+    link_harness_peer_greet(peer, BIG); /* under --queue 16M: the link takes all of it,
+                                           more than the kernels' buffers hold */
+    int idle = link_harness_connect(l.port);
+    assert_true(idle >= 0);
+    int64_t end = link_harness_now_ns() + 3 * NS_PER_S;
+    int soerr = 0;
+    while (soerr == 0 && link_harness_now_ns() < end) {
+        sleep_ms(20);
+        socklen_t len = sizeof(soerr);
+        assert_int_equal(getsockopt(idle, SOL_SOCKET, SO_ERROR, &soerr, &len), 0);
+    }
+    assert_int_equal(soerr, ECONNRESET);
+    close(idle);
+    /* The client's side resets: the bytes it wrote just before still reach the upstream,
+     * and then the reset does. */
+    struct link_harness_peer *sink = link_harness_peer_start(LINK_HARNESS_SINK);
+    assert_non_null(sink);
+    struct scratch s2;
+    scratch_make(&s2);
+    struct link_harness_link l2 = start_link(sink, &s2, args);
+    int fd = link_harness_connect(l2.port);
+    assert_true(fd >= 0);
+    memset(buf, 'q', sizeof(buf));
+    assert_int_equal(send(fd, buf, ANSWER, MSG_NOSIGNAL), ANSWER);
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+    close(fd); /* RST right behind the bytes */
+    wait_peer(sink, ANSWER, 1, 2000);
+    struct link_harness_seen seen;
+    link_harness_peer_seen(sink, &seen);
+    assert_int_equal(seen.bytes_in, ANSWER);
+    assert_int_equal(seen.resets, 1);
+
+    cJSON *stats = stop_link(&l, &s);
+    assert_true(link_harness_stat(stats, "bytes_down") > N * ANSWER);  /* and part of BIG */
+    assert_true(link_harness_stat(stats, "bytes_discarded_down") > 0); /* the rest */
+    assert_int_equal(link_harness_stat(stats, "peer_resets"), N + 1);
+    cJSON_Delete(stats);
+    stats = stop_link(&l2, &s2);
+    assert_int_equal(link_harness_stat(stats, "bytes_up"), ANSWER);
+    assert_int_equal(link_harness_stat(stats, "peer_resets"), 1);
+    cJSON_Delete(stats);
+    link_harness_peer_stop(sink);
+    link_harness_peer_stop(peer);
+    scratch_remove(&s2);
+    scratch_remove(&s);
+}
+
 /* ---- many connections ----------------------------------------------------------- */
 
 /* 200 connections come and go (20 at a time, each echoing 100 bytes); the link exits
@@ -616,6 +757,59 @@ static void many_connections_no_leak(void **state)
     assert_int_equal(link_harness_stat(stats, "bytes_up"), TOTAL * BYTES);
     assert_int_equal(link_harness_stat(stats, "bytes_down"), TOTAL * BYTES);
     assert_true(link_harness_stat(stats, "open_peak") >= BATCH);
+    cJSON_Delete(stats);
+    link_harness_peer_stop(peer);
+    scratch_remove(&s);
+}
+
+/* --max-connections beyond what the open-file limit allows (a pair is two descriptors,
+ * and a few more are the link's own): the link lowers it to what fits and says so, and
+ * connections beyond that are accepted and reset at once, counted as refused, as
+ * --max-connections promises. Before, which of two wrong things happened depended on the
+ * parity of the free descriptors: connections waited in the listen backlog for ever (the
+ * link stopped accepting), or were reset and counted as failed upstream connects. */
+static void max_connections_fit_the_open_file_limit(void **state)
+{
+    (void)state;
+    struct scratch s;
+    scratch_make(&s);
+    struct link_harness_peer *peer = link_harness_peer_start(LINK_HARNESS_ECHO);
+    assert_non_null(peer);
+    enum { NOFILE = 64, FIT = (NOFILE - 32) / 2, N = 40 };
+    struct link_harness_opts o = {.listen = NULL, .nofile = NOFILE};
+    const char *args[] = {"--max-connections", "100", NULL};
+    struct link_harness_link l =
+        start_link_with(link_harness_peer_port(peer), &s, &o, args);
+    int fds[N], carried = 0, reset = 0;
+    for (int i = 0; i < N; i++) {
+        fds[i] = link_harness_connect(l.port);
+        assert_true(fds[i] >= 0);
+    }
+    for (int i = 0; i < N; i++) {
+        char c = 'f';
+        int why = 0;
+        if (send(fds[i], &c, 1, MSG_NOSIGNAL) != 1) /* the reset came already */
+            why = errno;
+        else if (link_harness_read_n(fds[i], &c, 1, 2000, &why) == 1)
+            why = -1;
+        if (why == -1)
+            carried++;
+        else if (why == ECONNRESET || why == EPIPE)
+            reset++;
+        else
+            fail_msg("connection %d: neither carried nor reset (%s)", i, strerror(why));
+    }
+    print_message("# open-file limit %d, --max-connections 100: %d carried, %d reset\n",
+                  NOFILE, carried, reset);
+    assert_int_equal(carried, FIT);
+    assert_int_equal(reset, N - FIT);
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    cJSON *stats = stop_link(&l, &s);
+    assert_int_equal(link_harness_stat(stats, "config.max_connections"), FIT);
+    assert_int_equal(link_harness_stat(stats, "accepted"), N);
+    assert_int_equal(link_harness_stat(stats, "refused"), N - FIT);
+    assert_int_equal(link_harness_stat(stats, "upstream_failed"), 0);
     cJSON_Delete(stats);
     link_harness_peer_stop(peer);
     scratch_remove(&s);
@@ -920,6 +1114,279 @@ static void stop_counts_queued_bytes_as_discarded(void **state)
     scratch_remove(&s);
 }
 
+/* ---- who may connect ------------------------------------------------------------ */
+
+/* Run the link with args; it must refuse them with exit 2 and one line holding each of
+ * the NULL-terminated strings in says. */
+static void expect_one_line(const char *const *args, const char *const *says)
+{
+    struct dynbuf err;
+    dynbuf_init(&err, 1 << 16);
+    int rc = link_harness_run(args, &err);
+    int ok = rc == 2 && err.mem && strchr(err.mem, '\n') == err.mem + err.len - 1;
+    for (size_t i = 0; ok && says[i]; i++)
+        ok = strstr(err.mem, says[i]) != NULL;
+    char said[1024];
+    snprintf(said, sizeof(said), "%s", err.mem ? err.mem : "(none)");
+    dynbuf_free(&err); /* before fail_msg, which does not return */
+    if (!ok)
+        fail_msg("%s %s: exit %d, stderr: %s", args[0], args[1], rc, said);
+}
+
+/* A --listen address off loopback lets other hosts reach the server through the link,
+ * so it takes --allow-remote: without it the link refuses at once, with one line that
+ * names both flags, and exit status 2. */
+static void remote_listen_needs_allow_remote(void **state)
+{
+    (void)state;
+    const char *says[] = {"--listen", "0.0.0.0", "not a loopback address", "--allow-remote",
+                          NULL};
+    const char *wild[] = {"--listen", "0.0.0.0:0", NULL};
+    expect_one_line(wild, says);
+    struct in_addr remote;
+    if (link_harness_remote_addr(&remote) == 0) { /* this host's own address too */
+        char listen[64], host[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &remote, host, sizeof(host));
+        snprintf(listen, sizeof(listen), "%s:0", host);
+        const char *own[] = {"--listen", listen, NULL};
+        const char *own_says[] = {"--listen", host, "--allow-remote", NULL};
+        expect_one_line(own, own_says);
+    }
+}
+
+/* The other host of the two tests below: a namespace of the test's own (common/netns),
+ * made in setup (a failure fails the test: there is no skipping) and removed in teardown,
+ * which cmocka runs also when an assertion failed half way; teardown then first kills
+ * the links and the server that the failed test left running. */
+struct remote_host {
+    struct netns ns;  /* the other host */
+    pid_t running[3]; /* the test's links and server until it stops them (0: none) */
+};
+
+static int remote_host_setup(void **state)
+{
+    struct remote_host *h = calloc(1, sizeof(*h));
+    char err[1024];
+    if (!h || netns_create(&h->ns, "link-remote", err, sizeof(err)) != 0) {
+        print_error("%s\n", h ? err : "calloc failed");
+        free(h);
+        return -1;
+    }
+    *state = h;
+    return 0;
+}
+
+static int remote_host_teardown(void **state)
+{
+    struct remote_host *h = *state;
+    for (size_t i = 0; i < 3; i++) {
+        if (h->running[i] > 0) {
+            kill(h->running[i], SIGKILL);
+            waitpid(h->running[i], NULL, 0);
+        }
+    }
+    char err[1024];
+    int rc = netns_remove(&h->ns, err, sizeof(err));
+    if (rc != 0)
+        print_error("%s\n", err);
+    free(h);
+    return rc;
+}
+
+/* Note pid as running (to be killed in teardown), or (pid negative) as stopped. */
+static void remote_host_running(struct remote_host *h, pid_t pid)
+{
+    for (size_t i = 0; i < 3; i++) {
+        if (pid > 0 ? h->running[i] == 0 : h->running[i] == -pid) {
+            h->running[i] = pid > 0 ? pid : 0;
+            return;
+        }
+    }
+}
+
+/* "ADDR:0" for --listen on this host's end of the namespace's veth. */
+static void remote_listen_addr(const struct netns *ns, char *out, size_t cap)
+{
+    char host[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &ns->host_addr, host, sizeof(host));
+    snprintf(out, cap, "%s:0", host);
+}
+
+/* Run fn(arg) inside ns (a process of its own on the other host); its exit status, or -1
+ * when it died or took more than 10 s. */
+static int run_remote(const struct netns *ns, int (*fn)(void *), void *arg)
+{
+    char err[1024];
+    pid_t pid = netns_fork(ns, fn, arg, err, sizeof(err));
+    if (pid < 0)
+        fail_msg("%s", err);
+    return harness_wait(pid, 10000);
+}
+
+/* What a client on the other host does: connect to the link at to:port and make one
+ * round trip. Its exit status: 0 when the bytes came back whole. */
+struct remote_client {
+    struct in_addr to; /* the link's address, this host's end of the veth */
+    unsigned port;     /* the link's port */
+};
+
+static int remote_round_trip(void *arg)
+{
+    const struct remote_client *c = arg;
+    static const char msg[] = "from another host";
+    char back[sizeof(msg)];
+    int why = 0, fd = link_harness_connect_to(c->to, c->port);
+    if (fd < 0)
+        return 2;
+    int ok = harness_send(fd, msg, sizeof(msg)) == 0 &&
+             link_harness_read_n(fd, back, sizeof(msg), 5000, &why) == sizeof(msg) &&
+             memcmp(back, msg, sizeof(msg)) == 0;
+    close(fd);
+    return ok ? 0 : 3;
+}
+
+/* With --listen on this host's end of a veth and --allow-remote, a client on the other
+ * end (a namespace: another network stack, as another host has) reaches the upstream
+ * from the address of this host it connected to, never from 127.0.0.1: the link does not
+ * launder a remote client into a loopback one. The same with --upstream 0.0.0.0 (what
+ * the server's first line says when it binds every address), which Linux would reach
+ * from 127.0.0.1 whatever the link bound. */
+static void remote_clients_reach_the_upstream_off_loopback(void **state)
+{
+    struct remote_host *h = *state;
+    const struct netns *ns = &h->ns;
+    char listen[64];
+    remote_listen_addr(ns, listen, sizeof(listen));
+    static const char *const upstream_hosts[] = {"127.0.0.1", "0.0.0.0"};
+    for (size_t k = 0; k < 2; k++) {
+        struct scratch s;
+        scratch_make(&s);
+        struct link_harness_peer *peer = link_harness_peer_start(LINK_HARNESS_ECHO);
+        assert_non_null(peer);
+        char upstream[64];
+        snprintf(upstream, sizeof(upstream), "%s:%u", upstream_hosts[k],
+                 link_harness_peer_port(peer));
+        struct link_harness_opts o = {.listen = listen, .nofile = 0};
+        const char *args[] = {"--allow-remote", "--upstream", upstream, NULL};
+        struct link_harness_link l =
+            start_link_with(link_harness_peer_port(peer), &s, &o, args);
+        remote_host_running(h, l.pid);
+        struct remote_client c = {.to = ns->host_addr, .port = l.port};
+        assert_int_equal(run_remote(ns, remote_round_trip, &c), 0);
+        struct link_harness_seen seen;
+        link_harness_peer_seen(peer, &seen);
+        assert_int_equal(seen.accepted, 1);
+        if (seen.from.s_addr != ns->host_addr.s_addr)
+            fail_msg("upstream %s: a remote client came from %s", upstream,
+                     inet_ntoa(seen.from));
+        remote_host_running(h, -l.pid);
+        cJSON *stats = stop_link(&l, &s);
+        assert_int_equal(link_harness_stat(stats, "accepted"), 1);
+        assert_int_equal(link_harness_stat(stats, "refused"), 0);
+        cJSON_Delete(stats);
+        link_harness_peer_stop(peer);
+        scratch_remove(&s);
+    }
+}
+
+/* POST path with a short body to addr:port; the answer's status, or -1 when there was
+ * none. */
+static int post_status(struct in_addr addr, unsigned port, const char *path)
+{
+    int fd = link_harness_connect_to(addr, port);
+    if (fd < 0)
+        return -1;
+    char req[256];
+    int n = snprintf(req, sizeof(req),
+                     "POST %s HTTP/1.1\r\nHost: lab\r\nContent-Length: 5\r\n"
+                     "Connection: close\r\n\r\nhello",
+                     path);
+    struct harness_response r;
+    int status = -1;
+    if (harness_send(fd, req, (size_t)n) == 0 && harness_read_response(fd, &r, 5000) == 0) {
+        status = r.status;
+        harness_response_free(&r);
+    }
+    close(fd);
+    return status;
+}
+
+/* What a client on the other host does: POST to the link, and write the status (an int)
+ * to a pipe. */
+struct remote_post {
+    struct in_addr to; /* the link's address, this host's end of the veth */
+    unsigned port;     /* the link's port */
+    const char *path;  /* what to POST to */
+    int status_fd;     /* the pipe's write end */
+};
+
+static int remote_post(void *arg)
+{
+    const struct remote_post *p = arg;
+    int status = post_status(p->to, p->port, p->path);
+    return write(p->status_fd, &status, sizeof(status)) == (ssize_t)sizeof(status) ? 0 : 2;
+}
+
+/* POST path through the link at port from the other host (ns); the answer's status. */
+static int post_from_remote(const struct netns *ns, unsigned port, const char *path)
+{
+    int p[2];
+    assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+    struct remote_post job = {
+        .to = ns->host_addr, .port = port, .path = path, .status_fd = p[1]};
+    int rc = run_remote(ns, remote_post, &job);
+    close(p[1]);
+    int status = -1;
+    if (read(p[0], &status, sizeof(status)) != (ssize_t)sizeof(status))
+        status = -1;
+    close(p[0]);
+    assert_int_equal(rc, 0);
+    return status;
+}
+
+/* The issue this guards against, end to end with the real server: behind a link that
+ * other hosts may reach, /publish, /control and /drop answer 403 to a client on another
+ * host (they answered 201 before the link chose its upstream source), while the same
+ * request from this host, through a link on loopback, is served. */
+static void remote_clients_cannot_publish_through_the_link(void **state)
+{
+    struct remote_host *h = *state;
+    const struct netns *ns = &h->ns;
+    struct in_addr lo = {.s_addr = htonl(INADDR_LOOPBACK)};
+    char listen[64];
+    remote_listen_addr(ns, listen, sizeof(listen));
+    struct scratch s, s_lo;
+    scratch_make(&s);
+    scratch_make(&s_lo);
+    struct harness_server srv;
+    const char *sargs[] = {NULL};
+    assert_int_equal(harness_server_start(&srv, sargs), 0);
+    remote_host_running(h, srv.pid);
+    struct link_harness_opts o = {.listen = listen, .nofile = 0};
+    const char *args[] = {"--allow-remote", NULL};
+    struct link_harness_link l = start_link_with(srv.port, &s, &o, args);
+    remote_host_running(h, l.pid);
+    struct link_harness_opts o_lo = {.listen = NULL, .nofile = 0};
+    struct link_harness_link l_lo = start_link_with(srv.port, &s_lo, &o_lo, NULL);
+    remote_host_running(h, l_lo.pid);
+    assert_int_equal(post_from_remote(ns, l.port, "/publish"), 403);
+    assert_int_equal(post_from_remote(ns, l.port, "/control"), 403);
+    assert_int_equal(post_from_remote(ns, l.port, "/drop"), 403);
+    assert_int_equal(post_status(lo, l_lo.port, "/publish"), 201);
+    remote_host_running(h, -l.pid); /* stopped and reaped here, not in teardown */
+    cJSON *stats = stop_link(&l, &s);
+    assert_int_equal(link_harness_stat(stats, "accepted"), 3);
+    cJSON_Delete(stats);
+    remote_host_running(h, -l_lo.pid);
+    stats = stop_link(&l_lo, &s_lo);
+    assert_int_equal(link_harness_stat(stats, "accepted"), 1);
+    cJSON_Delete(stats);
+    remote_host_running(h, -srv.pid);
+    assert_int_equal(harness_server_stop(&srv), 0);
+    scratch_remove(&s);
+    scratch_remove(&s_lo);
+}
+
 /* ---- command line ---------------------------------------------------------------- */
 
 /* Every bad value gets exactly one line naming its flag, and exit status 2. */
@@ -988,6 +1455,14 @@ int main(void)
         cmocka_unit_test(reset_loses_what_the_link_never_read),
         cmocka_unit_test(stop_counts_queued_bytes_as_discarded),
         cmocka_unit_test(bad_flags_get_one_clear_line),
+        cmocka_unit_test(remote_listen_needs_allow_remote),
+        cmocka_unit_test_setup_teardown(remote_clients_reach_the_upstream_off_loopback,
+                                        remote_host_setup, remote_host_teardown),
+        cmocka_unit_test_setup_teardown(remote_clients_cannot_publish_through_the_link,
+                                        remote_host_setup, remote_host_teardown),
+        cmocka_unit_test(max_connections_fit_the_open_file_limit),
+        cmocka_unit_test(tiny_pieces_count_against_the_queue),
+        cmocka_unit_test(peer_reset_follows_the_bytes_ahead_of_it),
     };
     return cmocka_run_group_tests_name("link", tests, NULL, NULL);
 }

@@ -346,6 +346,37 @@ static void not_before_floors_arrivals(void **state)
     link_shaper_free(&s);
 }
 
+/* A segment costs memory beyond its bytes, the same whatever its size: a thousand
+ * one-byte pushes take far more than a thousand bytes, one push of a thousand bytes
+ * hardly more; bytes held in buffer mode sit in one buffer and cost nothing extra. */
+static void memory_counts_each_segment(void **state)
+{
+    (void)state;
+    struct link_shaper s;
+    struct link_shaper_config c = config(10 * NS_PER_MS, 0, 0, 0);
+    link_shaper_init(&s, &c);
+    for (int64_t i = 0; i < 1000; i++)
+        assert_int_equal(link_shaper_push(&s, i * 1000, "x", 1), 0);
+    assert_int_equal(link_shaper_pending(&s), 1000);
+    assert_true(link_shaper_memory(&s) >= 1000 * (1 + 32)); /* a header is 32 bytes */
+    const char *data;
+    while (link_shaper_peek(&s, NS_PER_S, &data) > 0)
+        link_shaper_consume(&s, 1);
+    assert_int_equal(link_shaper_memory(&s), 0);
+    static char big[1000];
+    assert_int_equal(link_shaper_push(&s, NS_PER_S, big, sizeof(big)), 0);
+    assert_true(link_shaper_memory(&s) > 1000 && link_shaper_memory(&s) < 1100);
+    assert_int_equal(link_shaper_free(&s), 1000);
+    assert_int_equal(link_shaper_memory(&s), 0);
+
+    c = config(10 * NS_PER_MS, 0, 0, 1000);
+    link_shaper_init(&s, &c);
+    for (int64_t i = 0; i < 999; i++)
+        assert_int_equal(link_shaper_push(&s, i, "x", 1), 0);
+    assert_int_equal(link_shaper_memory(&s), 999);
+    assert_int_equal(link_shaper_free(&s), 999);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +390,7 @@ int main(void)
         cmocka_unit_test(buffer_mode_holds_until_n),
         cmocka_unit_test(fin_follows_the_last_byte),
         cmocka_unit_test(not_before_floors_arrivals),
+        cmocka_unit_test(memory_counts_each_segment),
     };
     return cmocka_run_group_tests_name("link_shaper", tests, NULL, NULL);
 }

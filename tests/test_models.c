@@ -1,4 +1,5 @@
-/* test_models.c: the model formulas at points where the answer is known independently. */
+/* test_models.c: the model formulas (each approach's row of the table, lab/approach_*.c)
+ * at points where the answer is known independently. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -7,14 +8,24 @@
 
 #include <math.h>
 
-#include "models.h"
+#include "lab/approach.h"
+#include "lab/models.h"
 #include "rng.h"
 
 #define near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
 
-static struct model_input base(enum model_approach a, enum model_process p, double rate)
+/* The approaches' models, as their rows of the approach table give them; short polling
+ * with its choice: 0 the latest state, 1 a cursor. */
+#define SHORT_STATE  &lab_approach_short, 0
+#define SHORT_EVENTS &lab_approach_short, 1
+#define LONG         &lab_approach_long, 0
+#define SSE          &lab_approach_sse, 0
+
+static struct model_input base(const struct lab_approach *a, unsigned choice,
+                               enum model_process p, double rate)
 {
-    struct model_input in = {.approach = a, .process = p, .rate_hz = rate, .burst_size = 1};
+    struct model_input in = {
+        .approach = a, .choice = choice, .process = p, .rate_hz = rate, .burst_size = 1};
     return in;
 }
 
@@ -23,7 +34,7 @@ static void short_polling_periodic(void **state)
     (void)state;
     struct model_prediction m;
     /* Bozdag et al.: pull every 1 s, publish every 50 s: 98% of polls bring nothing. */
-    struct model_input in = base(MODEL_SHORT_STATE, MODEL_PERIODIC, 1.0 / 50);
+    struct model_input in = base(SHORT_STATE, MODEL_PERIODIC, 1.0 / 50);
     in.interval_s = 1;
     model_predict(&in, &m);
     near(m.empty_share, 0.98, 1e-12);
@@ -44,7 +55,7 @@ static void short_polling_periodic(void **state)
     model_predict(&in, &m);
     near(m.staleness_mean_ms, 1000.0 / 6, 1e-3);
     /* Event mode: every update, after T/2 + d on average. */
-    in = base(MODEL_SHORT_EVENTS, MODEL_PERIODIC, 5);
+    in = base(SHORT_EVENTS, MODEL_PERIODIC, 5);
     in.interval_s = 1;
     in.delay_s = 0.05;
     model_predict(&in, &m);
@@ -62,7 +73,7 @@ static void short_polling_poisson(void **state)
 {
     (void)state;
     struct model_prediction m;
-    struct model_input in = base(MODEL_SHORT_STATE, MODEL_POISSON, 2);
+    struct model_input in = base(SHORT_STATE, MODEL_POISSON, 2);
     in.interval_s = 1;
     model_predict(&in, &m);
     near(m.empty_share, exp(-2), 1e-12);
@@ -85,7 +96,7 @@ static void long_polling(void **state)
 {
     (void)state;
     struct model_prediction m;
-    struct model_input in = base(MODEL_LONG, MODEL_POISSON, 1);
+    struct model_input in = base(LONG, MODEL_POISSON, 1);
     in.delay_s = 0.1;
     in.timeout_s = 30;
     model_predict(&in, &m);
@@ -102,7 +113,7 @@ static void long_polling(void **state)
     model_predict(&in, &m);
     near(m.latency_mean_ms, 200, 0.5);
     /* Periodic arrivals slower than the timeout: timeouts in between. */
-    in = base(MODEL_LONG, MODEL_PERIODIC, 1.0 / 50);
+    in = base(LONG, MODEL_PERIODIC, 1.0 / 50);
     in.timeout_s = 30;
     model_predict(&in, &m);
     near(m.requests_per_client_min, 60.0 * 2 / 50, 1e-9);
@@ -137,7 +148,7 @@ static void long_polling_against_a_simulation(void **state)
         t += W;
     }
     struct model_prediction m;
-    struct model_input in = base(MODEL_LONG, MODEL_POISSON, lam);
+    struct model_input in = base(LONG, MODEL_POISSON, lam);
     in.delay_s = d;
     in.timeout_s = tau;
     model_predict(&in, &m);
@@ -150,7 +161,7 @@ static void sse_and_deviation(void **state)
 {
     (void)state;
     struct model_prediction m;
-    struct model_input in = base(MODEL_SSE, MODEL_PERIODIC, 5);
+    struct model_input in = base(SSE, MODEL_PERIODIC, 5);
     in.delay_s = 0.02;
     in.json_bytes = 100;
     in.seq_digits = 3;
@@ -163,13 +174,14 @@ static void sse_and_deviation(void **state)
     near(m.staleness_mean_ms, 1 * 0.02 * 0.02 / 2 * 1000, 1e-9);
     in.process = MODEL_PERIODIC;
     /* "id: 123\n" (8) + "data: " (6) + 100 + "\n\n" (2) = 116 bytes; "74\r\n" + "\r\n" */
-    near(m.sse_bytes_per_event, 116 + 2 + 4, 1e-9);
+    near(m.bytes_per_event, 116 + 2 + 4, 1e-9);
     near(model_deviation_pct(110, 100), 10, 1e-12);
     assert_true(isnan(model_deviation_pct(1, 0)));
     near(model_deviation_pct(0, 0), 0, 0);
     assert_true(isnan(model_deviation_pct(NAN, 1)));
     in.process = MODEL_TRACE;
-    in.approach = MODEL_SHORT_EVENTS;
+    in.approach = &lab_approach_short;
+    in.choice = 1;
     in.interval_s = 1;
     model_predict(&in, &m);
     assert_true(isnan(m.empty_share));

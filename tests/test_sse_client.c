@@ -151,8 +151,9 @@ static void fake_stop(struct fake *f)
     close(f->lfd);
 }
 
-/* One user for 1.5 s against the fake; returns the summary (caller deletes). */
-static cJSON *run_one_user(struct fake *f, char *dir, size_t dirlen)
+/* One user for 1.5 s against the fake; the client must exit want_rc (3: its user received
+ * nothing, said on one line of stderr). Returns the summary (caller deletes). */
+static cJSON *run_one_user(struct fake *f, char *dir, size_t dirlen, int want_rc)
 {
     char url[64];
     snprintf(url, sizeof(url), "http://127.0.0.1:%u", f->port);
@@ -161,10 +162,13 @@ static cJSON *run_one_user(struct fake *f, char *dir, size_t dirlen)
                           "1",        "--warmup", "0",          "--duration", "1500ms",
                           "--drain",  "200ms",    "--out",      dir,          NULL};
     int rc = client_harness_run(dir, args, 30);
-    if (rc != 0) {
-        char *err = client_harness_slurp(dir, "stderr.txt");
-        fail_msg("client exited %d: %s", rc, err ? err : "");
-    }
+    char *err = client_harness_slurp(dir, "stderr.txt");
+    if (rc != want_rc)
+        fail_msg("client exited %d, want %d: %s", rc, want_rc, err ? err : "");
+    if (want_rc == 3 &&
+        (!err || !strstr(err, "pushpull-client: no user received anything")))
+        fail_msg("no verdict line on stderr: %s", err ? err : "");
+    free(err);
     cJSON *root = client_harness_summary(dir);
     assert_non_null(root);
     return root;
@@ -195,7 +199,7 @@ static void test_reconnect_with_last_event_id(void **state)
     struct fake f;
     char dir[64];
     fake_start(&f, script, 3 * NS_PER_S);
-    cJSON *root = run_one_user(&f, dir, sizeof(dir));
+    cJSON *root = run_one_user(&f, dir, sizeof(dir), 0);
     fake_stop(&f);
     assert_int_equal(f.served, 2); /* stopped after event: end: no third connection */
     assert_null(strstr(f.heads[0], "Last-Event-ID"));
@@ -234,7 +238,7 @@ static void test_204_stops(void **state)
     struct fake f;
     char dir[64];
     fake_start(&f, script, 3 * NS_PER_S);
-    cJSON *root = run_one_user(&f, dir, sizeof(dir));
+    cJSON *root = run_one_user(&f, dir, sizeof(dir), 3);
     fake_stop(&f);
     assert_int_equal(f.served, 1);
     assert_true(res(root, "users_stopped") == 1);
@@ -255,7 +259,7 @@ static void test_wrong_type_is_an_error_without_retry(void **state)
     struct fake f;
     char dir[64];
     fake_start(&f, script, 3 * NS_PER_S);
-    cJSON *root = run_one_user(&f, dir, sizeof(dir));
+    cJSON *root = run_one_user(&f, dir, sizeof(dir), 3);
     fake_stop(&f);
     assert_int_equal(f.served, 1);
     assert_true(res(root, "errors_status") == 1);
@@ -276,7 +280,7 @@ static void test_error_status_stops(void **state)
     struct fake f;
     char dir[64];
     fake_start(&f, script, 3 * NS_PER_S);
-    cJSON *root = run_one_user(&f, dir, sizeof(dir));
+    cJSON *root = run_one_user(&f, dir, sizeof(dir), 3);
     fake_stop(&f);
     assert_int_equal(f.served, 1);
     assert_true(res(root, "errors_status") == 1);

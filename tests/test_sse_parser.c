@@ -991,6 +991,28 @@ static void test_last_id_api(void **state)
     free_recorder(&r);
 }
 
+/* An id set before any stream: sent on reconnect, kept by a reset, replaced by the
+ * stream's own; it counts no bytes; one holding a NUL is refused. */
+static void test_set_last_id(void **state)
+{
+    (void)state;
+    struct recorder r;
+    struct sse_parser *p = new_recorder(&r, 0);
+    assert_int_equal(sse_parser_set_last_id(p, "abc", 3), 0);
+    assert_string_equal(sse_parser_last_id(p), "abc");
+    assert_int_equal(sse_parser_set_last_id(p, "a\0c", 3), -1);
+    assert_string_equal(sse_parser_last_id(p), "abc");
+    assert_int_equal(FEED(p, "id: 9\ndata"), SSE_OK);
+    sse_parser_reset(p); /* the unfinished event's id goes with it */
+    assert_string_equal(sse_parser_last_id(p), "abc");
+    const struct sse_counts *c = sse_parser_counts(p);
+    assert_int_equal(c->data_bytes + c->framing_bytes + c->comment_bytes, 10);
+    assert_int_equal(FEED(p, "id: 9\n\n"), SSE_OK);
+    sse_parser_reset(p);
+    assert_string_equal(sse_parser_last_id(p), "9");
+    free_recorder(&r);
+}
+
 static void test_null_callbacks(void **state)
 {
     (void)state;
@@ -1054,6 +1076,7 @@ int main(void)
         cmocka_unit_test(test_stop_leaves_rest_unread),
         cmocka_unit_test(test_too_big_is_sticky),
         cmocka_unit_test(test_last_id_api),
+        cmocka_unit_test(test_set_last_id),
         cmocka_unit_test(test_null_callbacks),
         cmocka_unit_test(test_large_event),
     };

@@ -10,9 +10,11 @@
  * check what the suite checks: capabilities, 201 + Location, 400 naming the field,
  * numbered ordered callbacks for events, comments and ids, Last-Event-ID after a restart
  * and after the server closes, retry honoured, 204 stops, a wrong Content-Type is one
- * error with no reconnect loop, redirects, a 3 MB event, DELETE stops callbacks, 404 for
- * unknown streams, the optional request settings, the read timeout, and exit 0 at
- * SIGTERM with ASan watching. Every wait is bounded; the service is stopped by pid.
+ * error with no reconnect loop, a connection closed before any response or refused is
+ * an error that reconnects (never "status 0"), redirects, a 3 MB event, DELETE stops
+ * callbacks, 404 for unknown streams, the optional request settings, the read timeout,
+ * and exit 0 at SIGTERM with ASan watching. Every wait is bounded; the service is stopped
+ * by pid.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,7 +49,8 @@ static struct harness_server svc; /* the service under test */
 
 /* ---- small sockets helpers ---------------------------------------------- */
 
-/* A listening socket on 127.0.0.1:0; its port in *port. -1 on failure. */
+/* A listening socket on 127.0.0.1:*port (0: any free port); its port in *port. -1 on
+ * failure. */
 static int listen_loopback(unsigned *port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -55,7 +58,7 @@ static int listen_loopback(unsigned *port)
         return -1;
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = 0};
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)*port)};
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof(sin);
     if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 || listen(fd, 16) != 0 ||
@@ -146,7 +149,7 @@ static void *cbl_main(void *arg)
 
 static void cbl_start(struct cbl *c)
 {
-    memset(c, 0, sizeof(*c));
+    memset(c, 0, sizeof(*c)); /* port 0: any free one */
     pthread_mutex_init(&c->mu, NULL);
     c->lfd = listen_loopback(&c->port);
     assert_true(c->lfd >= 0);
@@ -333,13 +336,19 @@ static void *fake_main(void *arg)
     return NULL;
 }
 
-/* Listen first (so a script can name the port), then fake_run. */
-static void fake_listen(struct fake *f)
+/* Listen on port (0: any free one) first, so a script can name the port; then fake_run. */
+static void fake_listen_on(struct fake *f, unsigned port)
 {
     memset(f, 0, sizeof(*f));
     pthread_mutex_init(&f->mu, NULL);
+    f->port = port;
     f->lfd = listen_loopback(&f->port);
     assert_true(f->lfd >= 0);
+}
+
+static void fake_listen(struct fake *f)
+{
+    fake_listen_on(f, 0);
 }
 
 static void fake_run(struct fake *f)
@@ -437,8 +446,9 @@ static void capabilities_are_listed(void **state)
     assert_non_null(j);
     const cJSON *caps = cJSON_GetObjectItemCaseSensitive(j, "capabilities");
     assert_true(cJSON_IsArray(caps));
-    const char *want[] = {"comments", "restart", "headers", "last-event-id",
-                          "read-timeout"};
+    const char *want[] = {"comments",     "restart",
+                          "headers",      "last-event-id",
+                          "read-timeout", "server-directed-shutdown-request"};
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         bool found = false;
         const cJSON *v;
@@ -819,6 +829,74 @@ static void service_exits_cleanly_at_sigterm(void **state)
     assert_int_equal(harness_server_stop(&svc), 0);
 }
 
+/* A connection closed before any response is a network error, like a dropped stream: one
+ * error callback (never "HTTP status 0"), then a reconnect after the retry delay. */
+static void closed_before_a_response_reconnects(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct cbl c;
+    fake_listen(&f);
+    /* script[0] stays empty: the first connection is closed with no answer */
+    f.script[1] = (struct step){SSE_200 "data: back\n\n", 0, 10000, NULL};
+    fake_run(&f);
+    cbl_start(&c);
+    unsigned id = create_stream(&f, &c, "/s", ",\"initialDelayMs\":100");
+    assert_true(id > 0);
+    cJSON *j = cbl_wait(&c, 1, 5000);
+    assert_non_null(j);
+    assert_string_equal(jstr(j, "kind", NULL), "error");
+    const char *text = jstr(j, "error", NULL);
+    assert_non_null(text);
+    if (strstr(text, "status 0"))
+        fail_msg("reported as a status: %s", text);
+    cJSON_Delete(j);
+    expect_event(&c, 2, "message", "back", "");
+    assert_int_equal(fake_served(&f), 2);
+    assert_int_equal(stream_request("DELETE", id, NULL), 204);
+    fake_stop(&f);
+    cbl_stop(&c);
+}
+
+/* A refused connection too: the client keeps trying until the server is there. */
+static void refused_connection_reconnects(void **state)
+{
+    (void)state;
+    struct fake f;
+    struct cbl c;
+    unsigned port = 0;
+    int probe = listen_loopback(&port); /* a free port, closed again at once */
+    assert_true(probe >= 0);
+    close(probe);
+    cbl_start(&c);
+    struct fake stub = {.port = port};
+    unsigned id = create_stream(&stub, &c, "/s", ",\"initialDelayMs\":100");
+    assert_true(id > 0);
+    cJSON *j = cbl_wait(&c, 1, 5000);
+    assert_non_null(j);
+    assert_string_equal(jstr(j, "kind", NULL), "error");
+    if (strstr(jstr(j, "error", NULL), "status 0"))
+        fail_msg("reported as a status: %s", jstr(j, "error", NULL));
+    cJSON_Delete(j);
+    fake_listen_on(&f, port); /* now the server is up */
+    f.script[0] = (struct step){SSE_200 "data: up\n\n", 0, 10000, NULL};
+    fake_run(&f);
+    /* more refusals may come (one per 100 ms) before the listener is there */
+    bool got = false;
+    for (int n = 2; n < MAX_CBS && !got; n++) {
+        cJSON *m = cbl_wait(&c, n, 5000);
+        assert_non_null(m);
+        got = strcmp(jstr(m, "kind", NULL), "event") == 0;
+        if (got)
+            assert_string_equal(jstr(m, "event", "data"), "up");
+        cJSON_Delete(m);
+    }
+    assert_true(got);
+    assert_int_equal(stream_request("DELETE", id, NULL), 204);
+    fake_stop(&f);
+    cbl_stop(&c);
+}
+
 /* ---- the group ---------------------------------------------------------- */
 
 static int group_setup(void **state)
@@ -850,6 +928,8 @@ int main(void)
         cmocka_unit_test(restart_reconnects_with_last_event_id),
         cmocka_unit_test(server_close_reconnects_after_retry_with_id),
         cmocka_unit_test(no_content_stops_the_client),
+        cmocka_unit_test(closed_before_a_response_reconnects),
+        cmocka_unit_test(refused_connection_reconnects),
         cmocka_unit_test(wrong_content_type_is_one_error),
         cmocka_unit_test(redirects_are_followed),
         cmocka_unit_test(redirect_without_location_is_an_error),

@@ -1,14 +1,15 @@
 /* main.c: pushpull-sse-testservice, the test service through which the
- * public SSE client contract suite (launchdarkly/sse-contract-tests) drives an SSE client
- * built on common/sse_parser.
+ * public SSE client contract suite (launchdarkly/sse-contract-tests) drives the SSE client
+ * the lab measures with: clients/eventsource.c (connect, reconnect, resume, the verdict
+ * on each response) over common/sse_parser.c.
  *
- * Three parts: libmicrohttpd serves the suite's control API (sse_ts_api.c), one worker
- * thread runs every SSE client and its callbacks on a libcurl multi handle
- * (sse_ts_worker.c), and this file reads the flags, starts both, prints
- * "listening on http://ADDR:PORT" as its first stdout line and waits for SIGINT or
- * SIGTERM. Signals are blocked in every thread and taken here with sigwait, so shutdown
- * is ordinary code: the API stops first (no new commands), then the worker (every stream
- * dropped, nothing leaked).
+ * Parts: libmicrohttpd serves the suite's control API (sse_ts_api.c); one worker thread
+ * (sse_ts_worker.c) runs every SSE client (sse_ts_stream.c) and its numbered callbacks
+ * (sse_ts_outbox.c) on a libcurl multi handle; and this file reads the flags, starts
+ * them, prints "listening on http://ADDR:PORT" as its first stdout line and waits for
+ * SIGINT or SIGTERM. Signals are blocked in every thread and taken here with sigwait, so
+ * shutdown is ordinary code: the API stops first (no new commands), then the worker (every
+ * stream dropped, nothing leaked).
  */
 #include <arpa/inet.h>
 #include <getopt.h>

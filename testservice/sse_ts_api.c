@@ -33,10 +33,11 @@
 #define API_MAX_BODY_BYTES                                                                 \
     ((size_t)4 * 1024 * 1024) /* a create request, headers and body */
 
-/* What GET / advertises: only what this client does and the tests check. */
+/* What GET / advertises: only what this client does and the tests check.
+ * "server-directed-shutdown-request": a 204 stops the client for good (eventsource.h). */
 static const char capabilities_json[] =
     "{\"capabilities\":[\"comments\",\"headers\",\"last-event-id\",\"post\",\"report\","
-    "\"read-timeout\",\"restart\",\"bom\"]}";
+    "\"read-timeout\",\"restart\",\"bom\",\"server-directed-shutdown-request\"]}";
 
 struct sse_ts_api {
     struct MHD_Daemon *daemon;

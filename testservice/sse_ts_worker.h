@@ -6,6 +6,8 @@
  * wakes it with curl_multi_wakeup. The worker runs one libcurl multi handle for every
  * stream request and every callback POST. Stream numbers are handed out and checked under
  * the same mutex, so the API can answer 201 or 404 at once without waiting for the worker.
+ * Each stream is sse_ts_stream.h: the lab's EventSource (clients/eventsource.h) on a
+ * libcurl request of the worker's multi handle.
  */
 #ifndef PUSHPULL_SSE_TS_WORKER_H
 #define PUSHPULL_SSE_TS_WORKER_H
@@ -15,20 +17,7 @@
 
 #include <curl/curl.h>
 
-/* How to run one SSE client: what POST / asked for. */
-struct sse_ts_config {
-    char *stream_url;    /* the SSE endpoint (owned) */
-    char *callback_url;  /* callbacks go to callback_url/1, /2, ... (owned) */
-    char *last_event_id; /* Last-Event-ID of the first request, NULL if none (owned) */
-    char *method;        /* request method, NULL for GET (owned) */
-    char *body;          /* request body, NULL for none (owned) */
-    struct curl_slist *headers; /* extra "Name: value" request headers (owned) */
-    int64_t initial_delay_ms;   /* reconnection delay until a retry: field; -1: default */
-    int64_t read_timeout_ms;    /* drop a connection silent this long; 0: never */
-};
-
-/* Release a config and everything it owns. NULL is fine. */
-void sse_ts_config_free(struct sse_ts_config *cfg);
+#include "sse_ts_stream.h"
 
 struct sse_ts_worker; /* opaque */
 

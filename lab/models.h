@@ -1,12 +1,13 @@
 /* models.h: what theory predicts for each approach, to print beside what was measured.
  *
- * The formulas are those of docs/MODELS.md, derived from first principles and the
- * cited sources: short polling (uniform wait within the period; Bozdag, Mesbah and van
- * Deursen 2007; Cho and Garcia-Molina 2000 for staleness), long polling (RFC 6202 section
- * 2.2: the blind window W = 2d + c between an answer and the next held request), and SSE
- * (one network transit; WHATWG HTML 9.2 for the framing). Each prediction is a pure
- * function of the workload, so the report can say "measured 512 ms, model 500 ms (+2.4%)"
- * and a test can check the arithmetic at limits where the answer is known.
+ * The formulas are those of docs/MODELS.md, each implemented in its approach's own file
+ * (lab/approach_short.c, approach_long.c, approach_sse.c: the row's predict function):
+ * short polling (uniform wait within the period; Bozdag, Mesbah and van Deursen 2007;
+ * Cho and Garcia-Molina 2000 for staleness), long polling (RFC 6202 section 2.2: the
+ * blind window W = 2d + c between an answer and the next held request), and SSE (one
+ * network transit; WHATWG HTML 9.2 for the framing). Each prediction is a pure function
+ * of the workload, so the report can say "measured 512 ms, model 500 ms (+2.4%)" and a
+ * test can check the arithmetic at limits where the answer is known.
  *
  * A quantity with no model for the given workload is NAN (the report prints "-").
  */
@@ -15,6 +16,8 @@
 
 #include <stdbool.h>
 
+struct lab_approach;
+
 enum model_process {
     MODEL_PERIODIC, /* one update every 1/rate s */
     MODEL_POISSON,  /* exponential gaps, mean 1/rate */
@@ -22,11 +25,10 @@ enum model_process {
     MODEL_TRACE     /* recorded times: no closed form */
 };
 
-enum model_approach { MODEL_SHORT_STATE, MODEL_SHORT_EVENTS, MODEL_LONG, MODEL_SSE };
-
 /* The workload, in seconds and hertz. */
 struct model_input {
-    enum model_approach approach;
+    const struct lab_approach *approach; /* whose model: its row of the approach table */
+    unsigned choice; /* the approach's choice (short polling: 0 state, 1 events) */
     enum model_process process;
     double rate_hz;      /* lambda: mean updates per second */
     double burst_size;   /* updates per burst (process burst) */
@@ -48,10 +50,10 @@ struct model_prediction {
     double staleness_mean_ms;       /* time-averaged age of the client's view (polling:
                                        d omitted except periodic T <= P; push:
                                        arrivals x d^2 / 2) */
-    double sse_bytes_per_event;     /* SSE: event text plus chunk framing */
+    double bytes_per_event;         /* push: one update's text plus its framing */
 };
 
-/* Fill *out for *in; unknown quantities are NAN. */
+/* Fill *out for *in with in->approach's model; unknown quantities are NAN. */
 void model_predict(const struct model_input *in, struct model_prediction *out);
 /* Relative deviation of measured from model in percent; NAN when either is NAN or the
  * model is 0 and the measurement is not. */

@@ -1,0 +1,26 @@
+/* report_files.h: the run's result files (report.h has the numbers they hold).
+ *
+ *   summary.json   {"meta": ..., "results": the field list, "run_totals": every counter
+ *                  over the whole run, "observer_totals": the observer's own,
+ *                  "upstream_totals": the message senders' own (publish.c)}
+ *   summary.csv    the field list: one header line, one row
+ *   latency.csv    the latency histogram (hist.h)
+ *   timeline.csv   the sample user's staleness over the window (freshness.h)
+ *   activity.csv   requests, connections, errors, deliveries per 100 ms (counters.h)
+ *   msg_rtt.csv    the messages' round trips (upstream.h), as latency.csv
+ */
+#ifndef PUSHPULL_REPORT_FILES_H
+#define PUSHPULL_REPORT_FILES_H
+
+#include <stdio.h>
+
+#include "report.h"
+
+/* summary.csv: header line and one row. 0 or -1 on a write error. */
+int report_write_csv(FILE *out, const struct report_fields *fields);
+/* Write every file above into dir (created if missing). cmdline is recorded in the
+ * metadata. 0, or -1 with a message naming the file and the failed call in err. */
+int report_write_files(const char *dir, const struct run_results *res, const char *cmdline,
+                       char *err, size_t errlen);
+
+#endif

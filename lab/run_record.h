@@ -1,0 +1,81 @@
+/* run_record.h: run.json, the one record of a run: its parameters, written once, as
+ * data, beside its results, and what became of it.
+ *
+ * The conductor writes runs/<id>/run.json before it starts anything and again at each
+ * step (programs started, the server restarted, the run's end), always whole (written
+ * aside, then renamed). The merge, the report and the plots read it; nothing recovers a
+ * run's settings from its id's spelling. Its fields, units in the key names:
+ *
+ *   run_id, scenario, plan_index (0-based), plan_runs
+ *   approach: the approach table's row ("short"); approach_index: its entry in the
+ *     scenario's "approaches"
+ *   settings: every value the run used: the approach's own (its choice, such as
+ *     "poll": "state", and its numeric settings, such as "interval_ms"), then clients,
+ *     duration_s, warmup_s, seed, update_process, rate_hz (not with a trace), burst_size
+ *     (burst only), payload_bytes, trace (trace only), headers, cookie_bytes
+ *   swept: the fields the scenario wrote as lists, with this run's values, in id order
+ *     ({"interval_ms": 250}, {"feed": "file"})
+ *   network: null, or delay_ms, jitter_ms, rate_kbit, drop_every_s, idle_timeout_s,
+ *     buffer_bytes, handshake
+ *   restart: null, or at_s, down_s, feed ("memory" or "file"), and once they happened
+ *     crash_unix_ns, up_unix_ns (CLOCK_REALTIME: the crash signal, the successor's first
+ *     line) and down_measured_s
+ *   target: {users, egress_usd_per_gb}: what the report scales the run's cost to
+ *   radio: the phones' radio model for the energy figures ({"model": "lte", and every
+ *     parameter in the unit of the scenario's "radio" section: promotion_ms, ...})
+ *   quick: whether the quick overrides were applied; time_compression: how many times
+ *     faster the quick version's clock runs (scenario.h); full_duration_s
+ *   stats: when the server's /stats was read: idle_unix_ns (before the client started:
+ *     server_stats.idle.json), window_unix_ns (at the window's start:
+ *     server_stats.window.json), end_unix_ns (after the client ended: server_stats.json);
+ *     each 0 until taken; loadavg_window, loadavg_end: the machine's 1-minute load
+ *     average at those two moments (other work on a shared machine shows there)
+ *   programs: {"server"|"link"|"client"|"server_restarted": {"argv": [...], "pid": N,
+ *     "ended": "exited with status 0"}}, each once started (argv exact, path included)
+ *   started_unix_ns, ended_unix_ns (0 while running)
+ *   outcome: {"status": "starting"|"running"|"ok"|"failed"|"interrupted", "message"}
+ */
+#ifndef PUSHPULL_LAB_RUN_RECORD_H
+#define PUSHPULL_LAB_RUN_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proc.h"
+#include "runargs.h"
+#include "scenario.h"
+
+enum run_status { RUN_STARTING, RUN_RUNNING, RUN_OK, RUN_FAILED, RUN_INTERRUPTED };
+
+#define RUN_RECORD_PROGRAMS 4
+
+/* One program the run started (or will start). */
+struct run_program {
+    const char *role;           /* "server", "link", "client", "server_restarted" */
+    const struct runargs *argv; /* its exact argv */
+    const struct proc *proc;    /* NULL until it was started */
+};
+
+struct run_record {
+    const struct scenario *scenario;                  /* the scenario the run is of */
+    const struct scenario_run *run;                   /* the run */
+    size_t plan_index, plan_runs;                     /* its place in the plan */
+    struct run_program programs[RUN_RECORD_PROGRAMS]; /* in the order started */
+    size_t n_programs;                                /* entries used */
+    int64_t started_unix_ns;                          /* before anything started */
+    int64_t ended_unix_ns;                            /* 0 while it runs */
+    int64_t crash_unix_ns, up_unix_ns;                /* the restart's; 0 until then */
+    int64_t stats_idle_unix_ns;   /* /stats read before the client started; 0: not yet */
+    int64_t stats_window_unix_ns; /* read at the window's start */
+    int64_t stats_end_unix_ns;    /* read after the client ended */
+    double loadavg_window;        /* the machine's 1-minute load average then; NAN */
+    double loadavg_end;           /* and at the end */
+    enum run_status status;       /* so far */
+    char message[1024];           /* why it failed, or "" */
+};
+
+/* Write rec as JSON to path (whole, atomically). 0, or -1 with a message in err. */
+int run_record_write(const struct run_record *rec, const char *path, char *err,
+                     size_t errlen);
+
+#endif
