@@ -62,7 +62,7 @@ struct bench_opts {
     const char *out;         /* results root */
     const char *server_bin, *nginx_bin, *wrk_bin;
     unsigned workloads; /* bit i: workloads[i] selected */
-    unsigned servers;   /* bit i: server_kinds[i] selected */
+    unsigned servers;   /* bit i: bench_server_kinds[i] selected */
 };
 
 enum wl_kind { WL_IDLE, WL_PUSH, WL_WRK };
@@ -131,7 +131,7 @@ struct run_ctx {
     char dir[PATH_MAX];  /* this run's directory */
     char self[PATH_MAX]; /* this program, to start the reference client */
     struct server srv;
-    struct proc_child client;
+    struct proc client; /* the reference client, with its stdout on a pipe */
     struct bench_row *row;
     char err[512];
 };
@@ -216,6 +216,28 @@ static void save_text(const char *dir, const char *name, const char *text)
     }
 }
 
+/* The reference client's next line on its stdout (on a pipe, proc_first_line reads one
+ * line's bytes and leaves the rest). 0, or -1 with x->err saying why. */
+static int client_line(struct run_ctx *x, char *line, size_t cap, int timeout_ms)
+{
+    return proc_first_line(&x->client, timeout_ms, line, cap, x->err, sizeof(x->err));
+}
+
+/* A whole small file into out (NUL-terminated). 0 or -1. */
+static int read_file(const char *path, struct dynbuf *out)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char buf[4096];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        rc |= dynbuf_add(out, buf, n);
+    fclose(f);
+    return rc != 0 || !out->mem ? -1 : 0;
+}
+
 static int start_client(struct run_ctx *x, const char *url, const char *transport,
                         uint64_t clients)
 {
@@ -226,11 +248,16 @@ static int start_client(struct run_ctx *x, const char *url, const char *transpor
     const char *argv[] = {x->self,      "client",  "--url",     url,
                           "--approach", transport, "--clients", n,
                           "--threads",  threads,   "--json",    NULL};
-    if (proc_start(&x->client, argv, 0, log, x->err, sizeof(x->err)) != 0)
+    struct proc_spec spec = {.argv = argv,
+                             .name = "the reference client",
+                             .out = PROC_PIPE,
+                             .err = PROC_FILE,
+                             .err_path = log};
+    if (proc_start(&x->client, &spec, x->err, sizeof(x->err)) != 0)
         return -1;
     char line[128];
     unsigned long long ready = 0, of = 0;
-    if (proc_read_line(x->client.out, line, sizeof(line), READY_TIMEOUT_MS) != 0 ||
+    if (client_line(x, line, sizeof(line), READY_TIMEOUT_MS) != 0 ||
         sscanf(line, "ready %llu of %llu", &ready, &of) != 2) {
         run_fail(x, "the reference client never said ready (see %s)", log);
         return -1;
@@ -272,8 +299,8 @@ static int wait_delivered(struct run_ctx *x, uint64_t expected)
     for (;;) {
         char line[64];
         unsigned long long n = 0;
-        kill(x->client.pid, SIGUSR1);
-        if (proc_read_line(x->client.out, line, sizeof(line), 5000) != 0 ||
+        proc_signal(&x->client, SIGUSR1);
+        if (client_line(x, line, sizeof(line), 5000) != 0 ||
             sscanf(line, "deliveries %llu", &n) != 1) {
             run_fail(x, "the reference client did not say how many it received");
             return -1;
@@ -295,11 +322,10 @@ static int wait_delivered(struct run_ctx *x, uint64_t expected)
 static int stop_client(struct run_ctx *x)
 {
     char line[4096];
-    kill(x->client.pid, SIGTERM);
-    int rc = proc_read_line(x->client.out, line, sizeof(line), RESULT_TIMEOUT_MS);
-    proc_stop(x->client.pid, 10000);
-    x->client.pid = -1;
-    proc_child_close(&x->client);
+    proc_signal(&x->client, SIGTERM);
+    int rc = client_line(x, line, sizeof(line), RESULT_TIMEOUT_MS);
+    proc_stop(&x->client, 10000);
+    proc_close(&x->client);
     if (rc != 0) {
         run_fail(x, "the reference client gave no result (see %s)", x->dir);
         return -1;
@@ -316,18 +342,18 @@ static int run_push(struct run_ctx *x)
     struct bench_row *r = x->row;
     const struct server_endpoint *ep = &x->k->ep[x->w->approach];
     char url[256];
-    struct proc_usage u0, u1, u2;
+    struct usage u0, u1, u2;
     int rc = -1;
     r->clients = (double)ld->clients;
     /* one update first: nchan's channel exists and the lab feed is warm before "before";
      * subscribers start at the next one, so it is never delivered */
-    if (server_publish(&x->srv, o->payload_bytes, 0, x->err, sizeof(x->err)) != 0 ||
-        server_usage(&x->srv, &u0) != 0)
+    if (bench_server_publish(&x->srv, o->payload_bytes, 0, x->err, sizeof(x->err)) != 0 ||
+        bench_server_usage(&x->srv, &u0) != 0)
         goto end;
-    server_url(&x->srv, x->w->approach, url, sizeof(url));
+    bench_server_url(&x->srv, x->w->approach, url, sizeof(url));
     if (start_client(x, url, ep->transport, ld->clients) != 0 ||
         wait_subscribed(x, ld->clients) != 0 ||
-        wait_until(clock_mono_ns() + o->settle_ns) || server_usage(&x->srv, &u1) != 0)
+        wait_until(clock_mono_ns() + o->settle_ns) || bench_server_usage(&x->srv, &u1) != 0)
         goto end;
     r->server_rss_before_kib = (double)u0.rss_kib;
     r->server_rss_after_kib = (double)u1.rss_kib;
@@ -346,13 +372,13 @@ static int run_push(struct run_ctx *x)
         last_send = clock_mono_ns();
         double late = (double)(last_send - due) / 1e6;
         late_max = late > late_max ? late : late_max;
-        if (server_publish(&x->srv, o->payload_bytes, t0_real + (due - t0), x->err,
-                           sizeof(x->err)) != 0)
+        if (bench_server_publish(&x->srv, o->payload_bytes, t0_real + (due - t0), x->err,
+                                 sizeof(x->err)) != 0)
             goto end;
     }
     if (count > 0 && wait_delivered(x, (x->srv.published - before) * ld->clients) != 0)
         goto end;
-    if (server_usage(&x->srv, &u2) != 0 || stop_client(x) != 0)
+    if (bench_server_usage(&x->srv, &u2) != 0 || stop_client(x) != 0)
         goto end;
     r->window_s = (double)(clock_mono_ns() - t0) / 1e9;
     r->published = (double)(x->srv.published - before);
@@ -382,12 +408,13 @@ static int run_wrk(struct run_ctx *x)
     struct bench_row *r = x->row;
     char url[256], hdr_etag[160] = "", hdr_mod[120] = "", check[300] = "";
     struct httpc_response resp;
-    struct proc_child wrk = {.pid = -1, .out = -1, .in = -1};
+    struct proc wrk;
+    proc_init(&wrk);
     struct dynbuf out;
     dynbuf_init(&out, 1 << 20);
-    struct proc_usage u0, u1;
+    struct usage u0, u1;
     int rc = -1;
-    if (server_publish(&x->srv, o->payload_bytes, 0, x->err, sizeof(x->err)) != 0)
+    if (bench_server_publish(&x->srv, o->payload_bytes, 0, x->err, sizeof(x->err)) != 0)
         goto end;
     const char *path = x->k->ep[BENCH_POLL].path;
     if (httpc_request(&x->srv.ctl, "GET", path, NULL, NULL, 0, 10000, &resp, x->err,
@@ -420,12 +447,13 @@ static int run_wrk(struct run_ctx *x)
             goto end;
         }
     }
-    server_url(&x->srv, BENCH_POLL, url, sizeof(url));
-    char t[16], c[16], d[32], log[PATH_MAX + 32];
+    bench_server_url(&x->srv, BENCH_POLL, url, sizeof(url));
+    char t[16], c[16], d[32], log[PATH_MAX + 32], txt[PATH_MAX + 32];
     snprintf(t, sizeof(t), "%u", o->wrk_threads);
     snprintf(c, sizeof(c), "%u", o->wrk_connections);
     snprintf(d, sizeof(d), "%llds", (long long)(o->wrk_duration_ns / NS_PER_S));
     snprintf(log, sizeof(log), "%s/wrk.stderr", x->dir);
+    snprintf(txt, sizeof(txt), "%s/wrk.txt", x->dir);
     const char *argv[16] = {o->wrk_bin, "-t", t, "-c", c, "-d", d, "--latency"};
     int a = 8;
     if (x->w->conditional && hdr_etag[0]) {
@@ -438,20 +466,23 @@ static int run_wrk(struct run_ctx *x)
     }
     argv[a++] = url;
     argv[a] = NULL;
-    if (server_usage(&x->srv, &u0) != 0 ||
-        proc_start(&wrk, argv, 0, log, x->err, sizeof(x->err)) != 0)
+    struct proc_spec spec = {.argv = argv,
+                             .name = "wrk",
+                             .out = PROC_FILE,
+                             .out_path = txt,
+                             .err = PROC_FILE,
+                             .err_path = log};
+    if (bench_server_usage(&x->srv, &u0) != 0 ||
+        proc_start(&wrk, &spec, x->err, sizeof(x->err)))
         goto end;
     int64_t t0 = clock_mono_ns();
-    int read_rc =
-        proc_read_all(wrk.out, &out, (int)(o->wrk_duration_ns / NS_PER_MS) + 30000);
-    int wrk_status = proc_stop(wrk.pid, 5000);
-    wrk.pid = -1;
+    int ended = proc_wait(&wrk, (int)(o->wrk_duration_ns / NS_PER_MS) + 30000);
+    int wrk_status = proc_stop(&wrk, 5000);
     r->window_s = (double)(clock_mono_ns() - t0) / 1e9;
-    if (server_usage(&x->srv, &u1) != 0)
+    if (bench_server_usage(&x->srv, &u1) != 0)
         goto end;
-    save_text(x->dir, "wrk.txt", out.mem ? out.mem : "");
     struct wrk_result wr;
-    if (read_rc != 0 || wrk_status != 0) {
+    if (!ended || wrk_status != 0 || read_file(txt, &out) != 0) {
         run_fail(x, "wrk failed or timed out (see %s)", x->dir);
         goto end;
     }
@@ -471,9 +502,7 @@ static int run_wrk(struct run_ctx *x)
                  (unsigned long long)wr.non_2xx_3xx, (unsigned long long)wr.socket_errors);
     rc = 0;
 end:
-    if (wrk.pid > 0)
-        proc_stop(wrk.pid, 5000);
-    proc_child_close(&wrk);
+    proc_stop(&wrk, 5000);
     dynbuf_free(&out);
     return rc;
 }
@@ -505,8 +534,7 @@ static void run_one(struct run_ctx *x)
     r->load15 = h0.load15;
     double ours0 = rusage_s(RUSAGE_SELF) + rusage_s(RUSAGE_CHILDREN);
     int64_t wall0 = clock_mono_ns();
-    x->client.pid = -1;
-    x->client.out = x->client.in = -1;
+    proc_init(&x->client);
     x->err[0] = '\0';
     struct server_opts so = {.dir = x->dir,
                              .server_bin = x->o->server_bin,
@@ -515,13 +543,11 @@ static void run_one(struct run_ctx *x)
     int rc = -1;
     if (mkdir(x->dir, 0755) != 0 && errno != EEXIST)
         run_fail(x, "mkdir %s: %s", x->dir, strerror(errno));
-    else if (server_start(&x->srv, x->k, &so, x->err, sizeof(x->err)) == 0) {
+    else if (bench_server_start(&x->srv, x->k, &so, x->err, sizeof(x->err)) == 0) {
         rc = x->w->kind == WL_WRK ? run_wrk(x) : run_push(x);
-        if (x->client.pid > 0) {
-            proc_stop(x->client.pid, 10000);
-            proc_child_close(&x->client);
-        }
-        if (server_stop(&x->srv) != 0 && rc == 0)
+        proc_stop(&x->client, 10000);
+        proc_close(&x->client);
+        if (bench_server_stop(&x->srv) != 0 && rc == 0)
             row_note(r, "the server did not stop cleanly");
     }
     r->ok = rc == 0;
@@ -574,7 +600,7 @@ static void usage(FILE *f)
         "  --out DIR               results root (default results/bench)\n"
         "  --server-bin PATH       the lab server (default $PUSHPULL_SERVER or\n"
         "                          bin/pushpull-server)\n"
-        "  --nginx PATH, --wrk PATH  (default /usr/sbin/nginx, wrk)\n"
+        "  --nginx PATH, --wrk PATH  (default /usr/sbin/nginx, /usr/bin/wrk)\n"
         "  -h, --help              this text\n"
         "\n"
         "Durations take a unit (250ms, 20s); counts take k (10k).\n");
@@ -714,7 +740,7 @@ int bench_run_main(int argc, char **argv)
         .server_bin =
             getenv("PUSHPULL_SERVER") ? getenv("PUSHPULL_SERVER") : "bin/pushpull-server",
         .nginx_bin = "/usr/sbin/nginx",
-        .wrk_bin = "wrk",
+        .wrk_bin = "/usr/bin/wrk",
         .workloads = (1u << NWORKLOADS) - 1,
         .servers = 3,
     };
@@ -876,12 +902,11 @@ int bench_run_main(int argc, char **argv)
                         "libnginx-mod-nchan (or --servers pushpull)\n");
         return 2;
     }
-    char which[PATH_MAX + 32];
-    snprintf(which, sizeof(which), "command -v '%s' >/dev/null 2>&1", o.wrk_bin);
-    if (need_wrk && system(which) != 0) {
+    if (need_wrk && access(o.wrk_bin, X_OK) != 0) {
         fprintf(stderr,
-                "pushpull-bench: wrk is missing: apt-get install wrk (or --workloads "
-                "without poll-200,poll-304)\n");
+                "pushpull-bench: no wrk at %s: apt-get install wrk (or --wrk PATH, or "
+                "--workloads without poll-200,poll-304)\n",
+                o.wrk_bin);
         return 2;
     }
     struct rlimit rl;
@@ -936,7 +961,7 @@ int bench_run_main(int argc, char **argv)
     for (size_t w = 0; w < NWORKLOADS; w++)
         for (int s = 0; s < 2; s++)
             total += (o.workloads >> w & 1) && (o.servers >> s & 1) &&
-                     server_kinds[s]->ep[workloads[w].approach].path;
+                     bench_server_kinds[s]->ep[workloads[w].approach].path;
     total *= (int)o.reps;
     struct bench_row *rows = calloc((size_t)total + 1, sizeof(*rows));
     if (!rows) {
@@ -951,7 +976,7 @@ int bench_run_main(int argc, char **argv)
     for (unsigned rep = 1; rep <= o.reps && !interrupted; rep++) {
         for (size_t w = 0; w < NWORKLOADS && !interrupted; w++) {
             for (int s = 0; s < 2 && !interrupted; s++) {
-                const struct server_kind *k = server_kinds[s];
+                const struct server_kind *k = bench_server_kinds[s];
                 if (!(o.workloads >> w & 1) || !(o.servers >> s & 1) ||
                     !k->ep[workloads[w].approach].path)
                     continue;

@@ -8,8 +8,9 @@
  * connection, then 2 to 4 bytes of frame header per update from the server; the
  * client's frames carry 4 mask bytes more.
  *
- * The key is drawn from a splitmix64 seeded by the connection's number and the clock: an
- * RFC client needs a nonce, not a secret.
+ * The key is a fresh 16-byte nonce from common/ws_accept (RAND_bytes); the masks come
+ * from a splitmix64 seeded by the connection's number and the clock: an RFC client needs
+ * unpredictable-enough masks, not secret ones.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +19,14 @@
 #include "ref_transport.h"
 #include "rng.h"
 #include "update_scan.h"
+#include "ws_accept.h"
 #include "ws_frame.h"
 
 struct ws_state {
     struct ws_reader reader;
-    struct rng rng;             /* nonces and masks */
-    char key[WS_KEY_CHARS + 1]; /* this handshake's Sec-WebSocket-Key */
-    struct ref_conn *conn;      /* for the message callback */
+    struct rng rng;           /* masks */
+    char key[WS_KEY_LEN + 1]; /* this handshake's Sec-WebSocket-Key */
+    struct ref_conn *conn;    /* for the message callback */
 };
 
 static void found(void *ctx, const struct update_found *u)
@@ -59,12 +61,8 @@ static void ws_reset(struct ref_conn *c)
     struct ws_state *s = c->state;
     ws_reader_free(&s->reader);
     ws_reader_init(&s->reader, 0);
-    uint8_t nonce[16];
-    for (int i = 0; i < 16; i += 8) {
-        uint64_t r = rng_next(&s->rng);
-        memcpy(nonce + i, &r, 8);
-    }
-    ws_key_encode(nonce, s->key);
+    if (ws_key_new(s->key) != 0)
+        s->key[0] = '\0'; /* no randomness: the handshake's answer will not match */
 }
 
 static int ws_request(struct ref_conn *c, struct dynbuf *out)
@@ -80,8 +78,9 @@ static int ws_request(struct ref_conn *c, struct dynbuf *out)
 static int ws_on_head(struct ref_conn *c, const struct http_resp *r)
 {
     struct ws_state *s = c->state;
-    char want[WS_ACCEPT_CHARS + 1];
-    if (r->status != 101 || !r->upgrade_websocket || ws_accept_for(s->key, want) != 0)
+    char want[WS_ACCEPT_LEN + 1];
+    if (r->status != 101 || !r->upgrade_websocket || !s->key[0] ||
+        ws_accept_for(s->key, strlen(s->key), want) != 0)
         return -1;
     return strcmp(want, r->ws_accept) == 0 ? 0 : -1;
 }

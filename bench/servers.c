@@ -33,12 +33,18 @@ static int pushpull_start(struct server *s, const struct server_opts *o, char *e
                           "120s",        "--max-connections",
                           "20000",       "--threads",
                           threads,       NULL};
-    if (proc_start(&s->proc, argv, 0, log, err, errlen) != 0)
+    struct proc_spec spec = {.argv = argv,
+                             .name = "the lab server",
+                             .out = PROC_PIPE,
+                             .err = PROC_FILE,
+                             .err_path = log};
+    if (proc_start(&s->proc, &spec, err, errlen) != 0)
         return -1;
     char line[256];
     const char *prefix = "listening on http://127.0.0.1:";
-    if (proc_read_line(s->proc.out, line, sizeof(line), START_TIMEOUT_MS) != 0 ||
-        strncmp(line, prefix, strlen(prefix)) != 0) {
+    if (proc_first_line(&s->proc, START_TIMEOUT_MS, line, sizeof(line), err, errlen) != 0)
+        return -1;
+    if (strncmp(line, prefix, strlen(prefix)) != 0) {
         snprintf(err, errlen, "%s did not say \"%s...\" (see %s)", o->server_bin, prefix,
                  log);
         return -1;
@@ -79,7 +85,7 @@ static int pushpull_subscribers(struct server *s, uint64_t *n, char *err, size_t
     return count_from(s, "/stats", "parked", n, err, errlen);
 }
 
-const struct server_kind server_pushpull = {
+const struct server_kind bench_server_pushpull = {
     .name = "pushpull",
     .ep = {[BENCH_SSE] = {"/events", "sse"},
            [BENCH_LONG] = {"/longpoll", "long"},
@@ -138,12 +144,17 @@ static int nchan_start(struct server *s, const struct server_opts *o, char *err,
         return -1;
     }
     const char *argv[] = {o->nginx_bin, "-p", o->dir, "-c", conf_path, "-e", elog, NULL};
-    if (proc_start(&s->proc, argv, 0, slog, err, errlen) != 0)
+    struct proc_spec spec = {.argv = argv,
+                             .name = "nginx",
+                             .out = PROC_DEVNULL,
+                             .err = PROC_FILE,
+                             .err_path = slog};
+    if (proc_start(&s->proc, &spec, err, errlen) != 0)
         return -1;
     s->port = c.port;
     int64_t deadline = clock_mono_ns() + START_TIMEOUT_MS * NS_PER_MS;
     while (httpc_wait_listening(s->port, 50) != 0) {
-        if (proc_wait(s->proc.pid, 0) != -1 || clock_mono_ns() > deadline) {
+        if (proc_poll(&s->proc) || clock_mono_ns() > deadline) {
             snprintf(err, errlen, "nginx did not listen on 127.0.0.1:%u (see %s and %s)",
                      s->port, elog, slog);
             return -1;
@@ -168,7 +179,7 @@ static int nchan_subscribers(struct server *s, uint64_t *n, char *err, size_t er
     return line ? 0 : -1;
 }
 
-const struct server_kind server_nchan = {
+const struct server_kind bench_server_nchan = {
     .name = "nchan",
     .ep = {[BENCH_SSE] = {"/sub/events", "sse"},
            [BENCH_LONG] = {"/sub/longpoll", "long-etag"},
@@ -183,42 +194,41 @@ const struct server_kind server_nchan = {
 
 /* ---- common ------------------------------------------------------------------------- */
 
-const struct server_kind *const server_kinds[] = {&server_pushpull, &server_nchan, NULL};
+const struct server_kind *const bench_server_kinds[] = {&bench_server_pushpull,
+                                                        &bench_server_nchan, NULL};
 
-const struct server_kind *server_kind_find(const char *name)
+const struct server_kind *bench_server_kind_find(const char *name)
 {
-    for (int i = 0; server_kinds[i]; i++)
-        if (strcmp(server_kinds[i]->name, name) == 0)
-            return server_kinds[i];
+    for (int i = 0; bench_server_kinds[i]; i++)
+        if (strcmp(bench_server_kinds[i]->name, name) == 0)
+            return bench_server_kinds[i];
     return NULL;
 }
 
-int server_start(struct server *s, const struct server_kind *k, const struct server_opts *o,
-                 char *err, size_t errlen)
+int bench_server_start(struct server *s, const struct server_kind *k,
+                       const struct server_opts *o, char *err, size_t errlen)
 {
     memset(s, 0, sizeof(*s));
     s->kind = k;
-    s->proc.pid = -1;
-    s->proc.out = s->proc.in = -1;
+    proc_init(&s->proc);
     httpc_init(&s->ctl, 0);
     if (k->start(s, o, err, errlen) != 0) {
-        server_stop(s);
+        bench_server_stop(s);
         return -1;
     }
     httpc_init(&s->ctl, s->port);
     return 0;
 }
 
-int server_stop(struct server *s)
+int bench_server_stop(struct server *s)
 {
     httpc_close(&s->ctl);
-    int rc = proc_stop(s->proc.pid, 10000);
-    s->proc.pid = -1;
-    proc_child_close(&s->proc);
+    int rc = proc_stop(&s->proc, 10000);
+    proc_close(&s->proc);
     return rc;
 }
 
-int server_url(const struct server *s, enum bench_approach a, char *out, size_t cap)
+int bench_server_url(const struct server *s, enum bench_approach a, char *out, size_t cap)
 {
     const char *path = s->kind->ep[a].path;
     if (!path)
@@ -227,8 +237,8 @@ int server_url(const struct server *s, enum bench_approach a, char *out, size_t 
     return 0;
 }
 
-int server_publish(struct server *s, unsigned data_bytes, int64_t due_ns, char *err,
-                   size_t errlen)
+int bench_server_publish(struct server *s, unsigned data_bytes, int64_t due_ns, char *err,
+                         size_t errlen)
 {
     static const char filler[] = "abcdefghijklmnopqrstuvwxyz0123456789";
     struct dynbuf body;
@@ -261,7 +271,7 @@ int server_publish(struct server *s, unsigned data_bytes, int64_t due_ns, char *
     return rc;
 }
 
-int server_usage(const struct server *s, struct proc_usage *u)
+int bench_server_usage(const struct server *s, struct usage *u)
 {
-    return proc_usage_read(s->proc.pid, s->kind->with_children, u);
+    return usage_read(s->proc.pid, s->kind->with_children, u);
 }

@@ -20,6 +20,7 @@
 
 #include "httpc.h"
 #include "proc.h"
+#include "usage.h"
 
 /* The ways a subscriber can ask; each server serves some of them. */
 enum bench_approach { BENCH_SSE, BENCH_LONG, BENCH_WS, BENCH_POLL, BENCH_APPROACHES };
@@ -54,26 +55,27 @@ struct server_kind {
 /* A running server. */
 struct server {
     const struct server_kind *kind;
-    struct proc_child proc; /* the process the bench started (nginx: the master) */
-    unsigned port;          /* where it listens on 127.0.0.1 */
-    struct httpc ctl;       /* the bench's own connection: publish, counts */
-    uint64_t published;     /* updates published by the bench */
+    struct proc proc;   /* the process the bench started (nginx: the master) */
+    unsigned port;      /* where it listens on 127.0.0.1 */
+    struct httpc ctl;   /* the bench's own connection: publish, counts */
+    uint64_t published; /* updates published by the bench */
 };
 
-extern const struct server_kind server_pushpull;
-extern const struct server_kind server_nchan;
+extern const struct server_kind bench_server_pushpull;
+extern const struct server_kind bench_server_nchan;
 /* Every row, NULL-terminated; and one by name, or NULL. */
-extern const struct server_kind *const server_kinds[];
-const struct server_kind *server_kind_find(const char *name);
+extern const struct server_kind *const bench_server_kinds[];
+const struct server_kind *bench_server_kind_find(const char *name);
 
 /* Start k fresh with o. 0, or -1 with a message in err (nothing is left running). */
-int server_start(struct server *s, const struct server_kind *k, const struct server_opts *o,
-                 char *err, size_t errlen);
+int bench_server_start(struct server *s, const struct server_kind *k,
+                       const struct server_opts *o, char *err, size_t errlen);
 /* Stop it by its pid (SIGTERM, SIGKILL after 10 s) and close the bench's connection.
- * Returns the exit status, or -1 when it had to be killed. Safe to call twice. */
-int server_stop(struct server *s);
+ * Returns the exit status, or -1 when it died of a signal (it had to be killed). Safe to
+ * call twice. */
+int bench_server_stop(struct server *s);
 /* The URL of approach a on s into out; -1 when s does not serve it. */
-int server_url(const struct server *s, enum bench_approach a, char *out, size_t cap);
+int bench_server_url(const struct server *s, enum bench_approach a, char *out, size_t cap);
 /* Publish one update whose data is data_bytes of text (or more, when the stamp does not
  * fit) starting with "pub_ns=<due_ns>;": the CLOCK_REALTIME instant the update was due by
  * the publisher's schedule (0: now), which the reference client reads back
@@ -81,9 +83,9 @@ int server_url(const struct server *s, enum bench_approach a, char *out, size_t 
  * went out late (the previous one was answered late) counts its lateness, after wrk2's
  * rule. Through nchan the body is the whole update JSON, with ts_ns the moment the POST
  * is written. 0 or -1. */
-int server_publish(struct server *s, unsigned data_bytes, int64_t due_ns, char *err,
-                   size_t errlen);
+int bench_server_publish(struct server *s, unsigned data_bytes, int64_t due_ns, char *err,
+                         size_t errlen);
 /* Its CPU and RSS now (children included for nginx). 0 or -1. */
-int server_usage(const struct server *s, struct proc_usage *u);
+int bench_server_usage(const struct server *s, struct usage *u);
 
 #endif

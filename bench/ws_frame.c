@@ -1,4 +1,4 @@
-/* ws_frame.c: RFC 6455 handshake values, client frames, and the server-frame decoder.
+/* ws_frame.c: RFC 6455 client frames and the server-frame decoder (see ws_frame.h).
  *
  * The decoder's rules (RFC 6455 section 5), each failure with the close code a client
  * would send (section 7.4.1):
@@ -20,33 +20,6 @@
 #include "ws_frame.h"
 
 #include <string.h>
-
-#include <openssl/evp.h>
-
-#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-void ws_key_encode(const uint8_t nonce[16], char key[WS_KEY_CHARS + 1])
-{
-    EVP_EncodeBlock((unsigned char *)key, nonce, 16);
-}
-
-int ws_accept_for(const char *key, char accept[WS_ACCEPT_CHARS + 1])
-{
-    char joined[128];
-    size_t klen = strlen(key);
-    if (klen + sizeof(WS_GUID) > sizeof(joined))
-        return -1;
-    memcpy(joined, key, klen);
-    memcpy(joined + klen, WS_GUID, sizeof(WS_GUID));
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int dlen = 0;
-    if (EVP_Digest(joined, klen + sizeof(WS_GUID) - 1, digest, &dlen, EVP_sha1(), NULL) !=
-            1 ||
-        dlen != 20)
-        return -1;
-    EVP_EncodeBlock((unsigned char *)accept, digest, 20);
-    return 0;
-}
 
 int ws_frame_append(struct dynbuf *out, enum ws_opcode opcode, const void *payload,
                     size_t len, const uint8_t mask[4])

@@ -1,14 +1,15 @@
 /* ws_frame.h: the client's side of RFC 6455 WebSocket framing, for the reference client.
  *
- * Three pieces, none of which touches a socket: the opening handshake's key and the
- * Sec-WebSocket-Accept the server must answer with (section 4.1-4.2); an encoder for the
- * masked frames a client sends (section 5.3: every client frame is masked); and an
- * incremental decoder for the server's frames that reassembles fragmented messages and
- * hands out control frames as they come, even between fragments (section 5.4). The rules
- * the decoder enforces, and the close code each failure maps to, are in ws_frame.c.
+ * Two pieces, neither of which touches a socket: an encoder for the masked frames a
+ * client sends (section 5.3: every client frame is masked); and an incremental decoder
+ * for the server's frames that reassembles fragmented messages and hands out control
+ * frames as they come, even between fragments (section 5.4). The rules the decoder
+ * enforces, and the close code each failure maps to, are in ws_frame.c. The handshake's
+ * key and the Sec-WebSocket-Accept to expect are common/ws_accept's (libcrypto's SHA-1
+ * and base64, checked against the RFC's example).
  *
  * Written from the RFC rather than with wslay on purpose: the reference client is the
- * bench's independent yardstick, so it shares no code with what it measures.
+ * bench's independent yardstick, so its framing shares no code with what it measures.
  */
 #ifndef PUSHPULL_BENCH_WS_FRAME_H
 #define PUSHPULL_BENCH_WS_FRAME_H
@@ -26,15 +27,6 @@ enum ws_opcode {
     WS_PING = 0x9,
     WS_PONG = 0xA
 };
-
-#define WS_KEY_CHARS    24 /* base64 of a 16-byte nonce */
-#define WS_ACCEPT_CHARS 28 /* base64 of a SHA-1 digest */
-
-/* The Sec-WebSocket-Key for a 16-byte nonce: 24 characters and a NUL into key. */
-void ws_key_encode(const uint8_t nonce[16], char key[WS_KEY_CHARS + 1]);
-/* The Sec-WebSocket-Accept a server must send for key: base64(SHA-1(key + the RFC's
- * GUID)), 28 characters and a NUL into accept. 0, or -1 when libcrypto fails. */
-int ws_accept_for(const char *key, char accept[WS_ACCEPT_CHARS + 1]);
 
 /* Append one client frame (FIN set, the MASK bit set, payload XORed with mask) to out.
  * Control frames (close, ping, pong) must carry at most 125 bytes. Returns dynbuf_add's

@@ -160,11 +160,46 @@ static void test_summary(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Medians of an even count are the mean of the middle two; a run that did not measure a
+ * metric (NaN) is not counted; a zero median on nchan's side gives no ratio. */
+static void test_median_even_and_gaps(void **state)
+{
+    (void)state;
+    struct bench_row rows[16];
+    size_t n = 0;
+    const double pp[] = {30.0, 10.0, 40.0, 20.0}, nc[] = {8.0, 12.0, NAN, 10.0};
+    for (int i = 0; i < 4; i++) {
+        rows[n] = row("fanout-sse", "pushpull", i + 1, 1);
+        rows[n].pub_latency_p99_ms = pp[i];
+        rows[n++].server_cpu_us_per_delivery = 3.0;
+        rows[n] = row("fanout-sse", "nchan", i + 1, 1);
+        rows[n].pub_latency_p99_ms = nc[i];
+        rows[n++].server_cpu_us_per_delivery = 0.0;
+    }
+    struct report_line lines[64];
+    size_t nl = report_lines_init(lines, 64);
+    report_summarize(lines, nl, rows, n);
+    const struct report_line *p99 = find(lines, nl, "fanout-sse", "pub_latency_p99_ms");
+    assert_int_equal(p99->n[0], 4);
+    assert_int_equal(p99->n[1], 3);
+    assert_true(p99->med[0] == 25.0); /* (20 + 30) / 2 */
+    assert_true(p99->min[0] == 10.0 && p99->max[0] == 40.0);
+    assert_true(p99->med[1] == 10.0 && p99->min[1] == 8.0 && p99->max[1] == 12.0);
+    assert_true(fabs(p99->ratio - 2.5) < 1e-9);
+    assert_int_equal(p99->met, 0); /* goal <= 0.8 */
+    const struct report_line *cpu =
+        find(lines, nl, "fanout-sse", "server_cpu_us_per_delivery");
+    assert_true(cpu->med[0] == 3.0 && cpu->med[1] == 0.0);
+    assert_true(isnan(cpu->ratio));
+    assert_int_equal(cpu->met, -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_summary),
+        cmocka_unit_test(test_median_even_and_gaps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
