@@ -11,6 +11,16 @@
  * What it costs is reported with what it saw: its loops' busy share and how many turns
  * found more ready sockets than one epoll_wait returns, so a reader can tell when the
  * instrument rather than the server was the bottleneck.
+ *
+ * Independence: it shares no code with what it measures or stands beside: nothing of the
+ * lab server (servers/), nothing of the instrumented client (clients/: no libcurl, no
+ * wslay, none of its loop, transports or update reader). Its HTTP response parser
+ * (http_resp.c), WebSocket framing (ws_frame.c) and update scanner (update_scan.c) are
+ * its own, written from RFC 9112 and RFC 6455. From common/ it takes utilities only: the
+ * clock, buffers, histograms, unit parsing, and three wire helpers that are specified and
+ * tested on their own: the chunked decoder, and the SSE field parser and WebSocket accept
+ * key, which the instrumented client uses too. A bug in those two would be in both
+ * clients; the runs against nginx + nchan are what would show it.
  */
 #ifndef PUSHPULL_BENCH_REFCLIENT_H
 #define PUSHPULL_BENCH_REFCLIENT_H
