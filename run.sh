@@ -26,6 +26,7 @@ usage: ./run.sh [COMMAND] [ARGS]
   demo [--rate HZ] [--port N]
                          the workshop demo: serve the live page, print its URL
   test                   set up, build with ASan+UBSan, run every test; "N passed, N failed"
+                         (the bench's test runs nginx + nchan and wrk: installed too)
   bench [--against nchan|none] [FLAGS]
                          the lab server beside nginx + nchan on the same loads, medians
                          of 3 runs: results/bench/<timestamp>/ (bin/pushpull-bench --help);
@@ -140,7 +141,8 @@ case "$cmd" in
     -h|--help|help) usage ;;
     setup) setup ;;
     build) setup; build ;;
-    test)  setup; setup_browser_tests; make -s -j"$(nproc)" test-build && make -s test ;;
+    test)  setup $(bench_debs); setup_browser_tests
+           make -s -j"$(nproc)" test-build && make -s test ;;
     server) setup; build; exec "$BIN/pushpull-server" "$@" ;;
     bench) setup $(bench_debs "$@"); build; exec bin/pushpull-bench "$@" ;;
     run) setup; build; exec "$BIN/pushpull-lab" run "$@" ;;
