@@ -37,9 +37,11 @@
 #include "clock.h"
 #include "flags.h"
 #include "nginx_conf.h"
+#include "proc.h"
 #include "report.h"
 #include "servers.h"
 #include "units.h"
+#include "usage.h"
 #include "wrk.h"
 
 struct load {
@@ -956,6 +958,7 @@ int bench_run_main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    proc_cancel_on(&interrupted); /* Ctrl-C ends any wait for a program's line */
 
     int total = 0;
     for (size_t w = 0; w < NWORKLOADS; w++)
