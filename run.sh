@@ -109,10 +109,8 @@ build() {
 bench_debs() {
     local alone=0 prev=
     for a in "$@"; do
-        case "$prev $a" in
-            "--against none"|" --against=none"|"--servers pushpull"|" --servers=pushpull")
-                alone=1 ;;
-        esac
+        case "$a" in --against=none|--servers=pushpull) alone=1 ;; esac
+        case "$prev $a" in "--against none"|"--servers pushpull") alone=1 ;; esac
         prev=$a
     done
     echo wrk
