@@ -147,10 +147,16 @@ static void check_common(const cJSON *root, const char *protocol)
     double wire = num(root, "wire_bytes_sent") + num(root, "wire_bytes_received");
     if (strcmp(protocol, "http1") == 0) {
         assert_string_equal(client_harness_str(root, "results.bytes_check"), "ok");
-        /* the kernel's window count and the split: the same bytes, two ways */
-        if (wire != num(root, "split_bytes"))
-            fail_msg("http1: the kernel's window bytes %.0f, the split's %.0f", wire,
-                     num(root, "split_bytes"));
+        /* the kernel's window count and the split: the same bytes, two ways, but for
+         * the window's two edges: the kernel's is drawn at a loop turn, the split's per
+         * request by when it started (a request started just before the window may
+         * leave just after it on a busy machine), so each user may have one exchange on
+         * the other side of each edge. (On a quiet machine they agree to the byte.) */
+        double edge = 2 * N_CLIENTS * num(root, "wire_bytes_per_request_run");
+        if (fabs(wire - num(root, "split_bytes")) > edge)
+            fail_msg("http1: the kernel's window bytes %.0f, the split's %.0f (more apart "
+                     "than %.0f, an exchange per user at each edge)",
+                     wire, num(root, "split_bytes"), edge);
     } else {
         assert_string_equal(client_harness_str(root, "results.bytes_check"), "decoded");
     }
