@@ -16,6 +16,10 @@ PKGS    := libmicrohttpd libcjson libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
+# hiredis, for the feed through Redis (servers/redis_*.c)
+PKG_CFLAGS += $(shell pkg-config --cflags hiredis 2>/dev/null)
+PKG_LIBS   += $(shell pkg-config --libs hiredis 2>/dev/null)
+
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 ifdef CI
 WARN    += -Werror
