@@ -12,9 +12,12 @@
 # test links only what it uses.
 
 CC      ?= cc
-PKGS    := libmicrohttpd libcjson libcurl
+PKGS    := libmicrohttpd libcjson libcurl libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# WebSocket framing. Debian 12's libwslay-dev ships no pkg-config file (only CMake's), so
+# ask pkg-config first and fall back to the library's name.
+WSLAY_LIBS := $(shell pkg-config --libs libwslay 2>/dev/null || echo -lwslay)
 
 # hiredis, for the feed through Redis (servers/redis_*.c)
 PKG_CFLAGS += $(shell pkg-config --cflags hiredis 2>/dev/null)
@@ -25,7 +28,7 @@ ifdef CI
 WARN    += -Werror
 endif
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(WARN) -Icommon -MMD -MP $(PKG_CFLAGS)
-LDLIBS  := $(PKG_LIBS) -lpthread -lm
+LDLIBS  := $(PKG_LIBS) $(WSLAY_LIBS) -lpthread -lm
 
 REL_CFLAGS  := $(CFLAGS_BASE) -I. -O2 -g
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -116,9 +119,10 @@ build/fuzz/fuzz_server: tests/fuzz_server.c $(SRC_servers) $(COMMON_SRC)
 	clang $(FUZZ_CFLAGS) -Iservers $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 build/fuzz/%: tests/%.c $(COMMON_SRC)
 	@mkdir -p build/fuzz
-	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
-# the scenario loader is the lab's
+	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) $(WSLAY_LIBS) -lm
+# the scenario loader is the lab's; the WebSocket handshake parser the client's
 build/fuzz/fuzz_scenario: $(SRC_lab)
+build/fuzz/fuzz_ws_handshake: clients/ws_handshake.c
 fuzz: $(FUZZ_SRC:tests/%.c=build/fuzz/%)
 
 FORMAT_SRC = $(wildcard common/*.[ch] $(PROG_DIRS:%=%/*.[ch]) tests/*.[ch] tests/bench/*.c)

@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "units.h"
+#include "upstream.h"
 
 typedef int (*setter_fn)(struct client_config *cfg, const char *value, char *err,
                          size_t errlen, const char *flag);
@@ -68,8 +69,10 @@ static int set_approach(struct client_config *cfg, const char *v, char *err, siz
         cfg->approach = APPROACH_LONG;
     else if (strcmp(v, "sse") == 0)
         cfg->approach = APPROACH_SSE;
+    else if (strcmp(v, "ws") == 0)
+        cfg->approach = APPROACH_WS;
     else
-        return bad(err, errlen, flag, "short, long or sse", v);
+        return bad(err, errlen, flag, "short, long, sse or ws", v);
     return 0;
 }
 
@@ -179,6 +182,14 @@ static int set_open_timeout(struct client_config *cfg, const char *v, char *err,
     return 0;
 }
 
+static int set_ws_backoff(struct client_config *cfg, const char *v, char *err,
+                          size_t errlen, const char *flag)
+{
+    if (parse_duration(v, NS_PER_MS, 600 * NS_PER_S, &cfg->ws_backoff_ns) != 0)
+        return bad(err, errlen, flag, "a duration from 1ms to 10m (like 1s)", v);
+    return 0;
+}
+
 /* A byte size: a whole number with an optional unit B, k (1000), M (1000000), KiB, MiB or
  * GiB: "4MiB" -> 4194304. 0 or -1. */
 static int parse_bytes(const char *v, uint64_t *out)
@@ -219,6 +230,38 @@ static int set_max_body(struct client_config *cfg, const char *v, char *err, siz
     if (parse_bytes(v, &n) != 0 || n < 1024 || n > (1ull << 30))
         return bad(err, errlen, flag, "a size from 1KiB to 1GiB (like 4MiB or 500k)", v);
     cfg->max_body_bytes = n;
+    return 0;
+}
+
+static int set_send_rate(struct client_config *cfg, const char *v, char *err, size_t errlen,
+                         const char *flag)
+{
+    double hz;
+    if (units_parse_number(v, &hz) != 0 || hz > 1000)
+        return bad(err, errlen, flag, "a rate from 0 to 1000 per second (like 0.5)", v);
+    cfg->send_rate_hz = hz;
+    return 0;
+}
+
+static int set_send_bytes(struct client_config *cfg, const char *v, char *err,
+                          size_t errlen, const char *flag)
+{
+    uint64_t n;
+    if (parse_bytes(v, &n) != 0 || n < UPSTREAM_MIN_BYTES || n > UPSTREAM_MAX_BYTES)
+        return bad(err, errlen, flag, "a size from 64 to 65000 bytes (like 100)", v);
+    cfg->send_bytes = n;
+    return 0;
+}
+
+static int set_send_mode(struct client_config *cfg, const char *v, char *err, size_t errlen,
+                         const char *flag)
+{
+    if (strcmp(v, "poisson") == 0)
+        cfg->send_mode = SEND_POISSON;
+    else if (strcmp(v, "periodic") == 0)
+        cfg->send_mode = SEND_PERIODIC;
+    else
+        return bad(err, errlen, flag, "poisson or periodic", v);
     return 0;
 }
 
@@ -292,7 +335,7 @@ static int set_label(struct client_config *cfg, const char *v, char *err, size_t
 
 static const struct option_row options[] = {
     {"server", 's', "URL", "http://127.0.0.1:8080", "the pushpull server", set_server},
-    {"approach", 'a', "KIND", "short", "short | long | sse", set_approach},
+    {"approach", 'a', "KIND", "short", "short | long | sse | ws", set_approach},
     {"clients", 'c', "N", "100", "simulated users, one connection each (10k ok)",
      set_clients},
     {"duration", 'd', "DUR", "30s", "measurement window", set_duration},
@@ -311,10 +354,19 @@ static const struct option_row options[] = {
      "longest wait for a poll's answer (a long poll: its hold plus this)",
      set_response_timeout},
     {"open-timeout", 0, "DUR", "off",
-     "longest wait for an SSE stream to open (off: as a browser, which waits)",
+     "longest wait for an SSE stream or a WebSocket to open (off: as a browser)",
      set_open_timeout},
+    {"ws-backoff", 0, "DUR", "1s",
+     "WebSocket: wait before reconnecting; doubles per failed attempt, to 30s",
+     set_ws_backoff},
     {"max-body", 0, "SIZE", "4MiB",
      "largest poll body or SSE event read; a larger one is a parse error", set_max_body},
+    {"send-rate", 0, "HZ", "0",
+     "messages each user sends per second (POST /publish, or a WebSocket frame)",
+     set_send_rate},
+    {"send-bytes", 0, "SIZE", "100", "each message's size (64 to 65000)", set_send_bytes},
+    {"send-mode", 0, "MODE", "poisson",
+     "message times: poisson (random gaps) | periodic (fixed gaps)", set_send_mode},
     {"max-clock-skew", 0, "DUR", "1s",
      "a stamp later than its receipt by more is dropped (stamps_future)",
      set_max_clock_skew},
@@ -322,9 +374,9 @@ static const struct option_row options[] = {
      set_headers},
     {"cookie-bytes", 0, "N", "0", "add a Cookie header with a value of N bytes",
      set_cookie_bytes},
-    {"seed", 0, "N", "1", "poll phases and cookie filler", set_seed},
+    {"seed", 0, "N", "1", "poll phases, message times and cookie filler", set_seed},
     {"out", 'o', "DIR", NULL,
-     "write summary.json/.csv, latency.csv, timeline.csv, activity.csv", set_out},
+     "write summary.json/.csv and latency, timeline, activity, msg_rtt .csv", set_out},
     {"label", 'l', "TEXT", "", "free text added to every output row", set_label},
     {"version", 'V', NULL, NULL, "print the version and exit", NULL},
     {"help", 'h', NULL, NULL, "this text", NULL},
@@ -335,8 +387,8 @@ void cli_usage(FILE *out)
 {
     fprintf(out, "usage: pushpull-client [options]\n\n"
                  "Simulates many browser tabs following one pushpull server by short "
-                 "polling,\nlong polling or Server-Sent Events, and measures what each "
-                 "costs and delivers.\n\n");
+                 "polling,\nlong polling, Server-Sent Events or WebSocket, and measures "
+                 "what each costs\nand delivers.\n\n");
     for (size_t i = 0; i < N_OPTIONS; i++) {
         const struct option_row *o = &options[i];
         char left[48];
@@ -451,6 +503,8 @@ const char *cli_approach_name(enum approach a)
         return "long";
     case APPROACH_SSE:
         return "sse";
+    case APPROACH_WS:
+        return "ws";
     }
     return "?";
 }
@@ -458,6 +512,11 @@ const char *cli_approach_name(enum approach a)
 const char *cli_poll_name(enum poll_mode m)
 {
     return m == POLL_EVENTS ? "events" : "state";
+}
+
+const char *cli_send_mode_name(enum send_mode m)
+{
+    return m == SEND_PERIODIC ? "periodic" : "poisson";
 }
 
 int64_t cli_drain_ns(const struct client_config *cfg)

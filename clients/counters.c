@@ -1,12 +1,26 @@
 /* counters.c: the counter names, the one function that adds to them, and the activity
  * series it feeds.
  *
- * Where each counter is incremented (the only place):
- *   requests, aborted, errors (connect, timeout, io)    user.c   start / finish
- *   resp_news, resp_empty, resp_304, err_status/parse   user.c   finish (the outcome
- *   errors_parse_too_big                                         the transport returned)
- *   connections, reconnects                             user.c   on_opensocket
- *   kernel_*                                            user.c   on_closesocket
+ * Where each counter is incremented (the only place; user.c's user_count_* functions are
+ * called by user.c's libcurl driver and by the WebSocket transport, which runs its own
+ * socket):
+ *   requests                                            user.c   user_count_request
+ *   aborted                                             user.c   user_count_aborted
+ *   errors (connect, timeout, io, status, parse)        user.c   user_count_failure
+ *   resp_news, resp_empty, resp_304, err_status/parse   user.c   user_count_outcome (the
+ *   errors_parse_too_big                                         outcome the transport
+ *                                                                returned)
+ *   connections, reconnects                             user.c   user_socket_opened
+ *   kernel_*                                            user.c   user_socket_close
+ *   ws_handshake_req_bytes, ws_*_up                     ws_conn.c conn_write (the single
+ *                                                                 write site)
+ *   ws_handshake_resp_bytes, ws_*_down                  ws_conn.c account_down (from
+ *                                                                 conn_read, the single
+ *                                                                 read site)
+ *   ws_messages_invalid                                 ws.c     ws_on_message
+ *   ws_handshakes_refused                               ws.c     ws_on_end
+ *   msgs_sent                                           upstream.c upstream_compose
+ *   msgs_echoed, msgs_echo_duplicates                   upstream.c upstream_recognise
  *   req_header_bytes, req_body_bytes                    user.c   finish
  *   resp_header_bytes                                   user.c   on_header
  *   resp_body_bytes, chunk_framing_bytes                user.c   on_write
@@ -57,6 +71,26 @@ static const char *const names[CTR__COUNT] = {
     [CTR_SSE_COMMENT_BYTES] = "sse_comment_bytes",
     [CTR_SSE_COMMENTS] = "sse_comments",
     [CTR_SSE_EVENTS] = "sse_events",
+    [CTR_WS_HANDSHAKE_REQ_BYTES] = "ws_handshake_req_bytes",
+    [CTR_WS_HANDSHAKE_RESP_BYTES] = "ws_handshake_resp_bytes",
+    [CTR_WS_HEADER_BYTES_DOWN] = "ws_frame_header_bytes_down",
+    [CTR_WS_MASK_BYTES_DOWN] = "ws_mask_bytes_down",
+    [CTR_WS_PAYLOAD_BYTES_DOWN] = "ws_payload_bytes_down",
+    [CTR_WS_PINGPONG_BYTES_DOWN] = "ws_ping_pong_bytes_down",
+    [CTR_WS_CLOSE_BYTES_DOWN] = "ws_close_bytes_down",
+    [CTR_WS_HEADER_BYTES_UP] = "ws_frame_header_bytes_up",
+    [CTR_WS_MASK_BYTES_UP] = "ws_mask_bytes_up",
+    [CTR_WS_PAYLOAD_BYTES_UP] = "ws_payload_bytes_up",
+    [CTR_WS_PINGPONG_BYTES_UP] = "ws_ping_pong_bytes_up",
+    [CTR_WS_CLOSE_BYTES_UP] = "ws_close_bytes_up",
+    [CTR_WS_DATA_FRAMES_DOWN] = "ws_data_frames_down",
+    [CTR_WS_PINGS_DOWN] = "ws_pings_down",
+    [CTR_WS_PONGS_UP] = "ws_pongs_up",
+    [CTR_WS_MESSAGES_INVALID] = "ws_messages_invalid",
+    [CTR_WS_HANDSHAKES_REFUSED] = "ws_handshakes_refused",
+    [CTR_MSGS_SENT] = "msgs_sent",
+    [CTR_MSGS_ECHOED] = "msgs_echoed",
+    [CTR_MSGS_ECHO_DUPLICATES] = "msgs_echo_duplicates",
     [CTR_KERNEL_BYTES_SENT] = "kernel_bytes_sent",
     [CTR_KERNEL_BYTES_RECEIVED] = "kernel_bytes_received",
     [CTR_KERNEL_SEGS_OUT] = "kernel_segs_out",

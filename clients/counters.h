@@ -8,8 +8,9 @@
  * the event happened inside the measurement window, to `win` (what the report shows).
  * Window rule: an event belongs to the window when it happens inside it: a request when it
  * is sent, response bytes when they are read, a response when it completes, a connection
- * when its socket is opened; an outage (and its duration, added when it ends) when it
- * begins.
+ * when its socket is opened, WebSocket bytes when they cross the socket; an outage (and
+ * its duration, added when it ends) when it begins; a message upstream (sent, echoed or
+ * echoed twice) when it was due (upstream.h), as an update counts by its publish stamp.
  *
  * Activity: the same additions, for four of the counters (requests started, connections
  * opened, failed transfers, deliveries), also go into a time series of 100 ms bins from
@@ -31,13 +32,15 @@
 #include "clock.h"
 
 enum counter {
-    CTR_REQUESTS,    /* transfers started (HTTP requests sent or attempted) */
+    CTR_REQUESTS,    /* transfers started (HTTP requests sent or attempted; WebSocket
+                        connections attempted) */
     CTR_RESP_NEWS,   /* 200 that brought at least one new update */
     CTR_RESP_EMPTY,  /* 200 with nothing new ("events":[], same state, empty stream) */
     CTR_RESP_304,    /* 304 Not Modified */
     CTR_ERR_CONNECT, /* could not connect (refused, unreachable, connect timeout) */
     CTR_ERR_TIMEOUT, /* the transfer's time limit passed */
-    CTR_ERR_STATUS,  /* unexpected status, or SSE with the wrong Content-Type */
+    CTR_ERR_STATUS,  /* unexpected status, SSE with the wrong Content-Type, or a
+                        WebSocket handshake refused */
     CTR_ERR_PARSE,   /* body not the contract's JSON / chunked / event stream */
     CTR_ERR_IO,      /* any other transfer failure (reset, closed mid-response) */
     CTR_ERR_PARSE_TOO_BIG,   /* of errors_parse: a body or SSE event past --max-body */
@@ -46,7 +49,8 @@ enum counter {
     CTR_STAMPS_FUTURE,       /* updates stamped later than their receipt by more than
                                 --max-clock-skew: dropped */
     CTR_SSE_EVENTS_INVALID,  /* SSE message events whose data was not an update */
-    CTR_ABORTED,             /* transfers still open when the run ended (SSE streams) */
+    CTR_ABORTED,             /* transfers still open when the run ended (SSE streams,
+                                WebSockets) */
     CTR_CONNECTIONS,         /* TCP connections opened (sockets created by libcurl) */
     CTR_RECONNECTS,          /* connections opened by a user that had one before */
     CTR_RESETS,              /* gaps the server signalled ("reset":true, event: reset) */
@@ -60,16 +64,39 @@ enum counter {
     CTR_SSE_COMMENT_BYTES,   /* of the body: SSE comment lines (heartbeats) */
     CTR_SSE_COMMENTS,        /* SSE comment lines seen */
     CTR_SSE_EVENTS,          /* SSE events dispatched (all types) */
-    CTR_KERNEL_BYTES_SENT,   /* kernel: bytes handed to TCP (acked + still queued) */
-    CTR_KERNEL_BYTES_RECEIVED, /* kernel: bytes taken from TCP (received - unread) */
-    CTR_KERNEL_SEGS_OUT,       /* kernel: TCP segments sent (tcpi_segs_out) */
-    CTR_KERNEL_SEGS_IN,        /* kernel: TCP segments received (tcpi_segs_in) */
-    CTR_KERNEL_FIN_RECEIVED,   /* kernel: connections where the peer's FIN had arrived */
-    CTR_KERNEL_READ_ERRORS,    /* sockets whose TCP_INFO could not be read at close */
-    CTR_DELIVERIES,            /* receipts of updates new to the user (any publish time) */
-    CTR_OUTAGES,               /* outages begun (user.h: first failure after a success) */
-    CTR_OUTAGE_NS,             /* their total length, added when each ends */
-    CTR_OUTAGES_OPEN,          /* outages still open when the run ended */
+    CTR_WS_HANDSHAKE_REQ_BYTES,  /* WebSocket: the opening handshake's request, as sent */
+    CTR_WS_HANDSHAKE_RESP_BYTES, /* its answer's head as read (for a refused or malformed
+                                    answer: every byte read on that connection) */
+    CTR_WS_HEADER_BYTES_DOWN,    /* data frames from the server: header bytes */
+    CTR_WS_MASK_BYTES_DOWN,      /* ... their masking keys (a server must send none) */
+    CTR_WS_PAYLOAD_BYTES_DOWN,   /* ... their payload */
+    CTR_WS_PINGPONG_BYTES_DOWN,  /* ping and pong frames from the server, whole */
+    CTR_WS_CLOSE_BYTES_DOWN,     /* close frames from the server, whole */
+    CTR_WS_HEADER_BYTES_UP,      /* data frames to the server: header bytes */
+    CTR_WS_MASK_BYTES_UP,        /* ... their masking keys (4 per frame) */
+    CTR_WS_PAYLOAD_BYTES_UP,     /* ... their payload */
+    CTR_WS_PINGPONG_BYTES_UP,    /* ping and pong frames to the server, whole */
+    CTR_WS_CLOSE_BYTES_UP,       /* close frames to the server, whole */
+    CTR_WS_DATA_FRAMES_DOWN,     /* data frames received */
+    CTR_WS_PINGS_DOWN,           /* pings received (wslay answers each with a pong) */
+    CTR_WS_PONGS_UP,             /* pongs sent */
+    CTR_WS_MESSAGES_INVALID,     /* messages that were neither an update nor a reset */
+    CTR_WS_HANDSHAKES_REFUSED,   /* of errors_status: 101 answers that failed the checks
+                                    (bad Sec-WebSocket-Accept, no Upgrade, ...) */
+    CTR_MSGS_SENT,               /* messages sent upstream (upstream.h; window: by when
+                                    they were due) */
+    CTR_MSGS_ECHOED,             /* ... that came back to their sender on the feed */
+    CTR_MSGS_ECHO_DUPLICATES,    /* repeated receipts of a message by its sender */
+    CTR_KERNEL_BYTES_SENT,       /* kernel: bytes handed to TCP (acked + still queued) */
+    CTR_KERNEL_BYTES_RECEIVED,   /* kernel: bytes taken from TCP (received - unread) */
+    CTR_KERNEL_SEGS_OUT,         /* kernel: TCP segments sent (tcpi_segs_out) */
+    CTR_KERNEL_SEGS_IN,          /* kernel: TCP segments received (tcpi_segs_in) */
+    CTR_KERNEL_FIN_RECEIVED,     /* kernel: connections where the peer's FIN had arrived */
+    CTR_KERNEL_READ_ERRORS,      /* sockets whose TCP_INFO could not be read at close */
+    CTR_DELIVERIES,   /* receipts of updates new to the user (any publish time) */
+    CTR_OUTAGES,      /* outages begun (user.h: first failure after a success) */
+    CTR_OUTAGE_NS,    /* their total length, added when each ends */
+    CTR_OUTAGES_OPEN, /* outages still open when the run ended */
     CTR__COUNT
 };
 

@@ -1,26 +1,43 @@
 /* headers.c: the built-in header profiles and the loader for profile files.
  *
  * `minimal` is the least HTTP/1.1 allows: the request line and Host (RFC 9112 section
- * 3.2), plus whatever the transport itself needs (If-None-Match, Last-Event-ID). It is
- * the floor of HTTP overhead, below even curl's command line (which adds User-Agent and
- * Accept: 51 bytes more).
+ * 3.2), plus whatever the transport itself needs (If-None-Match, Last-Event-ID; for a
+ * WebSocket handshake the four lines RFC 6455 section 4.1 requires: Upgrade, Connection,
+ * Sec-WebSocket-Key, Sec-WebSocket-Version; for a POST, Content-Length). It is the floor
+ * of HTTP overhead, below even curl's command line (which adds User-Agent and Accept: 51
+ * bytes more).
  *
  * `browser` is desktop Chrome 131 on Windows, as its network panel shows the raw request
  * of a page at https://app.example.com calling an API on another origin of the same site
  * (the common layout of a web app and its API): fetch() for the polls, EventSource for
- * SSE. Chrome sends the sec-ch-ua client hints and the Sec-Fetch-* metadata on every
- * request, Origin because the request is cross-origin, and Referer cut to the origin by
- * the default strict-origin-when-cross-origin policy. Sizes, with "Host: 127.0.0.1:8080"
- * and the request line "GET /poll HTTP/1.1":
- *   fetch()  552 bytes of request head        EventSource  593 bytes (GET /events)
+ * SSE, `new WebSocket()` for the handshake, fetch() with a text body for a message.
+ * Chrome sends the sec-ch-ua client hints and the Sec-Fetch-* metadata on every fetch and
+ * EventSource request, Origin because the request is cross-origin, and Referer cut to the
+ * origin by the default strict-origin-when-cross-origin policy. Its WebSocket handshake
+ * is leaner: no client hints, no Sec-Fetch-*, no Referer, no Accept, but Pragma and
+ * Cache-Control, and it always offers permessage-deflate (which the lab's server declines,
+ * so frames stay uncompressed). A POST of a message is a fetch() with a text/plain body:
+ * a CORS "simple" request, so no preflight. Sizes, with "Host: 127.0.0.1:8080":
+ *   fetch()      552 bytes of request head (GET /poll)
+ *   EventSource  593 bytes (GET /events)
+ *   WebSocket    501 bytes (GET /ws), against 155 with `minimal`
+ *   fetch() POST 617 bytes (POST /publish, a 100-byte body), against 69 with `minimal`
  * Sources (MODELS.md, "Header sizes"): Grigorik, High Performance Browser Networking:
  * 500-800 B per request plus cookies; Chromium's SPDY whitepaper: 700-800 B typical;
  * captured Chrome 60 traffic: XHR poll 423-443 B, EventSource 450-463 B, to which modern
- * Chrome adds the sec-ch-ua and Sec-Fetch-* families (here 203 B). A same-origin page would
- * send no Origin (33 B less). Cookies come on top: --cookie-bytes N adds N + 10 bytes.
+ * Chrome adds the sec-ch-ua and Sec-Fetch-* families (here 203 B). The WebSocket lines
+ * and their order are those of Chrome 129's handshakes as DevTools shows them
+ * (requestHeadersText: Connection, Pragma, Cache-Control, User-Agent, Upgrade, Origin,
+ * Sec-WebSocket-Version, Accept-Encoding, Accept-Language, Cookie, Sec-WebSocket-Key,
+ * Sec-WebSocket-Extensions), with Chrome 131's User-Agent. Here the four lines the
+ * protocol requires come last, after the profile's and the cookie (same bytes, another
+ * order). A same-origin page would send no Origin (33 B less). Cookies come on top:
+ * --cookie-bytes N adds N + 10 bytes to every kind.
  * tests/test_headers.c checks these sizes and the bytes on the wire.
  *
- * A FILE profile is one "Name: value" per line, used for both request kinds as written.
+ * A FILE profile is one "Name: value" per line, used for every request kind as written,
+ * except that the handshake's own lines (Connection, Upgrade, Sec-WebSocket-Key and
+ * -Version) are left out of the WebSocket kind, which sets them itself.
  */
 #include "headers.h"
 
@@ -76,7 +93,53 @@ static const char *const browser_eventsource[] = {
     NULL,
 };
 
+/* Chrome's `new WebSocket(url)`, less the four lines the transport adds. */
+static const char *const browser_websocket[] = {
+    "Pragma: no-cache",
+    "Cache-Control: no-cache",
+    CHROME_UA,
+    "Origin: https://app.example.com",
+    "Accept-Encoding: gzip, deflate, br, zstd",
+    "Accept-Language: en-US,en;q=0.9",
+    "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits",
+    NULL,
+};
+
+/* Chrome's fetch(url, {method: "POST", body: text}); libcurl adds Content-Length. */
+static const char *const browser_send[] = {
+    "Connection: keep-alive",
+    "sec-ch-ua-platform: \"Windows\"",
+    CHROME_UA,
+    CHROME_CH_UA,
+    "Content-Type: text/plain;charset=UTF-8",
+    "sec-ch-ua-mobile: ?0",
+    "Accept: */*",
+    "Origin: https://app.example.com",
+    "Sec-Fetch-Site: same-site",
+    "Sec-Fetch-Mode: cors",
+    "Sec-Fetch-Dest: empty",
+    "Referer: https://app.example.com/",
+    "Accept-Encoding: gzip, deflate, br, zstd",
+    "Accept-Language: en-US,en;q=0.9",
+    NULL,
+};
+
 #define MAX_PROFILE_FILE_BYTES (64 * 1024)
+
+/* Does line (len bytes) start with the header name `name` and a colon (any case)? */
+static int line_is(const char *line, size_t len, const char *name)
+{
+    size_t n = strlen(name);
+    return len > n && line[n] == ':' && strncasecmp(line, name, n) == 0;
+}
+
+/* The lines a WebSocket handshake sets itself, which a file's lines must not repeat. */
+static int is_handshake_line(const char *line, size_t len)
+{
+    return line_is(line, len, "Connection") || line_is(line, len, "Upgrade") ||
+           line_is(line, len, "Sec-WebSocket-Key") ||
+           line_is(line, len, "Sec-WebSocket-Version");
+}
 
 /* Append a copy of line to list `kind`. 0 or -1 (out of memory). */
 static int add_line(struct header_profile *p, enum request_kind kind, const char *line,
@@ -91,8 +154,10 @@ static int add_line(struct header_profile *p, enum request_kind kind, const char
         return -1;
     grown[p->count[kind]++] = copy;
     grown[p->count[kind]] = NULL;
-    if (len >= 7 && strncasecmp(line, "Accept:", 7) == 0)
+    if (line_is(line, len, "Accept"))
         p->has_accept[kind] = 1;
+    if (line_is(line, len, "Content-Type"))
+        p->has_ctype[kind] = 1;
     return 0;
 }
 
@@ -122,6 +187,8 @@ static const char *check_line(const char *line, size_t len)
         return "expected 'Name: value'";
     if (i == 4 && strncasecmp(line, "Host", 4) == 0)
         return "Host is set from --server, leave it out";
+    if (line_is(line, len, "Content-Length") || line_is(line, len, "Transfer-Encoding"))
+        return "the body's length is set by the client, leave it out";
     for (size_t j = i + 1; j < len; j++)
         if ((unsigned char)line[j] < 0x20 && line[j] != '\t')
             return "control character in the value";
@@ -166,10 +233,13 @@ static int load_file(struct header_profile *p, const char *path, char *err, size
                 snprintf(err, errlen, "--headers: %s line %u: %s", path, lineno, why);
                 goto end;
             }
-            if (add_line(p, REQUEST_FETCH, s, trimmed) != 0 ||
-                add_line(p, REQUEST_EVENTSOURCE, s, trimmed) != 0) {
-                snprintf(err, errlen, "--headers: strndup: out of memory");
-                goto end;
+            for (int k = 0; k < REQUEST_KINDS; k++) {
+                if (k == REQUEST_WEBSOCKET && is_handshake_line(s, trimmed))
+                    continue;
+                if (add_line(p, (enum request_kind)k, s, trimmed) != 0) {
+                    snprintf(err, errlen, "--headers: strndup: out of memory");
+                    goto end;
+                }
             }
         }
         s += nl ? len + 1 : len;
@@ -182,7 +252,7 @@ end:
     return rc;
 }
 
-/* "Cookie: sid=" and filler up to `bytes` bytes of value, the same for both kinds. */
+/* "Cookie: sid=" and filler up to `bytes` bytes of value, the same for every kind. */
 static int add_cookie(struct header_profile *p, uint64_t bytes, uint64_t seed)
 {
     static const char alphabet[] =
@@ -194,10 +264,8 @@ static int add_cookie(struct header_profile *p, uint64_t bytes, uint64_t seed)
     int rc = dynbuf_adds(&b, "Cookie: sid=");
     for (uint64_t i = 4; i < bytes && rc == 0; i++)
         rc = dynbuf_add(&b, &alphabet[rng_next(&r) % 64], 1);
-    if (rc == 0)
-        rc = add_line(p, REQUEST_FETCH, b.mem, b.len);
-    if (rc == 0)
-        rc = add_line(p, REQUEST_EVENTSOURCE, b.mem, b.len);
+    for (int k = 0; k < REQUEST_KINDS && rc == 0; k++)
+        rc = add_line(p, (enum request_kind)k, b.mem, b.len);
     dynbuf_free(&b);
     return rc;
 }
@@ -213,7 +281,9 @@ int headers_profile_load(struct header_profile *p, const char *spec, uint64_t co
         /* no lines: request line and Host only */
     } else if (strcmp(spec, "browser") == 0) {
         if (add_builtin(p, REQUEST_FETCH, browser_fetch) != 0 ||
-            add_builtin(p, REQUEST_EVENTSOURCE, browser_eventsource) != 0)
+            add_builtin(p, REQUEST_EVENTSOURCE, browser_eventsource) != 0 ||
+            add_builtin(p, REQUEST_WEBSOCKET, browser_websocket) != 0 ||
+            add_builtin(p, REQUEST_SEND, browser_send) != 0)
             goto oom;
     } else if (load_file(p, spec, err, errlen) != 0) {
         return -1;
@@ -255,8 +325,17 @@ struct curl_slist *headers_build(const struct header_profile *p, enum request_ki
             goto oom;
         list = next;
     }
-    if (!p->has_accept[kind]) {
-        struct curl_slist *next = curl_slist_append(list, "Accept:");
+    const char *removals[3] = {NULL, NULL, NULL};
+    int nr = 0;
+    if (!p->has_accept[kind])
+        removals[nr++] = "Accept:";
+    if (kind == REQUEST_SEND) {
+        removals[nr++] = "Expect:";
+        if (!p->has_ctype[kind])
+            removals[nr++] = "Content-Type:";
+    }
+    for (int i = 0; i < nr; i++) {
+        struct curl_slist *next = curl_slist_append(list, removals[i]);
         if (!next)
             goto oom;
         list = next;
@@ -267,15 +346,30 @@ oom:
     return NULL;
 }
 
+int headers_write_request(const struct header_profile *p, enum request_kind kind,
+                          const char *target, const char *host_line,
+                          const char *const *extra, size_t body_len, struct dynbuf *out)
+{
+    int rc = dynbuf_addf(out, "%s %s HTTP/1.1\r\n%s\r\n",
+                         kind == REQUEST_SEND ? "POST" : "GET", target, host_line);
+    for (size_t i = 0; rc == 0 && i < p->count[kind]; i++)
+        rc = dynbuf_addf(out, "%s\r\n", p->lines[kind][i]);
+    for (size_t i = 0; rc == 0 && extra && extra[i]; i++)
+        rc = dynbuf_addf(out, "%s\r\n", extra[i]);
+    if (rc == 0 && kind == REQUEST_SEND)
+        rc = dynbuf_addf(out, "Content-Length: %zu\r\n", body_len);
+    return rc == 0 ? dynbuf_adds(out, "\r\n") : -1;
+}
+
 size_t headers_wire_bytes(const struct header_profile *p, enum request_kind kind,
                           const char *target, const char *host_line,
-                          const char *const *extra)
+                          const char *const *extra, size_t body_len)
 {
-    size_t n = strlen("GET ") + strlen(target) + strlen(" HTTP/1.1\r\n");
-    n += strlen(host_line) + 2;
-    for (size_t i = 0; i < p->count[kind]; i++)
-        n += strlen(p->lines[kind][i]) + 2;
-    for (size_t i = 0; extra && extra[i]; i++)
-        n += strlen(extra[i]) + 2;
-    return n + 2;
+    struct dynbuf b;
+    dynbuf_init(&b, 1 << 20);
+    size_t n = headers_write_request(p, kind, target, host_line, extra, body_len, &b) == 0
+                   ? b.len
+                   : 0;
+    dynbuf_free(&b);
+    return n;
 }

@@ -116,9 +116,15 @@ static void long_on_error(struct user *u, int64_t now, int64_t *next_due)
     *next_due = now + LONG_POLL_ERROR_BACKOFF_NS;
 }
 
+static size_t long_ref_head_bytes(const struct header_profile *p, const char *host_line)
+{
+    return headers_wire_bytes(p, REQUEST_FETCH, "/poll", host_line, NULL, 0);
+}
+
 const struct transport_ops transport_long_poll = {
     .name = "long",
     .kind = REQUEST_FETCH,
+    .ref_head_bytes = long_ref_head_bytes,
     .up_on_connect = true,
     .init = long_init,
     .cleanup = long_cleanup,

@@ -1,8 +1,10 @@
-/* loop.c: epoll + libcurl multi socket API (sharded) + timer heaps (see loop.h).
+/* loop.c: epoll + libcurl multi socket API (sharded) + own sockets + timer heaps (see
+ * loop.h).
  *
  * One turn of the loop: wait in epoll_wait until the nearest of (caller's stop time, the
  * earliest libcurl timeout of any shard, the earliest user deadline); hand each ready
- * socket to its shard's curl_multi_socket_action (the epoll entry carries shard and fd);
+ * socket to its shard's curl_multi_socket_action (the epoll entry carries shard and fd),
+ * or, for an own socket (the entry carries LOOP_OWN and the user's id), to on_io;
  * tell every shard whose timeout has passed; collect finished transfers from the shards
  * that did work and report them; fire the user deadlines that are due. Callbacks run
  * between libcurl calls, never inside them, so they may add and remove easy handles.
@@ -13,6 +15,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -22,6 +25,7 @@
 #include "timer_heap.h"
 
 #define MAX_EVENTS 512
+#define LOOP_OWN   UINT32_MAX /* the epoll entry is an own socket, not a shard's */
 
 struct shard {
     struct loop *loop; /* back pointer, for libcurl's callbacks */
@@ -167,6 +171,23 @@ void loop_remove(struct loop *l, uint32_t id, CURL *easy)
     curl_multi_remove_handle(shard_of(l, id)->multi, easy);
 }
 
+int loop_watch(struct loop *l, uint32_t id, int fd, uint32_t events, int add, char *err,
+               size_t errlen)
+{
+    struct epoll_event ev = {.events = events, .data.u64 = ((uint64_t)LOOP_OWN << 32) | id};
+    if (epoll_ctl(l->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) != 0) {
+        snprintf(err, errlen, "epoll_ctl(%s, %d): %s", add ? "ADD" : "MOD", fd,
+                 strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void loop_unwatch(struct loop *l, int fd)
+{
+    (void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
 void loop_timer_set(struct loop *l, uint32_t id, int64_t due_ns)
 {
     timer_heap_set(l->users, id, due_ns);
@@ -229,6 +250,10 @@ int loop_run_until(struct loop *l, int64_t until, char *err, size_t errlen)
         for (int i = 0; i < n; i++) {
             uint32_t s = (uint32_t)(events[i].data.u64 >> 32);
             int fd = (int)(uint32_t)events[i].data.u64;
+            if (s == LOOP_OWN && l->cb.on_io) {
+                l->cb.on_io(l->cb.ctx, (uint32_t)events[i].data.u64, events[i].events);
+                continue;
+            }
             if (s >= l->nshards)
                 continue;
             int flags = 0;

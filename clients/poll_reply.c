@@ -51,7 +51,7 @@ enum outcome poll_reply_apply_latest(struct poll_reply *r, struct user *u, uint6
     *seq = up[0].seq;
     if (up[0].seq == 0)
         return OUTCOME_EMPTY;
-    return user_deliver_update(u, up[0].seq, up[0].ts_ns) ? OUTCOME_NEWS : OUTCOME_EMPTY;
+    return user_deliver_update(u, &up[0]) ? OUTCOME_NEWS : OUTCOME_EMPTY;
 }
 
 enum outcome poll_reply_apply_events(struct poll_reply *r, struct user *u, uint64_t *cursor)
@@ -67,7 +67,7 @@ enum outcome poll_reply_apply_events(struct poll_reply *r, struct user *u, uint6
         user_note_reset(u);
     int fresh = 0;
     for (size_t i = 0; i < n; i++)
-        fresh += user_deliver_update(u, up[i].seq, up[i].ts_ns);
+        fresh += user_deliver_update(u, &up[i]);
     *cursor = update_reader_next(r->reader);
     return fresh > 0 ? OUTCOME_NEWS : OUTCOME_EMPTY;
 }

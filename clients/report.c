@@ -5,8 +5,11 @@
  * freshness.h. The kernel check compares whole-run totals, because the kernel's counts are
  * per socket and sockets outlive the window: bytes the application handed to libcurl's
  * sockets (request heads and bodies) against the kernel's bytes sent, and bytes libcurl
- * read (response heads, bodies, chunk framing) against the kernel's bytes received. The
- * observer's connection is in neither side.
+ * read (response heads, bodies, chunk framing) against the kernel's bytes received; for a
+ * WebSocket, the handshake's bytes and every frame byte (header, masking key, payload,
+ * ping/pong, close) each way. The users' message senders (POST /publish, publish.c) are
+ * on both sides; the observer's connection is in neither. The window's total_bytes
+ * counts the senders' bytes too: a user's messages are part of what it costs.
  */
 #include "report.h"
 
@@ -20,30 +23,95 @@
 
 /* ---- derived figures ---------------------------------------------------------------- */
 
-static uint64_t app_sent(const struct counters *c)
+/* The counters that add up to the bytes written to the sockets, and to those read. */
+static const enum counter sent_parts[] = {
+    CTR_REQ_HEADER_BYTES,     CTR_REQ_BODY_BYTES,    CTR_WS_HANDSHAKE_REQ_BYTES,
+    CTR_WS_HEADER_BYTES_UP,   CTR_WS_MASK_BYTES_UP,  CTR_WS_PAYLOAD_BYTES_UP,
+    CTR_WS_PINGPONG_BYTES_UP, CTR_WS_CLOSE_BYTES_UP,
+};
+static const enum counter received_parts[] = {
+    CTR_RESP_HEADER_BYTES,       CTR_RESP_BODY_BYTES,        CTR_CHUNK_FRAMING_BYTES,
+    CTR_WS_HANDSHAKE_RESP_BYTES, CTR_WS_HEADER_BYTES_DOWN,   CTR_WS_MASK_BYTES_DOWN,
+    CTR_WS_PAYLOAD_BYTES_DOWN,   CTR_WS_PINGPONG_BYTES_DOWN, CTR_WS_CLOSE_BYTES_DOWN,
+};
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static uint64_t sum(const uint64_t *v, const enum counter *parts, size_t n)
 {
-    return c->run[CTR_REQ_HEADER_BYTES] + c->run[CTR_REQ_BODY_BYTES];
+    uint64_t t = 0;
+    for (size_t i = 0; i < n; i++)
+        t += v[parts[i]];
+    return t;
 }
 
-static uint64_t app_received(const struct counters *c)
+/* Whole-run totals of the users and their POST senders together: the sockets the
+ * kernel check covers. */
+static uint64_t both(const struct run_results *res, enum counter k)
 {
-    return c->run[CTR_RESP_HEADER_BYTES] + c->run[CTR_RESP_BODY_BYTES] +
-           c->run[CTR_CHUNK_FRAMING_BYTES];
+    return res->users.run[k] + res->upstream.run[k];
+}
+
+static uint64_t app_sent(const struct run_results *res)
+{
+    return sum(res->users.run, sent_parts, N_OF(sent_parts)) +
+           sum(res->upstream.run, sent_parts, N_OF(sent_parts));
+}
+
+static uint64_t app_received(const struct run_results *res)
+{
+    return sum(res->users.run, received_parts, N_OF(received_parts)) +
+           sum(res->upstream.run, received_parts, N_OF(received_parts));
 }
 
 int report_bytes_match(const struct run_results *res)
 {
-    const struct counters *c = &res->users;
-    return app_sent(c) == c->run[CTR_KERNEL_BYTES_SENT] &&
-           app_received(c) == c->run[CTR_KERNEL_BYTES_RECEIVED] &&
-           c->run[CTR_KERNEL_READ_ERRORS] == 0;
+    return app_sent(res) == both(res, CTR_KERNEL_BYTES_SENT) &&
+           app_received(res) == both(res, CTR_KERNEL_BYTES_RECEIVED) &&
+           both(res, CTR_KERNEL_READ_ERRORS) == 0;
 }
 
-static uint64_t window_bytes(const struct counters *c)
+/* Everything the users moved in the window, their messages' POSTs included. */
+static uint64_t window_bytes(const struct run_results *res)
 {
-    return c->win[CTR_REQ_HEADER_BYTES] + c->win[CTR_REQ_BODY_BYTES] +
-           c->win[CTR_RESP_HEADER_BYTES] + c->win[CTR_RESP_BODY_BYTES] +
-           c->win[CTR_CHUNK_FRAMING_BYTES];
+    const struct counters *c = &res->users, *up = &res->upstream;
+    return sum(c->win, sent_parts, N_OF(sent_parts)) +
+           sum(c->win, received_parts, N_OF(received_parts)) +
+           sum(up->win, sent_parts, N_OF(sent_parts)) +
+           sum(up->win, received_parts, N_OF(received_parts));
+}
+
+/* The messages' bytes on the wire, by part: HTTP heads both ways (or WebSocket frame
+ * headers and masks), the messages themselves, and the POSTs' answers' bodies; the
+ * window's (by when the bytes crossed) or the whole run's. */
+struct msg_bytes {
+    uint64_t header, payload, reply;
+};
+
+static struct msg_bytes message_bytes(const struct run_results *res, bool whole_run)
+{
+    const uint64_t *u = whole_run ? res->users.run : res->users.win;
+    const uint64_t *p = whole_run ? res->upstream.run : res->upstream.win;
+    struct msg_bytes m = {p[CTR_REQ_HEADER_BYTES] + p[CTR_RESP_HEADER_BYTES] +
+                              u[CTR_WS_HEADER_BYTES_UP] + u[CTR_WS_MASK_BYTES_UP],
+                          p[CTR_REQ_BODY_BYTES] + u[CTR_WS_PAYLOAD_BYTES_UP],
+                          p[CTR_RESP_BODY_BYTES] + p[CTR_CHUNK_FRAMING_BYTES]};
+    return m;
+}
+
+/* Wire bytes per message over the whole run: exact, where the window's bytes (counted
+ * when they cross) and its messages (counted by when they were due) may differ by the
+ * messages that straddle an edge. */
+static double bytes_per_message(const struct run_results *res)
+{
+    struct msg_bytes m = message_bytes(res, true);
+    uint64_t sent = res->users.run[CTR_MSGS_SENT];
+    return sent ? (double)(m.header + m.payload + m.reply) / (double)sent : 0;
+}
+
+static uint64_t upstream_errors(const struct counters *c)
+{
+    return c->win[CTR_ERR_CONNECT] + c->win[CTR_ERR_TIMEOUT] + c->win[CTR_ERR_STATUS] +
+           c->win[CTR_ERR_PARSE] + c->win[CTR_ERR_IO];
 }
 
 static double per_client_min(const struct run_results *res, double v)
@@ -82,7 +150,9 @@ void report_fields(const struct run_results *res, struct report_fields *o)
 {
     const struct client_config *cfg = res->cfg;
     const struct counters *c = &res->users;
+    const struct counters *up = &res->upstream;
     const struct hist *h = res->fr->latency;
+    const struct hist *rtt = res->msg_rtt;
     const struct freshness_summary *fs = &res->fresh;
     bool is_short = cfg->approach == APPROACH_SHORT;
     o->n = 0;
@@ -106,10 +176,17 @@ void report_fields(const struct run_results *res, struct report_fields *o)
             0);
     add_num(o, "response_timeout_ms", (double)cfg->response_timeout_ns / NS_PER_MS, 3);
     add_num(o, "open_timeout_ms", (double)cfg->open_timeout_ns / NS_PER_MS, 3);
+    add_num(o, "ws_backoff_ms",
+            cfg->approach == APPROACH_WS ? (double)cfg->ws_backoff_ns / NS_PER_MS : 0, 3);
     add_num(o, "max_body_bytes", (double)cfg->max_body_bytes, 0);
     add_num(o, "max_clock_skew_ms", (double)cfg->max_clock_skew_ns / NS_PER_MS, 3);
     add_str(o, "headers", res->profile->name);
     add_num(o, "req_head_profile_bytes", (double)res->req_head_bytes, 0);
+    add_num(o, "send_rate_hz", cfg->send_rate_hz, 3);
+    add_str(o, "send_mode",
+            cfg->send_rate_hz > 0 ? cli_send_mode_name(cfg->send_mode) : "");
+    add_num(o, "send_bytes", cfg->send_rate_hz > 0 ? (double)cfg->send_bytes : 0, 0);
+    add_num(o, "send_head_profile_bytes", (double)res->send_head_bytes, 0);
     add_num(o, "cookie_bytes", (double)cfg->cookie_bytes, 0);
     add_num(o, "seed", (double)cfg->seed, 0);
 
@@ -118,7 +195,7 @@ void report_fields(const struct run_results *res, struct report_fields *o)
         add_num(o, counters_name((enum counter)k), (double)c->win[k], 0);
     uint64_t responses =
         c->win[CTR_RESP_NEWS] + c->win[CTR_RESP_EMPTY] + c->win[CTR_RESP_304];
-    uint64_t total = window_bytes(c);
+    uint64_t total = window_bytes(res);
     add_num(o, "total_bytes", (double)total, 0);
     add_num(o, "bytes_per_client_min", per_client_min(res, (double)total), 1);
     add_num(o, "requests_per_client_min", per_client_min(res, (double)c->win[CTR_REQUESTS]),
@@ -155,6 +232,30 @@ void report_fields(const struct run_results *res, struct report_fields *o)
     char line[8];
     add_str(o, "verdict", report_verdict(res, line, sizeof(line)) ? "nothing" : "served");
 
+    /* messages upstream (upstream.h): by when they were due; the POST senders' traffic */
+    add_num(o, "msgs_unechoed", (double)(c->win[CTR_MSGS_SENT] - c->win[CTR_MSGS_ECHOED]),
+            0);
+    add_num(o, "msg_rtt_count", (double)hist_count(rtt), 0);
+    add_num(o, "msg_rtt_mean_ms", hist_mean(rtt) / 1000.0, 3);
+    add_num(o, "msg_rtt_p50_ms", ms(hist_value_at_percentile(rtt, 50)), 3);
+    add_num(o, "msg_rtt_p90_ms", ms(hist_value_at_percentile(rtt, 90)), 3);
+    add_num(o, "msg_rtt_p99_ms", ms(hist_value_at_percentile(rtt, 99)), 3);
+    add_num(o, "msg_rtt_max_ms", ms(hist_max(rtt)), 3);
+    add_num(o, "up_requests", (double)up->win[CTR_REQUESTS], 0);
+    add_num(o, "up_errors", (double)upstream_errors(up), 0);
+    add_num(o, "up_req_header_bytes", (double)up->win[CTR_REQ_HEADER_BYTES], 0);
+    add_num(o, "up_req_body_bytes", (double)up->win[CTR_REQ_BODY_BYTES], 0);
+    add_num(o, "up_resp_header_bytes", (double)up->win[CTR_RESP_HEADER_BYTES], 0);
+    add_num(o, "up_resp_body_bytes",
+            (double)(up->win[CTR_RESP_BODY_BYTES] + up->win[CTR_CHUNK_FRAMING_BYTES]), 0);
+    add_num(o, "up_connections_opened_run", (double)up->run[CTR_CONNECTIONS], 0);
+    struct msg_bytes mb = message_bytes(res, false);
+    add_num(o, "msg_header_bytes", (double)mb.header, 0);
+    add_num(o, "msg_payload_bytes", (double)mb.payload, 0);
+    add_num(o, "msg_reply_bytes", (double)mb.reply, 0);
+    add_num(o, "msg_wire_bytes", (double)(mb.header + mb.payload + mb.reply), 0);
+    add_num(o, "msg_wire_bytes_per_msg_run", bytes_per_message(res), 1);
+
     /* recovery: outages begun in the window (user.h) */
     add_num(o, "outages", (double)c->win[CTR_OUTAGES], 0);
     add_num(o, "outage_mean_ms", outage_mean_ms(c), 3);
@@ -162,12 +263,13 @@ void report_fields(const struct run_results *res, struct report_fields *o)
     add_num(o, "outages_open", (double)c->win[CTR_OUTAGES_OPEN], 0);
 
     /* kernel check, whole run */
-    add_num(o, "app_bytes_sent_run", (double)app_sent(c), 0);
-    add_num(o, "kernel_bytes_sent_run", (double)c->run[CTR_KERNEL_BYTES_SENT], 0);
-    add_num(o, "app_bytes_received_run", (double)app_received(c), 0);
-    add_num(o, "kernel_bytes_received_run", (double)c->run[CTR_KERNEL_BYTES_RECEIVED], 0);
-    add_num(o, "kernel_segs_out_run", (double)c->run[CTR_KERNEL_SEGS_OUT], 0);
-    add_num(o, "kernel_segs_in_run", (double)c->run[CTR_KERNEL_SEGS_IN], 0);
+    add_num(o, "app_bytes_sent_run", (double)app_sent(res), 0);
+    add_num(o, "kernel_bytes_sent_run", (double)both(res, CTR_KERNEL_BYTES_SENT), 0);
+    add_num(o, "app_bytes_received_run", (double)app_received(res), 0);
+    add_num(o, "kernel_bytes_received_run", (double)both(res, CTR_KERNEL_BYTES_RECEIVED),
+            0);
+    add_num(o, "kernel_segs_out_run", (double)both(res, CTR_KERNEL_SEGS_OUT), 0);
+    add_num(o, "kernel_segs_in_run", (double)both(res, CTR_KERNEL_SEGS_IN), 0);
     add_num(o, "connections_opened_run", (double)c->run[CTR_CONNECTIONS], 0);
     add_num(o, "requests_run", (double)c->run[CTR_REQUESTS], 0);
     add_str(o, "bytes_check", report_bytes_match(res) ? "ok" : "MISMATCH");
@@ -189,7 +291,7 @@ void report_print_summary(FILE *out, const struct run_results *res)
     const uint64_t *w = c->win;
     const struct hist *h = res->fr->latency;
     const struct freshness_summary *fs = &res->fresh;
-    uint64_t total = window_bytes(c);
+    uint64_t total = window_bytes(res);
     char mode[64] = "";
     if (cfg->approach == APPROACH_SHORT)
         snprintf(mode, sizeof(mode), " every %.0f ms (%s)",
@@ -236,6 +338,47 @@ void report_print_summary(FILE *out, const struct run_results *res)
                 " (%" PRIu64 " heartbeats)  events %" PRIu64 "\n",
                 "sse body", w[CTR_SSE_DATA_BYTES], w[CTR_SSE_FRAMING_BYTES],
                 w[CTR_SSE_COMMENT_BYTES], w[CTR_SSE_COMMENTS], w[CTR_SSE_EVENTS]);
+    if (cfg->approach == APPROACH_WS) {
+        fprintf(out,
+                "  %-13s handshake %" PRIu64 " up %" PRIu64 " down  (%" PRIu64
+                " refused)\n",
+                "websocket", w[CTR_WS_HANDSHAKE_REQ_BYTES], w[CTR_WS_HANDSHAKE_RESP_BYTES],
+                w[CTR_WS_HANDSHAKES_REFUSED]);
+        fprintf(out,
+                "  %-13s down: %" PRIu64 " frames, header %" PRIu64 "  mask %" PRIu64
+                "  payload %" PRIu64 "  ping/pong %" PRIu64 " (%" PRIu64
+                " pings)  close %" PRIu64 "\n",
+                "", w[CTR_WS_DATA_FRAMES_DOWN], w[CTR_WS_HEADER_BYTES_DOWN],
+                w[CTR_WS_MASK_BYTES_DOWN], w[CTR_WS_PAYLOAD_BYTES_DOWN],
+                w[CTR_WS_PINGPONG_BYTES_DOWN], w[CTR_WS_PINGS_DOWN],
+                w[CTR_WS_CLOSE_BYTES_DOWN]);
+        fprintf(out,
+                "  %-13s up:   header %" PRIu64 "  mask %" PRIu64 "  payload %" PRIu64
+                "  ping/pong %" PRIu64 " (%" PRIu64 " pongs)  close %" PRIu64 "\n",
+                "", w[CTR_WS_HEADER_BYTES_UP], w[CTR_WS_MASK_BYTES_UP],
+                w[CTR_WS_PAYLOAD_BYTES_UP], w[CTR_WS_PINGPONG_BYTES_UP], w[CTR_WS_PONGS_UP],
+                w[CTR_WS_CLOSE_BYTES_UP]);
+    }
+    if (cfg->send_rate_hz > 0) {
+        const struct hist *rtt = res->msg_rtt;
+        struct msg_bytes mb = message_bytes(res, false);
+        uint64_t sent = w[CTR_MSGS_SENT];
+        fprintf(out,
+                "  %-13s %" PRIu64 " sent (%.3g per user per second, %s, %" PRIu64
+                " B), %" PRIu64 " came back, %" PRIu64 " twice; POST errors %" PRIu64 "\n",
+                "messages", sent, cfg->send_rate_hz, cli_send_mode_name(cfg->send_mode),
+                cfg->send_bytes, w[CTR_MSGS_ECHOED], w[CTR_MSGS_ECHO_DUPLICATES],
+                upstream_errors(&res->upstream));
+        fprintf(out,
+                "  %-13s header %" PRIu64 "  payload %" PRIu64 "  reply %" PRIu64
+                "  (%.1f B per message over the run)\n",
+                "", mb.header, mb.payload, mb.reply, bytes_per_message(res));
+        fprintf(out,
+                "  %-13s round trip mean %.3f  p50 %.3f  p90 %.3f  p99 %.3f  max %.3f ms\n",
+                "", hist_mean(rtt) / 1000.0, ms(hist_value_at_percentile(rtt, 50)),
+                ms(hist_value_at_percentile(rtt, 90)),
+                ms(hist_value_at_percentile(rtt, 99)), ms(hist_max(rtt)));
+    }
     fprintf(out,
             "  %-13s %" PRIu64 " published, %" PRIu64 " received of %" PRIu64 ", %" PRIu64
             " missed, %" PRIu64 " duplicates\n",
@@ -252,7 +395,8 @@ void report_print_summary(FILE *out, const struct run_results *res)
             "  invalid events %" PRIu64 "  unseen updates %" PRIu64
             "  inconsistent stamps %" PRIu64 "\n",
             "anomalies", w[CTR_SEQ_BACKWARDS], w[CTR_STAMPS_FUTURE],
-            w[CTR_SSE_EVENTS_INVALID], fs->unseen, fs->inconsistent);
+            w[CTR_SSE_EVENTS_INVALID] + w[CTR_WS_MESSAGES_INVALID], fs->unseen,
+            fs->inconsistent);
     if (fs->inconsistent > 0)
         fprintf(out,
                 "  %-13s %" PRIu64 " publish stamps fit no feed epoch or disagree "
@@ -268,8 +412,9 @@ void report_print_summary(FILE *out, const struct run_results *res)
     fprintf(out,
             "  %-13s sent %" PRIu64 " app = %" PRIu64 " kernel, received %" PRIu64
             " app = %" PRIu64 " kernel: %s\n",
-            "kernel check", app_sent(c), c->run[CTR_KERNEL_BYTES_SENT], app_received(c),
-            c->run[CTR_KERNEL_BYTES_RECEIVED], report_bytes_match(res) ? "ok" : "MISMATCH");
+            "kernel check", app_sent(res), both(res, CTR_KERNEL_BYTES_SENT),
+            app_received(res), both(res, CTR_KERNEL_BYTES_RECEIVED),
+            report_bytes_match(res) ? "ok" : "MISMATCH");
     fprintf(out,
             "  %-13s cpu %.2f s in the window (%.1f%%), %.2f s in all, peak rss %ld kB\n",
             "client", res->cpu_window_s,
@@ -292,8 +437,8 @@ int report_verdict(const struct run_results *res, char *line, size_t len)
     const uint64_t *r = res->users.run;
     uint64_t errors = r[CTR_ERR_CONNECT] + r[CTR_ERR_TIMEOUT] + r[CTR_ERR_STATUS] +
                       r[CTR_ERR_PARSE] + r[CTR_ERR_IO];
-    uint64_t anomalies =
-        r[CTR_SEQ_BACKWARDS] + r[CTR_STAMPS_FUTURE] + r[CTR_SSE_EVENTS_INVALID];
+    uint64_t anomalies = r[CTR_SEQ_BACKWARDS] + r[CTR_STAMPS_FUTURE] +
+                         r[CTR_SSE_EVENTS_INVALID] + r[CTR_WS_MESSAGES_INVALID];
     uint32_t users = res->cfg->clients;
     bool nothing =
         r[CTR_DELIVERIES] == 0 &&
@@ -311,6 +456,8 @@ int report_verdict(const struct run_results *res, char *line, size_t len)
     add_reason(why, sizeof(why), "seq backwards", r[CTR_SEQ_BACKWARDS]);
     add_reason(why, sizeof(why), "future stamps", r[CTR_STAMPS_FUTURE]);
     add_reason(why, sizeof(why), "invalid events", r[CTR_SSE_EVENTS_INVALID]);
+    add_reason(why, sizeof(why), "invalid messages", r[CTR_WS_MESSAGES_INVALID]);
+    add_reason(why, sizeof(why), "handshakes refused", r[CTR_WS_HANDSHAKES_REFUSED]);
     add_reason(why, sizeof(why), "transfers open at the end", r[CTR_ABORTED]);
     add_reason(why, sizeof(why), "users stopped by the server", res->users_stopped);
     snprintf(line, len, "no user received anything: 0 updates, %u of %u users answered%s%s",

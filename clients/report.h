@@ -14,7 +14,7 @@
 
 #include "run.h"
 
-#define REPORT_MAX_FIELDS 128
+#define REPORT_MAX_FIELDS 192
 
 struct report_field {
     const char *name; /* column name with its unit */

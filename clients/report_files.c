@@ -1,11 +1,11 @@
 /* report_files.c: the run's files: summary.json, summary.csv, latency.csv, timeline.csv,
- * activity.csv.
+ * activity.csv, msg_rtt.csv (the messages' round trips, as latency.csv).
  *
  * summary.csv and the "results" object of summary.json are both written from the one
  * field list of report.c, so they cannot disagree. summary.json adds the metadata a
  * reader needs to trust and repeat the run (the command line, the commit, the machine,
  * libcurl's version, the window's start on the stamps' clock) and every counter's
- * whole-run total, the observer's apart.
+ * whole-run total, the observer's and the message senders' apart.
  */
 #include "report_files.h"
 
@@ -179,11 +179,14 @@ static int write_json(const char *path, const struct run_results *res,
     }
     cJSON *run = cJSON_AddObjectToObject(root, "run_totals");
     cJSON *obs = cJSON_AddObjectToObject(root, "observer_totals");
+    cJSON *ups = cJSON_AddObjectToObject(root, "upstream_totals");
     for (int k = 0; k < CTR__COUNT; k++) {
         cJSON_AddNumberToObject(run, counters_name((enum counter)k),
                                 (double)res->users.run[k]);
         cJSON_AddNumberToObject(obs, counters_name((enum counter)k),
                                 (double)res->observer.run[k]);
+        cJSON_AddNumberToObject(ups, counters_name((enum counter)k),
+                                (double)res->upstream.run[k]);
     }
     text = cJSON_Print(root);
     if (!text)
@@ -240,8 +243,9 @@ int report_write_files(const char *dir, const struct run_results *res, const cha
             rc = -1;
         }
     }
-    const char *names[] = {"summary.csv", "latency.csv", "timeline.csv", "activity.csv"};
-    for (int i = 0; i < 4 && rc == 0; i++) {
+    const char *names[] = {"summary.csv", "latency.csv", "timeline.csv", "activity.csv",
+                           "msg_rtt.csv"};
+    for (int i = 0; i < 5 && rc == 0; i++) {
         snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
         FILE *f = fopen(path, "w");
         if (!f) {
@@ -259,8 +263,10 @@ int report_write_files(const char *dir, const struct run_results *res, const cha
                                            res->cfg->duration_ns / 10000 > 10 * NS_PER_MS
                                                ? res->cfg->duration_ns / 10000
                                                : 10 * NS_PER_MS);
-        else
+        else if (i == 3)
             wrc = activity_write_csv(res->activity, f);
+        else
+            wrc = hist_write_csv(res->msg_rtt, f);
         if (fclose(f) != 0 || wrc != 0) {
             snprintf(err, errlen, "write %s: %s", path, strerror(errno));
             rc = -1;

@@ -1,11 +1,13 @@
 /* report_files.h: the run's result files (report.h has the numbers they hold).
  *
  *   summary.json   {"meta": ..., "results": the field list, "run_totals": every counter
- *                  over the whole run, "observer_totals": the observer's own}
+ *                  over the whole run, "observer_totals": the observer's own,
+ *                  "upstream_totals": the message senders' own (publish.c)}
  *   summary.csv    the field list: one header line, one row
  *   latency.csv    the latency histogram (hist.h)
  *   timeline.csv   the sample user's staleness over the window (freshness.h)
  *   activity.csv   requests, connections, errors, deliveries per 100 ms (counters.h)
+ *   msg_rtt.csv    the messages' round trips (upstream.h), as latency.csv
  */
 #ifndef PUSHPULL_REPORT_FILES_H
 #define PUSHPULL_REPORT_FILES_H

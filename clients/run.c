@@ -10,6 +10,13 @@
  * missed-update and staleness figures need even for users that never saw an update. It
  * is one connection among N+1, so it barely loads the server; its stamps are the
  * server's own, so its receipt delay does not matter.
+ *
+ * Messages upstream (--send-rate): every user gets a schedule of messages (upstream.h,
+ * starting half way through the warmup, when the users' feeds are open). A WebSocket user
+ * sends them on its own connection; for the other techniques the run adds one sender per
+ * user (publish.c), a user of its own with the ids after the observer's, and the senders'
+ * counts go to a counters set of their own (run_results.upstream). The loop's ids are
+ * the users 0..N-1, the observer N, then the senders N+1..2N.
  */
 #include "run.h"
 
@@ -25,6 +32,7 @@
 #include <curl/curl.h>
 
 #include "clock.h"
+#include "hist.h"
 #include "loop.h"
 #include "rng.h"
 #include "user.h"
@@ -38,13 +46,15 @@ struct run {
     struct freshness fresh;          /* owned */
     struct activity activity;        /* owned; res.users.activity points here */
     struct loop *loop;               /* owned */
-    struct user *users;              /* cfg->clients users, then the observer (owned) */
-    uint32_t nusers;                 /* users initialised (for cleanup) */
-    struct user_env env;             /* shared by the users */
-    char host_line[300];             /* "Host: ..." */
-    char base_path[256];             /* path prefix of --server, without a trailing / */
-    unsigned port;                   /* server port */
-    bool progress;                   /* stderr is a terminal */
+    struct user *users;         /* cfg->clients users, the observer, the senders (owned) */
+    uint32_t nusers;            /* users initialised (for cleanup) */
+    uint32_t nids;              /* users, observer and senders: the loop's ids */
+    struct upstream_env up_env; /* the messages' settings; its rtt histogram owned */
+    struct user_env env;        /* shared by the users */
+    char host_line[300];        /* "Host: ..." */
+    char base_path[256];        /* path prefix of --server, without a trailing / */
+    unsigned port;              /* server port */
+    bool progress;              /* stderr is a terminal */
 };
 
 /* ---- loop callbacks ----------------------------------------------------------------- */
@@ -61,8 +71,15 @@ static void on_done(void *ctx, CURL *easy, CURLcode result)
 static void on_timer(void *ctx, uint32_t id)
 {
     struct run *r = ctx;
-    if (id <= r->cfg->clients)
+    if (id < r->nusers)
         user_on_timer(&r->users[id]);
+}
+
+static void on_io(void *ctx, uint32_t id, uint32_t events)
+{
+    struct run *r = ctx;
+    if (id < r->nusers)
+        user_on_io(&r->users[id], events);
 }
 
 /* ---- setup -------------------------------------------------------------------------- */
@@ -211,13 +228,17 @@ static int run_setup(struct run *r, char *err, size_t errlen)
     if (headers_profile_load(&r->profile, cfg->headers, cfg->cookie_bytes, cfg->seed, err,
                              errlen) != 0)
         return -1;
-    struct loop_callbacks cb = {.on_done = on_done, .on_timer = on_timer, .ctx = r};
-    r->loop = loop_new(cfg->clients + 1, &cb, err, errlen);
+    const struct transport_ops *ops = transport_for(cfg->approach);
+    bool senders = cfg->send_rate_hz > 0 && !ops->carries_messages;
+    r->nids = cfg->clients + 1 + (senders ? cfg->clients : 0);
+    struct loop_callbacks cb = {
+        .on_done = on_done, .on_timer = on_timer, .on_io = on_io, .ctx = r};
+    r->loop = loop_new(r->nids, &cb, err, errlen);
     if (!r->loop)
         return -1;
-    r->users = calloc((size_t)cfg->clients + 1, sizeof(*r->users));
+    r->users = calloc(r->nids, sizeof(*r->users));
     if (!r->users) {
-        snprintf(err, errlen, "calloc(%u users): out of memory", cfg->clients + 1);
+        snprintf(err, errlen, "calloc(%u users): out of memory", r->nids);
         return -1;
     }
     r->env.cfg = cfg;
@@ -228,14 +249,23 @@ static int run_setup(struct run *r, char *err, size_t errlen)
     r->env.base_path = r->base_path;
     r->env.address = r->res.address;
     r->env.port = r->port;
-    const struct transport_ops *ops = transport_for(cfg->approach);
-    for (uint32_t i = 0; i <= cfg->clients; i++) {
-        bool observer = i == cfg->clients;
-        struct counters *ctr = observer ? &r->res.observer : &r->res.users;
+    for (uint32_t i = 0; i < r->nids; i++) {
+        bool observer = i == cfg->clients, sender = i > cfg->clients;
+        struct counters *ctr = observer ? &r->res.observer
+                               : sender ? &r->res.upstream
+                                        : &r->res.users;
+        const struct transport_ops *t = observer ? &transport_sse
+                                        : sender ? &transport_publish
+                                                 : ops;
         r->nusers = i + 1;
-        if (user_init(&r->users[i], i, observer, &r->env, observer ? &transport_sse : ops,
-                      ctr, err, errlen) != 0)
+        if (user_init(&r->users[i], i, observer, &r->env, t, ctr, err, errlen) != 0)
             return -1;
+        if (sender)
+            r->users[i].feed = &r->users[i - cfg->clients - 1];
+        if (i < cfg->clients && cfg->send_rate_hz > 0) {
+            r->users[i].sends = true;
+            upstream_init(&r->users[i].up, &r->up_env, ctr, i, cfg->seed);
+        }
     }
     return 0;
 }
@@ -261,6 +291,19 @@ int run_execute(const struct client_config *cfg, struct run **out, char *err, si
     int64_t end = w1 + cli_drain_ns(cfg);
     r->res.start_real_ns = t0_real;
     r->res.window_s = (double)cfg->duration_ns / NS_PER_S;
+    r->up_env = (struct upstream_env){.rate_hz = cfg->send_rate_hz,
+                                      .poisson = cfg->send_mode == SEND_POISSON,
+                                      .bytes = (size_t)cfg->send_bytes,
+                                      .start_ns = t0 + cfg->warmup_ns / 2,
+                                      .w0 = w0,
+                                      .w1 = w1,
+                                      .rtt = hist_new()};
+    upstream_run_tag(r->up_env.run);
+    if (!r->up_env.rtt) {
+        snprintf(err, errlen, "hist_new: out of memory");
+        run_free(r);
+        return -1;
+    }
     if (freshness_init(&r->fresh, t0_real + cfg->warmup_ns,
                        t0_real + cfg->warmup_ns + cfg->duration_ns, err, errlen) != 0 ||
         activity_init(&r->activity, w0, end - w0, err, errlen) != 0 ||
@@ -268,13 +311,17 @@ int run_execute(const struct client_config *cfg, struct run **out, char *err, si
         run_free(r);
         return -1;
     }
+    r->res.msg_rtt = r->up_env.rtt;
     r->res.fr = &r->fresh;
     r->res.users.activity = &r->activity;
     r->res.activity = &r->activity;
     const struct transport_ops *ops = transport_for(cfg->approach);
-    r->res.req_head_bytes = headers_wire_bytes(
-        &r->profile, ops->kind, cfg->approach == APPROACH_SSE ? "/events" : "/poll",
-        r->host_line, NULL);
+    r->res.req_head_bytes = ops->ref_head_bytes(&r->profile, r->host_line);
+    r->res.send_head_bytes =
+        cfg->send_rate_hz > 0 && !ops->carries_messages
+            ? headers_wire_bytes(&r->profile, REQUEST_SEND, "/publish", r->host_line, NULL,
+                                 (size_t)cfg->send_bytes)
+            : 0;
 
     /* schedule: the observer first, users at their seeded phases */
     struct rng rng;
@@ -282,15 +329,19 @@ int run_execute(const struct client_config *cfg, struct run **out, char *err, si
     loop_timer_set(r->loop, cfg->clients, t0);
     for (uint32_t i = 0; i < cfg->clients; i++)
         loop_timer_set(r->loop, i, t0 + ops->first_start(cfg, &rng));
+    for (uint32_t i = cfg->clients + 1; i < r->nids; i++)
+        loop_timer_set(r->loop, i, upstream_due(&r->users[i].feed->up));
 
     double cpu_w0 = 0, cpu_w1 = 0;
     int rc = run_phase(r, "warmup", t0, w0, end, err, errlen);
     if (rc == 0) {
         r->res.users.measuring = true;
+        r->res.upstream.measuring = true;
         cpu_w0 = cpu_seconds();
         rc = run_phase(r, "measure", t0, w1, end, err, errlen);
         cpu_w1 = cpu_seconds();
         r->res.users.measuring = false;
+        r->res.upstream.measuring = false;
     }
     if (rc == 0)
         rc = run_phase(r, "drain", t0, end, end, err, errlen);
@@ -353,5 +404,6 @@ void run_free(struct run *r)
     headers_profile_free(&r->profile);
     freshness_free(&r->fresh);
     activity_free(&r->activity);
+    hist_free(r->up_env.rtt);
     free(r);
 }

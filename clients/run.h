@@ -20,6 +20,7 @@
 #include "counters.h"
 #include "freshness.h"
 #include "headers.h"
+#include "hist.h"
 
 struct run_results {
     const struct client_config *cfg;      /* settings (borrowed from the caller) */
@@ -31,6 +32,12 @@ struct run_results {
     struct counters users;           /* every user's counts together (its activity is
                                         the run's) */
     struct counters observer;        /* the observer's own traffic, not in `users` */
+    struct counters upstream;        /* the POST senders' traffic (publish.c), not in
+                                        `users`; zero for a WebSocket, whose messages go
+                                        on the users' own connections */
+    size_t send_head_bytes;          /* the request head of one POST /publish of a message
+                                        with this profile (0 when there are none) */
+    const struct hist *msg_rtt;      /* round trips of the window's messages, us */
     const struct freshness *fr;      /* latency histogram, stamps, timeline */
     const struct activity *activity; /* the users' activity per 100 ms (activity.csv) */
     struct freshness_summary fresh;  /* missed, duplicates, staleness */

@@ -138,9 +138,15 @@ static void short_on_error(struct user *u, int64_t now, int64_t *next_due)
     *next_due = s->next_slot;
 }
 
+static size_t short_ref_head_bytes(const struct header_profile *p, const char *host_line)
+{
+    return headers_wire_bytes(p, REQUEST_FETCH, "/poll", host_line, NULL, 0);
+}
+
 const struct transport_ops transport_short_poll = {
     .name = "short",
     .kind = REQUEST_FETCH,
+    .ref_head_bytes = short_ref_head_bytes,
     .init = short_init,
     .cleanup = short_cleanup,
     .first_start = short_first_start,

@@ -83,7 +83,7 @@ static int sse_on_event(void *ctx, const struct sse_event *ev)
     if (strcmp(ev->type, "message") == 0) {
         struct update up;
         if (read_update(s, ev, &up) == 0) {
-            s->fresh += (unsigned)user_deliver_update(u, up.seq, up.ts_ns);
+            s->fresh += (unsigned)user_deliver_update(u, &up);
         } else {
             s->bad_updates++;
             counters_add(u->ctr, CTR_SSE_EVENTS_INVALID, 1, u->ctr->measuring);
@@ -228,9 +228,15 @@ static void sse_on_error(struct user *u, int64_t now, int64_t *next_due)
     *next_due = next_or_stop(eventsource_ended(s->es, ES_END_NETWORK, NULL, now));
 }
 
+static size_t sse_ref_head_bytes(const struct header_profile *p, const char *host_line)
+{
+    return headers_wire_bytes(p, REQUEST_EVENTSOURCE, "/events", host_line, NULL, 0);
+}
+
 const struct transport_ops transport_sse = {
     .name = "sse",
     .kind = REQUEST_EVENTSOURCE,
+    .ref_head_bytes = sse_ref_head_bytes,
     .init = sse_init,
     .cleanup = sse_cleanup,
     .first_start = sse_first_start,

@@ -1,9 +1,25 @@
 /* transport.h: the client's one polymorphism seam: a table of operations per approach.
  *
- * user.c does everything the three techniques share (libcurl setup, byte and connection
- * accounting, chunked decoding, scheduling); a transport only says what to ask for next,
- * what to do with the body, and how to read the outcome. Adding a technique means adding
- * one file with one of these tables, and one line in transport_for (user.c).
+ * user.c does everything the HTTP techniques share (libcurl setup, byte and connection
+ * accounting, chunked decoding, scheduling); such a transport only says what to ask for
+ * next, what to do with the body, and how to read the outcome. Adding a technique means
+ * adding one file with one of these tables, and one line in transport_for (user.c).
+ *
+ * Two kinds of driver. An HTTP technique fills the libcurl hooks (prepare .. on_error) and
+ * user.c runs its transfers. A technique libcurl cannot speak (the WebSocket: libcurl 7.88
+ * has no WebSocket) runs its own non-blocking socket in the same event loop and fills the
+ * socket hooks instead (on_timer, on_io, shutdown): user.c hands it the user's loop timer
+ * and the socket's readiness (loop_watch), and it does its own I/O, while the counting
+ * that every technique shares (connections, the kernel's count at close, outcomes,
+ * outages, updates) still goes through user.c's functions (user.h), one place each. The
+ * seam was widened this way, rather than by a second table, so that a user stays one
+ * struct with one transport whatever its driver, and run.c and the report need no
+ * per-driver branches. Exactly one of the two sets of hooks is filled.
+ *
+ * Messages upstream (--send-rate, upstream.h): a technique whose connection carries
+ * messages the other way (the WebSocket) sends them itself (carries_messages); for the
+ * others each user gets a sender, a second user whose transport is transport_publish
+ * (POST /publish on a keep-alive connection of its own; publish.c).
  */
 #ifndef PUSHPULL_TRANSPORT_H
 #define PUSHPULL_TRANSPORT_H
@@ -44,13 +60,21 @@ struct request_spec {
     int64_t timeout_ns;                   /* whole-transfer limit; 0 = none */
     int64_t answer_timeout_ns; /* longest wait for the response's headers; 0 = none (for
                                   a response with no end, where timeout_ns cannot serve) */
+    const char *body; /* a POST's body (held by the transport until on_done or on_error),
+                         or NULL for a GET; a transport is one or the other for good */
+    size_t body_len;  /* its bytes */
 };
 
 struct transport_ops {
-    const char *name;       /* "short", "long", "sse" */
+    const char *name;       /* "short", "long", "sse", "ws", "publish" */
     enum request_kind kind; /* which header list a browser would send */
     bool up_on_connect;     /* a request reaching a live server ends an outage (user.h):
                                true where an answer waits for news (long polling) */
+    bool carries_messages;  /* upstream messages travel on this technique's own
+                               connection (else a POST sender carries them) */
+    /* The bytes of this technique's usual request head with profile p (the report's
+     * req_head_profile_bytes: GET /poll, GET /events, the handshake's GET /ws). */
+    size_t (*ref_head_bytes)(const struct header_profile *p, const char *host_line);
     /* Allocate the user's transport state into u->tp. 0 or -1 (out of memory). */
     int (*init)(struct user *u);
     /* Free u->tp. */
@@ -69,10 +93,21 @@ struct transport_ops {
     enum outcome (*on_done)(struct user *u, long status, int64_t now, int64_t *next_due);
     /* The transfer failed (connect, timeout, I/O, broken framing). Set *next_due. */
     void (*on_error)(struct user *u, int64_t now, int64_t *next_due);
+
+    /* ---- a technique that runs its own socket (NULL for libcurl ones) ---- */
+    /* The user's loop timer fired (the transport sets it with loop_timer_set). */
+    void (*on_timer)(struct user *u);
+    /* The user's own socket is ready (epoll events). */
+    void (*on_io)(struct user *u, uint32_t events);
+    /* The run is over: count what is open as aborted, close the socket (the kernel's
+     * count through user_socket_close), start nothing more. */
+    void (*shutdown)(struct user *u);
 };
 
 extern const struct transport_ops transport_short_poll;
 extern const struct transport_ops transport_long_poll;
 extern const struct transport_ops transport_sse;
+extern const struct transport_ops transport_ws;
+extern const struct transport_ops transport_publish; /* a user's POST sender */
 
 #endif

@@ -47,7 +47,7 @@ enum role {
     R_EVENT   /* an update inside it */
 };
 
-enum field { F_NONE, F_SEQ, F_TS, F_NEXT, F_RESET, F_EVENTS };
+enum field { F_NONE, F_SEQ, F_TS, F_NEXT, F_RESET, F_EVENTS, F_DATA };
 
 struct update_reader {
     size_t max;                                /* the byte cap */
@@ -72,12 +72,14 @@ struct update_reader {
     const char *lit;                           /* "true", "false" or "null" */
     size_t lit_pos;                            /* bytes of it matched */
     struct update cur;                         /* the update object being read */
-    unsigned cur_seen;                         /* F_BIT of its fields given so far */
-    unsigned root_seen;                        /* the same, for an events reply's top */
-    uint64_t next;                             /* "next" */
-    bool reset;                                /* "reset" */
-    struct update *ups;                        /* updates found (owned) */
-    size_t n, cap;                             /* used and allocated entries */
+    bool capturing;     /* the string is cur's "data": keep its head */
+    size_t head_len;    /* bytes of it kept */
+    unsigned cur_seen;  /* F_BIT of its fields given so far */
+    unsigned root_seen; /* the same, for an events reply's top */
+    uint64_t next;      /* "next" */
+    bool reset;         /* "reset" */
+    struct update *ups; /* updates found (owned) */
+    size_t n, cap;      /* used and allocated entries */
 };
 
 struct update_reader *update_reader_new(size_t max_bytes)
@@ -158,6 +160,8 @@ static int key_done(struct update_reader *r)
                 f = F_SEQ;
             else if (strcmp(r->key, "ts_ns") == 0)
                 f = F_TS;
+            else if (strcmp(r->key, "data") == 0)
+                f = F_DATA;
         } else if (r->role[r->depth - 1] == R_ROOT) {
             seen = &r->root_seen;
             if (strcmp(r->key, "next") == 0)
@@ -168,7 +172,7 @@ static int key_done(struct update_reader *r)
                 f = F_EVENTS;
         }
     }
-    if (f != F_NONE) {
+    if (f != F_NONE && f != F_DATA) {
         if (*seen & F_BIT(f))
             return fail(r); /* given twice */
         *seen |= F_BIT(f);
@@ -215,8 +219,10 @@ static int object_done(struct update_reader *r, unsigned char role)
     }
     if (!has_seq)
         return fail(r);
-    if (r->cur.seq == 0) /* before the first update: {"seq":0} */
-        return push_update(r, (struct update){0, 0});
+    if (r->cur.seq == 0) { /* before the first update: {"seq":0} */
+        memset(&r->cur, 0, sizeof(r->cur));
+        return push_update(r, r->cur);
+    }
     if (!has_ts || r->cur.ts_ns <= 0)
         return fail(r);
     return push_update(r, r->cur);
@@ -241,7 +247,7 @@ static int open_container(struct update_reader *r, bool object, enum role role)
     r->role[r->depth] = (unsigned char)role;
     r->depth++;
     if (role == R_EVENT || (role == R_ROOT && r->shape == UPDATE_SHAPE_ONE)) {
-        r->cur = (struct update){0, 0};
+        memset(&r->cur, 0, sizeof(r->cur));
         r->cur_seen = 0;
     }
     r->st = object ? S_OBJ_FIRST : S_ARR_FIRST;
@@ -262,6 +268,9 @@ static int value_start(struct update_reader *r, char c)
 {
     enum field f = r->field;
     r->field = F_NONE;
+    bool data = f == F_DATA; /* any value; a string's head is kept */
+    if (data)
+        f = F_NONE;
     bool top = r->depth == 0;
     bool in_events = !top && r->role[r->depth - 1] == R_EVENTS;
     if (c == '{') {
@@ -284,6 +293,8 @@ static int value_start(struct update_reader *r, char c)
         if (f != F_NONE)
             return fail(r);
         r->in_key = false;
+        r->capturing = data;
+        r->head_len = 0;
         r->st = S_STRING;
         return 0;
     }
@@ -373,20 +384,36 @@ static int number_byte(struct update_reader *r, char c)
 }
 
 /* One byte inside a string. */
+/* Keep n more bytes of the head of "data", as far as there is room. */
+static void capture(struct update_reader *r, const char *s, size_t n)
+{
+    size_t room = UPDATE_HEAD_MAX - r->head_len;
+    size_t take = n < room ? n : room;
+    memcpy(r->cur.data_head + r->head_len, s, take);
+    r->head_len += take;
+    r->cur.data_head[r->head_len] = '\0';
+    if (r->head_len == UPDATE_HEAD_MAX)
+        r->capturing = false;
+}
+
 static int string_byte(struct update_reader *r, char c)
 {
     if (c == '"') {
+        r->capturing = false;
         if (r->in_key)
             return key_done(r);
         value_done(r);
         return 0;
     }
     if (c == '\\') {
+        r->capturing = false; /* the head ends at the first escape */
         r->st = S_ESCAPE;
         return 0;
     }
     if ((unsigned char)c < 0x20)
         return fail(r); /* control characters must be escaped */
+    if (r->capturing)
+        capture(r, &c, 1);
     if (r->in_key && r->key_len <= KEY_MAX) {
         if (r->key_len < KEY_MAX)
             r->key[r->key_len] = c;
@@ -497,6 +524,8 @@ enum update_read_status update_reader_feed(struct update_reader *r, const char *
             while (j < len && buf[j] != '"' && buf[j] != '\\' &&
                    (unsigned char)buf[j] >= 0x20)
                 j++;
+            if (r->capturing)
+                capture(r, buf + i, j - i);
             i = j;
             if (i == len)
                 break;

@@ -29,6 +29,11 @@
  * Simplification: a member name written with an escape ("\u0073eq") is taken as an
  * unknown member, and strings are not checked for valid UTF-8 (the contract's fields are
  * all ASCII).
+ *
+ * The head of "data": when an update's "data" is a string, its first bytes are kept
+ * (UPDATE_HEAD_MAX at most, as written, up to the first backslash: escapes are not
+ * decoded), so a user can recognise its own messages coming back on the feed
+ * (upstream.h) without the reader holding the text.
  */
 #ifndef PUSHPULL_UPDATE_JSON_H
 #define PUSHPULL_UPDATE_JSON_H
@@ -38,10 +43,13 @@
 #include <stdint.h>
 
 #define UPDATE_JSON_MAX_DEPTH 32
+#define UPDATE_HEAD_MAX       63 /* bytes of "data" kept */
 
 struct update {
     uint64_t seq;  /* 1, 2, 3, ...; 0 in the "no update yet" reply */
     int64_t ts_ns; /* the publish stamp, CLOCK_REALTIME ns; 0 with seq 0 */
+    char data_head[UPDATE_HEAD_MAX + 1]; /* the head of a string "data" (above), NUL-
+                                            terminated; "" when there is none */
 };
 
 enum update_shape {

@@ -2,7 +2,10 @@
  * connection accounting, and the start/finish cycle every technique shares.
  *
  * True bytes. The request head is CURLINFO_REQUEST_SIZE (what libcurl wrote for this
- * transfer, retries included), read only for transfers libcurl actually began (on_prereq).
+ * transfer, retries included), read only for transfers libcurl actually began (on_prereq);
+ * a POST's body (a message, publish.c) is CURLINFO_SIZE_UPLOAD_T, and since a body under
+ * 64 KiB goes out in the same buffer as the head (no Expect: 100-continue), which
+ * REQUEST_SIZE counts too, the head is the difference.
  * Response header bytes are summed in the header callback, which libcurl calls with every
  * raw line, status line and blank line included. The body arrives raw
  * (CURLOPT_HTTP_TRANSFER_DECODING = 0: libcurl still finds the end of a chunked body, but
@@ -20,6 +23,11 @@
  * for a stream, whose transfer has no end to time): the user's loop timer is set to that
  * deadline while the request is out, and a transfer still without headers then is
  * stopped and counted as a timeout.
+ *
+ * Techniques that run their own socket (the WebSocket) get no easy handle; user.c passes
+ * them the user's timer and socket events, and they count through the same functions
+ * (user_socket_opened, user_socket_close, user_count_*), so each count still has one
+ * place.
  *
  * Libcurl settings that matter for the numbers: HTTP/1.1 only; no proxy (the environment
  * is ignored); DNS cache entries never expire (libcurl 7.88 otherwise scans its whole DNS
@@ -51,6 +59,7 @@ const struct transport_ops *transport_for(enum approach a)
         [APPROACH_SHORT] = &transport_short_poll,
         [APPROACH_LONG] = &transport_long_poll,
         [APPROACH_SSE] = &transport_sse,
+        [APPROACH_WS] = &transport_ws,
     };
     return table[a];
 }
@@ -175,6 +184,16 @@ static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
     return CURL_PREREQFUNC_OK;
 }
 
+/* The one place connections are counted, for libcurl's sockets and own ones. */
+void user_socket_opened(struct user *u)
+{
+    counters_add(u->ctr, CTR_CONNECTIONS, 1, u->ctr->measuring);
+    counters_add(u->ctr, CTR_RECONNECTS, u->sockets_ever > 0, u->ctr->measuring);
+    u->sockets_ever++;
+    u->sockets_open++;
+    u->conn_seq_max = 0; /* a new connection: maybe to a restarted server */
+}
+
 /* CURLOPT_OPENSOCKETFUNCTION: every TCP connection this user opens. */
 static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
                                    struct curl_sockaddr *addr)
@@ -184,29 +203,28 @@ static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
     int fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
     if (fd < 0)
         return CURL_SOCKET_BAD; /* libcurl reports a connect error */
-    counters_add(u->ctr, CTR_CONNECTIONS, 1, u->ctr->measuring);
-    counters_add(u->ctr, CTR_RECONNECTS, u->sockets_ever > 0, u->ctr->measuring);
-    u->sockets_ever++;
-    u->sockets_open++;
-    u->conn_seq_max = 0; /* a new connection: maybe to a restarted server */
+    user_socket_opened(u);
     return fd;
 }
 
-/* CURLOPT_CLOSESOCKETFUNCTION: the kernel's account of the socket, then close.
+/* The one place the kernel's account of a socket is read, then the socket closed.
  * Sequence-space corrections: tcpi_bytes_acked counts our SYN once the server acked it
  * (one byte no application wrote; a socket that never connected has written 0, and one
  * that did has at least that 1); sockacct_read already leaves out the server's FIN once
- * it arrived (a.peer_fin). Our own FIN never counts: the account is read before we
- * close. */
-static int on_closesocket(void *clientp, curl_socket_t fd)
+ * it arrived (a.peer_fin), as far as the socket's state tells: a FIN followed by a reset
+ * (a server that closed and then got more bytes from us) leaves the socket CLOSED, where
+ * the state no longer says that the FIN came, so a caller that saw it (a read returned 0,
+ * or EPIPE, which a reset after a FIN gives) says so with fin_seen. Our own FIN never
+ * counts: the account is read before we close. */
+int user_socket_close(struct user *u, int fd, bool fin_seen)
 {
-    struct user *u = clientp;
     struct sockacct a;
     if (sockacct_read(fd, &a) == 0) {
-        uint64_t fin = (uint64_t)a.peer_fin;
+        uint64_t late_fin = fin_seen && !a.peer_fin && a.read > 0;
+        uint64_t fin = (uint64_t)a.peer_fin + late_fin;
         uint64_t syn = a.written > 0;
         counters_add(u->ctr, CTR_KERNEL_BYTES_SENT, a.written - syn, false);
-        counters_add(u->ctr, CTR_KERNEL_BYTES_RECEIVED, a.read, false);
+        counters_add(u->ctr, CTR_KERNEL_BYTES_RECEIVED, a.read - late_fin, false);
         counters_add(u->ctr, CTR_KERNEL_SEGS_OUT, a.segs_out, false);
         counters_add(u->ctr, CTR_KERNEL_SEGS_IN, a.segs_in, false);
         counters_add(u->ctr, CTR_KERNEL_FIN_RECEIVED, fin, false);
@@ -216,6 +234,12 @@ static int on_closesocket(void *clientp, curl_socket_t fd)
     if (u->sockets_open > 0)
         u->sockets_open--;
     return close(fd);
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION */
+static int on_closesocket(void *clientp, curl_socket_t fd)
+{
+    return user_socket_close(clientp, fd, false); /* libcurl does not say */
 }
 
 /* ---- the request cycle -------------------------------------------------------------- */
@@ -245,6 +269,22 @@ static enum counter error_counter(struct user *u, CURLcode result)
     }
 }
 
+void user_count_aborted(struct user *u)
+{
+    counters_add(u->ctr, CTR_ABORTED, 1, u->ctr->measuring);
+}
+
+void user_count_request(struct user *u)
+{
+    u->sent_in_window = u->ctr->measuring;
+    counters_add(u->ctr, CTR_REQUESTS, 1, u->sent_in_window);
+}
+
+void user_count_failure(struct user *u, enum counter k)
+{
+    counters_add(u->ctr, k, 1, u->ctr->measuring);
+}
+
 static enum counter outcome_counter(enum outcome o)
 {
     switch (o) {
@@ -263,6 +303,13 @@ static enum counter outcome_counter(enum outcome o)
     return CTR_ERR_PARSE;
 }
 
+void user_count_outcome(struct user *u, enum outcome o)
+{
+    bool win = u->ctr->measuring;
+    counters_add(u->ctr, outcome_counter(o), 1, win);
+    counters_add(u->ctr, CTR_ERR_PARSE_TOO_BIG, o == OUTCOME_ERR_TOO_BIG, win);
+}
+
 /* The one place a transfer ends: request bytes, outcome, next schedule. */
 static void finish(struct user *u, CURLcode result)
 {
@@ -279,30 +326,29 @@ static void finish(struct user *u, CURLcode result)
         curl_easy_getinfo(u->easy, CURLINFO_REQUEST_SIZE, &req_bytes);
         curl_easy_getinfo(u->easy, CURLINFO_SIZE_UPLOAD_T, &body_bytes);
     }
+    if (u->post_len > 0 && body_bytes <= req_bytes)
+        req_bytes -= (long)body_bytes; /* the body went out in the head's buffer */
     counters_add(u->ctr, CTR_REQ_HEADER_BYTES, (uint64_t)req_bytes, u->sent_in_window);
     counters_add(u->ctr, CTR_REQ_BODY_BYTES, (uint64_t)body_bytes, u->sent_in_window);
     curl_slist_free_all(u->req_headers);
     u->req_headers = NULL;
 
-    bool win = u->ctr->measuring;
     int64_t now = clock_mono_ns();
     int64_t next = TRANSPORT_STOP;
     if (u->shutting_down) {
-        counters_add(u->ctr, CTR_ABORTED, 1, win);
+        user_count_aborted(u);
         return;
     }
     if (u->framing_error) {
-        counters_add(u->ctr, CTR_ERR_PARSE, 1, win);
+        user_count_failure(u, CTR_ERR_PARSE);
         user_note_down(u, false);
         u->ops->on_error(u, now, &next);
     } else if (result != CURLE_OK && !u->refused) {
-        counters_add(u->ctr, error_counter(u, result), 1, win);
+        user_count_failure(u, error_counter(u, result));
         user_note_down(u, false);
         u->ops->on_error(u, now, &next);
     } else {
-        enum outcome o = u->ops->on_done(u, u->status, now, &next);
-        counters_add(u->ctr, outcome_counter(o), 1, win);
-        counters_add(u->ctr, CTR_ERR_PARSE_TOO_BIG, o == OUTCOME_ERR_TOO_BIG, win);
+        user_count_outcome(u, u->ops->on_done(u, u->status, now, &next));
     }
     schedule(u, next);
 }
@@ -312,7 +358,8 @@ static void start(struct user *u)
     char err[160];
     struct dynbuf target;
     dynbuf_init(&target, URL_MAX_BYTES);
-    struct request_spec spec = {.target = &target, .timeout_ns = 0, .answer_timeout_ns = 0};
+    struct request_spec spec = {
+        .target = &target, .timeout_ns = 0, .answer_timeout_ns = 0, .body = NULL};
     for (int i = 0; i < TRANSPORT_MAX_EXTRA; i++)
         spec.extra[i][0] = '\0';
     int64_t now = clock_mono_ns();
@@ -337,6 +384,11 @@ static void start(struct user *u)
     curl_easy_setopt(u->easy, CURLOPT_URL, u->url.mem);
     curl_easy_setopt(u->easy, CURLOPT_HTTPHEADER, u->req_headers);
     curl_easy_setopt(u->easy, CURLOPT_TIMEOUT_MS, (long)(spec.timeout_ns / NS_PER_MS));
+    u->post_len = spec.body ? spec.body_len : 0;
+    if (spec.body) {
+        curl_easy_setopt(u->easy, CURLOPT_POSTFIELDSIZE, (long)spec.body_len);
+        curl_easy_setopt(u->easy, CURLOPT_POSTFIELDS, spec.body);
+    }
 
     u->request_begun = false;
     u->headers_done = false;
@@ -346,8 +398,7 @@ static void start(struct user *u)
     u->abort_requested = false;
     u->status = 0;
     u->resp_etag[0] = '\0';
-    u->sent_in_window = u->ctr->measuring;
-    counters_add(u->ctr, CTR_REQUESTS, 1, u->sent_in_window);
+    user_count_request(u);
     u->busy = true;
     if (!u->req_headers || loop_add(u->env->loop, u->id, u->easy, err, sizeof(err)) != 0) {
         finish(u, CURLE_OUT_OF_MEMORY); /* counted as an I/O error, rescheduled */
@@ -361,6 +412,10 @@ static void start(struct user *u)
 
 void user_on_timer(struct user *u)
 {
+    if (u->ops->on_timer) {
+        u->ops->on_timer(u);
+        return;
+    }
     if (u->busy) {
         if (u->abort_requested)
             finish(u, CURLE_OK);
@@ -375,6 +430,12 @@ void user_on_timer(struct user *u)
 void user_on_done(struct user *u, CURLcode result)
 {
     finish(u, result);
+}
+
+void user_on_io(struct user *u, uint32_t events)
+{
+    if (u->ops->on_io)
+        u->ops->on_io(u, events);
 }
 
 void user_note_reset(struct user *u)
@@ -420,15 +481,20 @@ void user_shutdown(struct user *u)
 {
     u->shutting_down = true;
     loop_timer_clear(u->env->loop, u->id);
-    finish(u, CURLE_OK);
+    if (u->ops->shutdown)
+        u->ops->shutdown(u);
+    else
+        finish(u, CURLE_OK);
     if (u->down) {
         counters_add(u->ctr, CTR_OUTAGES_OPEN, 1, u->down_in_window);
         outage_end(u, clock_mono_ns());
     }
 }
 
-int user_deliver_update(struct user *u, uint64_t seq, int64_t ts_ns)
+int user_deliver_update(struct user *u, const struct update *up)
 {
+    uint64_t seq = up->seq;
+    int64_t ts_ns = up->ts_ns;
     int64_t now = clock_real_ns();
     bool w = u->ctr->measuring;
     if (ts_ns > now && ts_ns - now > u->env->cfg->max_clock_skew_ns) {
@@ -440,6 +506,8 @@ int user_deliver_update(struct user *u, uint64_t seq, int64_t ts_ns)
         return 0;
     }
     u->conn_seq_max = seq;
+    if (u->sends)
+        upstream_recognise(&u->up, up->data_head, clock_mono_ns());
     if (u->observer) {
         freshness_published(u->env->fresh, seq, ts_ns);
         return 1;
@@ -468,6 +536,12 @@ int user_init(struct user *u, uint32_t id, bool observer, const struct user_env 
     else
         snprintf(u->pin_host, sizeof(u->pin_host), "u%u.pushpull.invalid", id);
 
+    if (ops->init(u) != 0) {
+        snprintf(err, errlen, "%s transport init: out of memory", ops->name);
+        return -1;
+    }
+    if (ops->on_io)
+        return 0; /* its own socket: no libcurl */
     char entry[160];
     snprintf(entry, sizeof(entry), "%s:%u:%s", u->pin_host, env->port, env->address);
     u->resolve = curl_slist_append(NULL, entry);
@@ -475,10 +549,6 @@ int user_init(struct user *u, uint32_t id, bool observer, const struct user_env 
     if (!u->resolve || !u->easy) {
         snprintf(err, errlen, "%s: out of memory",
                  u->easy ? "curl_slist_append" : "curl_easy_init");
-        return -1;
-    }
-    if (ops->init(u) != 0) {
-        snprintf(err, errlen, "%s transport init: out of memory", ops->name);
         return -1;
     }
     CURL *e = u->easy;

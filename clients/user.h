@@ -34,6 +34,8 @@
 #include "counters.h"
 #include "freshness.h"
 #include "transport.h"
+#include "update_json.h"
+#include "upstream.h"
 
 struct loop;
 
@@ -56,6 +58,10 @@ struct user {
     const struct transport_ops *ops; /* the technique */
     struct counters *ctr;            /* where this user's counts go */
     struct fresh_user fresh;         /* what this user knows */
+    bool sends;                      /* this user sends messages (--send-rate): up is set */
+    struct upstream up;              /* its messages (upstream.h) */
+    struct user *feed;               /* a sender (transport_publish): the user whose
+                                        messages it posts (borrowed); NULL otherwise */
     void *tp;                        /* the transport's own state (owned by ops) */
     CURL *easy;                      /* reused for every request (owned) */
     struct curl_slist *resolve;      /* the pinning host -> address entry (owned) */
@@ -68,6 +74,7 @@ struct user {
     bool request_begun;    /* libcurl reached the point of sending (CURLOPT_PREREQ...) */
     bool headers_done;     /* the final header block has ended */
     bool chunked;          /* the body uses chunked transfer coding */
+    size_t post_len;       /* the request's body (a POST), 0 for a GET */
     bool refused;          /* the transport refused the body */
     bool framing_error;    /* the chunked framing was broken */
     bool abort_requested;  /* stop the transfer at the next loop turn */
@@ -102,18 +109,22 @@ void user_free(struct user *u);
 void user_on_timer(struct user *u);
 /* The loop reports the transfer finished. */
 void user_on_done(struct user *u, CURLcode result);
+/* The loop reports the user's own socket ready (transports with on_io). */
+void user_on_io(struct user *u, uint32_t events);
 /* The run is over: an open transfer is stopped and counted as aborted; nothing starts; an
  * open outage is counted as open and ends here. */
 void user_shutdown(struct user *u);
-/* For transports: the user received update seq stamped ts_ns. Returns 1 when it was new
- * to the user. (The observer only records the stamp.) Two kinds of update are dropped
+/* For transports: the user received update `up` (its seq, stamp and the head of its
+ * data). Returns 1 when it was new to the user. (The observer only records the stamp.)
+ * A user that sends messages also looks for its own in the data (upstream_recognise),
+ * in every update it takes, new or not. Two kinds of update are dropped
  * (0) and counted as anomalies, for the observer too: one stamped later than now by more
  * than --max-clock-skew (stamps_future: a stamp from the future would also wreck the
  * feed-epoch bookkeeping of freshness.h), and one whose seq is below a seq the same
  * connection brought before, with no reset signalled between (seq_backwards: one server
  * process never numbers backwards, and a restarted one is met on a new connection, so
  * taking it would invent a feed restart and updates nobody published). */
-int user_deliver_update(struct user *u, uint64_t seq, int64_t ts_ns);
+int user_deliver_update(struct user *u, const struct update *up);
 /* For transports: the server signalled a gap (updates this user will never get); the
  * updates after the signal start again from the server's oldest. */
 void user_note_reset(struct user *u);
@@ -126,6 +137,22 @@ void user_note_up(struct user *u);
 void user_note_down(struct user *u, bool answered);
 /* For transports: stop the current transfer after the current callback returns. */
 void user_abort_soon(struct user *u);
+/* For transports that run their own socket, the counting user.c does for libcurl's (each
+ * the one place of its counters): a connection attempt (requests, with the window rule
+ * of a request: sent_in_window); a TCP socket opened (connections, reconnects; a new
+ * connection's seq order starts afresh); a socket's end (the kernel's account of it read
+ * before it is closed, then close(): returns close's result; fin_seen: a read returned
+ * end of file, or EPIPE, so the peer's FIN came even if a reset followed it); a
+ * connection's outcome (the
+ * responses_* and errors_parse counters, as on_done's return is counted); a failure
+ * (k: CTR_ERR_CONNECT, _TIMEOUT, _STATUS, _PARSE or _IO); a connection still open when
+ * the run ended (transfers_aborted_at_end). */
+void user_count_request(struct user *u);
+void user_socket_opened(struct user *u);
+int user_socket_close(struct user *u, int fd, bool fin_seen);
+void user_count_outcome(struct user *u, enum outcome o);
+void user_count_failure(struct user *u, enum counter k);
+void user_count_aborted(struct user *u);
 /* The technique for an approach. */
 const struct transport_ops *transport_for(enum approach a);
 

@@ -44,6 +44,10 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.connect_timeout_ns, 5 * NS_PER_S);
     assert_int_equal(cfg.response_timeout_ns, 10 * NS_PER_S);
     assert_int_equal(cfg.open_timeout_ns, 0);
+    assert_int_equal(cfg.ws_backoff_ns, NS_PER_S);
+    assert_true(cfg.send_rate_hz == 0);
+    assert_int_equal(cfg.send_bytes, 100);
+    assert_int_equal(cfg.send_mode, SEND_POISSON);
     assert_int_equal(cfg.max_body_bytes, 4 << 20);
     assert_int_equal(cfg.max_clock_skew_ns, NS_PER_S);
     assert_string_equal(cfg.headers, "minimal");
@@ -59,13 +63,14 @@ static void test_every_flag(void **state)
     (void)state;
     struct client_config cfg;
     char err[256] = "";
-    char **argv =
-        ARGV("--server", "http://[::1]:9/api", "-a", "sse", "--clients", "10k",
-             "--duration", "2m", "--warmup", "0", "--drain", "500ms", "--interval", "250ms",
-             "--poll", "events", "--longpoll-timeout", "45s", "--connect-timeout", "1s",
-             "--response-timeout", "750ms", "--open-timeout", "2s", "--max-body", "500k",
-             "--max-clock-skew", "0", "--headers", "browser", "--cookie-bytes", "400",
-             "--seed", "18446744073709551614", "--out", "/tmp/x", "--label", "run A");
+    char **argv = ARGV(
+        "--server", "http://[::1]:9/api", "-a", "sse", "--clients", "10k", "--duration",
+        "2m", "--warmup", "0", "--drain", "500ms", "--interval", "250ms", "--poll",
+        "events", "--longpoll-timeout", "45s", "--connect-timeout", "1s",
+        "--response-timeout", "750ms", "--open-timeout", "2s", "--ws-backoff", "250ms",
+        "--send-rate", "0.5", "--send-bytes", "1k", "--send-mode", "periodic", "--max-body",
+        "500k", "--max-clock-skew", "0", "--headers", "browser", "--cookie-bytes", "400",
+        "--seed", "18446744073709551614", "--out", "/tmp/x", "--label", "run A");
     int argc = 0;
     while (argv[argc])
         argc++;
@@ -83,6 +88,11 @@ static void test_every_flag(void **state)
     assert_int_equal(cfg.connect_timeout_ns, NS_PER_S);
     assert_int_equal(cfg.response_timeout_ns, 750 * NS_PER_MS);
     assert_int_equal(cfg.open_timeout_ns, 2 * NS_PER_S);
+    assert_int_equal(cfg.ws_backoff_ns, 250 * NS_PER_MS);
+    assert_true(cfg.send_rate_hz == 0.5);
+    assert_int_equal(cfg.send_bytes, 1000);
+    assert_int_equal(cfg.send_mode, SEND_PERIODIC);
+    assert_string_equal(cli_send_mode_name(cfg.send_mode), "periodic");
     assert_int_equal(cfg.max_body_bytes, 500000);
     assert_int_equal(cfg.max_clock_skew_ns, 0);
     assert_string_equal(cfg.headers, "browser");
@@ -103,7 +113,10 @@ static const struct bad_case bad_cases[] = {
     {"--server", "ftp://x",
      "--server: expected an http:// URL such as http://127.0.0.1:8080, "
      "got 'ftp://x'"},
-    {"--approach", "websocket", "--approach: expected short, long or sse, got 'websocket'"},
+    {"--approach", "websocket",
+     "--approach: expected short, long, sse or ws, got 'websocket'"},
+    {"--ws-backoff", "0",
+     "--ws-backoff: expected a duration from 1ms to 10m (like 1s), got '0'"},
     {"--clients", "0",
      "--clients: expected a count from 1 to 200k (like 100 or 10k), got '0'"},
     {"--clients", "1.5",
@@ -221,6 +234,12 @@ static void test_usage_mirrors_table(void **state)
                           "(default 10s)",
                           "--open-timeout DUR",
                           "(default off)",
+                          "--ws-backoff DUR",
+                          "--send-rate HZ",
+                          "(default 0)",
+                          "--send-bytes SIZE",
+                          "--send-mode MODE",
+                          "(default poisson)",
                           "--max-body SIZE",
                           "(default 4MiB)",
                           "--max-clock-skew DUR",
@@ -234,6 +253,23 @@ static void test_usage_mirrors_table(void **state)
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
         if (!strstr(buf, want[i]))
             fail_msg("usage lacks '%s'", want[i]);
+}
+
+static void test_every_approach(void **state)
+{
+    (void)state;
+    const char *names[] = {"short", "long", "sse", "ws"};
+    const enum approach want[] = {APPROACH_SHORT, APPROACH_LONG, APPROACH_SSE, APPROACH_WS};
+    for (int i = 0; i < 4; i++) {
+        struct client_config cfg;
+        char err[256] = "";
+        char **argv = ARGV("--approach", (char *)names[i]);
+        assert_int_equal(parse(3, argv, &cfg, err), CLI_RUN);
+        assert_int_equal(cfg.approach, want[i]);
+        assert_string_equal(cli_approach_name(cfg.approach), names[i]);
+        assert_int_equal(cli_drain_ns(&cfg), i == 0 ? 2 * NS_PER_S : NS_PER_S);
+        cli_config_free(&cfg);
+    }
 }
 
 static void test_help_exits_ok(void **state)
@@ -254,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_bad_usage),
         cmocka_unit_test(test_usage_mirrors_table),
+        cmocka_unit_test(test_every_approach),
         cmocka_unit_test(test_help_exits_ok),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

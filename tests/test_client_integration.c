@@ -11,6 +11,12 @@
  * empty shares near the periodic models (MODELS.md); push latencies far below a poll
  * interval. Tolerances are wide enough for an ASan build on a busy 2-core machine.
  *
+ * Messages upstream: with --send-rate, each user of short polling (events mode), long
+ * polling and SSE posts its messages on a connection of its own; every message must come
+ * back to its sender once, each POST's head must be exactly the profile's (browser and
+ * minimal), the senders' bytes must be in the kernel check, and the server's own /stats
+ * for POST /publish must show the same requests and bytes as the senders counted.
+ *
  * Server restarts: a server of its own is killed (SIGKILL) 1.5 s into the window while
  * one client per approach runs, and a new one is started on the same port 0.6 s later,
  * with an in-memory feed (its seqs start again at 1) or on the same --feed-file (they
@@ -267,6 +273,124 @@ static void test_sse(void **state)
     EXPECT_RANGE(root, "staleness_mean_ms", 0, 20);
     cJSON_Delete(root);
     client_harness_rmdir(dir);
+}
+
+/* ---- messages upstream ----------------------------------------------------------------
+ */
+
+/* POST /publish as the server counted it so far: requests and header/body bytes. */
+struct publish_stats {
+    double requests, req_header, req_body, resp_header, resp_body;
+};
+
+static struct publish_stats publish_stats(unsigned port)
+{
+    struct publish_stats p = {0, 0, 0, 0, 0};
+    cJSON *st = harness_stats(port);
+    assert_non_null(st);
+    p.requests = harness_stat(st, "transports.publish.requests");
+    p.req_header = harness_stat(st, "transports.publish.req_header_bytes");
+    p.req_body = harness_stat(st, "transports.publish.req_body_bytes");
+    p.resp_header = harness_stat(st, "transports.publish.resp_header_bytes");
+    p.resp_body = harness_stat(st, "transports.publish.resp_body_bytes");
+    cJSON_Delete(st);
+    return p;
+}
+
+static double up_total(const cJSON *root, const char *field)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "upstream_totals.%s", field);
+    double v = client_harness_num(root, path);
+    if (isnan(v))
+        fail_msg("summary.json lacks %s", path);
+    return v;
+}
+
+/* One run with messages at 2 per user per second, periodic, 100 bytes each. */
+static void run_with_messages(const struct fixture *fx, const char *approach,
+                              const char *headers)
+{
+    char dir[64];
+    struct publish_stats before = publish_stats(fx->srv.port);
+    const char *args[] = {"--approach",   approach, "--poll",      "events",
+                          "--interval",   "500ms",  "--duration",  "4s",
+                          "--warmup",     "1s",     "--headers",   headers,
+                          "--send-rate",  "2",      "--send-mode", "periodic",
+                          "--send-bytes", "100",    NULL};
+    cJSON *root = run_client(fx, dir, sizeof(dir), args);
+    assert_string_equal(client_harness_str(root, "results.bytes_check"), "ok");
+    EXPECT_RANGE(root, "errors_connect", 0, 0);
+    EXPECT_RANGE(root, "errors_io", 0, 0);
+    EXPECT_RANGE(root, "errors_status", 0, 0);
+    EXPECT_RANGE(root, "missed", 0, 0);
+    EXPECT_RANGE(root, "duplicates", 0, 0);
+    /* 2 a second for 4 s, periodic: exactly 8 due in the window per user; each came back
+     * once, and only to its sender as its own */
+    EXPECT_RANGE(root, "msgs_sent", 8 * N_CLIENTS, 8 * N_CLIENTS);
+    EXPECT_EQ(root, "msgs_echoed", "msgs_sent");
+    EXPECT_RANGE(root, "msgs_echo_duplicates", 0, 0);
+    EXPECT_RANGE(root, "msgs_unechoed", 0, 0);
+    EXPECT_EQ(root, "msg_rtt_count", "msgs_echoed");
+    /* one keep-alive connection per sender; every POST answered 201 */
+    EXPECT_RANGE(root, "up_connections_opened_run", N_CLIENTS, N_CLIENTS);
+    EXPECT_RANGE(root, "up_errors", 0, 0);
+    double posts = up_total(root, "requests");
+    if (posts != client_harness_num(root, "run_totals.msgs_sent"))
+        fail_msg("%.0f POSTs for %.0f messages", posts,
+                 client_harness_num(root, "run_totals.msgs_sent"));
+    if (up_total(root, "responses_empty") + up_total(root, "transfers_aborted_at_end") !=
+        posts)
+        fail_msg("POSTs not answered 201");
+    /* each POST's head is exactly the profile's, and its body the message */
+    double head = num(root, "send_head_profile_bytes");
+    if (up_total(root, "req_header_bytes") != posts * head ||
+        up_total(root, "req_body_bytes") != posts * 100)
+        fail_msg("POST heads %.0f, bodies %.0f for %.0f POSTs of %.0f + 100 bytes",
+                 up_total(root, "req_header_bytes"), up_total(root, "req_body_bytes"),
+                 posts, head);
+    double parts = num(root, "msg_header_bytes") + num(root, "msg_payload_bytes") +
+                   num(root, "msg_reply_bytes");
+    if (parts != num(root, "msg_wire_bytes") ||
+        num(root, "msg_header_bytes") !=
+            num(root, "up_req_header_bytes") + num(root, "up_resp_header_bytes"))
+        fail_msg("message byte columns do not add up");
+    /* the server counted the same POSTs, byte for byte (its count of a connection's last
+     * request lands when the connection closes: wait for it) */
+    struct publish_stats after = publish_stats(fx->srv.port);
+    for (int i = 0; i < 60 && after.requests - before.requests < posts; i++) {
+        harness_sleep_ms(50);
+        after = publish_stats(fx->srv.port);
+    }
+    if (after.requests - before.requests != posts ||
+        after.req_header - before.req_header != up_total(root, "req_header_bytes") ||
+        after.req_body - before.req_body != up_total(root, "req_body_bytes") ||
+        after.resp_header - before.resp_header != up_total(root, "resp_header_bytes") ||
+        after.resp_body - before.resp_body != up_total(root, "resp_body_bytes"))
+        fail_msg("server: %.0f POSTs, heads %.0f/%.0f, bodies %.0f/%.0f; client: %.0f, "
+                 "%.0f/%.0f, %.0f/%.0f",
+                 after.requests - before.requests, after.req_header - before.req_header,
+                 after.resp_header - before.resp_header, after.req_body - before.req_body,
+                 after.resp_body - before.resp_body, posts,
+                 up_total(root, "req_header_bytes"), up_total(root, "resp_header_bytes"),
+                 up_total(root, "req_body_bytes"), up_total(root, "resp_body_bytes"));
+    cJSON_Delete(root);
+    client_harness_rmdir(dir);
+}
+
+static void test_messages_short(void **state)
+{
+    run_with_messages(*state, "short", "minimal");
+}
+
+static void test_messages_long(void **state)
+{
+    run_with_messages(*state, "long", "minimal");
+}
+
+static void test_messages_sse(void **state)
+{
+    run_with_messages(*state, "sse", "browser");
 }
 
 /* The browser profile's request head is what goes out: one EventSource request per user,
@@ -568,6 +692,9 @@ int main(void)
         cmocka_unit_test(test_long),
         cmocka_unit_test(test_sse),
         cmocka_unit_test(test_browser_headers_exact),
+        cmocka_unit_test(test_messages_short),
+        cmocka_unit_test(test_messages_long),
+        cmocka_unit_test(test_messages_sse),
         cmocka_unit_test(test_many_users_across_shards),
         cmocka_unit_test(test_server_down),
         cmocka_unit_test(test_bad_flag),

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,6 +110,7 @@ struct digest {
     size_t n;
     uint64_t seqs[8];
     int64_t ts[8];
+    char heads[8][UPDATE_HEAD_MAX + 1];
     uint64_t next;
     bool reset;
 };
@@ -121,6 +123,7 @@ static void digest_of(struct update_reader *r, struct digest *d)
     for (size_t i = 0; i < d->n && i < 8; i++) {
         d->seqs[i] = u[i].seq;
         d->ts[i] = u[i].ts_ns;
+        memcpy(d->heads[i], u[i].data_head, sizeof(d->heads[i]));
     }
     d->next = update_reader_next(r);
     d->reset = update_reader_reset(r);
@@ -176,6 +179,41 @@ static void test_incremental_every_split(void **state)
     assert_int_equal(d.st, UPDATE_READ_ERROR); /* the body ended inside the reply */
     same_every_way("{\"seq\":4,\"ts_ns\":5} x", UPDATE_SHAPE_ONE, &d);
     assert_int_equal(d.st, UPDATE_READ_ERROR); /* trailing garbage */
+}
+
+/* The head of a string "data" is kept, as written, up to the first escape or
+ * UPDATE_HEAD_MAX bytes, whatever the split; other values of "data", and "data" outside
+ * an update, leave it empty. */
+static void test_data_head(void **state)
+{
+    (void)state;
+    struct digest d;
+    char text[1024];
+    char long_data[200];
+    memset(long_data, 'y', sizeof(long_data) - 1);
+    long_data[sizeof(long_data) - 1] = '\0';
+    snprintf(text, sizeof(text),
+             "{\"next\":5,\"events\":["
+             "{\"seq\":1,\"ts_ns\":1,\"data\":\"m 1a2b3c4d.17 3 123456789 xxxx\"},"
+             "{\"data\":\"before \\\"q\\\" after\",\"seq\":2,\"ts_ns\":1},"
+             "{\"seq\":3,\"ts_ns\":1,\"data\":{\"data\":\"nested\"}},"
+             "{\"seq\":4,\"ts_ns\":1,\"data\":\"%s\"},"
+             "{\"seq\":5,\"ts_ns\":1,\"data\":\"\",\"data\":\"second\"}]}",
+             long_data);
+    same_every_way(text, UPDATE_SHAPE_EVENTS, &d);
+    assert_int_equal(d.st, UPDATE_READ_OK);
+    assert_int_equal(d.n, 5);
+    assert_string_equal(d.heads[0], "m 1a2b3c4d.17 3 123456789 xxxx");
+    assert_string_equal(d.heads[1], "before ");
+    assert_string_equal(d.heads[2], "");
+    assert_int_equal(strlen(d.heads[3]), UPDATE_HEAD_MAX);
+    assert_memory_equal(d.heads[3], long_data, UPDATE_HEAD_MAX);
+    assert_string_equal(d.heads[4], "second");
+    same_every_way("{\"seq\":9,\"ts_ns\":1,\"data\":\"hello\"}", UPDATE_SHAPE_ONE, &d);
+    assert_string_equal(d.heads[0], "hello");
+    same_every_way("{\"seq\":9,\"ts_ns\":1,\"data\":7}", UPDATE_SHAPE_ONE, &d);
+    assert_int_equal(d.st, UPDATE_READ_OK);
+    assert_string_equal(d.heads[0], "");
 }
 
 static void test_incremental_refuses(void **state)
@@ -268,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_one),
         cmocka_unit_test(test_events),
         cmocka_unit_test(test_incremental_every_split),
+        cmocka_unit_test(test_data_head),
         cmocka_unit_test(test_incremental_refuses),
         cmocka_unit_test(test_incremental_hostile),
     };
