@@ -216,13 +216,25 @@ static char *escape_data(const char *data, size_t len)
     return dynbuf_take(&json);
 }
 
-/* Detach every parked waiter with FEED_WAKE_NEWS and wake them. Lock NOT held. */
-static void wake_news(struct feed *f)
+/* The feed's one "something new" notification: every parked waiter is detached with
+ * FEED_WAKE_NEWS, to be woken (wake_all) once the lock is released. Every path that
+ * changes what the ring holds comes here: a local publish, updates inserted from the
+ * shared feed, a reset. A transport that parks a waiter (a held long poll, an idle SSE
+ * stream, a WebSocket thread's one waiter) therefore hears of every update the same way,
+ * whichever process published it. Lock held; returns the detached list. */
+static struct feed_waiter *announce_locked(struct feed *f)
 {
     struct feed_waiter *woken = NULL;
-    feed_lock(f);
     while (f->waiters)
         detach_locked(f, f->waiters, FEED_WAKE_NEWS, &woken);
+    return woken;
+}
+
+/* announce_locked, taking the lock, and wake the waiters. Lock NOT held. */
+static void announce(struct feed *f)
+{
+    feed_lock(f);
+    struct feed_waiter *woken = announce_locked(f);
     feed_unlock(f);
     wake_all(woken);
 }
@@ -288,9 +300,7 @@ uint64_t feed_publish_err(struct feed *f, const char *data, size_t len, char *er
     store_locked(f, seq, ts, json, json_len);
     log_locked(f, json, json_len);
     f->published++;
-    struct feed_waiter *woken = NULL;
-    while (f->waiters)
-        detach_locked(f, f->waiters, FEED_WAKE_NEWS, &woken);
+    struct feed_waiter *woken = announce_locked(f);
     feed_unlock(f);
     wake_all(woken);
     return seq;
@@ -324,7 +334,7 @@ long feed_insert(struct feed *f, const struct feed_entry *e, size_t n)
         free(json);
     }
     if (added > 0)
-        wake_news(f);
+        announce(f);
     return rc == 0 ? added : -1;
 }
 
@@ -338,7 +348,7 @@ void feed_reset(struct feed *f)
     f->newest = 0;
     f->floor = 0;
     feed_unlock(f);
-    wake_news(f);
+    announce(f);
 }
 
 uint64_t feed_newest_locked(const struct feed *f)
