@@ -5,7 +5,7 @@
  * bulk string "$LEN\r\n" followed by LEN bytes and CRLF. Every wait is bounded (a socket
  * timeout of a second per read, ten seconds in all for the start).
  *
- * The free port is found by binding port 0 and closing it, so another program may take it
+ * The free port (common/loopback.h) may be taken by another program
  * before redis-server does; redis-server then exits at once ("Address already in use")
  * and the start is tried again on another port.
  */
@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "loopback.h"
 
 #define READY_TIMEOUT_MS 10000 /* redis-server's start, to its first PONG */
 #define READ_TIMEOUT_MS  1000  /* one read of an answer */
@@ -40,22 +41,6 @@ const char *broker_program(void)
 {
     const char *p = getenv("PUSHPULL_REDIS_SERVER");
     return p && p[0] ? p : "/usr/bin/redis-server";
-}
-
-/* A loopback port nobody listens on now, or 0. */
-static unsigned free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = 0};
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(sin);
-    unsigned port = 0;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
-        port = ntohs(sin.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
 }
 
 /* A connection to it with READ_TIMEOUT_MS on every read and write, or -1. */
@@ -194,7 +179,7 @@ int broker_start(struct broker *b, const char *redis_server, const char *run_dir
                              .err = PROC_FILE,
                              .err_path = errf};
     for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
-        b->port = free_port();
+        b->port = loopback_free_port();
         if (b->port == 0) {
             snprintf(err, errlen, "no free loopback port for redis-server");
             return -1;

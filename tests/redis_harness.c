@@ -14,23 +14,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-
-/* A port nobody listens on now (bind 0, read it, close). Another program may take it
- * before redis-server does: redis_harness_start then tries another. */
-static unsigned free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = 0};
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(sin);
-    unsigned port = 0;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
-        port = ntohs(sin.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
+#include "loopback.h"
 
 static int write_config(const struct redis_proc *r)
 {
@@ -127,7 +111,7 @@ int redis_harness_start(struct redis_proc *r, bool aof)
         return -1;
     }
     for (int attempt = 0; attempt < 5; attempt++) {
-        r->port = free_port();
+        r->port = loopback_free_port();
         snprintf(r->addr, sizeof(r->addr), "127.0.0.1:%u", r->port);
         if (r->port == 0 || write_config(r) != 0)
             break;
