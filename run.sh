@@ -28,6 +28,9 @@ usage: ./run.sh [COMMAND] [ARGS]
                          the workshop demo: serve the live page, print its URL
   test                   set up, build with ASan+UBSan, run every test; "N passed, N failed"
   bench [FLAGS]          server fan-out benchmark (bin/pushpull-bench --help)
+  bench redis [USERS [RATE_HZ [SECONDS]]]
+                         the broker's hop: the feed in memory against the feed through
+                         Redis, one instance and two (tests/bench/redis_hop.sh)
   server [FLAGS]         build and run the server in the foreground (--help for flags)
   setup                  install missing Debian packages (apt-get as root; else print it)
   build                  build every program into bin/
@@ -123,7 +126,9 @@ case "$cmd" in
     build) setup; build ;;
     test)  setup; setup_browser_tests; make -s -j"$(nproc)" test-build && make -s test ;;
     server) setup; build; exec "$BIN/pushpull-server" "$@" ;;
-    bench) setup; build; exec bin/pushpull-bench "$@" ;;
+    bench) setup; build
+           if [ "${1:-}" = redis ]; then shift; exec tests/bench/redis_hop.sh "$@"; fi
+           exec bin/pushpull-bench "$@" ;;
     run) setup; build; exec "$BIN/pushpull-lab" run "$@" ;;
     demo) setup; build; cmd_demo "$@" ;;
     plot) setup; build; [ $# -eq 1 ] || die "plot: expected one results directory"

@@ -9,13 +9,14 @@
 #            its follower (XREAD) before its users get them
 #   redis-2  two instances on one Redis: the first publishes and serves nobody, the users
 #            are on the second, so every update crosses instance -> Redis -> instance
-# For each: the client's latency percentiles, the server processes' CPU over the client's
-# run, Redis's CPU over the same time, its used_memory and RSS at the end, and the stream's
-# length.
+# For each: the client's latency percentiles and updates received, the server processes'
+# CPU over the client's run, Redis's CPU over the same time, its used_memory and RSS at
+# the end, and the stream's length; then the instances' own view of the hop (/stats).
 #
 # Redis is started here, on a free loopback port, with a config written into a temporary
 # directory (no persistence, never the system's), and stopped by pid at the end, also
-# after a failure or Ctrl-C, with every server instance.
+# after a failure or Ctrl-C, with every server instance. Needs bash, awk, sed and
+# redis-cli (Debian's redis-tools, which redis-server depends on).
 #
 #   tests/bench/redis_hop.sh [USERS [RATE_HZ [SECONDS]]]     (default 2000 10 20)
 #   KEEP=1 tests/bench/redis_hop.sh ...   keeps the directory (every program's output)
@@ -38,8 +39,27 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# A loopback port nobody answers on now (redis-server must be told its port). Another
+# program may take it first: then redis-server exits, and the wait below says so.
 free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+    local p
+    for _ in $(seq 50); do
+        p=$((20000 + RANDOM % 30000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return
+        fi
+    done
+    echo "redis_hop.sh: no free loopback port found" >&2
+    exit 1
+}
+
+# GET /stats of the server on port $1 (bash's /dev/tcp: no curl needed)
+stats() {
+    exec 3<>"/dev/tcp/127.0.0.1/$1"
+    printf 'GET /stats HTTP/1.0\r\nHost: x\r\n\r\n' >&3
+    cat <&3
+    exec 3<&-
 }
 
 # utime + stime of a process, in clock ticks
@@ -62,6 +82,7 @@ REDIS_PID=$!
 PIDS+=("$REDIS_PID")
 for _ in $(seq 100); do
     redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG && break
+    kill -0 "$REDIS_PID" 2>/dev/null || { echo "redis_hop.sh: redis-server exited (see $DIR/redis.log)" >&2; exit 1; }
     sleep 0.1
 done
 
@@ -100,24 +121,23 @@ measure() {
     used=$(redis-cli -p "$REDIS_PORT" info memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p')
     rss=$(awk '/^VmRSS/ {print $2}' "/proc/$REDIS_PID/status")
     xlen=$(redis-cli -p "$REDIS_PORT" xlen "$setup:feed")
-    python3 - "$DIR/$setup/summary.json" "$setup" "$((after - before))" "$((r1 - r0))" \
-        "$TICKS" "$used" "$rss" "$xlen" <<'EOF'
-import json, sys
-path, setup, srv, red, ticks, used, rss, xlen = sys.argv[1:]
-d = json.load(open(path))
-r = d["results"] if isinstance(d["results"], dict) else d["results"][0]
-win = r.get("window_s") or r.get("duration_s") or 0
-def f(k): return r.get(k, float("nan"))
-print(f"{setup:8} {f('latency_p50_ms'):8.2f} {f('latency_p90_ms'):8.2f} "
-      f"{f('latency_p99_ms'):8.2f} {f('latency_max_ms'):8.2f} "
-      f"{r.get('updates_received', 0):>9}/{r.get('updates_expected', 0):<9} "
-      f"{int(srv) / int(ticks):8.2f} {int(red) / int(ticks):8.2f} "
-      f"{int(used) / 1024:10.0f} {int(rss):9} {xlen:>6}")
-EOF
+    # the client's summary lines: "updates  N published, R received of E, ..." and
+    # "latency  mean M  p50 A  p90 B  p99 C  p99.9 D  max E ms"
+    awk -v setup="$setup" -v srv=$((after - before)) -v red=$((r1 - r0)) -v ticks="$TICKS" \
+        -v used="$used" -v rss="$rss" -v xlen="$xlen" '
+        $1 == "updates" { got = $4 "/" $7; sub(/,$/, "", got) }
+        $1 == "latency" { for (i = 2; i < NF; i += 2) lat[$i] = $(i + 1) }
+        END {
+            printf "%-8s %8s %8s %8s %8s  %-19s %9.2f %10.2f %13.0f %12s %5s\n", setup,
+                lat["p50"], lat["p90"], lat["p99"], lat["max"], got, srv / ticks,
+                red / ticks, used / 1024, rss, xlen
+        }' "$DIR/$setup.txt"
 }
 
-echo "users $USERS (SSE), $RATE updates/s, ${SECS} s window after a 3 s warm-up; load $(cut -d' ' -f1 /proc/loadavg)"
-echo "setup     p50_ms   p90_ms   p99_ms   max_ms  received/expected  srv_cpu_s redis_cpu_s redis_used_kB redis_rss_kB xlen"
+echo "users $USERS (SSE), $RATE updates/s, ${SECS} s window after a 3 s warm-up;" \
+    "load $(cut -d' ' -f1 /proc/loadavg)"
+echo "setup      p50_ms   p90_ms   p99_ms   max_ms  received/expected   srv_cpu_s" \
+    "redis_cpu_s redis_used_kB redis_rss_kB  xlen"
 
 start_server single --rate "$RATE"
 measure single "$PORT" "$SERVER_PID"
@@ -132,7 +152,7 @@ pub_pid=$SERVER_PID
 pub_port=$PORT
 start_server serve --rate 0 --redis "127.0.0.1:$REDIS_PORT" --redis-key redis-2:feed
 measure redis-2 "$PORT" "$pub_pid" "$SERVER_PID"
-echo "publishing instance: $(curl -s "http://127.0.0.1:$pub_port/stats" |
+echo "publishing instance: $(stats "$pub_port" |
     grep -o '"publish_rtt_us_mean":[0-9.]*,"publish_rtt_us_max":[0-9.]*,"own_wait_us_mean":[0-9.]*')"
-echo "serving instance:    $(curl -s "http://127.0.0.1:$PORT/stats" |
+echo "serving instance:    $(stats "$PORT" |
     grep -o '"lag_ms_last":[0-9.]*,"lag_ms_mean":[0-9.]*,"lag_ms_max":[0-9.]*')"
