@@ -164,20 +164,41 @@ static int wait_ready(struct broker *b)
     return -1;
 }
 
-int broker_start(struct broker *b, const char *redis_server, const char *run_dir,
-                 bool durable, char *err, size_t errlen)
+/* Start redis-server on the config in b->dir, its output in b->dir/OUT_NAME, and wait
+ * until it answers PING. 0; 1 when it exited first (a port taken); -1 with err set. */
+static int start_once(struct broker *b, const char *out_name, char *err, size_t errlen)
 {
     char conf[4200], outf[4200], errf[4200];
-    snprintf(conf, sizeof(conf), "%s/redis.conf", run_dir);
-    snprintf(outf, sizeof(outf), "%s/redis.out", run_dir);
-    snprintf(errf, sizeof(errf), "%s/redis.err", run_dir);
-    const char *argv[] = {redis_server, conf, NULL};
+    snprintf(conf, sizeof(conf), "%s/redis.conf", b->dir);
+    snprintf(outf, sizeof(outf), "%s/%s.out", b->dir, out_name);
+    snprintf(errf, sizeof(errf), "%s/%s.err", b->dir, out_name);
+    const char *argv[] = {b->program, conf, NULL};
     struct proc_spec spec = {.argv = argv,
                              .name = "redis-server",
                              .out = PROC_FILE,
                              .out_path = outf,
                              .err = PROC_FILE,
                              .err_path = errf};
+    proc_init(&b->proc);
+    if (proc_start(&b->proc, &spec, err, errlen) != 0)
+        return -1;
+    int rc = wait_ready(b);
+    if (rc == 0)
+        return 0;
+    char how[96];
+    proc_stop(&b->proc, 1000);
+    proc_describe(&b->proc, how, sizeof(how));
+    proc_close(&b->proc);
+    snprintf(err, errlen, "%s on port %u did not answer PING within %d s (it %s; see %s)",
+             b->program, b->port, READY_TIMEOUT_MS / 1000, how, outf);
+    return rc;
+}
+
+int broker_start(struct broker *b, const char *redis_server, const char *run_dir,
+                 bool durable, char *err, size_t errlen)
+{
+    snprintf(b->program, sizeof(b->program), "%s", redis_server);
+    snprintf(b->dir, sizeof(b->dir), "%s", run_dir);
     for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
         b->port = loopback_free_port();
         if (b->port == 0) {
@@ -187,24 +208,16 @@ int broker_start(struct broker *b, const char *redis_server, const char *run_dir
         snprintf(b->addr, sizeof(b->addr), "127.0.0.1:%u", b->port);
         if (write_config(run_dir, b->port, durable, err, errlen) != 0)
             return -1;
-        proc_init(&b->proc);
-        if (proc_start(&b->proc, &spec, err, errlen) != 0)
-            return -1;
-        int rc = wait_ready(b);
-        if (rc == 0)
-            return 0;
-        char how[96];
-        proc_stop(&b->proc, 1000);
-        proc_describe(&b->proc, how, sizeof(how));
-        proc_close(&b->proc);
-        if (rc < 0 || attempt + 1 == START_ATTEMPTS) {
-            snprintf(err, errlen,
-                     "%s on port %u did not answer PING within %d s (it %s; see %s)",
-                     redis_server, b->port, READY_TIMEOUT_MS / 1000, how, outf);
-            return -1;
-        }
+        int rc = start_once(b, "redis", err, errlen);
+        if (rc <= 0)
+            return rc; /* 1: the port was taken meanwhile; another */
     }
     return -1;
+}
+
+int broker_restart(struct broker *b, char *err, size_t errlen)
+{
+    return start_once(b, "redis-restarted", err, errlen) == 0 ? 0 : -1;
 }
 
 int broker_save_info(const struct broker *b, const char *path, char *err, size_t errlen)

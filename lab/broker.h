@@ -18,9 +18,11 @@
 
 /* A run's Redis. Zero it (broker_init) before use. */
 struct broker {
-    struct proc proc; /* the redis-server process */
-    unsigned port;    /* its port on 127.0.0.1; 0 before the start */
-    char addr[32];    /* "127.0.0.1:PORT", for the server's --redis */
+    struct proc proc;   /* the redis-server process */
+    unsigned port;      /* its port on 127.0.0.1; 0 before the start */
+    char addr[32];      /* "127.0.0.1:PORT", for the server's --redis */
+    char program[1024]; /* the redis-server program started */
+    char dir[4096];     /* the directory of its config, files and output */
 };
 
 /* An idle broker: nothing started. */
@@ -36,6 +38,12 @@ const char *broker_program(void);
  * times. 0, or -1 with one line in err naming what failed (nothing is left running). */
 int broker_start(struct broker *b, const char *redis_server, const char *run_dir,
                  bool durable, char *err, size_t errlen);
+
+/* Start it again after it ended (killed, to see what its clients do): the same program,
+ * config and port, so with the AOF on it reloads what it held; its output goes to
+ * RUN_DIR/redis-restarted.out and .err. 0, or -1 with one line in err. The caller stops
+ * it as before. */
+int broker_restart(struct broker *b, char *err, size_t errlen);
 
 /* Save Redis's INFO answer as the file `path`. 0, or -1 with one line in err. */
 int broker_save_info(const struct broker *b, const char *path, char *err, size_t errlen);

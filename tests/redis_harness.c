@@ -2,43 +2,15 @@
  */
 #include "redis_harness.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <ftw.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "harness.h"
-#include "loopback.h"
-
-static int write_config(const struct redis_proc *r)
-{
-    char path[300];
-    snprintf(path, sizeof(path), "%s/redis.conf", r->dir);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "redis_harness: fopen %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    fprintf(f,
-            "# written by tests/redis_harness.c for one test; removed after it\n"
-            "bind 127.0.0.1\n"
-            "port %u\n"
-            "daemonize no\n"
-            "supervised no\n"
-            "save \"\"\n"
-            "appendonly %s\n"
-            "appendfsync everysec\n"
-            "dir %s\n"
-            "logfile %s/redis.log\n",
-            r->port, r->aof ? "yes" : "no", r->dir, r->dir);
-    return fclose(f) == 0 ? 0 : -1;
-}
 
 redisContext *redis_harness_connect(const struct redis_proc *r)
 {
@@ -53,47 +25,11 @@ redisContext *redis_harness_connect(const struct redis_proc *r)
     return c;
 }
 
-/* Wait until it answers PING: 0, or -1 when it exited or stayed silent for 10 s. */
-static int wait_ready(struct redis_proc *r)
-{
-    int64_t end = harness_now_ms() + 10000;
-    while (harness_now_ms() < end) {
-        if (proc_poll(&r->proc))
-            return -1;
-        redisContext *c = redis_harness_connect(r);
-        redisReply *rep = c ? redisCommand(c, "PING") : NULL;
-        bool ok = rep && rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "PONG") == 0;
-        if (rep)
-            freeReplyObject(rep);
-        if (c)
-            redisFree(c);
-        if (ok)
-            return 0;
-        harness_sleep_ms(20);
-    }
-    return -1;
-}
-
 int redis_harness_restart(struct redis_proc *r)
 {
-    const char *bin = getenv("PUSHPULL_REDIS_SERVER");
-    char conf[300], err[512];
-    snprintf(conf, sizeof(conf), "%s/redis.conf", r->dir);
-    const char *argv[] = {bin ? bin : "/usr/bin/redis-server", conf, NULL};
-    /* it logs to DIR/redis.log (appending, so a restart keeps the first run's lines) */
-    struct proc_spec spec = {
-        .argv = argv, .name = "redis-server", .out = PROC_DEVNULL, .err = PROC_DEVNULL};
-    if (proc_start(&r->proc, &spec, err, sizeof(err)) != 0) {
+    char err[1024];
+    if (broker_restart(&r->broker, err, sizeof(err)) != 0) {
         fprintf(stderr, "redis_harness: %s\n", err);
-        return -1;
-    }
-    if (wait_ready(r) != 0) {
-        char how[128];
-        proc_stop(&r->proc, 1000);
-        proc_describe(&r->proc, how, sizeof(how));
-        fprintf(stderr,
-                "redis_harness: redis-server on port %u never answered PING (it %s)\n",
-                r->port, how);
         return -1;
     }
     return 0;
@@ -102,7 +38,7 @@ int redis_harness_restart(struct redis_proc *r)
 int redis_harness_start(struct redis_proc *r, bool aof)
 {
     memset(r, 0, sizeof(*r));
-    proc_init(&r->proc);
+    broker_init(&r->broker);
     r->aof = aof;
     snprintf(r->dir, sizeof(r->dir), "/tmp/pushpull-redis-XXXXXX");
     if (!mkdtemp(r->dir)) {
@@ -110,22 +46,21 @@ int redis_harness_start(struct redis_proc *r, bool aof)
         r->dir[0] = '\0';
         return -1;
     }
-    for (int attempt = 0; attempt < 5; attempt++) {
-        r->port = loopback_free_port();
-        snprintf(r->addr, sizeof(r->addr), "127.0.0.1:%u", r->port);
-        if (r->port == 0 || write_config(r) != 0)
-            break;
-        if (redis_harness_restart(r) == 0)
-            return 0; /* else the port was taken meanwhile: another */
+    char err[1024];
+    if (broker_start(&r->broker, broker_program(), r->dir, aof, err, sizeof(err)) != 0) {
+        fprintf(stderr, "redis_harness: %s\n", err);
+        redis_harness_cleanup(r);
+        return -1;
     }
-    redis_harness_cleanup(r);
-    return -1;
+    r->port = r->broker.port;
+    snprintf(r->addr, sizeof(r->addr), "%s", r->broker.addr);
+    return 0;
 }
 
 void redis_harness_kill(struct redis_proc *r)
 {
-    if (proc_signal(&r->proc, SIGKILL) == 0)
-        proc_wait(&r->proc, 10000);
+    if (proc_signal(&r->broker.proc, SIGKILL) == 0)
+        proc_wait(&r->broker.proc, 10000);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -136,10 +71,11 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 
 void redis_harness_cleanup(struct redis_proc *r)
 {
-    if (r->proc.pid > 0) { /* a zeroed struct's descriptors are not its own */
-        if (r->proc.running)
-            proc_stop(&r->proc, 5000);
-        proc_close(&r->proc);
+    struct proc *p = &r->broker.proc;
+    if (p->pid > 0) { /* a zeroed struct's descriptors are not its own */
+        if (p->running)
+            proc_stop(p, 5000);
+        proc_close(p);
     }
     if (r->dir[0])
         nftw(r->dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);

@@ -1,11 +1,11 @@
 /* redis_harness.h: the pieces of the feed through Redis, started by the tests themselves:
  * a redis-server of their own, and pushpull-server instances on it.
  *
- * Each redis-server gets a free loopback port and a temporary directory holding its
- * config (written here, never the system's: daemonize no, no RDB snapshots, AOF only when
- * asked, dir the temporary directory) and its log. It is started, killed and stopped
- * by pid through common/proc.h, like every program the lab starts, and the directory is
- * removed at the end. No system Redis is ever touched.
+ * Each redis-server is the one the conductor starts for a run (lab/broker.c): a free
+ * loopback port, and a temporary directory holding its config (never the system's:
+ * daemonize no, no RDB snapshots, AOF only when asked) and its output. It is started,
+ * killed and stopped by pid through common/proc.h, like every program the lab starts,
+ * and the directory is removed at the end. No system Redis is ever touched.
  *
  * A server instance is the ASan build ($PUSHPULL_SERVER) with --port 0 and the given
  * flags; its stderr goes to a file in the directory, so a test can read the lines it
@@ -20,15 +20,16 @@
 #include <hiredis/hiredis.h>
 
 #include "dynbuf.h"
+#include "lab/broker.h"
 #include "proc.h"
 
-/* A redis-server the test started. */
+/* A redis-server the test started: the lab's (lab/broker.h), in a directory of its own. */
 struct redis_proc {
-    struct proc proc; /* the process */
-    unsigned port;    /* its port on 127.0.0.1 */
-    bool aof;         /* appendonly yes (appendfsync everysec) */
-    char dir[256];    /* its temporary directory (config, log, AOF) */
-    char addr[32];    /* "127.0.0.1:PORT", for --redis */
+    struct broker broker; /* the process, its port and config */
+    unsigned port;        /* its port on 127.0.0.1 */
+    bool aof;             /* appendonly yes (appendfsync everysec) */
+    char dir[256];        /* its temporary directory (config, output, AOF) */
+    char addr[32];        /* "127.0.0.1:PORT", for --redis */
 };
 
 /* Make a temporary directory, write the config (with AOF when aof is set), start
