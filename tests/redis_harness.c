@@ -63,6 +63,11 @@ void redis_harness_kill(struct redis_proc *r)
         proc_wait(&r->broker.proc, 10000);
 }
 
+void redis_harness_freeze(struct redis_proc *r, bool frozen)
+{
+    proc_signal(&r->broker.proc, frozen ? SIGSTOP : SIGCONT);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st, (void)flag, (void)ftw;
@@ -73,8 +78,10 @@ void redis_harness_cleanup(struct redis_proc *r)
 {
     struct proc *p = &r->broker.proc;
     if (p->pid > 0) { /* a zeroed struct's descriptors are not its own */
-        if (p->running)
+        if (p->running) {
+            proc_signal(p, SIGCONT); /* a test that failed while it was frozen */
             proc_stop(p, 5000);
+        }
         proc_close(p);
     }
     if (r->dir[0])

@@ -42,6 +42,9 @@ int redis_harness_start(struct redis_proc *r, bool aof);
 int redis_harness_restart(struct redis_proc *r);
 /* SIGKILL, and reap: a crash, with no goodbye to its clients. */
 void redis_harness_kill(struct redis_proc *r);
+/* SIGSTOP (frozen) or SIGCONT: a Redis that hangs, its sockets open and accepting, with
+ * nothing answered until it is thawed, as a host that stalls. */
+void redis_harness_freeze(struct redis_proc *r, bool frozen);
 /* Stop it if it runs (SIGTERM, then SIGKILL), and remove the directory. Safe to call
  * twice, and on a struct that was never started (zeroed). */
 void redis_harness_cleanup(struct redis_proc *r);

@@ -460,6 +460,51 @@ static void redis_killed_and_restarted_with_aof(void **state)
     stop_instance(1);
 }
 
+/* Redis hangs (SIGSTOP: its sockets accept, nothing is answered) with a publish on its
+ * way. The publish gives up within its bounded waits and is answered 503, saying the
+ * update may be in the feed once or not at all; the follower takes Redis for gone. Thawed,
+ * Redis runs the publish it had queued, and the retry sent under the same publish number
+ * appends nothing: the update is in the stream exactly once, and the reader gets every
+ * seq once. */
+static void a_hung_redis_is_taken_for_gone(void **state)
+{
+    (void)state;
+    start_redis(false);
+    const char *args[] = {"--rate", "0", NULL};
+    unsigned a = start_instance(0, args);
+    struct feed_reader *ra = &readers[0];
+    assert_int_equal(feed_reader_open(ra, a, "0"), 0);
+    assert_int_equal(harness_publish(a, "before"), 1);
+    assert_int_equal(feed_reader_until(ra, 1, 5000), 1);
+
+    redis_harness_freeze(&redis, true);
+    struct harness_response r;
+    assert_int_equal(harness_http(a, "POST", "/publish", NULL, "during", 6, &r), 0);
+    assert_int_equal(r.status, 503);
+    assert_non_null(strstr(r.body, "the update is in the feed once or not at all"));
+    harness_response_free(&r);
+    wait_state(a, "down", 15000);
+    assert_true(stat_num(a, "redis.publish_unknown") == 1);
+    assert_true(stat_num(a, "redis.publish_retries") == 1);
+    r = get(a, "/poll?since=0"); /* still served from the ring */
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"data\":\"before\""));
+    harness_response_free(&r);
+
+    redis_harness_freeze(&redis, false);
+    wait_state(a, "up", 15000);
+    /* the queued publish ran once; the retry under the same number appended nothing */
+    assert_int_equal(redis_harness_int(&redis, "XLEN pushpull:feed"), 2);
+    assert_int_equal(harness_publish(a, "after"), 3);
+    assert_int_equal(feed_reader_until(ra, 3, 5000), 1);
+    assert_contiguous(ra);
+    assert_int_equal(ra->n, 3);
+    assert_int_equal(ra->resets, 0);
+    assert_non_null(strstr(ra->json[1], "\"data\":\"during\""));
+    assert_int_equal(instance_log_count(&inst[0], ": down ("), 1);
+    stop_instance(0);
+}
+
 /* Redis without persistence is killed and comes back empty: the stream the instances
  * followed is gone. They say so, empty their rings, and every cursor gets a reset, as
  * after a server restarted with an in-memory feed; the feed starts again at seq 1. */
@@ -618,6 +663,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(redis_killed_and_restarted_with_aof, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(a_hung_redis_is_taken_for_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(redis_restarted_empty_resets_the_feed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(an_instance_cut_off_catches_up, setup, teardown),
