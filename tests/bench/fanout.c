@@ -1,5 +1,6 @@
 /* fanout.c: how long one publish takes to reach every held connection, and what each held
- * connection costs the server in memory. Run by `./run.sh bench`.
+ * connection costs the server in memory: bin/pushpull-fanout, the server alone (./run.sh
+ * bench sets the lab server beside nginx + nchan, bench/).
  *
  * It starts the release server (bin/pushpull-server) on a free port, opens N idle SSE
  * streams, M held long polls and W WebSockets with plain non-blocking sockets on one epoll
@@ -99,17 +100,18 @@ int main(int argc, char **argv)
             continue;
         if (c == 'w' && units_parse_count(optarg, &nws) == 0)
             continue;
-        fprintf(stderr, c == 'h' ? "" : "pushpull-bench: --%s: expected a count like 10k\n",
+        fprintf(stderr,
+                c == 'h' ? "" : "pushpull-fanout: --%s: expected a count like 10k\n",
                 c == 's'   ? "sse"
                 : c == 'l' ? "longpoll"
                            : "ws");
-        fputs("usage: pushpull-bench [--sse N (10k)] [--longpoll N (9k)] [--ws N (0)]\n",
+        fputs("usage: pushpull-fanout [--sse N (10k)] [--longpoll N (9k)] [--ws N (0)]\n",
               stderr);
         return c == 'h' ? 0 : 2;
     }
     uint64_t total = nsse + nlp + nws;
     if (total == 0) {
-        fputs("pushpull-bench: nothing to hold (--sse, --longpoll and --ws are all 0)\n",
+        fputs("pushpull-fanout: nothing to hold (--sse, --longpoll and --ws are all 0)\n",
               stderr);
         return 2;
     }
@@ -119,7 +121,7 @@ int main(int argc, char **argv)
     setrlimit(RLIMIT_NOFILE, &rl);
     if (total + 64 > rl.rlim_cur) {
         fprintf(stderr,
-                "pushpull-bench: %llu connections need more than the open-file limit "
+                "pushpull-fanout: %llu connections need more than the open-file limit "
                 "of %llu (ulimit -n)\n",
                 (unsigned long long)total, (unsigned long long)rl.rlim_cur);
         return 2;
@@ -145,7 +147,7 @@ int main(int argc, char **argv)
                                 "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
                                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
         if (open_held(srv.port, req, ep, &h[i]) != 0) {
-            fprintf(stderr, "pushpull-bench: connection %llu: %s\n", (unsigned long long)i,
+            fprintf(stderr, "pushpull-fanout: connection %llu: %s\n", (unsigned long long)i,
                     strerror(errno));
             return 1;
         }
@@ -169,7 +171,7 @@ int main(int argc, char **argv)
     double rss1 = harness_stat(st, "rss_kib"), cpu1 = harness_stat(st, "cpu_s");
     cJSON_Delete(st);
     if (parked < (double)total) {
-        fprintf(stderr, "pushpull-bench: only %.0f of %llu connections held\n", parked,
+        fprintf(stderr, "pushpull-fanout: only %.0f of %llu connections held\n", parked,
                 (unsigned long long)total);
         return 1;
     }
@@ -181,7 +183,7 @@ int main(int argc, char **argv)
                                  "Content-Length: 13\r\n\r\nfanout-marker";
     int64_t t0 = clock_mono_ns();
     if (pub < 0 || harness_send(pub, pubreq, sizeof(pubreq) - 1) != 0) {
-        fprintf(stderr, "pushpull-bench: POST /publish: %s\n", strerror(errno));
+        fprintf(stderr, "pushpull-fanout: POST /publish: %s\n", strerror(errno));
         return 1;
     }
     uint64_t got = 0;
@@ -199,7 +201,7 @@ int main(int argc, char **argv)
     }
     struct harness_response pr;
     if (harness_read_response(pub, &pr, 10000) != 0 || pr.status != 201)
-        fprintf(stderr, "pushpull-bench: POST /publish was not answered 201\n");
+        fprintf(stderr, "pushpull-fanout: POST /publish was not answered 201\n");
     int64_t t_pub = clock_mono_ns();
     harness_response_free(&pr);
     close(pub);
