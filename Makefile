@@ -19,6 +19,10 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # ask pkg-config first and fall back to the library's name.
 WSLAY_LIBS := $(shell pkg-config --libs libwslay 2>/dev/null || echo -lwslay)
 
+# hiredis, for the feed through Redis (servers/redis_*.c)
+PKG_CFLAGS += $(shell pkg-config --cflags hiredis 2>/dev/null)
+PKG_LIBS   += $(shell pkg-config --libs hiredis 2>/dev/null)
+
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 ifdef CI
 WARN    += -Werror

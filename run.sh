@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 
 DEBS=(libmicrohttpd-dev libcjson-dev libcurl4-openssl-dev libcmocka-dev gnuplot-nox
       pkg-config build-essential clang libclang-rt-14-dev iproute2 libwslay-dev libssl-dev
-      openssl nghttp2-proxy tshark)
+      openssl nghttp2-proxy tshark libhiredis-dev redis-server)
 # Where the programs are: bin/ (release), or build/asan/bin for the sanitizer build (the
 # end-to-end tests set PUSHPULL_BIN so the whole lab runs under ASan and UBSan).
 BIN=${PUSHPULL_BIN:-bin}
@@ -32,6 +32,9 @@ usage: ./run.sh [COMMAND] [ARGS]
                          the lab server beside nginx + nchan on the same loads, medians
                          of 3 runs: results/bench/<timestamp>/ (bin/pushpull-bench --help);
                          installs nginx, libnginx-mod-nchan and wrk when missing
+  bench redis [USERS [RATE_HZ [SECONDS]]]
+                         the broker's hop: the feed in memory against the feed through
+                         Redis, one instance and two (tests/bench/redis_hop.sh)
   server [FLAGS]         build and run the server in the foreground (--help for flags)
   setup                  install missing Debian packages (apt-get as root; else print it)
   build                  build every program into bin/
@@ -143,7 +146,8 @@ case "$cmd" in
     test)  setup $(bench_debs); setup_browser_tests
            make -s -j"$(nproc)" test-build && make -s test ;;
     server) setup; build; exec "$BIN/pushpull-server" "$@" ;;
-    bench) setup $(bench_debs "$@"); build; exec bin/pushpull-bench "$@" ;;
+    bench) if [ "${1:-}" = redis ]; then setup; build; shift; exec tests/bench/redis_hop.sh "$@"; fi
+           setup $(bench_debs "$@"); build; exec bin/pushpull-bench "$@" ;;
     run) setup; build; exec "$BIN/pushpull-lab" run "$@" ;;
     demo) setup; build; cmd_demo "$@" ;;
     plot) setup; build; [ $# -eq 1 ] || die "plot: expected one results directory"

@@ -240,6 +240,10 @@ int report_restarts(struct dynbuf *b, const struct lab_row *rows, size_t n, cons
         double crash_s = (lab_num(rs, "crash_unix_ns") - w0) / 1e9;
         double down_s = (lab_num(rs, "up_unix_ns") - lab_num(rs, "crash_unix_ns")) / 1e9;
         const cJSON *durable = cJSON_GetObjectItemCaseSensitive(r->cfg, "durable");
+        /* a server whose feed lived in Redis ("feed": {"redis": true}) says so in /stats */
+        const char *feed = cJSON_GetObjectItemCaseSensitive(r->srv, "redis") ? "redis"
+                           : cJSON_IsTrue(durable)                           ? "file"
+                                                                             : "memory";
         char rates[96] = "-", before_text[32] = "-";
         double before, peak, peak_at;
         if (!isnan(crash_s) &&
@@ -254,11 +258,11 @@ int report_restarts(struct dynbuf *b, const struct lab_row *rows, size_t n, cons
             b,
             "| %s | %s | %.1f | %.2f | %.0f | %.0f | %.0f of %.0f | %.0f | %.0f (%.0f) | "
             "%.0f | %s | %s |\n",
-            r->id, cJSON_IsTrue(durable) ? "file" : "memory", crash_s, down_s,
-            lab_num(r->res, "resets"), lab_num(r->res, "feed_restarts"),
-            lab_num(r->res, "missed"), lab_num(r->res, "updates_expected"),
-            lab_num(r->res, "outages"), lab_num(r->res, "outage_mean_ms"), model_ms,
-            lab_num(r->res, "outage_max_ms"), before_text, rates);
+            r->id, feed, crash_s, down_s, lab_num(r->res, "resets"),
+            lab_num(r->res, "feed_restarts"), lab_num(r->res, "missed"),
+            lab_num(r->res, "updates_expected"), lab_num(r->res, "outages"),
+            lab_num(r->res, "outage_mean_ms"), model_ms, lab_num(r->res, "outage_max_ms"),
+            before_text, rates);
     }
     rc =
         rc ? rc

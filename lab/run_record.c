@@ -107,6 +107,18 @@ static void add_restart(cJSON *run, const struct run_record *rec)
     }
 }
 
+/* Where the feed lived: the server's memory, or the run's Redis. */
+static void add_feed(cJSON *run, const struct run_record *rec)
+{
+    const struct scenario_feed *f = &rec->run->feed;
+    cJSON *o = cJSON_AddObjectToObject(run, "feed");
+    cJSON_AddBoolToObject(o, "redis", f->redis);
+    if (!f->redis)
+        return;
+    cJSON_AddBoolToObject(o, "durable", f->durable);
+    cJSON_AddStringToObject(o, "address", rec->redis_address ? rec->redis_address : "");
+}
+
 static void add_programs(cJSON *run, const struct run_record *rec)
 {
     cJSON *all = cJSON_AddObjectToObject(run, "programs");
@@ -140,6 +152,7 @@ int run_record_write(const struct run_record *rec, const char *path, char *err,
     add_swept(run, r);
     add_network(run, r);
     add_restart(run, rec);
+    add_feed(run, rec);
     add_target(run, r);
     cJSON_AddBoolToObject(run, "quick", scenario_quick(rec->scenario));
     cJSON_AddNumberToObject(run, "time_compression",

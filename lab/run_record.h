@@ -31,9 +31,12 @@
  *     server_stats.window.json), end_unix_ns (after the client ended: server_stats.json);
  *     each 0 until taken; loadavg_window, loadavg_end: the machine's 1-minute load
  *     average at those two moments (other work on a shared machine shows there)
- *   programs: {"server"|"front"|"link"|"client"|"server_restarted": {"argv": [...],
- *     "pid": N, "ended": "exited with status 0"}}, each once started (argv exact, path
- *     included)
+ *   feed: {"redis": false} (the feed in the server's memory), or {"redis": true,
+ *     "durable": D, "address": "127.0.0.1:PORT"}: the run's Redis (lab/broker.h), whose
+ *     INFO at the end is redis_info.txt
+ *   programs: {"server"|"front"|"link"|"client"|"server_restarted"|"redis": {"argv":
+ *     [...], "pid": N, "ended": "exited with status 0"}}, each once started (argv exact,
+ *     path included)
  *   front: null, or what the front (nghttpx, lab/front.h) cost: cpu_s (user + system,
  *     its whole life), peak_rss_kb (VmHWM), read just before it was stopped
  *   started_unix_ns, ended_unix_ns (0 while running)
@@ -51,11 +54,11 @@
 
 enum run_status { RUN_STARTING, RUN_RUNNING, RUN_OK, RUN_FAILED, RUN_INTERRUPTED };
 
-#define RUN_RECORD_PROGRAMS 5
+#define RUN_RECORD_PROGRAMS 6
 
 /* One program the run started (or will start). */
 struct run_program {
-    const char *role; /* "server", "front", "link", "client", "server_restarted" */
+    const char *role; /* "server", "front", "link", "client", "server_restarted", "redis" */
     const struct runargs *argv; /* its exact argv */
     const struct proc *proc;    /* NULL until it was started */
 };
@@ -66,6 +69,7 @@ struct run_record {
     size_t plan_index, plan_runs;                     /* its place in the plan */
     struct run_program programs[RUN_RECORD_PROGRAMS]; /* in the order started */
     size_t n_programs;                                /* entries used */
+    const char *redis_address;                        /* the run's Redis, "" before it */
     int64_t started_unix_ns;                          /* before anything started */
     int64_t ended_unix_ns;                            /* 0 while it runs */
     int64_t crash_unix_ns, up_unix_ns;                /* the restart's; 0 until then */

@@ -205,6 +205,11 @@ int runargs_plan_line(const struct scenario_run *r, struct dynbuf *out)
                      runargs_link(r, &link) != 0
                  ? -1
                  : 0;
+    /* the port of the run's Redis is known once it runs (lab/broker.c) */
+    if (rc == 0 && r->feed.redis &&
+        (runargs_add(&server, "--redis") != 0 ||
+         runargs_add(&server, "127.0.0.1:PORT") != 0))
+        rc = -1;
     if (rc == 0)
         rc = dynbuf_addf(out, "%s\t", r->id) != 0 || runargs_join(&server, out) != 0 ||
                      dynbuf_adds(out, "\t") != 0 || runargs_join(&client, out) != 0 ||

@@ -53,7 +53,9 @@ int runargs_link(const struct scenario_run *r, struct runargs *out);
 int runargs_restart_words(const struct scenario_run *r, struct dynbuf *out);
 /* Run r in one line for people and tests: RUN_ID, SERVER_ARGS, CLIENT_ARGS, LINK_ARGS and
  * RESTART_WORDS separated by tabs, every field always there (the last two may be empty).
- * pushpull-lab plan prints it. Returns dynbuf_add's result. */
+ * With the feed through Redis, SERVER_ARGS ends "--redis 127.0.0.1:PORT": the port is
+ * the run's Redis's, chosen when it starts. pushpull-lab plan prints it. Returns
+ * dynbuf_add's result. */
 int runargs_plan_line(const struct scenario_run *r, struct dynbuf *out);
 /* Estimated wall time of a run in seconds: warmup + duration + the client's drain after
  * the window (the approach's) + about 1 s to start and stop the server, + down_s and

@@ -35,6 +35,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "broker.h"
 #include "clock.h"
 #include "front.h"
 #include "lab.h"
@@ -61,15 +62,17 @@ struct trial {
     struct runargs argv_server[2]; /* FIRST, RESTARTED */
     struct runargs argv_link, argv_client, argv_front;
     struct proc server[2], link, client;
-    struct front front;        /* nghttpx, for a protocol through the front */
-    int cur;                   /* the server that runs now */
-    char server_url[256];      /* "http://127.0.0.1:PORT", as it printed it */
-    char front_url[256];       /* what the client talks to: server, front or link */
-    char upstream[256];        /* what the link forwards to: "ADDR:PORT" */
-    int64_t crash_due, up_due; /* monotonic ns; 0: nothing due */
-    int64_t window_due;        /* the window's /stats reading; 0: taken or not due */
-    bool server_down;          /* between the crash and the successor's line */
-    char *err;                 /* the caller's buffer */
+    struct front front;         /* nghttpx, for a protocol through the front */
+    struct broker broker;       /* the run's Redis ("feed": {"redis": true}) */
+    struct runargs broker_argv; /* its argv, for run.json */
+    int cur;                    /* the server that runs now */
+    char server_url[256];       /* "http://127.0.0.1:PORT", as it printed it */
+    char front_url[256];        /* what the client talks to: server, front or link */
+    char upstream[256];         /* what the link forwards to: "ADDR:PORT" */
+    int64_t crash_due, up_due;  /* monotonic ns; 0: nothing due */
+    int64_t window_due;         /* the window's /stats reading; 0: taken or not due */
+    bool server_down;           /* between the crash and the successor's line */
+    char *err;                  /* the caller's buffer */
     size_t errlen;
 };
 
@@ -412,6 +415,24 @@ static void last_line(const struct trial *t, const char *name, char *out, size_t
         fclose(f);
 }
 
+/* The run's Redis at the end: its INFO saved (its CPU and memory), then stopped. */
+static int finish_broker(struct trial *t)
+{
+    char why[512], path[4200], how[96];
+    struct proc *p = &t->broker.proc;
+    if (proc_poll(p))
+        return died(t, p, "redis.out");
+    if (broker_save_info(&t->broker, path_in(t, path, sizeof(path), "redis_info.txt"), why,
+                         sizeof(why)) != 0)
+        return fail(t, "%s", why);
+    if (proc_stop(p, STOP_GRACE_MS) != 0) {
+        proc_describe(p, how, sizeof(how));
+        return fail(t, "redis-server %s when stopped (see %s)", how,
+                    path_in(t, path, sizeof(path), "redis.out"));
+    }
+    return record(t);
+}
+
 /* The client is done: its status, the link's counts, the server's /stats, the server. */
 static int finish(struct trial *t)
 {
@@ -453,14 +474,15 @@ static int finish(struct trial *t)
         return fail(t, "the server %s when stopped (see %s)", how,
                     path_in(t, f1, sizeof(f1), server_err[t->cur]));
     }
-    return 0;
+    return t->r->feed.redis ? finish_broker(t) : 0;
 }
 
 /* Stop whatever still runs, the client first, and say what was stopped. */
 static void stop_all(struct trial *t, char *said, size_t cap)
 {
-    struct proc *order[] = {&t->client, &t->link, &t->front.proc, &t->server[RESTARTED],
-                            &t->server[FIRST]};
+    struct proc *order[] = {&t->client,        &t->link,
+                            &t->front.proc,    &t->server[RESTARTED],
+                            &t->server[FIRST], &t->broker.proc};
     said[0] = '\0';
     for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
         struct proc *p = order[i];
@@ -515,6 +537,15 @@ static int prepare(struct trial *t, const char *results_dir)
         runargs_add(a, "--feed-file");
         runargs_add(a, path_in(t, feed, sizeof(feed), "feed.log"));
     }
+    if (t->r->feed.redis) {
+        if (broker_start(&t->broker, broker_program(), t->dir, t->r->feed.durable, why,
+                         sizeof(why)) != 0)
+            return fail(t, "%s", why);
+        runargs_add(&t->broker_argv, broker_program());
+        runargs_add(&t->broker_argv, path_in(t, feed, sizeof(feed), "redis.conf"));
+        runargs_add(a, "--redis");
+        runargs_add(a, t->broker.addr);
+    }
     return a->failed ? fail(t, "the server's command line is too long") : record(t);
 }
 
@@ -537,9 +568,11 @@ int runner_run(const struct runner_env *env, const struct scenario *s, size_t in
     proc_init(&t->link);
     proc_init(&t->client);
     proc_init(&t->front.proc);
+    broker_init(&t->broker);
     runargs_init(&t->argv_link);
     runargs_init(&t->argv_client);
     runargs_init(&t->argv_front);
+    runargs_init(&t->broker_argv);
     t->rec = (struct run_record){
         .scenario = s,
         .run = t->r,
@@ -550,8 +583,10 @@ int runner_run(const struct runner_env *env, const struct scenario *s, size_t in
                      {"link", &t->argv_link, &t->link},
                      {"client", &t->argv_client, &t->client},
                      {"server_restarted", &t->argv_server[RESTARTED],
-                      &t->server[RESTARTED]}},
+                      &t->server[RESTARTED]},
+                     {"redis", &t->broker_argv, &t->broker.proc}},
         .n_programs = RUN_RECORD_PROGRAMS,
+        .redis_address = t->broker.addr,
         .started_unix_ns = clock_real_ns(),
         .loadavg_window = -1,
         .loadavg_end = -1,
@@ -583,6 +618,7 @@ int runner_run(const struct runner_env *env, const struct scenario *s, size_t in
     runargs_free(&t->argv_link);
     runargs_free(&t->argv_client);
     runargs_free(&t->argv_front);
+    runargs_free(&t->broker_argv);
     free(t);
     return rc;
 }

@@ -69,6 +69,14 @@ struct scenario_restart {
     bool durable;  /* feed "file": the log survives the crash; false: "memory" */
 };
 
+/* Where the run's feed lives (the scenario's "feed" section, scenario_feed.c): in the
+ * server's memory, or in a Redis stream (pushpull-server --redis) on a redis-server the
+ * conductor starts for the run (lab/broker.c), with its AOF on when durable. */
+struct scenario_feed {
+    bool redis;   /* the server gets --redis: the feed through Redis */
+    bool durable; /* Redis keeps an append-only file (appendonly yes); redis only */
+};
+
 /* How the clients reach the server (the scenario's "protocol"): straight to it, or
  * through the front (lab/front.h), which terminates TLS and HTTP/2 and speaks HTTP/1.1
  * to the server. http1-front is plain HTTP/1.1 through that same front, so the front's
@@ -117,6 +125,7 @@ struct scenario_run {
     uint32_t users_per_connection;       /* users (tabs) sharing one connection */
     struct scenario_network network;     /* the link; network.link false: none */
     struct scenario_restart restart;     /* the crash; restart.on false: none */
+    struct scenario_feed feed;           /* where the feed lives */
     double target_users;                 /* the population capacity is scaled to */
     double egress_usd_per_gb;            /* the price of a GB leaving the servers */
     struct radio_params radio;           /* the phones' radio, for the energy figures */

@@ -221,6 +221,7 @@ static void run_base(const struct scenario *s, size_t ai, struct scenario_run *r
     run->network.link = network_in_use(s);
     run->network.handshake = s->handshake;
     run->restart.on = s->restart_on;
+    run->feed = s->feed;
     run->target_users = s->target_users;
     run->egress_usd_per_gb = s->egress_usd_per_gb;
     run->radio = s->radio;

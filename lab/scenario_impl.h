@@ -80,6 +80,7 @@ struct scenario {
     bool handshake;                    /* network.handshake */
     bool restart_on;                   /* the file has a "restart" object */
     struct sweep restart[N_RESTART];   /* values of scenario_restart_ids, in order */
+    struct scenario_feed feed;         /* "feed": memory, or through Redis */
     double target_users;               /* "target": the population to scale to */
     double egress_usd_per_gb;          /* and the price of egress */
     struct radio_params radio;         /* "radio": the phones' radio model */
@@ -102,6 +103,11 @@ int scenario_parse_quick(struct fields_ctx *c, const cJSON *root, struct scenari
  * in c. */
 int scenario_parse_target(struct fields_ctx *c, const cJSON *root, struct scenario *s);
 int scenario_parse_radio(struct fields_ctx *c, const cJSON *root, struct scenario *s);
+
+/* scenario_feed.c: "feed" (where the feed lives: the server's memory, or a Redis stream
+ * the conductor starts Redis for), checked against "restart". 0, or -1 with the message
+ * in c. */
+int scenario_parse_feed(struct fields_ctx *c, const cJSON *root, struct scenario *s);
 
 /* scenario_files.c. Read a regular file of at most max bytes into a NUL-terminated buffer
  * (*out, the caller frees; *len its length). On failure -1 with why[] saying what went

@@ -95,7 +95,8 @@ static const char *const root_fields[] = {
     "name",       "description", "duration_s", "warmup_s",
     "seed",       "clients",     "updates",    "headers",
     "approaches", "network",     "restart",    "target",
-    "radio",      "quick",       "protocol",   "users_per_connection"};
+    "radio",      "quick",       "protocol",   "users_per_connection",
+    "feed"};
 static const char *const updates_fields[] = {"process", "rate_hz", "burst_size",
                                              "payload_bytes", "trace"};
 static const char *const headers_fields[] = {"profile", "cookie_bytes"};
@@ -372,8 +373,8 @@ static int parse_root(struct fields_ctx *c, const cJSON *root, struct scenario *
     if (parse_updates(c, root, s) != 0 || parse_headers(c, root, s) != 0 ||
         scenario_parse_approaches(c, root, s) != 0 || parse_network(c, root, s) != 0 ||
         parse_restart(c, root, s) != 0 || parse_protocol(c, root, s) != 0 ||
-        scenario_parse_target(c, root, s) != 0 || scenario_parse_radio(c, root, s) != 0 ||
-        scenario_parse_quick(c, root, s) != 0)
+        scenario_parse_feed(c, root, s) != 0 || scenario_parse_target(c, root, s) != 0 ||
+        scenario_parse_radio(c, root, s) != 0 || scenario_parse_quick(c, root, s) != 0)
         return -1;
     s->full_duration_s = s->duration_s;
     s->full_rate_hz = s->rate_hz.n ? s->rate_hz.v[0] : 0;

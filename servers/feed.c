@@ -12,6 +12,11 @@
  * (one thread in the server) wakes waiters whose deadline passed and, once a second or so,
  * asks the kernel in a single poll() which parked sockets the peer has shut: a suspended
  * libmicrohttpd connection is out of the event loop and would never notice by itself.
+ *
+ * As a cache of a shared feed (feed_insert), the ring may hold a gap: an instance that
+ * was cut off longer than the shared feed keeps its updates comes back to find the
+ * oldest it can still read well past its newest. `floor` then marks the first seq held,
+ * and a cursor below it gets a reset, exactly as one that fell off the ring's end.
  */
 #include "feed.h"
 
@@ -35,7 +40,10 @@ struct feed {
     struct feed_update *ring;  /* capacity slots */
     size_t capacity;
     uint64_t newest;             /* seq of the newest update, 0 before the first */
-    uint64_t restored;           /* of them, put back from a durable log (feed_restore) */
+    uint64_t floor;              /* no seq below it is held (a gap or a reset set it) */
+    uint64_t published;          /* updates feed_publish added (not restored, inserted) */
+    feed_publisher publisher;    /* where publishes go instead of the ring, or NULL */
+    void *publisher_ctx;         /* its context, the caller's */
     struct feed_waiter *waiters; /* head of the parked list */
     size_t nwaiters;
     bool closing;
@@ -125,10 +133,14 @@ static size_t wake_all(struct feed_waiter *woken)
     return n;
 }
 
-/* Put an update in its slot; json (malloc'd) becomes the ring's. Lock held. */
+/* Put an update in its slot; json (malloc'd) becomes the ring's. A seq past newest + 1
+ * (an insert after a gap) moves the floor: the slots between hold nothing valid. Lock
+ * held. */
 static void store_locked(struct feed *f, uint64_t seq, int64_t ts, char *json, size_t len)
 {
     struct feed_update *u = &f->ring[(seq - 1) % f->capacity];
+    if (seq != f->newest + 1)
+        f->floor = seq;
     free(u->json);
     u->seq = seq;
     u->ts_ns = ts;
@@ -168,7 +180,6 @@ int feed_restore(struct feed *f, uint64_t seq, int64_t ts_ns, const char *json, 
         return -1;
     }
     store_locked(f, seq, ts_ns, copy, len);
-    f->restored++;
     feed_unlock(f);
     return 0;
 }
@@ -180,40 +191,164 @@ void feed_attach_log(struct feed *f, int fd)
     feed_unlock(f);
 }
 
-uint64_t feed_publish(struct feed *f, const char *data, size_t len)
+/* An update's JSON text, {"seq":N,"ts_ns":T,"data":<escaped>}: the one rendering, used
+ * for the ring's own publishes and for updates inserted from elsewhere alike, so the text
+ * of a seq is the same in every process. Returns malloc'd text (the caller frees it) and
+ * its length in *len, or NULL when out of memory. */
+static char *render_update(uint64_t seq, int64_t ts, const char *escaped, size_t *len)
 {
-    /* Render outside the lock: stamping and escaping need no shared state. The stamp
-     * is taken as late as possible so it is the moment the update becomes visible. */
+    struct dynbuf json;
+    dynbuf_init(&json, strlen(escaped) + 128);
+    if (dynbuf_addf(&json, "{\"seq\":%llu,\"ts_ns\":%lld,\"data\":%s}",
+                    (unsigned long long)seq, (long long)ts, escaped) != 0)
+        return NULL;
+    *len = json.len;
+    return dynbuf_take(&json);
+}
+
+/* data as a JSON string literal (malloc'd, the caller frees it), or NULL. */
+static char *escape_data(const char *data, size_t len)
+{
     struct dynbuf json;
     dynbuf_init(&json, len * 6 + 128);
     if (jsonw_string(&json, data, len) != 0)
+        return NULL;
+    return dynbuf_take(&json);
+}
+
+/* The feed's one "something new" notification: every parked waiter is detached with
+ * FEED_WAKE_NEWS, to be woken (wake_all) once the lock is released. Every path that
+ * changes what the ring holds comes here: a local publish, updates inserted from the
+ * shared feed, a reset. A transport that parks a waiter (a held long poll, an idle SSE
+ * stream, a WebSocket thread's one waiter) therefore hears of every update the same way,
+ * whichever process published it. Lock held; returns the detached list. */
+static struct feed_waiter *announce_locked(struct feed *f)
+{
+    struct feed_waiter *woken = NULL;
+    while (f->waiters)
+        detach_locked(f, f->waiters, FEED_WAKE_NEWS, &woken);
+    return woken;
+}
+
+/* announce_locked, taking the lock, and wake the waiters. Lock NOT held. */
+static void announce(struct feed *f)
+{
+    feed_lock(f);
+    struct feed_waiter *woken = announce_locked(f);
+    feed_unlock(f);
+    wake_all(woken);
+}
+
+void feed_set_publisher(struct feed *f, feed_publisher fn, void *ctx)
+{
+    feed_lock(f);
+    f->publisher = fn;
+    f->publisher_ctx = ctx;
+    feed_unlock(f);
+}
+
+/* Publish through the publisher set by feed_set_publisher (see there). */
+static uint64_t publish_elsewhere(struct feed *f, const char *data, size_t len, char *err,
+                                  size_t errlen)
+{
+    feed_lock(f);
+    bool closing = f->closing;
+    feed_unlock(f);
+    if (closing) {
+        snprintf(err, errlen, "the feed is shutting down");
         return 0;
-    char *escaped = dynbuf_take(&json);
+    }
+    uint64_t seq = f->publisher(f->publisher_ctx, data, len, err, errlen);
+    if (seq > 0) {
+        feed_lock(f);
+        f->published++;
+        feed_unlock(f);
+    }
+    return seq;
+}
+
+uint64_t feed_publish_err(struct feed *f, const char *data, size_t len, char *err,
+                          size_t errlen)
+{
+    /* the publisher is set before any thread that publishes starts */
+    if (f->publisher)
+        return publish_elsewhere(f, data, len, err, errlen);
+    /* Render outside the lock: stamping and escaping need no shared state. The stamp
+     * is taken as late as possible so it is the moment the update becomes visible. */
+    char *escaped = escape_data(data, len);
+    if (!escaped) {
+        snprintf(err, errlen, "out of memory for a %zu-byte update", len);
+        return 0;
+    }
     feed_lock(f);
     if (f->closing) {
         feed_unlock(f);
         free(escaped);
+        snprintf(err, errlen, "the feed is shutting down");
         return 0;
     }
     uint64_t seq = f->newest + 1;
     int64_t ts = clock_real_ns();
-    dynbuf_init(&json, len * 6 + 128);
-    if (dynbuf_addf(&json, "{\"seq\":%llu,\"ts_ns\":%lld,\"data\":%s}",
-                    (unsigned long long)seq, (long long)ts, escaped) != 0) {
+    size_t json_len;
+    char *json = render_update(seq, ts, escaped, &json_len);
+    free(escaped);
+    if (!json) {
         feed_unlock(f);
-        free(escaped);
+        snprintf(err, errlen, "out of memory for a %zu-byte update", len);
         return 0;
     }
-    size_t json_len = json.len;
-    store_locked(f, seq, ts, dynbuf_take(&json), json_len);
-    log_locked(f, f->ring[(seq - 1) % f->capacity].json, json_len);
-    struct feed_waiter *woken = NULL;
-    while (f->waiters)
-        detach_locked(f, f->waiters, FEED_WAKE_NEWS, &woken);
+    store_locked(f, seq, ts, json, json_len);
+    log_locked(f, json, json_len);
+    f->published++;
+    struct feed_waiter *woken = announce_locked(f);
     feed_unlock(f);
     wake_all(woken);
-    free(escaped);
     return seq;
+}
+
+uint64_t feed_publish(struct feed *f, const char *data, size_t len)
+{
+    char err[128];
+    return feed_publish_err(f, data, len, err, sizeof(err));
+}
+
+long feed_insert(struct feed *f, const struct feed_entry *e, size_t n)
+{
+    long added = 0;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        /* rendered outside the lock, as a publish is */
+        char *escaped = escape_data(e[i].data, e[i].len);
+        size_t len = 0;
+        char *json = escaped ? render_update(e[i].seq, e[i].ts_ns, escaped, &len) : NULL;
+        free(escaped);
+        feed_lock(f);
+        if (!json || f->closing) {
+            rc = -1;
+        } else if (e[i].seq > f->newest) {
+            store_locked(f, e[i].seq, e[i].ts_ns, json, len);
+            json = NULL;
+            added++;
+        }
+        feed_unlock(f);
+        free(json);
+    }
+    if (added > 0)
+        announce(f);
+    return rc == 0 ? added : -1;
+}
+
+void feed_reset(struct feed *f)
+{
+    feed_lock(f);
+    for (size_t i = 0; i < f->capacity; i++) {
+        free(f->ring[i].json);
+        f->ring[i] = (struct feed_update){0};
+    }
+    f->newest = 0;
+    f->floor = 0;
+    feed_unlock(f);
+    announce(f);
 }
 
 uint64_t feed_newest_locked(const struct feed *f)
@@ -225,7 +360,8 @@ uint64_t feed_oldest_locked(const struct feed *f)
 {
     if (f->newest == 0)
         return 0;
-    return f->newest > f->capacity ? f->newest - f->capacity + 1 : 1;
+    uint64_t oldest = f->newest > f->capacity ? f->newest - f->capacity + 1 : 1;
+    return oldest > f->floor ? oldest : f->floor;
 }
 
 uint64_t feed_newest(struct feed *f)
@@ -239,7 +375,7 @@ uint64_t feed_newest(struct feed *f)
 uint64_t feed_published(struct feed *f)
 {
     feed_lock(f);
-    uint64_t n = f->newest - f->restored;
+    uint64_t n = f->published;
     feed_unlock(f);
     return n;
 }

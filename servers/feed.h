@@ -12,6 +12,11 @@
  * caller to hold it (feed_lock / feed_unlock), all others take it themselves. A waiter
  * is taken off the list under the lock and woken after it is released: from then on its
  * owner alone may touch it.
+ *
+ * A feed may also be a cache of a feed kept elsewhere (--redis, redis_feed.h): publishing
+ * then goes through a publisher the owner sets (feed_set_publisher), and the updates come
+ * back, from whichever process published them, through feed_insert. The ring, the
+ * cursors and the waiters work the same either way.
  */
 #ifndef PUSHPULL_FEED_H
 #define PUSHPULL_FEED_H
@@ -69,8 +74,40 @@ void feed_unlock(struct feed *f);
 
 /* Publish `len` bytes of UTF-8 text as the next update, stamped now, and wake every
  * parked waiter with FEED_WAKE_NEWS. Returns the new seq, or 0 when out of memory or
- * closing. The text is copied. */
+ * closing. The text is copied. With a publisher set, the publisher does the work. */
 uint64_t feed_publish(struct feed *f, const char *data, size_t len);
+/* feed_publish, and on failure (0) a message in err saying why (the publisher's, or
+ * "the feed is shutting down"). Every publish of the server (the generator, POST
+ * /publish) comes through here: this is the feed's one publish path. */
+uint64_t feed_publish_err(struct feed *f, const char *data, size_t len, char *err,
+                          size_t errlen);
+
+/* A publish path other than the ring's own: it publishes `len` bytes of data somewhere
+ * shared and returns the seq the update got there, or 0 with a message in err. The update
+ * reaches this ring the way every other process's updates do (feed_insert). */
+typedef uint64_t (*feed_publisher)(void *ctx, const char *data, size_t len, char *err,
+                                   size_t errlen);
+/* Send every publish to fn(ctx, ...) from now on. Set once, before anything publishes
+ * (the server does it before its threads start); ctx stays the caller's. */
+void feed_set_publisher(struct feed *f, feed_publisher fn, void *ctx);
+
+/* An update as its publisher stored it: the fields the JSON is rendered from. */
+struct feed_entry {
+    uint64_t seq;     /* its seq */
+    int64_t ts_ns;    /* CLOCK_REALTIME at its publish, by the publishing process */
+    const char *data; /* the payload, UTF-8 (not NUL-terminated) */
+    size_t len;       /* bytes of data */
+};
+/* Put updates published elsewhere into the ring, oldest first, rendered exactly as
+ * feed_publish renders its own (so the text of a seq is the same in every process), and
+ * wake every parked waiter once. An entry whose seq is not past the newest held is
+ * skipped (already there). One past newest + 1 leaves a gap: the updates between are
+ * lost to this ring, and a cursor in the gap gets a reset. Returns how many were put in,
+ * or -1 when out of memory or closing (those before stay in). The data is copied. */
+long feed_insert(struct feed *f, const struct feed_entry *e, size_t n);
+/* Forget every update (the shared feed started over: its seqs begin again at 1) and
+ * wake every parked waiter, whose cursor is now ahead of the newest: it gets a reset. */
+void feed_reset(struct feed *f);
 
 /* Put back an update read from a durable log (feed_log.c), in order: seq must be the
  * newest + 1. The JSON text is copied. 0, or -1 (out of order, out of memory). */
@@ -82,8 +119,9 @@ void feed_attach_log(struct feed *f, int fd);
 /* The newest and oldest seq in the ring (0 and 0 before the first publish). */
 uint64_t feed_newest_locked(const struct feed *f);
 uint64_t feed_oldest_locked(const struct feed *f);
-/* Updates published since the feed was created: those restored from a durable log are
- * not counted, so the figures of a server and of its restarted successor add up. */
+/* Updates published through feed_publish since the feed was created: those restored
+ * from a durable log or inserted from elsewhere are not counted, so the figures of a
+ * server and of its restarted successor (or of several instances on one feed) add up. */
 uint64_t feed_published(struct feed *f);
 /* The newest seq (feed_newest_locked, taking the lock). */
 uint64_t feed_newest(struct feed *f);

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -35,6 +36,7 @@ struct generator {
     int64_t *trace;    /* publish offsets in ns (process trace), owned */
     size_t trace_len;  /* entries in trace */
     size_t trace_next; /* the next one to publish */
+    atomic_uint_least64_t failures; /* publishes the feed refused */
 };
 
 const char *generator_process_name(enum gen_process p)
@@ -107,7 +109,8 @@ static void *generator_main(void *arg)
         pthread_mutex_unlock(&g->lock);
         for (unsigned i = 0; i < per_arrival; i++) {
             fill_payload(g);
-            feed_publish(g->feed, g->payload, g->cfg.payload_bytes);
+            if (feed_publish(g->feed, g->payload, g->cfg.payload_bytes) == 0)
+                atomic_fetch_add(&g->failures, 1);
         }
         pthread_mutex_lock(&g->lock);
     }
@@ -190,6 +193,11 @@ double generator_rate(struct generator *g)
     double r = g->cfg.rate_hz;
     pthread_mutex_unlock(&g->lock);
     return r;
+}
+
+uint64_t generator_failures(struct generator *g)
+{
+    return g ? atomic_load(&g->failures) : 0;
 }
 
 void generator_stop(struct generator *g)

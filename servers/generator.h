@@ -38,6 +38,9 @@ struct generator *generator_start(struct feed *f, const struct server_config *cf
 int generator_set_rate(struct generator *g, double rate_hz);
 /* The rate now (0 for NULL). */
 double generator_rate(struct generator *g);
+/* Publishes the feed refused so far (the feed through Redis while Redis is away): each
+ * is counted here and skipped, never retried (0 for NULL). */
+uint64_t generator_failures(struct generator *g);
 /* Stop publishing (at once, not at the next arrival); the generator stays readable
  * (generator_rate) until generator_free. NULL is fine. */
 void generator_stop(struct generator *g);

@@ -27,6 +27,7 @@
 #include "clock.h"
 #include "dynbuf.h"
 #include "generator.h"
+#include "redis_conn.h"
 #include "server.h"
 #include "stats_route.h"
 #include "flags.h"
@@ -78,6 +79,13 @@ static const char usage_text[] =
     "  --www DIR                the demo page's files, served at / (default servers/www)\n"
     "  --feed-file PATH         keep the feed in this append-only log and reload it at\n"
     "                           start: sequence numbers survive a restart (default: none)\n"
+    "  --redis HOST:PORT        keep the feed in a Redis stream that every instance given\n"
+    "                           the same address and key shares: any of them publishes,\n"
+    "                           each follows it (Redis must answer at start)\n"
+    "  --redis-key NAME         the stream's key; NAME:seq, NAME:ts, NAME:epoch and\n"
+    "                           NAME:pubs sit beside it (default pushpull:feed)\n"
+    "  --redis-maxlen N         trim the stream to about N updates, at least --buffer\n"
+    "                           (default 10k, or --buffer if larger)\n"
     "  -h, --help               this text\n"
     "\n"
     "Durations take a unit: 250ms, 30s, 2m (a bare number means seconds, or ms for\n"
@@ -138,10 +146,34 @@ static const char *bind_refusal(struct in_addr a)
     return found;
 }
 
+/* The feed through Redis and the durable feed are two homes for one feed: one at a time.
+ * The stream must hold at least what the ring does, or a starting instance could not
+ * fill its ring. */
+static void check_redis_args(const struct server_config *cfg)
+{
+    if (cfg->redis[0] && cfg->feed_file[0]) {
+        fputs(
+            "pushpull-server: --redis and --feed-file: expected one of them (with --redis "
+            "the feed lives in Redis; its persistence is Redis's)\n",
+            stderr);
+        exit(2);
+    }
+    if (cfg->redis_maxlen > 0 && cfg->redis_maxlen < cfg->buffer) {
+        fprintf(stderr,
+                "pushpull-server: --redis-maxlen: expected at least --buffer (%zu), got "
+                "%zu\n",
+                cfg->buffer, cfg->redis_maxlen);
+        exit(2);
+    }
+}
+
 static void parse_args(int argc, char **argv, struct server_config *cfg, bool *explicit_max)
 {
     enum {
         O_BIND = 256,
+        O_REDIS,
+        O_REDISKEY,
+        O_REDISMAXLEN,
         O_PORT,
         O_BUFFER,
         O_RATE,
@@ -164,6 +196,9 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
     };
     static const struct option opts[] = {
         {"bind", required_argument, NULL, O_BIND},
+        {"redis", required_argument, NULL, O_REDIS},
+        {"redis-key", required_argument, NULL, O_REDISKEY},
+        {"redis-maxlen", required_argument, NULL, O_REDISMAXLEN},
         {"port", required_argument, NULL, O_PORT},
         {"buffer", required_argument, NULL, O_BUFFER},
         {"rate", required_argument, NULL, O_RATE},
@@ -235,6 +270,29 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
             if (strlen(optarg) >= sizeof(cfg->feed_file))
                 flags_bad_value("feed-file", "a shorter file name", optarg);
             snprintf(cfg->feed_file, sizeof(cfg->feed_file), "%s", optarg);
+            break;
+        case O_REDIS: {
+            struct redis_addr a;
+            char why[160];
+            if (redis_addr_parse(optarg, &a, why, sizeof(why)) != 0 ||
+                strlen(optarg) >= sizeof(cfg->redis))
+                flags_bad_value("redis", "HOST:PORT such as 127.0.0.1:6379", optarg);
+            snprintf(cfg->redis, sizeof(cfg->redis), "%s", optarg);
+            break;
+        }
+        case O_REDISKEY: {
+            bool printable = optarg[0] != '\0' && strlen(optarg) < sizeof(cfg->redis_key);
+            for (const char *p = optarg; printable && *p; p++)
+                printable = *p > ' ' && *p < 0x7f;
+            if (!printable)
+                flags_bad_value("redis-key",
+                                "a key of 1 to 255 printable ASCII characters, no spaces",
+                                optarg);
+            snprintf(cfg->redis_key, sizeof(cfg->redis_key), "%s", optarg);
+            break;
+        }
+        case O_REDISMAXLEN:
+            cfg->redis_maxlen = flags_count("redis-maxlen", optarg, 1, 1000000000);
             break;
         case O_WWW:
             if (strlen(optarg) >= sizeof(cfg->www))
@@ -320,6 +378,7 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
         fputs("pushpull-server: --process trace: expected --trace FILE as well\n", stderr);
         exit(2);
     }
+    check_redis_args(cfg);
     flags_no_operands(argc, argv);
 }
 

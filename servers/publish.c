@@ -20,9 +20,11 @@ static enum MHD_Result publish_handle(struct request *req)
     const char *data = req->upload.mem ? req->upload.mem : "";
     if (!jsonw_valid_utf8(data, req->upload.len))
         return reply_error(req, 400, "body: expected UTF-8 text without NUL bytes");
-    uint64_t seq = feed_publish(req->srv->feed, data, req->upload.len);
+    char why[256];
+    uint64_t seq =
+        feed_publish_err(req->srv->feed, data, req->upload.len, why, sizeof(why));
     if (seq == 0)
-        return reply_error(req, 503, "publish: the feed is shutting down");
+        return reply_error(req, 503, "publish: %s", why);
     char body[48];
     int n = snprintf(body, sizeof(body), "{\"seq\":%llu}", (unsigned long long)seq);
     return reply_json(req, 201, body, (size_t)n, NULL);

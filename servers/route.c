@@ -10,8 +10,9 @@
 
 /* The route table: adding a transport is one line here and one file. */
 static const struct route *const routes[] = {
-    &short_poll_route, &long_poll_route, &sse_route,  &ws_route,        &publish_route,
-    &stats_route,      &control_route,   &drop_route, &www_index_route, &www_file_route};
+    &short_poll_route, &long_poll_route, &sse_route,     &ws_route,
+    &publish_route,    &stats_route,     &time_route,    &control_route,
+    &drop_route,       &www_index_route, &www_file_route};
 
 const struct route *route_find(const char *path)
 {

@@ -51,6 +51,7 @@ extern const struct route sse_route;
 extern const struct route ws_route;
 extern const struct route publish_route;
 extern const struct route stats_route;
+extern const struct route time_route;
 extern const struct route control_route;
 extern const struct route drop_route;
 extern const struct route www_index_route;

@@ -50,6 +50,7 @@
 #include "admission.h"
 #include "clock.h"
 #include "feed_log.h"
+#include "redis_feed.h"
 #include "reply.h"
 #include "request.h"
 #include "route.h"
@@ -76,6 +77,8 @@ void server_config_defaults(struct server_config *cfg)
     cfg->threads = 2;
     cfg->max_publish_bytes = 64 * 1024;
     snprintf(cfg->www, sizeof(cfg->www), "%s", "servers/www");
+    snprintf(cfg->redis_key, sizeof(cfg->redis_key), "%s", "pushpull:feed");
+    cfg->redis_maxlen = 0; /* not given: REDIS_MAXLEN_DEFAULT, or --buffer if larger */
 }
 
 /* Connections beyond --max-connections accepted only to be answered 503 and closed. */
@@ -401,6 +404,8 @@ static void server_release(struct server *srv)
     ws_loop_free(srv->ws);
     srv->ws = NULL;
     conns_destroy(&srv->conns);
+    redis_feed_free(srv->redis); /* its follower writes into the feed */
+    srv->redis = NULL;
     feed_free(srv->feed);
     if (srv->log_fd >= 0)
         close(srv->log_fd);
@@ -408,6 +413,25 @@ static void server_release(struct server *srv)
     srv->daemon = NULL;
     srv->feed = NULL;
     stats_destroy(&srv->stats);
+}
+
+/* The feed through Redis (--redis): the ring is loaded from the stream before the
+ * daemon serves anything, so a cursor is never judged against an empty ring. */
+static int server_start_redis(struct server *srv, char *err, size_t errlen)
+{
+    const struct server_config *cfg = &srv->cfg;
+    size_t maxlen = cfg->redis_maxlen;
+    if (maxlen == 0)
+        maxlen = cfg->buffer > REDIS_MAXLEN_DEFAULT ? cfg->buffer : REDIS_MAXLEN_DEFAULT;
+    struct redis_feed_config rc = {
+        .key = cfg->redis_key, .maxlen = maxlen, .buffer = cfg->buffer};
+    char why[256];
+    if (redis_addr_parse(cfg->redis, &rc.addr, why, sizeof(why)) != 0) {
+        snprintf(err, errlen, "--redis: %s", why);
+        return -1;
+    }
+    srv->redis = redis_feed_start(srv->feed, &rc, err, errlen);
+    return srv->redis ? 0 : -1;
 }
 
 /* How far past the sweeper's deadlines libmicrohttpd's own timeout waits (see below). */
@@ -433,6 +457,8 @@ int server_start(struct server *srv, const struct server_config *cfg, char *err,
         snprintf(err, errlen, "feed_new: out of memory for %zu updates", cfg->buffer);
         return -1;
     }
+    if (cfg->redis[0] && server_start_redis(srv, err, errlen) != 0)
+        goto fail;
     if (cfg->feed_file[0]) {
         srv->log_fd = feed_log_open(srv->feed, cfg->feed_file, err, errlen);
         if (srv->log_fd < 0)

@@ -20,33 +20,37 @@
 #include "conn.h"
 #include "dynbuf.h"
 #include "feed.h"
+#include "redis_conn.h"
 #include "stats.h"
 
 enum gen_process { GEN_PERIODIC, GEN_POISSON, GEN_BURST, GEN_TRACE };
 
 /* Every setting, with its default in server_config_defaults(). */
 struct server_config {
-    char bind[64];               /* listen address, IPv4 dotted quad */
-    unsigned port;               /* 0 picks a free port */
-    size_t buffer;               /* updates kept for cursors and Last-Event-ID */
-    double rate_hz;              /* generator rate; 0 = only POST /publish */
-    enum gen_process process;    /* generator's arrival process */
-    unsigned burst_size;         /* updates per burst (process burst) */
-    size_t payload_bytes;        /* generated payload length */
-    uint64_t seed;               /* generator seed */
-    int64_t longpoll_timeout_ns; /* default hold time of a long poll */
-    unsigned retry_ms;           /* SSE retry: field */
-    int64_t heartbeat_ns;        /* SSE comment after this much silence */
-    unsigned max_connections;    /* beyond this, 503 */
-    int64_t request_timeout_ns;  /* a request must be whole this long after it began */
-    int64_t idle_timeout_ns;     /* a keep-alive connection's silence between requests */
-    unsigned threads;            /* libmicrohttpd worker threads */
-    size_t max_publish_bytes;    /* POST /publish body and WebSocket message limit */
-    bool open_publish;           /* every peer may publish (POST /publish, WebSocket
-                                    messages), not only loopback ones */
-    char www[1024];              /* directory of the demo page's files */
-    char feed_file[1024];        /* durable feed's log, or "" for memory only */
-    char trace[4096];            /* CSV of publish offsets (process trace), or "" */
+    char bind[64];                  /* listen address, IPv4 dotted quad */
+    unsigned port;                  /* 0 picks a free port */
+    size_t buffer;                  /* updates kept for cursors and Last-Event-ID */
+    double rate_hz;                 /* generator rate; 0 = only POST /publish */
+    enum gen_process process;       /* generator's arrival process */
+    unsigned burst_size;            /* updates per burst (process burst) */
+    size_t payload_bytes;           /* generated payload length */
+    uint64_t seed;                  /* generator seed */
+    int64_t longpoll_timeout_ns;    /* default hold time of a long poll */
+    unsigned retry_ms;              /* SSE retry: field */
+    int64_t heartbeat_ns;           /* SSE comment after this much silence */
+    unsigned max_connections;       /* beyond this, 503 */
+    int64_t request_timeout_ns;     /* a request must be whole this long after it began */
+    int64_t idle_timeout_ns;        /* a keep-alive connection's silence between requests */
+    unsigned threads;               /* libmicrohttpd worker threads */
+    size_t max_publish_bytes;       /* POST /publish body and WebSocket message limit */
+    bool open_publish;              /* every peer may publish (POST /publish, WebSocket
+                                       messages), not only loopback ones */
+    char www[1024];                 /* directory of the demo page's files */
+    char feed_file[1024];           /* durable feed's log, or "" for memory only */
+    char trace[4096];               /* CSV of publish offsets (process trace), or "" */
+    char redis[REDIS_HOST_MAX + 8]; /* the feed through Redis: HOST:PORT, or "" */
+    char redis_key[256];            /* its stream's key */
+    size_t redis_maxlen;            /* the stream's MAXLEN ~ bound */
 };
 
 struct generator;
@@ -65,6 +69,7 @@ struct server {
     int log_fd;            /* the durable feed's log (--feed-file), or -1 */
     pthread_t sweeper;     /* wakes expired waiters and notices vanished peers */
     bool sweeper_started;
+    struct redis_feed *redis; /* the feed through Redis (--redis), or NULL */
 };
 
 /* Defaults, in one place. */

@@ -10,7 +10,7 @@
 #include "clock.h"
 
 static const char *const kind_names[STATS_KINDS] = {
-    "poll", "longpoll", "events", "ws", "publish", "stats", "other", "rejected"};
+    "poll", "longpoll", "events", "ws", "publish", "stats", "time", "other", "rejected"};
 
 /* The statuses counted one by one; the last slot takes any other. */
 static const unsigned status_codes[STATS_STATUSES] = {101, 200, 201, 204, 304, 400, 403,

@@ -29,6 +29,7 @@ enum stats_kind {
     STATS_WS,       /* GET /ws: the handshake, then the WebSocket's frames both ways */
     STATS_PUBLISH,  /* POST /publish, /control, /drop */
     STATS_STATS,    /* GET /stats */
+    STATS_TIME,     /* GET /time, the clock-offset probe */
     STATS_OTHER,    /* the demo's files and unknown paths (404); a 405 or 503 counts in
                        the row of the route it was for */
     STATS_REJECTED, /* requests libmicrohttpd refused itself before any route saw them,

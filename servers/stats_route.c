@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "generator.h"
+#include "redis_feed.h"
 #include "reply.h"
 #include "route.h"
 
@@ -18,6 +19,8 @@ int stats_route_render(struct server *srv, struct dynbuf *b)
 {
     if (stats_render(&srv->stats, feed_published(srv->feed), feed_newest(srv->feed),
                      feed_parked(srv->feed), b) != 0)
+        return -1;
+    if (srv->redis && redis_feed_render(srv->redis, generator_failures(srv->gen), b) != 0)
         return -1;
     /* The settings the numbers were produced under, so a result file explains itself. */
     const struct server_config *c = &srv->cfg;

@@ -5,7 +5,8 @@
  * client that fails is named with its status and last words, a second run on the same
  * --out is refused while the first holds it, and a server killed
  * with SIGKILL mid-run is reported with when and how it died, leaving no empty
- * server_stats.json. The conductor and the programs are the
+ * server_stats.json; a run whose feed lives in Redis starts, saves and stops a
+ * redis-server of its own. The conductor and the programs are the
  * ASan/UBSan builds; the conductor is started through common/proc.h and every wait is
  * bounded.
  */
@@ -567,6 +568,97 @@ static void a_killed_server_is_reported_with_its_status(void **state)
     cJSON_Delete(rec);
 }
 
+/* "feed": {"redis": true}: the conductor starts a redis-server of the run's own, its
+ * config in the run's directory (AOF only when durable), gives the server --redis, saves
+ * Redis's INFO at the end and stops it; interrupted, it stops Redis too, after the server.
+ */
+static void a_run_with_its_feed_in_redis(void **state)
+{
+    (void)state;
+    char file[4200], out[4200], dir[4300], path[4400];
+    snprintf(file, sizeof(file), "%s/redis.json", tmp);
+    write_text(file, "{\"name\":\"redis\",\"description\":\"the feed through Redis\","
+                     "\"duration_s\":2,\"warmup_s\":0.5,\"clients\":2,"
+                     "\"updates\":{\"process\":\"periodic\",\"rate_hz\":10},"
+                     "\"approaches\":[{\"kind\":\"sse\",\"heartbeat_s\":1}],"
+                     "\"feed\":{\"redis\":true,\"durable\":true}}");
+    snprintf(out, sizeof(out), "%s/redis", tmp);
+    struct proc lab;
+    start_lab(&lab, file, out);
+    assert_int_equal(proc_wait(&lab, 120000), 1);
+    if (proc_exit_code(&lab) != 0)
+        fail_msg("the lab failed (see %s.stderr)", out);
+    snprintf(dir, sizeof(dir), "%s/runs/sse", out);
+    cJSON *rec = await_record(out, "sse", "ok", 1000);
+    assert_non_null(rec);
+    const cJSON *feed = cJSON_GetObjectItemCaseSensitive(rec, "feed");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(feed, "redis")));
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(feed, "durable")));
+    const char *addr = lab_str(feed, "address");
+    assert_int_equal(strncmp(addr, "127.0.0.1:", 10), 0);
+    const cJSON *programs = cJSON_GetObjectItemCaseSensitive(rec, "programs");
+    const cJSON *redis = cJSON_GetObjectItemCaseSensitive(programs, "redis");
+    assert_string_equal(lab_str(redis, "ended"), "exited with status 0");
+    assert_true(gone(pid_of(rec, "redis")));
+    /* the server was told where Redis is */
+    const cJSON *argv = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(programs, "server"), "argv");
+    int n = cJSON_GetArraySize(argv);
+    assert_true(n >= 2);
+    assert_string_equal(cJSON_GetArrayItem(argv, n - 2)->valuestring, "--redis");
+    assert_string_equal(cJSON_GetArrayItem(argv, n - 1)->valuestring, addr);
+    /* its config is the run's own */
+    snprintf(path, sizeof(path), "%s/redis.conf", dir);
+    char *conf = slurp(path), want[64];
+    snprintf(want, sizeof(want), "\nport %s\n", addr + 10);
+    assert_non_null(strstr(conf, want));
+    assert_non_null(strstr(conf, "\nbind 127.0.0.1\n"));
+    assert_non_null(strstr(conf, "\nsave \"\"\n"));
+    assert_non_null(strstr(conf, "\nappendonly yes\n"));
+    free(conf);
+    snprintf(path, sizeof(path), "%s/redis_info.txt", dir);
+    char *info = slurp(path);
+    assert_non_null(strstr(info, "\r\naof_enabled:1\r\n"));
+    assert_non_null(strstr(info, "\r\nused_memory:"));
+    assert_non_null(strstr(info, "\r\nused_cpu_user:"));
+    free(info);
+    /* the server followed the stream all along */
+    snprintf(path, sizeof(path), "%s/server_stats.json", dir);
+    char err[256];
+    cJSON *st = lab_read_json(path, err, sizeof(err));
+    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(st, "redis");
+    assert_string_equal(lab_str(rs, "state"), "up");
+    assert_true(lab_num(rs, "updates_followed") > 0);
+    assert_true(lab_num(rs, "reconnects") == 0);
+    cJSON_Delete(st);
+    cJSON_Delete(rec);
+
+    /* interrupted: Redis is stopped as well, after the server */
+    write_scenario(file, sizeof(file), "redis-interrupted", ",\"feed\":{\"redis\":true}");
+    snprintf(out, sizeof(out), "%s/redis-interrupted", tmp);
+    start_lab(&lab, file, out);
+    rec = await_record(out, "sse", "running", 30000);
+    if (!rec)
+        fail_msg("the run never started (see %s.stderr)", out);
+    pid_t server = pid_of(rec, "server"), client = pid_of(rec, "client"),
+          broker = pid_of(rec, "redis");
+    cJSON_Delete(rec);
+    assert_true(broker > 0 && !gone(broker));
+    assert_int_equal(proc_signal(&lab, SIGINT), 0);
+    assert_int_equal(proc_wait(&lab, 30000), 1);
+    assert_int_equal(proc_exit_code(&lab), 130);
+    assert_true(gone(broker));
+    snprintf(path, sizeof(path), "%s.stderr", out);
+    char *said = slurp(path);
+    char stopped[256];
+    snprintf(stopped, sizeof(stopped),
+             "stopped the client (pid %d), the server (pid %d), redis-server (pid %d)",
+             (int)client, (int)server, (int)broker);
+    if (!strstr(said, stopped))
+        fail_msg("stderr lacks \"%s\":\n%s", stopped, said);
+    free(said);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -578,6 +670,7 @@ int main(void)
         cmocka_unit_test(a_run_through_the_front_starts_and_stops_it),
         cmocka_unit_test(a_front_run_ends_with_its_cost_and_the_protocol_section),
         cmocka_unit_test(a_killed_server_is_reported_with_its_status),
+        cmocka_unit_test(a_run_with_its_feed_in_redis),
     };
     return cmocka_run_group_tests_name("conductor", tests, setup, teardown);
 }

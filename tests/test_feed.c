@@ -250,6 +250,125 @@ static void restore_in_order_only(void **state)
     feed_free(f);
 }
 
+/* Updates published elsewhere go in rendered exactly as a local publish renders them,
+ * wake the parked waiters once per batch, and skip what is held already. */
+static void insert_renders_as_publish_does(void **state)
+{
+    (void)state;
+    struct feed *local = feed_new(4), *cache = feed_new(4);
+    assert_int_equal(feed_publish(local, "a\"b\\c\n", 6), 1);
+    feed_lock(local);
+    const struct feed_update *u = feed_get_locked(local, 1);
+    struct feed_entry e = {.seq = 1, .ts_ns = u->ts_ns, .data = "a\"b\\c\n", .len = 6};
+    struct probe p;
+    probe_init(&p, -1, INT64_MAX);
+    feed_lock(cache);
+    assert_int_equal(feed_park_locked(cache, &p.w), 0);
+    feed_unlock(cache);
+    assert_int_equal(feed_insert(cache, &e, 1), 1);
+    assert_int_equal(p.wakes, 1);
+    feed_lock(cache);
+    assert_string_equal(feed_get_locked(cache, 1)->json, u->json);
+    assert_int_equal(feed_get_locked(cache, 1)->ts_ns, u->ts_ns);
+    feed_unlock(cache);
+    feed_unlock(local);
+    assert_int_equal(feed_insert(cache, &e, 1), 0); /* held already */
+    struct feed_entry two[2] = {{2, 7, "b", 1}, {3, 8, "c", 1}};
+    assert_int_equal(feed_insert(cache, two, 2), 2);
+    assert_int_equal(feed_published(cache), 0); /* nothing published here */
+    assert_int_equal(feed_newest(cache), 3);
+    feed_free(local);
+    feed_free(cache);
+}
+
+/* An insert past newest + 1 leaves a gap: a cursor in it gets a reset starting after the
+ * gap, and nothing below the gap is served, though the ring has room. */
+static void insert_after_a_gap_resets_cursors_in_it(void **state)
+{
+    (void)state;
+    struct feed *f = feed_new(8);
+    struct feed_entry e[3] = {{1, 1, "a", 1}, {2, 2, "b", 1}, {6, 6, "f", 1}};
+    assert_int_equal(feed_insert(f, e, 3), 3);
+    feed_lock(f);
+    assert_int_equal(feed_oldest_locked(f), 6);
+    assert_null(feed_get_locked(f, 2));
+    struct feed_range r = feed_range_locked(f, 2, 0);
+    assert_true(r.reset);
+    assert_int_equal(r.first, 6);
+    assert_int_equal(r.count, 1);
+    r = feed_range_locked(f, 5, 0);
+    assert_false(r.reset);
+    assert_int_equal(r.count, 1);
+    feed_unlock(f);
+    feed_free(f);
+}
+
+/* A reset forgets everything and wakes the waiters; their cursors are then ahead of the
+ * feed (a reset for them), and the numbering may begin again at 1. */
+static void reset_forgets_and_wakes(void **state)
+{
+    (void)state;
+    struct feed *f = feed_new(4);
+    struct feed_entry e[2] = {{1, 1, "a", 1}, {2, 2, "b", 1}};
+    assert_int_equal(feed_insert(f, e, 2), 2);
+    struct probe p;
+    probe_init(&p, -1, INT64_MAX);
+    feed_lock(f);
+    assert_int_equal(feed_park_locked(f, &p.w), 0);
+    feed_unlock(f);
+    feed_reset(f);
+    assert_int_equal(p.wakes, 1);
+    assert_int_equal(p.w.why, FEED_WAKE_NEWS);
+    feed_lock(f);
+    assert_int_equal(feed_newest_locked(f), 0);
+    assert_null(feed_get_locked(f, 1));
+    struct feed_range r = feed_range_locked(f, 2, 0);
+    assert_true(r.reset);
+    assert_int_equal(r.count, 0);
+    feed_unlock(f);
+    struct feed_entry again = {1, 9, "new", 3};
+    assert_int_equal(feed_insert(f, &again, 1), 1);
+    feed_lock(f);
+    assert_string_equal(feed_get_locked(f, 1)->json,
+                        "{\"seq\":1,\"ts_ns\":9,\"data\":\"new\"}");
+    feed_unlock(f);
+    feed_free(f);
+}
+
+/* A publisher, once set, does every publish; its refusal and reason reach the caller, and
+ * only what it accepted counts as published. */
+static uint64_t fake_publisher(void *ctx, const char *data, size_t len, char *err,
+                               size_t errlen)
+{
+    int *calls = ctx;
+    (*calls)++;
+    if (len == 4 && memcmp(data, "fail", 4) == 0) {
+        snprintf(err, errlen, "the broker is away");
+        return 0;
+    }
+    return 41 + (uint64_t)*calls;
+}
+
+static void a_publisher_takes_every_publish(void **state)
+{
+    (void)state;
+    struct feed *f = feed_new(4);
+    int calls = 0;
+    feed_set_publisher(f, fake_publisher, &calls);
+    char err[64] = "";
+    assert_int_equal(feed_publish_err(f, "x", 1, err, sizeof(err)), 42);
+    assert_int_equal(feed_publish_err(f, "fail", 4, err, sizeof(err)), 0);
+    assert_string_equal(err, "the broker is away");
+    assert_int_equal(calls, 2);
+    assert_int_equal(feed_published(f), 1);
+    assert_int_equal(feed_newest(f), 0); /* the ring fills from feed_insert only */
+    feed_close(f);
+    assert_int_equal(feed_publish_err(f, "x", 1, err, sizeof(err)), 0);
+    assert_string_equal(err, "the feed is shutting down");
+    assert_int_equal(calls, 2);
+    feed_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +381,10 @@ int main(void)
         cmocka_unit_test(closed_feed_refuses),
         cmocka_unit_test(wait_sweep_honours_earlier_park),
         cmocka_unit_test(restore_in_order_only),
+        cmocka_unit_test(insert_renders_as_publish_does),
+        cmocka_unit_test(insert_after_a_gap_resets_cursors_in_it),
+        cmocka_unit_test(reset_forgets_and_wakes),
+        cmocka_unit_test(a_publisher_takes_every_publish),
     };
     return cmocka_run_group_tests_name("feed", tests, NULL, NULL);
 }

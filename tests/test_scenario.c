@@ -494,11 +494,11 @@ static void top_level(void **state)
         "extra", "1",
         "t.json: extra: unknown field (known: name, description, duration_s, "
         "warmup_s, seed, clients, updates, headers, approaches, network, restart, target, "
-        "radio, quick, protocol, users_per_connection)");
+        "radio, quick, protocol, users_per_connection, feed)");
     expect_error("{'Name':'t'}",
                  "t.json: Name: unknown field (known: name, description, duration_s, "
                  "warmup_s, seed, clients, updates, headers, approaches, network, restart, "
-                 "target, radio, quick, protocol, users_per_connection)");
+                 "target, radio, quick, protocol, users_per_connection, feed)");
     expect_error("{'name':'t','name':'u'}",
                  "t.json: name: duplicate field (each field may appear once)");
 }
@@ -1282,6 +1282,65 @@ static void restart_defaults_and_args(void **state)
     }
 }
 
+/* "feed": where the feed lives. Absent: the server's memory. With redis the plan's
+ * server arguments name the run's Redis; durable needs redis; redis and the restart's
+ * durable log exclude each other; nothing else is accepted. */
+static void feed_section(void **state)
+{
+    (void)state;
+    struct scenario *s = load_sq(BASE, 0);
+    assert_false(scenario_run_at(s, 0)->feed.redis);
+    assert_false(scenario_run_at(s, 0)->feed.durable);
+    scenario_free(s);
+    s = load_patch(BASE, "feed", "{'redis':true}", 0);
+    static const char *const ids[] = {"short-state", "long", "sse"};
+    assert_ids(s, ids, 3); /* the ids do not change */
+    for (size_t i = 0; i < 3; i++) {
+        const struct scenario_run *r = scenario_run_at(s, i);
+        assert_true(r->feed.redis);
+        assert_false(r->feed.durable);
+        struct dynbuf line;
+        dynbuf_init(&line, 1 << 16);
+        assert_int_equal(runargs_plan_line(r, &line), 0);
+        const char *server = strchr(line.mem, '\t') + 1;
+        const char *client = strchr(server, '\t');
+        const char *redis = strstr(server, " --redis 127.0.0.1:PORT\t");
+        assert_true(redis && redis + strlen(" --redis 127.0.0.1:PORT") == client);
+        dynbuf_free(&line);
+    }
+    scenario_free(s);
+    s = load_patch(BASE, "feed", "{'redis':true,'durable':true}", 0);
+    assert_true(scenario_run_at(s, 2)->feed.durable);
+    scenario_free(s);
+    s = load_patch(BASE, "feed", "{'redis':false,'durable':false}", 0);
+    assert_false(scenario_run_at(s, 0)->feed.redis);
+    scenario_free(s);
+    /* with a restart: the feed reloads from the stream; the durable log is refused */
+    char *text = patch(BASE, "restart", "{'at_s':1,'feed':'memory'}");
+    s = load_patch(text, "feed", "{'redis':true}", 0);
+    assert_true(scenario_run_at(s, 0)->restart.on && scenario_run_at(s, 0)->feed.redis);
+    scenario_free(s);
+    free(text);
+    text = patch(BASE, "restart", "{'at_s':1,'feed':['memory','file']}");
+    expect_patch_error_in(text, "feed", "{'redis':true}",
+                          "t.json: feed.redis: expected false with restart.feed \"file\" "
+                          "(the feed lives in one place: Redis, or the server's log), got "
+                          "true");
+    free(text);
+    expect_patch_error("feed", "true",
+                       "t.json: feed: expected an object with redis and "
+                       "durable, got true");
+    expect_patch_error("feed", "{'redis':1}",
+                       "t.json: feed.redis: expected true or false, got 1");
+    expect_patch_error("feed", "{'durable':'yes'}",
+                       "t.json: feed.durable: expected true or false, got \"yes\"");
+    expect_patch_error("feed", "{'durable':true}",
+                       "t.json: feed.durable: expected false without \"redis\": true (the "
+                       "server's own durable feed is restart.feed \"file\"), got true");
+    expect_patch_error("feed", "{'redis':true,'instances':2}",
+                       "t.json: feed.instances: unknown field (known: redis, durable)");
+}
+
 static void restart_section(void **state)
 {
     (void)state;
@@ -1755,7 +1814,7 @@ static void messages_stay_one_line(void **state)
         "{\"x\\ny\": 1}", 0,
         "t.json: x\\x0ay: unknown field (known: name, description, duration_s, "
         "warmup_s, seed, clients, updates, headers, approaches, network, restart, target, "
-        "radio, quick, protocol, users_per_connection)");
+        "radio, quick, protocol, users_per_connection, feed)");
     /* a message never overflows a small buffer */
     char err[16];
     struct scenario *s = NULL;
@@ -2117,6 +2176,7 @@ int main(void)
         cmocka_unit_test(network_sweeps_and_quick),
         cmocka_unit_test(restart_defaults_and_args),
         cmocka_unit_test(restart_section),
+        cmocka_unit_test(feed_section),
         cmocka_unit_test(restart_sweeps_and_quick),
         cmocka_unit_test(protocol_field),
         cmocka_unit_test(quick_section),

@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "clock.h"
 #include "harness.h"
 #include "netns.h"
 
@@ -768,6 +769,54 @@ static void publish_answers_201_with_seq(void **state)
     stop(&s);
 }
 
+/* GET /time: the server's CLOCK_REALTIME in ns, between the client's readings before and
+ * after (one machine, one clock); HEAD gets the fields without the body; counted in the
+ * "time" row; anything but GET or HEAD is a 405. */
+static void time_answers_the_server_clock(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    long long before = (long long)clock_real_ns();
+    struct harness_response r = get(s.port, "/time", NULL);
+    long long after = (long long)clock_real_ns();
+    assert_int_equal(r.status, 200);
+    assert_header(&r, "Content-Type", "application/json");
+    assert_header(&r, "Cache-Control", "no-cache");
+    assert_int_equal(strncmp(r.body, "{\"t_ns\":", 8), 0);
+    char *end;
+    long long t = strtoll(r.body + 8, &end, 10);
+    assert_string_equal(end, "}");
+    assert_true(before <= t && t <= after);
+    char length[16];
+    assert_int_equal(harness_header(&r, "Content-Length", length, sizeof(length)), 0);
+    harness_response_free(&r);
+    int fd = harness_connect(s.port);
+    const char head[] = "HEAD /time HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(harness_send(fd, head, sizeof(head) - 1), 0);
+    struct dynbuf raw;
+    dynbuf_init(&raw, 1 << 16);
+    assert_int_equal(harness_read_until(fd, &raw, "\r\n\r\n", 2000), 1);
+    harness_read_until(fd, &raw, "\x01never", 200); /* a body would arrive by now */
+    assert_int_equal(strncmp(raw.mem, "HTTP/1.1 200 ", 13), 0);
+    char want[48];
+    snprintf(want, sizeof(want), "Content-Length: %s\r\n", length);
+    assert_non_null(strstr(raw.mem, want));
+    assert_int_equal(raw.len, (size_t)(strstr(raw.mem, "\r\n\r\n") - raw.mem) + 4);
+    dynbuf_free(&raw);
+    close(fd);
+    assert_int_equal(harness_http(s.port, "POST", "/time", NULL, "x", 1, &r), 0);
+    assert_int_equal(r.status, 405);
+    assert_header(&r, "Allow", "GET, HEAD");
+    harness_response_free(&r);
+    cJSON *st = harness_stats(s.port);
+    assert_true(harness_stat(st, "transports.time.requests") == 3);
+    assert_true(harness_stat(st, "transports.time.responses.200") == 2);
+    assert_true(harness_stat(st, "transports.time.responses.405") == 1);
+    cJSON_Delete(st);
+    stop(&s);
+}
+
 /* ---- the generator -------------------------------------------------------- */
 
 static void generator_bursts_and_payload_size(void **state)
@@ -1320,6 +1369,7 @@ int main(void)
         cmocka_unit_test_teardown(errors_are_json_and_name_the_parameter, teardown),
         cmocka_unit_test_teardown(busy_server_answers_503, teardown),
         cmocka_unit_test_teardown(publish_answers_201_with_seq, teardown),
+        cmocka_unit_test_teardown(time_answers_the_server_clock, teardown),
         cmocka_unit_test_teardown(generator_bursts_and_payload_size, teardown),
         cmocka_unit_test_teardown(generator_replays_a_trace, teardown),
         cmocka_unit_test_teardown(client_tags_count_their_own_bytes, teardown),
