@@ -119,6 +119,8 @@ static void fill_model(struct lab_row *r)
     in.seq_digits = newest >= 1 ? floor(log10(newest)) + 1 : 1;
     /* {"seq":N,"ts_ns":T,"data":"P"}: 46 bytes around N, a 19-digit T and the payload */
     in.json_bytes = 46 + in.seq_digits + lab_num(r->cfg, "payload_bytes");
+    in.send_bytes =
+        lab_num(r->settings, "send_rate_hz") > 0 ? lab_num(r->settings, "send_bytes") : 0;
     if (r->approach->model_inputs)
         r->approach->model_inputs(r, &in);
     model_predict(&in, &r->m);
