@@ -609,6 +609,7 @@ static int write_report(struct dynbuf *b, const cJSON *scenario, const struct la
     for (size_t k = 0; w == 0 && k < lab_approach_count(); k++)
         if (lab_approach_at(k)->details)
             w = lab_approach_at(k)->details(b, rows, n);
+    w = w ? w : report_upstream(b, rows, n);
     w = w ? w : report_faults(b, rows, n, dir);
     w = w ? w : report_restarts(b, rows, n, dir);
     w = w ? w : report_disagreements(b, rows, n);

@@ -45,6 +45,9 @@ static void add_settings(cJSON *run, const struct scenario_run *r)
         cJSON_AddStringToObject(set, "trace", r->trace);
     cJSON_AddStringToObject(set, "headers", r->headers);
     cJSON_AddNumberToObject(set, "cookie_bytes", r->cookie_bytes);
+    cJSON_AddNumberToObject(set, "send_rate_hz", r->send_rate_hz);
+    cJSON_AddNumberToObject(set, "send_bytes", r->send_bytes);
+    cJSON_AddStringToObject(set, "send_mode", r->send_mode);
 }
 
 /* What the report scales the run to: the target population and the phones' radio. */

@@ -130,6 +130,14 @@ int runargs_client(const struct scenario_run *r, struct runargs *out)
     runargs_addf(out, "%u", r->cookie_bytes);
     runargs_add(out, "--seed");
     runargs_addf(out, "%llu", (unsigned long long)r->seed);
+    if (r->send_rate_hz > 0) { /* the users write too: POSTs, or frames on a WebSocket */
+        runargs_add(out, "--send-rate");
+        add_num(out, r->send_rate_hz, "");
+        runargs_add(out, "--send-bytes");
+        runargs_addf(out, "%u", r->send_bytes);
+        runargs_add(out, "--send-mode");
+        runargs_add(out, r->send_mode);
+    }
     return out->failed ? -1 : 0;
 }
 

@@ -147,12 +147,13 @@ static int setting_index(const struct lab_approach *a, const char *key)
     return -1;
 }
 
-/* The quick keys, in the order they are checked: the workload's, every approach's
+/* The quick keys, in the order they are checked: the workload's (its messages too),
+ * every approach's
  * settings (a name two approaches share once), the network's, the restart's. */
 static size_t quick_keys(const char **keys)
 {
-    static const enum field workload[] = {F_DURATION, F_WARMUP, F_CLIENTS,
-                                          F_RATE,     F_BURST,  F_PAYLOAD};
+    static const enum field workload[] = {F_DURATION, F_WARMUP,  F_CLIENTS,   F_RATE,
+                                          F_BURST,    F_PAYLOAD, F_SEND_RATE, F_SEND_BYTES};
     size_t n = 0;
     for (size_t i = 0; i < N_OF(workload); i++)
         keys[n++] = scenario_specs[workload[i]].name;
