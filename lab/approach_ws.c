@@ -138,17 +138,23 @@ static int details(struct dynbuf *b, const struct lab_row *rows, size_t n)
         double hs = lab_num(r->res, "ws_handshake_req_bytes") +
                     lab_num(r->res, "ws_handshake_resp_bytes");
         char v[5][NUMFMT_LEN];
-        rc = dynbuf_addf(
-            b,
-            "\nBytes per WebSocket frame (%s): %s measured (payload and frame headers of "
-            "the window over its %s data frames down), model %s for one update "
-            "(RFC 6455 section 5.2); %s pings down and their pongs up, %s B a "
-            "heartbeat (model 8: an empty ping, a masked empty pong)",
-            r->id, numfmt(v[0], sizeof(v[0]), data / frames, 4),
-            numfmt(v[1], sizeof(v[1]), frames, 9),
-            numfmt(v[2], sizeof(v[2]), r->m.bytes_per_event, 4),
-            numfmt(v[3], sizeof(v[3]), pings, 9),
-            numfmt(v[4], sizeof(v[4]), pings > 0 ? pingpong / pings : NAN, 3));
+        rc = dynbuf_addf(b,
+                         "\nBytes per WebSocket frame (%s): %s measured (payload and frame "
+                         "headers of the window over its %s data frames down), model %s "
+                         "for one update (RFC 6455 section 5.2)",
+                         r->id, numfmt(v[0], sizeof(v[0]), data / frames, 4),
+                         numfmt(v[1], sizeof(v[1]), frames, 9),
+                         numfmt(v[2], sizeof(v[2]), r->m.bytes_per_event, 4));
+        if (rc == 0 && pings > 0)
+            rc = dynbuf_addf(b,
+                             "; %s pings down and their pongs up, %s B a heartbeat (model "
+                             "%s: an empty ping, a masked empty pong)",
+                             numfmt(v[3], sizeof(v[3]), pings, 9),
+                             numfmt(v[4], sizeof(v[4]), pingpong / pings, 3),
+                             numfmt(v[0], sizeof(v[0]), r->m.bytes_per_heartbeat, 3));
+        else if (rc == 0 && lab_num(r->settings, "heartbeat_s") > 0)
+            rc = dynbuf_adds(b, "; no ping: the updates never left the connection quiet "
+                                "for a heartbeat");
         if (rc == 0 && hs > 0 && opened > 0)
             rc = dynbuf_addf(b,
                              "; the handshake, paid once per connection: %s B both ways "

@@ -38,13 +38,17 @@ static struct msg_cost msg_cost_of(const struct lab_row *r)
     return m;
 }
 
-/* "measured (model, deviation)", or the measured value alone when there is no model. */
-static int with_model(struct dynbuf *b, double measured, double model, int sig)
+/* "measured (model, deviation)", or the measured value alone when there is no model;
+ * a model below what the column can tell from 0 (a round trip on loopback) is "≈0". */
+static int with_model(struct dynbuf *b, double measured, double model, int sig,
+                      double near_zero)
 {
     char v[2][NUMFMT_LEN];
     numfmt(v[0], sizeof(v[0]), measured, sig);
     if (isnan(model))
         return dynbuf_addf(b, " %s |", v[0]);
+    if (model < near_zero)
+        return dynbuf_addf(b, " %s (≈0) |", v[0]);
     double dev = model_deviation_pct(measured, model);
     if (isnan(dev))
         return dynbuf_addf(b, " %s (%s) |", v[0], numfmt(v[1], sizeof(v[1]), model, sig));
@@ -67,14 +71,14 @@ static int table(struct dynbuf *b, const struct lab_row *rows, size_t n)
         rc = dynbuf_addf(b, "| %s | %s | %s |", r->id,
                          numfmt_int(v[0], sizeof(v[0]), m.sent),
                          numfmt_int(v[1], sizeof(v[1]), lab_num(r->res, "msgs_echoed")));
-        rc = rc ? rc : with_model(b, m.wire, r->m.msg_wire_bytes, 4);
+        rc = rc ? rc : with_model(b, m.wire, r->m.msg_wire_bytes, 4, 0);
         rc = rc ? rc
                 : dynbuf_addf(b, " %s | %s | %s |", numfmt(v[2], sizeof(v[2]), m.header, 4),
                               numfmt(v[3], sizeof(v[3]), m.payload, 4),
                               numfmt(v[4], sizeof(v[4]), m.reply, 3));
-        rc =
-            rc ? rc
-               : with_model(b, lab_num(r->res, "msg_rtt_mean_ms"), r->m.msg_rtt_mean_ms, 3);
+        rc = rc ? rc
+                : with_model(b, lab_num(r->res, "msg_rtt_mean_ms"), r->m.msg_rtt_mean_ms, 3,
+                             1);
         rc = rc ? rc
                 : dynbuf_addf(
                       b, " %s |\n",

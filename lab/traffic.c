@@ -51,12 +51,12 @@ void traffic_input_of(const cJSON *run, const char *period_key, double period_un
                           answers
                     : 0;
     in->event_bytes =
-        pushed > 0
-            ? (lab_num(res, "resp_body_bytes") + lab_num(res, "framing_bytes") +
-               count(res, "ws_payload_bytes_down") + count(res, "ws_frame_header_bytes_down") +
-               count(res, "ws_ping_pong_bytes_down")) /
-                  pushed
-            : 0;
+        pushed > 0 ? (lab_num(res, "resp_body_bytes") + lab_num(res, "framing_bytes") +
+                      count(res, "ws_payload_bytes_down") +
+                      count(res, "ws_frame_header_bytes_down") +
+                      count(res, "ws_ping_pong_bytes_down")) /
+                         pushed
+                   : 0;
 }
 
 double traffic_next_arrival(const struct traffic_input *in, struct rng *rng, double t)
