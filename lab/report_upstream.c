@@ -125,8 +125,8 @@ static int comparison(struct dynbuf *b, const struct lab_row *rows, size_t n)
     char v[3][NUMFMT_LEN];
     return dynbuf_addf(
         b,
-        "\nOne message on the wire: %s. %s's cost %s times %s's: the difference is what "
-        "frames the message, %s B against %s B, not the message.\n",
+        "\nOne message on the wire: %s. %s cost %s times as much as %s, and the "
+        "difference is what frames the message, %s B against %s B, not the message.\n",
         list, hi_name, numfmt(v[0], sizeof(v[0]), hi / lo, 3), lo_name,
         numfmt(v[1], sizeof(v[1]), hi_frame, 4), numfmt(v[2], sizeof(v[2]), lo_frame, 4));
 }
