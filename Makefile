@@ -112,7 +112,7 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Icommon -I. -g -O1 -fsanitize=fuzzer,addr
 # The server's harness runs the real daemon in-process: it links the server's files too.
 build/fuzz/fuzz_server: tests/fuzz_server.c $(SRC_servers) $(COMMON_SRC)
 	@mkdir -p build/fuzz
-	clang $(FUZZ_CFLAGS) -Iservers $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+	clang $(FUZZ_CFLAGS) -Iservers $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) $(WSLAY_LIBS) -lpthread -lm
 build/fuzz/%: tests/%.c $(COMMON_SRC)
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) $(WSLAY_LIBS) -lm

@@ -73,7 +73,7 @@ setup() {
 }
 
 # What the real-client tests need: Debian's Chromium, Node 20 or later with npm, and the
-# two npm packages pinned in tests/browser/package-lock.json.
+# npm packages pinned in tests/browser/package-lock.json (eventsource, ws, playwright-core).
 setup_browser_tests() {
     command -v node >/dev/null && command -v npm >/dev/null || setup nodejs npm
     setup chromium
