@@ -95,11 +95,7 @@ static void predict(const struct model_input *in, struct model_prediction *o)
     o->latency_max_ms = in->delay_s * 1e3;
     o->missed_share = 0;
     o->empty_share = 0;
-    /* as SSE: behind only while an arrival is in flight (a burst is one arrival) */
-    double arrivals = in->process == MODEL_BURST && in->burst_size > 0
-                          ? in->rate_hz / in->burst_size
-                          : in->rate_hz;
-    o->staleness_mean_ms = arrivals * in->delay_s * in->delay_s / 2 * 1e3;
+    o->staleness_mean_ms = model_push_staleness_ms(in); /* as SSE: only in flight */
     if (in->json_bytes > 0)
         o->bytes_per_event = in->json_bytes + frame_header_bytes(in->json_bytes);
     if (in->heartbeat_s > 0)

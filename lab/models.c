@@ -21,6 +21,14 @@ void model_predict(const struct model_input *in, struct model_prediction *out)
         out->msg_rtt_mean_ms = in->delay_s * 1e3 + out->latency_mean_ms;
 }
 
+double model_push_staleness_ms(const struct model_input *in)
+{
+    double arrivals = in->process == MODEL_BURST && in->burst_size > 0
+                          ? in->rate_hz / in->burst_size
+                          : in->rate_hz;
+    return arrivals * in->delay_s * in->delay_s / 2 * 1e3;
+}
+
 double model_deviation_pct(double measured, double model)
 {
     if (isnan(measured) || isnan(model))

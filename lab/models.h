@@ -61,6 +61,9 @@ struct model_prediction {
     double msg_rtt_mean_ms;         /* a message's round trip: due until its echo */
 };
 
+/* A push approach's staleness: behind only while an arrival is in flight, age 0..d over
+ * d per arrival, so (arrivals per second) x d^2 / 2, in ms; a burst is one arrival. */
+double model_push_staleness_ms(const struct model_input *in);
 /* Fill *out for *in with in->approach's model; unknown quantities are NAN. */
 void model_predict(const struct model_input *in, struct model_prediction *out);
 /* Relative deviation of measured from model in percent; NAN when either is NAN or the

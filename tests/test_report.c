@@ -252,6 +252,21 @@ static void lacks(const char *text, const char *unwanted)
                  at > text + 60 ? at - 60 : text);
 }
 
+/* The closing table of dir (lab_table) into text[cap]. */
+static void closing_table(char *text, size_t cap)
+{
+    char path[256], err[256];
+    snprintf(path, sizeof(path), "%s/table.txt", dir);
+    FILE *f = fopen(path, "w+");
+    assert_non_null(f);
+    assert_int_equal(lab_table(dir, f, err, sizeof(err)), 0);
+    rewind(f);
+    size_t got = fread(text, 1, cap - 1, f);
+    text[got] = '\0';
+    fclose(f);
+    unlink(path);
+}
+
 static const struct spec state_1s = {.id = "short-state",
                                      .approach = "short",
                                      .poll = "state",
@@ -519,17 +534,8 @@ static void the_closing_table_marks_quick_and_few(void **state)
     s.updates = 3;
     struct spec runs[] = {s, long_30};
     free(report_of(runs, 2));
-    char path[256], err[256];
-    snprintf(path, sizeof(path), "%s/table.txt", dir);
-    FILE *f = fopen(path, "w+");
-    assert_non_null(f);
-    assert_int_equal(lab_table(dir, f, err, sizeof(err)), 0);
-    rewind(f);
-    char text[4096] = "";
-    size_t got = fread(text, 1, sizeof(text) - 1, f);
-    text[got] = '\0';
-    fclose(f);
-    unlink(path);
+    char text[4096];
+    closing_table(text, sizeof(text));
     has(text, "synthetic (quick: 60 s windows where the full scenario has 900 s, its clock "
               "15 times faster)");
     has(text, "too few\n");
@@ -608,17 +614,8 @@ static void messages_up_are_reported_per_approach(void **state)
         "WebSocket 208 B (8 B of it framing). Server-Sent Events cost 6.13 times as much "
         "as WebSocket");
     free(r);
-    char path[256], err[256];
-    snprintf(path, sizeof(path), "%s/table.txt", dir);
-    FILE *f = fopen(path, "w+");
-    assert_non_null(f);
-    assert_int_equal(lab_table(dir, f, err, sizeof(err)), 0);
-    rewind(f);
-    char text[4096] = "";
-    size_t got = fread(text, 1, sizeof(text) - 1, f);
-    text[got] = '\0';
-    fclose(f);
-    unlink(path);
+    char text[4096];
+    closing_table(text, sizeof(text));
     has(text, "B/msg up  msg rtt ms\n");
     has(text, " "
               "    1276"
