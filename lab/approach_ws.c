@@ -116,6 +116,42 @@ static void describe(const struct lab_row *r, char *buf, size_t len)
     snprintf(buf, len, "WebSocket");
 }
 
+/* The first run of row a, or NULL. */
+static const struct lab_row *first_of(const struct lab_row *rows, size_t n,
+                                      const struct lab_approach *a)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].approach == a)
+            return &rows[i];
+    return NULL;
+}
+
+/* The question that decides between the two streams: against SSE's first run, the bytes
+ * each delivered update cost and what framed it (SSE: its fields and chunks; WebSocket:
+ * its frame headers). */
+static int findings(struct dynbuf *b, const struct lab_row *rows, size_t n)
+{
+    const struct lab_row *w = first_of(rows, n, &lab_approach_ws);
+    const struct lab_row *e = first_of(rows, n, &lab_approach_sse);
+    if (!w || !e || !(w->received > 0) || !(e->received > 0))
+        return 0;
+    if (report_few_samples(w) || report_few_samples(e))
+        return report_too_few(b, report_few_samples(w) ? w : e, "WebSocket against SSE");
+    double ws_frame = lab_num(w->res, "ws_frame_header_bytes_down") / w->received;
+    double sse_frame =
+        (lab_num(e->res, "sse_framing_bytes") + lab_num(e->res, "framing_bytes")) /
+        e->received;
+    char v[4][NUMFMT_LEN];
+    return dynbuf_addf(
+        b,
+        "- WebSocket against SSE: %s bytes per update delivered against %s, of which %s "
+        "framed each update (a frame header) against %s (the id and data lines, the blank "
+        "line, the chunk); both delivered in one transit.\n",
+        numfmt(v[0], sizeof(v[0]), report_bytes_per_update(w), 4),
+        numfmt(v[1], sizeof(v[1]), report_bytes_per_update(e), 4),
+        numfmt(v[2], sizeof(v[2]), ws_frame, 3), numfmt(v[3], sizeof(v[3]), sse_frame, 3));
+}
+
 /* Bytes per update and per heartbeat, measured beside the model, and the handshake. */
 static int details(struct dynbuf *b, const struct lab_row *rows, size_t n)
 {
@@ -239,7 +275,7 @@ const struct lab_approach lab_approach_ws = {
     .describe = describe,
     .baseline = false,
     .compared = true,
-    .findings = NULL,
+    .findings = findings,
     .details = details,
     .outage_model_ms = outage_model_ms,
     .outage_model_text =
