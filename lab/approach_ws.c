@@ -166,7 +166,7 @@ static int details(struct dynbuf *b, const struct lab_row *rows, size_t n)
         double pings = lab_num(r->res, "ws_pings_down");
         double pingpong = lab_num(r->res, "ws_ping_pong_bytes_down") +
                           lab_num(r->res, "ws_ping_pong_bytes_up");
-        double opened = lab_num(r->res, "connections_opened_run");
+        double opened = lab_num(r->res, "connections_opened"); /* in the window */
         double hs = lab_num(r->res, "ws_handshake_req_bytes") +
                     lab_num(r->res, "ws_handshake_resp_bytes");
         char v[5][NUMFMT_LEN];
@@ -190,9 +190,9 @@ static int details(struct dynbuf *b, const struct lab_row *rows, size_t n)
         if (rc == 0 && hs > 0 && opened > 0)
             rc = dynbuf_addf(b,
                              "; the handshake, paid once per connection: %s B both ways "
-                             "(%s in the window)",
+                             "(%s connections opened in the window)",
                              numfmt(v[0], sizeof(v[0]), hs / opened, 4),
-                             numfmt(v[1], sizeof(v[1]), hs, 9));
+                             numfmt(v[1], sizeof(v[1]), opened, 9));
         rc = rc ? rc : dynbuf_adds(b, ".\n");
     }
     return rc;
