@@ -288,9 +288,9 @@ const struct lab_approach lab_approach_ws = {
         "page's own backoff decides when its users return, and since they all lost the "
         "connection at the same instant and double their waits in step, they return in "
         "one burst at the first attempt after the server is back.",
-    .reconnect_text = "WebSocket waits its backoff (doubling after each failed attempt, up "
-                      "to 30 s: the page's own code, browsers have none) and resumes with "
-                      "`?since=` on the new connection.",
+    .reconnect_text = "The page (browsers never reconnect a WebSocket by themselves) waits "
+                      "its backoff, doubling after each failed attempt up to 30 s, and "
+                      "resumes with `?since=` on the new connection.",
     .buffering_text =
         "A middlebox that buffers bytes holds WebSocket frames as it holds SSE events, so "
         "the latency becomes the time the feed takes to fill the buffer. A real HTTP proxy "
