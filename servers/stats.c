@@ -39,7 +39,8 @@ static const char *const ws_field_names[SW_FIELDS] = {"data_frames_out",
                                                       "resets",
                                                       "dead_peers",
                                                       "overflows",
-                                                      "cuts"};
+                                                      "cuts",
+                                                      "framing_contexts"};
 
 /* The close codes counted one by one (RFC 6455 section 7.4.1); the last slot is a close
  * frame without a code, shown as "none". */

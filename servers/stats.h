@@ -73,6 +73,8 @@ enum stats_ws_field {
     SW_DEAD_PEERS,             /* cut for answering no ping for two heartbeats */
     SW_OVERFLOWS,              /* cut for letting too many frames pile up unsent */
     SW_CUTS,                   /* cut by POST /drop */
+    SW_CONTEXTS,               /* a gauge: connections holding wslay's framing context
+                                  now (a quiescent one lets it go: ws_conn.c) */
     SW_FIELDS
 };
 /* Close codes the server sends, each counted on its own (stats.c); the last slot takes a

@@ -38,6 +38,17 @@
  * that has not answered it two heartbeats later is cut and counted as dead (SSE has no
  * way to tell). A peer that stops reading is found the same way: the ping cannot leave.
  *
+ * Memory. wslay's context holds two 4 KiB buffers (8.6 KiB in all), half of what an
+ * idle SSE stream costs altogether. It lives only while the connection is busy: made when
+ * there is something to read or send (not at the upgrade: a connection that has had
+ * nothing yet has none), and freed once the connection has been quiescent for
+ * WS_CTX_IDLE_NS (nothing queued or half sent, no frame or fragmented message half
+ * received, not closing), so an idle WebSocket costs less than an idle SSE stream
+ * (./run.sh bench), while one on a busy feed keeps its context and pays no allocation per
+ * update. Nothing wslay keeps between messages matters once it is quiescent: the limit is
+ * set again, and the heartbeat's state is ours. The WebSocket thread gives freed memory
+ * back to the system now and then (ws_conn_freed_bytes, ws_loop.c).
+ *
  * Ends. A close frame from the peer is answered (wslay echoes its code), and the
  * connection ends once the answer is out. A close of ours (a bad frame, shutdown's 1001)
  * is sent, then our side is shut (FIN) and the peer's close or end of stream awaited for
@@ -49,6 +60,7 @@
 #include "ws_conn.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -73,6 +85,8 @@
 #define WS_READ_BUDGET (64 * 1024)
 /* How long a closing handshake may take, from our close frame to the peer's end. */
 #define WS_LINGER_NS (1 * NS_PER_S)
+/* How long a quiescent connection keeps wslay's context (see Memory above). */
+#define WS_CTX_IDLE_NS (2 * NS_PER_S)
 
 enum ws_phase {
     WS_OPEN,    /* delivering updates */
@@ -90,6 +104,7 @@ struct ws_conn {
     char *extra;                           /* bytes libmicrohttpd read past the handshake */
     size_t extra_len, extra_off;           /* their length, and how many were taken */
     struct ws_meter in, out;               /* every byte read and written, by frame part */
+    bool in_fragments;                     /* a fragmented message is half received */
     uint64_t cursor;                       /* the last seq queued to the peer */
     uint64_t drops;                        /* the drop generation it was made in */
     bool may_publish;                      /* its text messages are published */
@@ -103,7 +118,11 @@ struct ws_conn {
     int64_t last_write_ns;   /* when bytes last left: the heartbeat's silence */
     int64_t ping_ns;         /* when the unanswered ping was queued, 0 if none */
     int64_t linger_until_ns; /* deadline of the closing handshake */
+    int64_t last_read_ns;    /* when bytes last came */
+    int64_t ctx_check_ns;    /* not before then is the context freed (see Memory) */
 };
+
+static int ctx_make(struct ws_conn *c);
 
 /* ---- counting: the one read site and the one write site ------------------------ */
 
@@ -190,6 +209,7 @@ static ssize_t conn_read(struct ws_conn *c, uint8_t *buf, size_t len)
         if (n <= 0)
             return n;
     }
+    c->last_read_ns = clock_mono_ns();
     count_in(c, buf, (size_t)n);
     return n;
 }
@@ -248,6 +268,18 @@ static ssize_t on_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
     return -1;
 }
 
+/* A frame's header has been read: follow fragmented messages (control frames may come
+ * between their fragments and change nothing). */
+static void on_frame_start(wslay_event_context_ptr ctx,
+                           const struct wslay_event_on_frame_recv_start_arg *f, void *user)
+{
+    struct ws_conn *c = user;
+    (void)ctx;
+    if (f->opcode == WSLAY_CONTINUATION_FRAME || f->opcode == WSLAY_TEXT_FRAME ||
+        f->opcode == WSLAY_BINARY_FRAME)
+        c->in_fragments = !f->fin;
+}
+
 /* Queue our close frame with this code and a short reason, and read no further
  * message. */
 static void close_with(struct ws_conn *c, uint16_t code, const char *reason)
@@ -283,6 +315,82 @@ static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
         else if (feed_publish(c->srv->feed, text ? text : "", m->msg_length) != 0)
             count_ws(c, SW_MESSAGES_IN, 1);
     }
+}
+
+/* ---- wslay's context: only while the connection is busy (see Memory) -------------- */
+
+/* Make the framing context if there is none. 0, or -1 when out of memory. */
+static int ctx_make(struct ws_conn *c)
+{
+    if (c->ctx)
+        return 0;
+    struct wslay_event_callbacks cb = {on_recv, on_send, NULL,  on_frame_start,
+                                       NULL,    NULL,    on_msg};
+    if (wslay_event_context_server_init(&c->ctx, &cb, c) != 0) {
+        c->ctx = NULL;
+        return -1;
+    }
+    count_ws(c, SW_CONTEXTS, 1);
+    /* Control frames carry up to 125 bytes, and wslay's limit applies to them too. */
+    size_t max = c->srv->cfg.max_publish_bytes;
+    wslay_event_config_set_max_recv_msg_length(c->ctx, max > 125 ? max : 125);
+    c->ctx_check_ns = 0;
+    return 0;
+}
+
+/* Bytes of contexts freed, for the thread's trim (the thread frees them all). */
+static atomic_size_t freed_bytes;
+/* What a context takes (measured: wslay 1.1.1's two structures with their buffers). */
+#define WS_CTX_BYTES (8800)
+
+/* Free the context (the gauge goes down by one: unsigned arithmetic wraps). */
+static void ctx_free(struct ws_conn *c)
+{
+    if (!c->ctx)
+        return;
+    wslay_event_context_free(c->ctx);
+    c->ctx = NULL;
+    count_ws(c, SW_CONTEXTS, UINT64_MAX);
+    atomic_fetch_add(&freed_bytes, WS_CTX_BYTES);
+}
+
+size_t ws_conn_freed_bytes(void)
+{
+    return atomic_exchange(&freed_bytes, 0);
+}
+
+/* 1 when the feed has something for the connection (an update after its cursor, or a
+ * cursor the feed cannot follow: the reset notice). */
+static bool feed_news(struct ws_conn *c)
+{
+    struct feed *f = c->srv->feed;
+    feed_lock(f);
+    bool news = feed_newest_locked(f) != c->cursor;
+    feed_unlock(f);
+    return news;
+}
+
+/* When the context may be freed next, if the connection stays quiescent. */
+static int64_t ctx_due(const struct ws_conn *c)
+{
+    int64_t last = c->last_write_ns > c->last_read_ns ? c->last_write_ns : c->last_read_ns;
+    int64_t due = last + WS_CTX_IDLE_NS;
+    return due > c->ctx_check_ns ? due : c->ctx_check_ns;
+}
+
+/* Its time has come: free the context if nothing is half done, else look again later. */
+static void ctx_idle(struct ws_conn *c, int64_t now_ns)
+{
+    bool quiet =
+        c->phase == WS_OPEN && !c->blocked && c->extra == NULL && !c->in_fragments &&
+        ws_meter_at_boundary(&c->in) && wslay_event_get_read_enabled(c->ctx) &&
+        !wslay_event_get_close_received(c->ctx) && !wslay_event_get_close_sent(c->ctx) &&
+        !wslay_event_want_write(c->ctx) && wslay_event_get_queued_msg_count(c->ctx) == 0;
+    if (!quiet) {
+        c->ctx_check_ns = now_ns + WS_CTX_IDLE_NS;
+        return;
+    }
+    ctx_free(c);
 }
 
 /* ---- the feed: what the peer should see next --------------------------------------- */
@@ -383,6 +491,10 @@ void ws_conn_close(struct ws_conn *c, uint16_t code)
 {
     if (c->phase != WS_OPEN)
         return;
+    if (ctx_make(c) != 0) {
+        ws_conn_cut(c, SW_FIELDS);
+        return;
+    }
     wslay_event_queue_close(c->ctx, code, NULL, 0);
     c->phase = WS_CLOSING;
     c->linger_until_ns = clock_mono_ns() + WS_LINGER_NS;
@@ -393,6 +505,12 @@ void ws_conn_pump(struct ws_conn *c)
 {
     if (c->phase == WS_ENDED)
         return;
+    if (!c->ctx && !feed_news(c))
+        return; /* nothing to send, nothing half sent: no context needed */
+    if (ctx_make(c) != 0) {
+        ws_conn_cut(c, SW_FIELDS); /* out of memory */
+        return;
+    }
     for (;;) {
         int more = 0;
         if (c->phase == WS_OPEN && (more = render(c)) < 0) {
@@ -436,6 +554,14 @@ void ws_conn_readable(struct ws_conn *c)
 {
     if (c->phase == WS_ENDED)
         return;
+    uint8_t probe;
+    if (!c->ctx && !c->extra && recv(c->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+        (errno == EAGAIN || errno == EWOULDBLOCK))
+        return; /* nothing came (the look at the upgrade): no context needed */
+    if (ctx_make(c) != 0) {
+        ws_conn_cut(c, SW_FIELDS);
+        return;
+    }
     c->budget = WS_READ_BUDGET;
     if (wslay_event_get_read_enabled(c->ctx)) {
         /* On a failed read (the peer gone) wslay queues a close without a code and
@@ -470,13 +596,15 @@ void ws_conn_timer(struct ws_conn *c, int64_t now_ns)
         return;
     }
     int64_t hb = c->srv->cfg.heartbeat_ns;
+    if (c->ctx && now_ns >= ctx_due(c))
+        ctx_idle(c, now_ns);
     if (hb <= 0)
         return;
     if (c->ping_ns != 0 && now_ns >= c->ping_ns + 2 * hb) {
         ws_conn_cut(c, SW_DEAD_PEERS);
     } else if (c->ping_ns == 0 && now_ns >= c->last_write_ns + hb) {
         struct wslay_event_msg ping = {WSLAY_PING, NULL, 0};
-        if (wslay_event_queue_msg(c->ctx, &ping) != 0) {
+        if (ctx_make(c) != 0 || wslay_event_queue_msg(c->ctx, &ping) != 0) {
             ws_conn_cut(c, SW_FIELDS);
             return;
         }
@@ -493,9 +621,11 @@ int64_t ws_conn_deadline(const struct ws_conn *c)
     if (c->phase != WS_OPEN)
         return c->linger_until_ns;
     int64_t hb = c->srv->cfg.heartbeat_ns;
+    int64_t due = c->ctx ? ctx_due(c) : INT64_MAX;
     if (hb <= 0)
-        return INT64_MAX;
-    return c->ping_ns != 0 ? c->ping_ns + 2 * hb : c->last_write_ns + hb;
+        return due;
+    int64_t beat = c->ping_ns != 0 ? c->ping_ns + 2 * hb : c->last_write_ns + hb;
+    return beat < due ? beat : due;
 }
 
 bool ws_conn_wants_out(const struct ws_conn *c)
@@ -570,20 +700,14 @@ int ws_conn_attach(struct ws_conn *c, int fd, struct MHD_UpgradeResponseHandle *
         memcpy(c->extra, extra, extra_len);
         c->extra_len = extra_len;
     }
-    struct wslay_event_callbacks cb = {on_recv, on_send, NULL, NULL, NULL, NULL, on_msg};
-    if (wslay_event_context_server_init(&c->ctx, &cb, c) != 0) {
-        c->ctx = NULL;
-        return -1;
-    }
-    /* Control frames carry up to 125 bytes, and wslay's limit applies to them too. */
-    size_t max = c->srv->cfg.max_publish_bytes;
-    wslay_event_config_set_max_recv_msg_length(c->ctx, max > 125 ? max : 125);
-    return 0;
+    c->last_read_ns = c->last_write_ns;
+    return 0; /* the framing context is made when it is needed (see Memory) */
 }
 
 void ws_conn_release(struct ws_conn *c)
 {
     struct request *req = c->req;
+    ctx_free(c);
     if (c->urh) {
         request_account_bytes(req, c->clean);
         req->settled = true;

@@ -34,9 +34,10 @@ struct ws_conn *ws_conn_new(struct request *req, uint64_t cursor, bool may_publi
 /* Free a connection that was never attached. */
 void ws_conn_free(struct ws_conn *c);
 /* libmicrohttpd has sent the 101 and handed over socket fd (urh closes it) with the
- * extra_len bytes it had read past the handshake (copied): set the socket up and make
- * the framing context; the handshake's header bytes are counted here. 0, or -1 when out
- * of memory: the caller then releases it at once (ws_conn_cut, ws_conn_release). */
+ * extra_len bytes it had read past the handshake (copied): set the socket up; the
+ * handshake's header bytes are counted here (the framing context is made when first
+ * needed). 0, or -1 when out of memory: the caller then releases it at once
+ * (ws_conn_cut, ws_conn_release). */
 int ws_conn_attach(struct ws_conn *c, int fd, struct MHD_UpgradeResponseHandle *urh,
                    const char *extra, size_t extra_len);
 
@@ -60,6 +61,9 @@ void ws_conn_close(struct ws_conn *c, uint16_t code);
  * SW_DEAD_PEERS, SW_OVERFLOWS), or nowhere for SW_FIELDS. */
 void ws_conn_cut(struct ws_conn *c, enum stats_ws_field why);
 
+/* Bytes of framing contexts freed since the last call (by every connection), so the
+ * thread can give memory back to the system when much has been freed. */
+size_t ws_conn_freed_bytes(void);
 /* When the connection wants ws_conn_timer next (CLOCK_MONOTONIC), INT64_MAX for never. */
 int64_t ws_conn_deadline(const struct ws_conn *c);
 /* 1 when the socket refused bytes and the connection waits for it to take more. */

@@ -35,6 +35,7 @@
 #include "ws_loop.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -56,6 +57,8 @@
 #define WS_EVENTFD_TAG UINT64_MAX
 /* Events taken per epoll_wait. */
 #define WS_EVENTS 256
+/* Framing contexts freed (ws_conn.c) past which the thread trims the heap. */
+#define WS_TRIM_BYTES (4 * 1024 * 1024)
 
 /* The thread's view of one connection. */
 struct ws_slot {
@@ -91,6 +94,7 @@ struct ws_loop {
     struct timer_heap *timers; /* each connection's next deadline, by slot */
     uint64_t newest, drops;    /* the feed's, as last acted on */
     bool closing;              /* the feed is closing: 1001 sent to everyone */
+    size_t freed;              /* framing context bytes freed since the last trim */
 };
 
 static void signal_thread(struct ws_loop *l)
@@ -340,6 +344,14 @@ static void *loop_main(void *arg)
         }
         run_timers(l);
         release_ended(l);
+        /* Quiescent connections let their framing contexts go (ws_conn.c); when many
+         * megabytes have gone, give the free pages back (glibc keeps them otherwise: an
+         * idle WebSocket would cost its busy moments' memory for ever). */
+        l->freed += ws_conn_freed_bytes();
+        if (l->freed >= WS_TRIM_BYTES) {
+            malloc_trim(0);
+            l->freed = 0;
+        }
         if (stop)
             break;
         park(l);

@@ -754,6 +754,81 @@ static void no_http_deadline_cuts_a_websocket(void **state)
     stop(&s);
 }
 
+/* A connection makes wslay's framing context only when bytes first come or go, lets it
+ * go when quiescent (2 s after its last byte) and takes a new one when bytes come or go
+ * again: nothing half done may be lost with it. A
+ * fragmented message with long pauses between its fragments, a frame whose header comes
+ * in two pieces far apart, updates and a bad frame after a quiet spell all work as on a
+ * busy connection, and every byte is still accounted. */
+static void a_quiet_connection_lets_its_framing_go(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", "--heartbeat", "0", NULL};
+    struct harness_server s = start(args);
+    struct peer p;
+    assert_int_equal(peer_open(s.port, "/ws?client=quiet", NULL, NULL, 0, &p), 101);
+    /* nothing sent or received yet: no context at all */
+    expect_stat(s.port, "transports.ws.open", 1);
+    expect_stat(s.port, "transports.ws.frames.framing_contexts", 0);
+    harness_publish(s.port, "the first");
+    char *t = next_text(&p, false);
+    assert_int_equal(seq_of(t), 1);
+    free(t);
+    expect_stat(s.port, "transports.ws.frames.framing_contexts", 1);
+    expect_stat(s.port, "transports.ws.frames.framing_contexts", 0); /* 2 s of quiet */
+    harness_publish(s.port, "after the quiet");
+    t = next_text(&p, false);
+    assert_int_equal(seq_of(t), 2);
+    free(t);
+
+    /* a message in fragments 2.5 s apart, a ping between them */
+    send_frame(&p, 0, 0, OP_TEXT, true, LIT("slow-"));
+    harness_sleep_ms(2500);
+    expect_stat(s.port, "transports.ws.frames.framing_contexts",
+                1); /* kept: half a message */
+    send_frame(&p, 1, 0, OP_PING, true, LIT("still"));
+    struct frame f;
+    assert_int_equal(read_frame(&p, &f, 5000), 1);
+    assert_int_equal(f.opcode, OP_PONG);
+    free(f.payload);
+    harness_sleep_ms(2500);
+    send_frame(&p, 1, 0, OP_CONT, true, LIT("ly"));
+    t = next_text(&p, false);
+    assert_non_null(strstr(t, "\"data\":\"slow-ly\""));
+    free(t);
+
+    /* a frame whose header comes in two pieces, 2.5 s apart */
+    expect_stat(s.port, "transports.ws.frames.framing_contexts", 0);
+    uint8_t buf[64];
+    size_t n = frame_build(buf, 1, 0, OP_TEXT, true, "split", 5);
+    assert_int_equal(harness_send(p.fd, (const char *)buf, 1), 0);
+    harness_sleep_ms(2500);
+    expect_stat(s.port, "transports.ws.frames.framing_contexts",
+                1); /* kept: half a frame */
+    assert_int_equal(harness_send(p.fd, (const char *)buf + 1, n - 1), 0);
+    p.sent += n, p.sent_hdr += 2, p.sent_mask += 4, p.sent_payload += 5;
+    t = next_text(&p, false);
+    assert_non_null(strstr(t, "\"data\":\"split\""));
+    free(t);
+
+    /* after another quiet spell, a bad frame still gets its code */
+    expect_stat(s.port, "transports.ws.frames.framing_contexts", 0);
+    send_frame(&p, 1, 0, OP_TEXT, false, LIT("unmasked"));
+    expect_close(&p, 1002);
+    peer_close(&p);
+    expect_stat(s.port, "transports.ws.open", 0);
+    expect_stat(s.port, "transports.ws.frames.framing_contexts", 0);
+    cJSON *tag = tag_stats(s.port, "quiet");
+    assert_int_equal(harness_stat(tag, "req_body_bytes"), p.sent);
+    assert_int_equal(harness_stat(tag, "resp_body_bytes"), p.got_payload);
+    assert_int_equal(harness_stat(tag, "frames.messages_in"), 2);
+    cJSON_Delete(tag);
+    cJSON *st = harness_stats(s.port);
+    assert_int_equal(harness_stat(st, "unaccounted_bytes"), 0);
+    cJSON_Delete(st);
+    stop(&s);
+}
+
 /* ---- bad frames --------------------------------------------------------------------- */
 
 /* Open a connection, send one bad frame (or two, for the continuation cases), expect the
@@ -1305,6 +1380,7 @@ int main(void)
         cmocka_unit_test_teardown(ping_is_answered_with_pong, teardown),
         cmocka_unit_test_teardown(heartbeat_and_dead_peer, teardown),
         cmocka_unit_test_teardown(no_http_deadline_cuts_a_websocket, teardown),
+        cmocka_unit_test_teardown(a_quiet_connection_lets_its_framing_go, teardown),
         cmocka_unit_test_teardown(bad_frames_get_their_close_codes, teardown),
         cmocka_unit_test_teardown(fragments_with_pings_between, teardown),
         cmocka_unit_test_teardown(loopback_peers_publish, teardown),
