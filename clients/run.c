@@ -36,6 +36,7 @@
 #include "loop.h"
 #include "rng.h"
 #include "user.h"
+#include "ws_tls.h"
 
 #define PROGRESS_EVERY_NS NS_PER_S
 
@@ -51,6 +52,9 @@ struct run {
     uint32_t nids;              /* users, observer and senders: the loop's ids */
     struct upstream_env up_env; /* the messages' settings; its rtt histogram owned */
     struct user_env env;        /* shared by the users */
+    uint32_t *conns_open;       /* env.conns_open (owned) */
+    struct wire wire;           /* env.wire: the window's kernel bytes */
+    bool ws_tls;                /* ws_tls_init was called: ws_tls_free at the end */
     char host_line[300];        /* "Host: ..." */
     char base_path[256];        /* path prefix of --server, without a trailing / */
     unsigned port;              /* server port */
@@ -108,7 +112,9 @@ static int parse_server(struct run *r, char *err, size_t errlen)
         snprintf(err, errlen, "--server %s: no host", r->cfg->server);
         goto end;
     }
-    r->port = port ? (unsigned)strtoul(port, NULL, 10) : 80;
+    r->port = port ? (unsigned)strtoul(port, NULL, 10)
+              : strncmp(r->cfg->server, "https://", 8) == 0 ? 443
+                                                            : 80;
     snprintf(r->host_line, sizeof(r->host_line), "Host: %s%s%s", host, port ? ":" : "",
              port ? port : "");
     snprintf(r->base_path, sizeof(r->base_path), "%s", path ? path : "");
@@ -228,6 +234,10 @@ static int run_setup(struct run *r, char *err, size_t errlen)
     if (headers_profile_load(&r->profile, cfg->headers, cfg->cookie_bytes, cfg->seed, err,
                              errlen) != 0)
         return -1;
+    if (cfg->approach == APPROACH_WS && cli_protocol_tls(cfg->protocol) &&
+        ws_tls_init(cfg->cacert, err, errlen) != 0)
+        return -1;
+    r->ws_tls = cfg->approach == APPROACH_WS && cli_protocol_tls(cfg->protocol);
     const struct transport_ops *ops = transport_for(cfg->approach);
     bool senders = cfg->send_rate_hz > 0 && !ops->carries_messages;
     r->nids = cfg->clients + 1 + (senders ? cfg->clients : 0);
@@ -249,6 +259,13 @@ static int run_setup(struct run *r, char *err, size_t errlen)
     r->env.base_path = r->base_path;
     r->env.address = r->res.address;
     r->env.port = r->port;
+    r->conns_open = calloc(r->nids, sizeof(*r->conns_open));
+    if (!r->conns_open) {
+        snprintf(err, errlen, "calloc(%u groups): out of memory", r->nids);
+        return -1;
+    }
+    r->env.conns_open = r->conns_open;
+    r->env.wire = &r->wire;
     for (uint32_t i = 0; i < r->nids; i++) {
         bool observer = i == cfg->clients, sender = i > cfg->clients;
         struct counters *ctr = observer ? &r->res.observer
@@ -337,11 +354,13 @@ int run_execute(const struct client_config *cfg, struct run **out, char *err, si
     if (rc == 0) {
         r->res.users.measuring = true;
         r->res.upstream.measuring = true;
+        wire_window_start(&r->wire);
         cpu_w0 = cpu_seconds();
         rc = run_phase(r, "measure", t0, w1, end, err, errlen);
         cpu_w1 = cpu_seconds();
         r->res.users.measuring = false;
         r->res.upstream.measuring = false;
+        wire_window_end(&r->wire);
     }
     if (rc == 0)
         rc = run_phase(r, "drain", t0, end, end, err, errlen);
@@ -372,6 +391,9 @@ int run_execute(const struct client_config *cfg, struct run **out, char *err, si
     free(r->users);
     r->users = NULL;
     r->nusers = 0;
+    free(r->conns_open);
+    r->conns_open = NULL;
+    r->env.conns_open = NULL;
 
     r->res.cpu_window_s = cpu_w1 - cpu_w0;
     r->res.cpu_total_s = cpu_seconds();
@@ -401,6 +423,10 @@ void run_free(struct run *r)
     for (uint32_t i = 0; i < r->nusers; i++)
         user_free(&r->users[i]);
     free(r->users);
+    free(r->conns_open);
+    wire_free(&r->wire);
+    if (r->ws_tls)
+        ws_tls_free();
     headers_profile_free(&r->profile);
     freshness_free(&r->fresh);
     activity_free(&r->activity);

@@ -32,6 +32,7 @@
 
 #include "chunked.h"
 #include "counters.h"
+#include "wire.h"
 #include "freshness.h"
 #include "transport.h"
 #include "update_json.h"
@@ -49,6 +50,9 @@ struct user_env {
     const char *base_path;                /* path prefix from --server ("" or "/api") */
     const char *address;                  /* the server's address for CURLOPT_RESOLVE */
     unsigned port;                        /* the server's port */
+    struct wire *wire;                    /* the window's kernel bytes per socket */
+    uint32_t *conns_open; /* libcurl sockets open per connection group, indexed by the
+                             group's first user (user.c's conn_group; owned by run.c) */
 };
 
 struct user {
@@ -68,6 +72,8 @@ struct user {
     struct curl_slist *req_headers;  /* the current request's headers (owned) */
     struct dynbuf url;               /* the current request's URL */
     char pin_host[48];               /* this user's private host name */
+    uint32_t conn_group;             /* the first user of its connection group */
+    int new_fd;                      /* a socket it opened, before its first request */
     /* the current transfer */
     bool busy;             /* in the multi handle */
     bool sent_in_window;   /* the request went out inside the window */
@@ -148,7 +154,10 @@ void user_abort_soon(struct user *u);
  * (k: CTR_ERR_CONNECT, _TIMEOUT, _STATUS, _PARSE or _IO); a connection still open when
  * the run ended (transfers_aborted_at_end). */
 void user_count_request(struct user *u);
-void user_socket_opened(struct user *u);
+void user_socket_opened(struct user *u, int fd);
+/* A connection's setup is over (TCP connected, TLS done), before its first request:
+ * count its bytes so far and its TLS handshake's time (0 without TLS). */
+void user_count_setup(struct user *u, int fd, uint64_t tls_us);
 int user_socket_close(struct user *u, int fd, bool fin_seen);
 void user_count_outcome(struct user *u, enum outcome o);
 void user_count_failure(struct user *u, enum counter k);

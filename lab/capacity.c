@@ -101,10 +101,17 @@ static double count(const cJSON *res, const char *key)
 
 /* The window's bytes each way, whatever carried them: HTTP heads, bodies and chunk
  * framing of the users' own requests and of their messages' POSTs, and a WebSocket's
- * handshake and frames (header, mask, payload, ping/pong, close). Their sum is the
- * client's total_bytes. */
+ * handshake and frames (header, mask, payload, ping/pong, close). Where that split is
+ * decoded sizes (TLS, HTTP/2: bytes_check "decoded"), the kernel's counts of the window
+ * (wire_bytes_sent, wire_bytes_received) instead. Either way their sum is the client's
+ * total_bytes. */
 static void window_bytes(const cJSON *res, double *up, double *down)
 {
+    if (strcmp(lab_str(res, "bytes_check"), "decoded") == 0) {
+        *up = lab_num(res, "wire_bytes_sent");
+        *down = lab_num(res, "wire_bytes_received");
+        return;
+    }
     static const char *const ups[] = {"req_header_bytes",       "req_body_bytes",
                                       "up_req_header_bytes",    "up_req_body_bytes",
                                       "ws_handshake_req_bytes", "ws_frame_header_bytes_up",

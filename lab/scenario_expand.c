@@ -7,8 +7,9 @@
  *
  * Expansion: for each entry of "approaches" in file order, the cartesian product of its
  * own settings (its row's order), then the network's (schema order), then the restart's
- * (at_s, down_s, feed), then the messages' (send_rate_hz, send_bytes), then
- * updates.rate_hz, then clients; the last varies fastest. A run
+ * (at_s, down_s, feed), then protocol and users_per_connection, then the messages'
+ * (send_rate_hz, send_bytes), then updates.rate_hz, then clients; the last varies
+ * fastest. A run
  * id is the approach's name, its choice when it has one (short polling's poll mode), and
  * name=value for every field written as a list (a one-value list names a field without
  * sweeping it). Ids must come out unique; that is checked, not assumed.
@@ -159,6 +160,12 @@ static void run_set_field(struct scenario_run *r, enum field f, double v)
     case F_FEED:
         r->restart.durable = v == FEED_FILE;
         break;
+    case F_PROTOCOL:
+        r->protocol = (enum scenario_protocol)v;
+        break;
+    case F_UPC:
+        r->users_per_connection = (uint32_t)v;
+        break;
     case F_SEND_RATE:
         r->send_rate_hz = v;
         break;
@@ -195,6 +202,9 @@ static size_t approach_dims(const struct scenario *s, const struct scenario_appr
         dims[nd++] =
             (struct dim){&s->restart[k], scenario_specs[scenario_restart_ids[k]].name,
                          (int)scenario_restart_ids[k], -1};
+    dims[nd++] =
+        (struct dim){&s->protocol, scenario_specs[F_PROTOCOL].name, F_PROTOCOL, -1};
+    dims[nd++] = (struct dim){&s->upc, scenario_specs[F_UPC].name, F_UPC, -1};
     for (size_t k = 0; k < N_MESSAGES; k++)
         dims[nd++] =
             (struct dim){&s->messages[k], scenario_specs[scenario_message_ids[k]].name,
@@ -309,7 +319,8 @@ static void expand_approach(const struct scenario *s, size_t ai, struct scenario
             sw->value = v;
             sw->text = dims[d].field == F_FEED
                            ? scenario_feed_names[v == FEED_FILE ? FEED_FILE : 0]
-                           : NULL;
+                       : dims[d].field == F_PROTOCOL ? scenario_protocol_names[(size_t)v]
+                                                     : NULL;
             char num[32];
             if (sw->text)
                 snprintf(num, sizeof(num), "%s", sw->text);

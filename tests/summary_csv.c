@@ -89,6 +89,15 @@ double summary_csv_num(const struct summary_csv *t, size_t r, const char *name)
     return NAN;
 }
 
+/* Row r's text in column name, or "". */
+static const char *cell_text(const struct summary_csv *t, size_t r, const char *name)
+{
+    for (size_t c = 0; c < t->ncols; c++)
+        if (strcmp(t->head[c], name) == 0)
+            return t->cells[r * t->ncols + c];
+    return "";
+}
+
 /* want and got equal to a millionth (both unknown counts as equal). */
 static int same(double want, double got)
 {
@@ -117,6 +126,11 @@ int summary_csv_check_capacity(const struct summary_csv *t, char *why, size_t le
                      N("ws_mask_bytes_up") + N("ws_payload_bytes_up") +
                      N("ws_ping_pong_bytes_up") + N("ws_close_bytes_up")) /
                     us;
+        if (strcmp(cell_text(t, r, "bytes_check"), "decoded") == 0) {
+            /* TLS or HTTP/2: the split is decoded sizes, the kernel's counts the wire */
+            down = N("wire_bytes_received") / us;
+            up = N("wire_bytes_sent") / us;
+        }
         double per_user =
             (N("server_connections_window") - N("server_connections_idle") - 1) / n;
         double cpu_uh = N("server_cpu_window_s") / (n * N("server_window_s") / 3600) / c;
