@@ -12,8 +12,9 @@
  * may send text frames upstream: each is published as a POST /publish body is. No
  * subprotocol and no extension (permessage-deflate) is ever granted.
  *
- * Costs: one handshake per connection (a request head like any other, a 101 of about 130
- * bytes); per update the JSON plus a frame header of 2 bytes (payloads up to 125 bytes)
+ * Costs: one handshake per connection (a request head like any other, 156 bytes from the
+ * client's minimal profile and 502 from a browser's, and a 101 of 166 bytes with its Date
+ * field); per update the JSON plus a frame header of 2 bytes (payloads up to 125 bytes)
  * or 4 (up to 64 KiB), with nothing else around it; per message upstream the text plus
  * 6 or 8 bytes (the client masks: 4 bytes of key). A ping and its pong per heartbeat when
  * idle, 2 bytes each, which also tell the server its peer is alive: a peer that answers

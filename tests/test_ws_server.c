@@ -829,6 +829,127 @@ static void a_quiet_connection_lets_its_framing_go(void **state)
     stop(&s);
 }
 
+/* A peer that floods pings and reads none of the pongs: the server reads it a bounded
+ * amount per turn, so another peer's update still arrives while the flood's bytes wait,
+ * and once more than 4096 pongs are queued for it the flooder is cut (no close frame: it
+ * is not reading) and counted in `overflows`; the other peer is served on. */
+static void a_ping_flood_is_cut_and_others_are_served(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", "--heartbeat", "0", NULL};
+    struct harness_server s = start(args);
+    struct peer reader;
+    assert_int_equal(peer_open(s.port, "/ws", NULL, NULL, 0, &reader), 101);
+
+    /* the flooder: a small receive buffer, so the server's pongs back up soon */
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    int small = 4096;
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s.port)};
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    const char hs[] = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Key: " KEY "\r\n"
+                      "Sec-WebSocket-Version: 13\r\n\r\n";
+    assert_int_equal(harness_send(fd, hs, sizeof(hs) - 1), 0);
+    struct dynbuf head;
+    dynbuf_init(&head, 1 << 20);
+    assert_int_equal(harness_read_until(fd, &head, "\r\n\r\n", 5000), 1);
+    assert_int_equal(strncmp(head.mem, "HTTP/1.1 101", 12), 0);
+    dynbuf_free(&head);
+
+    /* 64 pings of 125 bytes at a time */
+    char payload[125];
+    memset(payload, 'p', sizeof(payload));
+    uint8_t burst[64 * 131];
+    size_t blen = 0;
+    for (int i = 0; i < 64; i++)
+        blen += frame_build(burst + blen, 1, 0, OP_PING, true, payload, sizeof(payload));
+    uint64_t sent = 0;
+    bool published = false, cut = false;
+    int64_t end = harness_now_ms() + 30000;
+    while (!cut && harness_now_ms() < end) {
+        struct pollfd pf = {.fd = fd, .events = POLLOUT};
+        if (poll(&pf, 1, 100) <= 0)
+            continue;
+        ssize_t n = send(fd, burst, blen, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (n <= 0 || (pf.revents & (POLLERR | POLLHUP))) {
+            cut = true; /* reset: the server let it go */
+            break;
+        }
+        sent += (uint64_t)n;
+        if (!published && sent > 256 * 1024) {
+            /* mid-flood: the other peer still gets its update */
+            published = true;
+            harness_publish(s.port, "while flooded");
+            int64_t t0 = harness_now_ms();
+            char *t = next_text(&reader, false);
+            assert_int_equal(seq_of(t), 1);
+            free(t);
+            if (harness_now_ms() - t0 > 2000)
+                fail_msg("the update took %lld ms to reach a quiet peer beside a flood",
+                         (long long)(harness_now_ms() - t0));
+        }
+        cJSON *st = harness_stats(s.port);
+        cut = harness_stat(st, "transports.ws.frames.overflows") >= 1;
+        cJSON_Delete(st);
+    }
+    close(fd);
+    if (!cut)
+        fail_msg("a flood of %llu bytes of pings was not cut within 30 s",
+                 (unsigned long long)sent);
+    assert_true(published);
+    expect_stat(s.port, "transports.ws.frames.overflows", 1);
+    expect_stat(s.port, "transports.ws.open", 1);
+    harness_publish(s.port, "after the flood");
+    char *t = next_text(&reader, false);
+    assert_int_equal(seq_of(t), 2);
+    free(t);
+    peer_close(&reader);
+    stop(&s);
+}
+
+/* A peer that stops reading on a busy feed: once its socket is full nothing more leaves,
+ * so after a heartbeat of that silence a ping is queued that can never go out, and two
+ * heartbeats later the peer is cut as dead, its slot freed; a reading peer beside it is
+ * not. */
+static void a_peer_that_stops_reading_is_cut_as_dead(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", "--heartbeat", "300ms", "--buffer", "64", NULL};
+    struct harness_server s = start(args);
+    struct peer stuck, alive;
+    assert_int_equal(peer_open(s.port, "/ws", NULL, NULL, 0, &stuck), 101);
+    int rcvbuf = 16 * 1024;
+    setsockopt(stuck.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    assert_int_equal(peer_open(s.port, "/ws", NULL, NULL, 0, &alive), 101);
+    char *big = malloc(30001);
+    assert_non_null(big);
+    memset(big, 'd', 30000);
+    big[30000] = '\0';
+    /* fill the stuck peer's socket both ways; the live one reads as it goes */
+    for (int i = 0; i < 200; i++) {
+        assert_int_equal(harness_publish(s.port, big), (uint64_t)i + 1);
+        char *t = next_text(&alive, true);
+        assert_int_equal(seq_of(t), (uint64_t)i + 1);
+        free(t);
+    }
+    free(big);
+    /* nothing leaves for it now: dead within a few heartbeats (5 s is many) */
+    expect_stat(s.port, "transports.ws.frames.dead_peers", 1);
+    expect_stat(s.port, "transports.ws.open", 1);
+    harness_publish(s.port, "you are still here");
+    char *t = next_text(&alive, true);
+    assert_int_equal(seq_of(t), 201);
+    free(t);
+    peer_close(&stuck);
+    peer_close(&alive);
+    stop(&s);
+}
+
 /* ---- bad frames --------------------------------------------------------------------- */
 
 /* Open a connection, send one bad frame (or two, for the continuation cases), expect the
@@ -1381,6 +1502,8 @@ int main(void)
         cmocka_unit_test_teardown(heartbeat_and_dead_peer, teardown),
         cmocka_unit_test_teardown(no_http_deadline_cuts_a_websocket, teardown),
         cmocka_unit_test_teardown(a_quiet_connection_lets_its_framing_go, teardown),
+        cmocka_unit_test_teardown(a_ping_flood_is_cut_and_others_are_served, teardown),
+        cmocka_unit_test_teardown(a_peer_that_stops_reading_is_cut_as_dead, teardown),
         cmocka_unit_test_teardown(bad_frames_get_their_close_codes, teardown),
         cmocka_unit_test_teardown(fragments_with_pings_between, teardown),
         cmocka_unit_test_teardown(loopback_peers_publish, teardown),
