@@ -12,6 +12,7 @@ static const struct lab_approach *const table[] = {
     &lab_approach_short,
     &lab_approach_long,
     &lab_approach_sse,
+    &lab_approach_ws,
 };
 _Static_assert(sizeof(table) / sizeof(table[0]) <= LAB_MAX_APPROACHES,
                "LAB_MAX_APPROACHES bounds the table");

@@ -1,14 +1,15 @@
 /* approach.h: the approach seam on the lab's side. Everything the lab knows about one
- * approach (short polling, long polling, Server-Sent Events) is one row of one table: a
- * struct lab_approach defined in that approach's own file (approach_short.c,
- * approach_long.c, approach_sse.c) and listed once in approach.c. The scenario loader,
- * the conductor, the merge, the report and the plots ask the row; none of them names an
- * approach. Adding one (WebSocket, say) is a new approach_X.c plus a line in approach.c's
- * table and one declaration below.
+ * approach (short polling, long polling, Server-Sent Events, WebSocket) is one row of one
+ * table: a struct lab_approach defined in that approach's own file (approach_short.c,
+ * approach_long.c, approach_sse.c, approach_ws.c) and listed once in approach.c. The
+ * scenario loader, the conductor, the merge, the report and the plots ask the row; none
+ * of them names an approach. Adding one is a new approach_X.c plus a line in approach.c's
+ * table and one declaration below (WebSocket was added so).
  *
  * What a row holds, in the order the lab meets it:
  *   - the scenario: the name a scenario's "kind" uses (also the client's --approach and
- *     the first word of every run id), its numeric settings (each a struct field_spec the
+ *     the first word of every run id) and another word a kind may use for it, its
+ *     numeric settings (each a struct field_spec the
  *     loader checks and sweeps) and at most one enumerated "choice" named in every run id
  *     (short polling's poll mode);
  *   - the programs: the flags its settings become for the server and the client, and how
@@ -70,8 +71,9 @@ struct lab_style {
 };
 
 struct lab_approach {
-    const char *name;                  /* "short": kind, --approach, first word of ids */
-    const char *title;                 /* "Short polling": report section, plot panel */
+    const char *name;  /* "short": kind, --approach, first word of ids */
+    const char *alias; /* another word "kind" accepts ("websocket"), or NULL */
+    const char *title; /* "Short polling": report section, plot panel */
     const struct field_spec *settings; /* its numeric settings, in run-id order */
     size_t n_settings;                 /* entries in settings (<= LAB_MAX_SETTINGS) */
     const struct lab_choice *choice;   /* its enumerated setting, or NULL */
@@ -156,6 +158,7 @@ struct lab_approach {
 extern const struct lab_approach lab_approach_short;
 extern const struct lab_approach lab_approach_long;
 extern const struct lab_approach lab_approach_sse;
+extern const struct lab_approach lab_approach_ws;
 
 /* The table, in the order messages and reports list the approaches. */
 size_t lab_approach_count(void);

@@ -63,13 +63,8 @@ static void predict(const struct model_input *in, struct model_prediction *o)
     o->latency_max_ms = in->delay_s * 1e3;
     o->missed_share = 0;
     o->empty_share = 0;
-    /* Behind only while an arrival is in flight: age 0..d over d, per arrival, so the
-     * time average is (arrivals per second) d^2 / 2 (for that rate x d << 1). A burst
-     * of B updates published together is one arrival. */
-    double arrivals = in->process == MODEL_BURST && in->burst_size > 0
-                          ? in->rate_hz / in->burst_size
-                          : in->rate_hz;
-    o->staleness_mean_ms = arrivals * in->delay_s * in->delay_s / 2 * 1e3;
+    /* behind only while an arrival is in flight (for a rate x d << 1) */
+    o->staleness_mean_ms = model_push_staleness_ms(in);
     if (in->json_bytes > 0) {
         double text = 4 + in->seq_digits + 1 + 6 + in->json_bytes + 2;
         o->bytes_per_event = text + ceil(log(text + 1) / log(16)) + 4;

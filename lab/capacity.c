@@ -30,10 +30,13 @@ const char *const capacity_column_names[] = {
     "rate_uncertainty_pct",
     "bytes_uncertainty_pct",
     "requests_uncertainty_pct",
+    "up_bytes",
+    "down_bytes",
     "up_bytes_per_user_s",
     "down_bytes_per_user_s",
     "up_gb_month_target",
     "down_gb_month_target",
+    "requests_all",
     "requests_per_user_s",
     "requests_per_s_target",
     "server_connections_idle",
@@ -87,6 +90,43 @@ static double stats_time_s(const cJSON *rec, const char *key)
 {
     double ns = lab_num(cJSON_GetObjectItemCaseSensitive(rec, "stats"), key);
     return ns > 0 ? ns / 1e9 : NAN;
+}
+
+/* A count of res that an older summary may lack: 0 then. */
+static double count(const cJSON *res, const char *key)
+{
+    double v = lab_num(res, key);
+    return isnan(v) ? 0 : v;
+}
+
+/* The window's bytes each way, whatever carried them: HTTP heads, bodies and chunk
+ * framing of the users' own requests and of their messages' POSTs, and a WebSocket's
+ * handshake and frames (header, mask, payload, ping/pong, close). Where that split is
+ * decoded sizes (TLS, HTTP/2: bytes_check "decoded"), the kernel's counts of the window
+ * (wire_bytes_sent, wire_bytes_received) instead. Either way their sum is the client's
+ * total_bytes. */
+static void window_bytes(const cJSON *res, double *up, double *down)
+{
+    if (strcmp(lab_str(res, "bytes_check"), "decoded") == 0) {
+        *up = lab_num(res, "wire_bytes_sent");
+        *down = lab_num(res, "wire_bytes_received");
+        return;
+    }
+    static const char *const ups[] = {"req_header_bytes",       "req_body_bytes",
+                                      "up_req_header_bytes",    "up_req_body_bytes",
+                                      "ws_handshake_req_bytes", "ws_frame_header_bytes_up",
+                                      "ws_mask_bytes_up",       "ws_payload_bytes_up",
+                                      "ws_ping_pong_bytes_up",  "ws_close_bytes_up"};
+    static const char *const downs[] = {
+        "resp_header_bytes",          "resp_body_bytes",    "framing_bytes",
+        "up_resp_header_bytes",       "up_resp_body_bytes", "ws_handshake_resp_bytes",
+        "ws_frame_header_bytes_down", "ws_mask_bytes_down", "ws_payload_bytes_down",
+        "ws_ping_pong_bytes_down",    "ws_close_bytes_down"};
+    *up = *down = 0;
+    for (size_t i = 0; i < sizeof(ups) / sizeof(ups[0]); i++)
+        *up += count(res, ups[i]);
+    for (size_t i = 0; i < sizeof(downs) / sizeof(downs[0]); i++)
+        *down += count(res, downs[i]);
 }
 
 /* The radio figures of one run: from its traffic.csv, else estimated. */
@@ -167,17 +207,21 @@ static cJSON *run_capacity(const cJSON *run, const struct lab_approach *a, const
         a->update_shares(res, &bytes_share, &requests_share);
     put(cap, "bytes_uncertainty_pct", rate_u * bytes_share);
     put(cap, "requests_uncertainty_pct", rate_u * requests_share);
-    /* bandwidth and requests */
-    double up = lab_num(res, "req_header_bytes") + lab_num(res, "req_body_bytes");
-    double down = lab_num(res, "resp_header_bytes") + lab_num(res, "resp_body_bytes") +
-                  lab_num(res, "framing_bytes");
+    /* bandwidth and requests: every byte and request of the window, the users' messages
+     * (their POSTs, or their frames) included */
+    double up, down;
+    window_bytes(res, &up, &down);
+    put(cap, "up_bytes", up);
+    put(cap, "down_bytes", down);
     double up_s = up / user_s, down_s = down / user_s;
     put(cap, "up_bytes_per_user_s", up_s);
     put(cap, "down_bytes_per_user_s", down_s);
     put(cap, "up_gb_month_target", up_s * CAPACITY_MONTH_S * users / CAPACITY_GB);
     double down_gb = down_s * CAPACITY_MONTH_S * users / CAPACITY_GB;
     put(cap, "down_gb_month_target", down_gb);
-    double req_s = lab_num(res, "requests") / user_s;
+    double requests = lab_num(res, "requests") + count(res, "up_requests");
+    put(cap, "requests_all", requests);
+    double req_s = requests / user_s;
     put(cap, "requests_per_user_s", req_s);
     put(cap, "requests_per_s_target", req_s * users);
     put(cap, "egress_usd_month_target", down_gb * price);

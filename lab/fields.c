@@ -123,7 +123,7 @@ int fields_check_keys(struct fields_ctx *c, const cJSON *obj, const char *path,
         fields_path_key(p, sizeof(p), path, it->string ? it->string : "");
         size_t k = fields_find_name(known, n_known, it->string ? it->string : "");
         if (k == n_known) {
-            char list[256] = "";
+            char list[512] = "";
             for (size_t i = 0; i < n_known; i++) {
                 size_t len = strlen(list);
                 snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "", known[i]);

@@ -4,8 +4,11 @@
  * (lab/approach_short.c, approach_long.c, approach_sse.c: the row's predict function):
  * short polling (uniform wait within the period; Bozdag, Mesbah and van Deursen 2007;
  * Cho and Garcia-Molina 2000 for staleness), long polling (RFC 6202 section 2.2: the
- * blind window W = 2d + c between an answer and the next held request), and SSE (one
- * network transit; WHATWG HTML 9.2 for the framing). Each prediction is a pure function
+ * blind window W = 2d + c between an answer and the next held request), SSE (one
+ * network transit; WHATWG HTML 9.2 for the framing) and WebSocket (one transit; RFC 6455
+ * section 5.2 for the frames, lab/approach_ws.c). One figure is every approach's alike,
+ * here in models.c: a user's message comes back one transit up plus the latency of an
+ * update down. Each prediction is a pure function
  * of the workload, so the report can say "measured 512 ms, model 500 ms (+2.4%)" and a
  * test can check the arithmetic at limits where the answer is known.
  *
@@ -39,6 +42,7 @@ struct model_input {
     double heartbeat_s;  /* SSE heartbeat interval, 0 = off */
     double json_bytes;   /* one update's JSON text (SSE bytes per event) */
     double seq_digits;   /* digits of a typical seq (SSE "id: N") */
+    double send_bytes;   /* a message a user sends up; 0 = the users send none */
 };
 
 struct model_prediction {
@@ -51,8 +55,15 @@ struct model_prediction {
                                        d omitted except periodic T <= P; push:
                                        arrivals x d^2 / 2) */
     double bytes_per_event;         /* push: one update's text plus its framing */
+    double bytes_per_heartbeat;     /* push: one heartbeat, both ways (a ping and pong) */
+    double msg_wire_bytes;          /* one message up, framing included, where the
+                                       approach alone decides it (not an HTTP head) */
+    double msg_rtt_mean_ms;         /* a message's round trip: due until its echo */
 };
 
+/* A push approach's staleness: behind only while an arrival is in flight, age 0..d over
+ * d per arrival, so (arrivals per second) x d^2 / 2, in ms; a burst is one arrival. */
+double model_push_staleness_ms(const struct model_input *in);
 /* Fill *out for *in with in->approach's model; unknown quantities are NAN. */
 void model_predict(const struct model_input *in, struct model_prediction *out);
 /* Relative deviation of measured from model in percent; NAN when either is NAN or the

@@ -120,6 +120,8 @@ static void fill_model(struct lab_row *r)
     in.seq_digits = newest >= 1 ? floor(log10(newest)) + 1 : 1;
     /* {"seq":N,"ts_ns":T,"data":"P"}: 46 bytes around N, a 19-digit T and the payload */
     in.json_bytes = 46 + in.seq_digits + lab_num(r->cfg, "payload_bytes");
+    in.send_bytes =
+        lab_num(r->settings, "send_rate_hz") > 0 ? lab_num(r->settings, "send_bytes") : 0;
     if (r->approach->model_inputs)
         r->approach->model_inputs(r, &in);
     model_predict(&in, &r->m);
@@ -609,6 +611,7 @@ static int write_report(struct dynbuf *b, const cJSON *scenario, const struct la
     for (size_t k = 0; w == 0 && k < lab_approach_count(); k++)
         if (lab_approach_at(k)->details)
             w = lab_approach_at(k)->details(b, rows, n);
+    w = w ? w : report_upstream(b, rows, n);
     w = w ? w : report_faults(b, rows, n, dir);
     w = w ? w : report_restarts(b, rows, n, dir);
     w = w ? w : report_disagreements(b, rows, n);

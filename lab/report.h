@@ -115,6 +115,9 @@ int report_radio(struct dynbuf *b, const struct lab_row *rows, size_t n);
 int report_decision_record(struct dynbuf *b, const cJSON *scenario,
                            const struct lab_row *rows, size_t n, const char *models_link);
 
+/* report_upstream.c: the messages users sent up, when any run's users sent some. */
+int report_upstream(struct dynbuf *b, const struct lab_row *rows, size_t n);
+
 /* report_faults.c: the sections that appear when something went wrong on purpose. */
 /* Reconnects and late arrivals, when the link injected faults or users reconnected. */
 int report_faults(struct dynbuf *b, const struct lab_row *rows, size_t n, const char *dir);

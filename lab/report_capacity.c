@@ -167,12 +167,13 @@ int report_capacity(struct dynbuf *b, const struct lab_row *rows, size_t n)
            : dynbuf_addf(
                  b,
                  "\nBases:\n\n"
-                 "- Bandwidth: the window's HTTP bytes each way (headers, bodies, framing; "
-                 "checked against the kernel's counts; TCP/IP and TLS overhead not "
-                 "included) ÷ (users × window seconds × the quick clock's factor) × "
+                 "- Bandwidth: the window's bytes each way (HTTP headers, bodies, "
+                 "framing, a WebSocket's handshake and frames, the users' messages "
+                 "included; checked against the kernel's counts; TCP/IP and TLS overhead "
+                 "not included) ÷ (users × window seconds × the quick clock's factor) × "
                  "2,592,000 s (30 days) × target users ÷ 10^9. Egress: the downstream GB "
-                 "× %.15g US dollars per GB. Requests: the window's requests, the same "
-                 "way. "
+                 "× %.15g US dollars per GB. Requests: the window's requests (the "
+                 "messages' POSTs included), the same way. "
                  "±: the window held n updates, a count that strays by 1.96/√n for "
                  "Poisson arrivals (by one update for periodic ones); it applies to the "
                  "part of the cost that follows updates (news and events: each approach's "

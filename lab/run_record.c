@@ -47,6 +47,9 @@ static void add_settings(cJSON *run, const struct scenario_run *r)
     cJSON_AddNumberToObject(set, "cookie_bytes", r->cookie_bytes);
     cJSON_AddStringToObject(set, "protocol", scenario_protocol_names[r->protocol]);
     cJSON_AddNumberToObject(set, "users_per_connection", r->users_per_connection);
+    cJSON_AddNumberToObject(set, "send_rate_hz", r->send_rate_hz);
+    cJSON_AddNumberToObject(set, "send_bytes", r->send_bytes);
+    cJSON_AddStringToObject(set, "send_mode", r->send_mode);
 }
 
 /* What the report scales the run to: the target population and the phones' radio. */

@@ -13,7 +13,8 @@
  *     "poll": "state", and its numeric settings, such as "interval_ms"), then clients,
  *     duration_s, warmup_s, seed, update_process, rate_hz (not with a trace), burst_size
  *     (burst only), payload_bytes, trace (trace only), headers, cookie_bytes, protocol
- *     ("http1", "http1-front", "https1", "h2c", "h2"), users_per_connection
+ *     ("http1", "http1-front", "https1", "h2c", "h2"), users_per_connection,
+ *     send_rate_hz (0: the users send nothing), send_bytes, send_mode
  *   swept: the fields the scenario wrote as lists, with this run's values, in id order
  *     ({"interval_ms": 250}, {"feed": "file"})
  *   network: null, or delay_ms, jitter_ms, rate_kbit, drop_every_s, idle_timeout_s,

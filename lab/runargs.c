@@ -139,6 +139,14 @@ int runargs_client(const struct scenario_run *r, struct runargs *out)
         runargs_add(out, "--users-per-connection");
         runargs_addf(out, "%u", r->users_per_connection);
     }
+    if (r->send_rate_hz > 0) { /* the users write too: POSTs, or frames on a WebSocket */
+        runargs_add(out, "--send-rate");
+        add_num(out, r->send_rate_hz, "");
+        runargs_add(out, "--send-bytes");
+        runargs_addf(out, "%u", r->send_bytes);
+        runargs_add(out, "--send-mode");
+        runargs_add(out, r->send_mode);
+    }
     return out->failed ? -1 : 0;
 }
 

@@ -30,7 +30,7 @@
 #define SCENARIO_ID_MAX    192                     /* bytes of a run id, NUL included */
 #define SCENARIO_MAX_RUNS  1000                    /* runs one scenario may expand into */
 #define SCENARIO_MAX_SWEEP FIELDS_MAX_SWEEP        /* values in one list */
-#define SCENARIO_MAX_DIMS  (LAB_MAX_SETTINGS + 13) /* fields one run may sweep */
+#define SCENARIO_MAX_DIMS  (LAB_MAX_SETTINGS + 15) /* fields one run may sweep */
 
 enum scenario_process {
     SCENARIO_PERIODIC, /* one update every 1/rate_hz s */
@@ -126,6 +126,9 @@ struct scenario_run {
     struct scenario_network network;     /* the link; network.link false: none */
     struct scenario_restart restart;     /* the crash; restart.on false: none */
     struct scenario_feed feed;           /* where the feed lives */
+    double send_rate_hz;                 /* messages each user sends a second; 0 = none */
+    uint32_t send_bytes;                 /* bytes of each message */
+    const char *send_mode;               /* "poisson" or "periodic" (static storage) */
     double target_users;                 /* the population capacity is scaled to */
     double egress_usd_per_gb;            /* the price of a GB leaving the servers */
     struct radio_params radio;           /* the phones' radio, for the energy figures */

@@ -1,5 +1,6 @@
 /* scenario_approaches.c: the scenario's "approaches" and its "quick" overrides, both
- * read against the approach table (lab/approach.h): an entry's kind names a row, and the
+ * read against the approach table (lab/approach.h): an entry's kind names a row (by its
+ * name, or by its alias: "websocket" is "ws", the client's word), and the
  * row lists the keys that entry may have and describes each setting; a quick key names a
  * scenario field or a setting of any row (a setting two rows share is overridden in
  * both, each checked by its own row's spec).
@@ -52,6 +53,21 @@ static void spell_names(char *out, size_t cap, const char *const *names, size_t 
     }
 }
 
+/* An entry whose kind is a row's alias ("websocket" for "ws"): 1 with the row's index in
+ * *kind; 0 when it is not one (the kind is then read as a name, and checked). */
+static int kind_alias(const cJSON *entry, int *kind)
+{
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(entry, "kind");
+    for (size_t i = 0; cJSON_IsString(k) && i < lab_approach_count(); i++) {
+        const char *alias = lab_approach_at(i)->alias;
+        if (alias && strcmp(alias, k->valuestring) == 0) {
+            *kind = (int)i;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int parse_approach(struct fields_ctx *c, const cJSON *it, const char *path,
                           struct scenario_approach *a)
 {
@@ -66,8 +82,8 @@ static int parse_approach(struct fields_ctx *c, const cJSON *it, const char *pat
     if (fields_check_keys(c, it, path, keys, any_approach_keys(keys), "") != 0)
         return -1;
     int kind;
-    if (fields_get_enum(c, it, path, "kind", true, names, n_names, kind_expect, 0, &kind) !=
-        0)
+    if (kind_alias(it, &kind) == 0 && fields_get_enum(c, it, path, "kind", true, names,
+                                                      n_names, kind_expect, 0, &kind) != 0)
         return -1;
     a->approach = lab_approach_at((size_t)kind);
     char what[64];
@@ -131,12 +147,13 @@ static int setting_index(const struct lab_approach *a, const char *key)
     return -1;
 }
 
-/* The quick keys, in the order they are checked: the workload's, every approach's
+/* The quick keys, in the order they are checked: the workload's (its messages too),
+ * every approach's
  * settings (a name two approaches share once), the network's, the restart's. */
 static size_t quick_keys(const char **keys)
 {
-    static const enum field workload[] = {F_DURATION, F_WARMUP, F_CLIENTS,
-                                          F_RATE,     F_BURST,  F_PAYLOAD};
+    static const enum field workload[] = {F_DURATION, F_WARMUP,  F_CLIENTS,   F_RATE,
+                                          F_BURST,    F_PAYLOAD, F_SEND_RATE, F_SEND_BYTES};
     size_t n = 0;
     for (size_t i = 0; i < N_OF(workload); i++)
         keys[n++] = scenario_specs[workload[i]].name;

@@ -7,8 +7,9 @@
  *
  * Expansion: for each entry of "approaches" in file order, the cartesian product of its
  * own settings (its row's order), then the network's (schema order), then the restart's
- * (at_s, down_s, feed), then protocol and users_per_connection, then updates.rate_hz,
- * then clients; the last varies fastest. A run
+ * (at_s, down_s, feed), then protocol and users_per_connection, then the messages'
+ * (send_rate_hz, send_bytes), then updates.rate_hz, then clients; the last varies
+ * fastest. A run
  * id is the approach's name, its choice when it has one (short polling's poll mode), and
  * name=value for every field written as a list (a one-value list names a field without
  * sweeping it). Ids must come out unique; that is checked, not assumed.
@@ -59,6 +60,9 @@ static void apply_quick(struct scenario *s)
     for (size_t i = 0; i < N_RESTART; i++) /* feed has no quick key: its n stays 0 */
         if (q[scenario_restart_ids[i]].n)
             s->restart[i] = q[scenario_restart_ids[i]];
+    for (size_t i = 0; i < N_MESSAGES; i++)
+        if (q[scenario_message_ids[i]].n)
+            s->messages[i] = q[scenario_message_ids[i]];
     for (size_t i = 0; i < s->n_approaches; i++) {
         struct scenario_approach *a = &s->approaches[i];
         size_t row = lab_approach_index(a->approach);
@@ -162,6 +166,12 @@ static void run_set_field(struct scenario_run *r, enum field f, double v)
     case F_UPC:
         r->users_per_connection = (uint32_t)v;
         break;
+    case F_SEND_RATE:
+        r->send_rate_hz = v;
+        break;
+    case F_SEND_BYTES:
+        r->send_bytes = (uint32_t)v;
+        break;
     default:
         break;
     }
@@ -195,6 +205,10 @@ static size_t approach_dims(const struct scenario *s, const struct scenario_appr
     dims[nd++] =
         (struct dim){&s->protocol, scenario_specs[F_PROTOCOL].name, F_PROTOCOL, -1};
     dims[nd++] = (struct dim){&s->upc, scenario_specs[F_UPC].name, F_UPC, -1};
+    for (size_t k = 0; k < N_MESSAGES; k++)
+        dims[nd++] =
+            (struct dim){&s->messages[k], scenario_specs[scenario_message_ids[k]].name,
+                         (int)scenario_message_ids[k], -1};
     if (s->process != SCENARIO_TRACE)
         dims[nd++] = (struct dim){&s->rate_hz, scenario_specs[F_RATE].name, F_RATE, -1};
     dims[nd++] = (struct dim){&s->clients, scenario_specs[F_CLIENTS].name, F_CLIENTS, -1};
@@ -222,6 +236,7 @@ static void run_base(const struct scenario *s, size_t ai, struct scenario_run *r
     run->network.handshake = s->handshake;
     run->restart.on = s->restart_on;
     run->feed = s->feed;
+    run->send_mode = scenario_send_modes[s->send_mode];
     run->target_users = s->target_users;
     run->egress_usd_per_gb = s->egress_usd_per_gb;
     run->radio = s->radio;

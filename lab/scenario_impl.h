@@ -33,6 +33,8 @@ enum field {
     F_FEED,
     F_PROTOCOL,
     F_UPC,
+    F_SEND_RATE,
+    F_SEND_BYTES,
     F_COUNT
 };
 
@@ -40,13 +42,16 @@ enum field {
 #define SCENARIO_WARMUP_MIN_S 2.0 /* the default warm-up's floor */
 #define N_RESTART             3   /* entries in scenario_restart_ids */
 #define FEED_FILE             1   /* scenario_feed_names index of the durable feed */
+#define N_MESSAGES            2   /* entries in scenario_message_ids */
 
 /* The specs of enum field, in scenario_read.c. restart.feed's entry is not a number: its
  * values are indices into scenario_feed_names. */
 extern const struct field_spec scenario_specs[F_COUNT];
-extern const enum field scenario_network_ids[N_NETWORK]; /* schema (and run-id) order */
-extern const enum field scenario_restart_ids[N_RESTART]; /* at_s, down_s, feed */
-extern const char *const scenario_feed_names[2];         /* "memory", "file" */
+extern const enum field scenario_network_ids[N_NETWORK];  /* schema (and run-id) order */
+extern const enum field scenario_restart_ids[N_RESTART];  /* at_s, down_s, feed */
+extern const char *const scenario_feed_names[2];          /* "memory", "file" */
+extern const enum field scenario_message_ids[N_MESSAGES]; /* send_rate_hz, send_bytes */
+extern const char *const scenario_send_modes[2];          /* "poisson", "periodic" */
 
 /* One entry of "approaches". */
 struct scenario_approach {
@@ -81,6 +86,8 @@ struct scenario {
     bool restart_on;                   /* the file has a "restart" object */
     struct sweep restart[N_RESTART];   /* values of scenario_restart_ids, in order */
     struct scenario_feed feed;         /* "feed": memory, or through Redis */
+    struct sweep messages[N_MESSAGES]; /* values of scenario_message_ids, in order */
+    unsigned send_mode;                /* scenario_send_modes index */
     double target_users;               /* "target": the population to scale to */
     double egress_usd_per_gb;          /* and the price of egress */
     struct radio_params radio;         /* "radio": the phones' radio model */

@@ -76,6 +76,11 @@ const struct field_spec scenario_specs[F_COUNT] = {
     /* a shard of the client's event loop is the most one connection may be shared by */
     [F_UPC] = {"users_per_connection", 1, 64, false, false, true, true, false, 1,
                "a whole number from 1 to 64"},
+    /* the client's own limits (--send-rate, --send-bytes) */
+    [F_SEND_RATE] = {"send_rate_hz", 0, 1000, false, false, false, true, false, 0,
+                     "a number of messages per second from 0 (none) to 1000"},
+    [F_SEND_BYTES] = {"send_bytes", 64, 65000, false, false, true, true, false, 100,
+                      "a whole number of bytes from 64 to 65000"},
 };
 
 const enum field scenario_network_ids[N_NETWORK] = {F_DELAY, F_JITTER, F_RATE_KBIT,
@@ -84,6 +89,8 @@ const enum field scenario_restart_ids[N_RESTART] = {F_AT, F_DOWN, F_FEED};
 const char *const scenario_feed_names[2] = {"memory", "file"};
 const char *const scenario_protocol_names[SCENARIO_N_PROTOCOLS] = {"http1", "http1-front",
                                                                    "https1", "h2c", "h2"};
+const enum field scenario_message_ids[N_MESSAGES] = {F_SEND_RATE, F_SEND_BYTES};
+const char *const scenario_send_modes[2] = {"poisson", "periodic"};
 
 const char *scenario_client_protocol(enum scenario_protocol p)
 {
@@ -91,12 +98,24 @@ const char *scenario_client_protocol(enum scenario_protocol p)
 }
 
 static const char *const process_names[] = {"periodic", "poisson", "burst", "trace"};
-static const char *const root_fields[] = {
-    "name",       "description", "duration_s", "warmup_s",
-    "seed",       "clients",     "updates",    "headers",
-    "approaches", "network",     "restart",    "target",
-    "radio",      "quick",       "protocol",   "users_per_connection",
-    "feed"};
+static const char *const root_fields[] = {"name",
+                                          "description",
+                                          "duration_s",
+                                          "warmup_s",
+                                          "seed",
+                                          "clients",
+                                          "updates",
+                                          "messages",
+                                          "headers",
+                                          "approaches",
+                                          "network",
+                                          "restart",
+                                          "target",
+                                          "radio",
+                                          "quick",
+                                          "protocol",
+                                          "users_per_connection",
+                                          "feed"};
 static const char *const updates_fields[] = {"process", "rate_hz", "burst_size",
                                              "payload_bytes", "trace"};
 static const char *const headers_fields[] = {"profile", "cookie_bytes"};
@@ -105,6 +124,7 @@ static const char *const network_fields[] = {
     "delay_ms",       "jitter_ms",    "rate_kbit", "drop_every_s",
     "idle_timeout_s", "buffer_bytes", "handshake"};
 static const char *const restart_fields[] = {"at_s", "down_s", "feed"};
+static const char *const messages_fields[] = {"send_rate_hz", "send_bytes", "send_mode"};
 _Static_assert(N_OF(root_fields) <= FIELDS_MAX_KEYS, "fields_check_keys counts 32 keys");
 
 /* ---- the sections ---------------------------------------------------------------- */
@@ -196,6 +216,39 @@ static int parse_updates(struct fields_ctx *c, const cJSON *root, struct scenari
             scenario_check_trace(c, "updates.trace", path, s->trace) != 0)
             return -1;
     }
+    return 0;
+}
+
+/* "messages": what each user sends up (client --send-rate, --send-bytes, --send-mode).
+ * Absent, the users only read. */
+static int parse_messages(struct fields_ctx *c, const cJSON *root, struct scenario *s)
+{
+    static const char mode_expect[] = "\"poisson\" or \"periodic\"";
+    const cJSON *m;
+    if (fields_get_object(c, root, "messages",
+                          "an object with send_rate_hz, send_bytes and send_mode", &m) != 0)
+        return -1;
+    for (size_t i = 0; i < N_MESSAGES; i++) {
+        const struct field_spec *sp = &scenario_specs[scenario_message_ids[i]];
+        memset(&s->messages[i], 0, sizeof(s->messages[i]));
+        s->messages[i].v[0] = sp->def;
+        s->messages[i].n = 1;
+    }
+    s->send_mode = 0;
+    if (!m)
+        return 0;
+    if (fields_check_keys(c, m, "messages", messages_fields, N_OF(messages_fields), "") !=
+        0)
+        return -1;
+    for (size_t i = 0; i < N_MESSAGES; i++)
+        if (fields_get_sweep(c, m, "messages", &scenario_specs[scenario_message_ids[i]],
+                             &s->messages[i]) < 0)
+            return -1;
+    int mode;
+    if (fields_get_enum(c, m, "messages", "send_mode", false, scenario_send_modes,
+                        N_OF(scenario_send_modes), mode_expect, 0, &mode) != 0)
+        return -1;
+    s->send_mode = (unsigned)mode;
     return 0;
 }
 
@@ -370,11 +423,12 @@ static int parse_root(struct fields_ctx *c, const cJSON *root, struct scenario *
         return -1;
     s->seed = (uint64_t)seed;
     s->warmup_given = warmup > 0;
-    if (parse_updates(c, root, s) != 0 || parse_headers(c, root, s) != 0 ||
-        scenario_parse_approaches(c, root, s) != 0 || parse_network(c, root, s) != 0 ||
-        parse_restart(c, root, s) != 0 || parse_protocol(c, root, s) != 0 ||
-        scenario_parse_feed(c, root, s) != 0 || scenario_parse_target(c, root, s) != 0 ||
-        scenario_parse_radio(c, root, s) != 0 || scenario_parse_quick(c, root, s) != 0)
+    if (parse_updates(c, root, s) != 0 || parse_messages(c, root, s) != 0 ||
+        parse_headers(c, root, s) != 0 || scenario_parse_approaches(c, root, s) != 0 ||
+        parse_network(c, root, s) != 0 || parse_restart(c, root, s) != 0 ||
+        parse_protocol(c, root, s) != 0 || scenario_parse_feed(c, root, s) != 0 ||
+        scenario_parse_target(c, root, s) != 0 || scenario_parse_radio(c, root, s) != 0 ||
+        scenario_parse_quick(c, root, s) != 0)
         return -1;
     s->full_duration_s = s->duration_s;
     s->full_rate_hz = s->rate_hz.n ? s->rate_hz.v[0] : 0;

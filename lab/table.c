@@ -2,12 +2,16 @@
  * figures a reader compares first (bytes per client per minute, mean and p99 latency,
  * missed updates, requests per client per minute), the same for every approach, then
  * the updates each user was to receive in the window, which every figure rests on, and
- * "too few" when that is under the report's threshold for a finding. The quick version
+ * "too few" when that is under the report's threshold for a finding. When the users
+ * also wrote, two more: the bytes one message cost on the wire (a POST's heads, or a
+ * frame) and its mean round trip back to its sender. The quick version
  * says so above the table, with how much faster its clock ran: its per-minute figures
  * are on that clock. Numbers are plain digits (lab/numfmt.h), never exponents.
  */
 #include "lab.h"
 
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,22 +40,38 @@ int lab_table(const char *dir, FILE *out, char *err, size_t errlen)
             fprintf(out, ", its clock %s times faster", numfmt(c, sizeof(c), comp, 3));
         fprintf(out, ")");
     }
-    fprintf(out, "\n  %-44s %14s %12s %12s %8s %10s %9s\n", "run", "bytes/cl/min",
-            "lat mean ms", "lat p99 ms", "missed", "req/cl/min", "upd/user");
     const cJSON *run;
+    bool messages = false;
+    cJSON_ArrayForEach(run, runs)
+    {
+        const cJSON *res = cJSON_GetObjectItemCaseSensitive(run, "results");
+        messages = messages || lab_num(res, "msgs_sent") > 0;
+    }
+    fprintf(out, "\n  %-44s %14s %12s %12s %8s %10s %9s", "run", "bytes/cl/min",
+            "lat mean ms", "lat p99 ms", "missed", "req/cl/min", "upd/user");
+    if (messages)
+        fprintf(out, " %8s %11s", "B/msg up", "msg rtt ms");
+    fprintf(out, "\n");
     cJSON_ArrayForEach(run, runs)
     {
         const cJSON *res = cJSON_GetObjectItemCaseSensitive(run, "results");
         double upd = lab_num(res, "updates_expected") / lab_num(res, "clients");
-        char v[6][NUMFMT_LEN];
-        fprintf(out, "  %-44.44s %14s %12s %12s %8s %10s %9s%s\n", lab_str(run, "run_id"),
+        char v[8][NUMFMT_LEN];
+        fprintf(out, "  %-44.44s %14s %12s %12s %8s %10s %9s", lab_str(run, "run_id"),
                 numfmt_int(v[0], sizeof(v[0]), lab_num(res, "bytes_per_client_min")),
                 numfmt(v[1], sizeof(v[1]), lab_num(res, "latency_mean_ms"), 3),
                 numfmt(v[2], sizeof(v[2]), lab_num(res, "latency_p99_ms"), 3),
                 numfmt_pct(v[3], sizeof(v[3]), lab_num(res, "missed_share"), 2),
                 numfmt(v[4], sizeof(v[4]), lab_num(res, "requests_per_client_min"), 4),
-                numfmt(v[5], sizeof(v[5]), upd, 3),
-                upd >= INTERVAL_MIN_UPDATES ? "" : "  too few");
+                numfmt(v[5], sizeof(v[5]), upd, 3));
+        double sent = lab_num(res, "msgs_sent");
+        if (messages)
+            fprintf(out, " %8s %11s",
+                    numfmt(v[6], sizeof(v[6]),
+                           sent > 0 ? lab_num(res, "msg_wire_bytes") / sent : NAN, 4),
+                    numfmt(v[7], sizeof(v[7]),
+                           sent > 0 ? lab_num(res, "msg_rtt_mean_ms") : NAN, 3));
+        fprintf(out, "%s\n", upd >= INTERVAL_MIN_UPDATES ? "" : "  too few");
     }
     cJSON_Delete(doc);
     return 0;

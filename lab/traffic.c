@@ -1,10 +1,19 @@
-/* traffic.c: what the approaches' traffic estimates share (see traffic.h). */
+/* traffic.c: what the approaches' traffic estimates share (see traffic.h). A pushed
+ * event is an SSE event or comment, or a WebSocket data frame or ping (the client counts
+ * one or the other, the rest are 0), so one figure serves every push approach. */
 #include "traffic.h"
 
 #include <math.h>
 #include <string.h>
 
 #include "lab.h"
+
+/* A count of res that may be missing (an older summary): 0 then. */
+static double count(const cJSON *res, const char *key)
+{
+    double v = lab_num(res, key);
+    return isnan(v) ? 0 : v;
+}
 
 void traffic_input_of(const cJSON *run, const char *period_key, double period_unit_s,
                       struct traffic_input *in)
@@ -30,7 +39,8 @@ void traffic_input_of(const cJSON *run, const char *period_key, double period_un
     double requests = lab_num(res, "requests");
     double answers = lab_num(res, "responses_news") + lab_num(res, "responses_empty") +
                      lab_num(res, "responses_304");
-    double pushed = lab_num(res, "sse_events") + lab_num(res, "sse_comments");
+    double pushed = lab_num(res, "sse_events") + lab_num(res, "sse_comments") +
+                    count(res, "ws_data_frames_down") + count(res, "ws_pings_down");
     in->request_bytes =
         requests > 0
             ? (lab_num(res, "req_header_bytes") + lab_num(res, "req_body_bytes")) / requests
@@ -41,9 +51,12 @@ void traffic_input_of(const cJSON *run, const char *period_key, double period_un
                           answers
                     : 0;
     in->event_bytes =
-        pushed > 0
-            ? (lab_num(res, "resp_body_bytes") + lab_num(res, "framing_bytes")) / pushed
-            : 0;
+        pushed > 0 ? (lab_num(res, "resp_body_bytes") + lab_num(res, "framing_bytes") +
+                      count(res, "ws_payload_bytes_down") +
+                      count(res, "ws_frame_header_bytes_down") +
+                      count(res, "ws_ping_pong_bytes_down")) /
+                         pushed
+                   : 0;
 }
 
 double traffic_next_arrival(const struct traffic_input *in, struct rng *rng, double t)

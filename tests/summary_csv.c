@@ -89,6 +89,15 @@ double summary_csv_num(const struct summary_csv *t, size_t r, const char *name)
     return NAN;
 }
 
+/* Row r's text in column name, or "". */
+static const char *cell_text(const struct summary_csv *t, size_t r, const char *name)
+{
+    for (size_t c = 0; c < t->ncols; c++)
+        if (strcmp(t->head[c], name) == 0)
+            return t->cells[r * t->ncols + c];
+    return "";
+}
+
 /* want and got equal to a millionth (both unknown counts as equal). */
 static int same(double want, double got)
 {
@@ -103,9 +112,25 @@ int summary_csv_check_capacity(const struct summary_csv *t, char *why, size_t le
 #define N(col) summary_csv_num(t, r, col)
         double n = N("clients"), w = N("duration_s"), c = N("time_compression");
         double u = N("target_users"), us = n * w * c;
-        double down =
-            (N("resp_header_bytes") + N("resp_body_bytes") + N("framing_bytes")) / us;
-        double up = (N("req_header_bytes") + N("req_body_bytes")) / us;
+        /* every byte each way: the users' requests and answers, their messages' POSTs,
+         * a WebSocket's handshake and frames; together the client's total_bytes */
+        double down = (N("resp_header_bytes") + N("resp_body_bytes") + N("framing_bytes") +
+                       N("up_resp_header_bytes") + N("up_resp_body_bytes") +
+                       N("ws_handshake_resp_bytes") + N("ws_frame_header_bytes_down") +
+                       N("ws_mask_bytes_down") + N("ws_payload_bytes_down") +
+                       N("ws_ping_pong_bytes_down") + N("ws_close_bytes_down")) /
+                      us;
+        double up = (N("req_header_bytes") + N("req_body_bytes") +
+                     N("up_req_header_bytes") + N("up_req_body_bytes") +
+                     N("ws_handshake_req_bytes") + N("ws_frame_header_bytes_up") +
+                     N("ws_mask_bytes_up") + N("ws_payload_bytes_up") +
+                     N("ws_ping_pong_bytes_up") + N("ws_close_bytes_up")) /
+                    us;
+        if (strcmp(cell_text(t, r, "bytes_check"), "decoded") == 0) {
+            /* TLS or HTTP/2: the split is decoded sizes, the kernel's counts the wire */
+            down = N("wire_bytes_received") / us;
+            up = N("wire_bytes_sent") / us;
+        }
         double per_user =
             (N("server_connections_window") - N("server_connections_idle") - 1) / n;
         double cpu_uh = N("server_cpu_window_s") / (n * N("server_window_s") / 3600) / c;
@@ -120,7 +145,10 @@ int summary_csv_check_capacity(const struct summary_csv *t, char *why, size_t le
             {"down_gb_month_target", down * 2592000 * u / 1e9},
             {"up_gb_month_target", up * 2592000 * u / 1e9},
             {"egress_usd_month_target", down * 2592000 * u / 1e9 * N("egress_usd_per_gb")},
-            {"requests_per_s_target", N("requests") / us * u},
+            {"requests_per_s_target", (N("requests") + N("up_requests")) / us * u},
+            {"down_bytes", down * us},
+            {"up_bytes", up * us},
+            {"total_bytes", (down + up) * us},
             {"connections_per_user", per_user},
             {"connections_target", per_user * u},
             {"server_cpu_s_per_user_hour", cpu_uh},

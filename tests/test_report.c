@@ -1,5 +1,6 @@
 /* test_report.c: the report generator fed results it did not measure: runs that differ
- * in approach, poll mode, network, sample size and clock, built here as summary.json
+ * in approach (WebSocket among them), poll mode, network, sample size, clock and the
+ * messages their users wrote, built here as summary.json
  * documents, so every finding sentence can be checked against what its run did; the
  * capacity figures the merge computes (lab/capacity.c) against arithmetic done by hand;
  * and the report and the closing table for exponent notation, which they must never
@@ -34,6 +35,8 @@ struct spec {
     double clients, duration_s, warmup_s, rate_hz, updates; /* updates: per user */
     double missed, empty, lat_mean, delay_ms, compression;
     const char *process;
+    double msgs;       /* messages the users sent in the window (200 bytes each); 0: none */
+    double msg_header; /* what framed each: a POST's heads both ways, or a frame's */
 };
 
 static cJSON *num_obj(cJSON *o, const char *k, double v)
@@ -61,9 +64,14 @@ static cJSON *make_run(const struct spec *s)
         num_obj(set, "interval_ms", s->interval_ms);
     if (s->timeout_s > 0)
         num_obj(set, "timeout_s", s->timeout_s);
+    bool ws = strcmp(s->approach, "ws") == 0;
     if (strcmp(s->approach, "sse") == 0) {
         num_obj(set, "heartbeat_s", s->heartbeat_s);
         num_obj(set, "retry_ms", 3000);
+    }
+    if (ws) {
+        num_obj(set, "heartbeat_s", s->heartbeat_s);
+        num_obj(set, "backoff_ms", 1000);
     }
     num_obj(set, "clients", s->clients);
     num_obj(set, "duration_s", s->duration_s);
@@ -74,6 +82,9 @@ static cJSON *make_run(const struct spec *s)
     num_obj(set, "payload_bytes", 64);
     cJSON_AddStringToObject(set, "headers", "browser");
     num_obj(set, "cookie_bytes", 600);
+    num_obj(set, "send_rate_hz", s->msgs > 0 ? s->msgs / s->clients / s->duration_s : 0);
+    num_obj(set, "send_bytes", 200);
+    cJSON_AddStringToObject(set, "send_mode", "poisson");
     cJSON_AddObjectToObject(rec, "swept");
     cJSON_AddBoolToObject(rec, "quick", c > 1);
     num_obj(rec, "time_compression", c);
@@ -99,7 +110,7 @@ static cJSON *make_run(const struct spec *s)
     num_obj(res, "missed", published * s->missed);
     num_obj(res, "missed_share", s->missed);
     num_obj(res, "empty_share", s->empty);
-    bool push = strcmp(s->approach, "sse") == 0;
+    bool push = strcmp(s->approach, "sse") == 0 || ws;
     double requests = push ? 0 : 6000;
     num_obj(res, "requests", requests);
     num_obj(res, "responses_news", requests * (1 - s->empty));
@@ -108,11 +119,41 @@ static cJSON *make_run(const struct spec *s)
     num_obj(res, "req_header_bytes", push ? 0 : 1200000);
     num_obj(res, "req_body_bytes", 0);
     num_obj(res, "resp_header_bytes", push ? 0 : 1000000);
-    num_obj(res, "resp_body_bytes", 2000000);
+    num_obj(res, "resp_body_bytes", ws ? 0 : 2000000);
     num_obj(res, "framing_bytes", 0);
-    num_obj(res, "sse_events", push ? published : 0);
+    num_obj(res, "sse_events", push && !ws ? published : 0);
     num_obj(res, "sse_comments", 0);
-    double total = (push ? 2000000 : 4200000);
+    num_obj(res, "sse_framing_bytes", push && !ws ? 15 * published : 0);
+    /* a WebSocket's: 100 handshakes (156 B up, 166 B down) before the window, so none in
+     * it; every update a 114-byte JSON in a 2-byte header; 400 pings and pongs */
+    num_obj(res, "ws_handshake_req_bytes", 0);
+    num_obj(res, "ws_handshake_resp_bytes", 0);
+    num_obj(res, "ws_data_frames_down", ws ? published : 0);
+    num_obj(res, "ws_frame_header_bytes_down", ws ? 2 * published : 0);
+    num_obj(res, "ws_payload_bytes_down", ws ? 114 * published : 0);
+    num_obj(res, "ws_pings_down", ws ? 400 : 0);
+    num_obj(res, "ws_ping_pong_bytes_down", ws ? 2 * 400 : 0);
+    num_obj(res, "ws_ping_pong_bytes_up", ws ? 6 * 400 : 0);
+    num_obj(res, "connections_opened_run", s->clients);
+    /* the users' messages: a POST's heads and its 201's 10-byte body, or a frame */
+    num_obj(res, "msgs_sent", s->msgs);
+    num_obj(res, "msgs_echoed", s->msgs);
+    num_obj(res, "msg_header_bytes", s->msgs * s->msg_header);
+    num_obj(res, "msg_payload_bytes", s->msgs * 200);
+    num_obj(res, "msg_reply_bytes", ws ? 0 : s->msgs * 10);
+    num_obj(res, "msg_wire_bytes", s->msgs * (s->msg_header + 200 + (ws ? 0 : 10)));
+    num_obj(res, "msg_rtt_mean_ms", ws ? 1.5 : 4);
+    num_obj(res, "msg_rtt_p99_ms", ws ? 6 : 20);
+    num_obj(res, "up_requests", ws ? 0 : s->msgs);
+    num_obj(res, "up_req_header_bytes", ws ? 0 : s->msgs * (s->msg_header - 150));
+    num_obj(res, "up_req_body_bytes", ws ? 0 : s->msgs * 200);
+    num_obj(res, "up_resp_header_bytes", ws ? 0 : s->msgs * 150);
+    num_obj(res, "up_resp_body_bytes", ws ? 0 : s->msgs * 10);
+    num_obj(res, "ws_frame_header_bytes_up", ws ? s->msgs * 4 : 0);
+    num_obj(res, "ws_mask_bytes_up", ws ? s->msgs * 4 : 0);
+    num_obj(res, "ws_payload_bytes_up", ws ? s->msgs * 200 : 0);
+    double total = ws ? 116 * published + 3200 : push ? 2000000 : 4200000;
+    total += s->msgs * (s->msg_header + 200 + (ws ? 0 : 10));
     num_obj(res, "bytes_per_client_min", total / s->clients / (s->duration_s / 60));
     num_obj(res, "requests_per_client_min", requests / s->clients / (s->duration_s / 60));
     num_obj(res, "latency_count", published * (1 - s->missed));
@@ -212,6 +253,21 @@ static void lacks(const char *text, const char *unwanted)
                  at > text + 60 ? at - 60 : text);
 }
 
+/* The closing table of dir (lab_table) into text[cap]. */
+static void closing_table(char *text, size_t cap)
+{
+    char path[256], err[256];
+    snprintf(path, sizeof(path), "%s/table.txt", dir);
+    FILE *f = fopen(path, "w+");
+    assert_non_null(f);
+    assert_int_equal(lab_table(dir, f, err, sizeof(err)), 0);
+    rewind(f);
+    size_t got = fread(text, 1, cap - 1, f);
+    text[got] = '\0';
+    fclose(f);
+    unlink(path);
+}
+
 static const struct spec state_1s = {.id = "short-state",
                                      .approach = "short",
                                      .poll = "state",
@@ -254,6 +310,16 @@ static const struct spec sse_15 = {.id = "sse",
                                    .rate_hz = 5,
                                    .updates = 300,
                                    .lat_mean = 0.8};
+
+static const struct spec ws_15 = {.id = "ws",
+                                  .approach = "ws",
+                                  .heartbeat_s = 15,
+                                  .clients = 100,
+                                  .duration_s = 60,
+                                  .warmup_s = 2,
+                                  .rate_hz = 5,
+                                  .updates = 300,
+                                  .lat_mean = 0.6};
 
 static void state_mode_gets_the_state_sentence(void **state)
 {
@@ -469,21 +535,104 @@ static void the_closing_table_marks_quick_and_few(void **state)
     s.updates = 3;
     struct spec runs[] = {s, long_30};
     free(report_of(runs, 2));
-    char path[256], err[256];
-    snprintf(path, sizeof(path), "%s/table.txt", dir);
-    FILE *f = fopen(path, "w+");
-    assert_non_null(f);
-    assert_int_equal(lab_table(dir, f, err, sizeof(err)), 0);
-    rewind(f);
-    char text[4096] = "";
-    size_t got = fread(text, 1, sizeof(text) - 1, f);
-    text[got] = '\0';
-    fclose(f);
-    unlink(path);
+    char text[4096];
+    closing_table(text, sizeof(text));
     has(text, "synthetic (quick: 60 s windows where the full scenario has 900 s, its clock "
               "15 times faster)");
     has(text, "too few\n");
     assert_no_exponents(text);
+}
+
+/* WebSocket is a row like the others: its table, its sentence beside the baseline, its
+ * bytes per frame beside RFC 6455's model, its capacity from its own counters, its
+ * option in the decision record. */
+static void websocket_is_reported_like_the_others(void **state)
+{
+    (void)state;
+    struct spec runs[] = {state_1s, sse_15, ws_15};
+    char *r = report_of(runs, 3);
+    has(r, "\n### WebSocket\n");
+    has(r, "| ws | heartbeat 15 s, backoff 1000 ms | 100 | 300 |");
+    has(r, "- WebSocket delivered 30,000 of 30,000 updates on loopback");
+    has(r, "- WebSocket against SSE: 116.1 bytes per update delivered against 66.67, of "
+           "which 2 framed each update (a frame header) against 15 (the id and data lines");
+    /* {"seq":NNNN,...} of 114 bytes in a 2-byte header (RFC 6455 section 5.2) */
+    has(r, "Bytes per WebSocket frame (ws): 116 measured (payload and frame headers of the "
+           "window over its 30,000 data frames down), model 116 for one update");
+    has(r, "400 pings down and their pongs up, 8 B a heartbeat (model 8: an empty ping, a "
+           "masked empty pong)");
+    has(r, "- WebSocket: one transit; frame headers and masks per RFC 6455 section 5.2");
+    has(r, "3. WebSocket, heartbeat 15 s, backoff 1000 ms (run ws)");
+    has(r, "- WebSocket: an upgraded connection: a proxy that does not know Upgrade");
+    free(r);
+}
+
+/* Its capacity comes from its frames: 30,000 updates of 116 bytes and 400 pings down,
+ * 400 pongs up, over 100 users x 60 s; the users' messages count where they go. */
+static void websocket_and_message_bytes_count_in_capacity(void **state)
+{
+    (void)state;
+    cJSON *runs = cJSON_CreateArray();
+    cJSON_AddItemToArray(runs, make_run(&ws_15));
+    struct spec sse = sse_15;
+    sse.msgs = 1000;
+    sse.msg_header = 1066;
+    cJSON_AddItemToArray(runs, make_run(&sse));
+    char err[256];
+    assert_int_equal(capacity_add(runs, dir, err, sizeof(err)), 0);
+    const cJSON *c = cJSON_GetObjectItem(cJSON_GetArrayItem(runs, 0), "capacity");
+    near(lab_num(c, "down_bytes"), 116 * 30000 + 800, 0);
+    near(lab_num(c, "up_bytes"), 2400, 0);
+    near(lab_num(c, "down_bytes_per_user_s"), 3480800 / 6000.0, 1e-9);
+    near(lab_num(c, "down_gb_month_target"), 3480800 / 6000.0 * 2592000 * 50000 / 1e9,
+         1e-6);
+    near(lab_num(c, "requests_per_s_target"), 0, 0);
+    /* SSE's POSTs: 916 B of request head and 200 B of body up, a 150 B head and a 10 B
+     * body down, 1000 of them, beside its 2,000,000 B of events */
+    const cJSON *p = cJSON_GetObjectItem(cJSON_GetArrayItem(runs, 1), "capacity");
+    near(lab_num(p, "up_bytes"), 1116000, 0);
+    near(lab_num(p, "down_bytes"), 2160000, 0);
+    near(lab_num(p, "requests_all"), 1000, 0);
+    near(lab_num(p, "requests_per_s_target"), 1000 / 6000.0 * 50000, 1e-6);
+    cJSON_Delete(runs);
+}
+
+/* Users who write: the section "Messages up" and two more columns of the closing table,
+ * POST /publish against a frame. */
+static void messages_up_are_reported_per_approach(void **state)
+{
+    (void)state;
+    struct spec sse = sse_15, ws = ws_15;
+    sse.msgs = ws.msgs = 1000;
+    sse.msg_header = 1066; /* a browser's POST head with a cookie, and the 201's */
+    ws.msg_header = 8;     /* a 4-byte header and a 4-byte mask */
+    struct spec runs[] = {sse, ws};
+    char *r = report_of(runs, 2);
+    has(r, "\n## Messages up\n\nEvery user also wrote: 200-byte messages, 0.1667 a second "
+           "each (poisson).");
+    has(r, "| sse | 1000 | 1000 | 1276 | 1066 | 200 | 10 | 4 (≈0) | 20 |");
+    has(r, "| ws | 1000 | 1000 | 208 (208, +0%) | 8 | 200 | 0 | 1.5 (≈0) | 6 |");
+    has(r,
+        "One message on the wire: Server-Sent Events 1276 B (1066 B of it framing); "
+        "WebSocket 208 B (8 B of it framing). Server-Sent Events cost 6.13 times as much "
+        "as WebSocket");
+    free(r);
+    char text[4096];
+    closing_table(text, sizeof(text));
+    has(text, "B/msg up  msg rtt ms\n");
+    has(text, " "
+              "    1276"
+              " "
+              "          4\n"); /* %8s and %11s */
+    has(text, " "
+              "     208"
+              " "
+              "        1.5\n");
+    /* without messages, neither the section nor the columns */
+    struct spec quiet[] = {sse_15, ws_15};
+    r = report_of(quiet, 2);
+    lacks(r, "## Messages up");
+    free(r);
 }
 
 static int setup(void **state)
@@ -513,6 +662,9 @@ int main(void)
         cmocka_unit_test(a_clients_sweep_says_when_n_is_too_small),
         cmocka_unit_test(the_decision_record_closes_the_report),
         cmocka_unit_test(the_closing_table_marks_quick_and_few),
+        cmocka_unit_test(websocket_is_reported_like_the_others),
+        cmocka_unit_test(websocket_and_message_bytes_count_in_capacity),
+        cmocka_unit_test(messages_up_are_reported_per_approach),
     };
     return cmocka_run_group_tests_name("report", tests, setup, teardown);
 }

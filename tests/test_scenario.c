@@ -1,7 +1,7 @@
 /* test_scenario.c: the scenario loader: every field, every message, sweeps, quick mode,
- * the link emulator's arguments, the restart's words, the bundled scenarios and
- * experiments, and the plan lines of one small scenario, on loopback, through the link and
- * with a server restart.
+ * WebSocket's entry and the users' messages up, the link emulator's arguments, the
+ * restart's words, the bundled scenarios and experiments, and the plan lines of one small
+ * scenario, on loopback, through the link and with a server restart.
  *
  * JSON is written with single quotes for readability (sq() turns them into double
  * quotes); most error cases patch one member of a small valid document (BASE) with
@@ -31,6 +31,16 @@
     "{'name':'t','description':'d','duration_s':5,'clients':10,"                           \
     "'updates':{'process':'periodic','rate_hz':1},"                                        \
     "'approaches':[{'kind':'short'},{'kind':'long'},{'kind':'sse'}]}"
+
+/* The keys the top level and "quick" may have, as the messages list them. */
+#define ROOT_KEYS                                                                          \
+    "name, description, duration_s, warmup_s, seed, clients, updates, messages, headers, " \
+    "approaches, network, restart, target, radio, quick, protocol, users_per_connection, " \
+    "feed"
+#define QUICK_KEYS                                                                         \
+    "duration_s, warmup_s, clients, rate_hz, burst_size, payload_bytes, send_rate_hz, "    \
+    "send_bytes, interval_ms, timeout_s, heartbeat_s, retry_ms, backoff_ms, delay_ms, "    \
+    "jitter_ms, rate_kbit, drop_every_s, idle_timeout_s, buffer_bytes, at_s, down_s"
 
 static char tmpdir[64]; /* files for the path fields; made by setup, removed by teardown */
 
@@ -490,15 +500,8 @@ static void top_level(void **state)
     (void)state;
     expect_error("[1]", "t.json: expected an object at the top level, got a list");
     expect_error("'x'", "t.json: expected an object at the top level, got \"x\"");
-    expect_patch_error(
-        "extra", "1",
-        "t.json: extra: unknown field (known: name, description, duration_s, "
-        "warmup_s, seed, clients, updates, headers, approaches, network, restart, target, "
-        "radio, quick, protocol, users_per_connection, feed)");
-    expect_error("{'Name':'t'}",
-                 "t.json: Name: unknown field (known: name, description, duration_s, "
-                 "warmup_s, seed, clients, updates, headers, approaches, network, restart, "
-                 "target, radio, quick, protocol, users_per_connection, feed)");
+    expect_patch_error("extra", "1", "t.json: extra: unknown field (known: " ROOT_KEYS ")");
+    expect_error("{'Name':'t'}", "t.json: Name: unknown field (known: " ROOT_KEYS ")");
     expect_error("{'name':'t','name':'u'}",
                  "t.json: name: duplicate field (each field may appear once)");
 }
@@ -901,15 +904,19 @@ static void approaches_section(void **state)
         "t.json: approaches[1]: expected an object with a kind, got \"sse\"");
     expect_patch_error("approaches[0]", "{}",
                        "t.json: approaches[0].kind: missing required field (expected "
-                       "\"short\", \"long\" or \"sse\")");
+                       "\"short\", \"long\", \"sse\" or \"ws\")");
     expect_patch_error(
-        "approaches[0].kind", "'websocket'",
-        "t.json: approaches[0].kind: expected \"short\", \"long\" or \"sse\", "
-        "got \"websocket\"");
+        "approaches[0].kind", "'webs'",
+        "t.json: approaches[0].kind: expected \"short\", \"long\", \"sse\" or \"ws\", "
+        "got \"webs\"");
+    expect_patch_error(
+        "approaches[0].kind", "'WebSocket'",
+        "t.json: approaches[0].kind: expected \"short\", \"long\", \"sse\" or \"ws\", "
+        "got \"WebSocket\"");
     expect_patch_error(
         "approaches[2].color", "'red'",
         "t.json: approaches[2].color: unknown field (known: kind, interval_ms, "
-        "poll, timeout_s, heartbeat_s, retry_ms)");
+        "poll, timeout_s, heartbeat_s, retry_ms, backoff_ms)");
     expect_patch_error("approaches[1].interval_ms", "1000",
                        "t.json: approaches[1].interval_ms: unknown field for kind \"long\" "
                        "(known: kind, timeout_s)");
@@ -1102,12 +1109,8 @@ static void network_sweeps_and_quick(void **state)
     expect_patch_error("quick", "{'drop_every_s':[5,5]}",
                        "t.json: quick.drop_every_s[1]: expected a value not already in the "
                        "list, got 5");
-    expect_patch_error(
-        "quick", "{'handshake':true}",
-        "t.json: quick.handshake: unknown field (known: duration_s, "
-        "warmup_s, clients, rate_hz, burst_size, payload_bytes, interval_ms, "
-        "timeout_s, heartbeat_s, retry_ms, delay_ms, jitter_ms, rate_kbit, "
-        "drop_every_s, idle_timeout_s, buffer_bytes, at_s, down_s)");
+    expect_patch_error("quick", "{'handshake':true}",
+                       "t.json: quick.handshake: unknown field (known: " QUICK_KEYS ")");
     /* the network's lists multiply with the rest */
     char *text = patch(BASE, "clients",
                        "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,"
@@ -1561,12 +1564,8 @@ static void restart_sweeps_and_quick(void **state)
     expect_patch_error_in(text, "quick", "{'down_s':[1,1]}",
                           "t.json: quick.down_s[1]: expected a value not already in the "
                           "list, got 1");
-    expect_patch_error_in(
-        text, "quick", "{'feed':'file'}",
-        "t.json: quick.feed: unknown field (known: duration_s, warmup_s, clients, "
-        "rate_hz, burst_size, payload_bytes, interval_ms, timeout_s, heartbeat_s, "
-        "retry_ms, delay_ms, jitter_ms, rate_kbit, drop_every_s, idle_timeout_s, "
-        "buffer_bytes, at_s, down_s)");
+    expect_patch_error_in(text, "quick", "{'feed':'file'}",
+                          "t.json: quick.feed: unknown field (known: " QUICK_KEYS ")");
     free(text);
     expect_patch_error("quick", "{'at_s':3}",
                        "t.json: quick.at_s: expected no value when the scenario has no "
@@ -1617,12 +1616,8 @@ static void quick_section(void **state)
     assert_true(scenario_run_at(s, 7)->warmup_s == 2); /* not overridden */
     scenario_free(s);
 
-    expect_patch_error(
-        "quick", "{'approaches':[]}",
-        "t.json: quick.approaches: unknown field (known: duration_s, warmup_s, "
-        "clients, rate_hz, burst_size, payload_bytes, interval_ms, timeout_s, "
-        "heartbeat_s, retry_ms, delay_ms, jitter_ms, rate_kbit, drop_every_s, "
-        "idle_timeout_s, buffer_bytes, at_s, down_s)");
+    expect_patch_error("quick", "{'approaches':[]}",
+                       "t.json: quick.approaches: unknown field (known: " QUICK_KEYS ")");
     expect_patch_error("quick", "'yes'",
                        "t.json: quick: expected an object of overrides, got \"yes\"");
     expect_patch_error("quick", "{'duration_s':0}",
@@ -1810,11 +1805,8 @@ static void messages_stay_one_line(void **state)
         "{\"name\": \"a\\nb\\\"c\\u00e9\"}", 0,
         "t.json: name: expected a name of 1 to 64 characters from a-z, 0-9 and -, "
         "got \"a\\x0ab\\\"c\\xc3\\xa9\"");
-    expect_error_text(
-        "{\"x\\ny\": 1}", 0,
-        "t.json: x\\x0ay: unknown field (known: name, description, duration_s, "
-        "warmup_s, seed, clients, updates, headers, approaches, network, restart, target, "
-        "radio, quick, protocol, users_per_connection, feed)");
+    expect_error_text("{\"x\\ny\": 1}", 0,
+                      "t.json: x\\x0ay: unknown field (known: " ROOT_KEYS ")");
     /* a message never overflows a small buffer */
     char err[16];
     struct scenario *s = NULL;
@@ -1995,6 +1987,136 @@ static double check_bundled(const char *pattern, bool experiments, size_t *count
 
 /* The approach table: every row has a distinct name, and a setting's key is never one of
  * the scenario's own fields (quick keys are flat), nor a key of the entry object itself. */
+/* WebSocket's entry: its kind (and the alias a scenario may use), its settings and the
+ * flags they become; and "messages", what each user sends up, passed to the client. */
+static void websocket_and_messages(void **state)
+{
+    (void)state;
+    static const char doc[] = "{'name':'t','description':'d','duration_s':5,'clients':10,"
+                              "'updates':{'process':'periodic','rate_hz':1},"
+                              "'approaches':[{'kind':'sse'},{'kind':'websocket'}]}";
+    char *text = sq(doc);
+    struct scenario *s = load_text(text, 0);
+    static const char *const ids[] = {"sse", "ws"};
+    assert_ids(s, ids, 2);
+    const struct scenario_run *ws = scenario_run_at(s, 1);
+    assert_ptr_equal(ws->approach, &lab_approach_ws);
+    assert_true(setting(ws, "heartbeat_s") == 15 && setting(ws, "backoff_ms") == 1000);
+    assert_args(server_args, s, 1,
+                "--process periodic --rate 1 --payload-bytes 64 --seed 1 --heartbeat 15s");
+    assert_args(client_args, s, 1,
+                "--approach ws --ws-backoff 1000ms --clients 10 --duration 5s --warmup 2s "
+                "--headers minimal --cookie-bytes 0 --seed 1");
+    assert_true(ws->send_rate_hz == 0); /* no messages: the users only read */
+    scenario_free(s);
+
+    /* the settings, checked by the row's specs; another kind's setting is refused */
+    expect_patch_error_in(text, "approaches[1].backoff_ms", "0",
+                          "t.json: approaches[1].backoff_ms: expected a whole number of "
+                          "milliseconds from 1 to 600000 (or a list of them), got 0");
+    expect_patch_error_in(text, "approaches[1].backoff_ms", "[500, 1.5]",
+                          "t.json: approaches[1].backoff_ms[1]: expected a whole number of "
+                          "milliseconds from 1 to 600000, got 1.5");
+    expect_patch_error_in(text, "approaches[1].heartbeat_s", "0.001",
+                          "t.json: approaches[1].heartbeat_s: expected 0 (off) or a number "
+                          "of seconds from 0.01 to 3600 (or a list of them), got 0.001");
+    expect_patch_error_in(text, "approaches[1].retry_ms", "500",
+                          "t.json: approaches[1].retry_ms: unknown field for kind \"ws\" "
+                          "(known: kind, heartbeat_s, backoff_ms)");
+    expect_patch_error_in(
+        text, "approaches[0].backoff_ms", "500",
+        "t.json: approaches[0].backoff_ms: unknown field for kind \"sse\" "
+        "(known: kind, heartbeat_s, retry_ms)");
+    /* a quick heartbeat is SSE's and WebSocket's alike */
+    s = load_patch(doc, "quick", "{'heartbeat_s':2,'backoff_ms':[300]}", SCENARIO_QUICK);
+    static const char *const quick_ids[] = {"sse", "ws-backoff_ms=300"};
+    assert_ids(s, quick_ids, 2);
+    assert_true(setting(scenario_run_at(s, 0), "heartbeat_s") == 2);
+    assert_true(setting(scenario_run_at(s, 1), "heartbeat_s") == 2);
+    assert_true(setting(scenario_run_at(s, 1), "backoff_ms") == 300);
+    scenario_free(s);
+
+    /* messages: every field, then the three flags */
+    s = load_patch(doc, "messages",
+                   "{'send_rate_hz':0.5,'send_bytes':200,'send_mode':'periodic'}", 0);
+    for (size_t i = 0; i < 2; i++) {
+        const struct scenario_run *r = scenario_run_at(s, i);
+        assert_true(r->send_rate_hz == 0.5 && r->send_bytes == 200);
+        assert_string_equal(r->send_mode, "periodic");
+    }
+    assert_args(client_args, s, 0,
+                "--approach sse --clients 10 --duration 5s --warmup 2s --headers minimal "
+                "--cookie-bytes 0 --seed 1 --send-rate 0.5 --send-bytes 200 "
+                "--send-mode periodic");
+    scenario_free(s);
+    /* the defaults: 100 bytes at Poisson times */
+    s = load_patch(doc, "messages", "{'send_rate_hz':2}", 0);
+    assert_args(
+        client_args, s, 1,
+        "--approach ws --ws-backoff 1000ms --clients 10 --duration 5s --warmup 2s "
+        "--headers minimal --cookie-bytes 0 --seed 1 --send-rate 2 --send-bytes 100 "
+        "--send-mode poisson");
+    scenario_free(s);
+    /* both sweep, after the restart's fields and before rate_hz */
+    s = load_patch(doc, "messages", "{'send_rate_hz':[0, 1],'send_bytes':[64, 65000]}", 0);
+    static const char *const swept[] = {
+        "sse-send_rate_hz=0-send_bytes=64", "sse-send_rate_hz=0-send_bytes=65000",
+        "sse-send_rate_hz=1-send_bytes=64", "sse-send_rate_hz=1-send_bytes=65000",
+        "ws-send_rate_hz=0-send_bytes=64",  "ws-send_rate_hz=0-send_bytes=65000",
+        "ws-send_rate_hz=1-send_bytes=64",  "ws-send_rate_hz=1-send_bytes=65000"};
+    assert_ids(s, swept, 8);
+    assert_args(client_args, s, 4,
+                "--approach ws --ws-backoff 1000ms --clients 10 --duration 5s --warmup 2s "
+                "--headers minimal --cookie-bytes 0 --seed 1");
+    scenario_free(s);
+    /* a quick value may make the quick version's users write */
+    s = load_patch(doc, "quick", "{'send_rate_hz':0.25,'send_bytes':[300]}",
+                   SCENARIO_QUICK);
+    static const char *const quick_msgs[] = {"sse-send_bytes=300", "ws-send_bytes=300"};
+    assert_ids(s, quick_msgs, 2);
+    assert_true(scenario_run_at(s, 1)->send_rate_hz == 0.25);
+    scenario_free(s);
+    s = load_patch(doc, "quick", "{'send_rate_hz':0.25}", 0);
+    assert_true(scenario_run_at(s, 0)->send_rate_hz == 0);
+    scenario_free(s);
+
+    /* every message names the field and what it expected */
+    expect_patch_error_in(text, "messages", "5",
+                          "t.json: messages: expected an object with send_rate_hz, "
+                          "send_bytes and send_mode, got 5");
+    expect_patch_error_in(text, "messages", "{'send_rate':1}",
+                          "t.json: messages.send_rate: unknown field (known: send_rate_hz, "
+                          "send_bytes, send_mode)");
+    expect_patch_error_in(
+        text, "messages", "{'send_rate_hz':-1}",
+        "t.json: messages.send_rate_hz: expected a number of messages per "
+        "second from 0 (none) to 1000 (or a list of them), got -1");
+    expect_patch_error_in(
+        text, "messages", "{'send_rate_hz':1001}",
+        "t.json: messages.send_rate_hz: expected a number of messages per "
+        "second from 0 (none) to 1000 (or a list of them), got 1001");
+    expect_patch_error_in(
+        text, "messages", "{'send_rate_hz':'1'}",
+        "t.json: messages.send_rate_hz: expected a number of messages per "
+        "second from 0 (none) to 1000 (or a list of them), got \"1\"");
+    expect_patch_error_in(text, "messages", "{'send_bytes':63}",
+                          "t.json: messages.send_bytes: expected a whole number of bytes "
+                          "from 64 to 65000 (or a list of them), got 63");
+    expect_patch_error_in(
+        text, "messages", "{'send_bytes':[100, 100.5]}",
+        "t.json: messages.send_bytes[1]: expected a whole number of bytes "
+        "from 64 to 65000, got 100.5");
+    expect_patch_error_in(text, "messages", "{'send_mode':'burst'}",
+                          "t.json: messages.send_mode: expected \"poisson\" or "
+                          "\"periodic\", got \"burst\"");
+    expect_patch_error_in(text, "quick", "{'send_mode':'periodic'}",
+                          "t.json: quick.send_mode: unknown field (known: " QUICK_KEYS ")");
+    expect_patch_error_in(text, "quick", "{'send_bytes':65001}",
+                          "t.json: quick.send_bytes: expected a whole number of bytes from "
+                          "64 to 65000 (or a list of them), got 65001");
+    free(text);
+}
+
 static void approach_table_is_consistent(void **state)
 {
     (void)state;
@@ -2013,7 +2135,9 @@ static void approach_table_is_consistent(void **state)
                 assert_string_not_equal(key, scenario_specs[f].name);
         }
     }
+    /* a kind's alias is for scenarios; run.json and everything after it use the name */
     assert_null(lab_approach_find("websocket"));
+    assert_non_null(lab_approach_find("ws"));
     assert_null(lab_approach_at(lab_approach_count()));
 }
 
@@ -2023,9 +2147,10 @@ static void bundled_scenarios_load(void **state)
     size_t n;
     double quick_total_s = check_bundled("scenarios/*.json", false, &n);
     assert_true(n >= 5);
-    /* ./run.sh's default suite is the quick version of these: about two minutes (the
-     * estimates run about 10% above the wall time) */
-    assert_true(quick_total_s > 60 && quick_total_s <= 135);
+    /* ./run.sh's default suite is the quick version of these: about three minutes (the
+     * estimates run about 10% above the wall time), four approaches in each that
+     * compares them */
+    assert_true(quick_total_s > 60 && quick_total_s <= 195);
     /* the experiments (issue 5) need the link or a restart; not in the default suite */
     check_bundled("scenarios/experiments/*.json", true, &n);
     assert_true(n >= 5);
@@ -2185,6 +2310,7 @@ int main(void)
         cmocka_unit_test(messages_stay_one_line),
         cmocka_unit_test(strings_are_utf8_without_nul),
         cmocka_unit_test(loading_files),
+        cmocka_unit_test(websocket_and_messages),
         cmocka_unit_test(approach_table_is_consistent),
         cmocka_unit_test(bundled_scenarios_load),
         cmocka_unit_test(plan_lines_of_tiny),
