@@ -5,8 +5,7 @@
  * server mid-run, with the feed in memory and on file, and checks what the restart
  * experiment reports; a third runs through the link emulator, resets included, whose
  * byte counts must match the clients' kernel counts. A fourth, whose users also write,
- * sets SSE (messages as POSTs) against WebSocket (messages as frames); it runs when the
- * server has GET /ws (its --help names it) and is skipped, saying so, when it has not.
+ * sets SSE (messages as POSTs) against WebSocket (messages as frames).
  * ./run.sh's dispatch is checked once, on a bad file.
  *
  * Bounded: the scenarios last about 10, 40, 30 and 8 s; each command is stopped after
@@ -73,30 +72,13 @@ static long file_size(const char *dir, const char *name)
     return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
 }
 
-/* Whether the server under test has GET /ws: its usage text names the route. */
-static bool server_has_ws(void)
-{
-    FILE *p = popen("build/asan/bin/pushpull-server --help 2>&1", "r");
-    if (!p)
-        return false;
-    char line[512];
-    bool found = false;
-    while (fgets(line, sizeof(line), p))
-        found = found || strstr(line, "GET /ws") != NULL;
-    pclose(p);
-    return found;
-}
-
-static bool have_ws; /* tiny-ws ran: the server has GET /ws */
-
 static int setup(void **state)
 {
     (void)state;
     if (!mkdtemp(results))
         return -1;
-    have_ws = server_has_ws();
     const char *names[] = {"tiny", "tiny-restart", "tiny-link", "tiny-ws"};
-    size_t n = sizeof(names) / sizeof(names[0]) - !have_ws;
+    size_t n = sizeof(names) / sizeof(names[0]);
     for (size_t i = 0; i < n; i++) {
         char file[512], dir[512], log[512], cmd[1024];
         snprintf(file, sizeof(file), "tests/data/%s.json", names[i]);
@@ -499,11 +481,6 @@ static void every_run_has_its_record(void **state)
 static void websocket_and_messages_end_to_end(void **state)
 {
     (void)state;
-    if (!have_ws) {
-        fprintf(stderr, "skipped: the server has no GET /ws yet (the ws-server branch "
-                        "adds it); tiny-ws did not run\n");
-        skip();
-    }
     cJSON *doc = load_summary_of("tiny-ws");
     const cJSON *runs = cJSON_GetObjectItemCaseSensitive(doc, "runs");
     assert_int_equal(cJSON_GetArraySize(runs), 2);
