@@ -109,6 +109,10 @@ int report_cell(struct dynbuf *b, const struct lab_row *r, enum report_column c)
 void report_cause_text(const struct lab_row *r, enum report_cause cause, char *buf,
                        size_t len);
 
+/* report_findings.c: "## Findings" (the comparisons, each approach's own sentences, the
+ * connections held, the byte accounting). 0, or non-zero when out of memory. */
+int report_findings(struct dynbuf *b, const struct lab_row *rows, size_t n);
+
 /* report_capacity.c: at the target population, the phone's radio, the decision record. */
 int report_capacity(struct dynbuf *b, const struct lab_row *rows, size_t n);
 int report_radio(struct dynbuf *b, const struct lab_row *rows, size_t n);
