@@ -3,11 +3,15 @@
  *
  * One turn of the loop: wait in epoll_wait until the nearest of (caller's stop time, the
  * earliest libcurl timeout of any shard, the earliest user deadline); hand each ready
- * socket to its shard's curl_multi_socket_action (the epoll entry carries shard and fd),
- * or, for an own socket (the entry carries LOOP_OWN and the user's id), to on_io;
- * tell every shard whose timeout has passed; collect finished transfers from the shards
- * that did work and report them; fire the user deadlines that are due. Callbacks run
+ * socket to its shard's curl_multi_socket_action (the epoll entry carries shard and fd)
+ * and report the transfers that finished there at once, or, for an own socket (the entry
+ * carries LOOP_OWN and the user's id), call on_io; tell every shard whose timeout has
+ * passed and report what finished; fire the user deadlines that are due. Callbacks run
  * between libcurl calls, never inside them, so they may add and remove easy handles.
+ * A finished transfer is reported as soon as the socket that finished it was handled,
+ * not after the rest of the turn's sockets: its user's next request then goes out in the
+ * same turn (at its deadline, which for a long poll is at once), and a turn of hundreds
+ * of ready sockets does not hold every answer until the last one is read.
  * epoll_wait counts in milliseconds; waits are rounded up so the loop does not spin, which
  * makes a timer fire up to 1 ms late.
  */
@@ -32,7 +36,6 @@ struct shard {
     CURLM *multi;      /* this shard's multi handle (owned) */
     uint32_t index;    /* position in loop->shards */
     int running;       /* transfers libcurl reports running */
-    bool busy;         /* libcurl was called this turn: look for finished transfers */
 };
 
 struct loop {
@@ -265,20 +268,14 @@ int loop_run_until(struct loop *l, int64_t until, char *err, size_t errlen)
                 flags |= CURL_CSELECT_ERR;
             struct shard *sh = &l->shards[s];
             curl_multi_socket_action(sh->multi, fd, flags, &sh->running);
-            sh->busy = true;
+            collect_done(l, sh);
         }
         now = clock_mono_ns();
         size_t budget = l->nshards;
         while (budget-- > 0 && timer_heap_pop_due(l->curl_due, now, &id, &due)) {
             struct shard *sh = &l->shards[id];
             curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0, &sh->running);
-            sh->busy = true;
-        }
-        for (uint32_t i = 0; i < l->nshards; i++) {
-            if (l->shards[i].busy) {
-                l->shards[i].busy = false;
-                collect_done(l, &l->shards[i]);
-            }
+            collect_done(l, sh);
         }
         fire_timers(l, clock_mono_ns());
     }

@@ -142,6 +142,7 @@ static size_t on_write(char *buf, size_t size, size_t nmemb, void *userdata)
 {
     struct user *u = userdata;
     size_t len = size * nmemb;
+    user_note_read(u); /* libcurl hands bytes on in the call that read them */
     uint64_t payload = len, framing = 0;
     if (u->chunked) {
         uint64_t p0 = u->chunk.payload_bytes;
@@ -491,11 +492,19 @@ void user_shutdown(struct user *u)
     }
 }
 
+void user_note_read(struct user *u)
+{
+    u->rx_real_ns = clock_real_ns();
+    u->rx_mono_ns = clock_mono_ns();
+}
+
 int user_deliver_update(struct user *u, const struct update *up)
 {
     uint64_t seq = up->seq;
     int64_t ts_ns = up->ts_ns;
-    int64_t now = clock_real_ns();
+    if (u->rx_real_ns == 0)
+        user_note_read(u); /* nothing read yet (cannot happen with a driver): now */
+    int64_t now = u->rx_real_ns;
     bool w = u->ctr->measuring;
     if (ts_ns > now && ts_ns - now > u->env->cfg->max_clock_skew_ns) {
         counters_add(u->ctr, CTR_STAMPS_FUTURE, 1, w);
@@ -507,7 +516,7 @@ int user_deliver_update(struct user *u, const struct update *up)
     }
     u->conn_seq_max = seq;
     if (u->sends)
-        upstream_recognise(&u->up, up->data_head, clock_mono_ns());
+        upstream_recognise(&u->up, up->data_head, u->rx_mono_ns);
     if (u->observer) {
         freshness_published(u->env->fresh, seq, ts_ns);
         return 1;

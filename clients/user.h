@@ -86,6 +86,11 @@ struct user {
                               since a reset was signalled on it); 0 = none */
     struct chunked chunk;  /* chunked decoder for this response */
     char resp_etag[64];    /* ETag of this response, "" if none */
+    int64_t rx_real_ns;    /* when the bytes being handled were read from the socket
+                              (CLOCK_REALTIME; 0 = not stamped): every update they carry
+                              is received at that instant (user_note_read) */
+    int64_t rx_mono_ns;    /* the same instant on the monotonic clock (messages' round
+                              trips) */
     /* connections */
     uint32_t sockets_open; /* sockets open now */
     uint32_t sockets_ever; /* sockets ever opened */
@@ -115,7 +120,8 @@ void user_on_io(struct user *u, uint32_t events);
  * open outage is counted as open and ends here. */
 void user_shutdown(struct user *u);
 /* For transports: the user received update `up` (its seq, stamp and the head of its
- * data). Returns 1 when it was new to the user. (The observer only records the stamp.)
+ * data), stamped with the time its bytes were read (user_note_read). Returns 1 when it was
+ * new to the user. (The observer only records the stamp.)
  * A user that sends messages also looks for its own in the data (upstream_recognise),
  * in every update it takes, new or not. Two kinds of update are dropped
  * (0) and counted as anomalies, for the observer too: one stamped later than now by more
@@ -125,6 +131,11 @@ void user_shutdown(struct user *u);
  * process never numbers backwards, and a restarted one is met on a new connection, so
  * taking it would invent a feed restart and updates nobody published). */
 int user_deliver_update(struct user *u, const struct update *up);
+/* For drivers: bytes were just read from the user's socket; what they carry is received
+ * now (both clocks read once). Called at each read site, before the bytes are handed on,
+ * so a receipt's time is when its bytes left the kernel, not when the loop got round to
+ * handling them. */
+void user_note_read(struct user *u);
 /* For transports: the server signalled a gap (updates this user will never get); the
  * updates after the signal start again from the server's oldest. */
 void user_note_reset(struct user *u);

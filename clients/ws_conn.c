@@ -94,9 +94,10 @@ static void account_down(struct ws_conn *c, const uint8_t *buf, size_t n)
 static ssize_t conn_read(struct ws_conn *c, uint8_t *buf, size_t cap)
 {
     ssize_t n = recv(c->fd, buf, cap, 0);
-    if (n > 0)
+    if (n > 0) {
+        user_note_read(c->u); /* the updates in these bytes are received now */
         account_down(c, buf, (size_t)n);
-    else if (n == 0 || errno == EPIPE)
+    } else if (n == 0 || errno == EPIPE)
         c->fin_seen = true;
     return n;
 }
