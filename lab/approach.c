@@ -4,6 +4,7 @@
  */
 #include "approach.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +40,15 @@ size_t lab_approach_index(const struct lab_approach *a)
         if (table[i] == a)
             return i;
     return lab_approach_count();
+}
+
+void lab_approach_settings_of(const struct lab_approach *a, const cJSON *settings,
+                              double *set)
+{
+    for (size_t k = 0; k < a->n_settings; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(settings, a->settings[k].name);
+        set[k] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    }
 }
 
 void lab_style_add_swept(const struct lab_approach *a, const cJSON *swept,

@@ -22,6 +22,9 @@
  *     compared with or is compared with it, its model of an outage after a restart, and
  *     its part of the faults' story (how it reconnects, what a crash costs it, what a
  *     buffering proxy does to it);
+ *   - the phone's radio: the shape of one user's traffic (lab/traffic.h), for the energy
+ *     figures when the client recorded no timeline, and the setting that sets its period;
+ *   - the decision record: what a corporate proxy does to it;
  *   - the plots: its style (series, title, colour, point type, whether a sweep draws a
  *     line, labels), and which of its runs stands for it where there is room for one.
  */
@@ -37,6 +40,7 @@
 #include "models.h"
 #include "report.h"
 #include "runargs.h"
+#include "traffic.h"
 
 #define LAB_MAX_SETTINGS   4 /* numeric settings of one approach */
 #define LAB_MAX_APPROACHES 8 /* rows of the table */
@@ -61,7 +65,8 @@ struct lab_style {
     bool lines;            /* a sweep of it is drawn as a line through its runs */
     char label[48];        /* a category axis' first line: "short", "long poll" */
     char label_detail[96]; /* its second line: "250 ms" (the lab adds other sweeps) */
-    char point_label[32];  /* beside its point in the trade-off: "250 ms", or "" */
+    char point_label[96];  /* beside its point in the trade-off: "250 ms", or "" (the lab
+                              adds every swept value it lacks) */
 };
 
 struct lab_approach {
@@ -80,12 +85,21 @@ struct lab_approach {
     /* Seconds the client keeps running after the window to collect what is in flight
      * (its --drain default); NULL: 1 s. */
     double (*drain_s)(const struct scenario_run *r);
+    /* How long its users need before the window so that the window sees them settled
+     * (short polling: one interval, so every user's first poll falls before the window);
+     * the default warm-up covers it, and a shorter one is warned about. set: its numeric
+     * settings, in row order. NULL: nothing beyond the default. */
+    double (*settle_s)(const double *set);
 
     /* ---- the merge ---- */
     const char *server_transport; /* its row in /stats "transports": "poll", "events" */
     /* Its window's bytes that carried updates, and those that framed them (chunks, its
      * own fields, heartbeats), from the client's results. */
     void (*bytes_split)(const cJSON *results, double *payload, double *framing);
+    /* The shares of its window's downstream bytes and of its requests that follow the
+     * number of updates (the rest follows the clock: polls, timeouts, heartbeats), for
+     * how sure its cost per user is (lab/capacity.h). NULL: all of both. */
+    void (*update_shares)(const cJSON *results, double *bytes, double *requests);
 
     /* ---- the models ---- */
     /* Its own inputs from a run (the scenario's, the network's are filled already). */
@@ -115,6 +129,19 @@ struct lab_approach {
     const char *reconnect_text;    /* how it comes back after a reset or a cut */
     const char *buffering_text;    /* what a buffering middlebox does to it */
 
+    /* ---- the phone's radio ---- */
+    /* One user's traffic from 0 to end_s (seconds on the full scenario's clock), burst by
+     * burst into sim in time order (lab/traffic.h): the estimate behind the energy
+     * figures when the client recorded no traffic.csv. NULL: none. */
+    void (*traffic)(const struct traffic_input *in, struct radio_sim *sim, struct rng *rng,
+                    double end_s);
+    const char *period_key;   /* the setting that sets its traffic's period, or NULL */
+    double period_unit_s;     /* seconds per unit of it (interval_ms: 0.001) */
+    const char *period_title; /* that setting in words: "poll interval" */
+
+    /* ---- the decision record ---- */
+    const char *proxy_text; /* what a corporate proxy or load balancer does to it */
+
     /* ---- the plots ---- */
     /* How a run is drawn, from its run.json "settings" and "swept" (the lab then adds
      * the swept fields that are not this approach's to label_detail). */
@@ -137,6 +164,10 @@ const struct lab_approach *lab_approach_at(size_t i);
 const struct lab_approach *lab_approach_find(const char *name);
 /* The index of a row in the table. */
 size_t lab_approach_index(const struct lab_approach *a);
+/* a's numeric settings from a run.json "settings" object into set[] (row order; a
+ * missing one is NAN). */
+void lab_approach_settings_of(const struct lab_approach *a, const cJSON *settings,
+                              double *set);
 /* Append "key=value" to s->label_detail ("; " after what is there) for each of a's
  * settings that swept (run.json's "swept") names: what tells apart the runs of a sweep
  * of its own settings. */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "lab.h"
+#include "numfmt.h"
 #include "scenario.h"
 
 enum { LONG_TIMEOUT };
@@ -28,6 +29,15 @@ static int timeout_args(const struct scenario_run *r, struct runargs *out)
 {
     runargs_add(out, "--longpoll-timeout");
     return runargs_addf(out, "%.0fs", r->set[LONG_TIMEOUT]);
+}
+
+/* An answer that brought news, and the request after it, follow the updates; one that
+ * timed out follows the clock. */
+static void update_shares(const cJSON *res, double *bytes, double *requests)
+{
+    double news = lab_num(res, "responses_news");
+    double all = news + lab_num(res, "responses_empty") + lab_num(res, "responses_304");
+    *bytes = *requests = all > 0 ? news / all : 1;
 }
 
 static void bytes_split(const cJSON *res, double *payload, double *framing)
@@ -74,7 +84,7 @@ static void predict(const struct model_input *in, struct model_prediction *o)
 
 static void setting_text(const struct lab_row *r, char *buf, size_t len)
 {
-    snprintf(buf, len, "timeout %g s", lab_num(r->settings, "timeout_s"));
+    snprintf(buf, len, "timeout %.15g s", lab_num(r->settings, "timeout_s"));
 }
 
 static void describe(const struct lab_row *r, char *buf, size_t len)
@@ -83,7 +93,8 @@ static void describe(const struct lab_row *r, char *buf, size_t len)
     snprintf(buf, len, "long polling");
 }
 
-/* What a held request costs per update: its first run's requests per receipt. */
+/* What a held request costs per update: its first run's requests per receipt, on the
+ * path it had. */
 static int findings(struct dynbuf *b, const struct lab_row *rows, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -92,13 +103,47 @@ static int findings(struct dynbuf *b, const struct lab_row *rows, size_t n)
             continue;
         if (!(r->received > 0))
             return 0;
+        if (report_few_samples(r))
+            return report_too_few(b, r, "Long polling's requests per update");
+        char path[96], worst[160] = "", v[3][NUMFMT_LEN];
+        report_path_text(r, path, sizeof(path));
+        if (r->delay_ms > 0)
+            snprintf(
+                worst, sizeof(worst),
+                "; an update published in its blind window waits up to three transits, "
+                "%s ms here",
+                numfmt(v[0], sizeof(v[0]), 3 * r->delay_ms, 3));
         return dynbuf_addf(
             b,
-            "- Long polling sent %.2f requests per update received (%.4g per "
-            "client per minute) at a mean latency of %.3g ms.\n",
-            lab_num(r->res, "requests") / r->received, r->req_min, r->lat_mean);
+            "- Long polling sent %s requests per update received (%s per "
+            "client per minute) at a mean latency of %s ms %s%s.\n",
+            numfmt(v[1], sizeof(v[1]), lab_num(r->res, "requests") / r->received, 3),
+            numfmt(v[2], sizeof(v[2]), r->req_min, 4),
+            numfmt(v[0], sizeof(v[0]), r->lat_mean, 3), path, worst);
     }
     return 0;
+}
+
+/* A held request answered at each update arrival (the answer down and the next request
+ * up, one burst), or at the timeout when none came first. */
+static void traffic(const struct traffic_input *in, struct radio_sim *sim, struct rng *rng,
+                    double end_s)
+{
+    double tau = in->period_s, asked = 0;
+    double a = traffic_next_arrival(in, rng, 0);
+    for (;;) {
+        double t;
+        if (tau > 0 && a - asked > tau) {
+            t = asked + tau; /* an empty answer */
+        } else {
+            t = a;
+            a = traffic_next_arrival(in, rng, a);
+        }
+        if (!(t < end_s))
+            return;
+        radio_sim_burst(sim, t, in->request_bytes, in->answer_bytes);
+        asked = t;
+    }
 }
 
 /* b * ceil(D / b), b the client's backoff after a failed poll: the held poll failed at
@@ -131,8 +176,10 @@ const struct lab_approach lab_approach_long = {
     .server_args = timeout_args,
     .client_args = timeout_args,
     .drain_s = NULL,
+    .settle_s = NULL,
     .server_transport = "longpoll",
     .bytes_split = bytes_split,
+    .update_shares = update_shares,
     .model_inputs = model_inputs,
     .predict = predict,
     .model_source = "Long polling: RFC 6202 section 2.2 (latency up to three transits, "
@@ -159,6 +206,13 @@ const struct lab_approach lab_approach_long = {
         "error and waits the client's backoff (1 s) before resuming with the cursor.",
     .buffering_text = "Long polling answers with complete responses, which a real proxy "
                       "forwards whole.",
+    .traffic = traffic,
+    .period_key = "timeout_s",
+    .period_unit_s = 1,
+    .period_title = "long-poll timeout",
+    .proxy_text = "a request held open: a proxy or load balancer whose response timeout is "
+                  "shorter than the hold cuts it (keep the hold under 30 s, RFC 6202 "
+                  "section 5.5), and each cut costs a reconnect",
     .style = style,
     .plot_rank = NULL,
 };

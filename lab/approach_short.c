@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lab.h"
+#include "numfmt.h"
 #include "scenario.h"
 
 enum { SHORT_INTERVAL };
@@ -40,6 +41,22 @@ static int client_args(const struct scenario_run *r, struct runargs *out)
 static double drain_s(const struct scenario_run *r)
 {
     return r->set[SHORT_INTERVAL] / 1000.0 + 1.0;
+}
+
+/* Every user's first poll must fall before the window: one interval. */
+static double settle_s(const double *set)
+{
+    return set[SHORT_INTERVAL] / 1000.0;
+}
+
+/* The bodies that carried news follow the updates; every poll's headers (and its 304)
+ * follow the clock, and so do its requests. */
+static void update_shares(const cJSON *res, double *bytes, double *requests)
+{
+    double down = lab_num(res, "resp_header_bytes") + lab_num(res, "resp_body_bytes") +
+                  lab_num(res, "framing_bytes");
+    *bytes = down > 0 ? lab_num(res, "resp_body_bytes") / down : 0;
+    *requests = 0;
 }
 
 static void bytes_split(const cJSON *res, double *payload, double *framing)
@@ -109,20 +126,45 @@ static void predict(const struct model_input *in, struct model_prediction *o)
 
 static void setting_text(const struct lab_row *r, char *buf, size_t len)
 {
-    snprintf(buf, len, "every %g ms, %s", lab_num(r->settings, "interval_ms"),
+    snprintf(buf, len, "every %.15g ms, %s", lab_num(r->settings, "interval_ms"),
              r->choice == POLL_EVENTS ? "cursor" : "If-None-Match");
 }
 
 static void describe(const struct lab_row *r, char *buf, size_t len)
 {
-    snprintf(buf, len, "short polling every %g ms", lab_num(r->settings, "interval_ms"));
+    snprintf(buf, len, "short polling every %.15g ms", lab_num(r->settings, "interval_ms"));
+}
+
+/* Why a cursor, which fetches every update, still missed some in run r. */
+static void cursor_miss_cause(const struct lab_row *r, char *buf, size_t len)
+{
+    const cJSON *restart = cJSON_GetObjectItemCaseSensitive(r->record, "restart");
+    if (r->settle_s > r->warmup_s + 1e-9)
+        snprintf(
+            buf, len,
+            "its warm-up (%.15g s) was shorter than one interval (%.15g s), so the updates "
+            "published in the window before some users' first polls were never asked "
+            "for",
+            r->warmup_s, r->settle_s);
+    else if (r->restart && strcmp(lab_str(restart, "feed"), "memory") == 0)
+        snprintf(buf, len,
+                 "the server restarted with its feed in memory, and what it had "
+                 "published and a user had not fetched was gone");
+    else
+        snprintf(buf, len,
+                 "they were published in the window's last moments and were still on their "
+                 "way when the client stopped (its drain was %.15g s)",
+                 lab_num(r->res, "drain_s"));
 }
 
 /* Polling's two costs: answers that brought nothing (the fastest interval) and updates
- * the latest state never showed (the slowest). */
+ * it never delivered: those the latest state never showed (state mode, the slowest
+ * interval), or those a cursor missed although it fetches every one (cursor mode, which
+ * has a cause worth naming). Each only when its run rests on enough updates, except a
+ * cursor's miss, which is a fact whatever the sample. */
 static int findings(struct dynbuf *b, const struct lab_row *rows, size_t n)
 {
-    const struct lab_row *fast = NULL, *slow = NULL;
+    const struct lab_row *fast = NULL, *slow = NULL, *cursor_miss = NULL;
     for (size_t i = 0; i < n; i++) {
         const struct lab_row *r = &rows[i];
         if (r->approach != &lab_approach_short)
@@ -130,24 +172,69 @@ static int findings(struct dynbuf *b, const struct lab_row *rows, size_t n)
         double t = lab_num(r->settings, "interval_ms");
         if (!fast || t < lab_num(fast->settings, "interval_ms"))
             fast = r;
-        if (!slow || t > lab_num(slow->settings, "interval_ms"))
+        if (r->choice == POLL_STATE &&
+            (!slow || t > lab_num(slow->settings, "interval_ms")))
             slow = r;
+        if (r->choice == POLL_EVENTS && r->missed > 0 && !cursor_miss)
+            cursor_miss = r;
     }
     int rc = 0;
-    if (fast && fast->empty > 0)
+    char what[160], cause[320], v[4][NUMFMT_LEN];
+    if (fast && fast->empty > 0) {
+        double t = lab_num(fast->settings, "interval_ms");
+        struct report_judgement j;
+        report_judge(fast, REPORT_EMPTY, &j);
+        snprintf(what, sizeof(what), "Answers that brought nothing, polling every %.15g ms",
+                 t);
+        if (report_few_samples(fast))
+            rc = report_too_few(b, fast, what);
+        else
+            rc = dynbuf_addf(
+                b,
+                "- Polling every %.15g ms, %s of the answers (95%%: %s–%s) brought "
+                "nothing new (model %s): each still cost a full header "
+                "exchange.\n",
+                t, numfmt_pct(v[0], sizeof(v[0]), fast->empty, 2),
+                numfmt_pct(v[1], sizeof(v[1]), j.iv.lo, 2),
+                numfmt_pct(v[2], sizeof(v[2]), j.iv.hi, 2),
+                numfmt_pct(v[3], sizeof(v[3]), fast->m.empty_share, 2));
+    }
+    if (rc == 0 && slow && slow->missed > 0) {
+        double t = lab_num(slow->settings, "interval_ms");
+        snprintf(what, sizeof(what),
+                 "Updates polling the latest state every %.15g ms never saw", t);
+        if (report_few_samples(slow))
+            rc = report_too_few(b, slow, what);
+        else
+            rc =
+                dynbuf_addf(b,
+                            "- Polling the latest state every %.15g ms never saw %s of the "
+                            "updates (model %s); a cursor (`since`) would have fetched "
+                            "them, late.\n",
+                            t, numfmt_pct(v[0], sizeof(v[0]), slow->missed, 2),
+                            numfmt_pct(v[1], sizeof(v[1]), slow->m.missed_share, 2));
+    }
+    if (rc == 0 && cursor_miss) {
+        cursor_miss_cause(cursor_miss, cause, sizeof(cause));
         rc = dynbuf_addf(b,
-                         "- Polling every %g ms, %.0f%% of the answers brought nothing new "
-                         "(model %.0f%%): each still cost a full header exchange.\n",
-                         lab_num(fast->settings, "interval_ms"), 100 * fast->empty,
-                         100 * fast->m.empty_share);
-    if (rc == 0 && slow && slow->missed > 0)
-        rc = dynbuf_addf(b,
-                         "- Polling the latest state every %g ms never saw %.0f%% of the "
-                         "updates (model %.0f%%); a cursor (`since`) would have fetched "
-                         "them, late.\n",
-                         lab_num(slow->settings, "interval_ms"), 100 * slow->missed,
-                         100 * slow->m.missed_share);
+                         "- Polling with a cursor every %.15g ms missed %s of the updates "
+                         "published in the window, though a cursor fetches every one: "
+                         "%s.\n",
+                         lab_num(cursor_miss->settings, "interval_ms"),
+                         numfmt_pct(v[0], sizeof(v[0]), cursor_miss->missed, 2), cause);
+    }
     return rc;
+}
+
+/* An exchange every interval, from a random phase: the request up, the answer down. */
+static void traffic(const struct traffic_input *in, struct radio_sim *sim, struct rng *rng,
+                    double end_s)
+{
+    double T = in->period_s;
+    if (!(T > 0))
+        return;
+    for (double t = rng_uniform(rng) * T; t < end_s; t += T)
+        radio_sim_burst(sim, t, in->request_bytes, in->answer_bytes);
 }
 
 /* A user's outage begins at its first poll after the crash and ends a whole number of
@@ -172,8 +259,8 @@ static void style(const cJSON *set, const cJSON *swept, struct lab_style *s)
     s->point_size = events ? 1.4 : 1.5;
     s->lines = true;
     snprintf(s->label, sizeof(s->label), "%s", events ? "short+cursor" : "short");
-    snprintf(s->label_detail, sizeof(s->label_detail), "%g ms", t);
-    snprintf(s->point_label, sizeof(s->point_label), "%g ms", t);
+    snprintf(s->label_detail, sizeof(s->label_detail), "%.15g ms", t);
+    snprintf(s->point_label, sizeof(s->point_label), "%.15g ms", t);
 }
 
 /* One run for the staleness plot: the interval nearest 1 s, the classic refresh. */
@@ -192,8 +279,10 @@ const struct lab_approach lab_approach_short = {
     .server_args = NULL,
     .client_args = client_args,
     .drain_s = drain_s,
+    .settle_s = settle_s,
     .server_transport = "poll",
     .bytes_split = bytes_split,
+    .update_shares = update_shares,
     .model_inputs = model_inputs,
     .predict = predict,
     .model_source = "Short polling: uniform wait within the period, T/2 + d; redundant and "
@@ -227,6 +316,13 @@ const struct lab_approach lab_approach_short = {
         "transfer error) the next poll, on its own schedule, resumes with the cursor.",
     .buffering_text = "Short polling answers with complete responses, which a real proxy "
                       "forwards whole.",
+    .traffic = traffic,
+    .period_key = "interval_ms",
+    .period_unit_s = 0.001,
+    .period_title = "poll interval",
+    .proxy_text = "plain requests and complete answers: every proxy passes them; a proxy "
+                  "that closes idle keep-alive connections sooner than the interval makes "
+                  "each poll open a new connection (and, with TLS, a handshake)",
     .style = style,
     .plot_rank = plot_rank,
 };

@@ -43,6 +43,14 @@ static void bytes_split(const cJSON *res, double *payload, double *framing)
                lab_num(res, "sse_comment_bytes");
 }
 
+/* The events follow the updates; the heartbeats follow the clock; no requests. */
+static void update_shares(const cJSON *res, double *bytes, double *requests)
+{
+    double body = lab_num(res, "resp_body_bytes") + lab_num(res, "framing_bytes");
+    *bytes = body > 0 ? (body - lab_num(res, "sse_comment_bytes")) / body : 1;
+    *requests = 0;
+}
+
 static void model_inputs(const struct lab_row *r, struct model_input *in)
 {
     in->heartbeat_s = lab_num(r->settings, "heartbeat_s");
@@ -70,7 +78,7 @@ static void predict(const struct model_input *in, struct model_prediction *o)
 
 static void setting_text(const struct lab_row *r, char *buf, size_t len)
 {
-    snprintf(buf, len, "heartbeat %g s", lab_num(r->settings, "heartbeat_s"));
+    snprintf(buf, len, "heartbeat %.15g s", lab_num(r->settings, "heartbeat_s"));
 }
 
 static void describe(const struct lab_row *r, char *buf, size_t len)
@@ -103,6 +111,29 @@ static int details(struct dynbuf *b, const struct lab_row *rows, size_t n)
     return rc;
 }
 
+/* An event down at each arrival (a burst's events together), and a comment after a
+ * heartbeat of silence; nothing goes up but TCP's acknowledgements. */
+static void traffic(const struct traffic_input *in, struct radio_sim *sim, struct rng *rng,
+                    double end_s)
+{
+    double h = in->period_s, last = 0;
+    double a = traffic_next_arrival(in, rng, 0);
+    for (;;) {
+        double t, bytes = in->event_bytes;
+        if (h > 0 && a - last >= h) {
+            t = last + h; /* a heartbeat comment */
+        } else {
+            t = a;
+            bytes *= in->burst_size > 0 ? in->burst_size : 1;
+            a = traffic_next_arrival(in, rng, a);
+        }
+        if (!(t < end_s))
+            return;
+        radio_sim_burst(sim, t, 0, bytes);
+        last = t;
+    }
+}
+
 /* r * ceil(D / r), r the stream's `retry:`: the stream was cut at the crash, and each
  * attempt to open it again waits r. */
 static double outage_model_ms(const struct lab_row *r, double down_ms)
@@ -133,8 +164,10 @@ const struct lab_approach lab_approach_sse = {
     .server_args = server_args,
     .client_args = NULL,
     .drain_s = NULL,
+    .settle_s = NULL,
     .server_transport = "events",
     .bytes_split = bytes_split,
+    .update_shares = update_shares,
     .model_inputs = model_inputs,
     .predict = predict,
     .model_source = "SSE: one transit; framing per the WHATWG HTML event-stream format.",
@@ -163,6 +196,14 @@ const struct lab_approach lab_approach_sse = {
         "that does not honour it needs buffering turned off for the stream's path. Updates "
         "still in the buffer when the run ended never reached the users: they count as "
         "missed, though they were only delayed.",
+    .traffic = traffic,
+    .period_key = "heartbeat_s",
+    .period_unit_s = 1,
+    .period_title = "heartbeat",
+    .proxy_text = "a response that never ends: a buffering proxy holds its events until a "
+                  "buffer fills (the server sends X-Accel-Buffering: no; others need "
+                  "buffering off for the path), an idle timeout cuts a stream quieter than "
+                  "its heartbeat, and over HTTP/1.1 a browser opens at most 6 per origin",
     .style = style,
     .plot_rank = NULL,
 };

@@ -65,6 +65,9 @@ static int check_mode(const char *path, unsigned flags, size_t *runs)
         return 2;
     }
     *runs = scenario_run_count(s);
+    if (scenario_warning(s)[0])
+        fprintf(stderr, "warning: %s%s\n", scenario_warning(s),
+                (flags & SCENARIO_QUICK) ? " (with --quick)" : "");
     scenario_free(s);
     return 0;
 }

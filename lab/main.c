@@ -135,6 +135,8 @@ static int lab_plan(const char *path, unsigned flags)
         fputs(line.mem, stdout);
         total_s += runargs_estimate_s(r);
     }
+    if (scenario_warning(s)[0])
+        fprintf(stderr, "warning: %s\n", scenario_warning(s));
     fprintf(stderr, "pushpull-lab: %s: %zu runs%s, about %.0f s\n", path,
             scenario_run_count(s), (flags & SCENARIO_QUICK) ? " (quick)" : "", total_s);
 end:

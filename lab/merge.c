@@ -17,8 +17,13 @@
  *
  * The runs and their order come from plan.json; each run's parameters from its run.json,
  * kept whole as "run" (and its restart record, once the crash happened, as "restart").
- * Last come the plot columns (lab/plot.h): how each run is drawn, from its approach's
- * row of the table, so the plot scripts never need to know an approach.
+ * Then the plot columns (lab/plot.h): how each run is drawn, from its approach's row of
+ * the table, so the plot scripts never need to know an approach. Last the capacity
+ * columns (lab/capacity.h): each run's cost per user and at the target population, from
+ * the /stats readings taken before the client started and at the window's start
+ * (server_stats.idle.json, server_stats.window.json, kept as "server_idle" and
+ * "server_window"), beside the inputs they come from; with them the merge writes
+ * capacity.csv and radio.csv, the curves the capacity and radio plots draw.
  */
 #include "lab.h"
 
@@ -31,6 +36,7 @@
 #include <sys/stat.h>
 
 #include "approach.h"
+#include "capacity.h"
 #include "dynbuf.h"
 #include "plot.h"
 
@@ -280,7 +286,12 @@ int lab_merge(const char *dir, char *err, size_t errlen)
                               cJSON_GetObjectItemCaseSensitive(run, "server_crashed"));
         int linked = attach_optional(dir, id->valuestring, "link_stats.json", "link", run,
                                      err, errlen);
-        if (crashed < 0 || linked < 0)
+        /* the server before the client started and at the window's start (capacity.h) */
+        int idle = attach_optional(dir, id->valuestring, "server_stats.idle.json",
+                                   "server_idle", run, err, errlen);
+        int window = attach_optional(dir, id->valuestring, "server_stats.window.json",
+                                     "server_window", run, err, errlen);
+        if (crashed < 0 || linked < 0 || idle < 0 || window < 0)
             goto end;
         any_link = any_link || linked > 0;
         if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(run, "results"))) {
@@ -291,7 +302,9 @@ int lab_merge(const char *dir, char *err, size_t errlen)
         if (!first)
             first = cJSON_GetObjectItemCaseSensitive(run, "results");
     }
-    if (plot_columns_add(runs, dir, err, errlen) != 0)
+    if (plot_columns_add(runs, dir, err, errlen) != 0 ||
+        capacity_add(runs, dir, err, errlen) != 0 ||
+        capacity_write_curves(runs, dir, err, errlen) != 0)
         goto end;
     /* Header: run_id, the first run's result keys in order, the server columns, the
      * link's when any run had it, the plot columns. */
@@ -304,6 +317,8 @@ int lab_merge(const char *dir, char *err, size_t errlen)
         wrc = wrc ? wrc : dynbuf_addf(&csv, ",%s", link_cols[i].name);
     for (size_t i = 0; i < plot_column_count; i++)
         wrc = wrc ? wrc : dynbuf_addf(&csv, ",%s", plot_column_names[i]);
+    for (size_t i = 0; i < capacity_column_count; i++)
+        wrc = wrc ? wrc : dynbuf_addf(&csv, ",%s", capacity_column_names[i]);
     wrc = wrc ? wrc : dynbuf_adds(&csv, "\n");
     if (wrc == 0 && duplicate_column(csv.mem, err, errlen))
         goto end;
@@ -336,6 +351,13 @@ int lab_merge(const char *dir, char *err, size_t errlen)
             wrc = wrc ? wrc
                       : csv_cell(&csv, cJSON_GetObjectItemCaseSensitive(
                                            plot, plot_column_names[i]));
+        }
+        const cJSON *cap = cJSON_GetObjectItemCaseSensitive(run, "capacity");
+        for (size_t i = 0; i < capacity_column_count; i++) {
+            wrc = wrc ? wrc : dynbuf_adds(&csv, ",");
+            wrc = wrc ? wrc
+                      : csv_cell(&csv, cJSON_GetObjectItemCaseSensitive(
+                                           cap, capacity_column_names[i]));
         }
         wrc = wrc ? wrc : dynbuf_adds(&csv, "\n");
     }

@@ -20,12 +20,12 @@
 
 #define PLOT_TIMEOUT_MS 120000
 
-static const char *const plots[] = {"tradeoff", "requests",  "bytes",
-                                    "cdf",      "staleness", "server"};
+static const char *const plots[] = {"tradeoff",  "requests", "bytes",    "cdf",
+                                    "staleness", "server",   "capacity", "radio"};
 
 const char *plot_others(void)
 {
-    return "requests, bytes, cdf, staleness, server";
+    return "requests, bytes, cdf, staleness, server, capacity, radio";
 }
 
 /* The first executable `name` on PATH, into out. 0 or -1. */

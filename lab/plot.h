@@ -19,7 +19,8 @@
 
 /* The columns every run gets for the plots, in summary.csv's order (after the client's,
  * the server's and the link's): series, series_title, color, point_type, point_size,
- * lines (1 or 0), axis_label, axis_detail, point_label (struct lab_style's), the
+ * lines (1 or 0), axis_label, axis_detail, point_label (struct lab_style's, with every
+ * swept field's value), run_label (the label and its detail on one line, for keys), the
  * approach's title (approach_title; its name is the client's "approach" column), dash (2
  * for a run whose feed survived a restart, else 1), staleness_pick (1 for the run that
  * stands for its approach), restarted (1 or 0), plot_payload_bytes and

@@ -14,9 +14,22 @@
 #include "lab.h"
 
 const char *const plot_column_names[] = {
-    "series", "series_title",   "color",       "point_type",         "point_size",
-    "lines",  "axis_label",     "axis_detail", "point_label",        "approach_title",
-    "dash",   "staleness_pick", "restarted",   "plot_payload_bytes", "plot_framing_bytes",
+    "series",
+    "series_title",
+    "color",
+    "point_type",
+    "point_size",
+    "lines",
+    "axis_label",
+    "axis_detail",
+    "point_label",
+    "run_label",
+    "approach_title",
+    "dash",
+    "staleness_pick",
+    "restarted",
+    "plot_payload_bytes",
+    "plot_framing_bytes",
 };
 const size_t plot_column_count = sizeof(plot_column_names) / sizeof(plot_column_names[0]);
 
@@ -31,22 +44,33 @@ static bool is_own_field(const struct lab_approach *a, const char *key)
     return false;
 }
 
-/* The swept fields that are not a's own, appended to label_detail: "rate_hz=50". */
+/* "key=value" appended to text[cap] ("; " after what is there). */
+static void append_swept(char *text, size_t cap, const cJSON *v)
+{
+    size_t len = strlen(text);
+    if (cJSON_IsString(v))
+        snprintf(text + len, cap - len, "%s%s=%s", len ? "; " : "", v->string,
+                 v->valuestring);
+    else if (cJSON_IsNumber(v))
+        snprintf(text + len, cap - len, "%s%s=%g", len ? "; " : "", v->string,
+                 v->valuedouble);
+}
+
+/* The swept fields that are not a's own, appended to label_detail ("rate_hz=50") and to
+ * point_label, so every point and bar of a sweep, of any field, names its value. An
+ * approach's own swept settings are in its point label already, or are added here. */
 static void add_other_sweeps(const struct lab_approach *a, const cJSON *swept,
                              struct lab_style *s)
 {
+    bool own_labelled = s->point_label[0] != '\0';
     const cJSON *v;
     cJSON_ArrayForEach(v, swept)
     {
-        if (is_own_field(a, v->string))
-            continue;
-        size_t len = strlen(s->label_detail);
-        char *at = s->label_detail + len;
-        size_t cap = sizeof(s->label_detail) - len;
-        if (cJSON_IsString(v))
-            snprintf(at, cap, "%s%s=%s", len ? "; " : "", v->string, v->valuestring);
-        else if (cJSON_IsNumber(v))
-            snprintf(at, cap, "%s%s=%g", len ? "; " : "", v->string, v->valuedouble);
+        bool own = is_own_field(a, v->string);
+        if (!own)
+            append_swept(s->label_detail, sizeof(s->label_detail), v);
+        if (!own || !own_labelled)
+            append_swept(s->point_label, sizeof(s->point_label), v);
     }
 }
 
@@ -92,6 +116,10 @@ static cJSON *plot_object(const struct lab_approach *a, const cJSON *run, const 
     cJSON_AddStringToObject(p, "axis_label", s.label);
     cJSON_AddStringToObject(p, "axis_detail", s.label_detail);
     cJSON_AddStringToObject(p, "point_label", s.point_label);
+    char run_label[sizeof(s.label) + sizeof(s.label_detail) + 2];
+    snprintf(run_label, sizeof(run_label), "%s%s%s", s.label, s.label_detail[0] ? " " : "",
+             s.label_detail);
+    cJSON_AddStringToObject(p, "run_label", run_label);
     cJSON_AddStringToObject(p, "approach_title", a->title);
     cJSON_AddNumberToObject(p, "dash",
                             strcmp(lab_str(restart, "feed"), "file") == 0 ? 2 : 1);

@@ -28,6 +28,7 @@
 
 #include "approach.h"
 #include "lab.h"
+#include "numfmt.h"
 
 void report_appendf(char *buf, size_t len, const char *fmt, ...)
 {
@@ -44,6 +45,30 @@ double report_bytes_per_update(const struct lab_row *r)
 {
     double total = r->bytes_min * r->clients * r->duration_s / 60.0;
     return r->received > 0 ? total / r->received : NAN;
+}
+
+bool report_few_samples(const struct lab_row *r)
+{
+    return !(r->window_updates >= INTERVAL_MIN_UPDATES);
+}
+
+void report_path_text(const struct lab_row *r, char *buf, size_t len)
+{
+    if (!r->link_cfg)
+        snprintf(buf, len, "on loopback");
+    else
+        snprintf(buf, len, "across a %.15g ms one-way delay", r->delay_ms);
+}
+
+int report_too_few(struct dynbuf *b, const struct lab_row *r, const char *what)
+{
+    char num[NUMFMT_LEN];
+    return dynbuf_addf(b,
+                       "- %s: too few samples (%s updates in the window; a finding needs "
+                       "%d)%s.\n",
+                       what, numfmt(num, sizeof(num), r->window_updates, 3),
+                       INTERVAL_MIN_UPDATES,
+                       r->quick ? ", the quick version: run the full scenario" : "");
 }
 
 bool report_any_restart(const struct lab_row *rows, size_t n)
@@ -97,11 +122,21 @@ static void fill_model(struct lab_row *r)
     if (r->approach->model_inputs)
         r->approach->model_inputs(r, &in);
     model_predict(&in, &r->m);
+    /* the same workload on the full scenario's clock: times c times longer, rates c times
+     * lower, the network's delay as it was */
+    double c = r->compression;
+    in.rate_hz /= c;
+    in.client_gap_s *= c;
+    in.interval_s *= c;
+    in.timeout_s *= c;
+    in.heartbeat_s *= c;
+    model_predict(&in, &r->m_full);
 }
 
-/* One run of summary.json into r. 0, or -1 with err when its run.json names no approach
- * of the table. */
-static int fill_row(struct lab_row *r, const cJSON *run, char *err, size_t errlen)
+/* One run of summary.json into r (dir: its results directory, for latency.csv). 0, or
+ * -1 with err when its run.json names no approach of the table. */
+static int fill_row(struct lab_row *r, const cJSON *run, const char *dir, char *err,
+                    size_t errlen)
 {
     memset(r, 0, sizeof(*r));
     r->run = run;
@@ -140,7 +175,23 @@ static int fill_row(struct lab_row *r, const cJSON *run, char *err, size_t errle
     r->stale = lab_num(r->res, "staleness_mean_ms");
     r->published = lab_num(r->res, "updates_expected");
     r->received = lab_num(r->res, "updates_received");
+    r->cap = cJSON_GetObjectItemCaseSensitive(run, "capacity");
+    r->quick = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->record, "quick"));
+    r->compression = lab_num(r->record, "time_compression");
+    if (!(r->compression > 0))
+        r->compression = 1;
+    r->warmup_s = lab_num(r->settings, "warmup_s");
+    double set[LAB_MAX_SETTINGS];
+    lab_approach_settings_of(r->approach, r->settings, set);
+    r->settle_s = r->approach->settle_s ? r->approach->settle_s(set) : 0;
     fill_model(r);
+    r->n_eff = interval_effective_n(r->clients, r->window_updates);
+    char path[4096];
+    double mean, count;
+    snprintf(path, sizeof(path), "%s/runs/%s/latency.csv", dir, r->id);
+    r->lat_sd = NAN;
+    if (interval_latency_spread(path, &mean, &r->lat_sd, &count) != 0)
+        r->lat_sd = NAN;
     return 0;
 }
 
@@ -153,21 +204,21 @@ static void network_text(const struct lab_row *r, char *buf, size_t len)
         report_appendf(buf, len, "loopback, no emulated delay (d = 0)");
         return;
     }
-    report_appendf(buf, len, "%g ms one-way delay", r->delay_ms);
+    report_appendf(buf, len, "%.15g ms one-way delay", r->delay_ms);
     if (lab_num(c, "jitter_down_ms") > 0)
-        report_appendf(buf, len, " +- %g ms jitter", lab_num(c, "jitter_down_ms"));
+        report_appendf(buf, len, " +- %.15g ms jitter", lab_num(c, "jitter_down_ms"));
     if (lab_num(c, "rate_down_bps") > 0)
-        report_appendf(buf, len, ", %g kbit/s per connection and direction",
+        report_appendf(buf, len, ", %.15g kbit/s per connection and direction",
                        lab_num(c, "rate_down_bps") / 1000);
     if (lab_num(c, "drop_every_s") > 0)
-        report_appendf(buf, len, ", each connection reset %g s after it opened",
+        report_appendf(buf, len, ", each connection reset %.15g s after it opened",
                        lab_num(c, "drop_every_s"));
     if (lab_num(c, "idle_timeout_s") > 0)
-        report_appendf(buf, len, ", connections idle for %g s cut",
+        report_appendf(buf, len, ", connections idle for %.15g s cut",
                        lab_num(c, "idle_timeout_s"));
     if (lab_num(c, "buffer_bytes") > 0)
         report_appendf(buf, len,
-                       ", responses held until %g bytes gather (a buffering proxy)",
+                       ", responses held until %.15g bytes gather (a buffering proxy)",
                        lab_num(c, "buffer_bytes"));
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "handshake")))
         report_appendf(buf, len, ", a round trip per new connection (handshake)");
@@ -197,54 +248,8 @@ static int network_setup(struct dynbuf *b, const struct lab_row *rows, size_t n)
     return rc;
 }
 
-/* "measured (model, +d%)" in one cell; "-" parts where a side is unknown. */
-static int cell(struct dynbuf *b, double measured, double model, const char *fmt)
-{
-    char mv[32] = "-", mo[32] = "-", dv[32] = "";
-    if (!isnan(measured))
-        snprintf(mv, sizeof(mv), fmt, measured);
-    if (!isnan(model))
-        snprintf(mo, sizeof(mo), fmt, model);
-    double dev = model_deviation_pct(measured, model);
-    if (!isnan(dev))
-        snprintf(dv, sizeof(dv), ", %+.0f%%", dev);
-    if (isnan(model))
-        return dynbuf_addf(b, " %s |", mv);
-    return dynbuf_addf(b, " %s (%s%s) |", mv, mo, dv);
-}
-
-/* The columns an approach's table may have: header, and the cell of a row. */
-static const char *const column_headers[REPORT_COLUMNS] = {
-    [REPORT_REQUESTS] = "requests / client / min",
-    [REPORT_EMPTY] = "empty share",
-    [REPORT_MISSED] = "missed share",
-    [REPORT_LATENCY] = "latency mean ms",
-    [REPORT_P99] = "latency p99 ms",
-    [REPORT_STALE] = "staleness mean ms",
-    [REPORT_BYTES] = "bytes / client / min",
-};
-
-static int column_cell(struct dynbuf *b, const struct lab_row *r, enum report_column c)
-{
-    switch (c) {
-    case REPORT_REQUESTS:
-        return cell(b, r->req_min, r->m.requests_per_client_min, "%.4g");
-    case REPORT_EMPTY:
-        return cell(b, r->empty, r->m.empty_share, "%.3f");
-    case REPORT_MISSED:
-        return cell(b, r->missed, r->m.missed_share, "%.3f");
-    case REPORT_LATENCY:
-        return cell(b, r->lat_mean, r->m.latency_mean_ms, "%.3g");
-    case REPORT_P99:
-        return cell(b, r->lat_p99, r->m.latency_max_ms, "%.3g");
-    case REPORT_STALE:
-        return cell(b, r->stale, r->m.staleness_mean_ms, "%.3g");
-    default:
-        return dynbuf_addf(b, " %.0f |", r->bytes_min);
-    }
-}
-
-/* The table of approach a's runs, with the columns its row lists. */
+/* The table of approach a's runs, with the columns its row lists, after a column of
+ * what each rests on: the updates each user was to receive in the window. */
 static int table(struct dynbuf *b, const struct lab_row *rows, size_t n,
                  const struct lab_approach *a)
 {
@@ -258,10 +263,11 @@ static int table(struct dynbuf *b, const struct lab_row *rows, size_t n,
         count += rows[i].approach == a;
     if (count == 0)
         return 0;
-    int rc = dynbuf_addf(b, "\n### %s\n\n| run | setting | clients |", a->title);
+    int rc = dynbuf_addf(b, "\n### %s\n\n| run | setting | clients | updates in window |",
+                         a->title);
     for (size_t c = 0; rc == 0 && c < ncols; c++)
-        rc = dynbuf_addf(b, " %s |", column_headers[cols[c]]);
-    rc = rc ? rc : dynbuf_adds(b, "\n|---|---|---|");
+        rc = dynbuf_addf(b, " %s |", report_column_header(cols[c]));
+    rc = rc ? rc : dynbuf_adds(b, "\n|---|---|---|---|");
     for (size_t c = 0; rc == 0 && c < ncols; c++)
         rc = dynbuf_adds(b, "---|");
     rc = rc ? rc : dynbuf_adds(b, "\n");
@@ -269,12 +275,15 @@ static int table(struct dynbuf *b, const struct lab_row *rows, size_t n,
         const struct lab_row *r = &rows[i];
         if (r->approach != a)
             continue;
-        char s[128] = "";
+        char s[128] = "", upd[NUMFMT_LEN], cl[NUMFMT_LEN];
         if (a->setting_text)
             a->setting_text(r, s, sizeof(s));
-        rc = dynbuf_addf(b, "| %s | %s | %g |", r->id, s, r->clients);
+        rc = dynbuf_addf(b, "| %s | %s | %s | %s%s |", r->id, s,
+                         numfmt(cl, sizeof(cl), r->clients, 6),
+                         numfmt(upd, sizeof(upd), r->window_updates, 3),
+                         report_few_samples(r) ? " (too few)" : "");
         for (size_t c = 0; rc == 0 && c < ncols; c++)
-            rc = column_cell(b, r, cols[c]);
+            rc = report_cell(b, r, cols[c]);
         rc = rc ? rc : dynbuf_adds(b, "\n");
     }
     return rc;
@@ -300,7 +309,7 @@ static const struct lab_row *baseline_row(const struct lab_row *rows, size_t n)
 }
 
 /* "- SSE delivered ... using P% of the bytes of short polling every 1000 ms ..." for the
- * first run of each compared approach. */
+ * first run of each compared approach, when both rest on enough updates. */
 static int comparisons(struct dynbuf *b, const struct lab_row *rows, size_t n)
 {
     const struct lab_row *base = baseline_row(rows, n);
@@ -317,22 +326,75 @@ static int comparisons(struct dynbuf *b, const struct lab_row *rows, size_t n)
                 r = &rows[i];
         if (!r)
             continue;
-        char name[128];
+        char name[128], what[300], path[96];
         a->describe(r, name, sizeof(name));
-        rc = dynbuf_addf(b,
-                         "- %s delivered %.0f of %.0f updates (p99 %.3g ms, staleness %.3g "
-                         "ms) using %.1f%% of the bytes of %s, which delivered %.0f (mean "
-                         "latency %.3g ms, staleness %.3g ms): %.0f bytes per update "
-                         "delivered against %.0f.\n",
-                         name, r->received, r->published, r->lat_p99, r->stale,
-                         100 * r->bytes_min / base->bytes_min, base_name, base->received,
-                         base->lat_mean, base->stale, report_bytes_per_update(r),
-                         report_bytes_per_update(base));
+        report_path_text(r, path, sizeof(path));
+        const struct lab_row *few = report_few_samples(r) ? r : base;
+        if (report_few_samples(few)) {
+            snprintf(what, sizeof(what), "%s against %s", name, base_name);
+            rc = report_too_few(b, few, what);
+            continue;
+        }
+        char v[10][NUMFMT_LEN];
+        rc = dynbuf_addf(
+            b,
+            "- %s delivered %s of %s updates %s (p99 %s ms, staleness %s ms) using %s%% of "
+            "the bytes of %s, which delivered %s (mean latency %s ms, staleness %s ms): %s "
+            "bytes per update delivered against %s.\n",
+            name, numfmt(v[0], sizeof(v[0]), r->received, 9),
+            numfmt(v[1], sizeof(v[1]), r->published, 9), path,
+            numfmt(v[2], sizeof(v[2]), r->lat_p99, 3),
+            numfmt(v[3], sizeof(v[3]), r->stale, 3),
+            numfmt(v[4], sizeof(v[4]), 100 * r->bytes_min / base->bytes_min, 3), base_name,
+            numfmt(v[5], sizeof(v[5]), base->received, 9),
+            numfmt(v[6], sizeof(v[6]), base->lat_mean, 3),
+            numfmt(v[7], sizeof(v[7]), base->stale, 3),
+            numfmt(v[8], sizeof(v[8]), report_bytes_per_update(r), 4),
+            numfmt(v[9], sizeof(v[9]), report_bytes_per_update(base), 4));
     }
     return rc;
 }
 
-/* Findings: the comparisons, each approach's own sentences, the byte accounting. */
+/* The connections each approach held per user at the window's start (capacity.h), in
+ * one sentence: with keep-alive, polling holds its connection between polls too. */
+static int held_connections(struct dynbuf *b, const struct lab_row *rows, size_t n)
+{
+    char list[1024] = "";
+    double lo = INFINITY, hi = -INFINITY;
+    size_t named = 0;
+    for (size_t k = 0; k < lab_approach_count(); k++) {
+        const struct lab_approach *a = lab_approach_at(k);
+        double alo = INFINITY, ahi = -INFINITY;
+        for (size_t i = 0; i < n; i++) {
+            double c = lab_num(rows[i].cap, "connections_per_user");
+            if (rows[i].approach != a || isnan(c))
+                continue;
+            alo = fmin(alo, c);
+            ahi = fmax(ahi, c);
+        }
+        if (isinf(alo))
+            continue;
+        lo = fmin(lo, alo);
+        hi = fmax(hi, ahi);
+        report_appendf(list, sizeof(list), "%s%s %.2f", named ? ", " : "", a->title, alo);
+        if (ahi - alo >= 0.005)
+            report_appendf(list, sizeof(list), " to %.2f", ahi);
+        named++;
+    }
+    if (named == 0)
+        return 0;
+    return dynbuf_addf(
+        b, "- Connections held per user at the window's start: %s. %s\n", list,
+        hi - lo < 0.1
+            ? "Polling with keep-alive holds its connection between polls too, so push "
+              "held no more connections than polling here; a server or proxy that closes "
+              "idle keep-alive connections sooner than the poll interval changes that."
+            : "Push holds a connection per user for as long as the user stays; polling "
+              "holds one only while its keep-alive lasts.");
+}
+
+/* Findings: the comparisons, each approach's own sentences, the connections held, the
+ * byte accounting. */
 static int findings(struct dynbuf *b, const struct lab_row *rows, size_t n)
 {
     int rc = dynbuf_adds(b, "\n## Findings\n\n");
@@ -342,6 +404,7 @@ static int findings(struct dynbuf *b, const struct lab_row *rows, size_t n)
         if (a->findings)
             rc = a->findings(b, rows, n);
     }
+    rc = rc ? rc : held_connections(b, rows, n);
     size_t ok = 0, unacc = 0;
     for (size_t i = 0; i < n; i++) {
         ok += strcmp(lab_str(rows[i].res, "bytes_check"), "ok") == 0;
@@ -361,7 +424,7 @@ static int environment(struct dynbuf *b, const struct lab_row *r)
 {
     return dynbuf_addf(
         b,
-        "\n## Environment\n\n| | |\n|---|---|\n| machine | %s, %g CPUs (%s), %s "
+        "\n## Environment\n\n| | |\n|---|---|\n| machine | %s, %.15g CPUs (%s), %s "
         "|\n| client | pushpull-client %s, %s |\n| server | pushpull-server, "
         "libmicrohttpd 0.9.75 |\n| commit | %s |\n| started | %s |\n",
         lab_str(r->meta, "hostname"), lab_num(r->meta, "cpus"),
@@ -392,10 +455,8 @@ static void models_link(const char *dir, char *out, size_t cap)
     report_appendf(out, cap, "%s", to + common + 1);
 }
 
-static int sources(struct dynbuf *b, const struct lab_row *rows, size_t n, const char *dir)
+static int sources(struct dynbuf *b, const struct lab_row *rows, size_t n, const char *link)
 {
-    char link[PATH_MAX];
-    models_link(dir, link, sizeof(link));
     int rc = dynbuf_addf(
         b,
         "\n## How the numbers were measured, and the models' sources\n\n"
@@ -407,8 +468,20 @@ static int sources(struct dynbuf *b, const struct lab_row *rows, size_t n, const
         "figures come from the kernel too.\n"
         "- Staleness: time-averaged age of each client's view against the server's newest "
         "update (Cho and Garcia-Molina, \"Synchronizing a database to improve freshness\", "
-        "SIGMOD 2000).\n",
-        link);
+        "SIGMOD 2000).\n"
+        "- How sure: a share's 95%% interval is Wilson's; a mean latency's is the normal "
+        "approximation, mean ± 1.96 s / √n, with s the spread of single receipts "
+        "(latency.csv). n is the effective sample, the smaller of users and updates in "
+        "the window, because receipts cluster by update (every user gets it at once) and "
+        "by user (a poller keeps its phase). A finding needs %d updates in the window.\n"
+        "- Capacity: the window's counts per user, scaled linearly to the target; the "
+        "server's CPU and memory from its /stats read before the client started, at the "
+        "window's start and after the client ended (lab/capacity.h).\n"
+        "- The phone's radio: Huang et al., \"A Close Examination of Performance and "
+        "Power Characteristics of 4G LTE Networks\", MobiSys 2012 (LTE); AT&T's ARO "
+        "profile of a measured handset and Balasubramanian et al., \"Energy Consumption "
+        "in Mobile Phones\", IMC 2009 (3G).\n",
+        link, INTERVAL_MIN_UPDATES);
     for (size_t k = 0; rc == 0 && k < lab_approach_count(); k++) {
         const struct lab_approach *a = lab_approach_at(k);
         bool used = false;
@@ -420,38 +493,115 @@ static int sources(struct dynbuf *b, const struct lab_row *rows, size_t n, const
     return rc;
 }
 
+/* The quick version's banner, under the title: what was compressed and what that means
+ * for the figures. */
+static int quick_banner(struct dynbuf *b, const struct lab_row *r)
+{
+    if (!r->quick)
+        return 0;
+    char c[NUMFMT_LEN];
+    numfmt(c, sizeof(c), r->compression, 3);
+    return dynbuf_addf(
+        b,
+        "\n> **The quick version** (--quick): %.15g s windows where the full scenario has "
+        "%.15g s%s%s%s. Findings that rest on fewer than %d updates say so instead of "
+        "concluding.\n",
+        r->duration_s, lab_num(r->record, "full_duration_s"),
+        r->compression > 1 ? ", its clock running " : "", r->compression > 1 ? c : "",
+        r->compression > 1
+            ? " times faster (rates and intervals scaled together): per-minute figures and "
+              "latencies below are on that clock; the capacity and radio sections convert "
+              "them back to the full scenario's"
+            : "",
+        INTERVAL_MIN_UPDATES);
+}
+
+/* The Setup line on warm-ups: one when every run had the same, else the rule; and a
+ * line for each run whose warm-up was shorter than its poll interval. */
+static int warmup_setup(struct dynbuf *b, const struct lab_row *rows, size_t n)
+{
+    bool same = true;
+    for (size_t i = 1; i < n; i++)
+        same = same && rows[i].warmup_s == rows[0].warmup_s;
+    int rc =
+        same ? dynbuf_addf(b, "- Warm-up: %.15g s before each window.\n", rows[0].warmup_s)
+             : dynbuf_adds(b, "- Warm-up: per run, one poll interval or 2 s, "
+                              "whichever is longer.\n");
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (rows[i].settle_s > rows[i].warmup_s + 1e-9)
+            rc = dynbuf_addf(
+                b,
+                "- Warning: %s warmed up %.15g s, shorter than its poll interval "
+                "(%.15g s): its users' first polls fell inside the window (more "
+                "empty answers; with a cursor, updates before a first poll "
+                "count as missed).\n",
+                rows[i].id, rows[i].warmup_s, rows[i].settle_s);
+    return rc;
+}
+
+static int setup(struct dynbuf *b, const struct lab_row *rows, size_t n)
+{
+    const struct lab_row *r = &rows[0];
+    double lo = r->clients, hi = r->clients;
+    for (size_t i = 1; i < n; i++) {
+        lo = fmin(lo, rows[i].clients);
+        hi = fmax(hi, rows[i].clients);
+    }
+    char clients[96], rate[NUMFMT_LEN], full[NUMFMT_LEN], users[NUMFMT_LEN];
+    if (lo == hi)
+        snprintf(clients, sizeof(clients), "%.15g simulated clients", lo);
+    else
+        snprintf(clients, sizeof(clients), "%.15g to %.15g simulated clients", lo, hi);
+    numfmt(rate, sizeof(rate), lab_num(r->cfg, "rate_hz"), 4);
+    numfmt(full, sizeof(full), lab_num(r->cfg, "rate_hz") / r->compression, 4);
+    const cJSON *target = cJSON_GetObjectItemCaseSensitive(r->record, "target");
+    const cJSON *radio = cJSON_GetObjectItemCaseSensitive(r->record, "radio");
+    int rc = dynbuf_addf(
+        b,
+        "\n## Setup\n\n- Updates: %s, %s per second%s%s%s, %.15g-byte "
+        "payloads.\n- Each run: %s for %.15g s; one server per run.\n"
+        "- Request headers: %s.\n",
+        lab_str(r->cfg, "process"), rate,
+        r->compression > 1 ? " (the full scenario's " : "", r->compression > 1 ? full : "",
+        r->compression > 1 ? " on its clock)" : "", lab_num(r->cfg, "payload_bytes"),
+        clients, r->duration_s, lab_str(r->res, "headers"));
+    rc = rc ? rc : warmup_setup(b, rows, n);
+    rc = rc ? rc : network_setup(b, rows, n);
+    if (rc == 0 && target)
+        rc = dynbuf_addf(b,
+                         "- Scaled to: %s users, egress at %.15g US dollars per GB; their "
+                         "phones' radio: %s (see The phone's radio).\n",
+                         numfmt(users, sizeof(users), lab_num(target, "users"), 9),
+                         lab_num(target, "egress_usd_per_gb"),
+                         strcmp(lab_str(radio, "model"), "3g") == 0 ? "3G" : "LTE");
+    return rc;
+}
+
 /* The report's body, in order. 0, or non-zero when out of memory. */
 static int write_report(struct dynbuf *b, const cJSON *scenario, const struct lab_row *rows,
                         size_t n, const char *dir)
 {
+    char link[PATH_MAX];
+    models_link(dir, link, sizeof(link));
     int w = dynbuf_addf(b, "# %s: poll, long-poll or stream?\n\n%s\n",
                         lab_str(scenario, "name"), lab_str(scenario, "description"));
-    w = w ? w
-          : dynbuf_addf(
-                b,
-                "\n## Setup\n\n- Updates: %s, %g per second, %g-byte payloads.\n"
-                "- Each run: %g simulated clients for %g s after a warmup; one server "
-                "per run.\n- Request headers: %s.\n",
-                lab_str(rows[0].cfg, "process"), lab_num(rows[0].cfg, "rate_hz"),
-                lab_num(rows[0].cfg, "payload_bytes"), rows[0].clients, rows[0].duration_s,
-                lab_str(rows[0].res, "headers"));
-    double compression = lab_num(rows[0].record, "time_compression");
-    if (w == 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rows[0].record, "quick")))
-        w = dynbuf_addf(b,
-                        "- The quick version (--quick): a %g s window where the full one "
-                        "has %g s%s.\n",
-                        rows[0].duration_s, lab_num(rows[0].record, "full_duration_s"),
-                        compression > 1 ? ", its clock running faster (the rates and "
-                                          "intervals scaled together)"
-                                        : "");
-    w = w ? w : network_setup(b, rows, n);
+    w = w ? w : quick_banner(b, &rows[0]);
+    w = w ? w : setup(b, rows, n);
     w = w ? w : findings(b, rows, n);
+    w = w ? w : report_capacity(b, rows, n);
+    w = w ? w : report_radio(b, rows, n);
     w = w ? w
           : dynbuf_adds(
-                b, "\n## Measured, beside the model\n\nEach cell: measured (model, "
-                   "deviation). Latency p99 is set beside the model's worst case. The "
-                   "models are evaluated at the update rate that occurred in each run's "
-                   "window.\n");
+                b,
+                "\n## Measured, beside the model\n\nEach cell: measured, its 95% interval "
+                "where one is known, then (model, deviation). The deviation is left out "
+                "where the model is too close to 0 to tell apart (≈0; on loopback, where "
+                "the network adds nothing) and for shares, which are judged in points. "
+                "Latency p99 is set beside the model's worst case. The models are "
+                "evaluated "
+                "at the update rate that occurred in each run's window; updates in window: "
+                "how many each user was to receive, what every figure of the run rests "
+                "on.\n");
     for (size_t k = 0; w == 0 && k < lab_approach_count(); k++)
         w = table(b, rows, n, lab_approach_at(k));
     for (size_t k = 0; w == 0 && k < lab_approach_count(); k++)
@@ -465,9 +615,12 @@ static int write_report(struct dynbuf *b, const cJSON *scenario, const struct la
                 b, "\n## Plots\n\n![trade-off](plots/tradeoff.png)\n"
                    "![requests](plots/requests.png)\n![bytes](plots/bytes.png)\n"
                    "![latency distribution](plots/cdf.png)\n"
-                   "![staleness](plots/staleness.png)\n![server cost](plots/server.png)\n");
+                   "![staleness](plots/staleness.png)\n![server cost](plots/server.png)\n"
+                   "![cost at scale](plots/capacity.png)\n"
+                   "![radio energy](plots/radio.png)\n");
     w = w ? w : environment(b, &rows[0]);
-    return w ? w : sources(b, rows, n, dir);
+    w = w ? w : sources(b, rows, n, link);
+    return w ? w : report_decision_record(b, scenario, rows, n, link);
 }
 
 int lab_report(const char *dir, char *err, size_t errlen)
@@ -497,7 +650,7 @@ int lab_report(const char *dir, char *err, size_t errlen)
     const cJSON *run;
     cJSON_ArrayForEach(run, runs)
     {
-        if (fill_row(&rows[i++], run, err, errlen) != 0)
+        if (fill_row(&rows[i++], run, dir, err, errlen) != 0)
             goto end;
     }
     if (write_report(&b, scenario, rows, n, dir) != 0) {

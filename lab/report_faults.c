@@ -15,8 +15,8 @@
 
 #include "approach.h"
 #include "lab.h"
+#include "numfmt.h"
 
-#define DEVIATION_FLAG_PCT 25.0
 /* Beyond the model's worst case, what a receipt may take before it counts as late: the
  * machine's own scheduling on a loaded 2-core box (loopback p99 reaches ~20 ms). */
 #define LATE_SLACK_MS 50.0
@@ -150,13 +150,15 @@ int report_faults(struct dynbuf *b, const struct lab_row *rows, size_t n, const 
             snprintf(late_text, sizeof(late_text), "%.0f of %.0f (%.1f%%)", late, total,
                      total > 0 ? 100 * late / total : 0);
         }
+        char p99[NUMFMT_LEN], max[NUMFMT_LEN];
         rc = dynbuf_addf(
-            b, "| %s | %s | %s | %.0f | %.0f | %.0f | %.0f | %s | %s | %.3g | %.3g |\n",
-            r->id, resets, cuts, lab_num(r->res, "reconnects"),
+            b, "| %s | %s | %s | %.0f | %.0f | %.0f | %.0f | %s | %s | %s | %s |\n", r->id,
+            resets, cuts, lab_num(r->res, "reconnects"),
             lab_num(r->res, "errors_io") + lab_num(r->res, "errors_timeout") +
                 lab_num(r->res, "errors_connect"),
             lab_num(r->res, "resets"), lab_num(r->res, "missed"), limit_text, late_text,
-            r->lat_p99, lab_num(r->res, "latency_max_ms"));
+            numfmt(p99, sizeof(p99), r->lat_p99, 3),
+            numfmt(max, sizeof(max), lab_num(r->res, "latency_max_ms"), 3));
     }
     return rc;
 }
@@ -318,47 +320,92 @@ static int network_causes(struct dynbuf *b, const struct lab_row *rows, size_t n
     return rc;
 }
 
+/* The columns every run is judged in, with how a sentence names each. */
+static const struct {
+    enum report_column c;
+    const char *what;
+} judged[] = {
+    {REPORT_REQUESTS, "requests per client per minute"},
+    {REPORT_EMPTY, "empty share"},
+    {REPORT_MISSED, "missed share"},
+    {REPORT_LATENCY, "mean latency"},
+    {REPORT_P99, "latency p99 against the worst case"},
+    {REPORT_STALE, "staleness"},
+};
+
+/* "measured 12.5, model 10 (+25%)" or, for a share, "measured 3.2%, model 0%". */
+static void pair_text(enum report_column c, const struct report_judgement *j, char *buf,
+                      size_t len)
+{
+    char m[NUMFMT_LEN], mo[NUMFMT_LEN];
+    bool share = c == REPORT_EMPTY || c == REPORT_MISSED;
+    if (share) {
+        numfmt_pct(m, sizeof(m), j->measured, 2);
+        numfmt_pct(mo, sizeof(mo), j->model, 2);
+    } else {
+        numfmt(m, sizeof(m), j->measured, 3);
+        if (j->model_near_zero)
+            snprintf(mo, sizeof(mo), "≈0");
+        else
+            numfmt(mo, sizeof(mo), j->model, 3);
+    }
+    snprintf(buf, len, "measured %s, %s %s", m, c == REPORT_P99 ? "worst case" : "model",
+             mo);
+    if (!isnan(j->deviation_pct))
+        report_appendf(buf, len, " (%+.0f%%)", j->deviation_pct);
+    if (share && !isnan(j->iv.lo)) {
+        char lo[NUMFMT_LEN], hi[NUMFMT_LEN];
+        report_appendf(buf, len, ", 95%% interval %s–%s",
+                       numfmt_pct(lo, sizeof(lo), j->iv.lo, 2),
+                       numfmt_pct(hi, sizeof(hi), j->iv.hi, 2));
+    }
+}
+
 int report_disagreements(struct dynbuf *b, const struct lab_row *rows, size_t n)
 {
     int rc = 0, any = 0;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        const struct lab_row *r = &rows[i];
-        struct {
-            const char *what;
-            double measured, model;
-        } q[] = {
-            {"mean latency", r->lat_mean, r->m.latency_mean_ms},
-            {"requests per client per minute", r->req_min, r->m.requests_per_client_min},
-            {"staleness", r->stale, r->m.staleness_mean_ms}};
-        for (size_t k = 0; rc == 0 && k < sizeof(q) / sizeof(q[0]); k++) {
-            double dev = model_deviation_pct(q[k].measured, q[k].model);
-            /* Sub-millisecond models (loopback push) deviate by ratio, not by meaning. */
-            if (isnan(dev) || fabs(dev) <= DEVIATION_FLAG_PCT || fabs(q[k].model) < 1)
-                continue;
-            if (!any)
-                rc = dynbuf_adds(b, "\n## Where measurement and model disagree\n\n");
-            any = 1;
-            rc = rc ? rc
-                    : dynbuf_addf(b,
-                                  "- %s: %s measured %.3g, model %.3g (%+.0f%%), from %.0f "
-                                  "updates published in the window.\n",
-                                  r->id, q[k].what, q[k].measured, q[k].model, dev,
-                                  r->window_updates);
+    bool any_faults = false;
+    /* first the runs that disagree with enough samples, then those with too few */
+    for (int pass = 0; rc == 0 && pass < 2; pass++) {
+        bool header = false;
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            const struct lab_row *r = &rows[i];
+            for (size_t k = 0; rc == 0 && k < sizeof(judged) / sizeof(judged[0]); k++) {
+                struct report_judgement j;
+                report_judge(r, judged[k].c, &j);
+                if (!j.disagrees || (j.cause == CAUSE_FEW_SAMPLES) != (pass == 1))
+                    continue;
+                if (!any)
+                    rc = dynbuf_adds(
+                        b, "\n## Where measurement and model disagree\n\nEvery column of "
+                           "every run is held against its model: a value disagrees when "
+                           "it is farther from the model than 25% (and than 5 ms, 1 "
+                           "point of a share or half a request a minute) and the model "
+                           "lies outside its 95% interval. Each comes with the likeliest "
+                           "cause found in what the run did.\n");
+                any = 1;
+                if (!header && pass == 1)
+                    rc = rc ? rc
+                            : dynbuf_addf(b,
+                                          "\nToo few samples to judge (fewer than %d "
+                                          "updates in the window):\n\n",
+                                          INTERVAL_MIN_UPDATES);
+                else if (!header)
+                    rc = rc ? rc : dynbuf_adds(b, "\n");
+                header = true;
+                char pair[256], cause[512];
+                pair_text(judged[k].c, &j, pair, sizeof(pair));
+                report_cause_text(r, j.cause, cause, sizeof(cause));
+                any_faults = any_faults || j.cause == CAUSE_FAULTS;
+                rc = rc ? rc
+                        : dynbuf_addf(b, "- %s: %s %s: %s.\n", r->id, judged[k].what, pair,
+                                      cause);
+            }
         }
     }
-    if (rc == 0 && any)
-        rc = dynbuf_adds(
-            b, "\nUsual causes: a run too short for its period (with a few dozen updates, "
-               "every client sees the same few gaps between them, so a mean over "
-               "thousands of receipts is still a mean over a few dozen arrivals: run "
-               "the full scenario, not --quick), a warmup that leaves the first interval's "
-               "phase "
-               "uneven, processing and scheduling time the model leaves out on a "
-               "loaded machine, or a model that assumes Poisson arrivals applied to "
-               "another process.\n");
-    if (rc == 0 && any)
+    if (rc == 0 && any_faults)
         rc = network_causes(b, rows, n);
-    if (rc == 0 && any && report_any_restart(rows, n))
+    if (rc == 0 && any_faults && report_any_restart(rows, n))
         rc = dynbuf_adds(b, "\nThe server was crashed and restarted during the window: "
                             "the outage and the reconnects after it lengthen latency and "
                             "staleness beyond the fault-free models, and a poll that "

@@ -47,6 +47,15 @@ static void add_settings(cJSON *run, const struct scenario_run *r)
     cJSON_AddNumberToObject(set, "cookie_bytes", r->cookie_bytes);
 }
 
+/* What the report scales the run to: the target population and the phones' radio. */
+static void add_target(cJSON *run, const struct scenario_run *r)
+{
+    cJSON *t = cJSON_AddObjectToObject(run, "target");
+    cJSON_AddNumberToObject(t, "users", r->target_users);
+    cJSON_AddNumberToObject(t, "egress_usd_per_gb", r->egress_usd_per_gb);
+    scenario_radio_to_json(&r->radio, cJSON_AddObjectToObject(run, "radio"));
+}
+
 static void add_swept(cJSON *run, const struct scenario_run *r)
 {
     cJSON *sw = cJSON_AddObjectToObject(run, "swept");
@@ -129,11 +138,20 @@ int run_record_write(const struct run_record *rec, const char *path, char *err,
     add_swept(run, r);
     add_network(run, r);
     add_restart(run, rec);
+    add_target(run, r);
     cJSON_AddBoolToObject(run, "quick", scenario_quick(rec->scenario));
     cJSON_AddNumberToObject(run, "time_compression",
                             scenario_time_compression(rec->scenario));
     cJSON_AddNumberToObject(run, "full_duration_s",
                             scenario_full_duration_s(rec->scenario));
+    cJSON *stats = cJSON_AddObjectToObject(run, "stats");
+    add_ns(stats, "idle_unix_ns", rec->stats_idle_unix_ns);
+    add_ns(stats, "window_unix_ns", rec->stats_window_unix_ns);
+    add_ns(stats, "end_unix_ns", rec->stats_end_unix_ns);
+    if (rec->loadavg_window >= 0)
+        cJSON_AddNumberToObject(stats, "loadavg_window", rec->loadavg_window);
+    if (rec->loadavg_end >= 0)
+        cJSON_AddNumberToObject(stats, "loadavg_end", rec->loadavg_end);
     add_programs(run, rec);
     add_ns(run, "started_unix_ns", rec->started_unix_ns);
     add_ns(run, "ended_unix_ns", rec->ended_unix_ns);

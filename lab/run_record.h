@@ -20,8 +20,16 @@
  *   restart: null, or at_s, down_s, feed ("memory" or "file"), and once they happened
  *     crash_unix_ns, up_unix_ns (CLOCK_REALTIME: the crash signal, the successor's first
  *     line) and down_measured_s
+ *   target: {users, egress_usd_per_gb}: what the report scales the run's cost to
+ *   radio: the phones' radio model for the energy figures ({"model": "lte", and every
+ *     parameter in the unit of the scenario's "radio" section: promotion_ms, ...})
  *   quick: whether the quick overrides were applied; time_compression: how many times
  *     faster the quick version's clock runs (scenario.h); full_duration_s
+ *   stats: when the server's /stats was read: idle_unix_ns (before the client started:
+ *     server_stats.idle.json), window_unix_ns (at the window's start:
+ *     server_stats.window.json), end_unix_ns (after the client ended: server_stats.json);
+ *     each 0 until taken; loadavg_window, loadavg_end: the machine's 1-minute load
+ *     average at those two moments (other work on a shared machine shows there)
  *   programs: {"server"|"link"|"client"|"server_restarted": {"argv": [...], "pid": N,
  *     "ended": "exited with status 0"}}, each once started (argv exact, path included)
  *   started_unix_ns, ended_unix_ns (0 while running)
@@ -57,8 +65,13 @@ struct run_record {
     int64_t started_unix_ns;                          /* before anything started */
     int64_t ended_unix_ns;                            /* 0 while it runs */
     int64_t crash_unix_ns, up_unix_ns;                /* the restart's; 0 until then */
-    enum run_status status;                           /* so far */
-    char message[1024];                               /* why it failed, or "" */
+    int64_t stats_idle_unix_ns;   /* /stats read before the client started; 0: not yet */
+    int64_t stats_window_unix_ns; /* read at the window's start */
+    int64_t stats_end_unix_ns;    /* read after the client ended */
+    double loadavg_window;        /* the machine's 1-minute load average then; NAN */
+    double loadavg_end;           /* and at the end */
+    enum run_status status;       /* so far */
+    char message[1024];           /* why it failed, or "" */
 };
 
 /* Write rec as JSON to path (whole, atomically). 0, or -1 with a message in err. */

@@ -14,6 +14,16 @@
  * the same argv plus "--port PORT". Both servers' files are kept: server.out/.err and
  * server-restarted.out/.err, and the crashed server's document as
  * server_stats.crashed.json (the merge adds it to its successor's).
+ *
+ * The server's /stats is read three times, so that what the server spent can be told
+ * apart from what the window cost: once before the client starts (server_stats.idle.json:
+ * its memory with no user connected), once when the client's warm-up ends
+ * (server_stats.window.json: every user connected, the CPU spent so far), and once after
+ * the client has ended (server_stats.json). run.json's "stats" holds when each was taken.
+ * The window's reading is taken warmup_s after the client was started, which is within a
+ * few milliseconds of the client's own window start (the client starts its clock once it
+ * has set up); the end's reading comes after the client's drain, so the CPU between the
+ * two includes the drain, at the same load.
  */
 #include "runner.h"
 
@@ -54,6 +64,7 @@ struct trial {
     char server_url[256];      /* "http://127.0.0.1:PORT", as it printed it */
     char front_url[256];       /* what the client talks to: server or link */
     int64_t crash_due, up_due; /* monotonic ns; 0: nothing due */
+    int64_t window_due;        /* the window's /stats reading; 0: taken or not due */
     bool server_down;          /* between the crash and the successor's line */
     char *err;                 /* the caller's buffer */
     size_t errlen;
@@ -183,6 +194,36 @@ static int start_link(struct trial *t)
     return record(t);
 }
 
+/* The machine's 1-minute load average, or -1. */
+static double loadavg(void)
+{
+    double v = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f && fscanf(f, "%lf", &v) != 1)
+        v = -1;
+    if (f)
+        fclose(f);
+    return v;
+}
+
+/* GET /stats into the run's file `name`, and the moment it was asked into *at. */
+static int save_stats(struct trial *t, const char *name, int64_t *at)
+{
+    char why[512], path[4200];
+    struct dynbuf body;
+    dynbuf_init(&body, (size_t)16 << 20);
+    *at = clock_real_ns();
+    int rc = stats_get(t->server_url, STATS_TIMEOUT_MS, &body, why, sizeof(why));
+    cJSON *doc = rc == 0 && body.mem ? cJSON_ParseWithLength(body.mem, body.len) : NULL;
+    dynbuf_free(&body);
+    if (!doc)
+        return fail(t, "could not read the server's /stats for %s: %s", name,
+                    rc == 0 ? "the answer is not JSON" : why);
+    rc = lab_write_json(path_in(t, path, sizeof(path), name), doc, why, sizeof(why));
+    cJSON_Delete(doc);
+    return rc == 0 ? 0 : fail(t, "%s", why);
+}
+
 static int start_client(struct trial *t)
 {
     struct runargs *a = &t->argv_client;
@@ -198,6 +239,7 @@ static int start_client(struct trial *t)
     int rc = start(t, &t->client, a, "the client", "client.txt", "client.err", NULL, 0);
     if (rc != 0)
         return rc;
+    t->window_due = clock_mono_ns() + (int64_t)(t->r->warmup_s * (double)NS_PER_S);
     if (t->r->restart.on)
         t->crash_due = clock_mono_ns() +
                        (int64_t)((t->r->warmup_s + t->r->restart.at_s) * (double)NS_PER_S);
@@ -293,12 +335,20 @@ static int watch(struct trial *t)
             return died(t, &t->link, "link.err");
         int64_t now = clock_mono_ns(), next = now + TICK_MS * NS_PER_MS;
         int rc = 0;
-        if (t->crash_due && now >= t->crash_due)
+        if (t->window_due && now >= t->window_due) {
+            t->window_due = 0;
+            rc = save_stats(t, "server_stats.window.json", &t->rec.stats_window_unix_ns);
+            t->rec.loadavg_window = loadavg();
+            rc = rc ? rc : record(t);
+        } else if (t->crash_due && now >= t->crash_due) {
             rc = crash(t);
-        else if (t->up_due && now >= t->up_due)
+        } else if (t->up_due && now >= t->up_due) {
             rc = restart(t);
+        }
         if (rc != 0)
             return rc;
+        if (t->window_due && t->window_due < next)
+            next = t->window_due;
         if (t->crash_due && t->crash_due < next)
             next = t->crash_due;
         if (t->up_due && t->up_due < next)
@@ -326,7 +376,7 @@ static void last_line(const struct trial *t, const char *name, char *out, size_t
 /* The client is done: its status, the link's counts, the server's /stats, the server. */
 static int finish(struct trial *t)
 {
-    char how[96], f1[4200], f2[4200], why[512];
+    char how[96], f1[4200], f2[4200];
     const char *server_err[] = {"server.err", "server-restarted.err"};
     if (proc_exit_code(&t->client) != 0) {
         char said[256];
@@ -346,21 +396,12 @@ static int finish(struct trial *t)
     struct proc *s = &t->server[t->cur];
     if (proc_poll(s))
         return died(t, s, server_err[t->cur]);
-    struct dynbuf body;
-    dynbuf_init(&body, (size_t)16 << 20);
-    int rc = stats_get(t->server_url, STATS_TIMEOUT_MS, &body, why, sizeof(why));
-    cJSON *doc = rc == 0 && body.mem ? cJSON_ParseWithLength(body.mem, body.len) : NULL;
-    dynbuf_free(&body);
-    if (!doc && proc_poll(s))
+    int rc = save_stats(t, "server_stats.json", &t->rec.stats_end_unix_ns);
+    t->rec.loadavg_end = loadavg();
+    if (rc != 0 && proc_poll(s))
         return died(t, s, server_err[t->cur]);
-    if (!doc)
-        return fail(t, "could not read the server's /stats: %s",
-                    rc == 0 ? "the answer is not JSON" : why);
-    rc = lab_write_json(path_in(t, f1, sizeof(f1), "server_stats.json"), doc, why,
-                        sizeof(why));
-    cJSON_Delete(doc);
     if (rc != 0)
-        return fail(t, "%s", why);
+        return rc;
     if (proc_stop(s, STOP_GRACE_MS) != 0) {
         proc_describe(s, how, sizeof(how));
         return fail(t, "the server %s when stopped (see %s)", how,
@@ -393,6 +434,8 @@ static int steps(struct trial *t)
         rc = start_link(t);
     else if (rc == 0)
         snprintf(t->front_url, sizeof(t->front_url), "%s", t->server_url);
+    if (rc == 0)
+        rc = save_stats(t, "server_stats.idle.json", &t->rec.stats_idle_unix_ns);
     if (rc == 0)
         rc = start_client(t);
     if (rc == 0)
@@ -458,6 +501,8 @@ int runner_run(const struct runner_env *env, const struct scenario *s, size_t in
                       &t->server[RESTARTED]}},
         .n_programs = RUN_RECORD_PROGRAMS,
         .started_unix_ns = clock_real_ns(),
+        .loadavg_window = -1,
+        .loadavg_end = -1,
         .status = RUN_STARTING};
     int rc = prepare(t, results_dir);
     if (rc == 0)

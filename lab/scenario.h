@@ -22,7 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "approach.h"
+#include "radio.h"
 
 #define SCENARIO_ID_MAX    192                     /* bytes of a run id, NUL included */
 #define SCENARIO_MAX_RUNS  1000                    /* runs one scenario may expand into */
@@ -84,6 +87,7 @@ struct scenario_run {
     uint32_t clients;                    /* simulated users */
     double duration_s;                   /* the measurement window */
     double warmup_s;                     /* run before the window, not counted */
+    double warmup_need_s;                /* what its approach needs (one poll interval) */
     uint64_t seed;                       /* for the server's generator and the client */
     enum scenario_process process;       /* how updates arrive */
     double rate_hz;                      /* mean updates per second; 0 with a trace */
@@ -94,6 +98,9 @@ struct scenario_run {
     uint32_t cookie_bytes;               /* bytes of the Cookie value; 0 = none */
     struct scenario_network network;     /* the link; network.link false: none */
     struct scenario_restart restart;     /* the crash; restart.on false: none */
+    double target_users;                 /* the population capacity is scaled to */
+    double egress_usd_per_gb;            /* the price of a GB leaving the servers */
+    struct radio_params radio;           /* the phones' radio, for the energy figures */
     struct scenario_swept swept[SCENARIO_MAX_DIMS]; /* the listed fields, in id order */
     size_t n_swept;                                 /* entries in swept */
 };
@@ -133,6 +140,16 @@ bool scenario_quick(const struct scenario *s);
 double scenario_time_compression(const struct scenario *s);
 /* The file's duration_s before any quick override. */
 double scenario_full_duration_s(const struct scenario *s);
+/* One line of warning about what the file asks for, or "" (a warm-up shorter than a
+ * run's poll interval: "FILE: warmup_s: 0.5 is shorter than ..."). */
+const char *scenario_warning(const struct scenario *s);
+
+/* A radio model's parameters as run.json keeps them: {"model": "lte", "promotion_ms":
+ * 260.1, ...}, each key in the unit the scenario's "radio" section uses (added to obj). */
+void scenario_radio_to_json(const struct radio_params *p, cJSON *obj);
+/* And back: the model's defaults, then every key obj has. 0, or -1 when obj names no
+ * model. */
+int scenario_radio_from_json(const cJSON *obj, struct radio_params *p);
 
 /* The word run r's approach choice has ("state"), or NULL when its approach has none. */
 const char *scenario_run_choice(const struct scenario_run *r);

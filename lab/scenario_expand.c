@@ -40,8 +40,10 @@ static void apply_quick(struct scenario *s)
     const struct sweep *q = s->quick_field;
     if (q[F_DURATION].n)
         s->duration_s = q[F_DURATION].v[0];
-    if (q[F_WARMUP].n)
+    if (q[F_WARMUP].n) {
         s->warmup_s = q[F_WARMUP].v[0];
+        s->warmup_given = true;
+    }
     if (q[F_CLIENTS].n)
         s->clients = q[F_CLIENTS];
     if (q[F_RATE].n)
@@ -209,6 +211,49 @@ static void run_base(const struct scenario *s, size_t ai, struct scenario_run *r
     run->network.link = network_in_use(s);
     run->network.handshake = s->handshake;
     run->restart.on = s->restart_on;
+    run->target_users = s->target_users;
+    run->egress_usd_per_gb = s->egress_usd_per_gb;
+    run->radio = s->radio;
+}
+
+/* The run's warm-up: the file's when it names one; otherwise long enough for its
+ * approach to settle (one poll interval), and never below the default floor. */
+static void run_warmup(const struct scenario *s, struct scenario_run *run)
+{
+    const struct lab_approach *a = run->approach;
+    run->warmup_need_s = a->settle_s ? a->settle_s(run->set) : 0;
+    if (!s->warmup_given)
+        run->warmup_s = run->warmup_need_s > SCENARIO_WARMUP_MIN_S ? run->warmup_need_s
+                                                                   : SCENARIO_WARMUP_MIN_S;
+}
+
+/* The warning line when a warm-up the file named is shorter than some run needs. */
+static void warmup_warning(struct fields_ctx *c, struct scenario *s)
+{
+    size_t short_runs = 0;
+    double worst = 0;
+    for (size_t i = 0; i < s->n_runs; i++) {
+        const struct scenario_run *r = &s->runs[i];
+        if (r->warmup_s + 1e-9 < r->warmup_need_s) {
+            short_runs++;
+            if (r->warmup_need_s > worst)
+                worst = r->warmup_need_s;
+        }
+    }
+    s->warning[0] = '\0';
+    if (short_runs == 0)
+        return;
+    char w[32], need[32];
+    fields_fmt_num(w, sizeof(w), s->warmup_s);
+    fields_fmt_num(need, sizeof(need), worst);
+    snprintf(s->warning, sizeof(s->warning),
+             "%s: %s: %s s is shorter than one poll interval in %zu run%s (up to %s s): "
+             "their users' first polls fall inside the window (more empty answers; with a "
+             "cursor, updates before a first poll count as missed); leave it out for a "
+             "warm-up that covers the interval",
+             c->file,
+             s->quick && s->quick_field[F_WARMUP].n ? "quick.warmup_s" : "warmup_s", w,
+             short_runs, short_runs == 1 ? "" : "s", need);
 }
 
 /* The runs of entry ai, appended to runs (room for them is already there). */
@@ -238,6 +283,10 @@ static void expand_approach(const struct scenario *s, size_t ai, struct scenario
                 run->set[dims[d].setting] = v;
             else
                 run_set_field(run, (enum field)dims[d].field, v);
+        }
+        run_warmup(s, run);
+        for (size_t d = 0; d < nd; d++) {
+            double v = dims[d].values->v[idx[d]];
             if (!dims[d].values->listed)
                 continue;
             struct scenario_swept *sw = &run->swept[run->n_swept++];
@@ -304,6 +353,7 @@ int scenario_expand(struct fields_ctx *c, struct scenario *s)
         apply_quick(s);
     if (check_restart_at(c, s) != 0 || expand_runs(c, s) != 0)
         return -1;
+    warmup_warning(c, s);
     return 0;
 }
 

@@ -34,9 +34,10 @@ enum field {
     F_COUNT
 };
 
-#define N_NETWORK 6 /* entries in scenario_network_ids */
-#define N_RESTART 3 /* entries in scenario_restart_ids */
-#define FEED_FILE 1 /* scenario_feed_names index of the durable feed */
+#define N_NETWORK             6   /* entries in scenario_network_ids */
+#define SCENARIO_WARMUP_MIN_S 2.0 /* the default warm-up's floor */
+#define N_RESTART             3   /* entries in scenario_restart_ids */
+#define FEED_FILE             1   /* scenario_feed_names index of the durable feed */
 
 /* The specs of enum field, in scenario_read.c. restart.feed's entry is not a number: its
  * values are indices into scenario_feed_names. */
@@ -58,6 +59,7 @@ struct scenario {
     double duration_s;             /* measurement window */
     double full_duration_s;        /* the file's, before a quick override */
     double warmup_s;               /* before the window */
+    bool warmup_given;             /* written in the file (or its quick overrides) */
     uint64_t seed;                 /* server generator and client */
     struct sweep clients;          /* users per run */
     enum scenario_process process; /* arrival process */
@@ -74,6 +76,10 @@ struct scenario {
     bool handshake;                    /* network.handshake */
     bool restart_on;                   /* the file has a "restart" object */
     struct sweep restart[N_RESTART];   /* values of scenario_restart_ids, in order */
+    double target_users;               /* "target": the population to scale to */
+    double egress_usd_per_gb;          /* and the price of egress */
+    struct radio_params radio;         /* "radio": the phones' radio model */
+    char warning[512];                 /* scenario_warning's line, or "" */
     bool quick;                        /* the quick overrides were applied */
     struct sweep quick_field[F_COUNT]; /* "quick" overrides; n == 0 where none */
     /* quick overrides of approach settings, by table row and setting */
@@ -86,6 +92,12 @@ struct scenario {
  * know the approaches). 0, or -1 with the message in c. */
 int scenario_parse_approaches(struct fields_ctx *c, const cJSON *root, struct scenario *s);
 int scenario_parse_quick(struct fields_ctx *c, const cJSON *root, struct scenario *s);
+
+/* scenario_capacity.c: "target" (the population and the egress price the capacity
+ * figures are scaled to) and "radio" (the phones' radio model). 0, or -1 with the message
+ * in c. */
+int scenario_parse_target(struct fields_ctx *c, const cJSON *root, struct scenario *s);
+int scenario_parse_radio(struct fields_ctx *c, const cJSON *root, struct scenario *s);
 
 /* scenario_files.c. Read a regular file of at most max bytes into a NUL-terminated buffer
  * (*out, the caller frees; *len its length). On failure -1 with why[] saying what went

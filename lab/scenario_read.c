@@ -79,8 +79,8 @@ const char *const scenario_feed_names[2] = {"memory", "file"};
 
 static const char *const process_names[] = {"periodic", "poisson", "burst", "trace"};
 static const char *const root_fields[] = {
-    "name",    "description", "duration_s", "warmup_s", "seed",    "clients",
-    "updates", "headers",     "approaches", "network",  "restart", "quick"};
+    "name",    "description", "duration_s", "warmup_s", "seed",   "clients", "updates",
+    "headers", "approaches",  "network",    "restart",  "target", "radio",   "quick"};
 static const char *const updates_fields[] = {"process", "rate_hz", "burst_size",
                                              "payload_bytes", "trace"};
 static const char *const headers_fields[] = {"profile", "cookie_bytes"};
@@ -333,15 +333,18 @@ static int parse_root(struct fields_ctx *c, const cJSON *root, struct scenario *
     if (parse_name_description(c, root, s) != 0)
         return -1;
     double seed;
-    if (fields_get_scalar(c, root, "", &scenario_specs[F_DURATION], &s->duration_s) < 0 ||
-        fields_get_scalar(c, root, "", &scenario_specs[F_WARMUP], &s->warmup_s) < 0 ||
-        fields_get_scalar(c, root, "", &scenario_specs[F_SEED], &seed) < 0 ||
+    if (fields_get_scalar(c, root, "", &scenario_specs[F_DURATION], &s->duration_s) < 0)
+        return -1;
+    int warmup = fields_get_scalar(c, root, "", &scenario_specs[F_WARMUP], &s->warmup_s);
+    if (warmup < 0 || fields_get_scalar(c, root, "", &scenario_specs[F_SEED], &seed) < 0 ||
         fields_get_sweep(c, root, "", &scenario_specs[F_CLIENTS], &s->clients) < 0)
         return -1;
     s->seed = (uint64_t)seed;
+    s->warmup_given = warmup > 0;
     if (parse_updates(c, root, s) != 0 || parse_headers(c, root, s) != 0 ||
         scenario_parse_approaches(c, root, s) != 0 || parse_network(c, root, s) != 0 ||
-        parse_restart(c, root, s) != 0 || scenario_parse_quick(c, root, s) != 0)
+        parse_restart(c, root, s) != 0 || scenario_parse_target(c, root, s) != 0 ||
+        scenario_parse_radio(c, root, s) != 0 || scenario_parse_quick(c, root, s) != 0)
         return -1;
     s->full_duration_s = s->duration_s;
     s->full_rate_hz = s->rate_hz.n ? s->rate_hz.v[0] : 0;
@@ -509,4 +512,9 @@ double scenario_time_compression(const struct scenario *s)
 double scenario_full_duration_s(const struct scenario *s)
 {
     return s->full_duration_s;
+}
+
+const char *scenario_warning(const struct scenario *s)
+{
+    return s->warning;
 }

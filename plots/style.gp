@@ -10,7 +10,8 @@
 # How a run is drawn is in its own row: the lab writes, from the run's approach's row of
 # its approach table (lab/approach.h), the columns series, series_title, color,
 # point_type (a filled point; its hollow twin is one less), point_size, lines (1: a sweep
-# of it is a line), axis_label and axis_detail (a category axis' two lines), point_label,
+# of it is a line), axis_label and axis_detail (a category axis' two lines), point_label
+# (beside a point: every swept value), run_label (a key's one line),
 # approach_title (the client's own column "approach" names it), dash, staleness_pick (1:
 # the run that stands for its approach), restarted, and the data rows of each run's own
 # files (latency_rows, timeline_rows, activity_rows: a script draws no empty file). The scripts iterate over whatever runs and series the rows
@@ -63,6 +64,7 @@ array R_restarted[N_]
 array R_latency_rows[N_]
 array R_timeline_rows[N_]
 array R_activity_rows[N_]
+array R_label[N_]
 k_ = 0
 stats summary using (k_ = k_ + 1, R_id[k_] = strcol('run_id'), \
     R_series[k_] = strcol('series'), R_title[k_] = strcol('series_title'), \
@@ -72,7 +74,8 @@ stats summary using (k_ = k_ + 1, R_id[k_] = strcol('run_id'), \
     R_dash[k_] = column('dash'), R_stale[k_] = column('staleness_pick'), \
     R_restarted[k_] = column('restarted'), R_latency_rows[k_] = column('latency_rows'), \
     R_timeline_rows[k_] = column('timeline_rows'), \
-    R_activity_rows[k_] = column('activity_rows'), 0) nooutput
+    R_activity_rows[k_] = column('activity_rows'), R_label[k_] = strcol('run_label'), \
+    0) nooutput
 
 # The series, in order of first appearance: S_first[i] is the first run of series i,
 # whose style the series takes. S_id is its name as words (no blanks in a series name).

@@ -397,6 +397,9 @@ static void server_release(struct server *srv)
     stats_destroy(&srv->stats);
 }
 
+/* How far past the sweeper's deadlines libmicrohttpd's own timeout waits (see below). */
+#define BACKSTOP_MARGIN_NS (10 * NS_PER_S)
+
 int server_start(struct server *srv, const struct server_config *cfg, char *err,
                  size_t errlen)
 {
@@ -430,9 +433,13 @@ int server_start(struct server *srv, const struct server_config *cfg, char *err,
      * 26 KiB per stream for headers nobody sends.
      * libmicrohttpd's own connection timeout is the backstop for what conn.c's deadlines
      * leave alone: a response its client stops reading (it never counts a parked,
-     * suspended, connection). It is set past the idle deadline, so that an idle
-     * keep-alive connection is closed (and counted) by conns_sweep. */
-    int64_t backstop_ns = cfg->idle_timeout_ns + cfg->request_timeout_ns;
+     * suspended, connection). It is set well past the idle deadline (by
+     * BACKSTOP_MARGIN_NS), so that an idle keep-alive connection is closed (and counted)
+     * by conns_sweep even when a loaded machine makes the sweeper late: at one second
+     * past, an ASan build on two busy cores once lost the race and the close went
+     * uncounted. */
+    int64_t backstop_ns =
+        cfg->idle_timeout_ns + cfg->request_timeout_ns + BACKSTOP_MARGIN_NS;
     unsigned backstop_s = (unsigned)((backstop_ns + NS_PER_S - 1) / NS_PER_S);
     srv->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,

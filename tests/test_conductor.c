@@ -29,6 +29,7 @@
 #include "clock.h"
 #include "lab/lab.h"
 #include "proc.h"
+#include "summary_csv.h"
 
 #define LAB "build/asan/bin/pushpull-lab"
 
@@ -199,7 +200,8 @@ static void a_single_run_ends_with_its_report_plots_and_table(void **state)
     if (proc_exit_code(&lab) != 0)
         fail_msg("exit %d:\n%s", proc_exit_code(&lab), err);
     free(err);
-    const char *plots[] = {"tradeoff", "requests", "bytes", "cdf", "staleness", "server"};
+    const char *plots[] = {"tradeoff",  "requests", "bytes",    "cdf",
+                           "staleness", "server",   "capacity", "radio"};
     for (size_t i = 0; i < sizeof(plots) / sizeof(plots[0]); i++) {
         char name[64];
         snprintf(name, sizeof(name), "plots/%s.png", plots[i]);
@@ -214,7 +216,21 @@ static void a_single_run_ends_with_its_report_plots_and_table(void **state)
     assert_null(strstr(report, "### Short polling"));
     assert_non_null(
         strstr(report, "in 1 of 1 runs the client's counts equal the kernel's"));
+    /* one run still gets its capacity, its radio and its decision record, and each
+     * figure is its row's arithmetic */
+    assert_non_null(strstr(report, "## At the target population: 10,000 users"));
+    assert_non_null(strstr(report, "\n| sse | 3 users, 2 s | "));
+    assert_non_null(strstr(report, "## The phone's radio"));
+    assert_non_null(strstr(report, "## For your decision record"));
+    assert_non_null(strstr(report, "1. Server-Sent Events, heartbeat 1 s (run sse)"));
     free(report);
+    struct summary_csv t;
+    char bad[512];
+    assert_int_equal(summary_csv_read(out, &t), 0);
+    assert_int_equal(t.nrows, 1);
+    if (summary_csv_check_capacity(&t, bad, sizeof(bad)) != 0)
+        fail_msg("%s", bad);
+    summary_csv_free(&t);
     snprintf(path, sizeof(path), "%s.stdout", out);
     char *said = slurp(path), want[9000];
     snprintf(want, sizeof(want), "single\n  run ");

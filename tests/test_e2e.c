@@ -27,6 +27,7 @@
 #include "dynbuf.h"
 #include "lab/lab.h"
 #include "proc.h"
+#include "summary_csv.h"
 
 static char results[] = "/tmp/pushpull-e2e-XXXXXX";
 
@@ -202,7 +203,8 @@ static void every_plot_and_the_report_exist(void **state)
     (void)state;
     char dir[256];
     snprintf(dir, sizeof(dir), "%s/tiny", results);
-    const char *plots[] = {"tradeoff", "requests", "bytes", "cdf", "staleness", "server"};
+    const char *plots[] = {"tradeoff",  "requests", "bytes",    "cdf",
+                           "staleness", "server",   "capacity", "radio"};
     for (size_t i = 0; i < sizeof(plots) / sizeof(plots[0]); i++) {
         char name[64];
         snprintf(name, sizeof(name), "plots/%s.png", plots[i]);
@@ -218,11 +220,41 @@ static void every_plot_and_the_report_exist(void **state)
                               "### Long polling",
                               "### Server-Sent Events",
                               "## Environment",
-                              "| short-events | every 200 ms, cursor | 5 | "};
+                              "| short-events | every 200 ms, cursor | 5 | 20 (too few) |",
+                              "## At the target population: 10,000 users",
+                              "## The phone's radio",
+                              "- SSE against short polling every 200 ms: too few samples",
+                              "## For your decision record"};
     for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
         if (!strstr(text.mem, sections[i]))
             fail_msg("report.md lacks \"%s\"", sections[i]);
     dynbuf_free(&text);
+}
+
+/* Every capacity figure of every run is the arithmetic of docs/MODELS.md applied to its
+ * own row of summary.csv, and the curves the capacity and radio plots draw are there. */
+static void capacity_can_be_worked_out_from_summary_csv(void **state)
+{
+    (void)state;
+    const char *names[] = {"tiny", "tiny-link", "tiny-restart"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char dir[256], why[512];
+        snprintf(dir, sizeof(dir), "%s/%s", results, names[i]);
+        struct summary_csv t;
+        assert_int_equal(summary_csv_read(dir, &t), 0);
+        assert_true(t.nrows >= 3);
+        if (summary_csv_check_capacity(&t, why, sizeof(why)) != 0)
+            fail_msg("%s: %s", names[i], why);
+        for (size_t r = 0; r < t.nrows; r++) {
+            /* every user holds its connection at the window's start */
+            assert_true(fabs(summary_csv_num(&t, r, "connections_per_user") - 1) < 0.01);
+            assert_true(summary_csv_num(&t, r, "server_cpu_window_s") > 0);
+            assert_true(summary_csv_num(&t, r, "radio_j_per_user_h") > 0);
+        }
+        summary_csv_free(&t);
+        assert_true(file_size(dir, "capacity.csv") > 100);
+        assert_true(file_size(dir, "radio.csv") > 100);
+    }
 }
 
 /* The server crashed 1.5 s into each window and came back 0.5 s later on the same port:
@@ -470,6 +502,7 @@ int main(void)
         cmocka_unit_test(every_approach_ran_and_the_numbers_add_up),
         cmocka_unit_test(latency_and_requests_match_the_technique),
         cmocka_unit_test(every_plot_and_the_report_exist),
+        cmocka_unit_test(capacity_can_be_worked_out_from_summary_csv),
         cmocka_unit_test(a_restart_is_counted_and_reported),
         cmocka_unit_test(the_link_counts_what_the_clients_sent_and_received),
         cmocka_unit_test(every_run_has_its_record),
