@@ -116,9 +116,11 @@ build/fuzz/fuzz_server: tests/fuzz_server.c $(SRC_servers) $(COMMON_SRC)
 build/fuzz/%: tests/%.c $(COMMON_SRC)
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) $(WSLAY_LIBS) -lm
-# the scenario loader is the lab's; the WebSocket handshake parser the client's
+# the scenario loader is the lab's; the WebSocket handshake parser and the HTTP response
+# reader the client's
 build/fuzz/fuzz_scenario: $(SRC_lab)
 build/fuzz/fuzz_ws_handshake: clients/ws_handshake.c
+build/fuzz/fuzz_http_resp: clients/http_resp.c
 fuzz: $(FUZZ_SRC:tests/%.c=build/fuzz/%)
 
 FORMAT_SRC = $(wildcard common/*.[ch] $(PROG_DIRS:%=%/*.[ch]) tests/*.[ch] tests/bench/*.c)
