@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "units.h"
@@ -265,6 +266,30 @@ static int set_send_mode(struct client_config *cfg, const char *v, char *err, si
     return 0;
 }
 
+static int set_http_driver(struct client_config *cfg, const char *v, char *err,
+                           size_t errlen, const char *flag)
+{
+    if (strcmp(v, "raw") == 0)
+        cfg->http_driver = HTTP_DRIVER_RAW;
+    else if (strcmp(v, "curl") == 0)
+        cfg->http_driver = HTTP_DRIVER_CURL;
+    else
+        return bad(err, errlen, flag, "raw or curl", v);
+    return 0;
+}
+
+static int set_threads(struct client_config *cfg, const char *v, char *err, size_t errlen,
+                       const char *flag)
+{
+    uint64_t n;
+    if (strcmp(v, "auto") == 0)
+        n = 0;
+    else if (units_parse_count(v, &n) != 0 || n < 1 || n > 256)
+        return bad(err, errlen, flag, "auto or a count from 1 to 256", v);
+    cfg->threads = (uint32_t)n;
+    return 0;
+}
+
 static int set_max_clock_skew(struct client_config *cfg, const char *v, char *err,
                               size_t errlen, const char *flag)
 {
@@ -370,6 +395,10 @@ static const struct option_row options[] = {
     {"max-clock-skew", 0, "DUR", "1s",
      "a stamp later than its receipt by more is dropped (stamps_future)",
      set_max_clock_skew},
+    {"http-driver", 0, "KIND", "raw",
+     "HTTP/1.1 for short, long, sse: raw (own sockets) | curl (libcurl)", set_http_driver},
+    {"threads", 't', "N", "auto",
+     "event loops, users spread over them (auto: one per core)", set_threads},
     {"headers", 'H', "PROFILE", "minimal", "request headers: minimal | browser | FILE",
      set_headers},
     {"cookie-bytes", 0, "N", "0", "add a Cookie header with a value of N bytes",
@@ -512,6 +541,21 @@ const char *cli_approach_name(enum approach a)
 const char *cli_poll_name(enum poll_mode m)
 {
     return m == POLL_EVENTS ? "events" : "state";
+}
+
+const char *cli_http_driver_name(enum http_driver d)
+{
+    return d == HTTP_DRIVER_CURL ? "curl" : "raw";
+}
+
+uint32_t cli_threads(const struct client_config *cfg)
+{
+    uint32_t n = cfg->threads;
+    if (n == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cores > 0 ? (uint32_t)cores : 1;
+    }
+    return n < cfg->clients ? n : (cfg->clients > 0 ? cfg->clients : 1);
 }
 
 const char *cli_send_mode_name(enum send_mode m)

@@ -27,36 +27,43 @@ enum send_mode {
     SEND_PERIODIC /* a fixed gap after a random phase */
 };
 
+enum http_driver {
+    HTTP_DRIVER_RAW, /* the client's own HTTP/1.1 over a socket per user (http_conn.h) */
+    HTTP_DRIVER_CURL /* libcurl's multi socket API */
+};
+
 enum poll_mode {
     POLL_STATE, /* GET /poll with If-None-Match: the latest update or 304 */
     POLL_EVENTS /* GET /poll?since=N: every update after the cursor */
 };
 
 struct client_config {
-    char *server;                /* base URL, e.g. http://127.0.0.1:8080 (owned) */
-    enum approach approach;      /* which technique every user runs */
-    enum poll_mode poll;         /* short polling only */
-    uint32_t clients;            /* simulated users */
-    int64_t duration_ns;         /* the measurement window */
-    int64_t warmup_ns;           /* users run, nothing is counted in the window */
-    int64_t drain_ns;            /* after the window, for late receipts; -1 = automatic */
-    int64_t interval_ns;         /* short polling period per user */
-    int64_t longpoll_timeout_ns; /* sent as &timeout= (whole seconds) */
-    int64_t connect_timeout_ns;  /* TCP connect limit per attempt */
-    int64_t response_timeout_ns; /* longest wait for a poll's answer (long: + the hold) */
-    int64_t open_timeout_ns;     /* longest wait for an SSE stream's headers or a
-                                    WebSocket's 101; 0 = none */
-    int64_t ws_backoff_ns;       /* WebSocket: first wait before reconnecting */
-    uint64_t max_body_bytes;     /* largest poll body or SSE event; more: parse error */
-    double send_rate_hz;         /* messages each user sends per second; 0 = none */
-    uint64_t send_bytes;         /* each message's size */
-    enum send_mode send_mode;    /* how their times are drawn */
-    int64_t max_clock_skew_ns;   /* a stamp later than its receipt by more: a lie */
-    char *headers;               /* "minimal", "browser" or a file name (owned) */
-    uint64_t cookie_bytes;       /* bytes of the Cookie header value; 0 = none */
-    uint64_t seed;               /* poll phases and the cookie's filler */
-    char *out_dir;               /* where the result files go; NULL = none (owned) */
-    char *label;                 /* free text copied into every output row (owned) */
+    char *server;                 /* base URL, e.g. http://127.0.0.1:8080 (owned) */
+    enum approach approach;       /* which technique every user runs */
+    enum poll_mode poll;          /* short polling only */
+    uint32_t clients;             /* simulated users */
+    int64_t duration_ns;          /* the measurement window */
+    int64_t warmup_ns;            /* users run, nothing is counted in the window */
+    int64_t drain_ns;             /* after the window, for late receipts; -1 = automatic */
+    int64_t interval_ns;          /* short polling period per user */
+    int64_t longpoll_timeout_ns;  /* sent as &timeout= (whole seconds) */
+    int64_t connect_timeout_ns;   /* TCP connect limit per attempt */
+    int64_t response_timeout_ns;  /* longest wait for a poll's answer (long: + the hold) */
+    int64_t open_timeout_ns;      /* longest wait for an SSE stream's headers or a
+                                     WebSocket's 101; 0 = none */
+    int64_t ws_backoff_ns;        /* WebSocket: first wait before reconnecting */
+    uint64_t max_body_bytes;      /* largest poll body or SSE event; more: parse error */
+    double send_rate_hz;          /* messages each user sends per second; 0 = none */
+    uint64_t send_bytes;          /* each message's size */
+    enum send_mode send_mode;     /* how their times are drawn */
+    int64_t max_clock_skew_ns;    /* a stamp later than its receipt by more: a lie */
+    char *headers;                /* "minimal", "browser" or a file name (owned) */
+    uint64_t cookie_bytes;        /* bytes of the Cookie header value; 0 = none */
+    uint64_t seed;                /* poll phases and the cookie's filler */
+    char *out_dir;                /* where the result files go; NULL = none (owned) */
+    char *label;                  /* free text copied into every output row (owned) */
+    enum http_driver http_driver; /* who speaks HTTP for short, long and sse */
+    uint32_t threads;             /* event loops, one per thread; 0 = one per core */
 };
 
 enum cli_result {
@@ -78,6 +85,10 @@ void cli_config_free(struct client_config *cfg);
 const char *cli_approach_name(enum approach a);
 /* "state", "events" */
 const char *cli_poll_name(enum poll_mode m);
+/* "raw", "curl" */
+const char *cli_http_driver_name(enum http_driver d);
+/* The loops a run uses: --threads, or the cores online, never more than the users. */
+uint32_t cli_threads(const struct client_config *cfg);
 /* "poisson", "periodic" */
 const char *cli_send_mode_name(enum send_mode m);
 /* The drain actually used: the automatic value is interval + 1s for short polling and 1s

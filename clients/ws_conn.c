@@ -201,7 +201,7 @@ static int set_interest(struct ws_conn *c, uint32_t events)
     char err[160];
     if (c->watching == events)
         return 0;
-    if (loop_watch(c->u->env->loop, c->u->id, c->fd, events, c->watching == 0, err,
+    if (loop_watch(c->u->env->loop, c->u->slot, c->fd, events, c->watching == 0, err,
                    sizeof(err)) != 0)
         return -1;
     c->watching = events;
@@ -479,32 +479,6 @@ bool ws_conn_shutdown(struct ws_conn *c)
     return was_open;
 }
 
-/* The server's address, from the run's numeric one ("127.0.0.1" or "[::1]"). */
-static int parse_address(struct ws_conn *c, const char *address, unsigned port)
-{
-    char bare[64];
-    snprintf(bare, sizeof(bare), "%s", address[0] == '[' ? address + 1 : address);
-    char *close = strchr(bare, ']');
-    if (close)
-        *close = '\0';
-    memset(&c->addr, 0, sizeof(c->addr));
-    struct sockaddr_in *a4 = (struct sockaddr_in *)&c->addr;
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&c->addr;
-    if (inet_pton(AF_INET, bare, &a4->sin_addr) == 1) {
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons((uint16_t)port);
-        c->addrlen = sizeof(*a4);
-        return 0;
-    }
-    if (inet_pton(AF_INET6, bare, &a6->sin6_addr) == 1) {
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons((uint16_t)port);
-        c->addrlen = sizeof(*a6);
-        return 0;
-    }
-    return -1;
-}
-
 int ws_conn_init(struct ws_conn *c, struct user *u, const struct ws_conn_hooks *hooks)
 {
     memset(c, 0, sizeof(*c));
@@ -514,7 +488,7 @@ int ws_conn_init(struct ws_conn *c, struct user *u, const struct ws_conn_hooks *
     c->phase = WS_IDLE;
     dynbuf_init(&c->req, WS_REQ_MAX);
     dynbuf_init(&c->early, WS_READ_CHUNK);
-    return parse_address(c, u->env->address, u->env->port);
+    return user_server_addr(u->env, &c->addr, &c->addrlen);
 }
 
 void ws_conn_free(struct ws_conn *c)

@@ -250,6 +250,20 @@ static void test_long(void **state)
     client_harness_rmdir(dir);
 }
 
+/* The libcurl driver (--http-driver curl) counts and delivers as the raw one does. */
+static void test_long_curl(void **state)
+{
+    struct fixture *fx = *state;
+    char dir[64];
+    const char *args[] = {"--approach", "long",          "--duration", "3s", "--warmup",
+                          "1s",         "--http-driver", "curl",       NULL};
+    cJSON *root = run_client(fx, dir, sizeof(dir), args);
+    check_common(root);
+    EXPECT_RANGE(root, "missed", 0, 0);
+    cJSON_Delete(root);
+    client_harness_rmdir(dir);
+}
+
 static void test_sse(void **state)
 {
     struct fixture *fx = *state;
@@ -690,6 +704,7 @@ int main(void)
         cmocka_unit_test(test_short_events),
         cmocka_unit_test(test_short_state),
         cmocka_unit_test(test_long),
+        cmocka_unit_test(test_long_curl),
         cmocka_unit_test(test_sse),
         cmocka_unit_test(test_browser_headers_exact),
         cmocka_unit_test(test_messages_short),
