@@ -202,6 +202,15 @@ void activity_free(struct activity *a)
     memset(a, 0, sizeof(*a));
 }
 
+void activity_merge(struct activity *dst, const struct activity *src)
+{
+    size_t n = dst->nbins < src->nbins ? dst->nbins : src->nbins;
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < ACT__COUNT; c++)
+            dst->bins[i][c] += src->bins[i][c];
+    dst->unbinned += src->unbinned;
+}
+
 int activity_write_csv(const struct activity *a, FILE *out)
 {
     if (fprintf(out, "time_s,requests,connections,errors,deliveries\n") < 0)

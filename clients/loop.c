@@ -28,8 +28,7 @@
 #include "clock.h"
 #include "timer_heap.h"
 
-#define MAX_EVENTS 512
-#define LOOP_OWN   UINT32_MAX /* the epoll entry is an own socket, not a shard's */
+#define LOOP_OWN UINT32_MAX /* the epoll entry is an own socket, not a shard's */
 
 struct shard {
     struct loop *loop; /* back pointer, for libcurl's callbacks */
@@ -45,6 +44,11 @@ struct loop {
     struct timer_heap *users;    /* user deadlines, by id */
     struct timer_heap *curl_due; /* libcurl timeouts, by shard index */
     struct loop_callbacks cb;
+    struct epoll_event *events; /* one batch (owned) */
+    int max_events;             /* its size */
+    bool measuring;             /* loop_stats is being kept */
+    int64_t measure_since;      /* when the current span began */
+    struct loop_stats stats;    /* its lag histogram owned */
 };
 
 static struct shard *shard_of(struct loop *l, uint32_t id)
@@ -116,7 +120,10 @@ struct loop *loop_new(uint32_t ids, const struct loop_callbacks *cb, char *err,
     l->users = timer_heap_new(ids);
     l->curl_due = timer_heap_new(l->nshards);
     l->shards = calloc(l->nshards, sizeof(*l->shards));
-    if (!l->users || !l->curl_due || !l->shards) {
+    l->max_events = ids < 512 ? 512 : ids < LOOP_MAX_EVENTS ? (int)ids : LOOP_MAX_EVENTS;
+    l->events = calloc((size_t)l->max_events, sizeof(*l->events));
+    l->stats.lag = hist_new();
+    if (!l->users || !l->curl_due || !l->shards || !l->events || !l->stats.lag) {
         snprintf(err, errlen, "timer_heap_new: out of memory");
         goto fail;
     }
@@ -153,6 +160,8 @@ void loop_free(struct loop *l)
     free(l->shards);
     timer_heap_free(l->users);
     timer_heap_free(l->curl_due);
+    free(l->events);
+    hist_free(l->stats.lag);
     if (l->epfd >= 0)
         close(l->epfd);
     free(l);
@@ -223,15 +232,36 @@ static void fire_timers(struct loop *l, int64_t now)
     /* bounded: each id fires at most once per turn even if its callback re-arms it for
      * a time already past */
     size_t budget = timer_heap_size(l->users);
-    while (budget-- > 0 && timer_heap_pop_due(l->users, now, &id, &due))
+    while (budget-- > 0 && timer_heap_pop_due(l->users, now, &id, &due)) {
+        if (l->measuring && due > 0) /* 0: "at once" (user_abort_soon), no deadline */
+            hist_record(l->stats.lag, (now - due) / NS_PER_US);
         l->cb.on_timer(l->cb.ctx, id);
+    }
+}
+
+void loop_measure(struct loop *l, bool on)
+{
+    int64_t now = clock_mono_ns();
+    if (l->measuring && !on)
+        l->stats.wall_ns += now - l->measure_since;
+    if (!l->measuring && on)
+        l->measure_since = now;
+    l->measuring = on;
+}
+
+const struct loop_stats *loop_stats(const struct loop *l)
+{
+    return &l->stats;
 }
 
 int loop_run_until(struct loop *l, int64_t until, char *err, size_t errlen)
 {
-    struct epoll_event events[MAX_EVENTS];
+    struct epoll_event *events = l->events;
+    int64_t work_from = clock_mono_ns(); /* this turn's work began */
     for (;;) {
         int64_t now = clock_mono_ns();
+        if (l->measuring)
+            l->stats.busy_ns += now - work_from;
         if (now >= until)
             return 0;
         int64_t wake = until;
@@ -243,7 +273,12 @@ int loop_run_until(struct loop *l, int64_t until, char *err, size_t errlen)
             wake = due;
         int64_t wait_ns = wake - now;
         int wait_ms = wait_ns <= 0 ? 0 : (int)((wait_ns + NS_PER_MS - 1) / NS_PER_MS);
-        int n = epoll_wait(l->epfd, events, MAX_EVENTS, wait_ms);
+        int n = epoll_wait(l->epfd, events, l->max_events, wait_ms);
+        work_from = clock_mono_ns();
+        if (l->measuring) {
+            l->stats.turns++;
+            l->stats.full_turns += n == l->max_events;
+        }
         if (n < 0) {
             if (errno == EINTR)
                 continue;
