@@ -40,8 +40,8 @@ int report_bytes_match(const struct run_results *res);
  * user deadlines fired REPORT_SATURATED_LAG_US late or more at the 99th percentile (the
  * loop, or a machine that gave the client no CPU, was behind), or some turn found more
  * sockets ready than one turn takes. */
-#define REPORT_SATURATED_BUSY   0.80
-#define REPORT_SATURATED_LAG_US 5000
+#define REPORT_SATURATED_BUSY   0.50
+#define REPORT_SATURATED_LAG_US 10000
 int report_client_saturated(const struct run_results *res);
 /* Were the users served? 0 when they were; 1 when they received nothing at all (no
  * update reached any user, and either no response succeeded, or errors or anomalies were

@@ -313,11 +313,22 @@ static int on_closesocket(void *clientp, curl_socket_t fd)
 
 /* ---- the request cycle -------------------------------------------------------------- */
 
-static void schedule(struct user *u, int64_t next_due)
+static void start(struct user *u);
+
+/* The next request at next_due. One due already (a long poll asks again at once) starts
+ * here, as the answer is handled, rather than from the timer at the end of the loop's
+ * turn, behind every other socket of the turn's batch; but never from inside start (a
+ * request that fails at once waits for the timer, so a failure cannot recurse). */
+static void schedule(struct user *u, int64_t next_due, int64_t now)
 {
     if (next_due == TRANSPORT_STOP) {
         u->stopped = true;
         loop_timer_clear(u->env->loop, u->slot);
+        return;
+    }
+    if (next_due <= now && !u->starting && !u->shutting_down) {
+        loop_timer_clear(u->env->loop, u->slot);
+        start(u);
         return;
     }
     loop_timer_set(u->env->loop, u->slot, next_due);
@@ -447,7 +458,7 @@ static void finish(struct user *u, enum http_end how)
     } else {
         user_count_outcome(u, u->ops->on_done(u, u->status, now, &next));
     }
-    schedule(u, next);
+    schedule(u, next, now);
 }
 
 /* The libcurl driver: the request as options of the user's easy handle. 0 or -1. */
@@ -533,14 +544,14 @@ static void start(struct user *u)
     u->answer_due = spec.answer_timeout_ns > 0 ? now + spec.answer_timeout_ns : 0;
     user_count_request(u);
     u->busy = true;
+    u->starting = true;
     int rc = u->hc ? start_raw(u, &spec, extra, now) : start_curl(u, &spec, extra);
     dynbuf_free(&target);
-    if (rc != 0) {
+    if (rc != 0)
         finish(u, HTTP_END_IO); /* out of memory: counted as an I/O error, rescheduled */
-        return;
-    }
-    if (u->busy)
+    else if (u->busy)
         arm_limits(u);
+    u->starting = false;
 }
 
 void user_on_timer(struct user *u)

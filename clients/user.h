@@ -77,7 +77,8 @@ struct user {
     struct dynbuf url;               /* the current request's URL */
     char pin_host[48];               /* this user's private host name */
     /* the current transfer */
-    bool busy;             /* in the multi handle */
+    bool busy;             /* a request is out (libcurl: in the multi handle) */
+    bool starting;         /* inside start(): a transfer ending now is not restarted */
     bool sent_in_window;   /* the request went out inside the window */
     bool request_begun;    /* libcurl reached the point of sending (CURLOPT_PREREQ...) */
     bool headers_done;     /* the final header block has ended */
