@@ -117,9 +117,9 @@ build/fuzz/%: tests/%.c $(COMMON_SRC)
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) $(WSLAY_LIBS) -lm
 # the scenario loader is the lab's; the WebSocket handshake parser and the HTTP response
-# reader the client's
+# reader the client's (the handshake parser reads header lists with the reader's http_list_has)
 build/fuzz/fuzz_scenario: $(SRC_lab)
-build/fuzz/fuzz_ws_handshake: clients/ws_handshake.c
+build/fuzz/fuzz_ws_handshake: clients/ws_handshake.c clients/http_resp.c
 build/fuzz/fuzz_http_resp: clients/http_resp.c
 fuzz: $(FUZZ_SRC:tests/%.c=build/fuzz/%)
 

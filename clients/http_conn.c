@@ -94,14 +94,7 @@ static bool would_block(int e)
 /* Watch the socket for exactly `events` (hang-ups and errors always). 0 or -1. */
 static int set_interest(struct http_conn *c, uint32_t events)
 {
-    char err[160];
-    if (c->watching == events)
-        return 0;
-    if (loop_watch(c->u->env->loop, c->u->slot, c->fd, events, c->watching == 0, err,
-                   sizeof(err)) != 0)
-        return -1;
-    c->watching = events;
-    return 0;
+    return loop_interest(c->u->env->loop, c->u->slot, c->fd, &c->watching, events);
 }
 
 /* Close the socket, its kernel account read first. */

@@ -93,7 +93,7 @@ static bool printable(const char *text, size_t n)
 }
 
 /* The comma-separated list v[0..n) holds token (any case), blanks around items ignored. */
-static bool list_has(const char *v, size_t n, const char *token)
+bool http_list_has(const char *v, size_t n, const char *token)
 {
     size_t tl = strlen(token);
     size_t i = 0;
@@ -180,8 +180,8 @@ static int header_line(struct http_resp *r, const char *t, size_t n)
         r->chunked = ll == 7 && strncasecmp(last, "chunked", 7) == 0;
         r->te_other = !r->chunked;
     } else if (colon == 10 && strncasecmp(t, "Connection", 10) == 0) {
-        r->conn_close |= list_has(v, vl, "close");
-        r->conn_keep_alive |= list_has(v, vl, "keep-alive");
+        r->conn_close |= http_list_has(v, vl, "close");
+        r->conn_keep_alive |= http_list_has(v, vl, "keep-alive");
     }
     return 0;
 }

@@ -101,6 +101,9 @@ enum http_resp_status http_resp_feed(struct http_resp *r, const char *buf, size_
 /* The server closed the connection: DONE for a body that runs until close, else ERROR
  * (error "closed": before a byte of the response came when !started). */
 enum http_resp_status http_resp_eof(struct http_resp *r);
+/* Does the comma-separated header value v[0..n) hold token (any case; blanks around
+ * items ignored)? "keep-alive, Upgrade" holds "upgrade". */
+bool http_list_has(const char *v, size_t n, const char *token);
 /* Bytes fed and used but not handed on yet (part of a head line). */
 size_t http_resp_held(const struct http_resp *r);
 

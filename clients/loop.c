@@ -195,6 +195,17 @@ int loop_watch(struct loop *l, uint32_t id, int fd, uint32_t events, int add, ch
     return 0;
 }
 
+int loop_interest(struct loop *l, uint32_t id, int fd, uint32_t *watching, uint32_t events)
+{
+    char err[160];
+    if (*watching == events)
+        return 0;
+    if (loop_watch(l, id, fd, events, *watching == 0, err, sizeof(err)) != 0)
+        return -1;
+    *watching = events;
+    return 0;
+}
+
 void loop_unwatch(struct loop *l, int fd)
 {
     (void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);

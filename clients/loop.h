@@ -83,6 +83,10 @@ void loop_remove(struct loop *l, uint32_t id, CURL *easy);
  * 0, or -1 with a message naming the failed call. */
 int loop_watch(struct loop *l, uint32_t id, int fd, uint32_t events, int add, char *err,
                size_t errlen);
+/* Watch id's own socket fd for exactly `events`, where *watching is what it is watched
+ * for now (0: not in the set), which is updated: no system call when nothing changes.
+ * 0, or -1 when epoll_ctl fails. */
+int loop_interest(struct loop *l, uint32_t id, int fd, uint32_t *watching, uint32_t events);
 /* Stop watching fd (call before closing it). */
 void loop_unwatch(struct loop *l, int fd);
 /* Give id a deadline on the monotonic clock (replacing any), or clear it. */

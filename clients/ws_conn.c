@@ -198,14 +198,7 @@ static void wslay_on_msg(wslay_event_context_ptr ctx,
 /* Watch the socket for exactly `events`. */
 static int set_interest(struct ws_conn *c, uint32_t events)
 {
-    char err[160];
-    if (c->watching == events)
-        return 0;
-    if (loop_watch(c->u->env->loop, c->u->slot, c->fd, events, c->watching == 0, err,
-                   sizeof(err)) != 0)
-        return -1;
-    c->watching = events;
-    return 0;
+    return loop_interest(c->u->env->loop, c->u->slot, c->fd, &c->watching, events);
 }
 
 /* Release the socket (its kernel account read first), wslay and the buffers. */
