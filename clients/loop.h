@@ -11,8 +11,8 @@
  * has none) puts its socket in the same epoll set with loop_watch, under its user's id,
  * and gets the socket's readiness through the on_io callback. One epoll set, two kinds of
  * entry: the entry's data says which (a libcurl socket carries its shard, an own socket
- * the LOOP_OWN tag and the user's id), so one turn serves both, and a later raw-socket
- * fast path for HTTP/1.1 (issue 14) would plug in the same way.
+ * the LOOP_OWN tag and the user's id), so one turn serves both; the raw HTTP/1.1 driver
+ * (http_conn.h) plugs in the same way.
  *
  * One loop per thread (run.c): a loop and everything it drives belong to the thread that
  * runs it; nothing here is shared or locked.

@@ -1,23 +1,31 @@
-/* user.c: one simulated user: libcurl setup, the per-transfer callbacks, byte and
- * connection accounting, and the start/finish cycle every technique shares.
+/* user.c: one simulated user: the start/finish cycle every technique shares, byte and
+ * connection accounting, and the libcurl driver (its setup and per-transfer callbacks).
  *
- * True bytes. The request head is CURLINFO_REQUEST_SIZE (what libcurl wrote for this
- * transfer, retries included), read only for transfers libcurl actually began (on_prereq);
- * a POST's body (a message, publish.c) is CURLINFO_SIZE_UPLOAD_T, and since a body under
- * 64 KiB goes out in the same buffer as the head (no Expect: 100-continue), which
- * REQUEST_SIZE counts too, the head is the difference.
- * Response header bytes are summed in the header callback, which libcurl calls with every
- * raw line, status line and blank line included. The body arrives raw
- * (CURLOPT_HTTP_TRANSFER_DECODING = 0: libcurl still finds the end of a chunked body, but
- * passes the chunk framing through), and common/chunked.c splits it into payload and
- * framing. Every byte handed to a callback is counted before anything else happens to it,
- * and callbacks never refuse bytes; a transfer the transport no longer wants (a refused
- * response, broken framing, a body past --max-body) is paused in the write callback, so
- * libcurl reads no more of its socket, and stopped from the loop after the callback. So
- * whatever libcurl took from the kernel was counted. The kernel's own account of each
- * socket (sockacct: TCP_INFO and the socket queues) is added up when libcurl closes the
- * socket, through CURLOPT_CLOSESOCKETFUNCTION; CURLOPT_OPENSOCKETFUNCTION counts
- * connections opened.
+ * Two HTTP drivers, chosen per run (--http-driver): the client's own HTTP/1.1
+ * (http_conn.c, the default), which counts request and response bytes at its socket's
+ * single write and read sites and calls user_http_begun, user_http_head_line,
+ * user_http_body and user_http_end; or libcurl, whose callbacks below call the same
+ * functions. So a response's head lines, its body's split into payload and framing, the
+ * outcome and the next request are judged in one place whichever driver read them. With
+ * the raw driver the transfer's own limits (connect, whole transfer, answer) are this
+ * file's too (arm_limits); libcurl keeps its connect and transfer limits itself.
+ *
+ * True bytes with libcurl. The request head is CURLINFO_REQUEST_SIZE (what libcurl wrote
+ * for this transfer, retries included), read only for transfers libcurl actually began
+ * (on_prereq); a POST's body (a message, publish.c) is CURLINFO_SIZE_UPLOAD_T, and since a
+ * body under 64 KiB goes out in the same buffer as the head (no Expect: 100-continue),
+ * which REQUEST_SIZE counts too, the head is the difference. Response header bytes are
+ * summed in the header callback, which libcurl calls with every raw line, status line and
+ * blank line included. The body arrives raw (CURLOPT_HTTP_TRANSFER_DECODING = 0: libcurl
+ * still finds the end of a chunked body, but passes the chunk framing through), and
+ * common/chunked.c splits it into payload and framing. Every byte handed to a callback is
+ * counted before anything else happens to it, and callbacks never refuse bytes; a transfer
+ * the transport no longer wants (a refused response, broken framing, a body past
+ * --max-body) is paused in the write callback, so libcurl reads no more of its socket, and
+ * stopped from the loop after the callback. So whatever libcurl took from the kernel was
+ * counted. The kernel's own account of each socket (sockacct: TCP_INFO and the socket
+ * queues) is added up when libcurl closes the socket, through CURLOPT_CLOSESOCKETFUNCTION;
+ * CURLOPT_OPENSOCKETFUNCTION counts connections opened.
  *
  * Waiting: a transport may bound the wait for a response's headers (answer_timeout_ns,
  * for a stream, whose transfer has no end to time): the user's loop timer is set to that
