@@ -12,7 +12,7 @@
 # test links only what it uses.
 
 CC      ?= cc
-PKGS    := libmicrohttpd libcjson libcurl libcrypto
+PKGS    := libmicrohttpd libcjson libcurl libcrypto libssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # WebSocket framing. Debian 12's libwslay-dev ships no pkg-config file (only CMake's), so

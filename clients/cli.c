@@ -9,6 +9,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "loop.h"
 #include "units.h"
 #include "upstream.h"
 
@@ -56,9 +58,44 @@ static int set_string(char **slot, const char *value, char *err, size_t errlen,
 static int set_server(struct client_config *cfg, const char *v, char *err, size_t errlen,
                       const char *flag)
 {
-    if (strncmp(v, "http://", 7) != 0 || v[7] == '\0' || v[7] == '/')
-        return bad(err, errlen, flag, "an http:// URL such as http://127.0.0.1:8080", v);
+    size_t skip = strncmp(v, "http://", 7) == 0    ? 7
+                  : strncmp(v, "https://", 8) == 0 ? 8
+                                                   : 0;
+    if (skip == 0 || v[skip] == '\0' || v[skip] == '/')
+        return bad(err, errlen, flag,
+                   "an http:// or https:// URL such as http://127.0.0.1:8080", v);
     return set_string(&cfg->server, v, err, errlen, flag);
+}
+
+static int set_protocol(struct client_config *cfg, const char *v, char *err, size_t errlen,
+                        const char *flag)
+{
+    static const enum protocol all[] = {PROTO_HTTP1, PROTO_HTTPS1, PROTO_H2C, PROTO_H2};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (strcmp(v, cli_protocol_name(all[i])) == 0) {
+            cfg->protocol = all[i];
+            return 0;
+        }
+    return bad(err, errlen, flag, "http1, https1, h2c or h2", v);
+}
+
+static int set_cacert(struct client_config *cfg, const char *v, char *err, size_t errlen,
+                      const char *flag)
+{
+    if (v[0] == '\0')
+        return bad(err, errlen, flag, "a PEM certificate file", v);
+    return set_string(&cfg->cacert, v, err, errlen, flag);
+}
+
+static int set_users_per_connection(struct client_config *cfg, const char *v, char *err,
+                                    size_t errlen, const char *flag)
+{
+    uint64_t n;
+    /* a shard of the event loop (loop.h) is the most one connection can be shared by */
+    if (units_parse_count(v, &n) != 0 || n < 1 || n > LOOP_USERS_PER_SHARD)
+        return bad(err, errlen, flag, "a count from 1 to 64", v);
+    cfg->users_per_connection = (uint32_t)n;
+    return 0;
 }
 
 static int set_approach(struct client_config *cfg, const char *v, char *err, size_t errlen,
@@ -269,12 +306,14 @@ static int set_send_mode(struct client_config *cfg, const char *v, char *err, si
 static int set_http_driver(struct client_config *cfg, const char *v, char *err,
                            size_t errlen, const char *flag)
 {
-    if (strcmp(v, "raw") == 0)
+    if (strcmp(v, "auto") == 0)
+        cfg->http_driver = HTTP_DRIVER_AUTO;
+    else if (strcmp(v, "raw") == 0)
         cfg->http_driver = HTTP_DRIVER_RAW;
     else if (strcmp(v, "curl") == 0)
         cfg->http_driver = HTTP_DRIVER_CURL;
     else
-        return bad(err, errlen, flag, "raw or curl", v);
+        return bad(err, errlen, flag, "auto, raw or curl", v);
     return 0;
 }
 
@@ -361,6 +400,14 @@ static int set_label(struct client_config *cfg, const char *v, char *err, size_t
 static const struct option_row options[] = {
     {"server", 's', "URL", "http://127.0.0.1:8080", "the pushpull server", set_server},
     {"approach", 'a', "KIND", "short", "short | long | sse | ws", set_approach},
+    {"protocol", 0, "PROTO", "http1",
+     "http1 | https1 (TLS) | h2c (HTTP/2, prior knowledge) | h2 (HTTP/2 over TLS, ALPN)",
+     set_protocol},
+    {"cacert", 0, "FILE", NULL, "TLS: the one certificate to trust (PEM)", set_cacert},
+    {"users-per-connection", 0, "N", "1",
+     "users sharing one connection, as a browser's tabs: HTTP/2 multiplexes them, "
+     "HTTP/1.1 gives them 6 connections",
+     set_users_per_connection},
     {"clients", 'c', "N", "100", "simulated users, one connection each (10k ok)",
      set_clients},
     {"duration", 'd', "DUR", "30s", "measurement window", set_duration},
@@ -395,8 +442,9 @@ static const struct option_row options[] = {
     {"max-clock-skew", 0, "DUR", "1s",
      "a stamp later than its receipt by more is dropped (stamps_future)",
      set_max_clock_skew},
-    {"http-driver", 0, "KIND", "raw",
-     "HTTP/1.1 for short, long, sse: raw (own sockets) | curl (libcurl)", set_http_driver},
+    {"http-driver", 0, "KIND", "auto",
+     "HTTP for short, long, sse: raw (own HTTP/1.1) | curl | auto (raw where it can)",
+     set_http_driver},
     {"threads", 't', "N", "auto",
      "event loops, users spread over them (auto: one per core)", set_threads},
     {"headers", 'H', "PROFILE", "minimal", "request headers: minimal | browser | FILE",
@@ -437,6 +485,40 @@ void cli_usage(FILE *out)
                  "status: 0 after a\nrun, 3 after a run whose users received nothing "
                  "(one line on stderr says why),\n1 when the run could not be made, 2 for "
                  "a bad command line.\n");
+}
+
+/* The settings that only make sense together: the URL's scheme and the protocol, TLS and
+ * its certificate, a WebSocket and HTTP/1.1. */
+static enum cli_result check_protocol(const struct client_config *cfg, char *err,
+                                      size_t errlen)
+{
+    const char *proto = cli_protocol_name(cfg->protocol);
+    int tls = cli_protocol_tls(cfg->protocol);
+    int https = strncmp(cfg->server, "https://", 8) == 0;
+    if (tls != https) {
+        snprintf(err, errlen, "--server %s: --protocol %s expects an %s URL", cfg->server,
+                 proto, tls ? "https://" : "http://");
+        return CLI_ERROR;
+    }
+    if (tls && !cfg->cacert) {
+        snprintf(err, errlen,
+                 "--protocol %s needs --cacert FILE: the one certificate to trust", proto);
+        return CLI_ERROR;
+    }
+    /* A WebSocket is an HTTP/1.1 upgrade under every protocol: plain for http1 and h2c
+     * (the front takes HTTP/1.1 on its plain port), over TLS with ALPN http/1.1 for
+     * https1 and h2 (RFC 8441's WebSocket over HTTP/2 is in neither libcurl 7.88 nor
+     * most fronts); ws_tls.h. */
+    /* The raw driver speaks plain HTTP/1.1 with a connection per user, nothing else. */
+    if (cfg->http_driver == HTTP_DRIVER_RAW &&
+        (cfg->protocol != PROTO_HTTP1 || cfg->users_per_connection > 1)) {
+        snprintf(err, errlen,
+                 "--http-driver raw speaks plain HTTP/1.1 with a connection per user: not "
+                 "with --protocol %s or --users-per-connection %u (use curl or auto)",
+                 proto, cfg->users_per_connection);
+        return CLI_ERROR;
+    }
+    return CLI_RUN;
 }
 
 static const struct option_row *find_short(int c)
@@ -511,12 +593,13 @@ enum cli_result cli_parse(int argc, char *const argv[], struct client_config *cf
                  argv[optind]);
         return CLI_ERROR;
     }
-    return CLI_RUN;
+    return check_protocol(cfg, err, errlen);
 }
 
 void cli_config_free(struct client_config *cfg)
 {
     free(cfg->server);
+    free(cfg->cacert);
     free(cfg->headers);
     free(cfg->out_dir);
     free(cfg->label);
@@ -538,6 +621,26 @@ const char *cli_approach_name(enum approach a)
     return "?";
 }
 
+const char *cli_protocol_name(enum protocol p)
+{
+    switch (p) {
+    case PROTO_HTTP1:
+        return "http1";
+    case PROTO_HTTPS1:
+        return "https1";
+    case PROTO_H2C:
+        return "h2c";
+    case PROTO_H2:
+        return "h2";
+    }
+    return "?";
+}
+
+int cli_protocol_tls(enum protocol p)
+{
+    return p == PROTO_HTTPS1 || p == PROTO_H2;
+}
+
 const char *cli_poll_name(enum poll_mode m)
 {
     return m == POLL_EVENTS ? "events" : "state";
@@ -545,11 +648,23 @@ const char *cli_poll_name(enum poll_mode m)
 
 const char *cli_http_driver_name(enum http_driver d)
 {
-    return d == HTTP_DRIVER_CURL ? "curl" : "raw";
+    return d == HTTP_DRIVER_CURL ? "curl" : d == HTTP_DRIVER_RAW ? "raw" : "auto";
+}
+
+enum http_driver cli_http_driver(const struct client_config *cfg)
+{
+    bool plain = cfg->protocol == PROTO_HTTP1 && cfg->users_per_connection <= 1;
+    if (cfg->http_driver == HTTP_DRIVER_AUTO)
+        return plain ? HTTP_DRIVER_RAW : HTTP_DRIVER_CURL;
+    return cfg->http_driver;
 }
 
 uint32_t cli_threads(const struct client_config *cfg)
 {
+    /* users that share connections (libcurl's pools) must share one multi handle: one
+     * loop */
+    if (cfg->users_per_connection > 1)
+        return 1;
     uint32_t n = cfg->threads;
     if (n == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);

@@ -22,14 +22,26 @@ enum approach {
     APPROACH_WS     /* GET /ws upgraded to a WebSocket, one per user */
 };
 
+/* How the users' requests travel (issue 15). The two TLS protocols need --cacert; HTTP/2
+ * is libcurl's (nghttp2 inside it); a WebSocket always speaks HTTP/1.1 (RFC 8441's
+ * WebSocket over HTTP/2 is in neither libcurl 7.88 nor most proxies). */
+enum protocol {
+    PROTO_HTTP1,  /* HTTP/1.1 over TCP, http:// */
+    PROTO_HTTPS1, /* HTTP/1.1 over TLS, https:// (ALPN http/1.1) */
+    PROTO_H2C,    /* HTTP/2 over TCP by prior knowledge (RFC 9113 section 3.3), http:// */
+    PROTO_H2      /* HTTP/2 over TLS, https:// (ALPN h2) */
+};
+
 enum send_mode {
     SEND_POISSON, /* exponential gaps between a user's messages */
     SEND_PERIODIC /* a fixed gap after a random phase */
 };
 
 enum http_driver {
-    HTTP_DRIVER_RAW, /* the client's own HTTP/1.1 over a socket per user (http_conn.h) */
-    HTTP_DRIVER_CURL /* libcurl's multi socket API */
+    HTTP_DRIVER_AUTO, /* raw where it can (plain HTTP/1.1, a connection per user), else
+                         libcurl */
+    HTTP_DRIVER_RAW,  /* the client's own HTTP/1.1 over a socket per user (http_conn.h) */
+    HTTP_DRIVER_CURL  /* libcurl's multi socket API (TLS, HTTP/2, shared connections) */
 };
 
 enum poll_mode {
@@ -38,32 +50,36 @@ enum poll_mode {
 };
 
 struct client_config {
-    char *server;                 /* base URL, e.g. http://127.0.0.1:8080 (owned) */
-    enum approach approach;       /* which technique every user runs */
-    enum poll_mode poll;          /* short polling only */
-    uint32_t clients;             /* simulated users */
-    int64_t duration_ns;          /* the measurement window */
-    int64_t warmup_ns;            /* users run, nothing is counted in the window */
-    int64_t drain_ns;             /* after the window, for late receipts; -1 = automatic */
-    int64_t interval_ns;          /* short polling period per user */
-    int64_t longpoll_timeout_ns;  /* sent as &timeout= (whole seconds) */
-    int64_t connect_timeout_ns;   /* TCP connect limit per attempt */
-    int64_t response_timeout_ns;  /* longest wait for a poll's answer (long: + the hold) */
-    int64_t open_timeout_ns;      /* longest wait for an SSE stream's headers or a
-                                     WebSocket's 101; 0 = none */
-    int64_t ws_backoff_ns;        /* WebSocket: first wait before reconnecting */
-    uint64_t max_body_bytes;      /* largest poll body or SSE event; more: parse error */
-    double send_rate_hz;          /* messages each user sends per second; 0 = none */
-    uint64_t send_bytes;          /* each message's size */
-    enum send_mode send_mode;     /* how their times are drawn */
-    int64_t max_clock_skew_ns;    /* a stamp later than its receipt by more: a lie */
-    char *headers;                /* "minimal", "browser" or a file name (owned) */
-    uint64_t cookie_bytes;        /* bytes of the Cookie header value; 0 = none */
-    uint64_t seed;                /* poll phases and the cookie's filler */
-    char *out_dir;                /* where the result files go; NULL = none (owned) */
-    char *label;                  /* free text copied into every output row (owned) */
-    enum http_driver http_driver; /* who speaks HTTP for short, long and sse */
-    uint32_t threads;             /* event loops, one per thread; 0 = one per core */
+    char *server;                  /* base URL, e.g. http://127.0.0.1:8080 (owned) */
+    enum approach approach;        /* which technique every user runs */
+    enum protocol protocol;        /* HTTP/1.1 or HTTP/2, plain or over TLS */
+    char *cacert;                  /* the one certificate TLS trusts (owned); NULL = none */
+    uint32_t users_per_connection; /* users (browser tabs) sharing one connection */
+    enum poll_mode poll;           /* short polling only */
+    uint32_t clients;              /* simulated users */
+    int64_t duration_ns;           /* the measurement window */
+    int64_t warmup_ns;             /* users run, nothing is counted in the window */
+    int64_t drain_ns;              /* after the window, for late receipts; -1 = automatic */
+    int64_t interval_ns;           /* short polling period per user */
+    int64_t longpoll_timeout_ns;   /* sent as &timeout= (whole seconds) */
+    int64_t connect_timeout_ns;    /* TCP connect limit per attempt */
+    int64_t response_timeout_ns;   /* longest wait for a poll's answer (long: + the hold) */
+    int64_t open_timeout_ns;       /* longest wait for an SSE stream's headers or a
+                                      WebSocket's 101; 0 = none */
+    int64_t ws_backoff_ns;         /* WebSocket: first wait before reconnecting */
+    uint64_t max_body_bytes;       /* largest poll body or SSE event; more: parse error */
+    double send_rate_hz;           /* messages each user sends per second; 0 = none */
+    uint64_t send_bytes;           /* each message's size */
+    enum send_mode send_mode;      /* how their times are drawn */
+    int64_t max_clock_skew_ns;     /* a stamp later than its receipt by more: a lie */
+    char *headers;                 /* "minimal", "browser" or a file name (owned) */
+    uint64_t cookie_bytes;         /* bytes of the Cookie header value; 0 = none */
+    uint64_t seed;                 /* poll phases and the cookie's filler */
+    char *out_dir;                 /* where the result files go; NULL = none (owned) */
+    char *label;                   /* free text copied into every output row (owned) */
+    enum http_driver http_driver;  /* who speaks HTTP for short, long and sse (as asked:
+                                      cli_http_driver says who does) */
+    uint32_t threads;              /* event loops, one per thread; 0 = one per core */
 };
 
 enum cli_result {
@@ -83,11 +99,19 @@ void cli_usage(FILE *out);
 void cli_config_free(struct client_config *cfg);
 /* "short", "long", "sse", "ws" */
 const char *cli_approach_name(enum approach a);
+/* "http1", "https1", "h2c", "h2" */
+const char *cli_protocol_name(enum protocol p);
+/* 1 for the two TLS protocols */
+int cli_protocol_tls(enum protocol p);
 /* "state", "events" */
 const char *cli_poll_name(enum poll_mode m);
-/* "raw", "curl" */
+/* "auto", "raw", "curl" */
 const char *cli_http_driver_name(enum http_driver d);
-/* The loops a run uses: --threads, or the cores online, never more than the users. */
+/* The driver a run uses: --http-driver, where auto is raw for plain HTTP/1.1 with a
+ * connection per user and libcurl otherwise (never auto). */
+enum http_driver cli_http_driver(const struct client_config *cfg);
+/* The loops a run uses: --threads, or the cores online, never more than the users; one
+ * when users share connections (--users-per-connection above 1). */
 uint32_t cli_threads(const struct client_config *cfg);
 /* "poisson", "periodic" */
 const char *cli_send_mode_name(enum send_mode m);

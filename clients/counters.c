@@ -96,6 +96,9 @@ static const char *const names[CTR__COUNT] = {
     [CTR_MSGS_SENT] = "msgs_sent",
     [CTR_MSGS_ECHOED] = "msgs_echoed",
     [CTR_MSGS_ECHO_DUPLICATES] = "msgs_echo_duplicates",
+    [CTR_SETUPS] = "conn_setups",
+    [CTR_SETUP_BYTES] = "conn_setup_bytes",
+    [CTR_TLS_HANDSHAKE_US] = "tls_handshake_us",
     [CTR_KERNEL_BYTES_SENT] = "kernel_bytes_sent",
     [CTR_KERNEL_BYTES_RECEIVED] = "kernel_bytes_received",
     [CTR_KERNEL_SEGS_OUT] = "kernel_segs_out",
@@ -153,6 +156,11 @@ void counters_add(struct counters *c, enum counter k, uint64_t n, bool in_window
         if (col >= 0)
             activity_add(c->activity, col, n);
     }
+}
+
+void counters_add_window(struct counters *c, enum counter k, uint64_t n)
+{
+    c->win[k] += n;
 }
 
 void counters_add_outage(struct counters *c, int64_t dur_ns, bool in_window)

@@ -87,6 +87,12 @@ enum counter {
                                     they were due) */
     CTR_MSGS_ECHOED,             /* ... that came back to their sender on the feed */
     CTR_MSGS_ECHO_DUPLICATES,    /* repeated receipts of a message by its sender */
+    CTR_SETUPS,                  /* connections whose setup was measured (wire.h): the
+                                    bytes both ways before their first request */
+    CTR_SETUP_BYTES,             /* ... those bytes: a TLS handshake, HTTP/2's preface
+                                    and SETTINGS; 0 for plain HTTP/1.1 */
+    CTR_TLS_HANDSHAKE_US,        /* ... the TLS handshakes' time, TCP's connect to TLS's
+                                    end (CURLINFO_APPCONNECT_TIME_T), microseconds */
     CTR_KERNEL_BYTES_SENT,       /* kernel: bytes handed to TCP (acked + still queued) */
     CTR_KERNEL_BYTES_RECEIVED,   /* kernel: bytes taken from TCP (received - unread) */
     CTR_KERNEL_SEGS_OUT,         /* kernel: TCP segments sent (tcpi_segs_out) */
@@ -129,6 +135,10 @@ struct counters {
                                    (borrowed: the run owns it) */
 };
 
+/* The window's share of a kernel count (CTR_KERNEL_BYTES_*: whole-run in run[], the
+ * window's in win[]), added by wire.c only: the kernel's counts are read per socket, not
+ * as events, so they do not follow counters_add's window rule. */
+void counters_add_window(struct counters *c, enum counter k, uint64_t n);
 /* Add n to counter k; to the window too when in_window (callers usually pass
  * c->measuring; a request's bytes pass whether the request was sent in the window); and,
  * for the activity counters, to the current bin of c->activity. */

@@ -154,7 +154,7 @@ static void conn_open(struct http_conn *c)
         end(c, HTTP_END_CONNECT, false);
         return;
     }
-    user_socket_opened(u);
+    user_socket_opened(u, c->fd);
     int one = 1;
     (void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     bind_source(c);

@@ -143,6 +143,10 @@ struct loop *loop_new(uint32_t ids, const struct loop_callbacks *cb, char *err,
         /* keep every user's idle connection (the default, 4 x handles added, would close
          * the connections of users between polls) */
         curl_multi_setopt(sh->multi, CURLMOPT_MAXCONNECTS, (long)LOOP_USERS_PER_SHARD + 8);
+        /* a browser's limit per origin (RFC 9112 section 9.4 leaves it open; every
+         * current browser uses 6): it binds only users that share a host name
+         * (--users-per-connection), since every other user has one of its own */
+        curl_multi_setopt(sh->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 6L);
     }
     return l;
 fail:

@@ -63,6 +63,19 @@ static uint64_t app_received(const struct run_results *res)
            sum(res->upstream.run, received_parts, N_OF(received_parts));
 }
 
+/* The kernel check holds the application's split against the kernel only where the
+ * split is what crossed the wire: plain HTTP/1.1 (a WebSocket's included, which stays
+ * HTTP/1.1 under h2c).
+ * Over TLS the kernel also counts records and handshakes, and under HTTP/2 libcurl hands
+ * over headers decoded from HPACK and bodies without their frames, so there the split is
+ * decoded sizes and the kernel's counts alone are the wire (bytes_check "decoded"). */
+static bool split_is_wire(const struct run_results *res)
+{
+    enum protocol p = res->cfg->protocol;
+    /* a WebSocket is HTTP/1.1 and its own frames under h2c too (ws_tls.h) */
+    return p == PROTO_HTTP1 || (p == PROTO_H2C && res->cfg->approach == APPROACH_WS);
+}
+
 int report_bytes_match(const struct run_results *res)
 {
     return app_sent(res) == both(res, CTR_KERNEL_BYTES_SENT) &&
@@ -167,6 +180,8 @@ void report_fields(const struct run_results *res, struct report_fields *o)
     /* settings */
     add_str(o, "label", cfg->label ? cfg->label : "");
     add_str(o, "approach", cli_approach_name(cfg->approach));
+    add_str(o, "protocol", cli_protocol_name(cfg->protocol));
+    add_num(o, "users_per_connection", (double)cfg->users_per_connection, 0);
     add_str(o, "poll_mode", is_short ? cli_poll_name(cfg->poll) : "");
     add_num(o, "clients", cfg->clients, 0);
     add_num(o, "duration_s", (double)cfg->duration_ns / NS_PER_S, 3);
@@ -202,8 +217,17 @@ void report_fields(const struct run_results *res, struct report_fields *o)
         add_num(o, counters_name((enum counter)k), (double)c->win[k], 0);
     uint64_t responses =
         c->win[CTR_RESP_NEWS] + c->win[CTR_RESP_EMPTY] + c->win[CTR_RESP_304];
-    uint64_t total = window_bytes(res);
+    /* the window's bytes on the wire: the split's sum where the split is the wire
+     * (plain HTTP/1.1: it equals the kernel's), the kernel's count otherwise */
+    uint64_t wire_sent =
+        c->win[CTR_KERNEL_BYTES_SENT] + res->upstream.win[CTR_KERNEL_BYTES_SENT];
+    uint64_t wire_received =
+        c->win[CTR_KERNEL_BYTES_RECEIVED] + res->upstream.win[CTR_KERNEL_BYTES_RECEIVED];
+    uint64_t total = split_is_wire(res) ? window_bytes(res) : wire_sent + wire_received;
     add_num(o, "total_bytes", (double)total, 0);
+    add_num(o, "wire_bytes_sent", (double)wire_sent, 0);
+    add_num(o, "wire_bytes_received", (double)wire_received, 0);
+    add_num(o, "split_bytes", (double)window_bytes(res), 0);
     add_num(o, "bytes_per_client_min", per_client_min(res, (double)total), 1);
     add_num(o, "requests_per_client_min", per_client_min(res, (double)c->win[CTR_REQUESTS]),
             3);
@@ -278,8 +302,23 @@ void report_fields(const struct run_results *res, struct report_fields *o)
     add_num(o, "kernel_segs_out_run", (double)both(res, CTR_KERNEL_SEGS_OUT), 0);
     add_num(o, "kernel_segs_in_run", (double)both(res, CTR_KERNEL_SEGS_IN), 0);
     add_num(o, "connections_opened_run", (double)c->run[CTR_CONNECTIONS], 0);
+    /* connection setup, whole run: most connections open in the warm-up */
+    add_num(o, "conn_setups_run", (double)both(res, CTR_SETUPS), 0);
+    add_num(o, "conn_setup_bytes_run", (double)both(res, CTR_SETUP_BYTES), 0);
+    add_num(o, "tls_handshake_us_run", (double)both(res, CTR_TLS_HANDSHAKE_US), 0);
     add_num(o, "requests_run", (double)c->run[CTR_REQUESTS], 0);
-    add_str(o, "bytes_check", report_bytes_match(res) ? "ok" : "MISMATCH");
+    add_str(o, "bytes_check",
+            !split_is_wire(res)       ? "decoded"
+            : report_bytes_match(res) ? "ok"
+                                      : "MISMATCH");
+    /* the wire, whatever the protocol: the kernel's bytes both ways per request (every
+     * user's and sender's), and what the protocol's layers added to (or, by HPACK,
+     * took from) the decoded split */
+    uint64_t wire = both(res, CTR_KERNEL_BYTES_SENT) + both(res, CTR_KERNEL_BYTES_RECEIVED);
+    uint64_t reqs = c->run[CTR_REQUESTS] + res->upstream.run[CTR_REQUESTS];
+    add_num(o, "wire_bytes_per_request_run", reqs ? (double)wire / (double)reqs : 0, 1);
+    add_num(o, "wire_minus_split_bytes_run",
+            (double)wire - (double)(app_sent(res) + app_received(res)), 0);
 
     /* the instrument itself */
     add_num(o, "client_cpu_s", res->cpu_window_s, 3);
@@ -287,10 +326,10 @@ void report_fields(const struct run_results *res, struct report_fields *o)
             res->window_s > 0 ? 100.0 * res->cpu_window_s / res->window_s : 0, 1);
     add_num(o, "client_cpu_total_s", res->cpu_total_s, 3);
     add_num(o, "client_peak_rss_kb", (double)res->peak_rss_kb, 0);
-    uint64_t reqs = c->win[CTR_REQUESTS];
+    uint64_t win_reqs = c->win[CTR_REQUESTS];
     add_num(o, "client_cpu_us_per_request",
-            reqs ? 1e6 * res->cpu_window_s / (double)reqs : 0, 2);
-    add_str(o, "http_driver", cli_http_driver_name(cfg->http_driver));
+            win_reqs ? 1e6 * res->cpu_window_s / (double)win_reqs : 0, 2);
+    add_str(o, "http_driver", cli_http_driver_name(cli_http_driver(cfg)));
     add_num(o, "client_threads", res->threads, 0);
     add_num(o, "loop_turns", (double)res->loop_turns, 0);
     add_num(o, "loop_full_turns", (double)res->loop_full_turns, 0);
@@ -323,9 +362,12 @@ void report_print_summary(FILE *out, const struct run_results *res)
         snprintf(mode, sizeof(mode), " (hold %.0f s)",
                  (double)cfg->longpoll_timeout_ns / NS_PER_S);
 
-    fprintf(out, "pushpull-client %s: %s%s, %u users, %.1f s window after %.1f s warmup\n",
-            PUSHPULL_CLIENT_VERSION, cli_approach_name(cfg->approach), mode, cfg->clients,
-            res->window_s, (double)cfg->warmup_ns / NS_PER_S);
+    fprintf(out,
+            "pushpull-client %s: %s%s over %s, %u users, %.1f s window after %.1f s "
+            "warmup\n",
+            PUSHPULL_CLIENT_VERSION, cli_approach_name(cfg->approach), mode,
+            cli_protocol_name(cfg->protocol), cfg->clients, res->window_s,
+            (double)cfg->warmup_ns / NS_PER_S);
     fprintf(out,
             "  %-13s %s (%s), headers %s (%zu B request head), cookie %" PRIu64 " B%s%s\n",
             "server", cfg->server, res->address, res->profile->name, res->req_head_bytes,
@@ -437,7 +479,9 @@ void report_print_summary(FILE *out, const struct run_results *res)
             " app = %" PRIu64 " kernel: %s\n",
             "kernel check", app_sent(res), both(res, CTR_KERNEL_BYTES_SENT),
             app_received(res), both(res, CTR_KERNEL_BYTES_RECEIVED),
-            report_bytes_match(res) ? "ok" : "MISMATCH");
+            !split_is_wire(res) ? "decoded sizes (TLS or HTTP/2: the kernel's are the wire)"
+            : report_bytes_match(res) ? "ok"
+                                      : "MISMATCH");
     fprintf(out,
             "  %-13s cpu %.2f s in the window (%.1f%%), %.2f s in all, peak rss %ld kB\n",
             "client", res->cpu_window_s,
@@ -447,7 +491,7 @@ void report_print_summary(FILE *out, const struct run_results *res)
     fprintf(out,
             "  %-13s %s HTTP, %u loop%s; busiest loop %.1f%% busy, deadlines late p99 %.3f "
             "max %.3f ms, %" PRIu64 " of %" PRIu64 " turns full\n",
-            "instrument", cli_http_driver_name(cfg->http_driver), res->threads,
+            "instrument", cli_http_driver_name(cli_http_driver(cfg)), res->threads,
             res->threads == 1 ? "" : "s", 100.0 * res->loop_busy_max,
             lag ? ms(hist_value_at_percentile(lag, 99)) : 0, lag ? ms(hist_max(lag)) : 0,
             res->loop_full_turns, res->loop_turns);

@@ -51,6 +51,7 @@
 #include "loop.h"
 #include "rng.h"
 #include "user.h"
+#include "ws_tls.h"
 
 #define PROGRESS_EVERY_NS NS_PER_S
 
@@ -66,6 +67,7 @@ struct worker {
     struct counters observer; /* the observer's (first worker only) */
     struct counters upstream; /* its senders' */
     struct activity activity; /* its users' activity (owned) */
+    struct wire wire;         /* its sockets' kernel bytes in the window (owned) */
     pthread_t thread;         /* when index > 0 and started */
     bool started;             /* the thread was created */
     int rc;                   /* 0, or -1 with err */
@@ -92,6 +94,8 @@ struct run {
     uint32_t nids;              /* users, observer and senders: the loop's ids */
     struct upstream_env up_env; /* the messages' settings; its rtt histogram owned */
     struct user_env env;        /* shared by the users; each worker copies it */
+    uint32_t *conns_open;       /* env.conns_open (owned) */
+    bool ws_tls;                /* ws_tls_init was called: ws_tls_free at the end */
     char host_line[300];        /* "Host: ..." */
     char base_path[256];        /* path prefix of --server, without a trailing / */
     unsigned port;              /* server port */
@@ -149,7 +153,9 @@ static int parse_server(struct run *r, char *err, size_t errlen)
         snprintf(err, errlen, "--server %s: no host", r->cfg->server);
         goto end;
     }
-    r->port = port ? (unsigned)strtoul(port, NULL, 10) : 80;
+    r->port = port ? (unsigned)strtoul(port, NULL, 10)
+              : strncmp(r->cfg->server, "https://", 8) == 0 ? 443
+                                                            : 80;
     snprintf(r->host_line, sizeof(r->host_line), "Host: %s%s%s", host, port ? ":" : "",
              port ? port : "");
     snprintf(r->base_path, sizeof(r->base_path), "%s", path ? path : "");
@@ -283,6 +289,7 @@ static void *worker_main(void *arg)
     if (rc == 0) {
         w->users.measuring = true;
         w->upstream.measuring = true;
+        wire_window_start(&w->wire);
         loop_measure(w->loop, true);
         if (w->index == 0)
             r->cpu_w0 = cpu_seconds();
@@ -292,6 +299,7 @@ static void *worker_main(void *arg)
         loop_measure(w->loop, false);
         w->users.measuring = false;
         w->upstream.measuring = false;
+        wire_window_end(&w->wire);
     }
     if (rc == 0)
         rc = run_phase(w, "drain", r->end);
@@ -345,6 +353,7 @@ static int workers_setup(struct run *r, char *err, size_t errlen)
             return -1;
         w->env = r->env;
         w->env.loop = w->loop;
+        w->env.wire = &w->wire;
         w->env.fresh_lock = r->nworkers > 1 ? &r->fresh_lock : NULL;
     }
     return 0;
@@ -361,6 +370,10 @@ static int run_setup(struct run *r, char *err, size_t errlen)
     if (headers_profile_load(&r->profile, cfg->headers, cfg->cookie_bytes, cfg->seed, err,
                              errlen) != 0)
         return -1;
+    if (cfg->approach == APPROACH_WS && cli_protocol_tls(cfg->protocol) &&
+        ws_tls_init(cfg->cacert, err, errlen) != 0)
+        return -1;
+    r->ws_tls = cfg->approach == APPROACH_WS && cli_protocol_tls(cfg->protocol);
     const struct transport_ops *ops = transport_for(cfg->approach);
     bool senders = cfg->send_rate_hz > 0 && !ops->carries_messages;
     r->nids = cfg->clients + 1 + (senders ? cfg->clients : 0);
@@ -378,6 +391,13 @@ static int run_setup(struct run *r, char *err, size_t errlen)
         snprintf(err, errlen, "calloc(%u users): out of memory", r->nids);
         return -1;
     }
+    r->conns_open = calloc(r->nids, sizeof(*r->conns_open));
+    if (!r->conns_open) {
+        snprintf(err, errlen, "calloc(%u groups): out of memory", r->nids);
+        return -1;
+    }
+    for (uint32_t t = 0; t < r->nworkers; t++)
+        r->workers[t].env.conns_open = r->conns_open;
     for (uint32_t i = 0; i < r->nids; i++) {
         struct worker *w = &r->workers[worker_of(r, i)];
         bool observer = i == cfg->clients, sender = i > cfg->clients;
@@ -571,6 +591,8 @@ int run_execute(const struct client_config *cfg, struct run **out, char *err, si
     r->users = NULL;
     r->nusers = 0;
     merge_counts(r);
+    free(r->conns_open);
+    r->conns_open = NULL;
 
     r->res.cpu_window_s = cpu_w1 - cpu_w0;
     r->res.cpu_total_s = cpu_seconds();
@@ -601,14 +623,18 @@ void run_free(struct run *r)
     for (uint32_t i = 0; i < r->nusers; i++)
         user_free(&r->users[i]);
     free(r->users);
+    free(r->conns_open);
     for (uint32_t t = 0; r->workers && t < r->nworkers; t++) {
         free(r->workers[t].members);
         activity_free(&r->workers[t].activity);
+        wire_free(&r->workers[t].wire);
     }
     free(r->workers);
     hist_free(r->res.loop_lag);
     pthread_mutex_destroy(&r->fresh_lock);
     pthread_mutex_destroy(&r->progress_lock);
+    if (r->ws_tls)
+        ws_tls_free();
     headers_profile_free(&r->profile);
     freshness_free(&r->fresh);
     activity_free(&r->activity);

@@ -37,10 +37,11 @@
  * (user_socket_opened, user_socket_close, user_count_*), so each count still has one
  * place.
  *
- * Libcurl settings that matter for the numbers: HTTP/1.1 only; no proxy (the environment
- * is ignored); DNS cache entries never expire (libcurl 7.88 otherwise scans its whole DNS
- * cache after every transfer, O(users)); idle connections are kept for a day (the default
- * 118 s would reconnect slow pollers); no Accept-Encoding (nothing is compressed).
+ * Libcurl settings that matter for the numbers: the protocol (user_protocol.c); no proxy
+ * (the environment is ignored); DNS cache entries never expire (libcurl 7.88 otherwise
+ * scans its whole DNS cache after every transfer, O(users)); idle connections are kept for
+ * a day (the default 118 s would reconnect slow pollers); no Accept-Encoding (nothing is
+ * compressed).
  */
 #include "user.h"
 
@@ -59,6 +60,7 @@
 #include "headers.h"
 #include "loop.h"
 #include "sockacct.h"
+#include "user_protocol.h"
 
 #define URL_MAX_BYTES 8192
 
@@ -238,6 +240,32 @@ static size_t on_write(char *buf, size_t size, size_t nmemb, void *userdata)
     return u->abort_requested ? CURL_WRITEFUNC_PAUSE : len;
 }
 
+/* A connection's setup, counted at its first request: by then libcurl has connected and
+ * finished TLS (and sent HTTP/2's preface), and nothing of the request has gone out. The
+ * transfer that opened a socket is the first to use it (CURLINFO_ACTIVESOCKET is not set
+ * yet at this point in libcurl 7.88, so the opener remembers the socket).
+ * user_count_setup is the one place CTR_SETUPS, CTR_SETUP_BYTES and
+ * CTR_TLS_HANDSHAKE_US are counted (the WebSocket's TLS calls it too). */
+static void count_setup(struct user *u)
+{
+    int fd = u->new_fd; /* the socket this user opened last, first used now */
+    u->new_fd = -1;
+    curl_off_t connect = 0, tls = 0;
+    curl_easy_getinfo(u->easy, CURLINFO_CONNECT_TIME_T, &connect);
+    curl_easy_getinfo(u->easy, CURLINFO_APPCONNECT_TIME_T, &tls);
+    user_count_setup(u, fd, tls > connect ? (uint64_t)(tls - connect) : 0);
+}
+
+void user_count_setup(struct user *u, int fd, uint64_t tls_us)
+{
+    uint64_t bytes = 0;
+    if (!wire_first_request(u->env->wire, fd, &bytes))
+        return;
+    counters_add(u->ctr, CTR_SETUPS, 1, u->ctr->measuring);
+    counters_add(u->ctr, CTR_SETUP_BYTES, bytes, u->ctr->measuring);
+    counters_add(u->ctr, CTR_TLS_HANDSHAKE_US, tls_us, u->ctr->measuring);
+}
+
 /* CURLOPT_PREREQFUNCTION: the connection is ready and the request is about to be sent
  * (for transports whose answer waits for news, that ends an outage: user.h). Until
  * libcurl gets this far with a transfer it has not reset the previous transfer's
@@ -245,6 +273,8 @@ static size_t on_write(char *buf, size_t size, size_t nmemb, void *userdata)
  * same loop turn that queued it) must count no request bytes. */
 void user_http_begun(struct user *u)
 {
+    if (u->hc)
+        user_count_setup(u, u->hc->fd, 0); /* plain HTTP/1.1: no TLS, no setup bytes */
     u->request_begun = true;
     if (u->down && !u->down_answered && u->ops->up_on_connect)
         user_note_up(u); /* a live server has the request: it is held, not failing */
@@ -257,13 +287,16 @@ static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
     (void)conn_local_ip;
     (void)conn_primary_port;
     (void)conn_local_port;
-    user_http_begun(clientp);
+    struct user *u = clientp;
+    count_setup(u);
+    user_http_begun(u);
     return CURL_PREREQFUNC_OK;
 }
 
 /* The one place connections are counted, for libcurl's sockets and own ones. */
-void user_socket_opened(struct user *u)
+void user_socket_opened(struct user *u, int fd)
 {
+    wire_opened(u->env->wire, fd, u->ctr);
     counters_add(u->ctr, CTR_CONNECTIONS, 1, u->ctr->measuring);
     counters_add(u->ctr, CTR_RECONNECTS, u->sockets_ever > 0, u->ctr->measuring);
     u->sockets_ever++;
@@ -280,7 +313,10 @@ static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
     int fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
     if (fd < 0)
         return CURL_SOCKET_BAD; /* libcurl reports a connect error */
-    user_socket_opened(u);
+    user_socket_opened(u, fd);
+    u->new_fd = fd; /* libcurl's transfer that opened it sends the first request */
+    if (u->env->conns_open)
+        u->env->conns_open[u->conn_group]++;
     return fd;
 }
 
@@ -296,7 +332,9 @@ static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
 int user_socket_close(struct user *u, int fd, bool fin_seen)
 {
     struct sockacct a;
-    if (sockacct_read(fd, &a) == 0) {
+    int read = sockacct_read(fd, &a);
+    wire_closing(u->env->wire, fd, read == 0 ? &a : NULL);
+    if (read == 0) {
         uint64_t late_fin = fin_seen && !a.peer_fin && a.read > 0;
         uint64_t fin = (uint64_t)a.peer_fin + late_fin;
         uint64_t syn = a.written > 0;
@@ -314,9 +352,14 @@ int user_socket_close(struct user *u, int fd, bool fin_seen)
 }
 
 /* CURLOPT_CLOSESOCKETFUNCTION */
+/* libcurl calls this with the data of the transfer that opened the socket (the
+ * group's connection stays its opener's, whoever used it last). */
 static int on_closesocket(void *clientp, curl_socket_t fd)
 {
-    return user_socket_close(clientp, fd, false); /* libcurl does not say */
+    struct user *u = clientp;
+    if (u->env->conns_open && u->env->conns_open[u->conn_group] > 0)
+        u->env->conns_open[u->conn_group]--;
+    return user_socket_close(u, fd, false); /* libcurl does not say */
 }
 
 /* ---- the request cycle -------------------------------------------------------------- */
@@ -463,6 +506,10 @@ static void finish(struct user *u, enum http_end how)
         user_count_failure(u, error_counter(how));
         user_note_down(u, false);
         u->ops->on_error(u, now, &next);
+    } else if (!user_protocol_as_asked(u)) {
+        user_count_failure(u, CTR_ERR_STATUS); /* never a silent fallback to HTTP/1.1 */
+        user_note_down(u, true);
+        u->ops->on_error(u, now, &next);
     } else {
         user_count_outcome(u, u->ops->on_done(u, u->status, now, &next));
     }
@@ -474,11 +521,14 @@ static int start_curl(struct user *u, const struct request_spec *spec,
                       const char *const *extra)
 {
     char err[160];
-    if (dynbuf_addf(&u->url, "http://%s:%u%s%s", u->pin_host, u->env->port,
-                    u->env->base_path, spec->target->mem ? spec->target->mem : "/") != 0)
+    if (dynbuf_addf(&u->url, "%s://%s:%u%s%s",
+                    cli_protocol_tls(u->env->cfg->protocol) ? "https" : "http", u->pin_host,
+                    u->env->port, u->env->base_path,
+                    spec->target->mem ? spec->target->mem : "/") != 0)
         return -1;
     u->req_headers = headers_build(u->env->headers, u->ops->kind, u->env->host_line, extra);
     curl_easy_setopt(u->easy, CURLOPT_URL, u->url.mem);
+    user_protocol_before(u);
     curl_easy_setopt(u->easy, CURLOPT_HTTPHEADER, u->req_headers);
     curl_easy_setopt(u->easy, CURLOPT_TIMEOUT_MS, (long)(spec->timeout_ns / NS_PER_MS));
     if (spec->body) {
@@ -714,10 +764,23 @@ int user_init(struct user *u, uint32_t id, bool observer, const struct user_env 
     u->ctr = ctr;
     dynbuf_init(&u->url, URL_MAX_BYTES);
     freshness_user_init(&u->fresh, !observer && id == 0);
+    /* The private host name decides which connection a transfer may use (libcurl keeps
+     * one pool per multi handle, keyed by host): one name per user gives each user its
+     * own connection, one name per group of --users-per-connection users lets a
+     * group share, as a browser's tabs share one origin's connections. A group never
+     * spans two shards of the loop (loop.h), whose multi handles pool apart. */
+    uint32_t upc = env->cfg->users_per_connection ? env->cfg->users_per_connection : 1;
+    u->conn_group = id;
+    u->new_fd = -1;
     if (observer)
         snprintf(u->pin_host, sizeof(u->pin_host), "observer.pushpull.invalid");
-    else
+    else if (upc == 1)
         snprintf(u->pin_host, sizeof(u->pin_host), "u%u.pushpull.invalid", id);
+    else {
+        u->conn_group = id - id % LOOP_USERS_PER_SHARD % upc;
+        snprintf(u->pin_host, sizeof(u->pin_host), "s%ug%u.pushpull.invalid",
+                 id / LOOP_USERS_PER_SHARD, id % LOOP_USERS_PER_SHARD / upc);
+    }
 
     if (ops->init(u) != 0) {
         snprintf(err, errlen, "%s transport init: out of memory", ops->name);
@@ -725,7 +788,7 @@ int user_init(struct user *u, uint32_t id, bool observer, const struct user_env 
     }
     if (ops->on_io)
         return 0; /* its own socket: no libcurl */
-    if (env->cfg->http_driver == HTTP_DRIVER_RAW) {
+    if (cli_http_driver(env->cfg) == HTTP_DRIVER_RAW) {
         u->hc = malloc(sizeof(*u->hc));
         if (!u->hc || http_conn_init(u->hc, u) != 0) {
             snprintf(err, errlen, "%s",
@@ -747,7 +810,8 @@ int user_init(struct user *u, uint32_t id, bool observer, const struct user_env 
     CURL *e = u->easy;
     curl_easy_setopt(e, CURLOPT_PRIVATE, u);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    if (user_protocol_setup(u, err, errlen) != 0)
+        return -1;
     curl_easy_setopt(e, CURLOPT_PROXY, "");
     curl_easy_setopt(e, CURLOPT_RESOLVE, u->resolve);
     curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, -1L);

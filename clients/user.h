@@ -33,6 +33,7 @@
 
 #include "chunked.h"
 #include "counters.h"
+#include "wire.h"
 #include "freshness.h"
 #include "http_conn.h"
 #include "transport.h"
@@ -54,6 +55,9 @@ struct user_env {
     pthread_mutex_t *fresh_lock;          /* held around `fresh` and the messages' round
                                              trips, which the run's threads share; NULL
                                              with one thread */
+    struct wire *wire;                    /* the window's kernel bytes per socket */
+    uint32_t *conns_open; /* libcurl sockets open per connection group, indexed by the
+                             group's first user (user.c's conn_group; owned by run.c) */
 };
 
 struct user {
@@ -76,6 +80,8 @@ struct user {
     struct curl_slist *req_headers;  /* the current request's headers (owned) */
     struct dynbuf url;               /* the current request's URL */
     char pin_host[48];               /* this user's private host name */
+    uint32_t conn_group;             /* the first user of its connection group */
+    int new_fd;                      /* a socket it opened, before its first request */
     /* the current transfer */
     bool busy;             /* a request is out (libcurl: in the multi handle) */
     bool starting;         /* inside start(): a transfer ending now is not restarted */
@@ -171,7 +177,10 @@ void user_abort_soon(struct user *u);
  * (k: CTR_ERR_CONNECT, _TIMEOUT, _STATUS, _PARSE or _IO); a connection still open when
  * the run ended (transfers_aborted_at_end). */
 void user_count_request(struct user *u);
-void user_socket_opened(struct user *u);
+void user_socket_opened(struct user *u, int fd);
+/* A connection's setup is over (TCP connected, TLS done), before its first request:
+ * count its bytes so far and its TLS handshake's time (0 without TLS). */
+void user_count_setup(struct user *u, int fd, uint64_t tls_us);
 int user_socket_close(struct user *u, int fd, bool fin_seen);
 void user_count_outcome(struct user *u, enum outcome o);
 void user_count_failure(struct user *u, enum counter k);

@@ -1,5 +1,6 @@
 /* ws_conn.c: one WebSocket connection, its phases and its bytes (ws_conn.h). */
 #include "ws_conn.h"
+#include "ws_tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +22,8 @@
 #define WS_REQ_MAX       (64 * 1024)
 
 static void pump(struct ws_conn *c, uint32_t events);
+static void start_handshake(struct ws_conn *c);
+static void tls_step(struct ws_conn *c);
 
 /* ---- the single read site and the single write site --------------------------------- */
 
@@ -93,7 +96,8 @@ static void account_down(struct ws_conn *c, const uint8_t *buf, size_t n)
 /* The single read site. */
 static ssize_t conn_read(struct ws_conn *c, uint8_t *buf, size_t cap)
 {
-    ssize_t n = recv(c->fd, buf, cap, 0);
+    ssize_t n =
+        c->tls ? ws_tls_read(c->tls, buf, cap, &c->tls_want) : recv(c->fd, buf, cap, 0);
     if (n > 0) {
         user_note_read(c->u); /* the updates in these bytes are received now */
         account_down(c, buf, (size_t)n);
@@ -107,7 +111,8 @@ static ssize_t conn_read(struct ws_conn *c, uint8_t *buf, size_t cap)
  * kernel holds these bytes for it (MSG_MORE) and the frame leaves in one segment. */
 static ssize_t conn_write(struct ws_conn *c, const uint8_t *buf, size_t len, bool more)
 {
-    ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+    ssize_t n = c->tls ? ws_tls_write(c->tls, buf, len, &c->tls_want)
+                       : send(c->fd, buf, len, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
     if (n <= 0)
         return n;
     if (c->phase == WS_HANDSHAKE)
@@ -207,6 +212,8 @@ static void release(struct ws_conn *c)
     if (c->fd >= 0) {
         if (c->watching)
             loop_unwatch(c->u->env->loop, c->fd);
+        ws_tls_close(c->tls); /* close_notify first: the kernel's account holds it */
+        c->tls = NULL;
         user_socket_close(c->u, c->fd, c->fin_seen);
     }
     c->fd = -1;
@@ -262,7 +269,7 @@ int ws_conn_start(struct ws_conn *c, const char *target)
         end(c, WS_END_CONNECT);
         return 0;
     }
-    user_socket_opened(u);
+    user_socket_opened(u, c->fd);
     int one = 1;
     (void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     c->phase = WS_CONNECTING;
@@ -305,10 +312,46 @@ static void on_connected(struct ws_conn *c)
         end(c, WS_END_CONNECT);
         return;
     }
+    if (cli_protocol_tls(c->u->env->cfg->protocol)) {
+        c->tls = ws_tls_new(c->fd, c->u->pin_host);
+        if (!c->tls) {
+            end(c, WS_END_CONNECT);
+            return;
+        }
+        c->phase = WS_TLS; /* still within --connect-timeout's deadline */
+        c->tls_start = clock_mono_ns();
+        tls_step(c);
+        return;
+    }
+    user_count_setup(c->u, c->fd, 0);
+    start_handshake(c);
+}
+
+/* The connection is up (and TLS done): the opening handshake, within --open-timeout. */
+static void start_handshake(struct ws_conn *c)
+{
     int64_t open_timeout = c->u->env->cfg->open_timeout_ns;
     c->phase = WS_HANDSHAKE;
     c->deadline = open_timeout > 0 ? clock_mono_ns() + open_timeout : 0;
     write_request(c);
+}
+
+/* TLS's handshake, as far as the socket lets it go. A failure (a certificate the client
+ * does not trust, a reset) ends the connection as a connect error, as a browser reports
+ * a wss:// it could not reach. */
+static void tls_step(struct ws_conn *c)
+{
+    uint32_t want = 0;
+    int rc = ws_tls_handshake(c->tls, &want);
+    if (rc < 0) {
+        end(c, WS_END_CONNECT);
+    } else if (rc == 0) {
+        if (set_interest(c, want) != 0)
+            end(c, WS_END_CONNECT);
+    } else {
+        user_count_setup(c->u, c->fd, (uint64_t)(clock_mono_ns() - c->tls_start) / 1000);
+        start_handshake(c);
+    }
 }
 
 /* The answer is read and accepted: frames from now on. */
@@ -406,6 +449,9 @@ void ws_conn_io(struct ws_conn *c, uint32_t events)
     case WS_CONNECTING:
         on_connected(c);
         break;
+    case WS_TLS:
+        tls_step(c);
+        break;
     case WS_HANDSHAKE:
         if (c->req_sent < c->req.len && (events & EPOLLOUT))
             write_request(c);
@@ -432,6 +478,7 @@ void ws_conn_expire(struct ws_conn *c)
 {
     switch (c->phase) {
     case WS_CONNECTING:
+    case WS_TLS:
         end(c, WS_END_CONNECT);
         break;
     case WS_HANDSHAKE:

@@ -6,7 +6,8 @@
  * each end counts as) is ws.c's; this is the mechanism, and it tells ws.c what happened
  * through three hooks: the connection opened, a message arrived, the connection ended
  * (and how). A connection runs through four phases: a non-blocking connect (limited by
- * --connect-timeout), the handshake (the request written, the answer read; limited by
+ * --connect-timeout, which also bounds TLS's handshake when the protocol has TLS:
+ * ws_tls.h), the handshake (the request written, the answer read; limited by
  * --open-timeout when set), frames, and closing (after a close frame either way, up to
  * 1 s for the server's FIN: RFC 6455 section 7.1.1 lets the server close first). The
  * socket is watched for exactly what the phase needs (loop_watch). After every call into
@@ -47,6 +48,7 @@ struct user;
 enum ws_phase {
     WS_IDLE,       /* no socket */
     WS_CONNECTING, /* TCP connect in progress */
+    WS_TLS,        /* TLS handshake in progress (wss://: ws_tls.h) */
     WS_HANDSHAKE,  /* the request is being written, the answer read */
     WS_OPEN,       /* frames */
     WS_CLOSING     /* close frames exchanged, or ours sent: waiting for the server's FIN */
@@ -79,6 +81,9 @@ struct ws_conn {
     const struct ws_conn_hooks *hooks; /* ws.c's */
     enum ws_phase phase;               /* where the connection is */
     int fd;                            /* the socket, -1 when none */
+    struct ssl_st *tls;                /* TLS over it (wss://), or NULL (owned) */
+    int64_t tls_start;                 /* when its handshake began (monotonic) */
+    uint32_t tls_want;                 /* what TLS waits for after EAGAIN */
     uint32_t watching;                 /* epoll interest now; 0 = not in the set */
     int64_t deadline;                  /* the phase's limit (monotonic); 0 = none */
     struct sockaddr_storage addr;      /* the server */

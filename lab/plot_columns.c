@@ -48,7 +48,9 @@ static bool is_own_field(const struct lab_approach *a, const char *key)
 static void append_swept(char *text, size_t cap, const cJSON *v)
 {
     size_t len = strlen(text);
-    if (cJSON_IsString(v))
+    if (cJSON_IsString(v) && strcmp(v->string, "protocol") == 0) /* "h2c" says it all */
+        snprintf(text + len, cap - len, "%s%s", len ? "; " : "", v->valuestring);
+    else if (cJSON_IsString(v))
         snprintf(text + len, cap - len, "%s%s=%s", len ? "; " : "", v->string,
                  v->valuestring);
     else if (cJSON_IsNumber(v))

@@ -18,6 +18,7 @@
  * without one was on loopback (d = 0).
  */
 #include "report.h"
+#include "report_protocols.h"
 
 #include <limits.h>
 #include <math.h>
@@ -590,6 +591,7 @@ static int write_report(struct dynbuf *b, const cJSON *scenario, const struct la
     w = w ? w : findings(b, rows, n);
     w = w ? w : report_capacity(b, rows, n);
     w = w ? w : report_radio(b, rows, n);
+    w = w ? w : report_protocols(b, rows, n);
     w = w ? w
           : dynbuf_adds(
                 b,

@@ -45,6 +45,8 @@ static void add_settings(cJSON *run, const struct scenario_run *r)
         cJSON_AddStringToObject(set, "trace", r->trace);
     cJSON_AddStringToObject(set, "headers", r->headers);
     cJSON_AddNumberToObject(set, "cookie_bytes", r->cookie_bytes);
+    cJSON_AddStringToObject(set, "protocol", scenario_protocol_names[r->protocol]);
+    cJSON_AddNumberToObject(set, "users_per_connection", r->users_per_connection);
 }
 
 /* What the report scales the run to: the target population and the phones' radio. */
@@ -153,6 +155,13 @@ int run_record_write(const struct run_record *rec, const char *path, char *err,
     if (rec->loadavg_end >= 0)
         cJSON_AddNumberToObject(stats, "loadavg_end", rec->loadavg_end);
     add_programs(run, rec);
+    if (rec->front_cpu_s >= 0) {
+        cJSON *front = cJSON_AddObjectToObject(run, "front");
+        cJSON_AddNumberToObject(front, "cpu_s", rec->front_cpu_s);
+        cJSON_AddNumberToObject(front, "peak_rss_kb", (double)rec->front_peak_rss_kb);
+    } else {
+        cJSON_AddNullToObject(run, "front");
+    }
     add_ns(run, "started_unix_ns", rec->started_unix_ns);
     add_ns(run, "ended_unix_ns", rec->ended_unix_ns);
     cJSON *outcome = cJSON_AddObjectToObject(run, "outcome");

@@ -12,7 +12,8 @@
  *   settings: every value the run used: the approach's own (its choice, such as
  *     "poll": "state", and its numeric settings, such as "interval_ms"), then clients,
  *     duration_s, warmup_s, seed, update_process, rate_hz (not with a trace), burst_size
- *     (burst only), payload_bytes, trace (trace only), headers, cookie_bytes
+ *     (burst only), payload_bytes, trace (trace only), headers, cookie_bytes, protocol
+ *     ("http1", "http1-front", "https1", "h2c", "h2"), users_per_connection
  *   swept: the fields the scenario wrote as lists, with this run's values, in id order
  *     ({"interval_ms": 250}, {"feed": "file"})
  *   network: null, or delay_ms, jitter_ms, rate_kbit, drop_every_s, idle_timeout_s,
@@ -30,8 +31,11 @@
  *     server_stats.window.json), end_unix_ns (after the client ended: server_stats.json);
  *     each 0 until taken; loadavg_window, loadavg_end: the machine's 1-minute load
  *     average at those two moments (other work on a shared machine shows there)
- *   programs: {"server"|"link"|"client"|"server_restarted": {"argv": [...], "pid": N,
- *     "ended": "exited with status 0"}}, each once started (argv exact, path included)
+ *   programs: {"server"|"front"|"link"|"client"|"server_restarted": {"argv": [...],
+ *     "pid": N, "ended": "exited with status 0"}}, each once started (argv exact, path
+ *     included)
+ *   front: null, or what the front (nghttpx, lab/front.h) cost: cpu_s (user + system,
+ *     its whole life), peak_rss_kb (VmHWM), read just before it was stopped
  *   started_unix_ns, ended_unix_ns (0 while running)
  *   outcome: {"status": "starting"|"running"|"ok"|"failed"|"interrupted", "message"}
  */
@@ -47,11 +51,11 @@
 
 enum run_status { RUN_STARTING, RUN_RUNNING, RUN_OK, RUN_FAILED, RUN_INTERRUPTED };
 
-#define RUN_RECORD_PROGRAMS 4
+#define RUN_RECORD_PROGRAMS 5
 
 /* One program the run started (or will start). */
 struct run_program {
-    const char *role;           /* "server", "link", "client", "server_restarted" */
+    const char *role; /* "server", "front", "link", "client", "server_restarted" */
     const struct runargs *argv; /* its exact argv */
     const struct proc *proc;    /* NULL until it was started */
 };
@@ -70,6 +74,8 @@ struct run_record {
     int64_t stats_end_unix_ns;    /* read after the client ended */
     double loadavg_window;        /* the machine's 1-minute load average then; NAN */
     double loadavg_end;           /* and at the end */
+    double front_cpu_s;           /* the front's CPU; < 0: no front, or not read */
+    long front_peak_rss_kb;       /* its peak resident memory */
     enum run_status status;       /* so far */
     char message[1024];           /* why it failed, or "" */
 };

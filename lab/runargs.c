@@ -130,6 +130,15 @@ int runargs_client(const struct scenario_run *r, struct runargs *out)
     runargs_addf(out, "%u", r->cookie_bytes);
     runargs_add(out, "--seed");
     runargs_addf(out, "%llu", (unsigned long long)r->seed);
+    /* the client's defaults (plain HTTP/1.1, a connection per user) go unsaid */
+    if (r->protocol != SCENARIO_HTTP1) {
+        runargs_add(out, "--protocol");
+        runargs_add(out, scenario_client_protocol(r->protocol));
+    }
+    if (r->users_per_connection > 1) {
+        runargs_add(out, "--users-per-connection");
+        runargs_addf(out, "%u", r->users_per_connection);
+    }
     return out->failed ? -1 : 0;
 }
 

@@ -36,6 +36,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "front.h"
 #include "lab.h"
 #include "proc.h"
 #include "run_record.h"
@@ -58,11 +59,13 @@ struct trial {
     char dir[4096];                /* results/runs/<id> */
     char record_path[4200];        /* its run.json */
     struct runargs argv_server[2]; /* FIRST, RESTARTED */
-    struct runargs argv_link, argv_client;
+    struct runargs argv_link, argv_client, argv_front;
     struct proc server[2], link, client;
+    struct front front;        /* nghttpx, for a protocol through the front */
     int cur;                   /* the server that runs now */
     char server_url[256];      /* "http://127.0.0.1:PORT", as it printed it */
-    char front_url[256];       /* what the client talks to: server or link */
+    char front_url[256];       /* what the client talks to: server, front or link */
+    char upstream[256];        /* what the link forwards to: "ADDR:PORT" */
     int64_t crash_due, up_due; /* monotonic ns; 0: nothing due */
     int64_t window_due;        /* the window's /stats reading; 0: taken or not due */
     bool server_down;          /* between the crash and the successor's line */
@@ -167,6 +170,12 @@ static int start_server(struct trial *t, int which)
     return record(t);
 }
 
+/* The client speaks TLS (to the front). */
+static bool tls(const struct trial *t)
+{
+    return t->r->protocol == SCENARIO_HTTPS1 || t->r->protocol == SCENARIO_H2;
+}
+
 static int start_link(struct trial *t)
 {
     char line[256], stats[4200];
@@ -175,7 +184,7 @@ static int start_link(struct trial *t)
     runargs_add(a, "--listen");
     runargs_add(a, "127.0.0.1:0");
     runargs_add(a, "--upstream");
-    runargs_add(a, t->server_url + strlen("http://"));
+    runargs_add(a, t->upstream);
     runargs_add(a, "--stats");
     runargs_add(a, path_in(t, stats, sizeof(stats), "link_stats.json"));
     if (runargs_link(t->r, a) != 0)
@@ -190,7 +199,31 @@ static int start_link(struct trial *t)
                     "the link emulator's first line is \"%s\", not \"listening on "
                     "ADDR:PORT\"",
                     line);
-    snprintf(t->front_url, sizeof(t->front_url), "http://%s", addr);
+    snprintf(t->front_url, sizeof(t->front_url), "%s://%s", tls(t) ? "https" : "http",
+             addr);
+    return record(t);
+}
+
+/* The run's protocol is spoken with the front (TLS and HTTP/2, or HTTP/1.1 through it). */
+static bool through_front(const struct trial *t)
+{
+    return t->r->protocol != SCENARIO_HTTP1;
+}
+
+/* nghttpx in front of the server (lab/front.h): the client, or the link, then talks to
+ * its plain port (HTTP/1.1, h2c) or its TLS port (https1, h2), and trusts its
+ * certificate. Its log and configuration stay in the run's directory. */
+static int start_front(struct trial *t)
+{
+    char why[1024];
+    if (front_prepare(&t->front, t->dir, t->server_url + strlen("http://"), why,
+                      sizeof(why)) != 0 ||
+        front_start(&t->front, &t->argv_front, START_TIMEOUT_MS, why, sizeof(why)) != 0)
+        return fail(t, "%s", why);
+    unsigned port = tls(t) ? t->front.tls_port : t->front.plain_port;
+    snprintf(t->upstream, sizeof(t->upstream), "127.0.0.1:%u", port);
+    snprintf(t->front_url, sizeof(t->front_url), "%s://127.0.0.1:%u",
+             tls(t) ? "https" : "http", port);
     return record(t);
 }
 
@@ -234,6 +267,10 @@ static int start_client(struct trial *t)
     runargs_add(a, t->dir);
     runargs_add(a, "--label");
     runargs_add(a, t->r->id);
+    if (tls(t)) {
+        runargs_add(a, "--cacert");
+        runargs_add(a, t->front.cert);
+    }
     if (runargs_client(t->r, a) != 0)
         return fail(t, "the client's command line is too long");
     int rc = start(t, &t->client, a, "the client", "client.txt", "client.err", NULL, 0);
@@ -333,6 +370,8 @@ static int watch(struct trial *t)
             return died(t, &t->server[t->cur], server_err[t->cur]);
         if (t->r->network.link && proc_poll(&t->link))
             return died(t, &t->link, "link.err");
+        if (through_front(t) && proc_poll(&t->front.proc))
+            return died(t, &t->front.proc, "nghttpx.log");
         int64_t now = clock_mono_ns(), next = now + TICK_MS * NS_PER_MS;
         int rc = 0;
         if (t->window_due && now >= t->window_due) {
@@ -393,6 +432,13 @@ static int finish(struct trial *t)
         return fail(t, "the link emulator %s when stopped (see %s)", how,
                     path_in(t, f1, sizeof(f1), "link.err"));
     }
+    if (through_front(t)) {
+        if (proc_poll(&t->front.proc))
+            return died(t, &t->front.proc, "nghttpx.log");
+        if (front_usage(&t->front, &t->rec.front_cpu_s, &t->rec.front_peak_rss_kb) != 0)
+            t->rec.front_cpu_s = -1;
+        proc_stop(&t->front.proc, STOP_GRACE_MS); /* SIGTERM: nghttpx ends at once */
+    }
     struct proc *s = &t->server[t->cur];
     if (proc_poll(s))
         return died(t, s, server_err[t->cur]);
@@ -413,7 +459,8 @@ static int finish(struct trial *t)
 /* Stop whatever still runs, the client first, and say what was stopped. */
 static void stop_all(struct trial *t, char *said, size_t cap)
 {
-    struct proc *order[] = {&t->client, &t->link, &t->server[RESTARTED], &t->server[FIRST]};
+    struct proc *order[] = {&t->client, &t->link, &t->front.proc, &t->server[RESTARTED],
+                            &t->server[FIRST]};
     said[0] = '\0';
     for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
         struct proc *p = order[i];
@@ -430,10 +477,12 @@ static void stop_all(struct trial *t, char *said, size_t cap)
 static int steps(struct trial *t)
 {
     int rc = start_server(t, FIRST);
+    snprintf(t->front_url, sizeof(t->front_url), "%s", t->server_url);
+    snprintf(t->upstream, sizeof(t->upstream), "%s", t->server_url + strlen("http://"));
+    if (rc == 0 && through_front(t))
+        rc = start_front(t);
     if (rc == 0 && t->r->network.link)
         rc = start_link(t);
-    else if (rc == 0)
-        snprintf(t->front_url, sizeof(t->front_url), "%s", t->server_url);
     if (rc == 0)
         rc = save_stats(t, "server_stats.idle.json", &t->rec.stats_idle_unix_ns);
     if (rc == 0)
@@ -487,14 +536,17 @@ int runner_run(const struct runner_env *env, const struct scenario *s, size_t in
     }
     proc_init(&t->link);
     proc_init(&t->client);
+    proc_init(&t->front.proc);
     runargs_init(&t->argv_link);
     runargs_init(&t->argv_client);
+    runargs_init(&t->argv_front);
     t->rec = (struct run_record){
         .scenario = s,
         .run = t->r,
         .plan_index = index,
         .plan_runs = scenario_run_count(s),
         .programs = {{"server", &t->argv_server[FIRST], &t->server[FIRST]},
+                     {"front", &t->argv_front, &t->front.proc},
                      {"link", &t->argv_link, &t->link},
                      {"client", &t->argv_client, &t->client},
                      {"server_restarted", &t->argv_server[RESTARTED],
@@ -503,6 +555,7 @@ int runner_run(const struct runner_env *env, const struct scenario *s, size_t in
         .started_unix_ns = clock_real_ns(),
         .loadavg_window = -1,
         .loadavg_end = -1,
+        .front_cpu_s = -1,
         .status = RUN_STARTING};
     int rc = prepare(t, results_dir);
     if (rc == 0)
@@ -529,6 +582,7 @@ int runner_run(const struct runner_env *env, const struct scenario *s, size_t in
         runargs_free(&t->argv_server[i]);
     runargs_free(&t->argv_link);
     runargs_free(&t->argv_client);
+    runargs_free(&t->argv_front);
     free(t);
     return rc;
 }

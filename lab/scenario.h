@@ -30,7 +30,7 @@
 #define SCENARIO_ID_MAX    192                     /* bytes of a run id, NUL included */
 #define SCENARIO_MAX_RUNS  1000                    /* runs one scenario may expand into */
 #define SCENARIO_MAX_SWEEP FIELDS_MAX_SWEEP        /* values in one list */
-#define SCENARIO_MAX_DIMS  (LAB_MAX_SETTINGS + 11) /* fields one run may sweep */
+#define SCENARIO_MAX_DIMS  (LAB_MAX_SETTINGS + 13) /* fields one run may sweep */
 
 enum scenario_process {
     SCENARIO_PERIODIC, /* one update every 1/rate_hz s */
@@ -69,6 +69,23 @@ struct scenario_restart {
     bool durable;  /* feed "file": the log survives the crash; false: "memory" */
 };
 
+/* How the clients reach the server (the scenario's "protocol"): straight to it, or
+ * through the front (lab/front.h), which terminates TLS and HTTP/2 and speaks HTTP/1.1
+ * to the server. http1-front is plain HTTP/1.1 through that same front, so the front's
+ * own cost is a row of its own and not hidden in the HTTP/2 and TLS figures. */
+enum scenario_protocol {
+    SCENARIO_HTTP1,       /* HTTP/1.1 to the server, no front (the default) */
+    SCENARIO_HTTP1_FRONT, /* HTTP/1.1 through the front */
+    SCENARIO_HTTPS1,      /* HTTP/1.1 over TLS, through the front */
+    SCENARIO_H2C,         /* HTTP/2 by prior knowledge, through the front */
+    SCENARIO_H2,          /* HTTP/2 over TLS (ALPN h2), through the front */
+    SCENARIO_N_PROTOCOLS
+};
+/* "http1", "http1-front", "https1", "h2c", "h2", in enum order */
+extern const char *const scenario_protocol_names[SCENARIO_N_PROTOCOLS];
+/* The client's --protocol for p ("http1" for both HTTP/1.1 over TCP). */
+const char *scenario_client_protocol(enum scenario_protocol p);
+
 /* One field the scenario wrote as a list (or a one-value list), and this run's value: what
  * the run id names, and what tells this run from its neighbours in a plot. */
 struct scenario_swept {
@@ -96,6 +113,8 @@ struct scenario_run {
     const char *trace;                   /* CSV of publish times (resolved path) or NULL */
     const char *headers;                 /* "minimal", "browser" or a resolved file path */
     uint32_t cookie_bytes;               /* bytes of the Cookie value; 0 = none */
+    enum scenario_protocol protocol;     /* straight, or through the front */
+    uint32_t users_per_connection;       /* users (tabs) sharing one connection */
     struct scenario_network network;     /* the link; network.link false: none */
     struct scenario_restart restart;     /* the crash; restart.on false: none */
     double target_users;                 /* the population capacity is scaled to */

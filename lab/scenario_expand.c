@@ -7,7 +7,8 @@
  *
  * Expansion: for each entry of "approaches" in file order, the cartesian product of its
  * own settings (its row's order), then the network's (schema order), then the restart's
- * (at_s, down_s, feed), then updates.rate_hz, then clients; the last varies fastest. A run
+ * (at_s, down_s, feed), then protocol and users_per_connection, then updates.rate_hz,
+ * then clients; the last varies fastest. A run
  * id is the approach's name, its choice when it has one (short polling's poll mode), and
  * name=value for every field written as a list (a one-value list names a field without
  * sweeping it). Ids must come out unique; that is checked, not assumed.
@@ -155,6 +156,12 @@ static void run_set_field(struct scenario_run *r, enum field f, double v)
     case F_FEED:
         r->restart.durable = v == FEED_FILE;
         break;
+    case F_PROTOCOL:
+        r->protocol = (enum scenario_protocol)v;
+        break;
+    case F_UPC:
+        r->users_per_connection = (uint32_t)v;
+        break;
     default:
         break;
     }
@@ -185,6 +192,9 @@ static size_t approach_dims(const struct scenario *s, const struct scenario_appr
         dims[nd++] =
             (struct dim){&s->restart[k], scenario_specs[scenario_restart_ids[k]].name,
                          (int)scenario_restart_ids[k], -1};
+    dims[nd++] =
+        (struct dim){&s->protocol, scenario_specs[F_PROTOCOL].name, F_PROTOCOL, -1};
+    dims[nd++] = (struct dim){&s->upc, scenario_specs[F_UPC].name, F_UPC, -1};
     if (s->process != SCENARIO_TRACE)
         dims[nd++] = (struct dim){&s->rate_hz, scenario_specs[F_RATE].name, F_RATE, -1};
     dims[nd++] = (struct dim){&s->clients, scenario_specs[F_CLIENTS].name, F_CLIENTS, -1};
@@ -294,7 +304,8 @@ static void expand_approach(const struct scenario *s, size_t ai, struct scenario
             sw->value = v;
             sw->text = dims[d].field == F_FEED
                            ? scenario_feed_names[v == FEED_FILE ? FEED_FILE : 0]
-                           : NULL;
+                       : dims[d].field == F_PROTOCOL ? scenario_protocol_names[(size_t)v]
+                                                     : NULL;
             char num[32];
             if (sw->text)
                 snprintf(num, sizeof(num), "%s", sw->text);

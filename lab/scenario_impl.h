@@ -31,6 +31,8 @@ enum field {
     F_AT,
     F_DOWN,
     F_FEED,
+    F_PROTOCOL,
+    F_UPC,
     F_COUNT
 };
 
@@ -70,6 +72,8 @@ struct scenario {
     char *trace;                   /* resolved CSV path or NULL (owned) */
     char *headers;                 /* "minimal", "browser" or resolved path (owned) */
     uint32_t cookie_bytes;         /* Cookie value bytes */
+    struct sweep protocol;         /* scenario_protocol_names indices */
+    struct sweep upc;              /* users_per_connection */
     struct scenario_approach approaches[SCENARIO_MAX_APPROACHES]; /* in file order */
     size_t n_approaches;                                          /* entries used */
     struct sweep network[N_NETWORK];   /* values of scenario_network_ids, in order */

@@ -70,17 +70,32 @@ const struct field_spec scenario_specs[F_COUNT] = {
     /* not a number: parse_feed reads it, and its values are indices into feed_names; the
      * entry gives the name for run ids and the words of the message */
     [F_FEED] = {"feed", 0, 1, false, false, true, true, false, 0, "\"memory\" or \"file\""},
+    /* not a number either: indices into scenario_protocol_names */
+    [F_PROTOCOL] = {"protocol", 0, SCENARIO_N_PROTOCOLS - 1, false, false, true, true,
+                    false, 0, "\"http1\", \"http1-front\", \"https1\", \"h2c\" or \"h2\""},
+    /* a shard of the client's event loop is the most one connection may be shared by */
+    [F_UPC] = {"users_per_connection", 1, 64, false, false, true, true, false, 1,
+               "a whole number from 1 to 64"},
 };
 
 const enum field scenario_network_ids[N_NETWORK] = {F_DELAY, F_JITTER, F_RATE_KBIT,
                                                     F_DROP,  F_IDLE,   F_BUFFER};
 const enum field scenario_restart_ids[N_RESTART] = {F_AT, F_DOWN, F_FEED};
 const char *const scenario_feed_names[2] = {"memory", "file"};
+const char *const scenario_protocol_names[SCENARIO_N_PROTOCOLS] = {"http1", "http1-front",
+                                                                   "https1", "h2c", "h2"};
+
+const char *scenario_client_protocol(enum scenario_protocol p)
+{
+    return p == SCENARIO_HTTP1_FRONT ? "http1" : scenario_protocol_names[p];
+}
 
 static const char *const process_names[] = {"periodic", "poisson", "burst", "trace"};
 static const char *const root_fields[] = {
-    "name",    "description", "duration_s", "warmup_s", "seed",   "clients", "updates",
-    "headers", "approaches",  "network",    "restart",  "target", "radio",   "quick"};
+    "name",       "description", "duration_s", "warmup_s",
+    "seed",       "clients",     "updates",    "headers",
+    "approaches", "network",     "restart",    "target",
+    "radio",      "quick",       "protocol",   "users_per_connection"};
 static const char *const updates_fields[] = {"process", "rate_hz", "burst_size",
                                              "payload_bytes", "trace"};
 static const char *const headers_fields[] = {"profile", "cookie_bytes"};
@@ -247,32 +262,32 @@ static int parse_network(struct fields_ctx *c, const cJSON *root, struct scenari
     return 0;
 }
 
-/* The scenario_feed_names index of a JSON value, or N_OF(scenario_feed_names) if it names
- * no feed. */
-static size_t feed_index(const cJSON *it)
+/* The index of a JSON value in names[n], or n if it names none of them. */
+static size_t name_index(const cJSON *it, const char *const *names, size_t n)
 {
     if (!cJSON_IsString(it))
-        return N_OF(scenario_feed_names);
-    return fields_find_name(scenario_feed_names, N_OF(scenario_feed_names),
-                            it->valuestring);
+        return n;
+    return fields_find_name(names, n, it->valuestring);
 }
 
-/* restart.feed: "memory" or "file", or a list of distinct ones (a sweep, like the numeric
- * lists). The values stored are indices into scenario_feed_names; absent, "memory". */
-static int parse_feed(struct fields_ctx *c, const cJSON *obj, struct sweep *out)
+/* A word field (restart.feed, protocol): one of names[n], or a list of distinct ones (a
+ * sweep, like the numeric lists). The values stored are indices into names; absent, the
+ * first name. */
+static int parse_words(struct fields_ctx *c, const cJSON *obj, const char *path,
+                       enum field f, const char *const *names, size_t n_names,
+                       struct sweep *out)
 {
-    static const char path[] = "restart.feed";
-    const struct field_spec *sp = &scenario_specs[F_FEED];
+    const struct field_spec *sp = &scenario_specs[f];
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, sp->name);
     char expect[96];
     snprintf(expect, sizeof(expect), "%s (or a list of them)", sp->expect);
     memset(out, 0, sizeof(*out));
-    out->n = 1; /* v[0] == 0: "memory" */
+    out->n = 1; /* v[0] == 0: the first name ("memory", "http1") */
     if (!it)
         return 0;
     if (!cJSON_IsArray(it)) {
-        size_t k = feed_index(it);
-        if (k == N_OF(scenario_feed_names))
+        size_t k = name_index(it, names, n_names);
+        if (k == n_names)
             return fields_fail_expected(c, path, expect, it);
         out->v[0] = (double)k;
         return 0;
@@ -283,10 +298,11 @@ static int parse_feed(struct fields_ctx *c, const cJSON *obj, struct sweep *out)
     for (const cJSON *e = it->child; e; e = e->next, i++) {
         char p[FIELDS_PATH];
         fields_path_index(p, sizeof(p), path, i);
-        size_t k = feed_index(e);
-        if (k == N_OF(scenario_feed_names))
+        size_t k = name_index(e, names, n_names);
+        if (k == n_names)
             return fields_fail_expected(c, p, sp->expect, e);
-        /* with two names, a third element is always a repeat: v[] never overflows */
+        /* with n_names <= FIELDS_MAX_SWEEP, an element past them is always a repeat:
+         * v[] never overflows */
         for (size_t j = 0; j < i; j++)
             if (out->v[j] == (double)k)
                 return fields_fail_expected(c, p, "a value not already in the list", e);
@@ -315,7 +331,19 @@ static int parse_restart(struct fields_ctx *c, const cJSON *root, struct scenari
         return -1;
     if (fields_get_sweep(c, r, "restart", &scenario_specs[F_AT], &s->restart[0]) < 0 ||
         fields_get_sweep(c, r, "restart", &scenario_specs[F_DOWN], &s->restart[1]) < 0 ||
-        parse_feed(c, r, &s->restart[2]) != 0)
+        parse_words(c, r, "restart.feed", F_FEED, scenario_feed_names,
+                    N_OF(scenario_feed_names), &s->restart[2]) != 0)
+        return -1;
+    return 0;
+}
+
+/* "protocol" (a word, or a list of them) and "users_per_connection". */
+static int parse_protocol(struct fields_ctx *c, const cJSON *root, struct scenario *s)
+{
+    _Static_assert(SCENARIO_N_PROTOCOLS <= FIELDS_MAX_SWEEP, "parse_words' list");
+    if (parse_words(c, root, "protocol", F_PROTOCOL, scenario_protocol_names,
+                    SCENARIO_N_PROTOCOLS, &s->protocol) != 0 ||
+        fields_get_sweep(c, root, "", &scenario_specs[F_UPC], &s->upc) < 0)
         return -1;
     return 0;
 }
@@ -343,8 +371,9 @@ static int parse_root(struct fields_ctx *c, const cJSON *root, struct scenario *
     s->warmup_given = warmup > 0;
     if (parse_updates(c, root, s) != 0 || parse_headers(c, root, s) != 0 ||
         scenario_parse_approaches(c, root, s) != 0 || parse_network(c, root, s) != 0 ||
-        parse_restart(c, root, s) != 0 || scenario_parse_target(c, root, s) != 0 ||
-        scenario_parse_radio(c, root, s) != 0 || scenario_parse_quick(c, root, s) != 0)
+        parse_restart(c, root, s) != 0 || parse_protocol(c, root, s) != 0 ||
+        scenario_parse_target(c, root, s) != 0 || scenario_parse_radio(c, root, s) != 0 ||
+        scenario_parse_quick(c, root, s) != 0)
         return -1;
     s->full_duration_s = s->duration_s;
     s->full_rate_hz = s->rate_hz.n ? s->rate_hz.v[0] : 0;

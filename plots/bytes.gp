@@ -2,7 +2,10 @@
 # the payload itself, and framing (HTTP chunking, and an approach's own fields and
 # heartbeats). The header layers are the "header tax" polling pays on every ask. How an
 # approach's bytes split into payload and framing is its own (plot_payload_bytes and
-# plot_framing_bytes, written by the lab from its approach table).
+# plot_framing_bytes, written by the lab from its approach table). The bars are what the
+# client decoded; a black mark on each is what crossed the wire (the kernel's count).
+# Under plain HTTP/1.1 the two agree and the mark sits on the bar's top; under HTTP/2
+# (HPACK) and TLS (records, handshakes) they part, and the mark says what was paid.
 if (!exists("plots")) plots = 'plots'
 load plots.'/style.gp'
 set output dir.'/plots/bytes.'.fmt
@@ -27,4 +30,6 @@ clientmin(x) = column('clients') * column('duration_s') / 60.0
 plot summary using (column('req_header_bytes') / clientmin(0)):xtic(runlabel(0)) lc rgb c_pink title 'request headers', \
      '' using (column('resp_header_bytes') / clientmin(0)) lc rgb c_sky title 'response headers', \
      '' using (column('plot_payload_bytes') / clientmin(0)) lc rgb c_green title 'payload (update JSON)', \
-     '' using (column('plot_framing_bytes') / clientmin(0)) lc rgb c_grey title 'framing: chunks, fields, heartbeats'
+     '' using (column('plot_framing_bytes') / clientmin(0)) lc rgb c_grey title 'framing: chunks, fields, heartbeats', \
+     '' using 0:(column('bytes_per_client_min')) with points pt 9 ps 2 lc rgb 'black' \
+        title "on the wire (the kernel's count)"

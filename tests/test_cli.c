@@ -111,7 +111,7 @@ struct bad_case {
 
 static const struct bad_case bad_cases[] = {
     {"--server", "ftp://x",
-     "--server: expected an http:// URL such as http://127.0.0.1:8080, "
+     "--server: expected an http:// or https:// URL such as http://127.0.0.1:8080, "
      "got 'ftp://x'"},
     {"--approach", "websocket",
      "--approach: expected short, long, sse or ws, got 'websocket'"},
@@ -163,6 +163,13 @@ static const struct bad_case bad_cases[] = {
      "--cookie-bytes: expected 0 or a byte count from 5 to 4096 (like "
      "400), got '3'"},
     {"--seed", "-4", "--seed: expected a whole number (like 1), got '-4'"},
+    {"--protocol", "h3", "--protocol: expected http1, https1, h2c or h2, got 'h3'"},
+    {"--protocol", "HTTP1", "--protocol: expected http1, https1, h2c or h2, got 'HTTP1'"},
+    {"--cacert", "", "--cacert: expected a PEM certificate file, got ''"},
+    {"--users-per-connection", "0",
+     "--users-per-connection: expected a count from 1 to 64, got '0'"},
+    {"--users-per-connection", "65",
+     "--users-per-connection: expected a count from 1 to 64, got '65'"},
     {"--label", "a,b",
      "--label: expected text without control characters, quotes, "
      "backslashes or commas, got 'a,b'"},

@@ -365,6 +365,97 @@ static void a_silent_program_is_named_within_the_bound(void **state)
     cJSON_Delete(rec);
 }
 
+/* A run through the front (protocol h2): nghttpx started with its config and
+ * certificate in the run's directory, named in run.json with its cost, stopped at the
+ * end; the report gets its section on protocols; Ctrl-C stops the front too. */
+static void a_run_through_the_front_starts_and_stops_it(void **state)
+{
+    (void)state;
+    char file[4200], out[4200], path[4300];
+    write_scenario(file, sizeof(file), "front", ",\"protocol\":[\"http1\",\"h2\"]");
+    /* two runs, 30 s each: interrupt the second once it runs */
+    snprintf(out, sizeof(out), "%s/front", tmp);
+    struct proc lab;
+    start_lab(&lab, file, out);
+    cJSON *rec = await_record(out, "sse-protocol=h2", "running", 90000);
+    if (!rec)
+        fail_msg("the h2 run never started (see %s.stderr)", out);
+    pid_t front = pid_of(rec, "front");
+    const cJSON *argv = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, "programs"),
+                                         "front"),
+        "argv");
+    assert_int_equal(cJSON_GetArraySize(argv), 2);
+    char conf[4300];
+    snprintf(conf, sizeof(conf), "--conf=%s/runs/sse-protocol=h2/nghttpx.conf", out);
+    assert_string_equal(cJSON_GetArrayItem(argv, 1)->valuestring, conf);
+    cJSON_Delete(rec);
+    assert_true(front > 0 && !gone(front));
+    assert_true(file_size(out, "runs/sse-protocol=h2/front-cert.pem") > 100);
+    assert_int_equal(file_size(out, "runs/sse-protocol=http1/nghttpx.conf"), -1);
+    /* the client trusts exactly the run's certificate */
+    rec = await_record(out, "sse-protocol=h2", "running", 1000);
+    const cJSON *cargv = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rec, "programs"),
+                                         "client"),
+        "argv");
+    char *joined = cJSON_PrintUnformatted(cargv);
+    snprintf(path, sizeof(path), "\"--cacert\",\"%s/runs/sse-protocol=h2/front-cert.pem\"",
+             out);
+    assert_non_null(strstr(joined, path));
+    assert_non_null(strstr(joined, "\"--protocol\",\"h2\""));
+    free(joined);
+    cJSON_Delete(rec);
+
+    assert_int_equal(proc_signal(&lab, SIGINT), 0);
+    assert_int_equal(proc_wait(&lab, 30000), 1);
+    assert_int_equal(proc_exit_code(&lab), 130);
+    if (!gone(front))
+        fail_msg("the front (pid %d) is still there after the conductor stopped",
+                 (int)front);
+    snprintf(path, sizeof(path), "%s.stderr", out);
+    char *err = slurp(path), want[256];
+    snprintf(want, sizeof(want), "the front (nghttpx) (pid %d)", (int)front);
+    if (!strstr(err, want))
+        fail_msg("stderr lacks \"%s\":\n%s", want, err);
+    free(err);
+}
+
+/* The same, to its end: the front's cost in run.json, the report's section. */
+static void a_front_run_ends_with_its_cost_and_the_protocol_section(void **state)
+{
+    (void)state;
+    char file[4200], out[4200], path[4300];
+    snprintf(file, sizeof(file), "%s/front-end.json", tmp);
+    write_text(file, "{\"name\":\"front-end\",\"description\":\"through the front\","
+                     "\"duration_s\":2,\"warmup_s\":0.5,\"clients\":3,\"updates\":"
+                     "{\"process\":\"periodic\",\"rate_hz\":10},\"protocol\":\"h2c\","
+                     "\"approaches\":[{\"kind\":\"short\",\"interval_ms\":200}]}");
+    snprintf(out, sizeof(out), "%s/front-end", tmp);
+    struct proc lab;
+    start_lab(&lab, file, out);
+    assert_int_equal(proc_wait(&lab, 120000), 1);
+    snprintf(path, sizeof(path), "%s.stderr", out);
+    char *err = slurp(path);
+    if (proc_exit_code(&lab) != 0)
+        fail_msg("exit %d:\n%s", proc_exit_code(&lab), err);
+    free(err);
+    cJSON *rec = await_record(out, "short-state", "ok", 1000);
+    assert_non_null(rec);
+    const cJSON *front = cJSON_GetObjectItemCaseSensitive(rec, "front");
+    assert_true(lab_num(front, "cpu_s") >= 0);
+    assert_true(lab_num(front, "peak_rss_kb") > 100);
+    assert_true(gone(pid_of(rec, "front")));
+    assert_string_equal(
+        lab_str(cJSON_GetObjectItemCaseSensitive(rec, "settings"), "protocol"), "h2c");
+    cJSON_Delete(rec);
+    snprintf(path, sizeof(path), "%s/report.md", out);
+    char *report = slurp(path);
+    assert_non_null(strstr(report, "## Protocols: how much of each approach's cost"));
+    assert_non_null(strstr(report, "| short-state | h2c | "));
+    free(report);
+}
+
 /* A client that fails is named with its status and the last line it wrote on stderr. */
 static void a_failed_client_is_named_with_its_last_words(void **state)
 {
@@ -484,6 +575,8 @@ int main(void)
         cmocka_unit_test(a_silent_program_is_named_within_the_bound),
         cmocka_unit_test(a_failed_client_is_named_with_its_last_words),
         cmocka_unit_test(a_second_run_on_the_same_out_is_refused),
+        cmocka_unit_test(a_run_through_the_front_starts_and_stops_it),
+        cmocka_unit_test(a_front_run_ends_with_its_cost_and_the_protocol_section),
         cmocka_unit_test(a_killed_server_is_reported_with_its_status),
     };
     return cmocka_run_group_tests_name("conductor", tests, setup, teardown);

@@ -494,11 +494,11 @@ static void top_level(void **state)
         "extra", "1",
         "t.json: extra: unknown field (known: name, description, duration_s, "
         "warmup_s, seed, clients, updates, headers, approaches, network, restart, target, "
-        "radio, quick)");
+        "radio, quick, protocol, users_per_connection)");
     expect_error("{'Name':'t'}",
                  "t.json: Name: unknown field (known: name, description, duration_s, "
                  "warmup_s, seed, clients, updates, headers, approaches, network, restart, "
-                 "target, radio, quick)");
+                 "target, radio, quick, protocol, users_per_connection)");
     expect_error("{'name':'t','name':'u'}",
                  "t.json: name: duplicate field (each field may appear once)");
 }
@@ -1121,6 +1121,97 @@ static void network_sweeps_and_quick(void **state)
     free(text);
 }
 
+/* ---- protocol -------------------------------------------------------------------- */
+
+static void protocol_field(void **state)
+{
+    (void)state;
+    /* absent: plain HTTP/1.1 straight to the server, one user per connection */
+    struct scenario *s = load_sq(BASE, 0);
+    const struct scenario_run *r = scenario_run_at(s, 2);
+    assert_int_equal(r->protocol, SCENARIO_HTTP1);
+    assert_int_equal(r->users_per_connection, 1);
+    struct dynbuf b;
+    dynbuf_init(&b, 4096);
+    assert_int_equal(client_args(r, &b), 0);
+    assert_null(strstr(b.mem, "--protocol")); /* the client's defaults go unsaid */
+    assert_null(strstr(b.mem, "--users-per-connection"));
+    scenario_free(s);
+
+    /* one word: every run, not named in the ids */
+    s = load_patch(BASE, "protocol", "'h2'", 0);
+    static const char *const ids[] = {"short-state", "long", "sse"};
+    assert_ids(s, ids, 3);
+    assert_int_equal(scenario_run_at(s, 1)->protocol, SCENARIO_H2);
+    scenario_free(s);
+
+    /* a list sweeps (after the restart's fields, before rate_hz and clients), and
+     * http1-front's client speaks plain HTTP/1.1 */
+    s = load_patch(BASE, "protocol", "['http1','http1-front','h2c']", 0);
+    static const char *const swept[] = {"short-state-protocol=http1",
+                                        "short-state-protocol=http1-front",
+                                        "short-state-protocol=h2c",
+                                        "long-protocol=http1",
+                                        "long-protocol=http1-front",
+                                        "long-protocol=h2c",
+                                        "sse-protocol=http1",
+                                        "sse-protocol=http1-front",
+                                        "sse-protocol=h2c"};
+    assert_ids(s, swept, 9);
+    r = scenario_run_at(s, 1);
+    assert_int_equal(r->protocol, SCENARIO_HTTP1_FRONT);
+    dynbuf_reset(&b);
+    assert_int_equal(client_args(r, &b), 0);
+    assert_non_null(strstr(b.mem, "--protocol http1"));
+    assert_string_equal(r->swept[0].name, "protocol");
+    assert_string_equal(r->swept[0].text, "http1-front");
+    scenario_free(s);
+
+    s = load_patch(BASE, "users_per_connection", "[1,10]", 0);
+    assert_int_equal(scenario_run_count(s), 6);
+    assert_string_equal(scenario_run_at(s, 1)->id, "short-state-users_per_connection=10");
+    assert_int_equal(scenario_run_at(s, 1)->users_per_connection, 10);
+    dynbuf_reset(&b);
+    assert_int_equal(client_args(scenario_run_at(s, 1), &b), 0);
+    assert_non_null(strstr(b.mem, "--users-per-connection 10"));
+    scenario_free(s);
+    dynbuf_free(&b);
+
+    static const char words[] = "\"http1\", \"http1-front\", \"https1\", \"h2c\" or \"h2\"";
+    static const struct {
+        const char *field, *value, *msg;
+    } bad[] = {
+        {"protocol", "'h3'",
+         "t.json: protocol: expected %W (or a list of them), got \"h3\""},
+        {"protocol", "'HTTP1'",
+         "t.json: protocol: expected %W (or a list of them), got \"HTTP1\""},
+        {"protocol", "2", "t.json: protocol: expected %W (or a list of them), got 2"},
+        {"protocol", "[]",
+         "t.json: protocol: expected %W (or a list of them), got an empty list"},
+        {"protocol", "['h2','h2c','h2']",
+         "t.json: protocol[2]: expected a value not already in the list, got \"h2\""},
+        {"protocol", "['h2',null]", "t.json: protocol[1]: expected %W, got null"},
+        {"users_per_connection", "0",
+         "t.json: users_per_connection: expected a whole number from 1 to 64 (or a list "
+         "of them), got 0"},
+        {"users_per_connection", "65",
+         "t.json: users_per_connection: expected a whole number from 1 to 64 (or a list "
+         "of them), got 65"},
+        {"users_per_connection", "2.5",
+         "t.json: users_per_connection: expected a whole number from 1 to 64 (or a list "
+         "of them), got 2.5"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char msg[512] = "";
+        const char *m = bad[i].msg, *w = strstr(m, "%W");
+        if (w)
+            snprintf(msg, sizeof(msg), "%.*s%s%s", (int)(w - m), m, words, w + 2);
+        else
+            snprintf(msg, sizeof(msg), "%s", m);
+        expect_patch_error(bad[i].field, bad[i].value, msg);
+    }
+}
+
 /* ---- restart --------------------------------------------------------------------- */
 
 static void assert_restart_args(const struct scenario *s, size_t i, const char *want)
@@ -1664,7 +1755,7 @@ static void messages_stay_one_line(void **state)
         "{\"x\\ny\": 1}", 0,
         "t.json: x\\x0ay: unknown field (known: name, description, duration_s, "
         "warmup_s, seed, clients, updates, headers, approaches, network, restart, target, "
-        "radio, quick)");
+        "radio, quick, protocol, users_per_connection)");
     /* a message never overflows a small buffer */
     char err[16];
     struct scenario *s = NULL;
@@ -1765,6 +1856,15 @@ static void assert_plain_words(const char *args)
     assert_true(args[strlen(args) - 1] != ' ');
 }
 
+/* Whether some run of s goes through the front (a protocol other than http1). */
+static bool needs_front(const struct scenario *s)
+{
+    for (size_t k = 0; k < scenario_run_count(s); k++)
+        if (scenario_run_at(s, k)->protocol != SCENARIO_HTTP1)
+            return true;
+    return false;
+}
+
 /* Load every file matching pattern in both modes: names match files, ids are unique,
  * argument lists are plain words, and so are the link's and the restart's when present.
  * experiments: every run needs what loopback cannot show, the link or a restart (issue
@@ -1805,8 +1905,12 @@ static double check_bundled(const char *pattern, bool experiments, size_t *count
                 assert_plain_words(b.mem);
                 dynbuf_reset(&b);
                 assert_int_equal(link_args(r, &b), 0);
-                if (experiments && !r->network.link && !r->restart.on)
-                    fail_msg("%s: run %s has neither a link nor a restart", path, r->id);
+                /* (an experiment on protocols holds plain HTTP/1.1 as its baseline) */
+                if (experiments && !r->network.link && !r->restart.on && !needs_front(s))
+                    fail_msg("%s: run %s has neither a link nor a restart nor a front",
+                             path, r->id);
+                if (!experiments && r->protocol != SCENARIO_HTTP1)
+                    fail_msg("%s: run %s unexpectedly needs the front", path, r->id);
                 if (!experiments && r->network.link)
                     fail_msg("%s: run %s unexpectedly uses the link", path, r->id);
                 if (r->network.link)
@@ -2014,6 +2118,7 @@ int main(void)
         cmocka_unit_test(restart_defaults_and_args),
         cmocka_unit_test(restart_section),
         cmocka_unit_test(restart_sweeps_and_quick),
+        cmocka_unit_test(protocol_field),
         cmocka_unit_test(quick_section),
         cmocka_unit_test(sweeps_expand_in_order),
         cmocka_unit_test(syntax_errors),
