@@ -40,15 +40,16 @@ TSUP_SRC   := $(filter-out $(TEST_SRC) $(FUZZ_SRC),$(wildcard tests/*.c))
 # other file of DIR goes into DIR's archive (build/<flavour>/libDIR.a), which the tests
 # link against. PROG_<dir> names the program; USES_<dir> lists other program folders
 # whose archives it also links (the test service runs the client's EventSource code).
-PROG_DIRS      := servers clients lab link testservice
+PROG_DIRS      := servers clients lab link testservice bench
 PROG_servers   := server
 PROG_clients   := client
 PROG_lab       := lab
 PROG_link      := link
 PROG_testservice := sse-testservice
+PROG_bench     := bench
 USES_testservice := clients
 $(foreach d,$(PROG_DIRS),$(eval SRC_$(d) := $(filter-out $(d)/main.c,$(wildcard $(d)/*.c))))
-PROGS      := $(foreach d,$(PROG_DIRS),bin/pushpull-$(PROG_$(d))) bin/pushpull-bench bin/pushpull-linkbench
+PROGS      := $(foreach d,$(PROG_DIRS),bin/pushpull-$(PROG_$(d))) bin/pushpull-fanout bin/pushpull-linkbench
 
 all: $(PROGS)
 
@@ -84,7 +85,8 @@ build/asan/bin/pushpull-$$(PROG_$(1)): build/asan/$(1)/main.o build/asan/lib$(1)
 endef
 $(foreach d,$(PROG_DIRS),$(eval $(call program,$(d))))
 
-bin/pushpull-bench: build/rel/tests/bench/fanout.o build/rel/tests/harness.o build/rel/libcommon.a
+# the server alone under one publish to N held streams, polls and WebSockets (tests/bench/fanout.c)
+bin/pushpull-fanout: build/rel/tests/bench/fanout.o build/rel/tests/harness.o build/rel/libcommon.a
 	@mkdir -p bin
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(LDLIBS)
 bin/pushpull-linkbench: build/rel/tests/bench/link_accuracy.o build/rel/tests/link_harness.o build/rel/tests/harness.o build/rel/libcommon.a
@@ -112,15 +114,17 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Icommon -I. -g -O1 -fsanitize=fuzzer,addr
 # The server's harness runs the real daemon in-process: it links the server's files too.
 build/fuzz/fuzz_server: tests/fuzz_server.c $(SRC_servers) $(COMMON_SRC)
 	@mkdir -p build/fuzz
-	clang $(FUZZ_CFLAGS) -Iservers $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+	clang $(FUZZ_CFLAGS) -Iservers $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) $(WSLAY_LIBS) -lpthread -lm
 build/fuzz/%: tests/%.c $(COMMON_SRC)
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) $(WSLAY_LIBS) -lm
 # the scenario loader is the lab's; the WebSocket handshake parser and the HTTP response
-# reader the client's (the handshake parser reads header lists with the reader's http_list_has)
+# reader the client's (the handshake parser reads header lists with the reader's
+# http_list_has); the reference client's parsers the bench's
 build/fuzz/fuzz_scenario: $(SRC_lab)
-build/fuzz/fuzz_ws_handshake: clients/ws_handshake.c clients/http_resp.c
-build/fuzz/fuzz_http_resp: clients/http_resp.c
+build/fuzz/fuzz_ws_handshake: clients/ws_handshake.c clients/http_reader.c
+build/fuzz/fuzz_http_reader: clients/http_reader.c
+build/fuzz/fuzz_bench_parsers: bench/http_resp.c bench/ws_frame.c bench/update_scan.c
 fuzz: $(FUZZ_SRC:tests/%.c=build/fuzz/%)
 
 FORMAT_SRC = $(wildcard common/*.[ch] $(PROG_DIRS:%=%/*.[ch]) tests/*.[ch] tests/bench/*.c)

@@ -27,7 +27,11 @@ usage: ./run.sh [COMMAND] [ARGS]
   demo [--rate HZ] [--port N]
                          the workshop demo: serve the live page, print its URL
   test                   set up, build with ASan+UBSan, run every test; "N passed, N failed"
-  bench [FLAGS]          server fan-out benchmark (bin/pushpull-bench --help)
+                         (the bench's test runs nginx + nchan and wrk: installed too)
+  bench [--against nchan|none] [FLAGS]
+                         the lab server beside nginx + nchan on the same loads, medians
+                         of 3 runs: results/bench/<timestamp>/ (bin/pushpull-bench --help);
+                         installs nginx, libnginx-mod-nchan and wrk when missing
   server [FLAGS]         build and run the server in the foreground (--help for flags)
   setup                  install missing Debian packages (apt-get as root; else print it)
   build                  build every program into bin/
@@ -74,7 +78,7 @@ setup() {
 }
 
 # What the real-client tests need: Debian's Chromium, Node 20 or later with npm, and the
-# two npm packages pinned in tests/browser/package-lock.json.
+# npm packages pinned in tests/browser/package-lock.json (eventsource, ws, playwright-core).
 setup_browser_tests() {
     command -v node >/dev/null && command -v npm >/dev/null || setup nodejs npm
     setup chromium
@@ -99,6 +103,21 @@ build() {
     fi
 }
 
+# The bench's extra packages: wrk for the polling loads, and nginx with nchan unless the
+# lab server runs alone (--against none, --servers pushpull). Installing them starts no
+# nginx (setup's policy-rc.d), and the bench never uses the system's: it starts its own
+# from a config in its results directory.
+bench_debs() {
+    local alone=0 prev=
+    for a in "$@"; do
+        case "$a" in --against=none|--servers=pushpull) alone=1 ;; esac
+        case "$prev $a" in "--against none"|"--servers pushpull") alone=1 ;; esac
+        prev=$a
+    done
+    echo wrk
+    [ "$alone" = 1 ] || echo nginx libnginx-mod-nchan
+}
+
 # The workshop demo: the server with a live generator and the page at /.
 cmd_demo() {
     local rate=2 port=8080
@@ -121,9 +140,10 @@ case "$cmd" in
     -h|--help|help) usage ;;
     setup) setup ;;
     build) setup; build ;;
-    test)  setup; setup_browser_tests; make -s -j"$(nproc)" test-build && make -s test ;;
+    test)  setup $(bench_debs); setup_browser_tests
+           make -s -j"$(nproc)" test-build && make -s test ;;
     server) setup; build; exec "$BIN/pushpull-server" "$@" ;;
-    bench) setup; build; exec bin/pushpull-bench "$@" ;;
+    bench) setup $(bench_debs "$@"); build; exec bin/pushpull-bench "$@" ;;
     run) setup; build; exec "$BIN/pushpull-lab" run "$@" ;;
     demo) setup; build; cmd_demo "$@" ;;
     plot) setup; build; [ $# -eq 1 ] || die "plot: expected one results directory"

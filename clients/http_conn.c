@@ -39,17 +39,17 @@ static void on_body(void *ctx, const char *buf, size_t len)
     user_http_body(c->u, buf, len);
 }
 
-static const struct http_resp_callbacks reader_cb = {on_line, on_body};
+static const struct http_reader_callbacks reader_cb = {on_line, on_body};
 
 /* The single read site: bytes go to the reader while an answer is wanted; whatever it
- * does not hand on as body is counted as response head bytes (http_resp.h: its lines,
+ * does not hand on as body is counted as response head bytes (http_reader.h: its lines,
  * and anything no part of an answer). *st is the reader's verdict (MORE when no answer
  * is wanted); *spare is set when bytes came that no answer took. */
 static ssize_t conn_read(struct http_conn *c, char *buf, size_t cap,
-                         enum http_resp_status *st, bool *spare)
+                         enum http_reader_status *st, bool *spare)
 {
     struct user *u = c->u;
-    *st = HTTP_RESP_MORE;
+    *st = HTTP_READER_MORE;
     *spare = false;
     ssize_t n = recv(c->fd, buf, cap, 0);
     if (n <= 0) {
@@ -61,7 +61,7 @@ static ssize_t conn_read(struct http_conn *c, char *buf, size_t cap,
     uint64_t body0 = c->body_read;
     size_t used = 0;
     if (c->busy)
-        *st = http_resp_feed(&c->resp, buf, (size_t)n, &used, &reader_cb, c);
+        *st = http_reader_feed(&c->resp, buf, (size_t)n, &used, &reader_cb, c);
     *spare = used < (size_t)n;
     uint64_t head = (uint64_t)n - (c->body_read - body0);
     counters_add(u->ctr, CTR_RESP_HEADER_BYTES, head, u->ctr->measuring);
@@ -201,7 +201,7 @@ void http_conn_send(struct http_conn *c)
     c->busy = true;
     c->retried = false;
     c->req_sent = 0;
-    http_resp_begin(&c->resp);
+    http_reader_begin(&c->resp);
     c->reused = c->fd >= 0;
     if (c->fd < 0)
         conn_open(c);
@@ -231,19 +231,19 @@ static void on_cut(struct http_conn *c)
         conn_close(c);
         c->reused = false;
         c->req_sent = 0;
-        http_resp_begin(&c->resp);
+        http_reader_begin(&c->resp);
         conn_open(c);
         return;
     }
-    enum http_resp_status st = http_resp_eof(&c->resp);
-    end(c, st == HTTP_RESP_DONE ? HTTP_END_OK : HTTP_END_IO, false);
+    enum http_reader_status st = http_reader_eof(&c->resp);
+    end(c, st == HTTP_READER_DONE ? HTTP_END_OK : HTTP_END_IO, false);
 }
 
 /* Read what is there. */
 static void read_answer(struct http_conn *c)
 {
     char buf[READ_CHUNK];
-    enum http_resp_status st;
+    enum http_reader_status st;
     bool spare;
     ssize_t n = conn_read(c, buf, sizeof(buf), &st, &spare);
     if (n < 0 && would_block(errno))
@@ -256,9 +256,9 @@ static void read_answer(struct http_conn *c)
         on_cut(c);
         return;
     }
-    if (st == HTTP_RESP_DONE)
+    if (st == HTTP_READER_DONE)
         end(c, HTTP_END_OK, c->resp.keep_alive && !spare);
-    else if (st == HTTP_RESP_ERROR)
+    else if (st == HTTP_READER_ERROR)
         end(c, HTTP_END_IO, false);
 }
 
@@ -293,7 +293,7 @@ int http_conn_init(struct http_conn *c, struct user *u)
     c->u = u;
     c->fd = -1;
     dynbuf_init(&c->req, 1 << 20);
-    http_resp_init(&c->resp);
+    http_reader_init(&c->resp);
     return user_server_addr(u->env, &c->addr, &c->addrlen);
 }
 
@@ -301,5 +301,5 @@ void http_conn_free(struct http_conn *c)
 {
     conn_close(c);
     dynbuf_free(&c->req);
-    http_resp_free(&c->resp);
+    http_reader_free(&c->resp);
 }

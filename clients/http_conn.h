@@ -9,14 +9,14 @@
  * at 2 updates a second needed more than the one core the client had. This driver does
  * what a keep-alive page needs and nothing else: per cycle one send() of a head written
  * once into a buffer the user keeps, one recv() of the answer, read by the incremental
- * reader of http_resp.c, and no epoll_ctl (the socket stays watched for input while it is
+ * reader of http_reader.c, and no epoll_ctl (the socket stays watched for input while it is
  * open, so a server closing an idle connection is seen at once, as a browser sees it).
  * libcurl stays the driver for whatever needs more than plain HTTP/1.1 over TCP (TLS,
  * HTTP/2: issue 15); --http-driver chooses per run, and the transports (transport.h) are
  * the same for both.
  *
  * What it does like libcurl, so the two drivers count alike: one connection per user,
- * kept between requests while the server allows it (http_resp.h's keep-alive rule), a new
+ * kept between requests while the server allows it (http_reader.h's keep-alive rule), a new
  * one otherwise; a request whose reused connection turns out closed before a byte of the
  * answer came is sent once more on a fresh connection (a server may close an idle
  * connection just as the request leaves: RFC 9112 section 9.3.1), counted as one request
@@ -42,7 +42,7 @@
 #include <sys/socket.h>
 
 #include "dynbuf.h"
-#include "http_resp.h"
+#include "http_reader.h"
 
 struct user;
 
@@ -67,7 +67,7 @@ struct http_conn {
     struct dynbuf req;            /* the request: head then body (owned) */
     size_t head_len;              /* the head's bytes in req */
     size_t req_sent;              /* bytes of req written */
-    struct http_resp resp;        /* the answer's reader (owned) */
+    struct http_reader resp;      /* the answer's reader (owned) */
     uint64_t body_read;           /* body bytes the reader handed on, this connection */
     struct sockaddr_storage addr; /* the server */
     socklen_t addrlen;            /* its length */

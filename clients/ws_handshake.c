@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http_resp.h"
+#include "http_reader.h"
 
 void ws_handshake_init(struct ws_handshake *h)
 {

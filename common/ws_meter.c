@@ -112,3 +112,8 @@ uint64_t ws_meter_total(const struct ws_meter *m)
         t += ws_meter_kind_bytes(m, (enum ws_kind)k);
     return t;
 }
+
+int ws_meter_at_boundary(const struct ws_meter *m)
+{
+    return m->state == ST_B0;
+}

@@ -46,5 +46,7 @@ void ws_meter_feed(struct ws_meter *m, const uint8_t *buf, size_t len);
 uint64_t ws_meter_total(const struct ws_meter *m);
 /* The sum of the three parts of one kind. */
 uint64_t ws_meter_kind_bytes(const struct ws_meter *m, enum ws_kind k);
+/* 1 when the bytes fed so far end exactly at a frame boundary (no frame half read). */
+int ws_meter_at_boundary(const struct ws_meter *m);
 
 #endif

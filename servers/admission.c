@@ -21,7 +21,8 @@
  *   busy              more than --max-connections open: 503 and close
  *   route             unknown path 404; a method the route does not take 405 with Allow
  *                     (HEAD is taken wherever GET is: RFC 9110 section 9.3.2); a
- *                     loopback-only route from elsewhere 403
+ *                     loopback-only route from elsewhere 403 (POST /publish too, unless
+ *                     --open-publish)
  *   client tag        ?client= that is not 1 to 32 of A-Z a-z 0-9 _ - (NUL bytes count
  *                     as invalid): 400, on every route
  *
@@ -227,7 +228,7 @@ bool admission_check(struct request *req, const char *method, const char *versio
     }
     const struct route *r = req->route;
     if (!r) {
-        reply_error(req, 404, "no such path; try /poll, /longpoll, /events or /stats");
+        reply_error(req, 404, "no such path; try /poll, /longpoll, /events, /ws or /stats");
         return false;
     }
     bool head_for_get = req->head && strcmp(r->method, "GET") == 0;
@@ -238,8 +239,13 @@ bool admission_check(struct request *req, const char *method, const char *versio
                     strcmp(r->method, "GET") == 0 ? "GET or HEAD" : r->method, got);
         return false;
     }
-    if (r->loopback_only && !request_from_loopback(req)) {
-        reply_error(req, 403, "%s: only loopback clients may use it", r->path);
+    bool local_only = r->access == ROUTE_LOOPBACK ||
+                      (r->access == ROUTE_PUBLISHERS && !srv->cfg.open_publish);
+    if (local_only && !request_from_loopback(req)) {
+        reply_error(req, 403, "%s: only loopback clients may use it%s", r->path,
+                    r->access == ROUTE_PUBLISHERS
+                        ? " (unless the server runs with --open-publish)"
+                        : "");
         return false;
     }
     const char *tag = NULL;

@@ -2,13 +2,14 @@
  *
  *   POST /control?rate=HZ   the generator's rate, live (0 pauses it; at most 1000):
  *                           200 {"rate_hz":HZ}
- *   POST /drop              close every open SSE stream and held long poll abruptly:
- *                           200 {"dropped":N}
+ *   POST /drop              close every open SSE stream, WebSocket and held long poll
+ *                           abruptly: 200 {"dropped":N}
  *
  * A drop is what a restarting proxy or a flaky network does to a room full of clients.
- * It sends no "event: end": an EventSource must treat the cut as an error, wait its retry
- * delay and reconnect with Last-Event-ID, and a long-poll loop must re-ask with its
- * cursor; both then get everything they missed from the ring.
+ * It sends no "event: end" and no close frame: an EventSource must treat the cut as an
+ * error, wait its retry delay and reconnect with Last-Event-ID, a WebSocket client
+ * reconnect with ?since=, and a long-poll loop must re-ask with its cursor; all then get
+ * everything they missed from the ring.
  */
 #include "server.h"
 #include "reply.h"
@@ -47,6 +48,7 @@ static enum MHD_Result drop_handle(struct request *req)
 {
     struct stats *st = &req->srv->stats;
     long long held = (long long)(atomic_load(&st->row[STATS_SSE].open) +
+                                 atomic_load(&st->row[STATS_WS].open) +
                                  atomic_load(&st->row[STATS_LONGPOLL].open));
     feed_drop(req->srv->feed);
     char body[64];
@@ -57,7 +59,7 @@ static enum MHD_Result drop_handle(struct request *req)
 const struct route control_route = {
     .path = "/control",
     .method = "POST",
-    .loopback_only = true,
+    .access = ROUTE_LOOPBACK,
     .kind = STATS_PUBLISH,
     .handle = control_handle,
     .done = NULL,
@@ -66,7 +68,7 @@ const struct route control_route = {
 const struct route drop_route = {
     .path = "/drop",
     .method = "POST",
-    .loopback_only = true,
+    .access = ROUTE_LOOPBACK,
     .kind = STATS_PUBLISH,
     .handle = drop_handle,
     .done = NULL,

@@ -37,10 +37,12 @@
 static const char usage_text[] =
     "usage: pushpull-server [options]\n"
     "\n"
-    "Serves one changing feed three ways: GET /poll (short polling, ETag/304, ?since=N),\n"
-    "GET /longpoll?since=N (long polling), GET /events (Server-Sent Events); plus\n"
+    "Serves one changing feed four ways: GET /poll (short polling, ETag/304, ?since=N),\n"
+    "GET /longpoll?since=N (long polling), GET /events (Server-Sent Events), GET /ws\n"
+    "(WebSocket, ?since=N; text frames sent up are published); plus\n"
     "GET /stats[?client=TAG], the demo page at /, and for loopback peers only\n"
-    "POST /publish, POST /control?rate=HZ and POST /drop.\n"
+    "POST /publish (every peer with --open-publish), POST /control?rate=HZ and\n"
+    "POST /drop.\n"
     "\n"
     "  --bind ADDR              listen address (default 127.0.0.1; 0.0.0.0 for all, with\n"
     "                           a warning: the network can then reach the feed)\n"
@@ -56,8 +58,9 @@ static const char usage_text[] =
     "  --seed N                 generator seed (default 1)\n"
     "  --longpoll-timeout DUR   hold a long poll at most this long, <= 120s (default 30s)\n"
     "  --retry-ms DUR           SSE retry: sent to clients (default 3000ms)\n"
-    "  --heartbeat DUR          SSE comment after this much silence, 0 = off (default "
-    "15s)\n"
+    "  --heartbeat DUR          SSE comment, WebSocket ping after this much silence, 0 =\n"
+    "                           off (default 15s); a WebSocket peer that answers no ping\n"
+    "                           for two heartbeats is cut\n"
     "  --max-connections N      answer 503 beyond this many connections (default 20000,\n"
     "                           or what the open-file limit allows)\n"
     "  --request-timeout DUR    close a connection whose request is not whole this long\n"
@@ -67,7 +70,11 @@ static const char usage_text[] =
     "                           requests (default 120s); held polls and streams are "
     "exempt\n"
     "  --threads N              libmicrohttpd worker threads (default 2)\n"
-    "  --max-publish-bytes N    largest POST /publish body (default 64k)\n"
+    "  --max-publish-bytes N    largest POST /publish body or WebSocket message (default\n"
+    "                           64k)\n"
+    "  --open-publish           every peer may publish (POST /publish, WebSocket text\n"
+    "                           frames), not only loopback ones; /control and /drop stay\n"
+    "                           loopback-only\n"
     "  --www DIR                the demo page's files, served at / (default servers/www)\n"
     "  --feed-file PATH         keep the feed in this append-only log and reload it at\n"
     "                           start: sequence numbers survive a restart (default: none)\n"
@@ -152,7 +159,8 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
         O_MAXPUB,
         O_TRACE,
         O_WWW,
-        O_FEEDFILE
+        O_FEEDFILE,
+        O_OPENPUB
     };
     static const struct option opts[] = {
         {"bind", required_argument, NULL, O_BIND},
@@ -174,6 +182,7 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
         {"trace", required_argument, NULL, O_TRACE},
         {"www", required_argument, NULL, O_WWW},
         {"feed-file", required_argument, NULL, O_FEEDFILE},
+        {"open-publish", no_argument, NULL, O_OPENPUB},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
@@ -297,6 +306,9 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
             cfg->max_publish_bytes =
                 flags_count("max-publish-bytes", optarg, 1, 16 * 1024 * 1024);
             break;
+        case O_OPENPUB:
+            cfg->open_publish = true;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             exit(0);
@@ -401,9 +413,12 @@ int main(int argc, char **argv)
         fprintf(
             stderr,
             "pushpull-server: warning: listening on %s, beyond loopback: other machines "
-            "can reach the feed and /stats (POST /publish, /control and /drop stay "
-            "loopback-only)\n",
-            cfg.bind);
+            "can reach the feed and /stats (%s)\n",
+            cfg.bind,
+            cfg.open_publish ? "and, with --open-publish, publish to it; /control and "
+                               "/drop stay loopback-only"
+                             : "POST /publish, WebSocket messages, /control and /drop "
+                               "stay loopback-only");
     fprintf(
         stderr,
         "pushpull-server: feed of %zu, %s updates at %g Hz (%zu-byte payloads), long-poll "

@@ -1,9 +1,10 @@
 /* publish.c: POST /publish, the way a test, a script or the demo page drives the feed.
  *
  * The request body (UTF-8 text, no NUL, at most --max-publish-bytes) becomes the next
- * update's "data"; the answer is 201 {"seq":N}. Only loopback peers may publish: the
- * server binds 127.0.0.1 by default, but someone who binds 0.0.0.0 to show the demo to
- * a room should not hand the room the feed.
+ * update's "data"; the answer is 201 {"seq":N}. Only loopback peers may publish unless
+ * the server is started with --open-publish: the server binds 127.0.0.1 by default, but
+ * someone who binds 0.0.0.0 to show the demo to a room should not hand the room the feed
+ * without saying so. (A WebSocket's text messages follow the same rule, ws_conn.c.)
  */
 #include "server.h"
 #include "reply.h"
@@ -30,7 +31,7 @@ static enum MHD_Result publish_handle(struct request *req)
 const struct route publish_route = {
     .path = "/publish",
     .method = "POST",
-    .loopback_only = true,
+    .access = ROUTE_PUBLISHERS,
     .kind = STATS_PUBLISH,
     .handle = publish_handle,
     .done = NULL,

@@ -161,6 +161,10 @@ static enum MHD_Result reply_error_v(struct request *req, unsigned status, bool 
             req, status, "application/json", b.mem, b.len, MHD_HTTP_HEADER_ALLOW,
             strcmp(req->route->method, "GET") == 0 ? "GET, HEAD" : req->route->method,
             NULL);
+    else if (status == 426) /* the WebSocket endpoint's (ws.c): what it does speak */
+        rc = reply_typed(req, status, "application/json", b.mem, b.len,
+                         MHD_HTTP_HEADER_UPGRADE, "websocket", "Sec-WebSocket-Version",
+                         "13", NULL);
     else if (close || status == 503)
         rc = reply_typed(req, status, "application/json", b.mem, b.len,
                          MHD_HTTP_HEADER_CONNECTION, "close", NULL);

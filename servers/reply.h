@@ -23,7 +23,8 @@ enum MHD_Result reply_json(struct request *req, unsigned status, const char *bod
 /* Queue len bytes of body (copied) with this Content-Type and Cache-Control: no-cache. */
 enum MHD_Result reply_bytes(struct request *req, unsigned status, const char *content_type,
                             const char *body, size_t len);
-/* Queue {"error":"<message>"} with the given 4xx/5xx status. */
+/* Queue {"error":"<message>"} with the given 4xx/5xx status (a 405 with Allow, a 426
+ * with Upgrade: websocket and Sec-WebSocket-Version: 13, a 503 with Connection: close). */
 enum MHD_Result reply_error(struct request *req, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* reply_error, and the connection is closed after the answer (the framing of whatever

@@ -94,6 +94,20 @@ void request_count_open(struct request *req, int delta)
         atomic_fetch_add(&req->tag->open, delta);
 }
 
+void request_count_ws(struct request *req, enum stats_ws_field f, uint64_t n)
+{
+    stats_add(&req->srv->stats.row[req->kind].ws[f], n);
+    if (req->tag)
+        stats_add(&req->tag->ws[f], n);
+}
+
+void request_count_ws_close(struct request *req, unsigned code)
+{
+    stats_count_ws_close(&req->srv->stats.row[req->kind], code);
+    if (req->tag)
+        stats_count_ws_close(req->tag, code);
+}
+
 /* a - b for two kernel counts, or 0 with the shortfall counted in unaccounted_bytes when
  * b is the larger: an impossible difference is shown, never clamped away silently. */
 static uint64_t kernel_minus(struct stats *st, uint64_t a, uint64_t b)
@@ -104,25 +118,35 @@ static uint64_t kernel_minus(struct stats *st, uint64_t a, uint64_t b)
     return 0;
 }
 
+/* The kernel's counts for the request's connection now, as request_account_bytes takes
+ * them. In state CLOSED (a reset, or both FINs crossed) the data bytes that left are what
+ * was written, and the peer's FIN is in `read` when a peek says it came (sockacct.h): a
+ * client that sends its request and closes at once meets the answer with a reset, and its
+ * request must not count one byte over. 0, or -1 when they cannot be read. */
+static int kernel_counts(struct conn_state *cs, uint64_t *written, uint64_t *read)
+{
+    struct sockacct now;
+    if (!cs || !cs->acct_ok || sockacct_read(cs->fd, &now) != 0)
+        return -1;
+    *written = now.closed ? now.payload_out : now.written;
+    *read = now.read;
+    if (now.closed && *read > cs->read_mark && sockacct_closed_fin(cs->fd))
+        (*read)--;
+    return 0;
+}
+
 void request_account_bytes(struct request *req, bool check_rest)
 {
     struct conn_state *cs = req->cs;
     struct stats *st = &req->srv->stats;
-    struct sockacct now;
-    if (!cs || !cs->acct_ok || sockacct_read(cs->fd, &now) != 0)
+    uint64_t now_written, now_read;
+    if (req->settled || kernel_counts(cs, &now_written, &now_read) != 0)
         return;
-    /* In state CLOSED (a reset, or both FINs crossed) the data bytes that left are what
-     * was written, and the peer's FIN is in `read` when a peek says it came (sockacct.h):
-     * a client that sends its request and closes at once meets the answer with a reset,
-     * and its request must not count one byte over. */
-    uint64_t now_written = now.closed ? now.payload_out : now.written;
-    uint64_t now_read = now.read;
-    if (now.closed && now_read > cs->read_mark && sockacct_closed_fin(cs->fd))
-        now_read--;
     uint64_t wrote = kernel_minus(st, now_written, cs->written_mark);
     uint64_t got = kernel_minus(st, now_read, cs->read_mark);
     uint64_t produced =
         (req->body_bytes - req->body_mark) + (req->framing_bytes - req->framing_mark);
+    uint64_t taken = req->in_bytes - req->in_mark;
     /* The request's body: what its route was handed; for one refused at its head, what
      * libmicrohttpd read past the head before skipping the rest. */
     uint64_t upload = req->upload_seen;
@@ -134,6 +158,7 @@ void request_account_bytes(struct request *req, bool check_rest)
     cs->read_mark = now_read;
     req->body_mark = req->body_bytes;
     req->framing_mark = req->framing_bytes;
+    req->in_mark = req->in_bytes;
     if (!req->hdr_counted) {
         req->hdr_counted = true;
         request_count(req, SF_RESP_HEADER_BYTES, kernel_minus(st, wrote, produced));
@@ -141,12 +166,34 @@ void request_account_bytes(struct request *req, bool check_rest)
         request_count(req, SF_REQ_BODY_BYTES, upload);
     } else if (check_rest) {
         uint64_t diff = wrote > produced ? wrote - produced : produced - wrote;
-        stats_add(&st->unaccounted_bytes, diff + got);
+        uint64_t diff_in = got > taken ? got - taken : taken - got;
+        stats_add(&st->unaccounted_bytes, diff + diff_in);
     } else if (produced > wrote) {
         /* A response cut short (its peer gone, or cut by us): what the transport produced
          * after the kernel stopped taking it never left this host. */
         stats_add(&st->undelivered_bytes, produced - wrote);
     }
+}
+
+void request_account_upgrade(struct request *req, size_t extra_in)
+{
+    struct conn_state *cs = req->cs;
+    struct stats *st = &req->srv->stats;
+    uint64_t now_written, now_read;
+    req->hdr_counted = true; /* from here on the transport counts */
+    if (kernel_counts(cs, &now_written, &now_read) != 0)
+        return;
+    uint64_t wrote = kernel_minus(st, now_written, cs->written_mark);
+    uint64_t got = kernel_minus(st, now_read, cs->read_mark);
+    uint64_t head = kernel_minus(st, got, extra_in);
+    request_count(req, SF_RESP_HEADER_BYTES, wrote);
+    request_count(req, SF_REQ_HEADER_BYTES, head);
+    /* the extra bytes stay behind the mark: the transport reads them (in_bytes) */
+    cs->written_mark = now_written;
+    cs->read_mark += head;
+    req->body_mark = req->body_bytes;
+    req->framing_mark = req->framing_bytes;
+    req->in_mark = req->in_bytes;
 }
 
 void request_account_leftover(struct stats *st, struct conn_state *cs)

@@ -12,7 +12,10 @@
  * long they were, and a request's header text is parsed before we see it. Rather than
  * guess, each connection snapshots the kernel's byte counters (sockacct.h) when it opens
  * and at every request boundary; the bytes a request moved, minus the body bytes the
- * transport produced, are its header bytes (request_account_bytes).
+ * transport produced, are its header bytes (request_account_bytes). A request upgraded to
+ * another protocol (a WebSocket's 101) has its head attributed at the upgrade
+ * (request_account_upgrade); its transport then counts every byte it reads and writes
+ * itself, and settles the connection against the kernel when it lets the socket go.
  */
 #ifndef PUSHPULL_REQUEST_H
 #define PUSHPULL_REQUEST_H
@@ -58,6 +61,10 @@ struct request {
     uint64_t framing_bytes;    /* chunked framing bytes MHD adds around them */
     struct dynbuf upload;      /* request body (POST), capped */
     uint64_t upload_seen;      /* request body bytes received, kept or not */
+    uint64_t in_bytes;         /* bytes an upgraded connection's transport read itself */
+    uint64_t in_mark;          /* in_bytes when the kernel's counts were last taken */
+    bool settled;              /* an upgraded connection's bytes are settled: the
+                                  transport did it as it let the socket go */
     void *state;               /* the transport's own state; freed by route->done */
 };
 
@@ -75,10 +82,21 @@ void request_count(struct request *req, enum stats_field f, uint64_t n);
 void request_count_status(struct request *req, unsigned status);
 /* A held request (parked poll, open stream) begins (+1) or ends (-1), likewise. */
 void request_count_open(struct request *req, int delta);
+/* Count n in WebSocket counter f of the request's row and its tag's, likewise. */
+void request_count_ws(struct request *req, enum stats_ws_field f, uint64_t n);
+/* Count one WebSocket close frame sent with this code (0: none), likewise. */
+void request_count_ws_close(struct request *req, unsigned code);
 /* Read the kernel's counters and attribute the bytes moved since the last mark: header
  * bytes when they are not attributed yet, otherwise (check_rest) a check that nothing is
- * left over, counted in unaccounted_bytes when something is. */
+ * left over, counted in unaccounted_bytes when something is: bytes written that the
+ * transport did not produce, and bytes read that it did not take (in_bytes). Nothing for
+ * a request already settled. */
 void request_account_bytes(struct request *req, bool check_rest);
+/* The upgrade response (101) has been handed to the kernel and libmicrohttpd has let go
+ * of the socket: attribute the request's head and the whole 101 as header bytes. The
+ * extra_in bytes libmicrohttpd read past the head are not the request's: they stay to be
+ * counted by the transport, which takes them as if it had read them itself. */
+void request_account_upgrade(struct request *req, size_t extra_in);
 /* At a connection's close: the bytes it moved since its last request boundary that no
  * request explained (a request libmicrohttpd refused before its URI callback, one cut
  * short by its client or a deadline) go to the "rejected" row: those read as request

@@ -18,13 +18,20 @@
 
 struct request;
 
-/* One endpoint. Transports define one each (short_poll.c, long_poll.c, sse.c, ...). */
+/* Who may use a route. */
+enum route_access {
+    ROUTE_ANYONE = 0, /* every peer the server can be reached by */
+    ROUTE_PUBLISHERS, /* loopback peers, and every peer with --open-publish */
+    ROUTE_LOOPBACK    /* loopback peers only, always */
+};
+
+/* One endpoint. Transports define one each (short_poll.c, long_poll.c, sse.c, ws.c...). */
 struct route {
-    const char *path;     /* exact path, e.g. "/poll" (a prefix when .prefix is set) */
-    bool prefix;          /* match every path starting with .path */
-    bool loopback_only;   /* 403 for peers off the loopback network */
-    const char *method;   /* the one method it accepts */
-    enum stats_kind kind; /* which /stats row it counts in */
+    const char *path;         /* exact path, e.g. "/poll" (a prefix when .prefix is set) */
+    bool prefix;              /* match every path starting with .path */
+    enum route_access access; /* 403 for peers it does not admit */
+    const char *method;       /* the one method it accepts */
+    enum stats_kind kind;     /* which /stats row it counts in */
     /* Called when the request is complete (body read) and again after every resume.
      * Queues a response, or parks the request and suspends; MHD_NO closes the
      * connection. */
@@ -41,6 +48,7 @@ const struct route *route_find(const char *path);
 extern const struct route short_poll_route;
 extern const struct route long_poll_route;
 extern const struct route sse_route;
+extern const struct route ws_route;
 extern const struct route publish_route;
 extern const struct route stats_route;
 extern const struct route control_route;

@@ -20,6 +20,15 @@
  * the feed. A publish, a deadline or the peer leaving resumes it, and libmicrohttpd calls
  * the handler (or the stream's reader) again.
  *
+ * WebSockets: the daemon runs with MHD_ALLOW_UPGRADE; after a 101 (ws.c) libmicrohttpd
+ * stops watching the socket and hands it over, and one more thread serves every upgraded
+ * connection (ws_loop.c: an epoll set, a timer heap, one waiter on the feed). Such a
+ * connection stays libmicrohttpd's (it counts against --max-connections, and only
+ * MHD_upgrade_action closes it), but no deadline of conn.c applies to it (its request is
+ * whole) and libmicrohttpd's own timeout does not either (it is suspended): its
+ * heartbeat and the peer's answers keep it honest. server_stop stops that thread before
+ * the daemon, which must still be running to take the sockets back.
+ *
  * Byte accounting (request.h): each connection snapshots the kernel's byte counters when
  * it opens (on_connection) and at every request boundary (on_completed), so what a client
  * sent is exactly what /stats reports, and a mismatch on a finished stream shows up in
@@ -45,6 +54,7 @@
 #include "request.h"
 #include "route.h"
 #include "sockacct.h"
+#include "ws_loop.h"
 
 void server_config_defaults(struct server_config *cfg)
 {
@@ -74,9 +84,9 @@ void server_config_defaults(struct server_config *cfg)
 unsigned server_fd_reserve(const struct server_config *cfg)
 {
     /* 3 standard streams, the listening socket, the feed log, a file or /proc read for a
-     * moment, margin: 32; per thread an epoll descriptor and a wake-up descriptor, with
-     * margin: 4. */
-    return SERVER_503_HEADROOM + 32u + 4u * (cfg->threads + 1u);
+     * moment, margin: 32; per thread (libmicrohttpd's, its master, the WebSocket thread)
+     * an epoll descriptor and a wake-up descriptor, with margin: 4. */
+    return SERVER_503_HEADROOM + 32u + 4u * (cfg->threads + 2u);
 }
 
 /* ---- requests ----------------------------------------------------------- */
@@ -385,8 +395,11 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 /* Free what server_start set up, in reverse order; the sweeper is already joined. */
 static void server_release(struct server *srv)
 {
+    ws_loop_stop(srv->ws); /* gives its sockets back: the daemon must still run */
     if (srv->daemon)
         MHD_stop_daemon(srv->daemon);
+    ws_loop_free(srv->ws);
+    srv->ws = NULL;
     conns_destroy(&srv->conns);
     feed_free(srv->feed);
     if (srv->log_fd >= 0)
@@ -425,8 +438,12 @@ int server_start(struct server *srv, const struct server_config *cfg, char *err,
         if (srv->log_fd < 0)
             goto fail;
     }
-    unsigned flags =
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    srv->ws =
+        ws_loop_start(srv, (size_t)cfg->max_connections + SERVER_503_HEADROOM, err, errlen);
+    if (!srv->ws)
+        goto fail;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
     /* 16 KiB per connection (libmicrohttpd's pool): request headers up to about 8 KiB
      * fit (a browser's 700 B plus a 4 KiB cookie, the most the client sends), and an idle
      * SSE stream costs about 17 KiB of RSS in all (./run.sh bench); 32 KiB would take
@@ -483,8 +500,8 @@ void server_stop(struct server *srv)
 {
     if (!srv->daemon)
         return;
-    /* Wake everything parked: long polls answer, streams send "event: end". Give them a
-     * moment to leave before the daemon closes what is left. */
+    /* Wake everything parked: long polls answer, streams send "event: end", WebSockets
+     * close 1001. Give them a moment to leave before the daemon closes what is left. */
     feed_close(srv->feed);
     int64_t give_up = clock_mono_ns() + 2 * NS_PER_S;
     while (open_requests(srv) > 0 && clock_mono_ns() < give_up) {

@@ -41,13 +41,16 @@ struct server_config {
     int64_t request_timeout_ns;  /* a request must be whole this long after it began */
     int64_t idle_timeout_ns;     /* a keep-alive connection's silence between requests */
     unsigned threads;            /* libmicrohttpd worker threads */
-    size_t max_publish_bytes;    /* POST /publish body limit */
+    size_t max_publish_bytes;    /* POST /publish body and WebSocket message limit */
+    bool open_publish;           /* every peer may publish (POST /publish, WebSocket
+                                    messages), not only loopback ones */
     char www[1024];              /* directory of the demo page's files */
     char feed_file[1024];        /* durable feed's log, or "" for memory only */
     char trace[4096];            /* CSV of publish offsets (process trace), or "" */
 };
 
 struct generator;
+struct ws_loop;
 
 /* The running server. Owned by server_start's caller, released by server_stop. */
 struct server {
@@ -58,6 +61,7 @@ struct server {
     struct conns conns;    /* the open connections and their deadlines */
     unsigned port;         /* the bound port (resolves --port 0) */
     struct generator *gen; /* the update generator (POST /control), set by main */
+    struct ws_loop *ws;    /* the thread that serves upgraded WebSocket connections */
     int log_fd;            /* the durable feed's log (--feed-file), or -1 */
     pthread_t sweeper;     /* wakes expired waiters and notices vanished peers */
     bool sweeper_started;

@@ -1,6 +1,7 @@
 /* stats.c: per-transport and per-tag counters and their JSON rendering (see stats.h). */
 #include "stats.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -9,15 +10,42 @@
 #include "clock.h"
 
 static const char *const kind_names[STATS_KINDS] = {
-    "poll", "longpoll", "events", "publish", "stats", "other", "rejected"};
+    "poll", "longpoll", "events", "ws", "publish", "stats", "other", "rejected"};
 
 /* The statuses counted one by one; the last slot takes any other. */
-static const unsigned status_codes[STATS_STATUSES] = {
-    200, 201, 204, 304, 400, 403, 404, 405, 409, 413, 414, 431, 500, 501, 503, 505, 0};
+static const unsigned status_codes[STATS_STATUSES] = {101, 200, 201, 204, 304, 400, 403,
+                                                      404, 405, 409, 413, 414, 426, 431,
+                                                      500, 501, 503, 505, 0};
 
 static const char *const field_names[SF_FIELDS] = {"requests",        "req_header_bytes",
                                                    "req_body_bytes",  "resp_header_bytes",
                                                    "resp_body_bytes", "framing_bytes"};
+
+static const char *const ws_field_names[SW_FIELDS] = {"data_frames_out",
+                                                      "frame_header_bytes_out",
+                                                      "payload_bytes_out",
+                                                      "control_bytes_out",
+                                                      "data_frames_in",
+                                                      "frame_header_bytes_in",
+                                                      "mask_bytes_in",
+                                                      "payload_bytes_in",
+                                                      "control_bytes_in",
+                                                      "pings_out",
+                                                      "pongs_in",
+                                                      "pings_in",
+                                                      "pongs_out",
+                                                      "closes_in",
+                                                      "messages_in",
+                                                      "resets",
+                                                      "dead_peers",
+                                                      "overflows",
+                                                      "cuts",
+                                                      "framing_contexts"};
+
+/* The close codes counted one by one (RFC 6455 section 7.4.1); the last slot is a close
+ * frame without a code, shown as "none". */
+static const unsigned ws_close_codes[STATS_WS_CODES] = {1000, 1001, 1002, 1003, 1007,
+                                                        1008, 1009, 1011, 1013, 0};
 
 void stats_init(struct stats *s)
 {
@@ -80,6 +108,14 @@ void stats_count_status(struct stats_row *r, unsigned status)
     atomic_fetch_add(&r->status[i], 1);
 }
 
+void stats_count_ws_close(struct stats_row *r, unsigned code)
+{
+    size_t i = 0;
+    while (i < STATS_WS_CODES - 1 && ws_close_codes[i] != code)
+        i++;
+    atomic_fetch_add(&r->ws_close[i], 1);
+}
+
 void stats_count_connection(struct stats *s, int delta)
 {
     int_least64_t now = atomic_fetch_add(&s->conns_open, delta) + delta;
@@ -140,10 +176,35 @@ static int render_counts(const struct stats_row *r, struct dynbuf *b)
     return rc ? rc : dynbuf_adds(b, "}");
 }
 
-static int render_row(const struct stats_row *r, const char *name, struct dynbuf *b)
+/* A row's WebSocket counters, as the member ,"frames":{...,"closes_sent":{...}}. */
+static int render_ws(const struct stats_row *r, struct dynbuf *b)
+{
+    int rc = dynbuf_adds(b, ",\"frames\":{");
+    for (int f = 0; rc == 0 && f < SW_FIELDS; f++)
+        rc = dynbuf_addf(b, "\"%s\":%llu,", ws_field_names[f],
+                         (unsigned long long)(r ? atomic_load(&r->ws[f]) : 0));
+    rc = rc ? rc : dynbuf_adds(b, "\"closes_sent\":{");
+    const char *sep = "";
+    for (size_t i = 0; r && rc == 0 && i < STATS_WS_CODES; i++) {
+        unsigned long long n = atomic_load(&r->ws_close[i]);
+        if (n == 0)
+            continue;
+        if (ws_close_codes[i])
+            rc = dynbuf_addf(b, "%s\"%u\":%llu", sep, ws_close_codes[i], n);
+        else
+            rc = dynbuf_addf(b, "%s\"none\":%llu", sep, n);
+        sep = ",";
+    }
+    return rc ? rc : dynbuf_adds(b, "}}");
+}
+
+static int render_row(const struct stats_row *r, const char *name, bool ws,
+                      struct dynbuf *b)
 {
     int rc = dynbuf_addf(b, "\"%s\":{", name);
     rc = rc ? rc : render_counts(r, b);
+    if (rc == 0 && ws)
+        rc = render_ws(r, b);
     return rc ? rc : dynbuf_adds(b, "}");
 }
 
@@ -151,6 +212,7 @@ int stats_render_tag(const struct stats_row *r, const char *tag, struct dynbuf *
 {
     int rc = dynbuf_addf(b, "{\"client\":\"%s\",", tag); /* tag is [A-Za-z0-9_-] */
     rc = rc ? rc : render_counts(r, b);
+    rc = rc ? rc : render_ws(r, b);
     return rc ? rc : dynbuf_adds(b, "}");
 }
 
@@ -182,7 +244,7 @@ int stats_render(struct stats *s, uint64_t published, uint64_t newest, uint64_t 
         if (k > 0)
             rc = dynbuf_adds(b, ",");
         if (rc == 0)
-            rc = render_row(&s->row[k], kind_names[k], b);
+            rc = render_row(&s->row[k], kind_names[k], k == STATS_WS, b);
     }
     return rc ? rc : dynbuf_adds(b, "}}");
 }

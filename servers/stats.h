@@ -26,6 +26,7 @@ enum stats_kind {
     STATS_POLL,     /* GET /poll */
     STATS_LONGPOLL, /* GET /longpoll */
     STATS_SSE,      /* GET /events */
+    STATS_WS,       /* GET /ws: the handshake, then the WebSocket's frames both ways */
     STATS_PUBLISH,  /* POST /publish, /control, /drop */
     STATS_STATS,    /* GET /stats */
     STATS_OTHER,    /* the demo's files and unknown paths (404); a 405 or 503 counts in
@@ -46,8 +47,42 @@ enum stats_field {
     SF_FIELDS
 };
 
+/* A WebSocket's counters (the ws row and client tags; ws.c, ws_conn.c), each with its
+ * /stats name (stats.c). The generic fields hold a WebSocket too: requests are handshakes,
+ * header bytes the handshake's, resp_body_bytes the payload of the data frames sent,
+ * framing_bytes every other byte sent after the 101 (data frame headers, whole control
+ * frames), req_body_bytes every byte read after the handshake. These split them by frame
+ * part, as the frames on the wire say (common/ws_meter.h). */
+enum stats_ws_field {
+    SW_DATA_FRAMES_OUT,        /* text frames sent: one per update, and reset notices */
+    SW_FRAME_HEADER_BYTES_OUT, /* their headers (2 to 10 bytes each) */
+    SW_PAYLOAD_BYTES_OUT,      /* their payloads: the update JSON */
+    SW_CONTROL_BYTES_OUT,      /* ping, pong and close frames sent, whole */
+    SW_DATA_FRAMES_IN,         /* data frames received (text, binary, continuation) */
+    SW_FRAME_HEADER_BYTES_IN,  /* their headers, without the masking key */
+    SW_MASK_BYTES_IN,          /* their masking keys (4 bytes each) */
+    SW_PAYLOAD_BYTES_IN,       /* their payloads */
+    SW_CONTROL_BYTES_IN,       /* ping, pong and close frames received, whole */
+    SW_PINGS_OUT,              /* heartbeat pings sent */
+    SW_PONGS_IN,               /* pongs received */
+    SW_PINGS_IN,               /* pings received */
+    SW_PONGS_OUT,              /* pongs sent (answers to them) */
+    SW_CLOSES_IN,              /* close frames received */
+    SW_MESSAGES_IN,            /* text messages published (upstream) */
+    SW_RESETS,                 /* reset notices sent: updates after a cursor were gone */
+    SW_DEAD_PEERS,             /* cut for answering no ping for two heartbeats */
+    SW_OVERFLOWS,              /* cut for letting too many frames pile up unsent */
+    SW_CUTS,                   /* cut by POST /drop */
+    SW_CONTEXTS,               /* a gauge: connections holding wslay's framing context
+                                  now (a quiescent one lets it go: ws_conn.c) */
+    SW_FIELDS
+};
+/* Close codes the server sends, each counted on its own (stats.c); the last slot takes a
+ * close frame without a code. */
+#define STATS_WS_CODES 10
+
 /* The HTTP statuses the server (or libmicrohttpd for it) sends, each counted on its own. */
-#define STATS_STATUSES 17
+#define STATS_STATUSES 19
 /* Client tags remembered; later new tags are not counted (their requests still are). */
 #define STATS_MAX_TAGS 256
 /* Longest tag: [A-Za-z0-9_-]{1,32}. */
@@ -56,7 +91,9 @@ enum stats_field {
 struct stats_row {
     atomic_uint_least64_t c[SF_FIELDS];           /* indexed by enum stats_field */
     atomic_uint_least64_t status[STATS_STATUSES]; /* responses by status (see stats.c) */
-    atomic_int_least64_t open; /* requests in progress (held polls, streams) */
+    atomic_int_least64_t open; /* requests in progress (held polls, streams, WebSockets) */
+    atomic_uint_least64_t ws[SW_FIELDS];            /* indexed by enum stats_ws_field */
+    atomic_uint_least64_t ws_close[STATS_WS_CODES]; /* close frames sent, by code */
 };
 
 struct stats_tag {
@@ -86,6 +123,8 @@ void stats_init(struct stats *s);
 void stats_destroy(struct stats *s);
 /* Count one response with this HTTP status in row r. */
 void stats_count_status(struct stats_row *r, unsigned status);
+/* Count one close frame sent with this code (0: none) in row r. */
+void stats_count_ws_close(struct stats_row *r, unsigned code);
 /* A connection opened (+1) or closed (-1); keeps conns_open, conns_total, conns_peak. */
 void stats_count_connection(struct stats *s, int delta);
 /* Add n to a counter. */
@@ -105,7 +144,8 @@ const struct stats_row *stats_tag_find(struct stats *s, const char *tag);
  * `parked` come from the feed. */
 int stats_render(struct stats *s, uint64_t published, uint64_t newest, uint64_t parked,
                  struct dynbuf *b);
-/* Render one tag's row as {"client":TAG,...} (zeros for NULL). */
+/* Render one tag's row as {"client":TAG,...} (zeros for NULL), with its WebSocket
+ * counters. */
 int stats_render_tag(const struct stats_row *r, const char *tag, struct dynbuf *b);
 
 #endif

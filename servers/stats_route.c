@@ -28,12 +28,14 @@ int stats_route_render(struct server *srv, struct dynbuf *b)
         "\"payload_bytes\":%zu,\"buffer\":%zu,\"longpoll_timeout_s\":%g,"
         "\"heartbeat_s\":%g,\"retry_ms\":%u,\"threads\":%u,"
         "\"max_connections\":%u,\"request_timeout_s\":%g,"
-        "\"idle_timeout_s\":%g,\"durable\":%s}}",
+        "\"idle_timeout_s\":%g,\"max_publish_bytes\":%zu,\"open_publish\":%s,"
+        "\"durable\":%s}}",
         c->process == GEN_TRACE ? 0 : generator_rate(srv->gen),
         generator_process_name(c->process), c->burst_size, c->payload_bytes, c->buffer,
         (double)c->longpoll_timeout_ns / 1e9, (double)c->heartbeat_ns / 1e9, c->retry_ms,
         c->threads, c->max_connections, (double)c->request_timeout_ns / 1e9,
-        (double)c->idle_timeout_ns / 1e9, c->feed_file[0] ? "true" : "false");
+        (double)c->idle_timeout_ns / 1e9, c->max_publish_bytes,
+        c->open_publish ? "true" : "false", c->feed_file[0] ? "true" : "false");
 }
 
 static enum MHD_Result stats_handle(struct request *req)

@@ -16,7 +16,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "harness.h"
+#include "netns.h"
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -583,6 +588,80 @@ static void a_request_then_close_counts_no_fin(void **state)
                      N * (sizeof(req) - 1));
     cJSON_Delete(st);
     stop(&s);
+}
+
+/* ---- who may publish ----------------------------------------------------- */
+
+/* A request from another host: the child of netns_fork, inside a namespace, sends
+ * `request` to the server at `server`:`port` and exits with 0 for a 201, 3 for a 403
+ * whose error names the flag (for /publish) or the loopback rule, 1 for anything else. */
+struct remote_request {
+    struct in_addr server;
+    unsigned port;
+    const char *request;
+    const char *mention; /* the 403's error must say this */
+};
+
+static int remote_send(void *arg)
+{
+    const struct remote_request *a = arg;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = {
+        .sin_family = AF_INET, .sin_port = htons((uint16_t)a->port), .sin_addr = a->server};
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0)
+        return 1;
+    struct harness_response r;
+    if (harness_send(fd, a->request, strlen(a->request)) != 0 ||
+        harness_read_response(fd, &r, 5000) != 0)
+        return 1;
+    close(fd);
+    int rc = r.status == 201 ? 0 : r.status == 403 && strstr(r.body, a->mention) ? 3 : 1;
+    harness_response_free(&r);
+    return rc;
+}
+
+static void expect_remote(const struct netns *ns, unsigned port, const char *request,
+                          const char *mention, int want)
+{
+    char err[512];
+    struct remote_request a = {ns->host_addr, port, request, mention};
+    pid_t pid = netns_fork(ns, remote_send, &a, err, sizeof(err));
+    if (pid < 0)
+        fail_msg("%s", err);
+    int rc = harness_wait(pid, 15000);
+    if (rc != want)
+        fail_msg("from another host, %.30s...: exit %d, expected %d", request, rc, want);
+}
+
+/* POST /publish is for loopback peers unless the server runs with --open-publish, which
+ * opens it (and WebSocket messages, test_ws_server.c) to every peer; /control and /drop
+ * stay loopback-only. The other host is a network namespace of the test's own. */
+static void open_publish_lets_other_hosts_publish(void **state)
+{
+    (void)state;
+    struct netns ns;
+    char err[512];
+    if (netns_create(&ns, "publish", err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    char bind[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &ns.host_addr, bind, sizeof(bind));
+    const char publish[] =
+        "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nfar!";
+    const char control[] =
+        "POST /control?rate=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+    const char drop[] = "POST /drop HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+    const char *closed[] = {"--rate", "0", "--bind", bind, NULL};
+    struct harness_server s = start(closed);
+    expect_remote(&ns, s.port, publish, "--open-publish", 3);
+    expect_remote(&ns, s.port, control, "only loopback", 3);
+    stop(&s);
+    const char *open[] = {"--rate", "0", "--bind", bind, "--open-publish", NULL};
+    s = start(open);
+    expect_remote(&ns, s.port, publish, "", 0);
+    expect_remote(&ns, s.port, control, "only loopback", 3);
+    expect_remote(&ns, s.port, drop, "only loopback", 3);
+    stop(&s);
+    assert_int_equal(netns_remove(&ns, err, sizeof(err)), 0);
 }
 
 /* ---- errors --------------------------------------------------------------- */
@@ -1237,6 +1316,7 @@ int main(void)
         cmocka_unit_test_teardown(fanout_to_streams_and_polls, teardown),
         cmocka_unit_test_teardown(byte_accounting_matches_the_wire, teardown),
         cmocka_unit_test_teardown(a_request_then_close_counts_no_fin, teardown),
+        cmocka_unit_test_teardown(open_publish_lets_other_hosts_publish, teardown),
         cmocka_unit_test_teardown(errors_are_json_and_name_the_parameter, teardown),
         cmocka_unit_test_teardown(busy_server_answers_503, teardown),
         cmocka_unit_test_teardown(publish_answers_201_with_seq, teardown),

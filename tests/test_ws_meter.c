@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,6 +165,35 @@ static int genmask(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, void *
     return 0;
 }
 
+/* ws_meter_at_boundary: true before the first byte and after each whole frame (an empty
+ * one included), false anywhere inside one, header, key or payload. */
+static void knows_frame_boundaries(void **state)
+{
+    (void)state;
+    struct dynbuf b;
+    dynbuf_init(&b, 1 << 20);
+    struct expect e;
+    memset(&e, 0, sizeof(e));
+    size_t ends[3];
+    add_frame(&b, &e, 0x1, 0, 1, WS_KIND_DATA); /* 2 + 4 */
+    ends[0] = b.len;
+    add_frame(&b, &e, 0x9, 5, 0, WS_KIND_PING); /* 2 + 5 */
+    ends[1] = b.len;
+    add_frame(&b, &e, 0x1, 300, 1, WS_KIND_DATA); /* 4 + 4 + 300 */
+    ends[2] = b.len;
+    struct ws_meter m;
+    ws_meter_init(&m);
+    assert_true(ws_meter_at_boundary(&m));
+    for (size_t i = 0; i < b.len; i++) {
+        ws_meter_feed(&m, (const uint8_t *)b.mem + i, 1);
+        bool end = i + 1 == ends[0] || i + 1 == ends[1] || i + 1 == ends[2];
+        if (end != (ws_meter_at_boundary(&m) != 0))
+            fail_msg("after byte %zu: at a boundary %d, expected %d", i + 1,
+                     ws_meter_at_boundary(&m), end);
+    }
+    dynbuf_free(&b);
+}
+
 static void matches_wslay_client_frames(void **state)
 {
     (void)state;
@@ -211,6 +241,7 @@ int main(void)
         cmocka_unit_test(whole_and_byte_by_byte),
         cmocka_unit_test(every_split),
         cmocka_unit_test(long_lengths),
+        cmocka_unit_test(knows_frame_boundaries),
         cmocka_unit_test(matches_wslay_client_frames),
     };
     return cmocka_run_group_tests_name("ws_meter", tests, NULL, NULL);

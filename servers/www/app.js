@@ -1,20 +1,26 @@
-/* app.js: the workshop demo's three clients of one feed, and the counters that show their cost.
+/* app.js: the workshop demo's four clients of one feed, and the counters that show their cost.
  *
- * Three panels watch the same server feed. Short polling asks GET /poll on a timer with
+ * Four panels watch the same server feed. Short polling asks GET /poll on a timer with
  * If-None-Match, so it gets 304 while nothing changed and only ever sees the latest update:
  * whatever was published between two polls is missed. Long polling asks
  * GET /longpoll?since=N in a loop; the server holds each request until there is news, and
  * the cursor makes it lossless. Server-Sent Events use the browser's own EventSource on
  * GET /events: one response that never ends, reconnected by the browser after `retry` ms
- * with Last-Event-ID, so the server replays what the drop cost.
+ * with Last-Event-ID, so the server replays what the drop cost. WebSocket uses the
+ * browser's own WebSocket on GET /ws: one upgraded connection that carries a frame per
+ * update (and the server's pings, which the browser answers by itself). The WebSocket API
+ * has no reconnection: the page does it, after a pause that doubles while attempts fail,
+ * with ?since=<the last seq received>, and the server replays what it missed.
  *
- * Each panel runs under its own client tag (sp-, lp-, sse- plus random hex, new on every
+ * Each panel runs under its own client tag (sp-, lp-, sse-, ws- plus random hex, new on every
  * page load and every "Reset counters"), sent as ?client=TAG, so the server accounts its
  * bytes apart from other panels and other browsers. The page reads them back from
  * /stats?client=TAG once a second: a browser cannot see header bytes, the server can
  * (reading a tag's stats is not itself counted under it, and control requests carry no
  * tag). So "requests" and the bytes are the server's count, up to a second behind;
- * received, missed, "nothing new", failed requests and reconnects are counted here.
+ * received, missed, "nothing new", failed requests and reconnects are counted here. For
+ * the WebSocket, "requests" are handshakes, and "body + framing" holds every frame both
+ * ways: updates, their headers, and pings, pongs and close frames.
  *
  * State lives in one plain object per panel; the loops only change that state, and one
  * timer renders every panel ten times a second (that also keeps staleness live). Numbers
@@ -56,6 +62,14 @@ const APPROACHES = [
     errorsLabel: 'reconnects',
     errorsField: 'reconnects',
     run: sseRun,
+  },
+  {
+    prefix: 'ws',
+    title: 'WebSocket',
+    how: () => 'one upgraded connection, both ways; each update is a frame',
+    errorsLabel: 'reconnects',
+    errorsField: 'reconnects',
+    run: wsRun,
   },
 ];
 
@@ -142,7 +156,7 @@ function panelReset(panel) {
   panel.lastSeq = 0;          /* its seq, 0 before the first */
   panel.resetPending = false; /* the server said some updates are gone */
   panel.etag = null;          /* short polling: the ETag of the latest update seen */
-  panel.opens = 0;            /* SSE: streams opened */
+  panel.opens = 0;            /* SSE, WebSocket: streams (connections) opened */
   panel.state = 'starting';
   panel.count = { received: 0, missed: 0, lost: 0, empty: 0, errors: 0 };
   panel.server = { requests: 0, req: 0, resp: 0, body: 0 }; /* from /stats?client= */
@@ -161,6 +175,8 @@ function panelStop(panel) {
   if (panel.abort) panel.abort.abort();
   if (panel.source) panel.source.close();
   panel.source = null;
+  if (panel.socket) panel.socket.close(1000);
+  panel.socket = null;
   if (panel.wake) panel.wake();
 }
 
@@ -197,7 +213,7 @@ function panelRender(panel) {
   const lost = c.lost > 0 ? ` (+${c.lost} lost to reset)` : '';
   fieldSet(f.missed, c.missed, `${c.missed}${lost}`);
   fieldSet(f.requests, s.requests, String(s.requests));
-  if (panel.approach.prefix === 'sse') {
+  if (panel.approach.errorsField === 'reconnects') {
     fieldSet(f.empty, 0, '–');
     fieldSet(f.reconnects, Math.max(0, panel.opens - 1), String(Math.max(0, panel.opens - 1)));
   } else {
@@ -318,6 +334,44 @@ function sseRun(panel, gen) {
   };
 }
 
+/* ---- WebSocket: the browser's WebSocket on GET /ws ---------------------------------- */
+
+/* Open one connection, from the last seq received when there is one; on its close
+ * (a drop, the server going away, a failed handshake) open another after a pause that
+ * starts at RETRY_FIRST_MS and doubles while attempts fail, up to RETRY_MAX_MS. */
+function wsRun(panel, gen) {
+  let pause = RETRY_FIRST_MS;
+  const connect = () => {
+    if (panel.gen !== gen) return;
+    const params = panel.lastSeq > 0 ? { since: panel.lastSeq } : {};
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const socket = new WebSocket(`${scheme}//${location.host}${panelUrl(panel, '/ws', params)}`);
+    panel.socket = socket;
+    socket.onopen = () => {
+      if (panel.gen !== gen) return;
+      panel.opens++;
+      pause = RETRY_FIRST_MS;
+      panel.state = panel.opens > 1 ? 'connection open again (resumed)' : 'connection open';
+    };
+    socket.onmessage = (ev) => {
+      if (panel.gen !== gen) return;
+      const msg = JSON.parse(ev.data);
+      if (msg.reset) panel.resetPending = true;
+      else panelAccept(panel, msg);
+    };
+    socket.onclose = (ev) => {
+      if (panel.gen !== gen) return;
+      panel.socket = null;
+      panel.state = ev.code === 1001
+        ? 'the server is shutting down'
+        : `closed (${ev.code}), reconnecting in ${formatSeconds(pause)}…`;
+      panelSleep(panel, pause).then(connect);
+      pause = Math.min(RETRY_MAX_MS, pause * 2);
+    };
+  };
+  connect();
+}
+
 /* ---- the server's side: /stats per tag, controls ------------------------------------ */
 
 /* Read the bytes the server counted for one panel's tag. */
@@ -331,7 +385,8 @@ async function panelStatsRead(panel) {
     requests: s.requests,
     req: s.req_header_bytes,
     resp: s.resp_header_bytes,
-    body: s.resp_body_bytes + s.framing_bytes,
+    /* req_body_bytes: a WebSocket's frames up (the browser's pongs); 0 for a GET */
+    body: s.resp_body_bytes + s.framing_bytes + s.req_body_bytes,
   };
 }
 

@@ -1,12 +1,16 @@
 /* fanout.c: how long one publish takes to reach every held connection, and what each held
- * connection costs the server in memory. Run by `./run.sh bench`.
+ * connection costs the server in memory: bin/pushpull-fanout, the server alone (./run.sh
+ * bench sets the lab server beside nginx + nchan, bench/).
  *
  * It starts the release server (bin/pushpull-server) on a free port, opens N idle SSE
- * streams and M held long polls with plain non-blocking sockets on one epoll (this
- * process is the load, not the thing measured), waits until /stats says all of them are
- * parked, reads the server's RSS, publishes one update, and times each connection's
- * receipt of it. Memory per held connection = (RSS with them held - RSS idle) / (N + M).
- * Times are from just before POST /publish is sent, so they include its transit.
+ * streams, M held long polls and W WebSockets with plain non-blocking sockets on one epoll
+ * (this process is the load, not the thing measured), waits until /stats says all of them
+ * are open, reads the server's RSS, publishes one update, and times each connection's
+ * receipt of it. Memory per held connection = (RSS with them held - RSS idle) /
+ * (N + M + W). Times are from just before POST /publish is sent, so they include its
+ * transit. A WebSocket's handshake is written by hand with RFC 6455's example key (the
+ * server's frames are unmasked, so the marker is found in the raw bytes as for the
+ * others); the WebSockets' pings are off with the streams' heartbeat (10 minutes).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -82,9 +86,10 @@ static void drain(struct held *h)
 
 int main(int argc, char **argv)
 {
-    uint64_t nsse = 10000, nlp = 9000;
+    uint64_t nsse = 10000, nlp = 9000, nws = 0;
     static const struct option opts[] = {{"sse", required_argument, NULL, 's'},
                                          {"longpoll", required_argument, NULL, 'l'},
+                                         {"ws", required_argument, NULL, 'w'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c;
@@ -93,19 +98,30 @@ int main(int argc, char **argv)
             continue;
         if (c == 'l' && units_parse_count(optarg, &nlp) == 0)
             continue;
-        fprintf(stderr, c == 'h' ? "" : "pushpull-bench: --%s: expected a count like 10k\n",
-                c == 's' ? "sse" : "longpoll");
-        fputs("usage: pushpull-bench [--sse N (10k)] [--longpoll N (9k)]\n", stderr);
+        if (c == 'w' && units_parse_count(optarg, &nws) == 0)
+            continue;
+        fprintf(stderr,
+                c == 'h' ? "" : "pushpull-fanout: --%s: expected a count like 10k\n",
+                c == 's'   ? "sse"
+                : c == 'l' ? "longpoll"
+                           : "ws");
+        fputs("usage: pushpull-fanout [--sse N (10k)] [--longpoll N (9k)] [--ws N (0)]\n",
+              stderr);
         return c == 'h' ? 0 : 2;
     }
-    uint64_t total = nsse + nlp;
+    uint64_t total = nsse + nlp + nws;
+    if (total == 0) {
+        fputs("pushpull-fanout: nothing to hold (--sse, --longpoll and --ws are all 0)\n",
+              stderr);
+        return 2;
+    }
     struct rlimit rl;
     getrlimit(RLIMIT_NOFILE, &rl);
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
     if (total + 64 > rl.rlim_cur) {
         fprintf(stderr,
-                "pushpull-bench: %llu connections need more than the open-file limit "
+                "pushpull-fanout: %llu connections need more than the open-file limit "
                 "of %llu (ulimit -n)\n",
                 (unsigned long long)total, (unsigned long long)rl.rlim_cur);
         return 2;
@@ -124,15 +140,20 @@ int main(int argc, char **argv)
     struct held *h = calloc(total, sizeof(*h));
     int64_t t_open = clock_mono_ns();
     for (uint64_t i = 0; i < total; i++) {
-        const char *req = i < nsse
-                              ? "GET /events HTTP/1.1\r\nHost: bench\r\n\r\n"
-                              : "GET /longpoll?since=0 HTTP/1.1\r\nHost: bench\r\n\r\n";
+        const char *req = i < nsse ? "GET /events HTTP/1.1\r\nHost: bench\r\n\r\n"
+                          : i < nsse + nlp
+                              ? "GET /longpoll?since=0 HTTP/1.1\r\nHost: bench\r\n\r\n"
+                              : "GET /ws HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\n"
+                                "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
         if (open_held(srv.port, req, ep, &h[i]) != 0) {
-            fprintf(stderr, "pushpull-bench: connection %llu: %s\n", (unsigned long long)i,
+            fprintf(stderr, "pushpull-fanout: connection %llu: %s\n", (unsigned long long)i,
                     strerror(errno));
             return 1;
         }
     }
+    /* Held: streams and polls parked on the feed (the WebSocket thread parks one waiter
+     * for all its connections, so those count as open WebSockets instead). */
     double parked = 0;
     int64_t give_up = clock_mono_ns() + 120 * NS_PER_S;
     while (parked < (double)total && clock_mono_ns() < give_up) {
@@ -141,7 +162,8 @@ int main(int argc, char **argv)
         for (int i = 0; i < n; i++)
             drain(evs[i].data.ptr);
         st = harness_stats(srv.port);
-        parked = harness_stat(st, "parked");
+        double ws_open = harness_stat(st, "transports.ws.open");
+        parked = harness_stat(st, "parked") - (ws_open > 0 ? 1 : 0) + ws_open;
         cJSON_Delete(st);
     }
     double open_s = (double)(clock_mono_ns() - t_open) / 1e9;
@@ -149,7 +171,7 @@ int main(int argc, char **argv)
     double rss1 = harness_stat(st, "rss_kib"), cpu1 = harness_stat(st, "cpu_s");
     cJSON_Delete(st);
     if (parked < (double)total) {
-        fprintf(stderr, "pushpull-bench: only %.0f of %llu connections parked\n", parked,
+        fprintf(stderr, "pushpull-fanout: only %.0f of %llu connections held\n", parked,
                 (unsigned long long)total);
         return 1;
     }
@@ -161,7 +183,7 @@ int main(int argc, char **argv)
                                  "Content-Length: 13\r\n\r\nfanout-marker";
     int64_t t0 = clock_mono_ns();
     if (pub < 0 || harness_send(pub, pubreq, sizeof(pubreq) - 1) != 0) {
-        fprintf(stderr, "pushpull-bench: POST /publish: %s\n", strerror(errno));
+        fprintf(stderr, "pushpull-fanout: POST /publish: %s\n", strerror(errno));
         return 1;
     }
     uint64_t got = 0;
@@ -179,7 +201,7 @@ int main(int argc, char **argv)
     }
     struct harness_response pr;
     if (harness_read_response(pub, &pr, 10000) != 0 || pr.status != 201)
-        fprintf(stderr, "pushpull-bench: POST /publish was not answered 201\n");
+        fprintf(stderr, "pushpull-fanout: POST /publish was not answered 201\n");
     int64_t t_pub = clock_mono_ns();
     harness_response_free(&pr);
     close(pub);
@@ -188,14 +210,25 @@ int main(int argc, char **argv)
     double self_cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
                       ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
     st = harness_stats(srv.port);
-    double cpu2 = harness_stat(st, "cpu_s");
+    double cpu2 = harness_stat(st, "cpu_s"), rss2 = harness_stat(st, "rss_kib");
     cJSON_Delete(st);
+    /* WebSockets let their framing contexts go after 2 s of quiet (servers/ws_conn.c):
+     * what the server holds once they have. */
+    double rss3 = rss2;
+    if (nws > 0) {
+        harness_sleep_ms(3000);
+        st = harness_stats(srv.port);
+        rss3 = harness_stat(st, "rss_kib");
+        cJSON_Delete(st);
+    }
     int64_t *lat = calloc(total, sizeof(*lat));
     for (uint64_t i = 0; i < total; i++)
         lat[i] = h[i].got_ns ? h[i].got_ns - t0 : INT64_MAX;
     qsort(lat, total, sizeof(*lat), cmp_i64);
-    printf("fan-out of one update to %llu held connections (%llu SSE + %llu long polls)\n",
-           (unsigned long long)total, (unsigned long long)nsse, (unsigned long long)nlp);
+    printf("fan-out of one update to %llu held connections (%llu SSE + %llu long polls + "
+           "%llu WebSockets)\n",
+           (unsigned long long)total, (unsigned long long)nsse, (unsigned long long)nlp,
+           (unsigned long long)nws);
     printf("  delivered        %llu of %llu\n", (unsigned long long)got,
            (unsigned long long)total);
     printf("  first receipt    %8.2f ms\n", (double)lat[0] / 1e6);
@@ -207,6 +240,11 @@ int main(int argc, char **argv)
     printf("  server RSS       %8.0f KiB idle, %.0f KiB holding them: %.1f KiB per "
            "connection\n",
            rss0, rss1, (rss1 - rss0) / (double)total);
+    if (nws > 0)
+        printf(
+            "  server RSS       %8.0f KiB after the fan-out, %.0f KiB 3 s later (framing "
+            "contexts freed): %.1f KiB per connection\n",
+            rss2, rss3, (rss3 - rss0) / (double)total);
     printf(
         "  server CPU       %8.3f s to accept and park them (%.1f s wall), %.3f s for the "
         "fan-out\n",

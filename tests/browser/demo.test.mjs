@@ -6,9 +6,10 @@
  * ones need the earlier ones. The page is read only through its data-testid elements and
  * their data-value attributes (raw numbers), and the server is asked directly, under the
  * page's own client tags, to confirm what the page shows. The browser's EventSource is the
- * judge of the SSE side: the test drops every connection (the page's button, POST /drop)
- * and checks that it reconnects with Last-Event-ID and misses nothing. The last step saves
- * tests/browser/out/demo.png.
+ * judge of the SSE side, and its WebSocket (Chromium's own, as strict about frames as any)
+ * of the WebSocket side: the test drops every connection (the page's button, POST /drop)
+ * and checks that the stream reconnects with Last-Event-ID, the WebSocket with ?since=,
+ * and that neither misses anything. The last step saves tests/browser/out/demo.png.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,7 +24,8 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
   '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
 const VIEWPORT = { width: 1600, height: 900 }; /* a 16:9 projector */
 const WAIT_MS = 20000;                          /* the bound on every wait for the page */
-const PANELS = ['sp', 'lp', 'sse'];
+const PANELS = ['sp', 'lp', 'sse', 'ws'];
+const STREAMS = ['sse', 'ws']; /* the panels that count reconnects */
 
 const run = {
   server: null,     /* harness handle */
@@ -31,6 +33,7 @@ const run = {
   context: null,    /* playwright BrowserContext */
   page: null,
   requests: [],     /* every request the page made: {url, request (playwright's)} */
+  sockets: [],      /* every WebSocket the page opened: {url, closed, framesIn, errors} */
   pageErrors: [],   /* uncaught exceptions in the page */
 };
 
@@ -43,7 +46,7 @@ async function valueRead(testid) {
 /* Every counter of one panel, by field name. */
 async function panelRead(prefix) {
   const fields = ['seq', 'staleness', 'received', 'missed', 'requests', 'empty', 'req-header-bytes',
-    'resp-header-bytes', 'body-bytes', prefix === 'sse' ? 'reconnects' : 'errors'];
+    'resp-header-bytes', 'body-bytes', STREAMS.includes(prefix) ? 'reconnects' : 'errors'];
   const out = {};
   for (const f of fields) out[f] = await valueRead(`${prefix}-${f}`);
   return out;
@@ -73,6 +76,13 @@ before(async () => {
   run.page.setDefaultTimeout(WAIT_MS);
   run.page.on('request', (r) => run.requests.push({ url: r.url(), request: r }));
   run.page.on('pageerror', (err) => run.pageErrors.push(err.message));
+  run.page.on('websocket', (ws) => {
+    const s = { url: ws.url(), closed: false, framesIn: 0, errors: [] };
+    run.sockets.push(s);
+    ws.on('framereceived', () => s.framesIn++);
+    ws.on('socketerror', (e) => s.errors.push(String(e)));
+    ws.on('close', () => { s.closed = true; });
+  });
 });
 
 after(async () => {
@@ -95,12 +105,16 @@ test('demo: GET / serves the page, and it loads nothing from elsewhere', async (
   }
   const foreign = run.requests.filter((r) => !r.url.startsWith(run.server.url + '/'));
   assert.deepEqual(foreign.map((r) => r.url), [], 'every request goes to the server itself');
+  await waitFor('the page to open its WebSocket', () => run.sockets.length >= 1, WAIT_MS);
+  const wsBase = run.server.url.replace(/^http/, 'ws') + '/ws?';
+  assert.deepEqual(run.sockets.map((s) => s.url).filter((u) => !u.startsWith(wsBase)), [],
+    'the WebSocket goes to the server\'s /ws');
 });
 
-test('demo: all three panels receive updates', async () => {
+test('demo: all four panels receive updates', async () => {
   await waitFor('every panel to receive updates', async () => {
-    const [sp, lp, sse] = await Promise.all(PANELS.map(panelRead));
-    return sp.received >= 2 && lp.received >= 5 && sse.received >= 5;
+    const [sp, lp, sse, ws] = await Promise.all(PANELS.map(panelRead));
+    return sp.received >= 2 && lp.received >= 5 && sse.received >= 5 && ws.received >= 5;
   }, WAIT_MS);
   for (const prefix of PANELS) {
     const p = await panelRead(prefix);
@@ -120,7 +134,7 @@ test('demo: counters grow, and the bytes are the server\'s count for each panel\
     const grew = (p, f) => now[p][f] > before[p][f];
     return grew('sp', 'requests') && grew('lp', 'requests') && grew('sp', 'req-header-bytes') &&
       grew('lp', 'resp-header-bytes') && grew('sp', 'body-bytes') && grew('lp', 'body-bytes') &&
-      grew('sse', 'body-bytes');
+      grew('sse', 'body-bytes') && grew('ws', 'body-bytes');
   }, WAIT_MS);
 
   const tags = {};
@@ -138,16 +152,26 @@ test('demo: counters grow, and the bytes are the server\'s count for each panel\
   const sse = (await jsonFetch(`${run.server.url}/stats?client=${tags.sse}`)).body;
   assert.equal(sse.requests, 1, `SSE: one request, one stream: ${JSON.stringify(sse)}`);
   assert.equal(sse.open, 1, 'SSE: the stream is open');
+  const ws = (await jsonFetch(`${run.server.url}/stats?client=${tags.ws}`)).body;
+  assert.equal(ws.requests, 1, `WebSocket: one handshake, one connection: ${JSON.stringify(ws)}`);
+  assert.equal(ws.open, 1, 'WebSocket: the connection is open');
+  assert.equal(ws.responses['101'], 1, `WebSocket: 101 Switching Protocols: ${JSON.stringify(ws.responses)}`);
+  assert.ok(ws.frames.data_frames_out >= 5 && ws.frames.payload_bytes_out === ws.resp_body_bytes,
+    `WebSocket: a frame per update, its payload the body bytes: ${JSON.stringify(ws.frames)}`);
 
-  const [sp, lp, ssePanel] = await Promise.all(PANELS.map(panelRead));
+  const [sp, lp, ssePanel, wsPanel] = await Promise.all(PANELS.map(panelRead));
   assert.ok(sp.missed > 0, `short polling at 1 s against 5 updates/s misses updates (missed ${sp.missed})`);
   assert.equal(lp.missed, 0, 'long polling misses none');
   assert.equal(ssePanel.missed, 0, 'SSE misses none');
+  assert.equal(wsPanel.missed, 0, 'WebSocket misses none');
 });
 
-test('demo: "Drop connections" makes EventSource reconnect with Last-Event-ID, missing none', async () => {
+test('demo: "Drop connections" makes EventSource reconnect with Last-Event-ID and WebSocket with ?since=, missing none', async () => {
   const sse0 = await panelRead('sse');
+  const ws0 = await panelRead('ws');
   assert.equal(sse0.reconnects, 0, 'no reconnect before the drop');
+  assert.equal(ws0.reconnects, 0, 'no WebSocket reconnect before the drop');
+  const socketsBefore = run.sockets.length;
   const eventsBefore = run.requests.filter((r) => new URL(r.url).pathname === '/events').length;
 
   await run.page.click('[data-testid="drop"]');
@@ -159,13 +183,27 @@ test('demo: "Drop connections" makes EventSource reconnect with Last-Event-ID, m
   assert.ok(dropped >= 1, `the server dropped ${dropped} connections (message: ${message})`);
 
   await waitFor('the SSE panel to reconnect', async () => (await valueRead('sse-reconnects')) >= 1, WAIT_MS);
-  await waitFor('10 more updates over the new stream', async () =>
-    (await valueRead('sse-received')) >= sse0.received + 10, WAIT_MS);
+  await waitFor('the WebSocket panel to reconnect', async () => (await valueRead('ws-reconnects')) >= 1, WAIT_MS);
+  await waitFor('10 more updates over the new stream and connection', async () =>
+    (await valueRead('sse-received')) >= sse0.received + 10 &&
+    (await valueRead('ws-received')) >= ws0.received + 10, WAIT_MS);
 
-  const [lp, sse] = await Promise.all(['lp', 'sse'].map(panelRead));
+  const [lp, sse, ws] = await Promise.all(['lp', 'sse', 'ws'].map(panelRead));
   assert.equal(sse.reconnects, 1, 'exactly one reconnect');
   assert.equal(sse.missed, 0, 'SSE missed nothing across the drop');
   assert.equal(lp.missed, 0, 'long polling missed nothing across the drop');
+  assert.equal(ws.reconnects, 1, 'exactly one WebSocket reconnect');
+  assert.equal(ws.missed, 0, 'WebSocket missed nothing across the drop');
+
+  const newSockets = run.sockets.slice(socketsBefore);
+  assert.equal(newSockets.length, 1, `one new WebSocket: ${JSON.stringify(newSockets)}`);
+  assert.ok(run.sockets[socketsBefore - 1].closed, 'the dropped WebSocket closed');
+  const since = Number(new URL(newSockets[0].url).searchParams.get('since'));
+  assert.ok(since > 0 && since <= ws.seq, `the reconnect asked for ?since= the last seq seen (${newSockets[0].url})`);
+  assert.deepEqual(run.sockets.flatMap((s) => s.errors), [], 'Chromium found no fault in any frame');
+  const wsStats = (await jsonFetch(`${run.server.url}/stats?client=${await tagRead('ws')}`)).body;
+  assert.equal(wsStats.requests, 2, `two handshakes under the WebSocket tag: ${JSON.stringify(wsStats)}`);
+  assert.equal(wsStats.frames.cuts, 1, `the drop cut it without a close frame: ${JSON.stringify(wsStats.frames)}`);
 
   const again = run.requests.filter((r) => new URL(r.url).pathname === '/events').slice(eventsBefore);
   assert.ok(again.length >= 1, 'the browser asked for /events again');
@@ -226,10 +264,17 @@ test('demo: "Reset counters" starts over under new client tags', async () => {
     return p.reconnects === 0 && p.received < 10 ? p : null;
   }, WAIT_MS);
   await waitFor('updates under the new tags', async () => {
-    const [sp, lp, ssePanel] = await Promise.all(PANELS.map(panelRead));
-    return sp.received >= 1 && lp.received >= 3 && ssePanel.received >= 3 && ssePanel['body-bytes'] > 0;
+    const [sp, lp, ssePanel, wsPanel] = await Promise.all(PANELS.map(panelRead));
+    return sp.received >= 1 && lp.received >= 3 && ssePanel.received >= 3 && ssePanel['body-bytes'] > 0 &&
+      wsPanel.received >= 3 && wsPanel['body-bytes'] > 0;
   }, WAIT_MS);
   await waitFor('the old SSE stream to close', async () =>
     (await jsonFetch(`${run.server.url}/stats?client=${old.sse}`)).body.open === 0, WAIT_MS);
+  const closed = await waitFor('the old WebSocket to close', async () => {
+    const s = (await jsonFetch(`${run.server.url}/stats?client=${old.ws}`)).body;
+    return s.open === 0 ? s : null;
+  }, WAIT_MS);
+  assert.equal(closed.frames.closes_in, 1, `the page closed it with a close frame: ${JSON.stringify(closed.frames)}`);
+  assert.deepEqual(closed.frames.closes_sent, { 1000: 1 }, 'the server answered 1000');
   assert.deepEqual(run.pageErrors, [], 'no uncaught errors in the page');
 });

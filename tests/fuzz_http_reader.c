@@ -1,5 +1,5 @@
-/* fuzz_http_resp.c: libFuzzer harness for the raw-socket driver's HTTP/1.1 response
- * reader (clients/http_resp.c).
+/* fuzz_http_reader.c: libFuzzer harness for the raw-socket driver's HTTP/1.1 response
+ * reader (clients/http_reader.c).
  *
  * The first 4 input bytes seed the split sizes and whether the peer closes at the end;
  * the rest is what a server sends. It is read whole and in seeded random pieces, as the
@@ -10,7 +10,7 @@
  * (handed on + held == used, used <= fed, all of a feed used while more is wanted).
  * Any difference calls abort().
  */
-#include "clients/http_resp.h"
+#include "clients/http_reader.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -46,7 +46,7 @@ static void on_body(void *ctx, const char *buf, size_t len)
 }
 
 struct result {
-    enum http_resp_status st;
+    enum http_reader_status st;
     int status;
     bool keep_alive;
     size_t used;
@@ -63,34 +63,34 @@ static uint32_t next_rand(uint32_t *s)
 static struct result parse(const char *buf, size_t len, uint32_t seed, bool pieces,
                            bool eof)
 {
-    static const struct http_resp_callbacks cb = {on_line, on_body};
-    struct http_resp r;
+    static const struct http_reader_callbacks cb = {on_line, on_body};
+    struct http_reader r;
     struct result out;
     memset(&out, 0, sizeof(out));
-    http_resp_init(&r);
-    out.st = HTTP_RESP_MORE;
+    http_reader_init(&r);
+    out.st = HTTP_READER_MORE;
     size_t off = 0;
-    while (off < len && out.st == HTTP_RESP_MORE) {
+    while (off < len && out.st == HTTP_READER_MORE) {
         size_t n = pieces ? 1 + next_rand(&seed) % 64 : len - off;
         if (n > len - off)
             n = len - off;
         size_t used = 0;
-        out.st = http_resp_feed(&r, buf + off, n, &used, &cb, &out.sink);
-        if (used > n || (out.st == HTTP_RESP_MORE && used != n))
+        out.st = http_reader_feed(&r, buf + off, n, &used, &cb, &out.sink);
+        if (used > n || (out.st == HTTP_READER_MORE && used != n))
             abort();
         out.used += used;
         off += n;
     }
-    if (eof && out.st == HTTP_RESP_MORE)
-        out.st = http_resp_eof(&r);
-    if (out.sink.line_bytes + out.sink.body_bytes + http_resp_held(&r) != out.used)
+    if (eof && out.st == HTTP_READER_MORE)
+        out.st = http_reader_eof(&r);
+    if (out.sink.line_bytes + out.sink.body_bytes + http_reader_held(&r) != out.used)
         abort();
-    if (out.st == HTTP_RESP_DONE && http_resp_held(&r) != 0)
+    if (out.st == HTTP_READER_DONE && http_reader_held(&r) != 0)
         abort();
     out.status = r.status;
     out.keep_alive = r.keep_alive;
-    out.chunk_fault = out.st == HTTP_RESP_ERROR && strstr(r.error, "chunked") != NULL;
-    http_resp_free(&r);
+    out.chunk_fault = out.st == HTTP_READER_ERROR && strstr(r.error, "chunked") != NULL;
+    http_reader_free(&r);
     return out;
 }
 
@@ -114,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!whole.chunk_fault && (whole.sink.body_bytes != split.sink.body_bytes ||
                                whole.sink.body_hash != split.sink.body_hash))
         abort();
-    if (whole.st == HTTP_RESP_DONE && whole.used != split.used)
+    if (whole.st == HTTP_READER_DONE && whole.used != split.used)
         abort();
     return 0;
 }

@@ -1,11 +1,11 @@
-/* http_resp.c: the HTTP/1.1 response reader (http_resp.h has the rules).
+/* http_reader.c: the HTTP/1.1 response reader (http_reader.h has the rules).
  *
  * Head lines are found with memchr for the LF; a line wholly inside one feed is judged
  * and handed on in place, a line cut by the end of a feed is gathered in r->line first.
  * The body is a count of bytes (Content-Length), the chunked decoder's verdict, or
  * everything until the server closes.
  */
-#include "http_resp.h"
+#include "http_reader.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +21,13 @@ enum {
     ST_ERROR
 };
 
-void http_resp_init(struct http_resp *r)
+void http_reader_init(struct http_reader *r)
 {
     memset(r, 0, sizeof(*r));
-    http_resp_begin(r);
+    http_reader_begin(r);
 }
 
-void http_resp_free(struct http_resp *r)
+void http_reader_free(struct http_reader *r)
 {
     free(r->line);
     r->line = NULL;
@@ -35,7 +35,7 @@ void http_resp_free(struct http_resp *r)
 }
 
 /* Forget the header fields of a head (a new response, or after an interim one). */
-static void head_reset(struct http_resp *r)
+static void head_reset(struct http_reader *r)
 {
     r->chunked = false;
     r->te_other = false;
@@ -46,7 +46,7 @@ static void head_reset(struct http_resp *r)
     r->minor = 1;
 }
 
-void http_resp_begin(struct http_resp *r)
+void http_reader_begin(struct http_reader *r)
 {
     r->status = 0;
     r->head_done = false;
@@ -59,16 +59,16 @@ void http_resp_begin(struct http_resp *r)
     head_reset(r);
 }
 
-size_t http_resp_held(const struct http_resp *r)
+size_t http_reader_held(const struct http_reader *r)
 {
     return r->line_len;
 }
 
-static enum http_resp_status fail(struct http_resp *r, const char *why)
+static enum http_reader_status fail(struct http_reader *r, const char *why)
 {
     r->state = ST_ERROR;
     r->error = why;
-    return HTTP_RESP_ERROR;
+    return HTTP_READER_ERROR;
 }
 
 /* ---- judging lines ------------------------------------------------------------------ */
@@ -128,7 +128,7 @@ static void list_last(const char *v, size_t n, const char **item, size_t *len)
 }
 
 /* "HTTP/1.x SP 3DIGIT [SP reason]" in text[0..n) (line ending removed). */
-static int status_line(struct http_resp *r, const char *t, size_t n)
+static int status_line(struct http_reader *r, const char *t, size_t n)
 {
     if (n < 12 || memcmp(t, "HTTP/1.", 7) != 0 || t[7] < '0' || t[7] > '9' || t[8] != ' ')
         return -1;
@@ -145,7 +145,7 @@ static int status_line(struct http_resp *r, const char *t, size_t n)
 }
 
 /* "name: value" in text[0..n): the fields that frame the body are taken. */
-static int header_line(struct http_resp *r, const char *t, size_t n)
+static int header_line(struct http_reader *r, const char *t, size_t n)
 {
     size_t colon = 0;
     while (colon < n && tchar((unsigned char)t[colon]))
@@ -187,7 +187,7 @@ static int header_line(struct http_resp *r, const char *t, size_t n)
 }
 
 /* The blank line: the head is complete. Where does the body go? */
-static void head_end(struct http_resp *r)
+static void head_end(struct http_reader *r)
 {
     int s = r->status;
     if (s < 200 && s != 101) {
@@ -214,8 +214,8 @@ static void head_end(struct http_resp *r)
 }
 
 /* One whole line (with its ending) of the head: judge it, hand it on. */
-static int head_line(struct http_resp *r, const char *line, size_t len,
-                     const struct http_resp_callbacks *cb, void *ctx)
+static int head_line(struct http_reader *r, const char *line, size_t len,
+                     const struct http_reader_callbacks *cb, void *ctx)
 {
     size_t n = len - 1; /* without the LF */
     if (n > 0 && line[n - 1] == '\r')
@@ -237,9 +237,9 @@ static int head_line(struct http_resp *r, const char *line, size_t len,
 /* ---- feeding ------------------------------------------------------------------------ */
 
 /* Gather part of a line; -1 past the line limit or out of memory. */
-static int gather(struct http_resp *r, const char *buf, size_t n)
+static int gather(struct http_reader *r, const char *buf, size_t n)
 {
-    if (r->line_len + n > HTTP_RESP_LINE_MAX)
+    if (r->line_len + n > HTTP_READER_LINE_MAX)
         return -1;
     if (r->line_len + n > r->line_cap) {
         size_t cap = r->line_cap ? r->line_cap : 256;
@@ -257,22 +257,22 @@ static int gather(struct http_resp *r, const char *buf, size_t n)
 }
 
 /* Head bytes from buf[*off..len): lines handed on as they complete. */
-static enum http_resp_status feed_head(struct http_resp *r, const char *buf, size_t len,
-                                       size_t *off, const struct http_resp_callbacks *cb,
-                                       void *ctx)
+static enum http_reader_status feed_head(struct http_reader *r, const char *buf, size_t len,
+                                         size_t *off,
+                                         const struct http_reader_callbacks *cb, void *ctx)
 {
     const char *start = buf + *off;
     size_t avail = len - *off;
     const char *lf = memchr(start, '\n', avail);
     size_t take = lf ? (size_t)(lf - start) + 1 : avail;
-    if (r->head_bytes + take > HTTP_RESP_HEAD_MAX)
+    if (r->head_bytes + take > HTTP_READER_HEAD_MAX)
         return fail(r, "head too big");
     if (!lf) {
         if (gather(r, start, take) != 0)
             return fail(r, "line too long");
         r->head_bytes += take;
         *off = len;
-        return HTTP_RESP_MORE;
+        return HTTP_READER_MORE;
     }
     const char *line = start;
     size_t line_len = take;
@@ -282,7 +282,7 @@ static enum http_resp_status feed_head(struct http_resp *r, const char *buf, siz
             return fail(r, "line too long");
         line = r->line;
         line_len = r->line_len;
-    } else if (take > HTTP_RESP_LINE_MAX) {
+    } else if (take > HTTP_READER_LINE_MAX) {
         return fail(r, "line too long");
     }
     if (head_line(r, line, line_len, cb, ctx) != 0) {
@@ -293,20 +293,20 @@ static enum http_resp_status feed_head(struct http_resp *r, const char *buf, siz
     r->line_len = 0;
     r->head_bytes += take;
     *off += take;
-    return r->state == ST_DONE ? HTTP_RESP_DONE : HTTP_RESP_MORE;
+    return r->state == ST_DONE ? HTTP_READER_DONE : HTTP_READER_MORE;
 }
 
-enum http_resp_status http_resp_feed(struct http_resp *r, const char *buf, size_t len,
-                                     size_t *used, const struct http_resp_callbacks *cb,
-                                     void *ctx)
+enum http_reader_status http_reader_feed(struct http_reader *r, const char *buf, size_t len,
+                                         size_t *used,
+                                         const struct http_reader_callbacks *cb, void *ctx)
 {
     size_t off = 0;
-    enum http_resp_status st = r->state == ST_DONE    ? HTTP_RESP_DONE
-                               : r->state == ST_ERROR ? HTTP_RESP_ERROR
-                                                      : HTTP_RESP_MORE;
-    if (len > 0 && st == HTTP_RESP_MORE)
+    enum http_reader_status st = r->state == ST_DONE    ? HTTP_READER_DONE
+                                 : r->state == ST_ERROR ? HTTP_READER_ERROR
+                                                        : HTTP_READER_MORE;
+    if (len > 0 && st == HTTP_READER_MORE)
         r->started = true;
-    while (off < len && st == HTTP_RESP_MORE) {
+    while (off < len && st == HTTP_READER_MORE) {
         size_t avail = len - off;
         switch (r->state) {
         case ST_STATUS:
@@ -321,7 +321,7 @@ enum http_resp_status http_resp_feed(struct http_resp *r, const char *buf, size_
             off += take;
             if (r->length == 0) {
                 r->state = ST_DONE;
-                st = HTTP_RESP_DONE;
+                st = HTTP_READER_DONE;
             }
             break;
         }
@@ -341,7 +341,7 @@ enum http_resp_status http_resp_feed(struct http_resp *r, const char *buf, size_
             off += u;
             if (cs == CHUNKED_DONE) {
                 r->state = ST_DONE;
-                st = HTTP_RESP_DONE;
+                st = HTTP_READER_DONE;
             }
             break;
         }
@@ -351,26 +351,26 @@ enum http_resp_status http_resp_feed(struct http_resp *r, const char *buf, size_
             off = len;
             break;
         default:
-            st = HTTP_RESP_ERROR;
+            st = HTTP_READER_ERROR;
             break;
         }
     }
-    if (st == HTTP_RESP_MORE && r->state == ST_DONE)
-        st = HTTP_RESP_DONE; /* a head that ended the response with no byte to spare */
+    if (st == HTTP_READER_MORE && r->state == ST_DONE)
+        st = HTTP_READER_DONE; /* a head that ended the response with no byte to spare */
     if (used)
         *used = off;
     return st;
 }
 
-enum http_resp_status http_resp_eof(struct http_resp *r)
+enum http_reader_status http_reader_eof(struct http_reader *r)
 {
     if (r->state == ST_DONE)
-        return HTTP_RESP_DONE;
+        return HTTP_READER_DONE;
     if (r->state == ST_CLOSE) {
         r->state = ST_DONE;
-        return HTTP_RESP_DONE;
+        return HTTP_READER_DONE;
     }
     if (r->state == ST_ERROR)
-        return HTTP_RESP_ERROR;
+        return HTTP_READER_ERROR;
     return fail(r, r->started ? "closed mid-response" : "closed");
 }
