@@ -122,10 +122,12 @@ build/fuzz/fuzz_server: tests/fuzz_server.c $(SRC_servers) $(COMMON_SRC)
 build/fuzz/%: tests/%.c $(COMMON_SRC)
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) $(WSLAY_LIBS) -lm
-# the scenario loader is the lab's; the WebSocket handshake parser the client's; the
-# reference client's parsers the bench's
+# the scenario loader is the lab's; the WebSocket handshake parser and the HTTP response
+# reader the client's (the handshake parser reads header lists with the reader's
+# http_list_has); the reference client's parsers the bench's
 build/fuzz/fuzz_scenario: $(SRC_lab)
-build/fuzz/fuzz_ws_handshake: clients/ws_handshake.c
+build/fuzz/fuzz_ws_handshake: clients/ws_handshake.c clients/http_reader.c
+build/fuzz/fuzz_http_reader: clients/http_reader.c
 build/fuzz/fuzz_bench_parsers: bench/http_resp.c bench/ws_frame.c bench/update_scan.c
 fuzz: $(FUZZ_SRC:tests/%.c=build/fuzz/%)
 

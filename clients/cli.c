@@ -9,10 +9,12 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "loop.h"
@@ -301,6 +303,32 @@ static int set_send_mode(struct client_config *cfg, const char *v, char *err, si
     return 0;
 }
 
+static int set_http_driver(struct client_config *cfg, const char *v, char *err,
+                           size_t errlen, const char *flag)
+{
+    if (strcmp(v, "auto") == 0)
+        cfg->http_driver = HTTP_DRIVER_AUTO;
+    else if (strcmp(v, "raw") == 0)
+        cfg->http_driver = HTTP_DRIVER_RAW;
+    else if (strcmp(v, "curl") == 0)
+        cfg->http_driver = HTTP_DRIVER_CURL;
+    else
+        return bad(err, errlen, flag, "auto, raw or curl", v);
+    return 0;
+}
+
+static int set_threads(struct client_config *cfg, const char *v, char *err, size_t errlen,
+                       const char *flag)
+{
+    uint64_t n;
+    if (strcmp(v, "auto") == 0)
+        n = 0;
+    else if (units_parse_count(v, &n) != 0 || n < 1 || n > 256)
+        return bad(err, errlen, flag, "auto or a count from 1 to 256", v);
+    cfg->threads = (uint32_t)n;
+    return 0;
+}
+
 static int set_max_clock_skew(struct client_config *cfg, const char *v, char *err,
                               size_t errlen, const char *flag)
 {
@@ -414,6 +442,11 @@ static const struct option_row options[] = {
     {"max-clock-skew", 0, "DUR", "1s",
      "a stamp later than its receipt by more is dropped (stamps_future)",
      set_max_clock_skew},
+    {"http-driver", 0, "KIND", "auto",
+     "HTTP for short, long, sse: raw (own HTTP/1.1) | curl | auto (raw where it can)",
+     set_http_driver},
+    {"threads", 't', "N", "auto",
+     "event loops, users spread over them (auto: one per core)", set_threads},
     {"headers", 'H', "PROFILE", "minimal", "request headers: minimal | browser | FILE",
      set_headers},
     {"cookie-bytes", 0, "N", "0", "add a Cookie header with a value of N bytes",
@@ -476,6 +509,15 @@ static enum cli_result check_protocol(const struct client_config *cfg, char *err
      * (the front takes HTTP/1.1 on its plain port), over TLS with ALPN http/1.1 for
      * https1 and h2 (RFC 8441's WebSocket over HTTP/2 is in neither libcurl 7.88 nor
      * most fronts); ws_tls.h. */
+    /* The raw driver speaks plain HTTP/1.1 with a connection per user, nothing else. */
+    if (cfg->http_driver == HTTP_DRIVER_RAW &&
+        (cfg->protocol != PROTO_HTTP1 || cfg->users_per_connection > 1)) {
+        snprintf(err, errlen,
+                 "--http-driver raw speaks plain HTTP/1.1 with a connection per user: not "
+                 "with --protocol %s or --users-per-connection %u (use curl or auto)",
+                 proto, cfg->users_per_connection);
+        return CLI_ERROR;
+    }
     return CLI_RUN;
 }
 
@@ -602,6 +644,33 @@ int cli_protocol_tls(enum protocol p)
 const char *cli_poll_name(enum poll_mode m)
 {
     return m == POLL_EVENTS ? "events" : "state";
+}
+
+const char *cli_http_driver_name(enum http_driver d)
+{
+    return d == HTTP_DRIVER_CURL ? "curl" : d == HTTP_DRIVER_RAW ? "raw" : "auto";
+}
+
+enum http_driver cli_http_driver(const struct client_config *cfg)
+{
+    bool plain = cfg->protocol == PROTO_HTTP1 && cfg->users_per_connection <= 1;
+    if (cfg->http_driver == HTTP_DRIVER_AUTO)
+        return plain ? HTTP_DRIVER_RAW : HTTP_DRIVER_CURL;
+    return cfg->http_driver;
+}
+
+uint32_t cli_threads(const struct client_config *cfg)
+{
+    /* users that share connections (libcurl's pools) must share one multi handle: one
+     * loop */
+    if (cfg->users_per_connection > 1)
+        return 1;
+    uint32_t n = cfg->threads;
+    if (n == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cores > 0 ? (uint32_t)cores : 1;
+    }
+    return n < cfg->clients ? n : (cfg->clients > 0 ? cfg->clients : 1);
 }
 
 const char *cli_send_mode_name(enum send_mode m)

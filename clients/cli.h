@@ -37,6 +37,13 @@ enum send_mode {
     SEND_PERIODIC /* a fixed gap after a random phase */
 };
 
+enum http_driver {
+    HTTP_DRIVER_AUTO, /* raw where it can (plain HTTP/1.1, a connection per user), else
+                         libcurl */
+    HTTP_DRIVER_RAW,  /* the client's own HTTP/1.1 over a socket per user (http_conn.h) */
+    HTTP_DRIVER_CURL  /* libcurl's multi socket API (TLS, HTTP/2, shared connections) */
+};
+
 enum poll_mode {
     POLL_STATE, /* GET /poll with If-None-Match: the latest update or 304 */
     POLL_EVENTS /* GET /poll?since=N: every update after the cursor */
@@ -70,6 +77,9 @@ struct client_config {
     uint64_t seed;                 /* poll phases and the cookie's filler */
     char *out_dir;                 /* where the result files go; NULL = none (owned) */
     char *label;                   /* free text copied into every output row (owned) */
+    enum http_driver http_driver;  /* who speaks HTTP for short, long and sse (as asked:
+                                      cli_http_driver says who does) */
+    uint32_t threads;              /* event loops, one per thread; 0 = one per core */
 };
 
 enum cli_result {
@@ -95,6 +105,14 @@ const char *cli_protocol_name(enum protocol p);
 int cli_protocol_tls(enum protocol p);
 /* "state", "events" */
 const char *cli_poll_name(enum poll_mode m);
+/* "auto", "raw", "curl" */
+const char *cli_http_driver_name(enum http_driver d);
+/* The driver a run uses: --http-driver, where auto is raw for plain HTTP/1.1 with a
+ * connection per user and libcurl otherwise (never auto). */
+enum http_driver cli_http_driver(const struct client_config *cfg);
+/* The loops a run uses: --threads, or the cores online, never more than the users; one
+ * when users share connections (--users-per-connection above 1). */
+uint32_t cli_threads(const struct client_config *cfg);
 /* "poisson", "periodic" */
 const char *cli_send_mode_name(enum send_mode m);
 /* The drain actually used: the automatic value is interval + 1s for short polling and 1s

@@ -1,9 +1,9 @@
 /* counters.c: the counter names, the one function that adds to them, and the activity
  * series it feeds.
  *
- * Where each counter is incremented (the only place; user.c's user_count_* functions are
- * called by user.c's libcurl driver and by the WebSocket transport, which runs its own
- * socket):
+ * Where each counter is incremented (the only place, or one place per HTTP driver where
+ * the bytes cross it; user.c's user_count_* functions are called by both HTTP drivers
+ * and by the WebSocket transport, which runs its own socket):
  *   requests                                            user.c   user_count_request
  *   aborted                                             user.c   user_count_aborted
  *   errors (connect, timeout, io, status, parse)        user.c   user_count_failure
@@ -21,9 +21,14 @@
  *   ws_handshakes_refused                               ws.c     ws_on_end
  *   msgs_sent                                           upstream.c upstream_compose
  *   msgs_echoed, msgs_echo_duplicates                   upstream.c upstream_recognise
- *   req_header_bytes, req_body_bytes                    user.c   finish
- *   resp_header_bytes                                   user.c   on_header
- *   resp_body_bytes, chunk_framing_bytes                user.c   on_write
+ *   req_header_bytes, req_body_bytes                    user.c   count_curl_request
+ *                                                       (libcurl), http_conn.c conn_write
+ *                                                       (the raw driver's write site)
+ *   resp_header_bytes                                   user.c   on_header (libcurl),
+ *                                                       http_conn.c conn_read (the raw
+ *                                                       driver's read site)
+ *   resp_body_bytes, chunk_framing_bytes                user.c   user_http_body (both
+ *                                                                drivers)
  *   resets                                              user.c   user_note_reset (called
  *                                                                by the transport that saw
  *                                                                the signal)
@@ -208,6 +213,15 @@ void activity_free(struct activity *a)
 {
     free(a->bins);
     memset(a, 0, sizeof(*a));
+}
+
+void activity_merge(struct activity *dst, const struct activity *src)
+{
+    size_t n = dst->nbins < src->nbins ? dst->nbins : src->nbins;
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < ACT__COUNT; c++)
+            dst->bins[i][c] += src->bins[i][c];
+    dst->unbinned += src->unbinned;
 }
 
 int activity_write_csv(const struct activity *a, FILE *out)

@@ -157,6 +157,8 @@ const char *counters_name(enum counter k);
 int activity_init(struct activity *a, int64_t t0_ns, int64_t span_ns, char *err,
                   size_t errlen);
 void activity_free(struct activity *a);
+/* Add src's bins to dst's, bin by bin (both from the same t0 and span). */
+void activity_merge(struct activity *dst, const struct activity *src);
 /* CSV "time_s,requests,connections,errors,deliveries", one row per bin, time_s the bin's
  * start relative to t0. 0, or -1 on a write error. */
 int activity_write_csv(const struct activity *a, FILE *out);

@@ -3,11 +3,15 @@
  *
  * One turn of the loop: wait in epoll_wait until the nearest of (caller's stop time, the
  * earliest libcurl timeout of any shard, the earliest user deadline); hand each ready
- * socket to its shard's curl_multi_socket_action (the epoll entry carries shard and fd),
- * or, for an own socket (the entry carries LOOP_OWN and the user's id), to on_io;
- * tell every shard whose timeout has passed; collect finished transfers from the shards
- * that did work and report them; fire the user deadlines that are due. Callbacks run
+ * socket to its shard's curl_multi_socket_action (the epoll entry carries shard and fd)
+ * and report the transfers that finished there at once, or, for an own socket (the entry
+ * carries LOOP_OWN and the user's id), call on_io; tell every shard whose timeout has
+ * passed and report what finished; fire the user deadlines that are due. Callbacks run
  * between libcurl calls, never inside them, so they may add and remove easy handles.
+ * A finished transfer is reported as soon as the socket that finished it was handled,
+ * not after the rest of the turn's sockets: its user's next request then goes out in the
+ * same turn (at its deadline, which for a long poll is at once), and a turn of hundreds
+ * of ready sockets does not hold every answer until the last one is read.
  * epoll_wait counts in milliseconds; waits are rounded up so the loop does not spin, which
  * makes a timer fire up to 1 ms late.
  */
@@ -24,15 +28,13 @@
 #include "clock.h"
 #include "timer_heap.h"
 
-#define MAX_EVENTS 512
-#define LOOP_OWN   UINT32_MAX /* the epoll entry is an own socket, not a shard's */
+#define LOOP_OWN UINT32_MAX /* the epoll entry is an own socket, not a shard's */
 
 struct shard {
     struct loop *loop; /* back pointer, for libcurl's callbacks */
     CURLM *multi;      /* this shard's multi handle (owned) */
     uint32_t index;    /* position in loop->shards */
     int running;       /* transfers libcurl reports running */
-    bool busy;         /* libcurl was called this turn: look for finished transfers */
 };
 
 struct loop {
@@ -42,6 +44,11 @@ struct loop {
     struct timer_heap *users;    /* user deadlines, by id */
     struct timer_heap *curl_due; /* libcurl timeouts, by shard index */
     struct loop_callbacks cb;
+    struct epoll_event *events; /* one batch (owned) */
+    int max_events;             /* its size */
+    bool measuring;             /* loop_stats is being kept */
+    int64_t measure_since;      /* when the current span began */
+    struct loop_stats stats;    /* its lag histogram owned */
 };
 
 static struct shard *shard_of(struct loop *l, uint32_t id)
@@ -113,7 +120,10 @@ struct loop *loop_new(uint32_t ids, const struct loop_callbacks *cb, char *err,
     l->users = timer_heap_new(ids);
     l->curl_due = timer_heap_new(l->nshards);
     l->shards = calloc(l->nshards, sizeof(*l->shards));
-    if (!l->users || !l->curl_due || !l->shards) {
+    l->max_events = ids < 512 ? 512 : ids < LOOP_MAX_EVENTS ? (int)ids : LOOP_MAX_EVENTS;
+    l->events = calloc((size_t)l->max_events, sizeof(*l->events));
+    l->stats.lag = hist_new();
+    if (!l->users || !l->curl_due || !l->shards || !l->events || !l->stats.lag) {
         snprintf(err, errlen, "timer_heap_new: out of memory");
         goto fail;
     }
@@ -154,6 +164,8 @@ void loop_free(struct loop *l)
     free(l->shards);
     timer_heap_free(l->users);
     timer_heap_free(l->curl_due);
+    free(l->events);
+    hist_free(l->stats.lag);
     if (l->epfd >= 0)
         close(l->epfd);
     free(l);
@@ -184,6 +196,17 @@ int loop_watch(struct loop *l, uint32_t id, int fd, uint32_t events, int add, ch
                  strerror(errno));
         return -1;
     }
+    return 0;
+}
+
+int loop_interest(struct loop *l, uint32_t id, int fd, uint32_t *watching, uint32_t events)
+{
+    char err[160];
+    if (*watching == events)
+        return 0;
+    if (loop_watch(l, id, fd, events, *watching == 0, err, sizeof(err)) != 0)
+        return -1;
+    *watching = events;
     return 0;
 }
 
@@ -224,15 +247,36 @@ static void fire_timers(struct loop *l, int64_t now)
     /* bounded: each id fires at most once per turn even if its callback re-arms it for
      * a time already past */
     size_t budget = timer_heap_size(l->users);
-    while (budget-- > 0 && timer_heap_pop_due(l->users, now, &id, &due))
+    while (budget-- > 0 && timer_heap_pop_due(l->users, now, &id, &due)) {
+        if (l->measuring && due > 0) /* 0: "at once" (user_abort_soon), no deadline */
+            hist_record(l->stats.lag, (now - due) / NS_PER_US);
         l->cb.on_timer(l->cb.ctx, id);
+    }
+}
+
+void loop_measure(struct loop *l, bool on)
+{
+    int64_t now = clock_mono_ns();
+    if (l->measuring && !on)
+        l->stats.wall_ns += now - l->measure_since;
+    if (!l->measuring && on)
+        l->measure_since = now;
+    l->measuring = on;
+}
+
+const struct loop_stats *loop_stats(const struct loop *l)
+{
+    return &l->stats;
 }
 
 int loop_run_until(struct loop *l, int64_t until, char *err, size_t errlen)
 {
-    struct epoll_event events[MAX_EVENTS];
+    struct epoll_event *events = l->events;
+    int64_t work_from = clock_mono_ns(); /* this turn's work began */
     for (;;) {
         int64_t now = clock_mono_ns();
+        if (l->measuring)
+            l->stats.busy_ns += now - work_from;
         if (now >= until)
             return 0;
         int64_t wake = until;
@@ -244,7 +288,12 @@ int loop_run_until(struct loop *l, int64_t until, char *err, size_t errlen)
             wake = due;
         int64_t wait_ns = wake - now;
         int wait_ms = wait_ns <= 0 ? 0 : (int)((wait_ns + NS_PER_MS - 1) / NS_PER_MS);
-        int n = epoll_wait(l->epfd, events, MAX_EVENTS, wait_ms);
+        int n = epoll_wait(l->epfd, events, l->max_events, wait_ms);
+        work_from = clock_mono_ns();
+        if (l->measuring) {
+            l->stats.turns++;
+            l->stats.full_turns += n == l->max_events;
+        }
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -269,20 +318,14 @@ int loop_run_until(struct loop *l, int64_t until, char *err, size_t errlen)
                 flags |= CURL_CSELECT_ERR;
             struct shard *sh = &l->shards[s];
             curl_multi_socket_action(sh->multi, fd, flags, &sh->running);
-            sh->busy = true;
+            collect_done(l, sh);
         }
         now = clock_mono_ns();
         size_t budget = l->nshards;
         while (budget-- > 0 && timer_heap_pop_due(l->curl_due, now, &id, &due)) {
             struct shard *sh = &l->shards[id];
             curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0, &sh->running);
-            sh->busy = true;
-        }
-        for (uint32_t i = 0; i < l->nshards; i++) {
-            if (l->shards[i].busy) {
-                l->shards[i].busy = false;
-                collect_done(l, &l->shards[i]);
-            }
+            collect_done(l, sh);
         }
         fire_timers(l, clock_mono_ns());
     }

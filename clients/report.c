@@ -83,6 +83,13 @@ int report_bytes_match(const struct run_results *res)
            both(res, CTR_KERNEL_READ_ERRORS) == 0;
 }
 
+int report_client_saturated(const struct run_results *res)
+{
+    int64_t lag99 = res->loop_lag ? hist_value_at_percentile(res->loop_lag, 99) : 0;
+    return res->loop_busy_max >= REPORT_SATURATED_BUSY ||
+           lag99 >= REPORT_SATURATED_LAG_US || res->loop_full_turns > 0;
+}
+
 /* Everything the users moved in the window, their messages' POSTs included. */
 static uint64_t window_bytes(const struct run_results *res)
 {
@@ -319,6 +326,22 @@ void report_fields(const struct run_results *res, struct report_fields *o)
             res->window_s > 0 ? 100.0 * res->cpu_window_s / res->window_s : 0, 1);
     add_num(o, "client_cpu_total_s", res->cpu_total_s, 3);
     add_num(o, "client_peak_rss_kb", (double)res->peak_rss_kb, 0);
+    uint64_t win_reqs = c->win[CTR_REQUESTS];
+    add_num(o, "client_cpu_us_per_request",
+            win_reqs ? 1e6 * res->cpu_window_s / (double)win_reqs : 0, 2);
+    add_str(o, "http_driver", cli_http_driver_name(cli_http_driver(cfg)));
+    add_num(o, "client_threads", res->threads, 0);
+    add_num(o, "loop_turns", (double)res->loop_turns, 0);
+    add_num(o, "loop_full_turns", (double)res->loop_full_turns, 0);
+    add_num(o, "loop_full_turn_share",
+            res->loop_turns ? (double)res->loop_full_turns / (double)res->loop_turns : 0,
+            6);
+    add_num(o, "loop_busy_max_pct", 100.0 * res->loop_busy_max, 1);
+    const struct hist *lag = res->loop_lag;
+    add_num(o, "loop_lag_p50_ms", lag ? ms(hist_value_at_percentile(lag, 50)) : 0, 3);
+    add_num(o, "loop_lag_p99_ms", lag ? ms(hist_value_at_percentile(lag, 99)) : 0, 3);
+    add_num(o, "loop_lag_max_ms", lag ? ms(hist_max(lag)) : 0, 3);
+    add_num(o, "client_saturated", report_client_saturated(res), 0);
 }
 
 /* ---- human summary ------------------------------------------------------------------ */
@@ -464,6 +487,19 @@ void report_print_summary(FILE *out, const struct run_results *res)
             "client", res->cpu_window_s,
             res->window_s > 0 ? 100.0 * res->cpu_window_s / res->window_s : 0,
             res->cpu_total_s, res->peak_rss_kb);
+    const struct hist *lag = res->loop_lag;
+    fprintf(out,
+            "  %-13s %s HTTP, %u loop%s; busiest loop %.1f%% busy, deadlines late p99 %.3f "
+            "max %.3f ms, %" PRIu64 " of %" PRIu64 " turns full\n",
+            "instrument", cli_http_driver_name(cli_http_driver(cfg)), res->threads,
+            res->threads == 1 ? "" : "s", 100.0 * res->loop_busy_max,
+            lag ? ms(hist_value_at_percentile(lag, 99)) : 0, lag ? ms(hist_max(lag)) : 0,
+            res->loop_full_turns, res->loop_turns);
+    if (report_client_saturated(res))
+        fprintf(out,
+                "  %-13s the client may have set the pace, not the server: its figures "
+                "(latency above all) include its own queue (client_saturated)\n",
+                "WARNING");
 }
 
 /* ---- verdict ------------------------------------------------------------------------ */

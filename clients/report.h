@@ -34,6 +34,15 @@ void report_fields(const struct run_results *res, struct report_fields *out);
 void report_print_summary(FILE *out, const struct run_results *res);
 /* 1 when the application's byte counts equal the kernel's, both directions. */
 int report_bytes_match(const struct run_results *res);
+/* 1 when the instrument, not the server, may have set the pace in the window (the
+ * summary's client_saturated, and its warning line): the busiest event loop worked at
+ * least REPORT_SATURATED_BUSY of the window (it was rarely waiting for the server), or
+ * user deadlines fired REPORT_SATURATED_LAG_US late or more at the 99th percentile (the
+ * loop, or a machine that gave the client no CPU, was behind), or some turn found more
+ * sockets ready than one turn takes. */
+#define REPORT_SATURATED_BUSY   0.50
+#define REPORT_SATURATED_LAG_US 10000
+int report_client_saturated(const struct run_results *res);
 /* Were the users served? 0 when they were; 1 when they received nothing at all (no
  * update reached any user, and either no response succeeded, or errors or anomalies were
  * counted, or the server stopped every user), with one line saying why in line (no

@@ -48,6 +48,13 @@ struct run_results {
     double cpu_window_s;            /* client CPU (user + system) inside the window */
     double cpu_total_s;             /* client CPU over the whole process */
     long peak_rss_kb;               /* client peak resident set */
+    uint32_t threads;               /* event loops the users were spread over */
+    uint64_t loop_turns;            /* the loops' turns inside the window, all loops */
+    uint64_t loop_full_turns;       /* ... whose epoll_wait returned a full batch */
+    double loop_busy_max;           /* the busiest loop's share of the window spent
+                                       working, not waiting (0..1) */
+    struct hist *loop_lag;          /* how late user deadlines fired in the window, us,
+                                       all loops (owned by the run; NULL if no memory) */
     int64_t start_real_ns;          /* t0 on the real-time clock */
     char address[64];               /* the server's address as resolved */
 };

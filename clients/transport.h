@@ -1,7 +1,8 @@
 /* transport.h: the client's one polymorphism seam: a table of operations per approach.
  *
- * user.c does everything the HTTP techniques share (libcurl setup, byte and connection
- * accounting, chunked decoding, scheduling); such a transport only says what to ask for
+ * user.c does everything the HTTP techniques share (the HTTP driver, chosen per run:
+ * the client's own HTTP/1.1, http_conn.h, or libcurl; byte and connection accounting,
+ * chunked decoding, scheduling); such a transport only says what to ask for
  * next, what to do with the body, and how to read the outcome. Adding a technique means
  * adding one file with one of these tables, and one line in transport_for (user.c).
  *

@@ -26,6 +26,7 @@
 #define PUSHPULL_USER_H
 
 #include <stdbool.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include <curl/curl.h>
@@ -34,6 +35,7 @@
 #include "counters.h"
 #include "wire.h"
 #include "freshness.h"
+#include "http_conn.h"
 #include "transport.h"
 #include "update_json.h"
 #include "upstream.h"
@@ -50,13 +52,17 @@ struct user_env {
     const char *base_path;                /* path prefix from --server ("" or "/api") */
     const char *address;                  /* the server's address for CURLOPT_RESOLVE */
     unsigned port;                        /* the server's port */
+    pthread_mutex_t *fresh_lock;          /* held around `fresh` and the messages' round
+                                             trips, which the run's threads share; NULL
+                                             with one thread */
     struct wire *wire;                    /* the window's kernel bytes per socket */
     uint32_t *conns_open; /* libcurl sockets open per connection group, indexed by the
                              group's first user (user.c's conn_group; owned by run.c) */
 };
 
 struct user {
-    uint32_t id;                     /* index; also the loop timer id */
+    uint32_t id;                     /* index in the run */
+    uint32_t slot;                   /* its id in its thread's loop (timer, socket) */
     bool observer;                   /* the uncounted ground-truth stream */
     const struct user_env *env;      /* shared settings */
     const struct transport_ops *ops; /* the technique */
@@ -67,7 +73,9 @@ struct user {
     struct user *feed;               /* a sender (transport_publish): the user whose
                                         messages it posts (borrowed); NULL otherwise */
     void *tp;                        /* the transport's own state (owned by ops) */
-    CURL *easy;                      /* reused for every request (owned) */
+    CURL *easy;                      /* libcurl driver: reused for every request (owned) */
+    struct http_conn *hc;            /* raw driver: the connection (owned); NULL with
+                                        libcurl or a transport with its own socket */
     struct curl_slist *resolve;      /* the pinning host -> address entry (owned) */
     struct curl_slist *req_headers;  /* the current request's headers (owned) */
     struct dynbuf url;               /* the current request's URL */
@@ -75,7 +83,8 @@ struct user {
     uint32_t conn_group;             /* the first user of its connection group */
     int new_fd;                      /* a socket it opened, before its first request */
     /* the current transfer */
-    bool busy;             /* in the multi handle */
+    bool busy;             /* a request is out (libcurl: in the multi handle) */
+    bool starting;         /* inside start(): a transfer ending now is not restarted */
     bool sent_in_window;   /* the request went out inside the window */
     bool request_begun;    /* libcurl reached the point of sending (CURLOPT_PREREQ...) */
     bool headers_done;     /* the final header block has ended */
@@ -88,10 +97,18 @@ struct user {
     bool shutting_down;    /* the run is over: count an open transfer as aborted */
     long status;           /* final response status */
     int64_t answer_due;    /* headers must have come by then (monotonic); 0 = no limit */
+    int64_t xfer_due;      /* raw driver: the whole transfer's limit; 0 = none (libcurl
+                              keeps its own) */
     uint64_t conn_seq_max; /* the highest seq this connection brought since it opened (or
                               since a reset was signalled on it); 0 = none */
     struct chunked chunk;  /* chunked decoder for this response */
     char resp_etag[64];    /* ETag of this response, "" if none */
+    char resp_ctype[128];  /* raw driver: its Content-Type, "" if none */
+    int64_t rx_real_ns;    /* when the bytes being handled were read from the socket
+                              (CLOCK_REALTIME; 0 = not stamped): every update they carry
+                              is received at that instant (user_note_read) */
+    int64_t rx_mono_ns;    /* the same instant on the monotonic clock (messages' round
+                              trips) */
     /* connections */
     uint32_t sockets_open; /* sockets open now */
     uint32_t sockets_ever; /* sockets ever opened */
@@ -121,7 +138,8 @@ void user_on_io(struct user *u, uint32_t events);
  * open outage is counted as open and ends here. */
 void user_shutdown(struct user *u);
 /* For transports: the user received update `up` (its seq, stamp and the head of its
- * data). Returns 1 when it was new to the user. (The observer only records the stamp.)
+ * data), stamped with the time its bytes were read (user_note_read). Returns 1 when it was
+ * new to the user. (The observer only records the stamp.)
  * A user that sends messages also looks for its own in the data (upstream_recognise),
  * in every update it takes, new or not. Two kinds of update are dropped
  * (0) and counted as anomalies, for the observer too: one stamped later than now by more
@@ -131,6 +149,11 @@ void user_shutdown(struct user *u);
  * process never numbers backwards, and a restarted one is met on a new connection, so
  * taking it would invent a feed restart and updates nobody published). */
 int user_deliver_update(struct user *u, const struct update *up);
+/* For drivers: bytes were just read from the user's socket; what they carry is received
+ * now (both clocks read once). Called at each read site, before the bytes are handed on,
+ * so a receipt's time is when its bytes left the kernel, not when the loop got round to
+ * handling them. */
+void user_note_read(struct user *u);
 /* For transports: the server signalled a gap (updates this user will never get); the
  * updates after the signal start again from the server's oldest. */
 void user_note_reset(struct user *u);
@@ -162,6 +185,18 @@ int user_socket_close(struct user *u, int fd, bool fin_seen);
 void user_count_outcome(struct user *u, enum outcome o);
 void user_count_failure(struct user *u, enum counter k);
 void user_count_aborted(struct user *u);
+/* For the raw driver (http_conn.c), what libcurl's callbacks do for the other: the
+ * request is about to be written on a ready connection (libcurl's PREREQFUNCTION); one
+ * head line of the answer, with its ending (counted by the driver); body bytes as they
+ * came, chunk framing included (counted here: payload and framing); the transfer ended. */
+void user_http_begun(struct user *u);
+void user_http_head_line(struct user *u, const char *line, size_t len);
+void user_http_body(struct user *u, const char *buf, size_t len);
+void user_http_end(struct user *u, enum http_end how);
+/* The run's server address as a socket address ("127.0.0.1", "[::1]" and the port), for
+ * drivers that connect themselves. 0, or -1 when the address is not numeric. */
+int user_server_addr(const struct user_env *env, struct sockaddr_storage *a,
+                     socklen_t *len);
 /* The technique for an approach. */
 const struct transport_ops *transport_for(enum approach a);
 

@@ -94,9 +94,9 @@ static void arm_timer(struct user *u)
     else
         due = ws_conn_due(&s->conn);
     if (due > 0)
-        loop_timer_set(u->env->loop, u->id, due);
+        loop_timer_set(u->env->loop, u->slot, due);
     else
-        loop_timer_clear(u->env->loop, u->id);
+        loop_timer_clear(u->env->loop, u->slot);
 }
 
 /* Queue every message due by now as a text frame (upstream.h: messages that came due

@@ -98,9 +98,10 @@ static ssize_t conn_read(struct ws_conn *c, uint8_t *buf, size_t cap)
 {
     ssize_t n =
         c->tls ? ws_tls_read(c->tls, buf, cap, &c->tls_want) : recv(c->fd, buf, cap, 0);
-    if (n > 0)
+    if (n > 0) {
+        user_note_read(c->u); /* the updates in these bytes are received now */
         account_down(c, buf, (size_t)n);
-    else if (n == 0 || errno == EPIPE)
+    } else if (n == 0 || errno == EPIPE)
         c->fin_seen = true;
     return n;
 }
@@ -202,14 +203,7 @@ static void wslay_on_msg(wslay_event_context_ptr ctx,
 /* Watch the socket for exactly `events`. */
 static int set_interest(struct ws_conn *c, uint32_t events)
 {
-    char err[160];
-    if (c->watching == events)
-        return 0;
-    if (loop_watch(c->u->env->loop, c->u->id, c->fd, events, c->watching == 0, err,
-                   sizeof(err)) != 0)
-        return -1;
-    c->watching = events;
-    return 0;
+    return loop_interest(c->u->env->loop, c->u->slot, c->fd, &c->watching, events);
 }
 
 /* Release the socket (its kernel account read first), wslay and the buffers. */
@@ -525,32 +519,6 @@ bool ws_conn_shutdown(struct ws_conn *c)
     return was_open;
 }
 
-/* The server's address, from the run's numeric one ("127.0.0.1" or "[::1]"). */
-static int parse_address(struct ws_conn *c, const char *address, unsigned port)
-{
-    char bare[64];
-    snprintf(bare, sizeof(bare), "%s", address[0] == '[' ? address + 1 : address);
-    char *close = strchr(bare, ']');
-    if (close)
-        *close = '\0';
-    memset(&c->addr, 0, sizeof(c->addr));
-    struct sockaddr_in *a4 = (struct sockaddr_in *)&c->addr;
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&c->addr;
-    if (inet_pton(AF_INET, bare, &a4->sin_addr) == 1) {
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons((uint16_t)port);
-        c->addrlen = sizeof(*a4);
-        return 0;
-    }
-    if (inet_pton(AF_INET6, bare, &a6->sin6_addr) == 1) {
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons((uint16_t)port);
-        c->addrlen = sizeof(*a6);
-        return 0;
-    }
-    return -1;
-}
-
 int ws_conn_init(struct ws_conn *c, struct user *u, const struct ws_conn_hooks *hooks)
 {
     memset(c, 0, sizeof(*c));
@@ -560,7 +528,7 @@ int ws_conn_init(struct ws_conn *c, struct user *u, const struct ws_conn_hooks *
     c->phase = WS_IDLE;
     dynbuf_init(&c->req, WS_REQ_MAX);
     dynbuf_init(&c->early, WS_READ_CHUNK);
-    return parse_address(c, u->env->address, u->env->port);
+    return user_server_addr(u->env, &c->addr, &c->addrlen);
 }
 
 void ws_conn_free(struct ws_conn *c)

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http_reader.h"
+
 void ws_handshake_init(struct ws_handshake *h)
 {
     memset(h, 0, sizeof(*h));
@@ -41,26 +43,6 @@ static int status_line(struct ws_handshake *h, const char *s, size_t n)
         return -1;
     h->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
     return 0;
-}
-
-/* Does the comma-separated list v (vlen bytes) hold token (any case)? */
-static bool list_has(const char *v, size_t vlen, const char *token)
-{
-    size_t tl = strlen(token);
-    size_t i = 0;
-    while (i < vlen) {
-        while (i < vlen && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-            i++;
-        size_t start = i;
-        while (i < vlen && v[i] != ',')
-            i++;
-        size_t end = i;
-        while (end > start && (v[end - 1] == ' ' || v[end - 1] == '\t'))
-            end--;
-        if (end - start == tl && strncasecmp(v + start, token, tl) == 0)
-            return true;
-    }
-    return false;
 }
 
 enum which { H_OTHER, H_UPGRADE, H_CONNECTION, H_ACCEPT, H_EXTENSIONS, H_PROTOCOL };
@@ -107,7 +89,7 @@ static int header_line(struct ws_handshake *h, const char *s, size_t kept, size_
         h->upgrade_ok |= vlen == 9 && strncasecmp(v, "websocket", 9) == 0;
         break;
     case H_CONNECTION:
-        h->connection_ok |= list_has(v, vlen, "upgrade");
+        h->connection_ok |= http_list_has(v, vlen, "upgrade");
         break;
     case H_ACCEPT:
         if (h->accepts++ == 0 && vlen < sizeof(h->accept)) {

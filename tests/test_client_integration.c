@@ -250,6 +250,20 @@ static void test_long(void **state)
     client_harness_rmdir(dir);
 }
 
+/* The libcurl driver (--http-driver curl) counts and delivers as the raw one does. */
+static void test_long_curl(void **state)
+{
+    struct fixture *fx = *state;
+    char dir[64];
+    const char *args[] = {"--approach", "long",          "--duration", "3s", "--warmup",
+                          "1s",         "--http-driver", "curl",       NULL};
+    cJSON *root = run_client(fx, dir, sizeof(dir), args);
+    check_common(root);
+    EXPECT_RANGE(root, "missed", 0, 0);
+    cJSON_Delete(root);
+    client_harness_rmdir(dir);
+}
+
 static void test_sse(void **state)
 {
     struct fixture *fx = *state;
@@ -566,6 +580,46 @@ static double activity_sum(const char *csv, int col, int *rows)
     return sum;
 }
 
+/* Users spread over three loops (--threads 3), with messages: the counts, the activity
+ * series and the latency figures are the run's, whole, after the merge. */
+static void test_threads(void **state)
+{
+    struct fixture *fx = *state;
+    char dir[64];
+    const char *args[] = {"--approach",  "long", "--duration",  "3s",
+                          "--warmup",    "1s",   "--threads",   "3",
+                          "--send-rate", "2",    "--send-mode", "periodic",
+                          NULL};
+    cJSON *root = run_client(fx, dir, sizeof(dir), args);
+    assert_string_equal(client_harness_str(root, "results.bytes_check"), "ok");
+    check_files(dir);
+    EXPECT_RANGE(root, "errors_io", 0, 0);
+    EXPECT_RANGE(root, "users_served", N_CLIENTS, N_CLIENTS);
+    EXPECT_RANGE(root, "client_threads", 3, 3);
+    EXPECT_RANGE(root, "missed", 0, 0);
+    EXPECT_EQ(root, "updates_received", "updates_expected");
+    EXPECT_EQ(root, "msgs_echoed", "msgs_sent");
+    EXPECT_RANGE(root, "up_connections_opened_run", N_CLIENTS, N_CLIENTS);
+    if (num(root, "loop_turns") < 1 ||
+        num(root, "loop_full_turns") > num(root, "loop_turns"))
+        fail_msg("loop turns %.0f, full %.0f", num(root, "loop_turns"),
+                 num(root, "loop_full_turns"));
+    /* every worker's activity is in the series: from the window's start it holds at least
+     * the window's first receipts, and at most every receipt of the run */
+    char *act = client_harness_slurp(dir, "activity.csv");
+    assert_non_null(act);
+    int rows;
+    double deliveries = activity_sum(act, 4, &rows);
+    free(act);
+    if (deliveries < num(root, "updates_received") ||
+        deliveries > client_harness_num(root, "run_totals.deliveries"))
+        fail_msg("activity.csv: %.0f deliveries; %.0f received in the window, %.0f in all",
+                 deliveries, num(root, "updates_received"),
+                 client_harness_num(root, "run_totals.deliveries"));
+    cJSON_Delete(root);
+    client_harness_rmdir(dir);
+}
+
 /* One restart run: a server, three clients (SSE, long polling, short polling in events
  * mode), SIGKILL 1.5 s into their window, a new server on the same port 0.6 s later. */
 static void restart_run(struct restart_fixture *rf, bool durable)
@@ -690,6 +744,8 @@ int main(void)
         cmocka_unit_test(test_short_events),
         cmocka_unit_test(test_short_state),
         cmocka_unit_test(test_long),
+        cmocka_unit_test(test_long_curl),
+        cmocka_unit_test(test_threads),
         cmocka_unit_test(test_sse),
         cmocka_unit_test(test_browser_headers_exact),
         cmocka_unit_test(test_messages_short),
