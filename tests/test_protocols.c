@@ -113,7 +113,7 @@ static cJSON *run(const char *protocol, const char *url, const char *const *extr
     assert_int_equal(client_harness_tempdir(dir, dirlen), 0);
     const char *fixed[] = {"--server",    url,         "--protocol", protocol, "--cacert",
                            fx.front.cert, "--clients", CLIENTS,      "--out",  dir,
-                           "--duration",  "3s",        "--warmup",   "1s"};
+                           "--duration",  "2s",        "--warmup",   "1s"};
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
         args[n++] = fixed[i];
     for (size_t i = 0; extra[i] && n < 47; i++)
@@ -206,7 +206,7 @@ static double poll_request_wire(const char *protocol, const char *url, double *s
     cJSON *root = run(protocol, url, extra, dir, sizeof(dir));
     check_common(root, protocol);
     double requests = num(root, "requests");
-    assert_true(requests >= 8 * N_CLIENTS); /* 3 s at 4 a second, +- phases */
+    assert_true(requests >= 6 * N_CLIENTS); /* 2 s at 4 a second, +- phases */
     double wire = num(root, "wire_bytes_sent") / requests;
     *split = num(root, "req_header_bytes") / requests;
     cJSON_Delete(root);
