@@ -3,8 +3,8 @@
  *
  * The port is found by binding port 0 and reading what the kernel chose, then closing
  * the socket: another program may take it before ours does, so a caller whose program
- * then fails to bind tries again with another. The lab's Redis (lab/broker.c) and the
- * tests' (tests/redis_harness.c) use it.
+ * then fails to bind tries again with another. The lab's Redis (lab/broker.c), its front
+ * (lab/front.c) and the tests' Redis (tests/redis_harness.c) use it.
  */
 #ifndef PUSHPULL_LOOPBACK_H
 #define PUSHPULL_LOOPBACK_H

@@ -34,13 +34,13 @@
 #include "front.h"
 
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "loopback.h"
 
 #define CERT_TIMEOUT_MS 20000
 #define FRONT_TIMEOUT_S (4 * 3600L) /* every nghttpx timeout (see above) */
@@ -64,23 +64,6 @@ int front_find(const char *program, char *out, size_t cap, char *err, size_t err
              "%s, which ./run.sh setup does)",
              program, pkg);
     return -1;
-}
-
-/* A free loopback port (bound to 0, read, released). 0 when none could be had. */
-static unsigned free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return 0;
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    unsigned port = 0;
-    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
 }
 
 /* Run argv to its end (at most timeout_ms), its output in out_path. 0 when it exited 0. */
@@ -160,8 +143,8 @@ int front_prepare(struct front *f, const char *dir, const char *backend, char *e
         snprintf(err, errlen, "the front's backend \"%s\" is not ADDR:PORT", backend);
         return -1;
     }
-    f->plain_port = free_port();
-    f->tls_port = free_port();
+    f->plain_port = loopback_free_port();
+    f->tls_port = loopback_free_port();
     if (!f->plain_port || !f->tls_port || f->plain_port == f->tls_port) {
         snprintf(err, errlen, "no free loopback port for the front");
         return -1;
