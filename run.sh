@@ -70,7 +70,7 @@ setup() {
             >"$policy"
         chmod 755 "$policy"
         ours=1
-        trap "rm -f $policy" EXIT
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT # $policy: a local, gone by then
     fi
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -83,7 +83,9 @@ setup() {
 # What the real-client tests need: Debian's Chromium, Node 20 or later with npm, and the
 # npm packages pinned in tests/browser/package-lock.json (eventsource, ws, playwright-core).
 setup_browser_tests() {
-    command -v node >/dev/null && command -v npm >/dev/null || setup nodejs npm
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        setup nodejs npm
+    fi
     setup chromium
     local major
     major=$(node -p 'process.versions.node.split(".")[0]')
@@ -118,7 +120,7 @@ bench_debs() {
         prev=$a
     done
     echo wrk
-    [ "$alone" = 1 ] || echo nginx libnginx-mod-nchan
+    [ "$alone" = 1 ] || printf '%s\n' nginx libnginx-mod-nchan
 }
 
 # The workshop demo: the server with a live generator and the page at /.
@@ -143,11 +145,12 @@ case "$cmd" in
     -h|--help|help) usage ;;
     setup) setup ;;
     build) setup; build ;;
-    test)  setup $(bench_debs); setup_browser_tests
+    test)  mapfile -t debs < <(bench_debs); setup "${debs[@]}"; setup_browser_tests
            make -s -j"$(nproc)" test-build && make -s test ;;
     server) setup; build; exec "$BIN/pushpull-server" "$@" ;;
     bench) if [ "${1:-}" = redis ]; then setup; build; shift; exec tests/bench/redis_hop.sh "$@"; fi
-           setup $(bench_debs "$@"); build; exec bin/pushpull-bench "$@" ;;
+           mapfile -t debs < <(bench_debs "$@"); setup "${debs[@]}"; build
+           exec bin/pushpull-bench "$@" ;;
     run) setup; build; exec "$BIN/pushpull-lab" run "$@" ;;
     demo) setup; build; cmd_demo "$@" ;;
     plot) setup; build; [ $# -eq 1 ] || die "plot: expected one results directory"
