@@ -160,6 +160,16 @@ static void check_common(const cJSON *root, const char *protocol)
     } else {
         assert_string_equal(client_harness_str(root, "results.bytes_check"), "decoded");
     }
+    /* every connection's setup measured: over TLS a TLS 1.3 handshake with the front's one
+     * P-256 certificate (a ~500 B certificate, key shares, finished messages and the
+     * session tickets: docs/MODELS.md measured 1.4-1.5 kB), nothing before the first
+     * request of a plain connection (h2c's preface leaves with it) */
+    double setups = num(root, "conn_setups_run"), setup = num(root, "conn_setup_bytes_run");
+    EXPECT_RANGE(root, "conn_setups_run", num(root, "connections_opened_run"),
+                 num(root, "connections_opened_run"));
+    bool tls = strcmp(protocol, "https1") == 0 || strcmp(protocol, "h2") == 0;
+    if (tls ? !(setup / setups > 1000 && setup / setups < 2500) : setup != 0)
+        fail_msg("%s: %.0f setup bytes over %.0f connections", protocol, setup, setups);
     if (wire != num(root, "total_bytes"))
         fail_msg("%s: total_bytes %.0f, the wire's %.0f", protocol,
                  num(root, "total_bytes"), wire);
