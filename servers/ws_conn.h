@@ -7,8 +7,8 @@
  * and its timer say, and asks after each call what the connection wants: to be told when
  * the socket takes bytes again (ws_conn_wants_out), when to be woken (ws_conn_deadline),
  * or to be let go (ws_conn_ended, then ws_conn_release). The connection decides what to
- * say and when to end; the thread only watches. See ws_conn.c for the framing, the
- * accounting, the back-pressure and the close path.
+ * say and when to end; the thread only watches. See ws_conn_io.c for the framing and
+ * the accounting, ws_conn.c for the back-pressure, the heartbeat and the close path.
  */
 #ifndef PUSHPULL_WS_CONN_H
 #define PUSHPULL_WS_CONN_H
