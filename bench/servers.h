@@ -32,7 +32,7 @@ struct server_endpoint {
 
 struct server;
 
-/* How a run starts the servers (bench_run.c fills it). */
+/* How a run starts the servers (bench_measure.c fills it). */
 struct server_opts {
     const char *dir;        /* this run's directory (absolute): config, pid, logs */
     const char *server_bin; /* the lab server's program */

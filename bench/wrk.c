@@ -1,4 +1,5 @@
-/* wrk.c: read wrk's summary (see wrk.h). Running it is the conductor's (bench_run.c). */
+/* wrk.c: read wrk's summary (see wrk.h). Running it is the conductor's (bench_measure.c).
+ */
 #include "wrk.h"
 
 #include <stdio.h>

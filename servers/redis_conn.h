@@ -1,8 +1,8 @@
 /* redis_conn.h: one connection to Redis for the feed through Redis: its address, opening
  * it with bounded waits, and what went wrong, in words.
  *
- * The feed uses hiredis's blocking API from two places (redis_feed.c's follower thread and
- * redis_publish.c's publish path), each with a connection of its own. Every wait is
+ * The feed uses hiredis's blocking API from two places (redis_follow.c's follower thread
+ * and redis_publish.c's publish path), each with a connection of its own. Every wait is
  * bounded: connecting by connect_ms, every reply by reply_ms (a socket timeout), so a Redis
  * that hangs (stopped, or a dead host) is taken for gone instead of holding a thread
  * for ever.

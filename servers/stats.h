@@ -75,7 +75,7 @@ enum stats_ws_field {
     SW_OVERFLOWS,              /* cut for letting too many frames pile up unsent */
     SW_CUTS,                   /* cut by POST /drop */
     SW_CONTEXTS,               /* a gauge: connections holding wslay's framing context
-                                  now (a quiescent one lets it go: ws_conn.c) */
+                                  now (a quiescent one lets it go: ws_conn_io.c) */
     SW_FIELDS
 };
 /* Close codes the server sends, each counted on its own (stats.c); the last slot takes a

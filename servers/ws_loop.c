@@ -57,7 +57,7 @@
 #define WS_EVENTFD_TAG UINT64_MAX
 /* Events taken per epoll_wait. */
 #define WS_EVENTS 256
-/* Framing contexts freed (ws_conn.c) past which the thread trims the heap. */
+/* Framing contexts freed (ws_conn_io.c) past which the thread trims the heap. */
 #define WS_TRIM_BYTES (4 * 1024 * 1024)
 
 /* The thread's view of one connection. */
@@ -344,7 +344,7 @@ static void *loop_main(void *arg)
         }
         run_timers(l);
         release_ended(l);
-        /* Quiescent connections let their framing contexts go (ws_conn.c); when many
+        /* Quiescent connections let their framing contexts go (ws_conn_io.c); when many
          * megabytes have gone, give the free pages back (glibc keeps them otherwise: an
          * idle WebSocket would cost its busy moments' memory for ever). */
         l->freed += ws_conn_freed_bytes();

@@ -212,7 +212,7 @@ int main(int argc, char **argv)
     st = harness_stats(srv.port);
     double cpu2 = harness_stat(st, "cpu_s"), rss2 = harness_stat(st, "rss_kib");
     cJSON_Delete(st);
-    /* WebSockets let their framing contexts go after 2 s of quiet (servers/ws_conn.c):
+    /* WebSockets let their framing contexts go after 2 s of quiet (servers/ws_conn_io.c):
      * what the server holds once they have. */
     double rss3 = rss2;
     if (nws > 0) {
