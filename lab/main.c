@@ -9,7 +9,8 @@
  * --quick)" for each. `plan` prints a scenario's runs for people, one per line:
  * "RUN_ID<TAB>SERVER_ARGS<TAB>CLIENT_ARGS<TAB>LINK_ARGS<TAB>RESTART" (nothing reads it:
  * each run's parameters travel as its run.json). `merge`, `plot`, `report` and `table`
- * redo one step on a finished results directory.
+ * redo one step on a finished results directory. `demo` is the classroom demo (lab/demo.h):
+ * the server behind the link, until Ctrl-C.
  *
  * The programs are found beside this one (or in $PUSHPULL_BIN), the gnuplot scripts in
  * the repository's plots/ (or $PUSHPULL_PLOTS). A bad file fails with the loader's

@@ -282,7 +282,7 @@ test('demo: SIGINT (Ctrl-C) stops the demo, the link and the server together', a
 test('demo: a bad flag gets one line naming it, and status 2', () => {
   const lab = path.join(path.dirname(path.resolve(REPO_ROOT,
     process.env.PUSHPULL_SERVER || 'build/asan/bin/pushpull-server')), 'pushpull-lab');
-  for (const [flag, value] of [['--delay', '150'], ['--delay', 'soon'], ['--bind', '192.0.2.1'],
+  for (const [flag, value] of [['--delay', '150'], ['--delay', 'soon'], ['--bind', '198.51.100.254'],
     ['--rate', '-1'], ['--port', '70000']]) {
     const r = spawnSync(lab, ['demo', flag, value], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 10000 });
     assert.equal(r.status, 2, `${flag} ${value}: status 2 (stderr ${r.stderr})`);
