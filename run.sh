@@ -24,8 +24,10 @@ usage: ./run.sh [COMMAND] [ARGS]
                          summary.csv/.json, plots/*.png|svg and report.md
   plot RESULTS_DIR       redraw the plots of a finished run
   report RESULTS_DIR     rewrite its report.md
-  demo [--rate HZ] [--port N]
-                         the workshop demo: serve the live page, print its URL
+  demo [--rate HZ] [--port N] [--delay DUR] [--bind ADDR]
+                         the classroom demo: the server behind the link emulator
+                         (--delay 150ms each way), the page's URL; --bind 0.0.0.0 lets
+                         students open it (bin/pushpull-lab demo --help)
   test                   set up, build with ASan+UBSan, run every test; "N passed, N failed"
                          (the bench's test runs nginx + nchan and wrk: installed too)
   bench [--against nchan|none] [FLAGS]
@@ -123,22 +125,6 @@ bench_debs() {
     [ "$alone" = 1 ] || printf '%s\n' nginx libnginx-mod-nchan
 }
 
-# The workshop demo: the server with a live generator and the page at /.
-cmd_demo() {
-    local rate=2 port=8080
-    while [ $# -gt 0 ]; do
-        case $1 in
-            --rate) [ $# -ge 2 ] || die "--rate: expected updates per second"; rate=$2; shift ;;
-            --port) [ $# -ge 2 ] || die "--port: expected a TCP port"; port=$2; shift ;;
-            *) die "demo: unknown option '$1' (expected --rate HZ or --port N)" ;;
-        esac
-        shift
-    done
-    echo "pushpull: open the URL on the next line in a browser (Ctrl-C stops)" >&2
-    exec "$BIN/pushpull-server" --rate "$rate" --port "$port" --www servers/www \
-        --retry-ms 1000 --heartbeat 5s
-}
-
 cmd=${1:-main}
 [ $# -gt 0 ] && shift
 case "$cmd" in
@@ -152,7 +138,7 @@ case "$cmd" in
            mapfile -t debs < <(bench_debs "$@"); setup "${debs[@]}"; build
            exec bin/pushpull-bench "$@" ;;
     run) setup; build; exec "$BIN/pushpull-lab" run "$@" ;;
-    demo) setup; build; cmd_demo "$@" ;;
+    demo) setup; build; exec "$BIN/pushpull-lab" demo "$@" ;;
     plot) setup; build; [ $# -eq 1 ] || die "plot: expected one results directory"
           exec "$BIN/pushpull-lab" plot "$@" ;;
     report) setup; build; [ $# -eq 1 ] || die "report: expected one results directory"

@@ -9,7 +9,8 @@
  * --quick)" for each. `plan` prints a scenario's runs for people, one per line:
  * "RUN_ID<TAB>SERVER_ARGS<TAB>CLIENT_ARGS<TAB>LINK_ARGS<TAB>RESTART" (nothing reads it:
  * each run's parameters travel as its run.json). `merge`, `plot`, `report` and `table`
- * redo one step on a finished results directory.
+ * redo one step on a finished results directory. `demo` is the classroom demo (lab/demo.h):
+ * the server behind the link, until Ctrl-C.
  *
  * The programs are found beside this one (or in $PUSHPULL_BIN), the gnuplot scripts in
  * the repository's plots/ (or $PUSHPULL_PLOTS). A bad file fails with the loader's
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include "conductor.h"
+#include "demo.h"
 #include "dynbuf.h"
 #include "lab.h"
 #include "plot.h"
@@ -41,6 +43,7 @@ static const char usage_text[] =
     "       pushpull-lab check SCENARIO.json...\n"
     "       pushpull-lab plan SCENARIO.json [--quick]\n"
     "       pushpull-lab merge|plot|report|table RESULTS_DIR\n"
+    "       pushpull-lab demo [--rate HZ] [--port N] [--delay DUR] [--bind ADDR]\n"
     "\n"
     "  run      run scenarios: every file checked first; for each run the server, the\n"
     "           link (when the scenario has a network) and the client; then the merge,\n"
@@ -55,6 +58,8 @@ static const char usage_text[] =
     "  plot     draw its plots again (plots/*.gp, gnuplot)\n"
     "  report   write its report.md again: measured values beside the models\n"
     "  table    print its closing table\n"
+    "  demo     the classroom demo: the server behind the link, the page's URL\n"
+    "           (pushpull-lab demo --help)\n"
     "\n"
     "  -q, --quick     the short version (the file's \"quick\" overrides)\n"
     "  -o, --out DIR   where run puts its results\n"
@@ -198,10 +203,15 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "merge") == 0 || strcmp(cmd, "report") == 0 ||
         strcmp(cmd, "table") == 0 || strcmp(cmd, "plot") == 0)
         return lab_results_command(cmd, argc - 2, argv + 2);
+    if (strcmp(cmd, "demo") == 0) {
+        char bin[PATH_MAX];
+        find_bin_dir(bin, sizeof(bin));
+        return lab_demo(bin, argc - 1, argv + 1);
+    }
     if (strcmp(cmd, "run") != 0 && strcmp(cmd, "plan") != 0 && strcmp(cmd, "check") != 0) {
         fprintf(stderr,
                 "pushpull-lab: unknown command \"%s\" (expected run, check, plan, merge, "
-                "plot, report or table; see --help)\n",
+                "plot, report, table or demo; see --help)\n",
                 cmd);
         return 2;
     }

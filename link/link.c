@@ -29,14 +29,17 @@
  * told otherwise (allow_remote, --allow-remote), and even then it never hands a client from
  * another host a loopback address: such a client's upstream connection is made from the
  * address of this host that it connected to (link_pairs.c), and the server treats it as off
- * loopback. An upstream of 0.0.0.0 (what the server's first line says when it binds every
- * address) is taken as 127.0.0.1, as Linux takes it: left as it is, the kernel would
- * connect from 127.0.0.1 whatever source the link chose. What --allow-remote does expose:
- * every route the server answers any host (the feed, /stats, the demo page), with no
- * authentication, and up to max_connections pairs each holding a server connection for as
- * long as the client likes (there is no idle cut unless --idle-timeout). The server cannot
- * see the client's own address through the link: passing it on would take IP_TRANSPARENT
- * (root) or a PROXY protocol header that the server does not read.
+ * loopback. A client that came in at another loopback address than 127.0.0.1 is passed on
+ * from that address too, so a server given --local-peer 127.0.0.1 can keep such a door
+ * (the demo's --bind 127.0.0.2) out of its loopback-only routes. An upstream of 0.0.0.0
+ * (what the server's first line says when it binds every address) is taken as 127.0.0.1, as
+ * Linux takes it: left as it is, the kernel would connect from 127.0.0.1 whatever source
+ * the link chose. What --allow-remote does expose: every route the server answers any host
+ * (the feed, /stats, the demo page), with no authentication, and up to max_connections
+ * pairs each holding a server connection for as long as the client likes (there is no idle
+ * cut unless --idle-timeout). The server cannot see the client's own address through the
+ * link: passing it on would take IP_TRANSPARENT (root) or a PROXY protocol header that the
+ * server does not read.
  *
  * Design. One thread, one epoll set (level-triggered), non-blocking sockets. This file
  * is the loop: the listener, one timerfd and the caller's stop fd; link_pairs.c holds

@@ -17,6 +17,7 @@
 #include "link/link_pairs.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <math.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -113,24 +114,29 @@ static int64_t pair_drop_at(struct link_pairs *t, int64_t now)
 
 /* The server tells loopback peers from the rest by their address (only they may use
  * /publish, /control and /drop), and the address it sees is that of the link's upstream
- * socket. So a client from off loopback must not reach a loopback upstream from
- * loopback: its upstream socket is bound to the address the client reached this host
- * at, which is off loopback as well (another host cannot reach 127.0.0.0/8 here). The
- * server then treats the client as it would treat it directly, less its own address:
- * passing that on would take IP_TRANSPARENT (root) or a PROXY header the server does not
- * read. 0, or -1 (errno) when there is no such address to use: a client from off
- * loopback that reached a loopback address (only with net.ipv4.conf.*.route_localnet). */
+ * socket. So a client reaches a loopback upstream from the address it reached this host
+ * at: one from off loopback from that (off loopback too: another host cannot reach
+ * 127.0.0.0/8 here), and one that came in at another loopback address than 127.0.0.1
+ * (the demo's 127.0.0.2 door) from that address, which a server given --local-peer
+ * 127.0.0.1 keeps out as it would another host. The server then treats the client as it
+ * would treat it directly, less its own address: passing that on would take
+ * IP_TRANSPARENT (root) or a PROXY header the server does not read. 0, or -1 (errno) when
+ * there is no such address to use: a client from off loopback that reached a loopback
+ * address (only with net.ipv4.conf.*.route_localnet). */
 static int upstream_bind_source(const struct link_pairs *t, int cfd,
                                 const struct sockaddr_in *peer, int sfd)
 {
-    if (link_addr_is_loopback(peer->sin_addr) ||
-        !link_addr_is_loopback(t->cfg->upstream.sin_addr))
-        return 0; /* the kernel's choice is right: loopback only for a loopback client */
+    if (!link_addr_is_loopback(t->cfg->upstream.sin_addr))
+        return 0; /* the kernel's choice is right off loopback */
     struct sockaddr_in here;
     socklen_t len = sizeof(here);
     if (getsockname(cfd, (struct sockaddr *)&here, &len) != 0)
         return -1;
-    if (here.sin_family != AF_INET || link_addr_is_loopback(here.sin_addr)) {
+    bool here_loopback = here.sin_family == AF_INET && link_addr_is_loopback(here.sin_addr);
+    if (link_addr_is_loopback(peer->sin_addr)) {
+        if (!here_loopback || here.sin_addr.s_addr == htonl(INADDR_LOOPBACK))
+            return 0; /* the kernel connects from 127.0.0.1, as the client came */
+    } else if (here_loopback || here.sin_family != AF_INET) {
         errno = EADDRNOTAVAIL;
         return -1;
     }

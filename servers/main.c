@@ -76,6 +76,8 @@ static const char usage_text[] =
     "  --open-publish           every peer may publish (POST /publish, WebSocket text\n"
     "                           frames), not only loopback ones; /control and /drop stay\n"
     "                           loopback-only\n"
+    "  --local-peer ADDR        only peers from this loopback address count as loopback\n"
+    "                           for those routes (default: all of 127.0.0.0/8)\n"
     "  --www DIR                the demo page's files, served at / (default servers/www)\n"
     "  --feed-file PATH         keep the feed in this append-only log and reload it at\n"
     "                           start: sequence numbers survive a restart (default: none)\n"
@@ -192,7 +194,8 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
         O_TRACE,
         O_WWW,
         O_FEEDFILE,
-        O_OPENPUB
+        O_OPENPUB,
+        O_LOCALPEER
     };
     static const struct option opts[] = {
         {"bind", required_argument, NULL, O_BIND},
@@ -218,6 +221,7 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
         {"www", required_argument, NULL, O_WWW},
         {"feed-file", required_argument, NULL, O_FEEDFILE},
         {"open-publish", no_argument, NULL, O_OPENPUB},
+        {"local-peer", required_argument, NULL, O_LOCALPEER},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
@@ -367,6 +371,14 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
         case O_OPENPUB:
             cfg->open_publish = true;
             break;
+        case O_LOCALPEER: {
+            struct in_addr a;
+            if (inet_pton(AF_INET, optarg, &a) != 1 || (ntohl(a.s_addr) >> 24) != 127)
+                flags_bad_value("local-peer", "a loopback IPv4 address such as 127.0.0.1",
+                                optarg);
+            cfg->local_peer = a.s_addr;
+            break;
+        }
         case 'h':
             fputs(usage_text, stdout);
             exit(0);

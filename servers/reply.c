@@ -21,6 +21,7 @@
 
 #include "jsonw.h"
 #include "route.h"
+#include "server.h"
 
 enum MHD_Result reply_queue(struct request *req, unsigned status, struct MHD_Response *r)
 {
@@ -202,6 +203,9 @@ bool request_from_loopback(struct request *req)
     const struct sockaddr *sa = ci->client_addr;
     if (sa->sa_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        uint32_t only = req->srv->cfg.local_peer;
+        if (only != 0)
+            return in->sin_addr.s_addr == only;
         return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
     }
     if (sa->sa_family == AF_INET6) {

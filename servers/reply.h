@@ -52,7 +52,8 @@ int request_uint_parse(struct request *req, enum MHD_ValueKind kind, const char 
 int request_uint_value(struct request *req, enum MHD_ValueKind kind, const char *name,
                        uint64_t max, uint64_t *out);
 /* 1 when the peer is on the loopback network (127.0.0.0/8 or ::1): only such peers may
- * publish, change the rate or drop connections. */
+ * publish, change the rate or drop connections. With --local-peer, an IPv4 peer must be
+ * that one address (the demo's other loopback doors, 127.0.0.2 say, stay outside). */
 bool request_from_loopback(struct request *req);
 
 #endif

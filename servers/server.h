@@ -45,6 +45,9 @@ struct server_config {
     size_t max_publish_bytes;       /* POST /publish body and WebSocket message limit */
     bool open_publish;              /* every peer may publish (POST /publish, WebSocket
                                        messages), not only loopback ones */
+    uint32_t local_peer;            /* --local-peer: the one IPv4 address (network order)
+                                       taken as loopback by request_from_loopback; 0:
+                                       every loopback address */
     char www[1024];                 /* directory of the demo page's files */
     char feed_file[1024];           /* durable feed's log, or "" for memory only */
     char trace[4096];               /* CSV of publish offsets (process trace), or "" */

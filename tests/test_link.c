@@ -1387,6 +1387,41 @@ static void remote_clients_cannot_publish_through_the_link(void **state)
     scratch_remove(&s_lo);
 }
 
+/* A client that reached the link at another loopback address than 127.0.0.1 reaches the
+ * upstream from that address (the demo's --bind 127.0.0.2, which a server given
+ * --local-peer 127.0.0.1 keeps out of its loopback-only routes); one that reached it at
+ * 127.0.0.1 from 127.0.0.1. */
+static void loopback_door_is_the_upstream_source(void **state)
+{
+    (void)state;
+    const char *doors[] = {"127.0.0.2", "127.0.0.1"};
+    for (size_t i = 0; i < sizeof(doors) / sizeof(doors[0]); i++) {
+        struct scratch s;
+        scratch_make(&s);
+        struct link_harness_peer *peer = link_harness_peer_start(LINK_HARNESS_ECHO);
+        assert_non_null(peer);
+        char listen[32];
+        snprintf(listen, sizeof(listen), "%s:0", doors[i]);
+        struct link_harness_opts o = {.listen = listen, .nofile = 0};
+        struct link_harness_link l =
+            start_link_with(link_harness_peer_port(peer), &s, &o, NULL);
+        struct in_addr door;
+        assert_int_equal(inet_pton(AF_INET, doors[i], &door), 1);
+        int fd = link_harness_connect_to(door, l.port);
+        assert_true(fd >= 0);
+        (void)round_trip_ms(fd); /* one byte there and back (asserted inside) */
+        close(fd);
+        struct link_harness_seen seen;
+        link_harness_peer_seen(peer, &seen);
+        char from[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &seen.from, from, sizeof(from));
+        assert_string_equal(from, doors[i]);
+        cJSON_Delete(stop_link(&l, &s));
+        link_harness_peer_stop(peer);
+        scratch_remove(&s);
+    }
+}
+
 /* ---- command line ---------------------------------------------------------------- */
 
 /* Every bad value gets exactly one line naming its flag, and exit status 2. */
@@ -1456,6 +1491,7 @@ int main(void)
         cmocka_unit_test(stop_counts_queued_bytes_as_discarded),
         cmocka_unit_test(bad_flags_get_one_clear_line),
         cmocka_unit_test(remote_listen_needs_allow_remote),
+        cmocka_unit_test(loopback_door_is_the_upstream_source),
         cmocka_unit_test_setup_teardown(remote_clients_reach_the_upstream_off_loopback,
                                         remote_host_setup, remote_host_teardown),
         cmocka_unit_test_setup_teardown(remote_clients_cannot_publish_through_the_link,

@@ -665,6 +665,44 @@ static void open_publish_lets_other_hosts_publish(void **state)
     assert_int_equal(netns_remove(&ns, err, sizeof(err)), 0);
 }
 
+/* POST /publish from source address `from` (a loopback address; the socket is bound to it
+ * before connecting to 127.0.0.1:port). Returns the status. */
+static int publish_from(unsigned port, const char *from)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in src = {.sin_family = AF_INET};
+    struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    assert_int_equal(inet_pton(AF_INET, from, &src.sin_addr), 1);
+    assert_int_equal(inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr), 1);
+    assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+    const char req[] = "POST /publish HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nnear";
+    assert_int_equal(harness_send(fd, req, sizeof(req) - 1), 0);
+    struct harness_response r;
+    assert_int_equal(harness_read_response(fd, &r, 5000), 0);
+    close(fd);
+    int status = r.status;
+    harness_response_free(&r);
+    return status;
+}
+
+/* Every loopback address is loopback, unless --local-peer names the one that is: then
+ * 127.0.0.2 (the demo's second door, through the link) is refused as another host is. */
+static void local_peer_narrows_loopback(void **state)
+{
+    (void)state;
+    const char *any[] = {"--rate", "0", NULL};
+    struct harness_server s = start(any);
+    assert_int_equal(publish_from(s.port, "127.0.0.2"), 201);
+    stop(&s);
+    const char *one[] = {"--rate", "0", "--local-peer", "127.0.0.1", NULL};
+    s = start(one);
+    assert_int_equal(publish_from(s.port, "127.0.0.2"), 403);
+    assert_int_equal(publish_from(s.port, "127.0.0.1"), 201);
+    stop(&s);
+}
+
 /* ---- errors --------------------------------------------------------------- */
 
 static void expect_error(unsigned port, const char *method, const char *target,
@@ -1333,6 +1371,8 @@ static void bad_flags_get_one_clear_line(void **state)
                     "--request-timeout: expected a duration from 1s to 1h");
     expect_bad_flag("--idle-timeout", "2h", "--idle-timeout: expected a duration from 1s");
     expect_bad_flag("--bind", "localhost", "--bind: expected an IPv4 address");
+    expect_bad_flag("--local-peer", "10.0.0.1",
+                    "--local-peer: expected a loopback IPv4 address");
     expect_bad_flag("--no-such-flag", NULL, "--no-such-flag: unknown option (see --help)");
     expect_bad_flag("--rate", NULL, "--rate: expects a value");
     expect_bad_flag("stray", NULL, "unexpected argument \"stray\"");
@@ -1382,6 +1422,7 @@ int main(void)
         cmocka_unit_test_teardown(big_backlogs_come_in_pieces, teardown),
         cmocka_unit_test_teardown(http10_streams_count_no_chunk_framing, teardown),
         cmocka_unit_test_teardown(bad_flags_get_one_clear_line, teardown),
+        cmocka_unit_test_teardown(local_peer_narrows_loopback, teardown),
     };
     return cmocka_run_group_tests_name("server_http", tests, NULL, NULL);
 }

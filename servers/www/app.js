@@ -17,19 +17,39 @@
  * bytes apart from other panels and other browsers. The page reads them back from
  * /stats?client=TAG once a second: a browser cannot see header bytes, the server can
  * (reading a tag's stats is not itself counted under it, and control requests carry no
- * tag). So "requests" and the bytes are the server's count, up to a second behind;
- * received, missed, "nothing new", failed requests and reconnects are counted here. For
- * the WebSocket, "requests" are handshakes, and "body + framing" holds every frame both
- * ways: updates, their headers, and pings, pongs and close frames.
+ * tag).
+ *
+ * Two sources, never mixed in one row. The counters above the line are the page's own,
+ * each incremented at one place, so they agree at every instant: requests = answered +
+ * failed + waiting (the one request still out), "nothing new" is a part of answered, and
+ * updates received and missed are counted as updates arrive. (They used to mix: requests
+ * came from /stats, a second late, while received was counted here.) The bytes and the
+ * strip chart are the server's, all from one /stats answer, and "bytes per update" divides
+ * them by the updates this page had received when that answer arrived. For the WebSocket
+ * and SSE, a request is a connection attempt (a handshake; for EventSource, counted when
+ * the browser says it will try again), answered when it opens; "body + framing" holds
+ * every frame both ways for the WebSocket: updates, their headers, pings, pongs, closes.
+ *
+ * Staleness is the report's (docs/MODELS.md, "Freshness measures"): how long the panel's
+ * view has been behind the server's newest update, 0 while it is up to date. The view
+ * showing update N is behind from the publish stamp of the first update after N, so at
+ * time t staleness = t - ts(N+1) once N+1 exists, else 0. Not the age of the shown value
+ * (t - ts(N)), which grows while nothing changes. Which updates exist the page learns from
+ * all four panels together (page.feed): an update still on its way to every panel is not
+ * known yet, so the time it spends in flight shows up in the delivery latency (receipt -
+ * publish stamp, per update) rather than in staleness.
  *
  * State lives in one plain object per panel; the loops only change that state, and one
- * timer renders every panel ten times a second (that also keeps staleness live). Numbers
- * go into the DOM twice: formatted text for people, the raw value in data-value for tests.
+ * timer renders every panel ten times a second, all at one instant (that also keeps
+ * staleness live). Numbers go into the DOM twice: formatted text for people, the raw value
+ * in data-value for tests (staleness adds data-at, the instant, and data-behind, the seq it
+ * counts from).
  *
- * Simplifications: staleness compares this machine's clock with the server's publish stamp,
- * so it is only exact when both run on one machine (the workshop case). Missed counts
- * gaps in seq; a gap after the server said "reset" (its ring no longer had those updates)
- * is counted apart, as lost to a reset, and a seq going backwards means a restarted server.
+ * Simplifications: staleness and latency compare this machine's clock with the server's
+ * publish stamp, so they are only exact when both run on one machine (the presenter's
+ * screen). Missed counts gaps in seq; a gap after the server said "reset" (its ring no
+ * longer had those updates) is counted apart, as lost to a reset, and a seq going backwards
+ * means a restarted server.
  */
 'use strict';
 
@@ -39,6 +59,7 @@ const LONGPOLL_TIMEOUT_S = 25;    /* ?timeout= of each long poll */
 const RETRY_FIRST_MS = 250;       /* a failed poll is retried after this, doubling... */
 const RETRY_MAX_MS = 5000;        /* ...up to this */
 const STALENESS_FULL_MS = 2000;   /* staleness that fills the bar */
+const FEED_KEEP = 4096;           /* updates page.feed remembers (seq and publish stamp) */
 
 const APPROACHES = [
   {
@@ -75,6 +96,7 @@ const APPROACHES = [
 
 const page = {
   panels: [],          /* one per approach, see panelCreate() */
+  feed: { seqs: [], ts: [] }, /* every update any panel received, by seq: its ts_ns */
   intervalMs: 1000,    /* the short polling interval */
   rateHz: null,        /* the server's generator rate, from /stats */
 };
@@ -116,11 +138,54 @@ function formatBytes(n) {
   return `${(n / 1e6).toFixed(1)} MB`;
 }
 
-/* Age of an update in ms. ts_ns exceeds 2^53, so JSON.parse rounds it to the nearest
- * double; near 1.8e18 doubles are 256 ns apart, an error of at most 128 ns, far below the
- * millisecond resolution of Date.now(). We accept it rather than parse digits into BigInt. */
-function updateAgeMs(update) {
-  return Date.now() - update.ts_ns / 1e6;
+/* An update's publish stamp in ms. ts_ns exceeds 2^53, so JSON.parse rounds it to the
+ * nearest double; near 1.8e18 doubles are 256 ns apart, an error of at most 128 ns, far
+ * below the millisecond resolution of Date.now(). We accept it rather than parse digits
+ * into BigInt. */
+function updateStampMs(update) {
+  return update.ts_ns / 1e6;
+}
+
+/* The index of the first seq in the sorted array above seq (seqs.length when none). */
+function feedAfter(seqs, seq) {
+  let lo = 0;
+  let hi = seqs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (seqs[mid] <= seq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/* Note that update exists (any panel received it), keeping seqs sorted; a seq far below
+ * the newest with a later stamp means a restarted server: start over. */
+function feedNote(update) {
+  const f = page.feed;
+  const n = f.seqs.length;
+  if (n > 0 && update.seq < f.seqs[0] && update.ts_ns > f.ts[n - 1]) {
+    f.seqs = [];
+    f.ts = [];
+  }
+  const i = feedAfter(f.seqs, update.seq);
+  if (i > 0 && f.seqs[i - 1] === update.seq) return;
+  f.seqs.splice(i, 0, update.seq);
+  f.ts.splice(i, 0, update.ts_ns);
+  if (f.seqs.length > FEED_KEEP) {
+    f.seqs.shift();
+    f.ts.shift();
+  }
+}
+
+/* Staleness of a view showing seq, at page time now (ms): {ms, behind}, behind being the
+ * first update after seq that the page knows of (0 when none: up to date). */
+function stalenessAt(seq, now) {
+  const f = page.feed;
+  const i = feedAfter(f.seqs, seq);
+  if (i >= f.seqs.length) return { ms: 0, behind: 0 };
+  const since = f.ts[i] / 1e6;
+  if (since > now) return { ms: 0, behind: 0 }; /* clocks apart: not behind yet */
+  return { ms: now - since, behind: f.seqs[i] };
 }
 
 /* Set a field's raw value (data-value) and its text, touching the DOM only on change. */
@@ -145,7 +210,8 @@ function panelCreate(a, template) {
     fields[f.dataset.field] = f;
     f.dataset.testid = `${a.prefix}-${f.dataset.field}`;
   }
-  return { approach: a, el, fields, gen: 0, wake: null, abort: null, source: null };
+  const chart = chartCreate(fields.chart);
+  return { approach: a, el, fields, chart, gen: 0, wake: null, abort: null, source: null };
 }
 
 /* Forget everything the panel counted and take a fresh client tag. */
@@ -156,10 +222,36 @@ function panelReset(panel) {
   panel.lastSeq = 0;          /* its seq, 0 before the first */
   panel.resetPending = false; /* the server said some updates are gone */
   panel.etag = null;          /* short polling: the ETag of the latest update seen */
-  panel.opens = 0;            /* SSE, WebSocket: streams (connections) opened */
   panel.state = 'starting';
-  panel.count = { received: 0, missed: 0, lost: 0, empty: 0, errors: 0 };
-  panel.server = { requests: 0, req: 0, resp: 0, body: 0 }; /* from /stats?client= */
+  /* The page's own counts, each incremented at one place: requests in requestBegin,
+   * answered and failed in requestEnd, the rest in panelAccept and the loops. A new object
+   * on reset, so a request of the old tag still finishing counts into the old one. */
+  panel.count = {
+    requests: 0, answered: 0, failed: 0, waiting: 0, /* requests = answered + failed + waiting */
+    empty: 0,                                        /* answered with nothing new */
+    received: 0, missed: 0, lost: 0,
+    latencySumMs: 0, latencyMaxMs: 0,                /* receipt - publish stamp, per update */
+  };
+  /* From one /stats?client= answer; received: this page's count when it arrived. */
+  panel.server = { requests: 0, req: 0, resp: 0, body: 0, received: 0 };
+  chartReset(panel.chart);
+}
+
+/* A request (a fetch, a stream or WebSocket attempt) leaves. Returns the count it goes
+ * into, for requestEnd. */
+function requestBegin(panel) {
+  const c = panel.count;
+  c.requests++;
+  c.waiting++;
+  return c;
+}
+
+/* That request was answered (ok: a whole 2xx or 304 answer, or an opened stream) or
+ * failed. */
+function requestEnd(c, ok) {
+  c.waiting--;
+  if (ok) c.answered++;
+  else c.failed++;
 }
 
 /* Start the panel's client loop under a new generation; older loops see it and end. */
@@ -194,10 +286,14 @@ function panelAccept(panel, update) {
   panel.lastSeq = update.seq;
   panel.latest = update;
   panel.count.received++;
+  const latency = Math.max(0, Date.now() - updateStampMs(update));
+  panel.count.latencySumMs += latency;
+  panel.count.latencyMaxMs = Math.max(panel.count.latencyMaxMs, latency);
+  feedNote(update);
 }
 
-/* Draw the panel's state into its fields. */
-function panelRender(panel) {
+/* Draw the panel's state into its fields, as of page time now (one instant for all). */
+function panelRender(panel, now) {
   const f = panel.fields;
   const c = panel.count;
   const s = panel.server;
@@ -205,27 +301,37 @@ function panelRender(panel) {
   fieldSet(f.seq, u ? u.seq : 0, u ? `#${u.seq}` : '–');
   fieldSet(f.data, u ? u.data.length : 0, u ? u.data.slice(0, 16) + '…' : 'waiting for an update');
   if (u) {
-    const age = Math.max(0, Math.round(updateAgeMs(u)));
-    fieldSet(f.staleness, age, `${(age / 1000).toFixed(age < 10000 ? 2 : 1)} s`);
-    f['staleness-bar'].style.width = `${Math.min(100, (100 * age) / STALENESS_FULL_MS)}%`;
+    const st = stalenessAt(u.seq, now);
+    const ms = Math.round(st.ms);
+    f.staleness.dataset.at = String(now);
+    f.staleness.dataset.behind = String(st.behind);
+    fieldSet(f.staleness, ms, `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`);
+    f['staleness-bar'].style.width = `${Math.min(100, (100 * ms) / STALENESS_FULL_MS)}%`;
   }
   fieldSet(f.received, c.received, String(c.received));
   const lost = c.lost > 0 ? ` (+${c.lost} lost to reset)` : '';
   fieldSet(f.missed, c.missed, `${c.missed}${lost}`);
-  fieldSet(f.requests, s.requests, String(s.requests));
+  const mean = c.received > 0 ? Math.round(c.latencySumMs / c.received) : 0;
+  f.latency.dataset.max = String(Math.round(c.latencyMaxMs));
+  fieldSet(f.latency, mean, c.received > 0 ? `${mean} (${Math.round(c.latencyMaxMs)}) ms` : '–');
+  f.requests.dataset.waiting = String(c.waiting);
+  f.requests.dataset.failed = String(c.failed);
+  fieldSet(f.requests, c.requests, c.waiting > 0 ? `${c.requests} (${c.waiting} out)` : String(c.requests));
+  fieldSet(f.answered, c.answered, String(c.answered));
   if (panel.approach.errorsField === 'reconnects') {
     fieldSet(f.empty, 0, '–');
-    fieldSet(f.reconnects, Math.max(0, panel.opens - 1), String(Math.max(0, panel.opens - 1)));
+    const again = Math.max(0, c.answered - 1);
+    fieldSet(f.reconnects, again, String(again));
   } else {
     fieldSet(f.empty, c.empty, String(c.empty));
-    fieldSet(f.errors, c.errors, String(c.errors));
+    fieldSet(f.errors, c.failed, String(c.failed));
   }
   fieldSet(f['req-header-bytes'], s.req, formatBytes(s.req));
   fieldSet(f['resp-header-bytes'], s.resp, formatBytes(s.resp));
   fieldSet(f['body-bytes'], s.body, formatBytes(s.body));
   const total = s.req + s.resp + s.body;
-  const per = c.received > 0 ? Math.round(total / c.received) : 0;
-  fieldSet(f['bytes-per-update'], per, c.received > 0 ? formatBytes(per) : '–');
+  const per = s.received > 0 ? Math.round(total / s.received) : 0;
+  fieldSet(f['bytes-per-update'], per, s.received > 0 ? formatBytes(per) : '–');
   fieldSet(f.state, panel.state, panel.state);
   const how = panel.el.querySelector('.how');
   const text = panel.approach.how(page.intervalMs);
@@ -234,20 +340,31 @@ function panelRender(panel) {
 
 /* ---- short polling: GET /poll on a timer, If-None-Match ----------------------------- */
 
-/* One poll. 304 and an unchanged seq count as "nothing new". */
+/* One request of a polling panel, counted: the answer's status and its JSON body (null
+ * for a 304), both whole before it counts as answered. Throws on a failure, counted. */
+async function panelFetch(panel, path, init) {
+  const c = requestBegin(panel);
+  try {
+    const res = await fetch(path, { ...init, cache: 'no-store', signal: panel.abort.signal });
+    if (res.status !== 304 && !res.ok) throw new Error(`GET ${path.split('?')[0]}: HTTP ${res.status}`);
+    const body = res.status === 304 ? null : await res.json();
+    requestEnd(c, true);
+    return { res, body };
+  } catch (err) {
+    requestEnd(c, false);
+    throw err;
+  }
+}
+
+/* One poll. 304 and an unchanged seq count as "nothing new". The browser's cache stays
+ * out (no-store): we hold the ETag ourselves. */
 async function shortPollOnce(panel) {
   const headers = panel.etag ? { 'If-None-Match': panel.etag } : {};
-  const res = await fetch(panelUrl(panel, '/poll'), {
-    headers,
-    cache: 'no-store', /* the browser's cache stays out: we hold the ETag ourselves */
-    signal: panel.abort.signal,
-  });
+  const { res, body: update } = await panelFetch(panel, panelUrl(panel, '/poll'), { headers });
   if (res.status === 304) {
     panel.count.empty++;
     return;
   }
-  if (!res.ok) throw new Error(`GET /poll: HTTP ${res.status}`);
-  const update = await res.json();
   panel.etag = res.headers.get('ETag');
   if (!update.seq || update.seq === panel.lastSeq) panel.count.empty++;
   else panelAccept(panel, update);
@@ -262,7 +379,6 @@ async function shortPollRun(panel, gen) {
       panel.state = `polling every ${formatSeconds(page.intervalMs)}`;
     } catch (err) {
       if (panel.gen !== gen) return;
-      panel.count.errors++;
       panel.state = `request failed: ${err.message}`;
     }
     if (panel.gen !== gen) return;
@@ -277,12 +393,7 @@ async function longPollOnce(panel, since) {
   const params = { timeout: LONGPOLL_TIMEOUT_S };
   if (since !== null) params.since = since;
   panel.state = 'held by the server';
-  const res = await fetch(panelUrl(panel, '/longpoll', params), {
-    cache: 'no-store',
-    signal: panel.abort.signal,
-  });
-  if (!res.ok) throw new Error(`GET /longpoll: HTTP ${res.status}`);
-  const body = await res.json();
+  const { body } = await panelFetch(panel, panelUrl(panel, '/longpoll', params), {});
   if (body.reset) panel.resetPending = true;
   if (body.events.length === 0) panel.count.empty++;
   for (const update of body.events) panelAccept(panel, update);
@@ -300,7 +411,6 @@ async function longPollRun(panel, gen) {
       pause = RETRY_FIRST_MS;
     } catch (err) {
       if (panel.gen !== gen) return;
-      panel.count.errors++;
       panel.state = `request failed, asking again in ${formatSeconds(pause)}`;
       await panelSleep(panel, pause);
       pause = Math.min(RETRY_MAX_MS, pause * 2);
@@ -313,11 +423,12 @@ async function longPollRun(panel, gen) {
 /* The browser does the work: it parses the stream, honours `retry:`, and on a lost
  * connection reconnects with Last-Event-ID. We only count opens and take the updates. */
 function sseRun(panel, gen) {
+  const c = requestBegin(panel);
   const source = new EventSource(panelUrl(panel, '/events'));
   panel.source = source;
   source.onopen = () => {
-    panel.opens++;
-    panel.state = panel.opens > 1 ? 'stream open again (resumed)' : 'stream open';
+    requestEnd(c, true);
+    panel.state = c.answered > 1 ? 'stream open again (resumed)' : 'stream open';
   };
   source.onmessage = (ev) => {
     if (panel.gen === gen) panelAccept(panel, JSON.parse(ev.data));
@@ -328,9 +439,16 @@ function sseRun(panel, gen) {
   source.addEventListener('end', () => {
     panel.state = 'the server is shutting down';
   });
+  /* An attempt that had not opened failed; CONNECTING means the browser tries again. */
   source.onerror = () => {
-    if (source.readyState === EventSource.CONNECTING) panel.state = 'lost, reconnecting…';
-    else panel.state = 'closed by the browser';
+    if (c.waiting > 0) requestEnd(c, false);
+    if (panel.gen !== gen) return;
+    if (source.readyState === EventSource.CONNECTING) {
+      requestBegin(panel);
+      panel.state = 'lost, reconnecting…';
+    } else {
+      panel.state = 'closed by the browser';
+    }
   };
 }
 
@@ -345,13 +463,16 @@ function wsRun(panel, gen) {
     if (panel.gen !== gen) return;
     const params = panel.lastSeq > 0 ? { since: panel.lastSeq } : {};
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const c = requestBegin(panel);
+    let waiting = true;
     const socket = new WebSocket(`${scheme}//${location.host}${panelUrl(panel, '/ws', params)}`);
     panel.socket = socket;
     socket.onopen = () => {
+      waiting = false;
+      requestEnd(c, true);
       if (panel.gen !== gen) return;
-      panel.opens++;
       pause = RETRY_FIRST_MS;
-      panel.state = panel.opens > 1 ? 'connection open again (resumed)' : 'connection open';
+      panel.state = c.answered > 1 ? 'connection open again (resumed)' : 'connection open';
     };
     socket.onmessage = (ev) => {
       if (panel.gen !== gen) return;
@@ -360,6 +481,8 @@ function wsRun(panel, gen) {
       else panelAccept(panel, msg);
     };
     socket.onclose = (ev) => {
+      if (waiting) requestEnd(c, false); /* the handshake never completed */
+      waiting = false;
       if (panel.gen !== gen) return;
       panel.socket = null;
       panel.state = ev.code === 1001
@@ -387,7 +510,10 @@ async function panelStatsRead(panel) {
     resp: s.resp_header_bytes,
     /* req_body_bytes: a WebSocket's frames up (the browser's pongs); 0 for a GET */
     body: s.resp_body_bytes + s.framing_bytes + s.req_body_bytes,
+    received: panel.count.received,
   };
+  const p = panel.server;
+  chartPush(panel.chart, { t: Date.now(), bytes: p.req + p.resp + p.body, requests: p.requests });
 }
 
 /* Read the server's generator rate and mark it among the rate choices. */
@@ -429,7 +555,7 @@ function messageShow(text) {
 async function controlPost(path) {
   const res = await fetch(path, { method: 'POST', cache: 'no-store' });
   const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(`${path}: ${body.error || 'HTTP ' + res.status}`);
+  if (!res.ok) throw new Error(body.error || `${path}: HTTP ${res.status}`); /* the error names the path */
   return body;
 }
 
@@ -493,7 +619,11 @@ function main() {
   }
   controlsBind();
   for (const panel of page.panels) panelStart(panel);
-  setInterval(() => page.panels.forEach(panelRender), RENDER_PERIOD_MS);
+  setInterval(() => {
+    const now = Date.now();
+    for (const panel of page.panels) panelRender(panel, now);
+  }, RENDER_PERIOD_MS);
+  window.addEventListener('resize', () => page.panels.forEach((p) => chartDraw(p.chart)));
   messageShow('');
   statsLoop();
 }

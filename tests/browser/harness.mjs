@@ -102,9 +102,9 @@ function firstLineRead(child, exited, stderr) {
   });
 }
 
-/* SIGTERM, then wait at most STOP_TIMEOUT_MS; past that, SIGKILL and throw. */
-async function serverStop(child, exited, stderr) {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+/* SIGTERM (or signal), then wait at most STOP_TIMEOUT_MS; past that, SIGKILL and throw. */
+async function serverStop(child, exited, stderr, signal = 'SIGTERM') {
+  if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   let timer;
   const late = new Promise((resolve) => {
     timer = setTimeout(() => resolve(null), STOP_TIMEOUT_MS);
@@ -166,4 +166,78 @@ export async function jsonFetch(url, method = 'GET') {
     body = text;
   }
   return { status: res.status, body };
+}
+
+/* Start the classroom demo (pushpull-lab demo, from the directory of PUSHPULL_SERVER, the
+ * sanitizer build's by default, with PUSHPULL_BIN pointing there so it runs that build's
+ * server and link) with extra flags, from the repository root. Resolves to a handle:
+ *   url        the page's URL from its first stdout line ("open http://ADDR:PORT/ ...")
+ *   serverUrl  the server's own address from the second ("server http://127.0.0.1:PORT ...")
+ *   stderr     () => the tail of what it wrote to stderr so far
+ *   stop       (signal = 'SIGINT') => Promise of {code, signal}, bounded as serverStop.
+ * The caller owns the handle and must call stop(). */
+export async function demoStart(flags) {
+  const server = process.env.PUSHPULL_SERVER || 'build/asan/bin/pushpull-server';
+  const binDir = path.dirname(path.resolve(REPO_ROOT, server));
+  const lab = path.join(binDir, 'pushpull-lab');
+  if (!fs.existsSync(lab)) {
+    throw new Error(`${lab} not found: build it (make test-build, or ./run.sh test), or point ` +
+      'PUSHPULL_SERVER at a server with pushpull-lab beside it');
+  }
+  const child = spawn(lab, ['demo', ...flags], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, PUSHPULL_BIN: binDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (s) => {
+    stderr = (stderr + s).slice(-STDERR_KEEP);
+  });
+  const exited = new Promise((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const handle = {
+    url: null,
+    serverUrl: null,
+    pid: child.pid,
+    stderr: () => stderr,
+    stop: (signal = 'SIGINT') => serverStop(child, exited, () => stderr, signal),
+  };
+  try {
+    const lines = await linesRead(child, exited, 2, () => stderr);
+    const page = /^open (http:\/\/[0-9.]+:\d+)\/ /.exec(lines[0]);
+    const srv = /^server (http:\/\/127\.0\.0\.1:\d+) /.exec(lines[1]);
+    if (!page || !srv) throw new Error(`unexpected first lines from the demo: ${JSON.stringify(lines)}`);
+    handle.url = page[1];
+    handle.serverUrl = srv[1];
+  } catch (err) {
+    await handle.stop('SIGTERM').catch(() => {});
+    throw err;
+  }
+  return handle;
+}
+
+/* The first n lines of a child's stdout, bounded by START_TIMEOUT_MS (the demo starts
+ * two programs: twice the bound). */
+function linesRead(child, exited, n, stderr) {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => {
+      reject(new Error(`no ${n} lines on stdout within ${2 * START_TIMEOUT_MS} ms; stderr: ${stderr()}`));
+    }, 2 * START_TIMEOUT_MS);
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (s) => {
+      out += s;
+      const lines = out.split('\n');
+      if (lines.length > n) {
+        clearTimeout(timer);
+        resolve(lines.slice(0, n));
+      }
+    });
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`it exited (code ${code}, signal ${signal}) first; stderr: ${stderr()}`));
+    });
+  });
 }
