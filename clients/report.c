@@ -312,6 +312,7 @@ void report_fields(const struct run_results *res, struct report_fields *o)
     uint64_t block = 0, fields = 0;
     bool hpack = (cfg->protocol == PROTO_H2C || cfg->protocol == PROTO_H2) &&
                  wire_hpack_down(c->run, cfg->protocol == PROTO_H2, &block, &fields) == 0;
+    add_num(o, "hpack_resp_heads_run", hpack ? (double)c->run[CTR_H2_RESP_HEADS] : -1, 0);
     add_num(o, "hpack_resp_field_bytes_run", hpack ? (double)fields : -1, 0);
     add_num(o, "hpack_resp_block_bytes_run", hpack ? (double)block : -1, 0);
     add_num(o, "hpack_resp_saving_pct_run",
