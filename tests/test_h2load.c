@@ -23,7 +23,8 @@
  * Tolerance: 3 percentage points. The two runs' answers differ only where `date`
  * changes (the client's polls span about 2.5 s, h2load's come back to back) and in each
  * user's first answer (GET /poll: one field more, an ETag). A changed date is a new
- * literal of about 23 B where an indexed field costs 1 B; against about 120 B of fields
+ * literal of 20-odd bytes (29 characters, Huffman-coded) where an indexed field costs
+ * 1 B; against about 120 B of fields
  * per answer and 50 answers per connection that is under half a point per change, and
  * the client sees two or three more changes per connection than h2load. A wrong measure
  * is far outside: counting the frames' 9-byte headers as header bytes moves the figure
