@@ -14,7 +14,6 @@
 
 #include <openssl/ssl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -143,6 +142,19 @@ bool user_protocol_as_asked(struct user *u)
     return v == CURL_HTTP_VERSION_2_0;
 }
 
+/* The decimal number at the start of s (at most n bytes, not NUL-terminated), leading
+ * spaces skipped; -1 when there is none or it is past 2^53. */
+static int64_t digits(const char *s, size_t n)
+{
+    size_t i = 0;
+    int64_t v = -1;
+    while (i < n && s[i] == ' ')
+        i++;
+    for (; i < n && s[i] >= '0' && s[i] <= '9' && v < ((int64_t)1 << 53); i++)
+        v = (v < 0 ? 0 : v * 10) + (s[i] - '0');
+    return v < ((int64_t)1 << 53) ? v : -1;
+}
+
 /* Under HTTP/2 libcurl hands each response head over as HTTP/1.1-style lines it made
  * from the decoded fields: "HTTP/2 NNN \r\n" for :status, "name: value\r\n" for each
  * field, "\r\n" at the end. Back to what the HEADERS frame carried, in h2load's measure
@@ -157,8 +169,8 @@ void user_protocol_head_line(struct user *u, const char *buf, size_t len)
     if (!is_h2(u) || len == 0)
         return;
     uint64_t field = 0;
-    if (len > 7 && memcmp(buf, "HTTP/2 ", 7) == 0) {
-        long status = strtol(buf + 7, NULL, 10);
+    if (len > 10 && memcmp(buf, "HTTP/2 ", 7) == 0) {
+        long status = digits(buf + 7, 3);
         field = strlen(":status") + 3;
         u->h2_body_len = (status < 200 || status == 204 || status == 304) ? 0 : -1;
     } else if (buf[0] == '\r' || buf[0] == '\n') {
@@ -173,7 +185,7 @@ void user_protocol_head_line(struct user *u, const char *buf, size_t len)
         field = len - 4; /* ": " and CRLF */
         static const char cl[] = "content-length:";
         if (u->h2_body_len < 0 && len > sizeof(cl) && strncmp(buf, cl, sizeof(cl) - 1) == 0)
-            u->h2_body_len = strtoll(buf + sizeof(cl) - 1, NULL, 10);
+            u->h2_body_len = digits(buf + sizeof(cl) - 1, len - (sizeof(cl) - 1));
     }
     counters_add(u->ctr, CTR_H2_RESP_FIELD_BYTES, field, u->ctr->measuring);
 }
