@@ -38,6 +38,12 @@
  *   outages                                             user.c   user_note_down
  *   outage_ns (and the maxima, counters_add_outage)     user.c   outage_end
  *   outages_open                                        user.c   user_shutdown
+ *   h2_resp_field_bytes, h2_resp_heads, h2_data_frames, user_protocol.c
+ *   h2_resp_unsized                                              user_protocol_head_line
+ *                                                                (libcurl's head lines)
+ *   tls_app_bytes_received                              user_protocol.c on_tls_record
+ *                                                                (OpenSSL's record
+ *                                                                callback)
  * The activity bins are added in counters_add, so they follow the same single places.
  */
 #include "counters.h"
@@ -99,6 +105,11 @@ static const char *const names[CTR__COUNT] = {
     [CTR_SETUPS] = "conn_setups",
     [CTR_SETUP_BYTES] = "conn_setup_bytes",
     [CTR_TLS_HANDSHAKE_US] = "tls_handshake_us",
+    [CTR_H2_RESP_FIELD_BYTES] = "h2_resp_field_bytes",
+    [CTR_H2_RESP_HEADS] = "h2_resp_heads",
+    [CTR_H2_DATA_FRAMES] = "h2_data_frames",
+    [CTR_H2_RESP_UNSIZED] = "h2_resp_unsized",
+    [CTR_TLS_APP_BYTES_RECEIVED] = "tls_app_bytes_received",
     [CTR_KERNEL_BYTES_SENT] = "kernel_bytes_sent",
     [CTR_KERNEL_BYTES_RECEIVED] = "kernel_bytes_received",
     [CTR_KERNEL_SEGS_OUT] = "kernel_segs_out",

@@ -194,6 +194,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
     size_t len = size * nitems;
     counters_add(u->ctr, CTR_RESP_HEADER_BYTES, len, u->ctr->measuring);
     user_http_head_line(u, buf, len);
+    user_protocol_head_line(u, buf, len);
     return len;
 }
 
