@@ -10,8 +10,8 @@
  *   resp_news, resp_empty, resp_304, err_status/parse   user.c   user_count_outcome (the
  *   errors_parse_too_big                                         outcome the transport
  *                                                                returned)
- *   connections, reconnects                             user.c   user_socket_opened
- *   kernel_*                                            user.c   user_socket_close
+ *   connections, reconnects                             user_http.c user_socket_opened
+ *   kernel_*                                            user_http.c user_socket_close
  *   ws_handshake_req_bytes, ws_*_up                     ws_conn.c conn_write (the single
  *                                                                 write site)
  *   ws_handshake_resp_bytes, ws_*_down                  ws_conn.c account_down (from
@@ -21,14 +21,15 @@
  *   ws_handshakes_refused                               ws.c     ws_on_end
  *   msgs_sent                                           upstream.c upstream_compose
  *   msgs_echoed, msgs_echo_duplicates                   upstream.c upstream_recognise
- *   req_header_bytes, req_body_bytes                    user.c   count_curl_request
+ *   req_header_bytes, req_body_bytes                    user_curl.c
+ *                                                       user_curl_count_request
  *                                                       (libcurl), http_conn.c conn_write
  *                                                       (the raw driver's write site)
- *   resp_header_bytes                                   user.c   on_header (libcurl),
+ *   resp_header_bytes                                   user_curl.c on_header (libcurl),
  *                                                       http_conn.c conn_read (the raw
  *                                                       driver's read site)
- *   resp_body_bytes, chunk_framing_bytes                user.c   user_http_body (both
- *                                                                drivers)
+ *   resp_body_bytes, chunk_framing_bytes                user_http.c user_http_body
+ *                                                                (both drivers)
  *   resets                                              user.c   user_note_reset (called
  *                                                                by the transport that saw
  *                                                                the signal)
