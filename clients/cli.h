@@ -80,6 +80,8 @@ struct client_config {
     enum http_driver http_driver;  /* who speaks HTTP for short, long and sse (as asked:
                                       cli_http_driver says who does) */
     uint32_t threads;              /* event loops, one per thread; 0 = one per core */
+    uint64_t traffic_log_rows;     /* traffic.csv in out_dir, at most this many rows;
+                                      0 = none (traffic_log.h) */
 };
 
 enum cli_result {

@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "loop.h"
+#include "traffic_log.h"
 #include "units.h"
 #include "upstream.h"
 
@@ -382,6 +383,20 @@ static int set_label(struct client_config *cfg, const char *v, char *err, size_t
     return set_string(&cfg->label, v, err, errlen, flag);
 }
 
+static int set_traffic_log(struct client_config *cfg, const char *v, char *err,
+                           size_t errlen, const char *flag)
+{
+    uint64_t n;
+    if (strcmp(v, "off") == 0)
+        n = 0;
+    else if (strcmp(v, "on") == 0)
+        n = TRAFFIC_LOG_ROWS_DEFAULT;
+    else if (units_parse_count(v, &n) != 0 || n < 1)
+        return bad(err, errlen, flag, "on, off or a row count (like 500k)", v);
+    cfg->traffic_log_rows = n;
+    return 0;
+}
+
 /* ---- the table ---------------------------------------------------------------------- */
 
 const struct option_row cli_options[] = {
@@ -440,7 +455,12 @@ const struct option_row cli_options[] = {
      set_cookie_bytes},
     {"seed", 0, "N", "1", "poll phases, message times and cookie filler", set_seed},
     {"out", 'o', "DIR", NULL,
-     "write summary.json/.csv and latency, timeline, activity, msg_rtt .csv", set_out},
+     "write summary.json/.csv and latency, timeline, activity, msg_rtt, traffic .csv",
+     set_out},
+    {"traffic-log", 0, "ROWS", "on",
+     "traffic.csv (each user's bursts, for the radio model): on (at most 4M rows), off, "
+     "or a row cap (like 500k)",
+     set_traffic_log},
     {"label", 'l', "TEXT", "", "free text added to every output row", set_label},
     {"version", 'V', NULL, NULL, "print the version and exit", NULL},
     {"help", 'h', NULL, NULL, "this text", NULL},

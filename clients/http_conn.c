@@ -65,6 +65,7 @@ static ssize_t conn_read(struct http_conn *c, char *buf, size_t cap,
     *spare = used < (size_t)n;
     uint64_t head = (uint64_t)n - (c->body_read - body0);
     counters_add(u->ctr, CTR_RESP_HEADER_BYTES, head, u->ctr->measuring);
+    user_note_traffic(u, u->rx_mono_ns, 0, (uint64_t)n, u->ctr->measuring); /* head+body */
     return n;
 }
 
@@ -80,6 +81,7 @@ static ssize_t conn_write(struct http_conn *c)
     size_t head = from < c->head_len ? (to < c->head_len ? to : c->head_len) - from : 0;
     counters_add(u->ctr, CTR_REQ_HEADER_BYTES, head, u->sent_in_window);
     counters_add(u->ctr, CTR_REQ_BODY_BYTES, (uint64_t)n - head, u->sent_in_window);
+    user_note_traffic(u, clock_mono_ns(), (uint64_t)n, 0, u->sent_in_window);
     c->req_sent = to;
     return n;
 }

@@ -352,6 +352,10 @@ void report_fields(const struct run_results *res, struct report_fields *o)
     add_num(o, "loop_lag_p99_ms", lag ? ms(hist_value_at_percentile(lag, 99)) : 0, 3);
     add_num(o, "loop_lag_max_ms", lag ? ms(hist_max(lag)) : 0, 3);
     add_num(o, "client_saturated", report_client_saturated(res), 0);
+    /* traffic.csv (traffic_log.h): -1 when none was written */
+    add_num(o, "traffic_rows", res->traffic_on ? (double)res->traffic_rows : -1, 0);
+    add_num(o, "traffic_rows_dropped",
+            res->traffic_on ? (double)res->traffic_rows_dropped : -1, 0);
 }
 
 /* ---- human summary ------------------------------------------------------------------ */

@@ -203,8 +203,7 @@ end:
     return rc;
 }
 
-/* mkdir -p */
-static int make_dirs(const char *dir, char *err, size_t errlen)
+int report_make_dirs(const char *dir, char *err, size_t errlen)
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s", dir);
@@ -235,7 +234,7 @@ int report_write_files(const char *dir, const struct run_results *res, const cha
         return -1;
     }
     report_fields(res, fl);
-    int rc = make_dirs(dir, err, errlen);
+    int rc = report_make_dirs(dir, err, errlen);
     if (rc == 0) {
         snprintf(path, sizeof(path), "%s/summary.json", dir);
         if (write_json(path, res, fl, cmdline) != 0) {

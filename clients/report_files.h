@@ -8,6 +8,8 @@
  *   timeline.csv   the sample user's staleness over the window (freshness.h)
  *   activity.csv   requests, connections, errors, deliveries per 100 ms (counters.h)
  *   msg_rtt.csv    the messages' round trips (upstream.h), as latency.csv
+ * and, written during the run (run.c, traffic_log.h):
+ *   traffic.csv    each user's bursts of bytes sent and received, for the radio model
  */
 #ifndef PUSHPULL_REPORT_FILES_H
 #define PUSHPULL_REPORT_FILES_H
@@ -18,6 +20,8 @@
 
 /* summary.csv: header line and one row. 0 or -1 on a write error. */
 int report_write_csv(FILE *out, const struct report_fields *fields);
+/* mkdir -p dir. 0, or -1 with err naming the directory that could not be made. */
+int report_make_dirs(const char *dir, char *err, size_t errlen);
 /* Write every file above into dir (created if missing). cmdline is recorded in the
  * metadata. 0, or -1 with a message naming the file and the failed call in err. */
 int report_write_files(const char *dir, const struct run_results *res, const char *cmdline,

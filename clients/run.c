@@ -24,6 +24,7 @@
 #include "run.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@
 #include "clock.h"
 #include "hist.h"
 #include "loop.h"
+#include "report_files.h"
 #include "rng.h"
 #include "run_impl.h"
 #include "user.h"
@@ -161,6 +163,12 @@ static int run_setup(struct run *r, char *err, size_t errlen)
     r->env.base_path = r->base_path;
     r->env.address = r->res.address;
     r->env.port = r->port;
+    /* traffic.csv is written as the run goes, so --out is made now */
+    if (cfg->out_dir && cfg->traffic_log_rows > 0 &&
+        (report_make_dirs(cfg->out_dir, err, errlen) != 0 ||
+         traffic_log_open(&r->traffic, cfg->out_dir, cfg->traffic_log_rows, r->w0, r->w1,
+                          err, errlen) != 0))
+        return -1;
     if (run_workers_setup(r, err, errlen) != 0)
         return -1;
     r->users = calloc(r->nids, sizeof(*r->users));
@@ -195,6 +203,25 @@ static int run_setup(struct run *r, char *err, size_t errlen)
         }
     }
     return 0;
+}
+
+/* traffic.csv closed, its counts into the results; rows it lacks are said on stderr. */
+static void traffic_close(struct run *r)
+{
+    struct traffic_log *log = &r->traffic;
+    char why[256] = "";
+    if (!log->on)
+        return;
+    r->res.traffic_on = true;
+    int rc = traffic_log_close(log, why, sizeof(why));
+    r->res.traffic_rows = log->rows;
+    r->res.traffic_rows_dropped = log->dropped;
+    if (log->dropped > 0)
+        fprintf(stderr,
+                "pushpull-client: %s%s%" PRIu64 " rows of traffic.csv dropped (%" PRIu64
+                " written, --traffic-log %" PRIu64 "): the lab will estimate the radio\n",
+                rc != 0 ? why : "", rc != 0 ? "; " : "", log->dropped, log->rows,
+                log->max_rows);
 }
 
 int run_execute(const struct client_config *cfg, struct run **out, char *err, size_t errlen)
@@ -299,6 +326,7 @@ int run_execute(const struct client_config *cfg, struct run **out, char *err, si
     run_merge_counts(r);
     free(r->conns_open);
     r->conns_open = NULL;
+    traffic_close(r);
 
     r->res.cpu_window_s = cpu_w1 - cpu_w0;
     r->res.cpu_total_s = run_cpu_seconds();
@@ -330,7 +358,10 @@ void run_free(struct run *r)
         user_free(&r->users[i]);
     free(r->users);
     free(r->conns_open);
+    char why[256];
+    traffic_log_close(&r->traffic, why, sizeof(why)); /* a failed run's: as it is */
     for (uint32_t t = 0; r->workers && t < r->nworkers; t++) {
+        traffic_writer_free(&r->workers[t].traffic);
         free(r->workers[t].members);
         activity_free(&r->workers[t].activity);
         wire_free(&r->workers[t].wire);

@@ -13,6 +13,7 @@
 #ifndef PUSHPULL_RUN_H
 #define PUSHPULL_RUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,10 @@ struct run_results {
     struct hist *loop_lag;          /* how late user deadlines fired in the window, us,
                                        all loops (owned by the run; NULL if no memory) */
     int64_t start_real_ns;          /* t0 on the real-time clock */
+    bool traffic_on;                /* traffic.csv was written (traffic_log.h) */
+    uint64_t traffic_rows;          /* ... its rows */
+    uint64_t traffic_rows_dropped;  /* ... rows past --traffic-log's cap or lost to a
+                                       failed write: not in it */
     char address[64];               /* the server's address as resolved */
 };
 

@@ -13,6 +13,7 @@
 #include "freshness.h"
 #include "headers.h"
 #include "run.h"
+#include "traffic_log.h"
 #include "upstream.h"
 #include "user.h"
 #include "wire.h"
@@ -37,6 +38,8 @@ struct worker {
     /* what the progress line shows, published once a second under run.progress_lock */
     uint32_t shown_connected;
     uint64_t shown_deliveries, shown_errors;
+    /* its users' rows of traffic.csv (owned; set up when the run's log is on) */
+    struct traffic_writer traffic;
 };
 
 struct run {
@@ -45,6 +48,8 @@ struct run {
     struct header_profile profile;   /* owned */
     struct freshness fresh;          /* owned */
     struct activity activity;        /* owned; res.users.activity points here */
+    struct traffic_log traffic;      /* traffic.csv (owned; on with --out, unless
+                                        --traffic-log off) */
     struct worker *workers;          /* nworkers (owned) */
     uint32_t nworkers;               /* threads */
     pthread_mutex_t fresh_lock;      /* user_env.fresh_lock of every worker */
@@ -75,7 +80,8 @@ int run_workers_setup(struct run *r, char *err, size_t errlen);
 int run_workers(struct run *r, char *err, size_t errlen);
 /* The loops' own figures into r->res (before the loops are freed). */
 void run_merge_loop_stats(struct run *r);
-/* Every worker's counts and activity into the run's (after the loops are freed). */
+/* Every worker's counts and activity into the run's, and its last rows of traffic.csv
+ * to the file (after the loops are freed). */
 void run_merge_counts(struct run *r);
 /* Free every worker's loop (closing its connections); the workers array stays. */
 void run_workers_free(struct run *r);

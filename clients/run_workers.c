@@ -189,8 +189,12 @@ int run_workers_setup(struct run *r, char *err, size_t errlen)
         w->loop = loop_new(ids, &cb, err, errlen);
         if (!w->loop)
             return -1;
+        if (r->traffic.on &&
+            traffic_writer_init(&w->traffic, &r->traffic, ids, err, errlen) != 0)
+            return -1;
         w->env = r->env;
         w->env.loop = w->loop;
+        w->env.traffic = r->traffic.on ? &w->traffic : NULL;
         w->env.wire = &w->wire;
         w->env.fresh_lock = r->nworkers > 1 ? &r->fresh_lock : NULL;
     }
@@ -247,8 +251,9 @@ void run_merge_loop_stats(struct run *r)
     res->loop_busy_max = wall > 0 ? (double)busy_max / (double)wall : 0;
 }
 
-/* Every worker's counts and activity into the run's (after the loops are freed: that
- * closes libcurl's cached connections, whose kernel accounts go to the workers). */
+/* Every worker's counts and activity into the run's, and its last rows of traffic.csv to
+ * the file (after the loops are freed: that closes libcurl's cached connections, whose
+ * kernel accounts go to the workers). */
 void run_merge_counts(struct run *r)
 {
     for (uint32_t t = 0; t < r->nworkers; t++) {
@@ -257,6 +262,8 @@ void run_merge_counts(struct run *r)
         counters_merge(&r->res.observer, &w->observer);
         counters_merge(&r->res.upstream, &w->upstream);
         activity_merge(&r->activity, &w->activity);
+        if (r->traffic.on)
+            traffic_writer_finish(&w->traffic);
     }
 }
 

@@ -35,6 +35,7 @@
 #include "counters.h"
 #include "wire.h"
 #include "freshness.h"
+#include "traffic_log.h"
 #include "http_conn.h"
 #include "transport.h"
 #include "update_json.h"
@@ -58,6 +59,7 @@ struct user_env {
     struct wire *wire;                    /* the window's kernel bytes per socket */
     uint32_t *conns_open; /* libcurl sockets open per connection group, indexed by the
                              group's first user (user.c's conn_group; owned by run.c) */
+    struct traffic_writer *traffic; /* this thread's rows of traffic.csv; NULL: none */
 };
 
 struct user {
@@ -87,6 +89,7 @@ struct user {
     bool starting;         /* inside start(): a transfer ending now is not restarted */
     bool sent_in_window;   /* the request went out inside the window */
     bool request_begun;    /* libcurl reached the point of sending (CURLOPT_PREREQ...) */
+    int64_t begun_ns;      /* ... when (monotonic): its bytes' time in traffic.csv */
     bool headers_done;     /* the final header block has ended */
     bool chunked;          /* the body uses chunked transfer coding */
     size_t post_len;       /* the request's body (a POST), 0 for a GET */
@@ -156,6 +159,11 @@ int user_deliver_update(struct user *u, const struct update *up);
  * so a receipt's time is when its bytes left the kernel, not when the loop got round to
  * handling them. */
 void user_note_read(struct user *u);
+/* For drivers, at each site where the byte counters count bytes that crossed the user's
+ * socket (traffic_log.h): up written and down read at t_ns, with the counters' window
+ * rule (in_window). A sender's bytes are its user's; the observer's are nobody's. */
+void user_note_traffic(struct user *u, int64_t t_ns, uint64_t up, uint64_t down,
+                       bool in_window);
 /* For transports: the server signalled a gap (updates this user will never get); the
  * updates after the signal start again from the server's oldest. */
 void user_note_reset(struct user *u);

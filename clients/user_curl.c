@@ -43,6 +43,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
     struct user *u = userdata;
     size_t len = size * nitems;
     counters_add(u->ctr, CTR_RESP_HEADER_BYTES, len, u->ctr->measuring);
+    user_note_traffic(u, clock_mono_ns(), 0, len, u->ctr->measuring);
     user_http_head_line(u, buf, len);
     user_protocol_head_line(u, buf, len);
     return len;
@@ -54,6 +55,7 @@ static size_t on_write(char *buf, size_t size, size_t nmemb, void *userdata)
     struct user *u = userdata;
     size_t len = size * nmemb;
     user_note_read(u); /* libcurl hands bytes on in the call that read them */
+    user_note_traffic(u, u->rx_mono_ns, 0, len, u->ctr->measuring); /* body + framing */
     user_http_body(u, buf, len);
     /* a transfer to be stopped reads no more: libcurl keeps these (counted) bytes to hand
      * back on an unpause that never comes, and the loop removes it at its next turn */
@@ -84,6 +86,7 @@ static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
     (void)conn_primary_port;
     (void)conn_local_port;
     struct user *u = clientp;
+    u->begun_ns = clock_mono_ns();
     count_setup(u);
     user_http_begun(u);
     return CURL_PREREQFUNC_OK;
@@ -147,6 +150,11 @@ void user_curl_count_request(struct user *u)
         req_bytes -= (long)body_bytes; /* the body went out in the head's buffer */
     counters_add(u->ctr, CTR_REQ_HEADER_BYTES, (uint64_t)req_bytes, u->sent_in_window);
     counters_add(u->ctr, CTR_REQ_BODY_BYTES, (uint64_t)body_bytes, u->sent_in_window);
+    /* known only now, the transfer over: noted at the time it went out (a long poll's
+     * request 30 s before its answer is a burst of its own) */
+    if (u->request_begun)
+        user_note_traffic(u, u->begun_ns, (uint64_t)req_bytes + (uint64_t)body_bytes, 0,
+                          u->sent_in_window);
     curl_slist_free_all(u->req_headers);
     u->req_headers = NULL;
 }

@@ -13,7 +13,9 @@
  *
  * Techniques that run their own socket (the WebSocket) count through the same functions
  * (user_socket_opened, user_socket_close, user_count_setup), so each count still has one
- * place.
+ * place. Every site that counts bytes crossing a user's socket also notes them, once, for
+ * traffic.csv (user_note_traffic, here: the raw driver's read and write sites, libcurl's
+ * header, body and request counts, the WebSocket's read and write sites).
  */
 #include "user.h"
 
@@ -121,6 +123,14 @@ void user_http_body(struct user *u, const char *buf, size_t len)
     }
     counters_add(u->ctr, CTR_RESP_BODY_BYTES, payload, u->ctr->measuring);
     counters_add(u->ctr, CTR_CHUNK_FRAMING_BYTES, framing, u->ctr->measuring);
+}
+
+void user_note_traffic(struct user *u, int64_t t_ns, uint64_t up, uint64_t down,
+                       bool in_window)
+{
+    const struct user *owner = u->feed ? u->feed : u; /* a sender's bytes are its user's */
+    if (u->env->traffic && !u->observer)
+        traffic_note(u->env->traffic, owner->slot, owner->id, t_ns, up, down, in_window);
 }
 
 void user_count_setup(struct user *u, int fd, uint64_t tls_us)

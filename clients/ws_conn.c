@@ -101,6 +101,7 @@ static ssize_t conn_read(struct ws_conn *c, uint8_t *buf, size_t cap)
     if (n > 0) {
         user_note_read(c->u); /* the updates in these bytes are received now */
         account_down(c, buf, (size_t)n);
+        user_note_traffic(c->u, c->u->rx_mono_ns, 0, (uint64_t)n, c->u->ctr->measuring);
     } else if (n == 0 || errno == EPIPE)
         c->fin_seen = true;
     return n;
@@ -120,6 +121,7 @@ static ssize_t conn_write(struct ws_conn *c, const uint8_t *buf, size_t len, boo
                      c->u->ctr->measuring);
     else
         meter_frames(c, buf, (size_t)n, false);
+    user_note_traffic(c->u, clock_mono_ns(), (uint64_t)n, 0, c->u->ctr->measuring);
     return n;
 }
 

@@ -151,7 +151,8 @@ static void radio_figures(const cJSON *run, const struct lab_approach *a, const 
     struct radio_result sum;
     snprintf(path, sizeof(path), "%s/runs/%s/traffic.csv", dir, lab_str(run, "run_id"));
     struct stat sb;
-    if (stat(path, &sb) == 0 &&
+    /* rows the client dropped (past its --traffic-log cap) leave timelines incomplete */
+    if (count(res, "traffic_rows_dropped") <= 0 && stat(path, &sb) == 0 &&
         radio_read_traffic(path, &p, lab_num(res, "duration_s"), c, &sum, &users, err,
                            sizeof(err)) == 0 &&
         users > 0) {

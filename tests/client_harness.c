@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,4 +152,60 @@ const char *client_harness_str(const cJSON *root, const char *path)
 {
     const cJSON *v = at_path(root, path);
     return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+int client_harness_traffic(const char *dir, double window_ms, unsigned users,
+                           struct client_harness_traffic *out, size_t *bad_line)
+{
+    memset(out, 0, sizeof(*out));
+    *bad_line = 0;
+    char *text = client_harness_slurp(dir, "traffic.csv");
+    double *per_user = calloc(users ? users : 1, sizeof(*per_user));
+    int rc = -1;
+    const char *header = "user,t_ms,bytes_up,bytes_down\n";
+    if (!text || !per_user || strncmp(text, header, strlen(header)) != 0) {
+        *bad_line = 1;
+        goto end;
+    }
+    size_t line = 1;
+    for (char *p = text + strlen(header); *p;) {
+        line++;
+        char *end;
+        unsigned long long user = strtoull(p, &end, 10);
+        double v[3];
+        bool ok = end != p && *end == ',';
+        for (int k = 0; ok && k < 3; k++) {
+            char *from = end + 1;
+            v[k] = strtod(from, &end);
+            ok = end != from && *end == (k < 2 ? ',' : '\n') && (k == 0 || v[k] >= 0);
+        }
+        if (!ok) {
+            *bad_line = line;
+            goto end;
+        }
+        out->rows++;
+        out->up += v[1];
+        out->down += v[2];
+        if (v[0] >= 0 && v[0] < window_ms) {
+            out->win_up += v[1];
+            out->win_down += v[2];
+            if (user < users)
+                per_user[user]++;
+        }
+        if (user >= users)
+            out->bad_user++;
+        p = end + 1;
+    }
+    out->win_rows_min = users ? per_user[0] : 0;
+    for (unsigned i = 0; i < users; i++) {
+        if (per_user[i] < out->win_rows_min)
+            out->win_rows_min = per_user[i];
+        if (per_user[i] > out->win_rows_max)
+            out->win_rows_max = per_user[i];
+    }
+    rc = 0;
+end:
+    free(per_user);
+    free(text);
+    return rc;
 }

@@ -37,4 +37,18 @@ const char *client_harness_str(const cJSON *root, const char *path);
 /* The contents of dir/name (caller frees), or NULL. */
 char *client_harness_slurp(const char *dir, const char *name);
 
+/* dir/traffic.csv added up (clients/traffic_log.h), the window being 0 <= t_ms < window. */
+struct client_harness_traffic {
+    double rows;             /* data rows */
+    double up, down;         /* every row's bytes */
+    double win_up, win_down; /* the window's rows' bytes */
+    double win_rows_min;     /* the fewest rows in the window of any user 0..users-1 */
+    double win_rows_max;     /* ... the most */
+    double bad_user;         /* rows naming a user past users-1 */
+};
+/* Read dir/traffic.csv: 0, or -1 when it is missing, its header is not
+ * "user,t_ms,bytes_up,bytes_down", or a row is not four numbers (line in *bad_line). */
+int client_harness_traffic(const char *dir, double window_ms, unsigned users,
+                           struct client_harness_traffic *out, size_t *bad_line);
+
 #endif

@@ -55,6 +55,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.seed, 1);
     assert_null(cfg.out_dir);
     assert_string_equal(cfg.label, "");
+    assert_int_equal(cfg.traffic_log_rows, 4000000); /* on */
     cli_config_free(&cfg);
 }
 
@@ -63,14 +64,15 @@ static void test_every_flag(void **state)
     (void)state;
     struct client_config cfg;
     char err[256] = "";
-    char **argv = ARGV(
-        "--server", "http://[::1]:9/api", "-a", "sse", "--clients", "10k", "--duration",
-        "2m", "--warmup", "0", "--drain", "500ms", "--interval", "250ms", "--poll",
-        "events", "--longpoll-timeout", "45s", "--connect-timeout", "1s",
-        "--response-timeout", "750ms", "--open-timeout", "2s", "--ws-backoff", "250ms",
-        "--send-rate", "0.5", "--send-bytes", "1k", "--send-mode", "periodic", "--max-body",
-        "500k", "--max-clock-skew", "0", "--headers", "browser", "--cookie-bytes", "400",
-        "--seed", "18446744073709551614", "--out", "/tmp/x", "--label", "run A");
+    char **argv =
+        ARGV("--server", "http://[::1]:9/api", "-a", "sse", "--clients", "10k",
+             "--duration", "2m", "--warmup", "0", "--drain", "500ms", "--interval", "250ms",
+             "--poll", "events", "--longpoll-timeout", "45s", "--connect-timeout", "1s",
+             "--response-timeout", "750ms", "--open-timeout", "2s", "--ws-backoff", "250ms",
+             "--send-rate", "0.5", "--send-bytes", "1k", "--send-mode", "periodic",
+             "--max-body", "500k", "--max-clock-skew", "0", "--headers", "browser",
+             "--cookie-bytes", "400", "--seed", "18446744073709551614", "--out", "/tmp/x",
+             "--label", "run A", "--traffic-log", "500k");
     int argc = 0;
     while (argv[argc])
         argc++;
@@ -100,6 +102,7 @@ static void test_every_flag(void **state)
     assert_true(cfg.seed == UINT64_C(18446744073709551614));
     assert_string_equal(cfg.out_dir, "/tmp/x");
     assert_string_equal(cfg.label, "run A");
+    assert_int_equal(cfg.traffic_log_rows, 500000);
     cli_config_free(&cfg);
 }
 
@@ -170,6 +173,10 @@ static const struct bad_case bad_cases[] = {
      "--users-per-connection: expected a count from 1 to 64, got '0'"},
     {"--users-per-connection", "65",
      "--users-per-connection: expected a count from 1 to 64, got '65'"},
+    {"--traffic-log", "0",
+     "--traffic-log: expected on, off or a row count (like 500k), got '0'"},
+    {"--traffic-log", "yes",
+     "--traffic-log: expected on, off or a row count (like 500k), got 'yes'"},
     {"--label", "a,b",
      "--label: expected text without control characters, quotes, "
      "backslashes or commas, got 'a,b'"},
@@ -255,6 +262,7 @@ static void test_usage_mirrors_table(void **state)
                           "--seed N",
                           "--out DIR",
                           "--label TEXT",
+                          "--traffic-log ROWS",
                           "--version",
                           "--help"};
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)

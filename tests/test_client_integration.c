@@ -9,7 +9,11 @@
  * latency sample is a received update. Per approach: no update missed in events, long and
  * SSE modes; short polling's mean latency near interval/2 and state mode's missed and
  * empty shares near the periodic models (MODELS.md); push latencies far below a poll
- * interval. Tolerances are wide enough for an ASan build on a busy 2-core machine.
+ * interval. traffic.csv adds up to the summary's bytes to the byte (its window rows to the
+ * window's, all its rows to the whole run's, which the kernel checks), with about one burst
+ * per poll or update per user; a --traffic-log cap keeps that
+ * many rows and counts the rest, and off writes none. Tolerances are wide enough for an
+ * ASan build on a busy 2-core machine.
  *
  * Messages upstream: with --send-rate, each user of short polling (events mode), long
  * polling and SSE posts its messages on a connection of its own; every message must come
@@ -175,6 +179,51 @@ static void check_files(const char *dir)
     free(csv);
 }
 
+/* traffic.csv (clients/traffic_log.h) adds up to the counters, to the byte: its window
+ * rows to the window's bytes each way, all its rows to the whole run's (which the
+ * kernel's counts check); each user's rows in the window are within [lo, hi] (lo < 0:
+ * not checked); the summary counts its rows and drops none. */
+static void check_traffic(const cJSON *root, const char *dir, double lo, double hi)
+{
+    static const char *const ups[] = {"req_header_bytes",       "req_body_bytes",
+                                      "up_req_header_bytes",    "up_req_body_bytes",
+                                      "ws_handshake_req_bytes", "ws_frame_header_bytes_up",
+                                      "ws_mask_bytes_up",       "ws_payload_bytes_up",
+                                      "ws_ping_pong_bytes_up",  "ws_close_bytes_up"};
+    static const char *const downs[] = {
+        "resp_header_bytes",          "resp_body_bytes",    "framing_bytes",
+        "up_resp_header_bytes",       "up_resp_body_bytes", "ws_handshake_resp_bytes",
+        "ws_frame_header_bytes_down", "ws_mask_bytes_down", "ws_payload_bytes_down",
+        "ws_ping_pong_bytes_down",    "ws_close_bytes_down"};
+    double up = 0, down = 0;
+    for (size_t i = 0; i < sizeof(ups) / sizeof(ups[0]); i++)
+        up += num(root, ups[i]);
+    for (size_t i = 0; i < sizeof(downs) / sizeof(downs[0]); i++)
+        down += num(root, downs[i]);
+    struct client_harness_traffic t;
+    size_t bad = 0;
+    if (client_harness_traffic(dir, num(root, "duration_s") * 1000, (unsigned)N_CLIENTS, &t,
+                               &bad) != 0)
+        fail_msg("traffic.csv missing or malformed at line %zu", bad);
+    if (t.win_up != up || t.win_down != down)
+        fail_msg("traffic.csv's window rows: %.0f B up, %.0f B down; the summary's window: "
+                 "%.0f up, %.0f down",
+                 t.win_up, t.win_down, up, down);
+    if (t.up != num(root, "app_bytes_sent_run") ||
+        t.down != num(root, "app_bytes_received_run"))
+        fail_msg("traffic.csv's rows: %.0f B up, %.0f B down; the run's: %.0f, %.0f", t.up,
+                 t.down, num(root, "app_bytes_sent_run"),
+                 num(root, "app_bytes_received_run"));
+    assert_true(t.win_up + t.win_down > 0);
+    EXPECT_RANGE(root, "traffic_rows", t.rows, t.rows);
+    EXPECT_RANGE(root, "traffic_rows_dropped", 0, 0);
+    if (t.bad_user > 0)
+        fail_msg("%.0f rows name a user past %.0f", t.bad_user, N_CLIENTS - 1);
+    if (lo >= 0 && (t.win_rows_min < lo || t.win_rows_max > hi))
+        fail_msg("rows in the window per user from %.0f to %.0f, expected in [%.0f, %.0f]",
+                 t.win_rows_min, t.win_rows_max, lo, hi);
+}
+
 static void test_short_events(void **state)
 {
     struct fixture *fx = *state;
@@ -185,6 +234,12 @@ static void test_short_events(void **state)
     cJSON *root = run_client(fx, dir, sizeof(dir), args);
     check_common(root);
     check_files(dir);
+    /* a burst per poll: its request and its answer, a millisecond apart on loopback, are
+     * one row (a row per socket call would make 16 a user). Half as many again either
+     * way: a loop that lags, as ASan's on a loaded machine does, sends polls late and in
+     * bunches (two within 100 ms are one burst) and reads answers late (a row of their
+     * own) */
+    check_traffic(root, dir, 4, 12);
     EXPECT_RANGE(root, "missed", 0, 0);
     /* 4 s / 0.5 s = 8 polls per user, +-1 for where the phase falls */
     EXPECT_RANGE(root, "requests", 7 * N_CLIENTS, 9 * N_CLIENTS);
@@ -211,6 +266,7 @@ static void test_short_state(void **state)
                           "--duration", "4s",    "--warmup", "1s",    NULL};
     cJSON *root = run_client(fx, dir, sizeof(dir), args);
     check_common(root);
+    check_traffic(root, dir, -1, -1); /* polls 100 ms apart: the burst gap; not counted */
     EXPECT_RANGE(root, "missed", 0, 0);
     EXPECT_RANGE(root, "empty_share", 0.35, 0.65);
     EXPECT_RANGE(root, "responses_304", 1, 1e9);
@@ -242,6 +298,9 @@ static void test_long(void **state)
     /* one request per update per user, give or take the held one at each end */
     double per_user = num(root, "requests") / N_CLIENTS;
     double published = num(root, "updates_published");
+    /* a burst per update: its answer and the next request, together (give or take half,
+     * as for short polling) */
+    check_traffic(root, dir, published / 2, published * 1.5);
     if (per_user < published - 2 || per_user > published + 2)
         fail_msg("%.1f requests per user for %.0f updates", per_user, published);
     EXPECT_RANGE(root, "latency_p99_ms", 0, 100); /* about one transit, not an interval */
@@ -259,6 +318,8 @@ static void test_long_curl(void **state)
                           "1s",         "--http-driver", "curl",       NULL};
     cJSON *root = run_client(fx, dir, sizeof(dir), args);
     check_common(root);
+    /* libcurl's request bytes are noted when it ends, at the time it went out */
+    check_traffic(root, dir, -1, -1);
     EXPECT_RANGE(root, "missed", 0, 0);
     cJSON_Delete(root);
     client_harness_rmdir(dir);
@@ -277,6 +338,10 @@ static void test_sse(void **state)
     EXPECT_RANGE(root, "requests_run", N_CLIENTS, N_CLIENTS);
     EXPECT_RANGE(root, "transfers_aborted_at_end", 0, 0); /* counted after the window */
     EXPECT_EQ(root, "sse_events", "updates_received");
+    /* a burst per update (5 a second: 200 ms apart, and never a heartbeat's silence;
+     * give or take half, as for short polling) */
+    double published = num(root, "updates_published");
+    check_traffic(root, dir, published / 2, published * 1.5);
     EXPECT_RANGE(root, "framing_bytes", 1, 1e12); /* chunked */
     double body = num(root, "resp_body_bytes");
     double split = num(root, "sse_data_bytes") + num(root, "sse_framing_bytes") +
@@ -334,6 +399,7 @@ static void run_with_messages(const struct fixture *fx, const char *approach,
                           "--send-bytes", "100",    NULL};
     cJSON *root = run_client(fx, dir, sizeof(dir), args);
     assert_string_equal(client_harness_str(root, "results.bytes_check"), "ok");
+    check_traffic(root, dir, -1, -1); /* the POSTs are their users' */
     EXPECT_RANGE(root, "errors_connect", 0, 0);
     EXPECT_RANGE(root, "errors_io", 0, 0);
     EXPECT_RANGE(root, "errors_status", 0, 0);
@@ -481,6 +547,43 @@ static void test_server_down(void **state)
 }
 
 /* A bad flag: exit 2 and one line naming it. */
+/* --traffic-log: a cap keeps that many rows and counts the rest as dropped, saying so on
+ * stderr; off writes no traffic.csv. */
+static void test_traffic_log_cap(void **state)
+{
+    struct fixture *fx = *state;
+    char dir[64];
+    const char *capped[] = {"--approach",    "short", "--interval", "200ms",
+                            "--duration",    "1s",    "--warmup",   "500ms",
+                            "--traffic-log", "5",     NULL};
+    cJSON *root = run_client(fx, dir, sizeof(dir), capped);
+    struct client_harness_traffic t;
+    size_t bad = 0;
+    assert_int_equal(client_harness_traffic(dir, 1000, (unsigned)N_CLIENTS, &t, &bad), 0);
+    assert_true(t.rows == 5);
+    EXPECT_RANGE(root, "traffic_rows", 5, 5);
+    /* 20 users polling every 200 ms for 1.5 s and the drain: far more than 5 bursts */
+    EXPECT_RANGE(root, "traffic_rows_dropped", 100, 1e6);
+    char *err = client_harness_slurp(dir, "stderr.txt");
+    assert_non_null(err);
+    assert_non_null(
+        strstr(err, "rows of traffic.csv dropped (5 written, --traffic-log 5)"));
+    free(err);
+    cJSON_Delete(root);
+    client_harness_rmdir(dir);
+
+    const char *off[] = {"--approach",    "short", "--interval", "200ms",
+                         "--duration",    "1s",    "--warmup",   "500ms",
+                         "--traffic-log", "off",   NULL};
+    root = run_client(fx, dir, sizeof(dir), off);
+    char *none = client_harness_slurp(dir, "traffic.csv");
+    assert_null(none);
+    EXPECT_RANGE(root, "traffic_rows", -1, -1);
+    EXPECT_RANGE(root, "traffic_rows_dropped", -1, -1);
+    cJSON_Delete(root);
+    client_harness_rmdir(dir);
+}
+
 static void test_bad_flag(void **state)
 {
     (void)state;
@@ -593,6 +696,7 @@ static void test_threads(void **state)
     cJSON *root = run_client(fx, dir, sizeof(dir), args);
     assert_string_equal(client_harness_str(root, "results.bytes_check"), "ok");
     check_files(dir);
+    check_traffic(root, dir, -1, -1); /* three writers, one file */
     EXPECT_RANGE(root, "errors_io", 0, 0);
     EXPECT_RANGE(root, "users_served", N_CLIENTS, N_CLIENTS);
     EXPECT_RANGE(root, "client_threads", 3, 3);
@@ -753,6 +857,7 @@ int main(void)
         cmocka_unit_test(test_messages_sse),
         cmocka_unit_test(test_many_users_across_shards),
         cmocka_unit_test(test_server_down),
+        cmocka_unit_test(test_traffic_log_cap),
         cmocka_unit_test(test_bad_flag),
         cmocka_unit_test_setup_teardown(test_restart_in_memory, restart_setup,
                                         restart_teardown),

@@ -100,8 +100,8 @@ static cJSON *finish_client(pid_t pid, const char *dir, int want_rc)
     return root;
 }
 
-/* What every WebSocket run must show. */
-static void check_bytes(const cJSON *root, const struct wts_stats *st)
+/* What every WebSocket run must show (dir: its --out). */
+static void check_bytes(const cJSON *root, const char *dir, const struct wts_stats *st)
 {
     assert_string_equal(client_harness_str(root, "results.bytes_check"), "ok");
     EXPECT(R(root, "app_bytes_sent_run") == R(root, "kernel_bytes_sent_run"),
@@ -124,6 +124,21 @@ static void check_bytes(const cJSON *root, const struct wts_stats *st)
     }
     EXPECT(sum == R(root, "total_bytes"), "parts %.0f, total_bytes %.0f", sum,
            R(root, "total_bytes"));
+    /* traffic.csv (clients/traffic_log.h) holds the same bytes: the window's rows the
+     * window's, all its rows the whole run's */
+    struct client_harness_traffic t;
+    size_t bad = 0;
+    EXPECT(client_harness_traffic(dir, R(root, "duration_s") * 1000, N_CLIENTS, &t, &bad) ==
+               0,
+           "traffic.csv missing or malformed at line %zu", bad);
+    EXPECT(t.win_up + t.win_down == sum,
+           "traffic.csv's window rows %.0f B, the window %.0f", t.win_up + t.win_down, sum);
+    EXPECT(t.up == R(root, "app_bytes_sent_run") &&
+               t.down == R(root, "app_bytes_received_run"),
+           "traffic.csv's rows %.0f B up, %.0f down; the run's %.0f, %.0f", t.up, t.down,
+           R(root, "app_bytes_sent_run"), R(root, "app_bytes_received_run"));
+    EXPECT(R(root, "traffic_rows") == t.rows && R(root, "traffic_rows_dropped") == 0,
+           "traffic_rows %.0f for %.0f rows", R(root, "traffic_rows"), t.rows);
     /* the handshakes, as the server read and wrote them */
     EXPECT(RUN(root, "ws_handshake_req_bytes") == (double)st->req_bytes,
            "handshake requests: client wrote %.0f, server read %llu",
@@ -196,7 +211,7 @@ static void feed_heartbeat_and_bytes(void **state)
     cJSON *root = finish_client(pid, dir, 0);
     struct wts_stats st;
     settle(w, &st, N_CLIENTS);
-    check_bytes(root, &st);
+    check_bytes(root, dir, &st);
     check_frames(root, true);
     check_clean(root);
     EXPECT(R(root, "missed") == 0, "missed %.0f", R(root, "missed"));
@@ -244,7 +259,7 @@ static void resume_after_cut(void **state)
     cJSON *root = finish_client(pid, dir, 0);
     struct wts_stats st;
     settle(w, &st, N_CLIENTS);
-    check_bytes(root, &st);
+    check_bytes(root, dir, &st);
     check_frames(root, true);
     check_clean(root);
     /* nothing missed and nothing twice: each resumed exactly from its last seq */
@@ -282,7 +297,7 @@ static void reset_after_gap(void **state)
     cJSON *root = finish_client(pid, dir, 0);
     struct wts_stats st;
     settle(w, &st, N_CLIENTS);
-    check_bytes(root, &st);
+    check_bytes(root, dir, &st);
     check_frames(root, true);
     check_clean(root);
     EXPECT(st.handshakes == 2 * N_CLIENTS, "%u handshakes", st.handshakes);
@@ -312,7 +327,7 @@ static void goodbye_1001_stops(void **state)
     cJSON *root = finish_client(pid, dir, 0);
     struct wts_stats st;
     settle(w, &st, N_CLIENTS);
-    check_bytes(root, &st);
+    check_bytes(root, dir, &st);
     check_frames(root, true);
     check_clean(root);
     EXPECT(R(root, "users_stopped") == N_CLIENTS, "stopped %.0f", R(root, "users_stopped"));
@@ -342,7 +357,7 @@ static void bad_accept_is_refused(void **state)
     cJSON *root = finish_client(pid, dir, 3);
     struct wts_stats st;
     wts_stats(w, &st);
-    check_bytes(root, &st);
+    check_bytes(root, dir, &st);
     check_frames(root, true);
     EXPECT(RUN(root, "ws_handshakes_refused") == N_CLIENTS, "refused %.0f",
            RUN(root, "ws_handshakes_refused"));
@@ -390,7 +405,7 @@ static void refused_then_served(void **state)
     cJSON *root = finish_client(pid, dir, 0);
     struct wts_stats st;
     settle(w, &st, N_CLIENTS);
-    check_bytes(root, &st);
+    check_bytes(root, dir, &st);
     check_frames(root, true);
     double refused = RUN(root, "errors_connect");
     EXPECT(refused >= N_CLIENTS, "only %.0f refused attempts", refused);
@@ -416,7 +431,7 @@ static void fin_then_reset(void **state)
     cJSON *root = finish_client(pid, dir, 0);
     struct wts_stats st;
     settle(w, &st, N_CLIENTS);
-    check_bytes(root, &st);
+    check_bytes(root, dir, &st);
     EXPECT(st.fin_resets == N_CLIENTS, "%u FIN-then-reset connections", st.fin_resets);
     EXPECT(RUN(root, "errors_io") == N_CLIENTS, "%.0f I/O errors", RUN(root, "errors_io"));
     EXPECT(RUN(root, "kernel_fin_received") >= N_CLIENTS, "%.0f FINs",
@@ -438,7 +453,7 @@ static void messages_as_frames(void **state)
     cJSON *root = finish_client(pid, dir, 0);
     struct wts_stats st;
     settle(w, &st, N_CLIENTS);
-    check_bytes(root, &st);
+    check_bytes(root, dir, &st);
     check_frames(root, false);
     check_clean(root);
     EXPECT(R(root, "missed") == 0, "missed %.0f", R(root, "missed"));
@@ -495,7 +510,7 @@ static void bad_frames_fail_the_connection(void **state)
         cJSON *root = finish_client(pid, dir, 0);
         struct wts_stats st;
         settle(w, &st, 2 * N_CLIENTS);
-        check_bytes(root, &st);
+        check_bytes(root, dir, &st);
         EXPECT(RUN(root, "ws_mask_bytes_down") ==
                    (cases[i].code == 1002 ? 4 * N_CLIENTS : 0),
                "case %zu: masks down %.0f", i, RUN(root, "ws_mask_bytes_down"));

@@ -480,6 +480,64 @@ static void capacity_is_the_arithmetic_of_its_columns(void **state)
     cJSON_Delete(runs);
 }
 
+/* A run whose client wrote traffic.csv (clients/traffic_log.h) has its radio computed from
+ * it, users it never names idle; the report and the decision record say so. One with rows
+ * dropped (past --traffic-log's cap) is estimated instead. */
+static void a_recorded_timeline_is_the_radio_basis(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof(path), "mkdir -p %s/runs/recorded", dir);
+    assert_int_equal(system(path), 0);
+    snprintf(path, sizeof(path), "%s/runs/recorded/traffic.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    /* 50 of the 100 users: a burst in the warm-up (its tail over before the window), then
+     * two in the window 30 s apart, 500 B up and 1,300 B down each; rows in no order */
+    fprintf(f, "user,t_ms,bytes_up,bytes_down\n");
+    for (int u = 49; u >= 0; u--)
+        fprintf(f, "%d,40000.000,500,1300\n%d,-30000.5,500,1300\n%d,10000,500,1300\n", u, u,
+                u);
+    fclose(f);
+    struct spec s = state_1s; /* its estimate: polled every second, the radio never idle */
+    s.id = "recorded";
+    struct spec specs[] = {s, long_30};
+    char *r = report_of(specs, 2);
+    has(r, "the phone's radio is computed from each user's recorded traffic (traffic.csv)");
+    has(r, "| traffic.csv |");
+    free(r);
+
+    cJSON *runs = cJSON_CreateArray();
+    cJSON_AddItemToArray(runs, make_run(&s));
+    cJSON *dropped = make_run(&s);
+    cJSON_AddNumberToObject(cJSON_GetObjectItem(dropped, "results"), "traffic_rows_dropped",
+                            1);
+    cJSON_AddItemToArray(runs, dropped);
+    char err[256];
+    assert_int_equal(capacity_add(runs, dir, err, sizeof(err)), 0);
+    const cJSON *c = cJSON_GetObjectItem(cJSON_GetArrayItem(runs, 0), "capacity");
+    assert_string_equal(lab_str(c, "radio_basis"), "traffic.csv");
+    /* per user-hour over 100 users x 60 s: 100 wake-ups in 6,000 s = 60 an hour, each a
+     * promotion, its transfer (500 B at 6 Mbit/s, 1,300 B at 13) and a whole tail */
+    struct radio_params p;
+    radio_defaults(RADIO_LTE, &p);
+    double up_s = 500 * 8 / 6e6, down_s = 1300 * 8 / 13e6;
+    double high = p.promotion_s + up_s + down_s + p.tail_s;
+    double joules = p.promotion_s * p.promotion_w +
+                    up_s * (p.beta_w + p.alpha_up_w * p.up_mbps) +
+                    down_s * (p.beta_w + p.alpha_down_w * p.down_mbps) +
+                    p.tail_s * p.tail_w - high * p.idle_w;
+    near(lab_num(c, "radio_wakeups_per_user_h"), 60, 1e-9);
+    near(lab_num(c, "radio_high_s_per_user_h"), 60 * high, 1e-6);
+    near(lab_num(c, "radio_j_per_user_h"), 60 * joules, 1e-6);
+    const cJSON *d = cJSON_GetObjectItem(cJSON_GetArrayItem(runs, 1), "capacity");
+    assert_string_equal(lab_str(d, "radio_basis"), "estimate");
+    assert_true(lab_num(d, "radio_wakeups_per_user_h") < 60);
+    cJSON_Delete(runs);
+    snprintf(path, sizeof(path), "rm -rf %s/runs", dir);
+    assert_int_equal(system(path), 0);
+}
+
 static void a_clients_sweep_says_when_n_is_too_small(void **state)
 {
     (void)state;
@@ -659,6 +717,7 @@ int main(void)
         cmocka_unit_test(near_zero_models_print_no_deviation),
         cmocka_unit_test(the_empty_share_is_judged_too),
         cmocka_unit_test(capacity_is_the_arithmetic_of_its_columns),
+        cmocka_unit_test(a_recorded_timeline_is_the_radio_basis),
         cmocka_unit_test(a_clients_sweep_says_when_n_is_too_small),
         cmocka_unit_test(the_decision_record_closes_the_report),
         cmocka_unit_test(the_closing_table_marks_quick_and_few),
