@@ -5,7 +5,8 @@
  * server mid-run, with the feed in memory and on file, and checks what the restart
  * experiment reports; a third runs through the link emulator, resets included, whose
  * byte counts must match the clients' kernel counts. A fourth, whose users also write,
- * sets SSE (messages as POSTs) against WebSocket (messages as frames).
+ * sets SSE (messages as POSTs) against WebSocket (messages as frames). Every run's client
+ * wrote each user's traffic, and the radio figures are computed from it.
  * ./run.sh's dispatch is checked once, on a bad file.
  *
  * Bounded: the scenarios last about 10, 40, 30 and 8 s; each command is stopped after
@@ -227,6 +228,8 @@ static void every_plot_and_the_report_exist(void **state)
                               "## At the target population: 10,000 users",
                               "## The phone's radio",
                               "- SSE against short polling every 200 ms: too few samples",
+                              "the phone's radio is computed from each user's recorded "
+                              "traffic (traffic.csv)",
                               "## For your decision record"};
     for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
         if (!strstr(text.mem, sections[i]))
@@ -257,6 +260,37 @@ static void capacity_can_be_worked_out_from_summary_csv(void **state)
         summary_csv_free(&t);
         assert_true(file_size(dir, "capacity.csv") > 100);
         assert_true(file_size(dir, "radio.csv") > 100);
+    }
+}
+
+/* Every run's client wrote its users' timelines (clients/traffic_log.h), whole, and the
+ * capacity's radio figures were computed from them: through the link, across a server
+ * restart, with messages and WebSockets too. */
+static void every_run_recorded_its_users_traffic(void **state)
+{
+    (void)state;
+    const char *names[] = {"tiny", "tiny-link", "tiny-restart", "tiny-ws"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        cJSON *doc = load_summary_of(names[i]);
+        const cJSON *run;
+        cJSON_ArrayForEach(run, cJSON_GetObjectItemCaseSensitive(doc, "runs"))
+        {
+            const cJSON *r = cJSON_GetObjectItemCaseSensitive(run, "results");
+            const cJSON *c = cJSON_GetObjectItemCaseSensitive(run, "capacity");
+            char dir[512];
+            snprintf(dir, sizeof(dir), "%s/%s/runs/%s", results, names[i],
+                     lab_str(run, "run_id"));
+            if (lab_num(r, "traffic_rows") < lab_num(r, "clients") ||
+                lab_num(r, "traffic_rows_dropped") != 0 ||
+                /* its header, and rows of at least "0,0.000,0,1\n" */
+                file_size(dir, "traffic.csv") < 31 + 12 * lab_num(r, "traffic_rows"))
+                fail_msg("%s: traffic.csv of %.0f rows (%.0f dropped), %ld bytes", dir,
+                         lab_num(r, "traffic_rows"), lab_num(r, "traffic_rows_dropped"),
+                         file_size(dir, "traffic.csv"));
+            if (strcmp(lab_str(c, "radio_basis"), "traffic.csv") != 0)
+                fail_msg("%s: radio_basis %s", dir, lab_str(c, "radio_basis"));
+        }
+        cJSON_Delete(doc);
     }
 }
 
@@ -564,6 +598,7 @@ int main(void)
         cmocka_unit_test(latency_and_requests_match_the_technique),
         cmocka_unit_test(every_plot_and_the_report_exist),
         cmocka_unit_test(capacity_can_be_worked_out_from_summary_csv),
+        cmocka_unit_test(every_run_recorded_its_users_traffic),
         cmocka_unit_test(a_restart_is_counted_and_reported),
         cmocka_unit_test(the_link_counts_what_the_clients_sent_and_received),
         cmocka_unit_test(every_run_has_its_record),
