@@ -56,7 +56,11 @@ struct client_config {
     char *cacert;                  /* the one certificate TLS trusts (owned); NULL = none */
     uint32_t users_per_connection; /* users (browser tabs) sharing one connection */
     enum poll_mode poll;           /* short polling only */
-    uint32_t clients;              /* simulated users */
+    uint32_t clients;              /* simulated users in this process: --clients, or its
+                                      partition's share of them (partition.h) */
+    uint32_t clients_total;        /* --clients: the whole population */
+    uint32_t partition_index;      /* --partition I/N: I, 1-based (1 when not given) */
+    uint32_t partition_count;      /* ... N (1 when not given) */
     int64_t duration_ns;           /* the measurement window */
     int64_t warmup_ns;             /* users run, nothing is counted in the window */
     int64_t drain_ns;              /* after the window, for late receipts; -1 = automatic */

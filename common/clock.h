@@ -23,12 +23,18 @@ static inline int64_t clock_mono_ns(void)
     return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
 }
 
+/* A test aid: added to every clock_real_ns reading of this process, so one process on
+ * one machine can act as a host whose clock is off by a known amount (pushpull-server
+ * --clock-offset-ms, which the client's clock-offset estimate is tested against). 0
+ * unless a program's flag sets it before its threads start; nothing else writes it. */
+extern int64_t clock_real_offset_ns;
+
 /* Wall-clock time in ns since the epoch: only for publish stamps and their receipt. */
 static inline int64_t clock_real_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+    return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec + clock_real_offset_ns;
 }
 
 /* The same instant as a struct timespec, for pthread_cond_timedwait and clock_nanosleep. */
