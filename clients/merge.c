@@ -31,14 +31,14 @@
 
 /* One input directory as read. */
 struct input {
-    const char *dir;           /* as given (borrowed from argv) */
-    cJSON *summary;            /* summary.json (owned) */
-    char **argv;               /* meta.argv, NULL-terminated (owned) */
-    int argc;                  /* entries in argv */
-    struct client_config cfg;  /* its settings, from argv (owned strings) */
-    struct merge_state st;     /* its raw figures */
-    double window_start_ns;    /* meta.window_start_unix_ns */
-    const char *command_line;  /* meta.command_line (in summary) */
+    const char *dir;          /* as given (borrowed from argv) */
+    cJSON *summary;           /* summary.json (owned) */
+    char **argv;              /* meta.argv, NULL-terminated (owned) */
+    int argc;                 /* entries in argv */
+    struct client_config cfg; /* its settings, from argv (owned strings) */
+    struct merge_state st;    /* its raw figures */
+    double window_start_ns;   /* meta.window_start_unix_ns */
+    const char *command_line; /* meta.command_line (in summary) */
 };
 
 /* The whole of dir/name as a string (owned by the caller), or NULL with err. */
@@ -148,8 +148,10 @@ static int read_input(struct input *in, char *err, size_t errlen)
         return -1;
     const cJSON *part = cJSON_GetObjectItemCaseSensitive(in->summary, "partition");
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(part, "merged"))) {
-        snprintf(err, errlen, "%s: already a merge of partitions; merge the partitions' own "
-                              "results", in->dir);
+        snprintf(err, errlen,
+                 "%s: already a merge of partitions; merge the partitions' own "
+                 "results",
+                 in->dir);
         return -1;
     }
     char why[300];
@@ -258,8 +260,10 @@ static int add_activity(const char *dir, struct activity *a, char *err, size_t e
     char *save = NULL;
     char *line = strtok_r(text, "\n", &save);
     if (!line || strcmp(line, "time_s,requests,connections,errors,deliveries") != 0) {
-        snprintf(err, errlen, "%s/activity.csv: line 1: expected the header "
-                              "time_s,requests,connections,errors,deliveries", dir);
+        snprintf(err, errlen,
+                 "%s/activity.csv: line 1: expected the header "
+                 "time_s,requests,connections,errors,deliveries",
+                 dir);
         goto end;
     }
     size_t row = 0;
@@ -338,6 +342,14 @@ static void add_state(struct run_results *res, const struct input *in, bool firs
         res->loop_busy_max = st->loop_busy_max;
     if (first || st->start_real_ns < res->start_real_ns)
         res->start_real_ns = st->start_real_ns;
+    /* each partition corrected its own latencies by its own estimate: the merged ones are
+     * as uncertain as the least certain of them, which is the one shown (probes add) */
+    uint32_t asked = res->clock.probes + st->clock.probes;
+    uint32_t answered = res->clock.answered + st->clock.answered;
+    if (first || st->clock.rtt_ns > res->clock.rtt_ns)
+        res->clock = st->clock;
+    res->clock.probes = asked;
+    res->clock.answered = answered;
 }
 
 static void inputs_free(struct input *in, int n)

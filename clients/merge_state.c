@@ -62,6 +62,13 @@ cJSON *merge_state_json(const struct run_results *res)
     cJSON_AddStringToObject(m, "headers", res->profile->name);
     cJSON_AddStringToObject(m, "address", res->address);
     cJSON_AddStringToObject(m, "host_line", res->host_line);
+    cJSON *ck = cJSON_AddObjectToObject(m, "clock");
+    cJSON_AddNumberToObject(ck, "probes", res->clock.probes);
+    cJSON_AddNumberToObject(ck, "answered", res->clock.answered);
+    cJSON_AddNumberToObject(ck, "offset_ns", (double)res->clock.offset_ns);
+    cJSON_AddNumberToObject(ck, "rtt_ns", (double)res->clock.rtt_ns);
+    cJSON_AddBoolToObject(ck, "applied", res->clock.applied);
+    cJSON_AddStringToObject(ck, "source_url", res->clock.source_url);
     return m;
 }
 
@@ -178,5 +185,20 @@ int merge_state_read(const cJSON *obj, struct merge_state *out, char *err, size_
     str(&r, "headers", out->headers, sizeof(out->headers));
     str(&r, "address", out->address, sizeof(out->address));
     str(&r, "host_line", out->host_line, sizeof(out->host_line));
+    const cJSON *ck = cJSON_GetObjectItemCaseSensitive(obj, "clock");
+    const cJSON *url = cJSON_GetObjectItemCaseSensitive(ck, "source_url");
+    if (!r.failed && (!cJSON_IsObject(ck) || !cJSON_IsString(url))) {
+        snprintf(err, errlen, "merge_inputs.clock: expected an object with source_url");
+        r.failed = 1;
+    }
+    if (!r.failed) {
+        out->clock.probes = (uint32_t)count(&r, ck, ".clock", "probes");
+        out->clock.answered = (uint32_t)count(&r, ck, ".clock", "answered");
+        out->clock.offset_ns = (int64_t)num(&r, ck, ".clock", "offset_ns");
+        out->clock.rtt_ns = (int64_t)count(&r, ck, ".clock", "rtt_ns");
+        out->clock.applied = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ck, "applied"));
+        snprintf(out->clock.source_url, sizeof(out->clock.source_url), "%s",
+                 url->valuestring);
+    }
     return r.failed ? -1 : 0;
 }

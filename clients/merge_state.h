@@ -35,6 +35,7 @@ struct merge_state {
     char headers[256]; /* the header profile's name */
     char address[64];  /* the server's address as resolved */
     char host_line[300];
+    struct clock_estimate clock; /* its own estimate of the server's clock */
 };
 
 /* Read obj (a "merge_inputs" object) into *out. 0, or -1 with one line in err naming the

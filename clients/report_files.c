@@ -185,6 +185,20 @@ static cJSON *partition_json(const struct run_results *res)
     return p;
 }
 
+/* The server's clock against the client's (clock_offset.h). */
+static cJSON *clock_json(const struct clock_estimate *ck)
+{
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddNumberToObject(c, "offset_ms", (double)ck->offset_ns / NS_PER_MS);
+    cJSON_AddNumberToObject(c, "uncertainty_ms", (double)ck->rtt_ns / 2 / NS_PER_MS);
+    cJSON_AddNumberToObject(c, "rtt_ms", (double)ck->rtt_ns / NS_PER_MS);
+    cJSON_AddNumberToObject(c, "probes", ck->answered);
+    cJSON_AddNumberToObject(c, "probes_asked", ck->probes);
+    cJSON_AddStringToObject(c, "source_url", ck->source_url);
+    cJSON_AddBoolToObject(c, "applied", ck->applied);
+    return c;
+}
+
 static int write_json(const char *path, const struct run_results *res,
                       const struct report_fields *fl, const char *cmdline,
                       char *const *argv)
@@ -197,6 +211,7 @@ static int write_json(const char *path, const struct run_results *res,
         goto end;
     cJSON_AddItemToObject(root, "meta", meta_json(res, cmdline, argv));
     cJSON_AddItemToObject(root, "partition", partition_json(res));
+    cJSON_AddItemToObject(root, "clock", clock_json(&res->clock));
     cJSON *r = cJSON_AddObjectToObject(root, "results");
     for (size_t i = 0; i < fl->n; i++) {
         if (fl->f[i].str)
@@ -259,7 +274,8 @@ static int write_timeline(const struct run_results *res, FILE *f)
     if (res->timeline_text)
         return fputs(res->timeline_text, f) == EOF ? -1 : 0;
     int64_t step = res->cfg->duration_ns / 10000;
-    return freshness_write_timeline(res->fr, f, step > 10 * NS_PER_MS ? step : 10 * NS_PER_MS);
+    return freshness_write_timeline(res->fr, f,
+                                    step > 10 * NS_PER_MS ? step : 10 * NS_PER_MS);
 }
 
 int report_write_files(const char *dir, const struct run_results *res, const char *cmdline,
@@ -280,8 +296,9 @@ int report_write_files(const char *dir, const struct run_results *res, const cha
             rc = -1;
         }
     }
-    const char *names[] = {"summary.csv",         "latency.csv",         "timeline.csv",
-                           "activity.csv",        "msg_rtt.csv",         "latency_buckets.csv",
+    const char *names[] = {"summary.csv",         "latency.csv",
+                           "timeline.csv",        "activity.csv",
+                           "msg_rtt.csv",         "latency_buckets.csv",
                            "msg_rtt_buckets.csv", "loop_lag_buckets.csv"};
     struct hist *no_lag = res->loop_lag ? NULL : hist_new();
     for (int i = 0; i < 8 && rc == 0; i++) {

@@ -23,10 +23,11 @@ static inline int64_t clock_mono_ns(void)
     return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
 }
 
-/* A test aid: added to every clock_real_ns reading of this process, so one process on
- * one machine can act as a host whose clock is off by a known amount (pushpull-server
- * --clock-offset-ms, which the client's clock-offset estimate is tested against). 0
- * unless a program's flag sets it before its threads start; nothing else writes it. */
+/* Added to every clock_real_ns reading of this process; 0 unless set before the
+ * process's threads start, by two writers only: pushpull-server --clock-offset-ms, a test
+ * aid that makes one process on one machine act as a host whose clock is off by a known
+ * amount, and the client's clock-offset estimate (clients/clock_offset.h), which puts the
+ * client's readings on the server's clock. */
 extern int64_t clock_real_offset_ns;
 
 /* Wall-clock time in ns since the epoch: only for publish stamps and their receipt. */

@@ -88,9 +88,7 @@ static const char usage_text[] =
     "                           NAME:pubs sit beside it (default pushpull:feed)\n"
     "  --redis-maxlen N         trim the stream to about N updates, at least --buffer\n"
     "                           (default 10k, or --buffer if larger)\n"
-    "  --clock-offset-ms MS     test aid: read the real-time clock MS ms ahead (or\n"
-    "                           behind, negative) for every stamp and GET /time, as a\n"
-    "                           server on a host with another clock would (default 0)\n"
+    "  --clock-offset-ms MS     test aid: stamps and GET /time read MS ms ahead\n"
     "  -h, --help               this text\n"
     "\n"
     "Durations take a unit: 250ms, 30s, 2m (a bare number means seconds, or ms for\n"
@@ -391,9 +389,9 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
             double ms = strtod(optarg, &end);
             if (errno != 0 || end == optarg || *end != '\0' || !(ms >= -86400000.0) ||
                 !(ms <= 86400000.0))
-                flags_bad_value("clock-offset-ms",
-                                "milliseconds from -86400000 to 86400000 (like 250 or -40.5)",
-                                optarg);
+                flags_bad_value(
+                    "clock-offset-ms",
+                    "milliseconds from -86400000 to 86400000 (like 250 or -40.5)", optarg);
             clock_real_offset_ns = (int64_t)(ms * (double)NS_PER_MS);
             break;
         }
