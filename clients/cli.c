@@ -164,6 +164,14 @@ enum cli_result cli_parse(int argc, char *const argv[], struct client_config *cf
                  cfg->clients_total);
         return CLI_ERROR;
     }
+    if (cfg->users_per_connection > 1 && strchr(cfg->server, ',')) {
+        snprintf(
+            err, errlen,
+            "--server with several URLs moves each user on its own (failover): not with "
+            "--users-per-connection %u, whose users share one connection",
+            cfg->users_per_connection);
+        return CLI_ERROR;
+    }
     return check_protocol(cfg, err, errlen);
 }
 

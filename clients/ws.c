@@ -230,10 +230,10 @@ static void ws_connect(struct user *u)
     struct ws_state *s = u->tp;
     char target[320];
     if (s->have_since)
-        snprintf(target, sizeof(target), "%s/ws?since=%" PRIu64, u->env->base_path,
+        snprintf(target, sizeof(target), "%s/ws?since=%" PRIu64, user_target(u)->base_path,
                  s->since);
     else
-        snprintf(target, sizeof(target), "%s/ws", u->env->base_path);
+        snprintf(target, sizeof(target), "%s/ws", user_target(u)->base_path);
     if (ws_conn_start(&s->conn, target) != 0)
         u->stopped = true; /* no randomness or no memory: this user gives up, visibly */
 }
