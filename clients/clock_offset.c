@@ -131,7 +131,7 @@ void clock_offset_estimate(const struct client_config *cfg, struct clock_estimat
         p = comma + 1;
     }
     int64_t mag = e->offset_ns < 0 ? -e->offset_ns : e->offset_ns;
-    e->applied = e->answered > 0 && mag > e->rtt_ns / 2;
+    e->applied = e->answered > 0 && 2 * mag > e->rtt_ns; /* beyond rtt/2, exactly */
     if (e->applied)
         clock_real_offset_ns = e->offset_ns;
 }
