@@ -91,8 +91,10 @@ static void usage(FILE *f)
            "       pushpull-bench client --help   (the reference client alone)\n"
            "\n"
            "The lab server beside nginx + nchan (Debian: nginx, libnginx-mod-nchan, wrk),\n"
-           "each fresh for every run, the reference client or wrk as the load. Writes\n"
-           "runs.csv, summary.md, summary.csv and bench.png/.svg to OUT/<timestamp>/.\n"
+           "each fresh for every run, the reference client, the lab's own client\n"
+           "(pushpull-client beside --server-bin, or $PUSHPULL_CLIENT) or wrk as the\n"
+           "load. Writes runs.csv, summary.md, summary.csv and bench.png/.svg to\n"
+           "OUT/<timestamp>/.\n"
            "\n"
            "  --workloads LIST        comma-separated (default all):\n");
     for (size_t i = 0; i < NWORKLOADS; i++)
