@@ -14,7 +14,9 @@
  *     intervalpoll and longpoll use the pair as the message id). A 200 is one update, the
  *     answer's body; a 304 is nothing new; a long poll's 408 (the server's hold ran out)
  *     is asked again with the same cursor, and counted as not modified. The first long
- *     poll has no validators: it waits for the next update;
+ *     poll has no validators: it waits for the next update. --longpoll-timeout is not
+ *     sent to a foreign server; a poll it holds past that plus --response-timeout is
+ *     cut by the client (errors_timeout) and asked again 1 s later with the same cursor;
  *   - a WebSocket reconnects to the same URL: no cursor, so updates published while it
  *     was away are missed (counted as missed when the body carries seq).
  * What an update's body must carry: the lab's update JSON, {"seq":N,"ts_ns":T,...}, where
