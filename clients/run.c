@@ -36,6 +36,7 @@
 #include <curl/curl.h>
 
 #include "clock.h"
+#include "foreign.h"
 #include "hist.h"
 #include "loop.h"
 #include "rng.h"
@@ -262,6 +263,8 @@ int run_execute(const struct client_config *cfg, struct run **out, char *err, si
     rng_seed(&rng, cfg->seed);
     for (uint32_t i = 0; i < r->nids; i++) {
         struct user *u = &r->users[i];
+        if (i == cfg->clients && !foreign_observer_runs(cfg))
+            continue; /* a foreign server without an SSE URL: no observer (foreign.h) */
         int64_t at = i == cfg->clients  ? t0
                      : i < cfg->clients ? t0 + ops->first_start(cfg, &rng)
                                         : upstream_due(&u->feed->up);
