@@ -201,6 +201,8 @@ static const char *setting_differs(const struct client_config *a,
     SAME(cookie_bytes, "--cookie-bytes")
     SAME(seed, "--seed")
     SAME_STR(label, "--label")
+    SAME_STR(foreign_url, "--url")
+    SAME_STR(observer_url, "--observer-url")
     SAME(http_driver, "--http-driver")
 #undef SAME
 #undef SAME_STR

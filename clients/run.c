@@ -37,6 +37,7 @@
 
 #include "clock.h"
 #include "failover.h"
+#include "foreign.h"
 #include "hist.h"
 #include "loop.h"
 #include "partition.h"
@@ -211,6 +212,8 @@ int run_execute(const struct client_config *cfg, struct run **out, char *err, si
      * each on its loop */
     for (uint32_t i = 0; i < r->nids; i++) {
         struct user *u = &r->users[i];
+        if (i == cfg->clients && !foreign_observer_runs(cfg))
+            continue; /* a foreign server without an SSE URL: no observer (foreign.h) */
         struct rng rng;
         rng_seed(&rng, partition_user_seed(cfg->seed,
                                            partition_global_id(cfg->partition_index,

@@ -272,6 +272,7 @@ static void start(struct user *u)
     u->abort_requested = false;
     u->status = 0;
     u->resp_etag[0] = '\0';
+    u->resp_lastmod[0] = '\0';
     u->resp_ctype[0] = '\0';
     u->answer_due = spec.answer_timeout_ns > 0 ? now + spec.answer_timeout_ns : 0;
     user_count_request(u);

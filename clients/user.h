@@ -103,6 +103,7 @@ struct user {
                               since a reset was signalled on it); 0 = none */
     struct chunked chunk;  /* chunked decoder for this response */
     char resp_etag[64];    /* ETag of this response, "" if none */
+    char resp_lastmod[64]; /* its Last-Modified, "" if none (foreign.h's cursor) */
     char resp_ctype[128];  /* raw driver: its Content-Type, "" if none */
     int64_t h2_body_len;   /* HTTP/2: this response's Content-Length; 0 for a status
                               without a body, -1 unknown (user_protocol.c) */
