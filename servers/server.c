@@ -54,6 +54,7 @@
 #include "reply.h"
 #include "request.h"
 #include "route.h"
+#include "short_poll.h"
 #include "sockacct.h"
 #include "ws_loop.h"
 
@@ -405,6 +406,7 @@ static void server_release(struct server *srv)
         MHD_stop_daemon(srv->daemon);
     ws_loop_free(srv->ws);
     srv->ws = NULL;
+    poll_answers_free(&srv->poll_answers); /* after the daemon: it held references */
     conns_destroy(&srv->conns);
     redis_feed_free(srv->redis); /* its follower writes into the feed */
     srv->redis = NULL;
@@ -444,6 +446,7 @@ int server_start(struct server *srv, const struct server_config *cfg, char *err,
 {
     memset(srv, 0, sizeof(*srv));
     srv->cfg = *cfg;
+    poll_answers_init(&srv->poll_answers);
     stats_init(&srv->stats);
     conns_init(&srv->conns, cfg->request_timeout_ns, cfg->idle_timeout_ns,
                &srv->stats.timeouts);
