@@ -22,7 +22,8 @@
 #include "jsonw.h"
 #include "route.h"
 
-bool reply_needs_close(struct request *req)
+/* Whether the answer must close the connection: the peer has half-closed. */
+static bool needs_close(struct request *req)
 {
     /* A client that sent its request and shut its side at once (a half-close) must see
      * the connection closed after the answer. libmicrohttpd 0.9.75 would keep it in
@@ -52,7 +53,7 @@ static void count_body(struct request *req, size_t len)
 
 enum MHD_Result reply_queue(struct request *req, unsigned status, struct MHD_Response *r)
 {
-    if (!MHD_get_response_header(r, MHD_HTTP_HEADER_CONNECTION) && reply_needs_close(req))
+    if (!MHD_get_response_header(r, MHD_HTTP_HEADER_CONNECTION) && needs_close(req))
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     return queue_as_is(req, status, r);
 }
@@ -60,6 +61,7 @@ enum MHD_Result reply_queue(struct request *req, unsigned status, struct MHD_Res
 enum MHD_Result reply_shared(struct request *req, unsigned status, struct MHD_Response *r,
                              size_t len)
 {
+    req->close_if_peer_done = true; /* request_end asks needs_close's question */
     count_body(req, len);
     return queue_as_is(req, status, r);
 }

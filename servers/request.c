@@ -132,11 +132,13 @@ static uint64_t kernel_minus(struct stats *st, uint64_t a, uint64_t b)
  * was written, and the peer's FIN is in `read` when a peek says it came (sockacct.h): a
  * client that sends its request and closes at once meets the answer with a reset, and its
  * request must not count one byte over. 0, or -1 when they cannot be read. */
-static int kernel_counts(struct conn_state *cs, uint64_t *written, uint64_t *read)
+static int kernel_counts(struct conn_state *cs, uint64_t *written, uint64_t *read,
+                         bool *peer_fin)
 {
     struct sockacct now;
     if (!cs || !cs->acct_ok || sockacct_read_accepted(cs->fd, &now) != 0)
         return -1;
+    *peer_fin = now.peer_fin;
     *written = now.closed ? now.payload_out : now.written;
     *read = now.read;
     if (now.closed && *read > cs->read_mark && sockacct_closed_fin(cs->fd))
@@ -149,10 +151,13 @@ void request_account_bytes(struct request *req, bool check_rest)
     struct conn_state *cs = req->cs;
     struct stats *st = &req->srv->stats;
     uint64_t now_written, now_read;
-    if (req->settled || kernel_counts(cs, &now_written, &now_read) != 0)
+    bool peer_fin;
+    if (req->settled || kernel_counts(cs, &now_written, &now_read, &peer_fin) != 0)
         return;
     uint64_t wrote = kernel_minus(st, now_written, cs->written_mark);
     uint64_t got = kernel_minus(st, now_read, cs->read_mark);
+    /* as request_peer_done: pipelined requests read along with this one still answer */
+    req->peer_done = peer_fin && got <= req->head_bytes + req->upload_seen;
     uint64_t produced =
         (req->body_bytes - req->body_mark) + (req->framing_bytes - req->framing_mark);
     uint64_t taken = req->in_bytes - req->in_mark;
@@ -189,8 +194,9 @@ void request_account_upgrade(struct request *req, size_t extra_in)
     struct conn_state *cs = req->cs;
     struct stats *st = &req->srv->stats;
     uint64_t now_written, now_read;
+    bool peer_fin;
     req->hdr_counted = true; /* from here on the transport counts */
-    if (kernel_counts(cs, &now_written, &now_read) != 0)
+    if (kernel_counts(cs, &now_written, &now_read, &peer_fin) != 0)
         return;
     uint64_t wrote = kernel_minus(st, now_written, cs->written_mark);
     uint64_t got = kernel_minus(st, now_read, cs->read_mark);

@@ -177,6 +177,12 @@ static void request_end(struct server *srv, struct request *req,
     }
     /* Only a response that went out whole can be checked byte for byte. */
     request_account_bytes(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    /* An answer shared by many requests could not say Connection: close to a client that
+     * had half-closed (reply_shared); the reading just taken says whether it had, and
+     * the connection is shut down instead: libmicrohttpd's next read sees the end and
+     * closes it, after the answer, which is in the kernel's send queue already. */
+    if (req->close_if_peer_done && req->peer_done && req->cs)
+        shutdown(req->cs->fd, SHUT_RDWR);
     if (req->cs) {
         req->cs->request = NULL;
         conn_request_ended(req->cs, clock_mono_ns());

@@ -147,41 +147,10 @@ static int answers_build_locked(struct poll_answers *a, struct feed *f, uint64_t
     return 0;
 }
 
-/* State mode for a client that has half-closed: the same answer in a response of its own,
- * which says Connection: close (reply_queue). */
-static enum MHD_Result poll_latest_own(struct request *req)
-{
-    struct feed *f = req->srv->feed;
-    struct dynbuf body;
-    dynbuf_init(&body, SIZE_MAX / 2);
-    feed_lock(f);
-    uint64_t newest = feed_newest_locked(f);
-    const char *json;
-    size_t len;
-    newest_body_locked(f, newest, &json, &len);
-    int rc = dynbuf_add(&body, json, len);
-    feed_unlock(f);
-    if (rc != 0)
-        return MHD_NO;
-    char etag[32];
-    snprintf(etag, sizeof(etag), "\"%llu\"", (unsigned long long)newest);
-    const char *inm = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-                                                  MHD_HTTP_HEADER_IF_NONE_MATCH);
-    enum MHD_Result res;
-    if (inm && etag_matches(inm, etag))
-        res = reply_json(req, 304, NULL, 0, MHD_HTTP_HEADER_ETAG, etag, NULL);
-    else
-        res = reply_json(req, 200, body.mem, body.len, MHD_HTTP_HEADER_ETAG, etag, NULL);
-    dynbuf_free(&body);
-    return res;
-}
-
 /* State mode: the latest update, or 304 when the client already has it, from the shared
  * answers (rebuilt when the feed has moved on). */
 static enum MHD_Result poll_latest(struct request *req)
 {
-    if (reply_needs_close(req))
-        return poll_latest_own(req);
     struct feed *f = req->srv->feed;
     struct poll_answers *a = &req->srv->poll_answers;
     const char *inm = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
@@ -197,7 +166,7 @@ static enum MHD_Result poll_latest(struct request *req)
     else if (rc == 0)
         res = reply_shared(req, 200, a->ok, a->len);
     pthread_mutex_unlock(&a->lock);
-    return res;
+    return res; /* MHD_NO out of memory: libmicrohttpd closes the connection */
 }
 
 static enum MHD_Result short_poll_handle(struct request *req)
