@@ -176,12 +176,10 @@ static ssize_t sse_cut(struct request *req, struct sse_stream *s, char *buf)
  * never the bytes libmicrohttpd keeps around it (its chunk header and the allocator's). */
 static void sse_trim(struct sse_stream *s, char *buf, size_t max)
 {
-    static long page;
     if (s->trimmed)
         return;
     s->trimmed = true;
-    if (page <= 0)
-        page = sysconf(_SC_PAGESIZE);
+    long page = sysconf(_SC_PAGESIZE); /* glibc's, from the auxiliary vector: no call */
     if (page <= 0)
         return;
     uintptr_t lo = ((uintptr_t)buf + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
