@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "clock_offset.h"
 #include "counters.h"
 #include "freshness.h"
 #include "headers.h"
@@ -61,6 +62,11 @@ struct run_results {
     uint64_t traffic_rows;          /* ... its rows */
     uint64_t traffic_rows_dropped;  /* ... rows past --traffic-log's cap or lost to a
                                        failed write: not in it */
+    struct clock_estimate clock;    /* the server's clock against this one (GET /time) */
+    uint32_t merged_parts;          /* pushpull-client merge: the partitions added up; 0
+                                       for a run's own results */
+    const char *timeline_text;      /* merge: timeline.csv as the partition with the
+                                       sample user wrote it (borrowed); NULL: from fr */
     char address[64];               /* the server's address as resolved */
 };
 

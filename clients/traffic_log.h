@@ -2,10 +2,11 @@
  * lab's radio model reads (lab/radio.h; docs/MODELS.md, "Each user's traffic").
  *
  * Format: a header "user,t_ms,bytes_up,bytes_down", then one row per burst of one user's
- * traffic: the user's id, the burst's first byte in milliseconds from the measurement
- * window's start on the client's own clock (negative in the warm-up; a quick run's lab
- * multiplies by its compression, the client never does), and the bytes the user's socket
- * wrote and read in it. Rows are in no order (each thread appends its own).
+ * traffic: the user's id in the whole population (partition.h), the burst's first byte in
+ * milliseconds from the measurement window's start on the client's own clock (negative in
+ * the warm-up; a quick run's lab multiplies by its compression, the client never does), and
+ * the bytes the user's socket wrote and read in it. Rows are in no order (each thread
+ * appends its own).
  *
  * What is noted: exactly the bytes the byte counters count (counters.h: the request and
  * response heads and bodies, chunk framing, a WebSocket's handshake and frames, the

@@ -23,6 +23,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "partition.h"
 #include "sockacct.h"
 #include "user_impl.h"
 
@@ -79,6 +80,7 @@ void user_http_head_line(struct user *u, const char *buf, size_t len)
         u->headers_done = false;
         u->chunked = false;
         u->resp_etag[0] = '\0';
+        u->resp_lastmod[0] = '\0';
         u->resp_ctype[0] = '\0';
     } else if (len <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
         headers_complete(u);
@@ -87,6 +89,10 @@ void user_http_head_line(struct user *u, const char *buf, size_t len)
     } else if (header_value(buf, len, "ETag", &v, &vlen) && vlen < sizeof(u->resp_etag)) {
         memcpy(u->resp_etag, v, vlen);
         u->resp_etag[vlen] = '\0';
+    } else if (header_value(buf, len, "Last-Modified", &v, &vlen) &&
+               vlen < sizeof(u->resp_lastmod)) {
+        memcpy(u->resp_lastmod, v, vlen);
+        u->resp_lastmod[vlen] = '\0';
     } else if (!u->easy && header_value(buf, len, "Content-Type", &v, &vlen) &&
                vlen < sizeof(u->resp_ctype)) {
         memcpy(u->resp_ctype, v, vlen);
@@ -129,8 +135,13 @@ void user_note_traffic(struct user *u, int64_t t_ns, uint64_t up, uint64_t down,
                        bool in_window)
 {
     const struct user *owner = u->feed ? u->feed : u; /* a sender's bytes are its user's */
-    if (u->env->traffic && !u->observer)
-        traffic_note(u->env->traffic, owner->slot, owner->id, t_ns, up, down, in_window);
+    if (u->env->traffic && !u->observer) {
+        /* the population's id, so N partitions' files concatenate (partition.h) */
+        const struct client_config *cfg = u->env->cfg;
+        uint32_t gid =
+            partition_global_id(cfg->partition_index, cfg->partition_count, owner->id);
+        traffic_note(u->env->traffic, owner->slot, gid, t_ns, up, down, in_window);
+    }
 }
 
 void user_count_setup(struct user *u, int fd, uint64_t tls_us)

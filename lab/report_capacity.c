@@ -321,9 +321,9 @@ int report_radio(struct dynbuf *b, const struct lab_row *rows, size_t n)
         estimate
             ? " Estimate: each user's traffic is rebuilt from the run's own rates (its "
               "interval, timeout or heartbeat, the update rate, the bytes it measured "
-              "per request, answer and event), since the client does not record a "
-              "per-user timeline yet; TCP's own acknowledgements, retransmissions, DNS "
-              "and TLS are not in it."
+              "per request, answer and event), since the run has no complete traffic.csv "
+              "(--traffic-log off, rows dropped past its cap, or an older client); TCP's "
+              "own acknowledgements, retransmissions, DNS and TLS are not in it."
             : "",
         "period (s)");
     for (size_t i = 0; rc == 0 && i < n; i++) {
