@@ -50,6 +50,11 @@ enum poll_mode {
     POLL_EVENTS /* GET /poll?since=N: every update after the cursor */
 };
 
+/* --clock-probe auto (the default): CLOCK_PROBES_AUTO_N probes of each URL when one is off
+ * this host's loopback, none when every one is on it (one host, one clock). */
+#define CLOCK_PROBES_AUTO   UINT32_MAX
+#define CLOCK_PROBES_AUTO_N 8
+
 struct client_config {
     char *server;                  /* base URL, e.g. http://127.0.0.1:8080, or several
                                       separated by commas (server instances) (owned) */
@@ -64,7 +69,7 @@ struct client_config {
     uint32_t partition_index;      /* --partition I/N: I, 1-based (1 when not given) */
     uint32_t partition_count;      /* ... N (1 when not given) */
     uint32_t clock_probes;         /* --clock-probe: GET /time probes (clock_offset.h);
-                                      0 = off */
+                                      0 = off, CLOCK_PROBES_AUTO = by where the server is */
     int64_t duration_ns;           /* the measurement window */
     int64_t warmup_ns;             /* users run, nothing is counted in the window */
     int64_t drain_ns;              /* after the window, for late receipts; -1 = automatic */

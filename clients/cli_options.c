@@ -370,8 +370,10 @@ static int set_clock_probes(struct client_config *cfg, const char *v, char *err,
                             size_t errlen, const char *flag)
 {
     uint64_t n;
-    if (units_parse_count(v, &n) != 0 || n > 64)
-        return bad(err, errlen, flag, "a count from 0 (off) to 64", v);
+    if (strcmp(v, "auto") == 0)
+        n = CLOCK_PROBES_AUTO;
+    else if (units_parse_count(v, &n) != 0 || n > 64)
+        return bad(err, errlen, flag, "auto, or a count from 0 (off) to 64", v);
     cfg->clock_probes = (uint32_t)n;
     return 0;
 }
@@ -498,9 +500,9 @@ const struct option_row cli_options[] = {
     {"partition", 0, "I/N", "1/1",
      "run the users u of --clients with u % N == I-1 (N processes, one population)",
      set_partition},
-    {"clock-probe", 0, "N", "8",
+    {"clock-probe", 0, "N", "auto",
      "GET /time probes of the server's clock before the run; its offset corrects "
-     "latencies (0: off)",
+     "latencies (0: off; auto: 8 unless every server is on loopback)",
      set_clock_probes},
     {"out", 'o', "DIR", NULL,
      "write summary.json/.csv and latency, timeline, activity, msg_rtt, traffic .csv",

@@ -5,13 +5,18 @@
  * --connect-timeout (at most 2 s) and 3 s in all. The answer must be a 200 with
  * {"t_ns": <number>} (parsed with cJSON); the first probe of a URL that fails ends that
  * URL's probing, so a server without /time (or none at all) costs one request and at
- * most one time limit, and the run goes on uncorrected.
+ * most one time limit, and the run goes on uncorrected. By default (auto) a server on this
+ * host's loopback is not probed at all: it reads the same clock.
  */
 #include "clock_offset.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -113,11 +118,61 @@ static void probe_url(const struct client_config *cfg, const char *base, uint32_
     curl_easy_cleanup(h);
 }
 
+/* The host of URL base is this host's loopback: 127.0.0.0/8, ::1 or localhost. */
+static bool on_loopback(const char *base, size_t len)
+{
+    const char *h = memmem(base, len, "://", 3);
+    h = h ? h + 3 : base;
+    size_t n = (size_t)(base + len - h);
+    char host[256];
+    size_t hl = 0;
+    if (n > 0 && h[0] == '[') { /* [v6]:port */
+        const char *close = memchr(h, ']', n);
+        if (!close)
+            return false;
+        hl = (size_t)(close - h - 1);
+        h++;
+    } else {
+        while (hl < n && h[hl] != ':' && h[hl] != '/')
+            hl++;
+    }
+    if (hl == 0 || hl >= sizeof(host))
+        return false;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return strcasecmp(host, "localhost") == 0;
+}
+
+/* How many probes of each URL: --clock-probe, or for auto none when every URL is on
+ * loopback (the server reads this host's clock: there is nothing to estimate, and a probe
+ * would be a request the server and its counters did not ask for). */
+static uint32_t probes_of(const struct client_config *cfg)
+{
+    if (cfg->clock_probes != CLOCK_PROBES_AUTO)
+        return cfg->clock_probes;
+    for (const char *p = cfg->server;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (!on_loopback(p, len))
+            return CLOCK_PROBES_AUTO_N;
+        if (!comma)
+            return 0;
+        p = comma + 1;
+    }
+}
+
 void clock_offset_estimate(const struct client_config *cfg, struct clock_estimate *e)
 {
     memset(e, 0, sizeof(*e));
     clock_real_offset_ns = 0;
-    if (cfg->clock_probes == 0 || !cfg->server)
+    uint32_t n = cfg->server ? probes_of(cfg) : 0;
+    if (n == 0)
         return;
     const char *p = cfg->server;
     for (;;) {
@@ -125,7 +180,7 @@ void clock_offset_estimate(const struct client_config *cfg, struct clock_estimat
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
         char base[1024];
         snprintf(base, sizeof(base), "%.*s", (int)len, p);
-        probe_url(cfg, base, cfg->clock_probes, e);
+        probe_url(cfg, base, n, e);
         if (!comma)
             break;
         p = comma + 1;

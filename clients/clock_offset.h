@@ -39,10 +39,11 @@ struct clock_estimate {
  * server_ns. Kept when its round trip is the shortest yet. */
 void clock_offset_sample(struct clock_estimate *e, int64_t t0_ns, int64_t server_ns,
                          int64_t t1_ns, const char *url);
-/* Probe every URL of cfg->server cfg->clock_probes times (none when 0) and apply the
- * result (above). A URL's first failed probe (no server, no /time, a bad answer) ends its
- * probing, counted as unanswered: the run goes on with the clock uncorrected. Resets
- * clock_real_offset_ns first. */
+/* Probe every URL of cfg->server cfg->clock_probes times (none when 0; for auto, none when
+ * every URL is on loopback, else CLOCK_PROBES_AUTO_N) and apply the result (above). A URL's
+ * first failed probe (no server, no /time, a bad answer) ends its probing, counted as
+ * unanswered: the run goes on with the clock uncorrected. Resets clock_real_offset_ns
+ * first. */
 void clock_offset_estimate(const struct client_config *cfg, struct clock_estimate *e);
 
 #endif

@@ -508,9 +508,14 @@ void report_print_summary(FILE *out, const struct run_results *res)
             "clock", (double)ck->offset_ns / NS_PER_MS, (double)ck->rtt_ns / 2 / NS_PER_MS,
             (double)ck->rtt_ns / NS_PER_MS, ck->answered,
             ck->applied ? "latencies corrected" : "within its uncertainty, not applied");
-    else
+    else if (ck->probes > 0)
         fprintf(out, "  %-13s not measured (%u GET /time probes, none answered)\n", "clock",
                 ck->probes);
+    else
+        fprintf(out,
+                "  %-13s not probed (the server is on this host's loopback, or "
+                "--clock-probe 0)\n",
+                "clock");
     fprintf(out,
             "  %-13s sent %" PRIu64 " app = %" PRIu64 " kernel, received %" PRIu64
             " app = %" PRIu64 " kernel: %s\n",

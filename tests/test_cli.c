@@ -59,7 +59,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.clients_total, 100);
     assert_int_equal(cfg.partition_index, 1);
     assert_int_equal(cfg.partition_count, 1);
-    assert_int_equal(cfg.clock_probes, 8);
+    assert_int_equal(cfg.clock_probes, CLOCK_PROBES_AUTO);
     cli_config_free(&cfg);
 }
 
@@ -133,7 +133,8 @@ static const struct bad_case bad_cases[] = {
     {"--partition", "200/200",
      "--partition 200/200: --clients 100 leaves this partition no users (at most 100 "
      "partitions)"},
-    {"--clock-probe", "65", "--clock-probe: expected a count from 0 (off) to 64, got '65'"},
+    {"--clock-probe", "65",
+     "--clock-probe: expected auto, or a count from 0 (off) to 64, got '65'"},
     {"--server", "http://a:1,https://b:2",
      "--server: expected an http:// or https:// URL such as http://127.0.0.1:8080, or "
      "several separated by commas, all http:// or all https://, got "

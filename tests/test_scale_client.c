@@ -336,10 +336,10 @@ static void test_merge_refusals(void **state)
 
 /* ---- clock offset ------------------------------------------------------------------- */
 
-static cJSON *run_sse(const char *url, char *dir, size_t dirlen)
+static cJSON *run_sse(const char *url, char *dir, size_t dirlen, const char *probes)
 {
-    const char *args[] = {"--approach", "sse",      "--clients", "10", "--duration",
-                          "2s",         "--warmup", "1s",        NULL};
+    const char *args[] = {"--approach", "sse", "--clients",     "10",   "--duration", "2s",
+                          "--warmup",   "1s",  "--clock-probe", probes, NULL};
     pid_t pid = start_client(url, dir, dirlen, args);
     finish_ok(pid, dir);
     cJSON *root = client_harness_summary(dir);
@@ -357,9 +357,9 @@ static void test_clock_offset(void **state)
     assert_int_equal(harness_server_start(&shifted, shifted_args), 0);
     char url[64], d0[256], d1[256];
     snprintf(url, sizeof(url), "http://127.0.0.1:%u", plain.port);
-    cJSON *r0 = run_sse(url, d0, sizeof(d0));
+    cJSON *r0 = run_sse(url, d0, sizeof(d0), "8");
     snprintf(url, sizeof(url), "http://127.0.0.1:%u", shifted.port);
-    cJSON *r1 = run_sse(url, d1, sizeof(d1));
+    cJSON *r1 = run_sse(url, d1, sizeof(d1), "8");
 
     double offset = num(r1, "clock.offset_ms"), unc = num(r1, "clock.uncertainty_ms");
     if (fabs(offset - 5000.0) > unc + 0.001)
