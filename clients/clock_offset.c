@@ -85,6 +85,7 @@ static void probe_url(const struct client_config *cfg, const char *base, uint32_
     struct body body;
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_PROXY, ""); /* as the users: never http_proxy's proxy */
     long connect_ms = (long)(cfg->connect_timeout_ns / NS_PER_MS);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms < 2000 ? connect_ms : 2000L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 3000L);
