@@ -56,14 +56,16 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
     return len;
 }
 
-/* The server time in a /time answer, or -1 when it is not one. */
+/* The server time in a /time answer, or -1 when it is not one. A time past 2^62 ns (the
+ * year 2116) is not one either: converting it would overflow, and the offset it gave,
+ * added to every reading of clock_real_ns, would overflow those. */
 static int parse_time(struct body *b, int64_t *out)
 {
     b->buf[b->len] = '\0';
     cJSON *root = cJSON_Parse(b->buf);
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "t_ns");
     int rc = -1;
-    if (cJSON_IsNumber(t) && t->valuedouble > 0) {
+    if (cJSON_IsNumber(t) && t->valuedouble > 0 && t->valuedouble < 0x1p62) {
         *out = (int64_t)t->valuedouble;
         rc = 0;
     }
@@ -88,6 +90,7 @@ static void probe_url(const struct client_config *cfg, const char *base, uint32_
     struct body body;
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_PROXY, ""); /* as the users: never http_proxy's proxy */
     long connect_ms = (long)(cfg->connect_timeout_ns / NS_PER_MS);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms < 2000 ? connect_ms : 2000L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 3000L);
@@ -186,7 +189,9 @@ void clock_offset_estimate(const struct client_config *cfg, struct clock_estimat
         p = comma + 1;
     }
     int64_t mag = e->offset_ns < 0 ? -e->offset_ns : e->offset_ns;
-    e->applied = e->answered > 0 && 2 * mag > e->rtt_ns; /* beyond rtt/2, exactly */
+    /* beyond rtt/2, exactly (for whole numbers, mag > rtt / 2 is 2 * mag > rtt, which
+     * could overflow) */
+    e->applied = e->answered > 0 && mag > e->rtt_ns / 2;
     if (e->applied)
         clock_real_offset_ns = e->offset_ns;
 }

@@ -339,8 +339,13 @@ static int check_totals(struct hist *t, const long double *tot, const bool *seen
             return -1;
         }
     uint64_t n = 0;
-    for (int i = 0; i < HIST_BUCKETS; i++)
+    for (int i = 0; i < HIST_BUCKETS; i++) {
+        if (t->counts[i] > UINT64_MAX - n) { /* wrapped, n could match any count row */
+            snprintf(err, errlen, "the buckets' counts add up past 2^64 - 1");
+            return -1;
+        }
         n += t->counts[i];
+    }
     if (tot[T_COUNT] != (long double)n || tot[T_UNDER] + tot[T_OVER] > tot[T_COUNT] ||
         (n > 0 && tot[T_MIN] > tot[T_MAX]) || tot[T_MIN] < (long double)INT64_MIN ||
         tot[T_MAX] > (long double)INT64_MAX) {

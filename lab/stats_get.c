@@ -29,6 +29,7 @@ int stats_get(const char *base_url, int timeout_ms, struct dynbuf *out, char *er
     curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_PROXY, ""); /* the server is local: never http_proxy's */
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, why);
     CURLcode rc = curl_easy_perform(h);
     long status = 0;

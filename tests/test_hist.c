@@ -484,6 +484,10 @@ static void test_buckets_bad_input(void **state)
         {"kind,bucket_high_us,value\nmean,,1\n", "unknown kind 'mean'"},
         {"kind,bucket_high_us,value\ncount,1\n", "expected three fields"},
         {"kind,bucket_high_us,value\ncount,,1", "line 2: too long or not ended"},
+        /* counts that wrap around 2^64 to the count row's 0 */
+        {"kind,bucket_high_us,value\nbucket,5,18446744073709551615\nbucket,6,1\ncount,,0\n"
+         "underflow,,0\noverflow,,0\nmin_us,,5\nmax_us,,6\nsum_us,,11\n",
+         "add up past 2^64"},
     };
     struct hist *h = hist_new();
     assert_non_null(h);
