@@ -1,464 +1,22 @@
-/* cli.c: the option table, the usage text made from it, and the parsers behind each flag.
+/* cli.c: the command line read through the option table, the usage text made from it,
+ * the checks between flags, and the names and derived values of the settings.
  *
- * Each row of `options` names a flag, its value's syntax (with units), its default as the
- * user would type it, its help line, and the setter that parses a value. cli_parse first
- * runs every setter on its default string, then on the user's values, so there is exactly
- * one place where a default is written. Every setter rejects a bad value with one line that
- * names the flag, what it expects and what it got; the caller prints it and exits non-zero.
+ * The table and its setters live in cli_options.c (cli_impl.h). cli_parse first runs every
+ * setter on its default string, then on the user's values, then checks the settings that
+ * only make sense together (the URL's scheme and the protocol, TLS and its certificate, the
+ * raw driver and plain HTTP/1.1); each failure is one line naming the flag, which the
+ * caller prints before exiting non-zero. The usage text is printed from the same rows.
  */
 #include "cli.h"
 
-#include <errno.h>
-#include <stdbool.h>
 #include <getopt.h>
-#include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_impl.h"
 #include "clock.h"
-#include "loop.h"
-#include "units.h"
-#include "upstream.h"
-
-typedef int (*setter_fn)(struct client_config *cfg, const char *value, char *err,
-                         size_t errlen, const char *flag);
-
-struct option_row {
-    const char *name;    /* long name without the dashes */
-    int short_name;      /* 0 when there is none */
-    const char *metavar; /* value syntax in the usage text; NULL for a switch */
-    const char *def;     /* the default, as typed on a command line; NULL: none */
-    const char *help;    /* one line */
-    setter_fn set;       /* parses the value into cfg; NULL for --help/--version */
-};
-
-/* ---- setters ------------------------------------------------------------------------ */
-
-static int bad(char *err, size_t errlen, const char *flag, const char *expect,
-               const char *got)
-{
-    snprintf(err, errlen, "--%s: expected %s, got '%s'", flag, expect, got);
-    return -1;
-}
-
-static int set_string(char **slot, const char *value, char *err, size_t errlen,
-                      const char *flag)
-{
-    char *copy = strdup(value);
-    if (!copy) {
-        snprintf(err, errlen, "--%s: strdup: out of memory", flag);
-        return -1;
-    }
-    free(*slot);
-    *slot = copy;
-    return 0;
-}
-
-static int set_server(struct client_config *cfg, const char *v, char *err, size_t errlen,
-                      const char *flag)
-{
-    size_t skip = strncmp(v, "http://", 7) == 0    ? 7
-                  : strncmp(v, "https://", 8) == 0 ? 8
-                                                   : 0;
-    if (skip == 0 || v[skip] == '\0' || v[skip] == '/')
-        return bad(err, errlen, flag,
-                   "an http:// or https:// URL such as http://127.0.0.1:8080", v);
-    return set_string(&cfg->server, v, err, errlen, flag);
-}
-
-static int set_protocol(struct client_config *cfg, const char *v, char *err, size_t errlen,
-                        const char *flag)
-{
-    static const enum protocol all[] = {PROTO_HTTP1, PROTO_HTTPS1, PROTO_H2C, PROTO_H2};
-    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-        if (strcmp(v, cli_protocol_name(all[i])) == 0) {
-            cfg->protocol = all[i];
-            return 0;
-        }
-    return bad(err, errlen, flag, "http1, https1, h2c or h2", v);
-}
-
-static int set_cacert(struct client_config *cfg, const char *v, char *err, size_t errlen,
-                      const char *flag)
-{
-    if (v[0] == '\0')
-        return bad(err, errlen, flag, "a PEM certificate file", v);
-    return set_string(&cfg->cacert, v, err, errlen, flag);
-}
-
-static int set_users_per_connection(struct client_config *cfg, const char *v, char *err,
-                                    size_t errlen, const char *flag)
-{
-    uint64_t n;
-    /* a shard of the event loop (loop.h) is the most one connection can be shared by */
-    if (units_parse_count(v, &n) != 0 || n < 1 || n > LOOP_USERS_PER_SHARD)
-        return bad(err, errlen, flag, "a count from 1 to 64", v);
-    cfg->users_per_connection = (uint32_t)n;
-    return 0;
-}
-
-static int set_approach(struct client_config *cfg, const char *v, char *err, size_t errlen,
-                        const char *flag)
-{
-    if (strcmp(v, "short") == 0)
-        cfg->approach = APPROACH_SHORT;
-    else if (strcmp(v, "long") == 0)
-        cfg->approach = APPROACH_LONG;
-    else if (strcmp(v, "sse") == 0)
-        cfg->approach = APPROACH_SSE;
-    else if (strcmp(v, "ws") == 0)
-        cfg->approach = APPROACH_WS;
-    else
-        return bad(err, errlen, flag, "short, long, sse or ws", v);
-    return 0;
-}
-
-static int set_poll(struct client_config *cfg, const char *v, char *err, size_t errlen,
-                    const char *flag)
-{
-    if (strcmp(v, "state") == 0)
-        cfg->poll = POLL_STATE;
-    else if (strcmp(v, "events") == 0)
-        cfg->poll = POLL_EVENTS;
-    else
-        return bad(err, errlen, flag, "state or events", v);
-    return 0;
-}
-
-static int set_clients(struct client_config *cfg, const char *v, char *err, size_t errlen,
-                       const char *flag)
-{
-    uint64_t n;
-    if (units_parse_count(v, &n) != 0 || n < 1 || n > 200000)
-        return bad(err, errlen, flag, "a count from 1 to 200k (like 100 or 10k)", v);
-    cfg->clients = (uint32_t)n;
-    return 0;
-}
-
-/* A duration in [lo, hi]; a bare number is seconds. */
-static int parse_duration(const char *v, int64_t lo, int64_t hi, int64_t *out)
-{
-    int64_t ns;
-    if (units_parse_duration_ns(v, NS_PER_S, &ns) != 0 || ns < lo || ns > hi)
-        return -1;
-    *out = ns;
-    return 0;
-}
-
-static int set_duration(struct client_config *cfg, const char *v, char *err, size_t errlen,
-                        const char *flag)
-{
-    if (parse_duration(v, NS_PER_MS, 24 * 3600 * NS_PER_S, &cfg->duration_ns) != 0)
-        return bad(err, errlen, flag, "a duration from 1ms to 24h (like 30s or 5m)", v);
-    return 0;
-}
-
-static int set_warmup(struct client_config *cfg, const char *v, char *err, size_t errlen,
-                      const char *flag)
-{
-    if (parse_duration(v, 0, 3600 * NS_PER_S, &cfg->warmup_ns) != 0)
-        return bad(err, errlen, flag, "a duration from 0s to 1h (like 2s)", v);
-    return 0;
-}
-
-static int set_drain(struct client_config *cfg, const char *v, char *err, size_t errlen,
-                     const char *flag)
-{
-    if (strcmp(v, "auto") == 0) {
-        cfg->drain_ns = -1;
-        return 0;
-    }
-    if (parse_duration(v, 0, 600 * NS_PER_S, &cfg->drain_ns) != 0)
-        return bad(err, errlen, flag, "auto or a duration from 0s to 10m (like 2s)", v);
-    return 0;
-}
-
-static int set_interval(struct client_config *cfg, const char *v, char *err, size_t errlen,
-                        const char *flag)
-{
-    if (parse_duration(v, NS_PER_MS, 3600 * NS_PER_S, &cfg->interval_ns) != 0)
-        return bad(err, errlen, flag, "a duration from 1ms to 1h (like 1s or 250ms)", v);
-    return 0;
-}
-
-static int set_lp_timeout(struct client_config *cfg, const char *v, char *err,
-                          size_t errlen, const char *flag)
-{
-    int64_t ns;
-    if (parse_duration(v, NS_PER_S, 120 * NS_PER_S, &ns) != 0 || ns % NS_PER_S != 0)
-        return bad(err, errlen, flag, "whole seconds from 1s to 120s (like 30s)", v);
-    cfg->longpoll_timeout_ns = ns;
-    return 0;
-}
-
-static int set_connect_timeout(struct client_config *cfg, const char *v, char *err,
-                               size_t errlen, const char *flag)
-{
-    if (parse_duration(v, NS_PER_MS, 600 * NS_PER_S, &cfg->connect_timeout_ns) != 0)
-        return bad(err, errlen, flag, "a duration from 1ms to 10m (like 5s)", v);
-    return 0;
-}
-
-static int set_response_timeout(struct client_config *cfg, const char *v, char *err,
-                                size_t errlen, const char *flag)
-{
-    if (parse_duration(v, NS_PER_MS, 600 * NS_PER_S, &cfg->response_timeout_ns) != 0)
-        return bad(err, errlen, flag, "a duration from 1ms to 10m (like 10s)", v);
-    return 0;
-}
-
-static int set_open_timeout(struct client_config *cfg, const char *v, char *err,
-                            size_t errlen, const char *flag)
-{
-    if (strcmp(v, "off") == 0) {
-        cfg->open_timeout_ns = 0;
-        return 0;
-    }
-    if (parse_duration(v, NS_PER_MS, 3600 * NS_PER_S, &cfg->open_timeout_ns) != 0)
-        return bad(err, errlen, flag, "off or a duration from 1ms to 1h (like 10s)", v);
-    return 0;
-}
-
-static int set_ws_backoff(struct client_config *cfg, const char *v, char *err,
-                          size_t errlen, const char *flag)
-{
-    if (parse_duration(v, NS_PER_MS, 600 * NS_PER_S, &cfg->ws_backoff_ns) != 0)
-        return bad(err, errlen, flag, "a duration from 1ms to 10m (like 1s)", v);
-    return 0;
-}
-
-/* A byte size: a whole number with an optional unit B, k (1000), M (1000000), KiB, MiB or
- * GiB: "4MiB" -> 4194304. 0 or -1. */
-static int parse_bytes(const char *v, uint64_t *out)
-{
-    static const struct {
-        const char *unit;
-        uint64_t mult;
-    } units[] = {{"", 1},
-                 {"B", 1},
-                 {"k", 1000},
-                 {"M", 1000000},
-                 {"KiB", 1ull << 10},
-                 {"MiB", 1ull << 20},
-                 {"GiB", 1ull << 30}};
-    char *end = NULL;
-    if (v[0] < '0' || v[0] > '9')
-        return -1;
-    errno = 0;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (errno != 0)
-        return -1;
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if (strcmp(end, units[i].unit) == 0) {
-            if (n > UINT64_MAX / units[i].mult)
-                return -1;
-            *out = n * units[i].mult;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-static int set_max_body(struct client_config *cfg, const char *v, char *err, size_t errlen,
-                        const char *flag)
-{
-    uint64_t n;
-    /* 1 KiB: the smallest reply with a stamp fits many times over; 1 GiB: a sanity cap */
-    if (parse_bytes(v, &n) != 0 || n < 1024 || n > (1ull << 30))
-        return bad(err, errlen, flag, "a size from 1KiB to 1GiB (like 4MiB or 500k)", v);
-    cfg->max_body_bytes = n;
-    return 0;
-}
-
-static int set_send_rate(struct client_config *cfg, const char *v, char *err, size_t errlen,
-                         const char *flag)
-{
-    double hz;
-    if (units_parse_number(v, &hz) != 0 || hz > 1000)
-        return bad(err, errlen, flag, "a rate from 0 to 1000 per second (like 0.5)", v);
-    cfg->send_rate_hz = hz;
-    return 0;
-}
-
-static int set_send_bytes(struct client_config *cfg, const char *v, char *err,
-                          size_t errlen, const char *flag)
-{
-    uint64_t n;
-    if (parse_bytes(v, &n) != 0 || n < UPSTREAM_MIN_BYTES || n > UPSTREAM_MAX_BYTES)
-        return bad(err, errlen, flag, "a size from 64 to 65000 bytes (like 100)", v);
-    cfg->send_bytes = n;
-    return 0;
-}
-
-static int set_send_mode(struct client_config *cfg, const char *v, char *err, size_t errlen,
-                         const char *flag)
-{
-    if (strcmp(v, "poisson") == 0)
-        cfg->send_mode = SEND_POISSON;
-    else if (strcmp(v, "periodic") == 0)
-        cfg->send_mode = SEND_PERIODIC;
-    else
-        return bad(err, errlen, flag, "poisson or periodic", v);
-    return 0;
-}
-
-static int set_http_driver(struct client_config *cfg, const char *v, char *err,
-                           size_t errlen, const char *flag)
-{
-    if (strcmp(v, "auto") == 0)
-        cfg->http_driver = HTTP_DRIVER_AUTO;
-    else if (strcmp(v, "raw") == 0)
-        cfg->http_driver = HTTP_DRIVER_RAW;
-    else if (strcmp(v, "curl") == 0)
-        cfg->http_driver = HTTP_DRIVER_CURL;
-    else
-        return bad(err, errlen, flag, "auto, raw or curl", v);
-    return 0;
-}
-
-static int set_threads(struct client_config *cfg, const char *v, char *err, size_t errlen,
-                       const char *flag)
-{
-    uint64_t n;
-    if (strcmp(v, "auto") == 0)
-        n = 0;
-    else if (units_parse_count(v, &n) != 0 || n < 1 || n > 256)
-        return bad(err, errlen, flag, "auto or a count from 1 to 256", v);
-    cfg->threads = (uint32_t)n;
-    return 0;
-}
-
-static int set_max_clock_skew(struct client_config *cfg, const char *v, char *err,
-                              size_t errlen, const char *flag)
-{
-    if (parse_duration(v, 0, 3600 * NS_PER_S, &cfg->max_clock_skew_ns) != 0)
-        return bad(err, errlen, flag, "a duration from 0s to 1h (like 1s)", v);
-    return 0;
-}
-
-static int set_headers(struct client_config *cfg, const char *v, char *err, size_t errlen,
-                       const char *flag)
-{
-    if (v[0] == '\0')
-        return bad(err, errlen, flag, "minimal, browser or a file of header lines", v);
-    return set_string(&cfg->headers, v, err, errlen, flag);
-}
-
-static int set_cookie_bytes(struct client_config *cfg, const char *v, char *err,
-                            size_t errlen, const char *flag)
-{
-    uint64_t n;
-    /* 4096: the cookie size browsers must support (RFC 6265 section 6.1), and inside
-     * pushpull-server's 16 KiB per connection with any header profile; past that a run
-     * would measure 431 errors, not polling. */
-    if (units_parse_count(v, &n) != 0 || (n > 0 && n < 5) || n > 4096)
-        return bad(err, errlen, flag, "0 or a byte count from 5 to 4096 (like 400)", v);
-    cfg->cookie_bytes = n;
-    return 0;
-}
-
-static int set_seed(struct client_config *cfg, const char *v, char *err, size_t errlen,
-                    const char *flag)
-{
-    char *end = NULL;
-    if (v[0] < '0' || v[0] > '9')
-        return bad(err, errlen, flag, "a whole number (like 1)", v);
-    unsigned long long n = strtoull(v, &end, 10);
-    if (*end != '\0' || n == ULLONG_MAX)
-        return bad(err, errlen, flag, "a whole number (like 1)", v);
-    cfg->seed = n;
-    return 0;
-}
-
-static int set_out(struct client_config *cfg, const char *v, char *err, size_t errlen,
-                   const char *flag)
-{
-    if (v[0] == '\0') {
-        free(cfg->out_dir);
-        cfg->out_dir = NULL;
-        return 0;
-    }
-    return set_string(&cfg->out_dir, v, err, errlen, flag);
-}
-
-static int set_label(struct client_config *cfg, const char *v, char *err, size_t errlen,
-                     const char *flag)
-{
-    for (const char *p = v; *p; p++) {
-        if ((unsigned char)*p < 0x20 || *p == '"' || *p == '\\' || *p == ',')
-            return bad(err, errlen, flag,
-                       "text without control characters, quotes, "
-                       "backslashes or commas",
-                       v);
-    }
-    return set_string(&cfg->label, v, err, errlen, flag);
-}
-
-/* ---- the table ---------------------------------------------------------------------- */
-
-static const struct option_row options[] = {
-    {"server", 's', "URL", "http://127.0.0.1:8080", "the pushpull server", set_server},
-    {"approach", 'a', "KIND", "short", "short | long | sse | ws", set_approach},
-    {"protocol", 0, "PROTO", "http1",
-     "http1 | https1 (TLS) | h2c (HTTP/2, prior knowledge) | h2 (HTTP/2 over TLS, ALPN)",
-     set_protocol},
-    {"cacert", 0, "FILE", NULL, "TLS: the one certificate to trust (PEM)", set_cacert},
-    {"users-per-connection", 0, "N", "1",
-     "users sharing one connection, as a browser's tabs: HTTP/2 multiplexes them, "
-     "HTTP/1.1 gives them 6 connections",
-     set_users_per_connection},
-    {"clients", 'c', "N", "100", "simulated users, one connection each (10k ok)",
-     set_clients},
-    {"duration", 'd', "DUR", "30s", "measurement window", set_duration},
-    {"warmup", 'w', "DUR", "2s", "users run before the window; nothing counted",
-     set_warmup},
-    {"drain", 0, "DUR", "auto",
-     "after the window, for late arrivals (auto: interval+1s short, else 1s)", set_drain},
-    {"interval", 'i', "DUR", "1s", "short polling period per user", set_interval},
-    {"poll", 'p', "MODE", "state",
-     "short polling: state (If-None-Match, 304) | events (?since=N)", set_poll},
-    {"longpoll-timeout", 0, "DUR", "30s", "long poll hold, sent as &timeout= (<= 120s)",
-     set_lp_timeout},
-    {"connect-timeout", 0, "DUR", "5s", "TCP connect limit per attempt",
-     set_connect_timeout},
-    {"response-timeout", 0, "DUR", "10s",
-     "longest wait for a poll's answer (a long poll: its hold plus this)",
-     set_response_timeout},
-    {"open-timeout", 0, "DUR", "off",
-     "longest wait for an SSE stream or a WebSocket to open (off: as a browser)",
-     set_open_timeout},
-    {"ws-backoff", 0, "DUR", "1s",
-     "WebSocket: wait before reconnecting; doubles per failed attempt, to 30s",
-     set_ws_backoff},
-    {"max-body", 0, "SIZE", "4MiB",
-     "largest poll body or SSE event read; a larger one is a parse error", set_max_body},
-    {"send-rate", 0, "HZ", "0",
-     "messages each user sends per second (POST /publish, or a WebSocket frame)",
-     set_send_rate},
-    {"send-bytes", 0, "SIZE", "100", "each message's size (64 to 65000)", set_send_bytes},
-    {"send-mode", 0, "MODE", "poisson",
-     "message times: poisson (random gaps) | periodic (fixed gaps)", set_send_mode},
-    {"max-clock-skew", 0, "DUR", "1s",
-     "a stamp later than its receipt by more is dropped (stamps_future)",
-     set_max_clock_skew},
-    {"http-driver", 0, "KIND", "auto",
-     "HTTP for short, long, sse: raw (own HTTP/1.1) | curl | auto (raw where it can)",
-     set_http_driver},
-    {"threads", 't', "N", "auto",
-     "event loops, users spread over them (auto: one per core)", set_threads},
-    {"headers", 'H', "PROFILE", "minimal", "request headers: minimal | browser | FILE",
-     set_headers},
-    {"cookie-bytes", 0, "N", "0", "add a Cookie header with a value of N bytes",
-     set_cookie_bytes},
-    {"seed", 0, "N", "1", "poll phases, message times and cookie filler", set_seed},
-    {"out", 'o', "DIR", NULL,
-     "write summary.json/.csv and latency, timeline, activity, msg_rtt .csv", set_out},
-    {"label", 'l', "TEXT", "", "free text added to every output row", set_label},
-    {"version", 'V', NULL, NULL, "print the version and exit", NULL},
-    {"help", 'h', NULL, NULL, "this text", NULL},
-};
-#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
 void cli_usage(FILE *out)
 {
@@ -466,8 +24,8 @@ void cli_usage(FILE *out)
                  "Simulates many browser tabs following one pushpull server by short "
                  "polling,\nlong polling, Server-Sent Events or WebSocket, and measures "
                  "what each costs\nand delivers.\n\n");
-    for (size_t i = 0; i < N_OPTIONS; i++) {
-        const struct option_row *o = &options[i];
+    for (size_t i = 0; i < CLI_N_OPTIONS; i++) {
+        const struct option_row *o = &cli_options[i];
         char left[48];
         char shortpart[8] = "    ";
         if (o->short_name)
@@ -523,23 +81,23 @@ static enum cli_result check_protocol(const struct client_config *cfg, char *err
 
 static const struct option_row *find_short(int c)
 {
-    for (size_t i = 0; i < N_OPTIONS; i++)
-        if (options[i].short_name == c)
-            return &options[i];
+    for (size_t i = 0; i < CLI_N_OPTIONS; i++)
+        if (cli_options[i].short_name == c)
+            return &cli_options[i];
     return NULL;
 }
 
 enum cli_result cli_parse(int argc, char *const argv[], struct client_config *cfg,
                           char *err, size_t errlen)
 {
-    struct option longopts[N_OPTIONS + 1];
-    char shortopts[3 * N_OPTIONS + 2];
+    struct option longopts[CLI_N_OPTIONS + 1];
+    char shortopts[3 * CLI_N_OPTIONS + 2];
     size_t s = 0;
 
     memset(cfg, 0, sizeof(*cfg));
     shortopts[s++] = ':'; /* report a missing value as ':' */
-    for (size_t i = 0; i < N_OPTIONS; i++) {
-        const struct option_row *o = &options[i];
+    for (size_t i = 0; i < CLI_N_OPTIONS; i++) {
+        const struct option_row *o = &cli_options[i];
         longopts[i].name = o->name;
         longopts[i].has_arg = o->metavar ? required_argument : no_argument;
         longopts[i].flag = NULL;
@@ -553,7 +111,7 @@ enum cli_result cli_parse(int argc, char *const argv[], struct client_config *cf
             return CLI_ERROR; /* a broken default is a bug, but say so */
     }
     shortopts[s] = '\0';
-    memset(&longopts[N_OPTIONS], 0, sizeof(longopts[N_OPTIONS]));
+    memset(&longopts[CLI_N_OPTIONS], 0, sizeof(longopts[CLI_N_OPTIONS]));
 
     optind = 0; /* GNU: full reinitialisation, so repeated calls work */
     opterr = 0;
@@ -574,7 +132,7 @@ enum cli_result cli_parse(int argc, char *const argv[], struct client_config *cf
                      argv[optind - 1]);
             return CLI_ERROR;
         }
-        const struct option_row *o = c >= 256 ? &options[c - 256] : find_short(c);
+        const struct option_row *o = c >= 256 ? &cli_options[c - 256] : find_short(c);
         if (!o)
             continue;
         if (strcmp(o->name, "help") == 0) {

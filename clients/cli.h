@@ -1,6 +1,6 @@
 /* cli.h: the client's settings and the command line that fills them.
  *
- * One option table (cli.c) is the single source of each flag's name, value syntax,
+ * One option table (cli_options.c) is the single source of each flag's name, value syntax,
  * default and help line: the usage text is printed from it, getopt_long's table is built
  * from it, and the defaults are applied by parsing the table's default strings with the
  * same code that parses the user's values, so a default can never disagree with its

@@ -10,8 +10,8 @@
  *   resp_news, resp_empty, resp_304, err_status/parse   user.c   user_count_outcome (the
  *   errors_parse_too_big                                         outcome the transport
  *                                                                returned)
- *   connections, reconnects                             user.c   user_socket_opened
- *   kernel_*                                            user.c   user_socket_close
+ *   connections, reconnects                             user_http.c user_socket_opened
+ *   kernel_*                                            user_http.c user_socket_close
  *   ws_handshake_req_bytes, ws_*_up                     ws_conn.c conn_write (the single
  *                                                                 write site)
  *   ws_handshake_resp_bytes, ws_*_down                  ws_conn.c account_down (from
@@ -21,14 +21,15 @@
  *   ws_handshakes_refused                               ws.c     ws_on_end
  *   msgs_sent                                           upstream.c upstream_compose
  *   msgs_echoed, msgs_echo_duplicates                   upstream.c upstream_recognise
- *   req_header_bytes, req_body_bytes                    user.c   count_curl_request
+ *   req_header_bytes, req_body_bytes                    user_curl.c
+ *                                                       user_curl_count_request
  *                                                       (libcurl), http_conn.c conn_write
  *                                                       (the raw driver's write site)
- *   resp_header_bytes                                   user.c   on_header (libcurl),
+ *   resp_header_bytes                                   user_curl.c on_header (libcurl),
  *                                                       http_conn.c conn_read (the raw
  *                                                       driver's read site)
- *   resp_body_bytes, chunk_framing_bytes                user.c   user_http_body (both
- *                                                                drivers)
+ *   resp_body_bytes, chunk_framing_bytes                user_http.c user_http_body
+ *                                                                (both drivers)
  *   resets                                              user.c   user_note_reset (called
  *                                                                by the transport that saw
  *                                                                the signal)
@@ -38,6 +39,12 @@
  *   outages                                             user.c   user_note_down
  *   outage_ns (and the maxima, counters_add_outage)     user.c   outage_end
  *   outages_open                                        user.c   user_shutdown
+ *   h2_resp_field_bytes, h2_resp_heads, h2_data_frames, user_protocol.c
+ *   h2_resp_unsized                                              user_protocol_head_line
+ *                                                                (libcurl's head lines)
+ *   tls_app_bytes_received                              user_protocol.c on_tls_record
+ *                                                                (OpenSSL's record
+ *                                                                callback)
  * The activity bins are added in counters_add, so they follow the same single places.
  */
 #include "counters.h"
@@ -99,6 +106,11 @@ static const char *const names[CTR__COUNT] = {
     [CTR_SETUPS] = "conn_setups",
     [CTR_SETUP_BYTES] = "conn_setup_bytes",
     [CTR_TLS_HANDSHAKE_US] = "tls_handshake_us",
+    [CTR_H2_RESP_FIELD_BYTES] = "h2_resp_field_bytes",
+    [CTR_H2_RESP_HEADS] = "h2_resp_heads",
+    [CTR_H2_DATA_FRAMES] = "h2_data_frames",
+    [CTR_H2_RESP_UNSIZED] = "h2_resp_unsized",
+    [CTR_TLS_APP_BYTES_RECEIVED] = "tls_app_bytes_received",
     [CTR_KERNEL_BYTES_SENT] = "kernel_bytes_sent",
     [CTR_KERNEL_BYTES_RECEIVED] = "kernel_bytes_received",
     [CTR_KERNEL_SEGS_OUT] = "kernel_segs_out",

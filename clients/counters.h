@@ -93,6 +93,15 @@ enum counter {
                                     and SETTINGS; 0 for plain HTTP/1.1 */
     CTR_TLS_HANDSHAKE_US,        /* ... the TLS handshakes' time, TCP's connect to TLS's
                                     end (CURLINFO_APPCONNECT_TIME_T), microseconds */
+    CTR_H2_RESP_FIELD_BYTES,     /* HTTP/2: response header fields as decoded, name +
+                                    value (:status included): h2load's measure (wire.h) */
+    CTR_H2_RESP_HEADS,           /* HTTP/2: response header blocks (HEADERS frames) */
+    CTR_H2_DATA_FRAMES,          /* HTTP/2: DATA frames of those responses, one per
+                                    16 KiB of Content-Length (wire.h) */
+    CTR_H2_RESP_UNSIZED,         /* HTTP/2: responses without Content-Length (streams:
+                                    their DATA frames are not known) */
+    CTR_TLS_APP_BYTES_RECEIVED,  /* TLS 1.3: plaintext of the application-data records
+                                    received (what HTTP/2 or HTTP/1.1 read) */
     CTR_KERNEL_BYTES_SENT,       /* kernel: bytes handed to TCP (acked + still queued) */
     CTR_KERNEL_BYTES_RECEIVED,   /* kernel: bytes taken from TCP (received - unread) */
     CTR_KERNEL_SEGS_OUT,         /* kernel: TCP segments sent (tcpi_segs_out) */

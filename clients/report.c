@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "hist.h"
 #include "transport.h"
+#include "wire.h"
 
 /* ---- derived figures ---------------------------------------------------------------- */
 
@@ -307,6 +308,15 @@ void report_fields(const struct run_results *res, struct report_fields *o)
     add_num(o, "conn_setup_bytes_run", (double)both(res, CTR_SETUP_BYTES), 0);
     add_num(o, "tls_handshake_us_run", (double)both(res, CTR_TLS_HANDSHAKE_US), 0);
     add_num(o, "requests_run", (double)c->run[CTR_REQUESTS], 0);
+    /* HPACK on the way down, whole run, h2load's measure (wire.h); -1: not derived */
+    uint64_t block = 0, fields = 0;
+    bool hpack = (cfg->protocol == PROTO_H2C || cfg->protocol == PROTO_H2) &&
+                 wire_hpack_down(c->run, cfg->protocol == PROTO_H2, &block, &fields) == 0;
+    add_num(o, "hpack_resp_heads_run", hpack ? (double)c->run[CTR_H2_RESP_HEADS] : -1, 0);
+    add_num(o, "hpack_resp_field_bytes_run", hpack ? (double)fields : -1, 0);
+    add_num(o, "hpack_resp_block_bytes_run", hpack ? (double)block : -1, 0);
+    add_num(o, "hpack_resp_saving_pct_run",
+            hpack && fields > 0 ? 100.0 * (1.0 - (double)block / (double)fields) : -1, 2);
     add_str(o, "bytes_check",
             !split_is_wire(res)       ? "decoded"
             : report_bytes_match(res) ? "ok"
@@ -482,6 +492,14 @@ void report_print_summary(FILE *out, const struct run_results *res)
             !split_is_wire(res) ? "decoded sizes (TLS or HTTP/2: the kernel's are the wire)"
             : report_bytes_match(res) ? "ok"
                                       : "MISMATCH");
+    uint64_t block, fields;
+    if ((res->cfg->protocol == PROTO_H2C || res->cfg->protocol == PROTO_H2) &&
+        wire_hpack_down(c->run, res->cfg->protocol == PROTO_H2, &block, &fields) == 0 &&
+        fields > 0)
+        fprintf(out,
+                "  %-13s response fields %" PRIu64 " B decoded, %" PRIu64
+                " B in HEADERS frames: %.2f%% saved (whole run, h2load's measure)\n",
+                "hpack", fields, block, 100.0 * (1.0 - (double)block / (double)fields));
     fprintf(out,
             "  %-13s cpu %.2f s in the window (%.1f%%), %.2f s in all, peak rss %ld kB\n",
             "client", res->cpu_window_s,

@@ -1,10 +1,11 @@
 /* transport.h: the client's one polymorphism seam: a table of operations per approach.
  *
  * user.c does everything the HTTP techniques share (the HTTP driver, chosen per run:
- * the client's own HTTP/1.1, http_conn.h, or libcurl; byte and connection accounting,
- * chunked decoding, scheduling); such a transport only says what to ask for
- * next, what to do with the body, and how to read the outcome. Adding a technique means
- * adding one file with one of these tables, and one line in transport_for (user.c).
+ * the client's own HTTP/1.1, http_conn.h, or libcurl, user_curl.c; byte and connection
+ * accounting and chunked decoding, user_http.c; scheduling); such a transport only says
+ * what to ask for next, what to do with the body, and how to read the outcome. Adding a
+ * technique means adding one file with one of these tables, and one line in transport_for
+ * (user.c).
  *
  * Two kinds of driver. An HTTP technique fills the libcurl hooks (prepare .. on_error) and
  * user.c runs its transfers. A technique libcurl cannot speak (the WebSocket: libcurl 7.88
@@ -12,7 +13,7 @@
  * socket hooks instead (on_timer, on_io, shutdown): user.c hands it the user's loop timer
  * and the socket's readiness (loop_watch), and it does its own I/O, while the counting
  * that every technique shares (connections, the kernel's count at close, outcomes,
- * outages, updates) still goes through user.c's functions (user.h), one place each. The
+ * outages, updates) still goes through the user's functions (user.h), one place each. The
  * seam was widened this way, rather than by a second table, so that a user stays one
  * struct with one transport whatever its driver, and run.c and the report need no
  * per-driver branches. Exactly one of the two sets of hooks is filled.

@@ -1,31 +1,13 @@
-/* user.c: one simulated user: the start/finish cycle every technique shares, byte and
- * connection accounting, and the libcurl driver (its setup and per-transfer callbacks).
+/* user.c: one simulated user: the start/finish cycle every technique shares, the limits
+ * on a transfer's wait, outages, the updates a user receives, and its set-up.
  *
  * Two HTTP drivers, chosen per run (--http-driver): the client's own HTTP/1.1
- * (http_conn.c, the default), which counts request and response bytes at its socket's
- * single write and read sites and calls user_http_begun, user_http_head_line,
- * user_http_body and user_http_end; or libcurl, whose callbacks below call the same
- * functions. So a response's head lines, its body's split into payload and framing, the
- * outcome and the next request are judged in one place whichever driver read them. With
- * the raw driver the transfer's own limits (connect, whole transfer, answer) are this
- * file's too (arm_limits); libcurl keeps its connect and transfer limits itself.
- *
- * True bytes with libcurl. The request head is CURLINFO_REQUEST_SIZE (what libcurl wrote
- * for this transfer, retries included), read only for transfers libcurl actually began
- * (on_prereq); a POST's body (a message, publish.c) is CURLINFO_SIZE_UPLOAD_T, and since a
- * body under 64 KiB goes out in the same buffer as the head (no Expect: 100-continue),
- * which REQUEST_SIZE counts too, the head is the difference. Response header bytes are
- * summed in the header callback, which libcurl calls with every raw line, status line and
- * blank line included. The body arrives raw (CURLOPT_HTTP_TRANSFER_DECODING = 0: libcurl
- * still finds the end of a chunked body, but passes the chunk framing through), and
- * common/chunked.c splits it into payload and framing. Every byte handed to a callback is
- * counted before anything else happens to it, and callbacks never refuse bytes; a transfer
- * the transport no longer wants (a refused response, broken framing, a body past
- * --max-body) is paused in the write callback, so libcurl reads no more of its socket, and
- * stopped from the loop after the callback. So whatever libcurl took from the kernel was
- * counted. The kernel's own account of each socket (sockacct: TCP_INFO and the socket
- * queues) is added up when libcurl closes the socket, through CURLOPT_CLOSESOCKETFUNCTION;
- * CURLOPT_OPENSOCKETFUNCTION counts connections opened.
+ * (http_conn.c, the default) and libcurl (user_curl.c). Both hand what they read to the
+ * same seam (user_http.c), so a response's head lines, its body, the outcome and the next
+ * request are judged in one place whichever driver read them; a transfer ends here, in
+ * finish. With the raw driver the transfer's own limits (connect, whole transfer, answer)
+ * are this file's too (user_arm_limits); libcurl keeps its connect and transfer limits
+ * itself.
  *
  * Waiting: a transport may bound the wait for a response's headers (answer_timeout_ns,
  * for a stream, whose transfer has no end to time): the user's loop timer is set to that
@@ -37,29 +19,22 @@
  * (user_socket_opened, user_socket_close, user_count_*), so each count still has one
  * place.
  *
- * Libcurl settings that matter for the numbers: the protocol (user_protocol.c); no proxy
- * (the environment is ignored); DNS cache entries never expire (libcurl 7.88 otherwise
- * scans its whole DNS cache after every transfer, O(users)); idle connections are kept for
- * a day (the default 118 s would reconnect slow pollers); no Accept-Encoding (nothing is
- * compressed).
+ * The three files share user_impl.h: the limits' timer from here, the libcurl driver's
+ * set-up, start and end from user_curl.c.
  */
 #include "user.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "clock.h"
 #include "headers.h"
 #include "loop.h"
-#include "sockacct.h"
+#include "user_impl.h"
 #include "user_protocol.h"
 
 #define URL_MAX_BYTES 8192
@@ -101,29 +76,13 @@ const struct transport_ops *transport_for(enum approach a)
     return table[a];
 }
 
-/* ---- libcurl callbacks -------------------------------------------------------------- */
+/* ---- the request cycle -------------------------------------------------------------- */
 
-/* If line is "Name: value\r\n" for `name` (any case), point *val at the trimmed value. */
-static int header_value(const char *line, size_t len, const char *name, const char **val,
-                        size_t *vlen)
-{
-    size_t n = strlen(name);
-    if (len <= n || line[n] != ':' || strncasecmp(line, name, n) != 0)
-        return 0;
-    const char *v = line + n + 1;
-    const char *end = line + len;
-    while (v < end && (*v == ' ' || *v == '\t'))
-        v++;
-    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-        end--;
-    *val = v;
-    *vlen = (size_t)(end - v);
-    return 1;
-}
+static void start(struct user *u);
 
 /* The user's timer while a transfer is out: the nearest of its limits (user.h), or none.
  * (libcurl keeps its transfer and connect limits itself: only answer_due is set then.) */
-static void arm_limits(struct user *u)
+void user_arm_limits(struct user *u)
 {
     int64_t due = 0;
     int64_t lim[3] = {u->answer_due, u->xfer_due, u->hc ? u->hc->connect_due : 0};
@@ -135,236 +94,6 @@ static void arm_limits(struct user *u)
     else
         loop_timer_clear(u->env->loop, u->slot);
 }
-
-/* The final header block has ended: let the transport look at status and type. */
-static void headers_complete(struct user *u)
-{
-    long status = 0;
-    const char *ctype = u->resp_ctype;
-    if (u->easy) {
-        curl_easy_getinfo(u->easy, CURLINFO_RESPONSE_CODE, &status);
-        curl_easy_getinfo(u->easy, CURLINFO_CONTENT_TYPE, &ctype);
-    } else {
-        status = u->hc->resp.status;
-        u->chunked = u->hc->resp.chunked; /* the reader's judgement of the framing */
-    }
-    if (status >= 100 && status < 200)
-        return; /* an interim response; the real one follows */
-    u->headers_done = true;
-    u->status = status;
-    u->answer_due = 0;
-    if (!u->abort_requested)
-        arm_limits(u); /* answered in time */
-    chunked_init(&u->chunk);
-    if (u->ops->on_headers(u, status, ctype ? ctype : "") != 0) {
-        u->refused = true;
-        user_abort_soon(u);
-    }
-}
-
-/* One raw head line of the answer, from either driver (each counts the bytes itself). */
-void user_http_head_line(struct user *u, const char *buf, size_t len)
-{
-    const char *v;
-    size_t vlen;
-    if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
-        u->headers_done = false;
-        u->chunked = false;
-        u->resp_etag[0] = '\0';
-        u->resp_ctype[0] = '\0';
-    } else if (len <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
-        headers_complete(u);
-    } else if (header_value(buf, len, "Transfer-Encoding", &v, &vlen)) {
-        u->chunked = vlen >= 7 && strncasecmp(v + vlen - 7, "chunked", 7) == 0;
-    } else if (header_value(buf, len, "ETag", &v, &vlen) && vlen < sizeof(u->resp_etag)) {
-        memcpy(u->resp_etag, v, vlen);
-        u->resp_etag[vlen] = '\0';
-    } else if (!u->easy && header_value(buf, len, "Content-Type", &v, &vlen) &&
-               vlen < sizeof(u->resp_ctype)) {
-        memcpy(u->resp_ctype, v, vlen);
-        u->resp_ctype[vlen] = '\0';
-    }
-}
-
-/* CURLOPT_HEADERFUNCTION: one raw header line. The libcurl driver's single count of
- * response header bytes (the raw driver's is its read site, http_conn.c). */
-static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
-{
-    struct user *u = userdata;
-    size_t len = size * nitems;
-    counters_add(u->ctr, CTR_RESP_HEADER_BYTES, len, u->ctr->measuring);
-    user_http_head_line(u, buf, len);
-    return len;
-}
-
-/* Payload on its way to the transport (unless refused). */
-static void deliver(void *ctx, const char *buf, size_t len)
-{
-    struct user *u = ctx;
-    if (!u->refused && !u->framing_error && len > 0)
-        u->ops->on_body(u, buf, len);
-}
-
-/* Raw body bytes from either driver. The single count of body and framing bytes. */
-void user_http_body(struct user *u, const char *buf, size_t len)
-{
-    uint64_t payload = len, framing = 0;
-    if (u->chunked) {
-        uint64_t p0 = u->chunk.payload_bytes;
-        size_t used = 0;
-        enum chunked_status st = u->framing_error
-                                     ? CHUNKED_ERROR
-                                     : chunked_feed(&u->chunk, buf, len, &used, deliver, u);
-        payload = u->chunk.payload_bytes - p0;
-        framing = len - payload; /* includes any bytes past the end or past an error */
-        if (st == CHUNKED_ERROR || used < len) {
-            u->framing_error = true;
-            user_abort_soon(u);
-        }
-    } else {
-        deliver(u, buf, len);
-    }
-    counters_add(u->ctr, CTR_RESP_BODY_BYTES, payload, u->ctr->measuring);
-    counters_add(u->ctr, CTR_CHUNK_FRAMING_BYTES, framing, u->ctr->measuring);
-}
-
-/* CURLOPT_WRITEFUNCTION: raw body bytes. */
-static size_t on_write(char *buf, size_t size, size_t nmemb, void *userdata)
-{
-    struct user *u = userdata;
-    size_t len = size * nmemb;
-    user_note_read(u); /* libcurl hands bytes on in the call that read them */
-    user_http_body(u, buf, len);
-    /* a transfer to be stopped reads no more: libcurl keeps these (counted) bytes to hand
-     * back on an unpause that never comes, and the loop removes it at its next turn */
-    return u->abort_requested ? CURL_WRITEFUNC_PAUSE : len;
-}
-
-/* A connection's setup, counted at its first request: by then libcurl has connected and
- * finished TLS (and sent HTTP/2's preface), and nothing of the request has gone out. The
- * transfer that opened a socket is the first to use it (CURLINFO_ACTIVESOCKET is not set
- * yet at this point in libcurl 7.88, so the opener remembers the socket).
- * user_count_setup is the one place CTR_SETUPS, CTR_SETUP_BYTES and
- * CTR_TLS_HANDSHAKE_US are counted (the WebSocket's TLS calls it too). */
-static void count_setup(struct user *u)
-{
-    int fd = u->new_fd; /* the socket this user opened last, first used now */
-    u->new_fd = -1;
-    curl_off_t connect = 0, tls = 0;
-    curl_easy_getinfo(u->easy, CURLINFO_CONNECT_TIME_T, &connect);
-    curl_easy_getinfo(u->easy, CURLINFO_APPCONNECT_TIME_T, &tls);
-    user_count_setup(u, fd, tls > connect ? (uint64_t)(tls - connect) : 0);
-}
-
-void user_count_setup(struct user *u, int fd, uint64_t tls_us)
-{
-    uint64_t bytes = 0;
-    if (!wire_first_request(u->env->wire, fd, &bytes))
-        return;
-    counters_add(u->ctr, CTR_SETUPS, 1, u->ctr->measuring);
-    counters_add(u->ctr, CTR_SETUP_BYTES, bytes, u->ctr->measuring);
-    counters_add(u->ctr, CTR_TLS_HANDSHAKE_US, tls_us, u->ctr->measuring);
-}
-
-/* CURLOPT_PREREQFUNCTION: the connection is ready and the request is about to be sent
- * (for transports whose answer waits for news, that ends an outage: user.h). Until
- * libcurl gets this far with a transfer it has not reset the previous transfer's
- * CURLINFO_REQUEST_SIZE, so a transfer stopped before this point (the run ended in the
- * same loop turn that queued it) must count no request bytes. */
-void user_http_begun(struct user *u)
-{
-    if (u->hc)
-        user_count_setup(u, u->hc->fd, 0); /* plain HTTP/1.1: no TLS, no setup bytes */
-    u->request_begun = true;
-    if (u->down && !u->down_answered && u->ops->up_on_connect)
-        user_note_up(u); /* a live server has the request: it is held, not failing */
-}
-
-static int on_prereq(void *clientp, char *conn_primary_ip, char *conn_local_ip,
-                     int conn_primary_port, int conn_local_port)
-{
-    (void)conn_primary_ip;
-    (void)conn_local_ip;
-    (void)conn_primary_port;
-    (void)conn_local_port;
-    struct user *u = clientp;
-    count_setup(u);
-    user_http_begun(u);
-    return CURL_PREREQFUNC_OK;
-}
-
-/* The one place connections are counted, for libcurl's sockets and own ones. */
-void user_socket_opened(struct user *u, int fd)
-{
-    wire_opened(u->env->wire, fd, u->ctr);
-    counters_add(u->ctr, CTR_CONNECTIONS, 1, u->ctr->measuring);
-    counters_add(u->ctr, CTR_RECONNECTS, u->sockets_ever > 0, u->ctr->measuring);
-    u->sockets_ever++;
-    u->sockets_open++;
-    u->conn_seq_max = 0; /* a new connection: maybe to a restarted server */
-}
-
-/* CURLOPT_OPENSOCKETFUNCTION: every TCP connection this user opens. */
-static curl_socket_t on_opensocket(void *clientp, curlsocktype purpose,
-                                   struct curl_sockaddr *addr)
-{
-    struct user *u = clientp;
-    (void)purpose;
-    int fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
-    if (fd < 0)
-        return CURL_SOCKET_BAD; /* libcurl reports a connect error */
-    user_socket_opened(u, fd);
-    u->new_fd = fd; /* libcurl's transfer that opened it sends the first request */
-    if (u->env->conns_open)
-        u->env->conns_open[u->conn_group]++;
-    return fd;
-}
-
-/* The one place the kernel's account of a socket is read, then the socket closed.
- * Sequence-space corrections: tcpi_bytes_acked counts our SYN once the server acked it
- * (one byte no application wrote; a socket that never connected has written 0, and one
- * that did has at least that 1); sockacct_read already leaves out the server's FIN once
- * it arrived (a.peer_fin), as far as the socket's state tells: a FIN followed by a reset
- * (a server that closed and then got more bytes from us) leaves the socket CLOSED, where
- * the state no longer says that the FIN came, so a caller that saw it (a read returned 0,
- * or EPIPE, which a reset after a FIN gives) says so with fin_seen. Our own FIN never
- * counts: the account is read before we close. */
-int user_socket_close(struct user *u, int fd, bool fin_seen)
-{
-    struct sockacct a;
-    int read = sockacct_read(fd, &a);
-    wire_closing(u->env->wire, fd, read == 0 ? &a : NULL);
-    if (read == 0) {
-        uint64_t late_fin = fin_seen && !a.peer_fin && a.read > 0;
-        uint64_t fin = (uint64_t)a.peer_fin + late_fin;
-        uint64_t syn = a.written > 0;
-        counters_add(u->ctr, CTR_KERNEL_BYTES_SENT, a.written - syn, false);
-        counters_add(u->ctr, CTR_KERNEL_BYTES_RECEIVED, a.read - late_fin, false);
-        counters_add(u->ctr, CTR_KERNEL_SEGS_OUT, a.segs_out, false);
-        counters_add(u->ctr, CTR_KERNEL_SEGS_IN, a.segs_in, false);
-        counters_add(u->ctr, CTR_KERNEL_FIN_RECEIVED, fin, false);
-    } else {
-        counters_add(u->ctr, CTR_KERNEL_READ_ERRORS, 1, false);
-    }
-    if (u->sockets_open > 0)
-        u->sockets_open--;
-    return close(fd);
-}
-
-/* CURLOPT_CLOSESOCKETFUNCTION */
-/* libcurl calls this with the data of the transfer that opened the socket (the
- * group's connection stays its opener's, whoever used it last). */
-static int on_closesocket(void *clientp, curl_socket_t fd)
-{
-    struct user *u = clientp;
-    if (u->env->conns_open && u->env->conns_open[u->conn_group] > 0)
-        u->env->conns_open[u->conn_group]--;
-    return user_socket_close(u, fd, false); /* libcurl does not say */
-}
-
-/* ---- the request cycle -------------------------------------------------------------- */
-
-static void start(struct user *u);
 
 /* The next request at next_due. One due already (a long poll asks again at once) starts
  * here, as the answer is handled, rather than from the timer at the end of the loop's
@@ -385,29 +114,11 @@ static void schedule(struct user *u, int64_t next_due, int64_t now)
     loop_timer_set(u->env->loop, u->slot, next_due);
 }
 
-/* How a libcurl transfer ended, in the drivers' common terms. */
-static enum http_end curl_end(struct user *u, CURLcode result)
-{
-    curl_off_t connect_us = 0;
-    switch (result) {
-    case CURLE_OK:
-        return HTTP_END_OK;
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-        return HTTP_END_CONNECT;
-    case CURLE_OPERATION_TIMEDOUT:
-        curl_easy_getinfo(u->easy, CURLINFO_CONNECT_TIME_T, &connect_us);
-        return connect_us == 0 ? HTTP_END_CONNECT : HTTP_END_TIMEOUT;
-    default:
-        return HTTP_END_IO;
-    }
-}
-
 /* A limit of ours passed: a timeout, or a connect error when no connection was made. */
 static enum http_end timeout_end(struct user *u)
 {
     if (u->easy)
-        return curl_end(u, CURLE_OPERATION_TIMEDOUT);
+        return user_curl_end(u, CURLE_OPERATION_TIMEDOUT);
     return u->hc->connected ? HTTP_END_TIMEOUT : HTTP_END_CONNECT;
 }
 
@@ -459,23 +170,6 @@ void user_count_outcome(struct user *u, enum outcome o)
     counters_add(u->ctr, CTR_ERR_PARSE_TOO_BIG, o == OUTCOME_ERR_TOO_BIG, win);
 }
 
-/* libcurl's account of the request's bytes (the raw driver counts at its write site). */
-static void count_curl_request(struct user *u)
-{
-    long req_bytes = 0;
-    curl_off_t body_bytes = 0;
-    if (u->request_begun) {
-        curl_easy_getinfo(u->easy, CURLINFO_REQUEST_SIZE, &req_bytes);
-        curl_easy_getinfo(u->easy, CURLINFO_SIZE_UPLOAD_T, &body_bytes);
-    }
-    if (u->post_len > 0 && body_bytes <= req_bytes)
-        req_bytes -= (long)body_bytes; /* the body went out in the head's buffer */
-    counters_add(u->ctr, CTR_REQ_HEADER_BYTES, (uint64_t)req_bytes, u->sent_in_window);
-    counters_add(u->ctr, CTR_REQ_BODY_BYTES, (uint64_t)body_bytes, u->sent_in_window);
-    curl_slist_free_all(u->req_headers);
-    u->req_headers = NULL;
-}
-
 /* The one place a transfer ends: request bytes, outcome, next schedule. */
 static void finish(struct user *u, enum http_end how)
 {
@@ -487,7 +181,7 @@ static void finish(struct user *u, enum http_end how)
     u->xfer_due = 0;
     if (u->easy) {
         loop_remove(u->env->loop, u->slot, u->easy);
-        count_curl_request(u);
+        user_curl_count_request(u);
     } else if (u->hc->busy) {
         http_conn_stop(u->hc); /* stopped mid-answer: the connection cannot go on */
     }
@@ -514,30 +208,6 @@ static void finish(struct user *u, enum http_end how)
         user_count_outcome(u, u->ops->on_done(u, u->status, now, &next));
     }
     schedule(u, next, now);
-}
-
-/* The libcurl driver: the request as options of the user's easy handle. 0 or -1. */
-static int start_curl(struct user *u, const struct request_spec *spec,
-                      const char *const *extra)
-{
-    char err[160];
-    if (dynbuf_addf(&u->url, "%s://%s:%u%s%s",
-                    cli_protocol_tls(u->env->cfg->protocol) ? "https" : "http", u->pin_host,
-                    u->env->port, u->env->base_path,
-                    spec->target->mem ? spec->target->mem : "/") != 0)
-        return -1;
-    u->req_headers = headers_build(u->env->headers, u->ops->kind, u->env->host_line, extra);
-    curl_easy_setopt(u->easy, CURLOPT_URL, u->url.mem);
-    user_protocol_before(u);
-    curl_easy_setopt(u->easy, CURLOPT_HTTPHEADER, u->req_headers);
-    curl_easy_setopt(u->easy, CURLOPT_TIMEOUT_MS, (long)(spec->timeout_ns / NS_PER_MS));
-    if (spec->body) {
-        curl_easy_setopt(u->easy, CURLOPT_POSTFIELDSIZE, (long)spec->body_len);
-        curl_easy_setopt(u->easy, CURLOPT_POSTFIELDS, spec->body);
-    }
-    if (!u->req_headers || loop_add(u->env->loop, u->slot, u->easy, err, sizeof(err)) != 0)
-        return -1;
-    return 0;
 }
 
 /* The raw driver: the request's bytes written once into the connection's buffer. 0 or
@@ -603,12 +273,12 @@ static void start(struct user *u)
     user_count_request(u);
     u->busy = true;
     u->starting = true;
-    int rc = u->hc ? start_raw(u, &spec, extra, now) : start_curl(u, &spec, extra);
+    int rc = u->hc ? start_raw(u, &spec, extra, now) : user_curl_start(u, &spec, extra);
     dynbuf_free(&target);
     if (rc != 0)
         finish(u, HTTP_END_IO); /* out of memory: counted as an I/O error, rescheduled */
     else if (u->busy)
-        arm_limits(u);
+        user_arm_limits(u);
     u->starting = false;
 }
 
@@ -628,7 +298,7 @@ void user_on_timer(struct user *u)
         else if ((u->xfer_due && now >= u->xfer_due) || (conn_due && now >= conn_due))
             finish(u, timeout_end(u));
         else
-            arm_limits(u);
+            user_arm_limits(u);
         return;
     }
     if (!u->stopped && !u->shutting_down)
@@ -637,7 +307,7 @@ void user_on_timer(struct user *u)
 
 void user_on_done(struct user *u, CURLcode result)
 {
-    finish(u, curl_end(u, result));
+    finish(u, user_curl_end(u, result));
 }
 
 void user_http_end(struct user *u, enum http_end how)
@@ -798,39 +468,7 @@ int user_init(struct user *u, uint32_t id, bool observer, const struct user_env 
         }
         return 0;
     }
-    char entry[160];
-    snprintf(entry, sizeof(entry), "%s:%u:%s", u->pin_host, env->port, env->address);
-    u->resolve = curl_slist_append(NULL, entry);
-    u->easy = curl_easy_init();
-    if (!u->resolve || !u->easy) {
-        snprintf(err, errlen, "%s: out of memory",
-                 u->easy ? "curl_slist_append" : "curl_easy_init");
-        return -1;
-    }
-    CURL *e = u->easy;
-    curl_easy_setopt(e, CURLOPT_PRIVATE, u);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    if (user_protocol_setup(u, err, errlen) != 0)
-        return -1;
-    curl_easy_setopt(e, CURLOPT_PROXY, "");
-    curl_easy_setopt(e, CURLOPT_RESOLVE, u->resolve);
-    curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, -1L);
-    curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, 86400L);
-    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(e, CURLOPT_HTTP_TRANSFER_DECODING, 0L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-                     (long)(env->cfg->connect_timeout_ns / NS_PER_MS));
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, u);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, u);
-    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
-    curl_easy_setopt(e, CURLOPT_PREREQDATA, u);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_opensocket);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, u);
-    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_closesocket);
-    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, u);
-    return 0;
+    return user_curl_init(u, err, errlen);
 }
 
 void user_free(struct user *u)

@@ -104,6 +104,8 @@ struct user {
     struct chunked chunk;  /* chunked decoder for this response */
     char resp_etag[64];    /* ETag of this response, "" if none */
     char resp_ctype[128];  /* raw driver: its Content-Type, "" if none */
+    int64_t h2_body_len;   /* HTTP/2: this response's Content-Length; 0 for a status
+                              without a body, -1 unknown (user_protocol.c) */
     int64_t rx_real_ns;    /* when the bytes being handled were read from the socket
                               (CLOCK_REALTIME; 0 = not stamped): every update they carry
                               is received at that instant (user_note_read) */

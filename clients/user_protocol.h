@@ -14,6 +14,9 @@
 int user_protocol_setup(struct user *u, char *err, size_t errlen);
 /* Before each transfer (h2c: prior knowledge only for a group's first connection). */
 void user_protocol_before(struct user *u);
+/* One raw response head line from libcurl: under HTTP/2, the fields' decoded bytes in
+ * h2load's measure and the response's frames, for the HPACK figure (wire.h). */
+void user_protocol_head_line(struct user *u, const char *buf, size_t len);
 /* After a transfer that succeeded: whether it was answered in the version asked for. */
 bool user_protocol_as_asked(struct user *u);
 

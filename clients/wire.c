@@ -112,3 +112,17 @@ void wire_window_end(struct wire *w)
     }
     w->measuring = false;
 }
+
+int wire_hpack_down(const uint64_t *run, bool tls, uint64_t *block, uint64_t *fields)
+{
+    uint64_t down = tls ? run[CTR_TLS_APP_BYTES_RECEIVED] : run[CTR_KERNEL_BYTES_RECEIVED];
+    uint64_t heads = run[CTR_H2_RESP_HEADS];
+    uint64_t other = run[CTR_RESP_BODY_BYTES] + run[CTR_CHUNK_FRAMING_BYTES] +
+                     WIRE_H2_FRAME_HEADER * (heads + run[CTR_H2_DATA_FRAMES]) +
+                     WIRE_H2_PREFACE_DOWN * run[CTR_CONNECTIONS];
+    if (heads == 0 || run[CTR_H2_RESP_UNSIZED] > 0 || down < other)
+        return -1;
+    *block = down - other;
+    *fields = run[CTR_H2_RESP_FIELD_BYTES];
+    return 0;
+}

@@ -47,6 +47,34 @@ void wire_closing(struct wire *w, int fd, const struct sockacct *a);
  * HTTP/2's preface and SETTINGS, nothing for plain HTTP/1.1; TCP's SYN left out); 0 for
  * a socket that carried a request before (or is unknown, or unreadable). */
 int wire_first_request(struct wire *w, int fd, uint64_t *setup_bytes);
+/* HPACK on the way down (docs/MODELS.md, "HTTP/2 and TLS"): the bytes of the response
+ * header blocks that crossed, held against the same fields decoded, measured the way
+ * h2load (nghttp2-client) reports its header "space savings": decoded = the sum of every
+ * response field's name and value length, :status included and no per-field overhead
+ * (h2_resp_field_bytes); compressed = the HEADERS frames' payload. The client never sees
+ * the frames (libcurl decodes them inside), so the compressed bytes are what is left of
+ * HTTP/2's bytes down once everything else is taken out, and every part taken out is
+ * counted or fixed by the protocol:
+ *   HTTP/2's bytes down: the kernel's count under h2c; under h2 the plaintext of the TLS
+ *     application-data records (tls_app_bytes_received), so handshakes, session tickets
+ *     and each record's header, inner type and tag are out;
+ *   the bodies (resp_body_bytes, which libcurl hands over whole);
+ *   a 9-byte frame header per HEADERS frame (h2_resp_heads) and per DATA frame
+ *     (h2_data_frames);
+ *   per connection, the front's own frames: WIRE_H2_PREFACE_DOWN.
+ * Over the whole run (run[] totals), so every connection's first answer, which pays its
+ * fields as literals, is in, as in h2load's count. tests/test_protocols.c holds the
+ * result against the HEADERS frames a packet capture decodes, tests/test_h2load.c against
+ * h2load. 0 with *block and *fields set, or -1 when it cannot be derived: no HTTP/2
+ * answers, an answer that was a stream (h2_resp_unsized: its DATA frames are not known),
+ * or frames other than these (the remainder would be negative). */
+#define WIRE_H2_FRAME_HEADER 9
+/* nghttpx's frames on every HTTP/2 connection besides the answers: its SETTINGS (a
+ * frame header and 4 settings of 6 B: nghttpx 1.52) and its acknowledgement of the
+ * client's SETTINGS (a bare frame header). */
+#define WIRE_H2_PREFACE_DOWN (9 + 4 * 6 + 9)
+int wire_hpack_down(const uint64_t *run, bool tls, uint64_t *block, uint64_t *fields);
+
 /* The window starts (ends): read every open socket. */
 void wire_window_start(struct wire *w);
 void wire_window_end(struct wire *w);

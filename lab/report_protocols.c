@@ -10,8 +10,11 @@
  * connection's first request) and the front's own CPU are columns of their own: the
  * handshake matters most where connections are many or short (reconnect bursts, polling
  * without keep-alive), the front's cost is what a deployment pays for TLS and HTTP/2 at
- * the edge. The models (docs/MODELS.md, "HTTP/2 and TLS") are set beside: HPACK's
- * repeated header block, TLS's bytes per record.
+ * the edge. HPACK's saving is a column too, in the measure h2load reports (the
+ * client derives it: clients/wire.h), with a line per HTTP/2 run giving both ways: the
+ * request head and the answer's fields, decoded and as they crossed. The models
+ * (docs/MODELS.md, "HTTP/2 and TLS") are set beside: HPACK's repeated header block, TLS's
+ * bytes per record.
  */
 #include <math.h>
 #include <stdio.h>
@@ -66,6 +69,41 @@ static double per_request(const struct lab_row *r)
     return req > 0 ? lab_num(r->res, "total_bytes") / req : NAN;
 }
 
+/* HPACK's saving on the answers' header fields over the whole run, in percent, h2load's
+ * measure (clients/wire.h); -1 where the client did not derive it (not HTTP/2, or
+ * streams among the answers). */
+static double hpack_saved(const struct lab_row *r)
+{
+    double v = lab_num(r->res, "hpack_resp_saving_pct_run");
+    return v >= 0 ? v : -1;
+}
+
+/* What HPACK did, both ways, for each HTTP/2 run whose answers the client could
+ * measure: the request head (HTTP/1.1's size, decoded) against the bytes sent per
+ * request (its HEADERS frame and what else went up: the window's), and the answers'
+ * fields (h2load's measure) against their HEADERS blocks, over the whole run. */
+static int hpack_lines(struct dynbuf *b, const struct lab_row *rows, size_t n)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct lab_row *r = &rows[i];
+        double req = lab_num(r->res, "requests");
+        double heads = lab_num(r->res, "hpack_resp_heads_run");
+        if (hpack_saved(r) < 0 || !(req > 0) || !(heads > 0))
+            continue;
+        rc = dynbuf_addf(
+            b,
+            "- HPACK, %s: a request head of %.0f B (decoded) crossed as %.1f B sent per "
+            "request; an answer's fields of %.1f B (name + value) as a %.1f B block, "
+            "%.1f%% saved over the run's %.0f answers.\n",
+            r->id, lab_num(r->res, "req_header_bytes") / req,
+            lab_num(r->res, "wire_bytes_sent") / req,
+            lab_num(r->res, "hpack_resp_field_bytes_run") / heads,
+            lab_num(r->res, "hpack_resp_block_bytes_run") / heads, hpack_saved(r), heads);
+    }
+    return rc;
+}
+
 static bool any_front(const struct lab_row *rows, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -110,20 +148,25 @@ static void ranking_titles(const struct lab_row *rows, size_t n, const char *p, 
 static int table(struct dynbuf *b, const struct lab_row *rows, size_t n)
 {
     int rc = dynbuf_adds(
-        b, "\n| run | protocol | wire B / request | wire B / update | bytes / client / min "
-           "| vs http1 | setup B / connection | TLS handshake ms | latency mean ms | front "
-           "CPU s (run) |\n|---|---|---|---|---|---|---|---|---|---|\n");
+        b,
+        "\n| run | protocol | wire B / request | wire B / update | bytes / client / min "
+        "| vs http1 | setup B / connection | TLS handshake ms | HPACK saved (answers) "
+        "| latency mean ms | front CPU s (run) |\n|---|---|---|---|---|---|---|---|---|---|"
+        "---|\n");
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const struct lab_row *r = &rows[i];
         const struct lab_row *twin = http1_twin(rows, n, r);
         double setups = lab_num(r->res, "conn_setups_run");
         double front =
             lab_num(cJSON_GetObjectItemCaseSensitive(r->record, "front"), "cpu_s");
-        char v[8][NUMFMT_LEN], vs[48] = "";
+        char v[8][NUMFMT_LEN], vs[48] = "", hp[32] = "";
+        double saved = hpack_saved(r);
+        if (saved >= 0)
+            snprintf(hp, sizeof(hp), "%.1f%%", saved);
         if (twin && twin != r && twin->bytes_min > 0)
             snprintf(vs, sizeof(vs), "%.2f×", r->bytes_min / twin->bytes_min);
         rc = dynbuf_addf(
-            b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r->id,
+            b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r->id,
             protocol_of(r), numfmt(v[0], sizeof(v[0]), per_request(r), 4),
             numfmt(v[1], sizeof(v[1]), report_bytes_per_update(r), 4),
             numfmt(v[2], sizeof(v[2]), r->bytes_min, 4), vs[0] ? vs : "",
@@ -133,7 +176,7 @@ static int table(struct dynbuf *b, const struct lab_row *rows, size_t n)
                    setups > 0 ? lab_num(r->res, "tls_handshake_us_run") / setups / 1000.0
                               : NAN,
                    3),
-            numfmt(v[5], sizeof(v[5]), r->lat_mean, 3),
+            hp, numfmt(v[5], sizeof(v[5]), r->lat_mean, 3),
             numfmt(v[6], sizeof(v[6]), front >= 0 ? front : NAN, 3));
     }
     return rc;
@@ -172,11 +215,15 @@ int report_protocols(struct dynbuf *b, const struct lab_row *rows, size_t n)
         "front (nghttpx), which speaks HTTP/1.1 to the server, so http1-front is the "
         "front's own cost and the fair baseline for the others. Setup: the bytes both "
         "ways before a connection's first request (a TLS handshake; 0 for plain "
-        "connections), paid again on every reconnect. Models: docs/MODELS.md, \"HTTP/2 "
+        "connections), paid again on every reconnect. HPACK saved: of the answers' header "
+        "fields (name + value, :status included) over the whole run, the share their "
+        "HEADERS frames did not carry, the measure h2load reports as \"space savings\" "
+        "(tests/test_h2load.c holds the two together). Models: docs/MODELS.md, \"HTTP/2 "
         "and TLS\".\n");
     rc = rc ? rc : table(b, rows, n);
     rc = rc ? rc : dynbuf_adds(b, "\n");
     rc = rc ? rc : polling_left(b, rows, n);
+    rc = rc ? rc : hpack_lines(b, rows, n);
     static const char *const all[] = {"http1", "http1-front", "https1", "h2c", "h2"};
     char base[512] = "", order[512];
     ranking_titles(rows, n, "http1", base, sizeof(base));

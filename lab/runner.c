@@ -1,4 +1,6 @@
-/* runner.c: one run, from an empty directory to its saved results (see runner.h).
+/* runner.c: one run, from an empty directory to its saved results (see runner.h): the
+ * run's steps in order, the watch loop with the restart experiment, the end, and a failed
+ * run's stop. Each program is started by runner_start.c (runner_impl.h).
  *
  * A struct trial holds everything one run has in flight: the programs (common/proc.h),
  * their exact argv (lab/runargs.h), the record that becomes run.json, and the two times
@@ -42,52 +44,24 @@
 #include "proc.h"
 #include "run_record.h"
 #include "runargs.h"
+#include "runner_impl.h"
 #include "stats_get.h"
 
-#define START_TIMEOUT_MS 10000 /* a program's first line */
 #define STOP_GRACE_MS    10000 /* SIGTERM to SIGKILL at the end of a run */
 #define ABORT_GRACE_MS   5000  /* the same when a run is abandoned */
 #define CRASH_TIMEOUT_MS 10000 /* SIGUSR1 to the server's end */
 #define STATS_TIMEOUT_MS 10000 /* GET /stats */
 #define TICK_MS          10    /* the watch loop's period */
 
-enum { FIRST, RESTARTED }; /* the two servers of a run with a restart */
-
-struct trial {
-    const struct runner_env *env;
-    const struct scenario_run *r;
-    struct run_record rec;         /* what run.json says */
-    char dir[4096];                /* results/runs/<id> */
-    char record_path[4200];        /* its run.json */
-    struct runargs argv_server[2]; /* FIRST, RESTARTED */
-    struct runargs argv_link, argv_client, argv_front;
-    struct proc server[2], link, client;
-    struct front front;         /* nghttpx, for a protocol through the front */
-    struct broker broker;       /* the run's Redis ("feed": {"redis": true}) */
-    struct runargs broker_argv; /* its argv, for run.json */
-    int cur;                    /* the server that runs now */
-    char server_url[256];       /* "http://127.0.0.1:PORT", as it printed it */
-    char front_url[256];        /* what the client talks to: server, front or link */
-    char upstream[256];         /* what the link forwards to: "ADDR:PORT" */
-    int64_t crash_due, up_due;  /* monotonic ns; 0: nothing due */
-    int64_t window_due;         /* the window's /stats reading; 0: taken or not due */
-    bool server_down;           /* between the crash and the successor's line */
-    char *err;                  /* the caller's buffer */
-    size_t errlen;
-};
-
 /* dir/name into buf. */
-static const char *path_in(const struct trial *t, char *buf, size_t cap, const char *name)
+const char *runner_path_in(const struct trial *t, char *buf, size_t cap, const char *name)
 {
     snprintf(buf, cap, "%s/%s", t->dir, name);
     return buf;
 }
 
 /* "run ID: MESSAGE" into the caller's err and the record. Returns RUNNER_FAILED. */
-static int fail(struct trial *t, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int fail(struct trial *t, const char *fmt, ...)
+int runner_fail(struct trial *t, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -97,11 +71,11 @@ static int fail(struct trial *t, const char *fmt, ...)
     return RUNNER_FAILED;
 }
 
-static int record(struct trial *t)
+int runner_record(struct trial *t)
 {
     char why[512];
     if (run_record_write(&t->rec, t->record_path, why, sizeof(why)) != 0)
-        return fail(t, "%s", why);
+        return runner_fail(t, "%s", why);
     return 0;
 }
 
@@ -110,124 +84,23 @@ static int died(struct trial *t, const struct proc *p, const char *stem)
 {
     char how[96], errf[4200];
     proc_describe(p, how, sizeof(how));
-    path_in(t, errf, sizeof(errf), stem);
+    runner_path_in(t, errf, sizeof(errf), stem);
     if (t->client.pid == 0)
-        return fail(t, "%s died %.1f s after it started, %s; see %s", p->name,
-                    (double)(p->ended_unix_ns - p->started_unix_ns) / 1e9, how, errf);
+        return runner_fail(t, "%s died %.1f s after it started, %s; see %s", p->name,
+                           (double)(p->ended_unix_ns - p->started_unix_ns) / 1e9, how,
+                           errf);
     double since = (double)(p->ended_unix_ns - t->client.started_unix_ns) / 1e9;
-    return fail(t,
-                "%s died %.1f s after the client started (%.1f s into the measurement "
-                "window), %s; see %s",
-                p->name, since, since - t->r->warmup_s, how, errf);
-}
-
-/* Start argv as `name`, its stdout and stderr in the run's directory; with line, wait for
- * its first line. 0, or RUNNER_FAILED / RUNNER_INTERRUPTED. */
-static int start(struct trial *t, struct proc *p, const struct runargs *argv,
-                 const char *name, const char *out, const char *errname, char *line,
-                 size_t cap)
-{
-    char outf[4200], errf[4200], why[1024];
-    struct proc_spec spec = {.argv = (const char *const *)argv->v,
-                             .name = name,
-                             .out = PROC_FILE,
-                             .out_path = path_in(t, outf, sizeof(outf), out),
-                             .err = PROC_FILE,
-                             .err_path = path_in(t, errf, sizeof(errf), errname)};
-    if (proc_start(p, &spec, why, sizeof(why)) != 0)
-        return fail(t, "%s", why);
-    if (!line)
-        return record(t);
-    if (proc_first_line(p, START_TIMEOUT_MS, line, cap, why, sizeof(why)) != 0) {
-        if (*t->env->stop)
-            return RUNNER_INTERRUPTED;
-        return fail(t, "%s (see %s)", why, errf);
-    }
-    return 0;
-}
-
-/* The text after "listening on " in a first line, or NULL. */
-static const char *listening_on(const char *line)
-{
-    static const char prefix[] = "listening on ";
-    return strncmp(line, prefix, sizeof(prefix) - 1) == 0 ? line + sizeof(prefix) - 1
-                                                          : NULL;
-}
-
-static int start_server(struct trial *t, int which)
-{
-    char line[256];
-    const char *names[] = {"the server", "the restarted server"};
-    const char *outs[] = {"server.out", "server-restarted.out"};
-    const char *errs[] = {"server.err", "server-restarted.err"};
-    int rc = start(t, &t->server[which], &t->argv_server[which], names[which], outs[which],
-                   errs[which], line, sizeof(line));
-    if (rc != 0)
-        return rc;
-    const char *url = listening_on(line);
-    if (!url || strncmp(url, "http://", 7) != 0 || !strrchr(url, ':'))
-        return fail(t, "%s's first line is \"%s\", not \"listening on http://ADDR:PORT\"",
-                    names[which], line);
-    if (which == FIRST)
-        snprintf(t->server_url, sizeof(t->server_url), "%s", url);
-    return record(t);
-}
-
-/* The client speaks TLS (to the front). */
-static bool tls(const struct trial *t)
-{
-    return t->r->protocol == SCENARIO_HTTPS1 || t->r->protocol == SCENARIO_H2;
-}
-
-static int start_link(struct trial *t)
-{
-    char line[256], stats[4200];
-    struct runargs *a = &t->argv_link;
-    runargs_addf(a, "%s/pushpull-link", t->env->bin_dir);
-    runargs_add(a, "--listen");
-    runargs_add(a, "127.0.0.1:0");
-    runargs_add(a, "--upstream");
-    runargs_add(a, t->upstream);
-    runargs_add(a, "--stats");
-    runargs_add(a, path_in(t, stats, sizeof(stats), "link_stats.json"));
-    if (runargs_link(t->r, a) != 0)
-        return fail(t, "the link's command line is too long");
-    int rc = start(t, &t->link, a, "the link emulator", "link.out", "link.err", line,
-                   sizeof(line));
-    if (rc != 0)
-        return rc;
-    const char *addr = listening_on(line);
-    if (!addr)
-        return fail(t,
-                    "the link emulator's first line is \"%s\", not \"listening on "
-                    "ADDR:PORT\"",
-                    line);
-    snprintf(t->front_url, sizeof(t->front_url), "%s://%s", tls(t) ? "https" : "http",
-             addr);
-    return record(t);
+    return runner_fail(
+        t,
+        "%s died %.1f s after the client started (%.1f s into the measurement "
+        "window), %s; see %s",
+        p->name, since, since - t->r->warmup_s, how, errf);
 }
 
 /* The run's protocol is spoken with the front (TLS and HTTP/2, or HTTP/1.1 through it). */
 static bool through_front(const struct trial *t)
 {
     return t->r->protocol != SCENARIO_HTTP1;
-}
-
-/* nghttpx in front of the server (lab/front.h): the client, or the link, then talks to
- * its plain port (HTTP/1.1, h2c) or its TLS port (https1, h2), and trusts its
- * certificate. Its log and configuration stay in the run's directory. */
-static int start_front(struct trial *t)
-{
-    char why[1024];
-    if (front_prepare(&t->front, t->dir, t->server_url + strlen("http://"), why,
-                      sizeof(why)) != 0 ||
-        front_start(&t->front, &t->argv_front, START_TIMEOUT_MS, why, sizeof(why)) != 0)
-        return fail(t, "%s", why);
-    unsigned port = tls(t) ? t->front.tls_port : t->front.plain_port;
-    snprintf(t->upstream, sizeof(t->upstream), "127.0.0.1:%u", port);
-    snprintf(t->front_url, sizeof(t->front_url), "%s://127.0.0.1:%u",
-             tls(t) ? "https" : "http", port);
-    return record(t);
 }
 
 /* The machine's 1-minute load average, or -1. */
@@ -253,45 +126,18 @@ static int save_stats(struct trial *t, const char *name, int64_t *at)
     cJSON *doc = rc == 0 && body.mem ? cJSON_ParseWithLength(body.mem, body.len) : NULL;
     dynbuf_free(&body);
     if (!doc)
-        return fail(t, "could not read the server's /stats for %s: %s", name,
-                    rc == 0 ? "the answer is not JSON" : why);
-    rc = lab_write_json(path_in(t, path, sizeof(path), name), doc, why, sizeof(why));
+        return runner_fail(t, "could not read the server's /stats for %s: %s", name,
+                           rc == 0 ? "the answer is not JSON" : why);
+    rc = lab_write_json(runner_path_in(t, path, sizeof(path), name), doc, why, sizeof(why));
     cJSON_Delete(doc);
-    return rc == 0 ? 0 : fail(t, "%s", why);
-}
-
-static int start_client(struct trial *t)
-{
-    struct runargs *a = &t->argv_client;
-    runargs_addf(a, "%s/pushpull-client", t->env->bin_dir);
-    runargs_add(a, "--server");
-    runargs_add(a, t->front_url);
-    runargs_add(a, "--out");
-    runargs_add(a, t->dir);
-    runargs_add(a, "--label");
-    runargs_add(a, t->r->id);
-    if (tls(t)) {
-        runargs_add(a, "--cacert");
-        runargs_add(a, t->front.cert);
-    }
-    if (runargs_client(t->r, a) != 0)
-        return fail(t, "the client's command line is too long");
-    int rc = start(t, &t->client, a, "the client", "client.txt", "client.err", NULL, 0);
-    if (rc != 0)
-        return rc;
-    t->window_due = clock_mono_ns() + (int64_t)(t->r->warmup_s * (double)NS_PER_S);
-    if (t->r->restart.on)
-        t->crash_due = clock_mono_ns() +
-                       (int64_t)((t->r->warmup_s + t->r->restart.at_s) * (double)NS_PER_S);
-    t->rec.status = RUN_RUNNING;
-    return record(t);
+    return rc == 0 ? 0 : runner_fail(t, "%s", why);
 }
 
 /* The second line of the crashed server's stdout (its /stats document), saved. */
 static int save_crash_document(struct trial *t)
 {
     char outf[4200], docf[4200], why[512];
-    FILE *f = fopen(path_in(t, outf, sizeof(outf), "server.out"), "r");
+    FILE *f = fopen(runner_path_in(t, outf, sizeof(outf), "server.out"), "r");
     char *line = NULL;
     size_t cap = 0;
     ssize_t n = -1;
@@ -302,10 +148,11 @@ static int save_crash_document(struct trial *t)
     cJSON *doc = n > 0 ? cJSON_ParseWithLength(line, (size_t)n) : NULL;
     int rc = 0;
     if (!doc)
-        rc = fail(t, "the crashed server printed no /stats document (see %s)", outf);
-    else if (lab_write_json(path_in(t, docf, sizeof(docf), "server_stats.crashed.json"),
-                            doc, why, sizeof(why)) != 0)
-        rc = fail(t, "%s", why);
+        rc = runner_fail(t, "the crashed server printed no /stats document (see %s)", outf);
+    else if (lab_write_json(
+                 runner_path_in(t, docf, sizeof(docf), "server_stats.crashed.json"), doc,
+                 why, sizeof(why)) != 0)
+        rc = runner_fail(t, "%s", why);
     cJSON_Delete(doc);
     free(line);
     return rc;
@@ -321,24 +168,26 @@ static int crash(struct trial *t)
     t->rec.crash_unix_ns = clock_real_ns();
     if (proc_signal(s, SIGUSR1) != 0) {
         proc_describe(s, how, sizeof(how));
-        return fail(t, "the server was gone before its crash was due: it %s (see %s)", how,
-                    path_in(t, errf, sizeof(errf), "server.err"));
+        return runner_fail(t,
+                           "the server was gone before its crash was due: it %s (see %s)",
+                           how, runner_path_in(t, errf, sizeof(errf), "server.err"));
     }
     if (!proc_wait(s, CRASH_TIMEOUT_MS))
-        return *t->env->stop ? RUNNER_INTERRUPTED
-                             : fail(t, "the server did not crash within %d s of SIGUSR1",
-                                    CRASH_TIMEOUT_MS / 1000);
+        return *t->env->stop
+                   ? RUNNER_INTERRUPTED
+                   : runner_fail(t, "the server did not crash within %d s of SIGUSR1",
+                                 CRASH_TIMEOUT_MS / 1000);
     if (proc_exit_code(s) != 0) {
         proc_describe(s, how, sizeof(how));
-        return fail(t, "the server did not crash cleanly: it %s (see %s)", how,
-                    path_in(t, errf, sizeof(errf), "server.err"));
+        return runner_fail(t, "the server did not crash cleanly: it %s (see %s)", how,
+                           runner_path_in(t, errf, sizeof(errf), "server.err"));
     }
     t->server_down = true;
     int rc = save_crash_document(t);
     if (rc != 0)
         return rc;
     t->up_due = clock_mono_ns() + (int64_t)(t->r->restart.down_s * (double)NS_PER_S);
-    return record(t);
+    return runner_record(t);
 }
 
 /* The successor: the same argv, and the port the first one had. */
@@ -349,14 +198,14 @@ static int restart(struct trial *t)
     runargs_add(&t->argv_server[RESTARTED], "--port");
     runargs_add(&t->argv_server[RESTARTED], strrchr(t->server_url, ':') + 1);
     if (t->argv_server[RESTARTED].failed)
-        return fail(t, "the server's command line is too long");
-    int rc = start_server(t, RESTARTED);
+        return runner_fail(t, "the server's command line is too long");
+    int rc = runner_start_server(t, RESTARTED);
     if (rc != 0)
         return rc;
     t->rec.up_unix_ns = clock_real_ns();
     t->cur = RESTARTED;
     t->server_down = false;
-    return record(t);
+    return runner_record(t);
 }
 
 /* While the client runs: every program watched, the crash and restart when due. Returns
@@ -381,7 +230,7 @@ static int watch(struct trial *t)
             t->window_due = 0;
             rc = save_stats(t, "server_stats.window.json", &t->rec.stats_window_unix_ns);
             t->rec.loadavg_window = loadavg();
-            rc = rc ? rc : record(t);
+            rc = rc ? rc : runner_record(t);
         } else if (t->crash_due && now >= t->crash_due) {
             rc = crash(t);
         } else if (t->up_due && now >= t->up_due) {
@@ -405,7 +254,7 @@ static void last_line(const struct trial *t, const char *name, char *out, size_t
 {
     char path[4200], line[512];
     out[0] = '\0';
-    FILE *f = fopen(path_in(t, path, sizeof(path), name), "r");
+    FILE *f = fopen(runner_path_in(t, path, sizeof(path), name), "r");
     while (f && fgets(line, sizeof(line), f)) {
         line[strcspn(line, "\r\n")] = '\0';
         if (line[0])
@@ -422,15 +271,16 @@ static int finish_broker(struct trial *t)
     struct proc *p = &t->broker.proc;
     if (proc_poll(p))
         return died(t, p, "redis.out");
-    if (broker_save_info(&t->broker, path_in(t, path, sizeof(path), "redis_info.txt"), why,
+    if (broker_save_info(&t->broker,
+                         runner_path_in(t, path, sizeof(path), "redis_info.txt"), why,
                          sizeof(why)) != 0)
-        return fail(t, "%s", why);
+        return runner_fail(t, "%s", why);
     if (proc_stop(p, STOP_GRACE_MS) != 0) {
         proc_describe(p, how, sizeof(how));
-        return fail(t, "redis-server %s when stopped (see %s)", how,
-                    path_in(t, path, sizeof(path), "redis.out"));
+        return runner_fail(t, "redis-server %s when stopped (see %s)", how,
+                           runner_path_in(t, path, sizeof(path), "redis.out"));
     }
-    return record(t);
+    return runner_record(t);
 }
 
 /* The client is done: its status, the link's counts, the server's /stats, the server. */
@@ -442,16 +292,17 @@ static int finish(struct trial *t)
         char said[256];
         proc_describe(&t->client, how, sizeof(how));
         last_line(t, "client.err", said, sizeof(said));
-        return fail(t, "the client %s%s%s (see %s and %s)", how, said[0] ? ": " : "", said,
-                    path_in(t, f1, sizeof(f1), "client.txt"),
-                    path_in(t, f2, sizeof(f2), "client.err"));
+        return runner_fail(t, "the client %s%s%s (see %s and %s)", how, said[0] ? ": " : "",
+                           said, runner_path_in(t, f1, sizeof(f1), "client.txt"),
+                           runner_path_in(t, f2, sizeof(f2), "client.err"));
     }
     if (t->server_down)
-        return fail(t, "the client ended while the server was down, before its restart");
+        return runner_fail(
+            t, "the client ended while the server was down, before its restart");
     if (t->r->network.link && proc_stop(&t->link, STOP_GRACE_MS) != 0) {
         proc_describe(&t->link, how, sizeof(how));
-        return fail(t, "the link emulator %s when stopped (see %s)", how,
-                    path_in(t, f1, sizeof(f1), "link.err"));
+        return runner_fail(t, "the link emulator %s when stopped (see %s)", how,
+                           runner_path_in(t, f1, sizeof(f1), "link.err"));
     }
     if (through_front(t)) {
         if (proc_poll(&t->front.proc))
@@ -471,8 +322,8 @@ static int finish(struct trial *t)
         return rc;
     if (proc_stop(s, STOP_GRACE_MS) != 0) {
         proc_describe(s, how, sizeof(how));
-        return fail(t, "the server %s when stopped (see %s)", how,
-                    path_in(t, f1, sizeof(f1), server_err[t->cur]));
+        return runner_fail(t, "the server %s when stopped (see %s)", how,
+                           runner_path_in(t, f1, sizeof(f1), server_err[t->cur]));
     }
     return t->r->feed.redis ? finish_broker(t) : 0;
 }
@@ -498,17 +349,17 @@ static void stop_all(struct trial *t, char *said, size_t cap)
 /* Everything a run does, in order. */
 static int steps(struct trial *t)
 {
-    int rc = start_server(t, FIRST);
+    int rc = runner_start_server(t, FIRST);
     snprintf(t->front_url, sizeof(t->front_url), "%s", t->server_url);
     snprintf(t->upstream, sizeof(t->upstream), "%s", t->server_url + strlen("http://"));
     if (rc == 0 && through_front(t))
-        rc = start_front(t);
+        rc = runner_start_front(t);
     if (rc == 0 && t->r->network.link)
-        rc = start_link(t);
+        rc = runner_start_link(t);
     if (rc == 0)
         rc = save_stats(t, "server_stats.idle.json", &t->rec.stats_idle_unix_ns);
     if (rc == 0)
-        rc = start_client(t);
+        rc = runner_start_client(t);
     if (rc == 0)
         rc = watch(t);
     if (rc == 0)
@@ -526,27 +377,28 @@ static int prepare(struct trial *t, const char *results_dir)
      * /stats, the link's) would otherwise be merged into this one */
     if (lab_remove_tree(t->dir, why, sizeof(why)) != 0 ||
         lab_mkdirs(t->dir, why, sizeof(why)) != 0)
-        return fail(t, "%s", why);
+        return runner_fail(t, "%s", why);
     struct runargs *a = &t->argv_server[FIRST];
     runargs_addf(a, "%s/pushpull-server", t->env->bin_dir);
     runargs_add(a, "--port");
     runargs_add(a, "0");
     if (runargs_server(t->r, a) != 0)
-        return fail(t, "the server's command line is too long");
+        return runner_fail(t, "the server's command line is too long");
     if (t->r->restart.on && t->r->restart.durable) {
         runargs_add(a, "--feed-file");
-        runargs_add(a, path_in(t, feed, sizeof(feed), "feed.log"));
+        runargs_add(a, runner_path_in(t, feed, sizeof(feed), "feed.log"));
     }
     if (t->r->feed.redis) {
         if (broker_start(&t->broker, broker_program(), t->dir, t->r->feed.durable, why,
                          sizeof(why)) != 0)
-            return fail(t, "%s", why);
+            return runner_fail(t, "%s", why);
         runargs_add(&t->broker_argv, broker_program());
-        runargs_add(&t->broker_argv, path_in(t, feed, sizeof(feed), "redis.conf"));
+        runargs_add(&t->broker_argv, runner_path_in(t, feed, sizeof(feed), "redis.conf"));
         runargs_add(a, "--redis");
         runargs_add(a, t->broker.addr);
     }
-    return a->failed ? fail(t, "the server's command line is too long") : record(t);
+    return a->failed ? runner_fail(t, "the server's command line is too long")
+                     : runner_record(t);
 }
 
 int runner_run(const struct runner_env *env, const struct scenario *s, size_t index,

@@ -19,6 +19,8 @@
  *   - users_per_connection: 20 users in groups of 10 share 2 HTTP/2 connections, while
  *     over HTTP/1.1 a group gets at most 6, so 8 of 20 SSE users are never served (the
  *     browser's six-connection limit, RFC 9112 section 9.4 leaving the number open).
+ * The capture also holds the client's HPACK figure (clients/wire.h: the HEADERS blocks
+ * it derives from its counts) against the HEADERS frames tshark decodes, to the byte.
  * The front is started the conductor's way, so these tests also check lab/front.c: a
  * missing program is named with its package.
  */
@@ -360,6 +362,52 @@ static void capture_bytes(const char *dir, const char *pcap, unsigned port, doub
     free(text);
 }
 
+/* The HEADERS frames' payload the front sent on the users' connections, as tshark
+ * decodes the capture's HTTP/2 (through TLS with the key log): the connections that
+ * carried a stream (a DATA frame without END_STREAM: the observer's SSE) are left out,
+ * since the client's figure is its users'. */
+#define CAPTURE_MAX_CONNS 4096
+static double capture_headers_bytes(const char *dir, const char *pcap, unsigned port,
+                                    const char *keyarg, const char *portarg)
+{
+    const char *args[] = {"-r", pcap,         "-d", portarg,        "-o", keyarg,
+                          "-T", "fields",     "-e", "tcp.stream",   "-e", "tcp.srcport",
+                          "-e", "http2.type", "-e", "http2.length", "-e", "http2.flags",
+                          NULL};
+    char *text = tshark_read(dir, args);
+    static double heads[CAPTURE_MAX_CONNS];
+    static bool stream[CAPTURE_MAX_CONNS];
+    memset(heads, 0, sizeof(heads));
+    memset(stream, 0, sizeof(stream));
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        char types[256] = "", lens[256] = "", flags[256] = "";
+        unsigned conn = 0, src = 0;
+        if (sscanf(line, "%u\t%u\t%255[^\t]\t%255[^\t]\t%255s", &conn, &src, types, lens,
+                   flags) != 5 ||
+            src != port || conn >= CAPTURE_MAX_CONNS)
+            continue;
+        char *ts = types, *ls = lens, *fs = flags;
+        for (;;) {
+            long type = strtol(ts, &ts, 10), len = strtol(ls, &ls, 10),
+                 flag = strtol(fs, &fs, 16);
+            if (type == 1)
+                heads[conn] += (double)len;
+            if (type == 0 && !(flag & 1))
+                stream[conn] = true;
+            if (*ts != ',' || *ls != ',' || *fs != ',')
+                break;
+            ts++, ls++, fs++;
+        }
+    }
+    free(text);
+    double total = 0;
+    for (size_t i = 0; i < CAPTURE_MAX_CONNS; i++)
+        total += stream[i] ? 0 : heads[i];
+    return total;
+}
+
 /* Lines of text that contain needle. */
 static int count_lines(const char *text, const char *needle)
 {
@@ -433,6 +481,16 @@ static void captured(const char *protocol, const char *url, unsigned port)
         fail_msg("%s: the capture decodes %d requests for /poll, the client counted %.0f",
                  protocol, polls, requests);
     free(text);
+    /* HPACK: the client's HEADERS bytes down (derived from its counts, clients/wire.h)
+     * are the frames the capture decodes, to the byte */
+    if (strcmp(protocol, "https1") != 0) {
+        double block = client_harness_num(root, "results.hpack_resp_block_bytes_run");
+        double seen = capture_headers_bytes(dir, pcap, port, keyarg, portarg);
+        if (!(block > 0) || block != seen)
+            fail_msg("%s: the client derived %.0f B of HEADERS blocks down, the capture "
+                     "decodes %.0f",
+                     protocol, block, seen);
+    }
     cJSON_Delete(root);
     client_harness_rmdir(rdir);
     client_harness_rmdir(dir);
