@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 
 DEBS=(libmicrohttpd-dev libcjson-dev libcurl4-openssl-dev libcmocka-dev gnuplot-nox
       pkg-config build-essential clang libclang-rt-14-dev iproute2 libwslay-dev libssl-dev
-      openssl nghttp2-proxy nghttp2-client tshark libhiredis-dev redis-server)
+      openssl nghttp2-proxy nghttp2-client tshark libhiredis-dev redis-server haproxy)
 # Where the programs are: bin/ (release), or build/asan/bin for the sanitizer build (the
 # end-to-end tests set PUSHPULL_BIN so the whole lab runs under ASan and UBSan).
 BIN=${PUSHPULL_BIN:-bin}
