@@ -17,6 +17,7 @@
 
 #include "cli_impl.h"
 #include "clock.h"
+#include "partition.h"
 
 void cli_usage(FILE *out)
 {
@@ -149,6 +150,18 @@ enum cli_result cli_parse(int argc, char *const argv[], struct client_config *cf
     if (optind < argc) {
         snprintf(err, errlen, "unexpected argument '%s' (all settings are --flags)",
                  argv[optind]);
+        return CLI_ERROR;
+    }
+    /* --clients is the population; this process runs its partition's share */
+    cfg->clients_total = cfg->clients;
+    cfg->clients =
+        partition_users(cfg->clients_total, cfg->partition_index, cfg->partition_count);
+    if (cfg->clients == 0) {
+        snprintf(err, errlen,
+                 "--partition %u/%u: --clients %u leaves this partition no users (at most "
+                 "%u partitions)",
+                 cfg->partition_index, cfg->partition_count, cfg->clients_total,
+                 cfg->clients_total);
         return CLI_ERROR;
     }
     return check_protocol(cfg, err, errlen);

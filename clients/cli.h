@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #define PUSHPULL_CLIENT_VERSION "0.1.0"
+#define CLI_MAX_SERVERS         64 /* URLs in one --server list */
 
 enum approach {
     APPROACH_SHORT, /* GET /poll every --interval */
@@ -50,13 +51,20 @@ enum poll_mode {
 };
 
 struct client_config {
-    char *server;                  /* base URL, e.g. http://127.0.0.1:8080 (owned) */
+    char *server;                  /* base URL, e.g. http://127.0.0.1:8080, or several
+                                      separated by commas (server instances) (owned) */
     enum approach approach;        /* which technique every user runs */
     enum protocol protocol;        /* HTTP/1.1 or HTTP/2, plain or over TLS */
     char *cacert;                  /* the one certificate TLS trusts (owned); NULL = none */
     uint32_t users_per_connection; /* users (browser tabs) sharing one connection */
     enum poll_mode poll;           /* short polling only */
-    uint32_t clients;              /* simulated users */
+    uint32_t clients;              /* simulated users in this process: --clients, or its
+                                      partition's share of them (partition.h) */
+    uint32_t clients_total;        /* --clients: the whole population */
+    uint32_t partition_index;      /* --partition I/N: I, 1-based (1 when not given) */
+    uint32_t partition_count;      /* ... N (1 when not given) */
+    uint32_t clock_probes;         /* --clock-probe: GET /time probes (clock_offset.h);
+                                      0 = off */
     int64_t duration_ns;           /* the measurement window */
     int64_t warmup_ns;             /* users run, nothing is counted in the window */
     int64_t drain_ns;              /* after the window, for late receipts; -1 = automatic */

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "partition.h"
 #include "loop.h"
 #include "units.h"
 #include "upstream.h"
@@ -42,15 +43,27 @@ static int set_string(char **slot, const char *value, char *err, size_t errlen,
     return 0;
 }
 
+/* One URL, or several separated by commas (server instances: user u uses the
+ * (u % M)-th, failing over to the next; partition.h), all with the same scheme. */
 static int set_server(struct client_config *cfg, const char *v, char *err, size_t errlen,
                       const char *flag)
 {
-    size_t skip = strncmp(v, "http://", 7) == 0    ? 7
-                  : strncmp(v, "https://", 8) == 0 ? 8
-                                                   : 0;
-    if (skip == 0 || v[skip] == '\0' || v[skip] == '/')
-        return bad(err, errlen, flag,
-                   "an http:// or https:// URL such as http://127.0.0.1:8080", v);
+    const char *expect = "an http:// or https:// URL such as http://127.0.0.1:8080, or "
+                         "several separated by commas, all http:// or all https://";
+    size_t first_skip = 0, n = 0;
+    for (const char *p = v;; n++) {
+        size_t skip = strncmp(p, "http://", 7) == 0    ? 7
+                      : strncmp(p, "https://", 8) == 0 ? 8
+                                                       : 0;
+        if (skip == 0 || p[skip] == '\0' || p[skip] == '/' || p[skip] == ',' ||
+            (n > 0 && skip != first_skip) || n >= CLI_MAX_SERVERS)
+            return bad(err, errlen, flag, expect, v);
+        first_skip = skip;
+        const char *comma = strchr(p, ',');
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
     return set_string(&cfg->server, v, err, errlen, flag);
 }
 
@@ -345,6 +358,23 @@ static int set_cookie_bytes(struct client_config *cfg, const char *v, char *err,
     return 0;
 }
 
+static int set_partition(struct client_config *cfg, const char *v, char *err, size_t errlen,
+                         const char *flag)
+{
+    (void)flag;
+    return partition_parse(v, &cfg->partition_index, &cfg->partition_count, err, errlen);
+}
+
+static int set_clock_probes(struct client_config *cfg, const char *v, char *err,
+                            size_t errlen, const char *flag)
+{
+    uint64_t n;
+    if (units_parse_count(v, &n) != 0 || n > 64)
+        return bad(err, errlen, flag, "a count from 0 (off) to 64", v);
+    cfg->clock_probes = (uint32_t)n;
+    return 0;
+}
+
 static int set_seed(struct client_config *cfg, const char *v, char *err, size_t errlen,
                     const char *flag)
 {
@@ -385,7 +415,9 @@ static int set_label(struct client_config *cfg, const char *v, char *err, size_t
 /* ---- the table ---------------------------------------------------------------------- */
 
 const struct option_row cli_options[] = {
-    {"server", 's', "URL", "http://127.0.0.1:8080", "the pushpull server", set_server},
+    {"server", 's', "URL[,URL...]", "http://127.0.0.1:8080",
+     "the pushpull server, or instances: user u uses the (u % M)-th, then the next",
+     set_server},
     {"approach", 'a', "KIND", "short", "short | long | sse | ws", set_approach},
     {"protocol", 0, "PROTO", "http1",
      "http1 | https1 (TLS) | h2c (HTTP/2, prior knowledge) | h2 (HTTP/2 over TLS, ALPN)",
@@ -439,6 +471,13 @@ const struct option_row cli_options[] = {
     {"cookie-bytes", 0, "N", "0", "add a Cookie header with a value of N bytes",
      set_cookie_bytes},
     {"seed", 0, "N", "1", "poll phases, message times and cookie filler", set_seed},
+    {"partition", 0, "I/N", "1/1",
+     "run the users u of --clients with u % N == I-1 (N processes, one population)",
+     set_partition},
+    {"clock-probe", 0, "N", "8",
+     "GET /time probes of the server's clock before the run; its offset corrects "
+     "latencies (0: off)",
+     set_clock_probes},
     {"out", 'o', "DIR", NULL,
      "write summary.json/.csv and latency, timeline, activity, msg_rtt .csv", set_out},
     {"label", 'l', "TEXT", "", "free text added to every output row", set_label},

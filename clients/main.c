@@ -5,7 +5,8 @@
  * one line on stderr saying why, after the summary and the files were written; 1 when
  * the run could not be made (server unreachable at setup, out of descriptors, a file
  * could not be written); 2 for a bad command line. The flags, their defaults and the
- * usage text live in cli.c.
+ * usage text live in cli.c. `pushpull-client merge` (merge.h) adds up the results of a
+ * run's partitions instead.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #include "cli.h"
 #include "dynbuf.h"
+#include "merge.h"
 #include "report.h"
 #include "report_files.h"
 #include "run.h"
@@ -36,6 +38,8 @@ static char *join_argv(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "merge") == 0)
+        return merge_main(argc - 1, argv + 1);
     struct client_config cfg;
     char err[512];
     enum cli_result cr = cli_parse(argc, argv, &cfg, err, sizeof(err));
@@ -62,7 +66,7 @@ int main(int argc, char **argv)
     const struct run_results *res = run_results(run);
     report_print_summary(stdout, res);
     if (cfg.out_dir &&
-        report_write_files(cfg.out_dir, res, cmdline, err, sizeof(err)) != 0) {
+        report_write_files(cfg.out_dir, res, cmdline, argv, err, sizeof(err)) != 0) {
         fprintf(stderr, "pushpull-client: %s\n", err);
         status = 1;
     } else if (report_verdict(res, err, sizeof(err)) != 0) {

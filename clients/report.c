@@ -258,6 +258,12 @@ void report_fields(const struct run_results *res, struct report_fields *o)
     add_num(o, "staleness_unknown_stamps", (double)fs->unknown_stamps, 0);
     add_num(o, "feed_restarts", (double)fs->feed_restarts, 0);
     add_num(o, "feed_stamps_inconsistent", (double)fs->inconsistent, 0);
+    /* the server's clock (clock_offset.h): latencies above are corrected by the offset
+     * when applied, and uncertain by the uncertainty */
+    const struct clock_estimate *ck = &res->clock;
+    add_num(o, "clock_offset_ms", (double)ck->offset_ns / NS_PER_MS, 3);
+    add_num(o, "clock_uncertainty_ms", (double)ck->rtt_ns / 2 / NS_PER_MS, 3);
+    add_num(o, "clock_offset_applied", ck->applied, 0);
     add_num(o, "users_stopped", res->users_stopped, 0);
     add_num(o, "users_never_connected", res->users_never_connected, 0);
     add_num(o, "users_served", res->users_served, 0);
@@ -484,6 +490,18 @@ void report_print_summary(FILE *out, const struct run_results *res)
             ms(hist_value_at_percentile(h, 99.9)), ms(hist_max(h)));
     fprintf(out, "  %-13s mean %.3f ms per user (worst user %.3f ms)\n", "staleness",
             fs->staleness_mean_ms, fs->staleness_max_ms);
+    const struct clock_estimate *ck = &res->clock;
+    if (ck->answered > 0)
+        fprintf(
+            out,
+            "  %-13s server %+.3f ms from this one, +-%.3f ms (round trip %.3f ms, best "
+            "of %u GET /time): %s\n",
+            "clock", (double)ck->offset_ns / NS_PER_MS, (double)ck->rtt_ns / 2 / NS_PER_MS,
+            (double)ck->rtt_ns / NS_PER_MS, ck->answered,
+            ck->applied ? "latencies corrected" : "within its uncertainty, not applied");
+    else
+        fprintf(out, "  %-13s not measured (%u GET /time probes, none answered)\n", "clock",
+                ck->probes);
     fprintf(out,
             "  %-13s sent %" PRIu64 " app = %" PRIu64 " kernel, received %" PRIu64
             " app = %" PRIu64 " kernel: %s\n",

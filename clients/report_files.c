@@ -25,6 +25,7 @@
 
 #include "clock.h"
 #include "hist.h"
+#include "merge_state.h"
 
 /* ---- summary.csv -------------------------------------------------------------------- */
 
@@ -120,7 +121,8 @@ static void cpu_model(char *out, size_t outlen)
     fclose(f);
 }
 
-static cJSON *meta_json(const struct run_results *res, const char *cmdline)
+static cJSON *meta_json(const struct run_results *res, const char *cmdline,
+                        char *const *argv)
 {
     cJSON *m = cJSON_CreateObject();
     char buf[512];
@@ -130,6 +132,10 @@ static cJSON *meta_json(const struct run_results *res, const char *cmdline)
     git_commit(buf, sizeof(buf));
     cJSON_AddStringToObject(m, "commit", buf);
     cJSON_AddStringToObject(m, "command_line", cmdline ? cmdline : "");
+    /* the arguments one by one, so a merge re-reads the settings with the same parser */
+    cJSON *args = cJSON_AddArrayToObject(m, "argv");
+    for (size_t i = 0; argv && argv[i]; i++)
+        cJSON_AddItemToArray(args, cJSON_CreateString(argv[i]));
     time_t t = (time_t)(res->start_real_ns / NS_PER_S);
     struct tm tm;
     gmtime_r(&t, &tm);
@@ -160,8 +166,42 @@ static cJSON *meta_json(const struct run_results *res, const char *cmdline)
     return m;
 }
 
+/* Which slice of the population these results are (partition.h), or, merged, of how
+ * many slices they are the sum. */
+static cJSON *partition_json(const struct run_results *res)
+{
+    const struct client_config *cfg = res->cfg;
+    cJSON *p = cJSON_CreateObject();
+    if (res->merged_parts > 0) {
+        cJSON_AddNumberToObject(p, "count", res->merged_parts);
+        cJSON_AddBoolToObject(p, "merged", true);
+    } else {
+        cJSON_AddNumberToObject(p, "index", cfg->partition_index);
+        cJSON_AddNumberToObject(p, "count", cfg->partition_count);
+        cJSON_AddBoolToObject(p, "merged", false);
+    }
+    cJSON_AddNumberToObject(p, "users", cfg->clients);
+    cJSON_AddNumberToObject(p, "users_total", cfg->clients_total);
+    return p;
+}
+
+/* The server's clock against the client's (clock_offset.h). */
+static cJSON *clock_json(const struct clock_estimate *ck)
+{
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddNumberToObject(c, "offset_ms", (double)ck->offset_ns / NS_PER_MS);
+    cJSON_AddNumberToObject(c, "uncertainty_ms", (double)ck->rtt_ns / 2 / NS_PER_MS);
+    cJSON_AddNumberToObject(c, "rtt_ms", (double)ck->rtt_ns / NS_PER_MS);
+    cJSON_AddNumberToObject(c, "probes", ck->answered);
+    cJSON_AddNumberToObject(c, "probes_asked", ck->probes);
+    cJSON_AddStringToObject(c, "source_url", ck->source_url);
+    cJSON_AddBoolToObject(c, "applied", ck->applied);
+    return c;
+}
+
 static int write_json(const char *path, const struct run_results *res,
-                      const struct report_fields *fl, const char *cmdline)
+                      const struct report_fields *fl, const char *cmdline,
+                      char *const *argv)
 {
     int rc = -1;
     char *text = NULL;
@@ -169,7 +209,9 @@ static int write_json(const char *path, const struct run_results *res,
     cJSON *root = cJSON_CreateObject();
     if (!root)
         goto end;
-    cJSON_AddItemToObject(root, "meta", meta_json(res, cmdline));
+    cJSON_AddItemToObject(root, "meta", meta_json(res, cmdline, argv));
+    cJSON_AddItemToObject(root, "partition", partition_json(res));
+    cJSON_AddItemToObject(root, "clock", clock_json(&res->clock));
     cJSON *r = cJSON_AddObjectToObject(root, "results");
     for (size_t i = 0; i < fl->n; i++) {
         if (fl->f[i].str)
@@ -188,6 +230,7 @@ static int write_json(const char *path, const struct run_results *res,
         cJSON_AddNumberToObject(ups, counters_name((enum counter)k),
                                 (double)res->upstream.run[k]);
     }
+    cJSON_AddItemToObject(root, "merge_inputs", merge_state_json(res));
     text = cJSON_Print(root);
     if (!text)
         goto end;
@@ -225,8 +268,18 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
     return 0;
 }
 
+/* timeline.csv: the sample user's, or the text a merge carries over. */
+static int write_timeline(const struct run_results *res, FILE *f)
+{
+    if (res->timeline_text)
+        return fputs(res->timeline_text, f) == EOF ? -1 : 0;
+    int64_t step = res->cfg->duration_ns / 10000;
+    return freshness_write_timeline(res->fr, f,
+                                    step > 10 * NS_PER_MS ? step : 10 * NS_PER_MS);
+}
+
 int report_write_files(const char *dir, const struct run_results *res, const char *cmdline,
-                       char *err, size_t errlen)
+                       char *const *argv, char *err, size_t errlen)
 {
     char path[4200];
     struct report_fields *fl = malloc(sizeof(*fl));
@@ -238,14 +291,17 @@ int report_write_files(const char *dir, const struct run_results *res, const cha
     int rc = make_dirs(dir, err, errlen);
     if (rc == 0) {
         snprintf(path, sizeof(path), "%s/summary.json", dir);
-        if (write_json(path, res, fl, cmdline) != 0) {
+        if (write_json(path, res, fl, cmdline, argv) != 0) {
             snprintf(err, errlen, "write %s: %s", path, strerror(errno));
             rc = -1;
         }
     }
-    const char *names[] = {"summary.csv", "latency.csv", "timeline.csv", "activity.csv",
-                           "msg_rtt.csv"};
-    for (int i = 0; i < 5 && rc == 0; i++) {
+    const char *names[] = {"summary.csv",         "latency.csv",
+                           "timeline.csv",        "activity.csv",
+                           "msg_rtt.csv",         "latency_buckets.csv",
+                           "msg_rtt_buckets.csv", "loop_lag_buckets.csv"};
+    struct hist *no_lag = res->loop_lag ? NULL : hist_new();
+    for (int i = 0; i < 8 && rc == 0; i++) {
         snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
         FILE *f = fopen(path, "w");
         if (!f) {
@@ -253,25 +309,29 @@ int report_write_files(const char *dir, const struct run_results *res, const cha
             rc = -1;
             break;
         }
-        int wrc;
+        int wrc = -1;
         if (i == 0)
             wrc = report_write_csv(f, fl);
         else if (i == 1)
             wrc = hist_write_csv(res->fr->latency, f);
         else if (i == 2)
-            wrc = freshness_write_timeline(res->fr, f,
-                                           res->cfg->duration_ns / 10000 > 10 * NS_PER_MS
-                                               ? res->cfg->duration_ns / 10000
-                                               : 10 * NS_PER_MS);
+            wrc = write_timeline(res, f);
         else if (i == 3)
             wrc = activity_write_csv(res->activity, f);
-        else
+        else if (i == 4)
             wrc = hist_write_csv(res->msg_rtt, f);
+        else if (i == 5)
+            wrc = hist_write_buckets(res->fr->latency, f);
+        else if (i == 6)
+            wrc = hist_write_buckets(res->msg_rtt, f);
+        else if (res->loop_lag || no_lag)
+            wrc = hist_write_buckets(res->loop_lag ? res->loop_lag : no_lag, f);
         if (fclose(f) != 0 || wrc != 0) {
             snprintf(err, errlen, "write %s: %s", path, strerror(errno));
             rc = -1;
         }
     }
+    hist_free(no_lag);
     free(fl);
     return rc;
 }

@@ -38,6 +38,7 @@
 #include "clock.h"
 #include "hist.h"
 #include "loop.h"
+#include "partition.h"
 #include "rng.h"
 #include "run_impl.h"
 #include "user.h"
@@ -185,13 +186,16 @@ static int run_setup(struct run *r, char *err, size_t errlen)
         r->nusers = i + 1;
         if (user_init(&r->users[i], i, observer, &w->env, t, ctr, err, errlen) != 0)
             return -1;
+        /* the population's user 0 is the sample (partition.h): partition 1's first */
+        uint32_t gid = partition_global_id(cfg->partition_index, cfg->partition_count, i);
+        r->users[i].fresh.sample = i < cfg->clients && gid == 0;
         r->users[i].slot = w->nmembers;
         w->members[w->nmembers++] = &r->users[i];
         if (sender)
             r->users[i].feed = &r->users[i - cfg->clients - 1];
         if (i < cfg->clients && cfg->send_rate_hz > 0) {
             r->users[i].sends = true;
-            upstream_init(&r->users[i].up, &r->up_env, ctr, i, cfg->seed);
+            upstream_init(&r->users[i].up, &r->up_env, ctr, gid, cfg->seed);
         }
     }
     return 0;
@@ -213,6 +217,10 @@ int run_execute(const struct client_config *cfg, struct run **out, char *err, si
 
     pthread_mutex_init(&r->fresh_lock, NULL);
     pthread_mutex_init(&r->progress_lock, NULL);
+
+    /* the server's clock first (clock_offset.h): from here on this process's real-time
+     * readings are on it, the window's included */
+    clock_offset_estimate(cfg, &r->res.clock);
 
     /* the window on both clocks, fixed before anything starts */
     int64_t t0 = clock_mono_ns();
@@ -257,11 +265,15 @@ int run_execute(const struct client_config *cfg, struct run **out, char *err, si
                                  (size_t)cfg->send_bytes)
             : 0;
 
-    /* schedule: the observer first, users at their seeded phases, each on its loop */
-    struct rng rng;
-    rng_seed(&rng, cfg->seed);
+    /* schedule: the observer first, users at their phases (drawn from each one's global
+     * id, so a partition's users start when they would with all the users: partition.h),
+     * each on its loop */
     for (uint32_t i = 0; i < r->nids; i++) {
         struct user *u = &r->users[i];
+        struct rng rng;
+        rng_seed(&rng, partition_user_seed(cfg->seed,
+                                           partition_global_id(cfg->partition_index,
+                                                               cfg->partition_count, i)));
         int64_t at = i == cfg->clients  ? t0
                      : i < cfg->clients ? t0 + ops->first_start(cfg, &rng)
                                         : upstream_due(&u->feed->up);

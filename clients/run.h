@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "clock_offset.h"
 #include "counters.h"
 #include "freshness.h"
 #include "headers.h"
@@ -56,6 +57,11 @@ struct run_results {
     struct hist *loop_lag;          /* how late user deadlines fired in the window, us,
                                        all loops (owned by the run; NULL if no memory) */
     int64_t start_real_ns;          /* t0 on the real-time clock */
+    struct clock_estimate clock;    /* the server's clock against this one (GET /time) */
+    uint32_t merged_parts;          /* pushpull-client merge: the partitions added up; 0
+                                       for a run's own results */
+    const char *timeline_text;      /* merge: timeline.csv as the partition with the
+                                       sample user wrote it (borrowed); NULL: from fr */
     char address[64];               /* the server's address as resolved */
 };
 

@@ -23,12 +23,19 @@ static inline int64_t clock_mono_ns(void)
     return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
 }
 
+/* Added to every clock_real_ns reading of this process; 0 unless set before the
+ * process's threads start, by two writers only: pushpull-server --clock-offset-ms, a test
+ * aid that makes one process on one machine act as a host whose clock is off by a known
+ * amount, and the client's clock-offset estimate (clients/clock_offset.h), which puts the
+ * client's readings on the server's clock. */
+extern int64_t clock_real_offset_ns;
+
 /* Wall-clock time in ns since the epoch: only for publish stamps and their receipt. */
 static inline int64_t clock_real_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+    return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec + clock_real_offset_ns;
 }
 
 /* The same instant as a struct timespec, for pthread_cond_timedwait and clock_nanosleep. */

@@ -17,13 +17,22 @@
  *
  * Percentiles walk the buckets in order (3072 steps), which is fine for a report at the
  * end of a run; nothing on the recording path depends on it.
+ *
+ * The raw form (hist_write_buckets / hist_read_buckets) is what makes a merge of separate
+ * processes exact: the totals and every non-empty bucket, named by its highest value (so
+ * the file reads without knowing the layout's constants, and a file from another layout
+ * is refused rather than misread). The sum is written as a whole number: the values are
+ * whole microseconds, so it is one while it is exact (above).
  */
 #include "hist.h"
 
+#include <errno.h>
 #include <float.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define HIST_SUB_BITS   7                    /* 128 sub-buckets per power of two */
 #define HIST_SUB_COUNT  (1 << HIST_SUB_BITS) /* 128 */
@@ -215,4 +224,181 @@ int hist_write_csv(const struct hist *h, FILE *f)
     if (fflush(f) != 0 || ferror(f))
         return -1;
     return 0;
+}
+
+/* ---- raw buckets -------------------------------------------------------------------- */
+
+int hist_write_buckets(const struct hist *h, FILE *f)
+{
+    if (fprintf(f,
+                "kind,bucket_high_us,value\ncount,,%" PRIu64 "\nunderflow,,%" PRIu64
+                "\noverflow,,%" PRIu64 "\nmin_us,,%" PRId64 "\nmax_us,,%" PRId64
+                "\nsum_us,,%.0Lf\n",
+                h->total, h->underflow, h->overflow, hist_min(h), hist_max(h), h->sum) < 0)
+        return -1;
+    for (int i = 1; i < HIST_BUCKETS; i++) {
+        if (h->counts[i] == 0)
+            continue;
+        if (fprintf(f, "bucket,%" PRId64 ",%" PRIu64 "\n", bucket_high(i), h->counts[i]) <
+            0)
+            return -1;
+    }
+    if (fflush(f) != 0 || ferror(f))
+        return -1;
+    return 0;
+}
+
+/* A whole number filling all of s (an optional '-' when sign). 0 or -1. */
+static int parse_whole(const char *s, bool sign, long double *out)
+{
+    const char *p = s;
+    if (sign && *p == '-')
+        p++;
+    if (*p < '0' || *p > '9')
+        return -1;
+    for (const char *q = p; *q; q++)
+        if (*q < '0' || *q > '9')
+            return -1;
+    char *end = NULL;
+    *out = strtold(s, &end);
+    return end && *end == '\0' ? 0 : -1;
+}
+
+enum { T_COUNT, T_UNDER, T_OVER, T_MIN, T_MAX, T_SUM, T__N };
+static const char *const total_names[T__N] = {"count",  "underflow", "overflow",
+                                              "min_us", "max_us",    "sum_us"};
+
+/* One data line "kind,high,value" into t (a scratch histogram) and seen. 0, or -1 with
+ * what was wrong in err. */
+static int read_line(struct hist *t, long double *tot, bool *seen, char *line, char *err,
+                     size_t errlen)
+{
+    char *c1 = strchr(line, ',');
+    char *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+    if (!c2 || strchr(c2 + 1, ',')) {
+        snprintf(err, errlen, "expected three fields kind,bucket_high_us,value");
+        return -1;
+    }
+    *c1 = *c2 = '\0';
+    const char *kind = line, *high = c1 + 1, *value = c2 + 1;
+    long double v, hv;
+    if (strcmp(kind, "bucket") == 0) {
+        if (parse_whole(high, false, &hv) != 0 || hv < 1 || hv > (long double)INT64_MAX ||
+            parse_whole(value, false, &v) != 0 || v < 1 || v > 0x1p64L - 1) {
+            snprintf(err, errlen, "expected bucket,<highest value>,<count>");
+            return -1;
+        }
+        int64_t hi = (int64_t)hv;
+        int i = bucket_of(hi < HIST_HIGHEST_US ? hi : HIST_HIGHEST_US); /* the top one's
+                                                                high is above the range */
+        if (i < 1 || bucket_high(i) != hi) {
+            snprintf(err, errlen, "%" PRId64 " is not a bucket's highest value", hi);
+            return -1;
+        }
+        if (t->counts[i] != 0) {
+            snprintf(err, errlen, "bucket %" PRId64 " twice", hi);
+            return -1;
+        }
+        t->counts[i] = (uint64_t)v;
+        return 0;
+    }
+    for (int k = 0; k < T__N; k++) {
+        if (strcmp(kind, total_names[k]) != 0)
+            continue;
+        bool sign = k == T_MIN || k == T_MAX || k == T_SUM;
+        if (high[0] != '\0' || parse_whole(value, sign, &v) != 0 || seen[k]) {
+            snprintf(err, errlen, "expected one row %.20s,,<whole number>", kind);
+            return -1;
+        }
+        seen[k] = true;
+        tot[k] = v;
+        return 0;
+    }
+    snprintf(err, errlen,
+             "unknown kind '%.20s' (count, underflow, overflow, min_us, max_us, "
+             "sum_us or bucket)",
+             kind);
+    return -1;
+}
+
+/* The totals read agree with the buckets read; fill them into t. 0 or -1 with err. */
+static int check_totals(struct hist *t, const long double *tot, const bool *seen, char *err,
+                        size_t errlen)
+{
+    for (int k = 0; k < T__N; k++)
+        if (!seen[k]) {
+            snprintf(err, errlen, "no %s row", total_names[k]);
+            return -1;
+        }
+    uint64_t n = 0;
+    for (int i = 0; i < HIST_BUCKETS; i++)
+        n += t->counts[i];
+    if (tot[T_COUNT] != (long double)n || tot[T_UNDER] + tot[T_OVER] > tot[T_COUNT] ||
+        (n > 0 && tot[T_MIN] > tot[T_MAX]) || tot[T_MIN] < (long double)INT64_MIN ||
+        tot[T_MAX] > (long double)INT64_MAX) {
+        snprintf(err, errlen,
+                 "the totals disagree with the buckets (count %.0Lf, buckets "
+                 "%" PRIu64 ")",
+                 tot[T_COUNT], n);
+        return -1;
+    }
+    t->total = n;
+    t->underflow = (uint64_t)tot[T_UNDER];
+    t->overflow = (uint64_t)tot[T_OVER];
+    t->min = (int64_t)tot[T_MIN];
+    t->max = (int64_t)tot[T_MAX];
+    t->sum = tot[T_SUM];
+    return 0;
+}
+
+int hist_read_buckets(struct hist *h, FILE *f, char *err, size_t errlen)
+{
+    int rc = -1;
+    char line[256], why[160];
+    long double tot[T__N] = {0};
+    bool seen[T__N] = {false};
+    unsigned lineno = 0;
+    struct hist *t = hist_new();
+    if (!t) {
+        snprintf(err, errlen, "hist_new: out of memory");
+        return -1;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        lineno++;
+        size_t len = strlen(line);
+        if (len == 0 || line[len - 1] != '\n') {
+            snprintf(err, errlen, "line %u: too long or not ended by a newline", lineno);
+            goto end;
+        }
+        line[len - 1] = '\0';
+        if (lineno == 1) {
+            if (strcmp(line, "kind,bucket_high_us,value") != 0) {
+                snprintf(err, errlen,
+                         "line 1: expected the header kind,bucket_high_us,value");
+                goto end;
+            }
+            continue;
+        }
+        if (read_line(t, tot, seen, line, why, sizeof(why)) != 0) {
+            snprintf(err, errlen, "line %u: %s", lineno, why);
+            goto end;
+        }
+    }
+    if (ferror(f)) {
+        snprintf(err, errlen, "read: %s", strerror(errno));
+        goto end;
+    }
+    if (lineno == 0) {
+        snprintf(err, errlen, "empty file (expected the header kind,bucket_high_us,value)");
+        goto end;
+    }
+    if (check_totals(t, tot, seen, why, sizeof(why)) != 0) {
+        snprintf(err, errlen, "%s", why);
+        goto end;
+    }
+    hist_merge(h, t);
+    rc = 0;
+end:
+    hist_free(t);
+    return rc;
 }

@@ -40,5 +40,15 @@ int64_t hist_value_at_percentile(const struct hist *h, double p);
  * plus fixed rows for 50, 90, 99, 99.9, 99.99 and 100. Returns 0, or -1 on a write error.
  */
 int hist_write_csv(const struct hist *h, FILE *f);
+/* Write the raw histogram, so another process can rebuild it exactly (an exact merge of
+ * runs: pushpull-client merge). CSV with header "kind,bucket_high_us,value": six rows of
+ * totals (kind count, underflow, overflow, min_us, max_us, sum_us; bucket_high_us empty),
+ * then one row per non-empty bucket in increasing order (kind bucket, the bucket's highest
+ * value, its count). Returns 0, or -1 on a write error. */
+int hist_write_buckets(const struct hist *h, FILE *f);
+/* Read a file written by hist_write_buckets and add it to h (as hist_merge would: read
+ * several files into one histogram to merge them). 0, or -1 with one line in err naming
+ * the line and what was expected; h is unchanged on failure. */
+int hist_read_buckets(struct hist *h, FILE *f, char *err, size_t errlen);
 
 #endif

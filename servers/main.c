@@ -88,6 +88,7 @@ static const char usage_text[] =
     "                           NAME:pubs sit beside it (default pushpull:feed)\n"
     "  --redis-maxlen N         trim the stream to about N updates, at least --buffer\n"
     "                           (default 10k, or --buffer if larger)\n"
+    "  --clock-offset-ms MS     test aid: stamps and GET /time read MS ms ahead\n"
     "  -h, --help               this text\n"
     "\n"
     "Durations take a unit: 250ms, 30s, 2m (a bare number means seconds, or ms for\n"
@@ -195,7 +196,8 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
         O_WWW,
         O_FEEDFILE,
         O_OPENPUB,
-        O_LOCALPEER
+        O_LOCALPEER,
+        O_CLOCKOFFSET
     };
     static const struct option opts[] = {
         {"bind", required_argument, NULL, O_BIND},
@@ -222,6 +224,7 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
         {"feed-file", required_argument, NULL, O_FEEDFILE},
         {"open-publish", no_argument, NULL, O_OPENPUB},
         {"local-peer", required_argument, NULL, O_LOCALPEER},
+        {"clock-offset-ms", required_argument, NULL, O_CLOCKOFFSET},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     int c;
@@ -377,6 +380,19 @@ static void parse_args(int argc, char **argv, struct server_config *cfg, bool *e
                 flags_bad_value("local-peer", "a loopback IPv4 address such as 127.0.0.1",
                                 optarg);
             cfg->local_peer = a.s_addr;
+            break;
+        }
+        case O_CLOCKOFFSET: {
+            /* a test aid (clock.h): every stamp and GET /time read this much ahead */
+            char *end = NULL;
+            errno = 0;
+            double ms = strtod(optarg, &end);
+            if (errno != 0 || end == optarg || *end != '\0' || !(ms >= -86400000.0) ||
+                !(ms <= 86400000.0))
+                flags_bad_value(
+                    "clock-offset-ms",
+                    "milliseconds from -86400000 to 86400000 (like 250 or -40.5)", optarg);
+            clock_real_offset_ns = (int64_t)(ms * (double)NS_PER_MS);
             break;
         }
         case 'h':

@@ -55,6 +55,10 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.seed, 1);
     assert_null(cfg.out_dir);
     assert_string_equal(cfg.label, "");
+    assert_int_equal(cfg.clients_total, 100);
+    assert_int_equal(cfg.partition_index, 1);
+    assert_int_equal(cfg.partition_count, 1);
+    assert_int_equal(cfg.clock_probes, 8);
     cli_config_free(&cfg);
 }
 
@@ -63,21 +67,27 @@ static void test_every_flag(void **state)
     (void)state;
     struct client_config cfg;
     char err[256] = "";
-    char **argv = ARGV(
-        "--server", "http://[::1]:9/api", "-a", "sse", "--clients", "10k", "--duration",
-        "2m", "--warmup", "0", "--drain", "500ms", "--interval", "250ms", "--poll",
-        "events", "--longpoll-timeout", "45s", "--connect-timeout", "1s",
-        "--response-timeout", "750ms", "--open-timeout", "2s", "--ws-backoff", "250ms",
-        "--send-rate", "0.5", "--send-bytes", "1k", "--send-mode", "periodic", "--max-body",
-        "500k", "--max-clock-skew", "0", "--headers", "browser", "--cookie-bytes", "400",
-        "--seed", "18446744073709551614", "--out", "/tmp/x", "--label", "run A");
+    char **argv =
+        ARGV("--server", "http://[::1]:9/api", "-a", "sse", "--clients", "10k",
+             "--duration", "2m", "--warmup", "0", "--drain", "500ms", "--interval", "250ms",
+             "--poll", "events", "--longpoll-timeout", "45s", "--connect-timeout", "1s",
+             "--response-timeout", "750ms", "--open-timeout", "2s", "--ws-backoff", "250ms",
+             "--send-rate", "0.5", "--send-bytes", "1k", "--send-mode", "periodic",
+             "--max-body", "500k", "--max-clock-skew", "0", "--headers", "browser",
+             "--cookie-bytes", "400", "--seed", "18446744073709551614", "--out", "/tmp/x",
+             "--label", "run A", "--partition", "3/7", "--clock-probe", "0");
     int argc = 0;
     while (argv[argc])
         argc++;
     assert_int_equal(parse(argc, argv, &cfg, err), CLI_RUN);
     assert_string_equal(cfg.server, "http://[::1]:9/api");
     assert_int_equal(cfg.approach, APPROACH_SSE);
-    assert_int_equal(cfg.clients, 10000);
+    /* users 2, 9, 16, ... of 10000: 1429 of them (10000 = 7 * 1428 + 4) */
+    assert_int_equal(cfg.clients, 1429);
+    assert_int_equal(cfg.clients_total, 10000);
+    assert_int_equal(cfg.partition_index, 3);
+    assert_int_equal(cfg.partition_count, 7);
+    assert_int_equal(cfg.clock_probes, 0);
     assert_int_equal(cfg.duration_ns, 120 * NS_PER_S);
     assert_int_equal(cfg.warmup_ns, 0);
     assert_int_equal(cfg.drain_ns, 500 * NS_PER_MS);
@@ -110,9 +120,28 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
+    {"--partition", "0/2",
+     "--partition: expected I/N with 1 <= I <= N <= 1024 (like 2/4), got '0/2'"},
+    {"--partition", "3/2",
+     "--partition: expected I/N with 1 <= I <= N <= 1024 (like 2/4), got '3/2'"},
+    {"--partition", "1/1025",
+     "--partition: expected I/N with 1 <= I <= N <= 1024 (like 2/4), got '1/1025'"},
+    {"--partition", "1/2x",
+     "--partition: expected I/N with 1 <= I <= N <= 1024 (like 2/4), got '1/2x'"},
+    {"--partition", "200/200",
+     "--partition 200/200: --clients 100 leaves this partition no users (at most 100 "
+     "partitions)"},
+    {"--clock-probe", "65", "--clock-probe: expected a count from 0 (off) to 64, got '65'"},
+    {"--server", "http://a:1,https://b:2",
+     "--server: expected an http:// or https:// URL such as http://127.0.0.1:8080, or "
+     "several separated by commas, all http:// or all https://, got "
+     "'http://a:1,https://b:2'"},
+    {"--server", "http://a:1,",
+     "--server: expected an http:// or https:// URL such as http://127.0.0.1:8080, or "
+     "several separated by commas, all http:// or all https://, got 'http://a:1,'"},
     {"--server", "ftp://x",
-     "--server: expected an http:// or https:// URL such as http://127.0.0.1:8080, "
-     "got 'ftp://x'"},
+     "--server: expected an http:// or https:// URL such as http://127.0.0.1:8080, or "
+     "several separated by commas, all http:// or all https://, got 'ftp://x'"},
     {"--approach", "websocket",
      "--approach: expected short, long, sse or ws, got 'websocket'"},
     {"--ws-backoff", "0",

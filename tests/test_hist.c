@@ -384,6 +384,123 @@ static void test_merge(void **state)
     hist_free(empty);
 }
 
+/* A histogram through its raw-bucket file: write h, read it back into a fresh one. */
+static struct hist *through_buckets(const struct hist *h)
+{
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    assert_int_equal(hist_write_buckets(h, f), 0);
+    rewind(f);
+    struct hist *back = hist_new();
+    assert_non_null(back);
+    char err[200];
+    assert_int_equal(hist_read_buckets(back, f, err, sizeof(err)), 0);
+    fclose(f);
+    return back;
+}
+
+/* The exact merge the issue asks for: the samples of one population split among N
+ * histograms (as N client partitions would record them), each written to its bucket file,
+ * the files read into one histogram: every figure and the whole percentile spectrum equal
+ * those of the one histogram that saw every sample. */
+static void test_buckets_merge_exact(void **state)
+{
+    (void)state;
+    enum { N = 5 };
+    struct hist *all = hist_new(), *part[N], *merged = hist_new();
+    assert_true(all && merged);
+    for (int i = 0; i < N; i++) {
+        part[i] = hist_new();
+        assert_non_null(part[i]);
+    }
+    uint64_t seed = 7;
+    for (int i = 0; i < 200000; i++) {
+        int64_t v = rng_latency(&seed);
+        if (i % 97 == 0)
+            v = -(v % 5000); /* clock skew: underflow, negative min */
+        if (i % 1013 == 0)
+            v = HIST_HIGHEST_US + v; /* overflow */
+        hist_record(all, v);
+        hist_record(part[(rng_next(&seed) >> 7) % N], v); /* uneven shares */
+    }
+    struct hist *none = hist_new(); /* a partition that recorded nothing */
+    assert_non_null(none);
+    for (int i = 0; i < N + 1; i++) {
+        FILE *f = tmpfile();
+        assert_non_null(f);
+        assert_int_equal(hist_write_buckets(i < N ? part[i] : none, f), 0);
+        rewind(f);
+        char err[200] = "";
+        if (hist_read_buckets(merged, f, err, sizeof(err)) != 0)
+            fail_msg("partition %d: %s", i, err);
+        fclose(f);
+    }
+    assert_same_hist(merged, all);
+    for (double p = 0.5; p <= 100.0; p += 0.5)
+        assert_int_equal(hist_value_at_percentile(merged, p),
+                         hist_value_at_percentile(all, p));
+    /* one histogram through its file is itself, the empty one too */
+    struct hist *back = through_buckets(all);
+    assert_same_hist(back, all);
+    hist_free(back);
+    back = through_buckets(none);
+    assert_same_hist(back, none);
+    hist_free(back);
+    for (int i = 0; i < N; i++)
+        hist_free(part[i]);
+    hist_free(none);
+    hist_free(all);
+    hist_free(merged);
+}
+
+/* Read text as a bucket file into h; the return code, err holds the message. */
+static int read_text(struct hist *h, const char *text, char *err, size_t errlen)
+{
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    fputs(text, f);
+    rewind(f);
+    int rc = hist_read_buckets(h, f, err, errlen);
+    fclose(f);
+    return rc;
+}
+
+static void test_buckets_bad_input(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *expect;
+    } bad[] = {
+        {"", "empty file"},
+        {"percentile,latency_us\n", "line 1: expected the header"},
+        {"kind,bucket_high_us,value\ncount,,1\n", "no underflow row"},
+        {"kind,bucket_high_us,value\ncount,,1\nunderflow,,0\noverflow,,0\nmin_us,,5\n"
+         "max_us,,5\nsum_us,,5\n",
+         "the totals disagree"},
+        {"kind,bucket_high_us,value\nbucket,258,1\n", "258 is not a bucket's highest"},
+        {"kind,bucket_high_us,value\nbucket,5,x\n", "line 2: expected bucket,"},
+        {"kind,bucket_high_us,value\nbucket,5,1\nbucket,5,1\n", "line 3: bucket 5 twice"},
+        {"kind,bucket_high_us,value\ncount,,1\ncount,,1\n", "line 3: expected one row"},
+        {"kind,bucket_high_us,value\nmean,,1\n", "unknown kind 'mean'"},
+        {"kind,bucket_high_us,value\ncount,1\n", "expected three fields"},
+        {"kind,bucket_high_us,value\ncount,,1", "line 2: too long or not ended"},
+    };
+    struct hist *h = hist_new();
+    assert_non_null(h);
+    hist_record(h, 1234);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char err[200] = "";
+        assert_int_equal(read_text(h, bad[i].text, err, sizeof(err)), -1);
+        if (!strstr(err, bad[i].expect))
+            fail_msg("case %zu: '%s' lacks '%s'", i, err, bad[i].expect);
+    }
+    /* unchanged by every failure */
+    assert_int_equal(hist_count(h), 1);
+    assert_int_equal(hist_min(h), 1234);
+    assert_int_equal(hist_max(h), 1234);
+    hist_free(h);
+}
+
 static void test_underflow_overflow(void **state)
 {
     (void)state;
@@ -535,6 +652,8 @@ int main(void)
         cmocka_unit_test(test_bimodal),
         cmocka_unit_test(test_random_against_sorted),
         cmocka_unit_test(test_merge),
+        cmocka_unit_test(test_buckets_merge_exact),
+        cmocka_unit_test(test_buckets_bad_input),
         cmocka_unit_test(test_underflow_overflow),
         cmocka_unit_test(test_percentile_edges),
         cmocka_unit_test(test_csv),
