@@ -19,6 +19,7 @@
 #include "scale.h"
 
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,9 @@ struct scaled {
     struct proc merge;
     char urls[SCENARIO_MAX_INSTANCES * 600]; /* what the clients get as --server */
     int64_t window_due;
+    int64_t crash_due;     /* instance_crash's moment (monotonic ns); 0: none or done */
+    int64_t crash_unix_ns; /* when it was crashed (CLOCK_REALTIME); 0: not yet */
+    bool crashed;          /* the instance sc->crash_instance is gone, as planned */
     char *err;
     size_t errlen;
 };
@@ -100,6 +104,12 @@ static int record(struct scaled *t)
     if (run_record_write(&t->rec, t->record_path, why, sizeof(why)) != 0)
         return fail(t, "%s", why);
     return 0;
+}
+
+/* Instance k is the one crashed on purpose, and it has been. */
+static bool is_crashed(const struct scaled *t, uint32_t k)
+{
+    return t->crashed && k + 1 == t->sc->crash_instance;
 }
 
 /* ---- run.json's "scale" ---------------------------------------------------------- */
@@ -155,6 +165,13 @@ static void add_scale(const void *arg, cJSON *obj)
         }
     } else {
         cJSON_AddNullToObject(obj, "balancer");
+    }
+    if (t->sc->crash_instance) {
+        cJSON *c = cJSON_AddObjectToObject(obj, "instance_crash");
+        cJSON_AddNumberToObject(c, "instance", t->sc->crash_instance);
+        cJSON_AddNumberToObject(c, "at_s", t->sc->crash_at_s);
+        if (t->crash_unix_ns)
+            cJSON_AddNumberToObject(c, "crash_unix_ns", (double)t->crash_unix_ns);
     }
     cJSON *ns = cJSON_AddArrayToObject(obj, "namespaces");
     for (size_t i = 0; i < t->n_ns; i++)
@@ -317,6 +334,8 @@ static int save_all_stats(struct scaled *t, const char *name, int64_t *at, bool 
 {
     *at = clock_real_ns();
     for (uint32_t k = 0; k < t->sc->instances; k++) {
+        if (is_crashed(t, k)) /* its final document is the one it printed */
+            continue;
         int rc = save_stats(t, k, name, users);
         if (rc != 0)
             return rc;
@@ -365,6 +384,44 @@ static int died(struct scaled *t, const struct proc *p, const char *errf)
     return fail(t, "%s %s %.1f s after it started; see %s", p->name, how, since, errf);
 }
 
+/* instance_crash: SIGUSR1 (the server prints its /stats document as its second stdout
+ * line and exits without a goodbye: the kernel resets its connections), the document
+ * saved as the instance's final reading. */
+static int crash(struct scaled *t)
+{
+    uint32_t k = t->sc->crash_instance - 1;
+    struct member *m = &t->inst[k];
+    char outf[4400], docf[4400], why[512], how[96];
+    t->crash_due = 0;
+    t->crash_unix_ns = clock_real_ns();
+    if (proc_signal(&m->proc, SIGUSR1) != 0 || !proc_wait(&m->proc, STOP_GRACE_MS) ||
+        proc_exit_code(&m->proc) != 0) {
+        proc_describe(&m->proc, how, sizeof(how));
+        return *t->env->stop
+                   ? RUNNER_INTERRUPTED
+                   : fail(t, "instance %u did not crash cleanly: it %s", k + 1, how);
+    }
+    t->crashed = true;
+    snprintf(outf, sizeof(outf), "%s/server.out", m->dir);
+    FILE *f = fopen(outf, "r");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = -1;
+    if (f && getline(&line, &cap, f) > 0)
+        n = getline(&line, &cap, f);
+    if (f)
+        fclose(f);
+    cJSON *doc = n > 0 ? cJSON_ParseWithLength(line, (size_t)n) : NULL;
+    free(line);
+    if (!doc)
+        return fail(t, "crashed instance %u printed no /stats document (see %s)", k + 1,
+                    outf);
+    snprintf(docf, sizeof(docf), "%s/server_stats.json", m->dir);
+    int rc = lab_write_json(docf, doc, why, sizeof(why));
+    cJSON_Delete(doc);
+    return rc == 0 ? record(t) : fail(t, "%s", why);
+}
+
 /* Until every partition has ended: the servers, Redis and HAProxy watched. */
 static int watch(struct scaled *t)
 {
@@ -385,7 +442,7 @@ static int watch(struct scaled *t)
         if (running == 0)
             return 0;
         for (uint32_t k = 0; k < t->sc->instances; k++)
-            if (proc_poll(&t->inst[k].proc)) {
+            if (!is_crashed(t, k) && proc_poll(&t->inst[k].proc)) {
                 snprintf(errf, sizeof(errf), "%s/server.err", t->inst[k].dir);
                 return died(t, &t->inst[k].proc, errf);
             }
@@ -396,6 +453,11 @@ static int watch(struct scaled *t)
         if (t->sc->balancer && proc_poll(&t->lb.proc)) {
             snprintf(errf, sizeof(errf), "%s/haproxy.err", t->dir);
             return died(t, &t->lb.proc, errf);
+        }
+        if (t->crash_due && clock_mono_ns() >= t->crash_due) {
+            int rc = crash(t);
+            if (rc != 0)
+                return rc;
         }
         if (t->window_due && clock_mono_ns() >= t->window_due) {
             t->window_due = 0;
@@ -486,7 +548,7 @@ static int finish(struct scaled *t)
     }
     for (uint32_t k = 0; k < t->sc->instances; k++) {
         struct proc *p = &t->inst[k].proc;
-        if (proc_stop(p, STOP_GRACE_MS) != 0) {
+        if (!is_crashed(t, k) && proc_stop(p, STOP_GRACE_MS) != 0) {
             proc_describe(p, how, sizeof(how));
             return fail(t, "instance %u %s when stopped (see %s/server.err)", k + 1, how,
                         t->inst[k].dir);
@@ -640,6 +702,8 @@ static int steps(struct scaled *t)
         rc = start_partition(t, i);
     if (rc == 0) {
         t->window_due = clock_mono_ns() + (int64_t)(t->r->warmup_s * (double)NS_PER_S);
+        if (t->sc->crash_instance)
+            t->crash_due = t->window_due + (int64_t)(t->sc->crash_at_s * (double)NS_PER_S);
         t->rec.status = RUN_RUNNING;
         rc = record(t);
     }

@@ -117,7 +117,9 @@ struct scenario_scale {
     struct scenario_place redis_at;                              /* the run's Redis */
     struct scenario_place balancer_at;                           /* HAProxy */
     struct scenario_place link_at;                               /* the link ("local") */
-    char remote_dir[1024]; /* pushpull's checkout on ssh hosts; "" = this one's path */
+    char remote_dir[1024];   /* pushpull's checkout on ssh hosts; "" = this one's path */
+    uint32_t crash_instance; /* "instance_crash": the instance crashed (2..instances); 0 */
+    double crash_at_s;       /* when, in seconds from the window's start */
 };
 /* "local", "netns:NAME" or "ssh:USER@HOST" into out[cap]. */
 void scenario_place_format(const struct scenario_place *p, char *out, size_t cap);

@@ -119,7 +119,8 @@ static const char *const root_fields[] = {"name",
                                           "instances",
                                           "partitions",
                                           "balancer",
-                                          "hosts"};
+                                          "hosts",
+                                          "instance_crash"};
 static const char *const updates_fields[] = {"process", "rate_hz", "burst_size",
                                              "payload_bytes", "trace"};
 static const char *const headers_fields[] = {"profile", "cookie_bytes"};

@@ -68,6 +68,21 @@ static const struct field_spec partitions_spec = {
     1,
     "a whole number of client processes from 1 to 1024"};
 
+static const struct field_spec crash_instance_spec = {
+    "instance",
+    2,
+    SCENARIO_MAX_INSTANCES,
+    false,
+    false,
+    true,
+    false,
+    true,
+    0,
+    "a whole number from 2 to instances (instance 1 publishes)"};
+static const struct field_spec crash_at_spec = {
+    "at_s", 0,     86400, true, false,
+    false,  false, true,  0,    "a number of seconds above 0 and below duration_s"};
+
 static const char *const balancer_names[] = {"none", "haproxy"};
 static const char *const hosts_keys[] = {"instances", "redis",      "balancer",
                                          "link",      "partitions", "remote_dir"};
@@ -255,6 +270,32 @@ static int parse_hosts(struct fields_ctx *c, const cJSON *root, struct scenario_
     return 0;
 }
 
+/* "instance_crash": {"instance": K, "at_s": T}. 0 or -1. */
+static int parse_crash(struct fields_ctx *c, const cJSON *root, struct scenario_scale *sc)
+{
+    static const char *const keys[] = {"instance", "at_s"};
+    const cJSON *o;
+    double k;
+    if (fields_get_object(c, root, "instance_crash", "an object with instance and at_s",
+                          &o) != 0)
+        return -1;
+    if (!o)
+        return 0;
+    if (fields_check_keys(c, o, "instance_crash", keys, N_OF(keys), "") != 0 ||
+        fields_get_scalar(c, o, "instance_crash", &crash_instance_spec, &k) < 0 ||
+        fields_get_scalar(c, o, "instance_crash", &crash_at_spec, &sc->crash_at_s) < 0)
+        return -1;
+    if (k > sc->instances) {
+        char got[32];
+        snprintf(got, sizeof(got), "%.0f", k);
+        return fields_fail_got(c, "instance_crash.instance",
+                               "a whole number from 2 to instances (instance 1 publishes)",
+                               got);
+    }
+    sc->crash_instance = (uint32_t)k;
+    return 0;
+}
+
 int scenario_parse_scale(struct fields_ctx *c, const cJSON *root, struct scenario *s)
 {
     struct scenario_scale *sc = &s->scale;
@@ -274,6 +315,8 @@ int scenario_parse_scale(struct fields_ctx *c, const cJSON *root, struct scenari
     sc->balancer = (enum scenario_balancer)bal;
     if (sc->instances > 1)
         s->feed.redis = true; /* one feed for all: through Redis */
+    if (parse_crash(c, root, sc) != 0)
+        return -1;
     if (parse_hosts(c, root, sc, s->feed.redis) != 0)
         return -1;
     bool away = !all_kind(sc->instance_at, sc->instances, SCENARIO_LOCAL) ||
@@ -338,6 +381,12 @@ static int check_run(struct fields_ctx *c, const struct scenario_run *r, double 
     const struct scenario_scale *sc = r->scale;
     char arith[256], way[256];
     double users = r->clients;
+    if (sc->crash_instance && sc->crash_at_s >= r->duration_s) {
+        char got[32];
+        fields_fmt_num(got, sizeof(got), sc->crash_at_s);
+        return fields_fail_got(c, "instance_crash.at_s",
+                               "a number of seconds above 0 and below duration_s", got);
+    }
     if (sc->partitions > r->clients) {
         char got[32];
         snprintf(got, sizeof(got), "%u", sc->partitions);
