@@ -122,7 +122,7 @@ static void add_member(cJSON *arr, const struct member *m, bool instance)
     cJSON_AddStringToObject(o, "place", place);
     if (instance) {
         cJSON_AddStringToObject(o, "url", m->url);
-        cJSON_AddNumberToObject(o, "users_at_window", m->users);
+        cJSON_AddNumberToObject(o, "connections_at_window", m->users);
     }
     cJSON *argv = cJSON_AddArrayToObject(o, "argv");
     for (size_t i = 0; i < m->argv.n; i++)
