@@ -2,14 +2,14 @@
  * server instances.
  *
  * The conductor writes RUN_DIR/haproxy.cfg (one frontend on ADDR:PORT, one backend
- * listing every instance, leastconn, no health checks of its own: an instance that
- * refuses is retried on another), and starts Debian's haproxy (`haproxy -db -f CFG`:
- * foreground, no daemon, no pid file) at the balancer's place, stopped by pid. It
- * listens on loopback, or on its namespace's address. Its timeouts sit above every hold
- * the run has: the long-poll hold, the SSE heartbeat and the run's whole length (a stream
- * is silent between updates for as long as the update gap), so HAProxy never cuts what
- * the server would keep: `timeout client`, `timeout server` and `timeout tunnel` (the
- * WebSocket's, once upgraded) are all set to that bound.
+ * listing every instance, leastconn, marked down at its first failed connection and checked
+ * with GET /time every 500 ms, a refused connection retried on another), and starts
+ * Debian's haproxy (`haproxy -db -f CFG`: foreground, no daemon, no pid file) at the
+ * balancer's place, stopped by pid. It listens on loopback, or on its namespace's address.
+ * Its timeouts sit above every hold the run has: the long-poll hold, the SSE heartbeat and
+ * the run's whole length (a stream is silent between updates for as long as the update
+ * gap), so HAProxy never cuts what the server would keep: `timeout client`, `timeout
+ * server` and `timeout tunnel` (the WebSocket's, once upgraded) are all set to that bound.
  */
 #ifndef PUSHPULL_LAB_BALANCER_H
 #define PUSHPULL_LAB_BALANCER_H

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,7 +19,6 @@
 #include "dynbuf.h"
 #include "proc.h"
 
-#define SSH_PROGRAM   "/usr/bin/ssh"
 #define CHECK_WAIT_MS 20000
 
 /* The namespace index of label, or ps->n. */
@@ -127,10 +127,16 @@ static int add_quoted(struct dynbuf *b, const char *word)
     return rc == 0 ? dynbuf_adds(b, "'") : -1;
 }
 
+const char *place_ssh_program(void)
+{
+    const char *p = getenv("PUSHPULL_SSH");
+    return p && p[0] ? p : "/usr/bin/ssh";
+}
+
 /* The ssh words before the remote command. */
 static void add_ssh(struct runargs *out, const struct scenario_place *p)
 {
-    runargs_add(out, SSH_PROGRAM);
+    runargs_add(out, place_ssh_program());
     runargs_add(out, "-o");
     runargs_add(out, "BatchMode=yes");
     runargs_add(out, "-o");

@@ -57,6 +57,8 @@ void place_addr(const struct place_set *ps, const struct scenario_place *p, char
 int place_wrap(const struct place_set *ps, const struct scenario_place *p,
                const struct runargs *argv, const char *local_dir, const char *remote_dir,
                struct runargs *out);
+/* The ssh program: $PUSHPULL_SSH (the tests' stand-in), else /usr/bin/ssh. */
+const char *place_ssh_program(void);
 /* Is pushpull at remote_dir on p's host built at `commit`? Runs `ssh -o BatchMode=yes
  * USER@HOST git -C DIR rev-parse HEAD` and `test -x DIR/bin/pushpull-server`. 0, or -1
  * with one line in err naming the host and what it found. */
