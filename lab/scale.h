@@ -26,6 +26,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "dynbuf.h"
 #include "runner.h"
 #include "scenario.h"
 
@@ -33,6 +34,14 @@
  * with one line in err on failure, naming the run. */
 int scale_run(const struct runner_env *env, const struct scenario *s, size_t index,
               const char *results_dir, char *err, size_t errlen);
+
+/* scale_plan.c. A scaled run's processes for `pushpull-lab plan`, appended to out, one
+ * line each after the run's plan line: "  instance K at PLACE: ARGV", "  balancer at
+ * PLACE: ARGV", "  partition I/N at PLACE: ARGV", and for each ssh host "  check at
+ * PLACE: ARGV". Words the run decides (ports, namespace names, the run's directory) are
+ * written as PORT, pp-PID-N-NAME and RUN_DIR; programs as DIR/bin/..., DIR the checkout
+ * (remote_dir on ssh hosts). 0, or -1 when out of memory or a line is too long. */
+int scale_plan_lines(const struct scenario_run *r, struct dynbuf *out);
 
 /* scale_stats.c. Add dir/instances/K/name (K = 1..n) into dir/name. 0, or -1 with one
  * line in err. */

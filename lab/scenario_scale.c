@@ -250,6 +250,19 @@ static int parse_hosts(struct fields_ctx *c, const cJSON *root, struct scenario_
                                "cannot reach this host's loopback)",
                                "\"local\"");
     bool lb = sc->balancer == SCENARIO_BALANCER_HAPROXY;
+    /* ssh: the conductor starts Redis and HAProxy here or in a namespace only */
+    if (any_kind(sc->instance_at, sc->instances, SCENARIO_SSH) && redis)
+        return fields_fail_got(c, "hosts.instances",
+                               "no ssh host with a Redis (Redis runs here or in a "
+                               "namespace, which another host cannot reach)",
+                               "an ssh host");
+    if (any_kind(sc->partition_at, sc->partitions, SCENARIO_SSH) &&
+        (lb || !all_kind(sc->instance_at, sc->instances, SCENARIO_SSH)))
+        return fields_fail_got(c, "hosts.instances",
+                               "ssh hosts for every instance, and no balancer, when "
+                               "partitions run on ssh hosts (they cannot reach this "
+                               "host's loopback or namespaces)",
+                               lb ? "a balancer" : "an instance here");
     if (any_kind(sc->partition_at, sc->partitions, SCENARIO_NETNS)) {
         if (lb && sc->balancer_at.kind != SCENARIO_NETNS)
             return fields_fail_got(c, "hosts.balancer",

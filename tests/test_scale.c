@@ -7,8 +7,8 @@
  * at the end. Ctrl-C mid-run stops every process (by pid, checked) and removes the
  * namespaces. An ssh place is checked before anything starts: a host at another commit is
  * refused in one line (ssh is a stand-in script here, $PUSHPULL_SSH: nothing connects
- * anywhere). The conductor and the programs are the ASan/UBSan builds. Needs root (the
- * namespaces), as test_netns does.
+ * anywhere), and `plan` shows the ssh command lines. The conductor and the programs are the
+ * ASan/UBSan builds. Needs root (the namespaces), as test_netns does.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -301,12 +301,14 @@ static void an_ssh_host_at_another_commit_is_refused_first(void **state)
     assert_int_equal(chmod(fake, 0755), 0);
     setenv("PUSHPULL_SSH", fake, 1);
     snprintf(file, sizeof(file), "%s/ssh.json", tmp);
-    write_text(file, "{\"name\":\"ssh\",\"description\":\"a remote partition\","
-                     "\"duration_s\":2,\"warmup_s\":0.5,\"clients\":20,"
-                     "\"updates\":{\"process\":\"periodic\",\"rate_hz\":5},"
-                     "\"approaches\":[{\"kind\":\"sse\"}],\"partitions\":2,"
-                     "\"hosts\":{\"partitions\":[\"local\",\"ssh:lab@load-2\"],"
-                     "\"remote_dir\":\"/srv/pushpull\"}}");
+    write_text(
+        file,
+        "{\"name\":\"ssh\",\"description\":\"a remote partition\","
+        "\"duration_s\":2,\"warmup_s\":0.5,\"clients\":20,"
+        "\"updates\":{\"process\":\"periodic\",\"rate_hz\":5},"
+        "\"approaches\":[{\"kind\":\"sse\"}],\"partitions\":2,"
+        "\"hosts\":{\"instances\":\"ssh:lab@load-2\",\"partitions\":\"ssh:lab@load-2\","
+        "\"remote_dir\":\"/srv/pushpull\"}}");
     snprintf(out, sizeof(out), "%s/ssh", tmp);
     struct proc lab;
     start_lab(&lab, file, out);
@@ -329,12 +331,62 @@ static void an_ssh_host_at_another_commit_is_refused_first(void **state)
     assert_int_not_equal(stat(path, &st), 0);
 }
 
+/* `plan` shows each process of a scaled run where it will run: the ssh command lines
+ * (every word quoted for the remote shell) and each host's check, without connecting. */
+static void plan_shows_the_ssh_command_lines(void **state)
+{
+    (void)state;
+    char file[4200], outf[4200], why[512];
+    snprintf(file, sizeof(file), "%s/plan-ssh.json", tmp);
+    write_text(file,
+               "{\"name\":\"plan-ssh\",\"description\":\"d\",\"duration_s\":4,"
+               "\"clients\":2000,\"updates\":{\"process\":\"periodic\",\"rate_hz\":5},"
+               "\"approaches\":[{\"kind\":\"sse\"}],\"partitions\":2,"
+               "\"hosts\":{\"instances\":\"ssh:lab@10.0.0.11\","
+               "\"partitions\":[\"ssh:lab@load-1\",\"ssh:lab@load-2\"],"
+               "\"remote_dir\":\"/srv/it's\"}}");
+    snprintf(outf, sizeof(outf), "%s/plan-ssh.out", tmp);
+    const char *argv[] = {LAB, "plan", file, NULL};
+    struct proc p;
+    struct proc_spec spec = {.argv = argv,
+                             .name = "pushpull-lab plan",
+                             .out = PROC_FILE,
+                             .out_path = outf,
+                             .err = PROC_DEVNULL};
+    if (proc_start(&p, &spec, why, sizeof(why)) != 0)
+        fail_msg("%s", why);
+    assert_int_equal(proc_wait(&p, 30000), 1);
+    assert_int_equal(proc_exit_code(&p), 0);
+    FILE *f = fopen(outf, "r");
+    assert_non_null(f);
+    static char text[1 << 16];
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    assert_non_null(strstr(
+        text, "\n  instance 1 at ssh:lab@10.0.0.11: /usr/bin/ssh -o BatchMode=yes -o "
+              "ConnectTimeout=10 lab@10.0.0.11 -- cd '/srv/it'\\''s' && exec "
+              "'/srv/it'\\''s/bin/pushpull-server' '--bind' '0.0.0.0' '--port' '0' "));
+    assert_non_null(strstr(text, "\n  partition 2/2 at ssh:lab@load-2: /usr/bin/ssh -o "
+                                 "BatchMode=yes -o ConnectTimeout=10 lab@load-2 -- cd "
+                                 "'/srv/it'\\''s' && exec "
+                                 "'/srv/it'\\''s/bin/pushpull-client' '--server' "
+                                 "'INSTANCE_URLS' '--out' "
+                                 "'/srv/it'\\''s/results/remote/sse/partition-2' '--label' "
+                                 "'sse' '--partition' '2/2' "));
+    assert_non_null(strstr(text, "\n  check at ssh:lab@load-1: /usr/bin/ssh -o "
+                                 "BatchMode=yes -o ConnectTimeout=10 lab@load-1 -- git -C "
+                                 "'/srv/it'\\''s' rev-parse HEAD && test -x "
+                                 "'/srv/it'\\''s'/bin/pushpull-server\n"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(two_instances_two_partitions_in_namespaces),
         cmocka_unit_test(ctrl_c_stops_everything_and_removes_the_namespaces),
         cmocka_unit_test(an_ssh_host_at_another_commit_is_refused_first),
+        cmocka_unit_test(plan_shows_the_ssh_command_lines),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

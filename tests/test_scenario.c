@@ -37,7 +37,7 @@
 #define ROOT_KEYS                                                                          \
     "name, description, duration_s, warmup_s, seed, clients, updates, messages, headers, " \
     "approaches, network, restart, target, radio, quick, protocol, users_per_connection, " \
-    "feed, instances, partitions, balancer, hosts"
+    "feed, instances, partitions, balancer, hosts, instance_crash"
 #define QUICK_KEYS                                                                         \
     "duration_s, warmup_s, clients, rate_hz, burst_size, payload_bytes, send_rate_hz, "    \
     "send_bytes, interval_ms, timeout_s, heartbeat_s, retry_ms, backoff_ms, delay_ms, "    \
@@ -1363,7 +1363,7 @@ static void scale_fields(void **state)
     char *b = patch(a, "partitions", "2");
     s = load_patch(b, "hosts",
                    "{'instances':['netns:server-1','netns:server-2'],'redis':'netns:feed',"
-                   "'partitions':'ssh:me@load-1.example'}",
+                   "'partitions':['netns:load-1','netns:load-2']}",
                    0);
     const struct scenario_run *r = scenario_run_at(s, 2);
     assert_true(r->feed.redis); /* set by instances */
@@ -1371,11 +1371,37 @@ static void scale_fields(void **state)
     assert_int_equal(r->scale->instance_at[1].kind, SCENARIO_NETNS);
     assert_string_equal(r->scale->instance_at[1].name, "server-2");
     assert_string_equal(r->scale->redis_at.name, "feed");
-    assert_int_equal(r->scale->partition_at[1].kind, SCENARIO_SSH);
+    assert_int_equal(r->scale->partition_at[1].kind, SCENARIO_NETNS);
     char where[SCENARIO_PLACE_MAX + 8];
-    scenario_place_format(&r->scale->partition_at[0], where, sizeof(where));
-    assert_string_equal(where, "ssh:me@load-1.example");
+    scenario_place_format(&r->scale->partition_at[1], where, sizeof(where));
+    assert_string_equal(where, "netns:load-2");
     scenario_free(s);
+    char *p2 = patch(BASE, "partitions", "2");
+    s = load_patch(
+        p2, "hosts",
+        "{'instances':'ssh:me@server-1.example','partitions':'ssh:me@load-1.example'}", 0);
+    free(p2);
+    assert_string_equal(scenario_run_at(s, 0)->scale->partition_at[1].name,
+                        "me@load-1.example");
+    assert_int_equal(scenario_run_at(s, 0)->scale->partition_at[1].kind, SCENARIO_SSH);
+    scenario_free(s);
+    /* instance_crash: the instance (not 1, which publishes) and a moment in the window */
+    s = load_patch(a, "instance_crash", "{'instance':2,'at_s':1.5}", 0);
+    assert_int_equal(scenario_run_at(s, 0)->scale->crash_instance, 2);
+    assert_true(scenario_run_at(s, 0)->scale->crash_at_s == 1.5);
+    scenario_free(s);
+    expect_patch_error_in(
+        a, "instance_crash", "{'instance':1,'at_s':1}",
+        "t.json: instance_crash.instance: expected a whole number from 2 to "
+        "instances (instance 1 publishes), got 1");
+    expect_patch_error_in(
+        a, "instance_crash", "{'instance':3,'at_s':1}",
+        "t.json: instance_crash.instance: expected a whole number from 2 to "
+        "instances (instance 1 publishes), got 3");
+    expect_patch_error_in(
+        a, "instance_crash", "{'instance':2,'at_s':5}",
+        "t.json: instance_crash.at_s: expected a number of seconds above 0 "
+        "and below duration_s, got 5");
     s = load_patch(BASE, "balancer", "'haproxy'", 0);
     assert_true(scenario_run_at(s, 0)->scale->scaled);
     assert_int_equal(scenario_run_at(s, 0)->scale->balancer, SCENARIO_BALANCER_HAPROXY);
@@ -1421,6 +1447,16 @@ static void scale_fields(void **state)
     expect_patch_error("hosts", "{'partitions':'netns:p'}",
                        "t.json: hosts.instances: expected namespaces for every instance "
                        "when partitions run in namespaces, got \"local\"");
+    expect_patch_error_in(
+        a, "hosts", "{'instances':'ssh:lab@h1'}",
+        "t.json: hosts.instances: expected no ssh host with a Redis (Redis "
+        "runs here or in a namespace, which another host cannot reach), "
+        "got an ssh host");
+    expect_patch_error(
+        "hosts", "{'partitions':'ssh:lab@h1'}",
+        "t.json: hosts.instances: expected ssh hosts for every instance, and "
+        "no balancer, when partitions run on ssh hosts (they cannot reach "
+        "this host's loopback or namespaces), got an instance here");
     expect_patch_error("hosts", "{'link':'netns:l'}",
                        "t.json: hosts.link: expected \"local\" (a scaled run has no link; "
                        "a run with a network has one server), got another place");
