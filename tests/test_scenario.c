@@ -2146,8 +2146,10 @@ static double check_bundled(const char *pattern, bool experiments, size_t *count
                 dynbuf_reset(&b);
                 assert_int_equal(link_args(r, &b), 0);
                 /* (an experiment on protocols holds plain HTTP/1.1 as its baseline) */
-                if (experiments && !r->network.link && !r->restart.on && !needs_front(s))
-                    fail_msg("%s: run %s has neither a link nor a restart nor a front",
+                if (experiments && !r->network.link && !r->restart.on && !needs_front(s) &&
+                    !r->scale->scaled)
+                    fail_msg("%s: run %s has neither a link nor a restart nor a front nor "
+                             "more than one process",
                              path, r->id);
                 if (!experiments && r->protocol != SCENARIO_HTTP1)
                     fail_msg("%s: run %s unexpectedly needs the front", path, r->id);

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# scale_out.sh: the load tier measured: scenarios/experiments/scale-out.json run by the
+# conductor (6 server instances on one Redis feed, 6 client partitions, each in a network
+# namespace of its own, one update a second), then its figures per tier.
+#
+# Printed, from the run's own files (nothing is measured twice):
+#   delivery  updates expected, received, missed (merged summary.json of the partitions)
+#   latency   publish-to-receipt p50, p99 and max (the merged histogram)
+#   memory    per connection: the instances' resident memory at the window's start less
+#             before any user connected (server_stats.window.json - .idle.json, every
+#             instance added), the clients' peak resident memory, and Redis's used_memory,
+#             each divided by the users
+#   CPU       per event delivered: the instances' CPU over the window (server_stats.json -
+#             .window.json), the clients' CPU in the window, and Redis's whole CPU (per
+#             update published, since Redis carries each update once, not once per user)
+#   instances each one's share of the users
+#
+#   tests/bench/scale_out.sh [--quick]     (results in results/bench-scale/<stamp>/)
+# Needs root (the namespaces) and jq.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+QUICK=()
+if [ "${1:-}" = --quick ]; then QUICK=(--quick); fi
+BIN=${PUSHPULL_BIN:-bin}
+OUT=results/bench-scale/$(date -u +%Y%m%d-%H%M%S)
+"$BIN/pushpull-lab" run scenarios/experiments/scale-out.json "${QUICK[@]}" --out "$OUT"
+runs=("$OUT"/runs/*/)
+RUN=${runs[0]%/}
+
+r() { jq -r ".results.$1" "$RUN/summary.json"; }
+s() { jq -r "$2" "$RUN/$1"; }
+info() { sed -n "s/^$1:\([0-9.]*\).*/\1/p" "$RUN/redis_info.txt" | tr -d '\r'; }
+
+users=$(r clients)
+events=$(jq -r '.run_totals.deliveries' "$RUN/summary.json")
+published=$(r updates_published)
+srv_cpu=$(awk -v a="$(s server_stats.json .cpu_s)" -v b="$(s server_stats.window.json .cpu_s)" \
+    'BEGIN { print a - b }')
+srv_mem=$(awk -v a="$(s server_stats.window.json .rss_kib)" \
+    -v b="$(s server_stats.idle.json .rss_kib)" 'BEGIN { print a - b }')
+cli_cpu=$(r client_cpu_s)
+cli_mem=$(r client_peak_rss_kb)
+redis_cpu=$(awk -v a="$(info used_cpu_user)" -v b="$(info used_cpu_sys)" 'BEGIN { print a + b }')
+redis_mem=$(info used_memory)
+
+echo
+echo "scale-out: $users SSE users, $(jq -r '.scale.instances' "$RUN/run.json") instances," \
+    "$(jq -r '.scale.partitions' "$RUN/run.json") partitions ($RUN)"
+printf '  delivery   expected %s, received %s, missed %s, duplicates %s\n' \
+    "$(r updates_expected)" "$(r updates_received)" "$(r missed)" "$(r duplicates)"
+printf '  latency    p50 %s ms, p99 %s ms, max %s ms\n' \
+    "$(r latency_p50_ms)" "$(r latency_p99_ms)" "$(r latency_max_ms)"
+awk -v u="$users" -v sm="$srv_mem" -v cm="$cli_mem" -v rm="$redis_mem" 'BEGIN {
+    printf "  memory     per connection: server %.1f KiB, client %.1f KiB, redis %.3f KiB\n",
+        sm / u, cm / u, rm / 1024 / u }'
+awk -v e="$events" -v p="$published" -v sc="$srv_cpu" -v cc="$cli_cpu" -v rc="$redis_cpu" \
+    'BEGIN {
+    printf "  cpu        per event delivered: server %.1f us, client %.1f us; redis %.1f us " \
+        "per update published (%d events, %d updates)\n",
+        sc * 1e6 / e, cc * 1e6 / e, rc * 1e6 / p, e, p }'
+printf '  instances  '
+jq -r '[.scale.instance[] | "\(.place) \(.connections_at_window)"] | join(", ")' "$RUN/run.json"
