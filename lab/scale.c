@@ -40,7 +40,7 @@
 #define START_TIMEOUT_MS 10000 /* an instance's first line, HAProxy's port */
 #define STOP_GRACE_MS    10000 /* SIGTERM to SIGKILL at the end of a run */
 #define ABORT_GRACE_MS   5000  /* the same when a run is abandoned */
-#define STATS_TIMEOUT_MS 10000 /* GET /stats */
+#define STATS_TIMEOUT_MS 30000 /* GET /stats: an instance may be busy accepting thousands */
 #define MERGE_TIMEOUT_MS 120000
 #define TICK_MS          10
 
