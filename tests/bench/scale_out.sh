@@ -10,9 +10,11 @@
 #             before any user connected (server_stats.window.json - .idle.json, every
 #             instance added), the clients' peak resident memory, and Redis's used_memory,
 #             each divided by the users
-#   CPU       per event delivered: the instances' CPU over the window (server_stats.json -
-#             .window.json), the clients' CPU in the window, and Redis's whole CPU (per
-#             update published, since Redis carries each update once, not once per user)
+#   CPU       per event delivered in the window: the instances' CPU from the window's start
+#             to the end (server_stats.json - .window.json: the drain is in it) and the
+#             clients' CPU in the window, over the updates received; Redis's whole CPU and
+#             its share of a core over its life (it carries each update once, not once per
+#             user, and its idle cron is most of it)
 #   instances each one's share of the users
 #
 #   tests/bench/scale_out.sh [--quick]     (results in results/bench-scale/<stamp>/)
@@ -33,7 +35,7 @@ s() { jq -r "$2" "$RUN/$1"; }
 info() { sed -n "s/^$1:\([0-9.]*\).*/\1/p" "$RUN/redis_info.txt" | tr -d '\r'; }
 
 users=$(r clients)
-events=$(jq -r '.run_totals.deliveries' "$RUN/summary.json")
+events=$(r updates_received)
 published=$(r updates_published)
 srv_cpu=$(awk -v a="$(s server_stats.json .cpu_s)" -v b="$(s server_stats.window.json .cpu_s)" \
     'BEGIN { print a - b }')
@@ -43,6 +45,7 @@ cli_cpu=$(r client_cpu_s)
 cli_mem=$(r client_peak_rss_kb)
 redis_cpu=$(awk -v a="$(info used_cpu_user)" -v b="$(info used_cpu_sys)" 'BEGIN { print a + b }')
 redis_mem=$(info used_memory)
+redis_up=$(info uptime_in_seconds)
 
 echo
 echo "scale-out: $users SSE users, $(jq -r '.scale.instances' "$RUN/run.json") instances," \
@@ -52,12 +55,12 @@ printf '  delivery   expected %s, received %s, missed %s, duplicates %s\n' \
 printf '  latency    p50 %s ms, p99 %s ms, max %s ms\n' \
     "$(r latency_p50_ms)" "$(r latency_p99_ms)" "$(r latency_max_ms)"
 awk -v u="$users" -v sm="$srv_mem" -v cm="$cli_mem" -v rm="$redis_mem" 'BEGIN {
-    printf "  memory     per connection: server %.1f KiB, client %.1f KiB, redis %.3f KiB\n",
-        sm / u, cm / u, rm / 1024 / u }'
+    printf "  memory     per connection: server %.1f KiB, client %.1f KiB; redis %.2f MB " \
+        "in all\n", sm / u, cm / u, rm / 1e6 }'
 awk -v e="$events" -v p="$published" -v sc="$srv_cpu" -v cc="$cli_cpu" -v rc="$redis_cpu" \
-    'BEGIN {
-    printf "  cpu        per event delivered: server %.1f us, client %.1f us; redis %.1f us " \
-        "per update published (%d events, %d updates)\n",
-        sc * 1e6 / e, cc * 1e6 / e, rc * 1e6 / p, e, p }'
+    -v up="$redis_up" 'BEGIN {
+    printf "  cpu        per event delivered: server %.1f us, client %.1f us (%d events, " \
+        "%d updates); redis %.2f s in all, %.2f%% of a core\n",
+        sc * 1e6 / e, cc * 1e6 / e, e, p, rc, (up > 0 ? 100 * rc / up : 0) }'
 printf '  instances  '
 jq -r '[.scale.instance[] | "\(.place) \(.connections_at_window)"] | join(", ")' "$RUN/run.json"
