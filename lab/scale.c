@@ -145,15 +145,16 @@ static int watch(struct scaled *t)
             snprintf(errf, sizeof(errf), "%s/haproxy.err", t->dir);
             return died(t, &t->lb.proc, errf);
         }
-        if (t->crash_due && clock_mono_ns() >= t->crash_due) {
-            int rc = crash(t);
-            if (rc != 0)
-                return rc;
-        }
+        /* the window's reading first: a crash due at the same tick comes after it */
         if (t->window_due && clock_mono_ns() >= t->window_due) {
             t->window_due = 0;
             int rc = scale_save_all_stats(t, "server_stats.window.json",
                                           &t->rec.stats_window_unix_ns, true);
+            if (rc != 0)
+                return rc;
+        }
+        if (t->crash_due && clock_mono_ns() >= t->crash_due) {
+            int rc = crash(t);
             if (rc != 0)
                 return rc;
         }
