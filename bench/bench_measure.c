@@ -38,8 +38,7 @@
 #define READY_TIMEOUT_MS  150000
 #define SUBSCRIBE_TIMEOUT (60 * NS_PER_S)
 #define RESULT_TIMEOUT_MS 60000
-/* Sleep until the monotonic deadline; -1 when interrupted first. */
-static int wait_until(int64_t deadline)
+int bench_wait_until(int64_t deadline)
 {
     for (;;) {
         if (bench_interrupted)
@@ -52,9 +51,7 @@ static int wait_until(int64_t deadline)
         nanosleep(&ts, NULL);
     }
 }
-/* Say why the run failed (x->err, later the row's note). */
-__attribute__((format(printf, 2, 3))) static void run_fail(struct run_ctx *x,
-                                                           const char *fmt, ...)
+void bench_run_fail(struct run_ctx *x, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -62,9 +59,7 @@ __attribute__((format(printf, 2, 3))) static void run_fail(struct run_ctx *x,
     va_end(ap);
 }
 
-/* Write the row's note. */
-__attribute__((format(printf, 2, 3))) static void row_note(struct bench_row *r,
-                                                           const char *fmt, ...)
+void bench_row_note(struct bench_row *r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -84,7 +79,7 @@ static int take_client_result(struct run_ctx *x, const char *line)
     struct bench_row *r = x->row;
     cJSON *doc = cJSON_Parse(line);
     if (!doc) {
-        run_fail(x, "the reference client's result is not JSON");
+        bench_run_fail(x, "the reference client's result is not JSON");
         return -1;
     }
     r->deliveries = json_num(doc, "deliveries");
@@ -104,8 +99,8 @@ static int take_client_result(struct run_ctx *x, const char *line)
         r->pub_latency_mean_ms = json_num(doc, "pub_latency_mean_ms");
     }
     if (stamped != r->deliveries && r->deliveries > 0)
-        row_note(r, "%.0f of %.0f updates carried the publisher's stamp", stamped,
-                 r->deliveries);
+        bench_row_note(r, "%.0f of %.0f updates carried the publisher's stamp", stamped,
+                       r->deliveries);
     r->client_cpu_s = json_num(doc, "cpu_user_s") + json_num(doc, "cpu_sys_s");
     r->client_cpu_us_per_delivery = json_num(doc, "cpu_us_per_delivery");
     r->client_cpu_us_per_request = json_num(doc, "cpu_us_per_request");
@@ -175,11 +170,11 @@ static int start_client(struct run_ctx *x, const char *url, const char *transpor
     unsigned long long ready = 0, of = 0;
     if (client_line(x, line, sizeof(line), READY_TIMEOUT_MS) != 0 ||
         sscanf(line, "ready %llu of %llu", &ready, &of) != 2) {
-        run_fail(x, "the reference client never said ready (see %s)", log);
+        bench_run_fail(x, "the reference client never said ready (see %s)", log);
         return -1;
     }
     if (ready < clients) {
-        run_fail(x, "only %llu of %llu connections ready (see %s)", ready, of, log);
+        bench_run_fail(x, "only %llu of %llu connections ready (see %s)", ready, of, log);
         return -1;
     }
     return 0;
@@ -196,11 +191,11 @@ static int wait_subscribed(struct run_ctx *x, uint64_t n)
         if (have >= n)
             return 0;
         if (clock_mono_ns() > give_up) {
-            run_fail(x, "the server holds %llu of %llu subscribers",
-                     (unsigned long long)have, (unsigned long long)n);
+            bench_run_fail(x, "the server holds %llu of %llu subscribers",
+                           (unsigned long long)have, (unsigned long long)n);
             return -1;
         }
-        if (wait_until(clock_mono_ns() + 100 * NS_PER_MS) != 0)
+        if (bench_wait_until(clock_mono_ns() + 100 * NS_PER_MS) != 0)
             return -1;
     }
 }
@@ -218,7 +213,7 @@ static int wait_delivered(struct run_ctx *x, uint64_t expected)
         proc_signal(&x->client, SIGUSR1);
         if (client_line(x, line, sizeof(line), 5000) != 0 ||
             sscanf(line, "deliveries %llu", &n) != 1) {
-            run_fail(x, "the reference client did not say how many it received");
+            bench_run_fail(x, "the reference client did not say how many it received");
             return -1;
         }
         int64_t now = clock_mono_ns();
@@ -230,7 +225,7 @@ static int wait_delivered(struct run_ctx *x, uint64_t expected)
         } else if (now - quiet_since >= x->o->grace_ns) {
             return 0;
         }
-        if (wait_until(now + 100 * NS_PER_MS) != 0)
+        if (bench_wait_until(now + 100 * NS_PER_MS) != 0)
             return -1;
     }
 }
@@ -243,7 +238,7 @@ static int stop_client(struct run_ctx *x)
     proc_stop(&x->client, 10000);
     proc_close(&x->client);
     if (rc != 0) {
-        run_fail(x, "the reference client gave no result (see %s)", x->dir);
+        bench_run_fail(x, "the reference client gave no result (see %s)", x->dir);
         return -1;
     }
     save_text(x->dir, "client.json", line);
@@ -269,7 +264,8 @@ static int run_push(struct run_ctx *x)
     bench_server_url(&x->srv, x->w->approach, url, sizeof(url));
     if (start_client(x, url, ep->transport, ld->clients) != 0 ||
         wait_subscribed(x, ld->clients) != 0 ||
-        wait_until(clock_mono_ns() + o->settle_ns) || bench_server_usage(&x->srv, &u1) != 0)
+        bench_wait_until(clock_mono_ns() + o->settle_ns) ||
+        bench_server_usage(&x->srv, &u1) != 0)
         goto end;
     r->server_rss_before_kib = (double)u0.rss_kib;
     r->server_rss_after_kib = (double)u1.rss_kib;
@@ -282,7 +278,7 @@ static int run_push(struct run_ctx *x)
     double late_max = 0;
     for (uint64_t i = 0; i < count; i++) {
         int64_t due = t0 + (int64_t)((double)i * 1e9 / ld->rate_hz);
-        if (wait_until(due) != 0)
+        if (bench_wait_until(due) != 0)
             goto end;
         /* behind schedule when the previous publish was answered late */
         last_send = clock_mono_ns();
@@ -308,7 +304,7 @@ static int run_push(struct run_ctx *x)
         r->publish_rate_hz =
             count > 1 ? (double)(count - 1) * 1e9 / (double)(last_send - t0) : NAN;
         if (r->deliveries < expected)
-            row_note(r, "%.0f of %.0f updates delivered", r->deliveries, expected);
+            bench_row_note(r, "%.0f of %.0f updates delivered", r->deliveries, expected);
     } else {
         r->deliveries = NAN;
     }
@@ -343,12 +339,12 @@ static int run_wrk(struct run_ctx *x)
         snprintf(hdr_mod, sizeof(hdr_mod), "If-Modified-Since: %s", resp.last_modified);
     httpc_response_free(&resp);
     if (status != 200) {
-        run_fail(x, "GET %s: %d, not 200", path, status);
+        bench_run_fail(x, "GET %s: %d, not 200", path, status);
         goto end;
     }
     if (x->w->conditional) {
         if (!hdr_etag[0] && !hdr_mod[0]) {
-            run_fail(x, "GET %s: no ETag or Last-Modified", path);
+            bench_run_fail(x, "GET %s: no ETag or Last-Modified", path);
             goto end;
         }
         snprintf(check, sizeof(check), "%s%s%s%s", hdr_etag, hdr_etag[0] ? "\r\n" : "",
@@ -359,7 +355,7 @@ static int run_wrk(struct run_ctx *x)
         status = resp.status;
         httpc_response_free(&resp);
         if (status != 304) {
-            run_fail(x, "GET %s with its validators: %d, not 304", path, status);
+            bench_run_fail(x, "GET %s with its validators: %d, not 304", path, status);
             goto end;
         }
     }
@@ -399,7 +395,7 @@ static int run_wrk(struct run_ctx *x)
         goto end;
     struct wrk_result wr;
     if (!ended || wrk_status != 0 || read_file(txt, &out) != 0) {
-        run_fail(x, "wrk failed or timed out (see %s)", x->dir);
+        bench_run_fail(x, "wrk failed or timed out (see %s)", x->dir);
         goto end;
     }
     if (wrk_parse(out.mem, &wr, x->err, sizeof(x->err)) != 0)
@@ -414,8 +410,9 @@ static int run_wrk(struct run_ctx *x)
     r->server_cpu_us_per_request =
         wr.requests ? r->server_cpu_s * 1e6 / (double)wr.requests : NAN;
     if (wr.non_2xx_3xx || wr.socket_errors)
-        row_note(r, "wrk: %llu bad answers, %llu socket errors",
-                 (unsigned long long)wr.non_2xx_3xx, (unsigned long long)wr.socket_errors);
+        bench_row_note(r, "wrk: %llu bad answers, %llu socket errors",
+                       (unsigned long long)wr.non_2xx_3xx,
+                       (unsigned long long)wr.socket_errors);
     rc = 0;
 end:
     proc_stop(&wrk, 5000);
@@ -451,17 +448,19 @@ void bench_measure_run(struct run_ctx *x)
                              .threads = x->o->server_threads};
     int rc = -1;
     if (mkdir(x->dir, 0755) != 0 && errno != EEXIST)
-        run_fail(x, "mkdir %s: %s", x->dir, strerror(errno));
+        bench_run_fail(x, "mkdir %s: %s", x->dir, strerror(errno));
     else if (bench_server_start(&x->srv, x->k, &so, x->err, sizeof(x->err)) == 0) {
-        rc = x->w->kind == WL_WRK ? run_wrk(x) : run_push(x);
+        rc = x->w->kind == WL_WRK   ? run_wrk(x)
+             : x->w->kind == WL_LAB ? bench_lab_client_run(x)
+                                    : run_push(x);
         proc_stop(&x->client, 10000);
         proc_close(&x->client);
         if (bench_server_stop(&x->srv) != 0 && rc == 0)
-            row_note(r, "the server did not stop cleanly");
+            bench_row_note(r, "the server did not stop cleanly");
     }
     r->ok = rc == 0;
     if (rc != 0)
-        row_note(r, "%s", bench_interrupted ? "interrupted" : x->err);
+        bench_row_note(r, "%s", bench_interrupted ? "interrupted" : x->err);
     host_sample_read(&h1);
     double ours = rusage_s(RUSAGE_SELF) + rusage_s(RUSAGE_CHILDREN) - ours0;
     double wall = (double)(clock_mono_ns() - wall0) / 1e9;

@@ -7,8 +7,11 @@
  *   poll-200, poll-304            wrk -tT -cC -dD on the poll URL, plain or with the
  *                                 newest ETag (and Last-Modified) sent back: requests/s
  *   longpoll                      N long polls, R updates/s for T: latency
- * A server that does not serve an approach (the lab server's /ws is still to come) is
- * skipped for that workload, and the tables say n/a.
+ *   lab-sse, lab-ws, lab-long,    the lab's own instrumented client (bin/pushpull-client)
+ *   lab-poll                      at the same loads (lab_client.c): its latency, missed
+ *                                 updates, its own CPU and saturation
+ * A server that does not serve an approach is skipped for that workload, and the tables
+ * say n/a.
  *
  * Each run is one measurement (bench_measure.c): this file is the command around them:
  * the options, the prerequisites, the loop over repetitions, workloads and servers, a
@@ -57,6 +60,14 @@ static const struct workload workloads[] = {
      0, 1},
     {"longpoll", "long polling: latency from the reference client", WL_PUSH, BENCH_LONG,
      offsetof(struct bench_opts, longpoll), 0},
+    {"lab-sse", "the lab's client on SSE streams at the fan-out load", WL_LAB, BENCH_SSE,
+     offsetof(struct bench_opts, fanout), 0},
+    {"lab-ws", "the lab's client on WebSockets at the fan-out load", WL_LAB, BENCH_WS,
+     offsetof(struct bench_opts, fanout), 0},
+    {"lab-long", "the lab's client long polling at the long-polling load", WL_LAB,
+     BENCH_LONG, offsetof(struct bench_opts, longpoll), 0},
+    {"lab-poll", "the lab's client polling every half update gap, same load", WL_LAB,
+     BENCH_POLL, offsetof(struct bench_opts, longpoll), 0},
 };
 #define NWORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
 volatile sig_atomic_t bench_interrupted;
@@ -80,8 +91,10 @@ static void usage(FILE *f)
            "       pushpull-bench client --help   (the reference client alone)\n"
            "\n"
            "The lab server beside nginx + nchan (Debian: nginx, libnginx-mod-nchan, wrk),\n"
-           "each fresh for every run, the reference client or wrk as the load. Writes\n"
-           "runs.csv, summary.md, summary.csv and bench.png/.svg to OUT/<timestamp>/.\n"
+           "each fresh for every run, the reference client, the lab's own client\n"
+           "(pushpull-client beside --server-bin, or $PUSHPULL_CLIENT) or wrk as the\n"
+           "load. Writes runs.csv, summary.md, summary.csv and bench.png/.svg to\n"
+           "OUT/<timestamp>/.\n"
            "\n"
            "  --workloads LIST        comma-separated (default all):\n");
     for (size_t i = 0; i < NWORKLOADS; i++)
@@ -221,6 +234,9 @@ static void print_progress(const struct run_ctx *x, int i, int total)
         printf("%8.2f KiB per connection        ", r->server_rss_per_conn_kib);
     else if (x->w->kind == WL_WRK)
         printf("%9.0f requests/s              ", r->requests_per_s);
+    else if (x->w->kind == WL_LAB) /* the lab client knows ts_ns only */
+        printf("p50 %7.1f ms  p99 %7.1f ms  %6.2f%%", r->latency_p50_ms, r->latency_p99_ms,
+               r->delivered_pct);
     else
         printf("p50 %7.1f ms  p99 %7.1f ms  %6.2f%%", r->pub_latency_p50_ms,
                r->pub_latency_p99_ms, r->delivered_pct);

@@ -4,7 +4,8 @@
  *
  * bench_run.c reads the command line, walks the workloads and servers, and writes the
  * comparison; for each run it fills a run_ctx and hands it to bench_measure_run
- * (bench_measure.c), which starts the server, puts the load on it and fills the row.
+ * (bench_measure.c), which starts the server, puts the load on it and fills the row (the
+ * lab client's workloads through lab_client.c).
  */
 #ifndef PUSHPULL_BENCH_RUN_IMPL_H
 #define PUSHPULL_BENCH_RUN_IMPL_H
@@ -41,7 +42,12 @@ struct bench_opts {
     unsigned servers;   /* bit i: bench_server_kinds[i] selected */
 };
 
-enum wl_kind { WL_IDLE, WL_PUSH, WL_WRK };
+enum wl_kind {
+    WL_IDLE, /* idle subscribers of the reference client: server RSS */
+    WL_PUSH, /* the reference client under publishes: latency, delivery, CPU */
+    WL_WRK,  /* wrk on the poll URL: requests/s */
+    WL_LAB   /* the lab's own client (bin/pushpull-client) under publishes (lab_client.c) */
+};
 
 struct workload {
     const char *name;
@@ -72,5 +78,18 @@ extern volatile sig_atomic_t bench_interrupted;
 /* bench_measure.c. One measurement, start to end: a fresh server in x->dir, the load,
  * the row (x->row) filled whatever happens (ok, or a note saying why not). */
 void bench_measure_run(struct run_ctx *x);
+/* bench_measure.c, for the measurements' files. Sleep until the monotonic deadline; -1
+ * when interrupted first. Say why the run failed (x->err, later the row's note). Write
+ * the row's note. */
+int bench_wait_until(int64_t deadline);
+__attribute__((format(printf, 2, 3))) void bench_run_fail(struct run_ctx *x,
+                                                          const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) void bench_row_note(struct bench_row *r,
+                                                          const char *fmt, ...);
+
+/* lab_client.c. A WL_LAB workload on the server x->srv already started: the lab's client
+ * at the workload's load, the publishes on schedule, the row filled from the client's
+ * summary.json. 0, or -1 with x->err saying why. */
+int bench_lab_client_run(struct run_ctx *x);
 
 #endif

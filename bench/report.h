@@ -55,9 +55,13 @@ struct bench_row {
     double client_loop_busy_max_pct; /* its busiest loop's working share */
     double client_full_turns;        /* epoll turns that returned a full batch */
     double client_errors;            /* all categories */
-    double publish_late_max_ms;      /* the latest publish behind its schedule */
-    double publish_rate_hz;          /* updates per second the publisher achieved (first
-                                        to last send) */
+    double missed;              /* the lab client's: updates published in its window that a
+                                   user never received (lab-* workloads) */
+    double client_saturated;    /* the lab client's own verdict on itself: 1 when its loop,
+                                   not the server, may have set the latency (lab-*) */
+    double publish_late_max_ms; /* the latest publish behind its schedule */
+    double publish_rate_hz;     /* updates per second the publisher achieved (first
+                                   to last send) */
 };
 
 /* Set every number to NaN and every string to "". */

@@ -53,43 +53,36 @@ static int pushpull_start(struct server *s, const struct server_opts *o, char *e
     return s->port ? 0 : -1;
 }
 
-/* A number at the top of a JSON body, or -1. */
-static double json_number(const struct httpc_response *r, const char *name)
-{
-    cJSON *doc = cJSON_ParseWithLength(r->body.mem ? r->body.mem : "", r->body.len);
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, name);
-    double x = cJSON_IsNumber(v) ? v->valuedouble : -1;
-    cJSON_Delete(doc);
-    return x;
-}
-
-static int count_from(struct server *s, const char *path, const char *field, uint64_t *n,
-                      char *err, size_t errlen)
-{
-    struct httpc_response r;
-    if (httpc_request(&s->ctl, "GET", path, NULL, NULL, 0, CTL_TIMEOUT_MS, &r, err,
-                      errlen) != 0)
-        return -1;
-    double x = r.status == 200 ? json_number(&r, field) : -1;
-    httpc_response_free(&r);
-    if (x < 0) {
-        snprintf(err, errlen, "GET %s: no number \"%s\" in the answer", path, field);
-        return -1;
-    }
-    *n = (uint64_t)x;
-    return 0;
-}
-
+/* Held streams and long polls ("parked"), plus open WebSockets (transports.ws.open). */
 static int pushpull_subscribers(struct server *s, uint64_t *n, char *err, size_t errlen)
 {
-    return count_from(s, "/stats", "parked", n, err, errlen);
+    struct httpc_response r;
+    if (httpc_request(&s->ctl, "GET", "/stats", NULL, NULL, 0, CTL_TIMEOUT_MS, &r, err,
+                      errlen) != 0)
+        return -1;
+    cJSON *doc = r.status == 200 && r.body.mem
+                     ? cJSON_ParseWithLength(r.body.mem, r.body.len)
+                     : NULL;
+    httpc_response_free(&r);
+    const cJSON *parked = cJSON_GetObjectItemCaseSensitive(doc, "parked");
+    const cJSON *ws = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(doc, "transports"), "ws"),
+        "open");
+    int rc = cJSON_IsNumber(parked) && cJSON_IsNumber(ws) ? 0 : -1;
+    if (rc == 0)
+        *n = (uint64_t)parked->valuedouble + (uint64_t)ws->valuedouble;
+    else
+        snprintf(err, errlen, "GET /stats: no numbers \"parked\" and transports.ws.open");
+    cJSON_Delete(doc);
+    return rc;
 }
 
 const struct server_kind bench_server_pushpull = {
     .name = "pushpull",
     .ep = {[BENCH_SSE] = {"/events", "sse"},
            [BENCH_LONG] = {"/longpoll", "long"},
-           [BENCH_WS] = {NULL, NULL}, /* issue 12: /ws is coming */
+           [BENCH_WS] = {"/ws", "ws"},
            [BENCH_POLL] = {"/poll", NULL}},
     .publish_path = "/publish",
     .stamps_itself = 1,

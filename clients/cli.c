@@ -17,6 +17,7 @@
 
 #include "cli_impl.h"
 #include "clock.h"
+#include "foreign.h"
 #include "partition.h"
 
 void cli_usage(FILE *out)
@@ -164,7 +165,22 @@ enum cli_result cli_parse(int argc, char *const argv[], struct client_config *cf
                  cfg->clients_total);
         return CLI_ERROR;
     }
-    return check_protocol(cfg, err, errlen);
+    if (cfg->users_per_connection > 1 && strchr(cfg->server, ',')) {
+        snprintf(
+            err, errlen,
+            "--server with several URLs moves each user on its own (failover): not with "
+            "--users-per-connection %u, whose users share one connection",
+            cfg->users_per_connection);
+        return CLI_ERROR;
+    }
+    if (cfg->foreign_url && strchr(cfg->server, ',')) {
+        snprintf(err, errlen, "--url: a foreign server takes one --server URL, got '%s'",
+                 cfg->server);
+        return CLI_ERROR;
+    }
+    if (check_protocol(cfg, err, errlen) != CLI_RUN)
+        return CLI_ERROR;
+    return foreign_check(cfg, err, errlen) == 0 ? CLI_RUN : CLI_ERROR;
 }
 
 void cli_config_free(struct client_config *cfg)
@@ -174,6 +190,8 @@ void cli_config_free(struct client_config *cfg)
     free(cfg->headers);
     free(cfg->out_dir);
     free(cfg->label);
+    free(cfg->foreign_url);
+    free(cfg->observer_url);
     memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -88,6 +88,10 @@ struct client_config {
     enum http_driver http_driver;  /* who speaks HTTP for short, long and sse (as asked:
                                       cli_http_driver says who does) */
     uint32_t threads;              /* event loops, one per thread; 0 = one per core */
+    char *foreign_url;  /* --url: the technique's URL on a foreign push server (owned;
+                           foreign.h); NULL = the lab server's own paths */
+    char *observer_url; /* --observer-url: that server's SSE URL for the observer (owned);
+                           NULL = --url with --approach sse, else no observer */
 };
 
 enum cli_result {

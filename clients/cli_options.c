@@ -412,6 +412,15 @@ static int set_label(struct client_config *cfg, const char *v, char *err, size_t
     return set_string(&cfg->label, v, err, errlen, flag);
 }
 
+static int set_foreign_url(struct client_config *cfg, const char *v, char *err,
+                           size_t errlen, const char *flag)
+{
+    if (v[0] == '\0')
+        return bad(err, errlen, flag, "a path (/sub/events) or a URL under --server", v);
+    return set_string(flag[0] == 'u' ? &cfg->foreign_url : &cfg->observer_url, v, err,
+                      errlen, flag);
+}
+
 /* ---- the table ---------------------------------------------------------------------- */
 
 const struct option_row cli_options[] = {
@@ -480,6 +489,13 @@ const struct option_row cli_options[] = {
      set_clock_probes},
     {"out", 'o', "DIR", NULL,
      "write summary.json/.csv and latency, timeline, activity, msg_rtt .csv", set_out},
+    {"url", 0, "URL", NULL,
+     "a foreign push server's URL for --approach (its conventions: foreign.h), a path or "
+     "a URL under --server",
+     set_foreign_url},
+    {"observer-url", 0, "URL", NULL,
+     "a foreign server's SSE URL for the uncounted observer (default: --url with sse)",
+     set_foreign_url},
     {"label", 'l', "TEXT", "", "free text added to every output row", set_label},
     {"version", 'V', NULL, NULL, "print the version and exit", NULL},
     {"help", 'h', NULL, NULL, "this text", NULL},

@@ -2,8 +2,10 @@
  *
  * The probes run before the users exist, one at a time on one libcurl easy handle per
  * URL (so all but the first reuse a connection, as a user's polls do), each bounded by
- * --connect-timeout and a one-second answer; a dead URL costs its probes' time limits
- * and nothing else. The answer is parsed with cJSON and must be {"t_ns": <number>}.
+ * --connect-timeout (at most 2 s) and 3 s in all. The answer must be a 200 with
+ * {"t_ns": <number>} (parsed with cJSON); the first probe of a URL that fails ends that
+ * URL's probing, so a server without /time (or none at all) costs one request and at
+ * most one time limit, and the run goes on uncorrected.
  */
 #include "clock_offset.h"
 
@@ -30,7 +32,7 @@ void clock_offset_sample(struct clock_estimate *e, int64_t t0_ns, int64_t server
         return;
     e->rtt_ns = rtt;
     e->offset_ns = server_ns - (t0_ns + rtt / 2);
-    snprintf(e->source_url, sizeof(e->source_url), "%s", url);
+    snprintf(e->source_url, sizeof(e->source_url), "%.255s", url);
 }
 
 struct body {
@@ -81,10 +83,9 @@ static void probe_url(const struct client_config *cfg, const char *base, uint32_
     struct body body;
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                     (long)(cfg->connect_timeout_ns / NS_PER_MS));
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-                     (long)(cfg->connect_timeout_ns / NS_PER_MS) + 1000L);
+    long connect_ms = (long)(cfg->connect_timeout_ns / NS_PER_MS);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms < 2000 ? connect_ms : 2000L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 3000L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
     if (cfg->cacert)
@@ -105,11 +106,9 @@ static void probe_url(const struct client_config *cfg, const char *base, uint32_
         long status = 0;
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
         int64_t server;
-        if (rc == CURLE_OK && status == 200 && parse_time(&body, &server) == 0)
-            clock_offset_sample(e, t0, server, t1, url);
-        else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT ||
-                 status == 404)
-            break; /* this URL will not answer: its other probes are not asked */
+        if (rc != CURLE_OK || status != 200 || parse_time(&body, &server) != 0)
+            break; /* no /time here (or no server): its other probes are not asked */
+        clock_offset_sample(e, t0, server, t1, url);
     }
     curl_easy_cleanup(h);
 }
@@ -132,7 +131,7 @@ void clock_offset_estimate(const struct client_config *cfg, struct clock_estimat
         p = comma + 1;
     }
     int64_t mag = e->offset_ns < 0 ? -e->offset_ns : e->offset_ns;
-    e->applied = e->answered > 0 && mag > e->rtt_ns / 2;
+    e->applied = e->answered > 0 && 2 * mag > e->rtt_ns; /* beyond rtt/2, exactly */
     if (e->applied)
         clock_real_offset_ns = e->offset_ns;
 }

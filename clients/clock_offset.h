@@ -40,9 +40,9 @@ struct clock_estimate {
 void clock_offset_sample(struct clock_estimate *e, int64_t t0_ns, int64_t server_ns,
                          int64_t t1_ns, const char *url);
 /* Probe every URL of cfg->server cfg->clock_probes times (none when 0) and apply the
- * result (above). Probes that fail (no server, no /time, a bad answer) are counted as
- * unanswered: the run goes on with the clock uncorrected. Resets clock_real_offset_ns
- * first. */
+ * result (above). A URL's first failed probe (no server, no /time, a bad answer) ends its
+ * probing, counted as unanswered: the run goes on with the clock uncorrected. Resets
+ * clock_real_offset_ns first. */
 void clock_offset_estimate(const struct client_config *cfg, struct clock_estimate *e);
 
 #endif

@@ -36,6 +36,8 @@
  *   sse_*_bytes, sse_comments, sse_events               sse.c    sse_on_body
  *   deliveries, seq_backwards, stamps_future            user.c   user_deliver_update
  *   sse_events_invalid                                  sse.c    sse_on_event
+ *   failovers                                           failover.c failover_after_failure
+ *                                                                (from user_count_failure)
  *   outages                                             user.c   user_note_down
  *   outage_ns (and the maxima, counters_add_outage)     user.c   outage_end
  *   outages_open                                        user.c   user_shutdown
@@ -73,6 +75,7 @@ static const char *const names[CTR__COUNT] = {
     [CTR_CONNECTIONS] = "connections_opened",
     [CTR_RECONNECTS] = "reconnects",
     [CTR_RESETS] = "resets",
+    [CTR_FAILOVERS] = "failovers",
     [CTR_REQ_HEADER_BYTES] = "req_header_bytes",
     [CTR_REQ_BODY_BYTES] = "req_body_bytes",
     [CTR_RESP_HEADER_BYTES] = "resp_header_bytes",

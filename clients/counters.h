@@ -54,6 +54,7 @@ enum counter {
     CTR_CONNECTIONS,         /* TCP connections opened (sockets created by libcurl) */
     CTR_RECONNECTS,          /* connections opened by a user that had one before */
     CTR_RESETS,              /* gaps the server signalled ("reset":true, event: reset) */
+    CTR_FAILOVERS,           /* moves to the next --server instance (failover.h) */
     CTR_REQ_HEADER_BYTES,    /* request line + header lines + blank line, as sent */
     CTR_REQ_BODY_BYTES,      /* request body bytes (the client sends none: GET only) */
     CTR_RESP_HEADER_BYTES,   /* status line + header lines + blank line, as read */

@@ -149,6 +149,10 @@ static void bind_source(struct http_conn *c)
 static void conn_open(struct http_conn *c)
 {
     struct user *u = c->u;
+    if (user_server_addr(u, &c->addr, &c->addrlen) != 0) { /* its target now */
+        end(c, HTTP_END_CONNECT, false);
+        return;
+    }
     c->fd = socket(c->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
         end(c, HTTP_END_CONNECT, false);
@@ -294,7 +298,7 @@ int http_conn_init(struct http_conn *c, struct user *u)
     c->fd = -1;
     dynbuf_init(&c->req, 1 << 20);
     http_reader_init(&c->resp);
-    return user_server_addr(u->env, &c->addr, &c->addrlen);
+    return user_server_addr(u, &c->addr, &c->addrlen);
 }
 
 void http_conn_free(struct http_conn *c)

@@ -21,19 +21,26 @@
  * newest and answers "reset":true with its whole buffer and a "next" from its own feed,
  * which becomes the cursor. A response counts as the server being up (user.h) when it is
  * 200; a 5xx as it being down.
+ *
+ * On a foreign server (--url, foreign.h) the cursor is the last answer's validators
+ * instead: every request goes to its URL with If-None-Match and If-Modified-Since, is held
+ * until the next update, and answers that one update; a 304 or 408 is asked again at
+ * once. The first request has no validators: it waits for the next update.
  */
 #include <inttypes.h>
 #include <stdlib.h>
 
 #include "clock.h"
+#include "foreign.h"
 #include "poll_reply.h"
 #include "transport.h"
 #include "user.h"
 
 struct long_state {
-    uint64_t cursor;         /* since= */
-    bool synced;             /* cursor came from the server */
-    struct poll_reply reply; /* the body of the current response */
+    uint64_t cursor;                  /* since= */
+    struct foreign_cursor validators; /* a foreign server's cursor (foreign.h) */
+    bool synced;                      /* cursor came from the server */
+    struct poll_reply reply;          /* the body of the current response */
 };
 
 static int long_init(struct user *u)
@@ -64,6 +71,11 @@ static int long_prepare(struct user *u, struct request_spec *spec, int64_t now)
     (void)now;
     int64_t hold = u->env->cfg->longpoll_timeout_ns;
     int64_t answer = u->env->cfg->response_timeout_ns;
+    if (foreign_on(u->env->cfg)) { /* every poll is held, and answers one update */
+        poll_reply_begin(&s->reply, UPDATE_SHAPE_ONE);
+        spec->timeout_ns = hold + answer;
+        return foreign_poll_prepare(&s->validators, foreign_target(u, "/longpoll"), spec);
+    }
     poll_reply_begin(&s->reply, s->synced ? UPDATE_SHAPE_EVENTS : UPDATE_SHAPE_ONE);
     spec->timeout_ns = s->synced ? hold + answer : answer; /* the hold, then an answer */
     if (!s->synced)
@@ -91,6 +103,13 @@ static enum outcome long_on_done(struct user *u, long status, int64_t now,
                                  int64_t *next_due)
 {
     struct long_state *s = u->tp;
+    if (foreign_on(u->env->cfg) && (status == 200 || status == 304 || status == 408)) {
+        user_note_up(u);
+        enum outcome o = foreign_poll_done(u, &s->validators, &s->reply, status);
+        bool ok = o == OUTCOME_NEWS || o == OUTCOME_EMPTY || o == OUTCOME_NOT_MODIFIED;
+        *next_due = ok ? now : now + LONG_POLL_ERROR_BACKOFF_NS;
+        return o;
+    }
     if (status != 200) {
         if (status >= 500)
             user_note_down(u, true);

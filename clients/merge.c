@@ -48,7 +48,7 @@ static char *read_text(const char *dir, const char *name, char *err, size_t errl
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     FILE *f = fopen(path, "r");
     if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        snprintf(err, errlen, "%.900s: %s", path, strerror(errno));
         return NULL;
     }
     struct dynbuf b;
@@ -59,7 +59,8 @@ static char *read_text(const char *dir, const char *name, char *err, size_t errl
     while (rc == 0 && (n = fread(buf, 1, sizeof(buf), f)) > 0)
         rc = dynbuf_add(&b, buf, n);
     if (rc != 0 || ferror(f)) {
-        snprintf(err, errlen, "%s: %s", path, rc ? "larger than 64 MiB" : strerror(errno));
+        snprintf(err, errlen, "%.900s: %s", path,
+                 rc ? "larger than 64 MiB" : strerror(errno));
         fclose(f);
         dynbuf_free(&b);
         return NULL;
@@ -67,7 +68,7 @@ static char *read_text(const char *dir, const char *name, char *err, size_t errl
     fclose(f);
     if (dynbuf_adds(&b, "") != 0) { /* an empty file still gets its terminator */
         dynbuf_free(&b);
-        snprintf(err, errlen, "%s: out of memory", path);
+        snprintf(err, errlen, "%.900s: out of memory", path);
         return NULL;
     }
     char *text = dynbuf_take(&b);
@@ -84,13 +85,13 @@ static int read_buckets(const char *dir, const char *name, struct hist *h, char 
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     FILE *f = fopen(path, "r");
     if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        snprintf(err, errlen, "%.900s: %s", path, strerror(errno));
         return -1;
     }
     int rc = hist_read_buckets(h, f, why, sizeof(why));
     fclose(f);
     if (rc != 0)
-        snprintf(err, errlen, "%s: %s", path, why);
+        snprintf(err, errlen, "%.700s: %.200s", path, why);
     return rc;
 }
 
@@ -200,6 +201,8 @@ static const char *setting_differs(const struct client_config *a,
     SAME(cookie_bytes, "--cookie-bytes")
     SAME(seed, "--seed")
     SAME_STR(label, "--label")
+    SAME_STR(foreign_url, "--url")
+    SAME_STR(observer_url, "--observer-url")
     SAME(http_driver, "--http-driver")
 #undef SAME
 #undef SAME_STR

@@ -264,6 +264,11 @@ void report_fields(const struct run_results *res, struct report_fields *o)
     add_num(o, "clock_offset_ms", (double)ck->offset_ns / NS_PER_MS, 3);
     add_num(o, "clock_uncertainty_ms", (double)ck->rtt_ns / 2 / NS_PER_MS, 3);
     add_num(o, "clock_offset_applied", ck->applied, 0);
+    /* latencies that may be 0 for all the offset's uncertainty tells (at least these) */
+    add_num(o, "latency_below_uncertainty",
+            ck->answered ? (double)hist_count_at_or_below(h, ck->rtt_ns / 2 / NS_PER_US)
+                         : 0,
+            0);
     add_num(o, "users_stopped", res->users_stopped, 0);
     add_num(o, "users_never_connected", res->users_never_connected, 0);
     add_num(o, "users_served", res->users_served, 0);

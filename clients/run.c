@@ -36,6 +36,8 @@
 #include <curl/curl.h>
 
 #include "clock.h"
+#include "failover.h"
+#include "foreign.h"
 #include "hist.h"
 #include "loop.h"
 #include "partition.h"
@@ -45,77 +47,6 @@
 #include "ws_tls.h"
 
 /* ---- setup -------------------------------------------------------------------------- */
-
-/* Split --server into address, port, Host line and path prefix. */
-static int parse_server(struct run *r, char *err, size_t errlen)
-{
-    int rc = -1;
-    char *host = NULL, *port = NULL, *path = NULL;
-    struct addrinfo *ai = NULL;
-    CURLU *h = curl_url();
-    if (!h) {
-        snprintf(err, errlen, "curl_url: out of memory");
-        return -1;
-    }
-    CURLUcode uc = curl_url_set(h, CURLUPART_URL, r->cfg->server, 0);
-    if (uc != CURLUE_OK) {
-        snprintf(err, errlen, "--server %s: curl_url_set: %s", r->cfg->server,
-                 curl_url_strerror(uc));
-        goto end;
-    }
-    curl_url_get(h, CURLUPART_HOST, &host, 0);
-    curl_url_get(h, CURLUPART_PORT, &port, 0); /* NULL when the URL gives none */
-    curl_url_get(h, CURLUPART_PATH, &path, 0);
-    if (!host) {
-        snprintf(err, errlen, "--server %s: no host", r->cfg->server);
-        goto end;
-    }
-    r->port = port ? (unsigned)strtoul(port, NULL, 10)
-              : strncmp(r->cfg->server, "https://", 8) == 0 ? 443
-                                                            : 80;
-    snprintf(r->host_line, sizeof(r->host_line), "Host: %s%s%s", host, port ? ":" : "",
-             port ? port : "");
-    snprintf(r->base_path, sizeof(r->base_path), "%s", path ? path : "");
-    size_t bl = strlen(r->base_path);
-    while (bl > 0 && r->base_path[bl - 1] == '/')
-        r->base_path[--bl] = '\0';
-
-    /* resolve once; every user connects to this address */
-    char bare[256];
-    snprintf(bare, sizeof(bare), "%s", host);
-    if (bare[0] == '[') {
-        memmove(bare, bare + 1, strlen(bare));
-        char *close = strchr(bare, ']');
-        if (close)
-            *close = '\0';
-    }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-    int gai = getaddrinfo(bare, NULL, &hints, &ai);
-    if (gai != 0) {
-        snprintf(err, errlen, "--server %s: getaddrinfo %s: %s", r->cfg->server, bare,
-                 gai_strerror(gai));
-        goto end;
-    }
-    char numeric[NI_MAXHOST > 60 ? 60 : NI_MAXHOST];
-    if (getnameinfo(ai->ai_addr, ai->ai_addrlen, numeric, sizeof(numeric), NULL, 0,
-                    NI_NUMERICHOST) != 0) {
-        snprintf(err, errlen, "--server %s: getnameinfo failed", r->cfg->server);
-        goto end;
-    }
-    if (ai->ai_family == AF_INET6)
-        snprintf(r->res.address, sizeof(r->res.address), "[%s]", numeric);
-    else
-        snprintf(r->res.address, sizeof(r->res.address), "%s", numeric);
-    rc = 0;
-end:
-    if (ai)
-        freeaddrinfo(ai);
-    curl_free(host);
-    curl_free(port);
-    curl_free(path);
-    curl_url_cleanup(h);
-    return rc;
-}
 
 /* Enough descriptors for every user's socket plus slack. */
 static int raise_nofile(rlim_t need, char *err, size_t errlen)
@@ -140,8 +71,11 @@ static int raise_nofile(rlim_t need, char *err, size_t errlen)
 static int run_setup(struct run *r, char *err, size_t errlen)
 {
     const struct client_config *cfg = r->cfg;
-    if (parse_server(r, err, errlen) != 0)
+    if (targets_parse(cfg->server, &r->targets, &r->ntargets, err, errlen) != 0)
         return -1;
+    /* the report names the first target's (one URL: the server's) */
+    snprintf(r->host_line, sizeof(r->host_line), "%s", r->targets[0].host_line);
+    snprintf(r->res.address, sizeof(r->res.address), "%s", r->targets[0].address);
     if (raise_nofile((rlim_t)cfg->clients * (cfg->send_rate_hz > 0 ? 2 : 1) + 256, err,
                      errlen) != 0)
         return -1;
@@ -158,10 +92,8 @@ static int run_setup(struct run *r, char *err, size_t errlen)
     r->env.cfg = cfg;
     r->env.headers = &r->profile;
     r->env.fresh = &r->fresh;
-    r->env.host_line = r->host_line;
-    r->env.base_path = r->base_path;
-    r->env.address = r->res.address;
-    r->env.port = r->port;
+    r->env.targets = r->targets;
+    r->env.ntargets = r->ntargets;
     if (run_workers_setup(r, err, errlen) != 0)
         return -1;
     r->users = calloc(r->nids, sizeof(*r->users));
@@ -189,6 +121,16 @@ static int run_setup(struct run *r, char *err, size_t errlen)
         /* the population's user 0 is the sample (partition.h): partition 1's first */
         uint32_t gid = partition_global_id(cfg->partition_index, cfg->partition_count, i);
         r->users[i].fresh.sample = i < cfg->clients && gid == 0;
+        /* its instance: user u's is u % M (a sender's, its user's; the observer's, the
+         * first) */
+        uint32_t owner =
+            sender ? partition_global_id(cfg->partition_index, cfg->partition_count,
+                                         i - cfg->clients - 1)
+                   : gid;
+        if (failover_use_target(&r->users[i], observer ? 0 : owner % r->ntargets) != 0) {
+            snprintf(err, errlen, "curl_slist_append: out of memory");
+            return -1;
+        }
         r->users[i].slot = w->nmembers;
         w->members[w->nmembers++] = &r->users[i];
         if (sender)
@@ -270,6 +212,8 @@ int run_execute(const struct client_config *cfg, struct run **out, char *err, si
      * each on its loop */
     for (uint32_t i = 0; i < r->nids; i++) {
         struct user *u = &r->users[i];
+        if (i == cfg->clients && !foreign_observer_runs(cfg))
+            continue; /* a foreign server without an SSE URL: no observer (foreign.h) */
         struct rng rng;
         rng_seed(&rng, partition_user_seed(cfg->seed,
                                            partition_global_id(cfg->partition_index,
@@ -342,6 +286,7 @@ void run_free(struct run *r)
         user_free(&r->users[i]);
     free(r->users);
     free(r->conns_open);
+    free(r->targets);
     for (uint32_t t = 0; r->workers && t < r->nworkers; t++) {
         free(r->workers[t].members);
         activity_free(&r->workers[t].activity);

@@ -13,6 +13,7 @@
 #include "freshness.h"
 #include "headers.h"
 #include "run.h"
+#include "targets.h"
 #include "upstream.h"
 #include "user.h"
 #include "wire.h"
@@ -58,10 +59,10 @@ struct run {
     struct user_env env;        /* shared by the users; each worker copies it */
     uint32_t *conns_open;       /* env.conns_open (owned) */
     bool ws_tls;                /* ws_tls_init was called: ws_tls_free at the end */
-    char host_line[300];        /* "Host: ..." */
-    char base_path[256];        /* path prefix of --server, without a trailing / */
-    unsigned port;              /* server port */
-    bool progress;              /* stderr is a terminal */
+    char host_line[300];        /* "Host: ..." of the first target */
+    struct server_target *targets; /* --server's URLs (owned) */
+    uint32_t ntargets;             /* entries of targets */
+    bool progress;                 /* stderr is a terminal */
 };
 
 /* run_workers.c. The worker that runs run id i (users in contiguous slices; a sender with

@@ -21,12 +21,17 @@
  * server answers an events cursor ahead of its newest with "reset":true and its buffer,
  * and "next" becomes the cursor. A 200 or 304 counts as the server being up (user.h), a
  * 5xx as it being down.
+ *
+ * State mode sends back the answer's validators and takes one update from a 200, which is
+ * also how a foreign server's poll URL works (--url, foreign.h): the same two calls serve
+ * both.
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+#include "foreign.h"
 #include "poll_reply.h"
 #include "transport.h"
 #include "user.h"
@@ -35,8 +40,9 @@ struct short_state {
     int64_t next_slot; /* when the next poll is due (monotonic); 0 before the first */
     uint64_t cursor;   /* events mode: the since= cursor */
     bool synced;       /* events mode: cursor came from the server */
-    char etag[64];     /* state mode: the ETag of the newest state known, "" if none */
-    struct poll_reply reply; /* the body of the current response */
+    struct foreign_cursor validators; /* state mode: the newest answer's ETag (and, on
+                                         a foreign server, Last-Modified) */
+    struct poll_reply reply;          /* the body of the current response */
 };
 
 static int short_init(struct user *u)
@@ -75,11 +81,8 @@ static int short_prepare(struct user *u, struct request_spec *spec, int64_t now)
     spec->timeout_ns = u->env->cfg->response_timeout_ns;
     bool events = u->env->cfg->poll == POLL_EVENTS && s->synced;
     poll_reply_begin(&s->reply, events ? UPDATE_SHAPE_EVENTS : UPDATE_SHAPE_ONE);
-    if (u->env->cfg->poll == POLL_STATE) {
-        if (s->etag[0])
-            snprintf(spec->extra[0], sizeof(spec->extra[0]), "If-None-Match: %s", s->etag);
-        return dynbuf_adds(spec->target, "/poll");
-    }
+    if (u->env->cfg->poll == POLL_STATE)
+        return foreign_poll_prepare(&s->validators, foreign_target(u, "/poll"), spec);
     if (!s->synced)
         return dynbuf_adds(spec->target, "/poll");
     return dynbuf_addf(spec->target, "/poll?since=%" PRIu64, s->cursor);
@@ -110,17 +113,8 @@ static enum outcome short_on_done(struct user *u, long status, int64_t now,
         user_note_up(u);
     else if (status >= 500)
         user_note_down(u, true);
-    if (u->env->cfg->poll == POLL_STATE) {
-        if (status == 304)
-            return OUTCOME_NOT_MODIFIED;
-        if (status != 200)
-            return OUTCOME_ERR_STATUS;
-        uint64_t seq = 0;
-        enum outcome o = poll_reply_apply_latest(&s->reply, u, &seq);
-        if ((o == OUTCOME_NEWS || o == OUTCOME_EMPTY) && u->resp_etag[0])
-            memcpy(s->etag, u->resp_etag, sizeof(s->etag));
-        return o;
-    }
+    if (u->env->cfg->poll == POLL_STATE)
+        return foreign_poll_done(u, &s->validators, &s->reply, status);
     if (status != 200)
         return OUTCOME_ERR_STATUS;
     if (!s->synced) {

@@ -43,12 +43,16 @@
  * restarted with an in-memory feed finds that id ahead of its newest and answers
  * "event: reset" and its whole buffer; from then the ids are the new feed's. A durable
  * one replays what followed the id.
+ *
+ * A foreign server (--url, foreign.h) is asked at its URL, and resumed the same standard
+ * way; its observer starts with no Last-Event-ID (the "0" above is the lab server's id).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
 #include "eventsource.h"
+#include "foreign.h"
 #include "transport.h"
 #include "update_json.h"
 #include "user.h"
@@ -133,7 +137,8 @@ static int sse_prepare(struct user *u, struct request_spec *spec, int64_t now)
     s->opened = false;
     s->too_big = false;
     s->fresh = 0;
-    if (u->observer && (s->replay_all || !id[0]))
+    bool lab = !foreign_on(u->env->cfg); /* ids of another server are its own business */
+    if (lab && u->observer && (s->replay_all || !id[0]))
         /* The observer asks for the server's whole buffer on its first connection (stamps
          * from before the run) and after an attempt that never opened a stream: the server
          * was down, and may come back as another run with an in-memory feed, where an id
@@ -146,9 +151,13 @@ static int sse_prepare(struct user *u, struct request_spec *spec, int64_t now)
         snprintf(spec->extra[0], sizeof(spec->extra[0]), "Last-Event-ID: 0");
     else if (id[0])
         snprintf(spec->extra[0], sizeof(spec->extra[0]), "Last-Event-ID: %.100s", id);
+    if (!lab && !u->env->headers->has_accept[REQUEST_EVENTSOURCE])
+        /* what a browser's EventSource always sends, and nchan's condition for a
+         * stream (it answers 403 without it) */
+        snprintf(spec->extra[1], sizeof(spec->extra[1]), "Accept: text/event-stream");
     spec->timeout_ns = 0;                                   /* a stream has no end */
     spec->answer_timeout_ns = u->env->cfg->open_timeout_ns; /* 0: wait, as a browser */
-    return dynbuf_adds(spec->target, "/events");
+    return dynbuf_adds(spec->target, foreign_target(u, "/events"));
 }
 
 static int sse_on_headers(struct user *u, long status, const char *content_type)

@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 
 #include "clock.h"
+#include "failover.h"
 #include "headers.h"
 #include "loop.h"
 #include "user_impl.h"
@@ -39,10 +40,11 @@
 
 #define URL_MAX_BYTES 8192
 
-int user_server_addr(const struct user_env *env, struct sockaddr_storage *a, socklen_t *len)
+int user_server_addr(const struct user *u, struct sockaddr_storage *a, socklen_t *len)
 {
     char bare[64];
-    const char *address = env->address;
+    const struct server_target *t = user_target(u);
+    const char *address = t->address;
     snprintf(bare, sizeof(bare), "%s", address[0] == '[' ? address + 1 : address);
     char *close_br = strchr(bare, ']');
     if (close_br)
@@ -52,13 +54,13 @@ int user_server_addr(const struct user_env *env, struct sockaddr_storage *a, soc
     struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)a;
     if (inet_pton(AF_INET, bare, &a4->sin_addr) == 1) {
         a4->sin_family = AF_INET;
-        a4->sin_port = htons((uint16_t)env->port);
+        a4->sin_port = htons((uint16_t)t->port);
         *len = sizeof(*a4);
         return 0;
     }
     if (inet_pton(AF_INET6, bare, &a6->sin6_addr) == 1) {
         a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons((uint16_t)env->port);
+        a6->sin6_port = htons((uint16_t)t->port);
         *len = sizeof(*a6);
         return 0;
     }
@@ -143,6 +145,7 @@ void user_count_request(struct user *u)
 void user_count_failure(struct user *u, enum counter k)
 {
     counters_add(u->ctr, k, 1, u->ctr->measuring);
+    failover_after_failure(u, k); /* a refused or cut connection: the next instance */
 }
 
 static enum counter outcome_counter(enum outcome o)
@@ -217,8 +220,9 @@ static int start_raw(struct user *u, const struct request_spec *spec,
 {
     struct http_conn *c = u->hc;
     dynbuf_reset(&c->req);
-    if (headers_write_request(u->env->headers, u->ops->kind, u->url.mem, u->env->host_line,
-                              extra, spec->body ? spec->body_len : 0, &c->req) != 0)
+    if (headers_write_request(u->env->headers, u->ops->kind, u->url.mem,
+                              user_target(u)->host_line, extra,
+                              spec->body ? spec->body_len : 0, &c->req) != 0)
         return -1;
     c->head_len = c->req.len;
     if (spec->body && dynbuf_add(&c->req, spec->body, spec->body_len) != 0)
@@ -242,11 +246,11 @@ static void start(struct user *u)
     dynbuf_reset(&u->url);
     if (u->hc) {
         spec.target = &u->url;
-        if (dynbuf_adds(&u->url, u->env->base_path) != 0)
+        if (dynbuf_adds(&u->url, user_target(u)->base_path) != 0)
             spec.target = NULL;
     }
     if (!spec.target || u->ops->prepare(u, &spec, now) != 0 ||
-        (u->hc && (u->url.len == strlen(u->env->base_path)) &&
+        (u->hc && (u->url.len == strlen(user_target(u)->base_path)) &&
          dynbuf_adds(&u->url, "/") != 0)) {
         dynbuf_free(&target);
         u->stopped = true; /* out of memory: this user gives up, visibly (stopped) */
@@ -268,6 +272,7 @@ static void start(struct user *u)
     u->abort_requested = false;
     u->status = 0;
     u->resp_etag[0] = '\0';
+    u->resp_lastmod[0] = '\0';
     u->resp_ctype[0] = '\0';
     u->answer_due = spec.answer_timeout_ns > 0 ? now + spec.answer_timeout_ns : 0;
     user_count_request(u);

@@ -36,6 +36,7 @@
 #include "wire.h"
 #include "freshness.h"
 #include "http_conn.h"
+#include "targets.h"
 #include "transport.h"
 #include "update_json.h"
 #include "upstream.h"
@@ -48,10 +49,8 @@ struct user_env {
     const struct header_profile *headers; /* request header profile */
     struct loop *loop;                    /* the event loop */
     struct freshness *fresh;              /* stamps, latency, staleness */
-    const char *host_line;                /* "Host: 127.0.0.1:8080" */
-    const char *base_path;                /* path prefix from --server ("" or "/api") */
-    const char *address;                  /* the server's address for CURLOPT_RESOLVE */
-    unsigned port;                        /* the server's port */
+    const struct server_target *targets;  /* --server's instances (targets.h) */
+    uint32_t ntargets;                    /* entries of targets, >= 1 */
     pthread_mutex_t *fresh_lock;          /* held around `fresh` and the messages' round
                                              trips, which the run's threads share; NULL
                                              with one thread */
@@ -66,6 +65,7 @@ struct user {
     bool observer;                   /* the uncounted ground-truth stream */
     const struct user_env *env;      /* shared settings */
     const struct transport_ops *ops; /* the technique */
+    uint32_t target;                 /* its server now: env->targets[target] (failover.h) */
     struct counters *ctr;            /* where this user's counts go */
     struct fresh_user fresh;         /* what this user knows */
     bool sends;                      /* this user sends messages (--send-rate): up is set */
@@ -103,6 +103,7 @@ struct user {
                               since a reset was signalled on it); 0 = none */
     struct chunked chunk;  /* chunked decoder for this response */
     char resp_etag[64];    /* ETag of this response, "" if none */
+    char resp_lastmod[64]; /* its Last-Modified, "" if none (foreign.h's cursor) */
     char resp_ctype[128];  /* raw driver: its Content-Type, "" if none */
     int64_t h2_body_len;   /* HTTP/2: this response's Content-Length; 0 for a status
                               without a body, -1 unknown (user_protocol.c) */
@@ -195,10 +196,16 @@ void user_http_begun(struct user *u);
 void user_http_head_line(struct user *u, const char *line, size_t len);
 void user_http_body(struct user *u, const char *buf, size_t len);
 void user_http_end(struct user *u, enum http_end how);
-/* The run's server address as a socket address ("127.0.0.1", "[::1]" and the port), for
- * drivers that connect themselves. 0, or -1 when the address is not numeric. */
-int user_server_addr(const struct user_env *env, struct sockaddr_storage *a,
-                     socklen_t *len);
+/* The user's server now (its target) as a socket address ("127.0.0.1", "[::1]" and the
+ * port), for drivers that connect themselves: they ask before every connect, so a
+ * failover (failover.h) takes effect at the next one. 0, or -1 when the address is not
+ * numeric. */
+int user_server_addr(const struct user *u, struct sockaddr_storage *a, socklen_t *len);
+/* The user's server now. */
+static inline const struct server_target *user_target(const struct user *u)
+{
+    return &u->env->targets[u->target];
+}
 /* The technique for an approach. */
 const struct transport_ops *transport_for(enum approach a);
 

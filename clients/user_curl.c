@@ -158,10 +158,11 @@ int user_curl_start(struct user *u, const struct request_spec *spec,
     char err[160];
     if (dynbuf_addf(&u->url, "%s://%s:%u%s%s",
                     cli_protocol_tls(u->env->cfg->protocol) ? "https" : "http", u->pin_host,
-                    u->env->port, u->env->base_path,
+                    user_target(u)->port, user_target(u)->base_path,
                     spec->target->mem ? spec->target->mem : "/") != 0)
         return -1;
-    u->req_headers = headers_build(u->env->headers, u->ops->kind, u->env->host_line, extra);
+    u->req_headers =
+        headers_build(u->env->headers, u->ops->kind, user_target(u)->host_line, extra);
     curl_easy_setopt(u->easy, CURLOPT_URL, u->url.mem);
     user_protocol_before(u);
     curl_easy_setopt(u->easy, CURLOPT_HTTPHEADER, u->req_headers);
@@ -182,7 +183,8 @@ int user_curl_init(struct user *u, char *err, size_t errlen)
 {
     const struct user_env *env = u->env;
     char entry[160];
-    snprintf(entry, sizeof(entry), "%s:%u:%s", u->pin_host, env->port, env->address);
+    snprintf(entry, sizeof(entry), "%s:%u:%s", u->pin_host, user_target(u)->port,
+             user_target(u)->address);
     u->resolve = curl_slist_append(NULL, entry);
     u->easy = curl_easy_init();
     if (!u->resolve || !u->easy) {

@@ -77,6 +77,7 @@ void user_http_head_line(struct user *u, const char *buf, size_t len)
         u->headers_done = false;
         u->chunked = false;
         u->resp_etag[0] = '\0';
+        u->resp_lastmod[0] = '\0';
         u->resp_ctype[0] = '\0';
     } else if (len <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
         headers_complete(u);
@@ -85,6 +86,10 @@ void user_http_head_line(struct user *u, const char *buf, size_t len)
     } else if (header_value(buf, len, "ETag", &v, &vlen) && vlen < sizeof(u->resp_etag)) {
         memcpy(u->resp_etag, v, vlen);
         u->resp_etag[vlen] = '\0';
+    } else if (header_value(buf, len, "Last-Modified", &v, &vlen) &&
+               vlen < sizeof(u->resp_lastmod)) {
+        memcpy(u->resp_lastmod, v, vlen);
+        u->resp_lastmod[vlen] = '\0';
     } else if (!u->easy && header_value(buf, len, "Content-Type", &v, &vlen) &&
                vlen < sizeof(u->resp_ctype)) {
         memcpy(u->resp_ctype, v, vlen);

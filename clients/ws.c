@@ -60,6 +60,7 @@
 #include <cjson/cJSON.h>
 
 #include "clock.h"
+#include "foreign.h"
 #include "loop.h"
 #include "transport.h"
 #include "update_json.h"
@@ -229,11 +230,14 @@ static void ws_connect(struct user *u)
 {
     struct ws_state *s = u->tp;
     char target[320];
-    if (s->have_since)
-        snprintf(target, sizeof(target), "%s/ws?since=%" PRIu64, u->env->base_path,
+    if (foreign_on(u->env->cfg)) /* no cursor: foreign.h */
+        snprintf(target, sizeof(target), "%s%s", user_target(u)->base_path,
+                 foreign_target(u, "/ws"));
+    else if (s->have_since)
+        snprintf(target, sizeof(target), "%s/ws?since=%" PRIu64, user_target(u)->base_path,
                  s->since);
     else
-        snprintf(target, sizeof(target), "%s/ws", u->env->base_path);
+        snprintf(target, sizeof(target), "%s/ws", user_target(u)->base_path);
     if (ws_conn_start(&s->conn, target) != 0)
         u->stopped = true; /* no randomness or no memory: this user gives up, visibly */
 }

@@ -260,10 +260,14 @@ int ws_conn_start(struct ws_conn *c, const char *target)
     dynbuf_init(&c->early, (size_t)env->cfg->max_body_bytes + WS_READ_CHUNK);
     if (ws_key_new(key) != 0 || ws_accept_for(key, WS_KEY_LEN, c->accept) != 0 ||
         snprintf(key_line, sizeof(key_line), "Sec-WebSocket-Key: %s", key) < 0 ||
-        headers_write_request(env->headers, REQUEST_WEBSOCKET, target, env->host_line,
-                              extra, 0, &c->req) != 0)
+        headers_write_request(env->headers, REQUEST_WEBSOCKET, target,
+                              user_target(u)->host_line, extra, 0, &c->req) != 0)
         return -1;
     user_count_request(u);
+    if (user_server_addr(u, &c->addr, &c->addrlen) != 0) { /* its target now */
+        end(c, WS_END_CONNECT);
+        return 0;
+    }
     c->fd = socket(c->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
         end(c, WS_END_CONNECT);
@@ -528,7 +532,7 @@ int ws_conn_init(struct ws_conn *c, struct user *u, const struct ws_conn_hooks *
     c->phase = WS_IDLE;
     dynbuf_init(&c->req, WS_REQ_MAX);
     dynbuf_init(&c->early, WS_READ_CHUNK);
-    return user_server_addr(u->env, &c->addr, &c->addrlen);
+    return user_server_addr(u, &c->addr, &c->addrlen);
 }
 
 void ws_conn_free(struct ws_conn *c)

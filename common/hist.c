@@ -185,6 +185,14 @@ int64_t hist_value_at_percentile(const struct hist *h, double p)
     return h->max; /* not reached: the counts add up to total */
 }
 
+uint64_t hist_count_at_or_below(const struct hist *h, int64_t v_us)
+{
+    uint64_t n = 0;
+    for (int i = 1; i < HIST_BUCKETS && bucket_high(i) <= v_us; i++)
+        n += h->counts[i];
+    return n;
+}
+
 static int csv_row(FILE *f, double pct, int64_t us, uint64_t at_or_below)
 {
     int n = fprintf(f, "%.6f,%" PRId64 ",%.3f,%" PRIu64 "\n", pct, us, (double)us / 1000.0,

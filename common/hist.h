@@ -35,6 +35,10 @@ double hist_mean(const struct hist *h); /* exact (kept as a running sum); 0 when
  * of the recorded values are <= v (reported as the bucket's highest equivalent value,
  * capped at hist_max). 0 when empty. */
 int64_t hist_value_at_percentile(const struct hist *h, double p);
+/* How many recorded values are certainly at or below v_us: those in buckets whose highest
+ * value is at most v_us (a bucket straddling v_us is left out, so this is a lower bound,
+ * exact for v_us below 256 us or on a bucket's highest value). 0 when v_us < 1. */
+uint64_t hist_count_at_or_below(const struct hist *h, int64_t v_us);
 /* Write the percentile spectrum as CSV with header
  * "percentile,latency_us,latency_ms,count_at_or_below": one row per non-empty bucket,
  * plus fixed rows for 50, 90, 99, 99.9, 99.99 and 100. Returns 0, or -1 on a write error.

@@ -24,6 +24,27 @@ enum {
 /* How often sockacct_read tries for a consistent set before it gives up. */
 #define SOCKACCT_TRIES 64
 
+/* The flags the TCP state gives (RFC 9293 section 3.3.2). */
+static void state_flags(unsigned state, struct sockacct *out)
+{
+    /* States in which the peer's FIN has arrived. */
+    out->peer_fin = state == ST_CLOSE_WAIT || state == ST_LAST_ACK || state == ST_CLOSING ||
+                    state == ST_TIME_WAIT;
+    out->closed = state == ST_CLOSE;
+    /* States in which our FIN has been queued: it is in SIOCOUTQ until acked, then in
+     * tcpi_bytes_acked; in tcpi_notsent_bytes until sent, never in tcpi_bytes_sent. */
+    out->own_fin = state == ST_FIN_WAIT1 || state == ST_FIN_WAIT2 || state == ST_CLOSING ||
+                   state == ST_TIME_WAIT || state == ST_LAST_ACK;
+}
+
+/* What both readings take from TCP_INFO alone. */
+static void info_counts(const struct tcp_info *ti, struct sockacct *out)
+{
+    out->payload_out = ti->tcpi_bytes_sent - ti->tcpi_bytes_retrans;
+    out->segs_out = ti->tcpi_segs_out;
+    out->segs_in = ti->tcpi_segs_in;
+}
+
 int sockacct_read(int fd, struct sockacct *out)
 {
     struct tcp_info ti, again;
@@ -51,20 +72,51 @@ int sockacct_read(int fd, struct sockacct *out)
             return -1;
         }
     }
-    /* States in which the peer's FIN has arrived (RFC 9293 section 3.3.2). */
-    out->peer_fin = ti.tcpi_state == ST_CLOSE_WAIT || ti.tcpi_state == ST_LAST_ACK ||
-                    ti.tcpi_state == ST_CLOSING || ti.tcpi_state == ST_TIME_WAIT;
-    out->closed = ti.tcpi_state == ST_CLOSE;
-    /* States in which our FIN has been queued: it is in SIOCOUTQ until acked, then in
-     * tcpi_bytes_acked. */
-    out->own_fin = ti.tcpi_state == ST_FIN_WAIT1 || ti.tcpi_state == ST_FIN_WAIT2 ||
-                   ti.tcpi_state == ST_CLOSING || ti.tcpi_state == ST_TIME_WAIT ||
-                   ti.tcpi_state == ST_LAST_ACK;
+    state_flags(ti.tcpi_state, out);
     out->written = ti.tcpi_bytes_acked + (uint64_t)outq - (uint64_t)out->own_fin;
-    out->payload_out = ti.tcpi_bytes_sent - ti.tcpi_bytes_retrans;
     out->read = ti.tcpi_bytes_received - (uint64_t)inq - (uint64_t)out->peer_fin;
-    out->segs_out = ti.tcpi_segs_out;
-    out->segs_in = ti.tcpi_segs_in;
+    info_counts(&ti, out);
+    return 0;
+}
+
+int sockacct_read_accepted(int fd, struct sockacct *out)
+{
+    struct tcp_info ti, again;
+    socklen_t len = sizeof(ti);
+    int inq = 0;
+    /* `written` comes whole from one TCP_INFO, a snapshot the kernel takes under the
+     * socket's lock: the data that left once (tcpi_bytes_sent - tcpi_bytes_retrans) plus
+     * what is queued but not sent yet (tcpi_notsent_bytes), so no ACK can fall between two
+     * calls. `read` still needs SIOCINQ after it; when the queue is empty then, nothing
+     * arrived in between (only this thread reads the socket, so the queue only grows),
+     * and the two belong to the same moment; otherwise TCP_INFO is read again, as in
+     * sockacct_read. */
+    for (int tries = 0;; tries++) {
+        if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+            return -1;
+        if (ioctl(fd, SIOCINQ, &inq) != 0)
+            return -1;
+        if (inq == 0)
+            break;
+        len = sizeof(again);
+        if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &again, &len) != 0)
+            return -1;
+        if (ti.tcpi_bytes_received == again.tcpi_bytes_received &&
+            ti.tcpi_state == again.tcpi_state)
+            break;
+        if (tries == SOCKACCT_TRIES) {
+            errno = EAGAIN;
+            return -1;
+        }
+        len = sizeof(ti);
+    }
+    state_flags(ti.tcpi_state, out);
+    info_counts(&ti, out);
+    /* Our FIN is in the sequence space but in no byte count: in tcpi_notsent_bytes only
+     * while queued behind the data, the last thing there. */
+    uint64_t unsent = ti.tcpi_notsent_bytes;
+    out->written = out->payload_out + unsent - (uint64_t)(out->own_fin && unsent > 0);
+    out->read = ti.tcpi_bytes_received - (uint64_t)inq - (uint64_t)out->peer_fin;
     return 0;
 }
 

@@ -38,6 +38,13 @@ struct sockacct {
 /* Fill *out for socket fd. 0 on success; -1 (errno set) when the socket is not TCP, the
  * kernel refuses, or the counts kept moving for 64 tries (EAGAIN). */
 int sockacct_read(int fd, struct sockacct *out);
+/* The same counts for a socket that accept() gave, from fewer system calls: TCP_INFO and
+ * SIOCINQ, and TCP_INFO once more only when bytes wait to be read (a server reads its
+ * sockets at every request's end). `written` is taken from the data sent once plus the
+ * unsent queue, which on the accepting side equals acked plus the send queue (the side
+ * that connected would lack its SYN); it relies on the kernel counting every
+ * retransmitted byte it sends once in tcpi_bytes_sent and once in tcpi_bytes_retrans. */
+int sockacct_read_accepted(int fd, struct sockacct *out);
 /* For a socket in state CLOSED: 1 when the peer's FIN came before the end (it is then in
  * `read`), 0 when not. Takes a reset's pending error (ECONNRESET) from the socket, and
  * answers 1 wrongly after a reset without a FIN whose error a read already took: call it

@@ -23,7 +23,8 @@
 #include "route.h"
 #include "server.h"
 
-enum MHD_Result reply_queue(struct request *req, unsigned status, struct MHD_Response *r)
+/* Whether the answer must close the connection: the peer has half-closed. */
+static bool needs_close(struct request *req)
 {
     /* A client that sent its request and shut its side at once (a half-close) must see
      * the connection closed after the answer. libmicrohttpd 0.9.75 would keep it in
@@ -31,22 +32,50 @@ enum MHD_Result reply_queue(struct request *req, unsigned status, struct MHD_Res
      * clears the socket's read-ready flag after a short read, and with edge-triggered
      * epoll the FIN that came with the request brings no further event, so the end of
      * the stream is never read. Its FIN is in by now, so the TCP state tells. */
-    if (!MHD_get_response_header(r, MHD_HTTP_HEADER_CONNECTION) && request_peer_done(req))
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    return request_peer_done(req);
+}
+
+/* Queue r as it is, and count its status. */
+static enum MHD_Result queue_as_is(struct request *req, unsigned status,
+                                   struct MHD_Response *r)
+{
     req->answered = true;
     request_count_status(req, status);
     return MHD_queue_response(req->conn, status, r);
 }
 
-/* Queue a buffered response with the given extra header pairs (va_list of name, value,
- * ..., NULL). A NULL body with len 0 sends no body (304). */
-static enum MHD_Result reply_buffer(struct request *req, unsigned status, const char *body,
-                                    size_t len, const char *content_type, va_list ap)
+/* Count len bytes of a buffered body (none for HEAD: libmicrohttpd sends none). */
+static void count_body(struct request *req, size_t len)
+{
+    size_t sent = req->head ? 0 : len;
+    req->body_bytes += sent;
+    request_count(req, SF_RESP_BODY_BYTES, sent);
+}
+
+enum MHD_Result reply_queue(struct request *req, unsigned status, struct MHD_Response *r)
+{
+    if (!MHD_get_response_header(r, MHD_HTTP_HEADER_CONNECTION) && needs_close(req))
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    return queue_as_is(req, status, r);
+}
+
+enum MHD_Result reply_shared(struct request *req, unsigned status, struct MHD_Response *r,
+                             size_t len)
+{
+    req->close_if_peer_done = true; /* request_end asks needs_close's question */
+    count_body(req, len);
+    return queue_as_is(req, status, r);
+}
+
+/* A buffered response (body copied) with the given extra header pairs (va_list of name,
+ * value, ..., NULL), or NULL. A NULL body with len 0 sends no body (304). */
+static struct MHD_Response *build_v(const char *body, size_t len, const char *content_type,
+                                    va_list ap)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!r)
-        return MHD_NO;
+        return NULL;
     if (content_type)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
@@ -55,9 +84,27 @@ static enum MHD_Result reply_buffer(struct request *req, unsigned status, const 
         const char *value = va_arg(ap, const char *);
         MHD_add_response_header(r, name, value);
     }
-    size_t sent = req->head ? 0 : len; /* libmicrohttpd sends no body for HEAD */
-    req->body_bytes += sent;
-    request_count(req, SF_RESP_BODY_BYTES, sent);
+    return r;
+}
+
+struct MHD_Response *reply_json_build(const char *body, size_t len, ...)
+{
+    va_list ap;
+    va_start(ap, len);
+    struct MHD_Response *r = build_v(body, len, body ? "application/json" : NULL, ap);
+    va_end(ap);
+    return r;
+}
+
+/* Queue a buffered response with the given extra header pairs (va_list of name, value,
+ * ..., NULL). A NULL body with len 0 sends no body (304). */
+static enum MHD_Result reply_buffer(struct request *req, unsigned status, const char *body,
+                                    size_t len, const char *content_type, va_list ap)
+{
+    struct MHD_Response *r = build_v(body, len, content_type, ap);
+    if (!r)
+        return MHD_NO;
+    count_body(req, len);
     enum MHD_Result rc = reply_queue(req, status, r);
     MHD_destroy_response(r);
     return rc;

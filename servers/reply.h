@@ -39,8 +39,20 @@ enum MHD_Result reply_error_close(struct request *req, unsigned status, const ch
  * REPLY_QUOTE_CHARS of them (then "..."), a NUL shown as \0, any byte that begins no
  * whole character as U+FFFD. Returns the length written. */
 size_t reply_quote(char *out, size_t cap, const char *v, size_t len);
-/* Queue a prepared response (the caller keeps its own reference and destroys it). */
+/* Queue a prepared response (the caller keeps its own reference and destroys it). It says
+ * Connection: close when the peer has half-closed (one poll(), and the kernel's counts
+ * only when it has). */
 enum MHD_Result reply_queue(struct request *req, unsigned status, struct MHD_Response *r);
+/* reply_json's response, built and not queued (for reply_shared), or NULL. */
+struct MHD_Response *reply_json_build(const char *body, size_t len, ...);
+/* Queue a buffered response built once and shared by many requests (len bytes of body,
+ * counted here): it is never changed, so it cannot say Connection: close; a client that
+ * had half-closed is found by the reading of the kernel's counts at the request's end
+ * instead (no system call more than every request makes), and its connection shut down
+ * after the answer (server.c, request_end). The caller keeps r alive until this
+ * returns. */
+enum MHD_Result reply_shared(struct request *req, unsigned status, struct MHD_Response *r,
+                             size_t len);
 /* Read query argument or header `name` as a whole number from 0 to max (the whole value,
  * NUL bytes included, must be digits). Returns 1 when present and valid, 0 when absent,
  * -1 when malformed; queues nothing. */

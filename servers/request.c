@@ -9,6 +9,7 @@
  */
 #include "request.h"
 
+#include <poll.h>
 #include <stdlib.h>
 
 #include "server.h"
@@ -17,15 +18,23 @@
 uint64_t request_bytes_read(struct request *req)
 {
     struct sockacct now;
-    if (!req->cs || !req->cs->acct_ok || sockacct_read(req->cs->fd, &now) != 0)
+    if (!req->cs || !req->cs->acct_ok || sockacct_read_accepted(req->cs->fd, &now) != 0)
         return 0;
     return now.read - req->cs->read_mark;
 }
 
 bool request_peer_done(struct request *req)
 {
+    /* A zero-timeout poll first: one cheap system call, where the kernel's counts take
+     * four. Every state sockacct calls peer_fin follows the peer's FIN, which sets the
+     * socket's receive shutdown, which poll reports as POLLRDHUP; without it the answer
+     * is no, as the counts would say. */
+    struct pollfd pfd = {.fd = req->cs ? req->cs->fd : -1, .events = POLLRDHUP};
+    if (!req->cs || pfd.fd < 0 || poll(&pfd, 1, 0) != 1 ||
+        !(pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+        return false;
     struct sockacct now;
-    if (!req->cs || !req->cs->acct_ok || sockacct_read(req->cs->fd, &now) != 0 ||
+    if (!req->cs->acct_ok || sockacct_read_accepted(req->cs->fd, &now) != 0 ||
         !now.peer_fin)
         return false;
     /* Pipelined requests read along with this one are still to be answered: only the
@@ -123,11 +132,13 @@ static uint64_t kernel_minus(struct stats *st, uint64_t a, uint64_t b)
  * was written, and the peer's FIN is in `read` when a peek says it came (sockacct.h): a
  * client that sends its request and closes at once meets the answer with a reset, and its
  * request must not count one byte over. 0, or -1 when they cannot be read. */
-static int kernel_counts(struct conn_state *cs, uint64_t *written, uint64_t *read)
+static int kernel_counts(struct conn_state *cs, uint64_t *written, uint64_t *read,
+                         bool *peer_fin)
 {
     struct sockacct now;
-    if (!cs || !cs->acct_ok || sockacct_read(cs->fd, &now) != 0)
+    if (!cs || !cs->acct_ok || sockacct_read_accepted(cs->fd, &now) != 0)
         return -1;
+    *peer_fin = now.peer_fin;
     *written = now.closed ? now.payload_out : now.written;
     *read = now.read;
     if (now.closed && *read > cs->read_mark && sockacct_closed_fin(cs->fd))
@@ -140,10 +151,13 @@ void request_account_bytes(struct request *req, bool check_rest)
     struct conn_state *cs = req->cs;
     struct stats *st = &req->srv->stats;
     uint64_t now_written, now_read;
-    if (req->settled || kernel_counts(cs, &now_written, &now_read) != 0)
+    bool peer_fin;
+    if (req->settled || kernel_counts(cs, &now_written, &now_read, &peer_fin) != 0)
         return;
     uint64_t wrote = kernel_minus(st, now_written, cs->written_mark);
     uint64_t got = kernel_minus(st, now_read, cs->read_mark);
+    /* as request_peer_done: pipelined requests read along with this one still answer */
+    req->peer_done = peer_fin && got <= req->head_bytes + req->upload_seen;
     uint64_t produced =
         (req->body_bytes - req->body_mark) + (req->framing_bytes - req->framing_mark);
     uint64_t taken = req->in_bytes - req->in_mark;
@@ -180,8 +194,9 @@ void request_account_upgrade(struct request *req, size_t extra_in)
     struct conn_state *cs = req->cs;
     struct stats *st = &req->srv->stats;
     uint64_t now_written, now_read;
+    bool peer_fin;
     req->hdr_counted = true; /* from here on the transport counts */
-    if (kernel_counts(cs, &now_written, &now_read) != 0)
+    if (kernel_counts(cs, &now_written, &now_read, &peer_fin) != 0)
         return;
     uint64_t wrote = kernel_minus(st, now_written, cs->written_mark);
     uint64_t got = kernel_minus(st, now_read, cs->read_mark);
@@ -199,7 +214,7 @@ void request_account_upgrade(struct request *req, size_t extra_in)
 void request_account_leftover(struct stats *st, struct conn_state *cs)
 {
     struct sockacct now;
-    if (!cs->acct_ok || sockacct_read(cs->fd, &now) != 0)
+    if (!cs->acct_ok || sockacct_read_accepted(cs->fd, &now) != 0)
         return;
     /* In state CLOSED (both FINs crossed before libmicrohttpd let go of the socket, or a
      * reset) sockacct cannot tell whether our FIN is in `written`; everything written

@@ -65,6 +65,10 @@ struct request {
     uint64_t in_mark;          /* in_bytes when the kernel's counts were last taken */
     bool settled;              /* an upgraded connection's bytes are settled: the
                                   transport did it as it let the socket go */
+    bool close_if_peer_done;   /* answered without asking whether the peer half-closed
+                                  (reply_shared): request_end asks, and closes */
+    bool peer_done;            /* the request's last reading found the peer's FIN and
+                                  nothing read past this request */
     void *state;               /* the transport's own state; freed by route->done */
 };
 

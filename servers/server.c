@@ -54,6 +54,7 @@
 #include "reply.h"
 #include "request.h"
 #include "route.h"
+#include "short_poll.h"
 #include "sockacct.h"
 #include "ws_loop.h"
 
@@ -139,10 +140,12 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
     if (!req || !req->cs)
         return req; /* NULL (out of memory): on_access makes it instead */
     conn_request_line(req->cs, clock_mono_ns());
+    /* The kernel's count of what was read is asked for only when there is a query: it
+     * costs four system calls, and most requests carry none. */
     size_t params = query_params(uri);
-    size_t held = request_bytes_read(req);
     if (params > SERVER_MAX_QUERY_PARAMS ||
-        (params > 0 && params * SERVER_POOL_PER_ARG + held + 1024 > SERVER_CONN_MEMORY)) {
+        (params > 0 && params * SERVER_POOL_PER_ARG + request_bytes_read(req) + 1024 >
+                           SERVER_CONN_MEMORY)) {
         refusing_line = true;
         req->refused = true;
         shutdown(req->cs->fd, SHUT_RDWR);
@@ -174,6 +177,12 @@ static void request_end(struct server *srv, struct request *req,
     }
     /* Only a response that went out whole can be checked byte for byte. */
     request_account_bytes(req, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+    /* An answer shared by many requests could not say Connection: close to a client that
+     * had half-closed (reply_shared); the reading just taken says whether it had, and
+     * the connection is shut down instead: libmicrohttpd's next read sees the end and
+     * closes it, after the answer, which is in the kernel's send queue already. */
+    if (req->close_if_peer_done && req->peer_done && req->cs)
+        shutdown(req->cs->fd, SHUT_RDWR);
     if (req->cs) {
         req->cs->request = NULL;
         conn_request_ended(req->cs, clock_mono_ns());
@@ -205,7 +214,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         if (!cs)
             return; /* accounting and deadlines are lost for it, serving is not */
         struct sockacct sa;
-        if (cs->fd >= 0 && sockacct_read(cs->fd, &sa) == 0) {
+        if (cs->fd >= 0 && sockacct_read_accepted(cs->fd, &sa) == 0) {
             cs->written_mark = sa.written;
             cs->read_mark = sa.read;
             cs->acct_ok = true;
@@ -403,6 +412,7 @@ static void server_release(struct server *srv)
         MHD_stop_daemon(srv->daemon);
     ws_loop_free(srv->ws);
     srv->ws = NULL;
+    poll_answers_free(&srv->poll_answers); /* after the daemon: it held references */
     conns_destroy(&srv->conns);
     redis_feed_free(srv->redis); /* its follower writes into the feed */
     srv->redis = NULL;
@@ -442,6 +452,7 @@ int server_start(struct server *srv, const struct server_config *cfg, char *err,
 {
     memset(srv, 0, sizeof(*srv));
     srv->cfg = *cfg;
+    poll_answers_init(&srv->poll_answers);
     stats_init(&srv->stats);
     conns_init(&srv->conns, cfg->request_timeout_ns, cfg->idle_timeout_ns,
                &srv->stats.timeouts);
@@ -470,10 +481,16 @@ int server_start(struct server *srv, const struct server_config *cfg, char *err,
         goto fail;
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
-    /* 16 KiB per connection (libmicrohttpd's pool): request headers up to about 8 KiB
-     * fit (a browser's 700 B plus a 4 KiB cookie, the most the client sends), and an idle
-     * SSE stream costs about 17 KiB of RSS in all (./run.sh bench); 32 KiB would take
-     * 26 KiB per stream for headers nobody sends.
+    /* SERVER_CONN_MEMORY per connection (libmicrohttpd's pool), 16 KiB: a browser's
+     * request head with a 4 KiB cookie (about 4.9 KB) fits on every route, the WebSocket
+     * handshake's too (at 10 KiB it did not), beside 64 query parameters (at 12 KiB not);
+     * test_hostile holds every route to the cookie. The pool costs RSS only where written,
+     * but libmicrohttpd 0.9.75 writes zeros over it: all of it between two requests of a
+     * keep-alive connection (a 16 KiB memset per poll, about 6-8% of the server's CPU
+     * under wrk), and the half it had lent the request's head when a response begins
+     * (sse.c gives those pages back while a stream is idle). So an idle SSE stream costs
+     * the same 6.1 KiB of RSS with a 12 or a 16 KiB pool, and cost 17.7 KiB before sse.c
+     * did that (./run.sh bench --workloads idle-sse).
      * libmicrohttpd's own connection timeout is the backstop for what conn.c's deadlines
      * leave alone: a response its client stops reading (it never counts a parked,
      * suspended, connection). It is set well past the idle deadline (by
@@ -489,7 +506,7 @@ int server_start(struct server *srv, const struct server_config *cfg, char *err,
         on_mhd_log, srv, MHD_OPTION_SOCK_ADDR, &sin, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)(cfg->threads > 1 ? cfg->threads : 0), MHD_OPTION_CONNECTION_LIMIT,
         cfg->max_connections + SERVER_503_HEADROOM, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)16 * 1024, MHD_OPTION_CONNECTION_TIMEOUT, backstop_s,
+        SERVER_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT, backstop_s,
         MHD_OPTION_URI_LOG_CALLBACK, on_request_line, srv, MHD_OPTION_LISTEN_BACKLOG_SIZE,
         4096u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
         on_connection, srv, MHD_OPTION_END);

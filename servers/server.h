@@ -21,6 +21,7 @@
 #include "dynbuf.h"
 #include "feed.h"
 #include "redis_conn.h"
+#include "short_poll.h"
 #include "stats.h"
 
 enum gen_process { GEN_PERIODIC, GEN_POISSON, GEN_BURST, GEN_TRACE };
@@ -72,7 +73,8 @@ struct server {
     int log_fd;            /* the durable feed's log (--feed-file), or -1 */
     pthread_t sweeper;     /* wakes expired waiters and notices vanished peers */
     bool sweeper_started;
-    struct redis_feed *redis; /* the feed through Redis (--redis), or NULL */
+    struct redis_feed *redis;         /* the feed through Redis (--redis), or NULL */
+    struct poll_answers poll_answers; /* GET /poll's shared answers (short_poll.c) */
 };
 
 /* Defaults, in one place. */

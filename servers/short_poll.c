@@ -90,31 +90,83 @@ static bool etag_matches(const char *header, const char *etag)
     return false;
 }
 
-/* State mode: the latest update, or 304 when the client already has it. */
+void poll_answers_init(struct poll_answers *a)
+{
+    memset(a, 0, sizeof(*a));
+    pthread_mutex_init(&a->lock, NULL);
+}
+
+void poll_answers_free(struct poll_answers *a)
+{
+    if (a->ok)
+        MHD_destroy_response(a->ok);
+    if (a->same)
+        MHD_destroy_response(a->same);
+    a->ok = a->same = NULL;
+    a->built = false;
+    pthread_mutex_destroy(&a->lock);
+}
+
+/* The newest update's JSON ({"seq":0} before the first), feed lock held. */
+static void newest_body_locked(struct feed *f, uint64_t newest, const char **body,
+                               size_t *len)
+{
+    const struct feed_update *u = feed_get_locked(f, newest);
+    *body = u ? u->json : "{\"seq\":0}";
+    *len = u ? u->json_len : strlen(*body);
+}
+
+/* Make a's answers those for update `newest`. Both locks held. 0, or -1 out of memory
+ * (a unchanged). */
+static int answers_build_locked(struct poll_answers *a, struct feed *f, uint64_t newest)
+{
+    const char *body;
+    size_t len;
+    newest_body_locked(f, newest, &body, &len);
+    char etag[sizeof(a->etag)];
+    snprintf(etag, sizeof(etag), "\"%llu\"", (unsigned long long)newest);
+    struct MHD_Response *ok = reply_json_build(body, len, MHD_HTTP_HEADER_ETAG, etag, NULL);
+    struct MHD_Response *same = reply_json_build(NULL, 0, MHD_HTTP_HEADER_ETAG, etag, NULL);
+    if (!ok || !same) {
+        if (ok)
+            MHD_destroy_response(ok);
+        if (same)
+            MHD_destroy_response(same);
+        return -1;
+    }
+    if (a->ok)
+        MHD_destroy_response(a->ok); /* freed when the last poll holding it is sent */
+    if (a->same)
+        MHD_destroy_response(a->same);
+    a->ok = ok;
+    a->same = same;
+    a->len = len;
+    a->seq = newest;
+    memcpy(a->etag, etag, sizeof(etag));
+    a->built = true;
+    return 0;
+}
+
+/* State mode: the latest update, or 304 when the client already has it, from the shared
+ * answers (rebuilt when the feed has moved on). */
 static enum MHD_Result poll_latest(struct request *req)
 {
     struct feed *f = req->srv->feed;
-    struct dynbuf body;
-    dynbuf_init(&body, SIZE_MAX / 2);
-    feed_lock(f);
-    uint64_t newest = feed_newest_locked(f);
-    const struct feed_update *u = feed_get_locked(f, newest);
-    int rc =
-        u ? dynbuf_add(&body, u->json, u->json_len) : dynbuf_adds(&body, "{\"seq\":0}");
-    feed_unlock(f);
-    if (rc != 0)
-        return MHD_NO;
-    char etag[32];
-    snprintf(etag, sizeof(etag), "\"%llu\"", (unsigned long long)newest);
+    struct poll_answers *a = &req->srv->poll_answers;
     const char *inm = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
                                                   MHD_HTTP_HEADER_IF_NONE_MATCH);
-    enum MHD_Result res;
-    if (inm && etag_matches(inm, etag))
-        res = reply_json(req, 304, NULL, 0, MHD_HTTP_HEADER_ETAG, etag, NULL);
-    else
-        res = reply_json(req, 200, body.mem, body.len, MHD_HTTP_HEADER_ETAG, etag, NULL);
-    dynbuf_free(&body);
-    return res;
+    pthread_mutex_lock(&a->lock);
+    feed_lock(f);
+    uint64_t newest = feed_newest_locked(f);
+    int rc = a->built && a->seq == newest ? 0 : answers_build_locked(a, f, newest);
+    feed_unlock(f);
+    enum MHD_Result res = MHD_NO;
+    if (rc == 0 && inm && etag_matches(inm, a->etag))
+        res = reply_shared(req, 304, a->same, 0);
+    else if (rc == 0)
+        res = reply_shared(req, 200, a->ok, a->len);
+    pthread_mutex_unlock(&a->lock);
+    return res; /* MHD_NO out of memory: libmicrohttpd closes the connection */
 }
 
 static enum MHD_Result short_poll_handle(struct request *req)

@@ -144,8 +144,11 @@ static void test_small_bench(void **state)
     int nchan =
         access("/usr/sbin/nginx", X_OK) == 0 && access(NGINX_NCHAN_MODULE, R_OK) == 0;
     int wrk = access("/usr/bin/wrk", X_OK) == 0;
+    /* the lab client's four rows too (lab_client.c), through its foreign adapter on
+     * nchan */
     const char *workloads =
-        wrk ? "idle-sse,fanout-sse,longpoll,poll-304" : "idle-sse,fanout-sse,longpoll";
+        wrk ? "idle-sse,fanout-sse,longpoll,poll-304,lab-sse,lab-ws,lab-long,lab-poll"
+            : "idle-sse,fanout-sse,longpoll,lab-sse,lab-ws,lab-long,lab-poll";
     char results[300];
     snprintf(results, sizeof(results), "%s/results", tmp);
     const char *argv[] = {BENCH,
@@ -215,8 +218,9 @@ static void test_small_bench(void **state)
         c_ok = column(text.mem, "ok"), c_rss = column(text.mem, "server_rss_per_conn_kib"),
         c_deliv = column(text.mem, "deliveries"),
         c_rps = column(text.mem, "requests_per_s"), c_load = column(text.mem, "load1"),
-        c_steal = column(text.mem, "steal_pct");
-    int rows = 0;
+        c_steal = column(text.mem, "steal_pct"), c_missed = column(text.mem, "missed"),
+        c_cpu = column(text.mem, "client_cpu_s");
+    int rows = 0, labs = 0;
     for (const char *line = strchr(text.mem, '\n') + 1; *line;
          line = strchr(line, '\n') + 1) {
         char w[32], s[32], v[64];
@@ -240,9 +244,17 @@ static void test_small_bench(void **state)
             cell(line, c_deliv, v, sizeof(v));
             assert_true(strtod(v, NULL) > 0);
         }
+        if (strncmp(w, "lab-", 4) == 0) { /* the lab client's own counts */
+            cell(line, c_missed, v, sizeof(v));
+            assert_true(v[0] != '\0');
+            cell(line, c_cpu, v, sizeof(v));
+            assert_true(v[0] != '\0');
+            labs++;
+        }
         rows++;
     }
-    assert_int_equal(rows, (3 + wrk) * (1 + nchan));
+    assert_int_equal(rows, (7 + wrk) * (1 + nchan));
+    assert_int_equal(labs, 4 * (1 + nchan));
     dynbuf_free(&text);
 
     /* summary.md: the comparison table with its goals */

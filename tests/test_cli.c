@@ -243,6 +243,26 @@ static void test_bad_usage(void **state)
     assert_int_equal(parse(2, a4, &cfg, err), CLI_ERROR);
     assert_string_equal(err, "unexpected argument 'stray' (all settings are --flags)");
     cli_config_free(&cfg);
+
+    /* several instances: each user moves alone, so not with shared connections */
+    char **a5 = ARGV("--server", "http://a:1,http://b:2", "--users-per-connection", "4");
+    assert_int_equal(parse(5, a5, &cfg, err), CLI_ERROR);
+    assert_string_equal(err, "--server with several URLs moves each user on its own "
+                             "(failover): not with --users-per-connection 4, whose users "
+                             "share one connection");
+    cli_config_free(&cfg);
+    char **a6 = ARGV("--server", "http://a:1,http://b:2", "--url", "/sub");
+    assert_int_equal(parse(5, a6, &cfg, err), CLI_ERROR);
+    assert_string_equal(err, "--url: a foreign server takes one --server URL, got "
+                             "'http://a:1,http://b:2'");
+    cli_config_free(&cfg);
+    /* one partition of a population: the last of 3 of 7 users has 2 (users 2 and 5) */
+    char **a7 =
+        ARGV("--clients", "7", "--partition", "3/3", "--server", "http://a:1,http://b:2");
+    assert_int_equal(parse(7, a7, &cfg, err), CLI_RUN);
+    assert_int_equal(cfg.clients, 2);
+    assert_int_equal(cfg.clients_total, 7);
+    cli_config_free(&cfg);
 }
 
 /* The usage text names every flag with its default: it is printed from the table. */

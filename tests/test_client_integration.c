@@ -206,16 +206,17 @@ static void test_short_state(void **state)
 {
     struct fixture *fx = *state;
     char dir[64];
-    /* T = 100 ms < P = 200 ms: every update seen, half the polls redundant (1 - T/P) */
-    const char *args[] = {"--approach", "short", "--poll",   "state", "--interval", "100ms",
+    /* T = 50 ms < P = 200 ms: every update seen, three polls in four redundant
+     * (1 - T/P); a poll may come up to 150 ms late (a loaded machine) and still see each */
+    const char *args[] = {"--approach", "short", "--poll",   "state", "--interval", "50ms",
                           "--duration", "4s",    "--warmup", "1s",    NULL};
     cJSON *root = run_client(fx, dir, sizeof(dir), args);
     check_common(root);
     EXPECT_RANGE(root, "missed", 0, 0);
-    EXPECT_RANGE(root, "empty_share", 0.35, 0.65);
+    EXPECT_RANGE(root, "empty_share", 0.6, 0.9);
     EXPECT_RANGE(root, "responses_304", 1, 1e9);
     EXPECT_RANGE(root, "responses_empty", 0, 0);
-    EXPECT_RANGE(root, "latency_mean_ms", 25, 75); /* T/2 = 50 ms */
+    EXPECT_RANGE(root, "latency_mean_ms", 10, 45); /* T/2 = 25 ms */
     cJSON_Delete(root);
     client_harness_rmdir(dir);
 
@@ -376,16 +377,28 @@ static void run_with_messages(const struct fixture *fx, const char *approach,
         harness_sleep_ms(50);
         after = publish_stats(fx->srv.port);
     }
+    /* A POST still unanswered when the client stopped (aborted at the end) was answered
+     * by a server that counts what it wrote; the client, gone, read none or part of it.
+     * Those answers may differ by up to one head (with "Connection: close" added: 64 B of
+     * slack) and one body each; every other figure must agree to the byte. */
+    double aborted = up_total(root, "transfers_aborted_at_end");
+    double answered = posts - aborted;
+    double head_gap =
+        after.resp_header - before.resp_header - up_total(root, "resp_header_bytes");
+    double body_gap =
+        after.resp_body - before.resp_body - up_total(root, "resp_body_bytes");
+    double head_each = answered > 0 ? up_total(root, "resp_header_bytes") / answered : 0;
+    double body_each = answered > 0 ? up_total(root, "resp_body_bytes") / answered : 0;
     if (after.requests - before.requests != posts ||
         after.req_header - before.req_header != up_total(root, "req_header_bytes") ||
         after.req_body - before.req_body != up_total(root, "req_body_bytes") ||
-        after.resp_header - before.resp_header != up_total(root, "resp_header_bytes") ||
-        after.resp_body - before.resp_body != up_total(root, "resp_body_bytes"))
-        fail_msg("server: %.0f POSTs, heads %.0f/%.0f, bodies %.0f/%.0f; client: %.0f, "
-                 "%.0f/%.0f, %.0f/%.0f",
+        head_gap < 0 || head_gap > aborted * (head_each + 64) || body_gap < 0 ||
+        body_gap > aborted * body_each)
+        fail_msg("server: %.0f POSTs, heads %.0f/%.0f, bodies %.0f/%.0f; client: %.0f "
+                 "(%.0f aborted at the end), %.0f/%.0f, %.0f/%.0f",
                  after.requests - before.requests, after.req_header - before.req_header,
                  after.resp_header - before.resp_header, after.req_body - before.req_body,
-                 after.resp_body - before.resp_body, posts,
+                 after.resp_body - before.resp_body, posts, aborted,
                  up_total(root, "req_header_bytes"), up_total(root, "resp_header_bytes"),
                  up_total(root, "req_body_bytes"), up_total(root, "resp_body_bytes"));
     cJSON_Delete(root);

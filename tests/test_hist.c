@@ -501,6 +501,27 @@ static void test_buckets_bad_input(void **state)
     hist_free(h);
 }
 
+static void test_count_at_or_below(void **state)
+{
+    (void)state;
+    struct hist *h = hist_new();
+    assert_non_null(h);
+    assert_int_equal(hist_count_at_or_below(h, 1000), 0);
+    const int64_t vals[] = {-5, 0, 1, 100, 255, 256, 257, 1000, 1007, 5000};
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+        hist_record(h, vals[i]);
+    assert_int_equal(hist_count_at_or_below(h, 0), 0);
+    assert_int_equal(hist_count_at_or_below(h, 1), 3); /* -5 and 0 count as 1 (underflow) */
+    assert_int_equal(hist_count_at_or_below(h, 255), 5);
+    assert_int_equal(hist_count_at_or_below(h, 257), 7);  /* 256 and 257 share a bucket */
+    assert_int_equal(hist_count_at_or_below(h, 256), 5);  /* that bucket straddles 256 */
+    assert_int_equal(hist_count_at_or_below(h, 1003), 8); /* 1000's bucket: [1000, 1003] */
+    assert_int_equal(hist_count_at_or_below(h, 1002), 7); /* straddled: left out */
+    assert_int_equal(hist_count_at_or_below(h, 1007), 9);
+    assert_int_equal(hist_count_at_or_below(h, INT64_MAX), 10);
+    hist_free(h);
+}
+
 static void test_underflow_overflow(void **state)
 {
     (void)state;
@@ -654,6 +675,7 @@ int main(void)
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_buckets_merge_exact),
         cmocka_unit_test(test_buckets_bad_input),
+        cmocka_unit_test(test_count_at_or_below),
         cmocka_unit_test(test_underflow_overflow),
         cmocka_unit_test(test_percentile_edges),
         cmocka_unit_test(test_csv),

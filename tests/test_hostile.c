@@ -430,6 +430,96 @@ static void every_request_gets_an_answer_or_a_close(void **state)
     stop(&s);
 }
 
+/* A browser's request head (Chrome's lines, as clients/headers.c has them) with a 4 KiB
+ * cookie: about 4.7 KB, the most the lab's client sends. */
+static size_t browser_request(char *buf, size_t cap, const char *method, const char *target,
+                              const char *extra, size_t body_len)
+{
+    static char cookie[4096 + 1];
+    memset(cookie, 'c', 4096);
+    cookie[4096] = '\0';
+    int n = snprintf(
+        buf, cap,
+        "%s %s HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+        "sec-ch-ua-platform: \"Windows\"\r\nCache-Control: no-cache\r\n"
+        "User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, "
+        "like Gecko) Chrome/131.0.0.0 Safari/537.36\r\n"
+        "sec-ch-ua: \"Google Chrome\";v=\"131\", \"Chromium\";v=\"131\", \"Not_A "
+        "Brand\";v=\"24\"\r\nsec-ch-ua-mobile: ?0\r\nAccept: */*\r\n"
+        "Origin: http://127.0.0.1:8080\r\nSec-Fetch-Site: same-origin\r\n"
+        "Sec-Fetch-Mode: cors\r\nSec-Fetch-Dest: empty\r\n"
+        "Referer: http://127.0.0.1:8080/\r\nAccept-Encoding: gzip, deflate, br, zstd\r\n"
+        "Accept-Language: en-US,en;q=0.9\r\nCookie: sid=%s\r\n%s",
+        method, target, cookie, extra);
+    if (body_len > 0)
+        n += snprintf(buf + n, cap - (size_t)n, "Content-Length: %zu\r\n", body_len);
+    n += snprintf(buf + n, cap - (size_t)n, "\r\n");
+    assert_true(n > 4096 + 500 && (size_t)n < cap);
+    return (size_t)n;
+}
+
+/* The browser profile's 4 KiB cookie is served on every route at the pool size
+ * libmicrohttpd is given (server.c, SERVER_CONN_MEMORY): no 431. An SSE stream with it
+ * still delivers after it has parked once (sse.c gives its idle buffer pages back then). */
+static void a_4_KiB_cookie_is_served_on_every_route(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", "--longpoll-timeout", "5s", NULL};
+    struct harness_server s = start(args);
+    harness_publish(s.port, "first");
+    const char *ka = "Connection: keep-alive\r\n";
+    const struct {
+        const char *method, *target, *extra, *body;
+        int status;
+    } routes[] = {
+        {"GET", "/poll", ka, "", 200},
+        {"GET", "/poll?since=0&limit=5", ka, "", 200},
+        {"GET", "/longpoll?since=0", ka, "", 200},
+        {"GET", "/stats", ka, "", 200},
+        {"GET", "/time", ka, "", 200},
+        {"GET", "/", ka, "", 200},
+        {"GET", "/www/app.js", ka, "", 200},
+        {"POST", "/publish", ka, "second", 201},
+        {"POST", "/control?rate=0", ka, "", 200},
+        {"POST", "/drop", ka, "", 200},
+        {"GET", "/ws",
+         "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n",
+         "", 101},
+        {"GET", "/events", ka, "", 200},
+    };
+    static char req[8192];
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        size_t body_len = strlen(routes[i].body);
+        size_t len = browser_request(req, sizeof(req) - body_len, routes[i].method,
+                                     routes[i].target, routes[i].extra, body_len);
+        memcpy(req + len, routes[i].body, body_len);
+        int fd = harness_connect(s.port);
+        assert_true(fd >= 0);
+        assert_int_equal(harness_send(fd, req, len + body_len), 0);
+        struct dynbuf in;
+        dynbuf_init(&in, 1 << 20);
+        assert_int_equal(harness_read_until(fd, &in, "\r\n\r\n", 5000), 1);
+        char want[32];
+        snprintf(want, sizeof(want), "HTTP/1.1 %d ", routes[i].status);
+        if (strncmp(in.mem, want, strlen(want)) != 0)
+            fail_msg("%s %s with a 4 KiB cookie: %.40s", routes[i].method, routes[i].target,
+                     in.mem);
+        if (strcmp(routes[i].target, "/events") == 0) {
+            assert_int_equal(harness_read_until(fd, &in, "retry: ", 5000), 1);
+            harness_sleep_ms(200); /* parked, its buffer's pages given back */
+            harness_publish(s.port, "after-the-park");
+            assert_int_equal(harness_read_until(fd, &in, "after-the-park", 5000), 1);
+        }
+        dynbuf_free(&in);
+        close(fd);
+    }
+    cJSON *st = harness_stats(s.port);
+    assert_int_equal(harness_stat(st, "transports.rejected.requests"), 0);
+    cJSON_Delete(st);
+    stop(&s);
+}
+
 /* ---- 5, 6: smuggling primitives and oversized bodies ----------------------------- */
 
 /* One raw exchange that must end with the server's close; returns what came back (the
@@ -902,6 +992,7 @@ int main(void)
         cmocka_unit_test_teardown(half_close_after_a_request_is_answered_then_closed,
                                   teardown),
         cmocka_unit_test_teardown(every_request_gets_an_answer_or_a_close, teardown),
+        cmocka_unit_test_teardown(a_4_KiB_cookie_is_served_on_every_route, teardown),
         cmocka_unit_test_teardown(what_libmicrohttpd_refuses_is_counted, teardown),
         cmocka_unit_test_teardown(smuggling_primitives_are_refused_and_closed, teardown),
         cmocka_unit_test_teardown(oversized_bodies_are_refused_before_they_are_read,

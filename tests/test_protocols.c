@@ -218,7 +218,9 @@ static double poll_request_wire(const char *protocol, const char *url, double *s
     cJSON *root = run(protocol, url, extra, dir, sizeof(dir));
     check_common(root, protocol);
     double requests = num(root, "requests");
-    assert_true(requests >= 6 * N_CLIENTS); /* 2 s at 4 a second, +- phases */
+    /* 2 s at 4 a second is 8 a user; a loaded machine polls late, and the figures below
+     * are means per request, so two a user are enough */
+    assert_true(requests >= 2 * N_CLIENTS);
     double wire = num(root, "wire_bytes_sent") / requests;
     *split = num(root, "req_header_bytes") / requests;
     cJSON_Delete(root);

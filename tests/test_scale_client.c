@@ -15,6 +15,13 @@
  * --max-clock-skew 1s); corrected, the client's estimate must lie within its stated
  * uncertainty of 5000 ms (the NTP bound is a hard one), nothing is dropped or missed, no
  * latency is below minus the uncertainty, and the median is near an unshifted run's.
+ *
+ * Failover: a redis-server of the test's own and two instances on its feed (the second
+ * publishes 10 updates a second), and three clients (SSE, long polling, WebSocket) with
+ * both URLs: user u starts on instance u % 2, the observer on the first. The first
+ * instance is killed (SIGKILL) 1.5 s into the window: its users (and the observer) must
+ * move to the second (failovers counted) and resume by their cursors, so every user gets
+ * every update of the window, none twice, and no feed restart is seen.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,8 +35,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <signal.h>
+
 #include "client_harness.h"
 #include "harness.h"
+#include "redis_harness.h"
 
 #define RUN_LIMIT_S 60
 
@@ -337,12 +347,73 @@ static void test_clock_offset(void **state)
     harness_server_stop(&shifted);
 }
 
+/* ---- failover ----------------------------------------------------------------------- */
+
+static void test_failover(void **state)
+{
+    (void)state;
+    struct redis_proc redis;
+    struct instance inst[2];
+    memset(&redis, 0, sizeof(redis));
+    memset(inst, 0, sizeof(inst));
+    assert_int_equal(redis_harness_start(&redis, false), 0);
+    const char *quiet[] = {"--redis", redis.addr, "--rate", "0", "--heartbeat", "1s", NULL};
+    const char *gen[] = {"--redis", redis.addr, "--rate", "10", "--heartbeat", "1s", NULL};
+    assert_int_equal(instance_start(&inst[0], redis.dir, "doomed", quiet), 0);
+    assert_int_equal(instance_start(&inst[1], redis.dir, "survivor", gen), 0);
+    char urls[128];
+    snprintf(urls, sizeof(urls), "http://127.0.0.1:%u,http://127.0.0.1:%u", inst[0].port,
+             inst[1].port);
+    static const char *const approaches[] = {"sse", "long", "ws"};
+    enum { N = 3 };
+    char dirs[N][256];
+    pid_t pids[N];
+    for (int i = 0; i < N; i++) {
+        const char *args[] = {"--approach",   approaches[i], "--clients", "10",
+                              "--duration",   "4s",          "--warmup",  "1s",
+                              "--ws-backoff", "100ms",       NULL};
+        pids[i] = start_client(urls, dirs[i], sizeof(dirs[i]), args);
+    }
+    harness_sleep_ms(2500); /* 1.5 s into the window */
+    assert_int_equal(proc_signal(&inst[0].proc, SIGKILL), 0);
+    instance_stop(&inst[0]); /* reaps it: -1, it died of a signal */
+    for (int i = 0; i < N; i++)
+        finish_ok(pids[i], dirs[i]);
+    for (int i = 0; i < N; i++) {
+        cJSON *r = client_harness_summary(dirs[i]);
+        assert_non_null(r);
+        const char *a = approaches[i];
+        double published = num(r, "results.updates_published");
+        if (published < 20 || num(r, "results.missed") != 0 ||
+            num(r, "results.duplicates") != 0 ||
+            num(r, "results.updates_received") != published * 10)
+            fail_msg("%s: %.0f published, %.0f received of %.0f, %.0f missed, %.0f twice",
+                     a, published, num(r, "results.updates_received"),
+                     num(r, "results.updates_expected"), num(r, "results.missed"),
+                     num(r, "results.duplicates"));
+        /* the 5 users on the killed instance moved, at least once each */
+        if (num(r, "results.failovers") < 5)
+            fail_msg("%s: %.0f failovers", a, num(r, "results.failovers"));
+        assert_true(num(r, "run_totals.failovers") >= 5);
+        assert_true(num(r, "observer_totals.failovers") >= 1); /* it was on the first */
+        assert_true(num(r, "results.feed_restarts") == 0);
+        assert_true(num(r, "results.feed_stamps_inconsistent") == 0);
+        assert_true(num(r, "results.seq_backwards") == 0);
+        assert_true(num(r, "results.users_served") == 10);
+        cJSON_Delete(r);
+        client_harness_rmdir(dirs[i]);
+    }
+    assert_int_equal(instance_stop(&inst[1]), 0);
+    redis_harness_cleanup(&redis);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_partitions_merge),
         cmocka_unit_test(test_merge_refusals),
         cmocka_unit_test(test_clock_offset),
+        cmocka_unit_test(test_failover),
     };
     return cmocka_run_group_tests_name("scale_client", tests, parts_setup, parts_teardown);
 }

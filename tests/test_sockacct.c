@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -58,15 +59,16 @@ static void *drain_main(void *arg)
     return NULL;
 }
 
+typedef int (*account_fn)(int fd, struct sockacct *out);
+
 /* Every read of the account equals what was written, while ACKs keep arriving. */
-static void written_is_exact_while_acks_arrive(void **state)
+static void written_exact_while_acks_arrive(account_fn account)
 {
-    (void)state;
     enum { READS = 200000 };
     int a, b;
     tcp_pair(&a, &b);
     struct sockacct base;
-    assert_int_equal(sockacct_read(a, &base), 0);
+    assert_int_equal(account(a, &base), 0);
     struct drain d = {.fd = b};
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, drain_main, &d), 0);
@@ -82,7 +84,7 @@ static void written_is_exact_while_acks_arrive(void **state)
             wrote += (uint64_t)n;
         }
         struct sockacct now;
-        assert_int_equal(sockacct_read(a, &now), 0);
+        assert_int_equal(account(a, &now), 0);
         if (now.written - base.written != wrote && wrong++ == 0)
             first_wrong = now.written - base.written;
     }
@@ -94,6 +96,90 @@ static void written_is_exact_while_acks_arrive(void **state)
                  READS, (unsigned long long)first_wrong, (unsigned long long)wrote);
     close(a);
     close(b);
+}
+
+static void written_is_exact_while_acks_arrive(void **state)
+{
+    (void)state;
+    written_exact_while_acks_arrive(sockacct_read);
+}
+
+/* The accepting side's reading, with `written` from TCP_INFO alone, under the same ACKs. */
+static void accepted_written_is_exact_while_acks_arrive(void **state)
+{
+    (void)state;
+    written_exact_while_acks_arrive(sockacct_read_accepted);
+}
+
+struct flood {
+    int fd;
+    atomic_bool stop;
+};
+
+/* Writes into the peer's end as fast as it can, until told to stop. */
+static void *flood_main(void *arg)
+{
+    struct flood *f = arg;
+    char buf[1000];
+    memset(buf, 'r', sizeof(buf));
+    while (!atomic_load(&f->stop)) {
+        if (write(f->fd, buf, 1 + (size_t)(rand() % (int)sizeof(buf))) <= 0)
+            break;
+    }
+    return NULL;
+}
+
+/* Every reading of `read` equals what was read so far, while the peer's bytes keep
+ * arriving (between TCP_INFO and SIOCINQ too), with either reading. */
+static void read_is_exact_while_data_arrives(void **state)
+{
+    (void)state;
+    enum { READS = 100000 };
+    int a, b;
+    tcp_pair(&a, &b);
+    struct sockacct base, other;
+    assert_int_equal(sockacct_read(a, &base), 0);
+    assert_int_equal(sockacct_read_accepted(a, &other), 0);
+    assert_int_equal(other.read, base.read);
+    assert_int_equal(other.written, base.written);
+    struct flood f = {.fd = b};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, flood_main, &f), 0);
+    uint64_t got = 0;
+    int wrong = 0;
+    char buf[700];
+    for (int i = 0; i < READS; i++) {
+        if (i % 2 == 0) {
+            ssize_t n = read(a, buf, 1 + (size_t)(i % (int)sizeof(buf)));
+            assert_true(n > 0);
+            got += (uint64_t)n;
+        }
+        struct sockacct now;
+        assert_int_equal((i % 4 < 2 ? sockacct_read_accepted : sockacct_read)(a, &now), 0);
+        if (now.read - base.read != got && wrong++ == 0)
+            fail_msg("reading %d said %llu of %llu read", i,
+                     (unsigned long long)(now.read - base.read), (unsigned long long)got);
+    }
+    atomic_store(&f.stop, true);
+    shutdown(a, SHUT_RDWR);
+    pthread_join(t, NULL);
+    close(a);
+    close(b);
+}
+
+/* Both readings of an accepted socket agree field by field. */
+static void assert_readings_agree(int fd)
+{
+    struct sockacct x, y;
+    assert_int_equal(sockacct_read(fd, &x), 0);
+    assert_int_equal(sockacct_read_accepted(fd, &y), 0);
+    assert_int_equal(y.read, x.read);
+    assert_int_equal(y.peer_fin, x.peer_fin);
+    assert_int_equal(y.own_fin, x.own_fin);
+    assert_int_equal(y.closed, x.closed);
+    assert_int_equal(y.payload_out, x.payload_out);
+    if (!x.closed)
+        assert_int_equal(y.written, x.written);
 }
 
 /* The FINs: the peer's is left out of `read` once it has come, ours out of `written`
@@ -113,11 +199,13 @@ static void fins_are_not_bytes(void **state)
     shutdown(b, SHUT_WR); /* the peer's FIN */
     assert_int_equal(read(a, buf, sizeof(buf)), 0);
     struct sockacct half;
+    assert_readings_agree(a);
     assert_int_equal(sockacct_read(a, &half), 0); /* CLOSE-WAIT */
     assert_int_equal(half.peer_fin, 1);
     assert_int_equal(half.read - base.read, 5);
     assert_int_equal(half.written - base.written, 2);
-    shutdown(a, SHUT_WR); /* ours */
+    shutdown(a, SHUT_WR);     /* ours */
+    assert_readings_agree(a); /* LAST-ACK, or CLOSED already */
     assert_int_equal(read(b, buf, sizeof(buf)), 2);
     struct sockacct now;
     for (int i = 0; i < 100; i++) { /* until our FIN is acked: LAST-ACK, then CLOSED */
@@ -127,6 +215,7 @@ static void fins_are_not_bytes(void **state)
         usleep(1000);
     }
     assert_true(now.closed);
+    assert_readings_agree(a);
     assert_int_equal(sockacct_closed_fin(a), 1); /* CLOSED does not say; a peek does */
     assert_int_equal(now.read - 1 - base.read, 5);
     assert_int_equal(now.payload_out, 2); /* written is not to be used in CLOSED */
@@ -138,6 +227,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(written_is_exact_while_acks_arrive),
+        cmocka_unit_test(accepted_written_is_exact_while_acks_arrive),
+        cmocka_unit_test(read_is_exact_while_data_arrives),
         cmocka_unit_test(fins_are_not_bytes),
     };
     return cmocka_run_group_tests_name("sockacct", tests, NULL, NULL);
