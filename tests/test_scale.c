@@ -1,8 +1,9 @@
 /* test_scale.c: the load tier end to end (issue 16): pushpull-lab runs a scaled scenario
  * whose two server instances, Redis, HAProxy and two client partitions each sit in a
  * network namespace of the run's own, and one instance is crashed mid-window; every user
- * gets every update (the crashed instance's users resume on the other through HAProxy,
- * nothing missed or doubled), the merged result is the sum of the partitions', the
+ * gets every update (the crashed instance's users resume on the other, through HAProxy,
+ * or without a balancer by the client's failover to the next URL: nothing missed or
+ * doubled), the merged result is the sum of the partitions', the
  * instances' /stats add up, run.json records every process, and every namespace is gone
  * at the end. Ctrl-C mid-run stops every process (by pid, checked) and removes the
  * namespaces. An ssh place is checked before anything starts: a host at another commit is
@@ -109,27 +110,32 @@ static double res(const cJSON *summary, const char *key)
     return lab_num(cJSON_GetObjectItemCaseSensitive(summary, "results"), key);
 }
 
+#define HOSTS_NO_LB                                                                        \
+    "\"hosts\":{\"instances\":[\"netns:server-1\",\"netns:server-2\"],"                    \
+    "\"redis\":\"netns:feed\",\"partitions\":[\"netns:load-1\",\"netns:load-2\"]}"
 #define HOSTS                                                                              \
     "\"hosts\":{\"instances\":[\"netns:server-1\",\"netns:server-2\"],"                    \
     "\"redis\":\"netns:feed\",\"balancer\":\"netns:lb\","                                  \
     "\"partitions\":[\"netns:load-1\",\"netns:load-2\"]}"
 
-/* 2000 SSE users (retry 100 ms) of two partitions, through HAProxy to two instances;
- * instance 2 crashed 1 s into a 6 s window. The warm-up is 3 s: under ASan, on a busy
- * machine, 2000 users take more than a second to connect through HAProxy, and a user
- * first connected after the window's first update has missed it (no cursor yet). */
-static void two_instances_two_partitions_in_namespaces(void **state)
+/* 2000 SSE users (retry 100 ms) of two partitions, to two instances, through HAProxy or
+ * each to instance (id mod 2); instance 2 crashed 1 s into a 6 s window. The warm-up is
+ * 3 s: under ASan, on a busy machine, 2000 users take more than a second to connect, and
+ * a user first connected after the window's first update has missed it (no cursor yet). */
+static void run_scaled(bool haproxy)
 {
-    (void)state;
-    char file[4200], out[4200], dir[4300];
-    snprintf(file, sizeof(file), "%s/scale.json", tmp);
-    write_text(file, "{\"name\":\"scale\",\"description\":\"the load tier\","
-                     "\"duration_s\":6,\"warmup_s\":3,\"clients\":2000,"
-                     "\"updates\":{\"process\":\"periodic\",\"rate_hz\":5},"
-                     "\"approaches\":[{\"kind\":\"sse\",\"retry_ms\":100}],"
-                     "\"instances\":2,\"partitions\":2,\"balancer\":\"haproxy\","
-                     "\"instance_crash\":{\"instance\":2,\"at_s\":1}," HOSTS "}");
-    snprintf(out, sizeof(out), "%s/scale", tmp);
+    char file[4200], out[4200], dir[4300], text[2048];
+    snprintf(file, sizeof(file), "%s/scale-%s.json", tmp, haproxy ? "haproxy" : "none");
+    snprintf(text, sizeof(text),
+             "{\"name\":\"scale\",\"description\":\"the load tier\","
+             "\"duration_s\":6,\"warmup_s\":3,\"clients\":2000,"
+             "\"updates\":{\"process\":\"periodic\",\"rate_hz\":5},"
+             "\"approaches\":[{\"kind\":\"sse\",\"retry_ms\":100}],"
+             "\"instances\":2,\"partitions\":2,\"balancer\":\"%s\","
+             "\"instance_crash\":{\"instance\":2,\"at_s\":1},%s}",
+             haproxy ? "haproxy" : "none", haproxy ? HOSTS : HOSTS_NO_LB);
+    write_text(file, text);
+    snprintf(out, sizeof(out), "%s/scale-%s", tmp, haproxy ? "haproxy" : "none");
     struct proc lab;
     start_lab(&lab, file, out);
     assert_int_equal(proc_wait(&lab, 90000), 1);
@@ -156,6 +162,8 @@ static void two_instances_two_partitions_in_namespaces(void **state)
     assert_true(res(sum, "missed") == 0);
     assert_true(res(sum, "duplicates") == 0);
     assert_true(res(sum, "reconnects") > 0);
+    if (!haproxy) /* the client moved them: to the next URL, instance 1 */
+        assert_true(res(sum, "failovers") == res(sum, "reconnects"));
     const cJSON *part = cJSON_GetObjectItemCaseSensitive(sum, "partition");
     assert_true(lab_num(part, "count") == 2);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(part, "merged")));
@@ -212,10 +220,14 @@ static void two_instances_two_partitions_in_namespaces(void **state)
         assert_true(gone(lab_num(m, "pid")));
     }
     const cJSON *lb = cJSON_GetObjectItemCaseSensitive(sc, "balancer");
-    assert_true(gone(lab_num(lb, "pid")));
-    assert_true(lab_num(lb, "cpu_s") >= 0);
+    if (haproxy) {
+        assert_true(gone(lab_num(lb, "pid")));
+        assert_true(lab_num(lb, "cpu_s") >= 0);
+    } else {
+        assert_true(cJSON_IsNull(lb));
+    }
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sc, "namespaces")),
-                     6);
+                     haproxy ? 6 : 5);
     assert_true(lab_num(cJSON_GetObjectItemCaseSensitive(sc, "instance_crash"),
                         "crash_unix_ns") > 0);
     const cJSON *redis = cJSON_GetObjectItemCaseSensitive(
@@ -234,11 +246,28 @@ static void two_instances_two_partitions_in_namespaces(void **state)
     char line[2048];
     bool found = false;
     while (!found && fgets(line, sizeof(line), f))
-        found = strstr(line, "2 server instances on one Redis feed, 2 client partitions "
-                             "merged, through HAProxy") != NULL &&
+        found = strstr(line, haproxy ? "2 server instances on one Redis feed, 2 client "
+                                       "partitions merged, through HAProxy"
+                                     : "2 server instances on one Redis feed, 2 client "
+                                       "partitions merged, each user on instance (id mod "
+                                       "instances)") != NULL &&
                 strstr(line, "instance 2 (netns:server-2)") != NULL;
     fclose(f);
     assert_true(found);
+}
+
+static void two_instances_two_partitions_in_namespaces_through_haproxy(void **state)
+{
+    (void)state;
+    run_scaled(true);
+}
+
+/* The same without a balancer: every partition gets both URLs, and the users of the
+ * crashed instance fail over to the next URL themselves (the client's failovers). */
+static void two_instances_two_partitions_in_namespaces_by_user_id(void **state)
+{
+    (void)state;
+    run_scaled(false);
 }
 
 static void ctrl_c_stops_everything_and_removes_the_namespaces(void **state)
@@ -383,7 +412,8 @@ static void plan_shows_the_ssh_command_lines(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(two_instances_two_partitions_in_namespaces),
+        cmocka_unit_test(two_instances_two_partitions_in_namespaces_through_haproxy),
+        cmocka_unit_test(two_instances_two_partitions_in_namespaces_by_user_id),
         cmocka_unit_test(ctrl_c_stops_everything_and_removes_the_namespaces),
         cmocka_unit_test(an_ssh_host_at_another_commit_is_refused_first),
         cmocka_unit_test(plan_shows_the_ssh_command_lines),
