@@ -409,8 +409,11 @@ static int steps(struct scaled *t)
 
 static void release(struct scaled *t)
 {
-    for (uint32_t k = 0; k < SCENARIO_MAX_INSTANCES; k++)
+    for (uint32_t k = 0; k < SCENARIO_MAX_INSTANCES; k++) {
         runargs_free(&t->inst[k].argv);
+        if (t->inst[k].stats)
+            curl_easy_cleanup(t->inst[k].stats);
+    }
     for (uint32_t i = 0; t->part && i < t->sc->partitions; i++)
         runargs_free(&t->part[i].argv);
     runargs_free(&t->broker_prefix);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
 
 #include "balancer.h"
 #include "broker.h"
@@ -34,6 +35,7 @@ struct member {
     char url[600];     /* instances: "http://ADDR:PORT" */
     double users;      /* instances: connections open at the window's start */
     char remote[4200]; /* ssh partitions: its --out over there */
+    CURL *stats;       /* instances: the /stats reader's handle, kept alive (or NULL) */
 };
 
 struct scaled {

@@ -151,7 +151,9 @@ static int save_stats(struct scaled *t, uint32_t k, const char *name, bool users
     struct member *m = &t->inst[k];
     struct dynbuf body;
     dynbuf_init(&body, (size_t)16 << 20);
-    int rc = stats_get(m->url, STATS_TIMEOUT_MS, &body, why, sizeof(why));
+    if (!m->stats && !(m->stats = curl_easy_init()))
+        return scale_fail(t, "curl_easy_init failed");
+    int rc = stats_get_on(m->stats, m->url, STATS_TIMEOUT_MS, &body, why, sizeof(why));
     cJSON *doc = rc == 0 && body.mem ? cJSON_ParseWithLength(body.mem, body.len) : NULL;
     dynbuf_free(&body);
     if (!doc)
