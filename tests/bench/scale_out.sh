@@ -8,8 +8,8 @@
 #   latency   publish-to-receipt p50, p99 and max (the merged histogram)
 #   memory    per connection: the instances' resident memory at the window's start less
 #             before any user connected (server_stats.window.json - .idle.json, every
-#             instance added), the clients' peak resident memory, and Redis's used_memory,
-#             each divided by the users
+#             instance added) over the connections they held then; the clients' peak
+#             resident memory over the users; Redis's used_memory in all
 #   CPU       per event delivered in the window: the instances' CPU from the window's start
 #             to the end (server_stats.json - .window.json: the drain is in it) and the
 #             clients' CPU in the window, over the updates received; Redis's whole CPU and
@@ -54,9 +54,11 @@ printf '  delivery   expected %s, received %s, missed %s, duplicates %s\n' \
     "$(r updates_expected)" "$(r updates_received)" "$(r missed)" "$(r duplicates)"
 printf '  latency    p50 %s ms, p99 %s ms, max %s ms\n' \
     "$(r latency_p50_ms)" "$(r latency_p99_ms)" "$(r latency_max_ms)"
-awk -v u="$users" -v sm="$srv_mem" -v cm="$cli_mem" -v rm="$redis_mem" 'BEGIN {
-    printf "  memory     per connection: server %.1f KiB, client %.1f KiB; redis %.2f MB " \
-        "in all\n", sm / u, cm / u, rm / 1e6 }'
+conns=$(jq '[.scale.instance[].connections_at_window] | add' "$RUN/run.json")
+awk -v u="$users" -v n="$conns" -v sm="$srv_mem" -v cm="$cli_mem" -v rm="$redis_mem" 'BEGIN {
+    printf "  memory     server %.1f KiB per connection (%d connected at the window'"'"'s " \
+        "start), client %.1f KiB per user; redis %.2f MB in all\n",
+        sm / n, n, cm / u, rm / 1e6 }'
 awk -v e="$events" -v p="$published" -v sc="$srv_cpu" -v cc="$cli_cpu" -v rc="$redis_cpu" \
     -v up="$redis_up" 'BEGIN {
     printf "  cpu        per event delivered: server %.1f us, client %.1f us (%d events, " \
