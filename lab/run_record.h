@@ -40,8 +40,11 @@
  *     path included)
  *   front: null, or what the front (nghttpx, lab/front.h) cost: cpu_s (user + system,
  *     its whole life), peak_rss_kb (VmHWM), read just before it was stopped
- *   scale: a scaled run's processes (lab/scale.h): "instances", "partitions" (each
- *     place, address, argv, pid, how it ended), "balancer", "namespaces"
+ *   scale: a scaled run's processes (lab/scale.h): "instances" and "partitions" (their
+ *     counts), "instance" and "partition" (one object each: place, url and
+ *     connections_at_window for instances, argv, pid, ended), "balancer" (null, or kind,
+ *     listen, argv, pid, ended, cpu_s, peak_rss_kb), "instance_crash" (instance, at_s,
+ *     crash_unix_ns), "namespaces" (the names made), "merge_argv"
  *   started_unix_ns, ended_unix_ns (0 while running)
  *   outcome: {"status": "starting"|"running"|"ok"|"failed"|"interrupted", "message"}
  */

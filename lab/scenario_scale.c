@@ -16,7 +16,13 @@
  * partitions) a list with one place per process. Something in a namespace can reach only
  * the lab's other namespaces, never this host's loopback: instances in namespaces need
  * Redis in one, and partitions in namespaces need the instances (and the balancer) in
- * namespaces too.
+ * namespaces too. Another host reaches neither: partitions on ssh hosts need every
+ * instance on one and no balancer, and an instance on an ssh host cannot share a Redis
+ * (the conductor starts Redis and HAProxy only here or in a namespace).
+ *
+ * "instance_crash" ({"instance": K, "at_s": T}) names the instance crashed mid-window
+ * (2..instances: instance 1 publishes) and when (0 < T < duration_s, checked per run
+ * since a quick override may shorten the window).
  *
  * The fit (scenario_check_fit) is checked for every run, scaled or not, at load time, so
  * `check` and `plan` refuse what `run` could not do. Each process needs one descriptor
