@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 
 DEBS=(libmicrohttpd-dev libcjson-dev libcurl4-openssl-dev libcmocka-dev gnuplot-nox
       pkg-config build-essential clang libclang-rt-14-dev iproute2 libwslay-dev libssl-dev
-      openssl nghttp2-proxy nghttp2-client tshark libhiredis-dev redis-server)
+      openssl nghttp2-proxy nghttp2-client tshark libhiredis-dev redis-server haproxy)
 # Where the programs are: bin/ (release), or build/asan/bin for the sanitizer build (the
 # end-to-end tests set PUSHPULL_BIN so the whole lab runs under ASan and UBSan).
 BIN=${PUSHPULL_BIN:-bin}
@@ -37,6 +37,10 @@ usage: ./run.sh [COMMAND] [ARGS]
   bench redis [USERS [RATE_HZ [SECONDS]]]
                          the broker's hop: the feed in memory against the feed through
                          Redis, one instance and two (tests/bench/redis_hop.sh)
+  bench scale [--quick]  the load tier: scenarios/experiments/scale-out.json (100,000 SSE
+                         users, 6 instances on Redis, 6 client processes, namespaces;
+                         root), its latency, memory per connection and CPU per event per
+                         tier (tests/bench/scale_out.sh; installs jq when missing)
   server [FLAGS]         build and run the server in the foreground (--help for flags)
   setup                  install missing Debian packages (apt-get as root; else print it)
   build                  build every program into bin/
@@ -135,6 +139,7 @@ case "$cmd" in
            make -s -j"$(nproc)" test-build && make -s test ;;
     server) setup; build; exec "$BIN/pushpull-server" "$@" ;;
     bench) if [ "${1:-}" = redis ]; then setup; build; shift; exec tests/bench/redis_hop.sh "$@"; fi
+           if [ "${1:-}" = scale ]; then setup jq; build; shift; exec tests/bench/scale_out.sh "$@"; fi
            mapfile -t debs < <(bench_debs "$@"); setup "${debs[@]}"; build
            exec bin/pushpull-bench "$@" ;;
     run) setup; build; exec "$BIN/pushpull-lab" run "$@" ;;

@@ -43,8 +43,14 @@ const char *broker_program(void)
     return p && p[0] ? p : "/usr/bin/redis-server";
 }
 
+/* Its address: host, or loopback. */
+static const char *host_of(const struct broker *b)
+{
+    return b->host[0] ? b->host : "127.0.0.1";
+}
+
 /* A connection to it with READ_TIMEOUT_MS on every read and write, or -1. */
-static int dial(unsigned port)
+static int dial(const char *host, unsigned port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -54,8 +60,8 @@ static int dial(unsigned port)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+    if (inet_pton(AF_INET, host, &sin.sin_addr) != 1 ||
+        connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
         close(fd);
         return -1;
     }
@@ -65,9 +71,10 @@ static int dial(unsigned port)
 /* Send an inline command and read its answer into buf (at most cap - 1 bytes, NUL
  * terminated): a status or error line whole, or a bulk string's payload. Returns its
  * length, or -1 with why set. */
-static long ask(unsigned port, const char *cmd, char *buf, size_t cap, const char **why)
+static long ask(const struct broker *b, const char *cmd, char *buf, size_t cap,
+                const char **why)
 {
-    int fd = dial(port);
+    int fd = dial(host_of(b), b->port);
     if (fd < 0) {
         *why = "cannot connect";
         return -1;
@@ -111,8 +118,8 @@ out:
     return got;
 }
 
-static int write_config(const char *run_dir, unsigned port, bool durable, char *err,
-                        size_t errlen)
+static int write_config(const char *run_dir, const char *host, unsigned port, bool durable,
+                        char *err, size_t errlen)
 {
     char path[4200], data[4200];
     snprintf(data, sizeof(data), "%s/redis", run_dir);
@@ -121,6 +128,9 @@ static int write_config(const char *run_dir, unsigned port, bool durable, char *
         return -1;
     }
     snprintf(path, sizeof(path), "%s/redis.conf", run_dir);
+    /* protected mode refuses every peer but loopback; off a namespace's own address,
+     * where only the run's other namespaces can reach it */
+    bool loopback = strncmp(host, "127.", 4) == 0;
     FILE *f = fopen(path, "w");
     if (!f) {
         snprintf(err, errlen, "fopen %s: %s", path, strerror(errno));
@@ -128,8 +138,8 @@ static int write_config(const char *run_dir, unsigned port, bool durable, char *
     }
     fprintf(f,
             "# written by the conductor (lab/broker.c) for this run only\n"
-            "bind 127.0.0.1\n"
-            "protected-mode yes\n"
+            "bind %s\n"
+            "protected-mode %s\n"
             "port %u\n"
             "daemonize no\n"
             "supervised no\n"
@@ -138,7 +148,7 @@ static int write_config(const char *run_dir, unsigned port, bool durable, char *
             "appendfsync everysec\n"
             "dir %s\n"
             "logfile \"\"\n",
-            port, durable ? "yes" : "no", data);
+            host, loopback ? "yes" : "no", port, durable ? "yes" : "no", data);
     if (fclose(f) != 0) {
         snprintf(err, errlen, "writing %s: %s", path, strerror(errno));
         return -1;
@@ -155,8 +165,7 @@ static int wait_ready(struct broker *b)
             return 1;
         char buf[64];
         const char *why;
-        if (ask(b->port, "PING\r\n", buf, sizeof(buf), &why) >= 0 &&
-            strcmp(buf, "+PONG") == 0)
+        if (ask(b, "PING\r\n", buf, sizeof(buf), &why) >= 0 && strcmp(buf, "+PONG") == 0)
             return 0;
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
@@ -172,15 +181,22 @@ static int start_once(struct broker *b, const char *out_name, char *err, size_t 
     snprintf(conf, sizeof(conf), "%s/redis.conf", b->dir);
     snprintf(outf, sizeof(outf), "%s/%s.out", b->dir, out_name);
     snprintf(errf, sizeof(errf), "%s/%s.err", b->dir, out_name);
-    const char *argv[] = {b->program, conf, NULL};
-    struct proc_spec spec = {.argv = argv,
+    struct runargs argv;
+    runargs_init(&argv);
+    if (b->prefix)
+        runargs_add_all(&argv, b->prefix);
+    runargs_add(&argv, b->program);
+    runargs_add(&argv, conf);
+    struct proc_spec spec = {.argv = (const char *const *)argv.v,
                              .name = "redis-server",
                              .out = PROC_FILE,
                              .out_path = outf,
                              .err = PROC_FILE,
                              .err_path = errf};
     proc_init(&b->proc);
-    if (proc_start(&b->proc, &spec, err, errlen) != 0)
+    int started = argv.failed ? -1 : proc_start(&b->proc, &spec, err, errlen);
+    runargs_free(&argv);
+    if (started != 0)
         return -1;
     int rc = wait_ready(b);
     if (rc == 0)
@@ -205,8 +221,8 @@ int broker_start(struct broker *b, const char *redis_server, const char *run_dir
             snprintf(err, errlen, "no free loopback port for redis-server");
             return -1;
         }
-        snprintf(b->addr, sizeof(b->addr), "127.0.0.1:%u", b->port);
-        if (write_config(run_dir, b->port, durable, err, errlen) != 0)
+        snprintf(b->addr, sizeof(b->addr), "%s:%u", host_of(b), b->port);
+        if (write_config(run_dir, host_of(b), b->port, durable, err, errlen) != 0)
             return -1;
         int rc = start_once(b, "redis", err, errlen);
         if (rc <= 0)
@@ -228,7 +244,7 @@ int broker_save_info(const struct broker *b, const char *path, char *err, size_t
         return -1;
     }
     const char *why = "";
-    long n = ask(b->port, "INFO\r\n", buf, INFO_MAX, &why);
+    long n = ask(b, "INFO\r\n", buf, INFO_MAX, &why);
     int rc = -1;
     FILE *f = NULL;
     if (n < 0) {

@@ -2,7 +2,9 @@
  * ("feed": {"redis": true}).
  *
  * The conductor starts it before the server, on a free loopback port, with a config it
- * writes into the run's directory (RUN_DIR/redis.conf: no RDB snapshots, the append-only
+ * writes into the run's directory (RUN_DIR/redis.conf: no RDB snapshots, protected mode
+ * on loopback and off a namespace's own address (lab/place.h: only the run's namespaces
+ * reach it there), the append-only
  * file only for a durable feed, its files and log in RUN_DIR/redis), never the system's
  * Redis and never its config. It is stopped by pid at the end of the run, also when the
  * run fails or is interrupted. Before it is stopped, its INFO (CPU, memory, commands) is
@@ -15,17 +17,22 @@
 #include <stddef.h>
 
 #include "proc.h"
+#include "runargs.h"
 
 /* A run's Redis. Zero it (broker_init) before use. */
 struct broker {
-    struct proc proc;   /* the redis-server process */
-    unsigned port;      /* its port on 127.0.0.1; 0 before the start */
-    char addr[32];      /* "127.0.0.1:PORT", for the server's --redis */
-    char program[1024]; /* the redis-server program started */
-    char dir[4096];     /* the directory of its config, files and output */
+    struct proc proc;             /* the redis-server process */
+    char host[16];                /* its IPv4 address (bound, asked at); "" = 127.0.0.1 */
+    const struct runargs *prefix; /* words before the program (lab/place.h: ip netns exec
+                                     NAME), or NULL; the caller's, for the broker's life */
+    unsigned port;                /* its port on 127.0.0.1; 0 before the start */
+    char addr[32];                /* "HOST:PORT", for the server's --redis */
+    char program[1024];           /* the redis-server program started */
+    char dir[4096];               /* the directory of its config, files and output */
 };
 
-/* An idle broker: nothing started. */
+/* An idle broker: nothing started, on 127.0.0.1. For a Redis in a namespace, set host
+ * (its address there) and prefix after broker_init, before broker_start. */
 void broker_init(struct broker *b);
 
 /* The redis-server program: $PUSHPULL_REDIS_SERVER, else Debian's /usr/bin/redis-server. */

@@ -34,6 +34,7 @@
 #include "lab.h"
 #include "plot.h"
 #include "runargs.h"
+#include "scale.h"
 #include "scenario.h"
 
 #define LAB_LINE_MAX ((size_t)64 * 1024)
@@ -131,7 +132,8 @@ static int lab_plan(const char *path, unsigned flags)
     for (size_t i = 0; i < scenario_run_count(s); i++) {
         const struct scenario_run *r = scenario_run_at(s, i);
         dynbuf_reset(&line);
-        if (runargs_plan_line(r, &line) != 0 || dynbuf_adds(&line, "\n") != 0) {
+        if (runargs_plan_line(r, &line) != 0 || dynbuf_adds(&line, "\n") != 0 ||
+            (r->scale->scaled && scale_plan_lines(r, &line) != 0)) {
             fprintf(stderr, "pushpull-lab: %s: run %s: plan line longer than %zu bytes\n",
                     path, r->id, LAB_LINE_MAX);
             status = 1;

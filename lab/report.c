@@ -439,6 +439,7 @@ static int setup(struct dynbuf *b, const struct lab_row *rows, size_t n)
         clients, r->duration_s, lab_str(r->res, "headers"));
     rc = rc ? rc : warmup_setup(b, rows, n);
     rc = rc ? rc : network_setup(b, rows, n);
+    rc = rc ? rc : report_scale(b, rows, n);
     if (rc == 0 && target)
         rc = dynbuf_addf(b,
                          "- Scaled to: %s users, egress at %.15g US dollars per GB; their "

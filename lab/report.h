@@ -122,6 +122,10 @@ int report_decision_record(struct dynbuf *b, const cJSON *scenario,
 /* report_upstream.c: the messages users sent up, when any run's users sent some. */
 int report_upstream(struct dynbuf *b, const struct lab_row *rows, size_t n);
 
+/* report_scale.c: one line per scaled run in the Setup: its instances, partitions,
+ * balancer and each instance's share of the users. */
+int report_scale(struct dynbuf *b, const struct lab_row *rows, size_t n);
+
 /* report_faults.c: the sections that appear when something went wrong on purpose. */
 /* Reconnects and late arrivals, when the link injected faults or users reconnected. */
 int report_faults(struct dynbuf *b, const struct lab_row *rows, size_t n, const char *dir);

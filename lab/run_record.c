@@ -178,6 +178,8 @@ int run_record_write(const struct run_record *rec, const char *path, char *err,
     } else {
         cJSON_AddNullToObject(run, "front");
     }
+    if (rec->add_scale)
+        rec->add_scale(rec->scale_arg, cJSON_AddObjectToObject(run, "scale"));
     add_ns(run, "started_unix_ns", rec->started_unix_ns);
     add_ns(run, "ended_unix_ns", rec->ended_unix_ns);
     cJSON *outcome = cJSON_AddObjectToObject(run, "outcome");

@@ -40,6 +40,11 @@
  *     path included)
  *   front: null, or what the front (nghttpx, lab/front.h) cost: cpu_s (user + system,
  *     its whole life), peak_rss_kb (VmHWM), read just before it was stopped
+ *   scale: a scaled run's processes (lab/scale.h): "instances" and "partitions" (their
+ *     counts), "instance" and "partition" (one object each: place, url and
+ *     connections_at_window for instances, argv, pid, ended), "balancer" (null, or kind,
+ *     listen, argv, pid, ended, cpu_s, peak_rss_kb), "instance_crash" (instance, at_s,
+ *     crash_unix_ns), "namespaces" (the names made), "merge_argv"
  *   started_unix_ns, ended_unix_ns (0 while running)
  *   outcome: {"status": "starting"|"running"|"ok"|"failed"|"interrupted", "message"}
  */
@@ -47,6 +52,8 @@
 #define PUSHPULL_LAB_RUN_RECORD_H
 
 #include <stddef.h>
+
+#include <cjson/cJSON.h>
 #include <stdint.h>
 
 #include "proc.h"
@@ -81,8 +88,12 @@ struct run_record {
     double loadavg_end;           /* and at the end */
     double front_cpu_s;           /* the front's CPU; < 0: no front, or not read */
     long front_peak_rss_kb;       /* its peak resident memory */
-    enum run_status status;       /* so far */
-    char message[1024];           /* why it failed, or "" */
+    /* a scaled run's "scale" object (lab/scale.c): its instances, partitions, balancer
+     * and namespaces, added by add_scale(scale_arg, obj); NULL for other runs */
+    void (*add_scale)(const void *scale_arg, cJSON *obj);
+    const void *scale_arg;
+    enum run_status status; /* so far */
+    char message[1024];     /* why it failed, or "" */
 };
 
 /* Write rec as JSON to path (whole, atomically). 0, or -1 with a message in err. */

@@ -104,10 +104,13 @@ int runargs_server(const struct scenario_run *r, struct runargs *out)
     runargs_addf(out, "%llu", (unsigned long long)r->seed);
     if (r->approach->server_args)
         r->approach->server_args(r, out);
-    /* every simulated user holds a connection; leave room for the conductor's own */
-    if (r->clients + 1000u > SERVER_DEFAULT_MAXCONN) {
+    /* every simulated user holds a connection to its instance; leave room for the
+     * conductor's own */
+    uint32_t n = r->scale ? r->scale->instances : 1;
+    uint32_t share = (r->clients + n - 1) / n;
+    if (share + 1000u > SERVER_DEFAULT_MAXCONN) {
         runargs_add(out, "--max-connections");
-        runargs_addf(out, "%u", r->clients + 1000u);
+        runargs_addf(out, "%u", share + 1000u);
     }
     return out->failed ? -1 : 0;
 }

@@ -45,6 +45,7 @@
 #include "run_record.h"
 #include "runargs.h"
 #include "runner_impl.h"
+#include "scale.h"
 #include "stats_get.h"
 
 #define STOP_GRACE_MS    10000 /* SIGTERM to SIGKILL at the end of a run */
@@ -404,6 +405,8 @@ static int prepare(struct trial *t, const char *results_dir)
 int runner_run(const struct runner_env *env, const struct scenario *s, size_t index,
                const char *results_dir, char *err, size_t errlen)
 {
+    if (scenario_run_at(s, index)->scale->scaled) /* instances, partitions, hosts */
+        return scale_run(env, s, index, results_dir, err, errlen);
     struct trial *t = calloc(1, sizeof(*t));
     if (!t) {
         snprintf(err, errlen, "runner: out of memory");

@@ -31,9 +31,10 @@ enum runner_result {
     RUNNER_INTERRUPTED = -2 /* *env->stop was set; everything is stopped */
 };
 
-/* Make run `index` of s in results_dir/runs/<id>/ (created fresh: whatever an earlier run
- * with this id left is removed first). One of enum runner_result; on failure one line in
- * err, naming the run. */
+/* Make run `index` of s in results_dir/runs/<id>/ (a scaled run, scenario.h's struct
+ * scenario_scale, is lab/scale.h's scale_run instead) (created fresh: whatever an earlier
+ * run with this id left is removed first). One of enum runner_result; on failure one line
+ * in err, naming the run. */
 int runner_run(const struct runner_env *env, const struct scenario *s, size_t index,
                const char *results_dir, char *err, size_t errlen);
 

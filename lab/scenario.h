@@ -77,6 +77,53 @@ struct scenario_feed {
     bool durable; /* Redis keeps an append-only file (appendonly yes); redis only */
 };
 
+/* Where one process of a run runs (the scenario's "hosts" section, scenario_scale.c):
+ * here, in a network namespace the conductor makes for the run (common/netns.h), or on
+ * another machine reached over ssh. Processes given the same netns name share it. */
+enum scenario_place_kind {
+    SCENARIO_LOCAL, /* "local": this machine, on loopback */
+    SCENARIO_NETNS, /* "netns:NAME": a namespace of the run's own, labelled NAME */
+    SCENARIO_SSH    /* "ssh:USER@HOST": started over ssh, results copied back */
+};
+#define SCENARIO_PLACE_MAX 300 /* "USER@HOST" or a netns label, NUL included */
+struct scenario_place {
+    enum scenario_place_kind kind; /* where */
+    char name[SCENARIO_PLACE_MAX]; /* the netns label, or "USER@HOST"; "" when local */
+};
+
+#define SCENARIO_MAX_INSTANCES 64 /* server processes of one run */
+#define SCENARIO_MAX_PARTITIONS                                                            \
+    1024 /* client processes of one run (the client's limit)                               \
+          */
+
+/* How users reach the instances (the scenario's "balancer"). */
+enum scenario_balancer {
+    SCENARIO_BALANCER_NONE,   /* each client gets every instance's URL; user u uses u % M */
+    SCENARIO_BALANCER_HAPROXY /* every user goes through one HAProxy (lab/balancer.c) */
+};
+
+/* The run's processes and where they run: "instances", "partitions", "balancer" and
+ * "hosts" (scenario_scale.c). None of them sweeps; every run of a scenario shares one. A
+ * run is "scaled" (lab/scale.c runs it instead of the one-server runner) when it has more
+ * than one instance or partition, a balancer, or a process anywhere but local. */
+struct scenario_scale {
+    uint32_t instances;              /* pushpull-server processes, on one Redis feed */
+    uint32_t partitions;             /* pushpull-client processes, --partition I/N */
+    enum scenario_balancer balancer; /* none, or HAProxy in front of the instances */
+    bool scaled;                     /* lab/scale.c runs it */
+    bool hosts;                      /* the file has a "hosts" section */
+    struct scenario_place instance_at[SCENARIO_MAX_INSTANCES];   /* instance i's place */
+    struct scenario_place partition_at[SCENARIO_MAX_PARTITIONS]; /* partition i's place */
+    struct scenario_place redis_at;                              /* the run's Redis */
+    struct scenario_place balancer_at;                           /* HAProxy */
+    struct scenario_place link_at;                               /* the link ("local") */
+    char remote_dir[1024];   /* pushpull's checkout on ssh hosts; "" = this one's path */
+    uint32_t crash_instance; /* "instance_crash": the instance crashed (2..instances); 0 */
+    double crash_at_s;       /* when, in seconds from the window's start */
+};
+/* "local", "netns:NAME" or "ssh:USER@HOST" into out[cap]. */
+void scenario_place_format(const struct scenario_place *p, char *out, size_t cap);
+
 /* How the clients reach the server (the scenario's "protocol"): straight to it, or
  * through the front (lab/front.h), which terminates TLS and HTTP/2 and speaks HTTP/1.1
  * to the server. http1-front is plain HTTP/1.1 through that same front, so the front's
@@ -126,6 +173,7 @@ struct scenario_run {
     struct scenario_network network;     /* the link; network.link false: none */
     struct scenario_restart restart;     /* the crash; restart.on false: none */
     struct scenario_feed feed;           /* where the feed lives */
+    const struct scenario_scale *scale;  /* its processes and places (the scenario's) */
     double send_rate_hz;                 /* messages each user sends a second; 0 = none */
     uint32_t send_bytes;                 /* bytes of each message */
     const char *send_mode;               /* "poisson" or "periodic" (static storage) */

@@ -236,6 +236,7 @@ static void run_base(const struct scenario *s, size_t ai, struct scenario_run *r
     run->network.handshake = s->handshake;
     run->restart.on = s->restart_on;
     run->feed = s->feed;
+    run->scale = &s->scale;
     run->send_mode = scenario_send_modes[s->send_mode];
     run->target_users = s->target_users;
     run->egress_usd_per_gb = s->egress_usd_per_gb;

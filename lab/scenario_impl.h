@@ -86,6 +86,7 @@ struct scenario {
     bool restart_on;                   /* the file has a "restart" object */
     struct sweep restart[N_RESTART];   /* values of scenario_restart_ids, in order */
     struct scenario_feed feed;         /* "feed": memory, or through Redis */
+    struct scenario_scale scale;       /* instances, partitions, balancer, hosts */
     struct sweep messages[N_MESSAGES]; /* values of scenario_message_ids, in order */
     unsigned send_mode;                /* scenario_send_modes index */
     double target_users;               /* "target": the population to scale to */
@@ -115,6 +116,15 @@ int scenario_parse_radio(struct fields_ctx *c, const cJSON *root, struct scenari
  * the conductor starts Redis for), checked against "restart". 0, or -1 with the message
  * in c. */
 int scenario_parse_feed(struct fields_ctx *c, const cJSON *root, struct scenario *s);
+
+/* scenario_scale.c: "instances", "partitions", "balancer" and "hosts" (after "feed",
+ * "restart", "network" and "protocol", which it is checked against). 0, or -1 with the
+ * message in c. */
+int scenario_parse_scale(struct fields_ctx *c, const cJSON *root, struct scenario *s);
+/* After the expansion: every run's population must fit the open-file limit of each of
+ * its processes (the client partitions, the server instances, the balancer, the link),
+ * or the message gives the arithmetic and the way out. 0, or -1 with the message in c. */
+int scenario_check_fit(struct fields_ctx *c, const struct scenario *s);
 
 /* scenario_files.c. Read a regular file of at most max bytes into a NUL-terminated buffer
  * (*out, the caller frees; *len its length). On failure -1 with why[] saying what went

@@ -115,7 +115,12 @@ static const char *const root_fields[] = {"name",
                                           "quick",
                                           "protocol",
                                           "users_per_connection",
-                                          "feed"};
+                                          "feed",
+                                          "instances",
+                                          "partitions",
+                                          "balancer",
+                                          "hosts",
+                                          "instance_crash"};
 static const char *const updates_fields[] = {"process", "rate_hz", "burst_size",
                                              "payload_bytes", "trace"};
 static const char *const headers_fields[] = {"profile", "cookie_bytes"};
@@ -427,8 +432,8 @@ static int parse_root(struct fields_ctx *c, const cJSON *root, struct scenario *
         parse_headers(c, root, s) != 0 || scenario_parse_approaches(c, root, s) != 0 ||
         parse_network(c, root, s) != 0 || parse_restart(c, root, s) != 0 ||
         parse_protocol(c, root, s) != 0 || scenario_parse_feed(c, root, s) != 0 ||
-        scenario_parse_target(c, root, s) != 0 || scenario_parse_radio(c, root, s) != 0 ||
-        scenario_parse_quick(c, root, s) != 0)
+        scenario_parse_scale(c, root, s) != 0 || scenario_parse_target(c, root, s) != 0 ||
+        scenario_parse_radio(c, root, s) != 0 || scenario_parse_quick(c, root, s) != 0)
         return -1;
     s->full_duration_s = s->duration_s;
     s->full_rate_hz = s->rate_hz.n ? s->rate_hz.v[0] : 0;
@@ -509,7 +514,8 @@ int scenario_parse(const char *text, size_t len, const char *name, const char *b
         snprintf(err, errlen, "%s: calloc: %s", name, strerror(errno));
         goto end;
     }
-    if (parse_root(&c, root, s) != 0 || scenario_expand(&c, s) != 0)
+    if (parse_root(&c, root, s) != 0 || scenario_expand(&c, s) != 0 ||
+        scenario_check_fit(&c, s) != 0)
         goto end;
     *out = s;
     s = NULL;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "lab/runargs.h"
@@ -36,7 +37,7 @@
 #define ROOT_KEYS                                                                          \
     "name, description, duration_s, warmup_s, seed, clients, updates, messages, headers, " \
     "approaches, network, restart, target, radio, quick, protocol, users_per_connection, " \
-    "feed"
+    "feed, instances, partitions, balancer, hosts, instance_crash"
 #define QUICK_KEYS                                                                         \
     "duration_s, warmup_s, clients, rate_hz, burst_size, payload_bytes, send_rate_hz, "    \
     "send_bytes, interval_ms, timeout_s, heartbeat_s, retry_ms, backoff_ms, delay_ms, "    \
@@ -1344,6 +1345,194 @@ static void feed_section(void **state)
                        "t.json: feed.instances: unknown field (known: redis, durable)");
 }
 
+/* "instances", "partitions", "balancer", "hosts": defaults; instances above 1 set
+ * feed.redis; what a scaled run refuses; each place's spelling; the namespace rules. */
+static void scale_fields(void **state)
+{
+    (void)state;
+    struct scenario *s = load_sq(BASE, 0);
+    const struct scenario_scale *sc = scenario_run_at(s, 0)->scale;
+    assert_int_equal(sc->instances, 1);
+    assert_int_equal(sc->partitions, 1);
+    assert_int_equal(sc->balancer, SCENARIO_BALANCER_NONE);
+    assert_false(sc->scaled);
+    assert_false(sc->hosts);
+    scenario_free(s);
+
+    char *a = patch(BASE, "instances", "2");
+    char *b = patch(a, "partitions", "2");
+    s = load_patch(b, "hosts",
+                   "{'instances':['netns:server-1','netns:server-2'],'redis':'netns:feed',"
+                   "'partitions':['netns:load-1','netns:load-2']}",
+                   0);
+    const struct scenario_run *r = scenario_run_at(s, 2);
+    assert_true(r->feed.redis); /* set by instances */
+    assert_true(r->scale->scaled && r->scale->hosts);
+    assert_int_equal(r->scale->instance_at[1].kind, SCENARIO_NETNS);
+    assert_string_equal(r->scale->instance_at[1].name, "server-2");
+    assert_string_equal(r->scale->redis_at.name, "feed");
+    assert_int_equal(r->scale->partition_at[1].kind, SCENARIO_NETNS);
+    char where[SCENARIO_PLACE_MAX + 8];
+    scenario_place_format(&r->scale->partition_at[1], where, sizeof(where));
+    assert_string_equal(where, "netns:load-2");
+    scenario_free(s);
+    char *p2 = patch(BASE, "partitions", "2");
+    s = load_patch(
+        p2, "hosts",
+        "{'instances':'ssh:me@server-1.example','partitions':'ssh:me@load-1.example'}", 0);
+    free(p2);
+    assert_string_equal(scenario_run_at(s, 0)->scale->partition_at[1].name,
+                        "me@load-1.example");
+    assert_int_equal(scenario_run_at(s, 0)->scale->partition_at[1].kind, SCENARIO_SSH);
+    scenario_free(s);
+    /* instance_crash: the instance (not 1, which publishes) and a moment in the window */
+    s = load_patch(a, "instance_crash", "{'instance':2,'at_s':1.5}", 0);
+    assert_int_equal(scenario_run_at(s, 0)->scale->crash_instance, 2);
+    assert_true(scenario_run_at(s, 0)->scale->crash_at_s == 1.5);
+    scenario_free(s);
+    expect_patch_error_in(
+        a, "instance_crash", "{'instance':1,'at_s':1}",
+        "t.json: instance_crash.instance: expected a whole number from 2 to "
+        "instances (instance 1 publishes), got 1");
+    expect_patch_error_in(
+        a, "instance_crash", "{'instance':3,'at_s':1}",
+        "t.json: instance_crash.instance: expected a whole number from 2 to "
+        "instances (instance 1 publishes), got 3");
+    expect_patch_error_in(
+        a, "instance_crash", "{'instance':2,'at_s':5}",
+        "t.json: instance_crash.at_s: expected a number of seconds above 0 "
+        "and below duration_s, got 5");
+    s = load_patch(BASE, "balancer", "'haproxy'", 0);
+    assert_true(scenario_run_at(s, 0)->scale->scaled);
+    assert_int_equal(scenario_run_at(s, 0)->scale->balancer, SCENARIO_BALANCER_HAPROXY);
+    scenario_free(s);
+
+    expect_patch_error("instances", "65",
+                       "t.json: instances: expected a whole number of server instances "
+                       "from 1 to 64, got 65");
+    expect_patch_error("partitions", "[1,2]",
+                       "t.json: partitions: expected a whole number of client processes "
+                       "from 1 to 1024, got a list");
+    expect_patch_error("partitions", "11",
+                       "t.json: partitions: expected at most clients (10): every partition "
+                       "has a user, got 11");
+    expect_patch_error("balancer", "'nginx'",
+                       "t.json: balancer: expected \"none\" or \"haproxy\", got \"nginx\"");
+    expect_patch_error("hosts", "{'servers':'local'}",
+                       "t.json: hosts.servers: unknown field (known: instances, redis, "
+                       "balancer, link, partitions, remote_dir)");
+    static const char place[] = "expected \"local\", \"netns:NAME\" (NAME 1 to 32 of a-z, "
+                                "0-9 and -) or \"ssh:USER@HOST\"";
+    char msg[512];
+    snprintf(msg, sizeof(msg), "t.json: hosts.partitions: %s, got \"netns:Big\"", place);
+    expect_patch_error("hosts", "{'partitions':'netns:Big'}", msg);
+    snprintf(msg, sizeof(msg), "t.json: hosts.partitions: %s, got \"ssh:-oProxy@x\"",
+             place);
+    expect_patch_error("hosts", "{'partitions':'ssh:-oProxy@x'}", msg);
+    snprintf(msg, sizeof(msg), "t.json: hosts.partitions: %s, got \"ssh:host-only\"",
+             place);
+    expect_patch_error("hosts", "{'partitions':'ssh:host-only'}", msg);
+    snprintf(msg, sizeof(msg), "t.json: hosts.instances[1]: %s, got 3", place);
+    expect_patch_error_in(a, "hosts", "{'instances':['local',3]}", msg);
+    expect_patch_error_in(a, "hosts", "{'instances':['local']}",
+                          "t.json: hosts.instances: expected one place, or a list of 2 "
+                          "(one per instance), got a list of 1");
+    expect_patch_error("hosts", "{'redis':'local'}",
+                       "t.json: hosts.redis: expected no entry without a Redis "
+                       "(\"instances\" above 1 or feed.redis), got an entry");
+    expect_patch_error_in(a, "hosts", "{'instances':'netns:s'}",
+                          "t.json: hosts.redis: expected \"netns:NAME\" when instances run "
+                          "in namespaces (they cannot reach this host's loopback), got "
+                          "\"local\"");
+    expect_patch_error("hosts", "{'partitions':'netns:p'}",
+                       "t.json: hosts.instances: expected namespaces for every instance "
+                       "when partitions run in namespaces, got \"local\"");
+    expect_patch_error_in(
+        a, "hosts", "{'instances':'ssh:lab@h1'}",
+        "t.json: hosts.instances: expected no ssh host with a Redis (Redis "
+        "runs here or in a namespace, which another host cannot reach), "
+        "got an ssh host");
+    expect_patch_error(
+        "hosts", "{'partitions':'ssh:lab@h1'}",
+        "t.json: hosts.instances: expected ssh hosts for every instance, and "
+        "no balancer, when partitions run on ssh hosts (they cannot reach "
+        "this host's loopback or namespaces), got an instance here");
+    expect_patch_error("hosts", "{'link':'netns:l'}",
+                       "t.json: hosts.link: expected \"local\" (a scaled run has no link; "
+                       "a run with a network has one server), got another place");
+    expect_patch_error("hosts", "{'remote_dir':'relative/dir'}",
+                       "t.json: hosts.remote_dir: expected an absolute path of at most "
+                       "1023 bytes, got relative/dir");
+    char *c = patch(a, "restart", "{'at_s':1}");
+    expect_error(c, "t.json: restart: expected no restart with instances above 1 (it "
+                    "crashes the one server), got a restart");
+    free(c);
+    c = patch(b, "network", "{'delay_ms':10}");
+    expect_error(c, "t.json: network: expected no network with instances above 1 (the "
+                    "link sits before one server), got a network");
+    free(c);
+    c = patch(a, "protocol", "'h2'");
+    expect_error(c, "t.json: protocol: expected \"http1\" with instances above 1 (the "
+                    "front is not yet scaled), got h2");
+    free(c);
+    free(b);
+    free(a);
+}
+
+/* The open-file arithmetic, against this process's own hard limit: one client process
+ * too many users, then one server process, then one HAProxy; more partitions and
+ * instances fit. */
+static void open_file_arithmetic(void **state)
+{
+    (void)state;
+    struct rlimit rl;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 190000) {
+        print_message("open_file_arithmetic: the hard limit is above 190000: nothing to "
+                      "refuse\n");
+        return;
+    }
+    unsigned long limit = (unsigned long)rl.rlim_max;
+    unsigned long users = limit - 255; /* one more than a client's 256 of its own allow */
+    char val[32], msg[1024];
+    snprintf(val, sizeof(val), "%lu", users);
+    char *a = patch(BASE, "clients", val);
+    snprintf(msg, sizeof(msg),
+             "t.json: clients: %lu users do not fit one client process: %lu users x 1 "
+             "socket + 256 = %lu open files, above the limit of %lu here (ulimit -Hn); a "
+             "client process holds at most %lu users: set \"partitions\" to 2 or more (on "
+             "more hosts when one host's memory or ports run out)",
+             users, users, users + 256, limit, limit - 256);
+    expect_error(a, msg);
+    users = limit - 112; /* one more than a server's 113 of its own allow */
+    snprintf(val, sizeof(val), "%lu", users);
+    char *a2 = patch(BASE, "clients", val);
+    char *b = patch(a2, "partitions", "2");
+    snprintf(msg, sizeof(msg),
+             "t.json: clients: %lu users do not fit one server process: %lu connections + "
+             "113 = %lu open files, above the limit of %lu here (ulimit -Hn); a server "
+             "instance holds at most %lu connections: set \"instances\" to 2 or more (on "
+             "more hosts when one host's memory runs out)",
+             users, users, users + 113, limit, limit - 113);
+    expect_error(b, msg);
+    char *c = patch(b, "instances", "2");
+    struct scenario *s = load_sq(c, 0);
+    scenario_free(s);
+    char *d = patch(c, "balancer", "'haproxy'");
+    snprintf(msg, sizeof(msg),
+             "t.json: clients: %lu users do not fit the balancer (one HAProxy): 2 x %lu "
+             "connections + 64 = %lu open files, above the limit of %lu here (ulimit -Hn); "
+             "expected balancer \"none\" (users spread over the instances by id) or fewer "
+             "users",
+             users, users, 2 * users + 64, limit);
+    expect_error(d, msg);
+    free(d);
+    free(c);
+    free(b);
+    free(a2);
+    free(a);
+}
+
 static void restart_section(void **state)
 {
     (void)state;
@@ -1957,8 +2146,10 @@ static double check_bundled(const char *pattern, bool experiments, size_t *count
                 dynbuf_reset(&b);
                 assert_int_equal(link_args(r, &b), 0);
                 /* (an experiment on protocols holds plain HTTP/1.1 as its baseline) */
-                if (experiments && !r->network.link && !r->restart.on && !needs_front(s))
-                    fail_msg("%s: run %s has neither a link nor a restart nor a front",
+                if (experiments && !r->network.link && !r->restart.on && !needs_front(s) &&
+                    !r->scale->scaled)
+                    fail_msg("%s: run %s has neither a link nor a restart nor a front nor "
+                             "more than one process",
                              path, r->id);
                 if (!experiments && r->protocol != SCENARIO_HTTP1)
                     fail_msg("%s: run %s unexpectedly needs the front", path, r->id);
@@ -2302,6 +2493,8 @@ int main(void)
         cmocka_unit_test(restart_defaults_and_args),
         cmocka_unit_test(restart_section),
         cmocka_unit_test(feed_section),
+        cmocka_unit_test(scale_fields),
+        cmocka_unit_test(open_file_arithmetic),
         cmocka_unit_test(restart_sweeps_and_quick),
         cmocka_unit_test(protocol_field),
         cmocka_unit_test(quick_section),
