@@ -36,7 +36,7 @@ enum counter {
                         connections attempted) */
     CTR_RESP_NEWS,   /* 200 that brought at least one new update */
     CTR_RESP_EMPTY,  /* 200 with nothing new ("events":[], same state, empty stream) */
-    CTR_RESP_304,    /* 304 Not Modified */
+    CTR_RESP_304,    /* 304 Not Modified (and a foreign long poll's 408: foreign.h) */
     CTR_ERR_CONNECT, /* could not connect (refused, unreachable, connect timeout) */
     CTR_ERR_TIMEOUT, /* the transfer's time limit passed */
     CTR_ERR_STATUS,  /* unexpected status, SSE with the wrong Content-Type, or a

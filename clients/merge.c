@@ -254,8 +254,10 @@ static int check_parts(struct input *in, int n, char *err, size_t errlen)
     return 0;
 }
 
-/* Add dir/activity.csv to *a, bin by bin (a grows to the longest input). */
-static int add_activity(const char *dir, struct activity *a, char *err, size_t errlen)
+/* Add dir/activity.csv to *a, bin by bin, its rows moved shift bins later (onto the
+ * merged clock; a grows to the longest input). */
+static int add_activity(const char *dir, size_t shift, struct activity *a, char *err,
+                        size_t errlen)
 {
     char *text = read_text(dir, "activity.csv", err, errlen);
     if (!text)
@@ -272,18 +274,21 @@ static int add_activity(const char *dir, struct activity *a, char *err, size_t e
     }
     size_t row = 0;
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
+        size_t at = row + shift; /* the bin on the merged clock */
         double t;
         uint64_t v[ACT__COUNT];
         int used = 0;
         if (sscanf(line, "%lf,%" SCNu64 ",%" SCNu64 ",%" SCNu64 ",%" SCNu64 "%n", &t, &v[0],
                    &v[1], &v[2], &v[3], &used) != 5 ||
-            line[used] != '\0' || row >= ACTIVITY_MAX_BINS) {
+            line[used] != '\0' || at >= ACTIVITY_MAX_BINS) {
             snprintf(err, errlen, "%s/activity.csv: line %zu: expected time_s and 4 counts",
                      dir, row + 2);
             goto end;
         }
-        if (row >= a->nbins) {
+        if (at >= a->nbins) {
             size_t grow = a->nbins ? 2 * a->nbins : 64;
+            while (grow <= at)
+                grow *= 2;
             void *p = realloc(a->bins, grow * sizeof(*a->bins));
             if (!p) {
                 snprintf(err, errlen, "realloc: out of memory");
@@ -294,13 +299,24 @@ static int add_activity(const char *dir, struct activity *a, char *err, size_t e
             a->nbins = grow;
         }
         for (int k = 0; k < ACT__COUNT; k++)
-            a->bins[row][k] += v[k];
+            a->bins[at][k] += v[k];
         row++;
     }
     rc = 0;
 end:
     free(text);
     return rc;
+}
+
+/* How many activity bins input i's window opened after the earliest input's: its rows
+ * move by that many, so a merged bin adds the same moment of every partition. */
+static size_t activity_shift(const struct input *in, int n, int i)
+{
+    double first = in[0].window_start_ns;
+    for (int k = 1; k < n; k++)
+        if (in[k].window_start_ns < first)
+            first = in[k].window_start_ns;
+    return (size_t)((in[i].window_start_ns - first) / (double)ACTIVITY_BIN_NS + 0.5);
 }
 
 /* Everything that adds, weighs or takes the larger, of in into the merged res. */
@@ -431,7 +447,7 @@ static int merge_dirs(const char *out_dir, char **dirs, int n, char *err, size_t
         if (read_buckets(in[i].dir, "latency_buckets.csv", lat, err, errlen) != 0 ||
             read_buckets(in[i].dir, "msg_rtt_buckets.csv", rtt, err, errlen) != 0 ||
             read_buckets(in[i].dir, "loop_lag_buckets.csv", lag, err, errlen) != 0 ||
-            add_activity(in[i].dir, &act, err, errlen) != 0)
+            add_activity(in[i].dir, activity_shift(in, n, i), &act, err, errlen) != 0)
             goto end;
         if (in[i].cfg.partition_index == 1 &&
             !(timeline = read_text(in[i].dir, "timeline.csv", err, errlen)))

@@ -4,7 +4,8 @@
  * Counters add; the latency, message round-trip and loop-lag histograms merge bucket by
  * bucket from their bucket files (so every percentile is the one a single histogram of
  * all the samples gives); staleness's mean is weighted by each partition's users and its
- * worst user is the worst of all; activity.csv adds bin by bin; timeline.csv is the sample
+ * worst user is the worst of all; activity.csv adds bin by bin, each partition's rows moved
+ * onto the earliest window's clock (to the nearest 100 ms bin); timeline.csv is the sample
  * user's (global user 0, in partition 1); the instrument's CPU, memory, threads and loop
  * turns add (the instrument is the N processes together), its busiest loop is the busiest
  * of all. traffic.csv's rows are concatenated, each partition's times moved onto the

@@ -372,12 +372,13 @@ static void test_clock_offset(void **state)
     assert_true(num(r1, "results.stamps_future") == 0);
     assert_true(num(r1, "results.updates_published") > 0);
     assert_true(num(r1, "results.missed") == 0);
-    /* no latency below what the estimate's error allows, and the median near an
-     * unshifted run's (uncorrected it would be 5000 ms away) */
+    /* no latency below what the estimate's error allows, and the median on the unshifted
+     * run's side of half the offset (uncorrected it would be 5000 ms away; no bound on
+     * how fast this machine is) */
     assert_true(bucket_total(d1, "latency_buckets.csv", "min_us") >= -unc * 1000.0);
     double p50 = num(r1, "results.latency_p50_ms"),
            p50_plain = num(r0, "results.latency_p50_ms");
-    if (fabs(p50 - p50_plain) > 100.0 + unc)
+    if (fabs(p50 - p50_plain) > 2500.0)
         fail_msg("median %.3f ms shifted, %.3f ms unshifted", p50, p50_plain);
     /* the unshifted run: within its bound, not applied */
     assert_true(fabs(num(r0, "clock.offset_ms")) <=
