@@ -45,6 +45,10 @@ size_t reply_quote(char *out, size_t cap, const char *v, size_t len);
 enum MHD_Result reply_queue(struct request *req, unsigned status, struct MHD_Response *r);
 /* reply_json's response, built and not queued (for reply_shared), or NULL. */
 struct MHD_Response *reply_json_build(const char *body, size_t len, ...);
+/* A 304's response with Cache-Control: no-cache and this ETag, built and not queued (for
+ * reply_shared), or NULL: no body, and no Content-Length where libmicrohttpd can leave it
+ * out (0.9.76 and later; 0.9.75 always sends "Content-Length: 0", see reply.c). */
+struct MHD_Response *reply_not_modified_build(const char *etag);
 /* Queue a buffered response built once and shared by many requests (len bytes of body,
  * counted here): it is never changed, so it cannot say Connection: close; a client that
  * had half-closed is found by the reading of the kernel's counts at the request's end

@@ -126,7 +126,7 @@ static int answers_build_locked(struct poll_answers *a, struct feed *f, uint64_t
     char etag[sizeof(a->etag)];
     snprintf(etag, sizeof(etag), "\"%llu\"", (unsigned long long)newest);
     struct MHD_Response *ok = reply_json_build(body, len, MHD_HTTP_HEADER_ETAG, etag, NULL);
-    struct MHD_Response *same = reply_json_build(NULL, 0, MHD_HTTP_HEADER_ETAG, etag, NULL);
+    struct MHD_Response *same = reply_not_modified_build(etag);
     if (!ok || !same) {
         if (ok)
             MHD_destroy_response(ok);
