@@ -48,6 +48,7 @@ struct feed {
     size_t nwaiters;
     bool closing;
     uint64_t drops;             /* feed_drop calls so far */
+    uint64_t resets;            /* feed_reset calls so far: seqs start again after each */
     int log_fd;                 /* append-only log of updates (feed_attach_log), or -1 */
     bool log_failed;            /* a write to the log failed (reported once) */
     struct pollfd *pfds;        /* sweep scratch: one per parked waiter with a socket */
@@ -347,8 +348,14 @@ void feed_reset(struct feed *f)
     }
     f->newest = 0;
     f->floor = 0;
+    f->resets++;
     feed_unlock(f);
     announce(f);
+}
+
+uint64_t feed_reset_generation_locked(const struct feed *f)
+{
+    return f->resets;
 }
 
 uint64_t feed_newest_locked(const struct feed *f)

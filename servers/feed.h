@@ -108,6 +108,9 @@ long feed_insert(struct feed *f, const struct feed_entry *e, size_t n);
 /* Forget every update (the shared feed started over: its seqs begin again at 1) and
  * wake every parked waiter, whose cursor is now ahead of the newest: it gets a reset. */
 void feed_reset(struct feed *f);
+/* The reset generation: how many times feed_reset was called. A seq names one update
+ * only together with it (after a reset, seq 1 is another update). */
+uint64_t feed_reset_generation_locked(const struct feed *f);
 
 /* Put back an update read from a durable log (feed_log.c), in order: seq must be the
  * newest + 1. The JSON text is copied. 0, or -1 (out of order, out of memory). */

@@ -77,7 +77,7 @@ enum MHD_Result reply_shared(struct request *req, unsigned status, struct MHD_Re
  * that many body bytes after the 304 and reads the next answer as its body. */
 static struct MHD_Response *create_bodiless(void)
 {
-#if MHD_VERSION >= 0x00097600
+#if MHD_VERSION >= 0x00097701
     return MHD_create_response_empty(MHD_RF_HEAD_ONLY_RESPONSE);
 #else
     return MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);

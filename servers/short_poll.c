@@ -142,6 +142,7 @@ static int answers_build_locked(struct poll_answers *a, struct feed *f, uint64_t
     a->same = same;
     a->len = len;
     a->seq = newest;
+    a->resets = feed_reset_generation_locked(f);
     memcpy(a->etag, etag, sizeof(etag));
     a->built = true;
     return 0;
@@ -158,7 +159,11 @@ static enum MHD_Result poll_latest(struct request *req)
     pthread_mutex_lock(&a->lock);
     feed_lock(f);
     uint64_t newest = feed_newest_locked(f);
-    int rc = a->built && a->seq == newest ? 0 : answers_build_locked(a, f, newest);
+    /* a seq names an update within one reset generation (a Redis stream lost and followed
+     * anew starts again at 1): answers for an old generation's seq are rebuilt */
+    bool current =
+        a->built && a->seq == newest && a->resets == feed_reset_generation_locked(f);
+    int rc = current ? 0 : answers_build_locked(a, f, newest);
     feed_unlock(f);
     enum MHD_Result res = MHD_NO;
     if (rc == 0 && inm && etag_matches(inm, a->etag))

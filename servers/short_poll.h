@@ -20,6 +20,7 @@ struct poll_answers {
     pthread_mutex_t lock; /* held while the answers are rebuilt or queued */
     bool built;
     uint64_t seq;              /* the update they answer with */
+    uint64_t resets;           /* ... in this feed reset generation (feed.h) */
     char etag[32];             /* "seq", quoted */
     size_t len;                /* the 200's body bytes */
     struct MHD_Response *ok;   /* our reference, or NULL */

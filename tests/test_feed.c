@@ -315,8 +315,12 @@ static void reset_forgets_and_wakes(void **state)
     probe_init(&p, -1, INT64_MAX);
     feed_lock(f);
     assert_int_equal(feed_park_locked(f, &p.w), 0);
+    assert_int_equal(feed_reset_generation_locked(f), 0);
     feed_unlock(f);
     feed_reset(f);
+    feed_lock(f); /* seq 1 will name another update: the generation says so */
+    assert_int_equal(feed_reset_generation_locked(f), 1);
+    feed_unlock(f);
     assert_int_equal(p.wakes, 1);
     assert_int_equal(p.w.why, FEED_WAKE_NEWS);
     feed_lock(f);
