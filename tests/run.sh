@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tests/run.sh: run every test binary given, count TAP results, print "N passed, N failed".
+# tests/run.sh: run every test binary given (each line says how long it took), count TAP
+# results, print "N passed, N failed".
 #
 # Each binary is a cmocka group run with CMOCKA_MESSAGE_OUTPUT=TAP. A binary that dies
 # (sanitizer report, signal, time limit) before reporting all its planned tests has the
@@ -21,8 +22,10 @@ failed=0
 for bin in "$@"; do
     name=$(basename "$bin")
     log=$(mktemp)
+    start=$SECONDS
     timeout --kill-after=5 "$limit" "$bin" >"$log" 2>&1
     rc=$?
+    took=$((SECONDS - start))
     plan=$(grep -m1 -E '^1\.\.[0-9]+' "$log" | cut -d. -f3)
     ok=$(grep -cE '^ok [0-9]+' "$log")
     bad=$(grep -cE '^not ok [0-9]+' "$log")
@@ -33,10 +36,10 @@ for bin in "$@"; do
     passed=$((passed + ok))
     failed=$((failed + bad + missing + extra))
     if [ $((bad + missing + extra)) -gt 0 ]; then
-        echo "FAIL $name (exit $rc)"
+        echo "FAIL $name (exit $rc, ${took} s)"
         sed 's/^/    /' "$log"
     else
-        echo "ok   $name ($ok tests)"
+        echo "ok   $name ($ok tests, ${took} s)"
     fi
     rm -f "$log"
 done
