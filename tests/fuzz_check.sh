@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fuzz_check.sh: TAP tests for tests/run.sh: every libFuzzer harness (tests/fuzz_NAME.c,
 # built by `make fuzz` into build/fuzz/) runs for FUZZ_SECONDS seconds (default 25; the
-# harnesses after the first two, 2/5 of it) from
+# harnesses after the first two, a fifth of it) from
 # its seeds (tests/fuzz/NAME/) with its dictionary (tests/fuzz/NAME.dict), into a scratch
 # corpus that is removed afterwards, so the repository's seeds never change. A crash, a
 # sanitizer report, a timeout or a broken promise (the harness calls abort) fails that
@@ -25,10 +25,10 @@ for src in "${harnesses[@]}"; do
     fi
     work=$(mktemp -d)
     mkdir "$work/corpus"
-    # the two parsers issue 10 named get their 25 s; the later harnesses 10 s each, so
+    # the two parsers issue 10 named get their 25 s; the later harnesses 5 s each, so
     # that seven fuzzers keep ./run.sh test well under its 15 minutes
     t=$secs
-    case $name in sse_parser | scenario) ;; *) t=$(((secs * 2 + 4) / 5)) ;; esac
+    case $name in sse_parser | scenario) ;; *) t=$(((secs + 4) / 5)) ;; esac
     args=(-max_total_time="$t" -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$work/")
     [ -f "tests/fuzz/$name.dict" ] && args+=(-dict="tests/fuzz/$name.dict")
     # The server's harness runs the daemon's threads in-process: libFuzzer's per-input
