@@ -363,3 +363,33 @@ int proc_first_line(struct proc *p, int timeout_ms, char *line, size_t cap, char
         close(fd);
     return rc;
 }
+
+int proc_usage(const struct proc *p, double *cpu_s, long *peak_rss_kb)
+{
+    char path[64], buf[2048];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)p->pid);
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return -1;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    /* after the command's closing parenthesis: state is field 3, utime 14, stime 15
+     * (proc(5)) */
+    const char *at = strrchr(buf, ')');
+    unsigned long long ut, st;
+    if (!at || sscanf(at + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+                      &st) != 2)
+        return -1;
+    long hz = sysconf(_SC_CLK_TCK);
+    *cpu_s = (double)(ut + st) / (double)(hz > 0 ? hz : 100);
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)p->pid);
+    *peak_rss_kb = -1;
+    if (!(fp = fopen(path, "r")))
+        return -1;
+    while (fgets(buf, sizeof(buf), fp))
+        if (sscanf(buf, "VmHWM: %ld", peak_rss_kb) == 1)
+            break;
+    fclose(fp);
+    return 0;
+}

@@ -104,6 +104,10 @@ int proc_first_line(struct proc *p, int timeout_ms, char *line, size_t cap, char
 void proc_describe(const struct proc *p, char *out, size_t cap);
 /* Its exit status (0 to 255), or -1 when it died of a signal or has not been reaped. */
 int proc_exit_code(const struct proc *p);
+/* What the running program has cost so far, from /proc: its CPU (user + system) in
+ * seconds and its peak resident memory (VmHWM) in KiB (-1 when not found). 0, or -1 when
+ * it cannot be read (not running, or already reaped). */
+int proc_usage(const struct proc *p, double *cpu_s, long *peak_rss_kb);
 
 /* From now on, proc_wait and proc_first_line return early once *flag is non-zero (set by
  * the caller's signal handler). NULL turns this off. */

@@ -145,28 +145,5 @@ int balancer_start(struct balancer *b, const struct runargs *argv, const char *r
 
 int balancer_usage(struct balancer *b)
 {
-    char path[64], buf[2048];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)b->proc.pid);
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return -1;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
-    fclose(fp);
-    buf[n] = '\0';
-    /* after the command's closing parenthesis: utime is field 14, stime 15 (proc(5)) */
-    const char *p = strrchr(buf, ')');
-    unsigned long long ut, st;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-                     &st) != 2)
-        return -1;
-    long hz = sysconf(_SC_CLK_TCK);
-    b->cpu_s = (double)(ut + st) / (double)(hz > 0 ? hz : 100);
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)b->proc.pid);
-    if (!(fp = fopen(path, "r")))
-        return -1;
-    while (fgets(buf, sizeof(buf), fp))
-        if (sscanf(buf, "VmHWM: %ld", &b->peak_rss_kb) == 1)
-            break;
-    fclose(fp);
-    return 0;
+    return proc_usage(&b->proc, &b->cpu_s, &b->peak_rss_kb);
 }

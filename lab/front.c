@@ -259,30 +259,5 @@ int front_start(struct front *f, struct runargs *argv, int timeout_ms, char *err
 
 int front_usage(const struct front *f, double *cpu_s, long *peak_rss_kb)
 {
-    char path[64], buf[2048];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)f->proc.pid);
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return -1;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
-    fclose(fp);
-    buf[n] = '\0';
-    /* after the command's closing parenthesis: state is field 3, utime 14, stime 15
-     * (proc(5)) */
-    const char *p = strrchr(buf, ')');
-    unsigned long long ut, st;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-                     &st) != 2)
-        return -1;
-    long hz = sysconf(_SC_CLK_TCK);
-    *cpu_s = (double)(ut + st) / (double)(hz > 0 ? hz : 100);
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)f->proc.pid);
-    *peak_rss_kb = -1;
-    if (!(fp = fopen(path, "r")))
-        return -1;
-    while (fgets(buf, sizeof(buf), fp))
-        if (sscanf(buf, "VmHWM: %ld", peak_rss_kb) == 1)
-            break;
-    fclose(fp);
-    return 0;
+    return proc_usage(&f->proc, cpu_s, peak_rss_kb);
 }

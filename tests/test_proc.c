@@ -200,6 +200,29 @@ static void the_cancel_flag_ends_the_waits_not_the_stop(void **state)
     proc_close(&p);
 }
 
+/* proc_usage reads a running program's CPU and peak memory from /proc, and refuses once
+ * it is reaped. The script spends CPU before it says so, then sleeps. */
+static void usage_is_read_while_it_runs(void **state)
+{
+    (void)state;
+    struct proc p;
+    start_sh(
+        &p,
+        "i=0; while [ $i -lt 100000 ]; do i=$((i + 1)); done; echo spent; exec sleep 10",
+        PROC_PIPE, NULL, PROC_INHERIT, NULL);
+    char line[64], err[256];
+    assert_int_equal(proc_first_line(&p, 30000, line, sizeof(line), err, sizeof(err)), 0);
+    assert_string_equal(line, "spent");
+    double cpu = -1;
+    long rss = -2;
+    assert_int_equal(proc_usage(&p, &cpu, &rss), 0);
+    assert_true(cpu > 0); /* 100,000 turns of the shell's loop: tens of clock ticks */
+    assert_true(rss > 0);
+    proc_stop(&p, 5000);
+    assert_int_equal(proc_usage(&p, &cpu, &rss), -1);
+    proc_close(&p);
+}
+
 static void a_bare_pid_can_be_adopted(void **state)
 {
     (void)state;
@@ -222,6 +245,7 @@ int main(void)
         cmocka_unit_test(exit_statuses_and_exec_failures),
         cmocka_unit_test(the_cancel_flag_ends_the_waits_not_the_stop),
         cmocka_unit_test(a_bare_pid_can_be_adopted),
+        cmocka_unit_test(usage_is_read_while_it_runs),
     };
     return cmocka_run_group_tests_name("proc", tests, setup, teardown);
 }
