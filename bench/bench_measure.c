@@ -67,7 +67,7 @@ void bench_row_note(struct bench_row *r, const char *fmt, ...)
     va_end(ap);
 }
 
-static double json_num(const cJSON *doc, const char *name)
+double bench_json_num(const cJSON *doc, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, name);
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
@@ -82,33 +82,34 @@ static int take_client_result(struct run_ctx *x, const char *line)
         bench_run_fail(x, "the reference client's result is not JSON");
         return -1;
     }
-    r->deliveries = json_num(doc, "deliveries");
-    r->latency_min_ms = json_num(doc, "latency_min_ms");
-    r->latency_p50_ms = json_num(doc, "latency_p50_ms");
-    r->latency_p90_ms = json_num(doc, "latency_p90_ms");
-    r->latency_p99_ms = json_num(doc, "latency_p99_ms");
-    r->latency_max_ms = json_num(doc, "latency_max_ms");
-    r->latency_mean_ms = json_num(doc, "latency_mean_ms");
-    double stamped = json_num(doc, "pub_stamped");
+    r->deliveries = bench_json_num(doc, "deliveries");
+    r->latency_min_ms = bench_json_num(doc, "latency_min_ms");
+    r->latency_p50_ms = bench_json_num(doc, "latency_p50_ms");
+    r->latency_p90_ms = bench_json_num(doc, "latency_p90_ms");
+    r->latency_p99_ms = bench_json_num(doc, "latency_p99_ms");
+    r->latency_max_ms = bench_json_num(doc, "latency_max_ms");
+    r->latency_mean_ms = bench_json_num(doc, "latency_mean_ms");
+    double stamped = bench_json_num(doc, "pub_stamped");
     if (stamped > 0) {
-        r->pub_latency_min_ms = json_num(doc, "pub_latency_min_ms");
-        r->pub_latency_p50_ms = json_num(doc, "pub_latency_p50_ms");
-        r->pub_latency_p90_ms = json_num(doc, "pub_latency_p90_ms");
-        r->pub_latency_p99_ms = json_num(doc, "pub_latency_p99_ms");
-        r->pub_latency_max_ms = json_num(doc, "pub_latency_max_ms");
-        r->pub_latency_mean_ms = json_num(doc, "pub_latency_mean_ms");
+        r->pub_latency_min_ms = bench_json_num(doc, "pub_latency_min_ms");
+        r->pub_latency_p50_ms = bench_json_num(doc, "pub_latency_p50_ms");
+        r->pub_latency_p90_ms = bench_json_num(doc, "pub_latency_p90_ms");
+        r->pub_latency_p99_ms = bench_json_num(doc, "pub_latency_p99_ms");
+        r->pub_latency_max_ms = bench_json_num(doc, "pub_latency_max_ms");
+        r->pub_latency_mean_ms = bench_json_num(doc, "pub_latency_mean_ms");
     }
     if (stamped != r->deliveries && r->deliveries > 0)
         bench_row_note(r, "%.0f of %.0f updates carried the publisher's stamp", stamped,
                        r->deliveries);
-    r->client_cpu_s = json_num(doc, "cpu_user_s") + json_num(doc, "cpu_sys_s");
-    r->client_cpu_us_per_delivery = json_num(doc, "cpu_us_per_delivery");
-    r->client_cpu_us_per_request = json_num(doc, "cpu_us_per_request");
-    r->client_loop_busy_max_pct = json_num(doc, "loop_busy_max_pct");
-    r->client_full_turns = json_num(doc, "full_turns");
-    r->client_errors = json_num(doc, "errors_connect") + json_num(doc, "errors_read") +
-                       json_num(doc, "errors_closed") + json_num(doc, "errors_status") +
-                       json_num(doc, "errors_parse");
+    r->client_cpu_s = bench_json_num(doc, "cpu_user_s") + bench_json_num(doc, "cpu_sys_s");
+    r->client_cpu_us_per_delivery = bench_json_num(doc, "cpu_us_per_delivery");
+    r->client_cpu_us_per_request = bench_json_num(doc, "cpu_us_per_request");
+    r->client_loop_busy_max_pct = bench_json_num(doc, "loop_busy_max_pct");
+    r->client_full_turns = bench_json_num(doc, "full_turns");
+    r->client_errors =
+        bench_json_num(doc, "errors_connect") + bench_json_num(doc, "errors_read") +
+        bench_json_num(doc, "errors_closed") + bench_json_num(doc, "errors_status") +
+        bench_json_num(doc, "errors_parse");
     cJSON_Delete(doc);
     if (r->deliveries == 0) /* no latencies: the zeros mean nothing */
         r->latency_min_ms = r->latency_p50_ms = r->latency_p90_ms = r->latency_p99_ms =
@@ -134,8 +135,7 @@ static int client_line(struct run_ctx *x, char *line, size_t cap, int timeout_ms
     return proc_first_line(&x->client, timeout_ms, line, cap, x->err, sizeof(x->err));
 }
 
-/* A whole small file into out (NUL-terminated). 0 or -1. */
-static int read_file(const char *path, struct dynbuf *out)
+int bench_read_file(const char *path, struct dynbuf *out)
 {
     FILE *f = fopen(path, "r");
     if (!f)
@@ -394,7 +394,7 @@ static int run_wrk(struct run_ctx *x)
     if (bench_server_usage(&x->srv, &u1) != 0)
         goto end;
     struct wrk_result wr;
-    if (!ended || wrk_status != 0 || read_file(txt, &out) != 0) {
+    if (!ended || wrk_status != 0 || bench_read_file(txt, &out) != 0) {
         bench_run_fail(x, "wrk failed or timed out (see %s)", x->dir);
         goto end;
     }

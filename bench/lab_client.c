@@ -58,62 +58,39 @@ static void client_bin(const struct bench_opts *o, char *out, size_t cap)
     snprintf(out, cap, "%.*spushpull-client", dir, o->server_bin);
 }
 
-static double num(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-/* The whole of a small file (caller frees), or NULL. */
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    char *text = NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long n = ftell(f);
-        if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (text = malloc((size_t)n + 1))) {
-            size_t got = fread(text, 1, (size_t)n, f);
-            text[got] = '\0';
-        }
-    }
-    fclose(f);
-    return text;
-}
-
 /* The client's summary.json into the row. 0, or -1 with x->err. */
 static int take_summary(struct run_ctx *x, const char *path)
 {
     struct bench_row *r = x->row;
-    char *text = slurp(path);
-    cJSON *doc = text ? cJSON_Parse(text) : NULL;
-    free(text);
+    struct dynbuf text;
+    dynbuf_init(&text, 64u << 20);
+    cJSON *doc = bench_read_file(path, &text) == 0 ? cJSON_Parse(text.mem) : NULL;
+    dynbuf_free(&text);
     const cJSON *res = cJSON_GetObjectItemCaseSensitive(doc, "results");
     if (!cJSON_IsObject(res)) {
         cJSON_Delete(doc);
         bench_run_fail(x, "no results in %s", path);
         return -1;
     }
-    r->deliveries = num(res, "updates_received");
-    r->missed = num(res, "missed");
-    r->latency_p50_ms = num(res, "latency_p50_ms");
-    r->latency_p90_ms = num(res, "latency_p90_ms");
-    r->latency_p99_ms = num(res, "latency_p99_ms");
-    r->latency_max_ms = num(res, "latency_max_ms");
-    r->latency_mean_ms = num(res, "latency_mean_ms");
-    r->client_cpu_s = num(res, "client_cpu_s");
-    r->client_cpu_us_per_request = num(res, "client_cpu_us_per_request");
+    r->deliveries = bench_json_num(res, "updates_received");
+    r->missed = bench_json_num(res, "missed");
+    r->latency_p50_ms = bench_json_num(res, "latency_p50_ms");
+    r->latency_p90_ms = bench_json_num(res, "latency_p90_ms");
+    r->latency_p99_ms = bench_json_num(res, "latency_p99_ms");
+    r->latency_max_ms = bench_json_num(res, "latency_max_ms");
+    r->latency_mean_ms = bench_json_num(res, "latency_mean_ms");
+    r->client_cpu_s = bench_json_num(res, "client_cpu_s");
+    r->client_cpu_us_per_request = bench_json_num(res, "client_cpu_us_per_request");
     r->client_cpu_us_per_delivery =
         r->deliveries > 0 ? r->client_cpu_s * 1e6 / r->deliveries : NAN;
-    r->client_loop_busy_max_pct = num(res, "loop_busy_max_pct");
-    r->client_full_turns = num(res, "loop_full_turns");
-    r->client_saturated = num(res, "client_saturated");
+    r->client_loop_busy_max_pct = bench_json_num(res, "loop_busy_max_pct");
+    r->client_full_turns = bench_json_num(res, "loop_full_turns");
+    r->client_saturated = bench_json_num(res, "client_saturated");
     static const char *const errs[] = {"errors_connect", "errors_timeout", "errors_status",
                                        "errors_parse", "errors_io"};
     r->client_errors = 0;
     for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
-        double e = num(res, errs[i]);
+        double e = bench_json_num(res, errs[i]);
         r->client_errors += isnan(e) ? 0 : e;
     }
     cJSON_Delete(doc);
