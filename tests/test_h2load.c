@@ -51,7 +51,7 @@
 #include "client_harness.h"
 #include "clients/headers.h"
 #include "harness.h"
-#include "lab/front.h"
+#include "front_harness.h"
 
 #define USERS         4
 #define COOKIE_BYTES  200
@@ -59,20 +59,11 @@
 #define H2LOAD        "/usr/bin/h2load"
 #define TARGET        "/poll?since=0"
 
-struct fixture {
-    struct harness_server srv;
-    struct front front;
-    struct runargs argv;
-    char dir[64];
-    char plain[64], tls[64]; /* the front's two URLs */
-};
-
-static struct fixture fx;
+static struct front_fixture fx;
 
 static int setup(void **state)
 {
     const char *args[] = {"--rate", "0", NULL};
-    char backend[64], err[1024];
     if (access(H2LOAD, X_OK) != 0) {
         fprintf(stderr,
                 "test_h2load: %s is not installed (Debian package nghttp2-client; "
@@ -80,31 +71,16 @@ static int setup(void **state)
                 H2LOAD);
         return -1;
     }
-    if (harness_server_start(&fx.srv, args) != 0 ||
-        client_harness_tempdir(fx.dir, sizeof(fx.dir)) != 0)
+    if (front_harness_start(&fx, args, "test_h2load") != 0)
         return -1;
-    snprintf(backend, sizeof(backend), "127.0.0.1:%u", fx.srv.port);
-    runargs_init(&fx.argv);
-    if (front_prepare(&fx.front, fx.dir, backend, err, sizeof(err)) != 0 ||
-        front_start(&fx.front, &fx.argv, 10000, err, sizeof(err)) != 0) {
-        fprintf(stderr, "test_h2load: %s\n", err);
-        proc_stop(&fx.front.proc, 2000);
-        harness_server_stop(&fx.srv);
-        return -1;
-    }
-    snprintf(fx.plain, sizeof(fx.plain), "http://127.0.0.1:%u", fx.front.plain_port);
-    snprintf(fx.tls, sizeof(fx.tls), "https://127.0.0.1:%u", fx.front.tls_port);
     *state = &fx;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    (void)state;
-    proc_stop(&fx.front.proc, 5000);
-    harness_server_stop(&fx.srv);
-    runargs_free(&fx.argv);
-    client_harness_rmdir(fx.dir);
+    (void)state; /* also after a failed setup, which leaves it NULL */
+    front_harness_stop(&fx);
     return 0;
 }
 
@@ -289,13 +265,13 @@ static void compare(const char *protocol, const char *url)
 
 static void test_h2c_agrees_with_h2load(void **state)
 {
-    struct fixture *f = *state;
+    struct front_fixture *f = *state;
     compare("h2c", f->plain);
 }
 
 static void test_h2_agrees_with_h2load(void **state)
 {
-    struct fixture *f = *state;
+    struct front_fixture *f = *state;
     compare("h2", f->tls);
 }
 

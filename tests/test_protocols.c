@@ -38,41 +38,20 @@
 #include <unistd.h>
 
 #include "client_harness.h"
-#include "lab/front.h"
+#include "front_harness.h"
 #include "harness.h"
 
 #define CLIENTS     "20"
 #define N_CLIENTS   20.0
 #define RUN_LIMIT_S 60
 
-struct fixture {
-    struct harness_server srv;
-    struct front front;
-    struct runargs argv;
-    char dir[64];
-    char plain[64], tls[64]; /* the front's two URLs */
-};
-
-static struct fixture fx;
+static struct front_fixture fx;
 
 static int setup(void **state)
 {
     const char *args[] = {"--rate", "5", "--heartbeat", "1s", NULL};
-    char backend[64], err[1024];
-    if (harness_server_start(&fx.srv, args) != 0 ||
-        client_harness_tempdir(fx.dir, sizeof(fx.dir)) != 0)
+    if (front_harness_start(&fx, args, "test_protocols") != 0)
         return -1;
-    snprintf(backend, sizeof(backend), "127.0.0.1:%u", fx.srv.port);
-    runargs_init(&fx.argv);
-    if (front_prepare(&fx.front, fx.dir, backend, err, sizeof(err)) != 0 ||
-        front_start(&fx.front, &fx.argv, 10000, err, sizeof(err)) != 0) {
-        fprintf(stderr, "test_protocols: %s\n", err);
-        proc_stop(&fx.front.proc, 2000);
-        harness_server_stop(&fx.srv);
-        return -1;
-    }
-    snprintf(fx.plain, sizeof(fx.plain), "http://127.0.0.1:%u", fx.front.plain_port);
-    snprintf(fx.tls, sizeof(fx.tls), "https://127.0.0.1:%u", fx.front.tls_port);
     *state = &fx;
     return 0;
 }
@@ -80,11 +59,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state; /* also after a failed setup, which leaves it NULL */
-    struct fixture *f = &fx;
-    proc_stop(&f->front.proc, 5000);
-    harness_server_stop(&f->srv);
-    runargs_free(&f->argv);
-    client_harness_rmdir(f->dir);
+    front_harness_stop(&fx);
     return 0;
 }
 
@@ -193,7 +168,7 @@ static void check_push(const char *protocol, const char *url, const char *approa
 
 static void test_sse_every_protocol(void **state)
 {
-    struct fixture *f = *state;
+    struct front_fixture *f = *state;
     check_push("http1", f->plain, "sse");
     check_push("https1", f->tls, "sse");
     check_push("h2c", f->plain, "sse");
@@ -202,7 +177,7 @@ static void test_sse_every_protocol(void **state)
 
 static void test_long_every_protocol(void **state)
 {
-    struct fixture *f = *state;
+    struct front_fixture *f = *state;
     check_push("http1", f->plain, "long");
     check_push("https1", f->tls, "long");
     check_push("h2c", f->plain, "long");
@@ -230,7 +205,7 @@ static double poll_request_wire(const char *protocol, const char *url, double *s
 
 static void test_hpack_and_tls(void **state)
 {
-    struct fixture *f = *state;
+    struct front_fixture *f = *state;
     double split1, split2c, splits, split2;
     double h1 = poll_request_wire("http1", f->plain, &split1);
     double h2c = poll_request_wire("h2c", f->plain, &split2c);
@@ -253,7 +228,7 @@ static void test_hpack_and_tls(void **state)
 
 static void test_users_share_connections(void **state)
 {
-    struct fixture *f = *state;
+    struct front_fixture *f = *state;
     char dir[64];
     const char *extra[] = {"--approach", "sse", "--users-per-connection", "10", NULL};
     cJSON *root = run("h2", f->tls, extra, dir, sizeof(dir));
@@ -520,7 +495,7 @@ static bool captured_once(const char *protocol, const char *url, unsigned port, 
 
 static void test_a_capture_agrees(void **state)
 {
-    struct fixture *f = *state;
+    struct front_fixture *f = *state;
     captured("h2c", f->plain, f->front.plain_port);
     captured("https1", f->tls, f->front.tls_port);
     captured("h2", f->tls, f->front.tls_port);
@@ -528,7 +503,7 @@ static void test_a_capture_agrees(void **state)
 
 static void test_protocol_flags(void **state)
 {
-    struct fixture *f = *state;
+    struct front_fixture *f = *state;
     char dir[64];
     assert_int_equal(client_harness_tempdir(dir, sizeof(dir)), 0);
     struct {
