@@ -135,20 +135,6 @@ static int client_line(struct run_ctx *x, char *line, size_t cap, int timeout_ms
     return proc_first_line(&x->client, timeout_ms, line, cap, x->err, sizeof(x->err));
 }
 
-int bench_read_file(const char *path, struct dynbuf *out)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char buf[4096];
-    size_t n;
-    int rc = 0;
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        rc |= dynbuf_add(out, buf, n);
-    fclose(f);
-    return rc != 0 || !out->mem ? -1 : 0;
-}
-
 static int start_client(struct run_ctx *x, const char *url, const char *transport,
                         uint64_t clients)
 {
@@ -394,7 +380,9 @@ static int run_wrk(struct run_ctx *x)
     if (bench_server_usage(&x->srv, &u1) != 0)
         goto end;
     struct wrk_result wr;
-    if (!ended || wrk_status != 0 || bench_read_file(txt, &out) != 0) {
+    char why[1024];
+    if (!ended || wrk_status != 0 || dynbuf_read_file(&out, txt, why, sizeof(why)) != 0 ||
+        !out.mem) {
         bench_run_fail(x, "wrk failed or timed out (see %s)", x->dir);
         goto end;
     }

@@ -91,8 +91,6 @@ __attribute__((format(printf, 2, 3))) void bench_row_note(struct bench_row *r,
                                                           const char *fmt, ...);
 /* The number doc.name, or NAN when it is missing or not a number. */
 double bench_json_num(const cJSON *doc, const char *name);
-/* A whole small file into out (NUL-terminated). 0 or -1. */
-int bench_read_file(const char *path, struct dynbuf *out);
 
 /* lab_client.c. A WL_LAB workload on the server x->srv already started: the lab's client
  * at the workload's load, the publishes on schedule, the row filled from the client's

@@ -64,7 +64,10 @@ static int take_summary(struct run_ctx *x, const char *path)
     struct bench_row *r = x->row;
     struct dynbuf text;
     dynbuf_init(&text, 64u << 20);
-    cJSON *doc = bench_read_file(path, &text) == 0 ? cJSON_Parse(text.mem) : NULL;
+    char why[1024];
+    cJSON *doc = dynbuf_read_file(&text, path, why, sizeof(why)) == 0 && text.mem
+                     ? cJSON_Parse(text.mem)
+                     : NULL;
     dynbuf_free(&text);
     const cJSON *res = cJSON_GetObjectItemCaseSensitive(doc, "results");
     if (!cJSON_IsObject(res)) {

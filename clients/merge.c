@@ -47,34 +47,13 @@ static char *read_text(const char *dir, const char *name, char *err, size_t errl
 {
     char path[4200];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "%.900s: %s", path, strerror(errno));
-        return NULL;
-    }
     struct dynbuf b;
     dynbuf_init(&b, MERGE_MAX_FILE);
-    char buf[65536];
-    size_t n;
-    int rc = 0;
-    while (rc == 0 && (n = fread(buf, 1, sizeof(buf), f)) > 0)
-        rc = dynbuf_add(&b, buf, n);
-    if (rc != 0 || ferror(f)) {
-        snprintf(err, errlen, "%.900s: %s", path,
-                 rc ? "larger than 64 MiB" : strerror(errno));
-        fclose(f);
-        dynbuf_free(&b);
+    if (dynbuf_read_file(&b, path, err, errlen) != 0)
         return NULL;
-    }
-    fclose(f);
-    if (dynbuf_adds(&b, "") != 0) { /* an empty file still gets its terminator */
-        dynbuf_free(&b);
-        snprintf(err, errlen, "%.900s: out of memory", path);
-        return NULL;
-    }
     char *text = dynbuf_take(&b);
-    if (!text)
-        text = calloc(1, 1);
+    if (!text && !(text = calloc(1, 1))) /* an empty file is an empty string */
+        snprintf(err, errlen, "%.900s: out of memory", path);
     return text;
 }
 

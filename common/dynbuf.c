@@ -1,6 +1,7 @@
 /* dynbuf.c: a growable byte buffer with a hard size cap (see dynbuf.h for the contract). */
 #include "dynbuf.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,4 +103,27 @@ char *dynbuf_take(struct dynbuf *b)
     b->len = 0;
     b->cap = 0;
     return mem;
+}
+
+int dynbuf_read_file(struct dynbuf *b, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%.900s: %s", path, strerror(errno));
+        return -1;
+    }
+    char chunk[65536];
+    size_t n;
+    int rc = 0;
+    while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rc = dynbuf_add(b, chunk, n);
+    if (rc != 0)
+        snprintf(err, errlen, "%.900s: larger than %zu bytes", path, b->max);
+    else if (ferror(f)) {
+        snprintf(err, errlen, "%.900s: %s", path, strerror(errno));
+        dynbuf_free(b);
+        rc = -1;
+    }
+    fclose(f);
+    return rc;
 }

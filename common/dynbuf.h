@@ -36,5 +36,9 @@ int dynbuf_addf(struct dynbuf *b, const char *fmt, ...)
 void dynbuf_consume(struct dynbuf *b, size_t n);
 /* Hand the memory to the caller (free() it); the buffer becomes empty. May be NULL. */
 char *dynbuf_take(struct dynbuf *b);
+/* Append the whole file at path. 0, or -1 (contents freed) with err naming the path and
+ * why: it cannot be opened or read, or it is larger than the cap. An empty file appends
+ * nothing (mem may stay NULL). */
+int dynbuf_read_file(struct dynbuf *b, const char *path, char *err, size_t errlen);
 
 #endif
