@@ -189,3 +189,10 @@ int run_record_write(const struct run_record *rec, const char *path, char *err,
     cJSON_Delete(run);
     return rc;
 }
+
+void run_record_fail(struct run_record *rec, const char *id, char *err, size_t errlen,
+                     const char *fmt, va_list ap)
+{
+    vsnprintf(rec->message, sizeof(rec->message), fmt, ap);
+    snprintf(err, errlen, "run %s: %s", id, rec->message);
+}

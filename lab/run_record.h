@@ -51,6 +51,7 @@
 #ifndef PUSHPULL_LAB_RUN_RECORD_H
 #define PUSHPULL_LAB_RUN_RECORD_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -99,5 +100,9 @@ struct run_record {
 /* Write rec as JSON to path (whole, atomically). 0, or -1 with a message in err. */
 int run_record_write(const struct run_record *rec, const char *path, char *err,
                      size_t errlen);
+/* A run that failed: the printf-style message into rec->message, and "run ID: MESSAGE"
+ * into err[errlen] for the caller to print. */
+void run_record_fail(struct run_record *rec, const char *id, char *err, size_t errlen,
+                     const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 
 #endif

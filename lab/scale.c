@@ -44,9 +44,8 @@ int scale_fail(struct scaled *t, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(t->rec.message, sizeof(t->rec.message), fmt, ap);
+    run_record_fail(&t->rec, t->r->id, t->err, t->errlen, fmt, ap);
     va_end(ap);
-    snprintf(t->err, t->errlen, "run %s: %s", t->r->id, t->rec.message);
     return RUNNER_FAILED;
 }
 
