@@ -39,6 +39,7 @@
 #include "capacity.h"
 #include "dynbuf.h"
 #include "plot.h"
+#include "stats_fold.h"
 
 /* The /stats row of the transport an approach uses. */
 static const cJSON *server_row(const cJSON *stats, const char *approach)
@@ -122,45 +123,20 @@ static int attach_optional(const char *dir, const char *id, const char *file,
     return 1;
 }
 
-/* Keys of a /stats document that are not added up across a crash: a level now (taken
- * from the successor) or a peak (the larger of the two). */
-static bool stat_is_level(const char *key)
+/* Across a crash (stats_fold.h): a level of now is the successor's, a peak the larger of
+ * the two, every other number a counter of both lives. */
+static enum fold_rule crash_rule(const char *key)
 {
-    return strcmp(key, "newest_seq") == 0 || strcmp(key, "parked") == 0 ||
-           strcmp(key, "connections_open") == 0 || strcmp(key, "open") == 0 ||
-           strcmp(key, "rss_kib") == 0;
-}
-
-static bool stat_is_peak(const char *key)
-{
-    return strcmp(key, "connections_peak") == 0 || strcmp(key, "max_rss_kib") == 0;
-}
-
-/* Add the crashed server's counters (before) into its successor's document (after),
- * recursively through "transports" and "responses" ("config" is the successor's). A
- * counter only the crashed one had is copied. */
-static void add_crashed_stats(cJSON *after, const cJSON *before)
-{
-    const cJSON *b;
-    cJSON_ArrayForEach(b, before)
-    {
-        if (strcmp(b->string, "config") == 0)
-            continue;
-        cJSON *a = cJSON_GetObjectItemCaseSensitive(after, b->string);
-        if (cJSON_IsObject(b)) {
-            if (!a)
-                cJSON_AddItemToObject(after, b->string, cJSON_Duplicate(b, true));
-            else if (cJSON_IsObject(a))
-                add_crashed_stats(a, b);
-        } else if (cJSON_IsNumber(b)) {
-            if (!a)
-                cJSON_AddNumberToObject(after, b->string, b->valuedouble);
-            else if (cJSON_IsNumber(a) && stat_is_peak(b->string))
-                cJSON_SetNumberValue(a, fmax(a->valuedouble, b->valuedouble));
-            else if (cJSON_IsNumber(a) && !stat_is_level(b->string))
-                cJSON_SetNumberValue(a, a->valuedouble + b->valuedouble);
-        }
-    }
+    static const char *const level[] = {"newest_seq", "parked", "connections_open", "open",
+                                        "rss_kib"};
+    static const char *const peak[] = {"connections_peak", "max_rss_kib"};
+    for (size_t i = 0; i < sizeof(level) / sizeof(level[0]); i++)
+        if (strcmp(key, level[i]) == 0)
+            return FOLD_KEEP;
+    for (size_t i = 0; i < sizeof(peak) / sizeof(peak[0]); i++)
+        if (strcmp(key, peak[i]) == 0)
+            return FOLD_MAX;
+    return FOLD_ADD;
 }
 
 /* One CSV cell: numbers as they are, text quoted when it holds a comma or a quote. */
@@ -282,8 +258,8 @@ int lab_merge(const char *dir, char *err, size_t errlen)
         int crashed = attach_optional(dir, id->valuestring, "server_stats.crashed.json",
                                       "server_crashed", run, err, errlen);
         if (crashed > 0)
-            add_crashed_stats(server,
-                              cJSON_GetObjectItemCaseSensitive(run, "server_crashed"));
+            stats_fold(server, cJSON_GetObjectItemCaseSensitive(run, "server_crashed"),
+                       crash_rule);
         int linked = attach_optional(dir, id->valuestring, "link_stats.json", "link", run,
                                      err, errlen);
         /* the server before the client started and at the window's start (capacity.h) */

@@ -17,36 +17,14 @@
 #include <string.h>
 
 #include "lab.h"
+#include "stats_fold.h"
 
-/* Not added: the larger of the two is kept. */
-static bool stat_is_max(const char *key)
+/* The instances' documents added (stats_fold.h): the newest seq and the uptime are the
+ * larger, every other number (levels too: each instance holds its own) the sum. */
+static enum fold_rule instances_rule(const char *key)
 {
-    return strcmp(key, "newest_seq") == 0 || strcmp(key, "uptime_s") == 0;
-}
-
-/* Add doc `from` into `into`, recursively, config aside. */
-static void add_stats(cJSON *into, const cJSON *from)
-{
-    const cJSON *b;
-    cJSON_ArrayForEach(b, from)
-    {
-        if (strcmp(b->string, "config") == 0)
-            continue;
-        cJSON *a = cJSON_GetObjectItemCaseSensitive(into, b->string);
-        if (cJSON_IsObject(b)) {
-            if (!a)
-                cJSON_AddItemToObject(into, b->string, cJSON_Duplicate(b, true));
-            else if (cJSON_IsObject(a))
-                add_stats(a, b);
-        } else if (cJSON_IsNumber(b)) {
-            if (!a)
-                cJSON_AddNumberToObject(into, b->string, b->valuedouble);
-            else if (cJSON_IsNumber(a) && stat_is_max(b->string))
-                cJSON_SetNumberValue(a, fmax(a->valuedouble, b->valuedouble));
-            else if (cJSON_IsNumber(a))
-                cJSON_SetNumberValue(a, a->valuedouble + b->valuedouble);
-        }
-    }
+    return strcmp(key, "newest_seq") == 0 || strcmp(key, "uptime_s") == 0 ? FOLD_MAX
+                                                                          : FOLD_ADD;
 }
 
 /* Read dir/instances/K/name for K = 1..n, add them up, write dir/name. */
@@ -65,7 +43,7 @@ int scale_stats_sum(const char *dir, unsigned n, const char *name, char *err, si
             sum = doc;
             continue;
         }
-        add_stats(sum, doc);
+        stats_fold(sum, doc, instances_rule);
         cJSON_Delete(doc);
     }
     snprintf(path, sizeof(path), "%s/%s", dir, name);
