@@ -19,16 +19,21 @@
 
 /* ---- the lab server --------------------------------------------------------------- */
 
-/* Read "listening on http://127.0.0.1:PORT" from a program the bench started. */
-static int listening_port(struct server *s, const char *prog, const char *log, char *err,
-                          size_t errlen)
+/* Start argv (stdout a pipe, stderr into log) and read its "listening on
+ * http://127.0.0.1:PORT" line: the lab server's way, and the floor's. */
+static int start_listening(struct server *s, const char *const *argv, const char *name,
+                           const char *log, char *err, size_t errlen)
 {
+    struct proc_spec spec = {
+        .argv = argv, .name = name, .out = PROC_PIPE, .err = PROC_FILE, .err_path = log};
+    if (proc_start(&s->proc, &spec, err, errlen) != 0)
+        return -1;
     char line[256];
     const char *prefix = "listening on http://127.0.0.1:";
     if (proc_first_line(&s->proc, START_TIMEOUT_MS, line, sizeof(line), err, errlen) != 0)
         return -1;
     if (strncmp(line, prefix, strlen(prefix)) != 0) {
-        snprintf(err, errlen, "%s did not say \"%s...\" (see %s)", prog, prefix, log);
+        snprintf(err, errlen, "%s did not say \"%s...\" (see %s)", argv[0], prefix, log);
         return -1;
     }
     s->port = (unsigned)strtoul(line + strlen(prefix), NULL, 10);
@@ -50,14 +55,7 @@ static int pushpull_start(struct server *s, const struct server_opts *o, char *e
                           "120s",        "--max-connections",
                           "20000",       "--threads",
                           threads,       NULL};
-    struct proc_spec spec = {.argv = argv,
-                             .name = "the lab server",
-                             .out = PROC_PIPE,
-                             .err = PROC_FILE,
-                             .err_path = log};
-    if (proc_start(&s->proc, &spec, err, errlen) != 0)
-        return -1;
-    return listening_port(s, o->server_bin, log, err, errlen);
+    return start_listening(s, argv, "the lab server", log, err, errlen);
 }
 
 /* Held streams and long polls ("parked"), plus open WebSockets (transports.ws.open). */
@@ -192,8 +190,7 @@ const struct server_kind bench_server_nchan = {
     .subscribers = nchan_subscribers,
 };
 
-/* ---- the floor ------------------------------------------------------------------------
- */
+/* ---- the floor ---------------------------------------------------------------------- */
 
 static int floor_start(struct server *s, const struct server_opts *o, char *err,
                        size_t errlen)
@@ -202,14 +199,7 @@ static int floor_start(struct server *s, const struct server_opts *o, char *err,
     snprintf(threads, sizeof(threads), "%u", o->threads);
     snprintf(log, sizeof(log), "%s/floor.log", o->dir);
     const char *argv[] = {o->bench_bin, "floor", "--threads", threads, NULL};
-    struct proc_spec spec = {.argv = argv,
-                             .name = "the floor server",
-                             .out = PROC_PIPE,
-                             .err = PROC_FILE,
-                             .err_path = log};
-    if (proc_start(&s->proc, &spec, err, errlen) != 0)
-        return -1;
-    return listening_port(s, "pushpull-bench floor", log, err, errlen);
+    return start_listening(s, argv, "the floor server", log, err, errlen);
 }
 
 static int floor_subscribers(struct server *s, uint64_t *n, char *err, size_t errlen)
