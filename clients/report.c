@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "foreign.h"
 #include "hist.h"
 #include "transport.h"
 #include "wire.h"
@@ -487,6 +488,11 @@ void report_print_summary(FILE *out, const struct run_results *res)
             "anomalies", w[CTR_SEQ_BACKWARDS], w[CTR_STAMPS_FUTURE],
             w[CTR_SSE_EVENTS_INVALID] + w[CTR_WS_MESSAGES_INVALID], fs->unseen,
             fs->inconsistent);
+    if (w[CTR_VALIDATORS_TOO_LONG] > 0)
+        fprintf(out,
+                "  %-13s %" PRIu64 " ETag or Last-Modified values past %d bytes were not "
+                "sent back: the polls after them went without (validators_too_long)\n",
+                "warning", w[CTR_VALIDATORS_TOO_LONG], FOREIGN_VALIDATOR_MAX);
     if (fs->inconsistent > 0)
         fprintf(out,
                 "  %-13s %" PRIu64 " publish stamps fit no feed epoch or disagree "

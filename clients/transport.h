@@ -38,8 +38,9 @@
 
 struct user;
 
-#define TRANSPORT_STOP      INT64_MIN /* next_due value: make no more requests */
-#define TRANSPORT_MAX_EXTRA 2         /* header lines a transport may add to a request */
+#define TRANSPORT_STOP        INT64_MIN /* next_due value: make no more requests */
+#define TRANSPORT_MAX_EXTRA   2         /* header lines a transport may add to a request */
+#define TRANSPORT_EXTRA_BYTES 288 /* one such line: room for a validator (foreign.h) */
 /* How long a long-polling user waits after a failed poll before asking again (a page's
  * typical backoff, so an outage does not become a spin); in the results as
  * error_backoff_ms, which the report's restart model uses. */
@@ -57,9 +58,9 @@ enum outcome {
 
 /* The next request, as the transport wants it. */
 struct request_spec {
-    struct dynbuf *target;                /* path and query, e.g. /poll?since=4 */
-    char extra[TRANSPORT_MAX_EXTRA][128]; /* header lines; "" = unused */
-    int64_t timeout_ns;                   /* whole-transfer limit; 0 = none */
+    struct dynbuf *target; /* path and query, e.g. /poll?since=4 */
+    char extra[TRANSPORT_MAX_EXTRA][TRANSPORT_EXTRA_BYTES]; /* header lines; "" = unused */
+    int64_t timeout_ns;        /* whole-transfer limit; 0 = none */
     int64_t answer_timeout_ns; /* longest wait for the response's headers; 0 = none (for
                                   a response with no end, where timeout_ns cannot serve) */
     const char *body; /* a POST's body (held by the transport until on_done or on_error),

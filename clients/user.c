@@ -33,6 +33,7 @@
 
 #include "clock.h"
 #include "failover.h"
+#include "foreign.h"
 #include "headers.h"
 #include "loop.h"
 #include "user_impl.h"
@@ -271,8 +272,8 @@ static void start(struct user *u)
     u->framing_error = false;
     u->abort_requested = false;
     u->status = 0;
-    u->resp_etag[0] = '\0';
-    u->resp_lastmod[0] = '\0';
+    if (u->answer_validators)
+        foreign_cursor_clear(u->answer_validators);
     u->resp_ctype[0] = '\0';
     u->answer_due = spec.answer_timeout_ns > 0 ? now + spec.answer_timeout_ns : 0;
     user_count_request(u);

@@ -43,6 +43,7 @@
 #include "upstream.h"
 
 struct loop;
+struct foreign_cursor;
 
 /* What every user of a run shares; owned by the run, outlives the users. */
 struct user_env {
@@ -105,16 +106,17 @@ struct user {
     uint64_t conn_seq_max; /* the highest seq this connection brought since it opened (or
                               since a reset was signalled on it); 0 = none */
     struct chunked chunk;  /* chunked decoder for this response */
-    char resp_etag[64];    /* ETag of this response, "" if none */
-    char resp_lastmod[64]; /* its Last-Modified, "" if none (foreign.h's cursor) */
-    char resp_ctype[128];  /* raw driver: its Content-Type, "" if none */
-    int64_t h2_body_len;   /* HTTP/2: this response's Content-Length; 0 for a status
-                              without a body, -1 unknown (user_protocol.c) */
-    int64_t rx_real_ns;    /* when the bytes being handled were read from the socket
-                              (CLOCK_REALTIME; 0 = not stamped): every update they carry
-                              is received at that instant (user_note_read) */
-    int64_t rx_mono_ns;    /* the same instant on the monotonic clock (messages' round
-                              trips) */
+    struct foreign_cursor *answer_validators; /* where this answer's ETag and
+                              Last-Modified go (a poll transport's state, foreign.h);
+                              NULL: the transport keeps none */
+    char resp_ctype[128];                     /* raw driver: its Content-Type, "" if none */
+    int64_t h2_body_len; /* HTTP/2: this response's Content-Length; 0 for a status
+                            without a body, -1 unknown (user_protocol.c) */
+    int64_t rx_real_ns;  /* when the bytes being handled were read from the socket
+                            (CLOCK_REALTIME; 0 = not stamped): every update they carry
+                            is received at that instant (user_note_read) */
+    int64_t rx_mono_ns;  /* the same instant on the monotonic clock (messages' round
+                            trips) */
     /* connections */
     uint32_t sockets_open; /* sockets open now */
     uint32_t sockets_ever; /* sockets ever opened */
