@@ -37,6 +37,7 @@
  *   deliveries, seq_backwards, stamps_future            user.c   user_deliver_update
  *   sse_events_invalid                                  sse.c    sse_on_event
  *   validators_too_long                                 foreign.c foreign_note_validator
+ *   deliveries_by_order, updates_unmatched              by_order.c by_order_deliver
  *   failovers                                           failover.c failover_after_failure
  *                                                                (from user_count_failure)
  *   outages                                             user.c   user_note_down
@@ -73,6 +74,8 @@ static const char *const names[CTR__COUNT] = {
     [CTR_STAMPS_FUTURE] = "stamps_future",
     [CTR_SSE_EVENTS_INVALID] = "sse_events_invalid",
     [CTR_VALIDATORS_TOO_LONG] = "validators_too_long",
+    [CTR_DELIVERIES_BY_ORDER] = "deliveries_by_order",
+    [CTR_UPDATES_UNMATCHED] = "updates_unmatched",
     [CTR_ABORTED] = "transfers_aborted_at_end",
     [CTR_CONNECTIONS] = "connections_opened",
     [CTR_RECONNECTS] = "reconnects",

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "by_order.h"
 #include "user.h"
 
 /* url past its scheme, and whether the scheme is a TLS one (ws:// is http://, wss://
@@ -65,6 +66,10 @@ int foreign_check(const struct client_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "--observer-url: only with --url (a foreign server)");
         return -1;
     }
+    if (cfg->publish_url && !cfg->foreign_url) {
+        snprintf(err, errlen, "--publish-url: only with --url (a foreign server)");
+        return -1;
+    }
     if (!cfg->foreign_url)
         return 0;
     if (!target_of(cfg->server, cfg->foreign_url)) {
@@ -81,6 +86,17 @@ int foreign_check(const struct client_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen,
                  "--poll events: a foreign server (--url) is polled with the validators "
                  "of its answers; use --poll state");
+        return -1;
+    }
+    if (cfg->publish_url && !target_of(cfg->server, cfg->publish_url)) {
+        snprintf(err, errlen, "--publish-url: expected %s %s, got '%s'", expect,
+                 cfg->server, cfg->publish_url);
+        return -1;
+    }
+    if (cfg->publish_url && cfg->partition_count > 1) {
+        snprintf(err, errlen,
+                 "--publish-url: one process publishes; not with --partition %u/%u",
+                 cfg->partition_index, cfg->partition_count);
         return -1;
     }
     if (cfg->send_rate_hz > 0) {
@@ -123,6 +139,12 @@ static const char *value_of(const struct foreign_value *v)
     return v->s ? v->s : "";
 }
 
+const char *foreign_publish_target(const struct client_config *cfg)
+{
+    const char *t = target_of(cfg->server, cfg->publish_url);
+    return t ? t : "/"; /* foreign_check made sure it is one */
+}
+
 int foreign_poll_prepare(const struct foreign_cursor *c, const char *target,
                          struct request_spec *spec)
 {
@@ -159,6 +181,9 @@ enum outcome foreign_poll_done(struct user *u, struct foreign_cursor *c,
         return OUTCOME_ERR_STATUS;
     uint64_t seq = 0;
     enum outcome o = poll_reply_apply_latest(reply, u, &seq);
+    int by_order;
+    if (o == OUTCOME_ERR_PARSE && (by_order = by_order_deliver(u)) >= 0)
+        o = by_order ? OUTCOME_NEWS : OUTCOME_EMPTY; /* no stamp: by order */
     if (o != OUTCOME_NEWS && o != OUTCOME_EMPTY)
         return o;
     value_commit(&c->etag, &answer->etag);

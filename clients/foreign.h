@@ -26,9 +26,11 @@
  * A server that passes the posted body through (nchan does) gets it from a publisher that
  * posts that JSON, with ts_ns the instant the POST was written (the bench's publisher
  * does): latency then runs from the publisher's send, which includes the publish request's
- * trip. seq is what makes missed updates and staleness countable. A body that is not
- * such JSON is counted as a parse error (sse_events_invalid, ws_messages_invalid,
- * errors_parse), never as a delivery.
+ * trip. seq is what makes missed updates and staleness countable. Without a stamp, the
+ * publisher's send time is used: when the client publishes itself (--publish-url,
+ * publisher.c), a body that is not such JSON is matched to a publish by order
+ * (by_order.h); otherwise it is counted as a parse error (sse_events_invalid,
+ * ws_messages_invalid, errors_parse), never as a delivery.
  *
  * Short polling in state mode is the same convention on the lab server (its /poll has an
  * ETag and no Last-Modified), so that technique uses this file's two poll functions for
@@ -78,6 +80,9 @@ bool foreign_observer_runs(const struct client_config *cfg);
 /* The target (path and query, after --server's base path) user u asks for: the foreign
  * URL's, or lab_path on the lab server. Borrowed from the config; valid for the run. */
 const char *foreign_target(const struct user *u, const char *lab_path);
+/* The target (path and query) the publisher posts to (--publish-url; publisher.c).
+ * Borrowed from the config. */
+const char *foreign_publish_target(const struct client_config *cfg);
 /* A conditional GET of target with c's validators: spec's target and header lines. 0 or -1
  * (out of memory). */
 int foreign_poll_prepare(const struct foreign_cursor *c, const char *target,

@@ -149,6 +149,7 @@ static size_t long_ref_head_bytes(const struct header_profile *p, const char *ho
 const struct transport_ops transport_long_poll = {
     .name = "long",
     .kind = REQUEST_FETCH,
+    .by_order = BY_ORDER_RESUMES,
     .ref_head_bytes = long_ref_head_bytes,
     .up_on_connect = true,
     .init = long_init,

@@ -86,8 +86,11 @@ static int sse_on_event(void *ctx, const struct sse_event *ev)
     struct sse_state *s = u->tp;
     if (strcmp(ev->type, "message") == 0) {
         struct update up;
+        int by_order;
         if (read_update(s, ev, &up) == 0) {
             s->fresh += (unsigned)user_deliver_update(u, &up);
+        } else if ((by_order = by_order_deliver(u)) >= 0) { /* no stamp: by order */
+            s->fresh += (unsigned)by_order;
         } else {
             s->bad_updates++;
             counters_add(u->ctr, CTR_SSE_EVENTS_INVALID, 1, u->ctr->measuring);
@@ -245,6 +248,7 @@ static size_t sse_ref_head_bytes(const struct header_profile *p, const char *hos
 const struct transport_ops transport_sse = {
     .name = "sse",
     .kind = REQUEST_EVENTSOURCE,
+    .by_order = BY_ORDER_RESUMES,
     .ref_head_bytes = sse_ref_head_bytes,
     .init = sse_init,
     .cleanup = sse_cleanup,

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "by_order.h"
 #include "cli.h"
 #include "clock.h"
 #include "dynbuf.h"
@@ -75,6 +76,8 @@ struct transport_ops {
                                true where an answer waits for news (long polling) */
     bool carries_messages;  /* upstream messages travel on this technique's own
                                connection (else a POST sender carries them) */
+    enum by_order_rule by_order; /* how its unstamped updates line up with the
+                                    publishes (by_order.h) */
     /* The bytes of this technique's usual request head with profile p (the report's
      * req_head_profile_bytes: GET /poll, GET /events, the handshake's GET /ws). */
     size_t (*ref_head_bytes)(const struct header_profile *p, const char *host_line);
@@ -111,6 +114,8 @@ extern const struct transport_ops transport_short_poll;
 extern const struct transport_ops transport_long_poll;
 extern const struct transport_ops transport_sse;
 extern const struct transport_ops transport_ws;
-extern const struct transport_ops transport_publish; /* a user's POST sender */
+extern const struct transport_ops transport_publish;   /* a user's POST sender */
+extern const struct transport_ops transport_publisher; /* the client as a foreign
+                                                          server's publisher */
 
 #endif

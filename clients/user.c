@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "by_order.h"
 #include "clock.h"
 #include "failover.h"
 #include "foreign.h"
@@ -139,6 +140,8 @@ void user_count_aborted(struct user *u)
 
 void user_count_request(struct user *u)
 {
+    if (u->env->order && !u->observer && !u->publisher)
+        by_order_join(u); /* its first request: where its place in the order starts */
     u->sent_in_window = u->ctr->measuring;
     counters_add(u->ctr, CTR_REQUESTS, 1, u->sent_in_window);
 }

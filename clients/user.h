@@ -31,6 +31,7 @@
 
 #include <curl/curl.h>
 
+#include "by_order.h"
 #include "chunked.h"
 #include "counters.h"
 #include "wire.h"
@@ -60,17 +61,21 @@ struct user_env {
     uint32_t *conns_open; /* libcurl sockets open per connection group, indexed by the
                              group's first user (user.c's conn_group; owned by run.c) */
     struct traffic_writer *traffic; /* this thread's rows of traffic.csv; NULL: none */
+    struct by_order *order; /* the publisher's send times (by_order.h; owned by the run);
+                               NULL: the client does not publish */
 };
 
 struct user {
     uint32_t id;                     /* index in the run */
     uint32_t slot;                   /* its id in its thread's loop (timer, socket) */
     bool observer;                   /* the uncounted ground-truth stream */
+    bool publisher;                  /* the client's own publisher (publisher.c) */
     const struct user_env *env;      /* shared settings */
     const struct transport_ops *ops; /* the technique */
     uint32_t target;                 /* its server now: env->targets[target] (failover.h) */
     struct counters *ctr;            /* where this user's counts go */
     struct fresh_user fresh;         /* what this user knows */
+    struct by_order_cursor order;    /* its place in the publishes' order (by_order.h) */
     bool sends;                      /* this user sends messages (--send-rate): up is set */
     struct upstream up;              /* its messages (upstream.h) */
     struct user *feed;               /* a sender (transport_publish): the user whose

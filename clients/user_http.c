@@ -133,7 +133,7 @@ void user_note_traffic(struct user *u, int64_t t_ns, uint64_t up, uint64_t down,
                        bool in_window)
 {
     const struct user *owner = u->feed ? u->feed : u; /* a sender's bytes are its user's */
-    if (u->env->traffic && !u->observer) {
+    if (u->env->traffic && !u->observer && !u->publisher) {
         /* the population's id, so N partitions' files concatenate (partition.h) */
         const struct client_config *cfg = u->env->cfg;
         uint32_t gid =

@@ -1,9 +1,9 @@
 /* fake_origin.c: a tiny scripted HTTP/1.1 origin for the client's tests (fake_origin.h).
  *
  * Threads, not an event loop: each connection's serve function may block (a held long
- * poll, an open stream), and a test has a handful of connections. Request bodies are not
- * read (the tests' clients send GETs, and a POST's body, when one comes, is read by the
- * serve function that expects it).
+ * poll, an open stream), and a test has a handful of connections. A request is handed
+ * over whole: its head, and after it the body its Content-Length announces (no chunked
+ * request bodies: the client sends none).
  */
 #include "fake_origin.h"
 
@@ -81,24 +81,41 @@ long fake_origin_header(const char *head, const char *name, char *out, size_t ou
     return -1;
 }
 
-/* Read one request head into buf (NUL-terminated). 0, or -1 on EOF, error or stop. */
-static int read_head(struct fake_origin *o, int fd, char *buf, size_t cap)
+/* The request's end in buf[0..len): its head and the Content-Length bytes after it; 0
+ * while it is not all there. */
+static size_t request_end(const char *buf)
 {
-    size_t len = 0;
-    buf[0] = '\0';
-    while (!strstr(buf, "\r\n\r\n")) {
-        if (fake_origin_stopping(o) || len + 1 >= cap)
-            return -1;
+    const char *blank = strstr(buf, "\r\n\r\n");
+    if (!blank)
+        return 0;
+    char cl[32];
+    size_t body = 0;
+    if (fake_origin_header(buf, "Content-Length", cl, sizeof(cl)) > 0)
+        body = (size_t)strtoul(cl, NULL, 10);
+    return (size_t)(blank + 4 - buf) + body;
+}
+
+/* Read one request, its head and its body (Content-Length), into buf (NUL-terminated
+ * after it); *len holds the bytes in buf, a next request's included (kept for the next
+ * call: shift them first). Its length, or 0 on EOF, error or stop. */
+static size_t read_request(struct fake_origin *o, int fd, char *buf, size_t cap,
+                           size_t *len)
+{
+    size_t end;
+    buf[*len] = '\0';
+    while ((end = request_end(buf)) == 0 || end > *len) {
+        if (fake_origin_stopping(o) || *len + 1 >= cap)
+            return 0;
         struct pollfd p = {.fd = fd, .events = POLLIN};
         if (poll(&p, 1, 50) <= 0)
             continue;
-        ssize_t n = read(fd, buf + len, cap - 1 - len);
+        ssize_t n = read(fd, buf + *len, cap - 1 - *len);
         if (n <= 0)
-            return -1;
-        len += (size_t)n;
-        buf[len] = '\0';
+            return 0;
+        *len += (size_t)n;
+        buf[*len] = '\0';
     }
-    return 0;
+    return end;
 }
 
 static void *conn_main(void *arg)
@@ -109,10 +126,16 @@ static void *conn_main(void *arg)
     free(a);
     struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    char head[8192];
-    while (read_head(o, fd, head, sizeof(head)) == 0)
-        if (o->serve(o, fd, head) != 0)
+    char buf[8192], req[8192];
+    size_t len = 0, end;
+    while ((end = read_request(o, fd, buf, sizeof(buf), &len)) > 0) {
+        memcpy(req, buf, end);
+        req[end] = '\0';
+        memmove(buf, buf + end, len - end); /* what came after it: the next request */
+        len -= end;
+        if (o->serve(o, fd, req) != 0)
             break;
+    }
     close(fd);
     return NULL;
 }

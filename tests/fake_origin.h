@@ -1,9 +1,9 @@
 /* fake_origin.h: a tiny scripted HTTP/1.1 origin on 127.0.0.1:0, for tests that point the
  * real client at a "foreign" server whose answers they write themselves.
  *
- * One thread accepts; one thread per connection reads request heads (up to 8 KiB) and
- * hands each to the test's serve function, which writes the answer with
- * fake_origin_send and says whether to keep the connection. Everything waits at most
+ * One thread accepts; one thread per connection reads requests (head and Content-Length
+ * body, up to 8 KiB) and hands each to the test's serve function, which writes the answer
+ * with fake_origin_send and says whether to keep the connection. Everything waits at most
  * 50 ms at a time and looks at the stop flag in between, so fake_origin_stop returns
  * promptly and joins every thread (a connection still held is closed then). At most
  * FAKE_ORIGIN_MAX_CONNS connections are served; later ones are closed at once.
@@ -19,9 +19,9 @@
 #define FAKE_ORIGIN_MAX_CONNS 64
 
 struct fake_origin;
-/* Answer one request (head: its request line and header lines, NUL-terminated). 0 keeps
- * the connection for its next request, 1 closes it. */
-typedef int (*fake_origin_serve)(struct fake_origin *o, int fd, const char *head);
+/* Answer one request (req: its request line, header lines, blank line and body,
+ * NUL-terminated). 0 keeps the connection for its next request, 1 closes it. */
+typedef int (*fake_origin_serve)(struct fake_origin *o, int fd, const char *req);
 
 struct fake_origin {
     int lfd;                                /* the listening socket */
