@@ -36,7 +36,7 @@
  *   sse_*_bytes, sse_comments, sse_events               sse.c    sse_on_body
  *   deliveries, seq_backwards, stamps_future            user.c   user_deliver_update
  *   sse_events_invalid                                  sse.c    sse_on_event
- *   validators_too_long                                 foreign.c foreign_note_validator
+ *   validators_too_long                                 foreign.c foreign_value_fits
  *   deliveries_by_order, updates_unmatched              by_order.c by_order_deliver
  *   failovers                                           failover.c failover_after_failure
  *                                                                (from user_count_failure)

@@ -49,8 +49,9 @@ enum counter {
     CTR_STAMPS_FUTURE,       /* updates stamped later than their receipt by more than
                                 --max-clock-skew: dropped */
     CTR_SSE_EVENTS_INVALID,  /* SSE message events whose data was not an update */
-    CTR_VALIDATORS_TOO_LONG, /* poll answers' ETag or Last-Modified values past
-                                FOREIGN_VALIDATOR_MAX: not sent back (foreign.h) */
+    CTR_VALIDATORS_TOO_LONG, /* poll answers' ETag or Last-Modified values, and SSE ids
+                                at a reconnection, past FOREIGN_VALIDATOR_MAX: not sent
+                                back (foreign.h) */
     CTR_DELIVERIES_BY_ORDER, /* of deliveries: unstamped updates timed by the
                                 publisher's send time, matched by order (by_order.h) */
     CTR_UPDATES_UNMATCHED,   /* unstamped updates that could not be matched to a

@@ -6,12 +6,14 @@
  * The validators are the one thing it stores for the transports: as heap strings grown
  * to the values the server sends (FOREIGN_VALIDATOR_MAX at most), in the poll
  * transports' state, so an SSE or WebSocket user (20,000 of them in one process) pays
- * nothing for them. A value past that limit is never silently dropped: it is counted and
+ * nothing for them. A value past that limit (an SSE id too: sse.c asks foreign_value_fits
+ * before it sends one back) is never silently dropped or cut short: it is counted and
  * named once.
  */
 #include "foreign.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,25 +193,31 @@ enum outcome foreign_poll_done(struct user *u, struct foreign_cursor *c,
     return o;
 }
 
-void foreign_note_validator(struct user *u, bool etag, const char *v, size_t len)
+bool foreign_value_fits(struct user *u, const char *name, size_t len)
 {
     static atomic_flag named = ATOMIC_FLAG_INIT; /* the stderr line, once per run */
+    if (len <= FOREIGN_VALIDATOR_MAX)
+        return true;
+    counters_add(u->ctr, CTR_VALIDATORS_TOO_LONG, 1, u->ctr->measuring);
+    if (!atomic_flag_test_and_set(&named))
+        fprintf(
+            stderr,
+            "pushpull-client: the server sent a %s of %zu bytes, past the %d the client "
+            "keeps: requests after it go without it (counted in validators_too_long)\n",
+            name, len, FOREIGN_VALIDATOR_MAX);
+    return false;
+}
+
+void foreign_note_validator(struct user *u, bool etag, const char *v, size_t len)
+{
     struct foreign_cursor *a = u->answer_validators;
     if (!a)
         return;
     struct foreign_value *dst = etag ? &a->etag : &a->last_modified;
-    const char *name = etag ? "ETag" : "Last-Modified";
-    if (len > FOREIGN_VALIDATOR_MAX) {
+    if (!foreign_value_fits(u, etag ? "ETag" : "Last-Modified", len)) {
         dst->dropped = true;
         if (dst->s)
             dst->s[0] = '\0';
-        counters_add(u->ctr, CTR_VALIDATORS_TOO_LONG, 1, u->ctr->measuring);
-        if (!atomic_flag_test_and_set(&named))
-            fprintf(stderr,
-                    "pushpull-client: the server sent a %s of %zu bytes, past the %d the "
-                    "client keeps: polls after it go without it (counted in "
-                    "validators_too_long)\n",
-                    name, len, FOREIGN_VALIDATOR_MAX);
         return;
     }
     if (len + 1 > dst->cap) {

@@ -8,7 +8,8 @@
  *     under it (ws:// and wss:// stand for http:// and https://); the observer, the
  *     uncounted stream that learns every update's stamp, follows --observer-url (an SSE
  *     URL; --url itself with --approach sse), and without one there is no observer;
- *   - SSE resumes with the standard Last-Event-ID, the id of the last event received;
+ *   - SSE resumes with the standard Last-Event-ID, the id of the last event received (up
+ *     to FOREIGN_VALIDATOR_MAX bytes; a longer one is counted and not sent);
  *   - polling (short and long) resumes with the last answer's validators: its ETag sent
  *     back as If-None-Match and its Last-Modified as If-Modified-Since (nchan's
  *     intervalpoll and longpoll use the pair as the message id), each kept up to
@@ -49,7 +50,7 @@
 
 struct user;
 
-/* The longest ETag or Last-Modified value kept (a strong ETag of a SHA-256 in hex is 66
+/* The longest ETag, Last-Modified or SSE id kept (a strong ETag of a SHA-256 in hex is 66
  * bytes with its quotes). A longer one is not sent back: it is counted
  * (validators_too_long) and named once per run on stderr. */
 #define FOREIGN_VALIDATOR_MAX 255
@@ -96,9 +97,13 @@ enum outcome foreign_poll_done(struct user *u, struct foreign_cursor *c,
                                long status);
 /* A head line of user u's answer was "ETag: v" (etag true) or "Last-Modified: v", v
  * len bytes: keep it in u->answer_validators (nothing when that is NULL). One past
- * FOREIGN_VALIDATOR_MAX is not kept: counted once (validators_too_long, here only) and
- * named on stderr the first time in the run. */
+ * FOREIGN_VALIDATOR_MAX is not kept (foreign_value_fits counts it). */
 void foreign_note_validator(struct user *u, bool etag, const char *v, size_t len);
+/* A cursor value named name (an ETag, a Last-Modified, an SSE id), len bytes, that user
+ * u would send back: true when it fits FOREIGN_VALIDATOR_MAX; else false, and it is
+ * counted (validators_too_long: the one place) and named on stderr the first time in the
+ * run. */
+bool foreign_value_fits(struct user *u, const char *name, size_t len);
 /* Forget what an answer brought (a new answer begins). */
 void foreign_cursor_clear(struct foreign_cursor *c);
 /* Free c's strings; c is empty afterwards. */

@@ -491,8 +491,9 @@ void report_print_summary(FILE *out, const struct run_results *res)
             fs->inconsistent);
     if (w[CTR_VALIDATORS_TOO_LONG] > 0)
         fprintf(out,
-                "  %-13s %" PRIu64 " ETag or Last-Modified values past %d bytes were not "
-                "sent back: the polls after them went without (validators_too_long)\n",
+                "  %-13s %" PRIu64
+                " ETag, Last-Modified or SSE id values past %d bytes were not "
+                "sent back: the requests after them went without (validators_too_long)\n",
                 "warning", w[CTR_VALIDATORS_TOO_LONG], FOREIGN_VALIDATOR_MAX);
     if (fs->inconsistent > 0)
         fprintf(out,
