@@ -507,11 +507,8 @@ void report_print_summary(FILE *out, const struct run_results *res)
             ms(hist_value_at_percentile(h, 99.9)), ms(hist_max(h)));
     if (w[CTR_DELIVERIES_BY_ORDER] > 0 || w[CTR_UPDATES_UNMATCHED] > 0)
         fprintf(out,
-                "  %-13s %" PRIu64 " of the %" PRIu64
-                " deliveries had no stamp and are timed "
-                "by the publisher's send time, matched by order (a weaker measure: "
-                "deliveries_by_order); %" PRIu64 " unstamped could not be matched "
-                "(updates_unmatched)\n",
+                "  %-13s %" PRIu64 " of %" PRIu64 " deliveries unstamped, timed by the "
+                "publisher's send matched by order (weaker); %" PRIu64 " unmatched\n",
                 "by order", w[CTR_DELIVERIES_BY_ORDER], w[CTR_DELIVERIES],
                 w[CTR_UPDATES_UNMATCHED]);
     fprintf(out, "  %-13s mean %.3f ms per user (worst user %.3f ms)\n", "staleness",
