@@ -202,7 +202,7 @@ bool foreign_value_fits(struct user *u, const char *name, size_t len)
     if (!atomic_flag_test_and_set(&named))
         fprintf(
             stderr,
-            "pushpull-client: the server sent a %s of %zu bytes, past the %d the client "
+            "pushpull-client: the server sent %s of %zu bytes, past the %d the client "
             "keeps: requests after it go without it (counted in validators_too_long)\n",
             name, len, FOREIGN_VALIDATOR_MAX);
     return false;
@@ -214,7 +214,7 @@ void foreign_note_validator(struct user *u, bool etag, const char *v, size_t len
     if (!a)
         return;
     struct foreign_value *dst = etag ? &a->etag : &a->last_modified;
-    if (!foreign_value_fits(u, etag ? "ETag" : "Last-Modified", len)) {
+    if (!foreign_value_fits(u, etag ? "an ETag" : "a Last-Modified", len)) {
         dst->dropped = true;
         if (dst->s)
             dst->s[0] = '\0';

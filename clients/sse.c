@@ -152,7 +152,7 @@ static int sse_prepare(struct user *u, struct request_spec *spec, int64_t now)
          * server's figures are not swollen by replays. Stamps seen twice are harmless
          * (freshness.h). */
         snprintf(spec->extra[0], sizeof(spec->extra[0]), "Last-Event-ID: 0");
-    else if (id[0] && foreign_value_fits(u, "SSE id", strlen(id)))
+    else if (id[0] && foreign_value_fits(u, "an SSE id", strlen(id)))
         snprintf(spec->extra[0], sizeof(spec->extra[0]), "Last-Event-ID: %s", id);
     if (!lab && !u->env->headers->has_accept[REQUEST_EVENTSOURCE])
         /* what a browser's EventSource always sends, and nchan's condition for a
