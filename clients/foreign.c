@@ -200,11 +200,10 @@ bool foreign_value_fits(struct user *u, const char *name, size_t len)
         return true;
     counters_add(u->ctr, CTR_VALIDATORS_TOO_LONG, 1, u->ctr->measuring);
     if (!atomic_flag_test_and_set(&named))
-        fprintf(
-            stderr,
-            "pushpull-client: the server sent %s of %zu bytes, past the %d the client "
-            "keeps: requests after it go without it (counted in validators_too_long)\n",
-            name, len, FOREIGN_VALIDATOR_MAX);
+        fprintf(stderr,
+                "pushpull-client: the server sent %s of %zu bytes, past the %d the client "
+                "keeps: requests after it go without it (counted in validators_too_long)\n",
+                name, len, FOREIGN_VALIDATOR_MAX);
     return false;
 }
 
