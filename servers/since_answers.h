@@ -4,7 +4,8 @@
  *
  * When an update wakes thousands of parked long polls, nearly all of them hold the same
  * cursor (the previous update's seq), so nearly all of them would render the same body
- * and build the same response. Here the first one builds it and the others queue it
+ * and build the same response (as would short polls that keep up, GET /poll?since=N).
+ * Here the first one builds it and the others queue it
  * (libmicrohttpd counts a response's references). An answer is named by its question
  * (since, limit) and by the feed state it was rendered from (newest seq, oldest seq held,
  * reset generation): together they fix every byte of the body, and the headers are the

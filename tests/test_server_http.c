@@ -194,6 +194,12 @@ static void poll_since_cursor(void **state)
     assert_non_null(strstr(r.body, "{\"next\":2,\"events\":[{\"seq\":2,"));
     assert_null(strstr(r.body, "\"seq\":3"));
     harness_response_free(&r);
+    /* the same cursor without the limit: another answer (answers are shared per
+     * question, since_answers.c) */
+    r = get(s.port, "/poll?since=1", NULL);
+    assert_non_null(strstr(r.body, "{\"next\":3,\"events\":[{\"seq\":2,"));
+    assert_non_null(strstr(r.body, "{\"seq\":3,"));
+    harness_response_free(&r);
 
     r = get(s.port, "/poll?since=3", NULL);
     assert_string_equal(r.body, "{\"next\":3,\"events\":[]}");
