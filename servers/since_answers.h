@@ -5,13 +5,13 @@
  * When an update wakes thousands of parked long polls, nearly all of them hold the same
  * cursor (the previous update's seq), so nearly all of them would render the same body
  * and build the same response (as would short polls that keep up, GET /poll?since=N).
- * Here the first one builds it and the others queue it
- * (libmicrohttpd counts a response's references). An answer is named by its question
- * (since, limit) and by the feed state it was rendered from (newest seq, oldest seq held,
- * reset generation): together they fix every byte of the body, and the headers are the
- * same for all (a closing server's Connection: close answer is never shared, long_poll.c).
- * Answers for an older feed state are dropped at the next look-up, so no stale answer can
- * be handed out. The server owns one table (server.h).
+ * Here the first one builds it and the others queue it (libmicrohttpd counts a
+ * response's references). An answer is named by its question (since, limit) and by the
+ * feed state it was rendered from (newest seq, oldest seq held, reset generation):
+ * together they fix every byte of the body, and the headers are the same for all (a
+ * closing server's Connection: close answer is never shared, long_poll.c). Answers for
+ * an older feed state are dropped at the next look-up, so no stale answer can be handed
+ * out. The server owns one table (server.h).
  */
 #ifndef PUSHPULL_SINCE_ANSWERS_H
 #define PUSHPULL_SINCE_ANSWERS_H
