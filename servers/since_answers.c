@@ -1,17 +1,14 @@
 /* since_answers.c: event-mode poll answers built once per question and feed state and
  * shared by reference (see since_answers.h).
  *
- * A small table of slots under a read-write lock. A look-up finds the slot asked for,
- * rendered from the present feed state, under the read lock; when there is none it takes
- * the write lock, drops every answer rendered from another feed state (an update, a
- * reset, a gap moved the feed), and renders the body into a free slot (or the next in
- * turn), building the response around it: the body is adopted by the response, not
- * copied. The caller holds the feed's lock and then takes the table's (always in that
- * order), so the feed cannot move between the look-up and the render, and only one
- * look-up runs at a time. The table's lock is kept while the answer is queued, because
- * queueing takes libmicrohttpd's own reference and a later build may drop ours; the read
- * lock lets the other thread look up and queue meanwhile (libmicrohttpd counts a
- * response's references under the response's own mutex).
+ * A small table of slots under one mutex. A look-up first drops every answer rendered
+ * from another feed state than the present one (an update, a reset, a gap moved the
+ * feed), then finds the slot asked for, or renders the body into a free slot (or the
+ * next in turn) and builds the response around it: the body is adopted by the response,
+ * not copied. The caller holds the feed's lock and then takes the table's (always in that
+ * order), so the feed cannot move between the look-up and the render. The table's lock is
+ * kept while the answer is queued, because queueing takes libmicrohttpd's own reference
+ * and a concurrent look-up may drop ours.
  *
  * Ownership: each built slot holds one reference to its response (destroyed when the slot
  * is dropped, reused or freed); every request it was queued to holds another until its
@@ -30,7 +27,7 @@
 void since_answers_init(struct since_answers *a)
 {
     memset(a, 0, sizeof(*a));
-    pthread_rwlock_init(&a->lock, NULL);
+    pthread_mutex_init(&a->lock, NULL);
 }
 
 static void slot_drop(struct since_answer *s)
@@ -44,7 +41,7 @@ void since_answers_free(struct since_answers *a)
 {
     for (size_t i = 0; i < SINCE_ANSWERS_SLOTS; i++)
         slot_drop(&a->slot[i]);
-    pthread_rwlock_destroy(&a->lock);
+    pthread_mutex_destroy(&a->lock);
 }
 
 /* Render the answer to (since, limit) into s, rendered from the feed as it stands (lock
@@ -74,44 +71,32 @@ static int slot_build_locked(struct since_answer *s, struct feed *f, uint64_t si
     return 0;
 }
 
-/* Whether s answers (since, limit) from the feed state (newest, oldest, resets). */
-static bool slot_answers(const struct since_answer *s, uint64_t since, uint64_t limit,
-                         uint64_t newest, uint64_t oldest, uint64_t resets)
-{
-    return s->built && s->since == since && s->limit == limit && s->newest == newest &&
-           s->oldest == oldest && s->resets == resets;
-}
-
 const struct since_answer *since_answers_find_locked(struct since_answers *a,
                                                      struct feed *f, uint64_t since,
                                                      uint64_t limit)
 {
     uint64_t newest = feed_newest_locked(f), oldest = feed_oldest_locked(f);
     uint64_t resets = feed_reset_generation_locked(f);
-    /* The common case, an answer already built: shared with any request still being
-     * answered from it on the other thread. */
-    pthread_rwlock_rdlock(&a->lock);
-    for (size_t i = 0; i < SINCE_ANSWERS_SLOTS; i++)
-        if (slot_answers(&a->slot[i], since, limit, newest, oldest, resets))
-            return &a->slot[i];
-    pthread_rwlock_unlock(&a->lock);
-    /* None: build it, alone. Builders hold the feed's lock, so none came in between. */
-    struct since_answer *free_slot = NULL;
-    pthread_rwlock_wrlock(&a->lock);
+    struct since_answer *hit = NULL, *free_slot = NULL;
+    pthread_mutex_lock(&a->lock);
     for (size_t i = 0; i < SINCE_ANSWERS_SLOTS; i++) {
         struct since_answer *s = &a->slot[i];
         if (s->built && (s->newest != newest || s->oldest != oldest || s->resets != resets))
             slot_drop(s); /* rendered from a feed that has moved on */
         if (!s->built && !free_slot)
             free_slot = s;
+        if (s->built && s->since == since && s->limit == limit)
+            hit = s;
     }
+    if (hit)
+        return hit;
     if (!free_slot) {
         free_slot = &a->slot[a->victim];
         a->victim = (a->victim + 1) % SINCE_ANSWERS_SLOTS;
         slot_drop(free_slot);
     }
     if (slot_build_locked(free_slot, f, since, limit) != 0) {
-        pthread_rwlock_unlock(&a->lock);
+        pthread_mutex_unlock(&a->lock);
         return NULL;
     }
     a->builds++;
@@ -120,7 +105,7 @@ const struct since_answer *since_answers_find_locked(struct since_answers *a,
 
 void since_answers_release(struct since_answers *a)
 {
-    pthread_rwlock_unlock(&a->lock);
+    pthread_mutex_unlock(&a->lock);
 }
 
 enum MHD_Result since_answers_reply_locked(struct since_answers *a, struct request *req,

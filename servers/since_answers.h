@@ -43,9 +43,9 @@ struct since_answer {
 };
 
 struct since_answers {
-    pthread_rwlock_t lock; /* read: an answer is looked up and queued; write: built */
-    unsigned victim;       /* next slot to reuse when none is free or stale */
-    uint64_t builds;       /* answers built: look-ups that found none to share */
+    pthread_mutex_t lock; /* held while an answer is looked up, built or queued */
+    unsigned victim;      /* next slot to reuse when none is free or stale */
+    uint64_t builds;      /* answers built: look-ups that found none to share */
     struct since_answer slot[SINCE_ANSWERS_SLOTS];
 };
 
