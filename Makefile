@@ -128,7 +128,8 @@ build/fuzz/%: tests/%.c $(COMMON_SRC)
 build/fuzz/fuzz_scenario: $(SRC_lab)
 build/fuzz/fuzz_ws_handshake: clients/ws_handshake.c clients/http_reader.c
 build/fuzz/fuzz_http_reader: clients/http_reader.c
-build/fuzz/fuzz_bench_parsers: bench/http_resp.c bench/ws_frame.c bench/update_scan.c
+build/fuzz/fuzz_bench_parsers: bench/http_resp.c bench/ws_frame.c bench/update_scan.c \
+                             bench/floor_req.c
 fuzz: $(FUZZ_SRC:tests/%.c=build/fuzz/%)
 
 FORMAT_SRC = $(wildcard common/*.[ch] $(PROG_DIRS:%=%/*.[ch]) tests/*.[ch] tests/bench/*.c)

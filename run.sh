@@ -114,15 +114,15 @@ build() {
     fi
 }
 
-# The bench's extra packages: wrk for the polling loads, and nginx with nchan unless the
-# lab server runs alone (--against none, --servers pushpull). Installing them starts no
-# nginx (setup's policy-rc.d), and the bench never uses the system's: it starts its own
-# from a config in its results directory.
+# The bench's extra packages: wrk for the polling loads, and nginx with nchan unless
+# nchan is left out (--against none, or a --servers list without it). Installing them
+# starts no nginx (setup's policy-rc.d), and the bench never uses the system's: it starts
+# its own from a config in its results directory.
 bench_debs() {
     local alone=0 prev=
     for a in "$@"; do
-        case "$a" in --against=none|--servers=pushpull) alone=1 ;; esac
-        case "$prev $a" in "--against none"|"--servers pushpull") alone=1 ;; esac
+        case "$a" in --against=none) alone=1 ;; --servers=*) [[ $a == *nchan* ]] || alone=1 ;; esac
+        case "$prev" in --against) [ "$a" = none ] && alone=1 ;; --servers) [[ $a == *nchan* ]] || alone=1 ;; esac
         prev=$a
     done
     echo wrk

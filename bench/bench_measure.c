@@ -433,6 +433,7 @@ void bench_measure_run(struct run_ctx *x)
     struct server_opts so = {.dir = x->dir,
                              .server_bin = x->o->server_bin,
                              .nginx_bin = x->o->nginx_bin,
+                             .bench_bin = x->self,
                              .threads = x->o->server_threads};
     int rc = -1;
     if (mkdir(x->dir, 0755) != 0 && errno != EEXIST)

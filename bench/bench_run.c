@@ -102,8 +102,10 @@ static void usage(FILE *f)
                 workloads[i].what);
     fprintf(
         f,
-        "  --servers LIST          pushpull,nchan (default both)\n"
-        "  --against nchan|none    the same as --servers pushpull,nchan or pushpull\n"
+        "  --servers LIST          pushpull,nchan,floor (default all three; floor, the\n"
+        "                          least server, serves the poll workloads only: the\n"
+        "                          machine's ceiling for them)\n"
+        "  --against nchan|none    the same as --servers pushpull,nchan,floor or pushpull\n"
         "  --reps N                repetitions of every run (default 3)\n"
         "  --idle-clients N        idle workloads' connections (default 10k)\n"
         "  --fanout-clients N      fan-out streams (default 10k)\n"
@@ -127,6 +129,13 @@ static void usage(FILE *f)
         "  -h, --help              this text\n"
         "\n"
         "Durations take a unit (250ms, 20s); counts take k (10k).\n");
+}
+
+/* Whether server k takes part in workload w: it serves w's approach, and a yardstick for
+ * wrk (the floor) only wrk's workloads. */
+static int serves(const struct server_kind *k, const struct workload *w)
+{
+    return k->ep[w->approach].path && (!k->wrk_only || w->kind == WL_WRK);
 }
 
 static unsigned parse_list(const char *flag, const char *v, const char *const *names,
@@ -268,9 +277,11 @@ int bench_run_main(int argc, char **argv)
         .nginx_bin = "/usr/sbin/nginx",
         .wrk_bin = "/usr/bin/wrk",
         .workloads = (1u << NWORKLOADS) - 1,
-        .servers = 3,
+        .servers = (1u << BENCH_SERVERS) - 1,
     };
-    const char *wl_names[NWORKLOADS], *sv_names[2] = {"pushpull", "nchan"};
+    const char *wl_names[NWORKLOADS], *sv_names[BENCH_SERVERS];
+    for (int i = 0; i < BENCH_SERVERS; i++)
+        sv_names[i] = bench_server_kinds[i]->name;
     for (size_t i = 0; i < NWORKLOADS; i++)
         wl_names[i] = workloads[i].name;
     enum {
@@ -331,10 +342,10 @@ int bench_run_main(int argc, char **argv)
         case O_AGAINST:
             if (strcmp(optarg, "nchan") != 0 && strcmp(optarg, "none") != 0)
                 flags_bad_value("against", "nchan or none", optarg);
-            o.servers = strcmp(optarg, "nchan") == 0 ? 3 : 1;
+            o.servers = strcmp(optarg, "nchan") == 0 ? (1u << BENCH_SERVERS) - 1 : 1;
             break;
         case O_SERVERS:
-            o.servers = parse_list("servers", optarg, sv_names, 2);
+            o.servers = parse_list("servers", optarg, sv_names, BENCH_SERVERS);
             break;
         case O_REPS:
             o.reps = (unsigned)flags_count("reps", optarg, 1, 100);
@@ -486,9 +497,9 @@ int bench_run_main(int argc, char **argv)
 
     int total = 0;
     for (size_t w = 0; w < NWORKLOADS; w++)
-        for (int s = 0; s < 2; s++)
+        for (int s = 0; s < BENCH_SERVERS; s++)
             total += (o.workloads >> w & 1) && (o.servers >> s & 1) &&
-                     bench_server_kinds[s]->ep[workloads[w].approach].path;
+                     serves(bench_server_kinds[s], &workloads[w]);
     total *= (int)o.reps;
     struct bench_row *rows = calloc((size_t)total + 1, sizeof(*rows));
     if (!rows) {
@@ -502,10 +513,10 @@ int bench_run_main(int argc, char **argv)
     int nrows = 0, failed = 0;
     for (unsigned rep = 1; rep <= o.reps && !bench_interrupted; rep++) {
         for (size_t w = 0; w < NWORKLOADS && !bench_interrupted; w++) {
-            for (int s = 0; s < 2 && !bench_interrupted; s++) {
+            for (int s = 0; s < BENCH_SERVERS && !bench_interrupted; s++) {
                 const struct server_kind *k = bench_server_kinds[s];
                 if (!(o.workloads >> w & 1) || !(o.servers >> s & 1) ||
-                    !k->ep[workloads[w].approach].path)
+                    !serves(k, &workloads[w]))
                     continue;
                 struct run_ctx x = {.o = &o, .w = &workloads[w], .k = k};
                 x.row = &rows[nrows];

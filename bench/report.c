@@ -207,10 +207,11 @@ void report_summarize(struct report_line *lines, size_t n, const struct bench_ro
                       size_t nrows)
 {
     double *v = malloc((nrows ? nrows : 1) * sizeof(*v));
+    static const char *const servers[REPORT_SERVERS] = {"pushpull", "nchan", "floor"};
     for (size_t i = 0; i < n; i++) {
         struct report_line *l = &lines[i];
-        for (int s = 0; s < 2; s++) {
-            const char *server = s == 0 ? "pushpull" : "nchan";
+        for (int s = 0; s < REPORT_SERVERS; s++) {
+            const char *server = servers[s];
             int k = 0;
             for (size_t j = 0; v && j < nrows; j++) {
                 const struct bench_row *r = &rows[j];
@@ -229,6 +230,7 @@ void report_summarize(struct report_line *lines, size_t n, const struct bench_ro
             }
         }
         l->ratio = l->n[0] && l->n[1] && l->med[1] != 0 ? l->med[0] / l->med[1] : NAN;
+        l->ceiling = l->n[2] && l->n[1] && l->med[1] != 0 ? l->med[2] / l->med[1] : NAN;
         if (l->goal == 0 || isnan(l->ratio))
             l->met = -1;
         else
@@ -276,6 +278,8 @@ static const char *verdict(const struct report_line *l)
     return l->met < 0 ? "" : l->met ? "met" : "not met";
 }
 
+static void print_ceiling(FILE *f, const struct report_line *l, size_t n);
+
 void report_print(FILE *f, const struct report_line *l, size_t n)
 {
     fprintf(f, "%-42s %24s %24s %7s %6s %s\n", "metric", "pushpull med (min-max)",
@@ -293,11 +297,87 @@ void report_print(FILE *f, const struct report_line *l, size_t n)
             snprintf(r, sizeof(r), "%.2f", l[i].ratio);
         fprintf(f, "%-42s %24s %24s %7s %6s %s\n", l[i].label, a, b, r, g, verdict(&l[i]));
     }
+    print_ceiling(f, l, n);
+}
+
+/* The ceiling's verdict on a line's goal: whether any server could meet it here. */
+static const char *reach(const struct report_line *l)
+{
+    if (l->goal == 0 || isnan(l->ceiling))
+        return "";
+    int ok = l->higher_better ? l->ceiling >= l->goal : l->ceiling <= l->goal;
+    return ok ? "within reach" : "out of reach for any server here";
+}
+
+static int has_ceiling(const struct report_line *l, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (l[i].n[2] > 0)
+            return 1;
+    return 0;
+}
+
+/* The floor's lines for the human summary. */
+static void print_ceiling(FILE *f, const struct report_line *l, size_t n)
+{
+    if (!has_ceiling(l, n))
+        return;
+    fprintf(f, "\nthe machine's ceiling: pushpull-bench floor, the least server, under the "
+               "same load\n");
+    fprintf(f, "%-42s %24s %11s %14s %6s %s\n", "metric", "floor med (min-max)",
+            "floor/nchan", "pushpull/floor", "goal", "");
+    for (size_t i = 0; i < n; i++) {
+        char a[128], g[16], c[16] = "-", p[16] = "-";
+        if (l[i].n[2] == 0)
+            continue;
+        cell(a, sizeof(a), &l[i], 2, "-");
+        goal_text(g, sizeof(g), &l[i]);
+        if (!isnan(l[i].ceiling))
+            snprintf(c, sizeof(c), "%.2f", l[i].ceiling);
+        if (l[i].n[0] && l[i].med[2] != 0)
+            snprintf(p, sizeof(p), "%.2f", l[i].med[0] / l[i].med[2]);
+        fprintf(f, "%-42s %24s %11s %14s %6s %s\n", l[i].label, a, c, p, g, reach(&l[i]));
+    }
 }
 
 int report_env_noisy(const struct report_env *env)
 {
     return env->load_start > 0.5 || env->foreign_median > 5 || env->foreign_max > 20;
+}
+
+/* The floor's table: what any server reaches on this machine under the same load. */
+static void write_md_ceiling(FILE *f, const struct report_line *l, size_t n)
+{
+    if (!has_ceiling(l, n))
+        return;
+    fprintf(
+        f,
+        "\n**The machine's ceiling.** `pushpull-bench floor` (bench/floor.c) is the least "
+        "server that answers these requests: it reads each request head, compares "
+        "If-None-Match with the current ETag and writes the lab server's header lines "
+        "and body, one epoll loop per thread, nothing else. It ran under the same load "
+        "on the same cores, where wrk takes its share, so no server can do better here: "
+        "when floor / nchan is below a goal, that goal is out of reach for any server on "
+        "this machine.\n\n"
+        "| metric | floor | floor / nchan | pushpull / floor | goal (pushpull / nchan) | "
+        "|\n|---|---:|---:|---:|---|---|\n");
+    for (size_t i = 0; i < n; i++) {
+        char a[128], g[16];
+        if (l[i].n[2] == 0)
+            continue;
+        cell(a, sizeof(a), &l[i], 2, "–");
+        goal_text(g, sizeof(g), &l[i]);
+        fprintf(f, "| %s | %s | ", l[i].label, a);
+        if (isnan(l[i].ceiling))
+            fprintf(f, "– | ");
+        else
+            fprintf(f, "%.2f | ", l[i].ceiling);
+        if (l[i].n[0] && l[i].med[2] != 0)
+            fprintf(f, "%.2f | ", l[i].med[0] / l[i].med[2]);
+        else
+            fprintf(f, "– | ");
+        fprintf(f, "%s | %s |\n", g, reach(&l[i]));
+    }
 }
 
 static int write_md(FILE *f, const struct report_env *env, const struct report_line *l,
@@ -334,6 +414,7 @@ static int write_md(FILE *f, const struct report_env *env, const struct report_l
         else
             fprintf(f, "%.2f | %s | %s |\n", l[i].ratio, g, verdict(&l[i]));
     }
+    write_md_ceiling(f, l, n);
     fprintf(
         f,
         "\nLatency is the reference client's (`pushpull-bench client`): the moment the "
@@ -355,7 +436,8 @@ static int write_md(FILE *f, const struct report_env *env, const struct report_l
 static int write_summary_csv(FILE *f, const struct report_line *l, size_t n)
 {
     fputs("workload,metric,pushpull_runs,pushpull_median,pushpull_min,pushpull_max,"
-          "nchan_runs,nchan_median,nchan_min,nchan_max,ratio,goal_ratio,goal_met\n",
+          "nchan_runs,nchan_median,nchan_min,nchan_max,ratio,goal_ratio,goal_met,"
+          "floor_runs,floor_median,floor_min,floor_max,ceiling\n",
           f);
     for (size_t i = 0; i < n; i++) {
         fprintf(f, "%s,%s,%d,", l[i].workload, l[i].metric, l[i].n[0]);
@@ -372,9 +454,18 @@ static int write_summary_csv(FILE *f, const struct report_line *l, size_t n)
         else
             fprintf(f, "%.4g,", l[i].ratio);
         if (l[i].goal)
-            fprintf(f, "%g,%s\n", l[i].goal, l[i].met < 0 ? "" : l[i].met ? "yes" : "no");
+            fprintf(f, "%g,%s,", l[i].goal, l[i].met < 0 ? "" : l[i].met ? "yes" : "no");
         else
-            fputs(",\n", f);
+            fputs(",,", f);
+        fprintf(f, "%d,", l[i].n[2]);
+        if (l[i].n[2])
+            fprintf(f, "%.6g,%.6g,%.6g,", l[i].med[2], l[i].min[2], l[i].max[2]);
+        else
+            fputs(",,,", f);
+        if (isnan(l[i].ceiling))
+            fputs("\n", f);
+        else
+            fprintf(f, "%.4g\n", l[i].ceiling);
     }
     return ferror(f) ? -1 : 0;
 }

@@ -4,7 +4,8 @@
  * rows go to runs.csv as they come (one column per field of struct bench_row, names with
  * their units). At the end each (workload, metric, server) gets its median with min and
  * max over the repetitions, and each metric the issue sets a goal for gets its ratio
- * (pushpull's median over nchan's) and a verdict: summary.md and summary.csv, a gnuplot
+ * (pushpull's median over nchan's) and a verdict, and where the floor server ran, the
+ * ceiling (the floor's median over nchan's): summary.md and summary.csv, a gnuplot
  * plot (bench.png, bench.svg) of pushpull relative to nchan, and a fixed human summary
  * on stdout.
  */
@@ -71,6 +72,10 @@ void bench_row_init(struct bench_row *r);
 int report_csv_header(FILE *f);
 int report_csv_row(FILE *f, const struct bench_row *r);
 
+/* The servers a line has columns for, by runs.csv's server names in this order:
+ * "pushpull", "nchan" and "floor" (floor.h: the least server, the machine's ceiling). */
+#define REPORT_SERVERS 3
+
 /* One line of the comparison: a metric of a workload, per server over repetitions. */
 struct report_line {
     const char *workload; /* workload name */
@@ -79,10 +84,12 @@ struct report_line {
     int higher_better;    /* 1: more is better (requests/s) */
     double goal;          /* the ratio pushpull/nchan the issue asks for (0: none) */
     /* filled by report_summarize: */
-    int n[2];                      /* repetitions with a value: pushpull, nchan */
-    double med[2], min[2], max[2]; /* over those */
-    double ratio;                  /* med[0] / med[1], NaN when either is missing */
-    int met;                       /* 1 goal met, 0 not, -1 no goal or no ratio */
+    int n[REPORT_SERVERS]; /* repetitions with a value: pushpull, nchan, floor */
+    double med[REPORT_SERVERS], min[REPORT_SERVERS], max[REPORT_SERVERS]; /* over those */
+    double ratio;   /* med[0] / med[1], NaN when either is missing */
+    double ceiling; /* med[2] / med[1]: the floor over nchan, the most any server's ratio
+                       can be on this machine (NaN when either is missing) */
+    int met;        /* 1 goal met, 0 not, -1 no goal or no ratio */
 };
 
 /* Copy the lines the report shows (the issue's goals first) into lines, at most cap;

@@ -1,4 +1,5 @@
-/* servers.c: starting, publishing to and counting the lab server and nginx + nchan. */
+/* servers.c: starting, publishing to and counting the lab server, nginx + nchan and the
+ * floor. */
 #include "servers.h"
 
 #include <cjson/cJSON.h>
@@ -18,6 +19,27 @@
 
 /* ---- the lab server --------------------------------------------------------------- */
 
+/* Start argv (stdout a pipe, stderr into log) and read its "listening on
+ * http://127.0.0.1:PORT" line: the lab server's way, and the floor's. */
+static int start_listening(struct server *s, const char *const *argv, const char *name,
+                           const char *log, char *err, size_t errlen)
+{
+    struct proc_spec spec = {
+        .argv = argv, .name = name, .out = PROC_PIPE, .err = PROC_FILE, .err_path = log};
+    if (proc_start(&s->proc, &spec, err, errlen) != 0)
+        return -1;
+    char line[256];
+    const char *prefix = "listening on http://127.0.0.1:";
+    if (proc_first_line(&s->proc, START_TIMEOUT_MS, line, sizeof(line), err, errlen) != 0)
+        return -1;
+    if (strncmp(line, prefix, strlen(prefix)) != 0) {
+        snprintf(err, errlen, "%s did not say \"%s...\" (see %s)", argv[0], prefix, log);
+        return -1;
+    }
+    s->port = (unsigned)strtoul(line + strlen(prefix), NULL, 10);
+    return s->port ? 0 : -1;
+}
+
 static int pushpull_start(struct server *s, const struct server_opts *o, char *err,
                           size_t errlen)
 {
@@ -33,24 +55,7 @@ static int pushpull_start(struct server *s, const struct server_opts *o, char *e
                           "120s",        "--max-connections",
                           "20000",       "--threads",
                           threads,       NULL};
-    struct proc_spec spec = {.argv = argv,
-                             .name = "the lab server",
-                             .out = PROC_PIPE,
-                             .err = PROC_FILE,
-                             .err_path = log};
-    if (proc_start(&s->proc, &spec, err, errlen) != 0)
-        return -1;
-    char line[256];
-    const char *prefix = "listening on http://127.0.0.1:";
-    if (proc_first_line(&s->proc, START_TIMEOUT_MS, line, sizeof(line), err, errlen) != 0)
-        return -1;
-    if (strncmp(line, prefix, strlen(prefix)) != 0) {
-        snprintf(err, errlen, "%s did not say \"%s...\" (see %s)", o->server_bin, prefix,
-                 log);
-        return -1;
-    }
-    s->port = (unsigned)strtoul(line + strlen(prefix), NULL, 10);
-    return s->port ? 0 : -1;
+    return start_listening(s, argv, "the lab server", log, err, errlen);
 }
 
 /* Held streams and long polls ("parked"), plus open WebSockets (transports.ws.open). */
@@ -185,10 +190,41 @@ const struct server_kind bench_server_nchan = {
     .subscribers = nchan_subscribers,
 };
 
+/* ---- the floor ---------------------------------------------------------------------- */
+
+static int floor_start(struct server *s, const struct server_opts *o, char *err,
+                       size_t errlen)
+{
+    char threads[16], log[1200];
+    snprintf(threads, sizeof(threads), "%u", o->threads);
+    snprintf(log, sizeof(log), "%s/floor.log", o->dir);
+    const char *argv[] = {o->bench_bin, "floor", "--threads", threads, NULL};
+    return start_listening(s, argv, "the floor server", log, err, errlen);
+}
+
+static int floor_subscribers(struct server *s, uint64_t *n, char *err, size_t errlen)
+{
+    (void)s;
+    *n = 0;
+    snprintf(err, errlen, "the floor server holds no subscribers");
+    return -1;
+}
+
+const struct server_kind bench_server_floor = {
+    .name = "floor",
+    .ep = {[BENCH_POLL] = {"/poll", NULL}},
+    .publish_path = "/pub",
+    .stamps_itself = 0,
+    .with_children = 0,
+    .wrk_only = 1,
+    .start = floor_start,
+    .subscribers = floor_subscribers,
+};
+
 /* ---- common ------------------------------------------------------------------------- */
 
-const struct server_kind *const bench_server_kinds[] = {&bench_server_pushpull,
-                                                        &bench_server_nchan, NULL};
+const struct server_kind *const bench_server_kinds[] = {
+    &bench_server_pushpull, &bench_server_nchan, &bench_server_floor, NULL};
 
 const struct server_kind *bench_server_kind_find(const char *name)
 {

@@ -10,6 +10,9 @@
  * instant the publisher's schedule set for them in their data ("pub_ns=..."), so the
  * report holds them against each other from the same instant.
  *
+ * The third row, "floor" (floor.h), serves the poll workloads only: the least server
+ * that answers them, the ceiling any server meets on this machine under the same load.
+ *
  * Adding a server is a row here: its endpoints, publish path and start function.
  */
 #ifndef PUSHPULL_BENCH_SERVERS_H
@@ -37,6 +40,7 @@ struct server_opts {
     const char *dir;        /* this run's directory (absolute): config, pid, logs */
     const char *server_bin; /* the lab server's program */
     const char *nginx_bin;  /* nginx's program */
+    const char *bench_bin;  /* this program, for `pushpull-bench floor` */
     unsigned threads;       /* the lab server's threads; nginx's worker processes */
 };
 
@@ -46,6 +50,7 @@ struct server_kind {
     const char *publish_path;                    /* POST here to publish */
     int stamps_itself; /* 1: the server sets ts_ns (post the data); 0: post the update */
     int with_children; /* 1: its cost is its own plus its children's (nginx workers) */
+    int wrk_only;      /* 1: a yardstick for wrk's workloads alone (the floor) */
     /* Start it, fill s->proc and s->port, and return once it accepts connections. */
     int (*start)(struct server *s, const struct server_opts *o, char *err, size_t errlen);
     /* The subscribers it holds now (streams, held long polls). */
@@ -63,7 +68,10 @@ struct server {
 
 extern const struct server_kind bench_server_pushpull;
 extern const struct server_kind bench_server_nchan;
-/* Every row, NULL-terminated; and one by name, or NULL. */
+extern const struct server_kind bench_server_floor; /* floor.h: the machine's ceiling */
+/* Every row, NULL-terminated, in this order (the report's columns); and one by name, or
+ * NULL. */
+#define BENCH_SERVERS 3
 extern const struct server_kind *const bench_server_kinds[];
 const struct server_kind *bench_server_kind_find(const char *name);
 

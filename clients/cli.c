@@ -192,6 +192,7 @@ void cli_config_free(struct client_config *cfg)
     free(cfg->label);
     free(cfg->foreign_url);
     free(cfg->observer_url);
+    free(cfg->publish_url);
     memset(cfg, 0, sizeof(*cfg));
 }
 

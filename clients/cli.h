@@ -99,6 +99,9 @@ struct client_config {
                            foreign.h); NULL = the lab server's own paths */
     char *observer_url; /* --observer-url: that server's SSE URL for the observer (owned);
                            NULL = --url with --approach sse, else no observer */
+    char *publish_url;  /* --publish-url: where the client posts updates to a foreign
+                           server (owned; publisher.c); NULL = it does not publish */
+    double publish_rate_hz; /* --publish-rate: its publishes per second */
 };
 
 enum cli_result {

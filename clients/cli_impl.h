@@ -23,7 +23,7 @@ struct option_row {
 
 /* The rows, in usage order (cli_options.c), CLI_N_OPTIONS of them: a static assertion
  * beside the definition fails the build when a row is added or removed without it. */
-#define CLI_N_OPTIONS 35
+#define CLI_N_OPTIONS 37
 extern const struct option_row cli_options[];
 
 #endif

@@ -434,8 +434,20 @@ static int set_foreign_url(struct client_config *cfg, const char *v, char *err,
 {
     if (v[0] == '\0')
         return bad(err, errlen, flag, "a path (/sub/events) or a URL under --server", v);
-    return set_string(flag[0] == 'u' ? &cfg->foreign_url : &cfg->observer_url, v, err,
-                      errlen, flag);
+    char **slot = flag[0] == 'u'   ? &cfg->foreign_url
+                  : flag[0] == 'o' ? &cfg->observer_url
+                                   : &cfg->publish_url;
+    return set_string(slot, v, err, errlen, flag);
+}
+
+static int set_publish_rate(struct client_config *cfg, const char *v, char *err,
+                            size_t errlen, const char *flag)
+{
+    double hz;
+    if (units_parse_number(v, &hz) != 0 || hz < 0.1 || hz > 1000)
+        return bad(err, errlen, flag, "a rate from 0.1 to 1000 per second (like 4)", v);
+    cfg->publish_rate_hz = hz;
+    return 0;
 }
 
 /* ---- the table ---------------------------------------------------------------------- */
@@ -518,6 +530,12 @@ const struct option_row cli_options[] = {
     {"observer-url", 0, "URL", NULL,
      "a foreign server's SSE URL for the uncounted observer (default: --url with sse)",
      set_foreign_url},
+    {"publish-url", 0, "URL", NULL,
+     "the client publishes to the foreign server: POST the lab's update JSON here "
+     "(unstamped updates are then timed by order: by_order.h)",
+     set_foreign_url},
+    {"publish-rate", 0, "HZ", "4", "--publish-url: publishes per second in the window",
+     set_publish_rate},
     {"label", 'l', "TEXT", "", "free text added to every output row", set_label},
     {"version", 'V', NULL, NULL, "print the version and exit", NULL},
     {"help", 'h', NULL, NULL, "this text", NULL},

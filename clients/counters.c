@@ -36,6 +36,8 @@
  *   sse_*_bytes, sse_comments, sse_events               sse.c    sse_on_body
  *   deliveries, seq_backwards, stamps_future            user.c   user_deliver_update
  *   sse_events_invalid                                  sse.c    sse_on_event
+ *   validators_too_long                                 foreign.c foreign_value_fits
+ *   deliveries_by_order, updates_unmatched              by_order.c by_order_deliver
  *   failovers                                           failover.c failover_after_failure
  *                                                                (from user_count_failure)
  *   outages                                             user.c   user_note_down
@@ -71,6 +73,9 @@ static const char *const names[CTR__COUNT] = {
     [CTR_SEQ_BACKWARDS] = "seq_backwards",
     [CTR_STAMPS_FUTURE] = "stamps_future",
     [CTR_SSE_EVENTS_INVALID] = "sse_events_invalid",
+    [CTR_VALIDATORS_TOO_LONG] = "validators_too_long",
+    [CTR_DELIVERIES_BY_ORDER] = "deliveries_by_order",
+    [CTR_UPDATES_UNMATCHED] = "updates_unmatched",
     [CTR_ABORTED] = "transfers_aborted_at_end",
     [CTR_CONNECTIONS] = "connections_opened",
     [CTR_RECONNECTS] = "reconnects",

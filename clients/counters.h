@@ -49,6 +49,13 @@ enum counter {
     CTR_STAMPS_FUTURE,       /* updates stamped later than their receipt by more than
                                 --max-clock-skew: dropped */
     CTR_SSE_EVENTS_INVALID,  /* SSE message events whose data was not an update */
+    CTR_VALIDATORS_TOO_LONG, /* poll answers' ETag or Last-Modified values, and SSE ids
+                                at a reconnection, past FOREIGN_VALIDATOR_MAX: not sent
+                                back (foreign.h) */
+    CTR_DELIVERIES_BY_ORDER, /* of deliveries: unstamped updates timed by the
+                                publisher's send time, matched by order (by_order.h) */
+    CTR_UPDATES_UNMATCHED,   /* unstamped updates that could not be matched to a
+                                publish: not timed, not delivered (by_order.h) */
     CTR_ABORTED,             /* transfers still open when the run ended (SSE streams,
                                 WebSockets) */
     CTR_CONNECTIONS,         /* TCP connections opened (sockets created by libcurl) */

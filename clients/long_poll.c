@@ -40,6 +40,7 @@ struct long_state {
     uint64_t cursor;                  /* since= */
     struct foreign_cursor validators; /* a foreign server's cursor (foreign.h) */
     bool synced;                      /* cursor came from the server */
+    struct foreign_cursor answer;     /* the validators the current answer brought */
     struct poll_reply reply;          /* the body of the current response */
 };
 
@@ -49,6 +50,7 @@ static int long_init(struct user *u)
     if (!s)
         return -1;
     u->tp = s;
+    u->answer_validators = &s->answer;
     return poll_reply_init(&s->reply, u->env->cfg->max_body_bytes);
 }
 
@@ -56,6 +58,9 @@ static void long_cleanup(struct user *u)
 {
     struct long_state *s = u->tp;
     poll_reply_free(&s->reply);
+    foreign_cursor_free(&s->validators);
+    foreign_cursor_free(&s->answer);
+    u->answer_validators = NULL;
     free(s);
     u->tp = NULL;
 }
@@ -105,7 +110,8 @@ static enum outcome long_on_done(struct user *u, long status, int64_t now,
     struct long_state *s = u->tp;
     if (foreign_on(u->env->cfg) && (status == 200 || status == 304 || status == 408)) {
         user_note_up(u);
-        enum outcome o = foreign_poll_done(u, &s->validators, &s->reply, status);
+        enum outcome o =
+            foreign_poll_done(u, &s->validators, &s->answer, &s->reply, status);
         bool ok = o == OUTCOME_NEWS || o == OUTCOME_EMPTY || o == OUTCOME_NOT_MODIFIED;
         *next_due = ok ? now : now + LONG_POLL_ERROR_BACKOFF_NS;
         return o;
@@ -143,6 +149,7 @@ static size_t long_ref_head_bytes(const struct header_profile *p, const char *ho
 const struct transport_ops transport_long_poll = {
     .name = "long",
     .kind = REQUEST_FETCH,
+    .by_order = BY_ORDER_RESUMES,
     .ref_head_bytes = long_ref_head_bytes,
     .up_on_connect = true,
     .init = long_init,

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "foreign.h"
 #include "hist.h"
 #include "transport.h"
 #include "wire.h"
@@ -210,6 +211,7 @@ void report_fields(const struct run_results *res, struct report_fields *o)
             cfg->send_rate_hz > 0 ? cli_send_mode_name(cfg->send_mode) : "");
     add_num(o, "send_bytes", cfg->send_rate_hz > 0 ? (double)cfg->send_bytes : 0, 0);
     add_num(o, "send_head_profile_bytes", (double)res->send_head_bytes, 0);
+    add_num(o, "publish_rate_hz", cfg->publish_url ? cfg->publish_rate_hz : 0, 3);
     add_num(o, "cookie_bytes", (double)cfg->cookie_bytes, 0);
     add_num(o, "seed", (double)cfg->seed, 0);
 
@@ -487,6 +489,12 @@ void report_print_summary(FILE *out, const struct run_results *res)
             "anomalies", w[CTR_SEQ_BACKWARDS], w[CTR_STAMPS_FUTURE],
             w[CTR_SSE_EVENTS_INVALID] + w[CTR_WS_MESSAGES_INVALID], fs->unseen,
             fs->inconsistent);
+    if (w[CTR_VALIDATORS_TOO_LONG] > 0)
+        fprintf(out,
+                "  %-13s %" PRIu64
+                " ETag, Last-Modified or SSE id values past %d bytes were not "
+                "sent back: the requests after them went without (validators_too_long)\n",
+                "warning", w[CTR_VALIDATORS_TOO_LONG], FOREIGN_VALIDATOR_MAX);
     if (fs->inconsistent > 0)
         fprintf(out,
                 "  %-13s %" PRIu64 " publish stamps fit no feed epoch or disagree "
@@ -497,6 +505,12 @@ void report_print_summary(FILE *out, const struct run_results *res)
             "latency", hist_mean(h) / 1000.0, ms(hist_value_at_percentile(h, 50)),
             ms(hist_value_at_percentile(h, 90)), ms(hist_value_at_percentile(h, 99)),
             ms(hist_value_at_percentile(h, 99.9)), ms(hist_max(h)));
+    if (w[CTR_DELIVERIES_BY_ORDER] > 0 || w[CTR_UPDATES_UNMATCHED] > 0)
+        fprintf(out,
+                "  %-13s %" PRIu64 " of %" PRIu64 " deliveries unstamped, timed by the "
+                "publisher's send matched by order (weaker); %" PRIu64 " unmatched\n",
+                "by order", w[CTR_DELIVERIES_BY_ORDER], w[CTR_DELIVERIES],
+                w[CTR_UPDATES_UNMATCHED]);
     fprintf(out, "  %-13s mean %.3f ms per user (worst user %.3f ms)\n", "staleness",
             fs->staleness_mean_ms, fs->staleness_max_ms);
     const struct clock_estimate *ck = &res->clock;

@@ -16,7 +16,11 @@
  * sends them on its own connection; for the other techniques the run adds one sender per
  * user (publish.c), a user of its own with the ids after the observer's, and the senders'
  * counts go to a counters set of their own (run_results.upstream). The run's ids are
- * the users 0..N-1, the observer N, then the senders N+1..2N.
+ * the users 0..N-1, the observer N, then the senders N+1..2N. On a foreign server the
+ * client may publish itself (--publish-url, publisher.c): one more user, N+1, on the first
+ * loop, whose counts go with the senders' (there are none then: --send-rate is the lab
+ * server's), and whose send times the users' unstamped updates are matched to
+ * (by_order.h).
  *
  * The threads, their loops and the merge of their figures are in run_workers.c; the two
  * files share the run's and the workers' structs through run_impl.h.
@@ -90,7 +94,10 @@ static int run_setup(struct run *r, char *err, size_t errlen)
     r->ws_tls = cfg->approach == APPROACH_WS && cli_protocol_tls(cfg->protocol);
     const struct transport_ops *ops = transport_for(cfg->approach);
     bool senders = cfg->send_rate_hz > 0 && !ops->carries_messages;
-    r->nids = cfg->clients + 1 + (senders ? cfg->clients : 0);
+    bool publishes = cfg->publish_url != NULL; /* never with senders: foreign_check */
+    r->nids = cfg->clients + 1 + (senders ? cfg->clients : 0) + (publishes ? 1 : 0);
+    if (publishes)
+        r->env.order = &r->order;
     r->env.cfg = cfg;
     r->env.headers = &r->profile;
     r->env.fresh = &r->fresh;
@@ -118,23 +125,30 @@ static int run_setup(struct run *r, char *err, size_t errlen)
         r->workers[t].env.conns_open = r->conns_open;
     for (uint32_t i = 0; i < r->nids; i++) {
         struct worker *w = &r->workers[run_worker_of(r, i)];
-        bool observer = i == cfg->clients, sender = i > cfg->clients;
-        struct counters *ctr = observer ? &w->observer : sender ? &w->upstream : &w->users;
-        const struct transport_ops *t = observer ? &transport_sse
-                                        : sender ? &transport_publish
-                                                 : ops;
+        bool observer = i == cfg->clients;
+        bool publisher = publishes && i == cfg->clients + 1;
+        bool sender = !publisher && i > cfg->clients;
+        struct counters *ctr = observer              ? &w->observer
+                               : sender || publisher ? &w->upstream
+                                                     : &w->users;
+        const struct transport_ops *t = observer    ? &transport_sse
+                                        : sender    ? &transport_publish
+                                        : publisher ? &transport_publisher
+                                                    : ops;
         r->nusers = i + 1;
         if (user_init(&r->users[i], i, observer, &w->env, t, ctr, err, errlen) != 0)
             return -1;
+        r->users[i].publisher = publisher;
         /* the population's user 0 is the sample (partition.h): partition 1's first */
         uint32_t gid = partition_global_id(cfg->partition_index, cfg->partition_count, i);
         r->users[i].fresh.sample = i < cfg->clients && gid == 0;
         /* its instance: user u's is u % M (a sender's, its user's; the observer's, the
          * first) */
         uint32_t owner =
-            sender ? partition_global_id(cfg->partition_index, cfg->partition_count,
-                                         i - cfg->clients - 1)
-                   : gid;
+            publisher ? 0
+            : sender  ? partition_global_id(cfg->partition_index, cfg->partition_count,
+                                            i - cfg->clients - 1)
+                      : gid;
         if (failover_use_target(&r->users[i], observer ? 0 : owner % r->ntargets) != 0) {
             snprintf(err, errlen, "curl_slist_append: out of memory");
             return -1;
@@ -185,6 +199,7 @@ int run_execute(const struct client_config *cfg, struct run **out, char *err, si
     r->progress = isatty(STDERR_FILENO);
 
     pthread_mutex_init(&r->fresh_lock, NULL);
+    by_order_init(&r->order);
     pthread_mutex_init(&r->progress_lock, NULL);
 
     /* the server's clock first (clock_offset.h): from here on this process's real-time
@@ -247,6 +262,7 @@ int run_execute(const struct client_config *cfg, struct run **out, char *err, si
                                                                cfg->partition_count, i)));
         int64_t at = i == cfg->clients  ? t0
                      : i < cfg->clients ? t0 + ops->first_start(cfg, &rng)
+                     : u->publisher     ? t0 + u->ops->first_start(cfg, &rng)
                                         : upstream_due(&u->feed->up);
         loop_timer_set(u->env->loop, u->slot, at);
     }
@@ -331,6 +347,7 @@ void run_free(struct run *r)
         ws_tls_free();
     headers_profile_free(&r->profile);
     freshness_free(&r->fresh);
+    by_order_free(&r->order);
     activity_free(&r->activity);
     hist_free(r->up_env.rtt);
     free(r);

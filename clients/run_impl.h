@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "by_order.h"
 #include "counters.h"
 #include "freshness.h"
 #include "headers.h"
@@ -61,6 +62,8 @@ struct run {
     uint32_t nusers;            /* users initialised (for cleanup) */
     uint32_t nids;              /* users, observer and senders: the loop's ids */
     struct upstream_env up_env; /* the messages' settings; its rtt histogram owned */
+    struct by_order order;      /* the publisher's send times (owned; env.order points
+                                   here when the client publishes) */
     struct user_env env;        /* shared by the users; each worker copies it */
     uint32_t *conns_open;       /* env.conns_open (owned) */
     bool ws_tls;                /* ws_tls_init was called: ws_tls_free at the end */

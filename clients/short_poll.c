@@ -42,6 +42,7 @@ struct short_state {
     bool synced;       /* events mode: cursor came from the server */
     struct foreign_cursor validators; /* state mode: the newest answer's ETag (and, on
                                          a foreign server, Last-Modified) */
+    struct foreign_cursor answer;     /* the validators the current answer brought */
     struct poll_reply reply;          /* the body of the current response */
 };
 
@@ -51,6 +52,7 @@ static int short_init(struct user *u)
     if (!s)
         return -1;
     u->tp = s;
+    u->answer_validators = &s->answer;
     return poll_reply_init(&s->reply, u->env->cfg->max_body_bytes);
 }
 
@@ -58,6 +60,9 @@ static void short_cleanup(struct user *u)
 {
     struct short_state *s = u->tp;
     poll_reply_free(&s->reply);
+    foreign_cursor_free(&s->validators);
+    foreign_cursor_free(&s->answer);
+    u->answer_validators = NULL;
     free(s);
     u->tp = NULL;
 }
@@ -114,7 +119,7 @@ static enum outcome short_on_done(struct user *u, long status, int64_t now,
     else if (status >= 500)
         user_note_down(u, true);
     if (u->env->cfg->poll == POLL_STATE)
-        return foreign_poll_done(u, &s->validators, &s->reply, status);
+        return foreign_poll_done(u, &s->validators, &s->answer, &s->reply, status);
     if (status != 200)
         return OUTCOME_ERR_STATUS;
     if (!s->synced) {

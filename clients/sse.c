@@ -86,8 +86,11 @@ static int sse_on_event(void *ctx, const struct sse_event *ev)
     struct sse_state *s = u->tp;
     if (strcmp(ev->type, "message") == 0) {
         struct update up;
+        int by_order;
         if (read_update(s, ev, &up) == 0) {
             s->fresh += (unsigned)user_deliver_update(u, &up);
+        } else if ((by_order = by_order_deliver(u)) >= 0) { /* no stamp: by order */
+            s->fresh += (unsigned)by_order;
         } else {
             s->bad_updates++;
             counters_add(u->ctr, CTR_SSE_EVENTS_INVALID, 1, u->ctr->measuring);
@@ -149,8 +152,8 @@ static int sse_prepare(struct user *u, struct request_spec *spec, int64_t now)
          * server's figures are not swollen by replays. Stamps seen twice are harmless
          * (freshness.h). */
         snprintf(spec->extra[0], sizeof(spec->extra[0]), "Last-Event-ID: 0");
-    else if (id[0])
-        snprintf(spec->extra[0], sizeof(spec->extra[0]), "Last-Event-ID: %.100s", id);
+    else if (id[0] && foreign_value_fits(u, "an SSE id", strlen(id)))
+        snprintf(spec->extra[0], sizeof(spec->extra[0]), "Last-Event-ID: %s", id);
     if (!lab && !u->env->headers->has_accept[REQUEST_EVENTSOURCE])
         /* what a browser's EventSource always sends, and nchan's condition for a
          * stream (it answers 403 without it) */
@@ -245,6 +248,7 @@ static size_t sse_ref_head_bytes(const struct header_profile *p, const char *hos
 const struct transport_ops transport_sse = {
     .name = "sse",
     .kind = REQUEST_EVENTSOURCE,
+    .by_order = BY_ORDER_RESUMES,
     .ref_head_bytes = sse_ref_head_bytes,
     .init = sse_init,
     .cleanup = sse_cleanup,

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "by_order.h"
 #include "cli.h"
 #include "clock.h"
 #include "dynbuf.h"
@@ -38,8 +39,9 @@
 
 struct user;
 
-#define TRANSPORT_STOP      INT64_MIN /* next_due value: make no more requests */
-#define TRANSPORT_MAX_EXTRA 2         /* header lines a transport may add to a request */
+#define TRANSPORT_STOP        INT64_MIN /* next_due value: make no more requests */
+#define TRANSPORT_MAX_EXTRA   2         /* header lines a transport may add to a request */
+#define TRANSPORT_EXTRA_BYTES 288 /* one such line: room for a validator (foreign.h) */
 /* How long a long-polling user waits after a failed poll before asking again (a page's
  * typical backoff, so an outage does not become a spin); in the results as
  * error_backoff_ms, which the report's restart model uses. */
@@ -57,9 +59,9 @@ enum outcome {
 
 /* The next request, as the transport wants it. */
 struct request_spec {
-    struct dynbuf *target;                /* path and query, e.g. /poll?since=4 */
-    char extra[TRANSPORT_MAX_EXTRA][128]; /* header lines; "" = unused */
-    int64_t timeout_ns;                   /* whole-transfer limit; 0 = none */
+    struct dynbuf *target; /* path and query, e.g. /poll?since=4 */
+    char extra[TRANSPORT_MAX_EXTRA][TRANSPORT_EXTRA_BYTES]; /* header lines; "" = unused */
+    int64_t timeout_ns;        /* whole-transfer limit; 0 = none */
     int64_t answer_timeout_ns; /* longest wait for the response's headers; 0 = none (for
                                   a response with no end, where timeout_ns cannot serve) */
     const char *body; /* a POST's body (held by the transport until on_done or on_error),
@@ -74,6 +76,8 @@ struct transport_ops {
                                true where an answer waits for news (long polling) */
     bool carries_messages;  /* upstream messages travel on this technique's own
                                connection (else a POST sender carries them) */
+    enum by_order_rule by_order; /* how its unstamped updates line up with the
+                                    publishes (by_order.h) */
     /* The bytes of this technique's usual request head with profile p (the report's
      * req_head_profile_bytes: GET /poll, GET /events, the handshake's GET /ws). */
     size_t (*ref_head_bytes)(const struct header_profile *p, const char *host_line);
@@ -110,6 +114,8 @@ extern const struct transport_ops transport_short_poll;
 extern const struct transport_ops transport_long_poll;
 extern const struct transport_ops transport_sse;
 extern const struct transport_ops transport_ws;
-extern const struct transport_ops transport_publish; /* a user's POST sender */
+extern const struct transport_ops transport_publish;   /* a user's POST sender */
+extern const struct transport_ops transport_publisher; /* the client as a foreign
+                                                          server's publisher */
 
 #endif

@@ -31,8 +31,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "by_order.h"
 #include "clock.h"
 #include "failover.h"
+#include "foreign.h"
 #include "headers.h"
 #include "loop.h"
 #include "user_impl.h"
@@ -138,6 +140,8 @@ void user_count_aborted(struct user *u)
 
 void user_count_request(struct user *u)
 {
+    if (u->env->order && !u->observer && !u->publisher)
+        by_order_join(u); /* its first request: where its place in the order starts */
     u->sent_in_window = u->ctr->measuring;
     counters_add(u->ctr, CTR_REQUESTS, 1, u->sent_in_window);
 }
@@ -271,8 +275,8 @@ static void start(struct user *u)
     u->framing_error = false;
     u->abort_requested = false;
     u->status = 0;
-    u->resp_etag[0] = '\0';
-    u->resp_lastmod[0] = '\0';
+    if (u->answer_validators)
+        foreign_cursor_clear(u->answer_validators);
     u->resp_ctype[0] = '\0';
     u->answer_due = spec.answer_timeout_ns > 0 ? now + spec.answer_timeout_ns : 0;
     user_count_request(u);

@@ -31,6 +31,7 @@
 
 #include <curl/curl.h>
 
+#include "by_order.h"
 #include "chunked.h"
 #include "counters.h"
 #include "wire.h"
@@ -43,6 +44,7 @@
 #include "upstream.h"
 
 struct loop;
+struct foreign_cursor;
 
 /* What every user of a run shares; owned by the run, outlives the users. */
 struct user_env {
@@ -59,17 +61,21 @@ struct user_env {
     uint32_t *conns_open; /* libcurl sockets open per connection group, indexed by the
                              group's first user (user.c's conn_group; owned by run.c) */
     struct traffic_writer *traffic; /* this thread's rows of traffic.csv; NULL: none */
+    struct by_order *order; /* the publisher's send times (by_order.h; owned by the run);
+                               NULL: the client does not publish */
 };
 
 struct user {
     uint32_t id;                     /* index in the run */
     uint32_t slot;                   /* its id in its thread's loop (timer, socket) */
     bool observer;                   /* the uncounted ground-truth stream */
+    bool publisher;                  /* the client's own publisher (publisher.c) */
     const struct user_env *env;      /* shared settings */
     const struct transport_ops *ops; /* the technique */
     uint32_t target;                 /* its server now: env->targets[target] (failover.h) */
     struct counters *ctr;            /* where this user's counts go */
     struct fresh_user fresh;         /* what this user knows */
+    struct by_order_cursor order;    /* its place in the publishes' order (by_order.h) */
     bool sends;                      /* this user sends messages (--send-rate): up is set */
     struct upstream up;              /* its messages (upstream.h) */
     struct user *feed;               /* a sender (transport_publish): the user whose
@@ -105,16 +111,17 @@ struct user {
     uint64_t conn_seq_max; /* the highest seq this connection brought since it opened (or
                               since a reset was signalled on it); 0 = none */
     struct chunked chunk;  /* chunked decoder for this response */
-    char resp_etag[64];    /* ETag of this response, "" if none */
-    char resp_lastmod[64]; /* its Last-Modified, "" if none (foreign.h's cursor) */
-    char resp_ctype[128];  /* raw driver: its Content-Type, "" if none */
-    int64_t h2_body_len;   /* HTTP/2: this response's Content-Length; 0 for a status
-                              without a body, -1 unknown (user_protocol.c) */
-    int64_t rx_real_ns;    /* when the bytes being handled were read from the socket
-                              (CLOCK_REALTIME; 0 = not stamped): every update they carry
-                              is received at that instant (user_note_read) */
-    int64_t rx_mono_ns;    /* the same instant on the monotonic clock (messages' round
-                              trips) */
+    struct foreign_cursor *answer_validators; /* where this answer's ETag and
+                              Last-Modified go (a poll transport's state, foreign.h);
+                              NULL: the transport keeps none */
+    char resp_ctype[128];                     /* raw driver: its Content-Type, "" if none */
+    int64_t h2_body_len; /* HTTP/2: this response's Content-Length; 0 for a status
+                            without a body, -1 unknown (user_protocol.c) */
+    int64_t rx_real_ns;  /* when the bytes being handled were read from the socket
+                            (CLOCK_REALTIME; 0 = not stamped): every update they carry
+                            is received at that instant (user_note_read) */
+    int64_t rx_mono_ns;  /* the same instant on the monotonic clock (messages' round
+                            trips) */
     /* connections */
     uint32_t sockets_open; /* sockets open now */
     uint32_t sockets_ever; /* sockets ever opened */

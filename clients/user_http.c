@@ -23,6 +23,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "foreign.h"
 #include "partition.h"
 #include "sockacct.h"
 #include "user_impl.h"
@@ -79,20 +80,17 @@ void user_http_head_line(struct user *u, const char *buf, size_t len)
     if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
         u->headers_done = false;
         u->chunked = false;
-        u->resp_etag[0] = '\0';
-        u->resp_lastmod[0] = '\0';
+        if (u->answer_validators)
+            foreign_cursor_clear(u->answer_validators);
         u->resp_ctype[0] = '\0';
     } else if (len <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
         headers_complete(u);
     } else if (header_value(buf, len, "Transfer-Encoding", &v, &vlen)) {
         u->chunked = vlen >= 7 && strncasecmp(v + vlen - 7, "chunked", 7) == 0;
-    } else if (header_value(buf, len, "ETag", &v, &vlen) && vlen < sizeof(u->resp_etag)) {
-        memcpy(u->resp_etag, v, vlen);
-        u->resp_etag[vlen] = '\0';
-    } else if (header_value(buf, len, "Last-Modified", &v, &vlen) &&
-               vlen < sizeof(u->resp_lastmod)) {
-        memcpy(u->resp_lastmod, v, vlen);
-        u->resp_lastmod[vlen] = '\0';
+    } else if (header_value(buf, len, "ETag", &v, &vlen)) {
+        foreign_note_validator(u, true, v, vlen);
+    } else if (header_value(buf, len, "Last-Modified", &v, &vlen)) {
+        foreign_note_validator(u, false, v, vlen);
     } else if (!u->easy && header_value(buf, len, "Content-Type", &v, &vlen) &&
                vlen < sizeof(u->resp_ctype)) {
         memcpy(u->resp_ctype, v, vlen);
@@ -135,7 +133,7 @@ void user_note_traffic(struct user *u, int64_t t_ns, uint64_t up, uint64_t down,
                        bool in_window)
 {
     const struct user *owner = u->feed ? u->feed : u; /* a sender's bytes are its user's */
-    if (u->env->traffic && !u->observer) {
+    if (u->env->traffic && !u->observer && !u->publisher) {
         /* the population's id, so N partitions' files concatenate (partition.h) */
         const struct client_config *cfg = u->env->cfg;
         uint32_t gid =

@@ -155,6 +155,11 @@ static void ws_on_message(struct user *u, bool text, const uint8_t *msg, size_t 
             user_note_reset(u);
             return;
         }
+        int by_order = by_order_deliver(u); /* no stamp: by order, when publishing */
+        if (by_order >= 0) {
+            s->fresh += (unsigned)by_order;
+            return;
+        }
     }
     s->bad++;
     counters_add(u->ctr, CTR_WS_MESSAGES_INVALID, 1, u->ctr->measuring);
@@ -312,6 +317,7 @@ static size_t ws_ref_head_bytes(const struct header_profile *p, const char *host
 const struct transport_ops transport_ws = {
     .name = "ws",
     .kind = REQUEST_WEBSOCKET,
+    .by_order = BY_ORDER_FIRST_CONNECTION,
     .carries_messages = true,
     .ref_head_bytes = ws_ref_head_bytes,
     .init = ws_init,

@@ -1,12 +1,15 @@
-/* fuzz_bench_parsers.c: libFuzzer harness for the reference client's parsers: the HTTP/1.1
- * response parser, the WebSocket frame decoder and the update scanner (bench/).
+/* fuzz_bench_parsers.c: libFuzzer harness for the bench's parsers: the HTTP/1.1 response
+ * parser, the WebSocket frame decoder and the update scanner (the reference client's),
+ * and the floor server's request-head parser (bench/).
  *
  * Byte 0 is a seed for the split sizes; the rest is fed to each parser twice, whole and in
  * seeded pieces, and both runs must agree: the same status, the same bytes used, the same
  * body (hashed), the same messages (hashed). The response parser's counts must add up to
- * the bytes it used. The scanner must not read past its input (ASan watches). Any
- * difference calls abort().
+ * the bytes it used. The scanner must not read past its input (ASan watches). The head
+ * parser must say "more" for every prefix of a head it reads whole, and its fields must
+ * lie inside the head. Any difference calls abort().
  */
+#include "bench/floor_req.h"
 #include "bench/http_resp.h"
 #include "bench/update_scan.h"
 #include "bench/ws_frame.h"
@@ -82,6 +85,27 @@ static int ws_run(const char *d, size_t n, uint32_t seed, uint64_t *hash)
     return st;
 }
 
+static int inside(struct floor_span sp, const char *d, size_t head)
+{
+    return sp.len == 0 || (sp.p >= d && sp.p + sp.len <= d + head);
+}
+
+/* The floor's head parser on d[0..n) (exactly n bytes), whole and at a seeded prefix. */
+static void floor_check(const char *d, size_t n, uint32_t seed)
+{
+    struct floor_req r, r2;
+    size_t max = 64 + seed % 4096;
+    enum floor_parse st = floor_req_parse(d, n, max, &r);
+    if (st != FLOOR_HEAD)
+        return;
+    if (r.head_len > n || r.head_len > max || !inside(r.method, d, r.head_len) ||
+        !inside(r.path, d, r.head_len) || !inside(r.if_none, d, r.head_len))
+        abort();
+    size_t cut = r.head_len ? (seed >> 8) % r.head_len : 0;
+    if (floor_req_parse(d, cut, max, &r2) != FLOOR_MORE)
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -110,6 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(copy, d, n);
     struct update_scan_result res;
     update_scan(copy, n, NULL, NULL, &res);
+    floor_check(copy, n, seed);
     free(copy);
     return 0;
 }

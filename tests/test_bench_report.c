@@ -194,12 +194,84 @@ static void test_median_even_and_gaps(void **state)
     assert_int_equal(cpu->met, -1);
 }
 
+/* The floor's runs give each line a third column and the ceiling, floor / nchan; a goal
+ * above the ceiling is said to be out of reach for any server, one below it within
+ * reach; a line the floor did not run has no ceiling, and the tables say all of it. */
+static void test_ceiling(void **state)
+{
+    (void)state;
+    struct bench_row rows[16];
+    size_t n = 0;
+    for (int i = 0; i < 3; i++) {
+        rows[n] = row("poll-200", "pushpull", i + 1, 1);
+        rows[n++].requests_per_s = 90000 + 1000 * i;
+        rows[n] = row("poll-200", "nchan", i + 1, 1);
+        rows[n++].requests_per_s = 80000;
+        rows[n] = row("poll-200", "floor", i + 1, 1);
+        rows[n++].requests_per_s = 110000 - 2000 * i; /* median 108000: 1.35 */
+        rows[n] = row("poll-304", "nchan", i + 1, 1);
+        rows[n++].requests_per_s = 100000;
+        rows[n] = row("poll-304", "floor", i + 1, 1);
+        rows[n++].requests_per_s = 110000; /* 1.1: under the goal of 1.2 */
+    }
+    struct report_line lines[64];
+    size_t nl = report_lines_init(lines, 64);
+    report_summarize(lines, nl, rows, n);
+    const struct report_line *p200 = find(lines, nl, "poll-200", "requests_per_s");
+    const struct report_line *p304 = find(lines, nl, "poll-304", "requests_per_s");
+    assert_int_equal(p200->n[2], 3);
+    assert_true(p200->med[2] == 108000 && p200->min[2] == 106000 && p200->max[2] == 110000);
+    assert_true(fabs(p200->ceiling - 1.35) < 1e-9);
+    assert_true(fabs(p304->ceiling - 1.1) < 1e-9);
+    assert_true(isnan(p304->ratio)); /* pushpull did not run it */
+    assert_true(isnan(find(lines, nl, "idle-sse", "server_rss_per_conn_kib")->ceiling));
+
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    report_print(f, lines, nl);
+    fclose(f);
+    const char *c = strstr(text, "the machine's ceiling");
+    assert_non_null(c);
+    const char *l200 = strstr(c, "polling, 200s: requests/s (wrk)");
+    const char *l304 = strstr(c, "polling, 304s: requests/s (wrk)");
+    assert_non_null(l200);
+    assert_non_null(l304);
+    assert_non_null(strstr(l200, "1.35"));
+    const char *within = strstr(l200, "within reach");
+    assert_non_null(within);
+    assert_true(within < l304);
+    assert_non_null(strstr(l304, "out of reach for any server here"));
+    free(text);
+
+    char dir[] = "/tmp/pushpull-bench-report-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct report_env env = {.started = "2026-12-02T00:00:00Z",
+                             .command = "pushpull-bench",
+                             .versions = "v",
+                             .machine = "m",
+                             .params = "p"};
+    char err[256], cmd[512];
+    assert_int_equal(report_write(dir, &env, lines, nl, err, sizeof(err)), 0);
+    snprintf(
+        cmd, sizeof(cmd),
+        "grep -q '| polling, 304s: requests/s (wrk) | 110000 (110000–110000) | 1.10 | – | "
+        ">= 1.2 | out of reach for any server here |' %s/summary.md && "
+        "grep -q '^poll-200,requests_per_s,3,91000,.*,3,108000,106000,110000,1.35$' "
+        "%s/summary.csv",
+        dir, dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_median_even_and_gaps),
+        cmocka_unit_test(test_ceiling),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,7 +9,9 @@
  * received = expected), and the users connected again (more connections than users), so
  * each technique's cursor resumed where it was: SSE by Last-Event-ID, the polls by
  * If-None-Match/If-Modified-Since. A WebSocket has no cursor (a drop loses updates), so it
- * runs without the cut. Needs Debian's nginx and libnginx-mod-nchan, as the bench does.
+ * runs without the cut. One more SSE run has the client publish (--publish-url) instead of
+ * the test: nchan accepts every post and passes its stamp through, so nothing is timed by
+ * order. Needs Debian's nginx and libnginx-mod-nchan, as the bench does.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -64,18 +66,20 @@ struct seen {
     char err[256]; /* why the run could not happen; "" when it did */
     int status;    /* the client's exit status */
     double expected, received, missed, conns, parse; /* from its summary.json */
+    double by_order, up_requests, up_errors;         /* ... its own publishing */
 };
 
 /* One run of the client on nchan's url for approach, through the proxy (a ws:// URL is
  * given whole, its host and port replaced by the proxy's); publishes 4 a second in its
- * window and, with cut, severs every connection for 250 ms in it. */
-static void run_against_nchan(const char *approach, const char *url, int cut,
+ * window (or, with publishes, the client itself does: --publish-url) and, with cut,
+ * severs every connection for 250 ms in it. */
+static void run_against_nchan(const char *approach, const char *url, int cut, int publishes,
                               struct seen *o)
 {
     char dir[128], out[160], server[64], whole[96];
     memset(o, 0, sizeof(*o));
     o->status = -1;
-    snprintf(dir, sizeof(dir), "%s/%s", tmp, approach);
+    snprintf(dir, sizeof(dir), "%s/%s%s", tmp, approach, publishes ? "-publishing" : "");
     snprintf(out, sizeof(out), "%s/out", dir);
     if (mkdir(dir, 0755) != 0 || mkdir(out, 0755) != 0) {
         snprintf(o->err, sizeof(o->err), "mkdir %s", out);
@@ -101,11 +105,33 @@ static void run_against_nchan(const char *approach, const char *url, int cut,
                  strchr(url + 5, '/'));
         url = whole;
     }
-    const char *args[] = {
-        "--server",       server,        "--approach", approach, "--url",      url,
-        "--observer-url", "/sub/events", "--clients",  "3",      "--warmup",   "1s",
-        "--duration",     "4s",          "--drain",    "1s",     "--interval", "100ms",
-        "--threads",      "1",           "--out",      out,      NULL};
+    const char *args[] = {"--server",
+                          server,
+                          "--approach",
+                          approach,
+                          "--url",
+                          url,
+                          "--observer-url",
+                          "/sub/events",
+                          "--clients",
+                          "3",
+                          "--warmup",
+                          "1s",
+                          "--duration",
+                          "4s",
+                          "--drain",
+                          "1s",
+                          "--interval",
+                          "100ms",
+                          "--threads",
+                          "1",
+                          "--out",
+                          out,
+                          publishes ? "--publish-url" : NULL,
+                          "/pub",
+                          "--publish-rate",
+                          "4",
+                          NULL};
     int64_t t0 = clock_mono_ns();
     pid_t pid = client_harness_start(out, args);
     if (pid <= 0) {
@@ -116,7 +142,8 @@ static void run_against_nchan(const char *approach, const char *url, int cut,
         sleep_until(t0 + 1500 * NS_PER_MS + i * 250 * NS_PER_MS);
         if (cut && (i == 3 || i == 4))
             cut_proxy_sever(px, i == 3);
-        bench_server_publish(&srv, 20, 0, o->err, sizeof(o->err));
+        if (!publishes)
+            bench_server_publish(&srv, 20, 0, o->err, sizeof(o->err));
     }
     o->status = client_harness_finish(pid, 60);
     cJSON *sum = client_harness_summary(out);
@@ -129,6 +156,9 @@ static void run_against_nchan(const char *approach, const char *url, int cut,
     o->missed = client_harness_num(sum, "results.missed");
     o->conns = client_harness_num(sum, "results.connections_opened_run");
     o->parse = client_harness_num(sum, "results.errors_parse");
+    o->by_order = client_harness_num(sum, "run_totals.deliveries_by_order");
+    o->up_requests = client_harness_num(sum, "results.up_requests");
+    o->up_errors = client_harness_num(sum, "results.up_errors");
     cJSON_Delete(sum);
 end:
     cut_proxy_stop(px);
@@ -136,10 +166,10 @@ end:
         snprintf(o->err, sizeof(o->err), "nginx did not stop cleanly");
 }
 
-static void check(const char *approach, const char *url, int cut)
+static void check(const char *approach, const char *url, int cut, int publishes)
 {
     struct seen o;
-    run_against_nchan(approach, url, cut, &o);
+    run_against_nchan(approach, url, cut, publishes, &o);
     print_message(
         "%s: status %d, %.0f of %.0f received, %.0f missed, %.0f connections%s%s\n",
         approach, o.status, o.received, o.expected, o.missed, o.conns, o.err[0] ? ": " : "",
@@ -152,30 +182,41 @@ static void check(const char *approach, const char *url, int cut)
     assert_true(o.parse == 0);
     if (cut)
         assert_true(o.conns > 3); /* they were cut, and came back */
+    /* nchan passes the body through: every update is timed by its stamp */
+    assert_true(o.by_order == 0);
+    if (publishes) /* nchan took every publish of the client's (201 or 202) */
+        assert_true(o.up_requests >= 8 && o.up_errors == 0);
 }
 
 static void test_sse_resumes_by_last_event_id(void **state)
 {
     (void)state;
-    check("sse", "/sub/events", 1);
+    check("sse", "/sub/events", 1, 0);
 }
 
 static void test_long_poll_resumes_by_validators(void **state)
 {
     (void)state;
-    check("long", "/sub/longpoll", 1);
+    check("long", "/sub/longpoll", 1, 0);
 }
 
 static void test_interval_poll_resumes_by_validators(void **state)
 {
     (void)state;
-    check("short", "/sub/poll", 1);
+    check("short", "/sub/poll", 1, 0);
 }
 
 static void test_websocket_receives_all(void **state)
 {
     (void)state;
-    check("ws", "ws://host/sub/ws", 0);
+    check("ws", "ws://host/sub/ws", 0, 0);
+}
+
+/* The client as nchan's publisher (--publish-url): its posts come through as updates. */
+static void test_sse_with_the_client_publishing(void **state)
+{
+    (void)state;
+    check("sse", "/sub/events", 0, 1);
 }
 
 /* The flags: one line naming the flag for each combination that cannot work. */
@@ -198,6 +239,13 @@ static void test_flags(void **state)
         {{"--url", "/a", "--observer-url", "sub"}, "--observer-url: expected"},
         {{"--url", "/a", "--poll", "events"}, "--poll events"},
         {{"--url", "/a", "--approach", "long", "--send-rate", "1"}, "--send-rate"},
+        {{"--url", "/a", "--publish-url", "/pub", "--publish-rate", "10"}, NULL},
+        {{"--publish-url", "/pub"}, "--publish-url: only with --url"},
+        {{"--url", "/a", "--publish-url", "ftp://x/pub"}, "--publish-url: expected"},
+        {{"--url", "/a", "--publish-url", "/pub", "--publish-rate", "0"},
+         "--publish-rate: expected"},
+        {{"--url", "/a", "--publish-url", "/pub", "--partition", "1/2"},
+         "--publish-url: one process"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *argv[10] = {"pushpull-client"};
@@ -227,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_long_poll_resumes_by_validators),
         cmocka_unit_test(test_interval_poll_resumes_by_validators),
         cmocka_unit_test(test_websocket_receives_all),
+        cmocka_unit_test(test_sse_with_the_client_publishing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
