@@ -17,11 +17,16 @@
  * 5.5 recommends 30 s), and every parked request holds a socket and a little memory.
  *
  * A missing `since` means "from now": the request waits for the next update.
+ *
+ * An update wakes every parked request at once, and nearly all of them hold the same
+ * cursor: the answer to each cursor is rendered once per update and handed to all who
+ * ask it (since_answers.h), as GET /poll shares its answer to the newest update.
  */
 #include "server.h"
 #include "reply.h"
 #include "route.h"
 #include "short_poll.h"
+#include "since_answers.h"
 
 #include <stdlib.h>
 
@@ -35,8 +40,14 @@ struct long_poll {
     bool held;           /* counted as open in /stats */
 };
 
+/* Answer with what follows lp->since (feed lock held; released here). The answer is the
+ * one shared by every long poll that asks the same as the feed stands (since_answers.h),
+ * except when the server is closing: that one says Connection: close, and is built for
+ * this request alone. */
 static enum MHD_Result answer(struct request *req, struct long_poll *lp, bool closing)
 {
+    if (!closing)
+        return since_answers_reply_locked(&req->srv->since_answers, req, lp->since, 0);
     struct dynbuf body;
     uint64_t count;
     dynbuf_init(&body, SIZE_MAX / 2);
@@ -44,9 +55,8 @@ static enum MHD_Result answer(struct request *req, struct long_poll *lp, bool cl
     feed_unlock(req->srv->feed);
     if (rc != 0)
         return MHD_NO;
-    enum MHD_Result res = closing ? reply_json(req, 200, body.mem, body.len,
-                                               MHD_HTTP_HEADER_CONNECTION, "close", NULL)
-                                  : reply_json(req, 200, body.mem, body.len, NULL);
+    enum MHD_Result res =
+        reply_json(req, 200, body.mem, body.len, MHD_HTTP_HEADER_CONNECTION, "close", NULL);
     dynbuf_free(&body);
     return res;
 }

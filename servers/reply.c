@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jsonw.h"
@@ -84,13 +85,14 @@ static struct MHD_Response *create_bodiless(void)
 #endif
 }
 
-/* A buffered response (body copied) with the given extra header pairs (va_list of name,
- * value, ..., NULL), or NULL. */
-static struct MHD_Response *build_v(const char *body, size_t len, const char *content_type,
-                                    va_list ap)
+/* A buffered response with the given extra header pairs (va_list of name, value, ...,
+ * NULL), or NULL. The body is copied (MHD_RESPMEM_MUST_COPY) or adopted, to be freed with
+ * the response (MHD_RESPMEM_MUST_FREE; still the caller's when NULL is returned). */
+static struct MHD_Response *build_v(const char *body, size_t len,
+                                    enum MHD_ResponseMemoryMode mode,
+                                    const char *content_type, va_list ap)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, mode);
     if (!r)
         return NULL;
     if (content_type)
@@ -108,8 +110,28 @@ struct MHD_Response *reply_json_build(const char *body, size_t len, ...)
 {
     va_list ap;
     va_start(ap, len);
-    struct MHD_Response *r = build_v(body, len, "application/json", ap);
+    struct MHD_Response *r =
+        build_v(body, len, MHD_RESPMEM_MUST_COPY, "application/json", ap);
     va_end(ap);
+    return r;
+}
+
+/* build_v with no extra headers: a va_list needs a variadic function to come from. */
+static struct MHD_Response *build_adopted(char *body, size_t len, ...)
+{
+    va_list ap;
+    va_start(ap, len);
+    struct MHD_Response *r =
+        build_v(body, len, MHD_RESPMEM_MUST_FREE, "application/json", ap);
+    va_end(ap);
+    return r;
+}
+
+struct MHD_Response *reply_json_adopt(char *body, size_t len)
+{
+    struct MHD_Response *r = build_adopted(body, len, NULL);
+    if (!r)
+        free(body);
     return r;
 }
 
@@ -128,7 +150,7 @@ struct MHD_Response *reply_not_modified_build(const char *etag)
 static enum MHD_Result reply_buffer(struct request *req, unsigned status, const char *body,
                                     size_t len, const char *content_type, va_list ap)
 {
-    struct MHD_Response *r = build_v(body, len, content_type, ap);
+    struct MHD_Response *r = build_v(body, len, MHD_RESPMEM_MUST_COPY, content_type, ap);
     if (!r)
         return MHD_NO;
     count_body(req, len);

@@ -45,6 +45,10 @@ size_t reply_quote(char *out, size_t cap, const char *v, size_t len);
 enum MHD_Result reply_queue(struct request *req, unsigned status, struct MHD_Response *r);
 /* reply_json's response, built and not queued (for reply_shared), or NULL. */
 struct MHD_Response *reply_json_build(const char *body, size_t len, ...);
+/* reply_json_build's response without extra headers, whose body is `body` itself (from
+ * malloc, len > 0 bytes): it is freed with the response's last reference, or here at
+ * once when NULL (out of memory) is returned. Either way the caller no longer owns it. */
+struct MHD_Response *reply_json_adopt(char *body, size_t len);
 /* A 304's response with Cache-Control: no-cache and this ETag, built and not queued (for
  * reply_shared), or NULL: no body, and no Content-Length where libmicrohttpd can leave it
  * out (0.9.76 and later; 0.9.75 always sends "Content-Length: 0", see reply.c). */

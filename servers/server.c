@@ -413,6 +413,7 @@ static void server_release(struct server *srv)
     ws_loop_free(srv->ws);
     srv->ws = NULL;
     poll_answers_free(&srv->poll_answers); /* after the daemon: it held references */
+    since_answers_free(&srv->since_answers);
     conns_destroy(&srv->conns);
     redis_feed_free(srv->redis); /* its follower writes into the feed */
     srv->redis = NULL;
@@ -453,6 +454,7 @@ int server_start(struct server *srv, const struct server_config *cfg, char *err,
     memset(srv, 0, sizeof(*srv));
     srv->cfg = *cfg;
     poll_answers_init(&srv->poll_answers);
+    since_answers_init(&srv->since_answers);
     stats_init(&srv->stats);
     conns_init(&srv->conns, cfg->request_timeout_ns, cfg->idle_timeout_ns,
                &srv->stats.timeouts);

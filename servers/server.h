@@ -22,6 +22,7 @@
 #include "feed.h"
 #include "redis_conn.h"
 #include "short_poll.h"
+#include "since_answers.h"
 #include "stats.h"
 
 enum gen_process { GEN_PERIODIC, GEN_POISSON, GEN_BURST, GEN_TRACE };
@@ -73,8 +74,9 @@ struct server {
     int log_fd;            /* the durable feed's log (--feed-file), or -1 */
     pthread_t sweeper;     /* wakes expired waiters and notices vanished peers */
     bool sweeper_started;
-    struct redis_feed *redis;         /* the feed through Redis (--redis), or NULL */
-    struct poll_answers poll_answers; /* GET /poll's shared answers (short_poll.c) */
+    struct redis_feed *redis;           /* the feed through Redis (--redis), or NULL */
+    struct poll_answers poll_answers;   /* GET /poll's shared answers (short_poll.c) */
+    struct since_answers since_answers; /* shared cursor answers (since_answers.c) */
 };
 
 /* Defaults, in one place. */

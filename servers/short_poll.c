@@ -15,12 +15,14 @@
  *   GET /poll?since=N[&limit=K] every update after N still in the ring (event mode),
  *                               with the cursor for the next ask in "next". A gap the
  *                               ring can no longer fill says "reset":true, never silence.
- * Long polling reuses the event-mode body (poll_render_since_locked, below).
+ * Long polling reuses the event-mode body (poll_render_since_locked, below), and both share
+ * each cursor's answer until the next update (since_answers.h).
  */
 #include "server.h"
 #include "reply.h"
 #include "route.h"
 #include "short_poll.h"
+#include "since_answers.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -191,17 +193,9 @@ static enum MHD_Result short_poll_handle(struct request *req)
                            POLL_MAX_LIMIT);
     if (!has_since)
         return poll_latest(req);
-    struct dynbuf body;
-    dynbuf_init(&body, SIZE_MAX / 2);
-    uint64_t count;
+    /* clients that keep up ask with the same cursor until the next update: one answer */
     feed_lock(req->srv->feed);
-    int rc = poll_render_since_locked(req->srv->feed, since, limit, &body, &count);
-    feed_unlock(req->srv->feed);
-    if (rc != 0)
-        return MHD_NO;
-    enum MHD_Result res = reply_json(req, 200, body.mem, body.len, NULL);
-    dynbuf_free(&body);
-    return res;
+    return since_answers_reply_locked(&req->srv->since_answers, req, since, limit);
 }
 
 const struct route short_poll_route = {

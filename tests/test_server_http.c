@@ -194,6 +194,12 @@ static void poll_since_cursor(void **state)
     assert_non_null(strstr(r.body, "{\"next\":2,\"events\":[{\"seq\":2,"));
     assert_null(strstr(r.body, "\"seq\":3"));
     harness_response_free(&r);
+    /* the same cursor without the limit: another answer (answers are shared per
+     * question, since_answers.c) */
+    r = get(s.port, "/poll?since=1", NULL);
+    assert_non_null(strstr(r.body, "{\"next\":3,\"events\":[{\"seq\":2,"));
+    assert_non_null(strstr(r.body, "{\"seq\":3,"));
+    harness_response_free(&r);
 
     r = get(s.port, "/poll?since=3", NULL);
     assert_string_equal(r.body, "{\"next\":3,\"events\":[]}");
@@ -314,6 +320,86 @@ static void longpoll_answered_on_shutdown(void **state)
     assert_string_equal(r.body, "{\"next\":0,\"events\":[]}");
     harness_response_free(&r);
     close(fd);
+}
+
+/* Send a request on fd and read its answer; counts what went each way. */
+static struct harness_response lp_ask(int fd, const char *target, size_t *sent,
+                                      size_t *head, size_t *body)
+{
+    char req[256];
+    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", target);
+    assert_int_equal(harness_send(fd, req, (size_t)n), 0);
+    *sent += (size_t)n;
+    struct harness_response r;
+    assert_int_equal(harness_read_response(fd, &r, 2000), 0);
+    assert_int_equal(r.status, 200);
+    *head += r.head_len;
+    *body += r.body_len;
+    return r;
+}
+
+/* Long polls answered from one feed state share one answer per cursor (since_answers.c):
+ * two cursors must still get their own answers, an answer must not outlive the update
+ * after it, and the bytes are counted exactly as for an answer built for one request. */
+static void longpoll_shared_answers_are_per_cursor_and_fresh(void **state)
+{
+    (void)state;
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    harness_publish(s.port, "one");
+    harness_publish(s.port, "two");
+    size_t sent = 0, head = 0, body = 0;
+    int a = harness_connect(s.port), b = harness_connect(s.port),
+        c = harness_connect(s.port);
+    const char hold[] = "GET /longpoll?since=2 HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(harness_send(a, hold, sizeof(hold) - 1), 0);
+    assert_int_equal(harness_send(b, hold, sizeof(hold) - 1), 0);
+    sent += 2 * (sizeof(hold) - 1);
+    for (int i = 0; i < 100; i++) { /* both parked before the publish */
+        cJSON *st = harness_stats(s.port);
+        int64_t parked = harness_stat(st, "parked");
+        cJSON_Delete(st);
+        if (parked == 2)
+            break;
+        harness_sleep_ms(20);
+    }
+    assert_int_equal(harness_publish(s.port, "three"), 3);
+    struct harness_response ra, rb;
+    assert_int_equal(harness_read_response(a, &ra, 2000), 0);
+    assert_int_equal(harness_read_response(b, &rb, 2000), 0);
+    head += ra.head_len + rb.head_len;
+    body += ra.body_len + rb.body_len;
+    assert_non_null(strstr(ra.body, "{\"next\":3,\"events\":[{\"seq\":3,"));
+    assert_null(strstr(ra.body, "\"seq\":2,"));
+    assert_string_equal(ra.body, rb.body);
+    /* another cursor, the same feed: its own answer, with seq 2 and 3 */
+    struct harness_response rc = lp_ask(c, "/longpoll?since=1", &sent, &head, &body);
+    assert_non_null(strstr(rc.body, "{\"next\":3,\"events\":[{\"seq\":2,"));
+    assert_non_null(strstr(rc.body, "{\"seq\":3,"));
+    harness_response_free(&rc);
+    /* one update later, since=2 again: seq 3 and 4, not the answer above */
+    assert_int_equal(harness_publish(s.port, "four"), 4);
+    rc = lp_ask(c, "/longpoll?since=2", &sent, &head, &body);
+    assert_string_not_equal(rc.body, ra.body);
+    assert_non_null(strstr(rc.body, "{\"next\":4,\"events\":[{\"seq\":3,"));
+    assert_non_null(strstr(rc.body, "{\"seq\":4,"));
+    harness_response_free(&rc);
+    rc = lp_ask(a, "/longpoll?since=4&timeout=1", &sent, &head, &body);
+    assert_string_equal(rc.body, "{\"next\":4,\"events\":[]}");
+    harness_response_free(&rc);
+    harness_response_free(&ra);
+    harness_response_free(&rb);
+    harness_sleep_ms(50); /* the counts are taken as each answer completes */
+    cJSON *st = harness_stats(s.port);
+    assert_int_equal(harness_stat(st, "transports.longpoll.req_header_bytes"), sent);
+    assert_int_equal(harness_stat(st, "transports.longpoll.resp_header_bytes"), head);
+    assert_int_equal(harness_stat(st, "transports.longpoll.resp_body_bytes"), body);
+    assert_int_equal(harness_stat(st, "unaccounted_bytes"), 0);
+    cJSON_Delete(st);
+    close(a);
+    close(b);
+    close(c);
+    stop(&s);
 }
 
 /* ---- Server-Sent Events --------------------------------------------------- */
@@ -1419,6 +1505,8 @@ int main(void)
         cmocka_unit_test_teardown(longpoll_news_already_there_and_timeout, teardown),
         cmocka_unit_test_teardown(longpoll_batches_and_server_default_timeout, teardown),
         cmocka_unit_test_teardown(longpoll_answered_on_shutdown, teardown),
+        cmocka_unit_test_teardown(longpoll_shared_answers_are_per_cursor_and_fresh,
+                                  teardown),
         cmocka_unit_test_teardown(sse_headers_retry_and_ids, teardown),
         cmocka_unit_test_teardown(sse_heartbeat, teardown),
         cmocka_unit_test_teardown(sse_resume_from_last_event_id, teardown),
