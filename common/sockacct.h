@@ -45,6 +45,12 @@ int sockacct_read(int fd, struct sockacct *out);
  * that connected would lack its SYN); it relies on the kernel counting every
  * retransmitted byte it sends once in tcpi_bytes_sent and once in tcpi_bytes_retrans. */
 int sockacct_read_accepted(int fd, struct sockacct *out);
+/* sockacct_read_accepted for a caller that knows `floor`, a count `read` cannot be below
+ * (what its parser has consumed, in the kernel's count): when what arrived, less any
+ * queue taken before it, comes to the floor, that is `read`, and the reading stops there
+ * (one TCP_INFO when nothing waits to be read). A floor above the true count would be
+ * taken for it: it must be a proven lower bound. Not used in state CLOSED. */
+int sockacct_read_served(int fd, uint64_t floor, struct sockacct *out);
 /* For a socket in state CLOSED: 1 when the peer's FIN came before the end (it is then in
  * `read`), 0 when not. Takes a reset's pending error (ECONNRESET) from the socket, and
  * answers 1 wrongly after a reset without a FIN whose error a read already took: call it
