@@ -88,7 +88,7 @@ static uint64_t arrived(const struct tcp_info *ti)
     return ti->tcpi_bytes_received - (uint64_t)flags.peer_fin;
 }
 
-int sockacct_read_served(int fd, uint64_t floor, struct sockacct *out)
+int sockacct_read_served(int fd, uint64_t floor, bool queue_first, struct sockacct *out)
 {
     struct tcp_info ti, again;
     socklen_t len = sizeof(ti);
@@ -107,8 +107,16 @@ int sockacct_read_served(int fd, uint64_t floor, struct sockacct *out)
      *     it is `read` (nothing can have arrived unseen: the queue would hold it);
      *   - two TCP_INFOs around one queue size that agree (no byte, no FIN between) make
      *     the queue belong to both: `read` is exact.
+     * Where the next request is already in when the reading starts, arrived alone is over
+     * the floor, and TCP_INFO, SIOCINQ and TCP_INFO again were needed; with the queue
+     * taken first (queue_first) the bound meets the floor at once: SIOCINQ and TCP_INFO.
+     * The caller picks the order from its last reading (`waiting`); measured under wrk on
+     * /poll, the next request was in at 93% of the request ends with one connection and
+     * 5% with a hundred (the server then busy with the others).
      * In state CLOSED the state no longer says whether the peer's FIN is in
      * tcpi_bytes_received (sockacct_closed_fin asks the socket): the floor is not used. */
+    if (queue_first && ioctl(fd, SIOCINQ, &inq) != 0)
+        return -1;
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
         return -1;
     for (int tries = 0;; tries++) {
@@ -138,12 +146,13 @@ int sockacct_read_served(int fd, uint64_t floor, struct sockacct *out)
     uint64_t unsent = ti.tcpi_notsent_bytes;
     out->written = out->payload_out + unsent - (uint64_t)(out->own_fin && unsent > 0);
     out->read = ti.tcpi_bytes_received - (uint64_t)inq - (uint64_t)out->peer_fin;
+    out->waiting = (uint64_t)inq;
     return 0;
 }
 
 int sockacct_read_accepted(int fd, struct sockacct *out)
 {
-    return sockacct_read_served(fd, 0, out);
+    return sockacct_read_served(fd, 0, false, out);
 }
 
 int sockacct_closed_fin(int fd)

@@ -137,8 +137,10 @@ static int kernel_counts(struct conn_state *cs, uint64_t floor, uint64_t *writte
                          uint64_t *read, bool *peer_fin)
 {
     struct sockacct now;
-    if (!cs || !cs->acct_ok || sockacct_read_served(cs->fd, floor, &now) != 0)
+    if (!cs || !cs->acct_ok ||
+        sockacct_read_served(cs->fd, floor, cs->next_waiting, &now) != 0)
         return -1;
+    cs->next_waiting = now.waiting > 0; /* the order of the next reading's calls */
     *peer_fin = now.peer_fin;
     *written = now.closed ? now.payload_out : now.written;
     *read = now.read;

@@ -199,7 +199,7 @@ static void served_read_is_exact_while_data_arrives(void **state)
         got += (uint64_t)n;
         uint64_t under = (uint64_t)(i % 3) * (uint64_t)n / 2; /* 0, n/2 or n */
         struct sockacct now;
-        assert_int_equal(sockacct_read_served(a, base.read + got - under, &now), 0);
+        assert_int_equal(sockacct_read_served(a, base.read + got - under, i % 2, &now), 0);
         if (now.read - base.read != got)
             fail_msg("reading %d (floor %llu under) said %llu of %llu read", i,
                      (unsigned long long)under, (unsigned long long)(now.read - base.read),
@@ -221,9 +221,8 @@ static void send_all(int fd, const char *s)
  * gives: the request alone (the floor is the count); the next request already waiting;
  * two requests pipelined in one segment and read whole, the floor the first one's (the
  * second was read, not parsed); and the peer's FIN after the request. */
-static void served_read_at_request_ends(void **state)
+static void request_ends(bool qf)
 {
-    (void)state;
     const char *req = "GET /poll HTTP/1.1\r\nHost: x\r\n\r\n";
     uint64_t len = strlen(req);
     int a, b;
@@ -236,12 +235,13 @@ static void served_read_at_request_ends(void **state)
     send_all(b, req);
     assert_int_equal(read(a, buf, sizeof(buf)), (ssize_t)len);
     got += len;
-    assert_int_equal(sockacct_read_served(a, base.read + got, &now), 0);
+    assert_int_equal(sockacct_read_served(a, base.read + got, qf, &now), 0);
     assert_int_equal(now.read - base.read, got);
 
     send_all(b, req); /* the next request, already in when the reading starts */
-    assert_int_equal(sockacct_read_served(a, base.read + got, &now), 0);
+    assert_int_equal(sockacct_read_served(a, base.read + got, qf, &now), 0);
     assert_int_equal(now.read - base.read, got);
+    assert_int_equal(now.waiting, len);
     assert_int_equal(read(a, buf, sizeof(buf)), (ssize_t)len);
     got += len;
 
@@ -251,25 +251,41 @@ static void served_read_at_request_ends(void **state)
     assert_int_equal(read(a, buf, sizeof(buf)), (ssize_t)(2 * len));
     got += 2 * len;
     send_all(b, req); /* and a third waiting */
-    assert_int_equal(sockacct_read_served(a, base.read + got - len, &now), 0);
+    assert_int_equal(sockacct_read_served(a, base.read + got - len, qf, &now), 0);
     assert_int_equal(now.read - base.read, got);
-    assert_int_equal(sockacct_read_served(a, base.read + got, &now), 0);
+    assert_int_equal(sockacct_read_served(a, base.read + got, qf, &now), 0);
     assert_int_equal(now.read - base.read, got);
     assert_int_equal(read(a, buf, sizeof(buf)), (ssize_t)len);
     got += len;
+    assert_int_equal(sockacct_read_served(a, base.read + got, qf, &now), 0);
+    assert_int_equal(now.waiting, 0);
 
     shutdown(b, SHUT_WR); /* the FIN is in the count of what arrived, not in read */
     for (int i = 0; i < 100 && !now.peer_fin; i++) {
-        assert_int_equal(sockacct_read_served(a, base.read + got, &now), 0);
+        assert_int_equal(sockacct_read_served(a, base.read + got, qf, &now), 0);
         if (!now.peer_fin)
             usleep(1000);
     }
     assert_int_equal(now.peer_fin, 1);
     assert_int_equal(now.read - base.read, got);
-    assert_int_equal(sockacct_read_served(a, base.read + got - 1, &now), 0);
+    assert_int_equal(sockacct_read_served(a, base.read + got - 1, qf, &now), 0);
     assert_int_equal(now.read - base.read, got);
     close(a);
     close(b);
+}
+
+static void served_read_at_request_ends(void **state)
+{
+    (void)state;
+    request_ends(false);
+}
+
+/* The same, with the queue's size taken before TCP_INFO (the server does when the last
+ * reading found the next request waiting). */
+static void served_read_queue_first_at_request_ends(void **state)
+{
+    (void)state;
+    request_ends(true);
 }
 
 /* Both readings of an accepted socket agree field by field. */
@@ -336,6 +352,7 @@ int main(void)
         cmocka_unit_test(read_is_exact_while_data_arrives),
         cmocka_unit_test(served_read_is_exact_while_data_arrives),
         cmocka_unit_test(served_read_at_request_ends),
+        cmocka_unit_test(served_read_queue_first_at_request_ends),
         cmocka_unit_test(fins_are_not_bytes),
     };
     return cmocka_run_group_tests_name("sockacct", tests, NULL, NULL);
