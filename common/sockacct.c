@@ -79,7 +79,16 @@ int sockacct_read(int fd, struct sockacct *out)
     return 0;
 }
 
-int sockacct_read_accepted(int fd, struct sockacct *out)
+/* The peer's bytes that have arrived in order, its FIN left out when the state says it
+ * came (one TCP_INFO). */
+static uint64_t arrived(const struct tcp_info *ti)
+{
+    struct sockacct flags;
+    state_flags(ti->tcpi_state, &flags);
+    return ti->tcpi_bytes_received - (uint64_t)flags.peer_fin;
+}
+
+int sockacct_read_served(int fd, uint64_t floor, bool queue_first, struct sockacct *out)
 {
     struct tcp_info ti, again;
     socklen_t len = sizeof(ti);
@@ -87,13 +96,33 @@ int sockacct_read_accepted(int fd, struct sockacct *out)
     /* `written` comes whole from one TCP_INFO, a snapshot the kernel takes under the
      * socket's lock: the data that left once (tcpi_bytes_sent - tcpi_bytes_retrans) plus
      * what is queued but not sent yet (tcpi_notsent_bytes), so no ACK can fall between two
-     * calls. `read` still needs SIOCINQ after it; when the queue is empty then, nothing
-     * arrived in between (only this thread reads the socket, so the queue only grows),
-     * and the two belong to the same moment; otherwise TCP_INFO is read again, as in
-     * sockacct_read. */
+     * calls. `read` is what arrived less what waits in the queue, from two calls; bytes
+     * may arrive between them, never leave (only this thread reads the socket), so:
+     *   - arrived (TCP_INFO) less a queue size taken before it is at least `read`: the
+     *     bytes that came in between count in the first and not the second. Before any
+     *     queue size, that is arrived alone. When this upper bound meets the caller's
+     *     floor, it is `read` (floor <= read <= bound), and no further call is needed:
+     *     one TCP_INFO when nothing waits, the usual case at a request's end;
+     *   - a queue size taken after TCP_INFO gives a lower bound; when the queue is empty
+     *     it is `read` (nothing can have arrived unseen: the queue would hold it);
+     *   - two TCP_INFOs around one queue size that agree (no byte, no FIN between) make
+     *     the queue belong to both: `read` is exact.
+     * Where the next request is already in when the reading starts, arrived alone is over
+     * the floor, and TCP_INFO, SIOCINQ and TCP_INFO again were needed; with the queue
+     * taken first (queue_first) the bound meets the floor at once: SIOCINQ and TCP_INFO.
+     * The caller picks the order from its last reading (`waiting`); measured under wrk on
+     * /poll, the next request was in at 93% of the request ends with one connection and
+     * 5% with a hundred (the server then busy with the others).
+     * In state CLOSED the state no longer says whether the peer's FIN is in
+     * tcpi_bytes_received (sockacct_closed_fin asks the socket): the floor is not used. */
+    if (queue_first && ioctl(fd, SIOCINQ, &inq) != 0)
+        return -1;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+        return -1;
     for (int tries = 0;; tries++) {
-        if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
-            return -1;
+        /* the queue size in hand (0 before the first) was taken before ti */
+        if (ti.tcpi_state != ST_CLOSE && arrived(&ti) - (uint64_t)inq == floor)
+            break;
         if (ioctl(fd, SIOCINQ, &inq) != 0)
             return -1;
         if (inq == 0)
@@ -108,7 +137,7 @@ int sockacct_read_accepted(int fd, struct sockacct *out)
             errno = EAGAIN;
             return -1;
         }
-        len = sizeof(ti);
+        ti = again;
     }
     state_flags(ti.tcpi_state, out);
     info_counts(&ti, out);
@@ -117,7 +146,13 @@ int sockacct_read_accepted(int fd, struct sockacct *out)
     uint64_t unsent = ti.tcpi_notsent_bytes;
     out->written = out->payload_out + unsent - (uint64_t)(out->own_fin && unsent > 0);
     out->read = ti.tcpi_bytes_received - (uint64_t)inq - (uint64_t)out->peer_fin;
+    out->waiting = (uint64_t)inq;
     return 0;
+}
+
+int sockacct_read_accepted(int fd, struct sockacct *out)
+{
+    return sockacct_read_served(fd, 0, false, out);
 }
 
 int sockacct_closed_fin(int fd)

@@ -20,6 +20,7 @@
 #ifndef PUSHPULL_SOCKACCT_H
 #define PUSHPULL_SOCKACCT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct sockacct {
@@ -33,6 +34,9 @@ struct sockacct {
                              end to TIME_WAIT), or a reset; own_fin is 0 then */
     uint64_t payload_out; /* data bytes that left, retransmissions counted once
                              (tcpi_bytes_sent - tcpi_bytes_retrans; Linux 5.5+) */
+    uint64_t waiting;     /* bytes waiting to be read: the queue's size the reading
+                             last took, 0 where it proved the queue empty (set by
+                             sockacct_read_served and _accepted only) */
 };
 
 /* Fill *out for socket fd. 0 on success; -1 (errno set) when the socket is not TCP, the
@@ -45,6 +49,13 @@ int sockacct_read(int fd, struct sockacct *out);
  * that connected would lack its SYN); it relies on the kernel counting every
  * retransmitted byte it sends once in tcpi_bytes_sent and once in tcpi_bytes_retrans. */
 int sockacct_read_accepted(int fd, struct sockacct *out);
+/* sockacct_read_accepted for a caller that knows `floor`, a count `read` cannot be below
+ * (what its parser has consumed, in the kernel's count): when what arrived, less any
+ * queue taken before it, comes to the floor, that is `read`, and the reading stops there
+ * (one TCP_INFO when nothing waits to be read; SIOCINQ then TCP_INFO with queue_first,
+ * for when the next request is likely in already). A floor above the true count would be
+ * taken for it: it must be a proven lower bound. Not used in state CLOSED. */
+int sockacct_read_served(int fd, uint64_t floor, bool queue_first, struct sockacct *out);
 /* For a socket in state CLOSED: 1 when the peer's FIN came before the end (it is then in
  * `read`), 0 when not. Takes a reset's pending error (ECONNRESET) from the socket, and
  * answers 1 wrongly after a reset without a FIN whose error a read already took: call it

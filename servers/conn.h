@@ -44,7 +44,11 @@ struct conn_state {
     uint64_t written_mark;          /* kernel bytes written at the last request boundary */
     uint64_t read_mark;             /* kernel bytes read at the last request boundary */
     bool acct_ok;                   /* the kernel counters could be read */
-    int64_t accepted_ns;            /* CLOCK_MONOTONIC at accept */
+    uint64_t parsed;   /* kernel bytes read that libmicrohttpd is known to have parsed (the
+                          read count at accept plus the heads and bodies of the requests
+                          accounted so far): a floor under the read count (request.c) */
+    bool next_waiting; /* the last reading found bytes waiting to be read */
+    int64_t accepted_ns;              /* CLOCK_MONOTONIC at accept */
     atomic_int_least64_t boundary_ns; /* accept, or when the last request ended */
     atomic_int_least64_t line_ns;     /* when this request's line arrived, 0 before */
     atomic_bool receiving; /* the current request is not whole yet (or not begun) */

@@ -26,8 +26,8 @@ uint64_t request_bytes_read(struct request *req)
 bool request_peer_done(struct request *req)
 {
     /* A zero-timeout poll first: one cheap system call, where the kernel's counts take
-     * four. Every state sockacct calls peer_fin follows the peer's FIN, which sets the
-     * socket's receive shutdown, which poll reports as POLLRDHUP; without it the answer
+     * two or three. Every state sockacct calls peer_fin follows the peer's FIN, which sets
+     * the socket's receive shutdown, which poll reports as POLLRDHUP; without it the answer
      * is no, as the counts would say. */
     struct pollfd pfd = {.fd = req->cs ? req->cs->fd : -1, .events = POLLRDHUP};
     if (!req->cs || pfd.fd < 0 || poll(&pfd, 1, 0) != 1 ||
@@ -128,16 +128,19 @@ static uint64_t kernel_minus(struct stats *st, uint64_t a, uint64_t b)
 }
 
 /* The kernel's counts for the request's connection now, as request_account_bytes takes
- * them. In state CLOSED (a reset, or both FINs crossed) the data bytes that left are what
- * was written, and the peer's FIN is in `read` when a peek says it came (sockacct.h): a
+ * them, with `floor` a proven lower bound of the read count (sockacct_read_served). In
+ * state CLOSED (a reset, or both FINs crossed) the data bytes that left are what was
+ * written, and the peer's FIN is in `read` when a peek says it came (sockacct.h): a
  * client that sends its request and closes at once meets the answer with a reset, and its
  * request must not count one byte over. 0, or -1 when they cannot be read. */
-static int kernel_counts(struct conn_state *cs, uint64_t *written, uint64_t *read,
-                         bool *peer_fin)
+static int kernel_counts(struct conn_state *cs, uint64_t floor, uint64_t *written,
+                         uint64_t *read, bool *peer_fin)
 {
     struct sockacct now;
-    if (!cs || !cs->acct_ok || sockacct_read_accepted(cs->fd, &now) != 0)
+    if (!cs || !cs->acct_ok ||
+        sockacct_read_served(cs->fd, floor, cs->next_waiting, &now) != 0)
         return -1;
+    cs->next_waiting = now.waiting > 0; /* the order of the next reading's calls */
     *peer_fin = now.peer_fin;
     *written = now.closed ? now.payload_out : now.written;
     *read = now.read;
@@ -146,13 +149,35 @@ static int kernel_counts(struct conn_state *cs, uint64_t *written, uint64_t *rea
     return 0;
 }
 
+/* A floor under the kernel's read count at the request's end, so that the reading takes
+ * one TCP_INFO where it took TCP_INFO and SIOCINQ (the usual poll: nothing else waits).
+ * libmicrohttpd cannot have parsed a byte it has not read, and it has parsed at least
+ * the heads (MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE: the request line through the empty
+ * line, as received) and bodies (the bytes handed to the route) of the requests accounted
+ * on the connection so far, this one included: cs->parsed, counted from the read count at
+ * accept. It is a place in the stream, not a count since the last reading: a pipelined
+ * request read along with the one before is in read_mark already, and read_mark plus its
+ * head would overshoot. read_mark is a floor too (an exact reading earlier). Where
+ * libmicrohttpd read more than it says (empty lines before a request line, chunk framing,
+ * a refused body it skipped, requests read ahead) the floor lies under the truth and the
+ * reading takes its usual calls; it never lies over it. */
+static uint64_t read_floor(struct request *req)
+{
+    struct conn_state *cs = req->cs;
+    uint64_t seen = req->head_bytes + req->upload_seen;
+    cs->parsed += seen - req->parsed_in;
+    req->parsed_in = seen;
+    return cs->parsed > cs->read_mark ? cs->parsed : cs->read_mark;
+}
+
 void request_account_bytes(struct request *req, bool check_rest)
 {
     struct conn_state *cs = req->cs;
     struct stats *st = &req->srv->stats;
     uint64_t now_written, now_read;
     bool peer_fin;
-    if (req->settled || kernel_counts(cs, &now_written, &now_read, &peer_fin) != 0)
+    if (req->settled || !cs ||
+        kernel_counts(cs, read_floor(req), &now_written, &now_read, &peer_fin) != 0)
         return;
     uint64_t wrote = kernel_minus(st, now_written, cs->written_mark);
     uint64_t got = kernel_minus(st, now_read, cs->read_mark);
@@ -196,7 +221,7 @@ void request_account_upgrade(struct request *req, size_t extra_in)
     uint64_t now_written, now_read;
     bool peer_fin;
     req->hdr_counted = true; /* from here on the transport counts */
-    if (kernel_counts(cs, &now_written, &now_read, &peer_fin) != 0)
+    if (kernel_counts(cs, 0, &now_written, &now_read, &peer_fin) != 0)
         return;
     uint64_t wrote = kernel_minus(st, now_written, cs->written_mark);
     uint64_t got = kernel_minus(st, now_read, cs->read_mark);

@@ -61,6 +61,7 @@ struct request {
     uint64_t framing_bytes;    /* chunked framing bytes MHD adds around them */
     struct dynbuf upload;      /* request body (POST), capped */
     uint64_t upload_seen;      /* request body bytes received, kept or not */
+    uint64_t parsed_in;        /* head_bytes + upload_seen already in cs->parsed */
     uint64_t in_bytes;         /* bytes an upgraded connection's transport read itself */
     uint64_t in_mark;          /* in_bytes when the kernel's counts were last taken */
     bool settled;              /* an upgraded connection's bytes are settled: the

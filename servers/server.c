@@ -141,7 +141,7 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
         return req; /* NULL (out of memory): on_access makes it instead */
     conn_request_line(req->cs, clock_mono_ns());
     /* The kernel's count of what was read is asked for only when there is a query: it
-     * costs four system calls, and most requests carry none. */
+     * costs two or three system calls, and most requests carry none. */
     size_t params = query_params(uri);
     if (params > SERVER_MAX_QUERY_PARAMS ||
         (params > 0 && params * SERVER_POOL_PER_ARG + request_bytes_read(req) + 1024 >
@@ -217,6 +217,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         if (cs->fd >= 0 && sockacct_read_accepted(cs->fd, &sa) == 0) {
             cs->written_mark = sa.written;
             cs->read_mark = sa.read;
+            cs->parsed = sa.read;
             cs->acct_ok = true;
         }
         *socket_context = cs;

@@ -670,6 +670,65 @@ static void byte_accounting_matches_the_wire(void **state)
     stop(&s);
 }
 
+/* The server reads its sockets' counts at each request's end with a floor, what
+ * libmicrohttpd has parsed, and stops at one call when the count meets it (request.c).
+ * Requests pipelined in one segment (the second read along with the first: the floor
+ * lies under the count), requests sent back to back without waiting (each one's
+ * successor already in, or arriving while the server reads the counts), and an empty
+ * line before a request line (read, not in the parsed head) are all counted to the byte
+ * the client sent, and every answer to the byte it received. */
+static void pipelined_requests_count_to_the_byte(void **state)
+{
+    (void)state;
+    enum { BACK_TO_BACK = 40, AFTER = 5 };
+    const char *args[] = {"--rate", "0", NULL};
+    struct harness_server s = start(args);
+    harness_publish(s.port, "payload");
+    int fd = harness_connect(s.port);
+    char req[512];
+    size_t sent = 0, n = 0;
+    const char pair[] = "GET /poll HTTP/1.1\r\nHost: x\r\n\r\n"
+                        "GET /poll?since=0 HTTP/1.1\r\nHost: x\r\nX-Second: 2\r\n\r\n";
+    assert_int_equal(harness_send(fd, pair, sizeof(pair) - 1), 0);
+    sent += sizeof(pair) - 1;
+    n += 2;
+    for (int i = 0; i < BACK_TO_BACK + 1 + AFTER; i++) {
+        /* an empty line before the request line: libmicrohttpd skips it unparsed */
+        const char *lead = i == BACK_TO_BACK ? "\r\n" : "";
+        int len = snprintf(req, sizeof(req),
+                           "%sGET /poll HTTP/1.1\r\nHost: x\r\n%s: %.*s\r\n\r\n", lead,
+                           i % 2 ? "If-None-Match" : "X-Pad", 1 + i % 37,
+                           "\"1\"0123456789012345678901234567890123456789");
+        assert_int_equal(harness_send(fd, req, (size_t)len), 0);
+        sent += (size_t)len;
+        n++;
+    }
+    struct dynbuf raw;
+    dynbuf_init(&raw, 1 << 20);
+    size_t answers = 0;
+    for (int tries = 0; tries < 100 && answers < n; tries++) {
+        harness_read_until(fd, &raw, "\x01never", 50);
+        answers = 0;
+        for (const char *p = raw.mem; p && (p = strstr(p, "HTTP/1.1 ")) != NULL; p++)
+            answers++;
+    }
+    assert_int_equal(answers, n);
+    harness_read_until(fd, &raw, "\x01never", 100); /* anything still in flight */
+    harness_sleep_ms(50);
+    cJSON *st = harness_stats(s.port);
+    assert_int_equal(harness_stat(st, "transports.poll.requests"), n);
+    assert_int_equal(harness_stat(st, "transports.poll.req_header_bytes"), sent);
+    assert_int_equal(harness_stat(st, "transports.poll.req_body_bytes"), 0);
+    assert_int_equal(harness_stat(st, "transports.poll.resp_header_bytes") +
+                         harness_stat(st, "transports.poll.resp_body_bytes"),
+                     raw.len);
+    assert_int_equal(harness_stat(st, "unaccounted_bytes"), 0);
+    cJSON_Delete(st);
+    dynbuf_free(&raw);
+    close(fd);
+    stop(&s);
+}
+
 /* A client that sends its request and closes at once meets the answer with a reset; the
  * server's socket is then CLOSED, where the TCP state no longer says that the client's
  * FIN came. Its request is still counted to the byte, not one over (issue 13). */
@@ -1516,6 +1575,7 @@ int main(void)
         cmocka_unit_test_teardown(fanout_to_streams_and_polls, teardown),
         cmocka_unit_test_teardown(byte_accounting_matches_the_wire, teardown),
         cmocka_unit_test_teardown(a_request_then_close_counts_no_fin, teardown),
+        cmocka_unit_test_teardown(pipelined_requests_count_to_the_byte, teardown),
         cmocka_unit_test_teardown(open_publish_lets_other_hosts_publish, teardown),
         cmocka_unit_test_teardown(errors_are_json_and_name_the_parameter, teardown),
         cmocka_unit_test_teardown(busy_server_answers_503, teardown),

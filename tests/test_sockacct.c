@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -116,17 +117,26 @@ struct flood {
     atomic_bool stop;
 };
 
-/* Writes into the peer's end as fast as it can, until told to stop. */
+/* Writes into the peer's end as fast as it can, until told to stop (flood_stop). */
 static void *flood_main(void *arg)
 {
     struct flood *f = arg;
     char buf[1000];
     memset(buf, 'r', sizeof(buf));
     while (!atomic_load(&f->stop)) {
-        if (write(f->fd, buf, 1 + (size_t)(rand() % (int)sizeof(buf))) <= 0)
+        if (send(f->fd, buf, 1 + (size_t)(rand() % (int)sizeof(buf)), MSG_NOSIGNAL) <= 0)
             break;
     }
     return NULL;
+}
+
+/* Stop the flood and wait for it: a write blocked on a full window is woken by shutting
+ * its own side (EPIPE), not by anything the reader does. */
+static void flood_stop(struct flood *f, pthread_t t)
+{
+    atomic_store(&f->stop, true);
+    shutdown(f->fd, SHUT_WR);
+    pthread_join(t, NULL);
 }
 
 /* Every reading of `read` equals what was read so far, while the peer's bytes keep
@@ -160,11 +170,122 @@ static void read_is_exact_while_data_arrives(void **state)
             fail_msg("reading %d said %llu of %llu read", i,
                      (unsigned long long)(now.read - base.read), (unsigned long long)got);
     }
-    atomic_store(&f.stop, true);
-    shutdown(a, SHUT_RDWR);
-    pthread_join(t, NULL);
+    flood_stop(&f, t);
     close(a);
     close(b);
+}
+
+/* sockacct_read_served with a floor: every reading equals what was read so far, while
+ * the peer's bytes keep arriving (before the reading, so the floor's one-call answer is
+ * not there, and between its calls), with the floor at the truth (a server that read
+ * just its request) and under it (one that read the next request's start along with it,
+ * pipelined). */
+static void served_read_is_exact_while_data_arrives(void **state)
+{
+    (void)state;
+    enum { READS = 100000 };
+    int a, b;
+    tcp_pair(&a, &b);
+    struct sockacct base;
+    assert_int_equal(sockacct_read(a, &base), 0);
+    struct flood f = {.fd = b};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, flood_main, &f), 0);
+    uint64_t got = 0;
+    char buf[700];
+    for (int i = 0; i < READS; i++) {
+        ssize_t n = read(a, buf, 1 + (size_t)(i % (int)sizeof(buf)));
+        assert_true(n > 0);
+        got += (uint64_t)n;
+        uint64_t under = (uint64_t)(i % 3) * (uint64_t)n / 2; /* 0, n/2 or n */
+        struct sockacct now;
+        assert_int_equal(sockacct_read_served(a, base.read + got - under, i % 2, &now), 0);
+        if (now.read - base.read != got)
+            fail_msg("reading %d (floor %llu under) said %llu of %llu read", i,
+                     (unsigned long long)under, (unsigned long long)(now.read - base.read),
+                     (unsigned long long)got);
+    }
+    flood_stop(&f, t);
+    close(a);
+    close(b);
+}
+
+/* Loopback delivers a write before write() returns: after one, its bytes are in the
+ * queue. */
+static void send_all(int fd, const char *s)
+{
+    assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+}
+
+/* The cases a server meets at a request's end, each read with the floor its parser
+ * gives: the request alone (the floor is the count); the next request already waiting;
+ * two requests pipelined in one segment and read whole, the floor the first one's (the
+ * second was read, not parsed); and the peer's FIN after the request. */
+static void request_ends(bool qf)
+{
+    const char *req = "GET /poll HTTP/1.1\r\nHost: x\r\n\r\n";
+    uint64_t len = strlen(req);
+    int a, b;
+    tcp_pair(&a, &b);
+    struct sockacct base, now;
+    assert_int_equal(sockacct_read(a, &base), 0);
+    char buf[256];
+    uint64_t got = 0;
+
+    send_all(b, req);
+    assert_int_equal(read(a, buf, sizeof(buf)), (ssize_t)len);
+    got += len;
+    assert_int_equal(sockacct_read_served(a, base.read + got, qf, &now), 0);
+    assert_int_equal(now.read - base.read, got);
+
+    send_all(b, req); /* the next request, already in when the reading starts */
+    assert_int_equal(sockacct_read_served(a, base.read + got, qf, &now), 0);
+    assert_int_equal(now.read - base.read, got);
+    assert_int_equal(now.waiting, len);
+    assert_int_equal(read(a, buf, sizeof(buf)), (ssize_t)len);
+    got += len;
+
+    char two[256];
+    snprintf(two, sizeof(two), "%s%s", req, req);
+    send_all(b, two); /* pipelined: both read at once */
+    assert_int_equal(read(a, buf, sizeof(buf)), (ssize_t)(2 * len));
+    got += 2 * len;
+    send_all(b, req); /* and a third waiting */
+    assert_int_equal(sockacct_read_served(a, base.read + got - len, qf, &now), 0);
+    assert_int_equal(now.read - base.read, got);
+    assert_int_equal(sockacct_read_served(a, base.read + got, qf, &now), 0);
+    assert_int_equal(now.read - base.read, got);
+    assert_int_equal(read(a, buf, sizeof(buf)), (ssize_t)len);
+    got += len;
+    assert_int_equal(sockacct_read_served(a, base.read + got, qf, &now), 0);
+    assert_int_equal(now.waiting, 0);
+
+    shutdown(b, SHUT_WR); /* the FIN is in the count of what arrived, not in read */
+    for (int i = 0; i < 100 && !now.peer_fin; i++) {
+        assert_int_equal(sockacct_read_served(a, base.read + got, qf, &now), 0);
+        if (!now.peer_fin)
+            usleep(1000);
+    }
+    assert_int_equal(now.peer_fin, 1);
+    assert_int_equal(now.read - base.read, got);
+    assert_int_equal(sockacct_read_served(a, base.read + got - 1, qf, &now), 0);
+    assert_int_equal(now.read - base.read, got);
+    close(a);
+    close(b);
+}
+
+static void served_read_at_request_ends(void **state)
+{
+    (void)state;
+    request_ends(false);
+}
+
+/* The same, with the queue's size taken before TCP_INFO (the server does when the last
+ * reading found the next request waiting). */
+static void served_read_queue_first_at_request_ends(void **state)
+{
+    (void)state;
+    request_ends(true);
 }
 
 /* Both readings of an accepted socket agree field by field. */
@@ -229,6 +350,9 @@ int main(void)
         cmocka_unit_test(written_is_exact_while_acks_arrive),
         cmocka_unit_test(accepted_written_is_exact_while_acks_arrive),
         cmocka_unit_test(read_is_exact_while_data_arrives),
+        cmocka_unit_test(served_read_is_exact_while_data_arrives),
+        cmocka_unit_test(served_read_at_request_ends),
+        cmocka_unit_test(served_read_queue_first_at_request_ends),
         cmocka_unit_test(fins_are_not_bytes),
     };
     return cmocka_run_group_tests_name("sockacct", tests, NULL, NULL);
