@@ -8,7 +8,8 @@
  * O(1) and allocate nothing. A publish detaches the whole list under the lock and wakes
  * the waiters after releasing it, so the server's threads start delivering to the first
  * while the last are still being woken (resuming a connection costs a few microseconds
- * in libmicrohttpd; with ten thousand waiters, that is tens of milliseconds). The sweeper
+ * in libmicrohttpd; with ten thousand waiters, that is tens of milliseconds); the waking
+ * thread's own waiters go last, since it serves them only after (wake_all). The sweeper
  * (one thread in the server) wakes waiters whose deadline passed and, once a second or so,
  * asks the kernel in a single poll() which parked sockets the peer has shut: a suspended
  * libmicrohttpd connection is out of the event loop and would never notice by itself.
@@ -117,19 +118,43 @@ static void detach_locked(struct feed *f, struct feed_waiter *w, enum feed_wake 
     *woken = w;
 }
 
+/* A mark per thread: its address tells the threads apart (feed_park_locked notes it). */
+static _Thread_local char this_thread;
+
 /* Call the wake callback of every detached waiter. Lock NOT held: a detached waiter is
  * on no list and its connection is suspended, so nobody else can wake or free it, and
  * the server's threads can serve the first woken connections while later ones are still
- * being woken. `next` is read before wake(), after which the waiter may park again. */
+ * being woken. `next` is read before wake(), after which the waiter may park again.
+ *
+ * The order: the waiters this thread parked itself come last. A waiter is parked by the
+ * thread that serves its connection (a libmicrohttpd worker, the WebSocket thread), and
+ * a publish that arrives as a request runs on one of those workers: it cannot serve its
+ * own woken connections before it has woken everyone, while the other workers can start
+ * on theirs at once. Woken in list order instead, the other worker got its share spread
+ * over the whole wake-up, one resume at a time, and idled between them. */
 static size_t wake_all(struct feed_waiter *woken)
 {
     size_t n = 0;
-    while (woken) {
-        struct feed_waiter *next = woken->next;
-        woken->next = NULL;
-        woken->wake(woken);
-        woken = next;
-        n++;
+    struct feed_waiter *mine = NULL, *mine_tail = NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        while (woken) {
+            struct feed_waiter *next = woken->next;
+            if (pass == 0 && woken->parked_by == &this_thread) {
+                /* kept for the second pass, in the order found */
+                woken->next = NULL;
+                if (mine_tail)
+                    mine_tail->next = woken;
+                else
+                    mine = woken;
+                mine_tail = woken;
+            } else {
+                woken->next = NULL;
+                woken->wake(woken);
+                n++;
+            }
+            woken = next;
+        }
+        woken = mine;
     }
     return n;
 }
@@ -420,6 +445,7 @@ int feed_park_locked(struct feed *f, struct feed_waiter *w)
         return -1;
     w->why = FEED_WAKE_NONE;
     w->parked = true;
+    w->parked_by = &this_thread;
     w->prev = NULL;
     w->next = f->waiters;
     if (f->waiters)

@@ -52,6 +52,8 @@ struct feed_waiter {
     enum feed_wake why;                  /* set before wake() is called */
     bool parked;                         /* on the feed's list */
     struct feed_waiter *prev, *next;     /* list links, owned by the feed */
+    const void *parked_by;               /* the thread that parked it (a mark of the
+                                            feed's own), set by feed_park_locked */
 };
 
 /* Where a cursor stands against the ring: which updates follow it. */
@@ -135,7 +137,8 @@ struct feed_range feed_range_locked(const struct feed *f, uint64_t since, uint64
 
 /* Park w until the next publish, its deadline, its peer leaving, or shutdown. Returns -1
  * (not parked) when the feed is closing. The waiter must stay valid until it is woken or
- * unparked. */
+ * unparked. The feed notes which thread parked it: a thread that wakes many waiters wakes
+ * its own (those it parked) after everyone else's (see wake_all in feed.c). */
 int feed_park_locked(struct feed *f, struct feed_waiter *w);
 /* Take w off the list if it is there (a request that ends while parked). */
 void feed_unpark_locked(struct feed *f, struct feed_waiter *w);

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -115,6 +116,73 @@ static void ring_wraps_and_ranges(void **state)
     assert_int_equal(r.count, 4);
     feed_unlock(f);
     assert_int_equal(feed_published(f), 10);
+    feed_free(f);
+}
+
+/* Wakes in the order they came, for wakes_others_before_its_own. */
+static struct feed_waiter *wake_order[4];
+static int wake_count;
+
+static void order_wake(struct feed_waiter *w)
+{
+    if (wake_count < 4)
+        wake_order[wake_count] = w;
+    wake_count++;
+}
+
+struct park_job {
+    struct feed *f;
+    struct feed_waiter *w;
+};
+
+static void *park_on_other_thread(void *arg)
+{
+    struct park_job *job = arg;
+    feed_lock(job->f);
+    int rc = feed_park_locked(job->f, job->w);
+    feed_unlock(job->f);
+    return rc == 0 ? job : NULL;
+}
+
+/* A thread that publishes wakes the waiters other threads parked before the ones it
+ * parked itself (it cannot serve its own before it is done waking), each group oldest
+ * first, every waiter once. */
+static void wakes_others_before_its_own(void **state)
+{
+    (void)state;
+    struct feed *f = feed_new(8);
+    struct feed_waiter w[4];
+    memset(w, 0, sizeof(w));
+    wake_count = 0;
+    for (int i = 0; i < 4; i++) {
+        w[i].wake = order_wake;
+        w[i].fd = -1;
+        w[i].deadline_ns = INT64_MAX;
+    }
+    /* parked in this order: mine, other, mine, other; a publish wakes oldest first */
+    for (int i = 0; i < 4; i++) {
+        if (i % 2 == 0) {
+            feed_lock(f);
+            assert_int_equal(feed_park_locked(f, &w[i]), 0);
+            feed_unlock(f);
+        } else {
+            struct park_job job = {f, &w[i]};
+            pthread_t t;
+            void *ret = NULL;
+            assert_int_equal(pthread_create(&t, NULL, park_on_other_thread, &job), 0);
+            assert_int_equal(pthread_join(t, &ret), 0);
+            assert_non_null(ret);
+        }
+    }
+    publish_n(f, 1);
+    assert_int_equal(wake_count, 4);
+    assert_ptr_equal(wake_order[0], &w[1]);
+    assert_ptr_equal(wake_order[1], &w[3]);
+    assert_ptr_equal(wake_order[2], &w[0]);
+    assert_ptr_equal(wake_order[3], &w[2]);
+    for (int i = 0; i < 4; i++)
+        assert_false(w[i].parked);
+    assert_int_equal(feed_parked(f), 0);
     feed_free(f);
 }
 
@@ -389,6 +457,7 @@ int main(void)
         cmocka_unit_test(insert_after_a_gap_resets_cursors_in_it),
         cmocka_unit_test(reset_forgets_and_wakes),
         cmocka_unit_test(a_publisher_takes_every_publish),
+        cmocka_unit_test(wakes_others_before_its_own),
     };
     return cmocka_run_group_tests_name("feed", tests, NULL, NULL);
 }
