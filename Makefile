@@ -110,7 +110,7 @@ ASAN_PROGS := $(foreach d,$(PROG_DIRS),build/asan/bin/pushpull-$(PROG_$(d)))
 
 test-build: $(TEST_BINS) $(ASAN_PROGS) $(PROGS) fuzz
 test: test-build
-	tests/run.sh tests/format_check.sh $(TEST_BINS) tests/fuzz_check.sh \
+	tests/run.sh --beside tests/fuzz_check.sh tests/format_check.sh $(TEST_BINS) \
 		tests/browser/node_tests.sh
 
 # ---- fuzzing (clang + libFuzzer) ---------------------------------------
