@@ -202,14 +202,20 @@ static int flush(struct fconn *c)
     return c->closing ? -1 : 0;
 }
 
-/* Input and output for one ready connection; -1 when it is to be closed. */
-static int on_ready(struct loop *l, struct fconn *c)
+/* Input and output for one ready connection (events: epoll's); -1 when it is to be
+ * closed. A short read means the socket is drained, so the next arrival wakes the loop
+ * again (edge-triggered) without a recv that says EAGAIN; once the peer has shut its side
+ * (EPOLLRDHUP) it reads on to the end, answers what came, and closes. */
+static int on_ready(struct loop *l, struct fconn *c, uint32_t events)
 {
     char buf[16384];
+    int to_end = (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
     for (;;) {
         ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
-        if (n == 0)
-            return -1;
+        if (n == 0) {
+            c->closing = 1; /* answered below, then closed */
+            break;
+        }
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -219,8 +225,8 @@ static int on_ready(struct loop *l, struct fconn *c)
         }
         if (dynbuf_add(&c->in, buf, (size_t)n) != 0 || serve(l, c) != 0)
             return -1;
-        if ((size_t)n < sizeof(buf))
-            break; /* drained: edge-triggered, the next arrival wakes us */
+        if ((size_t)n < sizeof(buf) && !to_end)
+            break;
     }
     return flush(c);
 }
@@ -261,7 +267,7 @@ static void *loop_run(void *arg)
         for (int i = 0; i < n; i++) {
             if (!evs[i].data.ptr)
                 accept_all(l);
-            else if (on_ready(l, evs[i].data.ptr) != 0)
+            else if (on_ready(l, evs[i].data.ptr, evs[i].events) != 0)
                 conn_free(l, evs[i].data.ptr);
         }
     }

@@ -8,7 +8,8 @@
  * body; a publish makes the posted body the next 200 with ETag "1"; that ETag sent back
  * is a 304 with no body; two requests in one write get two answers in order; a request
  * whose body comes in two writes is answered once it is whole; a bad head gets a 400 with
- * a JSON error and the close, an unknown path a 404, a head over 8 KiB a 431; and SIGTERM
+ * a JSON error and the close, an unknown path a 404, a head over 8 KiB a 431; a peer that
+ * shuts its side after two requests gets both answers and the close; and SIGTERM
  * ends it with status 0 (ASan's leak check runs at that exit).
  */
 #include <setjmp.h>
@@ -221,6 +222,23 @@ static void bad_requests_get_an_error_and_the_close(void **state)
     assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
 }
 
+/* A client that sends its request and shuts its side gets the answer, then the close. */
+static void half_closed_peer_is_answered_then_closed(void **state)
+{
+    struct floor_proc *f = *state;
+    char buf[4096];
+    int closed;
+    int fd = connect_to(f->port);
+    send_all(fd, "GET /poll HTTP/1.1\r\n\r\nGET /poll HTTP/1.1\r\n\r\n");
+    assert_int_equal(shutdown(fd, SHUT_WR), 0);
+    read_some(fd, buf, sizeof(buf), sizeof(buf) - 1, &closed);
+    close(fd);
+    assert_int_equal(closed, 1);
+    const char *first = strstr(buf, "HTTP/1.1 200 OK\r\n");
+    assert_non_null(first);
+    assert_non_null(strstr(first + 1, "HTTP/1.1 200 OK\r\n"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +246,8 @@ int main(void)
         cmocka_unit_test(what_the_floor_cannot_read_is_refused),
         cmocka_unit_test_setup_teardown(polls_publishes_and_304s, start_floor, stop_floor),
         cmocka_unit_test_setup_teardown(bad_requests_get_an_error_and_the_close,
+                                        start_floor, stop_floor),
+        cmocka_unit_test_setup_teardown(half_closed_peer_is_answered_then_closed,
                                         start_floor, stop_floor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
