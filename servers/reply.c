@@ -85,12 +85,12 @@ static struct MHD_Response *create_bodiless(void)
 #endif
 }
 
-/* A buffered response with the given extra header pairs (va_list of name, value, ...,
- * NULL), or NULL. The body is copied (MHD_RESPMEM_MUST_COPY) or adopted, to be freed with
- * the response (MHD_RESPMEM_MUST_FREE; still the caller's when NULL is returned). */
-static struct MHD_Response *build_v(const char *body, size_t len,
-                                    enum MHD_ResponseMemoryMode mode,
-                                    const char *content_type, va_list ap)
+/* A buffered response with its Content-Type and Cache-Control, or NULL. The body is
+ * copied (MHD_RESPMEM_MUST_COPY) or adopted, to be freed with the response
+ * (MHD_RESPMEM_MUST_FREE; still the caller's when NULL is returned). */
+static struct MHD_Response *build(const char *body, size_t len,
+                                  enum MHD_ResponseMemoryMode mode,
+                                  const char *content_type)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, mode);
     if (!r)
@@ -98,8 +98,16 @@ static struct MHD_Response *build_v(const char *body, size_t len,
     if (content_type)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    return r;
+}
+
+/* build() with a copied body and the extra header pairs of ap (name, value, ..., NULL). */
+static struct MHD_Response *build_v(const char *body, size_t len, const char *content_type,
+                                    va_list ap)
+{
+    struct MHD_Response *r = build(body, len, MHD_RESPMEM_MUST_COPY, content_type);
     const char *name;
-    while ((name = va_arg(ap, const char *)) != NULL) {
+    while (r && (name = va_arg(ap, const char *)) != NULL) {
         const char *value = va_arg(ap, const char *);
         MHD_add_response_header(r, name, value);
     }
@@ -110,26 +118,14 @@ struct MHD_Response *reply_json_build(const char *body, size_t len, ...)
 {
     va_list ap;
     va_start(ap, len);
-    struct MHD_Response *r =
-        build_v(body, len, MHD_RESPMEM_MUST_COPY, "application/json", ap);
-    va_end(ap);
-    return r;
-}
-
-/* build_v with no extra headers: a va_list needs a variadic function to come from. */
-static struct MHD_Response *build_adopted(char *body, size_t len, ...)
-{
-    va_list ap;
-    va_start(ap, len);
-    struct MHD_Response *r =
-        build_v(body, len, MHD_RESPMEM_MUST_FREE, "application/json", ap);
+    struct MHD_Response *r = build_v(body, len, "application/json", ap);
     va_end(ap);
     return r;
 }
 
 struct MHD_Response *reply_json_adopt(char *body, size_t len)
 {
-    struct MHD_Response *r = build_adopted(body, len, NULL);
+    struct MHD_Response *r = build(body, len, MHD_RESPMEM_MUST_FREE, "application/json");
     if (!r)
         free(body);
     return r;
@@ -150,7 +146,7 @@ struct MHD_Response *reply_not_modified_build(const char *etag)
 static enum MHD_Result reply_buffer(struct request *req, unsigned status, const char *body,
                                     size_t len, const char *content_type, va_list ap)
 {
-    struct MHD_Response *r = build_v(body, len, MHD_RESPMEM_MUST_COPY, content_type, ap);
+    struct MHD_Response *r = build_v(body, len, content_type, ap);
     if (!r)
         return MHD_NO;
     count_body(req, len);
